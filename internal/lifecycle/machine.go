@@ -1,0 +1,168 @@
+package lifecycle
+
+import "time"
+
+// Run is an operation in progress on a VM: its plan and how far it got.
+type Run struct {
+	OperationID string    `json:"operationId"`
+	Plan        Plan      `json:"plan"`
+	Step        int       `json:"step"`
+	StepStarted time.Time `json:"stepStarted"`
+	// Speed divides the plan's realistic durations; kept with the run so a
+	// restart with another speed does not change a plan already under way.
+	Speed float64 `json:"speed"`
+}
+
+// Due is when the current step ends.
+func (r *Run) Due() time.Time {
+	return r.StepStarted.Add(Scale(r.Plan.Steps[r.Step].Duration, r.Speed))
+}
+
+// Scale divides a realistic duration by speed (speed <= 0 means 1).
+func Scale(d time.Duration, speed float64) time.Duration {
+	if speed <= 0 || speed == 1 {
+		return d
+	}
+	return time.Duration(float64(d) / speed)
+}
+
+// Machine is a VM's whole lifecycle state: its facets and the operation in
+// progress, if any. Its methods are pure: they take the time and IDs they
+// need and return the next Machine, never changing the receiver.
+type Machine struct {
+	Name  string `json:"name"`
+	State State  `json:"state"`
+	Run   *Run   `json:"run,omitempty"`
+}
+
+// Submitted tells what Submit did besides changing the machine.
+type Submitted struct {
+	Plan Plan
+	// Preempted is the ID of the operation this one displaced; it ends
+	// Canceled with OperationPreempted.
+	Preempted string
+	// Joined is the ID of a running delete that a repeated delete joins;
+	// nothing else changed.
+	Joined string
+	// Done: the operation completed at once (a no-op or a synchronous change).
+	Done bool
+	// Removed: the VM is gone (only with Done).
+	Removed bool
+}
+
+// Submit starts operation opID at now. On a refusal the machine is returned
+// unchanged with a *Refusal.
+func (m Machine) Submit(req Request, opID string, now time.Time, speed float64) (Machine, Submitted, error) {
+	var out Submitted
+	if m.Run != nil {
+		preempt, join, err := Preempts(m.Name, m.Run.Plan.Kind, req.Kind)
+		if err != nil {
+			return m, out, err
+		}
+		if join {
+			out.Joined = m.Run.OperationID
+			return m, out, nil
+		}
+		if preempt {
+			out.Preempted = m.Run.OperationID
+		}
+		// A VM on its way to deallocation is "marked to be deallocated":
+		// operations that need it allocated are refused, not queued.
+		if m.Run.Plan.End.Power == Deallocated && !m.Run.Plan.Removes {
+			switch req.Kind {
+			case PowerOff, Restart, Reimage, RunCommand:
+				return m, Submitted{}, refuse(msgDeallocated, req.Kind, m.Name)
+			}
+		}
+	}
+	plan, err := Decide(m.Name, m.State, req)
+	if err != nil {
+		return m, out, err
+	}
+	out.Plan = plan
+	next := m
+	next.Run = nil
+	if len(plan.Steps) == 0 {
+		next.State = settle(m.State, plan.End, now)
+		out.Done, out.Removed = true, plan.Removes
+		return next, out, nil
+	}
+	next.Run = &Run{OperationID: opID, Plan: plan, StepStarted: now, Speed: speed}
+	next.State = enter(m.State, plan.Steps[0], now)
+	return next, out, nil
+}
+
+// Due is when the machine must next Fire; ok is false when it is idle.
+func (m Machine) Due() (t time.Time, ok bool) {
+	if m.Run == nil {
+		return time.Time{}, false
+	}
+	return m.Run.Due(), true
+}
+
+// Fired tells what one Fire did.
+type Fired struct {
+	// Finished is the ID of the operation that completed (Succeeded).
+	Finished string
+	// Removed: the completed operation removed the VM.
+	Removed bool
+}
+
+// Fire ends the current step at `at` (its due time): the machine enters the
+// next step, or the plan's end state. Firing an idle machine changes nothing.
+func (m Machine) Fire(at time.Time) (Machine, Fired) {
+	if m.Run == nil {
+		return m, Fired{}
+	}
+	next := m
+	run := *m.Run
+	run.Step++
+	if run.Step < len(run.Plan.Steps) {
+		run.StepStarted = at
+		next.Run = &run
+		next.State = enter(m.State, run.Plan.Steps[run.Step], at)
+		return next, Fired{}
+	}
+	next.Run = nil
+	next.State = settle(m.State, run.Plan.End, at)
+	return next, Fired{Finished: run.OperationID, Removed: run.Plan.Removes}
+}
+
+// Fail ends the running plan at `at` with failure f: provisioning becomes
+// Failed and the power state stays where the current step left it. It
+// returns the failed operation's ID ("" when the machine was idle, in which
+// case it is unchanged).
+func (m Machine) Fail(f Failure, at time.Time) (Machine, string) {
+	if m.Run == nil {
+		return m, ""
+	}
+	next := m
+	next.Run = nil
+	fail := f
+	next.State.Provisioning, next.State.OS, next.State.Failure = Failed, "", &fail
+	next.State.ProvisionedAt = at
+	return next, m.Run.OperationID
+}
+
+// enter is st while step s is under way.
+func enter(st State, s Step, at time.Time) State {
+	next := st
+	next.Provisioning, next.OS, next.Power, next.Failure = s.Provisioning, s.OS, s.Power, nil
+	if s.Power != Deallocated {
+		next.Hibernated = false
+	}
+	if next.ProvisioningCode() != st.ProvisioningCode() {
+		next.ProvisionedAt = at
+	}
+	return next
+}
+
+// settle is the end state of a plan reached at `at`.
+func settle(st, end State, at time.Time) State {
+	next := end
+	next.ProvisionedAt = st.ProvisionedAt
+	if next.ProvisioningCode() != st.ProvisioningCode() || next.ProvisionedAt.IsZero() {
+		next.ProvisionedAt = at
+	}
+	return next
+}

@@ -1,0 +1,287 @@
+package lifecycle
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+// A scenario file scripts operations and clock advances on one VM; the
+// runner writes a transcript of every state change, and the test compares it
+// with the .golden file beside the script. Commands:
+//
+//	state power=P provisioning=X [generalized] [hibernated]   the VM's state before the script
+//	do KIND [flags]    submit an operation; flags: generalized skipShutdown hibernate
+//	                   hibernationEnabled force spot evict=Delete resize shutdown ext=30s
+//	advance DURATION   move the clock, firing every step that falls due, in order
+//	fail CODE MESSAGE  fail the running plan now
+func TestScenarios(t *testing.T) {
+	files, err := filepath.Glob("testdata/scenarios/*.scenario")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scenarios: %v", err)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".scenario"), func(t *testing.T) {
+			got, err := runScenario(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden := strings.TrimSuffix(file, ".scenario") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("transcript differs from %s (run with -update after checking):\n--- got\n%s--- want\n%s", golden, got, want)
+			}
+		})
+	}
+}
+
+var scenarioStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func runScenario(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	var out strings.Builder
+	m := Machine{Name: "vm1"}
+	now := scenarioStart
+	ops := 0
+	show := func() {
+		fmt.Fprintf(&out, "  %-6s %s\n", fmtOffset(now.Sub(scenarioStart)), codes(m.State))
+	}
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			out.WriteString(text + "\n")
+			continue
+		}
+		fields := strings.Fields(text)
+		out.WriteString("> " + text + "\n")
+		switch fields[0] {
+		case "state":
+			st, err := parseState(fields[1:])
+			if err != nil {
+				return "", fmt.Errorf("%s:%d: %v", path, line, err)
+			}
+			m = Machine{Name: "vm1", State: st}
+			show()
+		case "do":
+			if len(fields) < 2 {
+				return "", fmt.Errorf("%s:%d: do needs an operation", path, line)
+			}
+			req, err := parseRequest(fields[1:])
+			if err != nil {
+				return "", fmt.Errorf("%s:%d: %v", path, line, err)
+			}
+			ops++
+			id := fmt.Sprintf("op%d", ops)
+			next, sub, err := m.Submit(req, id, now, 1)
+			var refusal *Refusal
+			switch {
+			case errors.As(err, &refusal):
+				fmt.Fprintf(&out, "  refused %s: %s\n", refusal.Code, refusal.Message)
+				continue
+			case err != nil:
+				return "", err
+			}
+			m = next
+			if sub.Preempted != "" {
+				fmt.Fprintf(&out, "  %s Canceled %s\n", sub.Preempted, CodeOperationPreempted)
+			}
+			switch {
+			case sub.Joined != "":
+				fmt.Fprintf(&out, "  joins %s\n", sub.Joined)
+			case sub.Done:
+				fmt.Fprintf(&out, "  %s Succeeded at once\n", id)
+				show()
+			default:
+				fmt.Fprintf(&out, "  %s InProgress, plan %s\n", id, sub.Plan.Total())
+				show()
+			}
+		case "advance":
+			if len(fields) != 2 {
+				return "", fmt.Errorf("%s:%d: advance DURATION", path, line)
+			}
+			d, err := time.ParseDuration(fields[1])
+			if err != nil {
+				return "", fmt.Errorf("%s:%d: %v", path, line, err)
+			}
+			until := now.Add(d)
+			for {
+				due, ok := m.Due()
+				if !ok || due.After(until) {
+					break
+				}
+				now = due
+				var fired Fired
+				m, fired = m.Fire(due)
+				show()
+				if fired.Finished != "" {
+					fmt.Fprintf(&out, "  %s Succeeded\n", fired.Finished)
+				}
+				if fired.Removed {
+					fmt.Fprintf(&out, "  removed: GET answers 404 ResourceNotFound\n")
+					m = Machine{Name: "vm1"}
+				}
+			}
+			now = until
+		case "fail":
+			if len(fields) < 3 {
+				return "", fmt.Errorf("%s:%d: fail CODE MESSAGE", path, line)
+			}
+			var id string
+			m, id = m.Fail(Failure{Code: fields[1], Message: strings.Join(fields[2:], " ")}, now)
+			fmt.Fprintf(&out, "  %s Failed %s\n", id, fields[1])
+			show()
+		default:
+			return "", fmt.Errorf("%s:%d: unknown command %q", path, line, fields[0])
+		}
+	}
+	return out.String(), sc.Err()
+}
+
+func fmtOffset(d time.Duration) string {
+	if d == 0 {
+		return "0s"
+	}
+	return "+" + d.String()
+}
+
+// codes renders the instance-view statuses in one line, as the transcript
+// shows them: code "displayStatus" (level), with the failure message.
+func codes(st State) string {
+	var parts []string
+	for _, s := range st.Statuses() {
+		p := fmt.Sprintf("%s %q", s.Code, s.DisplayStatus)
+		if s.Level != Info {
+			p += " " + string(s.Level)
+		}
+		if s.Message != "" {
+			p += fmt.Sprintf(" (%s)", s.Message)
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, " | ")
+}
+
+func parseState(args []string) (State, error) {
+	st := State{Provisioning: Succeeded, ProvisionedAt: scenarioStart}
+	for _, a := range args {
+		k, v, _ := strings.Cut(a, "=")
+		switch k {
+		case "power":
+			st.Power = Power(v)
+		case "provisioning":
+			st.Provisioning = Provisioning(v)
+		case "generalized":
+			st.Generalized = true
+		case "hibernated":
+			st.Hibernated = true
+		default:
+			return st, fmt.Errorf("unknown state field %q", k)
+		}
+	}
+	return st, nil
+}
+
+func parseRequest(args []string) (Request, error) {
+	req := Request{Kind: Kind(args[0])}
+	known := map[Kind]bool{}
+	for _, k := range Kinds {
+		known[k] = true
+	}
+	if !known[req.Kind] {
+		return req, fmt.Errorf("unknown operation %q", args[0])
+	}
+	for _, a := range args[1:] {
+		k, v, _ := strings.Cut(a, "=")
+		switch k {
+		case "generalized":
+			req.GeneralizedImage = true
+		case "skipShutdown":
+			req.SkipShutdown = true
+		case "hibernate":
+			req.Hibernate = true
+		case "hibernationEnabled":
+			req.HibernationEnabled = true
+		case "force":
+			req.Force = true
+		case "spot":
+			req.Spot = true
+		case "evict":
+			req.EvictionPolicy = v
+		case "resize":
+			req.Resize = true
+		case "shutdown":
+			req.ShutsDownGuest = true
+		case "ext":
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return req, err
+			}
+			req.Extensions = d
+		default:
+			return req, fmt.Errorf("unknown flag %q", k)
+		}
+	}
+	return req, nil
+}
+
+// TestScenariosCoverEveryOperation keeps the scenario files honest: every
+// operation kind is exercised by at least one script, and so is every
+// refusal message template.
+func TestScenariosCoverEveryOperation(t *testing.T) {
+	files, _ := filepath.Glob("testdata/scenarios/*.scenario")
+	seen := map[string]bool{}
+	var transcripts strings.Builder
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(l); len(f) >= 2 && f[0] == "do" {
+				seen[f[1]] = true
+			}
+		}
+		g, _ := os.ReadFile(strings.TrimSuffix(file, ".scenario") + ".golden")
+		transcripts.Write(g)
+	}
+	var missing []string
+	for _, k := range Kinds {
+		if !seen[string(k)] {
+			missing = append(missing, string(k))
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("no scenario runs: %v", missing)
+	}
+	for _, tmpl := range []string{msgDeallocated, msgDeleting, msgGeneralized, msgNotRunning, msgBusy, msgNotSpot, msgNotStopped, msgNoHibernate} {
+		head, _, _ := strings.Cut(tmpl, "%s")
+		tail := tmpl[strings.LastIndex(tmpl, "%s")+2:]
+		if !strings.Contains(transcripts.String(), head) || !strings.Contains(transcripts.String(), tail) {
+			t.Errorf("no scenario shows the refusal %q", tmpl)
+		}
+	}
+}
