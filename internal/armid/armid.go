@@ -1,0 +1,412 @@
+package armid
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ErrInvalidID is wrapped by every error Parse returns, so handlers can map
+// any malformed ID to one ARM error code without matching on text.
+var ErrInvalidID = errors.New("armid: invalid resource ID")
+
+// ErrInvalidName is wrapped by every naming-rule error ValidName returns, for
+// the same reason (ARM answers these with InvalidResourceName /
+// InvalidResourceGroupName).
+var ErrInvalidName = errors.New("armid: invalid resource name")
+
+// Fixed segments and the types ARM reports for resources that are not below
+// a provider namespace.
+const (
+	segSubscriptions  = "subscriptions"
+	segResourceGroups = "resourceGroups"
+	segProviders      = "providers"
+
+	typeSubscription  = "Microsoft.Resources/subscriptions"
+	typeResourceGroup = "Microsoft.Resources/resourceGroups"
+	typeProvider      = "Microsoft.Resources/providers"
+)
+
+// canonical is the one table of well-known segment casings, keyed by the
+// folded form (see foldKey). Add new namespaces and types here only.
+var canonical = func() map[string]string {
+	m := make(map[string]string)
+	for _, s := range []string{
+		"Microsoft.Compute",
+		"Microsoft.Resources",
+		"Microsoft.Network",
+		"virtualMachines",
+		"virtualMachineScaleSets",
+		"extensions",
+		"disks",
+		"locations",
+		"operations",
+		"networkInterfaces",
+		"publicIPAddresses",
+		segResourceGroups,
+		segSubscriptions,
+		segProviders,
+	} {
+		m[foldKey(s)] = s
+	}
+	return m
+}()
+
+// ID is a parsed ARM resource ID.
+//
+// Parse stores Namespace and Types in canonical casing (see Canonical) so
+// callers can compare them with ==; SubscriptionID, ResourceGroup and Names
+// keep the casing they were written in, because ARM echoes names as created.
+//
+// An ID with a Namespace but no Types is a resource provider, e.g.
+// /subscriptions/{sub}/providers/Microsoft.Compute. Types and Names are meant
+// to have equal length; methods use only the complete pairs.
+type ID struct {
+	SubscriptionID string   // as written
+	ResourceGroup  string   // "" for subscription-level IDs
+	Namespace      string   // provider namespace, e.g. "Microsoft.Compute"; "" if none
+	Types          []string // resource types below the namespace, e.g. ["virtualMachines"] or ["virtualMachineScaleSets","virtualMachines"]
+	Names          []string // names parallel to Types
+}
+
+// Parse parses an ARM resource ID of the forms
+//
+//	/subscriptions/{sub}
+//	/subscriptions/{sub}/resourceGroups/{rg}
+//	/subscriptions/{sub}[/resourceGroups/{rg}]/providers/{ns}[/{type}/{name}]...
+//
+// The fixed segments (subscriptions, resourceGroups, providers) match in any
+// casing; one trailing slash is tolerated. Extension resources (a second
+// "providers" below a resource) are rejected: the emulator serves none.
+// Parse checks structure only; use ValidName for the naming rules.
+func Parse(s string) (ID, error) {
+	bad := func(reason string) (ID, error) {
+		return ID{}, fmt.Errorf("%w %q: %s", ErrInvalidID, s, reason)
+	}
+	rest, ok := strings.CutPrefix(s, "/")
+	if !ok {
+		return bad("must start with /")
+	}
+	// Clients and path joins commonly leave one trailing slash; more than one
+	// leaves an empty segment and is rejected below.
+	rest = strings.TrimSuffix(rest, "/")
+	if rest == "" {
+		return bad("must start with /subscriptions/{subscriptionId}")
+	}
+	segs := strings.Split(rest, "/")
+	for i, seg := range segs {
+		if seg == "" {
+			return bad(fmt.Sprintf("segment %d is empty", i+1))
+		}
+	}
+	if len(segs)%2 != 0 {
+		return bad("odd number of segments: every type or fixed segment needs a name")
+	}
+	if !strings.EqualFold(segs[0], segSubscriptions) {
+		return bad("must start with /subscriptions/{subscriptionId}")
+	}
+	id := ID{SubscriptionID: segs[1]}
+	segs = segs[2:]
+	if len(segs) > 0 && strings.EqualFold(segs[0], segResourceGroups) {
+		id.ResourceGroup = segs[1]
+		segs = segs[2:]
+	}
+	if len(segs) == 0 {
+		return id, nil
+	}
+	if !strings.EqualFold(segs[0], segProviders) {
+		return bad(fmt.Sprintf("unexpected segment %q where providers was expected", segs[0]))
+	}
+	id.Namespace = Canonical(segs[1])
+	for segs = segs[2:]; len(segs) > 0; segs = segs[2:] {
+		if strings.EqualFold(segs[0], segProviders) {
+			return bad("extension resources are not supported")
+		}
+		id.Types = append(id.Types, Canonical(segs[0]))
+		id.Names = append(id.Names, segs[1])
+	}
+	return id, nil
+}
+
+// pairs is the number of complete type/name pairs.
+func (id ID) pairs() int { return min(len(id.Types), len(id.Names)) }
+
+// String returns the canonical form of the ID: fixed segments, Namespace and
+// types in canonical casing, names as written. It returns "" for an ID
+// without a SubscriptionID, which no valid ID lacks.
+func (id ID) String() string {
+	if id.SubscriptionID == "" {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("/" + segSubscriptions + "/")
+	b.WriteString(id.SubscriptionID)
+	if id.ResourceGroup != "" {
+		b.WriteString("/" + segResourceGroups + "/")
+		b.WriteString(id.ResourceGroup)
+	}
+	if id.Namespace != "" {
+		b.WriteString("/" + segProviders + "/")
+		b.WriteString(Canonical(id.Namespace))
+		for i := range id.pairs() {
+			b.WriteByte('/')
+			b.WriteString(Canonical(id.Types[i]))
+			b.WriteByte('/')
+			b.WriteString(id.Names[i])
+		}
+	}
+	return b.String()
+}
+
+// Type returns the ARM resource type, e.g. "Microsoft.Compute/virtualMachines"
+// or "Microsoft.Compute/virtualMachineScaleSets/virtualMachines", in canonical
+// casing. Resource groups, subscriptions and providers report the
+// Microsoft.Resources types ARM gives them. A zero ID has type "".
+func (id ID) Type() string {
+	if id.SubscriptionID == "" {
+		return ""
+	}
+	if n := id.pairs(); id.Namespace != "" && n > 0 {
+		parts := make([]string, 0, n+1)
+		parts = append(parts, Canonical(id.Namespace))
+		for _, t := range id.Types[:n] {
+			parts = append(parts, Canonical(t))
+		}
+		return strings.Join(parts, "/")
+	}
+	switch {
+	case id.Namespace != "":
+		return typeProvider
+	case id.ResourceGroup != "":
+		return typeResourceGroup
+	default:
+		return typeSubscription
+	}
+}
+
+// Name returns the last name in the ID: the resource's own name, the
+// namespace for a provider, the resource group for a group, the subscription
+// ID for a subscription. A zero ID has name "".
+func (id ID) Name() string {
+	if id.SubscriptionID == "" {
+		return ""
+	}
+	if n := id.pairs(); id.Namespace != "" && n > 0 {
+		return id.Names[n-1]
+	}
+	switch {
+	case id.Namespace != "":
+		return Canonical(id.Namespace)
+	case id.ResourceGroup != "":
+		return id.ResourceGroup
+	default:
+		return id.SubscriptionID
+	}
+}
+
+// Parent returns the ID one level up: a child resource's parent resource, a
+// top-level resource's or provider's resource group (or subscription, when
+// it has no group), a group's subscription. A subscription, or an ID without
+// one, has no parent. The result shares no memory with id.
+func (id ID) Parent() (ID, bool) {
+	if id.SubscriptionID == "" {
+		return ID{}, false
+	}
+	n := id.pairs()
+	switch {
+	case id.Namespace != "" && n > 1:
+		return ID{
+			SubscriptionID: id.SubscriptionID,
+			ResourceGroup:  id.ResourceGroup,
+			Namespace:      id.Namespace,
+			Types:          slices.Clone(id.Types[:n-1]),
+			Names:          slices.Clone(id.Names[:n-1]),
+		}, true
+	case id.Namespace != "":
+		return ID{SubscriptionID: id.SubscriptionID, ResourceGroup: id.ResourceGroup}, true
+	case id.ResourceGroup != "":
+		return ID{SubscriptionID: id.SubscriptionID}, true
+	default:
+		return ID{}, false
+	}
+}
+
+// ResourceGroupID returns the canonical ID of a resource group.
+func ResourceGroupID(sub, rg string) string {
+	return ID{SubscriptionID: sub, ResourceGroup: rg}.String()
+}
+
+// VirtualMachineID returns the canonical ID of a virtual machine.
+func VirtualMachineID(sub, rg, name string) string {
+	return ID{
+		SubscriptionID: sub,
+		ResourceGroup:  rg,
+		Namespace:      "Microsoft.Compute",
+		Types:          []string{"virtualMachines"},
+		Names:          []string{name},
+	}.String()
+}
+
+// Equal reports whether two IDs name the same resource, as ARM compares them:
+// case-insensitively, after parsing, so "resourcegroups" and a trailing
+// slash do not matter. Strings that do not parse are compared with
+// strings.EqualFold. Equal(a, b) == (Key(a) == Key(b)).
+func Equal(a, b string) bool {
+	ia, errA := Parse(a)
+	ib, errB := Parse(b)
+	if errA != nil || errB != nil {
+		return strings.EqualFold(a, b)
+	}
+	return strings.EqualFold(ia.String(), ib.String())
+}
+
+// Key returns the case-folded canonical form of s, for use as a map key. A
+// string that does not parse is folded as it is, so Key never fails.
+func Key(s string) string {
+	if id, err := Parse(s); err == nil {
+		s = id.String()
+	}
+	return foldKey(s)
+}
+
+// Canonical returns the canonical casing of a well-known namespace or type
+// segment (e.g. "microsoft.compute" -> "Microsoft.Compute"); other segments
+// are returned unchanged.
+func Canonical(segment string) string {
+	if c, ok := canonical[foldKey(segment)]; ok {
+		return c
+	}
+	return segment
+}
+
+// IsGUID reports whether s has the 8-4-4-4-12 hexadecimal GUID form, in any
+// casing and without braces.
+func IsGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// ValidName checks name against Azure's naming rules for kind, which is
+// "resourceGroups" or "virtualMachines" (or the full type, e.g.
+// "Microsoft.Compute/virtualMachines"), in any casing. Naming-rule errors wrap
+// ErrInvalidName and say which rule was broken; an unknown kind is a
+// programming error and does not wrap it.
+func ValidName(kind string, name string) error {
+	switch {
+	case strings.EqualFold(kind, segResourceGroups), strings.EqualFold(kind, typeResourceGroup):
+		return validGroupName(name)
+	case strings.EqualFold(kind, "virtualMachines"), strings.EqualFold(kind, "Microsoft.Compute/virtualMachines"):
+		return validVMName(name)
+	}
+	return fmt.Errorf("armid: no naming rule for kind %q", kind)
+}
+
+// validGroupName applies ARM's resource group rule. "Letters" and "digits"
+// are Unicode ones, as ARM allows, so lengths count characters, not bytes.
+func validGroupName(name string) error {
+	bad := func(rule string) error {
+		return fmt.Errorf("%w: resource group name %q %s", ErrInvalidName, name, rule)
+	}
+	if n := utf8.RuneCountInString(name); n < 1 || n > 90 {
+		return bad("must be 1-90 characters long")
+	}
+	for _, r := range name {
+		if r == utf8.RuneError || !(unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("_-.()", r)) {
+			return bad("may contain only letters, digits, underscores, hyphens, periods and parentheses")
+		}
+	}
+	if strings.HasSuffix(name, ".") {
+		return bad("must not end with a period")
+	}
+	return nil
+}
+
+// validVMName applies the virtual machine resource name rule. It is ASCII
+// only: the name is the default computer name, which must be a host name.
+// (The 15-character Windows limit is on osProfile.computerName, not here.)
+func validVMName(name string) error {
+	bad := func(rule string) error {
+		return fmt.Errorf("%w: virtual machine name %q %s", ErrInvalidName, name, rule)
+	}
+	if n := len(name); n < 1 || n > 64 {
+		return bad("must be 1-64 characters long")
+	}
+	for i := range len(name) {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return bad("may contain only letters, digits, hyphens, underscores and periods")
+		}
+	}
+	switch {
+	case name[0] == '_':
+		return bad("must not start with an underscore")
+	case strings.HasSuffix(name, "."):
+		return bad("must not end with a period")
+	case strings.HasSuffix(name, "-"):
+		return bad("must not end with a hyphen")
+	}
+	return nil
+}
+
+// foldKey folds s so that foldKey(a) == foldKey(b) exactly when
+// strings.EqualFold(a, b): each rune becomes one fixed member of its Unicode
+// simple-fold orbit (the lower-case one where there is one), and invalid
+// UTF-8 bytes become U+FFFD, as EqualFold decodes them. strings.ToLower alone
+// would disagree with EqualFold on runes such as 'ς' and 'İ', and Key must
+// agree with Equal or map lookups would miss IDs that Equal matches.
+func foldKey(s string) string {
+	ascii := true
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToLower(s)
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		b.WriteRune(foldRune(r))
+	}
+	return b.String()
+}
+
+// foldRune picks the representative of r's simple-fold orbit: ToLower of the
+// orbit's smallest member if that is in the orbit, else the smallest member.
+// Deriving it from the orbit minimum makes it the same for every member.
+func foldRune(r rune) rune {
+	lo := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		lo = min(lo, f)
+	}
+	lower := unicode.ToLower(lo)
+	if lower == lo {
+		return lo
+	}
+	for f := unicode.SimpleFold(lo); f != lo; f = unicode.SimpleFold(f) {
+		if f == lower {
+			return lower
+		}
+	}
+	return lo
+}
