@@ -1,0 +1,598 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/azemu/azemu/internal/store"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// busyTimeoutMS bounds how long a connection waits for a lock held by another
+// process on the same file (this process has a single writer, so it never
+// waits on itself).
+const busyTimeoutMS = 5000
+
+// Store is a store.Store on one SQLite file. It is safe for concurrent use.
+type Store struct {
+	w *sql.DB // exactly one connection: every write goes through it in turn
+	r *sql.DB // read-only connections, as many as readers need
+
+	// stmts holds the write statements prepared on w, by SQL text; it is
+	// only read after Open.
+	stmts map[string]*sql.Stmt
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens, or creates, the database at path and brings its schema up to
+// date.
+func Open(path string) (*Store, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	w, err := sql.Open("sqlite", dsn(abs, false))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	// A single write connection serialises writers in database/sql's pool,
+	// where waiting honours ctx, instead of in SQLite's lock, where a second
+	// writer would get SQLITE_BUSY. Keep it open for the Store's lifetime.
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	// Migrate before any reader connects, so that the file is already in WAL
+	// mode and has its schema when they do.
+	if err := migrate(context.Background(), w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", dsn(abs, true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	// No cap on readers: a History callback may itself read the store, and
+	// a cap would let nested reads deadlock waiting for a connection.
+	r.SetMaxIdleConns(4)
+	if err := r.Ping(); err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s := &Store{w: w, r: r, stmts: map[string]*sql.Stmt{}}
+	for _, q := range writeStatements {
+		st, err := w.Prepare(q)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
+		}
+		s.stmts[q] = st
+	}
+	return s, nil
+}
+
+// dsn builds the modernc URI for path. Pragmas go in the DSN so that every
+// connection the pool opens, not only the first, gets them.
+func dsn(abs string, readOnly bool) string {
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows drive path still needs an empty authority
+	}
+	// url.URL escapes '?', '#' and '%' in the path, which SQLite decodes;
+	// left raw they would end the file name early.
+	u := url.URL{Scheme: "file", Path: p}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
+	// WAL with synchronous=NORMAL: a commit is written to the WAL before
+	// Apply returns, so it survives the process being killed at any point;
+	// only a power loss or OS crash can lose the last commits (never corrupt
+	// the file), and that is not a failure an emulator has to survive.
+	// Commits then cost no fsync, which FULL would add to every Apply.
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		// Take the write lock at BEGIN: a deferred transaction that later
+		// upgrades can fail with SQLITE_BUSY_SNAPSHOT, which busy_timeout
+		// does not retry, if another process wrote in between.
+		q.Set("_txlock", "immediate")
+	}
+	return u.String() + "?" + q.Encode()
+}
+
+// The write statements, prepared once at Open (see Store.exec).
+const (
+	sqlInsertSubscription = `INSERT INTO subscriptions (sub_key, id, created_at) VALUES (?, ?, ?)
+		ON CONFLICT (sub_key) DO NOTHING`
+	sqlUpsertGroup = `INSERT INTO resource_groups
+		(sub_key, name_key, subscription_id, name, location, body, version, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (sub_key, name_key) DO UPDATE SET
+		subscription_id = excluded.subscription_id, name = excluded.name,
+		location = excluded.location, body = excluded.body,
+		version = excluded.version, created_at = excluded.created_at`
+	sqlDeleteVM    = `DELETE FROM vms WHERE vm_key = ?`
+	sqlDeleteGroup = `DELETE FROM resource_groups WHERE sub_key = ? AND name_key = ?`
+	sqlInsertEvent = `INSERT INTO events (vm_key, vm_id, at, provisioning_state, provisioning_code,
+		power_state, operation_id, operation_kind, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlUpsertOperation = `INSERT INTO operations (op_key, id, subscription_id, location, kind, target_id,
+		status, start_time, end_time, error, result)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (op_key) DO UPDATE SET
+		id = excluded.id, subscription_id = excluded.subscription_id,
+		location = excluded.location, kind = excluded.kind,
+		target_id = excluded.target_id, status = excluded.status,
+		start_time = excluded.start_time, end_time = excluded.end_time,
+		error = excluded.error, result = excluded.result`
+	sqlInsertVM = `INSERT INTO vms (vm_key, id, subscription_id, resource_group, name, location,
+		model, state, version, due_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
+		ON CONFLICT (vm_key) DO NOTHING`
+	sqlUpdateVM = `UPDATE vms SET id = ?, subscription_id = ?, resource_group = ?, name = ?,
+		location = ?, model = ?, state = ?, version = ?, due_at = ?,
+		created_at = ?, updated_at = ?
+		WHERE vm_key = ? AND version = ?`
+)
+
+var writeStatements = []string{
+	sqlInsertSubscription, sqlUpsertGroup, sqlDeleteVM, sqlDeleteGroup,
+	sqlInsertEvent, sqlUpsertOperation, sqlInsertVM, sqlUpdateVM,
+}
+
+// exec runs a write statement in tx. Statements prepared at Open are reused
+// on the write connection, since parsing SQL anew was the largest cost of a
+// small Apply; tx.StmtContext re-prepares only if that connection changed.
+func (s *Store) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	if st, ok := s.stmts[q]; ok {
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, q, args...)
+}
+
+// Apply implements store.Store. The whole change is one transaction: on any
+// error, including a cancelled ctx, it is rolled back and nothing is kept.
+//
+// c is passed by value but its slices share their backing arrays with the
+// caller's, so after a successful commit Apply writes the assigned sequence
+// numbers into c.Events[i].Seq, where the caller sees them. On failure the
+// caller's events are left untouched.
+func (s *Store) Apply(ctx context.Context, c store.Change) (err error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: apply: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback() // the error that matters is the one returned
+		}
+	}()
+	seqs, err := s.applyChange(ctx, tx, &c)
+	if err != nil {
+		return fmt.Errorf("sqlite: apply: %w", err)
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: apply: commit: %w", err)
+	}
+	for i, seq := range seqs {
+		c.Events[i].Seq = seq
+	}
+	return nil
+}
+
+// applyChange writes c inside tx and returns the Seq of each event, in order.
+func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, c *store.Change) ([]int64, error) {
+	for _, sub := range c.Subscriptions {
+		created, err := timeArg(sub.CreatedAt)
+		if err != nil {
+			return nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
+		}
+		if _, err := s.exec(ctx, tx, sqlInsertSubscription,
+			store.Key(sub.ID), sub.ID, created); err != nil {
+			return nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
+		}
+	}
+
+	for _, g := range c.Groups {
+		created, err := timeArg(g.CreatedAt)
+		if err != nil {
+			return nil, fmt.Errorf("group %s: %w", g.Name, err)
+		}
+		if _, err := s.exec(ctx, tx, sqlUpsertGroup,
+			store.Key(g.SubscriptionID), store.Key(g.Name), g.SubscriptionID, g.Name,
+			g.Location, jsonArg(g.Body), g.Version, created); err != nil {
+			return nil, fmt.Errorf("group %s: %w", g.Name, err)
+		}
+	}
+
+	for _, vm := range c.VMs {
+		if err := s.putVM(ctx, tx, vm); err != nil {
+			return nil, fmt.Errorf("vm %s: %w", vm.ID, err)
+		}
+	}
+
+	for _, id := range c.DeletedVMs {
+		if _, err := s.exec(ctx, tx, sqlDeleteVM, store.Key(id)); err != nil {
+			return nil, fmt.Errorf("delete vm %s: %w", id, err)
+		}
+	}
+
+	for _, g := range c.DeletedGroups {
+		if _, err := s.exec(ctx, tx, sqlDeleteGroup,
+			store.Key(g.SubscriptionID), store.Key(g.Name)); err != nil {
+			return nil, fmt.Errorf("delete group %s: %w", g.Name, err)
+		}
+	}
+
+	var seqs []int64
+	if len(c.Events) > 0 {
+		seqs = make([]int64, len(c.Events))
+	}
+	for i, e := range c.Events {
+		// An event without a time could never fall in a History window and
+		// would vanish from billing; refuse it rather than lose it silently.
+		if e.At.IsZero() {
+			return nil, fmt.Errorf("event %d of vm %s: zero At", i, e.VMID)
+		}
+		at, err := timeArg(e.At)
+		if err != nil {
+			return nil, fmt.Errorf("event %d of vm %s: %w", i, e.VMID, err)
+		}
+		res, err := s.exec(ctx, tx, sqlInsertEvent,
+			store.Key(e.VMID), e.VMID, at, e.ProvisioningState, e.ProvisioningCode,
+			e.PowerState, e.OperationID, e.OperationKind, jsonArg(e.Detail))
+		if err != nil {
+			return nil, fmt.Errorf("event %d of vm %s: %w", i, e.VMID, err)
+		}
+		// The last insert rowid of an INTEGER PRIMARY KEY table is the key.
+		if seqs[i], err = res.LastInsertId(); err != nil {
+			return nil, fmt.Errorf("event %d of vm %s: %w", i, e.VMID, err)
+		}
+	}
+
+	for _, op := range c.Operations {
+		start, err := timeArg(op.StartTime)
+		if err != nil {
+			return nil, fmt.Errorf("operation %s: %w", op.ID, err)
+		}
+		end, err := timeArg(op.EndTime)
+		if err != nil {
+			return nil, fmt.Errorf("operation %s: %w", op.ID, err)
+		}
+		if _, err := s.exec(ctx, tx, sqlUpsertOperation,
+			store.Key(op.ID), op.ID, op.SubscriptionID, op.Location, op.Kind, op.TargetID,
+			op.Status, start, end, jsonArg(op.Error), jsonArg(op.Result)); err != nil {
+			return nil, fmt.Errorf("operation %s: %w", op.ID, err)
+		}
+	}
+	return seqs, nil
+}
+
+// putVM inserts (Version 1) or updates (Version n > 1, stored n-1) one VM.
+func (s *Store) putVM(ctx context.Context, tx *sql.Tx, vm store.VM) error {
+	if vm.Version < 1 {
+		return fmt.Errorf("%w: version %d", store.ErrConflict, vm.Version)
+	}
+	due, err := timeArg(vm.DueAt)
+	if err != nil {
+		return err
+	}
+	created, err := timeArg(vm.CreatedAt)
+	if err != nil {
+		return err
+	}
+	updated, err := timeArg(vm.UpdatedAt)
+	if err != nil {
+		return err
+	}
+	key := store.Key(vm.ID)
+	var res sql.Result
+	if vm.Version == 1 {
+		// DO NOTHING rather than a failing INSERT: the conflict is then a
+		// row count, not a driver error code to decode.
+		res, err = s.exec(ctx, tx, sqlInsertVM,
+			key, vm.ID, vm.SubscriptionID, vm.ResourceGroup, vm.Name, vm.Location,
+			jsonArg(vm.Model), jsonArg(vm.State), due, created, updated)
+	} else {
+		res, err = s.exec(ctx, tx, sqlUpdateVM,
+			vm.ID, vm.SubscriptionID, vm.ResourceGroup, vm.Name, vm.Location,
+			jsonArg(vm.Model), jsonArg(vm.State), vm.Version, due, created, updated,
+			key, vm.Version-1)
+	}
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		if vm.Version == 1 {
+			return fmt.Errorf("%w: version 1 of a VM that exists", store.ErrConflict)
+		}
+		return fmt.Errorf("%w: version %d does not follow the stored one", store.ErrConflict, vm.Version)
+	}
+	return nil
+}
+
+// Load implements store.Store. It reads in one transaction, so the snapshot
+// is consistent across tables. Each list is ordered by key.
+func (s *Store) Load(ctx context.Context) (snap store.Snapshot, err error) {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return store.Snapshot{}, fmt.Errorf("sqlite: load: %w", err)
+	}
+	defer tx.Rollback() // read-only: nothing to commit
+
+	if err := query(ctx, tx, `SELECT id, created_at FROM subscriptions ORDER BY sub_key`,
+		nil, func(rows *sql.Rows) error {
+			var sub store.Subscription
+			var created sql.NullInt64
+			if err := rows.Scan(&sub.ID, &created); err != nil {
+				return err
+			}
+			sub.CreatedAt = timeOf(created)
+			snap.Subscriptions = append(snap.Subscriptions, sub)
+			return nil
+		}); err != nil {
+		return store.Snapshot{}, fmt.Errorf("sqlite: load subscriptions: %w", err)
+	}
+
+	if err := query(ctx, tx,
+		`SELECT subscription_id, name, location, body, version, created_at
+		 FROM resource_groups ORDER BY sub_key, name_key`,
+		nil, func(rows *sql.Rows) error {
+			var g store.ResourceGroup
+			var body sql.NullString
+			var created sql.NullInt64
+			if err := rows.Scan(&g.SubscriptionID, &g.Name, &g.Location, &body, &g.Version, &created); err != nil {
+				return err
+			}
+			g.Body = jsonOf(body)
+			g.CreatedAt = timeOf(created)
+			snap.Groups = append(snap.Groups, g)
+			return nil
+		}); err != nil {
+		return store.Snapshot{}, fmt.Errorf("sqlite: load groups: %w", err)
+	}
+
+	if err := query(ctx, tx,
+		`SELECT id, subscription_id, resource_group, name, location, model, state,
+		   version, due_at, created_at, updated_at
+		 FROM vms ORDER BY vm_key`,
+		nil, func(rows *sql.Rows) error {
+			var vm store.VM
+			var model, state sql.NullString
+			var due, created, updated sql.NullInt64
+			if err := rows.Scan(&vm.ID, &vm.SubscriptionID, &vm.ResourceGroup, &vm.Name,
+				&vm.Location, &model, &state, &vm.Version, &due, &created, &updated); err != nil {
+				return err
+			}
+			vm.Model, vm.State = jsonOf(model), jsonOf(state)
+			vm.DueAt, vm.CreatedAt, vm.UpdatedAt = timeOf(due), timeOf(created), timeOf(updated)
+			snap.VMs = append(snap.VMs, vm)
+			return nil
+		}); err != nil {
+		return store.Snapshot{}, fmt.Errorf("sqlite: load vms: %w", err)
+	}
+
+	if err := query(ctx, tx, operationSelect+` WHERE status = ? ORDER BY op_key`,
+		[]any{"InProgress"}, func(rows *sql.Rows) error {
+			op, err := scanOperation(rows)
+			if err != nil {
+				return err
+			}
+			snap.Operations = append(snap.Operations, op)
+			return nil
+		}); err != nil {
+		return store.Snapshot{}, fmt.Errorf("sqlite: load operations: %w", err)
+	}
+	return snap, nil
+}
+
+const operationSelect = `SELECT id, subscription_id, location, kind, target_id, status,
+	start_time, end_time, error, result FROM operations`
+
+// scanner is what *sql.Row and *sql.Rows have in common.
+type scanner interface{ Scan(dest ...any) error }
+
+func scanOperation(row scanner) (store.Operation, error) {
+	var op store.Operation
+	var start, end sql.NullInt64
+	var opErr, result sql.NullString
+	if err := row.Scan(&op.ID, &op.SubscriptionID, &op.Location, &op.Kind, &op.TargetID,
+		&op.Status, &start, &end, &opErr, &result); err != nil {
+		return store.Operation{}, err
+	}
+	op.StartTime, op.EndTime = timeOf(start), timeOf(end)
+	op.Error, op.Result = jsonOf(opErr), jsonOf(result)
+	return op, nil
+}
+
+// Operation implements store.Store.
+func (s *Store) Operation(ctx context.Context, id string) (store.Operation, error) {
+	op, err := scanOperation(s.r.QueryRowContext(ctx, operationSelect+` WHERE op_key = ?`, store.Key(id)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Operation{}, fmt.Errorf("sqlite: operation %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Operation{}, fmt.Errorf("sqlite: operation %s: %w", id, err)
+	}
+	return op, nil
+}
+
+// History implements store.Store. Rows are scanned one at a time from an open
+// cursor; a single SELECT reads one WAL snapshot, so a concurrent Apply is
+// either wholly in the scan or wholly out of it, and is never blocked by it.
+func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn func(store.Event) error) error {
+	// Bounds past the storable range (see timeArg) are dropped rather than
+	// wrapped; a window wholly outside it is empty.
+	if !from.Before(to) || from.After(maxTime) || !to.After(minTime) {
+		return ctx.Err()
+	}
+	q := `SELECT seq, vm_id, at, provisioning_state, provisioning_code, power_state,
+		operation_id, operation_kind, detail
+		FROM events WHERE 1`
+	var args []any
+	if !from.Before(minTime) {
+		q += ` AND at >= ?`
+		args = append(args, from.UnixNano())
+	}
+	if !to.After(maxTime) {
+		q += ` AND at < ?`
+		args = append(args, to.UnixNano())
+	}
+	if vmID != "" {
+		q += ` AND vm_key = ?`
+		args = append(args, store.Key(vmID))
+	}
+	q += ` ORDER BY seq`
+	var fnErr error
+	err := query(ctx, s.r, q, args, func(rows *sql.Rows) error {
+		var e store.Event
+		var at int64
+		var detail sql.NullString
+		if err := rows.Scan(&e.Seq, &e.VMID, &at, &e.ProvisioningState, &e.ProvisioningCode,
+			&e.PowerState, &e.OperationID, &e.OperationKind, &detail); err != nil {
+			return err
+		}
+		e.At = time.Unix(0, at).UTC()
+		e.Detail = jsonOf(detail)
+		fnErr = fn(e)
+		return fnErr
+	})
+	if fnErr != nil {
+		return fnErr // the caller's own error, as it gave it
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: history: %w", err)
+	}
+	return nil
+}
+
+// queryer is what *sql.DB and *sql.Tx have in common.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// query runs q and calls each for every row as the cursor reaches it,
+// stopping at the first error.
+func query(ctx context.Context, db queryer, q string, args []any, each func(*sql.Rows) error) (err error) {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := rows.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	for rows.Next() {
+		if err := each(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Reset implements store.Store. The events' sequence counter survives, so
+// that a Seq is never reused.
+func (s *Store) Reset(ctx context.Context) (err error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: reset: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	for _, table := range []string{"events", "operations", "vms", "resource_groups", "subscriptions"} {
+		if _, err = tx.ExecContext(ctx, `DELETE FROM `+table); err != nil {
+			return fmt.Errorf("sqlite: reset %s: %w", table, err)
+		}
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: reset: commit: %w", err)
+	}
+	return nil
+}
+
+// Close implements store.Store. It closes the readers first so that the
+// final checkpoint can fold the whole WAL back into the database file.
+// Calling it again returns the first call's result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		for _, st := range s.stmts {
+			st.Close() // closing w below releases them in any case
+		}
+		rerr := s.r.Close()
+		var cerr error
+		if _, err := s.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+			cerr = fmt.Errorf("sqlite: close: checkpoint: %w", err)
+		}
+		werr := s.w.Close()
+		s.closeErr = errors.Join(rerr, cerr, werr)
+	})
+	return s.closeErr
+}
+
+// Unix nanoseconds cover 1677-09-21 to 2262-04-11; times outside would wrap.
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+// timeArg encodes t for a nullable time column: NULL for the zero time, so
+// that the Unix epoch itself (0) still round-trips.
+func timeArg(t time.Time) (any, error) {
+	if t.IsZero() {
+		return nil, nil
+	}
+	if t.Before(minTime) || t.After(maxTime) {
+		return nil, fmt.Errorf("time %s outside the storable range %s to %s",
+			t.Format(time.RFC3339Nano), minTime.UTC().Format(time.RFC3339Nano), maxTime.UTC().Format(time.RFC3339Nano))
+	}
+	return t.UnixNano(), nil
+}
+
+func timeOf(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64).UTC()
+}
+
+// jsonArg binds a document as TEXT (the columns are STRICT TEXT, which
+// refuses a BLOB), and a nil one as NULL so that nil round-trips as nil.
+func jsonArg(b json.RawMessage) any {
+	if b == nil {
+		return nil
+	}
+	return string(b)
+}
+
+func jsonOf(s sql.NullString) json.RawMessage {
+	if !s.Valid {
+		return nil
+	}
+	return json.RawMessage(s.String)
+}

@@ -1,0 +1,426 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/azemu/azemu/internal/store"
+	"github.com/azemu/azemu/internal/store/storetest"
+)
+
+func openTemp(t testing.TB) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "azemu.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return s, path
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, _ := openTemp(t)
+		return s
+	})
+}
+
+var t0 = time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC)
+
+const sub = "0b5e1a52-7c1d-4c6e-9d8e-1f2a3b4c5d6e"
+
+func vmID(name string) string {
+	return "/subscriptions/" + sub + "/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/" + name
+}
+
+// sample is a change touching every table, with nothing zero or nil, so
+// that reflect.DeepEqual can compare what comes back.
+func sample() store.Change {
+	op := store.Operation{
+		ID: "00000000-0000-4000-8000-000000000001", SubscriptionID: sub, Location: "westeurope",
+		Kind: "create", TargetID: vmID("vm"), Status: "InProgress", StartTime: t0,
+		EndTime: t0.Add(time.Hour), Error: json.RawMessage(`{}`), Result: json.RawMessage(`{}`),
+	}
+	return store.Change{
+		Subscriptions: []store.Subscription{{ID: sub, CreatedAt: t0}},
+		Groups: []store.ResourceGroup{{
+			SubscriptionID: sub, Name: "rg", Location: "westeurope",
+			Body: json.RawMessage(`{"tags":{}}`), Version: 1, CreatedAt: t0,
+		}},
+		VMs: []store.VM{{
+			ID: vmID("vm"), SubscriptionID: sub, ResourceGroup: "rg", Name: "vm", Location: "westeurope",
+			Model: json.RawMessage(`{"a":1}`), State: json.RawMessage(`{"b":2}`), Version: 1,
+			DueAt: t0.Add(time.Second), CreatedAt: t0, UpdatedAt: t0.Add(time.Millisecond),
+		}},
+		Events: []store.Event{{
+			VMID: vmID("vm"), At: t0, ProvisioningState: "Creating",
+			ProvisioningCode: "ProvisioningState/creating", PowerState: "starting",
+			OperationID: op.ID, OperationKind: "create", Detail: json.RawMessage(`{"size":"B1s"}`),
+		}},
+		Operations: []store.Operation{op},
+	}
+}
+
+// checkSample asserts that s holds exactly what sample wrote.
+func checkSample(t *testing.T, s *Store, c store.Change) {
+	t.Helper()
+	ctx := context.Background()
+	snap, err := s.Load(ctx)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	want := store.Snapshot{Subscriptions: c.Subscriptions, Groups: c.Groups, VMs: c.VMs, Operations: c.Operations}
+	if !reflect.DeepEqual(snap, want) {
+		t.Errorf("Load:\n got %+v\nwant %+v", snap, want)
+	}
+	var events []store.Event
+	if err := s.History(ctx, "", t0, t0.Add(1), func(e store.Event) error {
+		events = append(events, e)
+		return nil
+	}); err != nil {
+		t.Fatalf("History: %v", err)
+	}
+	if !reflect.DeepEqual(events, c.Events) {
+		t.Errorf("History:\n got %+v\nwant %+v", events, c.Events)
+	}
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	s, path := openTemp(t)
+	c := sample()
+	if err := s.Apply(context.Background(), c); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	s, err := Open(path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer s.Close()
+	checkSample(t, s, c)
+
+	// Sequence numbers go on from where they were.
+	next := store.Change{Events: sample().Events}
+	if err := s.Apply(context.Background(), next); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if next.Events[0].Seq <= c.Events[0].Seq {
+		t.Errorf("Seq after reopen %d, want more than %d", next.Events[0].Seq, c.Events[0].Seq)
+	}
+}
+
+// TestKilledProcessKeepsData checks what the synchronous=NORMAL comment in
+// dsn claims: a change Apply returned from survives the process being killed
+// without Close. The test binary re-runs itself as the process to kill.
+func TestKilledProcessKeepsData(t *testing.T) {
+	if path := os.Getenv("AZEMU_SQLITE_KILL_PATH"); path != "" {
+		s, err := Open(path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		if err := s.Apply(context.Background(), sample()); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		p, _ := os.FindProcess(os.Getpid())
+		p.Kill()
+		time.Sleep(time.Minute) // the kill lands before this ends
+		os.Exit(3)
+	}
+
+	path := filepath.Join(t.TempDir(), "azemu.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledProcessKeepsData$")
+	cmd.Env = append(os.Environ(), "AZEMU_SQLITE_KILL_PATH="+path)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != -1 { // -1: ended by a signal
+		t.Fatalf("child: %v, want killed by a signal\n%s", err, out)
+	}
+	if _, err := os.Stat(path + "-wal"); err != nil {
+		t.Logf("no WAL file left by the killed process: %v", err)
+	}
+	s, err := Open(path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer s.Close()
+	want := sample()
+	want.Events[0].Seq = 1
+	checkSample(t, s, want)
+}
+
+func appliedMigrations(t *testing.T, s *Store) []int {
+	t.Helper()
+	rows, err := s.r.Query(`SELECT version FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		t.Fatalf("schema_migrations: %v", err)
+	}
+	defer rows.Close()
+	var vs []int
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		vs = append(vs, v)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return vs
+}
+
+func TestMigrationsIdempotent(t *testing.T) {
+	ms, err := migrations()
+	if err != nil {
+		t.Fatalf("migrations: %v", err)
+	}
+	var want []int
+	for _, m := range ms {
+		want = append(want, m.version)
+	}
+	if len(want) == 0 || want[0] != 1 {
+		t.Fatalf("embedded migrations %v, want them to start at 1", want)
+	}
+
+	s, path := openTemp(t)
+	c := sample()
+	if err := s.Apply(context.Background(), c); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	// Once more on the open database, as a second Open racing this one would.
+	if err := migrate(context.Background(), s.w); err != nil {
+		t.Fatalf("migrate again: %v", err)
+	}
+	if got := appliedMigrations(t, s); !reflect.DeepEqual(got, want) {
+		t.Errorf("applied %v, want %v", got, want)
+	}
+	s.Close()
+
+	for i := range 3 {
+		s, err := Open(path)
+		if err != nil {
+			t.Fatalf("reopen %d: %v", i, err)
+		}
+		if got := appliedMigrations(t, s); !reflect.DeepEqual(got, want) {
+			t.Errorf("reopen %d: applied %v, want %v", i, got, want)
+		}
+		checkSample(t, s, c)
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	s, path := openTemp(t)
+	if _, err := s.w.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Open(path); err == nil {
+		s.Close()
+		t.Fatal("Open of a database from a newer build: no error")
+	}
+}
+
+// TestPragmas checks that every pooled connection, not just the first, got
+// the DSN's pragmas.
+func TestPragmas(t *testing.T) {
+	s, _ := openTemp(t)
+	defer s.Close()
+	ctx := context.Background()
+	tests := []struct {
+		pragma string
+		want   string
+	}{
+		{"journal_mode", "wal"},
+		{"synchronous", "1"}, // NORMAL
+		{"foreign_keys", "1"},
+		{"busy_timeout", fmt.Sprint(busyTimeoutMS)},
+	}
+	for name, db := range map[string]*sql.DB{"write": s.w, "read": s.r} {
+		// Hold several connections at once so that the pool opens new ones.
+		var conns []*sql.Conn
+		n := 3
+		if name == "write" {
+			n = 1
+		}
+		for range n {
+			c, err := db.Conn(ctx)
+			if err != nil {
+				t.Fatalf("%s Conn: %v", name, err)
+			}
+			conns = append(conns, c)
+		}
+		for i, c := range conns {
+			for _, tt := range tests {
+				var got string
+				if err := c.QueryRowContext(ctx, "PRAGMA "+tt.pragma).Scan(&got); err != nil {
+					t.Fatalf("%s conn %d: PRAGMA %s: %v", name, i, tt.pragma, err)
+				}
+				if got != tt.want {
+					t.Errorf("%s conn %d: %s = %s, want %s", name, i, tt.pragma, got, tt.want)
+				}
+			}
+			var queryOnly string
+			if err := c.QueryRowContext(ctx, "PRAGMA query_only").Scan(&queryOnly); err != nil {
+				t.Fatal(err)
+			}
+			if want := map[string]string{"write": "0", "read": "1"}[name]; queryOnly != want {
+				t.Errorf("%s conn %d: query_only = %s, want %s", name, i, queryOnly, want)
+			}
+		}
+		for _, c := range conns {
+			c.Close()
+		}
+	}
+}
+
+// TestHistoryDoesNotBlockApply: a scan holds a read snapshot, and writes go
+// on meanwhile, from the callback itself too, without showing up in it.
+func TestHistoryDoesNotBlockApply(t *testing.T) {
+	s, _ := openTemp(t)
+	defer s.Close()
+	ctx := context.Background()
+	c := sample()
+	c.Events = append(c.Events, c.Events[0], c.Events[0])
+	if err := s.Apply(ctx, c); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	seen := 0
+	err := s.History(ctx, "", t0, t0.Add(1), func(e store.Event) error {
+		seen++
+		ev := sample().Events
+		v := sample().VMs[0]
+		v.Version = int64(seen + 1)
+		if err := s.Apply(ctx, store.Change{VMs: []store.VM{v}, Events: ev}); err != nil {
+			return err
+		}
+		_, err := s.Operation(ctx, c.Operations[0].ID)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("History: %v", err)
+	}
+	if seen != 3 {
+		t.Errorf("scan saw %d events, want the 3 there when it began", seen)
+	}
+}
+
+func TestPathNeedingEscapes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a dir?with#odd%20chars&_pragma=x")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "db?.sqlite")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	c := sample()
+	if err := s.Apply(context.Background(), c); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database not at the path given: %v", err)
+	}
+	if s, err = Open(path); err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer s.Close()
+	checkSample(t, s, c)
+}
+
+func TestOpenFails(t *testing.T) {
+	if _, err := Open(filepath.Join(t.TempDir(), "missing", "dir", "db")); err == nil {
+		t.Error("Open in a missing directory: no error")
+	}
+}
+
+// TestApplyRejects: values the schema cannot hold fail the whole change, and
+// the caller's events keep Seq 0 when Apply fails.
+func TestApplyRejects(t *testing.T) {
+	tests := []struct {
+		name   string
+		modify func(*store.Change)
+	}{
+		{"event without a time", func(c *store.Change) { c.Events[0].At = time.Time{} }},
+		{"time before 1678", func(c *store.Change) { c.VMs[0].DueAt = time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC) }},
+		{"time after 2262", func(c *store.Change) { c.Operations[0].EndTime = time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := openTemp(t)
+			defer s.Close()
+			c := sample()
+			c.Events = append(c.Events, c.Events[0])
+			tt.modify(&c)
+			if err := s.Apply(context.Background(), c); err == nil {
+				t.Fatal("Apply: no error")
+			}
+			for i, e := range c.Events {
+				if e.Seq != 0 {
+					t.Errorf("event %d: Seq %d after a failed Apply, want 0", i, e.Seq)
+				}
+			}
+			snap, err := s.Load(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(snap, store.Snapshot{}) {
+				t.Errorf("Load after a failed Apply: %+v, want empty", snap)
+			}
+		})
+	}
+}
+
+// BenchmarkApplyStateChange measures one engine state change: a VM update,
+// an event and an operation upsert, committed together.
+func BenchmarkApplyStateChange(b *testing.B) {
+	s, _ := openTemp(b)
+	defer s.Close()
+	ctx := context.Background()
+	c := sample()
+	if err := s.Apply(ctx, c); err != nil {
+		b.Fatal(err)
+	}
+	v, e, op := c.VMs[0], c.Events[0], c.Operations[0]
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		v.Version++
+		v.UpdatedAt = v.UpdatedAt.Add(time.Millisecond)
+		e.At = e.At.Add(time.Millisecond)
+		op.Status = "InProgress"
+		if i%2 == 1 {
+			op.Status = "Succeeded"
+		}
+		if err := s.Apply(ctx, store.Change{
+			VMs:        []store.VM{v},
+			Events:     []store.Event{e},
+			Operations: []store.Operation{op},
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

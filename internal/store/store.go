@@ -1,0 +1,133 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+)
+
+// ErrConflict is returned by Apply when a VM's version does not follow the
+// stored one: another writer got there first. Nothing of the change is kept.
+var ErrConflict = errors.New("store: version conflict")
+
+// ErrNotFound is returned for a lookup of something the store does not hold.
+var ErrNotFound = errors.New("store: not found")
+
+// Subscription is a subscription the emulator has seen. Any GUID is valid;
+// the row exists from first use.
+type Subscription struct {
+	ID        string // lower-case GUID
+	CreatedAt time.Time
+}
+
+// ResourceGroup is a resource group with its ARM body.
+type ResourceGroup struct {
+	SubscriptionID string // lower-case
+	Name           string // casing as created
+	Location       string
+	Body           json.RawMessage // tags, managedBy, properties as ARM shows them
+	Version        int64           // 1 on insert, +1 on every update
+	CreatedAt      time.Time
+}
+
+// GroupRef names a resource group to delete.
+type GroupRef struct {
+	SubscriptionID string
+	Name           string
+}
+
+// VM is one virtual machine: its model as the client wrote it, and the
+// engine-owned state (lifecycle facets and any running plan) as an opaque
+// JSON document, so that the store never needs to understand a plan.
+type VM struct {
+	ID             string // ARM ID with the casing of creation; keyed case-insensitively
+	SubscriptionID string // lower-case
+	ResourceGroup  string
+	Name           string
+	Location       string
+	Model          json.RawMessage
+	State          json.RawMessage
+	// Version is 1 on insert and exactly one more than the stored row on
+	// update; anything else fails the whole change with ErrConflict.
+	Version int64
+	// DueAt is when the engine must next act on this VM; zero when idle.
+	DueAt     time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Event is one entry of the append-only state history: the VM's state facets
+// as they became at At. Billing meters from these rows alone, so an event
+// carries what pricing needs (Detail holds size, OS, priority and the like).
+type Event struct {
+	Seq               int64 // assigned by the store on Apply, increasing
+	VMID              string
+	At                time.Time
+	ProvisioningState string // Creating, Updating, Succeeded, Failed, Deleting, Migrating, Deleted
+	ProvisioningCode  string // the instance-view code, e.g. ProvisioningState/creating/osProvisioningInProgress
+	PowerState        string // starting, running, ... or empty before the first one
+	OperationID       string
+	OperationKind     string
+	Detail            json.RawMessage
+}
+
+// Operation is an asynchronous operation's status record.
+type Operation struct {
+	ID             string // lower-case GUID
+	SubscriptionID string
+	Location       string
+	Kind           string // create, start, powerOff, ...
+	TargetID       string // the ARM ID acted on
+	Status         string // InProgress, Succeeded, Failed, Canceled
+	StartTime      time.Time
+	EndTime        time.Time       // zero while InProgress
+	Error          json.RawMessage // {"code","message"} when Failed or Canceled
+	Result         json.RawMessage // e.g. runCommand output
+}
+
+// Done reports whether the operation has reached a terminal status.
+func (o Operation) Done() bool { return o.Status != "" && o.Status != "InProgress" }
+
+// Change is everything one state change writes. Apply commits it in one
+// transaction: all of it or none of it.
+type Change struct {
+	Subscriptions []Subscription // inserted when missing, otherwise left alone
+	Groups        []ResourceGroup
+	DeletedGroups []GroupRef
+	VMs           []VM
+	DeletedVMs    []string // IDs, matched case-insensitively
+	Events        []Event
+	Operations    []Operation // inserted or replaced by ID
+}
+
+// Snapshot is the state the engine loads at start.
+type Snapshot struct {
+	Subscriptions []Subscription
+	Groups        []ResourceGroup
+	VMs           []VM
+	// Operations holds every operation still InProgress.
+	Operations []Operation
+}
+
+// Store is the durable state of the emulator. Implementations must be safe
+// for concurrent use.
+type Store interface {
+	// Load returns everything the engine keeps in memory.
+	Load(ctx context.Context) (Snapshot, error)
+	// Apply commits a change atomically, assigning Seq to its events in order.
+	Apply(ctx context.Context, c Change) error
+	// Operation returns one operation by ID (case-insensitive), or ErrNotFound.
+	Operation(ctx context.Context, id string) (Operation, error)
+	// History streams the events with from <= At < to, ordered by Seq, without
+	// holding them all in memory. An fn error stops the scan and is returned.
+	// vmID filters to one VM when not empty (case-insensitive).
+	History(ctx context.Context, vmID string, from, to time.Time, fn func(Event) error) error
+	// Reset empties every table.
+	Reset(ctx context.Context) error
+	Close() error
+}
+
+// Key is the case-insensitive key of an ARM ID or name.
+func Key(s string) string { return strings.ToLower(s) }

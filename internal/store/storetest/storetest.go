@@ -1,0 +1,794 @@
+// Package storetest is the conformance suite that every store.Store backend
+// must pass. A backend's own test calls Run; what only a backend can check,
+// such as durability across a reopen, stays in that backend's tests.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/azemu/azemu/internal/store"
+)
+
+// Run runs the suite. open must return a new, empty store for each call; Run
+// closes it when the subtest ends (and fails the subtest if Close fails), so
+// open must not close it itself.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, store.Store)
+	}{
+		{"RoundTrip", testRoundTrip},
+		{"Times", testTimes},
+		{"CaseInsensitiveKeys", testCaseInsensitiveKeys},
+		{"Conflict", testConflict},
+		{"Delete", testDelete},
+		{"SeqIncreasing", testSeqIncreasing},
+		{"History", testHistory},
+		{"HistoryEarlyStop", testHistoryEarlyStop},
+		{"LoadInProgressOnly", testLoadInProgressOnly},
+		{"OperationNotFound", testOperationNotFound},
+		{"Reset", testReset},
+		{"CancelledContext", testCancelledContext},
+		{"ConcurrentApply", testConcurrentApply},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := open(t)
+			t.Cleanup(func() {
+				if err := s.Close(); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			})
+			tt.fn(t, s)
+		})
+	}
+}
+
+// Fixtures. Times carry nanoseconds so that a backend rounding to micro- or
+// milliseconds fails.
+var t0 = time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC)
+
+const (
+	subA = "0b5e1a52-7c1d-4c6e-9d8e-1f2a3b4c5d6e"
+	subB = "a1b2c3d4-e5f6-4711-8899-aabbccddeeff"
+)
+
+func vmID(sub, group, name string) string {
+	return "/subscriptions/" + sub + "/resourceGroups/" + group +
+		"/providers/Microsoft.Compute/virtualMachines/" + name
+}
+
+func sub(id string) store.Subscription { return store.Subscription{ID: id, CreatedAt: t0} }
+
+func group(sub, name string) store.ResourceGroup {
+	return store.ResourceGroup{
+		SubscriptionID: sub,
+		Name:           name,
+		Location:       "westeurope",
+		Body:           json.RawMessage(`{"tags":{"team":"` + name + `"}}`),
+		Version:        1,
+		CreatedAt:      t0,
+	}
+}
+
+func vm(sub, group, name string, version int64) store.VM {
+	return store.VM{
+		ID:             vmID(sub, group, name),
+		SubscriptionID: sub,
+		ResourceGroup:  group,
+		Name:           name,
+		Location:       "westeurope",
+		Model:          json.RawMessage(`{"properties":{"hardwareProfile":{"vmSize":"Standard_D2s_v5"}}}`),
+		State:          json.RawMessage(fmt.Sprintf(`{"power":"running","v":%d}`, version)),
+		Version:        version,
+		DueAt:          t0.Add(time.Duration(version) * time.Minute),
+		CreatedAt:      t0,
+		UpdatedAt:      t0.Add(time.Duration(version) * time.Second),
+	}
+}
+
+func event(vmID string, at time.Time, opID string) store.Event {
+	return store.Event{
+		VMID:              vmID,
+		At:                at,
+		ProvisioningState: "Succeeded",
+		ProvisioningCode:  "ProvisioningState/succeeded",
+		PowerState:        "running",
+		OperationID:       opID,
+		OperationKind:     "start",
+		Detail:            json.RawMessage(`{"size":"Standard_D2s_v5","os":"Linux"}`),
+	}
+}
+
+func opID(n int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", n) }
+
+func operation(id, status string) store.Operation {
+	op := store.Operation{
+		ID:             id,
+		SubscriptionID: subA,
+		Location:       "westeurope",
+		Kind:           "start",
+		TargetID:       vmID(subA, "rg", "vm"),
+		Status:         status,
+		StartTime:      t0,
+	}
+	switch status {
+	case "InProgress":
+	case "Succeeded":
+		op.EndTime = t0.Add(time.Minute)
+		op.Result = json.RawMessage(`{"value":[{"message":"ok"}]}`)
+	default:
+		op.EndTime = t0.Add(time.Minute)
+		op.Error = json.RawMessage(`{"code":"OperationPreempted","message":"stopped"}`)
+	}
+	return op
+}
+
+// diff reports how got differs from want, field by field: times must be the
+// same instant and in UTC, JSON documents the same bytes (nil and empty are
+// not told apart), everything else equal. It returns "" when they match.
+func diff(got, want any) string {
+	var out []string
+	diffValue(&out, "", reflect.ValueOf(got), reflect.ValueOf(want))
+	return strings.Join(out, "\n")
+}
+
+var (
+	timeType = reflect.TypeFor[time.Time]()
+	jsonType = reflect.TypeFor[json.RawMessage]()
+)
+
+func diffValue(out *[]string, path string, got, want reflect.Value) {
+	switch {
+	case got.Type() == timeType:
+		g, w := got.Interface().(time.Time), want.Interface().(time.Time)
+		switch {
+		case g.IsZero() != w.IsZero(), !g.Equal(w):
+			*out = append(*out, fmt.Sprintf("%s: got %v, want %v", path, g, w))
+		case !g.IsZero() && g.Location() != time.UTC:
+			*out = append(*out, fmt.Sprintf("%s: got location %v, want UTC", path, g.Location()))
+		}
+	case got.Type() == jsonType:
+		if g, w := got.Bytes(), want.Bytes(); !bytes.Equal(g, w) {
+			*out = append(*out, fmt.Sprintf("%s: got %s, want %s", path, g, w))
+		}
+	case got.Kind() == reflect.Struct:
+		for i := range got.NumField() {
+			diffValue(out, path+"."+got.Type().Field(i).Name, got.Field(i), want.Field(i))
+		}
+	case got.Kind() == reflect.Slice:
+		if got.Len() != want.Len() {
+			*out = append(*out, fmt.Sprintf("%s: got %d elements, want %d", path, got.Len(), want.Len()))
+			return
+		}
+		for i := range got.Len() {
+			diffValue(out, fmt.Sprintf("%s[%d]", path, i), got.Index(i), want.Index(i))
+		}
+	default:
+		if !reflect.DeepEqual(got.Interface(), want.Interface()) {
+			*out = append(*out, fmt.Sprintf("%s: got %#v, want %#v", path, got.Interface(), want.Interface()))
+		}
+	}
+}
+
+func check(t *testing.T, what string, got, want any) {
+	t.Helper()
+	if d := diff(got, want); d != "" {
+		t.Errorf("%s differs:\n%s", what, d)
+	}
+}
+
+// sorted returns the snapshot in key order: the contract does not fix the
+// order of Load's lists, so comparisons must not depend on it.
+func sorted(s store.Snapshot) store.Snapshot {
+	sort.Slice(s.Subscriptions, func(i, j int) bool {
+		return store.Key(s.Subscriptions[i].ID) < store.Key(s.Subscriptions[j].ID)
+	})
+	sort.Slice(s.Groups, func(i, j int) bool {
+		a, b := s.Groups[i], s.Groups[j]
+		return store.Key(a.SubscriptionID+"/"+a.Name) < store.Key(b.SubscriptionID+"/"+b.Name)
+	})
+	sort.Slice(s.VMs, func(i, j int) bool { return store.Key(s.VMs[i].ID) < store.Key(s.VMs[j].ID) })
+	sort.Slice(s.Operations, func(i, j int) bool {
+		return store.Key(s.Operations[i].ID) < store.Key(s.Operations[j].ID)
+	})
+	return s
+}
+
+func load(t *testing.T, s store.Store) store.Snapshot {
+	t.Helper()
+	snap, err := s.Load(context.Background())
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	return sorted(snap)
+}
+
+func apply(t *testing.T, s store.Store, c store.Change) {
+	t.Helper()
+	if err := s.Apply(context.Background(), c); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+}
+
+// Far enough on each side to hold every fixture time.
+var (
+	farPast   = time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC)
+	farFuture = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+func history(t *testing.T, s store.Store, vmID string, from, to time.Time) []store.Event {
+	t.Helper()
+	var got []store.Event
+	if err := s.History(context.Background(), vmID, from, to, func(e store.Event) error {
+		got = append(got, e)
+		return nil
+	}); err != nil {
+		t.Fatalf("History: %v", err)
+	}
+	return got
+}
+
+func allHistory(t *testing.T, s store.Store) []store.Event {
+	t.Helper()
+	return history(t, s, "", farPast, farFuture)
+}
+
+func testRoundTrip(t *testing.T, s store.Store) {
+	idle := vm(subA, "rg-one", "idle", 1)
+	idle.DueAt = time.Time{}
+	idle.State = nil
+	done := operation(opID(2), "Succeeded")
+	failed := operation(opID(3), "Failed")
+	noDetail := event(idle.ID, t0.Add(time.Hour), "")
+	noDetail.Detail = nil
+	noDetail.PowerState = ""
+	c := store.Change{
+		Subscriptions: []store.Subscription{sub(subA), sub(subB)},
+		Groups:        []store.ResourceGroup{group(subA, "rg-one"), group(subB, "RG-Two")},
+		VMs:           []store.VM{vm(subA, "rg-one", "busy", 1), idle},
+		Events:        []store.Event{event(vmID(subA, "rg-one", "busy"), t0, opID(1)), noDetail},
+		Operations:    []store.Operation{operation(opID(1), "InProgress"), done, failed},
+	}
+	apply(t, s, c)
+
+	check(t, "snapshot", load(t, s), sorted(store.Snapshot{
+		Subscriptions: c.Subscriptions,
+		Groups:        c.Groups,
+		VMs:           c.VMs,
+		Operations:    c.Operations[:1],
+	}))
+	for _, want := range c.Operations {
+		got, err := s.Operation(context.Background(), want.ID)
+		if err != nil {
+			t.Fatalf("Operation(%s): %v", want.ID, err)
+		}
+		check(t, "operation "+want.ID, got, want)
+	}
+	// c.Events carries the Seq that Apply assigned (see SeqIncreasing).
+	check(t, "history", allHistory(t, s), c.Events)
+
+	// Updates replace every field of a group, VM and operation.
+	g := group(subA, "rg-one")
+	g.Location, g.Body, g.Version = "northeurope", json.RawMessage(`{"tags":{}}`), 2
+	v := vm(subA, "rg-one", "busy", 2)
+	v.Model, v.Location = json.RawMessage(`{"properties":{}}`), "northeurope"
+	op := operation(opID(1), "Canceled")
+	apply(t, s, store.Change{Groups: []store.ResourceGroup{g}, VMs: []store.VM{v}, Operations: []store.Operation{op}})
+	snap := load(t, s)
+	check(t, "groups after update", snap.Groups, []store.ResourceGroup{g, group(subB, "RG-Two")})
+	check(t, "vms after update", snap.VMs, []store.VM{v, idle})
+	check(t, "in-progress operations after update", snap.Operations, []store.Operation(nil))
+	got, err := s.Operation(context.Background(), op.ID)
+	if err != nil {
+		t.Fatalf("Operation: %v", err)
+	}
+	check(t, "operation after update", got, op)
+
+	// A subscription is inserted when missing and otherwise left alone.
+	later := store.Subscription{ID: subA, CreatedAt: t0.Add(time.Hour)}
+	apply(t, s, store.Change{Subscriptions: []store.Subscription{later}})
+	check(t, "subscriptions", load(t, s).Subscriptions, []store.Subscription{sub(subA), sub(subB)})
+
+	// An empty change is a no-op.
+	apply(t, s, store.Change{})
+}
+
+func testTimes(t *testing.T, s store.Store) {
+	tests := []struct {
+		name string
+		at   time.Time
+	}{
+		{"nanoseconds", t0},
+		{"unix epoch is not the zero time", time.Unix(0, 0).UTC()},
+		{"before 1970", time.Date(1969, 7, 20, 20, 17, 40, 123456789, time.UTC)},
+		{"other zone comes back as UTC", time.Date(2025, 6, 1, 12, 0, 0, 1, time.FixedZone("UTC+5:30", 5*3600+1800))},
+		{"local zone", time.Date(2025, 6, 1, 12, 0, 0, 999999999, time.Local)},
+		{"far future", time.Date(2199, 12, 31, 23, 59, 59, 999999999, time.UTC)},
+		{"with monotonic reading", time.Now()},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sid := fmt.Sprintf("00000000-0000-0000-0000-%012d", i)
+			v := vm(sid, "rg", "vm", 1)
+			v.DueAt, v.CreatedAt, v.UpdatedAt = tt.at, tt.at, tt.at
+			g := group(sid, "rg")
+			g.CreatedAt = tt.at
+			op := operation(opID(100+i), "InProgress")
+			op.StartTime = tt.at
+			done := operation(opID(200+i), "Succeeded")
+			done.StartTime, done.EndTime = tt.at, tt.at
+			e := event(v.ID, tt.at, op.ID)
+			c := store.Change{
+				Subscriptions: []store.Subscription{{ID: sid, CreatedAt: tt.at}},
+				Groups:        []store.ResourceGroup{g},
+				VMs:           []store.VM{v},
+				Events:        []store.Event{e},
+				Operations:    []store.Operation{op, done},
+			}
+			apply(t, s, c)
+
+			snap := load(t, s)
+			find := func(n int, match func(int) bool) int {
+				for i := range n {
+					if match(i) {
+						return i
+					}
+				}
+				t.Fatalf("not found in snapshot")
+				return -1
+			}
+			check(t, "subscription", snap.Subscriptions[find(len(snap.Subscriptions), func(i int) bool { return snap.Subscriptions[i].ID == sid })], c.Subscriptions[0])
+			check(t, "group", snap.Groups[find(len(snap.Groups), func(i int) bool { return snap.Groups[i].SubscriptionID == sid })], g)
+			check(t, "vm", snap.VMs[find(len(snap.VMs), func(i int) bool { return snap.VMs[i].ID == v.ID })], v)
+			check(t, "operation", snap.Operations[find(len(snap.Operations), func(i int) bool { return snap.Operations[i].ID == op.ID })], op)
+			gotDone, err := s.Operation(context.Background(), done.ID)
+			if err != nil {
+				t.Fatalf("Operation: %v", err)
+			}
+			check(t, "finished operation", gotDone, done)
+			// The window [at, at+1ns) holds exactly this event.
+			check(t, "history", history(t, s, v.ID, tt.at, tt.at.Add(1)), c.Events)
+		})
+	}
+}
+
+func testCaseInsensitiveKeys(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	v := vm(subA, "RG-Mixed", "VmOne", 1)
+	apply(t, s, store.Change{
+		Subscriptions: []store.Subscription{sub(subA)},
+		Groups:        []store.ResourceGroup{group(subA, "RG-Mixed")},
+		VMs:           []store.VM{v},
+		Events:        []store.Event{event(v.ID, t0, "")},
+		Operations:    []store.Operation{operation(opID(1), "InProgress")},
+	})
+
+	// The same keys in other casings reach the same rows.
+	upper := vm(subA, "RG-Mixed", "VmOne", 2)
+	upper.ID = strings.ToUpper(upper.ID)
+	rg := group(strings.ToUpper(subA), "rg-mixed")
+	rg.Version = 2
+	op := operation(strings.ToUpper(opID(1)), "InProgress")
+	op.Kind = "restart"
+	apply(t, s, store.Change{
+		Subscriptions: []store.Subscription{sub(strings.ToUpper(subA))},
+		Groups:        []store.ResourceGroup{rg},
+		VMs:           []store.VM{upper},
+		Events:        []store.Event{event(strings.ToLower(v.ID), t0.Add(time.Second), "")},
+		Operations:    []store.Operation{op},
+	})
+	snap := load(t, s)
+	check(t, "subscriptions", snap.Subscriptions, []store.Subscription{sub(subA)})
+	check(t, "groups", snap.Groups, []store.ResourceGroup{rg})
+	check(t, "vms", snap.VMs, []store.VM{upper})
+	check(t, "operations", snap.Operations, []store.Operation{op})
+
+	for _, id := range []string{opID(1), strings.ToUpper(opID(1))} {
+		got, err := s.Operation(ctx, id)
+		if err != nil {
+			t.Fatalf("Operation(%s): %v", id, err)
+		}
+		check(t, "operation "+id, got, op)
+	}
+	for _, id := range []string{v.ID, strings.ToUpper(v.ID), strings.ToLower(v.ID)} {
+		if got := history(t, s, id, farPast, farFuture); len(got) != 2 {
+			t.Errorf("History(%s): %d events, want 2", id, len(got))
+		}
+	}
+
+	// A version 1 in another casing is a duplicate insert.
+	dup := vm(subA, "RG-Mixed", "VmOne", 1)
+	dup.ID = strings.ToLower(dup.ID)
+	if err := s.Apply(ctx, store.Change{VMs: []store.VM{dup}}); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("duplicate insert in another casing: got %v, want ErrConflict", err)
+	}
+
+	apply(t, s, store.Change{
+		DeletedVMs:    []string{strings.ToLower(v.ID)},
+		DeletedGroups: []store.GroupRef{{SubscriptionID: strings.ToUpper(subA), Name: "RG-MIXED"}},
+	})
+	snap = load(t, s)
+	if len(snap.VMs) != 0 || len(snap.Groups) != 0 {
+		t.Errorf("after deletes in other casings: %d VMs, %d groups, want none", len(snap.VMs), len(snap.Groups))
+	}
+}
+
+func testConflict(t *testing.T, s store.Store) {
+	// The cases share the store, each with its own VM at a known version.
+	tests := []struct {
+		name   string
+		stored int64 // version in the store before the change, 0 for none
+		write  int64 // version the failing change writes
+	}{
+		{"duplicate insert", 1, 1},
+		{"stale update", 2, 2},
+		{"older update", 3, 2},
+		{"skipped version", 1, 3},
+		{"update of a missing VM", 0, 2},
+		{"zero version", 0, 0},
+		{"negative version", 1, -1},
+	}
+	ctx := context.Background()
+	apply(t, s, store.Change{
+		Subscriptions: []store.Subscription{sub(subA)},
+		Groups:        []store.ResourceGroup{group(subA, "rg")},
+		VMs:           []store.VM{vm(subA, "rg", "bystander", 1)},
+		Operations:    []store.Operation{operation(opID(1), "InProgress")},
+	})
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := fmt.Sprintf("vm%d", i)
+			for v := int64(1); v <= tt.stored; v++ {
+				apply(t, s, store.Change{
+					VMs:    []store.VM{vm(subA, "rg", name, v)},
+					Events: []store.Event{event(vmID(subA, "rg", name), t0.Add(time.Duration(v)), "")},
+				})
+			}
+			before := load(t, s)
+			beforeHistory := allHistory(t, s)
+
+			// Everything else in the change is valid, and the failing VM
+			// comes after other writes of the same transaction.
+			newOp := operation(opID(1000+i), "InProgress")
+			finished := operation(opID(1), "Succeeded")
+			c := store.Change{
+				Subscriptions: []store.Subscription{sub(subB)},
+				Groups:        []store.ResourceGroup{group(subB, "new-rg"), {SubscriptionID: subA, Name: "rg", Location: "eastus", Version: 2}},
+				VMs:           []store.VM{vm(subB, "new-rg", "fresh", 1), vm(subA, "rg", name, tt.write), vm(subB, "new-rg", "after", 1)},
+				DeletedVMs:    []string{vmID(subA, "rg", "bystander")},
+				DeletedGroups: []store.GroupRef{{SubscriptionID: subA, Name: "rg"}},
+				Events: []store.Event{
+					event(vmID(subB, "new-rg", "fresh"), t0, newOp.ID),
+					event(vmID(subA, "rg", name), t0, newOp.ID),
+				},
+				Operations: []store.Operation{newOp, finished},
+			}
+			if err := s.Apply(ctx, c); !errors.Is(err, store.ErrConflict) {
+				t.Fatalf("Apply: got %v, want ErrConflict", err)
+			}
+			check(t, "snapshot after the failed change", load(t, s), before)
+			check(t, "history after the failed change", allHistory(t, s), beforeHistory)
+			if _, err := s.Operation(ctx, newOp.ID); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("operation of the failed change: got %v, want ErrNotFound", err)
+			}
+			got, err := s.Operation(ctx, finished.ID)
+			if err != nil {
+				t.Fatalf("Operation: %v", err)
+			}
+			check(t, "operation the failed change updated", got, operation(opID(1), "InProgress"))
+		})
+	}
+
+	// The store goes on working after conflicts.
+	apply(t, s, store.Change{VMs: []store.VM{vm(subA, "rg", "bystander", 2)}})
+}
+
+func testDelete(t *testing.T, s store.Store) {
+	vms := []store.VM{vm(subA, "rg1", "a", 1), vm(subA, "rg1", "b", 1), vm(subA, "rg2", "c", 1)}
+	apply(t, s, store.Change{
+		Subscriptions: []store.Subscription{sub(subA)},
+		Groups:        []store.ResourceGroup{group(subA, "rg1"), group(subA, "rg2"), group(subA, "rg3")},
+		VMs:           vms,
+		Events:        []store.Event{event(vms[0].ID, t0, "")},
+	})
+
+	apply(t, s, store.Change{DeletedVMs: []string{vms[0].ID}, DeletedGroups: []store.GroupRef{{SubscriptionID: subA, Name: "rg3"}}})
+	snap := load(t, s)
+	check(t, "vms", snap.VMs, vms[1:])
+	check(t, "groups", snap.Groups, []store.ResourceGroup{group(subA, "rg1"), group(subA, "rg2")})
+
+	// A VM and its group go in one change; the VMs are deleted first.
+	apply(t, s, store.Change{DeletedVMs: []string{vms[2].ID}, DeletedGroups: []store.GroupRef{{SubscriptionID: subA, Name: "rg2"}}})
+	snap = load(t, s)
+	check(t, "vms", snap.VMs, vms[1:2])
+	check(t, "groups", snap.Groups, []store.ResourceGroup{group(subA, "rg1")})
+
+	// History is append-only: deleting a VM keeps its events.
+	if got := history(t, s, vms[0].ID, farPast, farFuture); len(got) != 1 {
+		t.Errorf("history of the deleted VM: %d events, want 1", len(got))
+	}
+	// A deleted VM's ID is free for a new version 1.
+	again := vm(subA, "rg1", "a", 1)
+	again.Location = "eastus"
+	apply(t, s, store.Change{VMs: []store.VM{again}})
+	check(t, "vms", load(t, s).VMs, []store.VM{again, vms[1]})
+}
+
+func testSeqIncreasing(t *testing.T, s store.Store) {
+	id := vmID(subA, "rg", "vm")
+	var changes []store.Change
+	for _, n := range []int{2, 0, 1, 3} {
+		var c store.Change
+		for i := range n {
+			c.Events = append(c.Events, event(id, t0.Add(time.Duration(i)*time.Second), ""))
+		}
+		changes = append(changes, c)
+	}
+	var seqs []int64
+	for _, c := range changes {
+		apply(t, s, c)
+		// Apply writes Seq into the caller's events (the slice is shared).
+		for _, e := range c.Events {
+			seqs = append(seqs, e.Seq)
+		}
+	}
+	for i, seq := range seqs {
+		if seq <= 0 || (i > 0 && seq <= seqs[i-1]) {
+			t.Fatalf("assigned Seqs %v: want positive and strictly increasing", seqs)
+		}
+	}
+	var got []int64
+	for _, e := range allHistory(t, s) {
+		got = append(got, e.Seq)
+	}
+	if !reflect.DeepEqual(got, seqs) {
+		t.Errorf("History Seqs %v, want the assigned %v", got, seqs)
+	}
+}
+
+func testHistory(t *testing.T, s store.Store) {
+	a, b := vmID(subA, "rg", "a"), vmID(subA, "rg", "b")
+	minute := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Minute) }
+	// Written out of time order, so that Seq order and At order differ.
+	var events []store.Event
+	for i, m := range []int{5, 1, 9, 3, 3, 0, 7, 2} {
+		id := a
+		if i%2 == 1 {
+			id = b
+		}
+		events = append(events, event(id, minute(m), ""))
+	}
+	// Two Applies, so ordering holds across changes too.
+	apply(t, s, store.Change{Events: events[:3]})
+	apply(t, s, store.Change{Events: events[3:]})
+
+	tests := []struct {
+		name     string
+		vmID     string
+		from, to time.Time
+	}{
+		{"everything", "", farPast, farFuture},
+		{"from is inclusive, to exclusive", "", minute(3), minute(7)},
+		{"one nanosecond", "", minute(3), minute(3).Add(1)},
+		{"just before", "", minute(3).Add(-1), minute(3)},
+		{"empty window", "", minute(3), minute(3)},
+		{"reversed window", "", minute(7), minute(3)},
+		{"one VM", a, farPast, farFuture},
+		{"one VM in another casing", strings.ToUpper(b), minute(1), minute(9)},
+		{"unknown VM", vmID(subA, "rg", "nope"), farPast, farFuture},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var want []store.Event
+			for _, e := range events { // events is in Seq order
+				if (tt.vmID == "" || store.Key(e.VMID) == store.Key(tt.vmID)) &&
+					!e.At.Before(tt.from) && e.At.Before(tt.to) {
+					want = append(want, e)
+				}
+			}
+			check(t, "history", history(t, s, tt.vmID, tt.from, tt.to), want)
+		})
+	}
+}
+
+func testHistoryEarlyStop(t *testing.T, s store.Store) {
+	var c store.Change
+	for i := range 10 {
+		c.Events = append(c.Events, event(vmID(subA, "rg", "vm"), t0.Add(time.Duration(i)), ""))
+	}
+	apply(t, s, c)
+	stop := errors.New("enough")
+	calls := 0
+	err := s.History(context.Background(), "", farPast, farFuture, func(store.Event) error {
+		calls++
+		if calls == 3 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) {
+		t.Errorf("History: got %v, want the callback's error", err)
+	}
+	if calls != 3 {
+		t.Errorf("callback ran %d times, want 3", calls)
+	}
+	// Stopping early must release whatever the scan held.
+	apply(t, s, store.Change{Events: []store.Event{event(vmID(subA, "rg", "vm"), t0, "")}})
+	if got := allHistory(t, s); len(got) != 11 {
+		t.Errorf("after an early stop: %d events, want 11", len(got))
+	}
+}
+
+func testLoadInProgressOnly(t *testing.T, s store.Store) {
+	statuses := []string{"InProgress", "Succeeded", "Failed", "Canceled", "InProgress"}
+	var ops []store.Operation
+	for i, st := range statuses {
+		ops = append(ops, operation(opID(i), st))
+	}
+	apply(t, s, store.Change{Operations: ops})
+	check(t, "in-progress operations", load(t, s).Operations, []store.Operation{ops[0], ops[4]})
+
+	// Finishing one takes it out of Load but not out of Operation.
+	ops[0] = operation(opID(0), "Succeeded")
+	apply(t, s, store.Change{Operations: ops[:1]})
+	check(t, "in-progress operations", load(t, s).Operations, []store.Operation{ops[4]})
+	for _, want := range ops {
+		got, err := s.Operation(context.Background(), want.ID)
+		if err != nil {
+			t.Fatalf("Operation(%s): %v", want.ID, err)
+		}
+		check(t, "operation "+want.ID, got, want)
+	}
+}
+
+func testOperationNotFound(t *testing.T, s store.Store) {
+	if _, err := s.Operation(context.Background(), opID(1)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Operation on an empty store: got %v, want ErrNotFound", err)
+	}
+	apply(t, s, store.Change{Operations: []store.Operation{operation(opID(1), "InProgress")}})
+	if _, err := s.Operation(context.Background(), opID(2)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Operation of an unknown ID: got %v, want ErrNotFound", err)
+	}
+}
+
+func fullChange() store.Change {
+	v := vm(subA, "rg", "vm", 1)
+	return store.Change{
+		Subscriptions: []store.Subscription{sub(subA)},
+		Groups:        []store.ResourceGroup{group(subA, "rg")},
+		VMs:           []store.VM{v},
+		Events:        []store.Event{event(v.ID, t0, opID(1))},
+		Operations:    []store.Operation{operation(opID(1), "InProgress"), operation(opID(2), "Succeeded")},
+	}
+}
+
+func testReset(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	c := fullChange()
+	apply(t, s, c)
+	if err := s.Reset(ctx); err != nil {
+		t.Fatalf("Reset: %v", err)
+	}
+	check(t, "snapshot after Reset", load(t, s), store.Snapshot{})
+	check(t, "history after Reset", allHistory(t, s), []store.Event(nil))
+	for _, op := range c.Operations {
+		if _, err := s.Operation(ctx, op.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Operation(%s) after Reset: got %v, want ErrNotFound", op.ID, err)
+		}
+	}
+	// The same records can be written afresh, VM version 1 included.
+	again := fullChange()
+	apply(t, s, again)
+	if again.Events[0].Seq <= 0 {
+		t.Errorf("Seq after Reset: %d, want positive", again.Events[0].Seq)
+	}
+	check(t, "snapshot after rewrite", load(t, s), sorted(store.Snapshot{
+		Subscriptions: again.Subscriptions,
+		Groups:        again.Groups,
+		VMs:           again.VMs,
+		Operations:    again.Operations[:1],
+	}))
+	if err := s.Reset(ctx); err != nil {
+		t.Fatalf("Reset: %v", err)
+	}
+	if err := s.Reset(ctx); err != nil {
+		t.Fatalf("Reset of an empty store: %v", err)
+	}
+}
+
+func testCancelledContext(t *testing.T, s store.Store) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c := fullChange()
+	if err := s.Apply(ctx, c); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Apply with a cancelled context: got %v, want context.Canceled", err)
+	}
+	check(t, "snapshot", load(t, s), store.Snapshot{})
+	check(t, "history", allHistory(t, s), []store.Event(nil))
+	if _, err := s.Operation(context.Background(), c.Operations[1].ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Operation: got %v, want ErrNotFound", err)
+	}
+	// The store is still usable.
+	apply(t, s, c)
+}
+
+func testConcurrentApply(t *testing.T, s store.Store) {
+	const (
+		writers = 8
+		updates = 15
+	)
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Go(func() {
+			name := fmt.Sprintf("vm%d", w)
+			for v := int64(1); v <= updates; v++ {
+				op := operation(opID(w*1000+int(v)), "InProgress")
+				e := event(vmID(subA, "rg", name), t0.Add(time.Duration(v)*time.Second), op.ID)
+				e.Detail = json.RawMessage(fmt.Sprintf(`{"version":%d}`, v))
+				c := store.Change{
+					Subscriptions: []store.Subscription{sub(subA)},
+					Groups:        []store.ResourceGroup{group(subA, "rg")},
+					VMs:           []store.VM{vm(subA, "rg", name, v)},
+					Events:        []store.Event{e},
+					Operations:    []store.Operation{op},
+				}
+				if err := s.Apply(context.Background(), c); err != nil {
+					errs <- fmt.Errorf("%s version %d: %w", name, v, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		return
+	}
+
+	snap := load(t, s)
+	if len(snap.VMs) != writers {
+		t.Fatalf("%d VMs, want %d", len(snap.VMs), writers)
+	}
+	for _, v := range snap.VMs {
+		if v.Version != updates {
+			t.Errorf("%s at version %d, want %d", v.Name, v.Version, updates)
+		}
+	}
+	if len(snap.Operations) != writers*updates {
+		t.Errorf("%d operations, want %d", len(snap.Operations), writers*updates)
+	}
+	all := allHistory(t, s)
+	if len(all) != writers*updates {
+		t.Fatalf("%d events, want %d", len(all), writers*updates)
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i].Seq <= all[i-1].Seq {
+			t.Fatalf("Seq %d after %d", all[i].Seq, all[i-1].Seq)
+		}
+	}
+	// Each VM's events are in the order its goroutine wrote them.
+	for w := range writers {
+		evs := history(t, s, vmID(subA, "rg", fmt.Sprintf("vm%d", w)), farPast, farFuture)
+		for i, e := range evs {
+			if want := fmt.Sprintf(`{"version":%d}`, i+1); string(e.Detail) != want {
+				t.Errorf("vm%d event %d: detail %s, want %s", w, i, e.Detail, want)
+				break
+			}
+		}
+	}
+}
