@@ -1,0 +1,754 @@
+package engine
+
+import (
+	"container/heap"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/clock"
+	"github.com/azemu/azemu/internal/lifecycle"
+	"github.com/azemu/azemu/internal/store"
+)
+
+// Config wires an engine.
+type Config struct {
+	Store store.Store
+	Clock clock.Clock
+	// Manual is the clock when it is manual: Advance then fires due steps
+	// synchronously and no background timer runs.
+	Manual *clock.Manual
+	// Speed divides the realistic durations (0 means 1).
+	Speed  float64
+	Logger *slog.Logger
+	// NewID makes operation IDs and vmIds; random GUIDs by default.
+	NewID func() string
+}
+
+// recentOps bounds how many finished operations stay in memory for polling;
+// older ones are read back from the store.
+const recentOps = 10000
+
+// Engine is the running fleet. All methods are safe for concurrent use.
+type Engine struct {
+	cfg Config
+	log *slog.Logger
+
+	// writeMu serialises state changes: decide, commit, publish. Readers
+	// never take it, so a slow disk never blocks a GET.
+	writeMu sync.Mutex
+	// mu guards the maps for readers; writers hold it only to publish.
+	mu       sync.RWMutex
+	subs     map[string]store.Subscription
+	groups   map[string]*Group // key: sub/lower(rg)
+	vms      map[string]*VM    // key: lower(ID)
+	ops      map[string]store.Operation
+	finished []string // finished op keys, oldest first
+	sorted   []string // VM keys in order; nil when stale
+
+	due       dueHeap // guarded by writeMu
+	advanceMu sync.Mutex
+	wake      chan struct{}
+	closing   atomic.Bool
+	stopped   chan struct{}
+	listeners []func(Change)
+}
+
+// Change describes one committed state change, for observers such as the
+// dashboard's live feed.
+type Change struct {
+	At     time.Time
+	VMs    []*VM    // the VMs as they now are
+	Gone   []string // IDs of VMs removed
+	Events []store.Event
+}
+
+// New loads the store and returns an engine ready to serve; call Run to let
+// it fire due steps on the real clock.
+func New(ctx context.Context, cfg Config) (*Engine, error) {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Manual != nil {
+		cfg.Clock = cfg.Manual
+	}
+	if cfg.Speed <= 0 {
+		cfg.Speed = 1
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.NewID == nil {
+		cfg.NewID = NewGUID
+	}
+	e := &Engine{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+	if err := e.load(ctx); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Engine) load(ctx context.Context) error {
+	snap, err := e.cfg.Store.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("engine: load: %w", err)
+	}
+	e.subs = map[string]store.Subscription{}
+	e.groups = map[string]*Group{}
+	e.vms = map[string]*VM{}
+	e.ops = map[string]store.Operation{}
+	e.finished = nil
+	e.sorted = nil
+	e.due = nil
+	for _, s := range snap.Subscriptions {
+		e.subs[s.ID] = s
+	}
+	for _, g := range snap.Groups {
+		var doc groupDoc
+		if err := json.Unmarshal(g.Body, &doc); err != nil {
+			return fmt.Errorf("engine: group %s: %w", g.Name, err)
+		}
+		e.groups[groupKey(g.SubscriptionID, g.Name)] = &Group{SubscriptionID: g.SubscriptionID, Name: g.Name, Location: g.Location,
+			Tags: doc.Tags, ManagedBy: doc.ManagedBy, DeleteOperation: doc.DeleteOperation, Version: g.Version, CreatedAt: g.CreatedAt}
+	}
+	for _, row := range snap.VMs {
+		var doc vmDoc
+		if err := json.Unmarshal(row.State, &doc); err != nil {
+			return fmt.Errorf("engine: vm %s: %w", row.ID, err)
+		}
+		v := &VM{ID: row.ID, SubscriptionID: row.SubscriptionID, ResourceGroup: row.ResourceGroup, Name: row.Name,
+			Model: row.Model, Spec: doc.Spec, Machine: doc.Machine, VMID: doc.VMID, Version: row.Version, TimeCreated: doc.TimeCreated}
+		key := store.Key(row.ID)
+		e.vms[key] = v
+		if at, ok := v.Machine.Due(); ok {
+			e.due = append(e.due, dueItem{at: at, key: key})
+		}
+	}
+	heap.Init(&e.due)
+	for _, op := range snap.Operations {
+		e.ops[store.Key(op.ID)] = op
+	}
+	return nil
+}
+
+// Now is the engine's current time.
+func (e *Engine) Now() time.Time { return e.cfg.Clock.Now() }
+
+// ManualClock reports whether the clock only moves through Advance.
+func (e *Engine) ManualClock() bool { return e.cfg.Manual != nil }
+
+// Speed is the configured speed factor.
+func (e *Engine) Speed() float64 { return e.cfg.Speed }
+
+// OnChange registers fn to be called, in commit order, after every committed
+// state change. fn must not block nor call back into the engine's writers.
+func (e *Engine) OnChange(fn func(Change)) {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	e.listeners = append(e.listeners, fn)
+}
+
+// Run fires due steps on the real clock until ctx ends or Close is called.
+// With a manual clock it only waits: Advance does the firing.
+func (e *Engine) Run(ctx context.Context) {
+	defer close(e.stopped)
+	if e.cfg.Manual != nil {
+		<-ctx.Done()
+		return
+	}
+	for {
+		e.writeMu.Lock()
+		next, ok := e.due.peek()
+		e.writeMu.Unlock()
+		var timer clock.Timer
+		var fire <-chan time.Time
+		if ok {
+			timer = e.cfg.Clock.NewTimer(next.Sub(e.cfg.Clock.Now()))
+			fire = timer.C()
+		}
+		select {
+		case <-ctx.Done():
+			if timer != nil {
+				timer.Stop()
+			}
+			return
+		case <-e.wake:
+			if timer != nil {
+				timer.Stop()
+			}
+		case <-fire:
+			if err := e.fireDue(ctx, e.cfg.Clock.Now()); err != nil {
+				e.log.Error("firing due steps", "err", err)
+				// The store refused the batch; try again shortly rather
+				// than spin.
+				t := e.cfg.Clock.NewTimer(time.Second)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return
+				case <-t.C():
+				}
+			}
+		}
+	}
+}
+
+// Close stops accepting writes; in-flight ones finish. The store is the
+// caller's to close afterwards.
+func (e *Engine) Close() { e.closing.Store(true) }
+
+// Advance moves a manual clock forward by d, firing every step that falls
+// due, in order and each at its own due time, before it returns the new time.
+func (e *Engine) Advance(ctx context.Context, d time.Duration) (time.Time, error) {
+	if e.cfg.Manual == nil {
+		return time.Time{}, &Error{Code: CodeNotManualClock, Message: "The clock is real; start the server with --clock manual to advance it."}
+	}
+	if d < 0 {
+		return time.Time{}, &Error{Code: "InvalidParameter", Message: "The duration must not be negative.", Target: "duration"}
+	}
+	e.advanceMu.Lock()
+	defer e.advanceMu.Unlock()
+	target := e.cfg.Manual.Now().Add(d)
+	for {
+		e.writeMu.Lock()
+		next, ok := e.due.peek()
+		e.writeMu.Unlock()
+		if !ok || next.After(target) {
+			break
+		}
+		e.cfg.Manual.Set(next)
+		if err := e.fireDue(ctx, next); err != nil {
+			return e.cfg.Manual.Now(), err
+		}
+	}
+	e.cfg.Manual.Set(target)
+	return target, nil
+}
+
+// fireDue fires every step due at or before now, as one transaction.
+func (e *Engine) fireDue(ctx context.Context, now time.Time) error {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	t := e.begin(now)
+	for {
+		item, ok := e.due.peek2()
+		if !ok || item.at.After(now) {
+			break
+		}
+		heap.Pop(&e.due)
+		v := t.vm(item.key)
+		if v == nil {
+			continue
+		}
+		at, ok := v.Machine.Due()
+		if !ok || !at.Equal(item.at) {
+			continue // stale: the plan changed since this was queued
+		}
+		kind := string(v.Machine.Run.Plan.Kind)
+		m, fired := v.Machine.Fire(at)
+		if fired.Removed {
+			t.removeVM(v, m, at, fired.Finished)
+		} else {
+			t.putVM(v, m, v.Model, v.Spec, at, v.Machine.Run.OperationID, kind)
+		}
+		if fired.Finished != "" {
+			t.finishOp(fired.Finished, StatusSucceeded, nil, at)
+		}
+	}
+	if err := t.commit(ctx); err != nil {
+		// Memory is unchanged; requeue from it so nothing is lost.
+		e.rebuildDue()
+		return err
+	}
+	return nil
+}
+
+func (e *Engine) rebuildDue() {
+	e.due = e.due[:0]
+	for key, v := range e.vms {
+		if at, ok := v.Machine.Due(); ok {
+			e.due = append(e.due, dueItem{at: at, key: key})
+		}
+	}
+	heap.Init(&e.due)
+}
+
+func (e *Engine) kick() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (e *Engine) checkOpen() error {
+	if e.closing.Load() {
+		return &Error{Code: CodeShuttingDown, Message: "The server is shutting down; retry the request."}
+	}
+	return nil
+}
+
+// EnsureSubscription records a subscription on first use.
+func (e *Engine) EnsureSubscription(ctx context.Context, id string) error {
+	id = strings.ToLower(id)
+	e.mu.RLock()
+	_, ok := e.subs[id]
+	e.mu.RUnlock()
+	if ok {
+		return nil
+	}
+	if err := e.checkOpen(); err != nil {
+		return err
+	}
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	t := e.begin(e.Now())
+	t.ensureSub(id)
+	return t.commit(ctx)
+}
+
+// Subscriptions lists the known subscriptions.
+func (e *Engine) Subscriptions() []store.Subscription {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([]store.Subscription, 0, len(e.subs))
+	for _, s := range e.subs {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Subscription returns one known subscription.
+func (e *Engine) Subscription(id string) (store.Subscription, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	s, ok := e.subs[strings.ToLower(id)]
+	return s, ok
+}
+
+func groupKey(sub, rg string) string { return strings.ToLower(sub) + "/" + strings.ToLower(rg) }
+
+// Group returns one resource group.
+func (e *Engine) Group(sub, rg string) (*Group, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	g, ok := e.groups[groupKey(sub, rg)]
+	return g, ok
+}
+
+// Groups lists a subscription's resource groups by name.
+func (e *Engine) Groups(sub string) []*Group {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var out []*Group
+	prefix := strings.ToLower(sub) + "/"
+	for k, g := range e.groups {
+		if strings.HasPrefix(k, prefix) {
+			out = append(out, g)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
+	return out
+}
+
+// PutGroup creates or updates a resource group; created is true when new.
+func (e *Engine) PutGroup(ctx context.Context, sub, name, location string, tags map[string]string, managedBy string) (*Group, bool, error) {
+	if err := e.checkOpen(); err != nil {
+		return nil, false, err
+	}
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	now := e.Now()
+	old := e.groups[groupKey(sub, name)]
+	if old != nil && old.DeleteOperation != "" {
+		return nil, false, &Error{Code: CodeResourceGroupBeingDeleted, Message: fmt.Sprintf("The resource group '%s' is in deprovisioning state and cannot perform this operation.", old.Name)}
+	}
+	if old != nil && !strings.EqualFold(armLocation(old.Location), armLocation(location)) {
+		return nil, false, &Error{Code: CodeInvalidResourceLocation, Message: fmt.Sprintf(
+			"Invalid resource group location '%s'. The Resource group already exists in location '%s'.", location, old.Location)}
+	}
+	g := &Group{SubscriptionID: strings.ToLower(sub), Name: name, Location: location, Tags: tags, ManagedBy: managedBy, Version: 1, CreatedAt: now}
+	if old != nil {
+		g.Name, g.Location, g.Version, g.CreatedAt = old.Name, old.Location, old.Version+1, old.CreatedAt
+	}
+	t := e.begin(now)
+	t.ensureSub(g.SubscriptionID)
+	t.putGroup(g)
+	if err := t.commit(ctx); err != nil {
+		return nil, false, err
+	}
+	return g, old == nil, nil
+}
+
+// DeleteGroup starts deleting a resource group and every VM in it. The
+// returned operation ends when the last VM is gone and the group with it.
+func (e *Engine) DeleteGroup(ctx context.Context, sub, name string) (store.Operation, error) {
+	if err := e.checkOpen(); err != nil {
+		return store.Operation{}, err
+	}
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	now := e.Now()
+	g := e.groups[groupKey(sub, name)]
+	if g == nil {
+		return store.Operation{}, notFoundGroup(name)
+	}
+	if g.DeleteOperation != "" {
+		return e.operationLocked(g.DeleteOperation), nil
+	}
+	t := e.begin(now)
+	op := t.newOp("deleteResourceGroup", armid.ResourceGroupID(g.SubscriptionID, g.Name), g.Location)
+	ng := *g
+	ng.DeleteOperation = op.ID
+	ng.Version++
+	t.putGroup(&ng)
+	for _, v := range e.vmsInGroup(g.SubscriptionID, g.Name) {
+		if v.Machine.Run != nil && v.Machine.Run.Plan.Kind == lifecycle.Delete {
+			continue
+		}
+		if err := t.submit(v, lifecycle.Request{Kind: lifecycle.Delete}, ""); err != nil {
+			return store.Operation{}, err
+		}
+	}
+	t.maybeFinishGroup(&ng)
+	if err := t.commit(ctx); err != nil {
+		return store.Operation{}, err
+	}
+	return t.ops[store.Key(op.ID)], nil
+}
+
+func (e *Engine) vmsInGroup(sub, rg string) []*VM {
+	var out []*VM
+	prefix := strings.ToLower(armid.ResourceGroupID(sub, rg)) + "/"
+	for k, v := range e.vms {
+		if strings.HasPrefix(k, prefix) {
+			out = append(out, v)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// VMByID returns one VM snapshot.
+func (e *Engine) VMByID(id string) (*VM, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	v, ok := e.vms[store.Key(id)]
+	return v, ok
+}
+
+// GetVM returns one VM or its ARM not-found error (ResourceGroupNotFound
+// when the group itself is missing).
+func (e *Engine) GetVM(sub, rg, name string) (*VM, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if v, ok := e.vms[store.Key(armid.VirtualMachineID(sub, rg, name))]; ok {
+		return v, nil
+	}
+	if _, ok := e.groups[groupKey(sub, rg)]; !ok {
+		return nil, notFoundGroup(rg)
+	}
+	return nil, notFoundVM(rg, name)
+}
+
+// ListVMs returns up to limit VMs that match, in ID order, starting after
+// the key `after` (a page token); next is the token of the following page,
+// empty on the last one.
+func (e *Engine) ListVMs(match func(*VM) bool, after string, limit int) (page []*VM, next string) {
+	e.mu.Lock()
+	if e.sorted == nil {
+		// Rebuilt lazily after inserts and deletes, so a bulk create does
+		// not pay for ordering on every VM.
+		e.sorted = make([]string, 0, len(e.vms))
+		for k := range e.vms {
+			e.sorted = append(e.sorted, k)
+		}
+		sort.Strings(e.sorted)
+	}
+	keys := e.sorted
+	e.mu.Unlock()
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	i := sort.SearchStrings(keys, after)
+	if i < len(keys) && keys[i] == after {
+		i++
+	}
+	for ; i < len(keys); i++ {
+		v, ok := e.vms[keys[i]]
+		if !ok || (match != nil && !match(v)) {
+			continue
+		}
+		if limit > 0 && len(page) == limit {
+			return page, store.Key(page[len(page)-1].ID)
+		}
+		page = append(page, v)
+	}
+	return page, ""
+}
+
+// PutVMRequest asks to create or update a VM.
+type PutVMRequest struct {
+	SubscriptionID, ResourceGroup, Name string
+	IfMatch, IfNoneMatch                string
+	// Build returns the model to keep, given the VM as it is (nil when new).
+	// It runs while the VM cannot change, so a PATCH merges safely.
+	Build func(existing *VM) (json.RawMessage, VMSpec, error)
+	// Extensions is how long the VM's extensions take to install on create.
+	Extensions time.Duration
+}
+
+// PutVM creates or updates a VM. It returns the VM as it now is, whether it
+// was created, and the operation that runs the change.
+func (e *Engine) PutVM(ctx context.Context, r PutVMRequest) (*VM, bool, store.Operation, error) {
+	if err := e.checkOpen(); err != nil {
+		return nil, false, store.Operation{}, err
+	}
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	now := e.Now()
+	g := e.groups[groupKey(r.SubscriptionID, r.ResourceGroup)]
+	if g == nil {
+		return nil, false, store.Operation{}, notFoundGroup(r.ResourceGroup)
+	}
+	if g.DeleteOperation != "" {
+		return nil, false, store.Operation{}, &Error{Code: CodeResourceGroupBeingDeleted, Message: fmt.Sprintf(
+			"The resource group '%s' is in deprovisioning state and cannot perform this operation.", g.Name)}
+	}
+	id := armid.VirtualMachineID(strings.ToLower(r.SubscriptionID), g.Name, r.Name)
+	old := e.vms[store.Key(id)]
+	if err := checkPreconditions(old, r.IfMatch, r.IfNoneMatch); err != nil {
+		return nil, false, store.Operation{}, err
+	}
+	model, spec, err := r.Build(old)
+	if err != nil {
+		return nil, false, store.Operation{}, err
+	}
+	t := e.begin(now)
+	t.ensureSub(strings.ToLower(r.SubscriptionID))
+	if old == nil {
+		v := &VM{ID: id, SubscriptionID: strings.ToLower(r.SubscriptionID), ResourceGroup: g.Name, Name: r.Name,
+			Machine: lifecycle.Machine{Name: r.Name}, VMID: e.cfg.NewID(), TimeCreated: now}
+		op := t.newOp(string(lifecycle.Create), id, spec.Location)
+		next, sub, err := v.Machine.Submit(lifecycle.Request{Kind: lifecycle.Create, GeneralizedImage: spec.GeneralizedImage,
+			Extensions: r.Extensions}, op.ID, now, e.cfg.Speed)
+		if err != nil {
+			return nil, false, store.Operation{}, asError(err)
+		}
+		t.putVM(v, next, model, spec, now, op.ID, string(lifecycle.Create))
+		if sub.Done {
+			t.finishOp(op.ID, StatusSucceeded, nil, now)
+		}
+		if err := t.commit(ctx); err != nil {
+			return nil, false, store.Operation{}, err
+		}
+		return t.vms[store.Key(id)], true, t.ops[store.Key(op.ID)], nil
+	}
+	if !strings.EqualFold(armLocation(old.Spec.Location), armLocation(spec.Location)) {
+		return nil, false, store.Operation{}, &Error{Code: CodeInvalidResourceLocation, Message: fmt.Sprintf(
+			"The resource '%s' already exists in location '%s' in resource group '%s'. A resource with the same name cannot be created in location '%s'. Please select a new resource name.",
+			old.Name, old.Spec.Location, old.ResourceGroup, spec.Location)}
+	}
+	req := lifecycle.Request{Kind: lifecycle.Update, Resize: !strings.EqualFold(old.Spec.VMSize, spec.VMSize)}
+	op, err := t.submitWith(old, req, model, spec)
+	if err != nil {
+		return nil, false, store.Operation{}, err
+	}
+	if err := t.commit(ctx); err != nil {
+		return nil, false, store.Operation{}, err
+	}
+	return t.vms[store.Key(id)], false, t.ops[store.Key(op.ID)], nil
+}
+
+func checkPreconditions(old *VM, ifMatch, ifNoneMatch string) error {
+	fail := func(msg string) error { return &Error{Code: CodePreconditionFailed, Message: msg} }
+	if ifMatch != "" {
+		if old == nil {
+			return fail("The condition specified by the If-Match header is not met: the resource does not exist.")
+		}
+		if ifMatch != "*" && !etagIn(old.ETag(), ifMatch) {
+			return fail(fmt.Sprintf("The condition specified by the If-Match header is not met: the current etag is %s.", old.ETag()))
+		}
+	}
+	if ifNoneMatch != "" && old != nil {
+		if ifNoneMatch == "*" || etagIn(old.ETag(), ifNoneMatch) {
+			return fail("The condition specified by the If-None-Match header is not met: the resource exists.")
+		}
+	}
+	return nil
+}
+
+// etagIn reports whether etag is in a header's comma-separated list; weak
+// markers are ignored, as ARM compares them loosely.
+func etagIn(etag, header string) bool {
+	for _, h := range strings.Split(header, ",") {
+		h = strings.TrimPrefix(strings.TrimSpace(h), "W/")
+		if h == etag || strings.Trim(h, `"`) == strings.Trim(etag, `"`) {
+			return true
+		}
+	}
+	return false
+}
+
+// armLocation normalises a location for comparison: "West US" == "westus".
+func armLocation(s string) string { return strings.ToLower(strings.ReplaceAll(s, " ", "")) }
+
+// Act runs a lifecycle operation (start, powerOff, delete, ...) on a VM.
+// The returned operation may already be done (a no-op, a synchronous change).
+func (e *Engine) Act(ctx context.Context, sub, rg, name string, req lifecycle.Request) (store.Operation, error) {
+	if err := e.checkOpen(); err != nil {
+		return store.Operation{}, err
+	}
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	v, ok := e.vms[store.Key(armid.VirtualMachineID(sub, rg, name))]
+	if !ok {
+		if _, gok := e.groups[groupKey(sub, rg)]; !gok {
+			return store.Operation{}, notFoundGroup(rg)
+		}
+		return store.Operation{}, notFoundVM(rg, name)
+	}
+	t := e.begin(e.Now())
+	op, err := t.submitWith(v, req, v.Model, v.Spec)
+	if err != nil {
+		return store.Operation{}, err
+	}
+	if err := t.commit(ctx); err != nil {
+		return store.Operation{}, err
+	}
+	if o, ok := t.ops[store.Key(op.ID)]; ok {
+		return o, nil
+	}
+	return e.operationLocked(op.ID), nil
+}
+
+func asError(err error) error {
+	var r *lifecycle.Refusal
+	if errors.As(err, &r) {
+		return &Error{Code: r.Code, Message: r.Message}
+	}
+	return err
+}
+
+// Operation returns an operation's status by ID.
+func (e *Engine) Operation(ctx context.Context, id string) (store.Operation, error) {
+	e.mu.RLock()
+	op, ok := e.ops[store.Key(id)]
+	e.mu.RUnlock()
+	if ok {
+		return op, nil
+	}
+	op, err := e.cfg.Store.Operation(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Operation{}, &Error{Code: CodeResourceNotFound, Message: fmt.Sprintf("The operation '%s' was not found.", id)}
+	}
+	return op, err
+}
+
+func (e *Engine) operationLocked(id string) store.Operation {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.ops[store.Key(id)]
+}
+
+// History streams the state history of one VM (all VMs when id is empty).
+func (e *Engine) History(ctx context.Context, id string, from, to time.Time, fn func(store.Event) error) error {
+	return e.cfg.Store.History(ctx, id, from, to, fn)
+}
+
+// Reset empties all state. The clock stays where it is.
+func (e *Engine) Reset(ctx context.Context) error {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	if err := e.cfg.Store.Reset(ctx); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.subs = map[string]store.Subscription{}
+	e.groups = map[string]*Group{}
+	e.vms = map[string]*VM{}
+	e.ops = map[string]store.Operation{}
+	e.finished, e.sorted, e.due = nil, nil, nil
+	return nil
+}
+
+// Stats counts the fleet, for health and metrics.
+type Stats struct {
+	Subscriptions, Groups, VMs, OperationsInProgress int
+	ByPower                                          map[string]int
+}
+
+// Stats counts VMs by power state.
+func (e *Engine) Stats() Stats {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	s := Stats{Subscriptions: len(e.subs), Groups: len(e.groups), VMs: len(e.vms), ByPower: map[string]int{}}
+	for _, v := range e.vms {
+		p := string(v.Machine.State.Power)
+		if p == "" {
+			p = "none"
+		}
+		s.ByPower[p]++
+	}
+	for _, op := range e.ops {
+		if !op.Done() {
+			s.OperationsInProgress++
+		}
+	}
+	return s
+}
+
+// NewGUID returns a random version-4 GUID in lower case.
+func NewGUID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+type dueItem struct {
+	at  time.Time
+	key string
+}
+
+type dueHeap []dueItem
+
+func (h dueHeap) Len() int { return len(h) }
+func (h dueHeap) Less(i, j int) bool {
+	if h[i].at.Equal(h[j].at) {
+		return h[i].key < h[j].key
+	}
+	return h[i].at.Before(h[j].at)
+}
+func (h dueHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *dueHeap) Push(x any)   { *h = append(*h, x.(dueItem)) }
+func (h *dueHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+func (h dueHeap) peek() (time.Time, bool) {
+	if len(h) == 0 {
+		return time.Time{}, false
+	}
+	return h[0].at, true
+}
+func (h dueHeap) peek2() (dueItem, bool) {
+	if len(h) == 0 {
+		return dueItem{}, false
+	}
+	return h[0], true
+}

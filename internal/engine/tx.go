@@ -1,0 +1,327 @@
+package engine
+
+import (
+	"container/heap"
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/lifecycle"
+	"github.com/azemu/azemu/internal/store"
+)
+
+// tx gathers one state change: the store rows to commit and the snapshots
+// to publish once they are durable. Callers hold writeMu.
+type tx struct {
+	e      *Engine
+	now    time.Time
+	ch     store.Change
+	vms    map[string]*VM // overlay over e.vms; nil means removed
+	groups map[string]*Group
+	ops    map[string]store.Operation
+	dues   []dueItem
+}
+
+func (e *Engine) begin(now time.Time) *tx {
+	return &tx{e: e, now: now, vms: map[string]*VM{}, groups: map[string]*Group{}, ops: map[string]store.Operation{}}
+}
+
+func (t *tx) vm(key string) *VM {
+	if v, ok := t.vms[key]; ok {
+		return v
+	}
+	return t.e.vms[key]
+}
+
+func (t *tx) group(key string) *Group {
+	if g, ok := t.groups[key]; ok {
+		return g
+	}
+	return t.e.groups[key]
+}
+
+func (t *tx) op(id string) (store.Operation, bool) {
+	if op, ok := t.ops[store.Key(id)]; ok {
+		return op, true
+	}
+	op, ok := t.e.ops[store.Key(id)]
+	return op, ok
+}
+
+func (t *tx) ensureSub(id string) {
+	if _, ok := t.e.subs[id]; ok {
+		return
+	}
+	for _, s := range t.ch.Subscriptions {
+		if s.ID == id {
+			return
+		}
+	}
+	t.ch.Subscriptions = append(t.ch.Subscriptions, store.Subscription{ID: id, CreatedAt: t.now})
+}
+
+func (t *tx) putGroup(g *Group) {
+	body, _ := json.Marshal(groupDoc{Tags: g.Tags, ManagedBy: g.ManagedBy, DeleteOperation: g.DeleteOperation})
+	t.ch.Groups = append(t.ch.Groups, store.ResourceGroup{SubscriptionID: g.SubscriptionID, Name: g.Name, Location: g.Location,
+		Body: body, Version: g.Version, CreatedAt: g.CreatedAt})
+	t.groups[groupKey(g.SubscriptionID, g.Name)] = g
+}
+
+func (t *tx) newOp(kind, target, location string) store.Operation {
+	return t.newOpWithID(t.e.cfg.NewID(), kind, target, location)
+}
+
+func (t *tx) newOpWithID(id, kind, target, location string) store.Operation {
+	id = ops(id)
+	sub := ""
+	if parsed, err := armid.Parse(target); err == nil {
+		sub = strings.ToLower(parsed.SubscriptionID)
+	}
+	op := store.Operation{ID: id, SubscriptionID: sub, Location: strings.ToLower(strings.ReplaceAll(location, " ", "")),
+		Kind: kind, TargetID: target, Status: StatusInProgress, StartTime: t.now}
+	t.setOp(op)
+	return op
+}
+
+func ops(id string) string { return strings.ToLower(id) }
+
+func (t *tx) setOp(op store.Operation) {
+	key := store.Key(op.ID)
+	if _, ok := t.ops[key]; ok {
+		for i := range t.ch.Operations {
+			if store.Key(t.ch.Operations[i].ID) == key {
+				t.ch.Operations[i] = op
+			}
+		}
+	} else {
+		t.ch.Operations = append(t.ch.Operations, op)
+	}
+	t.ops[key] = op
+}
+
+func (t *tx) finishOp(id, status string, opErr *OperationError, at time.Time) {
+	op, ok := t.op(id)
+	if !ok || op.Done() {
+		return
+	}
+	op.Status, op.EndTime = status, at
+	if opErr != nil {
+		op.Error, _ = json.Marshal(opErr)
+	}
+	t.setOp(op)
+}
+
+// putVM records v's next snapshot: machine m, model and spec. It appends a
+// history event when a state facet changed.
+func (t *tx) putVM(v *VM, m lifecycle.Machine, model json.RawMessage, spec VMSpec, at time.Time, opID, opKind string) {
+	next := *v
+	next.Machine, next.Model, next.Spec = m, model, spec
+	key := store.Key(v.ID)
+	// However often a change touches a VM, it writes one row whose version
+	// follows the committed one.
+	next.Version = 1
+	if committed, ok := t.e.vms[key]; ok {
+		next.Version = committed.Version + 1
+	}
+	t.dropRow(key)
+	doc, _ := json.Marshal(vmDoc{Machine: m, Spec: spec, VMID: v.VMID, TimeCreated: v.TimeCreated})
+	row := store.VM{ID: v.ID, SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup, Name: v.Name,
+		Location: spec.Location, Model: model, State: doc, Version: next.Version, CreatedAt: v.TimeCreated, UpdatedAt: at}
+	if due, ok := m.Due(); ok {
+		row.DueAt = due
+		t.dues = append(t.dues, dueItem{at: due, key: key})
+	}
+	// A run that changes no facet (runCommand) still records who acted.
+	if opID == "" && m.Run != nil {
+		opID, opKind = m.Run.OperationID, string(m.Run.Plan.Kind)
+	}
+	if changed(v.Machine.State, m.State) || v.Version == 0 {
+		t.event(&next, m.State, at, opID, opKind)
+	}
+	t.ch.VMs = append(t.ch.VMs, row)
+	t.vms[key] = &next
+}
+
+// dropRow forgets an earlier row of the same VM in this change, so the VM
+// is written once with its last version.
+func (t *tx) dropRow(key string) {
+	rows := t.ch.VMs[:0]
+	for _, r := range t.ch.VMs {
+		if store.Key(r.ID) != key {
+			rows = append(rows, r)
+		}
+	}
+	t.ch.VMs = rows
+}
+
+func changed(a, b lifecycle.State) bool {
+	return a.ProvisioningCode() != b.ProvisioningCode() || a.Power != b.Power ||
+		a.Generalized != b.Generalized || a.Hibernated != b.Hibernated
+}
+
+// eventDetail is what billing needs to price a VM at the time of an event.
+type eventDetail struct {
+	VMSize      string `json:"vmSize,omitempty"`
+	Location    string `json:"location,omitempty"`
+	OSType      string `json:"osType,omitempty"`
+	LicenseType string `json:"licenseType,omitempty"`
+	Priority    string `json:"priority,omitempty"`
+	ScaleSetID  string `json:"scaleSetId,omitempty"`
+}
+
+func (t *tx) event(v *VM, st lifecycle.State, at time.Time, opID, opKind string) {
+	detail, _ := json.Marshal(eventDetail{VMSize: v.Spec.VMSize, Location: v.Spec.Location, OSType: v.Spec.OSType,
+		LicenseType: v.Spec.LicenseType, Priority: v.Spec.Priority, ScaleSetID: v.Spec.ScaleSetID})
+	t.ch.Events = append(t.ch.Events, store.Event{VMID: v.ID, At: at, ProvisioningState: string(st.Provisioning),
+		ProvisioningCode: st.ProvisioningCode(), PowerState: string(st.Power), OperationID: opID, OperationKind: opKind, Detail: detail})
+}
+
+// removeVM deletes v: the row goes, and the history gets a final Deleted
+// event so the meter knows the VM ended.
+func (t *tx) removeVM(v *VM, m lifecycle.Machine, at time.Time, opID string) {
+	key := store.Key(v.ID)
+	t.dropRow(key)
+	t.ch.DeletedVMs = append(t.ch.DeletedVMs, v.ID)
+	detail, _ := json.Marshal(eventDetail{VMSize: v.Spec.VMSize, Location: v.Spec.Location, OSType: v.Spec.OSType,
+		LicenseType: v.Spec.LicenseType, Priority: v.Spec.Priority, ScaleSetID: v.Spec.ScaleSetID})
+	t.ch.Events = append(t.ch.Events, store.Event{VMID: v.ID, At: at, ProvisioningState: "Deleted",
+		OperationID: opID, OperationKind: string(lifecycle.Delete), Detail: detail})
+	t.vms[key] = nil
+	if g := t.group(groupKey(v.SubscriptionID, v.ResourceGroup)); g != nil && g.DeleteOperation != "" {
+		t.maybeFinishGroup(g)
+	}
+}
+
+// maybeFinishGroup removes a group being deleted once no VM is left in it.
+func (t *tx) maybeFinishGroup(g *Group) {
+	prefix := strings.ToLower(armid.ResourceGroupID(g.SubscriptionID, g.Name)) + "/"
+	for k := range t.e.vms {
+		if strings.HasPrefix(k, prefix) {
+			if v, ok := t.vms[k]; ok && v == nil {
+				continue
+			}
+			return
+		}
+	}
+	for k, v := range t.vms {
+		if v != nil && strings.HasPrefix(k, prefix) {
+			return
+		}
+	}
+	t.ch.DeletedGroups = append(t.ch.DeletedGroups, store.GroupRef{SubscriptionID: g.SubscriptionID, Name: g.Name})
+	t.groups[groupKey(g.SubscriptionID, g.Name)] = nil
+	t.finishOp(g.DeleteOperation, StatusSucceeded, nil, t.now)
+}
+
+// submit starts req on v with its current model, with a new operation ID
+// unless opID is given.
+func (t *tx) submit(v *VM, req lifecycle.Request, opID string) error {
+	if opID == "" {
+		opID = t.e.cfg.NewID()
+	}
+	_, err := t.submitOp(v, req, v.Model, v.Spec, opID)
+	return err
+}
+
+func (t *tx) submitWith(v *VM, req lifecycle.Request, model json.RawMessage, spec VMSpec) (store.Operation, error) {
+	return t.submitOp(v, req, model, spec, t.e.cfg.NewID())
+}
+
+func (t *tx) submitOp(v *VM, req lifecycle.Request, model json.RawMessage, spec VMSpec, opID string) (store.Operation, error) {
+	req.Spot = spec.Spot()
+	req.EvictionPolicy = spec.EvictionPolicy
+	req.HibernationEnabled = spec.HibernationEnabled
+	if req.Kind == lifecycle.Reimage {
+		req.GeneralizedImage = spec.GeneralizedImage
+	}
+	opID = ops(opID)
+	next, sub, err := v.Machine.Submit(req, opID, t.now, t.e.cfg.Speed)
+	if err != nil {
+		return store.Operation{}, asError(err)
+	}
+	if sub.Joined != "" {
+		op, _ := t.op(sub.Joined)
+		return op, nil
+	}
+	op := t.newOpWithID(opID, string(req.Kind), v.ID, spec.Location)
+	if sub.Preempted != "" {
+		t.finishOp(sub.Preempted, StatusCanceled, &OperationError{Code: lifecycle.CodeOperationPreempted, Message: lifecycle.MsgPreempted}, t.now)
+	}
+	switch {
+	case sub.Done && sub.Removed:
+		t.removeVM(v, next, t.now, opID)
+	default:
+		t.putVM(v, next, model, spec, t.now, opID, string(req.Kind))
+	}
+	if sub.Done {
+		t.finishOp(opID, StatusSucceeded, nil, t.now)
+	}
+	op, _ = t.op(opID)
+	return op, nil
+}
+
+// commit makes the change durable, then publishes it to readers.
+func (t *tx) commit(ctx context.Context) error {
+	c := t.ch
+	if len(c.Subscriptions)+len(c.Groups)+len(c.DeletedGroups)+len(c.VMs)+len(c.DeletedVMs)+len(c.Events)+len(c.Operations) == 0 {
+		return nil
+	}
+	// The request's context must not cancel a commit half-way through the
+	// engine's bookkeeping: a change is applied whole or not at all.
+	if err := t.e.cfg.Store.Apply(context.WithoutCancel(ctx), c); err != nil {
+		return err
+	}
+	e := t.e
+	change := Change{At: t.now, Events: c.Events}
+	e.mu.Lock()
+	for _, s := range c.Subscriptions {
+		e.subs[s.ID] = s
+	}
+	for k, g := range t.groups {
+		if g == nil {
+			delete(e.groups, k)
+		} else {
+			e.groups[k] = g
+		}
+	}
+	for k, v := range t.vms {
+		_, existed := e.vms[k]
+		if v == nil {
+			if existed {
+				delete(e.vms, k)
+				e.sorted = nil
+			}
+			change.Gone = append(change.Gone, k)
+			continue
+		}
+		if !existed {
+			e.sorted = nil
+		}
+		e.vms[k] = v
+		change.VMs = append(change.VMs, v)
+	}
+	for k, op := range t.ops {
+		prev, had := e.ops[k]
+		e.ops[k] = op
+		if op.Done() && !(had && prev.Done()) {
+			e.finished = append(e.finished, k)
+		}
+	}
+	for len(e.finished) > recentOps {
+		delete(e.ops, e.finished[0])
+		e.finished = e.finished[1:]
+	}
+	e.mu.Unlock()
+	for _, d := range t.dues {
+		heap.Push(&e.due, d)
+	}
+	if len(t.dues) > 0 {
+		e.kick()
+	}
+	for _, fn := range e.listeners {
+		fn(change)
+	}
+	return nil
+}

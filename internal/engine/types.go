@@ -1,0 +1,124 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/azemu/azemu/internal/lifecycle"
+)
+
+// Error is a refusal in ARM's terms; the ARM layer maps Code to an HTTP status.
+type Error struct {
+	Code    string
+	Message string
+	Target  string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Error codes the engine returns besides the lifecycle's.
+const (
+	CodeResourceNotFound          = "ResourceNotFound"
+	CodeResourceGroupNotFound     = "ResourceGroupNotFound"
+	CodeResourceGroupBeingDeleted = "ResourceGroupBeingDeleted"
+	CodePreconditionFailed        = "PreconditionFailed"
+	CodeInvalidResourceLocation   = "InvalidResourceLocation"
+	CodeNotManualClock            = "ClockNotManual"
+	CodeShuttingDown              = "ServiceUnavailable"
+)
+
+func notFoundVM(rg, name string) *Error {
+	return &Error{Code: CodeResourceNotFound, Message: fmt.Sprintf(
+		"The Resource 'Microsoft.Compute/virtualMachines/%s' under resource group '%s' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix", name, rg)}
+}
+
+func notFoundGroup(rg string) *Error {
+	return &Error{Code: CodeResourceGroupNotFound, Message: fmt.Sprintf("Resource group '%s' could not be found.", rg)}
+}
+
+// VMSpec is what the engine needs to know of a VM's model; the ARM layer
+// derives it from the request body.
+type VMSpec struct {
+	Location           string `json:"location"`
+	VMSize             string `json:"vmSize"`
+	GeneralizedImage   bool   `json:"generalizedImage,omitempty"`
+	OSType             string `json:"osType,omitempty"` // Linux or Windows
+	LicenseType        string `json:"licenseType,omitempty"`
+	Priority           string `json:"priority,omitempty"` // Regular, Spot, Low
+	EvictionPolicy     string `json:"evictionPolicy,omitempty"`
+	HibernationEnabled bool   `json:"hibernationEnabled,omitempty"`
+	ScaleSetID         string `json:"scaleSetId,omitempty"`
+}
+
+// Spot reports whether the VM is a Spot (or legacy low-priority) VM.
+func (s VMSpec) Spot() bool { return s.Priority == "Spot" || s.Priority == "Low" }
+
+// VM is a read-only snapshot of one VM; the engine never changes a VM value
+// it has handed out.
+type VM struct {
+	ID             string
+	SubscriptionID string
+	ResourceGroup  string
+	Name           string
+	// Model is the ARM body as the client last wrote it, normalised by the
+	// ARM layer; read-only properties are added when it is rendered.
+	Model       json.RawMessage
+	Spec        VMSpec
+	Machine     lifecycle.Machine
+	VMID        string // properties.vmId
+	Version     int64
+	TimeCreated time.Time
+}
+
+// ETag is the VM's entity tag.
+func (v *VM) ETag() string { return fmt.Sprintf("\"%d\"", v.Version) }
+
+// vmDoc is the engine-owned state column of a stored VM.
+type vmDoc struct {
+	Machine     lifecycle.Machine `json:"machine"`
+	Spec        VMSpec            `json:"spec"`
+	VMID        string            `json:"vmId"`
+	TimeCreated time.Time         `json:"timeCreated"`
+}
+
+// Group is a resource group snapshot.
+type Group struct {
+	SubscriptionID string
+	Name           string
+	Location       string
+	Tags           map[string]string
+	ManagedBy      string
+	// DeleteOperation is set while the group is being deleted.
+	DeleteOperation string
+	Version         int64
+	CreatedAt       time.Time
+}
+
+// ProvisioningState is the group's properties.provisioningState.
+func (g *Group) ProvisioningState() string {
+	if g.DeleteOperation != "" {
+		return "Deleting"
+	}
+	return "Succeeded"
+}
+
+type groupDoc struct {
+	Tags            map[string]string `json:"tags,omitempty"`
+	ManagedBy       string            `json:"managedBy,omitempty"`
+	DeleteOperation string            `json:"deleteOperation,omitempty"`
+}
+
+// Operation statuses, as ARM's async operation resource shows them.
+const (
+	StatusInProgress = "InProgress"
+	StatusSucceeded  = "Succeeded"
+	StatusFailed     = "Failed"
+	StatusCanceled   = "Canceled"
+)
+
+// OperationError is the error of a failed or canceled operation.
+type OperationError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
