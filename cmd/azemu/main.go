@@ -1,0 +1,239 @@
+// Command azemu is a local emulator of the Azure Compute control plane.
+//
+// This file is wiring only: flags and their AZEMU_* environment twins,
+// subcommands, signals.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/azemu/azemu/internal/armapi"
+	"github.com/azemu/azemu/internal/certs"
+	"github.com/azemu/azemu/internal/clock"
+	"github.com/azemu/azemu/internal/engine"
+	"github.com/azemu/azemu/internal/store/sqlite"
+)
+
+const usage = `azemu: a local emulator of the Azure Compute control plane.
+
+Usage:
+  azemu serve [flags]   run the emulator (HTTPS ARM API on 127.0.0.1:8443)
+  azemu version         print the version
+
+Run 'azemu serve -h' for the flags; each has an AZEMU_* environment twin.
+`
+
+var version = "dev"
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "azemu:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stderr)
+	case "version":
+		fmt.Fprintln(stdout, "azemu", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// serveConfig is what serve is run with.
+type serveConfig struct {
+	listen     string
+	dataDir    string
+	clockMode  string
+	clockStart string
+	speed      float64
+	store      string
+	tlsCert    string
+	tlsKey     string
+	logLevel   string
+	pageSize   int
+}
+
+// defaultSpeed makes a create from a generalized image (80 s in Azure) take
+// 4 s: fast enough for a demo, slow enough to see every state.
+const defaultSpeed = 20
+
+func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
+	home, _ := os.UserHomeDir()
+	var c serveConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	str := func(p *string, name, def, help string) {
+		if v, ok := os.LookupEnv(envName(name)); ok {
+			def = v
+		}
+		fs.StringVar(p, name, def, help+" ("+envName(name)+")")
+	}
+	str(&c.listen, "listen", "127.0.0.1:8443", "address to serve HTTPS on")
+	str(&c.dataDir, "data-dir", filepath.Join(home, ".azemu"), "where the database and TLS files live")
+	str(&c.clockMode, "clock", "real", "real, or manual: time moves only through POST /_azemu/clock/advance")
+	str(&c.clockStart, "clock-start", clock.DefaultManualStart.Format(time.RFC3339), "the instant a manual clock starts at")
+	str(&c.store, "store", "", "SQLite file (default <data-dir>/azemu.db)")
+	str(&c.tlsCert, "tls-cert", "", "server certificate PEM (default: generated under <data-dir>/tls)")
+	str(&c.tlsKey, "tls-key", "", "server key PEM, with --tls-cert")
+	str(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	speed := ""
+	str(&speed, "speed", "", fmt.Sprintf("how many times faster than Azure's realistic durations (default %d; 1 with --clock manual)", defaultSpeed))
+	pageSize := ""
+	str(&pageSize, "page-size", "100", "items per page of a list")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	switch c.clockMode {
+	case "real", "manual":
+	default:
+		return c, fmt.Errorf("--clock must be real or manual, not %q", c.clockMode)
+	}
+	c.speed = defaultSpeed
+	if c.clockMode == "manual" {
+		c.speed = 1
+	}
+	if speed != "" {
+		f, err := strconv.ParseFloat(speed, 64)
+		if err != nil || f <= 0 {
+			return c, fmt.Errorf("--speed must be a positive number, not %q", speed)
+		}
+		c.speed = f
+	}
+	n, err := strconv.Atoi(pageSize)
+	if err != nil || n < 1 {
+		return c, fmt.Errorf("--page-size must be a positive whole number, not %q", pageSize)
+	}
+	c.pageSize = n
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return c, errors.New("--tls-cert and --tls-key go together")
+	}
+	if c.store == "" {
+		c.store = filepath.Join(c.dataDir, "azemu.db")
+	}
+	return c, nil
+}
+
+func envName(flagName string) string {
+	return "AZEMU_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func serve(args []string, stderr io.Writer) error {
+	c, err := parseServe(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
+		return err
+	}
+	certFile, keyFile := c.tlsCert, c.tlsKey
+	if certFile == "" {
+		files, err := certs.Ensure(filepath.Join(c.dataDir, "tls"), certs.DefaultHosts, time.Now())
+		if err != nil {
+			return fmt.Errorf("tls: %w", err)
+		}
+		certFile, keyFile = files.Cert, files.Key
+		log.Info("clients trust this CA", "file", files.CACert)
+	}
+	tlsConfig, err := certs.ServerConfig(certFile, keyFile)
+	if err != nil {
+		return fmt.Errorf("tls: %w", err)
+	}
+
+	st, err := sqlite.Open(c.store)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	ecfg := engine.Config{Store: st, Speed: c.speed, Logger: log}
+	if c.clockMode == "manual" {
+		start, err := time.Parse(time.RFC3339, c.clockStart)
+		if err != nil {
+			return fmt.Errorf("--clock-start: %w", err)
+		}
+		ecfg.Manual = clock.NewManual(start.UTC())
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	eng, err := engine.New(ctx, ecfg)
+	if err != nil {
+		return err
+	}
+	api := armapi.New(armapi.Config{Engine: eng, Logger: log, PageSize: c.pageSize})
+
+	ln, err := net.Listen("tcp", c.listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           api.Handler(),
+		TLSConfig:         tlsConfig,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	engineDone := make(chan struct{})
+	engineCtx, stopEngine := context.WithCancel(context.Background())
+	go func() { defer close(engineDone); eng.Run(engineCtx) }()
+
+	served := make(chan error, 1)
+	go func() { served <- srv.ServeTLS(ln, "", "") }()
+	log.Info("azemu serving", "url", "https://"+ln.Addr().String(), "clock", c.clockMode, "speed", c.speed, "store", c.store)
+
+	select {
+	case err := <-served:
+		stopEngine()
+		<-engineDone
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	eng.Close()
+	stopEngine()
+	<-engineDone
+	if cerr := st.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	log.Info("stopped")
+	return err
+}

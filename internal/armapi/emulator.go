@@ -1,0 +1,125 @@
+package armapi
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/lifecycle"
+)
+
+// serveEmulator answers the emulator's own endpoints under /_azemu/. They
+// need no token: they steer the emulator, not Azure resources.
+func (s *Server) serveEmulator(r *request) {
+	rest := r.lower[1:]
+	switch {
+	case len(rest) == 1 && rest[0] == "health":
+		s.onlyGET(r, s.health)
+	case len(rest) == 1 && rest[0] == "clock":
+		s.onlyGET(r, s.getClock)
+	case len(rest) == 2 && rest[0] == "clock" && rest[1] == "advance":
+		if r.Method != http.MethodPost {
+			s.methodNotAllowed(r)
+			return
+		}
+		s.advanceClock(r)
+	case len(rest) == 1 && rest[0] == "reset":
+		if r.Method != http.MethodPost {
+			s.methodNotAllowed(r)
+			return
+		}
+		if err := s.eng.Reset(r.Context()); err != nil {
+			s.writeErr(r, err)
+			return
+		}
+		s.writeJSON(r, http.StatusOK, map[string]any{"reset": true})
+	case len(rest) > 2 && rest[0] == "vms":
+		if r.Method != http.MethodPost {
+			s.methodNotAllowed(r)
+			return
+		}
+		s.guestAction(r)
+	default:
+		s.notFound(r)
+	}
+}
+
+func (s *Server) health(r *request) {
+	st := s.eng.Stats()
+	mode := "real"
+	if s.eng.ManualClock() {
+		mode = "manual"
+	}
+	s.writeJSON(r, http.StatusOK, map[string]any{
+		"status": "ok",
+		"clock":  mode,
+		"now":    s.eng.Now().UTC().Format(time.RFC3339Nano),
+		"speed":  s.eng.Speed(),
+		"fleet": map[string]any{
+			"subscriptions":        st.Subscriptions,
+			"resourceGroups":       st.Groups,
+			"virtualMachines":      st.VMs,
+			"operationsInProgress": st.OperationsInProgress,
+			"byPowerState":         st.ByPower,
+		},
+	})
+}
+
+func (s *Server) clockBody() map[string]any {
+	mode := "real"
+	if s.eng.ManualClock() {
+		mode = "manual"
+	}
+	return map[string]any{"now": s.eng.Now().UTC().Format(time.RFC3339Nano), "mode": mode, "speed": s.eng.Speed()}
+}
+
+func (s *Server) getClock(r *request) { s.writeJSON(r, http.StatusOK, s.clockBody()) }
+
+func (s *Server) advanceClock(r *request) {
+	var in struct {
+		Duration string `json:"duration"`
+	}
+	if !s.readJSON(r, &in) {
+		return
+	}
+	d, err := time.ParseDuration(in.Duration)
+	if err != nil {
+		s.writeError(r, invalidParameter("duration", "The duration '%s' is not a Go duration such as \"90s\" or \"1h30m\".", in.Duration))
+		return
+	}
+	if _, err := s.eng.Advance(ctxWithoutCancel(r.Context()), d); err != nil {
+		s.writeErr(r, err)
+		return
+	}
+	s.writeJSON(r, http.StatusOK, s.clockBody())
+}
+
+// guestActions are what happens inside a VM rather than through ARM.
+var guestActions = map[string]lifecycle.Kind{
+	"guestshutdown": lifecycle.GuestShutdown,
+	"migrate":       lifecycle.Migrate,
+}
+
+// guestAction serves POST /_azemu/vms/{ARM ID of a VM}/{guestShutdown|migrate}.
+func (s *Server) guestAction(r *request) {
+	action := r.lower[len(r.lower)-1]
+	kind, ok := guestActions[action]
+	if !ok {
+		s.notFound(r)
+		return
+	}
+	id, err := armid.Parse("/" + strings.Join(r.segs[2:len(r.segs)-1], "/"))
+	if err != nil || !strings.EqualFold(id.Type(), "Microsoft.Compute/virtualMachines") {
+		s.writeError(r, invalidParameter("id", "'%s' is not the ID of a virtual machine.", strings.Join(r.segs[2:len(r.segs)-1], "/")))
+		return
+	}
+	op, err := s.eng.Act(ctxWithoutCancel(r.Context()), id.SubscriptionID, id.ResourceGroup, id.Name(), lifecycle.Request{Kind: kind})
+	if err != nil {
+		s.writeErr(r, err)
+		return
+	}
+	r.apiVer = "2025-04-01"
+	s.setLRO(r, op, true)
+	s.writeJSON(r, http.StatusAccepted, operationStatusBody(op))
+}

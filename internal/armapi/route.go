@@ -1,0 +1,132 @@
+package armapi
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/azemu/azemu/internal/armid"
+)
+
+func unescape(s string) (string, error) { return url.PathUnescape(s) }
+
+// route dispatches an ARM call by its path segments, matched
+// case-insensitively. docs/api-coverage.md lists what is served.
+func (s *Server) route(r *request) {
+	n := len(r.segs)
+	if n == 1 {
+		s.onlyGET(r, s.listSubscriptions)
+		return
+	}
+	sub := r.segs[1]
+	if !armid.IsGUID(sub) {
+		s.writeError(r, errorf(http.StatusBadRequest, "InvalidSubscriptionId", "", "The provided subscription identifier '%s' is malformed or invalid.", sub))
+		return
+	}
+	if err := s.eng.EnsureSubscription(r.Context(), sub); err != nil {
+		s.writeErr(r, err)
+		return
+	}
+	switch {
+	case n == 2:
+		s.onlyGET(r, func(r *request) { s.getSubscription(r, sub) })
+	case r.seg(2, "providers"):
+		s.routeProviders(r, sub)
+	case r.seg(2, "operationresults") && n == 4:
+		s.onlyGET(r, func(r *request) { s.getOperationResult(r, r.segs[3]) })
+	case r.seg(2, "resourcegroups"):
+		s.routeGroups(r, sub)
+	default:
+		s.notFound(r)
+	}
+}
+
+func (s *Server) onlyGET(r *request, h func(*request)) {
+	if r.Method != http.MethodGet {
+		s.methodNotAllowed(r)
+		return
+	}
+	h(r)
+}
+
+func (s *Server) routeProviders(r *request, sub string) {
+	n := len(r.segs)
+	switch {
+	case n == 3:
+		s.onlyGET(r, func(r *request) { s.listProviders(r, sub) })
+	case n == 4:
+		s.onlyGET(r, func(r *request) { s.getProvider(r, sub, r.segs[3]) })
+	case n == 5 && r.seg(4, "register"):
+		if r.Method != http.MethodPost {
+			s.methodNotAllowed(r)
+			return
+		}
+		s.getProvider(r, sub, r.segs[3])
+	case r.seg(3, "Microsoft.Compute") && n == 5 && r.seg(4, "virtualMachines"):
+		s.onlyGET(r, func(r *request) { s.listVMsInSubscription(r, sub, "") })
+	case r.seg(3, "Microsoft.Compute") && n == 7 && r.seg(4, "locations") && r.seg(6, "virtualMachines"):
+		s.onlyGET(r, func(r *request) { s.listVMsInSubscription(r, sub, r.segs[5]) })
+	case r.seg(3, "Microsoft.Compute") && n == 8 && r.seg(4, "locations") && r.seg(6, "operations"):
+		s.onlyGET(r, func(r *request) { s.getOperation(r, r.segs[7]) })
+	default:
+		s.notFound(r)
+	}
+}
+
+func (s *Server) routeGroups(r *request, sub string) {
+	n := len(r.segs)
+	if n == 3 {
+		s.onlyGET(r, func(r *request) { s.listGroups(r, sub) })
+		return
+	}
+	rg := r.segs[3]
+	if n == 4 {
+		switch r.Method {
+		case http.MethodPut:
+			s.putGroup(r, sub, rg)
+		case http.MethodPatch:
+			s.patchGroup(r, sub, rg)
+		case http.MethodGet, http.MethodHead:
+			s.getGroup(r, sub, rg)
+		case http.MethodDelete:
+			s.deleteGroup(r, sub, rg)
+		default:
+			s.methodNotAllowed(r)
+		}
+		return
+	}
+	if !(r.seg(4, "providers") && r.seg(5, "Microsoft.Compute") && r.seg(6, "virtualMachines")) {
+		s.notFound(r)
+		return
+	}
+	switch n {
+	case 7:
+		s.onlyGET(r, func(r *request) { s.listVMsInGroup(r, sub, rg) })
+	case 8:
+		name := r.segs[7]
+		switch r.Method {
+		case http.MethodPut:
+			s.putVM(r, sub, rg, name)
+		case http.MethodPatch:
+			s.patchVM(r, sub, rg, name)
+		case http.MethodGet:
+			s.getVM(r, sub, rg, name)
+		case http.MethodDelete:
+			s.deleteVM(r, sub, rg, name)
+		default:
+			s.methodNotAllowed(r)
+		}
+	case 9:
+		name := r.segs[7]
+		if r.seg(8, "instanceView") {
+			s.onlyGET(r, func(r *request) { s.getInstanceView(r, sub, rg, name) })
+			return
+		}
+		if r.Method != http.MethodPost {
+			s.methodNotAllowed(r)
+			return
+		}
+		s.vmAction(r, sub, rg, name, r.lower[8])
+	default:
+		s.notFound(r)
+	}
+}

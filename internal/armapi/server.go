@@ -1,0 +1,248 @@
+package armapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/azemu/azemu/internal/engine"
+)
+
+// Config wires the ARM surface.
+type Config struct {
+	Engine *engine.Engine
+	Logger *slog.Logger
+	// PageSize is how many items a list page holds (default 100).
+	PageSize int
+	// Fallback serves paths outside ARM and /_azemu (the dashboard).
+	Fallback http.Handler
+}
+
+// Server is the ARM HTTP surface.
+type Server struct {
+	eng      *engine.Engine
+	log      *slog.Logger
+	pageSize int
+	fallback http.Handler
+}
+
+// New returns the server; Handler is its http.Handler.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.PageSize <= 0 {
+		cfg.PageSize = 100
+	}
+	return &Server{eng: cfg.Engine, log: cfg.Logger, pageSize: cfg.PageSize, fallback: cfg.Fallback}
+}
+
+// maxBody bounds a request body; ARM's own limit is 4 MiB.
+const maxBody = 4 << 20
+
+// request is one call as the handlers see it.
+type request struct {
+	*http.Request
+	w         http.ResponseWriter
+	segs      []string // path segments as written
+	lower     []string // the same, lower-cased, for matching
+	requestID string
+	base      string // https://host
+	apiVer    string
+}
+
+// seg reports whether segment i equals want, ignoring case.
+func (r *request) seg(i int, want string) bool {
+	return i < len(r.lower) && r.lower[i] == strings.ToLower(want)
+}
+
+// Handler returns the root handler: request IDs, panics, logging, then
+// routing to ARM, the emulator endpoints or the fallback.
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, hr *http.Request) {
+		start := time.Now()
+		rid := engine.NewGUID()
+		h := w.Header()
+		h.Set("x-ms-request-id", rid)
+		corr := hr.Header.Get("x-ms-correlation-request-id")
+		if corr == "" {
+			corr = rid
+		}
+		h.Set("x-ms-correlation-request-id", corr)
+		if cid := hr.Header.Get("x-ms-client-request-id"); cid != "" {
+			h.Set("x-ms-client-request-id", cid)
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		r := &request{Request: hr, w: sw, requestID: rid, base: "https://" + hr.Host}
+		path := strings.Trim(hr.URL.EscapedPath(), "/")
+		if path != "" {
+			for _, p := range strings.Split(path, "/") {
+				if u, err := unescape(p); err == nil {
+					p = u
+				}
+				r.segs = append(r.segs, p)
+				r.lower = append(r.lower, strings.ToLower(p))
+			}
+		}
+		defer func() {
+			if v := recover(); v != nil {
+				s.log.Error("panic serving request", "request_id", rid, "panic", v, "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					s.writeError(r, errorf(http.StatusInternalServerError, "InternalServerError", "", "The server encountered an internal error. Please retry the request."))
+				}
+			}
+			s.log.Debug("request", "method", hr.Method, "path", hr.URL.Path, "status", sw.status, "request_id", rid, "duration", time.Since(start))
+		}()
+		switch {
+		case r.seg(0, "subscriptions"):
+			s.serveARM(r)
+		case r.seg(0, "_azemu"):
+			s.serveEmulator(r)
+		case s.fallback != nil:
+			s.fallback.ServeHTTP(sw, hr)
+		default:
+			s.writeError(r, errorf(http.StatusNotFound, "NotFound", "", "No route for '%s'.", hr.URL.Path))
+		}
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+var apiVersionPattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}(-[A-Za-z0-9.]+)?$`)
+
+// serveARM checks what every ARM call needs, then routes it.
+func (s *Server) serveARM(r *request) {
+	auth := r.Header.Get("Authorization")
+	if auth == "" {
+		r.w.Header().Set("WWW-Authenticate", `Bearer authorization_uri="https://`+r.Host+`/adfs", error="invalid_token", error_description="The authentication failed because of missing 'Authorization' header."`)
+		s.writeError(r, errorf(http.StatusUnauthorized, "AuthenticationFailed", "", "Authentication failed. The 'Authorization' header is missing."))
+		return
+	}
+	if scheme, token, _ := strings.Cut(auth, " "); !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		s.writeError(r, errorf(http.StatusUnauthorized, "AuthenticationFailed", "", "Authentication failed. The 'Authorization' header is provided in an invalid format."))
+		return
+	}
+	r.apiVer = r.URL.Query().Get("api-version")
+	if r.apiVer == "" {
+		s.writeError(r, errorf(http.StatusBadRequest, "MissingApiVersionParameter", "", "The api-version query parameter (?api-version=) is required for all requests."))
+		return
+	}
+	if !apiVersionPattern.MatchString(r.apiVer) {
+		s.writeError(r, errorf(http.StatusBadRequest, "InvalidApiVersionParameter", "",
+			"The api-version '%s' is invalid. The supported versions are in the form 'yyyy-mm-dd' or 'yyyy-mm-dd-preview'.", r.apiVer))
+		return
+	}
+	s.route(r)
+}
+
+// writeJSON renders v with status.
+func (s *Server) writeJSON(r *request, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		s.writeErr(r, err)
+		return
+	}
+	r.w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	r.w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = r.w.Write(buf.Bytes())
+	}
+}
+
+func (s *Server) writeError(r *request, e *apiError) {
+	body := map[string]any{"code": e.Code, "message": e.Message}
+	if e.Target != "" {
+		body["target"] = e.Target
+	}
+	if e.Status == http.StatusServiceUnavailable || e.Status == http.StatusTooManyRequests {
+		r.w.Header().Set("Retry-After", "1")
+	}
+	s.writeJSON(r, e.Status, map[string]any{"error": body})
+}
+
+// writeErr renders any error; internal ones are logged with the request ID
+// and shown without internals.
+func (s *Server) writeErr(r *request, err error) {
+	ae, known := toAPIError(err)
+	if !known {
+		s.log.Error("internal error", "request_id", r.requestID, "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	s.writeError(r, ae)
+}
+
+// readJSON decodes the body into v, answering ARM's error when it is not JSON.
+func (s *Server) readJSON(r *request, v any) bool {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		s.writeError(r, errorf(http.StatusBadRequest, "InvalidRequestContent", "", "The request content could not be read: %v.", err))
+		return false
+	}
+	if len(body) > maxBody {
+		s.writeError(r, errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "", "The request content is larger than %d bytes.", maxBody))
+		return false
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		s.writeError(r, errorf(http.StatusBadRequest, "InvalidRequestContent", "", "The request content was invalid and could not be deserialized: 'the body is empty'."))
+		return false
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		s.writeError(r, errorf(http.StatusBadRequest, "InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err))
+		return false
+	}
+	return true
+}
+
+// readOptionalJSON decodes a body that may be absent (POST actions).
+func (s *Server) readOptionalJSON(r *request, v any) bool {
+	if r.ContentLength == 0 {
+		return true
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil || len(bytes.TrimSpace(body)) == 0 {
+		return err == nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		s.writeError(r, errorf(http.StatusBadRequest, "InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err))
+		return false
+	}
+	return true
+}
+
+func (s *Server) methodNotAllowed(r *request) {
+	s.writeError(r, errorf(http.StatusMethodNotAllowed, "MethodNotAllowed", "", "The requested method '%s' is not allowed on '%s'.", r.Method, r.URL.Path))
+}
+
+func (s *Server) notFound(r *request) {
+	s.writeError(r, errorf(http.StatusNotFound, "NotFound", "", "The requested path '%s' is not an operation azemu serves. See docs/api-coverage.md.", r.URL.Path))
+}

@@ -1,0 +1,364 @@
+package armapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/azemu/azemu/internal/engine"
+)
+
+// vmInput is the part of a VM body that azemu validates and acts on; the
+// body itself is kept as the client sent it, less read-only and secret
+// properties.
+type vmInput struct {
+	Location   string `json:"location"`
+	Properties *struct {
+		HardwareProfile *struct {
+			VMSize string `json:"vmSize"`
+		} `json:"hardwareProfile"`
+		StorageProfile *struct {
+			ImageReference *struct {
+				ID                      string `json:"id"`
+				Publisher               string `json:"publisher"`
+				Offer                   string `json:"offer"`
+				SKU                     string `json:"sku"`
+				Version                 string `json:"version"`
+				CommunityGalleryImageID string `json:"communityGalleryImageId"`
+				SharedGalleryImageID    string `json:"sharedGalleryImageId"`
+			} `json:"imageReference"`
+			OSDisk *struct {
+				OSType       string `json:"osType"`
+				CreateOption string `json:"createOption"`
+				ManagedDisk  *struct {
+					ID string `json:"id"`
+				} `json:"managedDisk"`
+				Vhd *struct {
+					URI string `json:"uri"`
+				} `json:"vhd"`
+			} `json:"osDisk"`
+		} `json:"storageProfile"`
+		OSProfile *struct {
+			ComputerName         string          `json:"computerName"`
+			AdminUsername        string          `json:"adminUsername"`
+			AdminPassword        string          `json:"adminPassword"`
+			WindowsConfiguration json.RawMessage `json:"windowsConfiguration"`
+			LinuxConfiguration   *struct {
+				DisablePasswordAuthentication bool `json:"disablePasswordAuthentication"`
+				SSH                           *struct {
+					PublicKeys []json.RawMessage `json:"publicKeys"`
+				} `json:"ssh"`
+			} `json:"linuxConfiguration"`
+		} `json:"osProfile"`
+		NetworkProfile *struct {
+			NetworkInterfaces              []json.RawMessage `json:"networkInterfaces"`
+			NetworkInterfaceConfigurations []json.RawMessage `json:"networkInterfaceConfigurations"`
+		} `json:"networkProfile"`
+		LicenseType            string `json:"licenseType"`
+		Priority               string `json:"priority"`
+		EvictionPolicy         string `json:"evictionPolicy"`
+		AdditionalCapabilities *struct {
+			HibernationEnabled bool `json:"hibernationEnabled"`
+		} `json:"additionalCapabilities"`
+		VirtualMachineScaleSet *struct {
+			ID string `json:"id"`
+		} `json:"virtualMachineScaleSet"`
+	} `json:"properties"`
+}
+
+// checkVM validates a VM body as Azure does and derives the engine's spec.
+// Errors name the property, as Azure's InvalidParameter errors do. An
+// update may leave out the admin password: Azure never returns it, so a
+// client that PUTs back what it read has none.
+func checkVM(name string, body map[string]any, update bool) (engine.VMSpec, *apiError) {
+	var spec engine.VMSpec
+	raw, _ := json.Marshal(body)
+	var in vmInput
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return spec, errorf(http.StatusBadRequest, "InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err)
+	}
+	if strings.TrimSpace(in.Location) == "" {
+		return spec, missingParameter("location")
+	}
+	p := in.Properties
+	if p == nil {
+		return spec, missingParameter("properties")
+	}
+	if p.HardwareProfile == nil || strings.TrimSpace(p.HardwareProfile.VMSize) == "" {
+		return spec, missingParameter("hardwareProfile.vmSize")
+	}
+	sp := p.StorageProfile
+	if sp == nil || (sp.ImageReference == nil && sp.OSDisk == nil) {
+		return spec, missingParameter("storageProfile.imageReference")
+	}
+	attach := sp.OSDisk != nil && strings.EqualFold(sp.OSDisk.CreateOption, "Attach")
+	osType := ""
+	if sp.OSDisk != nil {
+		osType = normaliseOSType(sp.OSDisk.OSType)
+	}
+	switch {
+	case attach:
+		if sp.OSDisk.ManagedDisk == nil && sp.OSDisk.Vhd == nil {
+			return spec, missingParameter("storageProfile.osDisk.managedDisk.id")
+		}
+		if osType == "" {
+			return spec, missingParameter("storageProfile.osDisk.osType")
+		}
+		if p.OSProfile != nil {
+			return spec, invalidParameter("osProfile", "Parameter 'osProfile' is not allowed.")
+		}
+		if sp.ImageReference != nil {
+			return spec, invalidParameter("imageReference", "Parameter 'imageReference' is not allowed.")
+		}
+	default:
+		img := sp.ImageReference
+		if img == nil {
+			return spec, missingParameter("storageProfile.imageReference")
+		}
+		if img.ID == "" && img.CommunityGalleryImageID == "" && img.SharedGalleryImageID == "" &&
+			(img.Publisher == "" || img.Offer == "" || img.SKU == "") {
+			return spec, invalidParameter("imageReference",
+				"The value of parameter imageReference is invalid: give an id, or publisher, offer and sku.")
+		}
+		if osType == "" {
+			osType = "Linux"
+			if strings.Contains(strings.ToLower(img.Publisher+img.Offer+img.ID), "windows") {
+				osType = "Windows"
+			}
+		}
+		op := p.OSProfile
+		if op == nil {
+			return spec, missingParameter("osProfile")
+		}
+		if len(op.WindowsConfiguration) > 0 && string(op.WindowsConfiguration) != "null" {
+			osType = "Windows"
+		}
+		if strings.TrimSpace(op.AdminUsername) == "" {
+			return spec, missingParameter("adminUsername")
+		}
+		if strings.TrimSpace(op.ComputerName) == "" && len(name) > 15 && osType == "Windows" {
+			return spec, invalidParameter("computerName", "The computer name of a Windows VM defaults to its name, which is longer than 15 characters; set osProfile.computerName.")
+		}
+		linuxKeysOnly := osType == "Linux" && op.LinuxConfiguration != nil && op.LinuxConfiguration.DisablePasswordAuthentication
+		switch {
+		case linuxKeysOnly:
+			if op.LinuxConfiguration.SSH == nil || len(op.LinuxConfiguration.SSH.PublicKeys) == 0 {
+				return spec, missingParameter("linuxConfiguration.ssh.publicKeys")
+			}
+		case op.AdminPassword == "" && !update:
+			return spec, missingParameter("adminPassword")
+		}
+	}
+	np := p.NetworkProfile
+	if np == nil || (len(np.NetworkInterfaces) == 0 && len(np.NetworkInterfaceConfigurations) == 0) {
+		return spec, missingParameter("networkProfile")
+	}
+	if p.Priority != "" && !oneOf(p.Priority, "Regular", "Spot", "Low") {
+		return spec, invalidParameter("priority", "The value '%s' of parameter 'priority' is not allowed. Allowed values are 'Regular', 'Spot' and 'Low'.", p.Priority)
+	}
+	if p.EvictionPolicy != "" && !oneOf(p.EvictionPolicy, "Deallocate", "Delete") {
+		return spec, invalidParameter("evictionPolicy", "The value '%s' of parameter 'evictionPolicy' is not allowed. Allowed values are 'Deallocate' and 'Delete'.", p.EvictionPolicy)
+	}
+	spec = engine.VMSpec{
+		Location:         armLocation(in.Location),
+		VMSize:           p.HardwareProfile.VMSize,
+		GeneralizedImage: !attach,
+		OSType:           osType,
+		LicenseType:      p.LicenseType,
+		Priority:         canonicalOneOf(p.Priority, "Regular", "Spot", "Low"),
+		EvictionPolicy:   canonicalOneOf(p.EvictionPolicy, "Deallocate", "Delete"),
+	}
+	if spec.Spot() && spec.EvictionPolicy == "" {
+		spec.EvictionPolicy = "Deallocate"
+	}
+	if p.AdditionalCapabilities != nil {
+		spec.HibernationEnabled = p.AdditionalCapabilities.HibernationEnabled
+	}
+	if p.VirtualMachineScaleSet != nil {
+		spec.ScaleSetID = p.VirtualMachineScaleSet.ID
+	}
+	return spec, nil
+}
+
+func oneOf(v string, allowed ...string) bool { return canonicalOneOf(v, allowed...) != "" }
+
+func canonicalOneOf(v string, allowed ...string) string {
+	for _, a := range allowed {
+		if strings.EqualFold(v, a) {
+			return a
+		}
+	}
+	return ""
+}
+
+func normaliseOSType(s string) string { return canonicalOneOf(s, "Linux", "Windows") }
+
+// armLocation is a location as ARM returns it: lower case, no spaces.
+func armLocation(s string) string {
+	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), " ", ""))
+}
+
+// readOnlyProps are properties a client may send back from a GET but that
+// the server owns.
+var readOnlyProps = []string{"provisioningState", "instanceView", "vmId", "timeCreated"}
+
+// normaliseVMModel turns a request body into the model azemu keeps: the
+// server-owned fields dropped, the admin password never stored, and the
+// defaults Azure fills in on a GET added.
+func normaliseVMModel(sub, rg, name string, body map[string]any, spec engine.VMSpec) map[string]any {
+	m := map[string]any{}
+	for k, v := range body {
+		switch k {
+		case "id", "name", "type", "etag", "managedBy", "resources":
+			continue
+		}
+		m[k] = v
+	}
+	m["location"] = spec.Location
+	props, _ := m["properties"].(map[string]any)
+	for _, k := range readOnlyProps {
+		delete(props, k)
+	}
+	if op, ok := props["osProfile"].(map[string]any); ok {
+		delete(op, "adminPassword")
+		delete(op, "customData")
+		if _, ok := op["computerName"]; !ok {
+			op["computerName"] = name
+		}
+		if spec.OSType == "Linux" {
+			lc, _ := op["linuxConfiguration"].(map[string]any)
+			if lc == nil {
+				lc = map[string]any{"disablePasswordAuthentication": false}
+				op["linuxConfiguration"] = lc
+			}
+			setDefault(lc, "provisionVMAgent", true)
+		} else if spec.OSType == "Windows" {
+			wc, _ := op["windowsConfiguration"].(map[string]any)
+			if wc == nil {
+				wc = map[string]any{}
+				op["windowsConfiguration"] = wc
+			}
+			setDefault(wc, "provisionVMAgent", true)
+			setDefault(wc, "enableAutomaticUpdates", true)
+		}
+		setDefault(op, "secrets", []any{})
+		setDefault(op, "allowExtensionOperations", true)
+	}
+	sp, _ := props["storageProfile"].(map[string]any)
+	if sp != nil {
+		od, _ := sp["osDisk"].(map[string]any)
+		if od == nil {
+			od = map[string]any{}
+			sp["osDisk"] = od
+		}
+		setDefault(od, "osType", spec.OSType)
+		setDefault(od, "createOption", "FromImage")
+		setDefault(od, "caching", "ReadWrite")
+		setDefault(od, "deleteOption", "Detach")
+		diskName, _ := od["name"].(string)
+		if diskName == "" {
+			diskName = name + "_OsDisk_1"
+			od["name"] = diskName
+		}
+		md, _ := od["managedDisk"].(map[string]any)
+		if md == nil && od["vhd"] == nil {
+			md = map[string]any{}
+			od["managedDisk"] = md
+		}
+		if md != nil {
+			setDefault(md, "storageAccountType", "Premium_LRS")
+			setDefault(md, "id", fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/disks/%s", sub, rg, diskName))
+		}
+		if _, ok := od["diskSizeGB"]; !ok {
+			od["diskSizeGB"] = 30
+			if spec.OSType == "Windows" {
+				od["diskSizeGB"] = 127
+			}
+		}
+		setDefault(sp, "dataDisks", []any{})
+	}
+	return m
+}
+
+func setDefault(m map[string]any, k string, v any) {
+	if _, ok := m[k]; !ok {
+		m[k] = v
+	}
+}
+
+// mergePatch applies an RFC 7386 JSON merge patch: objects merge, null
+// deletes, anything else replaces.
+func mergePatch(target, patch map[string]any) map[string]any {
+	if target == nil {
+		target = map[string]any{}
+	}
+	for k, pv := range patch {
+		if pv == nil {
+			delete(target, k)
+			continue
+		}
+		if pm, ok := pv.(map[string]any); ok {
+			tm, _ := target[k].(map[string]any)
+			target[k] = mergePatch(tm, pm)
+			continue
+		}
+		target[k] = pv
+	}
+	return target
+}
+
+// renderVM is the VM as ARM shows it: the kept model plus the server-owned
+// properties, with the instance view when asked for.
+func renderVM(v *engine.VM, withInstanceView bool) map[string]any {
+	var m map[string]any
+	_ = json.Unmarshal(v.Model, &m)
+	if m == nil {
+		m = map[string]any{}
+	}
+	out := map[string]any{}
+	for k, val := range m {
+		out[k] = val
+	}
+	out["id"] = v.ID
+	out["name"] = v.Name
+	out["type"] = "Microsoft.Compute/virtualMachines"
+	out["location"] = v.Spec.Location
+	out["etag"] = v.ETag()
+	if v.Spec.ScaleSetID != "" {
+		out["managedBy"] = v.Spec.ScaleSetID
+	}
+	props, _ := out["properties"].(map[string]any)
+	if props == nil {
+		props = map[string]any{}
+		out["properties"] = props
+	}
+	props["vmId"] = v.VMID
+	props["provisioningState"] = string(v.Machine.State.Provisioning)
+	props["timeCreated"] = v.TimeCreated.UTC().Format("2006-01-02T15:04:05.9999999Z07:00")
+	if withInstanceView {
+		props["instanceView"] = instanceView(v)
+	}
+	return out
+}
+
+// instanceView is the VM's runtime view: its status entries and what the
+// guest reports.
+func instanceView(v *engine.VM) map[string]any {
+	iv := map[string]any{"statuses": v.Machine.State.Statuses()}
+	var m struct {
+		Properties struct {
+			OSProfile struct {
+				ComputerName string `json:"computerName"`
+			} `json:"osProfile"`
+		} `json:"properties"`
+	}
+	_ = json.Unmarshal(v.Model, &m)
+	if m.Properties.OSProfile.ComputerName != "" {
+		iv["computerName"] = m.Properties.OSProfile.ComputerName
+	}
+	if v.Spec.GeneralizedImage {
+		iv["hyperVGeneration"] = "V2"
+	}
+	return iv
+}
