@@ -1,0 +1,160 @@
+package archtest
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/azemu/azemu/"
+
+// layers says which project packages each package may import. A package not
+// listed here fails the test: adding one means placing it in the layers.
+var layers = map[string][]string{
+	"internal/lifecycle":       {},
+	"internal/armid":           {},
+	"internal/clock":           {},
+	"internal/certs":           {},
+	"internal/archtest":        {},
+	"internal/store":           {"internal/lifecycle", "internal/armid"},
+	"internal/store/sqlite":    {"internal/store"},
+	"internal/store/storetest": {"internal/store"},
+	"internal/engine":          {"internal/lifecycle", "internal/armid", "internal/clock", "internal/store"},
+	"internal/armapi":          {"internal/engine", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store"},
+	"cmd/azemu":                {"*"},
+	"e2e":                      {"*"},
+}
+
+// pure packages take time and IDs as arguments: no I/O, no clock.
+var pure = []string{"internal/lifecycle", "internal/armid"}
+
+var forbiddenInPure = []string{"net", "net/http", "database/sql", "os", "os/exec", "io/fs", "crypto/rand", "math/rand", "math/rand/v2"}
+
+type pkg struct {
+	imports map[string]bool // project-relative for project packages, else the import path
+	timeNow []string        // positions of time.Now calls
+}
+
+func loadPackages(t *testing.T) map[string]*pkg {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs := map[string]*pkg{}
+	fset := token.NewFileSet()
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); name == "testdata" || strings.HasPrefix(name, ".") || name == "node_modules" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(path))
+		rel = filepath.ToSlash(rel)
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		p := pkgs[rel]
+		if p == nil {
+			p = &pkg{imports: map[string]bool{}}
+			pkgs[rel] = p
+		}
+		timeName := ""
+		for _, imp := range f.Imports {
+			ip := strings.Trim(imp.Path.Value, `"`)
+			p.imports[strings.TrimPrefix(ip, module)] = true
+			if ip == "time" {
+				timeName = "time"
+				if imp.Name != nil {
+					timeName = imp.Name.Name
+				}
+			}
+		}
+		if timeName != "" {
+			ast.Inspect(f, func(n ast.Node) bool {
+				if sel, ok := n.(*ast.SelectorExpr); ok {
+					if id, ok := sel.X.(*ast.Ident); ok && id.Name == timeName && (sel.Sel.Name == "Now" || sel.Sel.Name == "Since" || sel.Sel.Name == "Until") {
+						p.timeNow = append(p.timeNow, fset.Position(sel.Pos()).String())
+					}
+				}
+				return true
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pkgs
+}
+
+func TestImportsPointDown(t *testing.T) {
+	pkgs := loadPackages(t)
+	var names []string
+	for name := range pkgs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		allowed, ok := layers[name]
+		if !ok {
+			t.Errorf("package %s is not placed in the layers of arch_test.go", name)
+			continue
+		}
+		if len(allowed) == 1 && allowed[0] == "*" {
+			continue
+		}
+		for imp := range pkgs[name].imports {
+			if !strings.HasPrefix(imp, "internal/") && !strings.HasPrefix(imp, "cmd/") {
+				continue
+			}
+			if !contains(allowed, imp) {
+				t.Errorf("%s imports %s, which its layer does not allow", name, imp)
+			}
+		}
+	}
+}
+
+func TestPureCoreDoesNoIO(t *testing.T) {
+	pkgs := loadPackages(t)
+	for _, name := range pure {
+		p := pkgs[name]
+		if p == nil {
+			t.Errorf("pure package %s not found", name)
+			continue
+		}
+		for imp := range p.imports {
+			if contains(forbiddenInPure, imp) {
+				t.Errorf("pure package %s imports %s", name, imp)
+			}
+			if strings.Contains(imp, ".") && !strings.HasPrefix(imp, "internal/") {
+				t.Errorf("pure package %s imports %s, outside the standard library", name, imp)
+			}
+		}
+		for _, pos := range p.timeNow {
+			t.Errorf("pure package %s reads the clock at %s", name, pos)
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
