@@ -137,8 +137,17 @@ func (e *Engine) load(ctx context.Context) error {
 	for _, op := range snap.Operations {
 		e.ops[store.Key(op.ID)] = op
 	}
+	// A manual clock resumes where it stood, never behind the history.
+	if e.cfg.Manual != nil {
+		if t, err := time.Parse(time.RFC3339Nano, snap.Settings[settingManualClock]); err == nil {
+			e.cfg.Manual.Set(t)
+		}
+	}
 	return nil
 }
+
+// settingManualClock is where the manual clock stood at its last advance.
+const settingManualClock = "manualClock"
 
 // Now is the engine's current time.
 func (e *Engine) Now() time.Time { return e.cfg.Clock.Now() }
@@ -231,6 +240,13 @@ func (e *Engine) Advance(ctx context.Context, d time.Duration) (time.Time, error
 		}
 	}
 	e.cfg.Manual.Set(target)
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	t := e.begin(target)
+	t.ch.Settings = map[string]string{settingManualClock: target.Format(time.RFC3339Nano)}
+	if err := t.commit(ctx); err != nil {
+		return target, err
+	}
 	return target, nil
 }
 

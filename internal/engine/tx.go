@@ -265,7 +265,7 @@ func (t *tx) submitOp(v *VM, req lifecycle.Request, model json.RawMessage, spec 
 // commit makes the change durable, then publishes it to readers.
 func (t *tx) commit(ctx context.Context) error {
 	c := t.ch
-	if len(c.Subscriptions)+len(c.Groups)+len(c.DeletedGroups)+len(c.VMs)+len(c.DeletedVMs)+len(c.Events)+len(c.Operations) == 0 {
+	if len(c.Settings)+len(c.Subscriptions)+len(c.Groups)+len(c.DeletedGroups)+len(c.VMs)+len(c.DeletedVMs)+len(c.Events)+len(c.Operations) == 0 {
 		return nil
 	}
 	// The request's context must not cancel a commit half-way through the

@@ -100,6 +100,9 @@ type Change struct {
 	DeletedVMs    []string // IDs, matched case-insensitively
 	Events        []Event
 	Operations    []Operation // inserted or replaced by ID
+	// Settings are emulator-wide values (e.g. where a manual clock stands),
+	// inserted or replaced by name.
+	Settings map[string]string
 }
 
 // Snapshot is the state the engine loads at start.
@@ -109,6 +112,7 @@ type Snapshot struct {
 	VMs           []VM
 	// Operations holds every operation still InProgress.
 	Operations []Operation
+	Settings   map[string]string
 }
 
 // Store is the durable state of the emulator. Implementations must be safe
@@ -124,7 +128,7 @@ type Store interface {
 	// holding them all in memory. An fn error stops the scan and is returned.
 	// vmID filters to one VM when not empty (case-insensitive).
 	History(ctx context.Context, vmID string, from, to time.Time, fn func(Event) error) error
-	// Reset empties every table.
+	// Reset empties every table, settings included.
 	Reset(ctx context.Context) error
 	Close() error
 }

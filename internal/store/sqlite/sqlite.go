@@ -129,7 +129,9 @@ const (
 		subscription_id = excluded.subscription_id, name = excluded.name,
 		location = excluded.location, body = excluded.body,
 		version = excluded.version, created_at = excluded.created_at`
-	sqlDeleteVM    = `DELETE FROM vms WHERE vm_key = ?`
+	sqlDeleteVM      = `DELETE FROM vms WHERE vm_key = ?`
+	sqlUpsertSetting = `INSERT INTO settings (name, value) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`
 	sqlDeleteGroup = `DELETE FROM resource_groups WHERE sub_key = ? AND name_key = ?`
 	sqlInsertEvent = `INSERT INTO events (vm_key, vm_id, at, provisioning_state, provisioning_code,
 		power_state, operation_id, operation_kind, detail)
@@ -283,6 +285,11 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, c *store.Change) ([
 			return nil, fmt.Errorf("operation %s: %w", op.ID, err)
 		}
 	}
+	for name, value := range c.Settings {
+		if _, err := s.exec(ctx, tx, sqlUpsertSetting, name, value); err != nil {
+			return nil, fmt.Errorf("setting %s: %w", name, err)
+		}
+	}
 	return seqs, nil
 }
 
@@ -405,6 +412,20 @@ func (s *Store) Load(ctx context.Context) (snap store.Snapshot, err error) {
 		}); err != nil {
 		return store.Snapshot{}, fmt.Errorf("sqlite: load operations: %w", err)
 	}
+
+	if err := query(ctx, tx, `SELECT name, value FROM settings ORDER BY name`, nil, func(rows *sql.Rows) error {
+		var name, value string
+		if err := rows.Scan(&name, &value); err != nil {
+			return err
+		}
+		if snap.Settings == nil {
+			snap.Settings = map[string]string{}
+		}
+		snap.Settings[name] = value
+		return nil
+	}); err != nil {
+		return store.Snapshot{}, fmt.Errorf("sqlite: load settings: %w", err)
+	}
 	return snap, nil
 }
 
@@ -525,7 +546,7 @@ func (s *Store) Reset(ctx context.Context) (err error) {
 			tx.Rollback()
 		}
 	}()
-	for _, table := range []string{"events", "operations", "vms", "resource_groups", "subscriptions"} {
+	for _, table := range []string{"events", "operations", "vms", "resource_groups", "subscriptions", "settings"} {
 		if _, err = tx.ExecContext(ctx, `DELETE FROM `+table); err != nil {
 			return fmt.Errorf("sqlite: reset %s: %w", table, err)
 		}

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Reset", testReset},
 		{"CancelledContext", testCancelledContext},
 		{"ConcurrentApply", testConcurrentApply},
+		{"Settings", testSettings},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -790,5 +791,28 @@ func testConcurrentApply(t *testing.T, s store.Store) {
 				break
 			}
 		}
+	}
+}
+
+// testSettings: settings are upserted by name, loaded back, and emptied by
+// Reset; a failed change keeps none of its settings.
+func testSettings(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	apply(t, s, store.Change{Settings: map[string]string{"clock": "2026-01-01T00:00:00Z", "other": "x"}})
+	apply(t, s, store.Change{Settings: map[string]string{"clock": "2026-01-01T00:01:30Z"}})
+	check(t, "settings", load(t, s).Settings, map[string]string{"clock": "2026-01-01T00:01:30Z", "other": "x"})
+
+	stale := vm(subA, "rg", "vm-settings", 2) // version 2 of a VM never written: a conflict
+	err := s.Apply(ctx, store.Change{VMs: []store.VM{stale}, Settings: map[string]string{"clock": "lost"}})
+	if !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("Apply of a stale VM: got %v, want ErrConflict", err)
+	}
+	check(t, "settings after a failed change", load(t, s).Settings["clock"], "2026-01-01T00:01:30Z")
+
+	if err := s.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := load(t, s).Settings; len(got) != 0 {
+		t.Errorf("settings after Reset: %v", got)
 	}
 }
