@@ -34,6 +34,8 @@ func (s *Server) serveEmulator(r *request) {
 			return
 		}
 		s.writeJSON(r, http.StatusOK, map[string]any{"reset": true})
+	case len(rest) > 2 && rest[0] == "vms" && rest[len(rest)-1] == "history":
+		s.onlyGET(r, s.vmHistory)
 	case len(rest) > 2 && rest[0] == "vms":
 		if r.Method != http.MethodPost {
 			s.methodNotAllowed(r)

@@ -1,0 +1,45 @@
+package armapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/store"
+)
+
+// historyEvent is one state change as /_azemu/vms/{id}/history shows it.
+type historyEvent struct {
+	Seq               int64           `json:"seq"`
+	Time              time.Time       `json:"time"`
+	ProvisioningState string          `json:"provisioningState"`
+	Code              string          `json:"code,omitempty"`
+	PowerState        string          `json:"powerState,omitempty"`
+	OperationID       string          `json:"operationId,omitempty"`
+	Operation         string          `json:"operation,omitempty"`
+	Detail            json.RawMessage `json:"detail,omitempty"`
+}
+
+// vmHistory serves GET /_azemu/vms/{ARM ID of a VM}/history: the VM's state
+// history, oldest first, also after the VM is deleted.
+func (s *Server) vmHistory(r *request) {
+	raw := "/" + strings.Join(r.segs[2:len(r.segs)-1], "/")
+	id, err := armid.Parse(raw)
+	if err != nil || !strings.EqualFold(id.Type(), "Microsoft.Compute/virtualMachines") {
+		s.writeError(r, invalidParameter("id", "'%s' is not the ID of a virtual machine.", raw))
+		return
+	}
+	value := []historyEvent{}
+	err = s.eng.History(r.Context(), id.String(), time.Time{}, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), func(e store.Event) error {
+		value = append(value, historyEvent{Seq: e.Seq, Time: e.At.UTC(), ProvisioningState: e.ProvisioningState, Code: e.ProvisioningCode,
+			PowerState: e.PowerState, OperationID: e.OperationID, Operation: e.OperationKind, Detail: e.Detail})
+		return nil
+	})
+	if err != nil {
+		s.writeErr(r, err)
+		return
+	}
+	s.writeJSON(r, http.StatusOK, map[string]any{"value": value})
+}
