@@ -1,0 +1,374 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/azemu/azemu/internal/clock"
+	"github.com/azemu/azemu/internal/lifecycle"
+	"github.com/azemu/azemu/internal/store"
+	"github.com/azemu/azemu/internal/store/sqlite"
+)
+
+const testSub = "11111111-2222-4333-8444-555555555555"
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// flakyStore fails Apply while failing is set, to show that a refused
+// commit changes nothing.
+type flakyStore struct {
+	store.Store
+	failing atomic.Bool
+}
+
+func (f *flakyStore) Apply(ctx context.Context, c store.Change) error {
+	if f.failing.Load() {
+		return errors.New("disk full")
+	}
+	return f.Store.Apply(ctx, c)
+}
+
+type rig struct {
+	t     *testing.T
+	path  string
+	store *flakyStore
+	clk   *clock.Manual
+	eng   *Engine
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	r := &rig{t: t, path: filepath.Join(t.TempDir(), "azemu.db")}
+	r.open(t0)
+	return r
+}
+
+// open (re)opens the engine on the rig's database with a manual clock
+// starting at start.
+func (r *rig) open(start time.Time) {
+	r.t.Helper()
+	st, err := sqlite.Open(r.path)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Cleanup(func() { st.Close() })
+	r.store = &flakyStore{Store: st}
+	r.clk = clock.NewManual(start)
+	n := 0
+	eng, err := New(context.Background(), Config{Store: r.store, Manual: r.clk, NewID: func() string {
+		n++
+		return fmt.Sprintf("00000000-0000-4000-8000-%012d", n+int(start.Unix()%1000000)*1000)
+	}})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.eng = eng
+}
+
+func (r *rig) group(name string) {
+	r.t.Helper()
+	if _, _, err := r.eng.PutGroup(context.Background(), testSub, name, "westus", nil, ""); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func (r *rig) createVM(rg, name string, generalized bool) store.Operation {
+	r.t.Helper()
+	_, _, op, err := r.eng.PutVM(context.Background(), PutVMRequest{SubscriptionID: testSub, ResourceGroup: rg, Name: name,
+		Build: func(*VM) (json.RawMessage, VMSpec, error) {
+			return json.RawMessage(`{"properties":{}}`), VMSpec{Location: "westus", VMSize: "Standard_D2s_v3", GeneralizedImage: generalized, OSType: "Linux"}, nil
+		}})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return op
+}
+
+func (r *rig) advance(d time.Duration) {
+	r.t.Helper()
+	if _, err := r.eng.Advance(context.Background(), d); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func (r *rig) state(rg, name string) lifecycle.State {
+	r.t.Helper()
+	v, err := r.eng.GetVM(testSub, rg, name)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return v.Machine.State
+}
+
+func (r *rig) history(id string) []store.Event {
+	r.t.Helper()
+	var out []store.Event
+	if err := r.eng.History(context.Background(), id, time.Time{}, t0.Add(1000*time.Hour), func(e store.Event) error {
+		out = append(out, e)
+		return nil
+	}); err != nil {
+		r.t.Fatal(err)
+	}
+	return out
+}
+
+func vmID(rg, name string) string {
+	return "/subscriptions/" + testSub + "/resourceGroups/" + rg + "/providers/Microsoft.Compute/virtualMachines/" + name
+}
+
+// Steps that fell due while the engine was down fire at start, each at its
+// own due time, so the history is what it would have been.
+func TestRestartCatchesUpAtDueTimes(t *testing.T) {
+	r := newRig(t)
+	r.group("rg")
+	r.createVM("rg", "vm1", false) // 15 s allocating, 20 s starting
+	r.advance(5 * time.Second)
+	r.store.Store.Close()
+
+	r.open(t0.Add(time.Hour)) // the server was down for an hour
+	r.advance(0)
+	if st := r.state("rg", "vm1"); st.Provisioning != lifecycle.Succeeded || st.Power != lifecycle.Running {
+		t.Fatalf("state after catch-up: %+v", st)
+	}
+	var at []time.Duration
+	for _, e := range r.history(vmID("rg", "vm1")) {
+		at = append(at, e.At.Sub(t0))
+	}
+	if fmt.Sprint(at) != "[0s 15s 35s]" {
+		t.Fatalf("event times: %v, want [0s 15s 35s]", at)
+	}
+}
+
+// A commit the store refuses leaves memory as it was, and nothing is lost:
+// once the store recovers, due steps fire as planned.
+func TestRefusedCommitChangesNothing(t *testing.T) {
+	r := newRig(t)
+	r.group("rg")
+	r.store.failing.Store(true)
+	_, _, _, err := r.eng.PutVM(context.Background(), PutVMRequest{SubscriptionID: testSub, ResourceGroup: "rg", Name: "vm1",
+		Build: func(*VM) (json.RawMessage, VMSpec, error) {
+			return json.RawMessage(`{}`), VMSpec{Location: "westus", VMSize: "Standard_B1s"}, nil
+		}})
+	if err == nil {
+		t.Fatal("PutVM succeeded with a failing store")
+	}
+	if _, err := r.eng.GetVM(testSub, "rg", "vm1"); err == nil {
+		t.Fatal("a VM whose create was not committed is visible")
+	}
+	r.store.failing.Store(false)
+	r.createVM("rg", "vm1", false)
+
+	r.store.failing.Store(true)
+	if _, err := r.eng.Advance(context.Background(), 20*time.Second); err == nil {
+		t.Fatal("Advance succeeded with a failing store")
+	}
+	if st := r.state("rg", "vm1"); st.Power != "" {
+		t.Fatalf("a step whose commit failed is visible: %+v", st)
+	}
+	r.store.failing.Store(false)
+	r.advance(20 * time.Second)
+	if st := r.state("rg", "vm1"); st.Provisioning != lifecycle.Succeeded || st.Power != lifecycle.Running {
+		t.Fatalf("state after recovery: %+v", st)
+	}
+	if n := len(r.history(vmID("rg", "vm1"))); n != 3 {
+		t.Fatalf("history has %d events, want 3", n)
+	}
+}
+
+func TestDeleteGroupDeletesItsVMs(t *testing.T) {
+	r := newRig(t)
+	r.group("rg")
+	r.group("other")
+	r.createVM("rg", "a", false)
+	r.createVM("rg", "b", true)
+	r.createVM("other", "c", false)
+	r.advance(2 * time.Minute)
+	op, err := r.eng.DeleteGroup(context.Background(), testSub, "RG")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if op.Status != StatusInProgress {
+		t.Fatalf("group delete: %s", op.Status)
+	}
+	if g, _ := r.eng.Group(testSub, "rg"); g.ProvisioningState() != "Deleting" {
+		t.Fatalf("group state %s", g.ProvisioningState())
+	}
+	if _, _, err := r.eng.PutGroup(context.Background(), testSub, "rg", "westus", nil, ""); err == nil {
+		t.Fatal("PUT of a deleting group succeeded")
+	}
+	r.advance(20 * time.Second)
+	if _, ok := r.eng.Group(testSub, "rg"); ok {
+		t.Fatal("group still there")
+	}
+	op, err = r.eng.Operation(context.Background(), op.ID)
+	if err != nil || op.Status != StatusSucceeded {
+		t.Fatalf("group delete op: %+v %v", op, err)
+	}
+	if _, err := r.eng.GetVM(testSub, "other", "c"); err != nil {
+		t.Fatalf("VM of another group: %v", err)
+	}
+	page, _ := r.eng.ListVMs(nil, "", 0)
+	if len(page) != 1 {
+		t.Fatalf("%d VMs left, want 1", len(page))
+	}
+	// The deleted VMs' history ends with a Deleted event.
+	h := r.history(vmID("rg", "a"))
+	if last := h[len(h)-1]; last.ProvisioningState != "Deleted" {
+		t.Fatalf("last event: %+v", last)
+	}
+}
+
+func TestPreemptedOperationIsCanceled(t *testing.T) {
+	r := newRig(t)
+	r.group("rg")
+	r.createVM("rg", "vm1", false)
+	r.advance(time.Minute)
+	ctx := context.Background()
+	start, err := r.eng.Act(ctx, testSub, "rg", "vm1", lifecycle.Request{Kind: lifecycle.Restart})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dealloc, err := r.eng.Act(ctx, testSub, "rg", "vm1", lifecycle.Request{Kind: lifecycle.Deallocate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := r.eng.Operation(ctx, start.ID)
+	var oe OperationError
+	_ = json.Unmarshal(got.Error, &oe)
+	if got.Status != StatusCanceled || oe.Code != "OperationPreempted" || !got.EndTime.Equal(r.clk.Now()) {
+		t.Fatalf("preempted op: %+v", got)
+	}
+	r.advance(30 * time.Second)
+	if got, _ := r.eng.Operation(ctx, dealloc.ID); got.Status != StatusSucceeded {
+		t.Fatalf("deallocate op: %+v", got)
+	}
+	// A model update while nothing runs is fine; while a plan runs, refused.
+	if _, err := r.eng.Act(ctx, testSub, "rg", "vm1", lifecycle.Request{Kind: lifecycle.Start}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, err = r.eng.PutVM(ctx, PutVMRequest{SubscriptionID: testSub, ResourceGroup: "rg", Name: "vm1",
+		Build: func(old *VM) (json.RawMessage, VMSpec, error) { return old.Model, old.Spec, nil }})
+	var ee *Error
+	if !errors.As(err, &ee) || ee.Code != "OperationNotAllowed" {
+		t.Fatalf("update during start: %v", err)
+	}
+}
+
+// Many writers on many VMs at once, with the clock advancing under them:
+// every commit lands, versions never collide, and history and state agree.
+func TestConcurrentWriters(t *testing.T) {
+	r := newRig(t)
+	r.group("rg")
+	const n = 8
+	for i := 0; i < n; i++ {
+		r.createVM("rg", fmt.Sprintf("vm%d", i), false)
+	}
+	r.advance(time.Minute)
+	ctx := context.Background()
+	kinds := []lifecycle.Kind{lifecycle.PowerOff, lifecycle.Start, lifecycle.Deallocate, lifecycle.Restart}
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			for j := 0; j < 20; j++ {
+				_, err := r.eng.Act(ctx, testSub, "rg", fmt.Sprintf("vm%d", i), lifecycle.Request{Kind: kinds[(i+j)%len(kinds)]})
+				var ee *Error
+				if err != nil && !(errors.As(err, &ee) && ee.Code == "OperationNotAllowed") {
+					t.Error(err)
+				}
+			}
+		}(i)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for j := 0; j < 20; j++ {
+			if _, err := r.eng.Advance(ctx, 3*time.Second); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	wg.Wait()
+	r.advance(5 * time.Minute)
+	if st := r.eng.Stats(); st.OperationsInProgress != 0 {
+		t.Fatalf("%d operations still in progress", st.OperationsInProgress)
+	}
+	// Reloading from the store gives the same fleet as memory holds.
+	before := map[string]string{}
+	page, _ := r.eng.ListVMs(nil, "", 0)
+	for _, v := range page {
+		before[v.ID] = fmt.Sprintf("%d %s %s", v.Version, v.Machine.State.ProvisioningCode(), v.Machine.State.Power)
+		h := r.history(v.ID)
+		last := h[len(h)-1]
+		if last.ProvisioningCode != v.Machine.State.ProvisioningCode() || last.PowerState != string(v.Machine.State.Power) {
+			t.Errorf("%s: last event %s/%s, state %s/%s", v.Name, last.ProvisioningCode, last.PowerState, v.Machine.State.ProvisioningCode(), v.Machine.State.Power)
+		}
+	}
+	r.store.Store.Close()
+	r.open(r.clk.Now())
+	page, _ = r.eng.ListVMs(nil, "", 0)
+	for _, v := range page {
+		if got := fmt.Sprintf("%d %s %s", v.Version, v.Machine.State.ProvisioningCode(), v.Machine.State.Power); got != before[v.ID] {
+			t.Errorf("%s after reload: %s, before %s", v.Name, got, before[v.ID])
+		}
+	}
+}
+
+func TestCloseRefusesWrites(t *testing.T) {
+	r := newRig(t)
+	r.group("rg")
+	r.eng.Close()
+	_, err := r.eng.Act(context.Background(), testSub, "rg", "vm1", lifecycle.Request{Kind: lifecycle.Start})
+	var ee *Error
+	if !errors.As(err, &ee) || ee.Code != CodeShuttingDown {
+		t.Fatalf("write after Close: %v", err)
+	}
+}
+
+func TestResetEmptiesEverything(t *testing.T) {
+	r := newRig(t)
+	r.group("rg")
+	r.createVM("rg", "vm1", true)
+	if err := r.eng.Reset(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.eng.Stats(); st.VMs != 0 || st.Groups != 0 || st.Subscriptions != 0 {
+		t.Fatalf("after reset: %+v", st)
+	}
+	r.advance(time.Hour) // nothing left to fire
+	r.store.Store.Close()
+	r.open(r.clk.Now())
+	if st := r.eng.Stats(); st.VMs != 0 || st.Groups != 0 {
+		t.Fatalf("after reset and reload: %+v", st)
+	}
+}
+
+func TestOnChangeSeesCommittedEvents(t *testing.T) {
+	r := newRig(t)
+	r.group("rg")
+	var mu sync.Mutex
+	var codes []string
+	r.eng.OnChange(func(c Change) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range c.Events {
+			codes = append(codes, e.ProvisioningCode+"/"+e.PowerState)
+		}
+	})
+	r.createVM("rg", "vm1", false)
+	r.advance(35 * time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	want := "[ProvisioningState/creating/ ProvisioningState/creating/starting ProvisioningState/succeeded/running]"
+	if fmt.Sprint(codes) != want {
+		t.Fatalf("changes seen: %v\nwant %s", codes, want)
+	}
+}
