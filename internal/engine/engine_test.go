@@ -52,7 +52,12 @@ func newRig(t *testing.T) *rig {
 
 // open (re)opens the engine on the rig's database with a manual clock
 // starting at start.
-func (r *rig) open(start time.Time) {
+func (r *rig) open(start time.Time) { r.openWith(start, true) }
+
+// openWith opens the engine; with manual false the clock is handed over as
+// an ordinary clock, so the engine's own timer loop (Run) does the firing,
+// as it does on the real clock.
+func (r *rig) openWith(start time.Time, manual bool) {
 	r.t.Helper()
 	st, err := sqlite.Open(r.path)
 	if err != nil {
@@ -62,10 +67,15 @@ func (r *rig) open(start time.Time) {
 	r.store = &flakyStore{Store: st}
 	r.clk = clock.NewManual(start)
 	n := 0
-	eng, err := New(context.Background(), Config{Store: r.store, Manual: r.clk, NewID: func() string {
+	cfg := Config{Store: r.store, Manual: r.clk}
+	if !manual {
+		cfg = Config{Store: r.store, Clock: r.clk}
+	}
+	cfg.NewID = func() string {
 		n++
 		return fmt.Sprintf("00000000-0000-4000-8000-%012d", n+int(start.Unix()%1000000)*1000)
-	}})
+	}
+	eng, err := New(context.Background(), cfg)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -123,8 +133,9 @@ func vmID(rg, name string) string {
 	return "/subscriptions/" + testSub + "/resourceGroups/" + rg + "/providers/Microsoft.Compute/virtualMachines/" + name
 }
 
-// Steps that fell due while the engine was down fire at start, each at its
-// own due time, so the history is what it would have been.
+// Steps that fell due while the engine was down fire at start from the
+// timer loop, each at its own due time, so the history is what it would
+// have been had the engine never stopped.
 func TestRestartCatchesUpAtDueTimes(t *testing.T) {
 	r := newRig(t)
 	r.group("rg")
@@ -132,8 +143,24 @@ func TestRestartCatchesUpAtDueTimes(t *testing.T) {
 	r.advance(5 * time.Second)
 	r.store.Store.Close()
 
-	r.open(t0.Add(time.Hour)) // the server was down for an hour
-	r.advance(0)
+	r.openWith(t0.Add(time.Hour), false) // the server was down for an hour
+	settled := make(chan struct{})
+	var once sync.Once
+	r.eng.OnChange(func(c Change) {
+		for _, v := range c.VMs {
+			if v.Machine.State.Provisioning == lifecycle.Succeeded {
+				once.Do(func() { close(settled) })
+			}
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	go r.eng.Run(ctx)
+	select {
+	case <-settled:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the timer loop did not fire the overdue steps")
+	}
+	cancel()
 	if st := r.state("rg", "vm1"); st.Provisioning != lifecycle.Succeeded || st.Power != lifecycle.Running {
 		t.Fatalf("state after catch-up: %+v", st)
 	}
