@@ -28,6 +28,7 @@ var layers = map[string][]string{
 	"internal/armapi":          {"internal/engine", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store"},
 	"cmd/azemu":                {"*"},
 	"e2e":                      {"*"},
+	"examples/sdk":             {"*"},
 }
 
 // pure packages take time and IDs as arguments: no I/O, no clock.
