@@ -58,6 +58,23 @@ type VM struct {
 	UpdatedAt time.Time
 }
 
+// Resource is an ARM resource other than a VM (a managed disk, for one):
+// its body as the engine keeps it, versioned like a VM.
+type Resource struct {
+	ID             string // ARM ID with the casing of creation; keyed case-insensitively
+	Type           string // e.g. Microsoft.Compute/disks
+	SubscriptionID string // lower-case
+	ResourceGroup  string
+	Name           string
+	Location       string
+	Body           json.RawMessage
+	// Version is 1 on insert and exactly one more than the stored row on
+	// update; anything else fails the whole change with ErrConflict.
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
 // Event is one entry of the append-only state history: the VM's state facets
 // as they became at At. Billing meters from these rows alone, so an event
 // carries what pricing needs (Detail holds size, OS, priority and the like).
@@ -93,13 +110,15 @@ func (o Operation) Done() bool { return o.Status != "" && o.Status != "InProgres
 // Change is everything one state change writes. Apply commits it in one
 // transaction: all of it or none of it.
 type Change struct {
-	Subscriptions []Subscription // inserted when missing, otherwise left alone
-	Groups        []ResourceGroup
-	DeletedGroups []GroupRef
-	VMs           []VM
-	DeletedVMs    []string // IDs, matched case-insensitively
-	Events        []Event
-	Operations    []Operation // inserted or replaced by ID
+	Subscriptions    []Subscription // inserted when missing, otherwise left alone
+	Groups           []ResourceGroup
+	DeletedGroups    []GroupRef
+	VMs              []VM
+	DeletedVMs       []string // IDs, matched case-insensitively
+	Resources        []Resource
+	DeletedResources []string // IDs, matched case-insensitively
+	Events           []Event
+	Operations       []Operation // inserted or replaced by ID
 	// Settings are emulator-wide values (e.g. where a manual clock stands),
 	// inserted or replaced by name.
 	Settings map[string]string
@@ -110,6 +129,7 @@ type Snapshot struct {
 	Subscriptions []Subscription
 	Groups        []ResourceGroup
 	VMs           []VM
+	Resources     []Resource
 	// Operations holds every operation still InProgress.
 	Operations []Operation
 	Settings   map[string]string

@@ -118,6 +118,42 @@ func dsn(abs string, readOnly bool) string {
 	return u.String() + "?" + q.Encode()
 }
 
+// putResource inserts (Version 1) or updates (Version n > 1, stored n-1) one
+// resource, with the same conflict rule as putVM.
+func (s *Store) putResource(ctx context.Context, tx *sql.Tx, r store.Resource) error {
+	if r.Version < 1 {
+		return fmt.Errorf("%w: version %d", store.ErrConflict, r.Version)
+	}
+	created, err := timeArg(r.CreatedAt)
+	if err != nil {
+		return err
+	}
+	updated, err := timeArg(r.UpdatedAt)
+	if err != nil {
+		return err
+	}
+	key := store.Key(r.ID)
+	var res sql.Result
+	if r.Version == 1 {
+		res, err = s.exec(ctx, tx, sqlInsertResource, key, r.ID, r.Type, r.SubscriptionID, r.ResourceGroup,
+			r.Name, r.Location, jsonArg(r.Body), created, updated)
+	} else {
+		res, err = s.exec(ctx, tx, sqlUpdateResource, r.ID, r.Type, r.SubscriptionID, r.ResourceGroup,
+			r.Name, r.Location, jsonArg(r.Body), r.Version, created, updated, key, r.Version-1)
+	}
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: version %d of resource %s does not follow the stored one", store.ErrConflict, r.Version, r.ID)
+	}
+	return nil
+}
+
 // The write statements, prepared once at Open (see Store.exec).
 const (
 	sqlInsertSubscription = `INSERT INTO subscriptions (sub_key, id, created_at) VALUES (?, ?, ?)
@@ -149,7 +185,15 @@ const (
 		model, state, version, due_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
 		ON CONFLICT (vm_key) DO NOTHING`
-	sqlUpdateVM = `UPDATE vms SET id = ?, subscription_id = ?, resource_group = ?, name = ?,
+	sqlInsertResource = `INSERT INTO resources (res_key, id, type, subscription_id, resource_group, name,
+		location, body, version, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+		ON CONFLICT (res_key) DO NOTHING`
+	sqlUpdateResource = `UPDATE resources SET id = ?, type = ?, subscription_id = ?, resource_group = ?,
+		name = ?, location = ?, body = ?, version = ?, created_at = ?, updated_at = ?
+		WHERE res_key = ? AND version = ?`
+	sqlDeleteResource = `DELETE FROM resources WHERE res_key = ?`
+	sqlUpdateVM       = `UPDATE vms SET id = ?, subscription_id = ?, resource_group = ?, name = ?,
 		location = ?, model = ?, state = ?, version = ?, due_at = ?,
 		created_at = ?, updated_at = ?
 		WHERE vm_key = ? AND version = ?`
@@ -158,6 +202,7 @@ const (
 var writeStatements = []string{
 	sqlInsertSubscription, sqlUpsertGroup, sqlDeleteVM, sqlDeleteGroup,
 	sqlInsertEvent, sqlUpsertOperation, sqlInsertVM, sqlUpdateVM,
+	sqlInsertResource, sqlUpdateResource, sqlDeleteResource,
 }
 
 // exec runs a write statement in tx. Statements prepared at Open are reused
@@ -234,6 +279,18 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, c *store.Change) ([
 	for _, id := range c.DeletedVMs {
 		if _, err := s.exec(ctx, tx, sqlDeleteVM, store.Key(id)); err != nil {
 			return nil, fmt.Errorf("delete vm %s: %w", id, err)
+		}
+	}
+
+	for _, r := range c.Resources {
+		if err := s.putResource(ctx, tx, r); err != nil {
+			return nil, fmt.Errorf("resource %s: %w", r.ID, err)
+		}
+	}
+
+	for _, id := range c.DeletedResources {
+		if _, err := s.exec(ctx, tx, sqlDeleteResource, store.Key(id)); err != nil {
+			return nil, fmt.Errorf("delete resource %s: %w", id, err)
 		}
 	}
 
@@ -401,6 +458,25 @@ func (s *Store) Load(ctx context.Context) (snap store.Snapshot, err error) {
 		return store.Snapshot{}, fmt.Errorf("sqlite: load vms: %w", err)
 	}
 
+	if err := query(ctx, tx,
+		`SELECT id, type, subscription_id, resource_group, name, location, body, version, created_at, updated_at
+		 FROM resources ORDER BY res_key`,
+		nil, func(rows *sql.Rows) error {
+			var r store.Resource
+			var body sql.NullString
+			var created, updated sql.NullInt64
+			if err := rows.Scan(&r.ID, &r.Type, &r.SubscriptionID, &r.ResourceGroup, &r.Name, &r.Location,
+				&body, &r.Version, &created, &updated); err != nil {
+				return err
+			}
+			r.Body = jsonOf(body)
+			r.CreatedAt, r.UpdatedAt = timeOf(created), timeOf(updated)
+			snap.Resources = append(snap.Resources, r)
+			return nil
+		}); err != nil {
+		return store.Snapshot{}, fmt.Errorf("sqlite: load resources: %w", err)
+	}
+
 	if err := query(ctx, tx, operationSelect+` WHERE status = ? ORDER BY op_key`,
 		[]any{"InProgress"}, func(rows *sql.Rows) error {
 			op, err := scanOperation(rows)
@@ -546,7 +622,7 @@ func (s *Store) Reset(ctx context.Context) (err error) {
 			tx.Rollback()
 		}
 	}()
-	for _, table := range []string{"events", "operations", "vms", "resource_groups", "subscriptions", "settings"} {
+	for _, table := range []string{"events", "operations", "vms", "resource_groups", "subscriptions", "settings", "resources"} {
 		if _, err = tx.ExecContext(ctx, `DELETE FROM `+table); err != nil {
 			return fmt.Errorf("sqlite: reset %s: %w", table, err)
 		}

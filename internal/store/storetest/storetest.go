@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CancelledContext", testCancelledContext},
 		{"ConcurrentApply", testConcurrentApply},
 		{"Settings", testSettings},
+		{"Resources", testResources},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -814,5 +815,46 @@ func testSettings(t *testing.T, s store.Store) {
 	}
 	if got := load(t, s).Settings; len(got) != 0 {
 		t.Errorf("settings after Reset: %v", got)
+	}
+}
+
+// testResources: resources round-trip, follow the version rule, are found
+// case-insensitively for deletion, and go with Reset.
+func testResources(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	disk := store.Resource{
+		ID: "/subscriptions/" + subA + "/resourceGroups/RG/providers/Microsoft.Compute/disks/Disk1", Type: "Microsoft.Compute/disks",
+		SubscriptionID: subA, ResourceGroup: "RG", Name: "Disk1", Location: "westus",
+		Body: json.RawMessage(`{"sku":"Premium_LRS","sizeGB":128}`), Version: 1, CreatedAt: t0, UpdatedAt: t0,
+	}
+	apply(t, s, store.Change{Resources: []store.Resource{disk}})
+	check(t, "resources", load(t, s).Resources, []store.Resource{disk})
+
+	if err := s.Apply(ctx, store.Change{Resources: []store.Resource{disk}}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("second version 1: got %v, want ErrConflict", err)
+	}
+	next := disk
+	next.Version, next.Body, next.UpdatedAt = 2, json.RawMessage(`{"sku":"Premium_LRS","sizeGB":256}`), t0.Add(time.Minute)
+	apply(t, s, store.Change{Resources: []store.Resource{next}})
+	check(t, "resources after update", load(t, s).Resources, []store.Resource{next})
+	stale := next
+	stale.Version = 2
+	if err := s.Apply(ctx, store.Change{Resources: []store.Resource{stale}, Settings: map[string]string{"x": "y"}}); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("stale version: got %v, want ErrConflict", err)
+	}
+	if _, ok := load(t, s).Settings["x"]; ok {
+		t.Fatal("a failed change kept its settings")
+	}
+
+	apply(t, s, store.Change{DeletedResources: []string{strings.ToUpper(disk.ID)}})
+	if got := load(t, s).Resources; len(got) != 0 {
+		t.Fatalf("resources after delete: %v", got)
+	}
+	apply(t, s, store.Change{Resources: []store.Resource{disk}})
+	if err := s.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := load(t, s).Resources; len(got) != 0 {
+		t.Fatalf("resources after Reset: %v", got)
 	}
 }
