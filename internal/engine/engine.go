@@ -51,6 +51,7 @@ type Engine struct {
 	subs     map[string]store.Subscription
 	groups   map[string]*Group // key: sub/lower(rg)
 	vms      map[string]*VM    // key: lower(ID)
+	disks    map[string]*Disk  // key: lower(ID)
 	ops      map[string]store.Operation
 	finished []string // finished op keys, oldest first
 	sorted   []string // VM keys in order; nil when stale
@@ -105,10 +106,23 @@ func (e *Engine) load(ctx context.Context) error {
 	e.subs = map[string]store.Subscription{}
 	e.groups = map[string]*Group{}
 	e.vms = map[string]*VM{}
+	e.disks = map[string]*Disk{}
 	e.ops = map[string]store.Operation{}
 	e.finished = nil
 	e.sorted = nil
 	e.due = nil
+	for _, r := range snap.Resources {
+		if r.Type != DiskType {
+			continue
+		}
+		var doc diskDoc
+		if err := json.Unmarshal(r.Body, &doc); err != nil {
+			return fmt.Errorf("engine: disk %s: %w", r.ID, err)
+		}
+		e.disks[store.Key(r.ID)] = &Disk{ID: r.ID, SubscriptionID: r.SubscriptionID, ResourceGroup: r.ResourceGroup, Name: r.Name,
+			Spec: doc.Spec, ManagedBy: doc.ManagedBy, DeleteOption: doc.DeleteOption, UniqueID: doc.UniqueID,
+			TimeCreated: doc.TimeCreated, Version: r.Version}
+	}
 	for _, s := range snap.Subscriptions {
 		e.subs[s.ID] = s
 	}
@@ -386,7 +400,7 @@ func (e *Engine) PutGroup(ctx context.Context, sub, name, location string, tags 
 	now := e.Now()
 	old := e.groups[groupKey(sub, name)]
 	if old != nil && old.DeleteOperation != "" {
-		return nil, false, &Error{Code: CodeResourceGroupBeingDeleted, Message: fmt.Sprintf("The resource group '%s' is in deprovisioning state and cannot perform this operation.", old.Name)}
+		return nil, false, groupBeingDeleted(old)
 	}
 	if old != nil && !strings.EqualFold(armLocation(old.Location), armLocation(location)) {
 		return nil, false, &Error{Code: CodeInvalidResourceLocation, Message: fmt.Sprintf(
@@ -536,12 +550,15 @@ func (e *Engine) PutVM(ctx context.Context, r PutVMRequest) (*VM, bool, store.Op
 		return nil, false, store.Operation{}, notFoundGroup(r.ResourceGroup)
 	}
 	if g.DeleteOperation != "" {
-		return nil, false, store.Operation{}, &Error{Code: CodeResourceGroupBeingDeleted, Message: fmt.Sprintf(
-			"The resource group '%s' is in deprovisioning state and cannot perform this operation.", g.Name)}
+		return nil, false, store.Operation{}, groupBeingDeleted(g)
 	}
 	id := armid.VirtualMachineID(strings.ToLower(r.SubscriptionID), g.Name, r.Name)
 	old := e.vms[store.Key(id)]
-	if err := checkPreconditions(old, r.IfMatch, r.IfNoneMatch); err != nil {
+	var oldVersioned versioned
+	if old != nil {
+		oldVersioned = old
+	}
+	if err := checkETag(oldVersioned, r.IfMatch, r.IfNoneMatch); err != nil {
 		return nil, false, store.Operation{}, err
 	}
 	model, spec, err := r.Build(old)
@@ -560,6 +577,9 @@ func (e *Engine) PutVM(ctx context.Context, r PutVMRequest) (*VM, bool, store.Op
 			return nil, false, store.Operation{}, asError(err)
 		}
 		t.putVM(v, next, model, spec, now, op.ID, string(lifecycle.Create))
+		if err := t.attachDisks(t.vms[store.Key(id)], spec.Disks); err != nil {
+			return nil, false, store.Operation{}, err
+		}
 		if sub.Done {
 			t.finishOp(op.ID, StatusSucceeded, nil, now)
 		}
@@ -578,13 +598,26 @@ func (e *Engine) PutVM(ctx context.Context, r PutVMRequest) (*VM, bool, store.Op
 	if err != nil {
 		return nil, false, store.Operation{}, err
 	}
+	if err := t.attachDisks(t.vms[store.Key(id)], spec.Disks); err != nil {
+		return nil, false, store.Operation{}, err
+	}
 	if err := t.commit(ctx); err != nil {
 		return nil, false, store.Operation{}, err
 	}
 	return t.vms[store.Key(id)], false, t.ops[store.Key(op.ID)], nil
 }
 
-func checkPreconditions(old *VM, ifMatch, ifNoneMatch string) error {
+func groupBeingDeleted(g *Group) *Error {
+	return &Error{Code: CodeResourceGroupBeingDeleted, Message: fmt.Sprintf(
+		"The resource group '%s' is in deprovisioning state and cannot perform this operation.", g.Name)}
+}
+
+// versioned is a resource with an entity tag.
+type versioned interface{ ETag() string }
+
+// checkETag applies If-Match and If-None-Match to old (nil when the resource
+// does not exist).
+func checkETag(old versioned, ifMatch, ifNoneMatch string) error {
 	fail := func(msg string) error { return &Error{Code: CodePreconditionFailed, Message: msg} }
 	if ifMatch != "" {
 		if old == nil {
@@ -692,6 +725,7 @@ func (e *Engine) Reset(ctx context.Context) error {
 	e.subs = map[string]store.Subscription{}
 	e.groups = map[string]*Group{}
 	e.vms = map[string]*VM{}
+	e.disks = map[string]*Disk{}
 	e.ops = map[string]store.Operation{}
 	e.finished, e.sorted, e.due = nil, nil, nil
 	return nil
@@ -699,15 +733,15 @@ func (e *Engine) Reset(ctx context.Context) error {
 
 // Stats counts the fleet, for health and metrics.
 type Stats struct {
-	Subscriptions, Groups, VMs, OperationsInProgress int
-	ByPower                                          map[string]int
+	Subscriptions, Groups, VMs, Disks, OperationsInProgress int
+	ByPower                                                 map[string]int
 }
 
 // Stats counts VMs by power state.
 func (e *Engine) Stats() Stats {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	s := Stats{Subscriptions: len(e.subs), Groups: len(e.groups), VMs: len(e.vms), ByPower: map[string]int{}}
+	s := Stats{Subscriptions: len(e.subs), Groups: len(e.groups), VMs: len(e.vms), Disks: len(e.disks), ByPower: map[string]int{}}
 	for _, v := range e.vms {
 		p := string(v.Machine.State.Power)
 		if p == "" {

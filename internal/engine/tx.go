@@ -19,13 +19,14 @@ type tx struct {
 	now    time.Time
 	ch     store.Change
 	vms    map[string]*VM // overlay over e.vms; nil means removed
+	disks  map[string]*Disk
 	groups map[string]*Group
 	ops    map[string]store.Operation
 	dues   []dueItem
 }
 
 func (e *Engine) begin(now time.Time) *tx {
-	return &tx{e: e, now: now, vms: map[string]*VM{}, groups: map[string]*Group{}, ops: map[string]store.Operation{}}
+	return &tx{e: e, now: now, vms: map[string]*VM{}, disks: map[string]*Disk{}, groups: map[string]*Group{}, ops: map[string]store.Operation{}}
 }
 
 func (t *tx) vm(key string) *VM {
@@ -189,6 +190,7 @@ func (t *tx) removeVM(v *VM, m lifecycle.Machine, at time.Time, opID string) {
 	t.ch.Events = append(t.ch.Events, store.Event{VMID: v.ID, At: at, ProvisioningState: "Deleted",
 		OperationID: opID, OperationKind: string(lifecycle.Delete), Detail: detail})
 	t.vms[key] = nil
+	t.releaseDisks(v.ID, opID)
 	if g := t.group(groupKey(v.SubscriptionID, v.ResourceGroup)); g != nil && g.DeleteOperation != "" {
 		t.maybeFinishGroup(g)
 	}
@@ -210,6 +212,7 @@ func (t *tx) maybeFinishGroup(g *Group) {
 			return
 		}
 	}
+	t.removeGroupDisks(g, g.DeleteOperation)
 	t.ch.DeletedGroups = append(t.ch.DeletedGroups, store.GroupRef{SubscriptionID: g.SubscriptionID, Name: g.Name})
 	t.groups[groupKey(g.SubscriptionID, g.Name)] = nil
 	t.finishOp(g.DeleteOperation, StatusSucceeded, nil, t.now)
@@ -265,7 +268,7 @@ func (t *tx) submitOp(v *VM, req lifecycle.Request, model json.RawMessage, spec 
 // commit makes the change durable, then publishes it to readers.
 func (t *tx) commit(ctx context.Context) error {
 	c := t.ch
-	if len(c.Settings)+len(c.Subscriptions)+len(c.Groups)+len(c.DeletedGroups)+len(c.VMs)+len(c.DeletedVMs)+len(c.Events)+len(c.Operations) == 0 {
+	if len(c.Resources)+len(c.DeletedResources)+len(c.Settings)+len(c.Subscriptions)+len(c.Groups)+len(c.DeletedGroups)+len(c.VMs)+len(c.DeletedVMs)+len(c.Events)+len(c.Operations) == 0 {
 		return nil
 	}
 	// The request's context must not cancel a commit half-way through the
@@ -301,6 +304,13 @@ func (t *tx) commit(ctx context.Context) error {
 		}
 		e.vms[k] = v
 		change.VMs = append(change.VMs, v)
+	}
+	for k, d := range t.disks {
+		if d == nil {
+			delete(e.disks, k)
+		} else {
+			e.disks[k] = d
+		}
 	}
 	for k, op := range t.ops {
 		prev, had := e.ops[k]

@@ -49,6 +49,8 @@ type VMSpec struct {
 	EvictionPolicy     string `json:"evictionPolicy,omitempty"`
 	HibernationEnabled bool   `json:"hibernationEnabled,omitempty"`
 	ScaleSetID         string `json:"scaleSetId,omitempty"`
+	// Disks are the OS and data disks the storage profile names.
+	Disks []DiskRef `json:"disks,omitempty"`
 }
 
 // Spot reports whether the VM is a Spot (or legacy low-priority) VM.

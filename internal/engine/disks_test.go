@@ -1,0 +1,145 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/azemu/azemu/internal/lifecycle"
+)
+
+func (r *rig) createVMWithDisks(rg, name string, disks ...DiskRef) error {
+	r.t.Helper()
+	_, _, _, err := r.eng.PutVM(context.Background(), PutVMRequest{SubscriptionID: testSub, ResourceGroup: rg, Name: name,
+		Build: func(*VM) (json.RawMessage, VMSpec, error) {
+			return json.RawMessage(`{}`), VMSpec{Location: "westus", VMSize: "Standard_D2s_v3", OSType: "Linux", Disks: disks}, nil
+		}})
+	return err
+}
+
+func (r *rig) disk(rg, name string) *Disk {
+	r.t.Helper()
+	d, err := r.eng.GetDisk(testSub, rg, name)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return d
+}
+
+func diskEvents(r *rig, rg, name string) string {
+	var out []string
+	for _, e := range r.history(diskID(testSub, rg, name)) {
+		var d diskDetail
+		_ = json.Unmarshal(e.Detail, &d)
+		out = append(out, fmt.Sprintf("%s %s %s/%d attached=%v", e.At.Sub(t0), e.OperationKind, d.SKU, d.SizeGB, d.ManagedBy != ""))
+	}
+	return fmt.Sprint(out)
+}
+
+// A VM's disks are resources of their own: created with it, attached to
+// it, and at its deletion deleted or left behind by their deleteOption.
+func TestVMDisksFollowDeleteOption(t *testing.T) {
+	r := newRig(t)
+	r.group("rg")
+	err := r.createVMWithDisks("rg", "vm1",
+		DiskRef{Name: "vm1_os", CreateOption: "FromImage", SizeGB: 30, SKU: "Premium_LRS", OS: true},
+		DiskRef{Name: "vm1_data", CreateOption: "Empty", SizeGB: 128, SKU: "StandardSSD_LRS", DeleteOption: "Delete"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os, data := r.disk("rg", "vm1_os"), r.disk("rg", "vm1_data")
+	if os.ManagedBy != vmID("rg", "vm1") || os.State() != "Attached" || os.Spec.OSType != "Linux" || data.Spec.SizeGB != 128 {
+		t.Fatalf("disks after create: %+v %+v", os, data)
+	}
+	if _, err := r.eng.DeleteDisk(context.Background(), testSub, "rg", "vm1_os"); err == nil {
+		t.Fatal("deleting an attached disk succeeded")
+	}
+	r.advance(time.Minute)
+	if _, err := r.eng.Act(context.Background(), testSub, "rg", "vm1", lifecycle.Request{Kind: lifecycle.Delete}); err != nil {
+		t.Fatal(err)
+	}
+	r.advance(20 * time.Second)
+	if d := r.disk("rg", "vm1_os"); d.ManagedBy != "" || d.State() != "Unattached" {
+		t.Fatalf("OS disk after VM delete: %+v", d)
+	}
+	if _, err := r.eng.GetDisk(testSub, "rg", "vm1_data"); err == nil {
+		t.Fatal("a disk with deleteOption Delete outlived its VM")
+	}
+	if got, want := diskEvents(r, "rg", "vm1_os"), "[0s create Premium_LRS/30 attached=true 1m20s detach Premium_LRS/30 attached=false]"; got != want {
+		t.Fatalf("OS disk history:\n got  %s\n want %s", got, want)
+	}
+	if got, want := diskEvents(r, "rg", "vm1_data"), "[0s create StandardSSD_LRS/128 attached=true 1m20s delete StandardSSD_LRS/128 attached=false]"; got != want {
+		t.Fatalf("data disk history:\n got  %s\n want %s", got, want)
+	}
+
+	// The orphan can be attached to another VM, but not to two.
+	if err := r.createVMWithDisks("rg", "vm2", DiskRef{Name: "vm1_os", CreateOption: "Attach", OS: true}); err != nil {
+		t.Fatal(err)
+	}
+	err = r.createVMWithDisks("rg", "vm3", DiskRef{Name: "vm1_os", CreateOption: "Attach", OS: true})
+	var ee *Error
+	if !errors.As(err, &ee) || ee.Code != "OperationNotAllowed" {
+		t.Fatalf("attaching an attached disk: %v", err)
+	}
+	if _, err := r.eng.GetVM(testSub, "rg", "vm3"); err == nil {
+		t.Fatal("a VM whose disk could not attach was created")
+	}
+	err = r.createVMWithDisks("rg", "vm4", DiskRef{Name: "missing", CreateOption: "Attach", OS: true})
+	if !errors.As(err, &ee) || ee.Code != "NotFound" {
+		t.Fatalf("attaching a missing disk: %v", err)
+	}
+
+	// Deleting the group deletes what is left in it, disks included.
+	if _, err := r.eng.DeleteGroup(context.Background(), testSub, "rg"); err != nil {
+		t.Fatal(err)
+	}
+	r.advance(time.Minute)
+	if st := r.eng.Stats(); st.Disks != 0 || st.VMs != 0 {
+		t.Fatalf("after group delete: %+v", st)
+	}
+}
+
+func TestStandaloneDisk(t *testing.T) {
+	r := newRig(t)
+	r.group("rg")
+	ctx := context.Background()
+	put := func(size int) (*Disk, bool, error) {
+		return r.eng.PutDisk(ctx, PutDiskRequest{SubscriptionID: testSub, ResourceGroup: "rg", Name: "d1",
+			Build: func(*Disk) (DiskSpec, error) {
+				return DiskSpec{Location: "westus", SKU: "Standard_LRS", SizeGB: size, CreateOption: "Empty"}, nil
+			}})
+	}
+	d, created, err := put(64)
+	if err != nil || !created || d.Version != 1 || d.State() != "Unattached" {
+		t.Fatalf("create: %+v %v %v", d, created, err)
+	}
+	d, created, err = put(128)
+	if err != nil || created || d.Spec.SizeGB != 128 || d.Version != 2 {
+		t.Fatalf("grow: %+v %v %v", d, created, err)
+	}
+	var ee *Error
+	if _, _, err := put(32); !errors.As(err, &ee) || ee.Code != "InvalidParameter" {
+		t.Fatalf("shrink: %v", err)
+	}
+	if found, err := r.eng.DeleteDisk(ctx, testSub, "rg", "d1"); !found || err != nil {
+		t.Fatalf("delete: %v %v", found, err)
+	}
+	if found, _ := r.eng.DeleteDisk(ctx, testSub, "rg", "d1"); found {
+		t.Fatal("second delete found the disk")
+	}
+	if got, want := diskEvents(r, "rg", "d1"), "[0s create Standard_LRS/64 attached=false 0s update Standard_LRS/128 attached=false 0s delete Standard_LRS/128 attached=false]"; got != want {
+		t.Fatalf("history:\n got  %s\n want %s", got, want)
+	}
+	// Disks survive a restart.
+	if _, _, err := put(10); err != nil {
+		t.Fatal(err)
+	}
+	r.store.Store.Close()
+	r.open(r.clk.Now())
+	if d := r.disk("rg", "d1"); d.Spec.SizeGB != 10 || d.Version != 1 {
+		t.Fatalf("after reload: %+v", d)
+	}
+}
