@@ -56,6 +56,11 @@ var statusByCode = map[string]int{
 	engine.CodeShuttingDown:      http.StatusServiceUnavailable,
 	"InternalServerError":        http.StatusInternalServerError,
 	"UnsupportedMediaType":       http.StatusUnsupportedMediaType,
+
+	// Resource Manager's code for a resource group PUT in another location
+	// (the engine should return it, see TestResourceGroupLocationConflict;
+	// unlisted, it would be rendered as a 500).
+	"InvalidResourceGroupLocation": http.StatusConflict,
 }
 
 func statusFor(code string) int {

@@ -55,7 +55,9 @@ var providers = []struct {
 }
 
 func providerBody(sub, ns string) map[string]any {
-	var types []any
+	// Never null: a namespace azemu does not model still lists its
+	// (empty) resource types as an array, as the Provider schema has it.
+	types := []any{}
 	for _, p := range providers {
 		if strings.EqualFold(p.namespace, ns) {
 			ns = p.namespace
@@ -91,7 +93,7 @@ func groupBody(g *engine.Group) map[string]any {
 		"id":         armid.ResourceGroupID(g.SubscriptionID, g.Name),
 		"name":       g.Name,
 		"type":       "Microsoft.Resources/resourceGroups",
-		"location":   g.Location,
+		"location":   armLocation(g.Location), // groups stored before locations were normalised
 		"properties": map[string]any{"provisioningState": g.ProvisioningState()},
 	}
 	if len(g.Tags) > 0 {
@@ -135,7 +137,9 @@ func (s *Server) putGroup(r *request, sub, name string) {
 		s.writeError(r, missingParameter("location"))
 		return
 	}
-	g, created, err := s.eng.PutGroup(r.Context(), sub, name, in.Location, tagsOf(in.Tags), in.ManagedBy)
+	// Resource Manager keeps and returns a location's name ("westeurope"),
+	// whatever form the client sent ("West Europe"), as for VMs.
+	g, created, err := s.eng.PutGroup(r.Context(), sub, name, armLocation(in.Location), tagsOf(in.Tags), in.ManagedBy)
 	if err != nil {
 		s.writeErr(r, err)
 		return

@@ -201,21 +201,35 @@ func (s *Server) writeErr(r *request, err error) {
 	s.writeError(r, ae)
 }
 
-// readJSON decodes the body into v, answering ARM's error when it is not JSON.
-func (s *Server) readJSON(r *request, v any) bool {
+// readBody reads the whole body, answering ARM's error when it cannot be
+// read or is larger than ARM accepts.
+func (s *Server) readBody(r *request) ([]byte, bool) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
 		s.writeError(r, errorf(http.StatusBadRequest, "InvalidRequestContent", "", "The request content could not be read: %v.", err))
-		return false
+		return nil, false
 	}
 	if len(body) > maxBody {
 		s.writeError(r, errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "", "The request content is larger than %d bytes.", maxBody))
+		return nil, false
+	}
+	return body, true
+}
+
+// readJSON decodes the body into v, answering ARM's error when it is not JSON.
+func (s *Server) readJSON(r *request, v any) bool {
+	body, ok := s.readBody(r)
+	if !ok {
 		return false
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		s.writeError(r, errorf(http.StatusBadRequest, "InvalidRequestContent", "", "The request content was invalid and could not be deserialized: 'the body is empty'."))
 		return false
 	}
+	return s.decodeJSON(r, body, v)
+}
+
+func (s *Server) decodeJSON(r *request, body []byte, v any) bool {
 	if err := json.Unmarshal(body, v); err != nil {
 		s.writeError(r, errorf(http.StatusBadRequest, "InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err))
 		return false
@@ -223,20 +237,19 @@ func (s *Server) readJSON(r *request, v any) bool {
 	return true
 }
 
-// readOptionalJSON decodes a body that may be absent (POST actions).
+// readOptionalJSON decodes a body that may be absent (POST actions). It
+// shares readBody with readJSON: it used to return false on a read error
+// without answering at all (an empty 200), and to cut an oversized body at
+// the limit and call it malformed instead of too large.
 func (s *Server) readOptionalJSON(r *request, v any) bool {
-	if r.ContentLength == 0 {
-		return true
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil || len(bytes.TrimSpace(body)) == 0 {
-		return err == nil
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		s.writeError(r, errorf(http.StatusBadRequest, "InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err))
+	body, ok := s.readBody(r)
+	if !ok {
 		return false
 	}
-	return true
+	if len(bytes.TrimSpace(body)) == 0 {
+		return true
+	}
+	return s.decodeJSON(r, body, v)
 }
 
 func (s *Server) methodNotAllowed(r *request) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 
 	"github.com/azemu/azemu/internal/engine"
@@ -65,6 +66,75 @@ type vmInput struct {
 			ID string `json:"id"`
 		} `json:"virtualMachineScaleSet"`
 	} `json:"properties"`
+}
+
+// keyTree is the shape of a JSON body by canonical property names; a nil
+// subtree stops the walk.
+type keyTree map[string]keyTree
+
+// vmKeys holds every VM property azemu reads, writes or scrubs (it must
+// cover vmInput). ARM matches property names case-insensitively, as does
+// encoding/json when checkVM decodes vmInput, but normaliseVMModel and
+// renderVM look keys up exactly: a body sending "Properties" or
+// "AdminPassword" passed validation yet escaped the scrubbing, and the
+// password was stored and shown on every GET. canonicalKeys renames them
+// first, so every step sees the same, canonical, keys.
+var vmKeys = keyTree{
+	"id": nil, "name": nil, "type": nil, "etag": nil, "managedBy": nil, "resources": nil,
+	"location": nil, "tags": nil,
+	"properties": {
+		"provisioningState": nil, "instanceView": nil, "vmId": nil, "timeCreated": nil,
+		"licenseType": nil, "priority": nil, "evictionPolicy": nil,
+		"hardwareProfile": {"vmSize": nil},
+		"storageProfile": {
+			"imageReference": {"id": nil, "publisher": nil, "offer": nil, "sku": nil, "version": nil,
+				"communityGalleryImageId": nil, "sharedGalleryImageId": nil},
+			"osDisk": {"osType": nil, "createOption": nil, "caching": nil, "deleteOption": nil, "name": nil, "diskSizeGB": nil,
+				"managedDisk": {"id": nil, "storageAccountType": nil}, "vhd": {"uri": nil}},
+			"dataDisks": nil,
+		},
+		"osProfile": {"computerName": nil, "adminUsername": nil, "adminPassword": nil, "customData": nil,
+			"secrets": nil, "allowExtensionOperations": nil,
+			"windowsConfiguration": {"provisionVMAgent": nil, "enableAutomaticUpdates": nil},
+			"linuxConfiguration": {"disablePasswordAuthentication": nil, "provisionVMAgent": nil,
+				"ssh": {"publicKeys": nil}}},
+		"networkProfile":         {"networkInterfaces": nil, "networkInterfaceConfigurations": nil},
+		"additionalCapabilities": {"hibernationEnabled": nil},
+		"virtualMachineScaleSet": {"id": nil},
+	},
+}
+
+// canonicalKeys renames, in place, the keys of m that match a name of tree
+// ignoring case (strings.EqualFold, the folding encoding/json uses) to that
+// name, then walks the subtrees. When one property is sent under several
+// casings, the exact name wins, else the first in sorted order (D); the
+// others are dropped, so no variant of a secret survives.
+func canonicalKeys(m map[string]any, tree keyTree) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if _, ok := tree[k]; ok {
+			continue
+		}
+		for name := range tree {
+			if !strings.EqualFold(k, name) {
+				continue
+			}
+			if _, taken := m[name]; !taken {
+				m[name] = m[k]
+			}
+			delete(m, k)
+			break
+		}
+	}
+	for name, sub := range tree {
+		if child, ok := m[name].(map[string]any); ok && sub != nil {
+			canonicalKeys(child, sub)
+		}
+	}
 }
 
 // checkVM validates a VM body as Azure does and derives the engine's spec.

@@ -20,6 +20,7 @@ func (s *Server) putVM(r *request, sub, rg, name string) {
 	if !s.readJSON(r, &body) {
 		return
 	}
+	canonicalKeys(body, vmKeys)
 	s.upsertVM(r, sub, rg, name, func(*engine.VM) (map[string]any, error) { return body, nil })
 }
 
@@ -28,6 +29,8 @@ func (s *Server) patchVM(r *request, sub, rg, name string) {
 	if !s.readJSON(r, &patch) {
 		return
 	}
+	// The patch is merged key by key: its keys must be the model's.
+	canonicalKeys(patch, vmKeys)
 	if _, err := s.eng.GetVM(sub, rg, name); err != nil {
 		s.writeErr(r, err)
 		return
@@ -135,9 +138,32 @@ var vmActions = map[string]lifecycle.Kind{
 	"runcommand":       lifecycle.RunCommand,
 }
 
-// shutdownScript recognises scripts that shut the guest down, whatever the
-// shell: they stop the VM from inside, which Azure still bills.
-var shutdownScript = regexp.MustCompile(`(?i)(^|[\s;&|(])(shutdown|poweroff|halt|init\s+0|systemctl\s+(poweroff|halt)|stop-computer)\b`)
+// shutdownCommand finds a command that shuts the guest down, whatever the
+// shell: it stops the VM from inside, which Azure still bills. The command
+// must stand where a command can (line start, after a separator or an
+// opening quote, after sudo and the like, optionally by path): the old
+// pattern took any word after a space, so "echo shutdown-done" or a grep
+// for "poweroff" stopped the VM. Group 2 is the rest of the line.
+var shutdownCommand = regexp.MustCompile(`(?im)(?:^|[;&|("'` + "`" + `]|\b(?:sudo|exec|nohup|doas)\s)\s*(?:/usr)?(?:/s?bin/)?` +
+	`(shutdown|poweroff|halt|init\s+0|systemctl\s+(?:poweroff|halt)|stop-computer)(?:$|[\s;&|)"'` + "`" + `](.*))`)
+
+// rebootArg marks a shutdown that reboots (shutdown -r, /r, --reboot): the
+// guest comes back, so the VM does not stop.
+var rebootArg = regexp.MustCompile(`(?:^|\s)(?:--reboot|/[rR]|-[a-z]{0,2}r[a-z]{0,2})(?:$|\s)`)
+
+// shutsDownGuest reports whether a runCommand script shuts the guest down.
+func shutsDownGuest(script string) bool {
+	for _, m := range shutdownCommand.FindAllStringSubmatch(script, -1) {
+		args := m[2]
+		if i := strings.IndexAny(args, ";&|)"); i >= 0 {
+			args = args[:i] // the command's own arguments only
+		}
+		if !rebootArg.MatchString(args) {
+			return true
+		}
+	}
+	return false
+}
 
 func (s *Server) vmAction(r *request, sub, rg, name, action string) {
 	kind, ok := vmActions[action]
@@ -162,7 +188,7 @@ func (s *Server) vmAction(r *request, sub, rg, name, action string) {
 			s.writeError(r, missingParameter("commandId"))
 			return
 		}
-		req.ShutsDownGuest = shutdownScript.MatchString(strings.Join(in.Script, "\n"))
+		req.ShutsDownGuest = shutsDownGuest(strings.Join(in.Script, "\n"))
 	} else if !s.readOptionalJSON(r, &map[string]any{}) {
 		return
 	}
@@ -192,24 +218,42 @@ func (s *Server) listVMsInGroup(r *request, sub, rg string) {
 		s.writeErr(r, &engine.Error{Code: engine.CodeResourceGroupNotFound, Message: "Resource group '" + rg + "' could not be found."})
 		return
 	}
+	// List takes the same $filter as listAll (Azure's VirtualMachines_List
+	// has it too); it used to be ignored here, listing the whole group.
+	scaleSet, ok := s.scaleSetFilter(r)
+	if !ok {
+		return
+	}
 	prefix := strings.ToLower(armid.ResourceGroupID(sub, rg)) + "/providers/microsoft.compute/virtualmachines/"
-	s.listVMs(r, func(v *engine.VM) bool { return strings.HasPrefix(strings.ToLower(v.ID), prefix) }, false)
+	s.listVMs(r, func(v *engine.VM) bool {
+		return strings.HasPrefix(strings.ToLower(v.ID), prefix) && (scaleSet == "" || armid.Equal(v.Spec.ScaleSetID, scaleSet))
+	}, false)
 }
 
-// scaleSetFilter is the one $filter listAll supports.
-var scaleSetFilter = regexp.MustCompile(`(?i)^\s*'?virtualMachineScaleSet/id'?\s+eq\s+'([^']+)'\s*$`)
+// scaleSetFilterPattern is the one $filter list and listAll support.
+var scaleSetFilterPattern = regexp.MustCompile(`(?i)^\s*'?virtualMachineScaleSet/id'?\s+eq\s+'([^']+)'\s*$`)
+
+// scaleSetFilter returns the scale set ID a list's $filter asks for ("" for
+// none); on an unsupported filter it answers 400 and returns false.
+func (s *Server) scaleSetFilter(r *request) (string, bool) {
+	f := r.URL.Query().Get("$filter")
+	if f == "" {
+		return "", true
+	}
+	m := scaleSetFilterPattern.FindStringSubmatch(f)
+	if m == nil {
+		s.writeError(r, invalidParameter("$filter", "The $filter '%s' is not supported. Only 'virtualMachineScaleSet/id' eq '<id>' is.", f))
+		return "", false
+	}
+	return m[1], true
+}
 
 func (s *Server) listVMsInSubscription(r *request, sub, location string) {
 	q := r.URL.Query()
 	subKey := "/subscriptions/" + strings.ToLower(sub) + "/"
-	scaleSet := ""
-	if f := q.Get("$filter"); f != "" {
-		m := scaleSetFilter.FindStringSubmatch(f)
-		if m == nil {
-			s.writeError(r, invalidParameter("$filter", "The $filter '%s' is not supported. Only 'virtualMachineScaleSet/id' eq '<id>' is.", f))
-			return
-		}
-		scaleSet = m[1]
+	scaleSet, ok := s.scaleSetFilter(r)
+	if !ok {
+		return
 	}
 	loc := armLocation(location)
 	match := func(v *engine.VM) bool {
