@@ -63,7 +63,6 @@ func TestResourceGroupCRUD(t *testing.T) {
 }
 
 func TestResourceGroupLocationConflict(t *testing.T) {
-	t.Skip("engine defect: PutGroup refuses a location change with code InvalidResourceLocation; Resource Manager answers 409 InvalidResourceGroupLocation")
 	e := newEnv(t)
 	e.createGroup("rg")
 	armError(t, e.do(http.MethodPut, groupPath("rg"), map[string]any{"location": "eastus"}), http.StatusConflict, "InvalidResourceGroupLocation",

@@ -28,7 +28,6 @@ func settled(t *testing.T, e *env, rg, name string) {
 }
 
 func TestMigrateDuringStartSettles(t *testing.T) {
-	t.Skip("engine defect (lifecycle Preempts/Decide): migrate preempts a running start and ends Succeeded with power 'starting' for good; it should be refused while another operation runs, or end where the preempted plan would")
 	e := newEnv(t)
 	e.createGroup("rg")
 	e.createVM("rg", "vm1", linuxVM("rg", "vm1", "westeurope"))
@@ -44,7 +43,6 @@ func TestMigrateDuringStartSettles(t *testing.T) {
 }
 
 func TestRunCommandDuringReimageSettles(t *testing.T) {
-	t.Skip("engine defect (lifecycle Preempts/Decide): runCommand during a reimage's OS provisioning (power running) preempts the reimage and keeps ProvisioningState/updating/osProvisioningInProgress for good")
 	e := newEnv(t)
 	e.createGroup("rg")
 	e.createVM("rg", "vm1", linuxVM("rg", "vm1", "westeurope"))
@@ -59,7 +57,6 @@ func TestRunCommandDuringReimageSettles(t *testing.T) {
 }
 
 func TestGuestShutdownDuringReimageSettles(t *testing.T) {
-	t.Skip("engine defect (lifecycle Preempts/Decide): a guest shutdown during a reimage's OS provisioning preempts the reimage and keeps ProvisioningState/updating/osProvisioningInProgress for good")
 	e := newEnv(t)
 	e.createGroup("rg")
 	e.createVM("rg", "vm1", linuxVM("rg", "vm1", "westeurope"))

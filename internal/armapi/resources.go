@@ -354,7 +354,14 @@ func (s *Server) writeMonitor(r *request, op store.Operation, self string) {
 	default:
 		var oe engine.OperationError
 		_ = json.Unmarshal(op.Error, &oe)
-		s.writeError(r, &apiError{Status: statusFor(oe.Code), Code: oe.Code, Message: oe.Message})
+		// An operation's own failure (AllocationFailed, OSProvisioningTimedOut,
+		// ...) is a conflict with the resource's state, not a server fault:
+		// a 5xx would make clients retry the poll instead of reporting it.
+		status := http.StatusConflict
+		if known, ok := statusByCode[oe.Code]; ok {
+			status = known
+		}
+		s.writeError(r, &apiError{Status: status, Code: oe.Code, Message: oe.Message})
 	}
 }
 

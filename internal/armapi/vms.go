@@ -46,6 +46,15 @@ func (s *Server) patchVM(r *request, sub, rg, name string) {
 		if err := json.Unmarshal(old.Model, &model); err != nil {
 			return nil, err
 		}
+		// Tags are replaced whole, as Resource Manager does on PATCH; the
+		// rest of the model merges.
+		if tags, ok := patch["tags"]; ok {
+			delete(model, "tags")
+			if tags != nil {
+				model["tags"] = tags
+			}
+			delete(patch, "tags")
+		}
 		return mergePatch(model, patch), nil
 	})
 }

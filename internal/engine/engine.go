@@ -403,7 +403,7 @@ func (e *Engine) PutGroup(ctx context.Context, sub, name, location string, tags 
 		return nil, false, groupBeingDeleted(old)
 	}
 	if old != nil && !strings.EqualFold(armLocation(old.Location), armLocation(location)) {
-		return nil, false, &Error{Code: CodeInvalidResourceLocation, Message: fmt.Sprintf(
+		return nil, false, &Error{Code: CodeInvalidResourceGroupLocation, Message: fmt.Sprintf(
 			"Invalid resource group location '%s'. The Resource group already exists in location '%s'.", location, old.Location)}
 	}
 	g := &Group{SubscriptionID: strings.ToLower(sub), Name: name, Location: location, Tags: tags, ManagedBy: managedBy, Version: 1, CreatedAt: now}

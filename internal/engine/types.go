@@ -19,13 +19,14 @@ func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
 // Error codes the engine returns besides the lifecycle's.
 const (
-	CodeResourceNotFound          = "ResourceNotFound"
-	CodeResourceGroupNotFound     = "ResourceGroupNotFound"
-	CodeResourceGroupBeingDeleted = "ResourceGroupBeingDeleted"
-	CodePreconditionFailed        = "PreconditionFailed"
-	CodeInvalidResourceLocation   = "InvalidResourceLocation"
-	CodeNotManualClock            = "ClockNotManual"
-	CodeShuttingDown              = "ServiceUnavailable"
+	CodeResourceNotFound             = "ResourceNotFound"
+	CodeResourceGroupNotFound        = "ResourceGroupNotFound"
+	CodeResourceGroupBeingDeleted    = "ResourceGroupBeingDeleted"
+	CodePreconditionFailed           = "PreconditionFailed"
+	CodeInvalidResourceLocation      = "InvalidResourceLocation"
+	CodeInvalidResourceGroupLocation = "InvalidResourceGroupLocation"
+	CodeNotManualClock               = "ClockNotManual"
+	CodeShuttingDown                 = "ServiceUnavailable"
 )
 
 func notFoundVM(rg, name string) *Error {

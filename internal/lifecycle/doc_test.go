@@ -205,6 +205,8 @@ Compute is billed in starting, running, stopping and stopped; not in deallocatin
   deleted is refused.
 - While a create runs, or for a model update (PUT/PATCH) while any operation runs, the request is
   refused with ` + "`OperationNotAllowed`" + ` ("... since another operation is in progress.").
+- migrate, runCommand and a guest shutdown keep the VM's states as their own, so they are refused
+  while another operation runs rather than taking over a half-way plan.
 - While a deallocation runs the VM is "marked to be deallocated": powerOff, restart, reimage and
   runCommand are refused; start preempts it.
 - A failed step ends the plan with ` + "`ProvisioningState/failed/<Code>`" + ` (level Error); the power

@@ -368,6 +368,10 @@ func Preempts(name string, running, incoming Kind) (preempt, join bool, err erro
 		return true, false, nil
 	case running == Create, incoming == Update, incoming == Generalize, incoming == Create:
 		return false, false, refuse(msgBusy, incoming, name)
+	case incoming == Migrate, incoming == RunCommand, incoming == GuestShutdown:
+		// These keep the VM's current states as their own: taking over a
+		// half-way plan would leave the VM half-way for good.
+		return false, false, refuse(msgBusy, incoming, name)
 	}
 	return true, false, nil
 }
