@@ -21,6 +21,7 @@ var layers = map[string][]string{
 	"internal/clock":           {},
 	"internal/certs":           {},
 	"internal/archtest":        {},
+	"internal/billing":         {},
 	"internal/store":           {"internal/lifecycle", "internal/armid"},
 	"internal/store/sqlite":    {"internal/store"},
 	"internal/store/storetest": {"internal/store"},
@@ -32,7 +33,7 @@ var layers = map[string][]string{
 }
 
 // pure packages take time and IDs as arguments: no I/O, no clock.
-var pure = []string{"internal/lifecycle", "internal/armid"}
+var pure = []string{"internal/lifecycle", "internal/armid", "internal/billing"}
 
 var forbiddenInPure = []string{"net", "net/http", "database/sql", "os", "os/exec", "io/fs", "crypto/rand", "math/rand", "math/rand/v2"}
 
