@@ -187,16 +187,17 @@ func TestResourceGroupDelete(t *testing.T) {
 	if v := all["value"].([]any); len(v) != 1 || v[0].(map[string]any)["name"] != "vm3" {
 		t.Fatalf("VMs left: %v", v)
 	}
-	// The history records each VM's end.
-	deleted := 0
+	// The history records the end of each VM and of each VM's OS disk,
+	// deleted with the group.
+	deleted := map[string]int{}
 	err = e.eng.History(context.Background(), "", time.Time{}, e.eng.Now().Add(time.Hour), func(ev store.Event) error {
 		if ev.ProvisioningState == "Deleted" {
-			deleted++
+			deleted[strings.Split(strings.ToLower(ev.VMID), "/")[7]]++
 		}
 		return nil
 	})
-	if err != nil || deleted != 2 {
-		t.Fatalf("Deleted events %d, err %v", deleted, err)
+	if err != nil || deleted["virtualmachines"] != 2 || deleted["disks"] != 2 {
+		t.Fatalf("Deleted events %v, err %v", deleted, err)
 	}
 	// The name is free again.
 	e.createGroup("rg")

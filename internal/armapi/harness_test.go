@@ -267,6 +267,14 @@ func (e *env) createGroup(rg string) {
 	e.must(http.StatusCreated, http.MethodPut, groupPath(rg), map[string]any{"location": "westeurope"})
 }
 
+// createDisk creates an empty managed disk, to be attached.
+func (e *env) createDisk(rg, name string, sizeGB int) {
+	e.t.Helper()
+	e.must(http.StatusCreated, http.MethodPut, groupPath(rg)+"/providers/Microsoft.Compute/disks/"+name, map[string]any{
+		"location": "westeurope", "sku": map[string]any{"name": "Premium_LRS"},
+		"properties": map[string]any{"creationData": map[string]any{"createOption": "Empty"}, "diskSizeGB": sizeGB, "osType": "Linux"}})
+}
+
 // createVM creates a VM from body and lets the create finish (80 s).
 func (e *env) createVM(rg, name string, body map[string]any) {
 	e.t.Helper()

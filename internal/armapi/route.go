@@ -61,6 +61,8 @@ func (s *Server) routeProviders(r *request, sub string) {
 			return
 		}
 		s.getProvider(r, sub, r.segs[3])
+	case r.seg(3, "Microsoft.Compute") && n == 5 && r.seg(4, "disks"):
+		s.onlyGET(r, func(r *request) { s.listDisks(r, sub, "") })
 	case r.seg(3, "Microsoft.Compute") && n == 5 && r.seg(4, "virtualMachines"):
 		s.onlyGET(r, func(r *request) { s.listVMsInSubscription(r, sub, "") })
 	case r.seg(3, "Microsoft.Compute") && n == 7 && r.seg(4, "locations") && r.seg(6, "virtualMachines"):
@@ -92,6 +94,10 @@ func (s *Server) routeGroups(r *request, sub string) {
 		default:
 			s.methodNotAllowed(r)
 		}
+		return
+	}
+	if r.seg(4, "providers") && r.seg(5, "Microsoft.Compute") && r.seg(6, "disks") {
+		s.routeDisks(r, sub, rg)
 		return
 	}
 	if !(r.seg(4, "providers") && r.seg(5, "Microsoft.Compute") && r.seg(6, "virtualMachines")) {
@@ -126,6 +132,29 @@ func (s *Server) routeGroups(r *request, sub string) {
 			return
 		}
 		s.vmAction(r, sub, rg, name, r.lower[8])
+	default:
+		s.notFound(r)
+	}
+}
+
+func (s *Server) routeDisks(r *request, sub, rg string) {
+	switch len(r.segs) {
+	case 7:
+		s.onlyGET(r, func(r *request) { s.listDisks(r, sub, rg) })
+	case 8:
+		name := r.segs[7]
+		switch r.Method {
+		case http.MethodPut:
+			s.putDisk(r, sub, rg, name, false)
+		case http.MethodPatch:
+			s.putDisk(r, sub, rg, name, true)
+		case http.MethodGet:
+			s.getDisk(r, sub, rg, name)
+		case http.MethodDelete:
+			s.deleteDisk(r, sub, rg, name)
+		default:
+			s.methodNotAllowed(r)
+		}
 	default:
 		s.notFound(r)
 	}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/engine"
 )
 
@@ -328,7 +329,7 @@ func normaliseVMModel(sub, rg, name string, body map[string]any, spec engine.VMS
 		setDefault(od, "deleteOption", "Detach")
 		diskName, _ := od["name"].(string)
 		if diskName == "" {
-			diskName = name + "_OsDisk_1"
+			diskName = defaultOSDiskName(name, od)
 			od["name"] = diskName
 		}
 		md, _ := od["managedDisk"].(map[string]any)
@@ -347,8 +348,115 @@ func normaliseVMModel(sub, rg, name string, body map[string]any, spec engine.VMS
 			}
 		}
 		setDefault(sp, "dataDisks", []any{})
+		if dds, ok := sp["dataDisks"].([]any); ok {
+			for _, dd := range dds {
+				if d, ok := dd.(map[string]any); ok {
+					normaliseDataDisk(sub, rg, name, d)
+				}
+			}
+		}
 	}
 	return m
+}
+
+// defaultOSDiskName is the name Azure gives an OS disk the body does not
+// name: the attached disk's own name, or <vm>_OsDisk_1_<32 hex digits>.
+func defaultOSDiskName(vm string, od map[string]any) string {
+	if md, ok := od["managedDisk"].(map[string]any); ok {
+		if id, _ := md["id"].(string); id != "" {
+			if parsed, err := armid.Parse(id); err == nil {
+				return parsed.Name()
+			}
+		}
+	}
+	return vm + "_OsDisk_1_" + strings.ReplaceAll(engine.NewGUID(), "-", "")
+}
+
+// normaliseDataDisk fills in a data disk's defaults as Azure shows them.
+func normaliseDataDisk(sub, rg, vm string, d map[string]any) {
+	lun, _ := d["lun"].(float64)
+	name, _ := d["name"].(string)
+	md, _ := d["managedDisk"].(map[string]any)
+	if md == nil {
+		md = map[string]any{}
+		d["managedDisk"] = md
+	}
+	if name == "" {
+		if id, _ := md["id"].(string); id != "" {
+			if parsed, err := armid.Parse(id); err == nil {
+				name = parsed.Name()
+			}
+		}
+	}
+	if name == "" {
+		name = fmt.Sprintf("%s_DataDisk_%d", vm, int(lun))
+	}
+	d["name"] = name
+	setDefault(d, "caching", "None")
+	setDefault(d, "deleteOption", "Detach")
+	setDefault(d, "toBeDetached", false)
+	setDefault(md, "storageAccountType", "Premium_LRS")
+	setDefault(md, "id", fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/disks/%s", sub, rg, name))
+}
+
+// diskRefs reads the disks a normalised VM model names, checking the data
+// disks as Azure does: a lun each, unique; a size for empty disks.
+func diskRefs(model map[string]any) ([]engine.DiskRef, *apiError) {
+	props, _ := model["properties"].(map[string]any)
+	sp, _ := props["storageProfile"].(map[string]any)
+	if sp == nil {
+		return nil, nil
+	}
+	var refs []engine.DiskRef
+	if od, ok := sp["osDisk"].(map[string]any); ok {
+		if md, ok := od["managedDisk"].(map[string]any); ok {
+			ref := engine.DiskRef{OS: true, Name: str(od["name"]), ID: str(md["id"]), CreateOption: str(od["createOption"]),
+				SKU: str(md["storageAccountType"]), DeleteOption: str(od["deleteOption"])}
+			if n, ok := od["diskSizeGB"].(float64); ok {
+				ref.SizeGB = int(n)
+			} else if n, ok := od["diskSizeGB"].(int); ok {
+				ref.SizeGB = n
+			}
+			refs = append(refs, ref)
+		}
+	}
+	dds, _ := sp["dataDisks"].([]any)
+	luns := map[int]bool{}
+	for i, dd := range dds {
+		d, ok := dd.(map[string]any)
+		if !ok {
+			return nil, invalidParameter(fmt.Sprintf("dataDisks[%d]", i), "A data disk must be an object.")
+		}
+		lun, ok := d["lun"].(float64)
+		if !ok {
+			return nil, missingParameter(fmt.Sprintf("dataDisks[%d].lun", i))
+		}
+		if luns[int(lun)] {
+			return nil, invalidParameter("dataDisks", "Two data disks use LUN %d; each data disk needs its own LUN.", int(lun))
+		}
+		luns[int(lun)] = true
+		if detach, _ := d["toBeDetached"].(bool); detach {
+			continue
+		}
+		option := canonicalOneOf(str(d["createOption"]), "Empty", "Attach", "FromImage")
+		if option == "" {
+			return nil, invalidParameter(fmt.Sprintf("dataDisks[%d].createOption", i),
+				"The value '%s' of parameter 'createOption' is not allowed. Allowed values are 'Empty', 'Attach' and 'FromImage'.", str(d["createOption"]))
+		}
+		size, _ := d["diskSizeGB"].(float64)
+		if option == "Empty" && size <= 0 {
+			return nil, missingParameter(fmt.Sprintf("dataDisks[%d].diskSizeGB", i))
+		}
+		md, _ := d["managedDisk"].(map[string]any)
+		refs = append(refs, engine.DiskRef{Name: str(d["name"]), ID: str(md["id"]), CreateOption: option, SizeGB: int(size),
+			SKU: str(md["storageAccountType"]), DeleteOption: str(d["deleteOption"])})
+	}
+	return refs, nil
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
 }
 
 func setDefault(m map[string]any, k string, v any) {

@@ -74,7 +74,14 @@ func (s *Server) upsertVM(r *request, sub, rg, name string, build func(*engine.V
 			if aerr != nil {
 				return nil, spec, aerr
 			}
-			model, err := json.Marshal(normaliseVMModel(strings.ToLower(sub), rgName(s, sub, rg), name, body, spec))
+			if old != nil {
+				keepOSDiskIdentity(old, body)
+			}
+			normalised := normaliseVMModel(strings.ToLower(sub), rgName(s, sub, rg), name, body, spec)
+			if spec.Disks, aerr = diskRefs(normalised); aerr != nil {
+				return nil, spec, aerr
+			}
+			model, err := json.Marshal(normalised)
 			return model, spec, err
 		},
 	})
@@ -89,6 +96,49 @@ func (s *Server) upsertVM(r *request, sub, rg, name string, build func(*engine.V
 		status = http.StatusCreated
 	}
 	s.writeJSON(r, status, renderVM(vm, false))
+}
+
+// keepOSDiskIdentity carries the OS disk's name and ID over to an update
+// that leaves them out, so a PUT of a fresh body does not swap the disk.
+func keepOSDiskIdentity(old *engine.VM, body map[string]any) {
+	var prev map[string]any
+	if json.Unmarshal(old.Model, &prev) != nil {
+		return
+	}
+	pod := dig(prev, "properties", "storageProfile", "osDisk")
+	od := dig(body, "properties", "storageProfile", "osDisk")
+	if pod == nil {
+		return
+	}
+	if od == nil {
+		sp := dig(body, "properties", "storageProfile")
+		if sp == nil {
+			return
+		}
+		od = map[string]any{}
+		sp["osDisk"] = od
+	}
+	setDefault(od, "name", pod["name"])
+	if pmd, ok := pod["managedDisk"].(map[string]any); ok {
+		md, _ := od["managedDisk"].(map[string]any)
+		if md == nil {
+			md = map[string]any{}
+			od["managedDisk"] = md
+		}
+		setDefault(md, "id", pmd["id"])
+	}
+}
+
+// dig walks nested objects; nil when a step is missing.
+func dig(m map[string]any, path ...string) map[string]any {
+	for _, p := range path {
+		next, ok := m[p].(map[string]any)
+		if !ok {
+			return nil
+		}
+		m = next
+	}
+	return m
 }
 
 // rgName is the resource group's name with the casing it was created with.

@@ -133,6 +133,9 @@ func TestVMBodyValidation(t *testing.T) {
 	} {
 		t.Run("valid "+tc.name, func(t *testing.T) {
 			name := "ok-" + strings.ReplaceAll(tc.name, " ", "-")
+			if tc.name == "attach" {
+				e.createDisk("rg", "d1", 64) // an attached OS disk must exist
+			}
 			vm := e.must(http.StatusCreated, http.MethodPut, vmPath("rg", name), tc.body).JSON(t)
 			if vm["location"] != "westeurope" {
 				t.Fatalf("location %v", vm["location"])
@@ -296,7 +299,6 @@ func TestVMModelRoundTrip(t *testing.T) {
 		"properties.hardwareProfile.vmSize":                        "Standard_D2s_v3",
 		"properties.storageProfile.osDisk.osType":                  "Linux",
 		"properties.storageProfile.osDisk.createOption":            "FromImage",
-		"properties.storageProfile.osDisk.managedDisk.id":          groupPath("rg") + "/providers/Microsoft.Compute/disks/vm1_OsDisk_1",
 		"properties.provisioningState":                             "Succeeded",
 		"properties.osProfile.linuxConfiguration.provisionVMAgent": true,
 		"properties.networkProfile.networkInterfaces":              []any{map[string]any{"id": nicID("rg", "vm1")}},
@@ -751,6 +753,7 @@ func TestVMPreemption(t *testing.T) {
 func TestVMSpecializedDisk(t *testing.T) {
 	e := newEnv(t)
 	e.createGroup("rg")
+	e.createDisk("rg", "osdisk", 127)
 	body := with(without(without(linuxVM("rg", "vm1", "westeurope"), "properties.osProfile"), "properties.storageProfile.imageReference"),
 		"properties.storageProfile.osDisk", map[string]any{"createOption": "Attach", "osType": "Windows",
 			"managedDisk": map[string]any{"id": groupPath("rg") + "/providers/Microsoft.Compute/disks/osdisk"}})
