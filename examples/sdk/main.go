@@ -58,7 +58,7 @@ func main() {
 			HardwareProfile: &armcompute.HardwareProfile{VMSize: to.Ptr(armcompute.VirtualMachineSizeTypesStandardD2SV3)},
 			StorageProfile: &armcompute.StorageProfile{ImageReference: &armcompute.ImageReference{
 				Publisher: to.Ptr("Canonical"), Offer: to.Ptr("ubuntu-24_04-lts"), SKU: to.Ptr("server"), Version: to.Ptr("latest")}},
-			OSProfile: &armcompute.OSProfile{ComputerName: to.Ptr("web"), AdminUsername: to.Ptr("azureuser"), AdminPassword: to.Ptr("Example-Passw0rd")},
+			OSProfile:      &armcompute.OSProfile{ComputerName: to.Ptr("web"), AdminUsername: to.Ptr("azureuser"), AdminPassword: to.Ptr("Example-Passw0rd")},
 			NetworkProfile: &armcompute.NetworkProfile{NetworkInterfaces: []*armcompute.NetworkInterfaceReference{{ID: to.Ptr(nic)}}},
 		},
 	}, nil)

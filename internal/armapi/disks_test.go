@@ -7,7 +7,9 @@ import (
 	"time"
 )
 
-func diskPath(rg, name string) string { return groupPath(rg) + "/providers/Microsoft.Compute/disks/" + name }
+func diskPath(rg, name string) string {
+	return groupPath(rg) + "/providers/Microsoft.Compute/disks/" + name
+}
 
 func TestDiskCRUD(t *testing.T) {
 	e := newEnv(t)
