@@ -32,6 +32,8 @@ type Config struct {
 	Logger *slog.Logger
 	// NewID makes operation IDs and vmIds; random GUIDs by default.
 	NewID func() string
+	// Capacity limits cores per region and size family; nil is unlimited.
+	Capacity Capacity
 }
 
 // recentOps bounds how many finished operations stay in memory for polling;
@@ -53,6 +55,7 @@ type Engine struct {
 	vms      map[string]*VM    // key: lower(ID)
 	disks    map[string]*Disk  // key: lower(ID)
 	ops      map[string]store.Operation
+	faults   []Fault
 	finished []string // finished op keys, oldest first
 	sorted   []string // VM keys in order; nil when stale
 
@@ -150,6 +153,12 @@ func (e *Engine) load(ctx context.Context) error {
 	heap.Init(&e.due)
 	for _, op := range snap.Operations {
 		e.ops[store.Key(op.ID)] = op
+	}
+	e.faults = nil
+	if raw := snap.Settings[settingFaults]; raw != "" {
+		if err := json.Unmarshal([]byte(raw), &e.faults); err != nil {
+			return fmt.Errorf("engine: faults: %w", err)
+		}
 	}
 	// A manual clock resumes where it stood, never behind the history.
 	if e.cfg.Manual != nil {
@@ -292,6 +301,9 @@ func (e *Engine) fireDue(ctx context.Context, now time.Time) error {
 		}
 		if fired.Finished != "" {
 			t.finishOp(fired.Finished, StatusSucceeded, nil, at)
+		}
+		if fired.Failed != "" {
+			t.finishOp(fired.Failed, StatusFailed, &OperationError{Code: fired.Failure.Code, Message: fired.Failure.Message}, at)
 		}
 	}
 	if err := t.commit(ctx); err != nil {
@@ -571,10 +583,14 @@ func (e *Engine) PutVM(ctx context.Context, r PutVMRequest) (*VM, bool, store.Op
 		v := &VM{ID: id, SubscriptionID: strings.ToLower(r.SubscriptionID), ResourceGroup: g.Name, Name: r.Name,
 			Machine: lifecycle.Machine{Name: r.Name}, VMID: e.cfg.NewID(), TimeCreated: now}
 		op := t.newOp(string(lifecycle.Create), id, spec.Location)
-		next, sub, err := v.Machine.Submit(lifecycle.Request{Kind: lifecycle.Create, GeneralizedImage: spec.GeneralizedImage,
-			Extensions: r.Extensions}, op.ID, now, e.cfg.Speed)
+		req := lifecycle.Request{Kind: lifecycle.Create, GeneralizedImage: spec.GeneralizedImage, Extensions: r.Extensions}
+		consume := t.faultFor(v, spec, &req)
+		next, sub, err := v.Machine.Submit(req, op.ID, now, e.cfg.Speed)
 		if err != nil {
 			return nil, false, store.Operation{}, asError(err)
+		}
+		if sub.Faulted && consume != nil {
+			consume()
 		}
 		t.putVM(v, next, model, spec, now, op.ID, string(lifecycle.Create))
 		if err := t.attachDisks(t.vms[store.Key(id)], spec.Disks); err != nil {
@@ -727,6 +743,7 @@ func (e *Engine) Reset(ctx context.Context) error {
 	e.vms = map[string]*VM{}
 	e.disks = map[string]*Disk{}
 	e.ops = map[string]store.Operation{}
+	e.faults = nil
 	e.finished, e.sorted, e.due = nil, nil, nil
 	return nil
 }

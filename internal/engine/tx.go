@@ -23,6 +23,9 @@ type tx struct {
 	groups map[string]*Group
 	ops    map[string]store.Operation
 	dues   []dueItem
+	// faults is the fault list after this change, when faultsChanged.
+	faults        []Fault
+	faultsChanged bool
 }
 
 func (e *Engine) begin(now time.Time) *tx {
@@ -240,9 +243,16 @@ func (t *tx) submitOp(v *VM, req lifecycle.Request, model json.RawMessage, spec 
 		req.GeneralizedImage = spec.GeneralizedImage
 	}
 	opID = ops(opID)
+	var consume func()
+	if v.Machine.Run == nil || req.Kind != lifecycle.Delete || v.Machine.Run.Plan.Kind != lifecycle.Delete {
+		consume = t.faultFor(v, spec, &req)
+	}
 	next, sub, err := v.Machine.Submit(req, opID, t.now, t.e.cfg.Speed)
 	if err != nil {
 		return store.Operation{}, asError(err)
+	}
+	if sub.Faulted && consume != nil {
+		consume()
 	}
 	if sub.Joined != "" {
 		op, _ := t.op(sub.Joined)
@@ -323,6 +333,9 @@ func (t *tx) commit(ctx context.Context) error {
 		delete(e.ops, e.finished[0])
 		e.finished = e.finished[1:]
 	}
+	if t.faultsChanged {
+		e.faults = t.faults
+	}
 	e.mu.Unlock()
 	for _, d := range t.dues {
 		heap.Push(&e.due, d)
@@ -332,6 +345,23 @@ func (t *tx) commit(ctx context.Context) error {
 	}
 	for _, fn := range e.listeners {
 		fn(change)
+	}
+	return nil
+}
+
+// faultFor sets on req the failure this operation is to meet: an injected
+// fault, or AllocationFailed when the plan takes a host and the region's
+// capacity for the VM's size family is spent. It returns what counts the
+// fault down once the plan shows it applies.
+func (t *tx) faultFor(v *VM, spec VMSpec, req *lifecycle.Request) (consume func()) {
+	if consume = t.injectFault(req.Kind, v.Name, v.ID, req); req.Fault != nil {
+		return consume
+	}
+	if t.e.cfg.Capacity == nil {
+		return nil
+	}
+	if p, err := lifecycle.Decide(v.Name, v.Machine.State, *req); err == nil && lifecycle.NeedsAllocation(p) && t.overCapacity(v, spec) {
+		req.Fault = &lifecycle.Failure{Code: "AllocationFailed"}
 	}
 	return nil
 }

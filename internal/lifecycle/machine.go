@@ -11,6 +11,10 @@ type Run struct {
 	// Speed divides the plan's realistic durations; kept with the run so a
 	// restart with another speed does not change a plan already under way.
 	Speed float64 `json:"speed"`
+	// Failure, when set, ends the run at the end of step FailAt instead of
+	// going on: decided when the run starts, so a restart keeps it.
+	Failure *Failure `json:"failure,omitempty"`
+	FailAt  int      `json:"failAt,omitempty"`
 }
 
 // Due is when the current step ends.
@@ -48,6 +52,8 @@ type Submitted struct {
 	Done bool
 	// Removed: the VM is gone (only with Done).
 	Removed bool
+	// Faulted: req.Fault applies to this plan, which will fail with it.
+	Faulted bool
 }
 
 // Submit starts operation opID at now. On a refusal the machine is returned
@@ -88,6 +94,15 @@ func (m Machine) Submit(req Request, opID string, now time.Time, speed float64) 
 		return next, out, nil
 	}
 	next.Run = &Run{OperationID: opID, Plan: plan, StepStarted: now, Speed: speed}
+	if req.Fault != nil {
+		if at, ok := FailurePoint(plan, req.Fault.Code); ok {
+			f := *req.Fault
+			if f.Message == "" {
+				f.Message, _ = FaultMessage(f.Code, m.Name)
+			}
+			next.Run.Failure, next.Run.FailAt, out.Faulted = &f, at, true
+		}
+	}
 	next.State = enter(m.State, plan.Steps[0], now)
 	return next, out, nil
 }
@@ -104,6 +119,10 @@ func (m Machine) Due() (t time.Time, ok bool) {
 type Fired struct {
 	// Finished is the ID of the operation that completed (Succeeded).
 	Finished string
+	// Failed is the ID of the operation that failed at this step, with
+	// Failure its error.
+	Failed  string
+	Failure *Failure
 	// Removed: the completed operation removed the VM.
 	Removed bool
 }
@@ -113,6 +132,10 @@ type Fired struct {
 func (m Machine) Fire(at time.Time) (Machine, Fired) {
 	if m.Run == nil {
 		return m, Fired{}
+	}
+	if f := m.Run.Failure; f != nil && m.Run.Step == m.Run.FailAt {
+		failed, id := m.Fail(*f, at)
+		return failed, Fired{Failed: id, Failure: f}
 	}
 	next := m
 	run := *m.Run

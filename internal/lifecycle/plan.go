@@ -49,6 +49,9 @@ type Request struct {
 	Resize bool
 	// ShutsDownGuest: a runCommand whose script shuts the guest down.
 	ShutsDownGuest bool
+	// Fault, when set, makes the plan fail where Azure's would fail with
+	// its code (see FailurePoint); a fault that has no such step is ignored.
+	Fault *Failure
 	// Spot, EvictionPolicy and HibernationEnabled come from the VM's model.
 	Spot               bool
 	EvictionPolicy     string // Deallocate (default) or Delete

@@ -22,6 +22,7 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 //	state power=P provisioning=X [generalized] [hibernated]   the VM's state before the script
 //	do KIND [flags]    submit an operation; flags: generalized skipShutdown hibernate
 //	                   hibernationEnabled force spot evict=Delete resize shutdown ext=30s
+//	                   fault=CODE (the plan fails where Azure's fails with CODE)
 //	advance DURATION   move the clock, firing every step that falls due, in order
 //	fail CODE MESSAGE  fail the running plan now
 func TestScenarios(t *testing.T) {
@@ -116,6 +117,9 @@ func runScenario(path string) (string, error) {
 				show()
 			default:
 				fmt.Fprintf(&out, "  %s InProgress, plan %s\n", id, sub.Plan.Total())
+				if req.Fault != nil && !sub.Faulted {
+					fmt.Fprintf(&out, "  fault %s does not apply\n", req.Fault.Code)
+				}
 				show()
 			}
 		case "advance":
@@ -138,6 +142,9 @@ func runScenario(path string) (string, error) {
 				show()
 				if fired.Finished != "" {
 					fmt.Fprintf(&out, "  %s Succeeded\n", fired.Finished)
+				}
+				if fired.Failed != "" {
+					fmt.Fprintf(&out, "  %s Failed %s\n", fired.Failed, fired.Failure.Code)
 				}
 				if fired.Removed {
 					fmt.Fprintf(&out, "  removed: GET answers 404 ResourceNotFound\n")
@@ -234,6 +241,8 @@ func parseRequest(args []string) (Request, error) {
 			req.Resize = true
 		case "shutdown":
 			req.ShutsDownGuest = true
+		case "fault":
+			req.Fault = &Failure{Code: v}
 		case "ext":
 			d, err := time.ParseDuration(v)
 			if err != nil {

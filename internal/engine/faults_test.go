@@ -1,0 +1,198 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/azemu/azemu/internal/lifecycle"
+)
+
+func one() *int { n := 1; return &n }
+
+func (r *rig) act(name string, k lifecycle.Kind) string {
+	r.t.Helper()
+	op, err := r.eng.Act(context.Background(), testSub, "rg", name, lifecycle.Request{Kind: k})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return op.ID
+}
+
+func (r *rig) op(id string) (status, code string) {
+	r.t.Helper()
+	op, err := r.eng.Operation(context.Background(), id)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	var oe OperationError
+	_ = json.Unmarshal(op.Error, &oe)
+	return op.Status, oe.Code
+}
+
+func TestInjectedFaultFailsWhereAzureDoes(t *testing.T) {
+	r := newRig(t)
+	r.group("rg")
+	r.createVM("rg", "vm1", false)
+	r.advance(time.Minute)
+	r.act("vm1", lifecycle.Deallocate)
+	r.advance(time.Minute)
+	ctx := context.Background()
+	f, err := r.eng.AddFault(ctx, Fault{Operation: "start", Resource: "vm*", Error: "AllocationFailed", Count: one()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.ID == "" || len(r.eng.Faults()) != 1 {
+		t.Fatalf("fault not registered: %+v", r.eng.Faults())
+	}
+	// Faults survive a restart.
+	r.store.Store.Close()
+	r.open(r.clk.Now())
+	op := r.act("vm1", lifecycle.Start)
+	r.advance(10 * time.Second)
+	st := r.state("rg", "vm1")
+	if st.ProvisioningCode() != "ProvisioningState/failed/AllocationFailed" || st.Power != lifecycle.Deallocated {
+		t.Fatalf("after the fault: %s %s", st.ProvisioningCode(), st.Power)
+	}
+	if status, code := r.op(op); status != StatusFailed || code != "AllocationFailed" {
+		t.Fatalf("operation: %s %s", status, code)
+	}
+	if n := len(r.eng.Faults()); n != 0 {
+		t.Fatalf("a count-1 fault is still registered (%d)", n)
+	}
+	op = r.act("vm1", lifecycle.Start)
+	r.advance(30 * time.Second)
+	if status, _ := r.op(op); status != StatusSucceeded {
+		t.Fatalf("retry after the fault: %s", status)
+	}
+}
+
+// A fault that has nothing to fail in the plan (allocation on a VM that
+// keeps its host) is not spent.
+func TestFaultThatDoesNotApplyIsKept(t *testing.T) {
+	r := newRig(t)
+	r.group("rg")
+	r.createVM("rg", "vm1", false)
+	r.advance(time.Minute)
+	r.act("vm1", lifecycle.PowerOff)
+	r.advance(time.Minute)
+	if _, err := r.eng.AddFault(context.Background(), Fault{Operation: "start", Error: "AllocationFailed", Count: one()}); err != nil {
+		t.Fatal(err)
+	}
+	op := r.act("vm1", lifecycle.Start)
+	r.advance(time.Minute)
+	if status, _ := r.op(op); status != StatusSucceeded {
+		t.Fatalf("start of a stopped VM: %s", status)
+	}
+	if n := len(r.eng.Faults()); n != 1 {
+		t.Fatalf("%d faults, want the unspent one", n)
+	}
+	if n, err := r.eng.RemoveFaults(context.Background(), ""); n != 1 || err != nil {
+		t.Fatalf("remove all: %d %v", n, err)
+	}
+}
+
+func TestFaultValidation(t *testing.T) {
+	r := newRig(t)
+	for _, f := range []Fault{
+		{Operation: "start", Error: "NoSuchError"},
+		{Error: "AllocationFailed"},
+		{Operation: "fly", Error: "AllocationFailed"},
+		{Operation: "start", Error: "AllocationFailed", Probability: 2},
+		{Operation: "start", Error: "AllocationFailed", Count: new(int)},
+		{Kind: "meteor"},
+		{Operation: "start", Error: "AllocationFailed", Resource: "["},
+	} {
+		_, err := r.eng.AddFault(context.Background(), f)
+		var ee *Error
+		if !errors.As(err, &ee) || ee.Code != "InvalidParameter" {
+			t.Errorf("%+v: %v", f, err)
+		}
+	}
+}
+
+func TestProbeFaultCountsDown(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	n := 2
+	if _, err := r.eng.AddFault(ctx, Fault{Kind: FaultThrottle, Count: &n}); err != nil {
+		t.Fatal(err)
+	}
+	got := []bool{r.eng.ProbeFault(ctx, FaultThrottle, "GET"), r.eng.ProbeFault(ctx, FaultThrottle, "PUT"), r.eng.ProbeFault(ctx, FaultThrottle, "GET")}
+	if got[0] != true || got[1] != true || got[2] != false {
+		t.Fatalf("throttle fired %v, want [true true false]", got)
+	}
+	if r.eng.ProbeFault(ctx, FaultPowerStateUnavailable, "") {
+		t.Fatal("an unregistered fault fired")
+	}
+}
+
+func TestSizeFamily(t *testing.T) {
+	for _, tc := range []struct {
+		size   string
+		family string
+		cores  int
+	}{
+		{"Standard_D2s_v3", "DSv3", 2},
+		{"Standard_D4s_v5", "DSv5", 4},
+		{"Standard_B1s", "BS", 1},
+		{"Standard_E16-4ds_v5", "EDSv5", 16},
+		{"Standard_F2s_v2", "FSv2", 2},
+		{"Standard_D2_v3", "Dv3", 2},
+		{"standard_nc24ads_a100_v4", "", 0},
+	} {
+		fam, cores, ok := SizeFamily(tc.size)
+		if fam != tc.family || cores != tc.cores || ok != (tc.family != "") {
+			t.Errorf("%s: %s %d %v", tc.size, fam, cores, ok)
+		}
+	}
+}
+
+// With capacity for two D2s_v3 VMs: two run; one is deallocated and a third
+// created in its place; the deallocated one then cannot start again, while
+// a merely stopped VM, which kept its host, restarts.
+func TestCapacity(t *testing.T) {
+	r := newRig(t)
+	r.eng.cfg.Capacity = Capacity{"westus": {"DSv3": 4}}
+	r.group("rg")
+	r.createVM("rg", "a", false)
+	r.createVM("rg", "b", false)
+	r.advance(time.Minute)
+	r.act("a", lifecycle.Deallocate)
+	r.advance(time.Minute)
+	r.createVM("rg", "c", false)
+	r.advance(time.Minute)
+	if st := r.state("rg", "c"); st.Provisioning != lifecycle.Succeeded || st.Power != lifecycle.Running {
+		t.Fatalf("third VM: %s %s", st.ProvisioningCode(), st.Power)
+	}
+	op := r.act("a", lifecycle.Start)
+	r.advance(time.Minute)
+	if status, code := r.op(op); status != StatusFailed || code != "AllocationFailed" {
+		t.Fatalf("start beyond capacity: %s %s", status, code)
+	}
+	if st := r.state("rg", "a"); st.Power != lifecycle.Deallocated {
+		t.Fatalf("the refused VM: %s", st.Power)
+	}
+	r.act("b", lifecycle.PowerOff)
+	r.advance(time.Minute)
+	op = r.act("b", lifecycle.Start)
+	r.advance(time.Minute)
+	if status, _ := r.op(op); status != StatusSucceeded {
+		t.Fatalf("restart of a stopped VM: %s", status)
+	}
+	// A fourth create fails to allocate, and holds nothing once failed.
+	r.createVM("rg", "d", false)
+	r.advance(time.Minute)
+	if st := r.state("rg", "d"); st.ProvisioningCode() != "ProvisioningState/failed/AllocationFailed" {
+		t.Fatalf("fourth VM: %s", st.ProvisioningCode())
+	}
+	r.act("c", lifecycle.Deallocate)
+	r.advance(time.Minute)
+	op = r.act("a", lifecycle.Start)
+	r.advance(time.Minute)
+	if status, _ := r.op(op); status != StatusSucceeded {
+		t.Fatalf("start once cores are free: %s", status)
+	}
+}
