@@ -132,6 +132,16 @@ func (s *Server) routeGroups(r *request, sub string) {
 			return
 		}
 		s.vmAction(r, sub, rg, name, r.lower[8])
+	case 11, 12:
+		if !(r.seg(8, "providers") && r.seg(9, "Microsoft.ResourceHealth") && r.seg(10, "availabilityStatuses")) || (n == 12 && !r.seg(11, "current")) {
+			s.notFound(r)
+			return
+		}
+		if n == 11 {
+			s.onlyGET(r, func(r *request) { s.listAvailability(r, sub, rg, r.segs[7]) })
+			return
+		}
+		s.onlyGET(r, func(r *request) { s.getAvailability(r, sub, rg, r.segs[7]) })
 	default:
 		s.notFound(r)
 	}
