@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/engine"
+	"github.com/azemu/azemu/internal/lifecycle"
 )
 
 // vmInput is the part of a VM body that azemu validates and acts on; the
@@ -249,7 +251,48 @@ func checkVM(name string, body map[string]any, update bool) (engine.VMSpec, *api
 	if p.VirtualMachineScaleSet != nil {
 		spec.ScaleSetID = p.VirtualMachineScaleSet.ID
 	}
+	spec.ComputerName = name
+	if p.OSProfile != nil && p.OSProfile.ComputerName != "" {
+		spec.ComputerName = p.OSProfile.ComputerName
+	}
+	if sp.ImageReference != nil {
+		spec.OSName, spec.OSVersion = guestOS(osType, sp.ImageReference.Offer, sp.ImageReference.SKU)
+	}
 	return spec, nil
+}
+
+// guestOS is what the guest agent would report as the OS's name and version
+// for a marketplace image (D: a few well-known offers; others by OS type).
+func guestOS(osType, offer, sku string) (name, version string) {
+	o, k := strings.ToLower(offer), strings.ToLower(sku)
+	switch {
+	case osType == "Windows":
+		switch {
+		case strings.Contains(k, "2025"):
+			return "Windows Server 2025 Datacenter", "10.0.26100"
+		case strings.Contains(k, "2019"):
+			return "Windows Server 2019 Datacenter", "10.0.17763"
+		case strings.Contains(k, "2016"):
+			return "Windows Server 2016 Datacenter", "10.0.14393"
+		}
+		return "Windows Server 2022 Datacenter", "10.0.20348"
+	case strings.Contains(o, "ubuntu"):
+		for _, v := range []string{"24_04", "22_04", "20_04", "18_04", "24.04", "22.04", "20.04"} {
+			if strings.Contains(o, v) || strings.Contains(k, strings.ReplaceAll(v, "_", "")) || strings.Contains(k, v) {
+				return "ubuntu", strings.ReplaceAll(v, "_", ".")
+			}
+		}
+		return "ubuntu", "24.04"
+	case strings.Contains(o, "debian"):
+		return "debian", "12"
+	case strings.Contains(o, "rhel"):
+		return "redhat", "9.4"
+	case strings.Contains(o, "sles"):
+		return "sles", "15.6"
+	case strings.Contains(o, "almalinux"):
+		return "almalinux", "9.4"
+	}
+	return "linux", ""
 }
 
 func oneOf(v string, allowed ...string) bool { return canonicalOneOf(v, allowed...) != "" }
@@ -520,23 +563,65 @@ func renderVM(v *engine.VM, withInstanceView bool) map[string]any {
 	return out
 }
 
-// instanceView is the VM's runtime view: its status entries and what the
-// guest reports.
-func instanceView(v *engine.VM) map[string]any {
-	iv := map[string]any{"statuses": v.Machine.State.Statuses()}
-	var m struct {
-		Properties struct {
-			OSProfile struct {
-				ComputerName string `json:"computerName"`
-			} `json:"osProfile"`
-		} `json:"properties"`
+// vmInstanceView is a VM's instance view in Azure's shape, typed so that
+// rendering it is cheap: it is the most frequent read.
+type vmInstanceView struct {
+	ComputerName     string             `json:"computerName,omitempty"`
+	OSName           string             `json:"osName,omitempty"`
+	OSVersion        string             `json:"osVersion,omitempty"`
+	HyperVGeneration string             `json:"hyperVGeneration,omitempty"`
+	VMAgent          *vmAgentView       `json:"vmAgent,omitempty"`
+	Disks            []diskStatusView   `json:"disks,omitempty"`
+	Statuses         []lifecycle.Status `json:"statuses"`
+}
+
+type vmAgentView struct {
+	VMAgentVersion    string             `json:"vmAgentVersion"`
+	Statuses          []lifecycle.Status `json:"statuses"`
+	ExtensionHandlers []any              `json:"extensionHandlers"`
+}
+
+type diskStatusView struct {
+	Name     string             `json:"name"`
+	Statuses []lifecycle.Status `json:"statuses"`
+}
+
+// vmAgentVersion is the guest agent version azemu reports (D).
+const vmAgentVersion = "2.13.1.1"
+
+// instanceView is the VM's runtime view: its status entries, and what the
+// guest agent reports once the OS is up (computer name, OS, agent status).
+func instanceView(v *engine.VM) vmInstanceView {
+	st := v.Machine.State
+	iv := vmInstanceView{Statuses: st.Statuses()}
+	if v.Spec.GeneralizedImage || v.Spec.OSType != "" {
+		iv.HyperVGeneration = "V2"
 	}
-	_ = json.Unmarshal(v.Model, &m)
-	if m.Properties.OSProfile.ComputerName != "" {
-		iv["computerName"] = m.Properties.OSProfile.ComputerName
+	// The agent reports once the guest runs and, for a generalized image,
+	// once OS provisioning has begun reporting.
+	agentUp := st.Power == lifecycle.Running
+	if agentUp {
+		iv.ComputerName = v.Spec.ComputerName
+		iv.OSName, iv.OSVersion = v.Spec.OSName, v.Spec.OSVersion
+		iv.VMAgent = &vmAgentView{VMAgentVersion: vmAgentVersion, ExtensionHandlers: []any{}, Statuses: []lifecycle.Status{{
+			Code: "ProvisioningState/succeeded", Level: lifecycle.Info, DisplayStatus: "Ready",
+			Message: "GuestAgent is running and processing the extensions.", Time: statusTime(st.ProvisionedAt)}}}
+	} else if st.Power != "" {
+		iv.VMAgent = &vmAgentView{VMAgentVersion: "Unknown", ExtensionHandlers: []any{}, Statuses: []lifecycle.Status{{
+			Code: "ProvisioningState/Unavailable", Level: lifecycle.Warning, DisplayStatus: "Not Ready",
+			Message: "VM status blob is found but not yet populated.", Time: statusTime(st.ProvisionedAt)}}}
 	}
-	if v.Spec.GeneralizedImage {
-		iv["hyperVGeneration"] = "V2"
+	for _, d := range v.Spec.Disks {
+		iv.Disks = append(iv.Disks, diskStatusView{Name: d.Name, Statuses: []lifecycle.Status{{
+			Code: "ProvisioningState/succeeded", Level: lifecycle.Info, DisplayStatus: "Provisioning succeeded", Time: statusTime(v.TimeCreated)}}})
 	}
 	return iv
+}
+
+func statusTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }

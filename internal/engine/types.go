@@ -52,6 +52,10 @@ type VMSpec struct {
 	ScaleSetID         string `json:"scaleSetId,omitempty"`
 	// Disks are the OS and data disks the storage profile names.
 	Disks []DiskRef `json:"disks,omitempty"`
+	// What the guest agent reports once the OS runs.
+	ComputerName string `json:"computerName,omitempty"`
+	OSName       string `json:"osName,omitempty"`
+	OSVersion    string `json:"osVersion,omitempty"`
 }
 
 // Spot reports whether the VM is a Spot (or legacy low-priority) VM.
