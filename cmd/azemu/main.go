@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/azemu/azemu/internal/armapi"
+	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/certs"
 	"github.com/azemu/azemu/internal/clock"
 	"github.com/azemu/azemu/internal/engine"
@@ -32,9 +33,10 @@ const usage = `azemu: a local emulator of the Azure Compute control plane.
 
 Usage:
   azemu serve [flags]   run the emulator (HTTPS ARM API on 127.0.0.1:8443)
+  azemu bill [flags]    the bill of a running server: per VM, --format csv (FOCUS), --idle
   azemu version         print the version
 
-Run 'azemu serve -h' for the flags; each has an AZEMU_* environment twin.
+Run 'azemu serve -h' or 'azemu bill -h' for the flags; each has an AZEMU_* environment twin.
 `
 
 var version = "dev"
@@ -54,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stderr)
+	case "bill":
+		return bill(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "azemu", version)
 		return nil
@@ -77,6 +81,7 @@ type serveConfig struct {
 	tlsKey     string
 	logLevel   string
 	pageSize   int
+	prices     string
 }
 
 // defaultSpeed makes a create from a generalized image (80 s in Azure) take
@@ -102,6 +107,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	str(&c.tlsCert, "tls-cert", "", "server certificate PEM (default: generated under <data-dir>/tls)")
 	str(&c.tlsKey, "tls-key", "", "server key PEM, with --tls-cert")
 	str(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	str(&c.prices, "prices", "", "price sheet in the Azure Retail Prices API format (default: the embedded sheet)")
 	speed := ""
 	str(&speed, "speed", "", fmt.Sprintf("how many times faster than Azure's realistic durations (default %d; 1 with --clock manual)", defaultSpeed))
 	pageSize := ""
@@ -177,6 +183,14 @@ func serve(args []string, stderr io.Writer) error {
 		return fmt.Errorf("tls: %w", err)
 	}
 
+	prices := billing.DefaultPriceSheet()
+	if c.prices != "" {
+		if prices, err = loadPrices(c.prices); err != nil {
+			return err
+		}
+		log.Info("price sheet loaded", "file", c.prices, "items", prices.Items(), "priced meters", prices.Len())
+	}
+
 	st, err := sqlite.Open(c.store)
 	if err != nil {
 		return err
@@ -197,7 +211,7 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	api := armapi.New(armapi.Config{Engine: eng, Logger: log, PageSize: c.pageSize})
+	api := armapi.New(armapi.Config{Engine: eng, Logger: log, PageSize: c.pageSize, Prices: prices})
 
 	ln, err := net.Listen("tcp", c.listen)
 	if err != nil {
@@ -236,4 +250,19 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	log.Info("stopped")
 	return err
+}
+
+// loadPrices reads a price sheet file (--prices): a whole Retail Prices API
+// export, streamed, keeping only the rows that price something.
+func loadPrices(path string) (*billing.PriceSheet, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--prices: %w", err)
+	}
+	defer f.Close()
+	p, err := billing.ParsePriceSheet(f)
+	if err != nil {
+		return nil, fmt.Errorf("--prices %s: %w", path, err)
+	}
+	return p, nil
 }

@@ -34,6 +34,10 @@ func (s *Server) serveEmulator(r *request) {
 			return
 		}
 		s.writeJSON(r, http.StatusOK, map[string]any{"reset": true})
+	case len(rest) == 2 && rest[0] == "billing" && rest[1] == "usage":
+		s.onlyGET(r, s.billingUsage)
+	case len(rest) == 2 && rest[0] == "billing" && rest[1] == "idle":
+		s.onlyGET(r, s.billingIdle)
 	case len(rest) > 2 && rest[0] == "vms" && rest[len(rest)-1] == "history":
 		s.onlyGET(r, s.vmHistory)
 	case len(rest) > 2 && rest[0] == "vms":

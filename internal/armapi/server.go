@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/engine"
 )
 
@@ -22,6 +23,9 @@ type Config struct {
 	PageSize int
 	// Fallback serves paths outside ARM and /_azemu (the dashboard).
 	Fallback http.Handler
+	// Prices rates usage for Cost Management and /_azemu/billing (default:
+	// billing.DefaultPriceSheet()).
+	Prices *billing.PriceSheet
 }
 
 // Server is the ARM HTTP surface.
@@ -30,6 +34,7 @@ type Server struct {
 	log      *slog.Logger
 	pageSize int
 	fallback http.Handler
+	prices   *billing.PriceSheet
 }
 
 // New returns the server; Handler is its http.Handler.
@@ -40,7 +45,10 @@ func New(cfg Config) *Server {
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = 100
 	}
-	return &Server{eng: cfg.Engine, log: cfg.Logger, pageSize: cfg.PageSize, fallback: cfg.Fallback}
+	if cfg.Prices == nil {
+		cfg.Prices = billing.DefaultPriceSheet()
+	}
+	return &Server{eng: cfg.Engine, log: cfg.Logger, pageSize: cfg.PageSize, fallback: cfg.Fallback, prices: cfg.Prices}
 }
 
 // maxBody bounds a request body; ARM's own limit is 4 MiB.

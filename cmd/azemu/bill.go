@@ -1,0 +1,520 @@
+package main
+
+// azemu bill: a client of a running server's /_azemu/billing endpoints.
+
+import (
+	"crypto/tls"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/azemu/azemu/internal/certs"
+)
+
+type billConfig struct {
+	server, ca, from, to, format string
+	idle                         bool
+}
+
+func parseBill(args []string, stderr io.Writer) (billConfig, error) {
+	home, _ := os.UserHomeDir()
+	var c billConfig
+	fs := flag.NewFlagSet("bill", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	str := func(p *string, name, def, help string) {
+		if v, ok := os.LookupEnv(envName(name)); ok {
+			def = v
+		}
+		fs.StringVar(p, name, def, help+" ("+envName(name)+")")
+	}
+	str(&c.server, "server", "https://127.0.0.1:8443", "the azemu server")
+	str(&c.ca, "ca", filepath.Join(home, ".azemu", "tls", "ca.pem"), "the CA certificate the server's certificate chains to")
+	str(&c.from, "from", "", "start of the window, RFC 3339 or YYYY-MM-DD (default: the first of the month)")
+	str(&c.to, "to", "", "end of the window, exclusive, RFC 3339 or YYYY-MM-DD (default: now)")
+	str(&c.format, "format", "table", "table, or csv (FOCUS columns)")
+	fs.BoolVar(&c.idle, "idle", false, "list the VMs that are Stopped but still allocated, and what they cost if left so")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: azemu bill [flags]
+
+Prints the bill of a running azemu server for a window: one line per VM with
+its hours by power state (RUNNING counts starting, running and stopping, all
+billed; STOPPED is billed; DEALLOCATED counts allocating, deallocating and
+deallocated, not billed), its compute cost, the cost of the disks it owns and
+the total; disks without a VM get lines of their own. A resource the price
+sheet does not price shows "unpriced", never a cost of zero.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if c.format != "table" && c.format != "csv" {
+		return c, fmt.Errorf("--format must be table or csv, not %q", c.format)
+	}
+	for _, p := range []*string{&c.from, &c.to} {
+		if *p == "" {
+			continue
+		}
+		t, err := parseBillTime(*p)
+		if err != nil {
+			return c, err
+		}
+		*p = t.Format(time.RFC3339Nano)
+	}
+	return c, nil
+}
+
+func parseBillTime(s string) (time.Time, error) {
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return t, fmt.Errorf("%q is neither RFC 3339 (2026-01-01T00:00:00Z) nor a date (2026-01-01)", s)
+	}
+	return t.UTC(), nil
+}
+
+func bill(args []string, stdout, stderr io.Writer) error {
+	c, err := parseBill(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	client, err := billClient(c)
+	if err != nil {
+		return err
+	}
+	if c.idle {
+		var ans idleAnswer
+		if err := getJSON(client, c.server+"/_azemu/billing/idle", &ans); err != nil {
+			return err
+		}
+		if c.format == "csv" {
+			return writeIdleCSV(stdout, ans)
+		}
+		return writeIdleTable(stdout, ans)
+	}
+	q := url.Values{}
+	if c.from != "" {
+		q.Set("from", c.from)
+	}
+	if c.to != "" {
+		q.Set("to", c.to)
+	}
+	u := c.server + "/_azemu/billing/usage"
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	var ans usageAnswer
+	if err := getJSON(client, u, &ans); err != nil {
+		return err
+	}
+	if c.format == "csv" {
+		return writeFOCUS(stdout, ans)
+	}
+	return writeBillTable(stdout, ans)
+}
+
+// billClient trusts the server's CA for https servers.
+func billClient(c billConfig) (*http.Client, error) {
+	tr := &http.Transport{}
+	if strings.HasPrefix(c.server, "https://") {
+		pool, err := certs.Pool(c.ca)
+		if err != nil {
+			return nil, fmt.Errorf("--ca: %w (the server writes it to <data-dir>/tls/ca.pem on first start)", err)
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool}
+	}
+	return &http.Client{Transport: tr, Timeout: 5 * time.Minute}, nil
+}
+
+func getJSON(client *http.Client, u string, out any) error {
+	resp, err := client.Get(u)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error struct{ Code, Message string }
+		}
+		if json.Unmarshal(data, &e) == nil && e.Error.Code != "" {
+			return fmt.Errorf("%s: %s: %s", u, e.Error.Code, e.Error.Message)
+		}
+		return fmt.Errorf("%s: HTTP %d", u, resp.StatusCode)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("%s: %w", u, err)
+	}
+	return nil
+}
+
+// usageAnswer mirrors GET /_azemu/billing/usage.
+type usageAnswer struct {
+	From     string      `json:"from"`
+	To       string      `json:"to"`
+	Unpriced int         `json:"unpriced"`
+	Value    []usageLine `json:"value"`
+}
+
+type usageLine struct {
+	ResourceID          string           `json:"resourceId"`
+	Name                string           `json:"name"`
+	Kind                string           `json:"kind"`
+	SubscriptionID      string           `json:"subscriptionId"`
+	ResourceGroup       string           `json:"resourceGroup"`
+	Location            string           `json:"location"`
+	ParentID            string           `json:"parentId"`
+	VMSize              string           `json:"vmSize"`
+	DiskTier            string           `json:"diskTier"`
+	DiskSKU             string           `json:"diskSku"`
+	MeterName           string           `json:"meterName"`
+	ServiceName         string           `json:"serviceName"`
+	ServiceCategory     string           `json:"serviceCategory"`
+	Seconds             int64            `json:"seconds"`
+	SecondsByPowerState map[string]int64 `json:"secondsByPowerState"`
+	Unit                string           `json:"unit"`
+	Quantity            string           `json:"quantity"`
+	Priced              bool             `json:"priced"`
+	UnitPrice           *string          `json:"unitPrice"`
+	Currency            *string          `json:"currency"`
+	Cost                *string          `json:"cost"`
+	CostExact           *string          `json:"costExact"`
+}
+
+// exactCost is the line's cost as an exact rational, nil when unpriced.
+func (l usageLine) exactCost() *big.Rat {
+	if !l.Priced || l.CostExact == nil {
+		return nil
+	}
+	r, ok := new(big.Rat).SetString(*l.CostExact)
+	if !ok {
+		return nil
+	}
+	return r
+}
+
+func (l usageLine) currency() string {
+	if l.Currency == nil {
+		return ""
+	}
+	return *l.Currency
+}
+
+// money is a sum that knows whether a part of it is unknown.
+type money struct {
+	sum      *big.Rat
+	currency string
+	mixed    bool // more than one currency
+	unpriced bool
+}
+
+func (m *money) add(l usageLine) {
+	c := l.exactCost()
+	if c == nil {
+		m.unpriced = true
+		return
+	}
+	if m.sum == nil {
+		m.sum, m.currency = new(big.Rat), l.currency()
+	} else if m.currency != l.currency() {
+		m.mixed = true
+	}
+	m.sum.Add(m.sum, c)
+}
+
+// clone gives a copy that shares no state: money values are added to in place.
+func (m money) clone() money {
+	if m.sum != nil {
+		m.sum = new(big.Rat).Set(m.sum)
+	}
+	return m
+}
+
+func (m *money) merge(o money) {
+	m.unpriced = m.unpriced || o.unpriced
+	m.mixed = m.mixed || o.mixed
+	if o.sum == nil {
+		return
+	}
+	if m.sum == nil {
+		m.sum, m.currency = new(big.Rat), o.currency
+	} else if m.currency != o.currency {
+		m.mixed = true
+	}
+	m.sum.Add(m.sum, o.sum)
+}
+
+// String shows the amount to 4 decimals (the meter bills seconds, so a
+// short window costs fractions of a cent), "unpriced" when any part of it
+// is unknown: never a zero that is not one.
+func (m money) String() string {
+	switch {
+	case m.unpriced:
+		return "unpriced"
+	case m.mixed:
+		return "mixed currencies"
+	case m.sum == nil:
+		return "0.0000"
+	}
+	return m.sum.FloatString(4)
+}
+
+func hours(s int64) string { return big.NewRat(s, 3600).FloatString(2) }
+
+type vmBill struct {
+	id, name, group, region string
+	sizes                   []string
+	running, stopped, off   int64
+	compute, disks          money
+}
+
+func writeBillTable(w io.Writer, ans usageAnswer) error {
+	vms := map[string]*vmBill{}
+	var order []string
+	currencies := map[string]bool{}
+	for _, l := range ans.Value {
+		if l.Currency != nil {
+			currencies[*l.Currency] = true
+		}
+		if l.Kind != "VM" {
+			continue
+		}
+		key := strings.ToLower(l.ResourceID)
+		v := vms[key]
+		if v == nil {
+			v = &vmBill{id: l.ResourceID, name: l.Name, group: l.ResourceGroup, region: l.Location}
+			vms[key] = v
+			order = append(order, key)
+		}
+		if l.VMSize != "" && !contains(v.sizes, l.VMSize) {
+			v.sizes = append(v.sizes, l.VMSize)
+		}
+		for ps, s := range l.SecondsByPowerState {
+			switch ps {
+			case "starting", "running", "stopping":
+				v.running += s
+			case "stopped":
+				v.stopped += s
+			default: // none (allocating), deallocating, deallocated
+				v.off += s
+			}
+		}
+		v.compute.add(l)
+	}
+	var orphans []usageLine
+	for _, l := range ans.Value {
+		if l.Kind != "Disk" {
+			continue
+		}
+		if v := vms[strings.ToLower(l.ParentID)]; v != nil && l.ParentID != "" {
+			v.disks.add(l)
+			continue
+		}
+		orphans = append(orphans, l)
+	}
+	cur := ""
+	if len(currencies) == 1 {
+		for c := range currencies {
+			cur = " (" + c + ")"
+		}
+	}
+	fmt.Fprintf(w, "azemu bill: %s to %s\n\n", ans.From, ans.To)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "VM\tRESOURCE GROUP\tSIZE\tREGION\tRUNNING H\tSTOPPED H\tDEALLOCATED H\tCOMPUTE%s\tDISKS%[1]s\tTOTAL%[1]s\n", cur)
+	var compute, disks money
+	for _, key := range order {
+		v := vms[key]
+		total := v.compute.clone()
+		total.merge(v.disks)
+		compute.merge(v.compute)
+		disks.merge(v.disks)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.name, v.group, strings.Join(v.sizes, ","), v.region,
+			hours(v.running), hours(v.stopped), hours(v.off), v.compute, v.disks, total)
+	}
+	for _, l := range orphans {
+		var m money
+		m.add(l)
+		disks.merge(m)
+		size := l.DiskTier
+		if size == "" {
+			size = l.DiskSKU
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", "disk "+l.Name+" (no VM)", l.ResourceGroup, size, l.Location,
+			"-", "-", "-", "-", m, m)
+	}
+	total := compute.clone()
+	total.merge(disks)
+	fmt.Fprintf(tw, "TOTAL\t\t\t\t\t\t\t%s\t%s\t%s\n", compute, disks, total)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if ans.Unpriced > 0 {
+		fmt.Fprintf(w, "\n%d line item(s) are unpriced: the price sheet has no row for them, so their cost is unknown.\n", ans.Unpriced)
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// focusColumns are the FOCUS columns of the CSV export, then two of its
+// own: BillingCurrency (FOCUS, mandatory) and x_PricingStatus, which tells
+// an unpriced row (empty costs) from a free one.
+var focusColumns = []string{"BilledCost", "EffectiveCost", "ListCost", "ListUnitPrice", "ChargePeriodStart", "ChargePeriodEnd",
+	"ConsumedQuantity", "ConsumedUnit", "PricingQuantity", "PricingUnit", "ResourceId", "ResourceName", "ResourceType",
+	"RegionId", "ServiceName", "ServiceCategory", "SkuMeter", "SubAccountId", "x_ResourceGroupName",
+	"BillingCurrency", "x_PricingStatus"}
+
+// focusUnits are the consumed unit and display type of each kind.
+var focusUnits = map[string][2]string{"VM": {"Hours", "Virtual machine"}, "Disk": {"Months", "Disk"}}
+
+func writeFOCUS(w io.Writer, ans usageAnswer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(focusColumns); err != nil {
+		return err
+	}
+	for _, l := range ans.Value {
+		cost, unitPrice, status := "", "", "Unpriced"
+		if l.Priced && l.Cost != nil && l.UnitPrice != nil {
+			cost, unitPrice, status = *l.Cost, *l.UnitPrice, "Priced"
+		}
+		u := focusUnits[l.Kind]
+		row := []string{cost, cost, cost, unitPrice, ans.From, ans.To,
+			l.Quantity, u[0], l.Quantity, l.Unit, strings.ToLower(l.ResourceID), l.Name, u[1],
+			l.Location, l.ServiceName, l.ServiceCategory, l.MeterName, "/subscriptions/" + l.SubscriptionID, strings.ToLower(l.ResourceGroup),
+			l.currency(), status}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// idleAnswer mirrors GET /_azemu/billing/idle.
+type idleAnswer struct {
+	HoursPerMonth int        `json:"hoursPerMonth"`
+	Unpriced      int        `json:"unpriced"`
+	Value         []idleLine `json:"value"`
+}
+
+type idleLine struct {
+	ResourceID    string     `json:"resourceId"`
+	Name          string     `json:"name"`
+	ResourceGroup string     `json:"resourceGroup"`
+	Location      string     `json:"location"`
+	VMSize        string     `json:"vmSize"`
+	StoppedSince  *time.Time `json:"stoppedSince"`
+	Priced        bool       `json:"priced"`
+	Currency      *string    `json:"currency"`
+	HourlyRate    *string    `json:"hourlyRate"`
+	MonthlyCost   *string    `json:"monthlyCost"`
+}
+
+func (l idleLine) rates() (hourly, monthly, currency string) {
+	if !l.Priced || l.HourlyRate == nil || l.MonthlyCost == nil {
+		return "unpriced", "unpriced", ""
+	}
+	if l.Currency != nil {
+		currency = *l.Currency
+	}
+	return *l.HourlyRate, *l.MonthlyCost, currency
+}
+
+func writeIdleTable(w io.Writer, ans idleAnswer) error {
+	if len(ans.Value) == 0 {
+		fmt.Fprintln(w, "No VM is stopped but allocated.")
+		return nil
+	}
+	fmt.Fprintf(w, "VMs stopped but still allocated: billed until deallocated.\n\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "VM\tRESOURCE GROUP\tSIZE\tREGION\tSTOPPED SINCE\tPER HOUR\tPER MONTH (%d H)\n", ans.HoursPerMonth)
+	totals := map[string][2]*big.Rat{}
+	for _, l := range ans.Value {
+		since := "-"
+		if l.StoppedSince != nil {
+			since = l.StoppedSince.UTC().Format(time.RFC3339)
+		}
+		h, m, cur := l.rates()
+		if cur != "" {
+			h, m = h+" "+cur, m+" "+cur
+			t := totals[cur]
+			if t[0] == nil {
+				t = [2]*big.Rat{new(big.Rat), new(big.Rat)}
+			}
+			hr, _ := new(big.Rat).SetString(*l.HourlyRate)
+			mr, _ := new(big.Rat).SetString(*l.MonthlyCost)
+			if hr != nil && mr != nil {
+				t[0].Add(t[0], hr)
+				t[1].Add(t[1], mr)
+			}
+			totals[cur] = t
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Name, l.ResourceGroup, l.VMSize, l.Location, since, h, m)
+	}
+	curs := make([]string, 0, len(totals))
+	for c := range totals {
+		curs = append(curs, c)
+	}
+	sort.Strings(curs)
+	for _, c := range curs {
+		fmt.Fprintf(tw, "TOTAL\t\t\t\t\t%s %s\t%s %s\n", totals[c][0].FloatString(4), c, totals[c][1].FloatString(2), c)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if ans.Unpriced > 0 {
+		fmt.Fprintf(w, "\n%d VM(s) are unpriced: the price sheet has no row for them, so what they cost is unknown.\n", ans.Unpriced)
+	}
+	return nil
+}
+
+func writeIdleCSV(w io.Writer, ans idleAnswer) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"ResourceId", "ResourceName", "x_ResourceGroupName", "SkuName", "RegionId", "StoppedSince", "HourlyCost", "MonthlyCost", "BillingCurrency", "x_PricingStatus"})
+	for _, l := range ans.Value {
+		since := ""
+		if l.StoppedSince != nil {
+			since = l.StoppedSince.UTC().Format(time.RFC3339)
+		}
+		h, m, cur := l.rates()
+		status := "Priced"
+		if cur == "" && h == "unpriced" {
+			h, m, status = "", "", "Unpriced"
+		}
+		_ = cw.Write([]string{strings.ToLower(l.ResourceID), l.Name, strings.ToLower(l.ResourceGroup), l.VMSize, l.Location, since, h, m, cur, status})
+	}
+	cw.Flush()
+	return cw.Error()
+}

@@ -1,0 +1,489 @@
+package armapi
+
+import (
+	"context"
+	"errors"
+	"math/big"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/billing"
+	"github.com/azemu/azemu/internal/engine"
+	"github.com/azemu/azemu/internal/lifecycle"
+	"github.com/azemu/azemu/internal/store"
+)
+
+// window is a metered interval [from, to).
+type window struct{ from, to time.Time }
+
+// meterWindows meters several windows in one pass over the history: each
+// event is decoded once and fed to every window it can still change (an
+// event at or after a window's end changes nothing there). scope, when not
+// empty, is an ID prefix ("/subscriptions/{id}/[resourceGroups/{rg}/]"):
+// other resources are skipped before they cost any memory.
+func (s *Server) meterWindows(ctx context.Context, wins []window, g billing.Granularity, scope string) ([]*billing.Meter, error) {
+	ms := make([]*billing.Meter, len(wins))
+	var end time.Time
+	for i, w := range wins {
+		ms[i] = billing.NewMeter(w.from, w.to, g)
+		if w.to.After(end) {
+			end = w.to
+		}
+	}
+	if len(wins) == 0 {
+		return ms, nil
+	}
+	err := s.eng.History(ctx, "", time.Time{}, end, func(ev store.Event) error {
+		if scope != "" && !hasPrefixFold(ev.VMID, scope) {
+			return nil
+		}
+		be, ok := engine.BillingEvent(ev)
+		if !ok {
+			return nil
+		}
+		for i, m := range ms {
+			if !be.At.Before(wins[i].to) {
+				continue
+			}
+			if err := m.Add(be); err != nil {
+				// As Engine.Meter: one resource's bad entry must not hide
+				// the fleet's bill.
+				if errors.Is(err, billing.ErrOutOfOrder) || errors.Is(err, billing.ErrInvalidEvent) {
+					s.log.Warn("history event skipped by the meter", "resource", ev.VMID, "seq", ev.Seq, "err", err)
+					return nil
+				}
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ms, nil
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// scopePrefix is the ID prefix of a subscription or resource group scope.
+func scopePrefix(sub, rg string) string {
+	switch {
+	case sub == "":
+		return ""
+	case rg == "":
+		return "/subscriptions/" + sub + "/"
+	}
+	return armid.ResourceGroupID(sub, rg) + "/"
+}
+
+// Names that Azure's usage data gives the two kinds of billed resources (A:
+// cost data lower-cases resource types and IDs).
+const (
+	costTypeVM   = "microsoft.compute/virtualmachines"
+	costTypeDisk = "microsoft.compute/disks"
+	categoryVM   = "Virtual Machines"
+	categoryDisk = "Storage"
+)
+
+// billedItem is a rated line item with the names reports show it by.
+type billedItem struct {
+	billing.LineItem
+	ID              string // lower case, as Azure's cost data has resource IDs
+	Name            string
+	Subscription    string // lower case
+	Group           string // as in the ID
+	ARMType         string // canonical ARM type, e.g. Microsoft.Compute/virtualMachines
+	CostType        string // costTypeVM, costTypeDisk
+	Category        string // MeterCategory and ServiceName
+	ServiceCategory string // FOCUS ServiceCategory: Compute or Storage
+	MeterName       string
+}
+
+func newBilledItem(li billing.LineItem) billedItem {
+	b := billedItem{LineItem: li, ID: strings.ToLower(li.ResourceID), Subscription: strings.ToLower(li.Attrs.SubscriptionID),
+		Group: li.Attrs.ResourceGroup, MeterName: meterName(li)}
+	if id, err := armid.Parse(li.ResourceID); err == nil {
+		b.Name, b.Subscription, b.Group = id.Name(), strings.ToLower(id.SubscriptionID), id.ResourceGroup
+	} else if i := strings.LastIndexByte(li.ResourceID, '/'); i >= 0 {
+		b.Name = li.ResourceID[i+1:]
+	}
+	switch li.Kind {
+	case billing.Disk:
+		b.ARMType, b.CostType, b.Category, b.ServiceCategory = engine.DiskType, costTypeDisk, categoryDisk, "Storage"
+	default:
+		b.ARMType, b.CostType, b.Category, b.ServiceCategory = "Microsoft.Compute/virtualMachines", costTypeVM, categoryVM, "Compute"
+	}
+	return b
+}
+
+// meterName is the Meter dimension of a line item: the price row's
+// meterName when a row prices it (what Azure's usage data shows), else the
+// same name built by Azure's rule: a VM size without its tier prefix and
+// with spaces ("Standard_D2s_v3" is "D2s v3", plus " Spot" or " Low
+// Priority"), a disk tier with " LRS Disk" ("P10 LRS Disk").
+func meterName(li billing.LineItem) string {
+	if li.Priced && li.Price.MeterName != "" {
+		return li.Price.MeterName
+	}
+	k := li.MeterKey
+	if li.Kind == billing.Disk {
+		if _, ok := billing.DiskTierSizeGB(k.SKU); ok {
+			return k.SKU + " LRS Disk"
+		}
+		return k.SKU
+	}
+	n := k.SKU
+	for _, p := range []string{"Standard_", "Basic_"} {
+		if hasPrefixFold(n, p) {
+			n = n[len(p):]
+			break
+		}
+	}
+	n = strings.ReplaceAll(n, "_", " ")
+	switch {
+	case k.Spot:
+		n += " Spot"
+	case k.LowPriority:
+		n += " Low Priority"
+	}
+	return n
+}
+
+// unitSeconds is how long one unit of a meter key lasts.
+func unitSeconds(unit string) int64 {
+	if unit == billing.UnitMonth {
+		return billing.HoursPerMonth * 3600
+	}
+	return 3600
+}
+
+// decimalPlaces bounds the decimals of exact figures written as text: a
+// cost is price x seconds / 3600, whose expansion need not terminate.
+const decimalPlaces = 18
+
+// decimalString writes r in decimal, exactly when its expansion ends within
+// places, else rounded there (half away from zero); no trailing zeros.
+func decimalString(r *big.Rat, places int) string {
+	s := r.FloatString(places)
+	if strings.Contains(s, ".") {
+		s = strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+	}
+	if s == "-0" {
+		s = "0"
+	}
+	return s
+}
+
+func ratFloat(r *big.Rat) float64 {
+	f, _ := r.Float64()
+	return f
+}
+
+// usageItem is one line item as GET /_azemu/billing/usage shows it.
+type usageItem struct {
+	ResourceID          string           `json:"resourceId"`
+	Name                string           `json:"name"`
+	Kind                string           `json:"kind"` // VM or Disk
+	ResourceType        string           `json:"resourceType"`
+	SubscriptionID      string           `json:"subscriptionId"`
+	ResourceGroup       string           `json:"resourceGroup"`
+	Location            string           `json:"location"`
+	ParentID            string           `json:"parentId,omitempty"`
+	VMSize              string           `json:"vmSize,omitempty"`
+	OSType              string           `json:"osType,omitempty"`
+	LicenseType         string           `json:"licenseType,omitempty"`
+	Priority            string           `json:"priority,omitempty"`
+	DiskSKU             string           `json:"diskSku,omitempty"`
+	DiskSizeGB          int              `json:"diskSizeGB,omitempty"`
+	DiskTier            string           `json:"diskTier,omitempty"`
+	Meter               string           `json:"meter"`
+	MeterName           string           `json:"meterName"`
+	MeterCategory       string           `json:"meterCategory"`
+	ServiceName         string           `json:"serviceName"`
+	ServiceCategory     string           `json:"serviceCategory"`
+	Seconds             int64            `json:"seconds"`
+	SecondsByPowerState map[string]int64 `json:"secondsByPowerState,omitempty"`
+	BilledFrom          *time.Time       `json:"billedFrom,omitempty"`
+	BilledTo            *time.Time       `json:"billedTo,omitempty"`
+	Unit                string           `json:"unit"`
+	Quantity            string           `json:"quantity"` // seconds in units of Unit
+	Priced              bool             `json:"priced"`
+	// The price and cost are null when no price row prices the meter:
+	// unpriced, never zero.
+	UnitPrice          *string  `json:"unitPrice"`
+	UnitPriceNumber    *float64 `json:"unitPriceNumber"`
+	Currency           *string  `json:"currency"`
+	Cost               *string  `json:"cost"`       // decimal, see decimalString
+	CostExact          *string  `json:"costExact"`  // the exact rational, "p/q"
+	CostNumber         *float64 `json:"costNumber"` // the nearest float64
+	PriceSource        string   `json:"priceSource,omitempty"`
+	PriceCapturedAt    string   `json:"priceCapturedAt,omitempty"`
+	ProductName        string   `json:"productName,omitempty"`
+	MeterID            string   `json:"meterId,omitempty"`
+	EffectiveStartDate string   `json:"effectiveStartDate,omitempty"`
+}
+
+// powerStateKey names the meter's "no power state yet" (allocating during
+// create) in JSON, where an empty key would be easy to miss.
+func powerStateKey(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func newUsageItem(b billedItem) usageItem {
+	a := b.Attrs
+	u := usageItem{
+		ResourceID: b.ResourceID, Name: b.Name, Kind: b.Kind.String(), ResourceType: b.ARMType,
+		SubscriptionID: b.Subscription, ResourceGroup: b.Group, Location: b.MeterKey.Location, ParentID: a.ParentID,
+		Meter: b.MeterKey.String(), MeterName: b.MeterName, MeterCategory: b.Category, ServiceName: b.Category,
+		ServiceCategory: b.ServiceCategory, Seconds: b.Seconds, Unit: b.MeterKey.Unit,
+		Quantity: decimalString(new(big.Rat).SetFrac64(b.Seconds, unitSeconds(b.MeterKey.Unit)), 10),
+		Priced:   b.Priced,
+	}
+	if b.Kind == billing.VM {
+		u.VMSize, u.OSType, u.LicenseType, u.Priority = a.VMSize, a.OSType, a.LicenseType, a.Priority
+		u.SecondsByPowerState = make(map[string]int64, len(b.ByPowerState))
+		for k, v := range b.ByPowerState {
+			u.SecondsByPowerState[powerStateKey(k)] = v
+		}
+	} else {
+		u.DiskSKU, u.DiskSizeGB = a.DiskSKU, a.DiskSizeGB
+		if tier, ok := billing.DiskTier(a.DiskSKU, a.DiskSizeGB); ok {
+			u.DiskTier = tier
+		}
+	}
+	if !b.Start.IsZero() {
+		from, to := b.Start, b.End
+		u.BilledFrom, u.BilledTo = &from, &to
+	}
+	if b.Priced {
+		p := b.Price
+		price := p.ExactPrice()
+		up, upn, cur := decimalString(price, decimalPlaces), ratFloat(price), p.Currency
+		cost, exact, num := decimalString(b.Cost, decimalPlaces), b.Cost.String(), ratFloat(b.Cost)
+		u.UnitPrice, u.UnitPriceNumber, u.Currency = &up, &upn, &cur
+		u.Cost, u.CostExact, u.CostNumber = &cost, &exact, &num
+		u.PriceSource, u.PriceCapturedAt, u.ProductName, u.MeterID, u.EffectiveStartDate = p.Source, p.CapturedAt, p.ProductName, p.MeterID, p.EffectiveStartDate
+	}
+	return u
+}
+
+// moneyTotal is a sum of costs in one currency.
+type moneyTotal struct {
+	Cost       string  `json:"cost"`
+	CostNumber float64 `json:"costNumber"`
+}
+
+// billingUsage serves GET /_azemu/billing/usage: the rated line items of a
+// window, by default the current month up to now.
+//
+// Query: from, to (RFC 3339; to is clamped to now: the meter would
+// otherwise extrapolate today's states into the future), granularity
+// (second, the default, or minute), subscription, resourceGroup.
+func (s *Server) billingUsage(r *request) {
+	q := r.URL.Query()
+	now := s.eng.Now().UTC()
+	from := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	to := now
+	for _, p := range []struct {
+		name string
+		t    *time.Time
+	}{{"from", &from}, {"to", &to}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				s.writeError(r, invalidParameter(p.name, "The value '%s' of parameter '%s' is not an RFC 3339 time such as 2026-01-01T00:00:00Z.", v, p.name))
+				return
+			}
+			*p.t = t.UTC()
+		}
+	}
+	if !from.Before(to) {
+		s.writeError(r, invalidParameter("from", "The window is empty: 'from' (%s) must be before 'to' (%s).", from.Format(time.RFC3339), to.Format(time.RFC3339)))
+		return
+	}
+	if to.After(now) {
+		to = now
+	}
+	if from.After(to) {
+		from = to
+	}
+	g := billing.PerSecond
+	switch strings.ToLower(q.Get("granularity")) {
+	case "", "second":
+	case "minute":
+		g = billing.PerMinute
+	default:
+		s.writeError(r, invalidParameter("granularity", "The granularity '%s' is not supported: use 'second' or 'minute'.", q.Get("granularity")))
+		return
+	}
+	sub, rg := q.Get("subscription"), q.Get("resourceGroup")
+	if rg != "" && sub == "" {
+		s.writeError(r, invalidParameter("resourceGroup", "A resource group needs its subscription: add 'subscription'."))
+		return
+	}
+	ms, err := s.meterWindows(r.Context(), []window{{from, to}}, g, scopePrefix(sub, rg))
+	if err != nil {
+		s.writeErr(r, err)
+		return
+	}
+	items := billing.Rate(ms[0].Usage(), s.prices)
+	value := make([]usageItem, 0, len(items))
+	totals := map[string]*big.Rat{}
+	unpriced := 0
+	for _, li := range items {
+		value = append(value, newUsageItem(newBilledItem(li)))
+		switch {
+		case li.Priced:
+			t := totals[li.Price.Currency]
+			if t == nil {
+				t = new(big.Rat)
+				totals[li.Price.Currency] = t
+			}
+			t.Add(t, li.Cost)
+		case li.Seconds > 0:
+			unpriced++
+		}
+	}
+	out := map[string]moneyTotal{}
+	for cur, t := range totals {
+		out[cur] = moneyTotal{Cost: decimalString(t, decimalPlaces), CostNumber: ratFloat(t)}
+	}
+	gname := "second"
+	if g == billing.PerMinute {
+		gname = "minute"
+	}
+	s.writeJSON(r, http.StatusOK, map[string]any{
+		"from":        ms[0].From().Format(time.RFC3339),
+		"to":          ms[0].To().Format(time.RFC3339),
+		"granularity": gname,
+		"totals":      out,
+		// Line items with billed time that no price row prices: their cost
+		// is unknown, and the totals leave them out.
+		"unpriced": unpriced,
+		"value":    value,
+	})
+}
+
+// idleVM is a VM that is Stopped but still allocated, and so still billed.
+type idleVM struct {
+	ResourceID     string     `json:"resourceId"`
+	Name           string     `json:"name"`
+	SubscriptionID string     `json:"subscriptionId"`
+	ResourceGroup  string     `json:"resourceGroup"`
+	Location       string     `json:"location"`
+	VMSize         string     `json:"vmSize"`
+	OSType         string     `json:"osType,omitempty"`
+	LicenseType    string     `json:"licenseType,omitempty"`
+	Priority       string     `json:"priority,omitempty"`
+	PowerState     string     `json:"powerState"`
+	StoppedSince   *time.Time `json:"stoppedSince,omitempty"`
+	Meter          string     `json:"meter"`
+	MeterName      string     `json:"meterName"`
+	Priced         bool       `json:"priced"`
+	Currency       *string    `json:"currency"`
+	// HourlyRate is what the VM costs per hour while it stays Stopped, and
+	// MonthlyCost the same over a month of 730 hours: what a deallocate
+	// would save. Null when unpriced.
+	HourlyRate        *string  `json:"hourlyRate"`
+	HourlyRateNumber  *float64 `json:"hourlyRateNumber"`
+	MonthlyCost       *string  `json:"monthlyCost"`
+	MonthlyCostNumber *float64 `json:"monthlyCostNumber"`
+	PriceSource       string   `json:"priceSource,omitempty"`
+}
+
+// billingIdle serves GET /_azemu/billing/idle[?subscription=&resourceGroup=]:
+// the VMs that are Stopped (not deallocated) with no operation under way,
+// with their compute rate. Their disks bill either way, so only compute is
+// counted: it is what a deallocate stops.
+func (s *Server) billingIdle(r *request) {
+	q := r.URL.Query()
+	prefix := scopePrefix(q.Get("subscription"), q.Get("resourceGroup"))
+	if q.Get("resourceGroup") != "" && q.Get("subscription") == "" {
+		s.writeError(r, invalidParameter("resourceGroup", "A resource group needs its subscription: add 'subscription'."))
+		return
+	}
+	vms, _ := s.eng.ListVMs(func(v *engine.VM) bool {
+		return v.Machine.State.Power == lifecycle.Stopped && v.Machine.Run == nil && (prefix == "" || hasPrefixFold(v.ID, prefix))
+	}, "", 0)
+	value := make([]idleVM, 0, len(vms))
+	hourly, monthly := map[string]*big.Rat{}, map[string]*big.Rat{}
+	unpriced := 0
+	for _, v := range vms {
+		attrs := billing.Attrs{Location: v.Spec.Location, VMSize: v.Spec.VMSize, OSType: v.Spec.OSType,
+			LicenseType: v.Spec.LicenseType, Priority: v.Spec.Priority}
+		it := idleVM{ResourceID: v.ID, Name: v.Name, SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup,
+			Location: v.Spec.Location, VMSize: v.Spec.VMSize, OSType: v.Spec.OSType, LicenseType: v.Spec.LicenseType,
+			Priority: v.Spec.Priority, PowerState: string(v.Machine.State.Power)}
+		if since, ok := s.stoppedSince(r.Context(), v.ID); ok {
+			it.StoppedSince = &since
+		}
+		key, err := billing.KeyFor(billing.VM, attrs)
+		if err != nil {
+			unpriced++
+			value = append(value, it)
+			continue
+		}
+		li := billing.LineItem{Usage: billing.Usage{Kind: billing.VM, MeterKey: key}}
+		it.Meter = key.String()
+		if p, ok := s.prices.Lookup(key); ok {
+			li.Priced, li.Price = true, p
+			rate := p.ExactPrice()
+			month := new(big.Rat).Mul(rate, big.NewRat(billing.HoursPerMonth, 1))
+			cur, h, hn, m, mn := p.Currency, decimalString(rate, decimalPlaces), ratFloat(rate), decimalString(month, decimalPlaces), ratFloat(month)
+			it.Priced, it.Currency, it.HourlyRate, it.HourlyRateNumber, it.MonthlyCost, it.MonthlyCostNumber = true, &cur, &h, &hn, &m, &mn
+			it.PriceSource = p.Source
+			for _, acc := range []struct {
+				m map[string]*big.Rat
+				v *big.Rat
+			}{{hourly, rate}, {monthly, month}} {
+				if acc.m[cur] == nil {
+					acc.m[cur] = new(big.Rat)
+				}
+				acc.m[cur].Add(acc.m[cur], acc.v)
+			}
+		} else {
+			unpriced++
+		}
+		it.MeterName = meterName(li)
+		value = append(value, it)
+	}
+	totals := map[string]map[string]moneyTotal{}
+	for cur := range hourly {
+		totals[cur] = map[string]moneyTotal{
+			"hourly":  {Cost: decimalString(hourly[cur], decimalPlaces), CostNumber: ratFloat(hourly[cur])},
+			"monthly": {Cost: decimalString(monthly[cur], decimalPlaces), CostNumber: ratFloat(monthly[cur])},
+		}
+	}
+	sort.SliceStable(value, func(i, j int) bool {
+		return strings.ToLower(value[i].ResourceID) < strings.ToLower(value[j].ResourceID)
+	})
+	s.writeJSON(r, http.StatusOK, map[string]any{
+		"now":           s.eng.Now().UTC().Format(time.RFC3339),
+		"hoursPerMonth": billing.HoursPerMonth,
+		"totals":        totals,
+		"unpriced":      unpriced,
+		"value":         value,
+	})
+}
+
+// stoppedSince finds when a VM last entered the Stopped power state.
+func (s *Server) stoppedSince(ctx context.Context, id string) (time.Time, bool) {
+	var since time.Time
+	prev := ""
+	err := s.eng.History(ctx, id, time.Time{}, s.eng.Now().Add(time.Nanosecond), func(e store.Event) error {
+		if e.PowerState == string(lifecycle.Stopped) && prev != e.PowerState {
+			since = e.At.UTC()
+		}
+		prev = e.PowerState
+		return nil
+	})
+	return since, err == nil && !since.IsZero()
+}
