@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -145,7 +144,36 @@ func (w *statusWriter) Flush() {
 	}
 }
 
-var apiVersionPattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}(-[A-Za-z0-9.]+)?$`)
+// wellFormedAPIVersion accepts yyyy-mm-dd with an optional -suffix
+// (-preview, -beta, ...): the check runs on every request, so by hand.
+func wellFormedAPIVersion(v string) bool {
+	if len(v) < 10 {
+		return false
+	}
+	for i := 0; i < 10; i++ {
+		c := v[i]
+		if i == 4 || i == 7 {
+			if c != '-' {
+				return false
+			}
+		} else if c < '0' || c > '9' {
+			return false
+		}
+	}
+	if len(v) == 10 {
+		return true
+	}
+	if v[10] != '-' || len(v) == 11 {
+		return false
+	}
+	for i := 11; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
 
 // serveARM checks what every ARM call needs, then routes it.
 func (s *Server) serveARM(r *request) {
@@ -164,7 +192,7 @@ func (s *Server) serveARM(r *request) {
 		s.writeError(r, errorf(http.StatusBadRequest, "MissingApiVersionParameter", "", "The api-version query parameter (?api-version=) is required for all requests."))
 		return
 	}
-	if !apiVersionPattern.MatchString(r.apiVer) {
+	if !wellFormedAPIVersion(r.apiVer) {
 		s.writeError(r, errorf(http.StatusBadRequest, "InvalidApiVersionParameter", "",
 			"The api-version '%s' is invalid. The supported versions are in the form 'yyyy-mm-dd' or 'yyyy-mm-dd-preview'.", r.apiVer))
 		return

@@ -241,11 +241,10 @@ func (t *tx) putDisk(d *Disk, opKind string) {
 	if p, ok := t.disks[key]; ok && p != nil {
 		prev = p
 	}
-	t.dropResourceRow(key)
 	body, _ := json.Marshal(diskDoc{Spec: d.Spec, ManagedBy: d.ManagedBy, DeleteOption: d.DeleteOption, UniqueID: d.UniqueID, TimeCreated: d.TimeCreated})
-	t.ch.Resources = append(t.ch.Resources, store.Resource{ID: d.ID, Type: DiskType, SubscriptionID: d.SubscriptionID,
+	t.resRows[key] = store.Resource{ID: d.ID, Type: DiskType, SubscriptionID: d.SubscriptionID,
 		ResourceGroup: d.ResourceGroup, Name: d.Name, Location: d.Spec.Location, Body: body, Version: next.Version,
-		CreatedAt: d.TimeCreated, UpdatedAt: t.now})
+		CreatedAt: d.TimeCreated, UpdatedAt: t.now}
 	if prev == nil || prev.Spec.SKU != d.Spec.SKU || prev.Spec.SizeGB != d.Spec.SizeGB || prev.ManagedBy != d.ManagedBy {
 		detail, _ := json.Marshal(diskDetail{Location: d.Spec.Location, SKU: d.Spec.SKU, SizeGB: d.Spec.SizeGB, ManagedBy: d.ManagedBy})
 		t.ch.Events = append(t.ch.Events, store.Event{VMID: d.ID, At: t.now, ProvisioningState: "Succeeded",
@@ -256,22 +255,12 @@ func (t *tx) putDisk(d *Disk, opKind string) {
 
 func (t *tx) removeDisk(d *Disk, opID string) {
 	key := diskKey(d.ID)
-	t.dropResourceRow(key)
+	delete(t.resRows, key)
 	t.ch.DeletedResources = append(t.ch.DeletedResources, d.ID)
 	detail, _ := json.Marshal(diskDetail{Location: d.Spec.Location, SKU: d.Spec.SKU, SizeGB: d.Spec.SizeGB})
 	t.ch.Events = append(t.ch.Events, store.Event{VMID: d.ID, At: t.now, ProvisioningState: "Deleted",
 		OperationID: opID, OperationKind: "delete", Detail: detail})
 	t.disks[key] = nil
-}
-
-func (t *tx) dropResourceRow(key string) {
-	rows := t.ch.Resources[:0]
-	for _, r := range t.ch.Resources {
-		if store.Key(r.ID) != key {
-			rows = append(rows, r)
-		}
-	}
-	t.ch.Resources = rows
 }
 
 func (t *tx) disk(key string) *Disk {

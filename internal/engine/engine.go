@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -506,18 +507,23 @@ func (e *Engine) GetVM(sub, rg, name string) (*VM, error) {
 // the key `after` (a page token); next is the token of the following page,
 // empty on the last one.
 func (e *Engine) ListVMs(match func(*VM) bool, after string, limit int) (page []*VM, next string) {
-	e.mu.Lock()
-	if e.sorted == nil {
-		// Rebuilt lazily after inserts and deletes, so a bulk create does
-		// not pay for ordering on every VM.
-		e.sorted = make([]string, 0, len(e.vms))
-		for k := range e.vms {
-			e.sorted = append(e.sorted, k)
-		}
-		sort.Strings(e.sorted)
-	}
+	e.mu.RLock()
 	keys := e.sorted
-	e.mu.Unlock()
+	e.mu.RUnlock()
+	if keys == nil {
+		e.mu.Lock()
+		if e.sorted == nil {
+			// Rebuilt lazily after inserts and deletes, so a bulk create
+			// does not pay for ordering on every VM.
+			e.sorted = make([]string, 0, len(e.vms))
+			for k := range e.vms {
+				e.sorted = append(e.sorted, k)
+			}
+			sort.Strings(e.sorted)
+		}
+		keys = e.sorted
+		e.mu.Unlock()
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	i := sort.SearchStrings(keys, after)
@@ -782,7 +788,18 @@ func NewGUID() string {
 	}
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	// Every response gets one: hex by hand rather than through Sprintf.
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:36], b[10:16])
+	return string(out[:])
 }
 
 type dueItem struct {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -397,5 +398,19 @@ func TestOnChangeSeesCommittedEvents(t *testing.T) {
 	want := "[ProvisioningState/creating/ ProvisioningState/creating/starting ProvisioningState/succeeded/running]"
 	if fmt.Sprint(codes) != want {
 		t.Fatalf("changes seen: %v\nwant %s", codes, want)
+	}
+}
+
+func TestNewGUID(t *testing.T) {
+	seen := map[string]bool{}
+	for i := 0; i < 1000; i++ {
+		g := NewGUID()
+		if len(g) != 36 || g[8] != '-' || g[13] != '-' || g[18] != '-' || g[23] != '-' || g[14] != '4' || !strings.ContainsRune("89ab", rune(g[19])) {
+			t.Fatalf("not a version-4 GUID: %q", g)
+		}
+		if seen[g] {
+			t.Fatalf("repeated: %q", g)
+		}
+		seen[g] = true
 	}
 }

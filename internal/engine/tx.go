@@ -23,13 +23,19 @@ type tx struct {
 	groups map[string]*Group
 	ops    map[string]store.Operation
 	dues   []dueItem
+	// vmRows and resRows hold the one row each touched VM or resource
+	// writes, by key; commit lays them out. Keyed, so that a change touching
+	// many VMs stays linear in their number.
+	vmRows  map[string]store.VM
+	resRows map[string]store.Resource
 	// faults is the fault list after this change, when faultsChanged.
 	faults        []Fault
 	faultsChanged bool
 }
 
 func (e *Engine) begin(now time.Time) *tx {
-	return &tx{e: e, now: now, vms: map[string]*VM{}, disks: map[string]*Disk{}, groups: map[string]*Group{}, ops: map[string]store.Operation{}}
+	return &tx{e: e, now: now, vms: map[string]*VM{}, disks: map[string]*Disk{}, groups: map[string]*Group{}, ops: map[string]store.Operation{},
+		vmRows: map[string]store.VM{}, resRows: map[string]store.Resource{}}
 }
 
 func (t *tx) vm(key string) *VM {
@@ -129,7 +135,6 @@ func (t *tx) putVM(v *VM, m lifecycle.Machine, model json.RawMessage, spec VMSpe
 	if committed, ok := t.e.vms[key]; ok {
 		next.Version = committed.Version + 1
 	}
-	t.dropRow(key)
 	doc, _ := json.Marshal(vmDoc{Machine: m, Spec: spec, VMID: v.VMID, TimeCreated: v.TimeCreated})
 	row := store.VM{ID: v.ID, SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup, Name: v.Name,
 		Location: spec.Location, Model: model, State: doc, Version: next.Version, CreatedAt: v.TimeCreated, UpdatedAt: at}
@@ -144,20 +149,8 @@ func (t *tx) putVM(v *VM, m lifecycle.Machine, model json.RawMessage, spec VMSpe
 	if changed(v.Machine.State, m.State) || v.Version == 0 {
 		t.event(&next, m.State, at, opID, opKind)
 	}
-	t.ch.VMs = append(t.ch.VMs, row)
+	t.vmRows[key] = row
 	t.vms[key] = &next
-}
-
-// dropRow forgets an earlier row of the same VM in this change, so the VM
-// is written once with its last version.
-func (t *tx) dropRow(key string) {
-	rows := t.ch.VMs[:0]
-	for _, r := range t.ch.VMs {
-		if store.Key(r.ID) != key {
-			rows = append(rows, r)
-		}
-	}
-	t.ch.VMs = rows
 }
 
 func changed(a, b lifecycle.State) bool {
@@ -186,7 +179,7 @@ func (t *tx) event(v *VM, st lifecycle.State, at time.Time, opID, opKind string)
 // event so the meter knows the VM ended.
 func (t *tx) removeVM(v *VM, m lifecycle.Machine, at time.Time, opID string) {
 	key := store.Key(v.ID)
-	t.dropRow(key)
+	delete(t.vmRows, key)
 	t.ch.DeletedVMs = append(t.ch.DeletedVMs, v.ID)
 	detail, _ := json.Marshal(eventDetail{VMSize: v.Spec.VMSize, Location: v.Spec.Location, OSType: v.Spec.OSType,
 		LicenseType: v.Spec.LicenseType, Priority: v.Spec.Priority, ScaleSetID: v.Spec.ScaleSetID})
@@ -277,6 +270,12 @@ func (t *tx) submitOp(v *VM, req lifecycle.Request, model json.RawMessage, spec 
 
 // commit makes the change durable, then publishes it to readers.
 func (t *tx) commit(ctx context.Context) error {
+	for _, row := range t.vmRows {
+		t.ch.VMs = append(t.ch.VMs, row)
+	}
+	for _, row := range t.resRows {
+		t.ch.Resources = append(t.ch.Resources, row)
+	}
 	c := t.ch
 	if len(c.Resources)+len(c.DeletedResources)+len(c.Settings)+len(c.Subscriptions)+len(c.Groups)+len(c.DeletedGroups)+len(c.VMs)+len(c.DeletedVMs)+len(c.Events)+len(c.Operations) == 0 {
 		return nil
