@@ -272,8 +272,9 @@ func (t *tx) disk(key string) *Disk {
 
 // attachDisks makes the disks a VM's model names exist and belong to it:
 // new ones are created (FromImage, Empty), named ones attached (Attach);
-// disks the model no longer names are detached.
-func (t *tx) attachDisks(v *VM, refs []DiskRef) error {
+// disks that old (the VM before this change, nil when new) named and the
+// model no longer does are detached.
+func (t *tx) attachDisks(v, old *VM, refs []DiskRef) error {
 	want := map[string]bool{}
 	for _, ref := range refs {
 		id := ref.ID
@@ -313,7 +314,10 @@ func (t *tx) attachDisks(v *VM, refs []DiskRef) error {
 		}
 		t.putDisk(&nd, kind)
 	}
-	for _, d := range t.disksOf(v.ID) {
+	if old == nil {
+		return nil
+	}
+	for _, d := range t.disksOf(old) {
 		if !want[diskKey(d.ID)] {
 			nd := *d
 			nd.ManagedBy, nd.DeleteOption = "", ""
@@ -337,29 +341,33 @@ func deleteOptionOf(ref DiskRef) string {
 	return "Detach"
 }
 
-// disksOf lists the disks attached to a VM, as this change sees them.
-func (t *tx) disksOf(vmID string) []*Disk {
+// disksOf lists the disks attached to VM v among those its spec names, as
+// this change sees them. Going by the spec keeps this independent of how
+// many disks the fleet holds.
+func (t *tx) disksOf(v *VM) []*Disk {
 	var out []*Disk
 	seen := map[string]bool{}
-	for k, d := range t.disks {
-		seen[k] = true
-		if d != nil && strings.EqualFold(d.ManagedBy, vmID) {
+	for _, ref := range v.Spec.Disks {
+		id := ref.ID
+		if id == "" {
+			id = diskID(v.SubscriptionID, v.ResourceGroup, ref.Name)
+		}
+		key := diskKey(id)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		if d := t.disk(key); d != nil && strings.EqualFold(d.ManagedBy, v.ID) {
 			out = append(out, d)
 		}
 	}
-	for k, d := range t.e.disks {
-		if !seen[k] && strings.EqualFold(d.ManagedBy, vmID) {
-			out = append(out, d)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 
 // releaseDisks applies each disk's deleteOption when its VM is removed:
 // Delete removes it, Detach leaves it unattached, and billing.
-func (t *tx) releaseDisks(vmID, opID string) {
-	for _, d := range t.disksOf(vmID) {
+func (t *tx) releaseDisks(v *VM, opID string) {
+	for _, d := range t.disksOf(v) {
 		if d.DeleteOption == "Delete" {
 			t.removeDisk(d, opID)
 			continue

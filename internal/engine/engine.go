@@ -599,7 +599,7 @@ func (e *Engine) PutVM(ctx context.Context, r PutVMRequest) (*VM, bool, store.Op
 			consume()
 		}
 		t.putVM(v, next, model, spec, now, op.ID, string(lifecycle.Create))
-		if err := t.attachDisks(t.vms[store.Key(id)], spec.Disks); err != nil {
+		if err := t.attachDisks(t.vms[store.Key(id)], nil, spec.Disks); err != nil {
 			return nil, false, store.Operation{}, err
 		}
 		if sub.Done {
@@ -620,7 +620,7 @@ func (e *Engine) PutVM(ctx context.Context, r PutVMRequest) (*VM, bool, store.Op
 	if err != nil {
 		return nil, false, store.Operation{}, err
 	}
-	if err := t.attachDisks(t.vms[store.Key(id)], spec.Disks); err != nil {
+	if err := t.attachDisks(t.vms[store.Key(id)], old, spec.Disks); err != nil {
 		return nil, false, store.Operation{}, err
 	}
 	if err := t.commit(ctx); err != nil {

@@ -186,7 +186,7 @@ func (t *tx) removeVM(v *VM, m lifecycle.Machine, at time.Time, opID string) {
 	t.ch.Events = append(t.ch.Events, store.Event{VMID: v.ID, At: at, ProvisioningState: "Deleted",
 		OperationID: opID, OperationKind: string(lifecycle.Delete), Detail: detail})
 	t.vms[key] = nil
-	t.releaseDisks(v.ID, opID)
+	t.releaseDisks(v, opID)
 	if g := t.group(groupKey(v.SubscriptionID, v.ResourceGroup)); g != nil && g.DeleteOperation != "" {
 		t.maybeFinishGroup(g)
 	}
