@@ -576,3 +576,35 @@ func TestBillingIdleEndpoint(t *testing.T) {
 		t.Fatalf("after start: %+v", a.Value)
 	}
 }
+
+// A shutdown from inside the guest stops the VM but keeps it allocated: it
+// is still billed. A hibernated VM is deallocated: it is not, once the
+// stopping step (billed) is over.
+func TestGuestShutdownBillsHibernateDoesNot(t *testing.T) {
+	e := newEnv(t, withPrices(t, testPrices))
+	e.createGroup("rg")
+	e.must(http.StatusCreated, http.MethodPut, vmPath("rg", "shut"), billedVM("rg", "shut", "Standard_D2s_v3", false))
+	e.must(http.StatusCreated, http.MethodPut, vmPath("rg", "hib"), with(billedVM("rg", "hib", "Standard_D2s_v3", false),
+		"properties.additionalCapabilities", map[string]any{"hibernationEnabled": true}))
+	e.advance(time.Hour)
+	e.must(http.StatusAccepted, http.MethodPost, "/_azemu/vms"+vmID("rg", "shut")+"/guestShutdown", nil)
+	r := e.do(http.MethodPost, vmPath("rg", "hib")+"/deallocate?hibernate=true", nil)
+	if r.Status != http.StatusAccepted {
+		t.Fatal(r)
+	}
+	e.advance(time.Hour)
+	if _, pw := e.state("rg", "shut"); pw != "PowerState/stopped" {
+		t.Fatalf("after a guest shutdown: %s", pw)
+	}
+	if codes := e.codes("rg", "hib"); !slices.Contains(codes, "HibernationState/Hibernated") {
+		t.Fatalf("hibernated VM statuses: %v", codes)
+	}
+	a, _ := e.query(costScope(""), custom(t0.Add(time.Hour), t0.Add(2*time.Hour), map[string]any{
+		"granularity": "None", "aggregation": sumCost, "grouping": groupBy("ResourceId")}))
+	sameCosts(t, byKey(t, a), map[string]float64{
+		lowerVMID("rg", "shut") + "|USD":      0.36,  // stopping 5 s, then stopped: the whole hour
+		lowerVMID("rg", "hib") + "|USD":       0.001, // stopping 10 s, then deallocating and hibernated
+		lowerDiskID("rg", "shut-os") + "|USD": hourP4,
+		lowerDiskID("rg", "hib-os") + "|USD":  hourP4,
+	})
+}
