@@ -77,7 +77,14 @@ func FailurePoint(p Plan, code string) (step int, ok bool) {
 		if i, ok := last(func(s Step) bool { return s.OS == OSProvisioningComplete }); ok {
 			return i, true
 		}
-		return last(func(s Step) bool { return s.Power == Starting })
+		if i, ok := last(func(s Step) bool { return s.Power == Starting }); ok {
+			return i, true
+		}
+		// An extension changed on a running VM fails as its update ends.
+		if p.Kind == Update && len(p.Steps) > 0 {
+			return len(p.Steps) - 1, true
+		}
+		return 0, false
 	case "InternalOperationError":
 		return 0, len(p.Steps) > 0
 	}

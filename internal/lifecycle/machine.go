@@ -15,11 +15,18 @@ type Run struct {
 	// going on: decided when the run starts, so a restart keeps it.
 	Failure *Failure `json:"failure,omitempty"`
 	FailAt  int      `json:"failAt,omitempty"`
+	// HoldUntil keeps the OS-provisioning-complete step going until then:
+	// extensions added while the VM is created are still installing.
+	HoldUntil time.Time `json:"holdUntil,omitzero"`
 }
 
 // Due is when the current step ends.
 func (r *Run) Due() time.Time {
-	return r.StepStarted.Add(Scale(r.Plan.Steps[r.Step].Duration, r.Speed))
+	due := r.StepStarted.Add(Scale(r.Plan.Steps[r.Step].Duration, r.Speed))
+	if r.HoldUntil.After(due) && r.Plan.Steps[r.Step].OS == OSProvisioningComplete {
+		return r.HoldUntil
+	}
+	return due
 }
 
 // Scale divides a realistic duration by speed (speed <= 0 means 1).
@@ -188,4 +195,26 @@ func settle(st, end State, at time.Time) State {
 		next.ProvisionedAt = at
 	}
 	return next
+}
+
+// HoldOSComplete makes a running create or reimage stay in
+// osProvisioningComplete until at least `until`, as Azure does while
+// extensions install. ok is false when the plan has no such step still
+// ahead (nothing to hold).
+func (m Machine) HoldOSComplete(until time.Time) (Machine, bool) {
+	if m.Run == nil {
+		return m, false
+	}
+	for i := m.Run.Step; i < len(m.Run.Plan.Steps); i++ {
+		if m.Run.Plan.Steps[i].OS == OSProvisioningComplete {
+			run := *m.Run
+			if until.After(run.HoldUntil) {
+				run.HoldUntil = until
+			}
+			next := m
+			next.Run = &run
+			return next, true
+		}
+	}
+	return m, false
 }

@@ -42,8 +42,10 @@ type Request struct {
 	// GeneralizedImage: the OS disk comes from a generalized image, so create
 	// and reimage show the OS provisioning sub-states.
 	GeneralizedImage bool
-	// Extensions is how long extensions take to install after OS provisioning;
-	// the VM stays in osProvisioningComplete for that long.
+	// Extensions is how long extensions take to install after OS provisioning
+	// (the VM stays in osProvisioningComplete for that long); with Update,
+	// how long the VM shows Updating while extensions change (running VMs
+	// only).
 	Extensions time.Duration
 	// Resize: an update that changes vmSize, so an allocated VM is cycled.
 	Resize bool
@@ -103,15 +105,16 @@ const (
 // Azure's message templates (A where Azure documents them, D otherwise);
 // every message text the lifecycle produces is here.
 const (
-	msgDeallocated = "Operation '%s' is not allowed on VM '%s' since the VM is either deallocated or marked to be deallocated."
-	msgDeleting    = "Operation '%s' is not allowed on VM '%s' since the VM is marked for deletion. You can only retry the Delete operation (or wait for an ongoing one to complete)."
-	msgGeneralized = "Operation '%s' is not allowed on VM '%s' since the VM is generalized."
-	msgNotRunning  = "The operation requires the VM to be running (or set to run)."
-	msgBusy        = "Operation '%s' is not allowed on VM '%s' since another operation is in progress."                         // (D) wording
-	msgNotSpot     = "Operation '%s' is not allowed on VM '%s' since the VM is not a Spot VM."                                  // (D)
-	msgNotStopped  = "Operation '%s' is not allowed on VM '%s' since the VM is running. Stop it and try again."                 // (D)
-	msgNoHibernate = "Operation '%s' with hibernate=true is not allowed on VM '%s' since hibernation is not enabled on the VM." // (D)
-	MsgPreempted   = "Operation execution has been preempted by a more recent operation."
+	msgDeallocated         = "Operation '%s' is not allowed on VM '%s' since the VM is either deallocated or marked to be deallocated."
+	msgDeleting            = "Operation '%s' is not allowed on VM '%s' since the VM is marked for deletion. You can only retry the Delete operation (or wait for an ongoing one to complete)."
+	msgGeneralized         = "Operation '%s' is not allowed on VM '%s' since the VM is generalized."
+	msgNotRunning          = "The operation requires the VM to be running (or set to run)."
+	msgBusy                = "Operation '%s' is not allowed on VM '%s' since another operation is in progress."                         // (D) wording
+	msgNotSpot             = "Operation '%s' is not allowed on VM '%s' since the VM is not a Spot VM."                                  // (D)
+	msgNotStopped          = "Operation '%s' is not allowed on VM '%s' since the VM is running. Stop it and try again."                 // (D)
+	msgNoHibernate         = "Operation '%s' with hibernate=true is not allowed on VM '%s' since hibernation is not enabled on the VM." // (D)
+	MsgPreempted           = "Operation execution has been preempted by a more recent operation."
+	msgExtensionNotRunning = "Cannot modify extensions in the VM when the VM is not running." // (A)
 )
 
 func refuse(format string, k Kind, vm string) *Refusal {
@@ -287,7 +290,16 @@ func Decide(name string, st State, req Request) (Plan, error) {
 			p.Steps = []Step{up(Stopping, resizeStop), up(Starting, resizeStart)}
 			p.End = end(Running)
 		} else {
-			p.Steps = []Step{up(st.Power, updateModel)}
+			d := updateModel
+			if req.Extensions > 0 {
+				// Installing or removing extensions on a running VM: the
+				// VM shows Updating while the extension handlers work.
+				if power != Running {
+					return Plan{}, &Refusal{Code: CodeOperationNotAllowed, Message: msgExtensionNotRunning}
+				}
+				d = req.Extensions
+			}
+			p.Steps = []Step{up(st.Power, d)}
 			p.End = end(st.Power)
 		}
 

@@ -24,6 +24,8 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 //	                   hibernationEnabled force spot evict=Delete resize shutdown ext=30s
 //	                   fault=CODE (the plan fails where Azure's fails with CODE)
 //	advance DURATION   move the clock, firing every step that falls due, in order
+//	hold DURATION      keep a create in osProvisioningComplete until now+DURATION
+//	                   (an extension installing)
 //	fail CODE MESSAGE  fail the running plan now
 func TestScenarios(t *testing.T) {
 	files, err := filepath.Glob("testdata/scenarios/*.scenario")
@@ -152,6 +154,17 @@ func runScenario(path string) (string, error) {
 				}
 			}
 			now = until
+		case "hold":
+			if len(fields) != 2 {
+				return "", fmt.Errorf("%s:%d: hold DURATION", path, line)
+			}
+			d, err := time.ParseDuration(fields[1])
+			if err != nil {
+				return "", fmt.Errorf("%s:%d: %v", path, line, err)
+			}
+			var held bool
+			m, held = m.HoldOSComplete(now.Add(d))
+			fmt.Fprintf(&out, "  held until %s: %v\n", fmtOffset(now.Add(d).Sub(scenarioStart)), held)
 		case "fail":
 			if len(fields) < 3 {
 				return "", fmt.Errorf("%s:%d: fail CODE MESSAGE", path, line)
