@@ -55,6 +55,7 @@ type Engine struct {
 	groups   map[string]*Group // key: sub/lower(rg)
 	vms      map[string]*VM    // key: lower(ID)
 	disks    map[string]*Disk  // key: lower(ID)
+	exts     map[string]*Extension
 	ops      map[string]store.Operation
 	faults   []Fault
 	finished []string // finished op keys, oldest first
@@ -111,11 +112,21 @@ func (e *Engine) load(ctx context.Context) error {
 	e.groups = map[string]*Group{}
 	e.vms = map[string]*VM{}
 	e.disks = map[string]*Disk{}
+	e.exts = map[string]*Extension{}
 	e.ops = map[string]store.Operation{}
 	e.finished = nil
 	e.sorted = nil
 	e.due = nil
 	for _, r := range snap.Resources {
+		if r.Type == ExtensionType {
+			var doc extensionDoc
+			if err := json.Unmarshal(r.Body, &doc); err != nil {
+				return fmt.Errorf("engine: extension %s: %w", r.ID, err)
+			}
+			e.exts[store.Key(r.ID)] = &Extension{ID: r.ID, VMID: doc.VMID, SubscriptionID: r.SubscriptionID, ResourceGroup: r.ResourceGroup,
+				VMName: doc.VMName, Name: r.Name, Spec: doc.Spec, OperationID: doc.OperationID, Version: r.Version, TimeCreated: doc.TimeCreated}
+			continue
+		}
 		if r.Type != DiskType {
 			continue
 		}
@@ -144,7 +155,8 @@ func (e *Engine) load(ctx context.Context) error {
 			return fmt.Errorf("engine: vm %s: %w", row.ID, err)
 		}
 		v := &VM{ID: row.ID, SubscriptionID: row.SubscriptionID, ResourceGroup: row.ResourceGroup, Name: row.Name,
-			Model: row.Model, Spec: doc.Spec, Machine: doc.Machine, VMID: doc.VMID, Version: row.Version, TimeCreated: doc.TimeCreated}
+			Model: row.Model, Spec: doc.Spec, Machine: doc.Machine, VMID: doc.VMID, Version: row.Version, TimeCreated: doc.TimeCreated,
+			Waiting: doc.Waiting}
 		key := store.Key(row.ID)
 		e.vms[key] = v
 		if at, ok := v.Machine.Due(); ok {
@@ -295,16 +307,30 @@ func (e *Engine) fireDue(ctx context.Context, now time.Time) error {
 		}
 		kind := string(v.Machine.Run.Plan.Kind)
 		m, fired := v.Machine.Fire(at)
+		waiting := v.Waiting
+		if fired.Finished != "" || fired.Failed != "" {
+			nv := *v
+			nv.Waiting = nil
+			v = &nv
+		} else {
+			waiting = nil
+		}
 		if fired.Removed {
 			t.removeVM(v, m, at, fired.Finished)
 		} else {
 			t.putVM(v, m, v.Model, v.Spec, at, v.Machine.Run.OperationID, kind)
 		}
-		if fired.Finished != "" {
-			t.finishOp(fired.Finished, StatusSucceeded, nil, at)
+		// Operations waiting on the plan end as it does.
+		for _, id := range append([]string{fired.Finished}, waiting...) {
+			if id != "" && fired.Finished != "" {
+				t.finishOp(id, StatusSucceeded, nil, at)
+			}
 		}
 		if fired.Failed != "" {
-			t.finishOp(fired.Failed, StatusFailed, &OperationError{Code: fired.Failure.Code, Message: fired.Failure.Message}, at)
+			oe := &OperationError{Code: fired.Failure.Code, Message: fired.Failure.Message}
+			for _, id := range append([]string{fired.Failed}, waiting...) {
+				t.finishOp(id, StatusFailed, oe, at)
+			}
 		}
 	}
 	if err := t.commit(ctx); err != nil {
@@ -590,7 +616,7 @@ func (e *Engine) PutVM(ctx context.Context, r PutVMRequest) (*VM, bool, store.Op
 			Machine: lifecycle.Machine{Name: r.Name}, VMID: e.cfg.NewID(), TimeCreated: now}
 		op := t.newOp(string(lifecycle.Create), id, spec.Location)
 		req := lifecycle.Request{Kind: lifecycle.Create, GeneralizedImage: spec.GeneralizedImage, Extensions: r.Extensions}
-		consume := t.faultFor(v, spec, &req)
+		consume := t.faultFor(v, spec, &req, "")
 		next, sub, err := v.Machine.Submit(req, op.ID, now, e.cfg.Speed)
 		if err != nil {
 			return nil, false, store.Operation{}, asError(err)
@@ -748,6 +774,7 @@ func (e *Engine) Reset(ctx context.Context) error {
 	e.groups = map[string]*Group{}
 	e.vms = map[string]*VM{}
 	e.disks = map[string]*Disk{}
+	e.exts = map[string]*Extension{}
 	e.ops = map[string]store.Operation{}
 	e.faults = nil
 	e.finished, e.sorted, e.due = nil, nil, nil

@@ -37,6 +37,9 @@ type Fault struct {
 	Probability float64 `json:"probability,omitempty"`
 }
 
+// FaultOpExtension is the operation name that matches extension installs.
+const FaultOpExtension = "extension"
+
 // settingFaults keeps the fault list across restarts.
 const settingFaults = "faults"
 
@@ -67,7 +70,7 @@ func (f *Fault) validate() error {
 	default:
 		return bad("kind", "The fault kind '%s' is unknown. Kinds are 'error', 'powerStateUnavailable' and 'throttle'.", f.Kind)
 	}
-	if f.Operation != "" && f.Operation != "*" && f.Kind != FaultThrottle && !knownKind(f.Operation) {
+	if f.Operation != "" && f.Operation != "*" && f.Kind != FaultThrottle && !knownKind(f.Operation) && !strings.EqualFold(f.Operation, FaultOpExtension) {
 		return bad("operation", "The operation '%s' is unknown.", f.Operation)
 	}
 	if f.Probability < 0 || f.Probability > 1 {
@@ -181,9 +184,9 @@ func (t *tx) currentFaults() []Fault {
 // injectFault picks the first error fault that matches op on v and fires,
 // and sets it on req. consume is called once the plan shows the fault
 // applies, to count it down.
-func (t *tx) injectFault(op lifecycle.Kind, name, id string, req *lifecycle.Request) (consume func()) {
+func (t *tx) injectFault(op string, name, id string, req *lifecycle.Request) (consume func()) {
 	for i, f := range t.currentFaults() {
-		if f.Kind != FaultError || !f.matches(string(op), name, id) || !f.roll() {
+		if f.Kind != FaultError || !f.matches(op, name, id) || !f.roll() {
 			continue
 		}
 		req.Fault = &lifecycle.Failure{Code: f.Error, Message: f.Message}

@@ -20,6 +20,7 @@ type tx struct {
 	ch     store.Change
 	vms    map[string]*VM // overlay over e.vms; nil means removed
 	disks  map[string]*Disk
+	exts   map[string]*Extension
 	groups map[string]*Group
 	ops    map[string]store.Operation
 	dues   []dueItem
@@ -34,7 +35,7 @@ type tx struct {
 }
 
 func (e *Engine) begin(now time.Time) *tx {
-	return &tx{e: e, now: now, vms: map[string]*VM{}, disks: map[string]*Disk{}, groups: map[string]*Group{}, ops: map[string]store.Operation{},
+	return &tx{e: e, now: now, vms: map[string]*VM{}, disks: map[string]*Disk{}, exts: map[string]*Extension{}, groups: map[string]*Group{}, ops: map[string]store.Operation{},
 		vmRows: map[string]store.VM{}, resRows: map[string]store.Resource{}}
 }
 
@@ -135,7 +136,7 @@ func (t *tx) putVM(v *VM, m lifecycle.Machine, model json.RawMessage, spec VMSpe
 	if committed, ok := t.e.vms[key]; ok {
 		next.Version = committed.Version + 1
 	}
-	doc, _ := json.Marshal(vmDoc{Machine: m, Spec: spec, VMID: v.VMID, TimeCreated: v.TimeCreated})
+	doc, _ := json.Marshal(vmDoc{Machine: m, Spec: spec, VMID: v.VMID, TimeCreated: v.TimeCreated, Waiting: v.Waiting})
 	row := store.VM{ID: v.ID, SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup, Name: v.Name,
 		Location: spec.Location, Model: model, State: doc, Version: next.Version, CreatedAt: v.TimeCreated, UpdatedAt: at}
 	if due, ok := m.Due(); ok {
@@ -187,6 +188,7 @@ func (t *tx) removeVM(v *VM, m lifecycle.Machine, at time.Time, opID string) {
 		OperationID: opID, OperationKind: string(lifecycle.Delete), Detail: detail})
 	t.vms[key] = nil
 	t.releaseDisks(v, opID)
+	t.removeExtensionsOf(v.ID)
 	if g := t.group(groupKey(v.SubscriptionID, v.ResourceGroup)); g != nil && g.DeleteOperation != "" {
 		t.maybeFinishGroup(g)
 	}
@@ -220,15 +222,18 @@ func (t *tx) submit(v *VM, req lifecycle.Request, opID string) error {
 	if opID == "" {
 		opID = t.e.cfg.NewID()
 	}
-	_, err := t.submitOp(v, req, v.Model, v.Spec, opID)
+	_, err := t.submitOp(v, req, v.Model, v.Spec, opID, "")
 	return err
 }
 
 func (t *tx) submitWith(v *VM, req lifecycle.Request, model json.RawMessage, spec VMSpec) (store.Operation, error) {
-	return t.submitOp(v, req, model, spec, t.e.cfg.NewID())
+	return t.submitOp(v, req, model, spec, t.e.cfg.NewID(), "")
 }
 
-func (t *tx) submitOp(v *VM, req lifecycle.Request, model json.RawMessage, spec VMSpec, opID string) (store.Operation, error) {
+// submitOp starts req on v as operation opID. faultOp names the operation
+// for fault matching when it is not req.Kind (an extension install runs as
+// an update).
+func (t *tx) submitOp(v *VM, req lifecycle.Request, model json.RawMessage, spec VMSpec, opID, faultOp string) (store.Operation, error) {
 	req.Spot = spec.Spot()
 	req.EvictionPolicy = spec.EvictionPolicy
 	req.HibernationEnabled = spec.HibernationEnabled
@@ -238,7 +243,7 @@ func (t *tx) submitOp(v *VM, req lifecycle.Request, model json.RawMessage, spec 
 	opID = ops(opID)
 	var consume func()
 	if v.Machine.Run == nil || req.Kind != lifecycle.Delete || v.Machine.Run.Plan.Kind != lifecycle.Delete {
-		consume = t.faultFor(v, spec, &req)
+		consume = t.faultFor(v, spec, &req, faultOp)
 	}
 	next, sub, err := v.Machine.Submit(req, opID, t.now, t.e.cfg.Speed)
 	if err != nil {
@@ -253,7 +258,14 @@ func (t *tx) submitOp(v *VM, req lifecycle.Request, model json.RawMessage, spec 
 	}
 	op := t.newOpWithID(opID, string(req.Kind), v.ID, spec.Location)
 	if sub.Preempted != "" {
-		t.finishOp(sub.Preempted, StatusCanceled, &OperationError{Code: lifecycle.CodeOperationPreempted, Message: lifecycle.MsgPreempted}, t.now)
+		preempted := &OperationError{Code: lifecycle.CodeOperationPreempted, Message: lifecycle.MsgPreempted}
+		t.finishOp(sub.Preempted, StatusCanceled, preempted, t.now)
+		for _, id := range v.Waiting {
+			t.finishOp(id, StatusCanceled, preempted, t.now)
+		}
+		nv := *v
+		nv.Waiting = nil
+		v = &nv
 	}
 	switch {
 	case sub.Done && sub.Removed:
@@ -321,6 +333,13 @@ func (t *tx) commit(ctx context.Context) error {
 			e.disks[k] = d
 		}
 	}
+	for k, x := range t.exts {
+		if x == nil {
+			delete(e.exts, k)
+		} else {
+			e.exts[k] = x
+		}
+	}
 	for k, op := range t.ops {
 		prev, had := e.ops[k]
 		e.ops[k] = op
@@ -352,8 +371,12 @@ func (t *tx) commit(ctx context.Context) error {
 // fault, or AllocationFailed when the plan takes a host and the region's
 // capacity for the VM's size family is spent. It returns what counts the
 // fault down once the plan shows it applies.
-func (t *tx) faultFor(v *VM, spec VMSpec, req *lifecycle.Request) (consume func()) {
-	if consume = t.injectFault(req.Kind, v.Name, v.ID, req); req.Fault != nil {
+func (t *tx) faultFor(v *VM, spec VMSpec, req *lifecycle.Request, faultOp string) (consume func()) {
+	op := string(req.Kind)
+	if faultOp != "" {
+		op = faultOp
+	}
+	if consume = t.injectFault(op, v.Name, v.ID, req); req.Fault != nil {
 		return consume
 	}
 	if t.e.cfg.Capacity == nil {

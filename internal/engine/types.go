@@ -76,6 +76,9 @@ type VM struct {
 	VMID        string // properties.vmId
 	Version     int64
 	TimeCreated time.Time
+	// Waiting are operations that end with the VM's running plan: the
+	// installs of extensions added while the VM is created.
+	Waiting []string
 }
 
 // ETag is the VM's entity tag.
@@ -87,6 +90,7 @@ type vmDoc struct {
 	Spec        VMSpec            `json:"spec"`
 	VMID        string            `json:"vmId"`
 	TimeCreated time.Time         `json:"timeCreated"`
+	Waiting     []string          `json:"waiting,omitempty"`
 }
 
 // Group is a resource group snapshot.
