@@ -158,7 +158,7 @@ func (s *Server) putDisk(r *request, sub, rg, name string, patch bool) {
 		// A PATCH names only what changes; the location stays.
 		body["location"] = old.Spec.Location
 	}
-	d, created, err := s.eng.PutDisk(ctxWithoutCancel(r.Context()), engine.PutDiskRequest{
+	d, _, err := s.eng.PutDisk(ctxWithoutCancel(r.Context()), engine.PutDiskRequest{
 		SubscriptionID: sub, ResourceGroup: rg, Name: name,
 		IfMatch: r.Header.Get("If-Match"), IfNoneMatch: r.Header.Get("If-None-Match"),
 		Build: func(old *engine.Disk) (engine.DiskSpec, error) {
@@ -176,12 +176,10 @@ func (s *Server) putDisk(r *request, sub, rg, name string, patch bool) {
 		s.writeErr(r, err)
 		return
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
+	// Disks answer 200 for a create too: Azure's disk API knows no 201,
+	// and its clients reject one.
 	r.w.Header().Set("ETag", d.ETag())
-	s.writeJSON(r, status, renderDisk(d))
+	s.writeJSON(r, http.StatusOK, renderDisk(d))
 }
 
 func (s *Server) getDisk(r *request, sub, rg, name string) {

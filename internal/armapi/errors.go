@@ -41,6 +41,7 @@ var statusByCode = map[string]int{
 	"InvalidSubscriptionId":      http.StatusBadRequest,
 	"AuthenticationFailed":       http.StatusUnauthorized,
 	"ResourceNotFound":           http.StatusNotFound,
+	"ParentResourceNotFound":     http.StatusNotFound,
 	"ResourceGroupNotFound":      http.StatusNotFound,
 	"NotFound":                   http.StatusNotFound,
 	"MethodNotAllowed":           http.StatusMethodNotAllowed,

@@ -270,7 +270,7 @@ func (e *env) createGroup(rg string) {
 // createDisk creates an empty managed disk, to be attached.
 func (e *env) createDisk(rg, name string, sizeGB int) {
 	e.t.Helper()
-	e.must(http.StatusCreated, http.MethodPut, groupPath(rg)+"/providers/Microsoft.Compute/disks/"+name, map[string]any{
+	e.must(http.StatusOK, http.MethodPut, groupPath(rg)+"/providers/Microsoft.Compute/disks/"+name, map[string]any{
 		"location": "westeurope", "sku": map[string]any{"name": "Premium_LRS"},
 		"properties": map[string]any{"creationData": map[string]any{"createOption": "Empty"}, "diskSizeGB": sizeGB, "osType": "Linux"}})
 }

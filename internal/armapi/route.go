@@ -133,11 +133,31 @@ func (s *Server) routeGroups(r *request, sub string) {
 			s.onlyGET(r, func(r *request) { s.getInstanceView(r, sub, rg, name) })
 			return
 		}
+		if r.seg(8, "extensions") {
+			s.onlyGET(r, func(r *request) { s.listExtensions(r, sub, rg, name) })
+			return
+		}
 		if r.Method != http.MethodPost {
 			s.methodNotAllowed(r)
 			return
 		}
 		s.vmAction(r, sub, rg, name, r.lower[8])
+	case 10:
+		if !r.seg(8, "extensions") {
+			s.notFound(r)
+			return
+		}
+		vmName, name := r.segs[7], r.segs[9]
+		switch r.Method {
+		case http.MethodPut, http.MethodPatch:
+			s.putExtension(r, sub, rg, vmName, name)
+		case http.MethodGet:
+			s.getExtension(r, sub, rg, vmName, name)
+		case http.MethodDelete:
+			s.deleteExtension(r, sub, rg, vmName, name)
+		default:
+			s.methodNotAllowed(r)
+		}
 	case 11, 12:
 		if !(r.seg(8, "providers") && r.seg(9, "Microsoft.ResourceHealth") && r.seg(10, "availabilityStatuses")) || (n == 12 && !r.seg(11, "current")) {
 			s.notFound(r)

@@ -59,9 +59,12 @@ type vmInput struct {
 			NetworkInterfaces              []json.RawMessage `json:"networkInterfaces"`
 			NetworkInterfaceConfigurations []json.RawMessage `json:"networkInterfaceConfigurations"`
 		} `json:"networkProfile"`
-		LicenseType            string `json:"licenseType"`
-		Priority               string `json:"priority"`
-		EvictionPolicy         string `json:"evictionPolicy"`
+		LicenseType    string `json:"licenseType"`
+		Priority       string `json:"priority"`
+		EvictionPolicy string `json:"evictionPolicy"`
+		BillingProfile *struct {
+			MaxPrice *float64 `json:"maxPrice"`
+		} `json:"billingProfile"`
 		AdditionalCapabilities *struct {
 			HibernationEnabled bool `json:"hibernationEnabled"`
 		} `json:"additionalCapabilities"`
@@ -103,6 +106,7 @@ var vmKeys = keyTree{
 				"ssh": {"publicKeys": nil}}},
 		"networkProfile":         {"networkInterfaces": nil, "networkInterfaceConfigurations": nil},
 		"additionalCapabilities": {"hibernationEnabled": nil},
+		"billingProfile":         {"maxPrice": nil},
 		"virtualMachineScaleSet": {"id": nil},
 	},
 }
@@ -232,6 +236,12 @@ func checkVM(name string, body map[string]any, update bool) (engine.VMSpec, *api
 	}
 	if p.EvictionPolicy != "" && !oneOf(p.EvictionPolicy, "Deallocate", "Delete") {
 		return spec, invalidParameter("evictionPolicy", "The value '%s' of parameter 'evictionPolicy' is not allowed. Allowed values are 'Deallocate' and 'Delete'.", p.EvictionPolicy)
+	}
+	// A Spot VM's price cap: -1 pays up to the pay-as-you-go price (never
+	// evicted for price), else a price in US dollars per hour above zero.
+	if bp := p.BillingProfile; bp != nil && bp.MaxPrice != nil && *bp.MaxPrice != -1 && *bp.MaxPrice <= 0 {
+		return spec, invalidParameter("billingProfile.maxPrice",
+			"The value '%v' of parameter 'billingProfile.maxPrice' is not allowed. Allowed values are -1 or a price greater than 0.", *bp.MaxPrice)
 	}
 	spec = engine.VMSpec{
 		Location:         armLocation(in.Location),
@@ -572,6 +582,7 @@ type vmInstanceView struct {
 	HyperVGeneration string             `json:"hyperVGeneration,omitempty"`
 	VMAgent          *vmAgentView       `json:"vmAgent,omitempty"`
 	Disks            []diskStatusView   `json:"disks,omitempty"`
+	Extensions       []extensionView    `json:"extensions,omitempty"`
 	Statuses         []lifecycle.Status `json:"statuses"`
 }
 

@@ -157,7 +157,11 @@ func (s *Server) getVM(r *request, sub, rg, name string) {
 	}
 	expand := strings.EqualFold(r.URL.Query().Get("$expand"), "instanceView")
 	r.w.Header().Set("ETag", vm.ETag())
-	s.writeJSON(r, http.StatusOK, renderVM(vm, expand))
+	body := renderVM(vm, false)
+	if expand {
+		body["properties"].(map[string]any)["instanceView"] = s.withExtensions(r.Context(), vm, instanceView(vm))
+	}
+	s.writeJSON(r, http.StatusOK, body)
 }
 
 func (s *Server) getInstanceView(r *request, sub, rg, name string) {
@@ -166,7 +170,7 @@ func (s *Server) getInstanceView(r *request, sub, rg, name string) {
 		s.writeErr(r, err)
 		return
 	}
-	s.writeJSON(r, http.StatusOK, instanceView(vm))
+	s.writeJSON(r, http.StatusOK, s.withExtensions(r.Context(), vm, instanceView(vm)))
 }
 
 func (s *Server) deleteVM(r *request, sub, rg, name string) {

@@ -1,0 +1,216 @@
+package armapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/azemu/azemu/internal/engine"
+	"github.com/azemu/azemu/internal/lifecycle"
+)
+
+// installSecondsTag sets how long an extension takes to install, for tests
+// that want a given duration (D); the default is engine.DefaultExtensionInstall.
+const installSecondsTag = "azemu-install-seconds"
+
+type extensionInput struct {
+	Location   string            `json:"location"`
+	Tags       map[string]string `json:"tags"`
+	Properties *struct {
+		Publisher          string `json:"publisher"`
+		Type               string `json:"type"`
+		TypeHandlerVersion string `json:"typeHandlerVersion"`
+	} `json:"properties"`
+}
+
+// checkExtension validates an extension body and derives its spec; the
+// body is kept less its protected settings, which Azure never returns.
+func checkExtension(body map[string]any, vm *engine.VM) (engine.ExtensionSpec, *apiError) {
+	raw, _ := json.Marshal(body)
+	var in extensionInput
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return engine.ExtensionSpec{}, errorf(http.StatusBadRequest, "InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err)
+	}
+	p := in.Properties
+	if p == nil {
+		return engine.ExtensionSpec{}, missingParameter("properties")
+	}
+	if strings.TrimSpace(p.Publisher) == "" {
+		return engine.ExtensionSpec{}, missingParameter("publisher")
+	}
+	if strings.TrimSpace(p.Type) == "" {
+		return engine.ExtensionSpec{}, missingParameter("type")
+	}
+	if strings.TrimSpace(p.TypeHandlerVersion) == "" {
+		return engine.ExtensionSpec{}, missingParameter("typeHandlerVersion")
+	}
+	location := vm.Spec.Location
+	if in.Location != "" {
+		if armLocation(in.Location) != vm.Spec.Location {
+			return engine.ExtensionSpec{}, invalidParameter("location", "The extension's location '%s' is not its VM's, '%s'.", in.Location, vm.Spec.Location)
+		}
+	}
+	var install time.Duration
+	if v, ok := in.Tags[installSecondsTag]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 3600 {
+			return engine.ExtensionSpec{}, invalidParameter("tags."+installSecondsTag, "The tag '%s' must be a whole number of seconds from 1 to 3600.", installSecondsTag)
+		}
+		install = time.Duration(n) * time.Second
+	}
+	model := map[string]any{}
+	for k, v := range body {
+		if k == "tags" || k == "properties" {
+			model[k] = v
+		}
+	}
+	if props, ok := model["properties"].(map[string]any); ok {
+		delete(props, "protectedSettings")
+		delete(props, "provisioningState")
+		delete(props, "instanceView")
+	}
+	m, _ := json.Marshal(model)
+	return engine.ExtensionSpec{Location: location, Publisher: p.Publisher, Type: p.Type, TypeHandlerVersion: p.TypeHandlerVersion,
+		Install: install, Model: m}, nil
+}
+
+func (s *Server) putExtension(r *request, sub, rg, vmName, name string) {
+	var body map[string]any
+	if !s.readJSON(r, &body) {
+		return
+	}
+	vm, err := s.eng.GetVM(sub, rg, vmName)
+	if err != nil {
+		s.writeErr(r, parentErr(err, vmName))
+		return
+	}
+	x, created, op, err := s.eng.PutExtension(ctxWithoutCancel(r.Context()), engine.PutExtensionRequest{
+		SubscriptionID: sub, ResourceGroup: rg, VMName: vmName, Name: name,
+		Build: func(*engine.Extension) (engine.ExtensionSpec, error) {
+			spec, aerr := checkExtension(body, vm)
+			if aerr != nil {
+				return spec, aerr
+			}
+			return spec, nil
+		},
+	})
+	if err != nil {
+		s.writeErr(r, err)
+		return
+	}
+	s.setLRO(r, op, false)
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	s.writeJSON(r, status, s.renderExtension(r.Context(), x, false))
+}
+
+// parentErr turns a missing VM into ARM's nested-resource error.
+func parentErr(err error, vm string) error {
+	var ee *engine.Error
+	if asEngineError(err, &ee) && ee.Code == engine.CodeResourceNotFound {
+		return &engine.Error{Code: "ParentResourceNotFound", Message: "Can not perform requested operation on nested resource. Parent resource '" + vm + "' not found."}
+	}
+	return err
+}
+
+func (s *Server) getExtension(r *request, sub, rg, vmName, name string) {
+	if _, err := s.eng.GetVM(sub, rg, vmName); err != nil {
+		s.writeErr(r, parentErr(err, vmName))
+		return
+	}
+	x, err := s.eng.GetExtension(sub, rg, vmName, name)
+	if err != nil {
+		s.writeErr(r, err)
+		return
+	}
+	s.writeJSON(r, http.StatusOK, s.renderExtension(r.Context(), x, strings.EqualFold(r.URL.Query().Get("$expand"), "instanceView")))
+}
+
+func (s *Server) listExtensions(r *request, sub, rg, vmName string) {
+	vm, err := s.eng.GetVM(sub, rg, vmName)
+	if err != nil {
+		s.writeErr(r, parentErr(err, vmName))
+		return
+	}
+	expand := strings.EqualFold(r.URL.Query().Get("$expand"), "instanceView")
+	value := []any{}
+	for _, x := range s.eng.Extensions(vm.ID) {
+		value = append(value, s.renderExtension(r.Context(), x, expand))
+	}
+	// VirtualMachineExtensionsListResult has no nextLink: one page.
+	s.writeJSON(r, http.StatusOK, map[string]any{"value": value})
+}
+
+func (s *Server) deleteExtension(r *request, sub, rg, vmName, name string) {
+	op, found, err := s.eng.DeleteExtension(ctxWithoutCancel(r.Context()), sub, rg, vmName, name)
+	if err != nil {
+		s.writeErr(r, parentErr(err, vmName))
+		return
+	}
+	if !found {
+		r.w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	s.setLRO(r, op, true)
+	r.w.WriteHeader(http.StatusAccepted)
+}
+
+// extensionView is an extension's entry in an instance view.
+type extensionView struct {
+	Name               string             `json:"name"`
+	Type               string             `json:"type"`
+	TypeHandlerVersion string             `json:"typeHandlerVersion"`
+	Statuses           []lifecycle.Status `json:"statuses"`
+}
+
+func (s *Server) extensionView(ctx context.Context, x *engine.Extension) extensionView {
+	state := s.eng.ExtensionState(ctx, x)
+	st := lifecycle.Status{Code: "ProvisioningState/succeeded", Level: lifecycle.Info, DisplayStatus: "Provisioning succeeded", Message: "Enable succeeded"}
+	switch state {
+	case "Creating", "Updating":
+		st = lifecycle.Status{Code: "ProvisioningState/transitioning", Level: lifecycle.Info, DisplayStatus: "Transitioning", Message: "Enable in progress"}
+	case "Failed":
+		st = lifecycle.Status{Code: "ProvisioningState/failed/1", Level: lifecycle.Error, DisplayStatus: "Provisioning failed", Message: "Enable failed: the script exited with status 1"}
+	}
+	return extensionView{Name: x.Name, Type: x.Spec.Publisher + "." + x.Spec.Type, TypeHandlerVersion: x.Spec.TypeHandlerVersion, Statuses: []lifecycle.Status{st}}
+}
+
+func (s *Server) renderExtension(ctx context.Context, x *engine.Extension, withInstanceView bool) map[string]any {
+	var model map[string]any
+	_ = json.Unmarshal(x.Spec.Model, &model)
+	props, _ := model["properties"].(map[string]any)
+	if props == nil {
+		props = map[string]any{}
+	}
+	props["publisher"] = x.Spec.Publisher
+	props["type"] = x.Spec.Type
+	props["typeHandlerVersion"] = x.Spec.TypeHandlerVersion
+	props["provisioningState"] = s.eng.ExtensionState(ctx, x)
+	if withInstanceView {
+		props["instanceView"] = s.extensionView(ctx, x)
+	}
+	out := map[string]any{
+		"id":         x.ID,
+		"name":       x.Name,
+		"type":       engine.ExtensionType,
+		"location":   x.Spec.Location,
+		"properties": props,
+	}
+	if tags, ok := model["tags"]; ok {
+		out["tags"] = tags
+	}
+	return out
+}
+
+// withExtensions adds the VM's extensions to its instance view.
+func (s *Server) withExtensions(ctx context.Context, vm *engine.VM, iv vmInstanceView) vmInstanceView {
+	for _, x := range s.eng.Extensions(vm.ID) {
+		iv.Extensions = append(iv.Extensions, s.extensionView(ctx, x))
+	}
+	return iv
+}
