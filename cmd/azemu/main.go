@@ -82,6 +82,9 @@ type serveConfig struct {
 	logLevel   string
 	pageSize   int
 	prices     string
+	faults     string
+	capacity   string
+	rateLimits armapi.RateLimits
 }
 
 // defaultSpeed makes a create from a generalized image (80 s in Azure) take
@@ -112,6 +115,10 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	str(&speed, "speed", "", fmt.Sprintf("how many times faster than Azure's realistic durations (default %d; 1 with --clock manual)", defaultSpeed))
 	pageSize := ""
 	str(&pageSize, "page-size", "100", "items per page of a list")
+	str(&c.faults, "faults", "", "JSON array of faults to register at start, replacing those kept from the last run (docs/faults.md)")
+	str(&c.capacity, "capacity", "", `JSON file of core capacity per region and size family, e.g. {"westus":{"DSv3":4}} (default: unlimited)`)
+	rateLimits := ""
+	str(&rateLimits, "rate-limits", "", "per-subscription requests per hour, e.g. reads=12000,writes=1200,deletes=15000, or azure (default: off)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -139,6 +146,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		return c, fmt.Errorf("--page-size must be a positive whole number, not %q", pageSize)
 	}
 	c.pageSize = n
+	if c.rateLimits, err = armapi.ParseRateLimits(rateLimits); err != nil {
+		return c, fmt.Errorf("--rate-limits: %w", err)
+	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return c, errors.New("--tls-cert and --tls-key go together")
 	}
@@ -198,6 +208,17 @@ func serve(args []string, stderr io.Writer) error {
 	defer st.Close()
 
 	ecfg := engine.Config{Store: st, Speed: c.speed, Logger: log}
+	if c.capacity != "" {
+		if ecfg.Capacity, err = loadCapacity(c.capacity); err != nil {
+			return err
+		}
+	}
+	var faults []engine.Fault
+	if c.faults != "" {
+		if faults, err = loadFaults(c.faults); err != nil {
+			return err
+		}
+	}
 	if c.clockMode == "manual" {
 		start, err := time.Parse(time.RFC3339, c.clockStart)
 		if err != nil {
@@ -211,7 +232,14 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	api := armapi.New(armapi.Config{Engine: eng, Logger: log, PageSize: c.pageSize, Prices: prices})
+	if c.faults != "" {
+		if err := applyFaults(ctx, eng, c.faults, faults); err != nil {
+			eng.Close()
+			return err
+		}
+		log.Info("faults registered", "file", c.faults, "faults", len(faults))
+	}
+	api := armapi.New(armapi.Config{Engine: eng, Logger: log, PageSize: c.pageSize, Prices: prices, RateLimits: c.rateLimits})
 
 	ln, err := net.Listen("tcp", c.listen)
 	if err != nil {

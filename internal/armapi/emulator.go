@@ -34,6 +34,8 @@ func (s *Server) serveEmulator(r *request) {
 			return
 		}
 		s.writeJSON(r, http.StatusOK, map[string]any{"reset": true})
+	case len(rest) >= 1 && rest[0] == "faults":
+		s.serveFaults(r, rest)
 	case len(rest) == 2 && rest[0] == "billing" && rest[1] == "usage":
 		s.onlyGET(r, s.billingUsage)
 	case len(rest) == 2 && rest[0] == "billing" && rest[1] == "idle":
@@ -105,9 +107,13 @@ func (s *Server) advanceClock(r *request) {
 var guestActions = map[string]lifecycle.Kind{
 	"guestshutdown": lifecycle.GuestShutdown,
 	"migrate":       lifecycle.Migrate,
+	// evict is a Spot eviction as the platform does it: the same plan as
+	// ARM's simulateEviction (the VM's evictionPolicy decides), but as an
+	// operation the caller can poll.
+	"evict": lifecycle.SimulateEviction,
 }
 
-// guestAction serves POST /_azemu/vms/{ARM ID of a VM}/{guestShutdown|migrate}.
+// guestAction serves POST /_azemu/vms/{ARM ID of a VM}/{guestShutdown|migrate|evict}.
 func (s *Server) guestAction(r *request) {
 	action := r.lower[len(r.lower)-1]
 	kind, ok := guestActions[action]

@@ -25,6 +25,8 @@ type Config struct {
 	// Prices rates usage for Cost Management and /_azemu/billing (default:
 	// billing.DefaultPriceSheet()).
 	Prices *billing.PriceSheet
+	// RateLimits are the per-subscription request budgets (default: off).
+	RateLimits RateLimits
 }
 
 // Server is the ARM HTTP surface.
@@ -34,6 +36,7 @@ type Server struct {
 	pageSize int
 	fallback http.Handler
 	prices   *billing.PriceSheet
+	limiter  *rateLimiter // nil when rate limits are off
 }
 
 // New returns the server; Handler is its http.Handler.
@@ -47,7 +50,8 @@ func New(cfg Config) *Server {
 	if cfg.Prices == nil {
 		cfg.Prices = billing.DefaultPriceSheet()
 	}
-	return &Server{eng: cfg.Engine, log: cfg.Logger, pageSize: cfg.PageSize, fallback: cfg.Fallback, prices: cfg.Prices}
+	return &Server{eng: cfg.Engine, log: cfg.Logger, pageSize: cfg.PageSize, fallback: cfg.Fallback, prices: cfg.Prices,
+		limiter: newRateLimiter(cfg.RateLimits)}
 }
 
 // maxBody bounds a request body; ARM's own limit is 4 MiB.
@@ -197,6 +201,11 @@ func (s *Server) serveARM(r *request) {
 			"The api-version '%s' is invalid. The supported versions are in the form 'yyyy-mm-dd' or 'yyyy-mm-dd-preview'.", r.apiVer))
 		return
 	}
+	// The subscription's budget first (Resource Manager's front door), then
+	// an injected throttle (the resource provider's): ratelimit.go, faults.go.
+	if !s.rateLimit(r) || s.throttled(r) {
+		return
+	}
 	s.route(r)
 }
 
@@ -221,7 +230,7 @@ func (s *Server) writeError(r *request, e *apiError) {
 	if e.Target != "" {
 		body["target"] = e.Target
 	}
-	if e.Status == http.StatusServiceUnavailable || e.Status == http.StatusTooManyRequests {
+	if (e.Status == http.StatusServiceUnavailable || e.Status == http.StatusTooManyRequests) && r.w.Header().Get("Retry-After") == "" {
 		r.w.Header().Set("Retry-After", "1")
 	}
 	s.writeJSON(r, e.Status, map[string]any{"error": body})

@@ -320,7 +320,8 @@ func (s *Server) listVMsInSubscription(r *request, sub, location string) {
 	}
 	loc := armLocation(location)
 	match := func(v *engine.VM) bool {
-		if !strings.HasPrefix(strings.ToLower(v.ID), subKey) {
+		// Uniform scale set instances are reached only through their set.
+		if !strings.HasPrefix(strings.ToLower(v.ID), subKey) || strings.Contains(strings.ToLower(v.ID), "/virtualmachinescalesets/") {
 			return false
 		}
 		if loc != "" && v.Spec.Location != loc {
@@ -328,8 +329,11 @@ func (s *Server) listVMsInSubscription(r *request, sub, location string) {
 		}
 		return scaleSet == "" || armid.Equal(v.Spec.ScaleSetID, scaleSet)
 	}
-	statusOnly := strings.EqualFold(q.Get("statusOnly"), "true")
-	s.listVMs(r, match, statusOnly)
+	if strings.EqualFold(q.Get("statusOnly"), "true") {
+		s.listVMsStatusOnly(r, match) // faults.go: powerStateUnavailable
+		return
+	}
+	s.listVMs(r, match, false)
 }
 
 func (s *Server) listVMs(r *request, match func(*engine.VM) bool, withInstanceView bool) {

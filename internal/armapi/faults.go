@@ -1,0 +1,179 @@
+package armapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/azemu/azemu/internal/engine"
+	"github.com/azemu/azemu/internal/lifecycle"
+)
+
+// The fault registry over HTTP (docs/faults.md):
+//
+//	POST   /_azemu/faults        body: one engine.Fault; 201 with its id
+//	GET    /_azemu/faults        {"value":[...]}, oldest first
+//	GET    /_azemu/faults/{id}   one fault; 404 when unknown
+//	DELETE /_azemu/faults        removes all: {"removed":n}
+//	DELETE /_azemu/faults/{id}   removes one: {"removed":1}; 404 when unknown
+func (s *Server) serveFaults(r *request, rest []string) {
+	switch {
+	case len(rest) == 1:
+		switch r.Method {
+		case http.MethodPost:
+			s.addFault(r)
+		case http.MethodGet:
+			faults := s.eng.Faults()
+			if faults == nil {
+				faults = []engine.Fault{}
+			}
+			s.writeJSON(r, http.StatusOK, map[string]any{"value": faults})
+		case http.MethodDelete:
+			s.removeFaults(r, "")
+		default:
+			s.methodNotAllowed(r)
+		}
+	case len(rest) == 2:
+		id := r.segs[2]
+		switch r.Method {
+		case http.MethodGet:
+			for _, f := range s.eng.Faults() {
+				if strings.EqualFold(f.ID, id) {
+					s.writeJSON(r, http.StatusOK, f)
+					return
+				}
+			}
+			s.writeError(r, faultNotFound(id))
+		case http.MethodDelete:
+			s.removeFaults(r, id)
+		default:
+			s.methodNotAllowed(r)
+		}
+	default:
+		s.notFound(r)
+	}
+}
+
+func faultNotFound(id string) *apiError {
+	return errorf(http.StatusNotFound, "NotFound", "id", "The fault '%s' is not registered.", id)
+}
+
+// addFault registers the fault in the body. Unknown fields are refused, so
+// a misspelt "probabilty" does not silently make an always-on fault.
+func (s *Server) addFault(r *request) {
+	body, ok := s.readBody(r)
+	if !ok {
+		return
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		s.writeError(r, errorf(http.StatusBadRequest, "InvalidRequestContent", "", "The request content was invalid and could not be deserialized: 'the body is empty'."))
+		return
+	}
+	f, err := DecodeFault(body)
+	if err != nil {
+		s.writeError(r, errorf(http.StatusBadRequest, "InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err))
+		return
+	}
+	added, err := s.eng.AddFault(ctxWithoutCancel(r.Context()), f)
+	if err != nil {
+		s.writeErr(r, err)
+		return
+	}
+	r.w.Header().Set("Location", r.base+"/_azemu/faults/"+added.ID)
+	s.writeJSON(r, http.StatusCreated, added)
+}
+
+// DecodeFault reads one fault as POST /_azemu/faults and the --faults file
+// take it: engine.Fault's JSON, unknown fields refused, the id ignored.
+func DecodeFault(data []byte) (engine.Fault, error) {
+	var f engine.Fault
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return f, err
+	}
+	if dec.More() {
+		return f, errTrailingData
+	}
+	f.ID = ""
+	return f, nil
+}
+
+var errTrailingData = errors.New("unexpected data after the fault object")
+
+func (s *Server) removeFaults(r *request, id string) {
+	n, err := s.eng.RemoveFaults(ctxWithoutCancel(r.Context()), id)
+	if err != nil {
+		s.writeErr(r, err)
+		return
+	}
+	if id != "" && n == 0 {
+		s.writeError(r, faultNotFound(id))
+		return
+	}
+	s.writeJSON(r, http.StatusOK, map[string]any{"removed": n})
+}
+
+// throttleRetryAfter is the Retry-After of an injected throttle (D): one
+// second, ARM's minimum, so an SDK that honours it retries at once.
+const throttleRetryAfter = 1
+
+// throttleOperation is the operation name a throttle fault is matched
+// against: the VM action for POST .../virtualMachines/{vm}/{action} when a
+// throttle fault names that action, else the HTTP method. So "*" matches
+// every ARM request, "GET"/"PUT"/"PATCH"/"POST"/"DELETE" a method, and
+// "start", "deallocate", ... one VM action.
+func (s *Server) throttleOperation(r *request) string {
+	if r.Method == http.MethodPost && len(r.lower) == 9 && r.lower[6] == "virtualmachines" {
+		action := r.lower[8]
+		for _, f := range s.eng.Faults() {
+			if f.Kind == engine.FaultThrottle && strings.EqualFold(f.Operation, action) {
+				return action
+			}
+		}
+	}
+	return r.Method
+}
+
+// throttled answers 429 when an injected throttle fault fires for r.
+func (s *Server) throttled(r *request) bool {
+	op := s.throttleOperation(r)
+	if !s.eng.ProbeFault(ctxWithoutCancel(r.Context()), engine.FaultThrottle, op) {
+		return false
+	}
+	r.w.Header().Set("Retry-After", strconv.Itoa(throttleRetryAfter))
+	s.writeError(r, errorf(http.StatusTooManyRequests, "TooManyRequests", "",
+		"The request is being throttled as the limit has been reached for operation type - %s. For more information, see - https://aka.ms/throttling.", op))
+	return true
+}
+
+// listVMsStatusOnly is listAll with statusOnly=true: every VM with its
+// instance view. A powerStateUnavailable fault that fires for a VM drops
+// its PowerState entry, the intermittent gap Azure documents for this call.
+func (s *Server) listVMsStatusOnly(r *request, match func(*engine.VM) bool) {
+	page, next := s.eng.ListVMs(match, r.URL.Query().Get("$skiptoken"), s.pageSize)
+	value := make([]any, 0, len(page))
+	for _, v := range page {
+		m := renderVM(v, false)
+		iv := instanceView(v)
+		if s.eng.ProbeFault(ctxWithoutCancel(r.Context()), engine.FaultPowerStateUnavailable, "listAll") {
+			iv.Statuses = withoutPowerState(iv.Statuses)
+		}
+		m["properties"].(map[string]any)["instanceView"] = iv
+		value = append(value, m)
+	}
+	s.writeList(r, value, next)
+}
+
+func withoutPowerState(statuses []lifecycle.Status) []lifecycle.Status {
+	out := make([]lifecycle.Status, 0, len(statuses))
+	for _, st := range statuses {
+		if !strings.HasPrefix(st.Code, "PowerState/") {
+			out = append(out, st)
+		}
+	}
+	return out
+}
