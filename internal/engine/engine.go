@@ -642,6 +642,11 @@ func (e *Engine) PutVM(ctx context.Context, r PutVMRequest) (*VM, bool, store.Op
 			old.Name, old.Spec.Location, old.ResourceGroup, spec.Location)}
 	}
 	req := lifecycle.Request{Kind: lifecycle.Update, Resize: !strings.EqualFold(old.Spec.VMSize, spec.VMSize)}
+	if old.Machine.State.Provisioning == lifecycle.Failed && old.Machine.State.Power == "" && old.Machine.Run == nil {
+		// A create that failed before the VM got a host: a PUT retries the
+		// create, as Azure does, rather than updating a VM never started.
+		req = lifecycle.Request{Kind: lifecycle.Create, GeneralizedImage: spec.GeneralizedImage, Extensions: r.Extensions}
+	}
 	op, err := t.submitWith(old, req, model, spec)
 	if err != nil {
 		return nil, false, store.Operation{}, err

@@ -196,3 +196,26 @@ func TestCapacity(t *testing.T) {
 		t.Fatalf("start once cores are free: %s", status)
 	}
 }
+
+// A create that fails to allocate leaves a VM with no host; a PUT of it
+// again retries the create rather than updating a VM that never ran.
+func TestPutRetriesAFailedCreate(t *testing.T) {
+	r := newRig(t)
+	r.group("rg")
+	if _, err := r.eng.AddFault(context.Background(), Fault{Operation: "create", Error: "AllocationFailed", Count: one()}); err != nil {
+		t.Fatal(err)
+	}
+	r.createVM("rg", "vm1", true)
+	r.advance(15 * time.Second)
+	if st := r.state("rg", "vm1"); st.ProvisioningCode() != "ProvisioningState/failed/AllocationFailed" || st.Power != "" {
+		t.Fatalf("after the failed create: %s %q", st.ProvisioningCode(), st.Power)
+	}
+	op := r.createVM("rg", "vm1", true)
+	if op.Kind != "create" {
+		t.Fatalf("the retry ran %q", op.Kind)
+	}
+	r.advance(80 * time.Second)
+	if st := r.state("rg", "vm1"); st.Provisioning != lifecycle.Succeeded || st.Power != lifecycle.Running {
+		t.Fatalf("after the retry: %s %s", st.ProvisioningCode(), st.Power)
+	}
+}
