@@ -232,10 +232,9 @@ func TestInjectedFaultsWithSDK(t *testing.T) {
 			trigger: startVM, d: 10 * time.Second, power: deallocated,
 			retry: []step{{startVM, 27 * time.Second, running}}},
 		// A create that fails to allocate never got a power state; a PUT
-		// of the same body then succeeds as a model update, and the VM
-		// starts (allocates) as a deallocated one would.
+		// of the same body retries the whole create, as Azure does.
 		{code: "ZonalAllocationFailed", trigger: createVM, d: 15 * time.Second, power: "",
-			retry: []step{{createVM, 5 * time.Second, ""}, {startVM, 27 * time.Second, running}}},
+			retry: []step{{createVM, 80 * time.Second, running}}},
 		{code: "OverConstrainedAllocationRequest", from: []step{{createVM, 80 * time.Second, running}, {deallocateVM, 30 * time.Second, deallocated}},
 			trigger: startVM, d: 10 * time.Second, power: deallocated,
 			retry: []step{{startVM, 27 * time.Second, running}}},
