@@ -617,7 +617,9 @@ func instanceView(v *engine.VM) vmInstanceView {
 		iv.VMAgent = &vmAgentView{VMAgentVersion: vmAgentVersion, ExtensionHandlers: []any{}, Statuses: []lifecycle.Status{{
 			Code: "ProvisioningState/succeeded", Level: lifecycle.Info, DisplayStatus: "Ready",
 			Message: "GuestAgent is running and processing the extensions.", Time: statusTime(st.ProvisionedAt)}}}
-	} else if st.Power != "" {
+	} else if st.Power.Allocated() {
+		// On a host but not running: the agent is there, silent. A
+		// deallocated VM has no agent to report at all.
 		iv.VMAgent = &vmAgentView{VMAgentVersion: "Unknown", ExtensionHandlers: []any{}, Statuses: []lifecycle.Status{{
 			Code: "ProvisioningState/Unavailable", Level: lifecycle.Warning, DisplayStatus: "Not Ready",
 			Message: "VM status blob is found but not yet populated.", Time: statusTime(st.ProvisionedAt)}}}
