@@ -117,8 +117,23 @@ func newBilledItem(li billing.LineItem) billedItem {
 		b.ARMType, b.CostType, b.Category, b.ServiceCategory = engine.DiskType, costTypeDisk, categoryDisk, "Storage"
 	default:
 		b.ARMType, b.CostType, b.Category, b.ServiceCategory = "Microsoft.Compute/virtualMachines", costTypeVM, categoryVM, "Compute"
+		// A Uniform scale set instance is metered like a VM, under its own
+		// type and name (<set>_<instance ID>); its parent is the set.
+		if set, inst, ok := uniformInstance(li.ResourceID); ok {
+			b.ARMType, b.Name = engine.ScaleSetType+"/virtualMachines", set+"_"+inst
+		}
 	}
 	return b
+}
+
+// uniformInstance splits .../virtualMachineScaleSets/{set}/virtualMachines/{id}.
+func uniformInstance(id string) (set, inst string, ok bool) {
+	parts := strings.Split(id, "/")
+	n := len(parts)
+	if n < 4 || !strings.EqualFold(parts[n-4], "virtualMachineScaleSets") || !strings.EqualFold(parts[n-2], "virtualMachines") {
+		return "", "", false
+	}
+	return parts[n-3], parts[n-1], true
 }
 
 // meterName is the Meter dimension of a line item: the price row's

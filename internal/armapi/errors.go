@@ -50,6 +50,7 @@ var statusByCode = map[string]int{
 	"Conflict":                   http.StatusConflict,
 	"ResourceGroupBeingDeleted":  http.StatusConflict,
 	"InvalidResourceLocation":    http.StatusConflict,
+	"PropertyChangeNotAllowed":   http.StatusConflict,
 	engine.CodeNotManualClock:    http.StatusConflict,
 	"PreconditionFailed":         http.StatusPreconditionFailed,
 	"RequestEntityTooLarge":      http.StatusRequestEntityTooLarge,

@@ -65,8 +65,12 @@ func (s *Server) routeProviders(r *request, sub string) {
 		s.onlyGET(r, func(r *request) { s.listDisks(r, sub, "") })
 	case r.seg(3, "Microsoft.CostManagement") && n == 5 && r.seg(4, "query"):
 		s.costQuery(r, sub, "")
+	case r.seg(3, "Microsoft.Compute") && n == 5 && r.seg(4, "virtualMachineScaleSets"):
+		s.onlyGET(r, func(r *request) { s.listScaleSets(r, sub, "") })
 	case r.seg(3, "Microsoft.Compute") && n == 5 && r.seg(4, "virtualMachines"):
 		s.onlyGET(r, func(r *request) { s.listVMsInSubscription(r, sub, "") })
+	case r.seg(3, "Microsoft.Compute") && n == 7 && r.seg(4, "locations") && r.seg(6, "virtualMachineScaleSets"):
+		s.onlyGET(r, func(r *request) { s.listScaleSetsByLocation(r, sub, r.segs[5]) })
 	case r.seg(3, "Microsoft.Compute") && n == 7 && r.seg(4, "locations") && r.seg(6, "virtualMachines"):
 		s.onlyGET(r, func(r *request) { s.listVMsInSubscription(r, sub, r.segs[5]) })
 	case r.seg(3, "Microsoft.Compute") && n == 8 && r.seg(4, "locations") && r.seg(6, "operations"):
@@ -100,6 +104,10 @@ func (s *Server) routeGroups(r *request, sub string) {
 	}
 	if r.seg(4, "providers") && r.seg(5, "Microsoft.Compute") && r.seg(6, "disks") {
 		s.routeDisks(r, sub, rg)
+		return
+	}
+	if r.seg(4, "providers") && r.seg(5, "Microsoft.Compute") && r.seg(6, "virtualMachineScaleSets") {
+		s.routeScaleSets(r, sub, rg)
 		return
 	}
 	if n == 7 && r.seg(4, "providers") && r.seg(5, "Microsoft.CostManagement") && r.seg(6, "query") {

@@ -56,6 +56,7 @@ type Engine struct {
 	vms      map[string]*VM    // key: lower(ID)
 	disks    map[string]*Disk  // key: lower(ID)
 	exts     map[string]*Extension
+	sets     map[string]*ScaleSet // key: lower(ID)
 	ops      map[string]store.Operation
 	faults   []Fault
 	finished []string // finished op keys, oldest first
@@ -113,11 +114,18 @@ func (e *Engine) load(ctx context.Context) error {
 	e.vms = map[string]*VM{}
 	e.disks = map[string]*Disk{}
 	e.exts = map[string]*Extension{}
+	e.sets = map[string]*ScaleSet{}
 	e.ops = map[string]store.Operation{}
 	e.finished = nil
 	e.sorted = nil
 	e.due = nil
 	for _, r := range snap.Resources {
+		if r.Type == ScaleSetType {
+			if err := e.loadScaleSet(r); err != nil {
+				return err
+			}
+			continue
+		}
 		if r.Type == ExtensionType {
 			var doc extensionDoc
 			if err := json.Unmarshal(r.Body, &doc); err != nil {
@@ -609,6 +617,9 @@ func (e *Engine) PutVM(ctx context.Context, r PutVMRequest) (*VM, bool, store.Op
 	if err != nil {
 		return nil, false, store.Operation{}, err
 	}
+	if err := e.checkFlexibleMember(old, spec); err != nil {
+		return nil, false, store.Operation{}, err
+	}
 	t := e.begin(now)
 	t.ensureSub(strings.ToLower(r.SubscriptionID))
 	if old == nil {
@@ -780,6 +791,7 @@ func (e *Engine) Reset(ctx context.Context) error {
 	e.vms = map[string]*VM{}
 	e.disks = map[string]*Disk{}
 	e.exts = map[string]*Extension{}
+	e.sets = map[string]*ScaleSet{}
 	e.ops = map[string]store.Operation{}
 	e.faults = nil
 	e.finished, e.sorted, e.due = nil, nil, nil

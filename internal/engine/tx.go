@@ -22,6 +22,7 @@ type tx struct {
 	disks  map[string]*Disk
 	exts   map[string]*Extension
 	groups map[string]*Group
+	sets   map[string]*ScaleSet // created on first use
 	ops    map[string]store.Operation
 	dues   []dueItem
 	// vmRows and resRows hold the one row each touched VM or resource
@@ -122,6 +123,7 @@ func (t *tx) finishOp(id, status string, opErr *OperationError, at time.Time) {
 		op.Error, _ = json.Marshal(opErr)
 	}
 	t.setOp(op)
+	t.batchChildDone(id, at)
 }
 
 // putVM records v's next snapshot: machine m, model and spec. It appends a
@@ -211,6 +213,7 @@ func (t *tx) maybeFinishGroup(g *Group) {
 		}
 	}
 	t.removeGroupDisks(g, g.DeleteOperation)
+	t.removeGroupScaleSets(g)
 	t.ch.DeletedGroups = append(t.ch.DeletedGroups, store.GroupRef{SubscriptionID: g.SubscriptionID, Name: g.Name})
 	t.groups[groupKey(g.SubscriptionID, g.Name)] = nil
 	t.finishOp(g.DeleteOperation, StatusSucceeded, nil, t.now)
@@ -351,6 +354,7 @@ func (t *tx) commit(ctx context.Context) error {
 		delete(e.ops, e.finished[0])
 		e.finished = e.finished[1:]
 	}
+	t.publishScaleSets()
 	if t.faultsChanged {
 		e.faults = t.faults
 	}

@@ -1,0 +1,659 @@
+package armapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/engine"
+	"github.com/azemu/azemu/internal/lifecycle"
+)
+
+// routeScaleSets serves .../providers/Microsoft.Compute/virtualMachineScaleSets[/...].
+func (s *Server) routeScaleSets(r *request, sub, rg string) {
+	n := len(r.segs)
+	switch {
+	case n == 7:
+		s.onlyGET(r, func(r *request) { s.listScaleSets(r, sub, rg) })
+	case n == 8:
+		name := r.segs[7]
+		switch r.Method {
+		case http.MethodPut:
+			s.putScaleSet(r, sub, rg, name, false)
+		case http.MethodPatch:
+			s.putScaleSet(r, sub, rg, name, true)
+		case http.MethodGet:
+			s.getScaleSet(r, sub, rg, name)
+		case http.MethodDelete:
+			s.deleteScaleSet(r, sub, rg, name)
+		default:
+			s.methodNotAllowed(r)
+		}
+	case n == 9 && r.seg(8, "instanceView"):
+		s.onlyGET(r, func(r *request) { s.getScaleSetInstanceView(r, sub, rg, r.segs[7]) })
+	case n == 9 && r.seg(8, "virtualMachines"):
+		s.onlyGET(r, func(r *request) { s.listInstances(r, sub, rg, r.segs[7]) })
+	case n == 9:
+		if r.Method != http.MethodPost {
+			s.methodNotAllowed(r)
+			return
+		}
+		s.scaleSetAction(r, sub, rg, r.segs[7], r.lower[8])
+	case n == 10 && r.seg(8, "virtualMachines"):
+		switch r.Method {
+		case http.MethodGet:
+			s.getInstance(r, sub, rg, r.segs[7], r.segs[9], false)
+		case http.MethodDelete:
+			s.deleteInstance(r, sub, rg, r.segs[7], r.segs[9])
+		default:
+			s.methodNotAllowed(r)
+		}
+	case n == 11 && r.seg(8, "virtualMachines") && r.seg(10, "instanceView"):
+		s.onlyGET(r, func(r *request) { s.getInstance(r, sub, rg, r.segs[7], r.segs[9], true) })
+	case n == 11 && r.seg(8, "virtualMachines"):
+		if r.Method != http.MethodPost {
+			s.methodNotAllowed(r)
+			return
+		}
+		s.instanceAction(r, sub, rg, r.segs[7], r.segs[9], r.lower[10])
+	default:
+		s.notFound(r)
+	}
+}
+
+// vmssInput is the part of a scale set body azemu validates and acts on.
+type vmssInput struct {
+	Location string `json:"location"`
+	SKU      *struct {
+		Name     string `json:"name"`
+		Tier     string `json:"tier"`
+		Capacity *int64 `json:"capacity"`
+	} `json:"sku"`
+	Properties *struct {
+		OrchestrationMode     string         `json:"orchestrationMode"`
+		VirtualMachineProfile map[string]any `json:"virtualMachineProfile"`
+	} `json:"properties"`
+}
+
+// vmssReadOnly are properties the server owns.
+var vmssReadOnly = []string{"provisioningState", "uniqueId", "timeCreated"}
+
+func (s *Server) putScaleSet(r *request, sub, rg, name string, patch bool) {
+	if err := armid.ValidName("virtualMachines", name); err != nil {
+		s.writeError(r, errorf(http.StatusBadRequest, "InvalidResourceName", "", "Resource name %s is invalid: %v.", name, err))
+		return
+	}
+	var body map[string]any
+	if !s.readJSON(r, &body) {
+		return
+	}
+	if patch {
+		if _, err := s.eng.GetScaleSet(sub, rg, name); err != nil {
+			s.writeErr(r, err)
+			return
+		}
+	}
+	set, created, op, err := s.eng.PutScaleSet(ctxWithoutCancel(r.Context()), engine.PutScaleSetRequest{
+		SubscriptionID: sub, ResourceGroup: rg, Name: name,
+		IfMatch: r.Header.Get("If-Match"), IfNoneMatch: r.Header.Get("If-None-Match"),
+		Build: func(old *engine.ScaleSet) (engine.ScaleSetSpec, error) {
+			b := body
+			if patch && old != nil {
+				var model map[string]any
+				if err := json.Unmarshal(old.Spec.Model, &model); err != nil {
+					return engine.ScaleSetSpec{}, err
+				}
+				if tags, ok := body["tags"]; ok {
+					delete(model, "tags")
+					if tags != nil {
+						model["tags"] = tags
+					}
+				}
+				b = mergePatch(model, withoutKeys(body, "tags", "location", "id", "name", "type"))
+				if cap, ok := dig(body, "sku")["capacity"]; !ok || cap == nil {
+					// A PATCH that does not name the capacity keeps the instances.
+					delete(dig(b, "sku"), "capacity")
+				}
+			}
+			spec, aerr := checkScaleSet(strings.ToLower(sub), rgName(s, sub, rg), name, b, old)
+			if aerr != nil {
+				return spec, aerr
+			}
+			return spec, nil
+		},
+		Instance: func(set *engine.ScaleSet, n int) (engine.NewInstance, error) {
+			inst, aerr := scaleSetInstance(set, n)
+			if aerr != nil {
+				return inst, aerr
+			}
+			return inst, nil
+		},
+	})
+	if err != nil {
+		s.writeErr(r, err)
+		return
+	}
+	s.setLRO(r, op, false)
+	r.w.Header().Set("ETag", set.ETag())
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	s.writeJSON(r, status, s.renderScaleSet(set))
+}
+
+func withoutKeys(m map[string]any, keys ...string) map[string]any {
+	out := map[string]any{}
+	for k, v := range m {
+		out[k] = v
+	}
+	for _, k := range keys {
+		delete(out, k)
+	}
+	return out
+}
+
+// checkScaleSet validates a scale set body as Azure does and returns the
+// spec to keep, with the model normalised and its secrets removed.
+func checkScaleSet(sub, rg, name string, body map[string]any, old *engine.ScaleSet) (engine.ScaleSetSpec, *apiError) {
+	var spec engine.ScaleSetSpec
+	canonicalKeys(body, vmssKeys)
+	if props, ok := body["properties"].(map[string]any); ok {
+		if p, ok := props["virtualMachineProfile"].(map[string]any); ok {
+			canonicalKeys(p, vmKeys["properties"])
+			if op, ok := p["osProfile"].(map[string]any); ok {
+				canonicalKeys(op, keyTree{"computerNamePrefix": nil})
+			}
+		}
+	}
+	raw, _ := json.Marshal(body)
+	var in vmssInput
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return spec, errorf(http.StatusBadRequest, "InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err)
+	}
+	if strings.TrimSpace(in.Location) == "" {
+		return spec, missingParameter("location")
+	}
+	mode := engine.Uniform // (D) the API's default when the body does not say
+	var profile map[string]any
+	if in.Properties != nil {
+		if in.Properties.OrchestrationMode != "" {
+			mode = canonicalOneOf(in.Properties.OrchestrationMode, engine.Uniform, engine.Flexible)
+			if mode == "" {
+				return spec, invalidParameter("orchestrationMode", "The value '%s' of parameter 'orchestrationMode' is not allowed. Allowed values are 'Uniform' and 'Flexible'.", in.Properties.OrchestrationMode)
+			}
+		}
+		profile = in.Properties.VirtualMachineProfile
+	}
+	if old != nil {
+		if in.Properties != nil && in.Properties.OrchestrationMode != "" && mode != old.Spec.Mode {
+			return spec, errorf(http.StatusConflict, "PropertyChangeNotAllowed", "orchestrationMode", "Changing property 'orchestrationMode' is not allowed.")
+		}
+		mode = old.Spec.Mode
+	}
+	spec = engine.ScaleSetSpec{Location: armLocation(in.Location), Mode: mode, Capacity: -1, HasProfile: profile != nil}
+	if mode == engine.Uniform && profile == nil {
+		return spec, missingParameter("virtualMachineProfile")
+	}
+	if profile != nil && (in.SKU == nil || strings.TrimSpace(in.SKU.Name) == "") {
+		return spec, missingParameter("sku.name")
+	}
+	if in.SKU != nil && in.SKU.Capacity != nil {
+		if *in.SKU.Capacity < 0 || *in.SKU.Capacity > 1000 {
+			return spec, invalidParameter("sku.capacity", "The value %d of parameter 'sku.capacity' is out of range. The value must be between 0 and 1000, inclusive.", *in.SKU.Capacity)
+		}
+		spec.Capacity = *in.SKU.Capacity
+	} else if old == nil && profile != nil {
+		spec.Capacity = 0
+	}
+	if profile != nil {
+		// The profile must make a valid VM; the password is only there
+		// when the set is created (Azure never returns it).
+		vm := instanceBody(spec.Location, mode, in.SKU.Name, "", "probe", profile)
+		if _, aerr := checkVM(name, vm, old != nil); aerr != nil {
+			return spec, aerr
+		}
+	}
+	m := withoutKeys(body, "id", "name", "type", "etag")
+	m["location"] = spec.Location
+	props, _ := m["properties"].(map[string]any)
+	if props == nil {
+		props = map[string]any{}
+		m["properties"] = props
+	}
+	for _, k := range vmssReadOnly {
+		delete(props, k)
+	}
+	props["orchestrationMode"] = mode
+	if op := dig(props, "virtualMachineProfile", "osProfile"); op != nil {
+		delete(op, "adminPassword")
+		delete(op, "customData")
+	}
+	model, err := json.Marshal(m)
+	if err != nil {
+		return spec, errorf(http.StatusBadRequest, "InvalidRequestContent", "", "%v", err)
+	}
+	spec.Model = model
+	return spec, nil
+}
+
+// vmssKeys are the scale set properties azemu reads, matched ignoring case
+// as ARM does; the profile is matched with the VM's keys.
+var vmssKeys = keyTree{
+	"id": nil, "name": nil, "type": nil, "etag": nil, "location": nil, "tags": nil,
+	"sku": {"name": nil, "tier": nil, "capacity": nil},
+	"properties": {"orchestrationMode": nil, "virtualMachineProfile": nil, "provisioningState": nil,
+		"uniqueId": nil, "timeCreated": nil},
+}
+
+// instanceBody is the VM body an instance of a scale set is made from: the
+// set's profile with the set's size, and a computer name from the prefix.
+func instanceBody(location, mode, vmSize, setID, computerName string, profile map[string]any) map[string]any {
+	copyOf := func(v any) any {
+		raw, _ := json.Marshal(v)
+		var out any
+		_ = json.Unmarshal(raw, &out)
+		return out
+	}
+	props := map[string]any{"hardwareProfile": map[string]any{"vmSize": vmSize}}
+	for _, k := range []string{"storageProfile", "osProfile", "networkProfile", "priority", "evictionPolicy", "billingProfile", "licenseType"} {
+		if v, ok := profile[k]; ok {
+			props[k] = copyOf(v)
+		}
+	}
+	if op, ok := props["osProfile"].(map[string]any); ok {
+		delete(op, "computerNamePrefix")
+		op["computerName"] = computerName
+	}
+	if od := dig(props, "storageProfile", "osDisk"); od != nil {
+		// Each instance has a disk of its own, named by Azure; a scale set
+		// deletes its instances' OS disks with them.
+		delete(od, "name")
+		setDefault(od, "deleteOption", "Delete")
+	}
+	if mode == engine.Flexible && setID != "" {
+		props["virtualMachineScaleSet"] = map[string]any{"id": setID}
+	}
+	return map[string]any{"location": location, "properties": props}
+}
+
+// scaleSetInstance derives instance n of a set from its profile: Uniform
+// instance "n" named <set>_<n>, or a Flexible member named <set>_<8 hex>.
+func scaleSetInstance(set *engine.ScaleSet, n int) (engine.NewInstance, *apiError) {
+	var model map[string]any
+	_ = json.Unmarshal(set.Spec.Model, &model)
+	profile := dig(model, "properties", "virtualMachineProfile")
+	vmSize := str(dig(model, "sku")["name"])
+	prefix := str(dig(profile, "osProfile")["computerNamePrefix"])
+	if prefix == "" {
+		prefix = set.Name
+	}
+	var inst engine.NewInstance
+	var computerName string
+	if set.Uniform() {
+		id := strconv.Itoa(n)
+		inst.ID, inst.Name = engine.InstanceID(set.ID, id), set.Name+"_"+id
+		// Azure appends the instance ID in base 36, six digits.
+		computerName = prefix + leftPad(strings.ToLower(strconv.FormatInt(int64(n), 36)), 6)
+	} else {
+		suffix := strings.ReplaceAll(engine.NewGUID(), "-", "")
+		inst.Name = set.Name + "_" + suffix[:8]
+		inst.ID = armid.VirtualMachineID(set.SubscriptionID, set.ResourceGroup, inst.Name)
+		computerName = prefix + suffix[8:14]
+	}
+	body := instanceBody(set.Spec.Location, set.Spec.Mode, vmSize, set.ID, computerName, profile)
+	canonicalKeys(body, vmKeys)
+	spec, aerr := checkVM(inst.Name, body, true)
+	if aerr != nil {
+		return inst, aerr
+	}
+	spec.ScaleSetID = set.ID
+	normalised := normaliseVMModel(set.SubscriptionID, set.ResourceGroup, inst.Name, body, spec)
+	if spec.Disks, aerr = diskRefs(normalised); aerr != nil {
+		return inst, aerr
+	}
+	inst.Model, _ = json.Marshal(normalised)
+	inst.Spec = spec
+	return inst, nil
+}
+
+func leftPad(s string, n int) string {
+	for len(s) < n {
+		s = "0" + s
+	}
+	return s
+}
+
+// renderScaleSet is the scale set as ARM shows it.
+func (s *Server) renderScaleSet(set *engine.ScaleSet) map[string]any {
+	var out map[string]any
+	_ = json.Unmarshal(set.Spec.Model, &out)
+	if out == nil {
+		out = map[string]any{}
+	}
+	out["id"] = set.ID
+	out["name"] = set.Name
+	out["type"] = engine.ScaleSetType
+	out["location"] = set.Spec.Location
+	out["etag"] = set.ETag()
+	props, _ := out["properties"].(map[string]any)
+	if props == nil {
+		props = map[string]any{}
+		out["properties"] = props
+	}
+	props["provisioningState"] = set.ProvisioningState
+	props["uniqueId"] = set.UniqueID
+	props["timeCreated"] = set.TimeCreated.UTC().Format("2006-01-02T15:04:05.9999999Z07:00")
+	props["orchestrationMode"] = set.Spec.Mode
+	if sku := dig(out, "sku"); sku != nil {
+		// The capacity is the instances the set keeps (less those being
+		// deleted), so deleting instances lowers it, as in Azure.
+		live := 0
+		for _, v := range s.eng.Members(set) {
+			if v.Machine.State.Provisioning != lifecycle.Deleting {
+				live++
+			}
+		}
+		sku["capacity"] = live
+		setDefault(sku, "tier", "Standard")
+	}
+	return out
+}
+
+func (s *Server) getScaleSet(r *request, sub, rg, name string) {
+	set, err := s.eng.GetScaleSet(sub, rg, name)
+	if err != nil {
+		s.writeErr(r, err)
+		return
+	}
+	r.w.Header().Set("ETag", set.ETag())
+	s.writeJSON(r, http.StatusOK, s.renderScaleSet(set))
+}
+
+func (s *Server) listScaleSets(r *request, sub, rg string) { s.listScaleSetsWhere(r, sub, rg, "") }
+
+func (s *Server) listScaleSetsByLocation(r *request, sub, location string) {
+	s.listScaleSetsWhere(r, sub, "", armLocation(location))
+}
+
+func (s *Server) listScaleSetsWhere(r *request, sub, rg, location string) {
+	if rg != "" {
+		if _, ok := s.eng.Group(sub, rg); !ok {
+			s.writeErr(r, &engine.Error{Code: engine.CodeResourceGroupNotFound, Message: "Resource group '" + rg + "' could not be found."})
+			return
+		}
+	}
+	prefix := "/subscriptions/" + strings.ToLower(sub) + "/"
+	if rg != "" {
+		prefix = strings.ToLower(armid.ResourceGroupID(sub, rg)) + "/"
+	}
+	page, next := s.eng.ListScaleSets(func(set *engine.ScaleSet) bool {
+		return strings.HasPrefix(strings.ToLower(set.ID), prefix) && (location == "" || set.Spec.Location == location)
+	}, r.URL.Query().Get("$skiptoken"), s.pageSize)
+	value := make([]any, 0, len(page))
+	for _, set := range page {
+		value = append(value, s.renderScaleSet(set))
+	}
+	s.writeList(r, value, next)
+}
+
+func (s *Server) deleteScaleSet(r *request, sub, rg, name string) {
+	force := strings.EqualFold(r.URL.Query().Get("forceDeletion"), "true")
+	op, found, err := s.eng.DeleteScaleSet(ctxWithoutCancel(r.Context()), sub, rg, name, force)
+	if err != nil {
+		s.writeErr(r, err)
+		return
+	}
+	if !found {
+		if _, ok := s.eng.Group(sub, rg); !ok {
+			s.writeErr(r, &engine.Error{Code: engine.CodeResourceGroupNotFound, Message: "Resource group '" + rg + "' could not be found."})
+			return
+		}
+		// Deleting what is not there succeeds with 204, as ARM does.
+		r.w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	s.setLRO(r, op, true)
+	r.w.WriteHeader(http.StatusAccepted)
+}
+
+// scaleSetActions maps a scale set's POST action (lower case) to the
+// operation it runs on each selected instance.
+var scaleSetActions = map[string]lifecycle.Kind{
+	"start":      lifecycle.Start,
+	"poweroff":   lifecycle.PowerOff,
+	"deallocate": lifecycle.Deallocate,
+	"restart":    lifecycle.Restart,
+	"redeploy":   lifecycle.Redeploy,
+	"reimage":    lifecycle.Reimage,
+	"reimageall": lifecycle.Reimage,
+	"delete":     lifecycle.Delete,
+}
+
+func (s *Server) scaleSetAction(r *request, sub, rg, name, action string) {
+	kind, ok := scaleSetActions[action]
+	if !ok {
+		s.notFound(r)
+		return
+	}
+	var in struct {
+		InstanceIDs []string `json:"instanceIds"`
+	}
+	if !s.readOptionalJSON(r, &in) {
+		return
+	}
+	if kind == lifecycle.Delete && len(in.InstanceIDs) == 0 {
+		s.writeError(r, missingParameter("instanceIds"))
+		return
+	}
+	q := r.URL.Query()
+	req := lifecycle.Request{Kind: kind,
+		SkipShutdown: strings.EqualFold(q.Get("skipShutdown"), "true"),
+		Hibernate:    strings.EqualFold(q.Get("hibernate"), "true"),
+		Force:        strings.EqualFold(q.Get("forceDeletion"), "true"),
+	}
+	op, err := s.eng.ScaleSetAction(ctxWithoutCancel(r.Context()), engine.BatchRequest{SubscriptionID: sub, ResourceGroup: rg, Name: name,
+		Action: canonicalAction(action), Req: req, InstanceIDs: in.InstanceIDs})
+	if err != nil {
+		s.writeErr(r, err)
+		return
+	}
+	s.setLRO(r, op, true)
+	r.w.WriteHeader(http.StatusAccepted)
+}
+
+// canonicalAction is an action's name as Azure's messages spell it.
+func canonicalAction(action string) string {
+	switch action {
+	case "poweroff":
+		return "powerOff"
+	case "reimageall":
+		return "reimageAll"
+	case "runcommand":
+		return "runCommand"
+	}
+	return action
+}
+
+// flexibleRefused is Azure's answer to a Uniform-only API on a Flexible set
+// (D: the status and wording of the refusal).
+func flexibleRefused(set *engine.ScaleSet, what string) *apiError {
+	return errorf(http.StatusBadRequest, "OperationNotAllowed", "",
+		"The operation '%s' is not supported for Virtual Machine Scale Set '%s' with 'Flexible' orchestration mode.", what, set.Name)
+}
+
+type statusCount struct {
+	Code  string `json:"code"`
+	Count int    `json:"count"`
+}
+
+func (s *Server) getScaleSetInstanceView(r *request, sub, rg, name string) {
+	set, err := s.eng.GetScaleSet(sub, rg, name)
+	if err != nil {
+		s.writeErr(r, err)
+		return
+	}
+	if !set.Uniform() {
+		s.writeError(r, flexibleRefused(set, "instanceView"))
+		return
+	}
+	counts := map[string]int{}
+	for _, v := range s.eng.Members(set) {
+		for _, st := range v.Machine.State.Statuses() {
+			counts[st.Code]++
+		}
+	}
+	summary := make([]statusCount, 0, len(counts))
+	for code, n := range counts {
+		summary = append(summary, statusCount{Code: code, Count: n})
+	}
+	sort.Slice(summary, func(i, j int) bool { return summary[i].Code < summary[j].Code })
+	s.writeJSON(r, http.StatusOK, map[string]any{
+		"virtualMachine": map[string]any{"statusesSummary": summary},
+		"extensions":     []any{},
+		"statuses":       []lifecycle.Status{scaleSetStatus(set)},
+	})
+}
+
+// scaleSetStatus is the set's own provisioning status.
+func scaleSetStatus(set *engine.ScaleSet) lifecycle.Status {
+	state := set.ProvisioningState
+	display := state
+	if state == "Succeeded" {
+		display = "Provisioning succeeded"
+	} else if state == "Failed" {
+		display = "Provisioning failed"
+	}
+	level := lifecycle.Info
+	if state == "Failed" {
+		level = lifecycle.Error
+	}
+	return lifecycle.Status{Code: "ProvisioningState/" + strings.ToLower(state), Level: level, DisplayStatus: display,
+		Time: statusTime(set.TimeCreated)}
+}
+
+// renderInstance is a Uniform instance as the scale set VM API shows it.
+func (s *Server) renderInstance(set *engine.ScaleSet, v *engine.VM, withInstanceView bool) map[string]any {
+	out := renderVM(v, withInstanceView)
+	id := v.ID[strings.LastIndex(v.ID, "/")+1:]
+	out["name"] = set.Name + "_" + id
+	out["type"] = engine.ScaleSetType + "/virtualMachines"
+	out["instanceId"] = id
+	delete(out, "managedBy")
+	out["sku"] = map[string]any{"name": v.Spec.VMSize, "tier": "Standard"}
+	props := out["properties"].(map[string]any)
+	props["latestModelApplied"] = true
+	delete(props, "virtualMachineScaleSet")
+	return out
+}
+
+func (s *Server) uniformSet(r *request, sub, rg, name, what string) (*engine.ScaleSet, bool) {
+	set, err := s.eng.GetScaleSet(sub, rg, name)
+	if err != nil {
+		s.writeErr(r, err)
+		return nil, false
+	}
+	if !set.Uniform() {
+		s.writeError(r, flexibleRefused(set, what))
+		return nil, false
+	}
+	return set, true
+}
+
+func (s *Server) listInstances(r *request, sub, rg, name string) {
+	set, ok := s.uniformSet(r, sub, rg, name, "virtualMachines")
+	if !ok {
+		return
+	}
+	expand := strings.EqualFold(r.URL.Query().Get("$expand"), "instanceView")
+	members := s.eng.Members(set)
+	value := make([]any, 0, len(members))
+	for _, v := range members {
+		value = append(value, s.renderInstance(set, v, expand))
+	}
+	s.writeList(r, value, "")
+}
+
+func (s *Server) getInstance(r *request, sub, rg, name, instanceID string, viewOnly bool) {
+	set, ok := s.uniformSet(r, sub, rg, name, "virtualMachines")
+	if !ok {
+		return
+	}
+	v, err := s.eng.GetInstance(sub, rg, name, instanceID)
+	if err != nil {
+		s.writeErr(r, err)
+		return
+	}
+	if viewOnly {
+		s.writeJSON(r, http.StatusOK, instanceView(v))
+		return
+	}
+	body := s.renderInstance(set, v, strings.EqualFold(r.URL.Query().Get("$expand"), "instanceView"))
+	r.w.Header().Set("ETag", v.ETag())
+	s.writeJSON(r, http.StatusOK, body)
+}
+
+func (s *Server) deleteInstance(r *request, sub, rg, name, instanceID string) {
+	if _, ok := s.uniformSet(r, sub, rg, name, "virtualMachines"); !ok {
+		return
+	}
+	if _, err := s.eng.GetInstance(sub, rg, name, instanceID); err != nil {
+		r.w.WriteHeader(http.StatusNoContent) // as for VMs: nothing to delete
+		return
+	}
+	req := lifecycle.Request{Kind: lifecycle.Delete, Force: strings.EqualFold(r.URL.Query().Get("forceDeletion"), "true")}
+	s.runInstanceAction(r, sub, rg, name, instanceID, req)
+}
+
+func (s *Server) instanceAction(r *request, sub, rg, name, instanceID, action string) {
+	kind, ok := vmActions[action]
+	if action == "reimageall" {
+		kind, ok = lifecycle.Reimage, true
+	}
+	if !ok || kind == lifecycle.Generalize {
+		s.notFound(r)
+		return
+	}
+	if _, ok := s.uniformSet(r, sub, rg, name, "virtualMachines"); !ok {
+		return
+	}
+	q := r.URL.Query()
+	req := lifecycle.Request{Kind: kind,
+		SkipShutdown: strings.EqualFold(q.Get("skipShutdown"), "true"),
+		Hibernate:    strings.EqualFold(q.Get("hibernate"), "true"),
+	}
+	if kind == lifecycle.RunCommand {
+		var in struct {
+			CommandID string   `json:"commandId"`
+			Script    []string `json:"script"`
+		}
+		if !s.readJSON(r, &in) {
+			return
+		}
+		if in.CommandID == "" {
+			s.writeError(r, missingParameter("commandId"))
+			return
+		}
+		req.ShutsDownGuest = shutsDownGuest(strings.Join(in.Script, "\n"))
+	} else if !s.readOptionalJSON(r, &map[string]any{}) {
+		return
+	}
+	s.runInstanceAction(r, sub, rg, name, instanceID, req)
+}
+
+func (s *Server) runInstanceAction(r *request, sub, rg, name, instanceID string, req lifecycle.Request) {
+	op, err := s.eng.ActOnInstance(ctxWithoutCancel(r.Context()), sub, rg, name, instanceID, req)
+	if err != nil {
+		s.writeErr(r, err)
+		return
+	}
+	if req.Kind == lifecycle.SimulateEviction {
+		r.w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	s.setLRO(r, op, true)
+	r.w.WriteHeader(http.StatusAccepted)
+}

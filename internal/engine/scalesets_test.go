@@ -1,0 +1,169 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/azemu/azemu/internal/lifecycle"
+	"github.com/azemu/azemu/internal/store"
+)
+
+// putSet creates or resizes a Uniform set whose instances are plain
+// specialised VMs (a create of 35 s).
+func (r *rig) putSet(rg, name string, capacity int64) (*ScaleSet, store.Operation) {
+	r.t.Helper()
+	set, _, op, err := r.eng.PutScaleSet(context.Background(), PutScaleSetRequest{SubscriptionID: testSub, ResourceGroup: rg, Name: name,
+		Build: func(*ScaleSet) (ScaleSetSpec, error) {
+			return ScaleSetSpec{Location: "westus", Mode: Uniform, Capacity: capacity, Model: json.RawMessage(`{}`)}, nil
+		},
+		Instance: func(s *ScaleSet, n int) (NewInstance, error) {
+			id := strconv.Itoa(n)
+			return NewInstance{ID: InstanceID(s.ID, id), Name: s.Name + "_" + id, Model: json.RawMessage(`{}`),
+				Spec: VMSpec{Location: "westus", VMSize: "Standard_D2s_v3", OSType: "Linux", ScaleSetID: s.ID}}, nil
+		}})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return set, op
+}
+
+func (r *rig) opOf(id string) store.Operation {
+	r.t.Helper()
+	op, err := r.eng.Operation(context.Background(), id)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return op
+}
+
+// A batch survives a restart: its children and the set's record of them
+// are durable, and it ends when the last child does.
+func TestScaleSetBatchSurvivesRestart(t *testing.T) {
+	r := newRig(t)
+	r.group("rg")
+	set, put := r.putSet("rg", "ss", 2)
+	if got := len(r.eng.Members(set)); got != 2 {
+		t.Fatalf("%d instances, want 2", got)
+	}
+	r.advance(10 * time.Second)
+	r.eng.Close()
+	r.open(r.clk.Now())
+	if op := r.opOf(put.ID); op.Status != StatusInProgress {
+		t.Fatalf("PUT %s after restart, want InProgress", op.Status)
+	}
+	r.advance(30 * time.Second)
+	if op := r.opOf(put.ID); op.Status != StatusSucceeded {
+		t.Fatalf("PUT %s, want Succeeded", op.Status)
+	}
+	s, err := r.eng.GetScaleSet(testSub, "rg", "ss")
+	if err != nil || s.ProvisioningState != "Succeeded" || len(s.Batches) != 0 {
+		t.Fatalf("set after create: %+v %v", s, err)
+	}
+	// Instances are billed like VMs, with the set as their parent.
+	events := r.history(InstanceID(s.ID, "0"))
+	if len(events) == 0 || !json.Valid(events[0].Detail) || string(events[0].Detail) == "" {
+		t.Fatalf("no history for instance 0: %v", events)
+	}
+	var detail eventDetail
+	_ = json.Unmarshal(events[len(events)-1].Detail, &detail)
+	if detail.ScaleSetID != s.ID {
+		t.Fatalf("event parent %q, want %q", detail.ScaleSetID, s.ID)
+	}
+}
+
+// One child preempted cancels the batch; one failed fails it.
+func TestScaleSetBatchOutcome(t *testing.T) {
+	r := newRig(t)
+	r.group("rg")
+	r.putSet("rg", "ss", 2)
+	r.advance(time.Minute)
+	ctx := context.Background()
+	batch, err := r.eng.ScaleSetAction(ctx, BatchRequest{SubscriptionID: testSub, ResourceGroup: "rg", Name: "ss", Action: "deallocate",
+		Req: lifecycle.Request{Kind: lifecycle.Deallocate}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.advance(time.Second)
+	if _, err := r.eng.ActOnInstance(ctx, testSub, "rg", "ss", "1", lifecycle.Request{Kind: lifecycle.Start}); err != nil {
+		t.Fatal(err)
+	}
+	r.advance(time.Minute)
+	if op := r.opOf(batch.ID); op.Status != StatusCanceled {
+		t.Fatalf("batch %s, want Canceled", op.Status)
+	}
+	// A batch with nothing to do ends at once.
+	noop, err := r.eng.ScaleSetAction(ctx, BatchRequest{SubscriptionID: testSub, ResourceGroup: "rg", Name: "ss", Action: "start",
+		Req: lifecycle.Request{Kind: lifecycle.Start}, InstanceIDs: []string{"1"}})
+	if err != nil || noop.Status != StatusSucceeded {
+		t.Fatalf("no-op batch %s %v, want Succeeded", noop.Status, err)
+	}
+	// The group's deletion takes the set with it.
+	if _, err := r.eng.DeleteGroup(ctx, testSub, "rg"); err != nil {
+		t.Fatal(err)
+	}
+	r.advance(time.Minute)
+	if _, ok := r.eng.ScaleSetByID(setIDFor("rg", "ss")); ok {
+		t.Fatal("the set outlived its group")
+	}
+	r.eng.Close()
+	r.open(r.clk.Now())
+	if _, ok := r.eng.ScaleSetByID(setIDFor("rg", "ss")); ok {
+		t.Fatal("the set is back after a restart")
+	}
+}
+
+func setIDFor(rg, name string) string { return scaleSetID(testSub, rg, name) }
+
+// One instance failing fails the batch with its error, once the others end,
+// even when the engine restarted in between.
+func TestScaleSetBatchFails(t *testing.T) {
+	r := newRig(t)
+	r.group("rg")
+	r.putSet("rg", "ss", 2)
+	r.advance(time.Minute)
+	ctx := context.Background()
+	batch := func(k lifecycle.Kind) store.Operation {
+		t.Helper()
+		op, err := r.eng.ScaleSetAction(ctx, BatchRequest{SubscriptionID: testSub, ResourceGroup: "rg", Name: "ss", Action: string(k), Req: lifecycle.Request{Kind: k}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return op
+	}
+	batch(lifecycle.Deallocate)
+	r.advance(time.Minute)
+	if _, err := r.eng.AddFault(ctx, Fault{Operation: "start", Resource: "ss_1", Error: "AllocationFailed", Count: one()}); err != nil {
+		t.Fatal(err)
+	}
+	start := batch(lifecycle.Start)
+	r.advance(10 * time.Second)
+	// Instance 1 failed its allocation; instance 0 still starts.
+	if op := r.opOf(start.ID); op.Status != StatusInProgress {
+		t.Fatalf("batch %s while an instance still runs, want InProgress", op.Status)
+	}
+	// Across a restart the failed instance's outcome is read back.
+	r.eng.Close()
+	r.open(r.clk.Now())
+	r.advance(time.Minute)
+	op := r.opOf(start.ID)
+	var oe OperationError
+	_ = json.Unmarshal(op.Error, &oe)
+	if op.Status != StatusFailed || oe.Code != "AllocationFailed" {
+		t.Fatalf("batch %s %s, want Failed AllocationFailed", op.Status, oe.Code)
+	}
+	if st := r.instanceState("ss", "0"); st.Power != lifecycle.Running {
+		t.Fatalf("instance 0 %s, want running", st.Power)
+	}
+}
+
+func (r *rig) instanceState(set, id string) lifecycle.State {
+	r.t.Helper()
+	v, err := r.eng.GetInstance(testSub, "rg", set, id)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return v.Machine.State
+}
