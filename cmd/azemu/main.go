@@ -25,6 +25,7 @@ import (
 	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/certs"
 	"github.com/azemu/azemu/internal/clock"
+	"github.com/azemu/azemu/internal/dashboard"
 	"github.com/azemu/azemu/internal/engine"
 	"github.com/azemu/azemu/internal/store/sqlite"
 )
@@ -239,7 +240,11 @@ func serve(args []string, stderr io.Writer) error {
 		}
 		log.Info("faults registered", "file", c.faults, "faults", len(faults))
 	}
-	api := armapi.New(armapi.Config{Engine: eng, Logger: log, PageSize: c.pageSize, Prices: prices, RateLimits: c.rateLimits})
+	dash, err := dashboard.New(ctx, dashboard.Config{Engine: eng, Prices: prices, Logger: log})
+	if err != nil {
+		return err
+	}
+	api := armapi.New(armapi.Config{Engine: eng, Logger: log, PageSize: c.pageSize, Prices: prices, RateLimits: c.rateLimits, Fallback: dash})
 
 	ln, err := net.Listen("tcp", c.listen)
 	if err != nil {
@@ -251,6 +256,9 @@ func serve(args []string, stderr io.Writer) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
+	// The dashboard's live streams never end on their own: end them so a
+	// graceful shutdown does not wait for them.
+	srv.RegisterOnShutdown(dash.Close)
 	engineDone := make(chan struct{})
 	engineCtx, stopEngine := context.WithCancel(context.Background())
 	go func() { defer close(engineDone); eng.Run(engineCtx) }()

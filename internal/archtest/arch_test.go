@@ -27,6 +27,7 @@ var layers = map[string][]string{
 	"internal/store/storetest": {"internal/store"},
 	"internal/engine":          {"internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing"},
 	"internal/armapi":          {"internal/engine", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing"},
+	"internal/dashboard":       {"internal/engine", "internal/lifecycle", "internal/billing", "internal/store", "internal/armid"},
 	"cmd/azemu":                {"*"},
 	"e2e":                      {"*"},
 	"examples/sdk":             {"*"},

@@ -1,0 +1,208 @@
+package dashboard
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/azemu/azemu/internal/billing"
+	"github.com/azemu/azemu/internal/engine"
+)
+
+//go:embed static
+var staticFS embed.FS
+
+// Config wires the dashboard.
+type Config struct {
+	Engine *engine.Engine
+	// Prices rates costs (default: billing.DefaultPriceSheet()); pass the
+	// ARM layer's sheet so both show the same figures.
+	Prices *billing.PriceSheet
+	Logger *slog.Logger
+	// Authorize decides what a request may see (default: Open).
+	Authorize Authorizer
+	// FlushInterval is the least time between two messages of a live
+	// stream (default 200 ms).
+	FlushInterval time.Duration
+	// MaxPending bounds the VMs one stream may have waiting; a client
+	// further behind is dropped (default 10,000).
+	MaxPending int
+}
+
+// Handler serves the page, its API and its live feed.
+type Handler struct {
+	eng       *engine.Engine
+	prices    *billing.PriceSheet
+	log       *slog.Logger
+	authorize Authorizer
+	interval  time.Duration
+	ledger    *ledger
+	feed      *feed
+	assets    map[string]asset
+}
+
+type asset struct {
+	body        []byte
+	contentType string
+	etag        string
+}
+
+// New builds the dashboard: it subscribes to the engine's changes and reads
+// the history once to know what every resource has cost so far.
+func New(ctx context.Context, cfg Config) (*Handler, error) {
+	if cfg.Engine == nil {
+		return nil, fmt.Errorf("dashboard: no engine")
+	}
+	if cfg.Prices == nil {
+		cfg.Prices = billing.DefaultPriceSheet()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Authorize == nil {
+		cfg.Authorize = Open
+	}
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = 200 * time.Millisecond
+	}
+	if cfg.MaxPending <= 0 {
+		cfg.MaxPending = 10000
+	}
+	h := &Handler{eng: cfg.Engine, prices: cfg.Prices, log: cfg.Logger, authorize: cfg.Authorize,
+		interval: cfg.FlushInterval, ledger: newLedger(cfg.Prices), feed: newFeed(cfg.MaxPending), assets: map[string]asset{}}
+	if err := h.loadAssets(); err != nil {
+		return nil, err
+	}
+	cfg.Engine.OnChange(func(c engine.Change) {
+		h.ledger.onEvents(c.Events)
+		h.feed.onChange(c)
+	})
+	if err := h.ledger.seed(ctx, cfg.Engine); err != nil {
+		return nil, fmt.Errorf("dashboard: reading the history: %w", err)
+	}
+	return h, nil
+}
+
+// Close ends the live streams, so a graceful shutdown need not wait for
+// them; register it with http.Server.RegisterOnShutdown.
+func (h *Handler) Close() { h.feed.close() }
+
+func (h *Handler) loadAssets() error {
+	return fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := staticFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(body)
+		ct := map[string]string{".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+			".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}[path.Ext(p)]
+		h.assets[path.Base(p)] = asset{body: body, contentType: ct, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+		return nil
+	})
+}
+
+// Paths the dashboard answers besides "/".
+const (
+	staticPrefix = "/_dashboard/static/"
+	apiPrefix    = "/_dashboard/api/"
+)
+
+// ServeHTTP routes the page, its assets and its API.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	switch {
+	case p == "/" || p == "/index.html":
+		h.serveAsset(w, r, "index.html")
+	case strings.HasPrefix(p, staticPrefix):
+		h.serveAsset(w, r, strings.TrimPrefix(p, staticPrefix))
+	case p == "/favicon.ico":
+		w.WriteHeader(http.StatusNoContent)
+	case strings.HasPrefix(p, apiPrefix):
+		h.serveAPI(w, r, strings.TrimPrefix(p, apiPrefix))
+	default:
+		writeError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("No route for '%s'.", p))
+	}
+}
+
+func (h *Handler) serveAsset(w http.ResponseWriter, r *http.Request, name string) {
+	a, ok := h.assets[name]
+	if !ok || strings.Contains(name, "/") {
+		writeError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("No asset '%s'.", name))
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "Assets answer GET only.")
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", a.contentType)
+	hd.Set("ETag", a.etag)
+	// Revalidated every time: the files are small and a new binary must
+	// not be shadowed by a cached page.
+	hd.Set("Cache-Control", "no-cache")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	if name == "index.html" {
+		// Everything the page needs comes from this server; nothing inline.
+		hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
+		hd.Set("Referrer-Policy", "no-referrer")
+	}
+	if r.Header.Get("If-None-Match") == a.etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(a.body))
+}
+
+// writeJSON renders v; errors use ARM's shape, {"error":{"code","message"}}.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"error":{"code":"InternalServerError","message":"The response could not be rendered."}}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
+}
+
+// writeEngineError maps the engine's refusals to statuses as ARM does.
+func (h *Handler) writeEngineError(w http.ResponseWriter, err error) {
+	var e *engine.Error
+	if errors.As(err, &e) {
+		status := http.StatusConflict
+		switch e.Code {
+		case engine.CodeResourceNotFound, engine.CodeResourceGroupNotFound:
+			status = http.StatusNotFound
+		case engine.CodeShuttingDown:
+			status = http.StatusServiceUnavailable
+		case "InvalidParameter":
+			status = http.StatusBadRequest
+		}
+		writeError(w, status, e.Code, e.Message)
+		return
+	}
+	h.log.Error("dashboard: internal error", "err", err)
+	writeError(w, http.StatusInternalServerError, "InternalServerError", "The server encountered an internal error.")
+}
