@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v7"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/costmanagement/armcostmanagement/v2"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 )
 
@@ -241,7 +244,13 @@ func TestUniformScaleSetWithSDK(t *testing.T) {
 }
 
 func TestFlexibleScaleSetWithSDK(t *testing.T) {
-	srv := startServer(t, t.TempDir())
+	dir := t.TempDir()
+	prices := filepath.Join(dir, "prices.json")
+	if err := os.WriteFile(prices, []byte(costPrices), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, filepath.Join(dir, "data"), "--prices", prices)
+	start := srv.now()
 	f := newFleet(t, srv)
 	c := newScaleSetClients(t, srv)
 	ctx := context.Background()
@@ -303,4 +312,18 @@ func TestFlexibleScaleSetWithSDK(t *testing.T) {
 		f.expect(rg, vm, succeeded, pwStopped)
 	}
 	f.expect(rg, "other", succeeded, pwRunning)
+
+	// Each member is billed as a VM of its own in the cost query: from
+	// starting (+15 s) to now (+90 s), stopped included, at 0.36/h.
+	qc, err := armcostmanagement.NewQueryClient(staticToken{}, srv.armOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := costs(t, qc, start, start.Add(90*time.Second), nil)
+	for _, vm := range []string{"m1", "m2", "m3"} {
+		id := strings.ToLower("/subscriptions/" + subscriptionID + "/resourceGroups/" + rg + "/providers/Microsoft.Compute/virtualMachines/" + vm)
+		if c, ok := got[id]; !ok || c != exact(75, 10000) {
+			t.Errorf("member %s cost %v (present %v), want %v", vm, c, ok, exact(75, 10000))
+		}
+	}
 }
