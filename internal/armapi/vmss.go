@@ -513,9 +513,44 @@ func (s *Server) getScaleSetInstanceView(r *request, sub, rg, name string) {
 	sort.Slice(summary, func(i, j int) bool { return summary[i].Code < summary[j].Code })
 	s.writeJSON(r, http.StatusOK, map[string]any{
 		"virtualMachine": map[string]any{"statusesSummary": summary},
-		"extensions":     []any{},
+		"extensions":     extensionsSummary(set, s.eng.Members(set)),
 		"statuses":       []lifecycle.Status{scaleSetStatus(set)},
 	})
+}
+
+// extensionsSummary counts, for each extension of the set's profile, its
+// instances by extension status. Profile extensions install as part of
+// each instance's create (D), so an instance's extension is transitioning
+// while it is created, failed when it failed, and succeeded otherwise.
+func extensionsSummary(set *engine.ScaleSet, members []*engine.VM) []any {
+	var model map[string]any
+	_ = json.Unmarshal(set.Spec.Model, &model)
+	exts, _ := dig(model, "properties", "virtualMachineProfile", "extensionProfile")["extensions"].([]any)
+	out := []any{}
+	for _, x := range exts {
+		name := str(x.(map[string]any)["name"])
+		if name == "" {
+			continue
+		}
+		counts := map[string]int{}
+		for _, v := range members {
+			code := "ProvisioningState/succeeded"
+			switch v.Machine.State.Provisioning {
+			case lifecycle.Creating:
+				code = "ProvisioningState/transitioning"
+			case lifecycle.Failed:
+				code = "ProvisioningState/failed"
+			}
+			counts[code]++
+		}
+		summary := make([]statusCount, 0, len(counts))
+		for code, n := range counts {
+			summary = append(summary, statusCount{Code: code, Count: n})
+		}
+		sort.Slice(summary, func(i, j int) bool { return summary[i].Code < summary[j].Code })
+		out = append(out, map[string]any{"name": name, "statusesSummary": summary})
+	}
+	return out
 }
 
 // scaleSetStatus is the set's own provisioning status.

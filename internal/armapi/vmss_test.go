@@ -223,3 +223,30 @@ func TestFlexibleCapacityCreatesMembers(t *testing.T) {
 	e.advance(time.Minute)
 	armError(t, e.do(http.MethodGet, setPath("rg", "flex"), nil), http.StatusNotFound, "ResourceGroupNotFound", "")
 }
+
+// The set's instance view counts each profile extension's instances by
+// status: transitioning while they are created, then succeeded.
+func TestScaleSetExtensionsSummary(t *testing.T) {
+	e := newEnv(t)
+	e.createGroup("rg")
+	body := uniformSet("rg", 2)
+	dig(body, "properties", "virtualMachineProfile").(map[string]any)["extensionProfile"] = map[string]any{
+		"extensions": []any{map[string]any{"name": "health", "properties": map[string]any{
+			"publisher": "Microsoft.ManagedServices", "type": "ApplicationHealthLinux", "typeHandlerVersion": "1.0"}}}}
+	e.must(http.StatusCreated, http.MethodPut, setPath("rg", "ss"), body)
+	summary := func() string {
+		iv := e.must(http.StatusOK, http.MethodGet, setPath("rg", "ss")+"/instanceView", nil).JSON(t)
+		exts := iv["extensions"].([]any)
+		if len(exts) != 1 || exts[0].(map[string]any)["name"] != "health" {
+			t.Fatalf("extensions %v", iv["extensions"])
+		}
+		return fmt.Sprint(exts[0].(map[string]any)["statusesSummary"])
+	}
+	if got := summary(); got != "[map[code:ProvisioningState/transitioning count:2]]" {
+		t.Fatalf("while creating: %s", got)
+	}
+	e.advance(2 * time.Minute)
+	if got := summary(); got != "[map[code:ProvisioningState/succeeded count:2]]" {
+		t.Fatalf("after the create: %s", got)
+	}
+}
