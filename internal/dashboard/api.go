@@ -153,9 +153,8 @@ func runOf(run *lifecycle.Run, now time.Time) *runView {
 	return rv
 }
 
-// treeGroup is a resource group node. VMs that belong to a (Flexible) scale
-// set hang under it; Uniform scale sets and their instances will add
-// ScaleSet nodes the same way when the engine has them.
+// treeGroup is a resource group node, with its scale sets (Uniform and
+// Flexible) and how many instances or members each has.
 type treeGroup struct {
 	Name              string         `json:"name"`
 	Location          string         `json:"location"`
@@ -209,6 +208,21 @@ func (h *Handler) serveTree(w http.ResponseWriter, r *http.Request, scope Scope)
 		ss.Instances++
 		return false
 	}, "", 0)
+	// Scale sets with no instance yet are in the tree too.
+	sets, _ := h.eng.ListScaleSets(func(ss *engine.ScaleSet) bool { return scope.Allows(ss.SubscriptionID) }, "", 0)
+	for _, ss := range sets {
+		k := groupKey(ss.SubscriptionID, ss.ResourceGroup)
+		c := counts[k]
+		if c == nil {
+			c = &count{scaleSets: map[string]*treeScaleSet{}}
+			counts[k] = c
+		}
+		sk := strings.ToLower(ss.ID)
+		if c.scaleSets[sk] == nil {
+			c.scaleSets[sk] = &treeScaleSet{ID: ss.ID, Name: ss.Name}
+			c.order = append(c.order, sk)
+		}
+	}
 	out := []treeSub{}
 	for _, s := range h.eng.Subscriptions() {
 		if !scope.Allows(s.ID) {
@@ -649,13 +663,7 @@ func (h *Handler) serveAction(w http.ResponseWriter, r *http.Request, scope Scop
 		return
 	}
 	id, err := armid.Parse(in.ID)
-	if err == nil && strings.EqualFold(id.Type(), instanceType) {
-		// A Uniform instance is acted on through its scale set, which the
-		// dashboard does not drive yet.
-		writeError(w, http.StatusBadRequest, "InvalidParameter", "Scale set instances are acted on through their scale set's API; the dashboard does not offer it yet.")
-		return
-	}
-	if err != nil || !strings.EqualFold(id.Type(), vmType) {
+	if err != nil || !(strings.EqualFold(id.Type(), vmType) || strings.EqualFold(id.Type(), instanceType)) {
 		writeError(w, http.StatusBadRequest, "InvalidParameter", fmt.Sprintf("'%s' is not the ID of a virtual machine.", in.ID))
 		return
 	}
@@ -663,8 +671,10 @@ func (h *Handler) serveAction(w http.ResponseWriter, r *http.Request, scope Scop
 		writeError(w, http.StatusNotFound, engine.CodeResourceNotFound, fmt.Sprintf("The virtual machine '%s' was not found.", id.Name()))
 		return
 	}
-	// The request ending must not abandon a change half made.
-	op, err := h.eng.Act(context.WithoutCancel(r.Context()), id.SubscriptionID, id.ResourceGroup, id.Name(), lifecycle.Request{Kind: kind})
+	// By ID, so a Uniform scale set instance takes the same path as a VM,
+	// as its scale set VM API does. The request ending must not abandon a
+	// change half made.
+	op, err := h.eng.ActByID(context.WithoutCancel(r.Context()), id.String(), lifecycle.Request{Kind: kind})
 	if err != nil {
 		h.writeEngineError(w, err)
 		return

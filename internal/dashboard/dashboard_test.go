@@ -449,3 +449,45 @@ func BenchmarkFleetFirstPage(b *testing.B) {
 		}
 	}
 }
+
+// A scale set shows in the tree before it has instances, and a Uniform
+// instance is acted on from the dashboard like a VM.
+func TestScaleSetsInTheDashboard(t *testing.T) {
+	r := newRig(t, nil)
+	r.group(subA, "rg", "eastus")
+	set := "/subscriptions/" + subA + "/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/ss"
+	body := func(capacity int) map[string]any {
+		return map[string]any{"location": "eastus", "sku": map[string]any{"name": "Standard_D2s_v3", "capacity": capacity},
+			"properties": map[string]any{"orchestrationMode": "Uniform", "virtualMachineProfile": map[string]any{
+				"storageProfile": map[string]any{"imageReference": map[string]any{"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "version": "latest"}},
+				"osProfile":      map[string]any{"computerNamePrefix": "ss", "adminUsername": "azureuser", "adminPassword": "Example-Passw0rd"},
+				"networkProfile": map[string]any{"networkInterfaceConfigurations": []any{map[string]any{"name": "nic", "properties": map[string]any{"primary": true}}}}}}}
+	}
+	r.must(http.StatusCreated, http.MethodPut, set, body(0), nil)
+	var tree struct {
+		Subscriptions []struct {
+			Groups []struct {
+				ScaleSets []struct {
+					Name      string `json:"name"`
+					Instances int    `json:"instances"`
+				} `json:"scaleSets"`
+			} `json:"groups"`
+		} `json:"subscriptions"`
+	}
+	r.must(http.StatusOK, http.MethodGet, "/_dashboard/api/tree", nil, &tree)
+	if len(tree.Subscriptions) != 1 || len(tree.Subscriptions[0].Groups) != 1 || len(tree.Subscriptions[0].Groups[0].ScaleSets) != 1 ||
+		tree.Subscriptions[0].Groups[0].ScaleSets[0].Name != "ss" {
+		t.Fatalf("tree %+v", tree)
+	}
+	r.must(http.StatusOK, http.MethodPut, set, body(1), nil)
+	r.advance(2 * time.Minute)
+	op := r.act(set+"/virtualMachines/0", "deallocate")
+	if op["status"] != "InProgress" {
+		t.Fatalf("action on an instance: %v", op)
+	}
+	r.advance(time.Minute)
+	v, ok := r.eng.VMByID(set + "/virtualMachines/0")
+	if !ok || v.Machine.State.Power != lifecycle.Deallocated {
+		t.Fatalf("instance after deallocate: %v", v)
+	}
+}

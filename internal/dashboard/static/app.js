@@ -217,8 +217,7 @@ function renderDetail() {
   box.hidden = false;
   if (s.kind === 'vm') {
     box.replaceChildren(el('div', { id: 'vm-head', class: 'head' }, el('h2', {}, s.name)),
-      /\/virtualMachineScaleSets\//i.test(s.id) ? el('p', { class: 'muted' }, 'A scale set instance: act on it through its scale set.') :
-        el('div', { class: 'actions' }, ...ACTIONS.map(([a, label]) => el('button', { 'data-action': a, class: a === 'delete' ? 'danger' : '', onclick: () => confirmAction(a) }, label))),
+      el('div', { class: 'actions' }, ...ACTIONS.map(([a, label]) => el('button', { 'data-action': a, class: a === 'delete' ? 'danger' : '', onclick: () => confirmAction(a) }, label))),
       el('ul', { id: 'ops', class: 'ops' }),
       el('div', { class: 'charts' },
         el('div', { class: 'chart' }, el('h3', {}, 'Timeline ', el('span', { class: 'windows' }, ...['life', '1h', '24h', '7d', '30d'].map(w =>
@@ -238,8 +237,10 @@ function renderDetail() {
     box.replaceChildren(el('div', { class: 'head' }, el('h2', {}, 'Resource group ' + s.rg)), el('h3', {}, 'ARM JSON'), pre);
     armJSON('/subscriptions/' + s.sub + '/resourcegroups/' + encodeURIComponent(s.rg), pre);
   } else {
+    const pre = el('pre', { class: 'json' }, '…');
     box.replaceChildren(el('div', { class: 'head' }, el('h2', {}, 'Scale set ' + s.name)),
-      el('p', { class: 'muted' }, 'Its instances are listed in the table. Scale set resources themselves are not emulated yet.'));
+      el('p', { class: 'muted' }, 'Its instances are listed in the table.'), el('h3', {}, 'ARM JSON'), pre);
+    armJSON(s.id, pre);
   }
 }
 
