@@ -234,28 +234,38 @@ func (s *Server) vmAction(r *request, sub, rg, name, action string) {
 		s.notFound(r)
 		return
 	}
+	req, ok := s.actionRequest(r, kind)
+	if !ok {
+		return
+	}
+	s.runAction(r, sub, rg, name, req)
+}
+
+// actionRequest reads a POST action's query and body into a lifecycle
+// request, for VMs and scale set instances alike; on a bad body it has
+// answered and returns false.
+func (s *Server) actionRequest(r *request, kind lifecycle.Kind) (lifecycle.Request, bool) {
 	q := r.URL.Query()
 	req := lifecycle.Request{Kind: kind,
 		SkipShutdown: strings.EqualFold(q.Get("skipShutdown"), "true"),
 		Hibernate:    strings.EqualFold(q.Get("hibernate"), "true"),
 	}
-	if kind == lifecycle.RunCommand {
-		var in struct {
-			CommandID string   `json:"commandId"`
-			Script    []string `json:"script"`
-		}
-		if !s.readJSON(r, &in) {
-			return
-		}
-		if in.CommandID == "" {
-			s.writeError(r, missingParameter("commandId"))
-			return
-		}
-		req.ShutsDownGuest = shutsDownGuest(strings.Join(in.Script, "\n"))
-	} else if !s.readOptionalJSON(r, &map[string]any{}) {
-		return
+	if kind != lifecycle.RunCommand {
+		return req, s.readOptionalJSON(r, &map[string]any{})
 	}
-	s.runAction(r, sub, rg, name, req)
+	var in struct {
+		CommandID string   `json:"commandId"`
+		Script    []string `json:"script"`
+	}
+	if !s.readJSON(r, &in) {
+		return req, false
+	}
+	if in.CommandID == "" {
+		s.writeError(r, missingParameter("commandId"))
+		return req, false
+	}
+	req.ShutsDownGuest = shutsDownGuest(strings.Join(in.Script, "\n"))
+	return req, true
 }
 
 func (s *Server) runAction(r *request, sub, rg, name string, req lifecycle.Request) {

@@ -655,25 +655,8 @@ func (s *Server) instanceAction(r *request, sub, rg, name, instanceID, action st
 	if _, ok := s.uniformSet(r, sub, rg, name, "virtualMachines"); !ok {
 		return
 	}
-	q := r.URL.Query()
-	req := lifecycle.Request{Kind: kind,
-		SkipShutdown: strings.EqualFold(q.Get("skipShutdown"), "true"),
-		Hibernate:    strings.EqualFold(q.Get("hibernate"), "true"),
-	}
-	if kind == lifecycle.RunCommand {
-		var in struct {
-			CommandID string   `json:"commandId"`
-			Script    []string `json:"script"`
-		}
-		if !s.readJSON(r, &in) {
-			return
-		}
-		if in.CommandID == "" {
-			s.writeError(r, missingParameter("commandId"))
-			return
-		}
-		req.ShutsDownGuest = shutsDownGuest(strings.Join(in.Script, "\n"))
-	} else if !s.readOptionalJSON(r, &map[string]any{}) {
+	req, ok := s.actionRequest(r, kind)
+	if !ok {
 		return
 	}
 	s.runInstanceAction(r, sub, rg, name, instanceID, req)
