@@ -3,7 +3,9 @@ package e2e
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -260,6 +262,20 @@ func TestVMLifecycleWithSDK(t *testing.T) {
 	done(t, delGroup)
 	if resp, err := f.groups.CheckExistence(ctx, rg, nil); err != nil || resp.Success {
 		t.Fatalf("group still exists: %v %v", resp.Success, err)
+	}
+
+	// What the run did shows in the Prometheus metrics, without a token.
+	req, _ := http.NewRequest(http.MethodGet, srv.base+"/metrics", nil)
+	resp, err := srv.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`azemu_http_requests_total{code="202",method="POST"}`, `azemu_state_changes_total{power_state="deallocated"}`, "azemu_operations_in_progress 0"} {
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+			t.Fatalf("/metrics (HTTP %d) lacks %s", resp.StatusCode, want)
+		}
 	}
 	srv.stop()
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/azemu/azemu/internal/clock"
 	"github.com/azemu/azemu/internal/dashboard"
 	"github.com/azemu/azemu/internal/engine"
+	"github.com/azemu/azemu/internal/metrics"
 	"github.com/azemu/azemu/internal/store/sqlite"
 )
 
@@ -244,7 +245,8 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	api := armapi.New(armapi.Config{Engine: eng, Logger: log, PageSize: c.pageSize, Prices: prices, RateLimits: c.rateLimits, Fallback: dash})
+	api := armapi.New(armapi.Config{Engine: eng, Logger: log, PageSize: c.pageSize, Prices: prices, RateLimits: c.rateLimits, Fallback: dash,
+		Metrics: metrics.New(eng)})
 
 	ln, err := net.Listen("tcp", c.listen)
 	if err != nil {

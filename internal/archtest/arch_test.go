@@ -28,6 +28,7 @@ var layers = map[string][]string{
 	"internal/engine":          {"internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing"},
 	"internal/armapi":          {"internal/engine", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing"},
 	"internal/dashboard":       {"internal/engine", "internal/lifecycle", "internal/billing", "internal/store", "internal/armid"},
+	"internal/metrics":         {"internal/engine"},
 	"cmd/azemu":                {"*"},
 	"e2e":                      {"*"},
 	"examples/sdk":             {"*"},

@@ -22,11 +22,20 @@ type Config struct {
 	PageSize int
 	// Fallback serves paths outside ARM and /_azemu (the dashboard).
 	Fallback http.Handler
+	// Metrics, when set, is told of every request and serves /metrics.
+	Metrics Metrics
 	// Prices rates usage for Cost Management and /_azemu/billing (default:
 	// billing.DefaultPriceSheet()).
 	Prices *billing.PriceSheet
 	// RateLimits are the per-subscription request budgets (default: off).
 	RateLimits RateLimits
+}
+
+// Metrics records requests and serves them to Prometheus; armapi only
+// reports to it.
+type Metrics interface {
+	ObserveRequest(method string, code int, d time.Duration)
+	Handler() http.Handler
 }
 
 // Server is the ARM HTTP surface.
@@ -35,6 +44,7 @@ type Server struct {
 	log      *slog.Logger
 	pageSize int
 	fallback http.Handler
+	metrics  Metrics
 	prices   *billing.PriceSheet
 	limiter  *rateLimiter // nil when rate limits are off
 }
@@ -50,7 +60,7 @@ func New(cfg Config) *Server {
 	if cfg.Prices == nil {
 		cfg.Prices = billing.DefaultPriceSheet()
 	}
-	return &Server{eng: cfg.Engine, log: cfg.Logger, pageSize: cfg.PageSize, fallback: cfg.Fallback, prices: cfg.Prices,
+	return &Server{eng: cfg.Engine, log: cfg.Logger, pageSize: cfg.PageSize, fallback: cfg.Fallback, metrics: cfg.Metrics, prices: cfg.Prices,
 		limiter: newRateLimiter(cfg.RateLimits)}
 }
 
@@ -108,13 +118,23 @@ func (s *Server) Handler() http.Handler {
 					s.writeError(r, errorf(http.StatusInternalServerError, "InternalServerError", "", "The server encountered an internal error. Please retry the request."))
 				}
 			}
-			s.log.Debug("request", "method", hr.Method, "path", hr.URL.Path, "status", sw.status, "request_id", rid, "duration", time.Since(start))
+			elapsed := time.Since(start)
+			s.log.Debug("request", "method", hr.Method, "path", hr.URL.Path, "status", sw.status, "request_id", rid, "duration", elapsed)
+			if s.metrics != nil {
+				code := sw.status
+				if code == 0 {
+					code = http.StatusOK // nothing written: net/http answers 200
+				}
+				s.metrics.ObserveRequest(hr.Method, code, elapsed)
+			}
 		}()
 		switch {
 		case r.seg(0, "subscriptions"):
 			s.serveARM(r)
 		case r.seg(0, "_azemu"):
 			s.serveEmulator(r)
+		case len(r.segs) == 1 && r.seg(0, "metrics") && s.metrics != nil:
+			s.metrics.Handler().ServeHTTP(sw, hr)
 		case s.fallback != nil:
 			s.fallback.ServeHTTP(sw, hr)
 		default:

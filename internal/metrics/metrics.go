@@ -1,0 +1,102 @@
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/azemu/azemu/internal/engine"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics is the emulator's Prometheus registry.
+type Metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	changes  *prometheus.CounterVec
+}
+
+// New registers the emulator's metrics for eng, with the Go runtime's and
+// the process's own.
+func New(eng *engine.Engine) *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "azemu_http_requests_total",
+			Help: "HTTP requests served, by method and status code.",
+		}, []string{"method", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "azemu_http_request_duration_seconds",
+			Help:    "Time to answer an HTTP request, by method.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"method"}),
+		changes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "azemu_state_changes_total",
+			Help: "State changes committed to the history, by power state entered (\"none\" before the first).",
+		}, []string{"power_state"}),
+	}
+	m.reg.MustRegister(m.requests, m.latency, m.changes, fleet{eng},
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	eng.OnChange(func(c engine.Change) {
+		// On the commit path: counting only, never blocking.
+		for _, e := range c.Events {
+			p := e.PowerState
+			if p == "" {
+				p = "none"
+			}
+			m.changes.WithLabelValues(p).Inc()
+		}
+	})
+	return m
+}
+
+// Handler serves the metrics in Prometheus' exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// ObserveRequest records one answered request.
+func (m *Metrics) ObserveRequest(method string, code int, d time.Duration) {
+	m.requests.WithLabelValues(method, strconv.Itoa(code)).Inc()
+	m.latency.WithLabelValues(method).Observe(d.Seconds())
+}
+
+// fleet reads the engine's counts at each scrape, so the figures are never
+// stale and nothing runs between scrapes.
+type fleet struct{ eng *engine.Engine }
+
+var (
+	vmsDesc = prometheus.NewDesc("azemu_vms", "VMs by power state (\"none\" before the first); billed says whether compute is charged in it.",
+		[]string{"power_state", "billed"}, nil)
+	opsDesc   = prometheus.NewDesc("azemu_operations_in_progress", "Asynchronous operations not yet ended.", nil, nil)
+	disksDesc = prometheus.NewDesc("azemu_disks", "Managed disks; they bill whatever their VM's state.", nil, nil)
+	groupDesc = prometheus.NewDesc("azemu_resource_groups", "Resource groups.", nil, nil)
+)
+
+func (fleet) Describe(ch chan<- *prometheus.Desc) {
+	ch <- vmsDesc
+	ch <- opsDesc
+	ch <- disksDesc
+	ch <- groupDesc
+}
+
+func (f fleet) Collect(ch chan<- prometheus.Metric) {
+	st := f.eng.Stats()
+	for power, n := range st.ByPower {
+		ch <- prometheus.MustNewConstMetric(vmsDesc, prometheus.GaugeValue, float64(n), power, strconv.FormatBool(billed(power)))
+	}
+	ch <- prometheus.MustNewConstMetric(opsDesc, prometheus.GaugeValue, float64(st.OperationsInProgress))
+	ch <- prometheus.MustNewConstMetric(disksDesc, prometheus.GaugeValue, float64(st.Disks))
+	ch <- prometheus.MustNewConstMetric(groupDesc, prometheus.GaugeValue, float64(st.Groups))
+}
+
+func billed(power string) bool {
+	switch power {
+	case "starting", "running", "stopping", "stopped":
+		return true
+	}
+	return false
+}
