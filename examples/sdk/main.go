@@ -48,17 +48,20 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := groups.CreateOrUpdate(ctx, "demo", armresources.ResourceGroup{Location: to.Ptr("westeurope")}, nil); err != nil {
+	if _, err := groups.CreateOrUpdate(ctx, "demo", armresources.ResourceGroup{Location: to.Ptr("eastus")}, nil); err != nil {
 		log.Fatal(err)
 	}
-	nic := "/subscriptions/" + sub + "/resourceGroups/demo/providers/Microsoft.Network/networkInterfaces/web-nic"
-	poller, err := vms.BeginCreateOrUpdate(ctx, "demo", "web", armcompute.VirtualMachine{
-		Location: to.Ptr("westeurope"),
+	nic := "/subscriptions/" + sub + "/resourceGroups/demo/providers/Microsoft.Network/networkInterfaces/api-nic"
+	poller, err := vms.BeginCreateOrUpdate(ctx, "demo", "api", armcompute.VirtualMachine{
+		Location: to.Ptr("eastus"),
 		Properties: &armcompute.VirtualMachineProperties{
 			HardwareProfile: &armcompute.HardwareProfile{VMSize: to.Ptr(armcompute.VirtualMachineSizeTypesStandardD2SV3)},
-			StorageProfile: &armcompute.StorageProfile{ImageReference: &armcompute.ImageReference{
-				Publisher: to.Ptr("Canonical"), Offer: to.Ptr("ubuntu-24_04-lts"), SKU: to.Ptr("server"), Version: to.Ptr("latest")}},
-			OSProfile:      &armcompute.OSProfile{ComputerName: to.Ptr("web"), AdminUsername: to.Ptr("azureuser"), AdminPassword: to.Ptr("Example-Passw0rd")},
+			StorageProfile: &armcompute.StorageProfile{
+				ImageReference: &armcompute.ImageReference{
+					Publisher: to.Ptr("Canonical"), Offer: to.Ptr("ubuntu-24_04-lts"), SKU: to.Ptr("server"), Version: to.Ptr("latest")},
+				OSDisk: &armcompute.OSDisk{CreateOption: to.Ptr(armcompute.DiskCreateOptionTypesFromImage), DiskSizeGB: to.Ptr[int32](128)},
+			},
+			OSProfile:      &armcompute.OSProfile{ComputerName: to.Ptr("api"), AdminUsername: to.Ptr("azureuser"), AdminPassword: to.Ptr("Example-Passw0rd")},
 			NetworkProfile: &armcompute.NetworkProfile{NetworkInterfaces: []*armcompute.NetworkInterfaceReference{{ID: to.Ptr(nic)}}},
 		},
 	}, nil)
@@ -70,7 +73,7 @@ func main() {
 	}
 	printStatuses(ctx, vms, "created")
 
-	dealloc, err := vms.BeginDeallocate(ctx, "demo", "web", nil)
+	dealloc, err := vms.BeginDeallocate(ctx, "demo", "api", nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -82,7 +85,7 @@ func main() {
 }
 
 func printStatuses(ctx context.Context, vms *armcompute.VirtualMachinesClient, when string) {
-	iv, err := vms.InstanceView(ctx, "demo", "web", nil)
+	iv, err := vms.InstanceView(ctx, "demo", "api", nil)
 	if err != nil {
 		log.Fatal(err)
 	}
