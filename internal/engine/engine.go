@@ -785,7 +785,11 @@ func (e *Engine) Reset(ctx context.Context) error {
 		return err
 	}
 	e.mu.Lock()
-	defer e.mu.Unlock()
+	gone := make([]string, 0, len(e.vms))
+	for k := range e.vms {
+		gone = append(gone, k)
+	}
+	sort.Strings(gone)
 	e.subs = map[string]store.Subscription{}
 	e.groups = map[string]*Group{}
 	e.vms = map[string]*VM{}
@@ -795,6 +799,11 @@ func (e *Engine) Reset(ctx context.Context) error {
 	e.ops = map[string]store.Operation{}
 	e.faults = nil
 	e.finished, e.sorted, e.due = nil, nil, nil
+	e.mu.Unlock()
+	// Observers (the dashboard's live feed) see every VM go.
+	for _, fn := range e.listeners {
+		fn(Change{At: e.Now(), Gone: gone})
+	}
 	return nil
 }
 

@@ -365,8 +365,13 @@ func TestResetEmptiesEverything(t *testing.T) {
 	r := newRig(t)
 	r.group("rg")
 	r.createVM("rg", "vm1", true)
+	var gone []string
+	r.eng.OnChange(func(c Change) { gone = append(gone, c.Gone...) })
 	if err := r.eng.Reset(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+	if len(gone) != 1 || gone[0] != strings.ToLower(vmID("rg", "vm1")) {
+		t.Fatalf("observers saw %v go, want the one VM", gone)
 	}
 	if st := r.eng.Stats(); st.VMs != 0 || st.Groups != 0 || st.Subscriptions != 0 {
 		t.Fatalf("after reset: %+v", st)
