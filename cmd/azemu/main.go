@@ -1,7 +1,3 @@
-// Command azemu is a local emulator of the Azure Compute control plane.
-//
-// This file is wiring only: flags and their AZEMU_* environment twins,
-// subcommands, signals.
 package main
 
 import (

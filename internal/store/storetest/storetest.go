@@ -1,6 +1,3 @@
-// Package storetest is the conformance suite that every store.Store backend
-// must pass. A backend's own test calls Run; what only a backend can check,
-// such as durability across a reopen, stays in that backend's tests.
 package storetest
 
 import (
