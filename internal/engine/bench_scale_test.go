@@ -1,0 +1,110 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"testing"
+
+	"github.com/azemu/azemu/internal/lifecycle"
+	"github.com/azemu/azemu/internal/store"
+	"github.com/azemu/azemu/internal/store/sqlite"
+)
+
+// seedStore writes n running VMs straight into a SQLite store, in large
+// transactions: the benchmarks below measure what grows with the fleet
+// (start-up, listing), not how the fleet was made.
+func seedStore(b *testing.B, n int) string {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "azemu.db")
+	st, err := sqlite.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	if err := st.Apply(ctx, store.Change{
+		Subscriptions: []store.Subscription{{ID: testSub, CreatedAt: t0}},
+		Groups:        []store.ResourceGroup{{SubscriptionID: testSub, Name: "rg", Location: "westus", Body: json.RawMessage(`{}`), Version: 1, CreatedAt: t0}},
+	}); err != nil {
+		b.Fatal(err)
+	}
+	model := json.RawMessage(`{"location":"westus","properties":{"hardwareProfile":{"vmSize":"Standard_D2s_v3"}}}`)
+	spec := VMSpec{Location: "westus", VMSize: "Standard_D2s_v3", OSType: "Linux"}
+	state := lifecycle.State{Provisioning: lifecycle.Succeeded, Power: lifecycle.Running, ProvisionedAt: t0}
+	const batch = 5000
+	for i := 0; i < n; i += batch {
+		var c store.Change
+		for j := i; j < i+batch && j < n; j++ {
+			name := fmt.Sprintf("vm%07d", j)
+			doc, _ := json.Marshal(vmDoc{Machine: lifecycle.Machine{Name: name, State: state}, Spec: spec, VMID: NewGUID(), TimeCreated: t0})
+			c.VMs = append(c.VMs, store.VM{ID: vmID("rg", name), SubscriptionID: testSub, ResourceGroup: "rg", Name: name,
+				Location: "westus", Model: model, State: doc, Version: 1, CreatedAt: t0, UpdatedAt: t0})
+		}
+		if err := st.Apply(ctx, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return path
+}
+
+func openBench(b *testing.B, path string) (*Engine, func()) {
+	b.Helper()
+	st, err := sqlite.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng, err := New(context.Background(), Config{Store: st, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return eng, func() { st.Close() }
+}
+
+// BenchmarkStartUp loads a fleet of N VMs from SQLite into memory, as a
+// restart does.
+func BenchmarkStartUp(b *testing.B) {
+	for _, n := range []int{1_000, 10_000, 100_000} {
+		b.Run(fmt.Sprintf("vms=%d", n), func(b *testing.B) {
+			path := seedStore(b, n)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				eng, done := openBench(b, path)
+				if got := eng.Stats().VMs; got != n {
+					b.Fatalf("%d VMs loaded, want %d", got, n)
+				}
+				done()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/VM")
+		})
+	}
+}
+
+// BenchmarkListAll pages through every VM of a fleet of N, 100 a page, as
+// listAll does.
+func BenchmarkListAll(b *testing.B) {
+	for _, n := range []int{1_000, 10_000, 100_000} {
+		b.Run(fmt.Sprintf("vms=%d", n), func(b *testing.B) {
+			eng, done := openBench(b, seedStore(b, n))
+			defer done()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				seen, after := 0, ""
+				for {
+					page, next := eng.ListVMs(nil, after, 100)
+					seen += len(page)
+					if next == "" {
+						break
+					}
+					after = next
+				}
+				if seen != n {
+					b.Fatalf("listed %d, want %d", seen, n)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/VM")
+		})
+	}
+}
