@@ -8,9 +8,9 @@ import (
 
 // Operations that take the VM's current state as their own (migrate,
 // runCommand, guest shutdown) may arrive while a power operation or a
-// reimage is half-way. Either they are refused (409) or the VM ends in a
-// settled state; today they preempt the running operation and then settle
-// in its half-way state for good.
+// reimage is half-way. Taking over the half-way plan would leave the VM
+// half-way for good, so they are refused (409); either way the VM must end
+// in a settled state.
 
 // settled requires provisioning Succeeded and a power state that is not a
 // transition.
