@@ -141,6 +141,13 @@ func (s *Store) putResource(ctx context.Context, tx *sql.Tx, r store.Resource) e
 		res, err = s.exec(ctx, tx, sqlUpdateResource, r.ID, r.Type, r.SubscriptionID, r.ResourceGroup,
 			r.Name, r.Location, jsonArg(r.Body), r.Version, created, updated, key, r.Version-1)
 	}
+	return versioned(res, err, "resource "+r.ID, r.Version)
+}
+
+// versioned turns the result of a versioned insert or update into
+// ErrConflict when it touched no row: the row existed (version 1) or its
+// stored version was not the one before.
+func versioned(res sql.Result, err error, what string, version int64) error {
 	if err != nil {
 		return err
 	}
@@ -149,7 +156,10 @@ func (s *Store) putResource(ctx context.Context, tx *sql.Tx, r store.Resource) e
 		return err
 	}
 	if n == 0 {
-		return fmt.Errorf("%w: version %d of resource %s does not follow the stored one", store.ErrConflict, r.Version, r.ID)
+		if version == 1 {
+			return fmt.Errorf("%w: version 1 of %s, which exists", store.ErrConflict, what)
+		}
+		return fmt.Errorf("%w: version %d of %s does not follow the stored one", store.ErrConflict, version, what)
 	}
 	return nil
 }
@@ -381,20 +391,7 @@ func (s *Store) putVM(ctx context.Context, tx *sql.Tx, vm store.VM) error {
 			jsonArg(vm.Model), jsonArg(vm.State), vm.Version, due, created, updated,
 			key, vm.Version-1)
 	}
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		if vm.Version == 1 {
-			return fmt.Errorf("%w: version 1 of a VM that exists", store.ErrConflict)
-		}
-		return fmt.Errorf("%w: version %d does not follow the stored one", store.ErrConflict, vm.Version)
-	}
-	return nil
+	return versioned(res, err, "VM "+vm.ID, vm.Version)
 }
 
 // Load implements store.Store. It reads in one transaction, so the snapshot
