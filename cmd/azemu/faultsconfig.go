@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -33,21 +32,6 @@ func loadFaults(path string) ([]engine.Fault, error) {
 		faults = append(faults, f)
 	}
 	return faults, nil
-}
-
-// applyFaults makes the registered faults exactly the file's: the list kept
-// from an earlier run is replaced, so a restart with the same file starts
-// from the same faults (counts included).
-func applyFaults(ctx context.Context, eng *engine.Engine, path string, faults []engine.Fault) error {
-	if _, err := eng.RemoveFaults(ctx, ""); err != nil {
-		return err
-	}
-	for i, f := range faults {
-		if _, err := eng.AddFault(ctx, f); err != nil {
-			return fmt.Errorf("--faults %s: fault %d: %w", path, i, err)
-		}
-	}
-	return nil
 }
 
 // familyKey reads a size family as a quota names it (DSv3,

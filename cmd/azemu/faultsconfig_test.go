@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,7 +12,7 @@ import (
 	"github.com/azemu/azemu/internal/armapi"
 	"github.com/azemu/azemu/internal/clock"
 	"github.com/azemu/azemu/internal/engine"
-	"github.com/azemu/azemu/internal/store/sqlite"
+	"github.com/azemu/azemu/internal/server"
 )
 
 func TestServeFaultFlags(t *testing.T) {
@@ -86,32 +84,33 @@ func TestFaultsFile(t *testing.T) {
 		}
 	}
 
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "azemu.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	// The file replaces what the last run kept; started twice with it, the
+	// server has each fault once.
 	ctx := context.Background()
-	eng, err := engine.New(ctx, engine.Config{Store: st, Manual: clock.NewManual(clock.DefaultManualStart), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	dir := t.TempDir()
+	start := func(faults []engine.Fault) (*server.Server, error) {
+		return server.Start(ctx, server.Config{Listen: "127.0.0.1:0", DataDir: dir, ManualStart: clock.DefaultManualStart, Faults: faults})
+	}
+	srv, err := start(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer eng.Close()
-	if _, err := eng.AddFault(ctx, engine.Fault{Kind: engine.FaultThrottle, Operation: "GET"}); err != nil {
+	if _, err := srv.Engine().AddFault(ctx, engine.Fault{Kind: engine.FaultThrottle, Operation: "GET"}); err != nil {
 		t.Fatal(err)
 	}
-	// The file replaces what was registered; applied twice, it is there once.
+	srv.Shutdown(ctx)
 	for range 2 {
-		if err := applyFaults(ctx, eng, path, faults); err != nil {
+		if srv, err = start(faults); err != nil {
 			t.Fatal(err)
 		}
-	}
-	got := eng.Faults()
-	if len(got) != 3 || got[0].Error != "AllocationFailed" || got[2].Kind != engine.FaultThrottle || got[2].Operation != "*" {
-		t.Fatalf("registered: %+v", got)
+		got := srv.Engine().Faults()
+		srv.Shutdown(ctx)
+		if len(got) != 3 || got[0].Error != "AllocationFailed" || got[2].Kind != engine.FaultThrottle || got[2].Operation != "*" {
+			t.Fatalf("registered: %+v", got)
+		}
 	}
 	invalid := []engine.Fault{{Operation: "start", Error: "NoSuchError"}}
-	if err := applyFaults(ctx, eng, path, invalid); err == nil || !strings.Contains(err.Error(), "fault 0") {
+	if _, err := start(invalid); err == nil || !strings.Contains(err.Error(), "fault 0") {
 		t.Fatalf("an invalid fault: %v", err)
 	}
 }

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -19,12 +17,9 @@ import (
 
 	"github.com/azemu/azemu/internal/armapi"
 	"github.com/azemu/azemu/internal/billing"
-	"github.com/azemu/azemu/internal/certs"
 	"github.com/azemu/azemu/internal/clock"
-	"github.com/azemu/azemu/internal/dashboard"
 	"github.com/azemu/azemu/internal/engine"
-	"github.com/azemu/azemu/internal/metrics"
-	"github.com/azemu/azemu/internal/store/sqlite"
+	"github.com/azemu/azemu/internal/server"
 )
 
 const usage = `azemu: a local emulator of the Azure Compute control plane.
@@ -174,101 +169,48 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
-		return err
+	scfg := server.Config{
+		Listen: c.listen, DataDir: c.dataDir, Store: c.store, Speed: c.speed,
+		TLSCert: c.tlsCert, TLSKey: c.tlsKey, Logger: log, PageSize: c.pageSize, RateLimits: c.rateLimits,
 	}
-	certFile, keyFile := c.tlsCert, c.tlsKey
-	if certFile == "" {
-		files, err := certs.Ensure(filepath.Join(c.dataDir, "tls"), certs.DefaultHosts, time.Now())
-		if err != nil {
-			return fmt.Errorf("tls: %w", err)
-		}
-		certFile, keyFile = files.Cert, files.Key
-		log.Info("clients trust this CA", "file", files.CACert)
-	}
-	tlsConfig, err := certs.ServerConfig(certFile, keyFile)
-	if err != nil {
-		return fmt.Errorf("tls: %w", err)
-	}
-
-	prices := billing.DefaultPriceSheet()
 	if c.prices != "" {
-		if prices, err = loadPrices(c.prices); err != nil {
+		if scfg.Prices, err = loadPrices(c.prices); err != nil {
 			return err
 		}
-		log.Info("price sheet loaded", "file", c.prices, "items", prices.Items(), "priced meters", prices.Len())
+		log.Info("price sheet loaded", "file", c.prices, "items", scfg.Prices.Items(), "priced meters", scfg.Prices.Len())
 	}
-
-	st, err := sqlite.Open(c.store)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-
-	ecfg := engine.Config{Store: st, Speed: c.speed, Logger: log}
 	if c.capacity != "" {
-		if ecfg.Capacity, err = loadCapacity(c.capacity); err != nil {
+		if scfg.Capacity, err = loadCapacity(c.capacity); err != nil {
 			return err
 		}
 	}
-	var faults []engine.Fault
 	if c.faults != "" {
-		if faults, err = loadFaults(c.faults); err != nil {
+		if scfg.Faults, err = loadFaults(c.faults); err != nil {
 			return err
+		}
+		if scfg.Faults == nil {
+			scfg.Faults = []engine.Fault{} // an empty file clears the kept faults
 		}
 	}
 	if c.clockMode == "manual" {
-		start, err := time.Parse(time.RFC3339, c.clockStart)
-		if err != nil {
+		if scfg.ManualStart, err = time.Parse(time.RFC3339, c.clockStart); err != nil {
 			return fmt.Errorf("--clock-start: %w", err)
 		}
-		ecfg.Manual = clock.NewManual(start.UTC())
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	eng, err := engine.New(ctx, ecfg)
+	srv, err := server.Start(ctx, scfg)
 	if err != nil {
-		return err
-	}
-	if c.faults != "" {
-		if err := applyFaults(ctx, eng, c.faults, faults); err != nil {
-			eng.Close()
-			return err
+		if c.faults != "" {
+			err = fmt.Errorf("--faults %s: %w", c.faults, err)
 		}
-		log.Info("faults registered", "file", c.faults, "faults", len(faults))
-	}
-	dash, err := dashboard.New(ctx, dashboard.Config{Engine: eng, Prices: prices, Logger: log})
-	if err != nil {
 		return err
 	}
-	api := armapi.New(armapi.Config{Engine: eng, Logger: log, PageSize: c.pageSize, Prices: prices, RateLimits: c.rateLimits, Fallback: dash,
-		Metrics: metrics.New(eng)})
-
-	ln, err := net.Listen("tcp", c.listen)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{
-		Handler:           api.Handler(),
-		TLSConfig:         tlsConfig,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-	}
-	// The dashboard's live streams never end on their own: end them so a
-	// graceful shutdown does not wait for them.
-	srv.RegisterOnShutdown(dash.Close)
-	engineDone := make(chan struct{})
-	engineCtx, stopEngine := context.WithCancel(context.Background())
-	go func() { defer close(engineDone); eng.Run(engineCtx) }()
-
-	served := make(chan error, 1)
-	go func() { served <- srv.ServeTLS(ln, "", "") }()
-	log.Info("azemu serving", "url", "https://"+ln.Addr().String(), "clock", c.clockMode, "speed", c.speed, "store", c.store)
+	log.Info("azemu serving", "url", srv.URL(), "clock", c.clockMode, "speed", c.speed, "store", c.store)
 
 	select {
-	case err := <-served:
-		stopEngine()
-		<-engineDone
+	case err := <-srv.Serving():
+		srv.Shutdown(context.Background())
 		return err
 	case <-ctx.Done():
 	}
@@ -276,12 +218,6 @@ func serve(args []string, stderr io.Writer) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
-	eng.Close()
-	stopEngine()
-	<-engineDone
-	if cerr := st.Close(); cerr != nil && err == nil {
-		err = cerr
-	}
 	log.Info("stopped")
 	return err
 }

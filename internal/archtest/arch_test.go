@@ -29,6 +29,7 @@ var layers = map[string][]string{
 	"internal/armapi":          {"internal/engine", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing"},
 	"internal/dashboard":       {"internal/engine", "internal/lifecycle", "internal/billing", "internal/store", "internal/armid"},
 	"internal/metrics":         {"internal/engine"},
+	"internal/server":          {"internal/armapi", "internal/dashboard", "internal/metrics", "internal/engine", "internal/store/sqlite", "internal/billing", "internal/certs", "internal/clock"},
 	"cmd/azemu":                {"*"},
 	"e2e":                      {"*"},
 	"examples/sdk":             {"*"},

@@ -1,0 +1,221 @@
+// Package server assembles a whole azemu from its parts: TLS files, the
+// store, the engine, the dashboard, metrics and the ARM API, listening on one
+// address. `azemu serve` and in-process test servers both start one here, so
+// the two cannot drift apart.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/azemu/azemu/internal/armapi"
+	"github.com/azemu/azemu/internal/billing"
+	"github.com/azemu/azemu/internal/certs"
+	"github.com/azemu/azemu/internal/clock"
+	"github.com/azemu/azemu/internal/dashboard"
+	"github.com/azemu/azemu/internal/engine"
+	"github.com/azemu/azemu/internal/metrics"
+	"github.com/azemu/azemu/internal/store/sqlite"
+)
+
+// Config is what a server is started with. The zero value of each field
+// means its default.
+type Config struct {
+	Listen  string // address to serve HTTPS on; default 127.0.0.1:8443
+	DataDir string // where the database and TLS files live; required
+	Store   string // SQLite file; default <DataDir>/azemu.db
+
+	// ManualStart, when set, runs a manual clock starting at that instant
+	// (a clock kept in the store resumes where it stood instead).
+	ManualStart time.Time
+	Speed       float64 // default 1
+
+	TLSCert, TLSKey string // a certificate of one's own; default: generated under <DataDir>/tls
+
+	Logger     *slog.Logger // default: discard
+	PageSize   int          // default 100
+	Prices     *billing.PriceSheet
+	Capacity   engine.Capacity
+	RateLimits armapi.RateLimits
+
+	// Faults, when not nil, replace the faults kept from the last run.
+	Faults []engine.Fault
+}
+
+// Server is one running azemu.
+type Server struct {
+	cfg      Config
+	caFile   string
+	url      string
+	store    *sqlite.Store
+	engine   *engine.Engine
+	dash     *dashboard.Handler
+	http     *http.Server
+	served   chan error
+	stopEng  context.CancelFunc
+	engDone  chan struct{}
+	shutdown bool
+}
+
+// Start starts a server and returns once it is listening. ctx bounds the
+// start only; the server runs until Shutdown.
+func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("server: a data directory is required")
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:8443"
+	}
+	if cfg.Store == "" {
+		cfg.Store = filepath.Join(cfg.DataDir, "azemu.db")
+	}
+	if cfg.Speed == 0 {
+		cfg.Speed = 1
+	}
+	if cfg.PageSize == 0 {
+		cfg.PageSize = 100
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Prices == nil {
+		cfg.Prices = billing.DefaultPriceSheet()
+	}
+	log := cfg.Logger
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return nil, errors.New("server: a TLS certificate and key go together")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, served: make(chan error, 1), engDone: make(chan struct{})}
+	certFile, keyFile := cfg.TLSCert, cfg.TLSKey
+	if certFile == "" {
+		files, err := certs.Ensure(filepath.Join(cfg.DataDir, "tls"), certs.DefaultHosts, time.Now())
+		if err != nil {
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+		certFile, keyFile, s.caFile = files.Cert, files.Key, files.CACert
+		log.Info("clients trust this CA", "file", files.CACert)
+	}
+	tlsConfig, err := certs.ServerConfig(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+
+	if s.store, err = sqlite.Open(cfg.Store); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			s.store.Close()
+		}
+	}()
+	ecfg := engine.Config{Store: s.store, Speed: cfg.Speed, Logger: log, Capacity: cfg.Capacity}
+	if !cfg.ManualStart.IsZero() {
+		ecfg.Manual = clock.NewManual(cfg.ManualStart.UTC())
+	}
+	if s.engine, err = engine.New(ctx, ecfg); err != nil {
+		return nil, err
+	}
+	if cfg.Faults != nil {
+		if err := replaceFaults(ctx, s.engine, cfg.Faults); err != nil {
+			s.engine.Close()
+			return nil, err
+		}
+		log.Info("faults registered", "faults", len(cfg.Faults))
+	}
+	if s.dash, err = dashboard.New(ctx, dashboard.Config{Engine: s.engine, Prices: cfg.Prices, Logger: log}); err != nil {
+		s.engine.Close()
+		return nil, err
+	}
+	api := armapi.New(armapi.Config{Engine: s.engine, Logger: log, PageSize: cfg.PageSize, Prices: cfg.Prices,
+		RateLimits: cfg.RateLimits, Fallback: s.dash, Metrics: metrics.New(s.engine)})
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		s.engine.Close()
+		return nil, err
+	}
+	s.url = "https://" + ln.Addr().String()
+	s.http = &http.Server{
+		Handler:           api.Handler(),
+		TLSConfig:         tlsConfig,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	// The dashboard's live streams never end on their own: end them so a
+	// graceful shutdown does not wait for them.
+	s.http.RegisterOnShutdown(s.dash.Close)
+	engineCtx, stopEngine := context.WithCancel(context.Background())
+	s.stopEng = stopEngine
+	go func() { defer close(s.engDone); s.engine.Run(engineCtx) }()
+	go func() { s.served <- s.http.ServeTLS(ln, "", "") }()
+	return s, nil
+}
+
+// replaceFaults makes the registered faults exactly these: the list kept
+// from an earlier run is replaced, so a restart with the same faults starts
+// from the same faults (counts included).
+func replaceFaults(ctx context.Context, eng *engine.Engine, faults []engine.Fault) error {
+	if _, err := eng.RemoveFaults(ctx, ""); err != nil {
+		return err
+	}
+	for i, f := range faults {
+		if _, err := eng.AddFault(ctx, f); err != nil {
+			return fmt.Errorf("fault %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// URL is the server's base URL, https://host:port.
+func (s *Server) URL() string { return s.url }
+
+// CAFile is the PEM file of the CA that clients trust, or "" when the server
+// was given a certificate of its own.
+func (s *Server) CAFile() string { return s.caFile }
+
+// TLSConfig is a client configuration trusting the server's generated CA.
+func (s *Server) TLSConfig() (*tls.Config, error) {
+	if s.caFile == "" {
+		return nil, errors.New("server: the certificate was given, not generated: trust its CA yourself")
+	}
+	pool, err := certs.Pool(s.caFile)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
+}
+
+// Engine is the server's engine, for in-process controls.
+func (s *Server) Engine() *engine.Engine { return s.engine }
+
+// Serving reports the server's end: it yields the error that stopped it
+// serving (http.ErrServerClosed after Shutdown).
+func (s *Server) Serving() <-chan error { return s.served }
+
+// Shutdown stops taking requests, finishes those in flight (until ctx ends),
+// stops the engine and closes the store.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.shutdown {
+		return nil
+	}
+	s.shutdown = true
+	err := s.http.Shutdown(ctx)
+	s.engine.Close()
+	s.stopEng()
+	<-s.engDone
+	if cerr := s.store.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	return err
+}
