@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v7"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resourcehealth/armresourcehealth"
@@ -400,7 +401,7 @@ func TestRateLimitsWithSDK(t *testing.T) {
 	const hdr = "x-ms-ratelimit-remaining-subscription-writes"
 	put := func() (*http.Response, error) {
 		var resp *http.Response
-		ctx := runtime.WithCaptureResponse(context.Background(), &resp)
+		ctx := policy.WithCaptureResponse(context.Background(), &resp)
 		_, err := f.groups.CreateOrUpdate(ctx, "rg-limits", armresources.ResourceGroup{Location: ptr("westeurope")}, nil)
 		return resp, err
 	}
@@ -503,7 +504,7 @@ func TestPayloadsFitSDKTypes(t *testing.T) {
 
 	for _, vm := range []string{"ok", "failed"} {
 		var resp *http.Response
-		capture := runtime.WithCaptureResponse(ctx, &resp)
+		capture := policy.WithCaptureResponse(ctx, &resp)
 		got, err := f.vms.Get(capture, rg, vm, &armcompute.VirtualMachinesClientGetOptions{Expand: ptr(armcompute.InstanceViewTypesInstanceView)})
 		if err != nil {
 			t.Fatal(err)

@@ -23,7 +23,6 @@ type feed struct {
 	mu      sync.Mutex
 	clients map[*client]struct{}
 	closed  bool
-	drops   int // clients dropped for falling behind, for tests and logs
 }
 
 // client is one open stream.
@@ -84,7 +83,6 @@ func (f *feed) onChange(ch engine.Change) {
 			// Its browser reconnects and reloads what it shows.
 			delete(f.clients, c)
 			close(c.done)
-			f.drops++
 		}
 	}
 }
@@ -131,12 +129,6 @@ func (c *client) take() (vms []*engine.VM, gone []string) {
 	sort.Slice(vms, func(i, j int) bool { return store.Key(vms[i].ID) < store.Key(vms[j].ID) })
 	sort.Strings(gone)
 	return vms, gone
-}
-
-func (f *feed) dropped() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.drops
 }
 
 // batch is one message of the live feed.

@@ -189,20 +189,20 @@ func (t *tx) publishScaleSets() {
 func (t *tx) members(s *ScaleSet) []*VM {
 	var out []*VM
 	seen := map[string]bool{}
-	add := func(k string, v *VM) {
+	add := func(k string) {
 		if seen[k] {
 			return
 		}
 		seen[k] = true
-		if v = t.vm(k); v != nil && isMember(s, v) {
+		if v := t.vm(k); v != nil && isMember(s, v) {
 			out = append(out, v)
 		}
 	}
-	for k, v := range t.vms {
-		add(k, v)
+	for k := range t.vms {
+		add(k)
 	}
-	for k, v := range t.e.vms {
-		add(k, v)
+	for k := range t.e.vms {
+		add(k)
 	}
 	sortMembers(out)
 	return out

@@ -259,7 +259,7 @@ func (t *tx) submitOp(v *VM, req lifecycle.Request, model json.RawMessage, spec 
 		op, _ := t.op(sub.Joined)
 		return op, nil
 	}
-	op := t.newOpWithID(opID, string(req.Kind), v.ID, spec.Location)
+	t.newOpWithID(opID, string(req.Kind), v.ID, spec.Location)
 	if sub.Preempted != "" {
 		preempted := &OperationError{Code: lifecycle.CodeOperationPreempted, Message: lifecycle.MsgPreempted}
 		t.finishOp(sub.Preempted, StatusCanceled, preempted, t.now)
@@ -279,7 +279,7 @@ func (t *tx) submitOp(v *VM, req lifecycle.Request, model json.RawMessage, spec 
 	if sub.Done {
 		t.finishOp(opID, StatusSucceeded, nil, t.now)
 	}
-	op, _ = t.op(opID)
+	op, _ := t.op(opID)
 	return op, nil
 }
 
