@@ -70,6 +70,9 @@ func (s *Server) upsertVM(r *request, sub, rg, name string, build func(*engine.V
 			if err != nil {
 				return nil, engine.VMSpec{}, err
 			}
+			if old != nil {
+				keepImageReference(old.Model, body, "properties", "storageProfile")
+			}
 			spec, aerr := checkVM(name, body, old != nil)
 			if aerr != nil {
 				return nil, spec, aerr
@@ -126,6 +129,28 @@ func keepOSDiskIdentity(old *engine.VM, body map[string]any) {
 			od["managedDisk"] = md
 		}
 		setDefault(md, "id", pmd["id"])
+	}
+}
+
+// keepImageReference carries the image a VM (or a scale set's profile) was
+// made from over to an update whose storage profile leaves it out. The
+// image cannot change after the create, and the Azure CLI drops it on
+// purpose before it PUTs back what it read (so that the caller needs no
+// permission on the image), for vm update, resize and disk attach alike.
+func keepImageReference(prevModel json.RawMessage, body map[string]any, path ...string) {
+	sp := dig(body, path...)
+	if sp == nil {
+		return
+	}
+	if ir, ok := sp["imageReference"]; ok && ir != nil {
+		return
+	}
+	var prev map[string]any
+	if json.Unmarshal(prevModel, &prev) != nil {
+		return
+	}
+	if ir, ok := dig(prev, path...)["imageReference"].(map[string]any); ok {
+		sp["imageReference"] = ir
 	}
 }
 

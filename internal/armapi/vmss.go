@@ -117,6 +117,8 @@ func (s *Server) putScaleSet(r *request, sub, rg, name string, patch bool) {
 					// A PATCH that does not name the capacity keeps the instances.
 					delete(dig(b, "sku"), "capacity")
 				}
+			} else if old != nil {
+				keepScaleSetProfile(old, b)
 			}
 			spec, aerr := checkScaleSet(strings.ToLower(sub), rgName(s, sub, rg), name, b, old)
 			if aerr != nil {
@@ -143,6 +145,33 @@ func (s *Server) putScaleSet(r *request, sub, rg, name string, patch bool) {
 		status = http.StatusCreated
 	}
 	s.writeJSON(r, status, s.renderScaleSet(set))
+}
+
+// keepScaleSetProfile fills in what a PUT on an existing scale set may leave
+// out: the whole virtualMachineProfile (az vmss scale sends only location
+// and sku) and the profile's image reference (az vmss update drops it, as
+// az vm update does).
+func keepScaleSetProfile(old *engine.ScaleSet, body map[string]any) {
+	var prev map[string]any
+	if json.Unmarshal(old.Spec.Model, &prev) != nil {
+		return
+	}
+	canonicalKeys(body, vmssKeys)
+	props, _ := body["properties"].(map[string]any)
+	if props == nil {
+		props = map[string]any{}
+		body["properties"] = props
+	}
+	if p, ok := props["virtualMachineProfile"]; !ok || p == nil {
+		if pp, ok := dig(prev, "properties")["virtualMachineProfile"]; ok {
+			props["virtualMachineProfile"] = pp
+		}
+		return
+	}
+	if p, ok := props["virtualMachineProfile"].(map[string]any); ok {
+		canonicalKeys(p, vmKeys["properties"])
+	}
+	keepImageReference(old.Spec.Model, body, "properties", "virtualMachineProfile", "storageProfile")
 }
 
 func withoutKeys(m map[string]any, keys ...string) map[string]any {
@@ -448,6 +477,10 @@ func (s *Server) scaleSetAction(r *request, sub, rg, name, action string) {
 	if kind == lifecycle.Delete && len(in.InstanceIDs) == 0 {
 		s.writeError(r, missingParameter("instanceIds"))
 		return
+	}
+	if len(in.InstanceIDs) == 1 && in.InstanceIDs[0] == "*" {
+		// "*" names every instance: the Azure CLI sends it for a whole set.
+		in.InstanceIDs = nil
 	}
 	q := r.URL.Query()
 	req := lifecycle.Request{Kind: kind,
