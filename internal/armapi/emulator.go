@@ -6,12 +6,18 @@ import (
 	"time"
 
 	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/crosssite"
 	"github.com/azemu/azemu/internal/lifecycle"
 )
 
 // serveEmulator answers the emulator's own endpoints under /_azemu/. They
-// need no token: they steer the emulator, not Azure resources.
+// need no token: they steer the emulator, not Azure resources. So a change
+// that another site's page could send is refused (internal/crosssite).
 func (s *Server) serveEmulator(r *request) {
+	if no := crosssite.Check(r.Request); no != nil {
+		s.writeError(r, errorf(no.Status, no.Code, "", "%s", no.Message))
+		return
+	}
 	rest := r.lower[1:]
 	switch {
 	case len(rest) == 1 && rest[0] == "health":

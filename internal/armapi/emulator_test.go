@@ -119,3 +119,44 @@ func TestEmulatorGuestActions(t *testing.T) {
 	armError(t, e.do(http.MethodPost, "/_azemu/vms"+groupPath("rg")+"/guestShutdown", nil), http.StatusBadRequest, "InvalidParameter", "")
 	armError(t, e.do(http.MethodPost, "/_azemu/vms"+vmID("rg", "nope")+"/guestShutdown", nil), http.StatusNotFound, "ResourceNotFound", "")
 }
+
+// A change that another site's page could make is refused, and changes
+// nothing: a simple cross-origin POST (text/plain, a form, or no type at
+// all) and any request naming another origin. GETs are still answered.
+func TestEmulatorRefusesCrossSiteChanges(t *testing.T) {
+	e := newEnv(t)
+	e.createGroup("rg")
+	e.createVM("rg", "vm1", linuxVM("rg", "vm1", "westeurope"))
+	e.advance(2 * time.Minute)
+	before := e.eng.Now()
+	paths := []string{"/_azemu/reset", "/_azemu/clock/advance", "/_azemu/faults",
+		"/_azemu/vms" + vmID("rg", "vm1") + "/guestShutdown", "/_azemu/vms" + vmID("rg", "vm1") + "/migrate", "/_azemu/vms" + vmID("rg", "vm1") + "/evict"}
+	for _, path := range paths {
+		for _, tc := range []struct {
+			name    string
+			headers map[string]string
+			status  int
+			code    string
+		}{
+			{"text/plain", map[string]string{"Content-Type": "text/plain"}, http.StatusUnsupportedMediaType, "UnsupportedMediaType"},
+			{"form", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, http.StatusUnsupportedMediaType, "UnsupportedMediaType"},
+			{"no type", map[string]string{"Content-Type": ""}, http.StatusUnsupportedMediaType, "UnsupportedMediaType"},
+			{"other origin", map[string]string{"Origin": "http://127.0.0.1:1"}, http.StatusForbidden, "CrossSiteRequestRefused"},
+			{"cross-site fetch", map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden, "CrossSiteRequestRefused"},
+		} {
+			t.Run(path+"/"+tc.name, func(t *testing.T) {
+				armError(t, e.send(http.MethodPost, path, `{"duration":"1h","kind":"throttle","operation":"*"}`, req{headers: tc.headers}), tc.status, tc.code, "")
+			})
+		}
+	}
+	armError(t, e.send(http.MethodDelete, "/_azemu/faults", nil, req{headers: map[string]string{"Origin": "https://attacker.example"}}), http.StatusForbidden, "CrossSiteRequestRefused", "")
+	if !e.eng.Now().Equal(before) || len(e.eng.Faults()) != 0 {
+		t.Fatalf("a refused request changed the emulator: clock %v, faults %v", e.eng.Now(), e.eng.Faults())
+	}
+	if got := e.must(http.StatusOK, http.MethodGet, vmPath("rg", "vm1")+"/instanceView", nil); !strings.Contains(string(got.Body), "PowerState/running") {
+		t.Fatalf("a refused request changed the VM: %s", got)
+	}
+	if got := e.send(http.MethodGet, "/_azemu/health", nil, req{headers: map[string]string{"Origin": "http://127.0.0.1:1"}}); got.Status != http.StatusOK {
+		t.Fatalf("a cross-origin GET of health: %s", got)
+	}
+}

@@ -145,7 +145,7 @@ func (e *env) send(method, path string, body any, o req) resp {
 	default:
 		hr.Header.Set("Authorization", "Bearer x")
 	}
-	if rd != nil {
+	if rd != nil || method == http.MethodPost || method == http.MethodPut {
 		hr.Header.Set("Content-Type", "application/json")
 	}
 	for k, v := range o.headers {

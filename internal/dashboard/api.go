@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/billing"
+	"github.com/azemu/azemu/internal/crosssite"
 	"github.com/azemu/azemu/internal/engine"
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
@@ -642,11 +642,11 @@ func newOpView(op store.Operation) opView {
 }
 
 // serveAction answers POST actions {"id","action"} through engine.Act, the
-// path the ARM API's actions take. Only JSON bodies are taken: a
-// cross-site form cannot send one without the browser asking first.
+// path the ARM API's actions take. Only JSON bodies from the page's own
+// origin are taken, by the rule the emulator's controls share (crosssite).
 func (h *Handler) serveAction(w http.ResponseWriter, r *http.Request, scope Scope) {
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-		writeError(w, http.StatusUnsupportedMediaType, "UnsupportedMediaType", "Actions take a JSON body: Content-Type: application/json.")
+	if no := crosssite.Check(r); no != nil {
+		writeError(w, no.Status, no.Code, no.Message)
 		return
 	}
 	var in struct {
