@@ -201,7 +201,7 @@ func serve(args []string, stderr io.Writer) error {
 	defer stop()
 	srv, err := server.Start(ctx, scfg)
 	if err != nil {
-		if c.faults != "" {
+		if c.faults != "" && !errors.Is(err, server.ErrDataDirInUse) {
 			err = fmt.Errorf("--faults %s: %w", c.faults, err)
 		}
 		return err

@@ -62,6 +62,7 @@ type Server struct {
 	served   chan error
 	stopEng  context.CancelFunc
 	engDone  chan struct{}
+	lock     *dataDirLock
 	shutdown bool
 }
 
@@ -96,7 +97,18 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, served: make(chan error, 1), engDone: make(chan struct{})}
+	// One owner per data dir, decided before anything in it is touched
+	// (the store, the TLS files, the faults).
+	lock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			lock.release()
+		}
+	}()
+	s := &Server{cfg: cfg, served: make(chan error, 1), engDone: make(chan struct{}), lock: lock}
 	certFile, keyFile := cfg.TLSCert, cfg.TLSKey
 	if certFile == "" {
 		files, err := certs.Ensure(filepath.Join(cfg.DataDir, "tls"), certs.DefaultHosts, time.Now())
@@ -146,6 +158,11 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	s.url = "https://" + ln.Addr().String()
+	if err := s.lock.record(s.url); err != nil {
+		ln.Close()
+		s.engine.Close()
+		return nil, err
+	}
 	s.http = &http.Server{
 		Handler:           api.Handler(),
 		TLSConfig:         tlsConfig,
@@ -217,5 +234,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if cerr := s.store.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
+	s.lock.release()
 	return err
 }
