@@ -16,9 +16,11 @@ import (
 	"time"
 
 	"github.com/azemu/azemu/internal/armapi"
+	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/clock"
 	"github.com/azemu/azemu/internal/engine"
+	"github.com/azemu/azemu/internal/identity"
 	"github.com/azemu/azemu/internal/server"
 )
 
@@ -64,20 +66,21 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 // serveConfig is what serve is run with.
 type serveConfig struct {
-	listen     string
-	dataDir    string
-	clockMode  string
-	clockStart string
-	speed      float64
-	store      string
-	tlsCert    string
-	tlsKey     string
-	logLevel   string
-	pageSize   int
-	prices     string
-	faults     string
-	capacity   string
-	rateLimits armapi.RateLimits
+	listen       string
+	dataDir      string
+	clockMode    string
+	clockStart   string
+	speed        float64
+	store        string
+	tlsCert      string
+	tlsKey       string
+	logLevel     string
+	pageSize     int
+	prices       string
+	faults       string
+	capacity     string
+	rateLimits   armapi.RateLimits
+	subscription string
 }
 
 // defaultSpeed makes a create from a generalized image (80 s in Azure) take
@@ -110,6 +113,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	str(&pageSize, "page-size", "100", "items per page of a list")
 	str(&c.faults, "faults", "", "JSON array of faults to register at start, replacing those kept from the last run (docs/faults.md)")
 	str(&c.capacity, "capacity", "", `JSON file of core capacity per region and size family, e.g. {"westus":{"DSv3":4}} (default: unlimited)`)
+	str(&c.subscription, "subscription", identity.DefaultSubscription, "the subscription GET /subscriptions always lists in the open mode")
 	rateLimits := ""
 	str(&rateLimits, "rate-limits", "", "per-subscription requests per hour, e.g. reads=12000,writes=1200,deletes=15000, or azure (default: off)")
 	if err := fs.Parse(args); err != nil {
@@ -142,6 +146,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	if c.rateLimits, err = armapi.ParseRateLimits(rateLimits); err != nil {
 		return c, fmt.Errorf("--rate-limits: %w", err)
 	}
+	if !armid.IsGUID(c.subscription) {
+		return c, fmt.Errorf("--subscription must be a GUID, not %q", c.subscription)
+	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return c, errors.New("--tls-cert and --tls-key go together")
 	}
@@ -172,6 +179,7 @@ func serve(args []string, stderr io.Writer) error {
 	scfg := server.Config{
 		Listen: c.listen, DataDir: c.dataDir, Store: c.store, Speed: c.speed,
 		TLSCert: c.tlsCert, TLSKey: c.tlsKey, Logger: log, PageSize: c.pageSize, RateLimits: c.rateLimits,
+		DefaultSubscription: c.subscription,
 	}
 	if c.prices != "" {
 		if scfg.Prices, err = loadPrices(c.prices); err != nil {

@@ -9,23 +9,15 @@ import (
 	"fmt"
 	"log"
 	"os"
-	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v7"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 )
-
-// anyToken satisfies the SDK's credential: azemu accepts any bearer token.
-type anyToken struct{}
-
-func (anyToken) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
-	return azcore.AccessToken{Token: "azemu", ExpiresOn: time.Now().Add(time.Hour)}, nil
-}
 
 func main() {
 	endpoint := "https://127.0.0.1:8443"
@@ -33,18 +25,27 @@ func main() {
 		endpoint = e
 	}
 	const sub = "00000000-0000-0000-0000-000000000001"
-	opts := &arm.ClientOptions{ClientOptions: policy.ClientOptions{Cloud: cloud.Configuration{
-		ActiveDirectoryAuthorityHost: endpoint + "/adfs/",
+	// azemu is both the authority and Resource Manager.
+	azemu := policy.ClientOptions{Cloud: cloud.Configuration{
+		ActiveDirectoryAuthorityHost: endpoint + "/",
 		Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
 			cloud.ResourceManager: {Endpoint: endpoint, Audience: "https://management.core.windows.net/"},
 		},
-	}}}
-	ctx := context.Background()
-	groups, err := armresources.NewResourceGroupsClient(sub, anyToken{}, opts)
+	}}
+	// The stock credential; tenant "adfs" is azemu's ADFS-style authority.
+	// The open mode gives any client ID and secret a token.
+	cred, err := azidentity.NewClientSecretCredential("adfs", "example-app", "example-secret",
+		&azidentity.ClientSecretCredentialOptions{ClientOptions: azemu})
 	if err != nil {
 		log.Fatal(err)
 	}
-	vms, err := armcompute.NewVirtualMachinesClient(sub, anyToken{}, opts)
+	opts := &arm.ClientOptions{ClientOptions: azemu}
+	ctx := context.Background()
+	groups, err := armresources.NewResourceGroupsClient(sub, cred, opts)
+	if err != nil {
+		log.Fatal(err)
+	}
+	vms, err := armcompute.NewVirtualMachinesClient(sub, cred, opts)
 	if err != nil {
 		log.Fatal(err)
 	}

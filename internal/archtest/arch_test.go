@@ -23,21 +23,23 @@ var layers = map[string][]string{
 	"internal/crosssite":       {},
 	"internal/archtest":        {},
 	"internal/billing":         {},
+	"internal/authz":           {"internal/armid"},
+	"internal/identity":        {"internal/authz", "internal/certs"},
 	"internal/store":           {"internal/lifecycle", "internal/armid"},
 	"internal/store/sqlite":    {"internal/store"},
 	"internal/store/storetest": {"internal/store"},
 	"internal/engine":          {"internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing"},
-	"internal/armapi":          {"internal/crosssite", "internal/engine", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing"},
+	"internal/armapi":          {"internal/crosssite", "internal/engine", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing", "internal/identity", "internal/authz"},
 	"internal/dashboard":       {"internal/crosssite", "internal/engine", "internal/lifecycle", "internal/billing", "internal/store", "internal/armid"},
 	"internal/metrics":         {"internal/engine"},
-	"internal/server":          {"internal/armapi", "internal/dashboard", "internal/metrics", "internal/engine", "internal/store/sqlite", "internal/billing", "internal/certs", "internal/clock"},
+	"internal/server":          {"internal/armapi", "internal/dashboard", "internal/metrics", "internal/engine", "internal/store/sqlite", "internal/billing", "internal/certs", "internal/clock", "internal/identity", "internal/authz"},
 	"cmd/azemu":                {"*"},
 	"e2e":                      {"*"},
 	"examples/sdk":             {"*"},
 }
 
 // pure packages take time and IDs as arguments: no I/O, no clock.
-var pure = []string{"internal/lifecycle", "internal/armid", "internal/billing"}
+var pure = []string{"internal/lifecycle", "internal/armid", "internal/billing", "internal/authz"}
 
 var forbiddenInPure = []string{"net", "net/http", "database/sql", "os", "os/exec", "io/fs", "crypto/rand", "math/rand", "math/rand/v2"}
 

@@ -15,14 +15,11 @@ import (
 	"github.com/azemu/azemu/internal/store"
 )
 
-// TenantID is the tenant every subscription belongs to (D).
-const TenantID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
-
-func subscriptionBody(id string) map[string]any {
+func subscriptionBody(id, tenant string) map[string]any {
 	return map[string]any{
 		"id":                   "/subscriptions/" + id,
 		"subscriptionId":       id,
-		"tenantId":             TenantID,
+		"tenantId":             tenant,
 		"displayName":          "azemu subscription",
 		"state":                "Enabled",
 		"authorizationSource":  "RoleBased",
@@ -31,17 +28,33 @@ func subscriptionBody(id string) map[string]any {
 	}
 }
 
+// listSubscriptions lists the subscriptions the caller may see: in the
+// strict mode those it holds a role in, whether or not anything was created
+// there yet; in the open mode every subscription used, and the default one.
 func (s *Server) listSubscriptions(r *request) {
-	subs := s.eng.Subscriptions()
-	value := make([]any, 0, len(subs))
-	for _, sub := range subs {
-		value = append(value, subscriptionBody(sub.ID))
+	var ids []string
+	if p := r.caller.Principal; p != nil {
+		ids = p.Subscriptions()
+	} else {
+		seen := map[string]bool{}
+		if s.defSub != "" {
+			ids, seen[s.defSub] = append(ids, s.defSub), true
+		}
+		for _, sub := range s.eng.Subscriptions() {
+			if !seen[sub.ID] {
+				ids = append(ids, sub.ID)
+			}
+		}
+	}
+	value := make([]any, 0, len(ids))
+	for _, id := range ids {
+		value = append(value, subscriptionBody(id, r.caller.TenantID))
 	}
 	s.writeJSON(r, http.StatusOK, map[string]any{"value": value, "count": map[string]any{"type": "Total", "value": len(value)}})
 }
 
 func (s *Server) getSubscription(r *request, sub string) {
-	s.writeJSON(r, http.StatusOK, subscriptionBody(strings.ToLower(sub)))
+	s.writeJSON(r, http.StatusOK, subscriptionBody(strings.ToLower(sub), r.caller.TenantID))
 }
 
 // providers are the resource providers azemu answers for; all registered.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/engine"
+	"github.com/azemu/azemu/internal/identity"
 )
 
 // Config wires the ARM surface.
@@ -29,6 +30,11 @@ type Config struct {
 	Prices *billing.PriceSheet
 	// RateLimits are the per-subscription request budgets (default: off).
 	RateLimits RateLimits
+	// Identity checks bearer tokens; nil accepts any (the open mode).
+	Identity *identity.Service
+	// DefaultSubscription is listed by GET /subscriptions in the open mode
+	// even before anything was created in it.
+	DefaultSubscription string
 }
 
 // Metrics records requests and serves them to Prometheus; armapi only
@@ -47,6 +53,8 @@ type Server struct {
 	metrics  Metrics
 	prices   *billing.PriceSheet
 	limiter  *rateLimiter // nil when rate limits are off
+	identity *identity.Service
+	defSub   string
 }
 
 // New returns the server; Handler is its http.Handler.
@@ -61,7 +69,7 @@ func New(cfg Config) *Server {
 		cfg.Prices = billing.DefaultPriceSheet()
 	}
 	return &Server{eng: cfg.Engine, log: cfg.Logger, pageSize: cfg.PageSize, fallback: cfg.Fallback, metrics: cfg.Metrics, prices: cfg.Prices,
-		limiter: newRateLimiter(cfg.RateLimits)}
+		limiter: newRateLimiter(cfg.RateLimits), identity: cfg.Identity, defSub: strings.ToLower(cfg.DefaultSubscription)}
 }
 
 // maxBody bounds a request body; ARM's own limit is 4 MiB.
@@ -76,6 +84,7 @@ type request struct {
 	requestID string
 	base      string // https://host
 	apiVer    string
+	caller    identity.Caller
 }
 
 // seg reports whether segment i equals want, ignoring case.
@@ -129,7 +138,7 @@ func (s *Server) Handler() http.Handler {
 			}
 		}()
 		switch {
-		case r.seg(0, "subscriptions"):
+		case r.seg(0, "subscriptions"), len(r.segs) == 1 && r.seg(0, "tenants"):
 			s.serveARM(r)
 		case r.seg(0, "_azemu"):
 			s.serveEmulator(r)
@@ -211,8 +220,12 @@ func (s *Server) serveARM(r *request) {
 		s.writeError(r, errorf(http.StatusUnauthorized, "AuthenticationFailed", "", "Authentication failed. The 'Authorization' header is missing."))
 		return
 	}
-	if scheme, token, _ := strings.Cut(auth, " "); !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+	scheme, token, _ := strings.Cut(auth, " ")
+	if token = strings.TrimSpace(token); !strings.EqualFold(scheme, "Bearer") || token == "" {
 		s.writeError(r, errorf(http.StatusUnauthorized, "AuthenticationFailed", "", "Authentication failed. The 'Authorization' header is provided in an invalid format."))
+		return
+	}
+	if !s.authenticate(r, token) {
 		return
 	}
 	r.apiVer = r.URL.Query().Get("api-version")
@@ -228,6 +241,13 @@ func (s *Server) serveARM(r *request) {
 	// The subscription's budget first (Resource Manager's front door), then
 	// an injected throttle (the resource provider's): ratelimit.go, faults.go.
 	if !s.rateLimit(r) || s.throttled(r) {
+		return
+	}
+	if r.seg(0, "tenants") {
+		s.onlyGET(r, s.listTenants)
+		return
+	}
+	if !s.authorize(r) {
 		return
 	}
 	s.route(r)

@@ -17,11 +17,13 @@ import (
 	"time"
 
 	"github.com/azemu/azemu/internal/armapi"
+	"github.com/azemu/azemu/internal/authz"
 	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/certs"
 	"github.com/azemu/azemu/internal/clock"
 	"github.com/azemu/azemu/internal/dashboard"
 	"github.com/azemu/azemu/internal/engine"
+	"github.com/azemu/azemu/internal/identity"
 	"github.com/azemu/azemu/internal/metrics"
 	"github.com/azemu/azemu/internal/store/sqlite"
 )
@@ -48,6 +50,14 @@ type Config struct {
 
 	// Faults, when not nil, replace the faults kept from the last run.
 	Faults []engine.Fault
+
+	// Principals, when set, is the strict mode: only tokens azemu issued to
+	// these principals are accepted, within their role assignments. Nil is
+	// the open mode: any token is accepted.
+	Principals *authz.Directory
+	// DefaultSubscription is always listed in the open mode (default
+	// identity.DefaultSubscription).
+	DefaultSubscription string
 }
 
 // Server is one running azemu.
@@ -89,6 +99,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	if cfg.Prices == nil {
 		cfg.Prices = billing.DefaultPriceSheet()
+	}
+	if cfg.DefaultSubscription == "" {
+		cfg.DefaultSubscription = identity.DefaultSubscription
 	}
 	log := cfg.Logger
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
@@ -149,8 +162,14 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		s.engine.Close()
 		return nil, err
 	}
+	ids, err := identity.New(identity.Config{DataDir: cfg.DataDir, Now: s.engine.Now, Directory: cfg.Principals, Logger: log})
+	if err != nil {
+		s.engine.Close()
+		return nil, err
+	}
 	api := armapi.New(armapi.Config{Engine: s.engine, Logger: log, PageSize: cfg.PageSize, Prices: cfg.Prices,
-		RateLimits: cfg.RateLimits, Fallback: s.dash, Metrics: metrics.New(s.engine)})
+		RateLimits: cfg.RateLimits, Fallback: ids.Handler(s.dash), Metrics: metrics.New(s.engine),
+		Identity: ids, DefaultSubscription: cfg.DefaultSubscription})
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

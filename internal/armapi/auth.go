@@ -1,0 +1,69 @@
+package armapi
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/authz"
+	"github.com/azemu/azemu/internal/identity"
+)
+
+// authenticate finds the caller of a bearer token. In the open mode every
+// token is anyone; in the strict mode a token azemu did not sign, or that
+// has expired, answers 401 as Resource Manager does.
+func (s *Server) authenticate(r *request, token string) bool {
+	if s.identity == nil {
+		r.caller = identity.Anyone
+		return true
+	}
+	caller, err := s.identity.Authenticate(token, r.base)
+	if err != nil {
+		var te *identity.TokenError
+		if !errors.As(err, &te) {
+			s.writeErr(r, err)
+			return false
+		}
+		r.w.Header().Set("WWW-Authenticate", `Bearer authorization_uri="`+r.base+`/adfs", error="invalid_token", error_description="`+te.Message+`"`)
+		s.writeError(r, errorf(http.StatusUnauthorized, te.Code, "", "%s", te.Message))
+		return false
+	}
+	r.caller = caller
+	return true
+}
+
+// authorize checks the caller's role assignments for the request's action
+// over its scope, before anything runs (and before a subscription is first
+// created), and answers 403 AuthorizationFailed with Azure's message.
+func (s *Server) authorize(r *request) bool {
+	if r.caller.Principal == nil || len(r.segs) < 2 {
+		return true // the open mode; GET /subscriptions filters itself
+	}
+	sub := r.segs[1]
+	if len(r.segs) == 2 && armid.IsGUID(sub) && !r.caller.SeesSubscription(sub) {
+		s.writeError(r, errorf(http.StatusNotFound, "SubscriptionNotFound", "", "The subscription '%s' could not be found.", sub))
+		return false
+	}
+	action, scope := authz.Action(r.Method, r.segs)
+	if !r.caller.Allows(action, scope) {
+		s.writeError(r, errorf(http.StatusForbidden, "AuthorizationFailed", "", "%s", authz.Denied(r.caller.ObjectID(), action, scope)))
+		return false
+	}
+	return true
+}
+
+func (s *Server) listTenants(r *request) {
+	tid := r.caller.TenantID
+	value := []any{map[string]any{
+		"id":             "/tenants/" + tid,
+		"tenantId":       tid,
+		"tenantCategory": "Home",
+		"country":        "US",
+		"countryCode":    "US",
+		"displayName":    "azemu",
+		"domains":        []string{"azemu.local"},
+		"defaultDomain":  "azemu.local",
+		"tenantType":     "AAD",
+	}}
+	s.writeJSON(r, http.StatusOK, map[string]any{"value": value, "count": map[string]any{"type": "Total", "value": len(value)}})
+}
