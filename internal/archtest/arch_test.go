@@ -25,11 +25,12 @@ var layers = map[string][]string{
 	"internal/billing":         {},
 	"internal/authz":           {"internal/armid"},
 	"internal/identity":        {"internal/authz", "internal/certs"},
+	"internal/catalog":         {},
 	"internal/store":           {"internal/lifecycle", "internal/armid"},
 	"internal/store/sqlite":    {"internal/store"},
 	"internal/store/storetest": {"internal/store"},
 	"internal/engine":          {"internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing"},
-	"internal/armapi":          {"internal/crosssite", "internal/engine", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing", "internal/identity", "internal/authz"},
+	"internal/armapi":          {"internal/catalog", "internal/crosssite", "internal/engine", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing", "internal/identity", "internal/authz"},
 	"internal/dashboard":       {"internal/crosssite", "internal/engine", "internal/lifecycle", "internal/billing", "internal/store", "internal/armid"},
 	"internal/metrics":         {"internal/engine"},
 	"internal/server":          {"internal/armapi", "internal/dashboard", "internal/metrics", "internal/engine", "internal/store/sqlite", "internal/billing", "internal/certs", "internal/clock", "internal/identity", "internal/authz"},
@@ -39,7 +40,7 @@ var layers = map[string][]string{
 }
 
 // pure packages take time and IDs as arguments: no I/O, no clock.
-var pure = []string{"internal/lifecycle", "internal/armid", "internal/billing", "internal/authz"}
+var pure = []string{"internal/lifecycle", "internal/armid", "internal/billing", "internal/authz", "internal/catalog"}
 
 var forbiddenInPure = []string{"net", "net/http", "database/sql", "os", "os/exec", "io/fs", "crypto/rand", "math/rand", "math/rand/v2"}
 

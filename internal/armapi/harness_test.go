@@ -44,6 +44,13 @@ func withPageSize(n int) envOption { return func(c *armapi.Config) { c.PageSize 
 
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
+	return newEnvWithEngine(t, nil, opts...)
+}
+
+// newEnvWithEngine is newEnv with the engine's configuration changed first
+// (capacity, for one).
+func newEnvWithEngine(t testing.TB, tweak func(*engine.Config), opts ...envOption) *env {
+	t.Helper()
 	dbPath := filepath.Join(t.TempDir(), "azemu.db")
 	st, err := sqlite.Open(dbPath)
 	if err != nil {
@@ -51,7 +58,11 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	}
 	clk := clock.NewManual(clock.DefaultManualStart)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	eng, err := engine.New(context.Background(), engine.Config{Store: st, Manual: clk, Logger: quiet})
+	ecfg := engine.Config{Store: st, Manual: clk, Logger: quiet}
+	if tweak != nil {
+		tweak(&ecfg)
+	}
+	eng, err := engine.New(context.Background(), ecfg)
 	if err != nil {
 		st.Close()
 		t.Fatal(err)

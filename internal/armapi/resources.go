@@ -57,50 +57,6 @@ func (s *Server) getSubscription(r *request, sub string) {
 	s.writeJSON(r, http.StatusOK, subscriptionBody(strings.ToLower(sub), r.caller.TenantID))
 }
 
-// providers are the resource providers azemu answers for; all registered.
-var providers = []struct {
-	namespace string
-	types     []string
-}{
-	{"Microsoft.Compute", []string{"virtualMachines", "virtualMachines/extensions", "virtualMachineScaleSets", "disks", "locations", "locations/operations"}},
-	{"Microsoft.Network", []string{"networkInterfaces", "publicIPAddresses", "virtualNetworks"}},
-	{"Microsoft.Resources", []string{"resourceGroups", "subscriptions"}},
-}
-
-func providerBody(sub, ns string) map[string]any {
-	// Never null: a namespace azemu does not model still lists its
-	// (empty) resource types as an array, as the Provider schema has it.
-	types := []any{}
-	for _, p := range providers {
-		if strings.EqualFold(p.namespace, ns) {
-			ns = p.namespace
-			for _, t := range p.types {
-				types = append(types, map[string]any{"resourceType": t, "locations": []string{}, "apiVersions": []string{}})
-			}
-		}
-	}
-	return map[string]any{
-		"id":                 "/subscriptions/" + sub + "/providers/" + ns,
-		"namespace":          ns,
-		"registrationState":  "Registered",
-		"registrationPolicy": "RegistrationRequired",
-		"resourceTypes":      types,
-	}
-}
-
-func (s *Server) listProviders(r *request, sub string) {
-	var value []any
-	for _, p := range providers {
-		value = append(value, providerBody(strings.ToLower(sub), p.namespace))
-	}
-	s.writeJSON(r, http.StatusOK, map[string]any{"value": value})
-}
-
-func (s *Server) getProvider(r *request, sub, ns string) {
-	// Any namespace registers: clients register what they use before using it.
-	s.writeJSON(r, http.StatusOK, providerBody(strings.ToLower(sub), ns))
-}
-
 func groupBody(g *engine.Group) map[string]any {
 	body := map[string]any{
 		"id":         armid.ResourceGroupID(g.SubscriptionID, g.Name),

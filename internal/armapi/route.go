@@ -31,6 +31,8 @@ func (s *Server) route(r *request) {
 		s.onlyGET(r, func(r *request) { s.getSubscription(r, sub) })
 	case r.seg(2, "providers"):
 		s.routeProviders(r, sub)
+	case r.seg(2, "locations") && n == 3:
+		s.onlyGET(r, func(r *request) { s.listLocations(r, sub) })
 	case r.seg(2, "operationresults") && n == 4:
 		s.onlyGET(r, func(r *request) { s.getOperationResult(r, r.segs[3]) })
 	case r.seg(2, "resourcegroups"):
@@ -61,6 +63,14 @@ func (s *Server) routeProviders(r *request, sub string) {
 			return
 		}
 		s.getProvider(r, sub, r.segs[3])
+	case r.seg(3, "Microsoft.Compute") && n == 5 && r.seg(4, "skus"):
+		s.onlyGET(r, s.listSKUs)
+	case r.seg(3, "Microsoft.Compute") && n == 7 && r.seg(4, "locations") && r.seg(6, "vmSizes"):
+		s.onlyGET(r, func(r *request) { s.listVMSizes(r, r.segs[5]) })
+	case r.seg(3, "Microsoft.Compute") && n == 7 && r.seg(4, "locations") && r.seg(6, "usages"):
+		s.onlyGET(r, func(r *request) { s.listUsages(r, sub, r.segs[5]) })
+	case r.seg(3, "Microsoft.Compute") && n >= 7 && r.seg(4, "locations") && r.seg(6, "publishers"):
+		s.routeImages(r, sub)
 	case r.seg(3, "Microsoft.Compute") && n == 5 && r.seg(4, "disks"):
 		s.onlyGET(r, func(r *request) { s.listDisks(r, sub, "") })
 	case r.seg(3, "Microsoft.CostManagement") && n == 5 && r.seg(4, "query"):

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/catalog"
 	"github.com/azemu/azemu/internal/engine"
 	"github.com/azemu/azemu/internal/lifecycle"
 )
@@ -164,6 +165,10 @@ func checkVM(name string, body map[string]any, update bool) (engine.VMSpec, *api
 	}
 	if p.HardwareProfile == nil || strings.TrimSpace(p.HardwareProfile.VMSize) == "" {
 		return spec, missingParameter("hardwareProfile.vmSize")
+	}
+	if _, ok := catalog.FindSize(p.HardwareProfile.VMSize); !ok {
+		return spec, invalidParameter("vmSize", "The value %s provided for the VM size is not valid. The valid sizes in the current region are: %s.",
+			p.HardwareProfile.VMSize, strings.Join(catalog.SizeNames(), ","))
 	}
 	sp := p.StorageProfile
 	if sp == nil || (sp.ImageReference == nil && sp.OSDisk == nil) {

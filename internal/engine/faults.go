@@ -305,3 +305,10 @@ func (t *tx) overCapacity(v *VM, spec VMSpec) bool {
 	}
 	return used+cores > limit
 }
+
+// CapacityLimit is the cores --capacity gives a region's size family;
+// false when the family is not limited there.
+func (e *Engine) CapacityLimit(region, family string) (int, bool) {
+	n, ok := e.cfg.Capacity[strings.ToLower(region)][family]
+	return n, ok
+}
