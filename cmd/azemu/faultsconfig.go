@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"regexp"
-	"strings"
 
 	"github.com/azemu/azemu/internal/armapi"
 	"github.com/azemu/azemu/internal/engine"
@@ -34,11 +32,6 @@ func loadFaults(path string) ([]engine.Fault, error) {
 	return faults, nil
 }
 
-// familyKey reads a size family as a quota names it (DSv3,
-// standardDSv3Family, dsv3): the series and feature letters, then the
-// version.
-var familyKey = regexp.MustCompile(`^(?i)(?:standard)?([a-z]+?)(v\d+)?(?:family)?$`)
-
 // loadCapacity reads a --capacity file: {"region": {"family": cores}},
 // e.g. {"westus": {"DSv3": 4}}. Regions are written as ARM does
 // (westus; "West US" works too) and families as engine.SizeFamily names
@@ -53,29 +46,9 @@ func loadCapacity(path string) (engine.Capacity, error) {
 	if err := dec.Decode(&raw); err != nil {
 		return nil, fmt.Errorf("--capacity %s: want {\"region\": {\"family\": cores}}: %w", path, err)
 	}
-	return parseCapacity(raw)
-}
-
-func parseCapacity(raw map[string]map[string]int) (engine.Capacity, error) {
-	c := engine.Capacity{}
-	for region, families := range raw {
-		key := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(region), " ", ""))
-		if key == "" {
-			return nil, fmt.Errorf("--capacity: a region has an empty name")
-		}
-		if c[key] == nil {
-			c[key] = map[string]int{}
-		}
-		for family, cores := range families {
-			m := familyKey.FindStringSubmatch(strings.TrimSpace(family))
-			if m == nil {
-				return nil, fmt.Errorf("--capacity: %q in %s is not a size family such as DSv3", family, region)
-			}
-			if cores < 0 {
-				return nil, fmt.Errorf("--capacity: %s %s: cores must not be negative", region, family)
-			}
-			c[key][strings.ToUpper(m[1])+strings.ToLower(m[2])] = cores
-		}
+	c, err := engine.NewCapacity(raw)
+	if err != nil {
+		return nil, fmt.Errorf("--capacity %s: %w", path, err)
 	}
 	return c, nil
 }

@@ -34,6 +34,7 @@ var layers = map[string][]string{
 	"internal/dashboard":       {"internal/crosssite", "internal/engine", "internal/lifecycle", "internal/billing", "internal/store", "internal/armid"},
 	"internal/metrics":         {"internal/engine"},
 	"internal/server":          {"internal/armapi", "internal/dashboard", "internal/metrics", "internal/engine", "internal/store/sqlite", "internal/billing", "internal/certs", "internal/clock", "internal/identity", "internal/authz"},
+	"azemutest":                {"internal/server", "internal/engine", "internal/billing", "internal/lifecycle", "internal/store", "internal/clock"},
 	"cmd/azemu":                {"*"},
 	"e2e":                      {"*"},
 	"examples/sdk":             {"*"},

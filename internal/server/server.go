@@ -235,6 +235,9 @@ func (s *Server) TLSConfig() (*tls.Config, error) {
 // Engine is the server's engine, for in-process controls.
 func (s *Server) Engine() *engine.Engine { return s.engine }
 
+// Prices is the price sheet the server rates usage with.
+func (s *Server) Prices() *billing.PriceSheet { return s.cfg.Prices }
+
 // Serving reports the server's end: it yields the error that stopped it
 // serving (http.ErrServerClosed after Shutdown).
 func (s *Server) Serving() <-chan error { return s.served }

@@ -1,0 +1,84 @@
+package engine
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/azemu/azemu/internal/lifecycle"
+)
+
+func TestNewCapacity(t *testing.T) {
+	c, err := NewCapacity(map[string]map[string]int{"westus": {"DSv3": 4, "standardBSFamily": 8}, "West Europe": {"dsv3": 2, "standardFSv2Family": 16}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Capacity{"westus": {"DSv3": 4, "BS": 8}, "westeurope": {"DSv3": 2, "FSv2": 16}}
+	if !reflect.DeepEqual(c, want) {
+		t.Fatalf("capacity %v, want %v", c, want)
+	}
+	for _, bad := range []map[string]map[string]int{{" ": {"DSv3": 1}}, {"westus": {"D-2": 1}}, {"westus": {"DSv3": -1}}} {
+		if _, err := NewCapacity(bad); err == nil {
+			t.Errorf("NewCapacity(%v) took it", bad)
+		}
+	}
+}
+
+// SetCapacity at run time limits the operations submitted after it, and
+// nil lifts the limit again.
+func TestSetCapacity(t *testing.T) {
+	r := newRig(t)
+	r.group("rg")
+	r.createVM("rg", "a", false)
+	r.advance(time.Minute)
+	c, err := NewCapacity(map[string]map[string]int{"westus": {"DSv3": 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.eng.SetCapacity(c)
+	r.createVM("rg", "b", false)
+	r.advance(time.Minute)
+	if code := r.state("rg", "b").ProvisioningCode(); code != "ProvisioningState/failed/AllocationFailed" {
+		t.Fatalf("create past capacity: %s", code)
+	}
+	r.eng.SetCapacity(nil)
+	r.createVM("rg", "b", false)
+	r.advance(time.Minute)
+	if st := r.state("rg", "b"); st.Provisioning != lifecycle.Succeeded || st.Power != lifecycle.Running {
+		t.Fatalf("create once unlimited: %s %s", st.ProvisioningCode(), st.Power)
+	}
+}
+
+// NextDue names the instant of the next step: advancing to it fires exactly
+// that step, and nothing is due once every plan has ended.
+func TestNextDue(t *testing.T) {
+	r := newRig(t)
+	if at, ok := r.eng.NextDue(); ok {
+		t.Fatalf("due at %s with no plan", at)
+	}
+	r.group("rg")
+	r.createVM("rg", "a", false)
+	at, ok := r.eng.NextDue()
+	if !ok || !at.After(t0) {
+		t.Fatalf("next due %s %v after a create at %s", at, ok, t0)
+	}
+	before := len(r.history(vmID("rg", "a")))
+	r.advance(at.Sub(r.eng.Now()))
+	if after := len(r.history(vmID("rg", "a"))); after <= before {
+		t.Fatalf("advancing to the due time changed nothing: %d events, then %d", before, after)
+	}
+	for i := 0; ; i++ {
+		at, ok := r.eng.NextDue()
+		if !ok {
+			break
+		}
+		if i > 100 {
+			t.Fatal("the create never ends")
+		}
+		r.advance(at.Sub(r.eng.Now()))
+	}
+	if st := r.state("rg", "a"); st.Power != lifecycle.Running || !strings.HasSuffix(st.ProvisioningCode(), "succeeded") {
+		t.Fatalf("after every due step: %s %s", st.ProvisioningCode(), st.Power)
+	}
+}
