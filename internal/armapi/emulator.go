@@ -46,6 +46,8 @@ func (s *Server) serveEmulator(r *request) {
 		s.onlyGET(r, s.billingUsage)
 	case len(rest) == 2 && rest[0] == "billing" && rest[1] == "idle":
 		s.onlyGET(r, s.billingIdle)
+	case len(rest) == 1 && rest[0] == "vms":
+		s.onlyGET(r, s.fleet)
 	case len(rest) > 2 && rest[0] == "vms" && rest[len(rest)-1] == "history":
 		s.onlyGET(r, s.vmHistory)
 	case len(rest) > 2 && rest[0] == "vms":
