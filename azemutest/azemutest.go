@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/clock"
@@ -94,6 +96,10 @@ type Server struct {
 	eng  *engine.Engine
 	http *http.Client
 	sub  string
+
+	credOnce sync.Once
+	cred     azcore.TokenCredential
+	credErr  error
 }
 
 // New starts an azemu on 127.0.0.1 with a port of its own, its data in a
@@ -105,7 +111,8 @@ func New(t testing.TB, opts ...Option) *Server {
 	for _, o := range opts {
 		o(&c)
 	}
-	scfg := server.Config{Listen: "127.0.0.1:0", DataDir: filepath.Join(t.TempDir(), "azemu"), Speed: c.speed, Logger: c.logger}
+	scfg := server.Config{Listen: "127.0.0.1:0", DataDir: filepath.Join(t.TempDir(), "azemu"), Speed: c.speed, Logger: c.logger,
+		DefaultSubscription: c.subscription}
 	if c.manual {
 		scfg.ManualStart = c.start
 	}
@@ -169,7 +176,7 @@ func (s *Server) SubscriptionID() string { return s.sub }
 // Cloud is the cloud configuration that points the SDK at this server.
 func (s *Server) Cloud() cloud.Configuration {
 	return cloud.Configuration{
-		ActiveDirectoryAuthorityHost: s.URL() + "/adfs/",
+		ActiveDirectoryAuthorityHost: s.URL() + "/", // azemu is its own token service
 		Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
 			cloud.ResourceManager: {Endpoint: s.URL(), Audience: "https://management.core.windows.net/"},
 		},
@@ -183,15 +190,22 @@ func (s *Server) ClientOptions() *arm.ClientOptions {
 	return &arm.ClientOptions{ClientOptions: policy.ClientOptions{Cloud: s.Cloud(), Transport: s.http}}
 }
 
-// Credential is a credential the server accepts.
-func (s *Server) Credential() azcore.TokenCredential { return staticToken{} }
-
-// staticToken is a bearer token that never needs refreshing: the server
-// accepts any token.
-type staticToken struct{}
-
-func (staticToken) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
-	return azcore.AccessToken{Token: "azemutest", ExpiresOn: time.Now().Add(24 * time.Hour)}, nil
+// Credential is the stock azidentity.ClientSecretCredential, signing in
+// to the server's own token service (tenant "adfs", its ADFS-style
+// authority) as a test application. The server runs in the open mode, in
+// which any client and secret get a token; the credential is made once and
+// shared, so it asks for a token once and caches it as it would against
+// Entra ID.
+func (s *Server) Credential() azcore.TokenCredential {
+	s.t.Helper()
+	s.credOnce.Do(func() {
+		s.cred, s.credErr = azidentity.NewClientSecretCredential("adfs", "azemutest", "azemutest-secret",
+			&azidentity.ClientSecretCredentialOptions{ClientOptions: policy.ClientOptions{Cloud: s.Cloud(), Transport: s.http}})
+	})
+	if s.credErr != nil {
+		s.t.Fatalf("azemutest: credential: %v", s.credErr)
+	}
+	return s.cred
 }
 
 // VMID is the ARM ID of VM name in resource group rg of the server's

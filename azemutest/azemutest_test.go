@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v7"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
@@ -90,8 +92,22 @@ func TestTwoServersKeepTheirOwnClocks(t *testing.T) {
 	if !a.Now().Equal(azemutest.DefaultClockStart) || !b.Now().Equal(later) {
 		t.Fatalf("clocks start at %s and %s", a.Now(), b.Now())
 	}
-	ca, cb := newClients(t, a), newClients(t, b)
 	ctx := context.Background()
+	// Each server is its own token service: the stock credential gets a
+	// JWT from each, signed with each one's own key.
+	scope := policy.TokenRequestOptions{Scopes: []string{"https://management.core.windows.net//.default"}}
+	ta, err := a.Credential().GetToken(ctx, scope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := b.Credential().GetToken(ctx, scope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(ta.Token, ".") != 2 || ta.Token == tb.Token {
+		t.Fatalf("tokens %q and %q", ta.Token, tb.Token)
+	}
+	ca, cb := newClients(t, a), newClients(t, b)
 	for _, c := range []clients{ca, cb} {
 		c.group(t, "rg")
 		if _, err := c.vms.BeginCreateOrUpdate(ctx, "rg", "web", vm("web"), nil); err != nil {
