@@ -20,6 +20,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/certs"
 )
 
@@ -179,43 +180,50 @@ type usageAnswer struct {
 	To       string      `json:"to"`
 	Unpriced int         `json:"unpriced"`
 	Value    []usageLine `json:"value"`
+	Bill     struct {
+		VMs []struct {
+			Name            string         `json:"name"`
+			ResourceGroup   string         `json:"resourceGroup"`
+			Location        string         `json:"location"`
+			Sizes           []string       `json:"sizes"`
+			RunningSeconds  int64          `json:"runningSeconds"`
+			StoppedSeconds  int64          `json:"stoppedSeconds"`
+			UnbilledSeconds int64          `json:"unbilledSeconds"`
+			Compute         billing.Amount `json:"compute"`
+			Disks           billing.Amount `json:"disks"`
+			Total           billing.Amount `json:"total"`
+		} `json:"vms"`
+		OrphanDisks []struct {
+			Name          string         `json:"name"`
+			ResourceGroup string         `json:"resourceGroup"`
+			Location      string         `json:"location"`
+			Tier          string         `json:"tier"`
+			Cost          billing.Amount `json:"cost"`
+		} `json:"orphanDisks"`
+		Compute billing.Amount `json:"compute"`
+		Disks   billing.Amount `json:"disks"`
+		Total   billing.Amount `json:"total"`
+	} `json:"bill"`
 }
 
 type usageLine struct {
-	ResourceID          string           `json:"resourceId"`
-	Name                string           `json:"name"`
-	Kind                string           `json:"kind"`
-	SubscriptionID      string           `json:"subscriptionId"`
-	ResourceGroup       string           `json:"resourceGroup"`
-	Location            string           `json:"location"`
-	ParentID            string           `json:"parentId"`
-	VMSize              string           `json:"vmSize"`
-	DiskTier            string           `json:"diskTier"`
-	DiskSKU             string           `json:"diskSku"`
-	MeterName           string           `json:"meterName"`
-	ServiceName         string           `json:"serviceName"`
-	ServiceCategory     string           `json:"serviceCategory"`
-	Seconds             int64            `json:"seconds"`
-	SecondsByPowerState map[string]int64 `json:"secondsByPowerState"`
-	Unit                string           `json:"unit"`
-	Quantity            string           `json:"quantity"`
-	Priced              bool             `json:"priced"`
-	UnitPrice           *string          `json:"unitPrice"`
-	Currency            *string          `json:"currency"`
-	Cost                *string          `json:"cost"`
-	CostExact           *string          `json:"costExact"`
-}
-
-// exactCost is the line's cost as an exact rational, nil when unpriced.
-func (l usageLine) exactCost() *big.Rat {
-	if !l.Priced || l.CostExact == nil {
-		return nil
-	}
-	r, ok := new(big.Rat).SetString(*l.CostExact)
-	if !ok {
-		return nil
-	}
-	return r
+	ResourceID      string  `json:"resourceId"`
+	Name            string  `json:"name"`
+	Kind            string  `json:"kind"`
+	SubscriptionID  string  `json:"subscriptionId"`
+	ResourceGroup   string  `json:"resourceGroup"`
+	Location        string  `json:"location"`
+	MeterName       string  `json:"meterName"`
+	ServiceName     string  `json:"serviceName"`
+	ServiceCategory string  `json:"serviceCategory"`
+	Seconds         int64   `json:"seconds"`
+	Unit            string  `json:"unit"`
+	Quantity        string  `json:"quantity"`
+	Priced          bool    `json:"priced"`
+	UnitPrice       *string `json:"unitPrice"`
+	Currency        *string `json:"currency"`
+	Cost            *string `json:"cost"`
+	CostExact       *string `json:"costExact"`
 }
 
 func (l usageLine) currency() string {
@@ -225,151 +233,41 @@ func (l usageLine) currency() string {
 	return *l.Currency
 }
 
-// money is a sum that knows whether a part of it is unknown.
-type money struct {
-	sum      *big.Rat
-	currency string
-	mixed    bool // more than one currency
-	unpriced bool
-}
-
-func (m *money) add(l usageLine) {
-	c := l.exactCost()
-	if c == nil {
-		m.unpriced = true
-		return
-	}
-	if m.sum == nil {
-		m.sum, m.currency = new(big.Rat), l.currency()
-	} else if m.currency != l.currency() {
-		m.mixed = true
-	}
-	m.sum.Add(m.sum, c)
-}
-
-// clone gives a copy that shares no state: money values are added to in place.
-func (m money) clone() money {
-	if m.sum != nil {
-		m.sum = new(big.Rat).Set(m.sum)
-	}
-	return m
-}
-
-func (m *money) merge(o money) {
-	m.unpriced = m.unpriced || o.unpriced
-	m.mixed = m.mixed || o.mixed
-	if o.sum == nil {
-		return
-	}
-	if m.sum == nil {
-		m.sum, m.currency = new(big.Rat), o.currency
-	} else if m.currency != o.currency {
-		m.mixed = true
-	}
-	m.sum.Add(m.sum, o.sum)
-}
-
-// String shows the amount to 4 decimals (the meter bills seconds, so a
-// short window costs fractions of a cent), "unpriced" when any part of it
-// is unknown: never a zero that is not one.
-func (m money) String() string {
+// money shows an amount to 4 decimals (the meter bills seconds, so a short
+// window costs fractions of a cent), "unpriced" when any part of it is
+// unknown: never a zero that is not one.
+func money(a billing.Amount) string {
 	switch {
-	case m.unpriced:
+	case a.Unpriced:
 		return "unpriced"
-	case m.mixed:
+	case a.Mixed:
 		return "mixed currencies"
-	case m.sum == nil:
-		return "0.0000"
 	}
-	return m.sum.FloatString(4)
+	return a.Value().Rat().FloatString(4)
 }
 
 func hours(s int64) string { return big.NewRat(s, 3600).FloatString(2) }
 
-type vmBill struct {
-	id, name, group, region string
-	sizes                   []string
-	running, stopped, off   int64
-	compute, disks          money
-}
-
+// writeBillTable prints the server's bill by VM: the sums are the
+// server's, from the billing package; this only lays them out.
 func writeBillTable(w io.Writer, ans usageAnswer) error {
-	vms := map[string]*vmBill{}
-	var order []string
-	currencies := map[string]bool{}
-	for _, l := range ans.Value {
-		if l.Currency != nil {
-			currencies[*l.Currency] = true
-		}
-		if l.Kind != "VM" {
-			continue
-		}
-		key := strings.ToLower(l.ResourceID)
-		v := vms[key]
-		if v == nil {
-			v = &vmBill{id: l.ResourceID, name: l.Name, group: l.ResourceGroup, region: l.Location}
-			vms[key] = v
-			order = append(order, key)
-		}
-		if l.VMSize != "" && !contains(v.sizes, l.VMSize) {
-			v.sizes = append(v.sizes, l.VMSize)
-		}
-		for ps, s := range l.SecondsByPowerState {
-			switch ps {
-			case "starting", "running", "stopping":
-				v.running += s
-			case "stopped":
-				v.stopped += s
-			default: // none (allocating), deallocating, deallocated
-				v.off += s
-			}
-		}
-		v.compute.add(l)
-	}
-	var orphans []usageLine
-	for _, l := range ans.Value {
-		if l.Kind != "Disk" {
-			continue
-		}
-		if v := vms[strings.ToLower(l.ParentID)]; v != nil && l.ParentID != "" {
-			v.disks.add(l)
-			continue
-		}
-		orphans = append(orphans, l)
-	}
+	b := ans.Bill
 	cur := ""
-	if len(currencies) == 1 {
-		for c := range currencies {
-			cur = " (" + c + ")"
-		}
+	if c := b.Total.Currency; c != "" && !b.Total.Mixed {
+		cur = " (" + c + ")"
 	}
 	fmt.Fprintf(w, "azemu bill: %s to %s\n\n", ans.From, ans.To)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "VM\tRESOURCE GROUP\tSIZE\tREGION\tRUNNING H\tSTOPPED H\tDEALLOCATED H\tCOMPUTE%s\tDISKS%[1]s\tTOTAL%[1]s\n", cur)
-	var compute, disks money
-	for _, key := range order {
-		v := vms[key]
-		total := v.compute.clone()
-		total.merge(v.disks)
-		compute.merge(v.compute)
-		disks.merge(v.disks)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.name, v.group, strings.Join(v.sizes, ","), v.region,
-			hours(v.running), hours(v.stopped), hours(v.off), v.compute, v.disks, total)
+	for _, v := range b.VMs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Name, v.ResourceGroup, strings.Join(v.Sizes, ","), v.Location,
+			hours(v.RunningSeconds), hours(v.StoppedSeconds), hours(v.UnbilledSeconds), money(v.Compute), money(v.Disks), money(v.Total))
 	}
-	for _, l := range orphans {
-		var m money
-		m.add(l)
-		disks.merge(m)
-		size := l.DiskTier
-		if size == "" {
-			size = l.DiskSKU
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", "disk "+l.Name+" (no VM)", l.ResourceGroup, size, l.Location,
-			"-", "-", "-", "-", m, m)
+	for _, d := range b.OrphanDisks {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", "disk "+d.Name+" (no VM)", d.ResourceGroup, d.Tier, d.Location,
+			"-", "-", "-", "-", money(d.Cost), money(d.Cost))
 	}
-	total := compute.clone()
-	total.merge(disks)
-	fmt.Fprintf(tw, "TOTAL\t\t\t\t\t\t\t%s\t%s\t%s\n", compute, disks, total)
+	fmt.Fprintf(tw, "TOTAL\t\t\t\t\t\t\t%s\t%s\t%s\n", money(b.Compute), money(b.Disks), money(b.Total))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -377,15 +275,6 @@ func writeBillTable(w io.Writer, ans usageAnswer) error {
 		fmt.Fprintf(w, "\n%d line item(s) are unpriced: the price sheet has no row for them, so their cost is unknown.\n", ans.Unpriced)
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // focusColumns are the FOCUS columns of the CSV export, then two of its
@@ -424,9 +313,13 @@ func writeFOCUS(w io.Writer, ans usageAnswer) error {
 
 // idleAnswer mirrors GET /_azemu/billing/idle.
 type idleAnswer struct {
-	HoursPerMonth int        `json:"hoursPerMonth"`
-	Unpriced      int        `json:"unpriced"`
-	Value         []idleLine `json:"value"`
+	HoursPerMonth int `json:"hoursPerMonth"`
+	Unpriced      int `json:"unpriced"`
+	// Totals by currency, then "hourly" and "monthly".
+	Totals map[string]map[string]struct {
+		Cost string `json:"cost"`
+	} `json:"totals"`
+	Value []idleLine `json:"value"`
 }
 
 type idleLine struct {
@@ -460,7 +353,6 @@ func writeIdleTable(w io.Writer, ans idleAnswer) error {
 	fmt.Fprintf(w, "VMs stopped but still allocated: billed until deallocated.\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "VM\tRESOURCE GROUP\tSIZE\tREGION\tSTOPPED SINCE\tPER HOUR\tPER MONTH (%d H)\n", ans.HoursPerMonth)
-	totals := map[string][2]*big.Rat{}
 	for _, l := range ans.Value {
 		since := "-"
 		if l.StoppedSince != nil {
@@ -469,27 +361,16 @@ func writeIdleTable(w io.Writer, ans idleAnswer) error {
 		h, m, cur := l.rates()
 		if cur != "" {
 			h, m = h+" "+cur, m+" "+cur
-			t := totals[cur]
-			if t[0] == nil {
-				t = [2]*big.Rat{new(big.Rat), new(big.Rat)}
-			}
-			hr, _ := new(big.Rat).SetString(*l.HourlyRate)
-			mr, _ := new(big.Rat).SetString(*l.MonthlyCost)
-			if hr != nil && mr != nil {
-				t[0].Add(t[0], hr)
-				t[1].Add(t[1], mr)
-			}
-			totals[cur] = t
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Name, l.ResourceGroup, l.VMSize, l.Location, since, h, m)
 	}
-	curs := make([]string, 0, len(totals))
-	for c := range totals {
+	curs := make([]string, 0, len(ans.Totals))
+	for c := range ans.Totals {
 		curs = append(curs, c)
 	}
 	sort.Strings(curs)
 	for _, c := range curs {
-		fmt.Fprintf(tw, "TOTAL\t\t\t\t\t%s %s\t%s %s\n", totals[c][0].FloatString(4), c, totals[c][1].FloatString(2), c)
+		fmt.Fprintf(tw, "TOTAL\t\t\t\t\t%s %s\t%s %s\n", decimalAt(ans.Totals[c]["hourly"].Cost, 4), c, decimalAt(ans.Totals[c]["monthly"].Cost, 2), c)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -498,6 +379,15 @@ func writeIdleTable(w io.Writer, ans idleAnswer) error {
 		fmt.Fprintf(w, "\n%d VM(s) are unpriced: the price sheet has no row for them, so what they cost is unknown.\n", ans.Unpriced)
 	}
 	return nil
+}
+
+// decimalAt shows an exact decimal the server sent to a number of places.
+func decimalAt(s string, places int) string {
+	r, ok := new(big.Rat).SetString(s)
+	if !ok {
+		return s
+	}
+	return r.FloatString(places)
 }
 
 func writeIdleCSV(w io.Writer, ans idleAnswer) error {

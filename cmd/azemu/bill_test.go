@@ -23,21 +23,32 @@ const vmID = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/vi
 // answer is a window with a priced VM and its disk, an unpriced VM and a
 // disk left without a VM.
 func answer() usageAnswer {
-	return usageAnswer{From: "2026-01-01T00:00:00Z", To: "2026-01-01T02:00:00Z", Unpriced: 1, Value: []usageLine{
+	a := usageAnswer{From: "2026-01-01T00:00:00Z", To: "2026-01-01T02:00:00Z", Unpriced: 1, Value: []usageLine{
 		{ResourceID: vmID, Name: "web", Kind: "VM", SubscriptionID: "s1", ResourceGroup: "rg", Location: "westeurope",
-			VMSize: "Standard_D2s_v3", MeterName: "D2s v3", ServiceName: "Virtual Machines", ServiceCategory: "Compute",
-			Seconds: 5400, SecondsByPowerState: map[string]int64{"starting": 20, "running": 3580, "stopping": 10, "stopped": 1790, "deallocating": 15, "deallocated": 1785},
-			Unit: "1 Hour", Quantity: "1.5", Priced: true, UnitPrice: sp("0.36"), Currency: sp("USD"), Cost: sp("0.54"), CostExact: sp("27/50")},
+			MeterName: "D2s v3", ServiceName: "Virtual Machines", ServiceCategory: "Compute",
+			Seconds: 5400, Unit: "1 Hour", Quantity: "1.5", Priced: true, UnitPrice: sp("0.36"), Currency: sp("USD"), Cost: sp("0.54"), CostExact: sp("27/50")},
 		{ResourceID: vmID + "-disk", Name: "web-os", Kind: "Disk", SubscriptionID: "s1", ResourceGroup: "rg", Location: "westeurope",
-			ParentID: strings.ToLower(vmID), DiskTier: "P4", MeterName: "P4 LRS Disk", ServiceName: "Storage", ServiceCategory: "Storage",
+			MeterName: "P4 LRS Disk", ServiceName: "Storage", ServiceCategory: "Storage",
 			Seconds: 7200, Unit: "1/Month", Quantity: "0.0027397260", Priced: true, UnitPrice: sp("1.46"), Currency: sp("USD"), Cost: sp("0.004"), CostExact: sp("1/250")},
 		{ResourceID: "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/odd", Name: "odd", Kind: "VM",
-			SubscriptionID: "s1", ResourceGroup: "rg", Location: "westeurope", VMSize: "Standard_B1s", MeterName: "B1s",
-			Seconds: 7185, SecondsByPowerState: map[string]int64{"none": 15, "running": 7185}, Unit: "1 Hour", Quantity: "1.9958333333"},
+			SubscriptionID: "s1", ResourceGroup: "rg", Location: "westeurope", MeterName: "B1s",
+			Seconds: 7185, Unit: "1 Hour", Quantity: "1.9958333333"},
 		{ResourceID: "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/disks/left", Name: "left", Kind: "Disk",
-			SubscriptionID: "s1", ResourceGroup: "rg", Location: "westeurope", DiskTier: "P10", MeterName: "P10 LRS Disk",
+			SubscriptionID: "s1", ResourceGroup: "rg", Location: "westeurope", MeterName: "P10 LRS Disk",
 			Seconds: 7200, Unit: "1/Month", Quantity: "0.0027397260", Priced: true, UnitPrice: sp("7.3"), Currency: sp("USD"), Cost: sp("0.02"), CostExact: sp("1/50")},
 	}}
+	// The server's sums of the same lines (billing.BillByVM).
+	bill := `{"vms":[
+		{"name":"web","resourceGroup":"rg","location":"westeurope","sizes":["Standard_D2s_v3"],"runningSeconds":3610,"stoppedSeconds":1790,"unbilledSeconds":1800,
+		 "compute":{"cost":0.54,"currency":"USD"},"disks":{"cost":0.004,"currency":"USD"},"total":{"cost":0.544,"currency":"USD"}},
+		{"name":"odd","resourceGroup":"rg","location":"westeurope","sizes":["Standard_B1s"],"runningSeconds":7185,"unbilledSeconds":15,
+		 "compute":{"cost":null,"unpriced":true},"disks":{"cost":null},"total":{"cost":null,"unpriced":true}}],
+		"orphanDisks":[{"name":"left","resourceGroup":"rg","location":"westeurope","tier":"P10","cost":{"cost":0.02,"currency":"USD"}}],
+		"compute":{"cost":0.54,"currency":"USD","unpriced":true},"disks":{"cost":0.024,"currency":"USD"},"total":{"cost":0.564,"currency":"USD","unpriced":true}}`
+	if err := json.Unmarshal([]byte(bill), &a.Bill); err != nil {
+		panic(err)
+	}
+	return a
 }
 
 func fields(out, first string) string {
@@ -71,10 +82,10 @@ func TestBillTable(t *testing.T) {
 		t.Errorf("no unpriced note:\n%s", out)
 	}
 
-	// All priced: the totals add up, and no sum changes another.
+	// All priced: the totals are the server's.
 	a := answer()
-	a.Value = slices.Delete(a.Value, 2, 3)
-	a.Unpriced = 0
+	a.Bill.VMs = slices.Delete(a.Bill.VMs, 1, 2)
+	a.Bill.Compute.Unpriced, a.Bill.Total.Unpriced, a.Unpriced = false, false, 0
 	b.Reset()
 	if err := writeBillTable(&b, a); err != nil {
 		t.Fatal(err)

@@ -22,7 +22,7 @@ var layers = map[string][]string{
 	"internal/certs":           {},
 	"internal/crosssite":       {},
 	"internal/archtest":        {},
-	"internal/billing":         {},
+	"internal/billing":         {"internal/lifecycle"},
 	"internal/authz":           {"internal/armid"},
 	"internal/identity":        {"internal/authz", "internal/certs"},
 	"internal/catalog":         {},

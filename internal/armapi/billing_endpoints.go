@@ -2,7 +2,6 @@ package armapi
 
 import (
 	"context"
-	"errors"
 	"math/big"
 	"net/http"
 	"sort"
@@ -16,27 +15,16 @@ import (
 	"github.com/azemu/azemu/internal/store"
 )
 
-// window is a metered interval [from, to).
-type window struct{ from, to time.Time }
-
-// meterWindows meters several windows in one pass over the history: each
-// event is decoded once and fed to every window it can still change (an
-// event at or after a window's end changes nothing there). scope, when not
-// empty, is an ID prefix ("/subscriptions/{id}/[resourceGroups/{rg}/]"):
-// other resources are skipped before they cost any memory.
-func (s *Server) meterWindows(ctx context.Context, wins []window, g billing.Granularity, scope string) ([]*billing.Meter, error) {
-	ms := make([]*billing.Meter, len(wins))
-	var end time.Time
-	for i, w := range wins {
-		ms[i] = billing.NewMeter(w.from, w.to, g)
-		if w.to.After(end) {
-			end = w.to
-		}
-	}
+// meterWindows meters several windows in one pass over the history.
+// scope, when not empty, is an ID prefix
+// ("/subscriptions/{id}/[resourceGroups/{rg}/]"): other resources are
+// skipped before they cost any memory.
+func (s *Server) meterWindows(ctx context.Context, wins []billing.Window, g billing.Granularity, scope string) (*billing.Meters, error) {
+	ms := billing.NewMeters(wins, g)
 	if len(wins) == 0 {
 		return ms, nil
 	}
-	err := s.eng.History(ctx, "", time.Time{}, end, func(ev store.Event) error {
+	err := s.eng.History(ctx, "", time.Time{}, ms.End(), func(ev store.Event) error {
 		if scope != "" && !hasPrefixFold(ev.VMID, scope) {
 			return nil
 		}
@@ -44,19 +32,10 @@ func (s *Server) meterWindows(ctx context.Context, wins []window, g billing.Gran
 		if !ok {
 			return nil
 		}
-		for i, m := range ms {
-			if !be.At.Before(wins[i].to) {
-				continue
-			}
-			if err := m.Add(be); err != nil {
-				// As Engine.Meter: one resource's bad entry must not hide
-				// the fleet's bill.
-				if errors.Is(err, billing.ErrOutOfOrder) || errors.Is(err, billing.ErrInvalidEvent) {
-					s.log.Warn("history event skipped by the meter", "resource", ev.VMID, "seq", ev.Seq, "err", err)
-					return nil
-				}
-				return err
-			}
+		if err := ms.Add(be); err != nil {
+			// The meter refused it; one resource's bad entry must not
+			// hide the fleet's bill.
+			s.log.Warn("history event skipped by the meter", "resource", ev.VMID, "seq", ev.Seq, "err", err)
 		}
 		return nil
 	})
@@ -169,36 +148,6 @@ func meterName(li billing.LineItem) string {
 	return n
 }
 
-// unitSeconds is how long one unit of a meter key lasts.
-func unitSeconds(unit string) int64 {
-	if unit == billing.UnitMonth {
-		return billing.HoursPerMonth * 3600
-	}
-	return 3600
-}
-
-// decimalPlaces bounds the decimals of exact figures written as text: a
-// cost is price x seconds / 3600, whose expansion need not terminate.
-const decimalPlaces = 18
-
-// decimalString writes r in decimal, exactly when its expansion ends within
-// places, else rounded there (half away from zero); no trailing zeros.
-func decimalString(r *big.Rat, places int) string {
-	s := r.FloatString(places)
-	if strings.Contains(s, ".") {
-		s = strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
-	}
-	if s == "-0" {
-		s = "0"
-	}
-	return s
-}
-
-func ratFloat(r *big.Rat) float64 {
-	f, _ := r.Float64()
-	return f
-}
-
 // usageItem is one line item as GET /_azemu/billing/usage shows it.
 type usageItem struct {
 	ResourceID          string           `json:"resourceId"`
@@ -230,17 +179,17 @@ type usageItem struct {
 	Priced              bool             `json:"priced"`
 	// The price and cost are null when no price row prices the meter:
 	// unpriced, never zero.
-	UnitPrice          *string  `json:"unitPrice"`
-	UnitPriceNumber    *float64 `json:"unitPriceNumber"`
-	Currency           *string  `json:"currency"`
-	Cost               *string  `json:"cost"`       // decimal, see decimalString
-	CostExact          *string  `json:"costExact"`  // the exact rational, "p/q"
-	CostNumber         *float64 `json:"costNumber"` // the nearest float64
-	PriceSource        string   `json:"priceSource,omitempty"`
-	PriceCapturedAt    string   `json:"priceCapturedAt,omitempty"`
-	ProductName        string   `json:"productName,omitempty"`
-	MeterID            string   `json:"meterId,omitempty"`
-	EffectiveStartDate string   `json:"effectiveStartDate,omitempty"`
+	UnitPrice          *string         `json:"unitPrice"`
+	UnitPriceNumber    *billing.Number `json:"unitPriceNumber"`
+	Currency           *string         `json:"currency"`
+	Cost               *string         `json:"cost"`       // decimal, see billing.Decimal
+	CostExact          *string         `json:"costExact"`  // the exact rational, "p/q"
+	CostNumber         *billing.Number `json:"costNumber"` // the same decimal as a JSON number
+	PriceSource        string          `json:"priceSource,omitempty"`
+	PriceCapturedAt    string          `json:"priceCapturedAt,omitempty"`
+	ProductName        string          `json:"productName,omitempty"`
+	MeterID            string          `json:"meterId,omitempty"`
+	EffectiveStartDate string          `json:"effectiveStartDate,omitempty"`
 }
 
 // powerStateKey names the meter's "no power state yet" (allocating during
@@ -259,7 +208,7 @@ func newUsageItem(b billedItem) usageItem {
 		SubscriptionID: b.Subscription, ResourceGroup: b.Group, Location: b.MeterKey.Location, ParentID: a.ParentID,
 		Meter: b.MeterKey.String(), MeterName: b.MeterName, MeterCategory: b.Category, ServiceName: b.Category,
 		ServiceCategory: b.ServiceCategory, Seconds: b.Seconds, Unit: b.MeterKey.Unit,
-		Quantity: decimalString(new(big.Rat).SetFrac64(b.Seconds, unitSeconds(b.MeterKey.Unit)), 10),
+		Quantity: billing.Decimal(billing.Quantity(b.Seconds, b.MeterKey.Unit), 10),
 		Priced:   b.Priced,
 	}
 	if b.Kind == billing.VM {
@@ -281,8 +230,8 @@ func newUsageItem(b billedItem) usageItem {
 	if b.Priced {
 		p := b.Price
 		price := p.ExactPrice()
-		up, upn, cur := decimalString(price, decimalPlaces), ratFloat(price), p.Currency
-		cost, exact, num := decimalString(b.Cost, decimalPlaces), b.Cost.String(), ratFloat(b.Cost)
+		up, upn, cur := billing.Decimal(price, billing.DecimalPlaces), billing.NumberOf(price), p.Currency
+		cost, exact, num := billing.Decimal(b.Cost, billing.DecimalPlaces), b.Cost.String(), billing.NumberOf(b.Cost)
 		u.UnitPrice, u.UnitPriceNumber, u.Currency = &up, &upn, &cur
 		u.Cost, u.CostExact, u.CostNumber = &cost, &exact, &num
 		u.PriceSource, u.PriceCapturedAt, u.ProductName, u.MeterID, u.EffectiveStartDate = p.Source, p.CapturedAt, p.ProductName, p.MeterID, p.EffectiveStartDate
@@ -292,8 +241,12 @@ func newUsageItem(b billedItem) usageItem {
 
 // moneyTotal is a sum of costs in one currency.
 type moneyTotal struct {
-	Cost       string  `json:"cost"`
-	CostNumber float64 `json:"costNumber"`
+	Cost       string         `json:"cost"`
+	CostNumber billing.Number `json:"costNumber"`
+}
+
+func newMoneyTotal(r *big.Rat) moneyTotal {
+	return moneyTotal{Cost: billing.Decimal(r, billing.DecimalPlaces), CostNumber: billing.NumberOf(r)}
 }
 
 // billingUsage serves GET /_azemu/billing/usage: the rated line items of a
@@ -344,47 +297,96 @@ func (s *Server) billingUsage(r *request) {
 		s.writeError(r, invalidParameter("resourceGroup", "A resource group needs its subscription: add 'subscription'."))
 		return
 	}
-	ms, err := s.meterWindows(r.Context(), []window{{from, to}}, g, scopePrefix(sub, rg))
+	ms, err := s.meterWindows(r.Context(), []billing.Window{{From: from, To: to}}, g, scopePrefix(sub, rg))
 	if err != nil {
 		s.writeErr(r, err)
 		return
 	}
-	items := billing.Rate(ms[0].Usage(), s.prices)
+	m := ms.Meter(0)
+	items := billing.Rate(m.Usage(), s.prices)
 	value := make([]usageItem, 0, len(items))
-	totals := map[string]*big.Rat{}
 	unpriced := 0
 	for _, li := range items {
 		value = append(value, newUsageItem(newBilledItem(li)))
-		switch {
-		case li.Priced:
-			t := totals[li.Price.Currency]
-			if t == nil {
-				t = new(big.Rat)
-				totals[li.Price.Currency] = t
-			}
-			t.Add(t, li.Cost)
-		case li.Seconds > 0:
+		if !li.Priced && li.Seconds > 0 {
 			unpriced++
 		}
 	}
+	totals, _ := billing.Totals(items)
 	out := map[string]moneyTotal{}
 	for cur, t := range totals {
-		out[cur] = moneyTotal{Cost: decimalString(t, decimalPlaces), CostNumber: ratFloat(t)}
+		out[cur] = newMoneyTotal(t)
 	}
 	gname := "second"
 	if g == billing.PerMinute {
 		gname = "minute"
 	}
 	s.writeJSON(r, http.StatusOK, map[string]any{
-		"from":        ms[0].From().Format(time.RFC3339),
-		"to":          ms[0].To().Format(time.RFC3339),
+		"from":        m.From().Format(time.RFC3339),
+		"to":          m.To().Format(time.RFC3339),
 		"granularity": gname,
 		"totals":      out,
 		// Line items with billed time that no price row prices: their cost
 		// is unknown, and the totals leave them out.
 		"unpriced": unpriced,
 		"value":    value,
+		"bill":     newBillView(billing.BillByVM(items)),
 	})
+}
+
+// billView is the window's bill by VM, as `azemu bill` prints it.
+type billView struct {
+	VMs     []vmBillView   `json:"vms"`
+	Orphans []orphanDisk   `json:"orphanDisks"` // disks no VM of the window owns
+	Compute billing.Amount `json:"compute"`
+	Disks   billing.Amount `json:"disks"`
+	Total   billing.Amount `json:"total"`
+}
+
+type vmBillView struct {
+	ResourceID      string         `json:"resourceId"`
+	Name            string         `json:"name"`
+	ResourceGroup   string         `json:"resourceGroup"`
+	Location        string         `json:"location"`
+	Sizes           []string       `json:"sizes"`
+	RunningSeconds  int64          `json:"runningSeconds"` // billed: starting, running, stopping
+	StoppedSeconds  int64          `json:"stoppedSeconds"` // billed
+	UnbilledSeconds int64          `json:"unbilledSeconds"`
+	Compute         billing.Amount `json:"compute"`
+	Disks           billing.Amount `json:"disks"`
+	Total           billing.Amount `json:"total"`
+}
+
+type orphanDisk struct {
+	ResourceID    string         `json:"resourceId"`
+	Name          string         `json:"name"`
+	ResourceGroup string         `json:"resourceGroup"`
+	Location      string         `json:"location"`
+	Tier          string         `json:"tier"` // the billing tier, else the SKU
+	Cost          billing.Amount `json:"cost"`
+}
+
+func newBillView(b billing.Bill) billView {
+	out := billView{VMs: make([]vmBillView, 0, len(b.VMs)), Orphans: make([]orphanDisk, 0, len(b.Orphans)),
+		Compute: b.Compute, Disks: b.Disks, Total: b.Total}
+	for _, v := range b.VMs {
+		bi := newBilledItem(billing.LineItem{Usage: billing.Usage{ResourceID: v.ResourceID, Kind: billing.VM, Attrs: v.Attrs}})
+		out.VMs = append(out.VMs, vmBillView{ResourceID: v.ResourceID, Name: bi.Name, ResourceGroup: bi.Group,
+			Location: v.MeterKey.Location, Sizes: v.Sizes, RunningSeconds: v.Hours.Running, StoppedSeconds: v.Hours.Stopped,
+			UnbilledSeconds: v.Hours.Unbilled, Compute: v.Compute, Disks: v.Disks, Total: v.Total})
+	}
+	for _, li := range b.Orphans {
+		bi := newBilledItem(li)
+		tier, ok := billing.DiskTier(li.Attrs.DiskSKU, li.Attrs.DiskSizeGB)
+		if !ok {
+			tier = li.Attrs.DiskSKU
+		}
+		var cost billing.Amount
+		cost.AddItem(li)
+		out.Orphans = append(out.Orphans, orphanDisk{ResourceID: li.ResourceID, Name: bi.Name, ResourceGroup: bi.Group,
+			Location: li.MeterKey.Location, Tier: tier, Cost: cost})
+	}
+	return out
 }
 
 // idleVM is a VM that is Stopped but still allocated, and so still billed.
@@ -407,11 +409,11 @@ type idleVM struct {
 	// HourlyRate is what the VM costs per hour while it stays Stopped, and
 	// MonthlyCost the same over a month of 730 hours: what a deallocate
 	// would save. Null when unpriced.
-	HourlyRate        *string  `json:"hourlyRate"`
-	HourlyRateNumber  *float64 `json:"hourlyRateNumber"`
-	MonthlyCost       *string  `json:"monthlyCost"`
-	MonthlyCostNumber *float64 `json:"monthlyCostNumber"`
-	PriceSource       string   `json:"priceSource,omitempty"`
+	HourlyRate        *string         `json:"hourlyRate"`
+	HourlyRateNumber  *billing.Number `json:"hourlyRateNumber"`
+	MonthlyCost       *string         `json:"monthlyCost"`
+	MonthlyCostNumber *billing.Number `json:"monthlyCostNumber"`
+	PriceSource       string          `json:"priceSource,omitempty"`
 }
 
 // billingIdle serves GET /_azemu/billing/idle[?subscription=&resourceGroup=]:
@@ -448,11 +450,10 @@ func (s *Server) billingIdle(r *request) {
 		}
 		li := billing.LineItem{Usage: billing.Usage{Kind: billing.VM, MeterKey: key}}
 		it.Meter = key.String()
-		if p, ok := s.prices.Lookup(key); ok {
+		if rate, p, ok := billing.HourlyRate(s.prices, billing.VM, attrs); ok {
 			li.Priced, li.Price = true, p
-			rate := p.ExactPrice()
-			month := new(big.Rat).Mul(rate, big.NewRat(billing.HoursPerMonth, 1))
-			cur, h, hn, m, mn := p.Currency, decimalString(rate, decimalPlaces), ratFloat(rate), decimalString(month, decimalPlaces), ratFloat(month)
+			month := billing.CostOver(rate, billing.HoursPerMonth*3600)
+			cur, h, hn, m, mn := p.Currency, billing.Decimal(rate, billing.DecimalPlaces), billing.NumberOf(rate), billing.Decimal(month, billing.DecimalPlaces), billing.NumberOf(month)
 			it.Priced, it.Currency, it.HourlyRate, it.HourlyRateNumber, it.MonthlyCost, it.MonthlyCostNumber = true, &cur, &h, &hn, &m, &mn
 			it.PriceSource = p.Source
 			for _, acc := range []struct {
@@ -473,8 +474,8 @@ func (s *Server) billingIdle(r *request) {
 	totals := map[string]map[string]moneyTotal{}
 	for cur := range hourly {
 		totals[cur] = map[string]moneyTotal{
-			"hourly":  {Cost: decimalString(hourly[cur], decimalPlaces), CostNumber: ratFloat(hourly[cur])},
-			"monthly": {Cost: decimalString(monthly[cur], decimalPlaces), CostNumber: ratFloat(monthly[cur])},
+			"hourly":  newMoneyTotal(hourly[cur]),
+			"monthly": newMoneyTotal(monthly[cur]),
 		}
 	}
 	sort.SliceStable(value, func(i, j int) bool {

@@ -369,24 +369,11 @@ func parseQueryTime(s string) (t time.Time, dayEnd bool, err error) {
 
 // windows gives the windows to meter: the whole window, or one per UTC day
 // with its UsageDate (yyyymmdd).
-func (q *costQuery) windows() ([]window, []int) {
+func (q *costQuery) windows() ([]billing.Window, []int) {
 	if !q.daily {
-		return []window{{q.from, q.to}}, []int{0}
+		return []billing.Window{{From: q.from, To: q.to}}, []int{0}
 	}
-	var wins []window
-	var dates []int
-	for d := time.Date(q.from.Year(), q.from.Month(), q.from.Day(), 0, 0, 0, 0, time.UTC); d.Before(q.to); d = d.AddDate(0, 0, 1) {
-		w := window{from: d, to: d.AddDate(0, 0, 1)}
-		if w.from.Before(q.from) {
-			w.from = q.from
-		}
-		if w.to.After(q.to) {
-			w.to = q.to
-		}
-		wins = append(wins, w)
-		dates = append(dates, d.Year()*10000+int(d.Month())*100+d.Day())
-	}
-	return wins, dates
+	return billing.Days(q.from, q.to)
 }
 
 // costRow is one answer row before it is rendered.
@@ -408,8 +395,8 @@ func (s *Server) costRows(r *request, q *costQuery, scope string) ([]costRow, []
 	}
 	rows := map[string]*costRow{}
 	unpriced := map[string]bool{}
-	for i, m := range ms {
-		for _, li := range billing.Rate(m.Usage(), s.prices) {
+	for i := range ms.Len() {
+		for _, li := range billing.Rate(ms.Meter(i).Usage(), s.prices) {
 			if li.Seconds == 0 {
 				continue // nothing consumed: Azure's usage data has no record
 			}
@@ -529,7 +516,7 @@ func (s *Server) costQuery(r *request, sub, rg string) {
 	out := make([][]any, 0, end-offset)
 	for _, row := range rows[offset:end] {
 		vals := make([]any, 0, len(columns))
-		cost := ratFloat(row.cost)
+		cost := billing.NumberOf(row.cost)
 		for range q.aggs {
 			vals = append(vals, cost)
 		}

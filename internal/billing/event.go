@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/azemu/azemu/internal/lifecycle"
 )
 
 // ResourceKind says what a billable resource is.
@@ -210,16 +212,36 @@ const (
 
 var powerStateNames = [numPowerStates]string{"", "starting", "running", "stopping", "stopped", "deallocating", "deallocated"}
 
-// billed reports whether compute accrues in the state (DESIGN.md 1.3): a
-// Stopped VM still holds its host allocation, so it is billed.
-func (p powerState) billed() bool {
-	return p == psStarting || p == psRunning || p == psStopping || p == psStopped
-}
+// billed reports whether compute accrues in the state: while the VM holds
+// its host allocation, as the lifecycle defines it (DESIGN.md 1.3; a
+// Stopped VM is still allocated, so it is billed).
+func (p powerState) billed() bool { return lifecycle.Power(powerStateNames[p]).Billed() }
 
 // BilledPowerState reports whether compute accrues in the named power state.
 func BilledPowerState(s string) bool {
 	p, ok := parsePowerState(s)
 	return ok && p.billed()
+}
+
+// Hours of a VM's time, in the three columns a bill shows them: billed
+// while running (starting, running, stopping), billed while stopped, and
+// not billed (allocating, deallocating, deallocated).
+type Hours struct {
+	Running, Stopped, Unbilled int64 // seconds
+}
+
+// AddPowerStates adds seconds by power state, as Usage.ByPowerState has them.
+func (h *Hours) AddPowerStates(byPS map[string]int64) {
+	for ps, s := range byPS {
+		switch {
+		case !BilledPowerState(ps):
+			h.Unbilled += s
+		case lifecycle.Power(ps) == lifecycle.Stopped:
+			h.Stopped += s
+		default:
+			h.Running += s
+		}
+	}
 }
 
 func parsePowerState(s string) (powerState, bool) {

@@ -15,8 +15,7 @@ import (
 
 // Price is one row of a price sheet, as the meter's rating uses it.
 type Price struct {
-	RetailPrice float64 // per Unit, in Currency
-	Unit        string  // unitOfMeasure: UnitHour or UnitMonth
+	Unit        string // unitOfMeasure: UnitHour or UnitMonth
 	Currency    string
 	MeterName   string
 	ProductName string
@@ -27,7 +26,7 @@ type Price struct {
 	Source string
 
 	// Additions to the contract.
-	Exact              string // retailPrice exactly as written in the sheet (decimal text); rating uses it
+	Exact              string // retailPrice per Unit in Currency, exactly as written in the sheet (decimal text)
 	SKUName            string // skuName
 	ArmSKUName         string // armSkuName
 	Region             string // armRegionName
@@ -35,19 +34,13 @@ type Price struct {
 	CapturedAt         string // the row's (or sheet's) x_capturedAt
 }
 
-// ExactPrice gives the price as an exact rational: the sheet's decimal text
-// when there is one, else the float64.
+// ExactPrice gives the price as an exact rational read from the sheet's
+// decimal text (zero for a Price without one). Each call gives a fresh value.
 func (p Price) ExactPrice() *big.Rat {
-	if p.Exact != "" {
-		if r, ok := new(big.Rat).SetString(p.Exact); ok {
-			return r
-		}
+	if r, ok := new(big.Rat).SetString(p.Exact); ok {
+		return r
 	}
-	r := new(big.Rat)
-	if r.SetFloat64(p.RetailPrice) == nil {
-		return new(big.Rat)
-	}
-	return r
+	return new(big.Rat)
 }
 
 // PriceSheet is an index of the rows of a Retail Prices API export that can
@@ -221,7 +214,7 @@ func (p *PriceSheet) addItem(it *retailItem) error {
 	if !ok {
 		return nil
 	}
-	exact, f, err := parsePrice(string(it.RetailPrice))
+	exact, err := parsePrice(string(it.RetailPrice))
 	if err != nil {
 		return err
 	}
@@ -235,7 +228,6 @@ func (p *PriceSheet) addItem(it *retailItem) error {
 		}
 	}
 	c := candidate{effective: eff, price: Price{
-		RetailPrice:        f,
 		Unit:               it.UnitOfMeasure,
 		Currency:           it.CurrencyCode,
 		MeterName:          it.MeterName,
@@ -256,30 +248,36 @@ func (p *PriceSheet) addItem(it *retailItem) error {
 	return nil
 }
 
-// parsePrice reads a retailPrice exactly. It refuses what no price sheet
-// holds and would make exact arithmetic explode: more than 40 characters, or
-// a decimal exponent beyond ±40 (1e-999999999 is a valid JSON number).
-func parsePrice(s string) (*big.Rat, float64, error) {
+// parsePrice reads a retailPrice exactly (see parseDecimal).
+func parsePrice(s string) (*big.Rat, error) {
 	if s == "" {
-		return nil, 0, errors.New("no retailPrice")
+		return nil, errors.New("no retailPrice")
 	}
+	r, err := parseDecimal(s)
+	if err != nil {
+		return nil, fmt.Errorf("retailPrice %w", err)
+	}
+	return r, nil
+}
+
+// parseDecimal reads a decimal number exactly. It refuses what no amount of
+// money needs and would make exact arithmetic explode: more than 40
+// characters, or a decimal exponent beyond ±40 (1e-999999999 is a valid
+// JSON number).
+func parseDecimal(s string) (*big.Rat, error) {
 	if len(s) > 40 {
-		return nil, 0, fmt.Errorf("retailPrice %.40q... is too long", s)
+		return nil, fmt.Errorf("%.40q... is too long", s)
 	}
 	if i := strings.IndexAny(s, "eE"); i >= 0 {
 		if exp, err := strconv.Atoi(s[i+1:]); err != nil || exp < -40 || exp > 40 {
-			return nil, 0, fmt.Errorf("retailPrice %q is out of range", s)
+			return nil, fmt.Errorf("%q is out of range", s)
 		}
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return nil, 0, fmt.Errorf("retailPrice %q is not a number", s)
-	}
 	r, ok := new(big.Rat).SetString(s)
-	if !ok {
-		return nil, 0, fmt.Errorf("retailPrice %q is not a number", s)
+	if !ok || strings.ContainsRune(s, '/') { // a fraction is no decimal
+		return nil, fmt.Errorf("%q is not a number", s)
 	}
-	return r, f, nil
+	return r, nil
 }
 
 func parseDate(s string) (time.Time, error) {

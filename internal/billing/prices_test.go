@@ -46,7 +46,7 @@ func TestLookup(t *testing.T) {
 			if ok != (tc.meter != "") || pr.MeterID != tc.meter || pr.Exact != tc.amount {
 				t.Errorf("Lookup(%v) = %+v, %v; want meter %q at %s", tc.k, pr, ok, tc.meter, tc.amount)
 			}
-			if ok && (pr.Currency != "USD" || pr.RetailPrice <= 0) {
+			if ok && (pr.Currency != "USD" || pr.ExactPrice().Sign() <= 0) {
 				t.Errorf("price %+v", pr)
 			}
 		})

@@ -49,6 +49,16 @@ func unitSeconds(unit string) int64 {
 	return 0
 }
 
+// Quantity is seconds in units of a meter's unit of measure (hours, or
+// months of HoursPerMonth hours), exactly.
+func Quantity(seconds int64, unit string) *big.Rat {
+	denom := unitSeconds(unit)
+	if denom == 0 {
+		denom = 3600
+	}
+	return new(big.Rat).SetFrac64(seconds, denom)
+}
+
 // Totals sums the costs of priced line items per currency and counts the
 // unpriced ones.
 func Totals(items []LineItem) (byCurrency map[string]*big.Rat, unpriced int) {

@@ -76,7 +76,7 @@ func TestRateFloatFallbackAndTotals(t *testing.T) {
 	if again := Rate(u, mustSheet(t, testSheet)); again[0].Cost.Cmp(rat("19.71")) != 0 {
 		t.Error("modifying a cost leaked")
 	}
-	if r := (Price{RetailPrice: 0.5}).ExactPrice(); r.Cmp(rat("1/2")) != 0 {
-		t.Errorf("float fallback %v", r)
+	if r := (Price{Exact: "0.5"}).ExactPrice(); r.Cmp(rat("1/2")) != 0 {
+		t.Errorf("exact price %v", r)
 	}
 }

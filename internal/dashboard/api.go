@@ -3,9 +3,9 @@ package dashboard
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"strconv"
 	"strings"
@@ -318,7 +318,7 @@ type fleetCounts struct {
 	ByPower         map[string]int `json:"byPower"`
 	Billed          int            `json:"billed"`
 	BilledStopped   int            `json:"billedStopped"`
-	PerHour         float64        `json:"perHour"`
+	PerHour         billing.Number `json:"perHour"`
 	PerHourUnpriced bool           `json:"perHourUnpriced,omitempty"`
 	Currency        string         `json:"currency,omitempty"`
 }
@@ -353,13 +353,12 @@ func (h *Handler) serveVMs(w http.ResponseWriter, r *http.Request, scope Scope) 
 			matched = append(matched, v)
 		}
 	}
-	for _, c := range h.ledger.vmCosts(keys, now) {
-		counts.PerHour += c.PerHour
-		counts.PerHourUnpriced = counts.PerHourUnpriced || c.PerHourUnpriced
-		if counts.Currency == "" {
-			counts.Currency = c.Currency
-		}
+	var perHour billing.Amount
+	for _, c := range h.ledger.vmAmounts(keys, now) {
+		perHour.Merge(c.computePerHour)
+		perHour.Merge(c.disksPerHour)
 	}
+	counts.PerHour, counts.PerHourUnpriced, counts.Currency = perHour.Value(), perHour.Unpriced, perHour.Currency
 	page := matched[min(offset, len(matched)):min(offset+limit, len(matched))]
 	writeJSON(w, http.StatusOK, map[string]any{
 		"clock": h.clockView(), "total": len(matched), "offset": offset, "limit": limit,
@@ -380,26 +379,27 @@ type historyEvent struct {
 
 // span is a stretch of a VM's timeline in one state.
 type span struct {
-	From         time.Time `json:"from"`
-	To           time.Time `json:"to"`
-	Provisioning string    `json:"provisioningState"`
-	Power        string    `json:"powerState"`
-	Billed       bool      `json:"billed"`
-	Rate         float64   `json:"rate"` // compute per hour while billed
-	Cost         float64   `json:"cost"`
-	Unpriced     bool      `json:"unpriced,omitempty"`
+	From         time.Time      `json:"from"`
+	To           time.Time      `json:"to"`
+	Provisioning string         `json:"provisioningState"`
+	Power        string         `json:"powerState"`
+	Billed       bool           `json:"billed"`
+	Rate         billing.Number `json:"rate"`    // compute per hour while billed
+	Cost         billing.Number `json:"cost"`    // compute over the span
+	Accrued      billing.Number `json:"accrued"` // compute from the window's start to the span's end
+	Unpriced     bool           `json:"unpriced,omitempty"`
 }
 
 type timeline struct {
-	From            time.Time `json:"from"`
-	To              time.Time `json:"to"`
-	Window          string    `json:"window"`
-	Spans           []span    `json:"spans"`
-	Cost            float64   `json:"cost"` // compute in the window
-	BilledSeconds   int64     `json:"billedSeconds"`
-	UnbilledSeconds int64     `json:"unbilledSeconds"`
-	Currency        string    `json:"currency,omitempty"`
-	Unpriced        bool      `json:"unpriced,omitempty"`
+	From            time.Time      `json:"from"`
+	To              time.Time      `json:"to"`
+	Window          string         `json:"window"`
+	Spans           []span         `json:"spans"`
+	Cost            billing.Number `json:"cost"` // compute in the window
+	BilledSeconds   int64          `json:"billedSeconds"`
+	UnbilledSeconds int64          `json:"unbilledSeconds"`
+	Currency        string         `json:"currency,omitempty"`
+	Unpriced        bool           `json:"unpriced,omitempty"`
 }
 
 // Timeline windows the VM panel offers; "life" is since the VM's creation.
@@ -472,6 +472,7 @@ func (h *Handler) timeline(events []store.Event, window string, now time.Time) t
 		}
 	}
 	tl := timeline{From: from, To: now, Window: window, Spans: []span{}}
+	accrued := new(big.Rat)
 	var cur *span
 	var attrs billing.Attrs
 	// The current state's span is kept even when it has just begun, so the
@@ -494,16 +495,18 @@ func (h *Handler) timeline(events []store.Event, window string, now time.Time) t
 		secs := s.To.Unix() - s.From.Unix()
 		if s.Billed {
 			tl.BilledSeconds += secs
-			if rate, ccy, ok := hourly(h.prices, billing.VM, attrs); ok {
-				s.Rate, s.Cost = rate, rate*float64(secs)/3600
-				tl.Cost += s.Cost
-				tl.Currency = ccy
+			if rate, p, ok := billing.HourlyRate(h.prices, billing.VM, attrs); ok {
+				cost := billing.CostOver(rate, secs)
+				s.Rate, s.Cost = billing.NumberOf(rate), billing.NumberOf(cost)
+				accrued.Add(accrued, cost)
+				tl.Currency = p.Currency
 			} else {
 				s.Unpriced, tl.Unpriced = true, true
 			}
 		} else {
 			tl.UnbilledSeconds += secs
 		}
+		s.Accrued = billing.NumberOf(new(big.Rat).Set(accrued))
 		tl.Spans = append(tl.Spans, s)
 	}
 	for _, e := range events {
@@ -518,16 +521,17 @@ func (h *Handler) timeline(events []store.Event, window string, now time.Time) t
 		cur = &span{From: e.At.UTC(), Provisioning: e.ProvisioningState, Power: e.PowerState, Billed: lifecycle.Power(e.PowerState).Billed()}
 	}
 	emit(now, true)
+	tl.Cost = billing.NumberOf(accrued)
 	return tl
 }
 
 // dayCost is one bar of a subscription's daily cost chart.
 type dayCost struct {
-	Date     string  `json:"date"`
-	Compute  float64 `json:"compute"`
-	Disks    float64 `json:"disks"`
-	Total    float64 `json:"total"`
-	Unpriced int     `json:"unpriced"` // line items with billed time and no price
+	Date     string         `json:"date"`
+	Compute  billing.Number `json:"compute"`
+	Disks    billing.Number `json:"disks"`
+	Total    billing.Number `json:"total"`
+	Unpriced int            `json:"unpriced"` // line items with billed time and no price
 }
 
 // serveDailyCosts answers GET costs/daily?subscription=&days=: the rated cost
@@ -550,32 +554,12 @@ func (h *Handler) serveDailyCosts(w http.ResponseWriter, r *http.Request, scope 
 	if created := sub.CreatedAt.UTC().Truncate(24 * time.Hour); created.After(first) && !created.After(today) {
 		first = created
 	}
-	var wins []*billing.Meter
-	var ends []time.Time
-	for d := first; !d.After(today); d = d.AddDate(0, 0, 1) {
-		end := d.AddDate(0, 0, 1)
-		if end.After(now) {
-			end = now
-		}
-		wins = append(wins, billing.NewMeter(d, end, billing.PerSecond))
-		ends = append(ends, end)
-	}
+	wins, _ := billing.Days(first, now)
+	ms := billing.NewMeters(wins, billing.PerSecond)
 	prefix := "/subscriptions/" + sub.ID + "/"
 	err = h.eng.History(r.Context(), "", time.Time{}, now, func(ev store.Event) error {
-		if !strings.HasPrefix(strings.ToLower(ev.VMID), prefix) {
-			return nil
-		}
-		be, ok := engine.BillingEvent(ev)
-		if !ok {
-			return nil
-		}
-		for i, m := range wins {
-			if be.At.Before(ends[i]) {
-				// One bad entry must not hide the rest, as in the bill.
-				if err := m.Add(be); err != nil && !errors.Is(err, billing.ErrOutOfOrder) && !errors.Is(err, billing.ErrInvalidEvent) {
-					return err
-				}
-			}
+		if be, ok := engine.BillingEvent(ev); ok && strings.HasPrefix(strings.ToLower(ev.VMID), prefix) {
+			_ = ms.Add(be) // one bad entry must not hide the rest, as in the bill
 		}
 		return nil
 	})
@@ -584,30 +568,29 @@ func (h *Handler) serveDailyCosts(w http.ResponseWriter, r *http.Request, scope 
 		return
 	}
 	out := make([]dayCost, len(wins))
-	currency := ""
-	var total float64
-	for i, m := range wins {
+	var total billing.Amount
+	for i := range wins {
+		m := ms.Meter(i)
+		var compute, disks billing.Amount
 		dc := dayCost{Date: m.From().Format("2006-01-02")}
 		for _, li := range billing.Rate(m.Usage(), h.prices) {
-			if !li.Priced {
-				if li.Seconds > 0 {
-					dc.Unpriced++
-				}
-				continue
+			if !li.Priced && li.Seconds > 0 {
+				dc.Unpriced++
 			}
-			f, _ := li.Cost.Float64()
 			if li.Kind == billing.Disk {
-				dc.Disks += f
+				disks.AddItem(li)
 			} else {
-				dc.Compute += f
+				compute.AddItem(li)
 			}
-			currency = li.Price.Currency
 		}
-		dc.Total = dc.Compute + dc.Disks
-		total += dc.Total
+		var day billing.Amount
+		day.Merge(compute)
+		day.Merge(disks)
+		total.Merge(day)
+		dc.Compute, dc.Disks, dc.Total = compute.Value(), disks.Value(), day.Value()
 		out[i] = dc
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"clock": h.clockView(), "subscriptionId": sub.ID, "currency": currency, "total": total, "days": out})
+	writeJSON(w, http.StatusOK, map[string]any{"clock": h.clockView(), "subscriptionId": sub.ID, "currency": total.Currency, "total": total.Value(), "days": out})
 }
 
 // actions are what the page's buttons do: the ARM API's POST actions, and

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -26,11 +26,30 @@ func lifecycleKind(k string) lifecycle.Request { return lifecycle.Request{Kind: 
 // Prices of the embedded sheet the figures below are checked against:
 // eastus Linux D2s_v3 per hour, and a P10 disk per month.
 const (
-	d2sv3Eastus = 0.096
-	p10Eastus   = 19.71
+	d2sv3Eastus = "0.096"
+	p10Eastus   = "19.71"
 )
 
-func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+// rat reads an exact decimal ("0.096").
+func rat(s string) *big.Rat {
+	r, ok := new(big.Rat).SetString(s)
+	if !ok {
+		panic(s)
+	}
+	return r
+}
+
+// cost gives an hourly price times seconds of billed time, exactly.
+func cost(perHour *big.Rat, seconds int64) *big.Rat { return billing.CostOver(perHour, seconds) }
+
+// hourly gives a monthly price per hour, over 730 hours.
+func hourly(monthly string) *big.Rat { return new(big.Rat).Quo(rat(monthly), big.NewRat(billing.HoursPerMonth, 1)) }
+
+// same reports whether an amount the server sent is want, to the decimal
+// places money travels with.
+func same(got billing.Number, want *big.Rat) bool {
+	return got.String() == billing.Decimal(want, billing.DecimalPlaces)
+}
 
 func TestPageAndAssets(t *testing.T) {
 	r := newRig(t, nil)
@@ -103,9 +122,10 @@ func TestEndpoints(t *testing.T) {
 	}
 	// Compute bills from starting (15 s into the create), the disk from its
 	// creation: per second, as the meter does.
-	wantCompute := d2sv3Eastus * float64(3600+80-15) / 3600
-	wantDisk := p10Eastus / 730 * float64(3600+80) / 3600
-	if !near(web1.ComputeCost, wantCompute) || !near(web1.DisksCost, wantDisk) || !near(web1.PerHour, d2sv3Eastus+p10Eastus/730) {
+	wantCompute := cost(rat(d2sv3Eastus), 3600+80-15)
+	wantDisk := cost(hourly(p10Eastus), 3600+80)
+	wantRate := new(big.Rat).Add(rat(d2sv3Eastus), hourly(p10Eastus))
+	if !same(web1.ComputeCost, wantCompute) || !same(web1.DisksCost, wantDisk) || !same(web1.PerHour, wantRate) {
 		t.Errorf("web-1 costs: compute %v (want %v), disks %v (want %v), per hour %v", web1.ComputeCost, wantCompute, web1.DisksCost, wantDisk, web1.PerHour)
 	}
 	// The running ledger agrees with the billing meter over the whole history.
@@ -113,19 +133,18 @@ func TestEndpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	metered := map[string]float64{}
+	metered := map[string]*big.Rat{}
 	for _, li := range billing.Rate(m.Usage(), billing.DefaultPriceSheet()) {
 		if li.Priced {
-			f, _ := li.Cost.Float64()
-			metered[strings.ToLower(li.ResourceID)] = f
+			metered[strings.ToLower(li.ResourceID)] = li.Cost
 		}
 	}
-	if got := metered[strings.ToLower(web1.ID)]; !near(web1.ComputeCost, got) {
+	if got := metered[strings.ToLower(web1.ID)]; got == nil || !same(web1.ComputeCost, got) {
 		t.Errorf("ledger compute %v, meter %v", web1.ComputeCost, got)
 	}
 	// Linux D2s_v3 has no westeurope row in the embedded sheet: unpriced,
 	// not free.
-	if eu := rows["eu-1"]; !eu.CostUnpriced || !eu.PerHourUnpriced || eu.ComputeCost != 0 {
+	if eu := rows["eu-1"]; !eu.CostUnpriced || !eu.PerHourUnpriced || eu.ComputeCost.Rat().Sign() != 0 {
 		t.Errorf("eu-1 must be unpriced: %+v", eu)
 	}
 
@@ -186,13 +205,13 @@ func TestEndpoints(t *testing.T) {
 		} `json:"history"`
 		Timeline struct {
 			Spans []struct {
-				PowerState string  `json:"powerState"`
-				Billed     bool    `json:"billed"`
-				Cost       float64 `json:"cost"`
+				PowerState string         `json:"powerState"`
+				Billed     bool           `json:"billed"`
+				Cost       billing.Number `json:"cost"`
 			} `json:"spans"`
-			Cost            float64 `json:"cost"`
-			BilledSeconds   int64   `json:"billedSeconds"`
-			UnbilledSeconds int64   `json:"unbilledSeconds"`
+			Cost            billing.Number `json:"cost"`
+			BilledSeconds   int64          `json:"billedSeconds"`
+			UnbilledSeconds int64          `json:"unbilledSeconds"`
 		} `json:"timeline"`
 	}
 	r.must(http.StatusOK, http.MethodGet, "/_dashboard/api/vm?id="+url.QueryEscape(web1.ID), nil, &vm)
@@ -202,7 +221,7 @@ func TestEndpoints(t *testing.T) {
 	// Billed: starting at 15 s until deallocating at 3680 s + 10 s; the
 	// first 15 s (allocating) and the last 20 s are not.
 	tl := vm.Timeline
-	if tl.BilledSeconds != 3680+10-15 || tl.UnbilledSeconds != 15+20 || !near(tl.Cost, d2sv3Eastus*float64(tl.BilledSeconds)/3600) {
+	if tl.BilledSeconds != 3680+10-15 || tl.UnbilledSeconds != 15+20 || !same(tl.Cost, cost(rat(d2sv3Eastus), tl.BilledSeconds)) {
 		t.Errorf("timeline: billed %d s, unbilled %d s, cost %v: %+v", tl.BilledSeconds, tl.UnbilledSeconds, tl.Cost, tl.Spans)
 	}
 	if last := tl.Spans[len(tl.Spans)-1]; last.PowerState != "deallocated" || last.Billed {
@@ -214,15 +233,15 @@ func TestEndpoints(t *testing.T) {
 
 	var daily struct {
 		Currency string `json:"currency"`
-		Total    float64
+		Total    billing.Number
 		Days     []struct {
-			Date            string
-			Compute, Disks  float64
-			Unpriced, Total float64
+			Date                  string
+			Compute, Disks, Total billing.Number
+			Unpriced              int
 		}
 	}
 	r.must(http.StatusOK, http.MethodGet, "/_dashboard/api/costs/daily?subscription="+subA, nil, &daily)
-	if len(daily.Days) != 1 || daily.Days[0].Date != "2026-01-01" || daily.Currency != "USD" || daily.Days[0].Compute <= 0 || daily.Days[0].Disks <= 0 || daily.Days[0].Unpriced != 1 {
+	if len(daily.Days) != 1 || daily.Days[0].Date != "2026-01-01" || daily.Currency != "USD" || daily.Days[0].Compute.Rat().Sign() <= 0 || daily.Days[0].Disks.Rat().Sign() <= 0 || daily.Days[0].Unpriced != 1 {
 		t.Errorf("daily: %+v", daily)
 	}
 }

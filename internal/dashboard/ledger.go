@@ -16,14 +16,11 @@ import (
 // stamped later than the clock.
 var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// ledger keeps every live resource's running cost: what it has accrued up to
-// its last event and what it accrues per hour from then on. It is seeded
-// from the history once and then fed each committed change, so a fleet table
-// page costs a map lookup per row instead of a pass over the history.
-//
-// It follows the meter's rules (billing.BilledPowerState, disks billed while
-// they exist, instants floored to the second, monthly prices over 730 hours)
-// in float64: it is for display; the bill is computed by the billing package.
+// ledger keeps every live resource's running cost (billing.Running): what
+// it has accrued up to its last event and what it accrues per hour from then
+// on. It is seeded from the history once and then fed each committed
+// change, so a fleet table page costs a map lookup per row instead of a pass
+// over the history. The figures are exact and agree with the bill.
 type ledger struct {
 	prices *billing.PriceSheet
 
@@ -34,60 +31,10 @@ type ledger struct {
 	disksOf map[string]map[string]bool // VM key -> keys of its attached disks
 }
 
-// account is one resource's running cost.
+// account is one resource's running cost, and the VM a disk belongs to.
 type account struct {
-	id       string // as last written
-	kind     billing.ResourceKind
-	attrs    billing.Attrs
-	power    string
-	since    int64   // Unix second of the last event
-	accrued  float64 // cost up to since, priced time only
-	unpriced bool    // some billed time had no price
-	rate     float64 // per hour from since on, when billed and priced
-	priced   bool    // the current meter has a price
-	currency string
-	parent   string // a disk's VM key
-}
-
-func (a *account) billed() bool {
-	return a.kind == billing.Disk || billing.BilledPowerState(a.power)
-}
-
-// accrue closes the current segment at Unix second at.
-func (a *account) accrue(at int64) {
-	if at <= a.since {
-		return
-	}
-	if a.billed() {
-		if a.priced {
-			a.accrued += a.rate * float64(at-a.since) / 3600
-		} else {
-			a.unpriced = true
-		}
-	}
-	a.since = at
-}
-
-func (a *account) reprice(p *billing.PriceSheet) {
-	a.rate, a.currency, a.priced = hourly(p, a.kind, a.attrs)
-}
-
-// hourly is what a resource with these attributes costs per hour while it
-// is billed; ok is false when no price row prices it.
-func hourly(p *billing.PriceSheet, kind billing.ResourceKind, attrs billing.Attrs) (rate float64, currency string, ok bool) {
-	key, err := billing.KeyFor(kind, attrs)
-	if err != nil {
-		return 0, "", false
-	}
-	pr, ok := p.Lookup(key)
-	if !ok {
-		return 0, "", false
-	}
-	rate, _ = pr.ExactPrice().Float64()
-	if key.Unit == billing.UnitMonth {
-		rate /= billing.HoursPerMonth
-	}
-	return rate, pr.Currency, true
+	*billing.Running
+	parent string // a disk's VM key
 }
 
 func newLedger(p *billing.PriceSheet) *ledger {
@@ -142,11 +89,7 @@ func (l *ledger) apply(ev store.Event) {
 		return
 	}
 	key := strings.ToLower(be.ResourceID)
-	at := be.At.Unix()
 	a := l.accts[key]
-	if a != nil {
-		a.accrue(at)
-	}
 	// A create starts a new resource: after a delete, and also after a
 	// reset, which the engine does not announce.
 	if be.Deleted || (a != nil && startsResource(ev, be.Kind)) {
@@ -160,17 +103,13 @@ func (l *ledger) apply(ev store.Event) {
 		a = nil
 	}
 	if a == nil {
-		a = &account{kind: be.Kind, since: at}
+		a = &account{Running: billing.NewRunning(be, l.prices)}
 		l.accts[key] = a
+	} else {
+		a.Apply(be, l.prices)
 	}
-	a.id = be.ResourceID
-	if be.Attrs != (billing.Attrs{}) {
-		a.attrs = be.Attrs
-	}
-	a.power = strings.ToLower(be.PowerState)
-	a.reprice(l.prices)
-	if a.kind == billing.Disk {
-		l.setParent(key, a, strings.ToLower(a.attrs.ParentID))
+	if a.Kind == billing.Disk {
+		l.setParent(key, a, strings.ToLower(a.Attrs.ParentID))
 	}
 }
 
@@ -205,71 +144,75 @@ func (l *ledger) setParent(key string, a *account, parent string) {
 // attached to it. An Unpriced flag means the figure leaves out time no price
 // row prices: it is a lower bound, not the cost.
 type vmCost struct {
-	Cost            float64 `json:"cost"`
-	ComputeCost     float64 `json:"computeCost"`
-	DisksCost       float64 `json:"disksCost"`
-	PerHour         float64 `json:"perHour"`
-	ComputePerHour  float64 `json:"computePerHour"`
-	DisksPerHour    float64 `json:"disksPerHour"`
-	Currency        string  `json:"currency,omitempty"`
-	CostUnpriced    bool    `json:"costUnpriced,omitempty"`
-	PerHourUnpriced bool    `json:"perHourUnpriced,omitempty"`
+	Cost            billing.Number `json:"cost"`
+	ComputeCost     billing.Number `json:"computeCost"`
+	DisksCost       billing.Number `json:"disksCost"`
+	PerHour         billing.Number `json:"perHour"`
+	ComputePerHour  billing.Number `json:"computePerHour"`
+	DisksPerHour    billing.Number `json:"disksPerHour"`
+	Currency        string         `json:"currency,omitempty"`
+	CostUnpriced    bool           `json:"costUnpriced,omitempty"`
+	PerHourUnpriced bool           `json:"perHourUnpriced,omitempty"`
 }
 
-// at gives an account's cost up to now and its rate now.
-func (a *account) at(now int64) (cost, perHour float64, costUnpriced, rateUnpriced bool) {
-	cost, costUnpriced = a.accrued, a.unpriced
-	if !a.billed() {
-		return cost, 0, costUnpriced, false
-	}
-	if !a.priced {
-		return cost, 0, costUnpriced || now > a.since, true
-	}
-	if now > a.since {
-		cost += a.rate * float64(now-a.since) / 3600
-	}
-	return cost, a.rate, costUnpriced, false
+// vmAmounts is a VM's cost so far and per hour now, compute and disks.
+type vmAmounts struct {
+	compute, disks, computePerHour, disksPerHour billing.Amount
 }
 
-// vmCosts looks up several VMs under one lock.
-func (l *ledger) vmCosts(keys []string, now time.Time) []vmCost {
-	sec := now.Unix()
-	out := make([]vmCost, len(keys))
+func (a vmAmounts) view() vmCost {
+	var cost, perHour billing.Amount
+	cost.Merge(a.compute)
+	cost.Merge(a.disks)
+	perHour.Merge(a.computePerHour)
+	perHour.Merge(a.disksPerHour)
+	currency := cost.Currency
+	if currency == "" {
+		currency = perHour.Currency
+	}
+	return vmCost{Cost: cost.Value(), ComputeCost: a.compute.Value(), DisksCost: a.disks.Value(),
+		PerHour: perHour.Value(), ComputePerHour: a.computePerHour.Value(), DisksPerHour: a.disksPerHour.Value(),
+		Currency: currency, CostUnpriced: cost.Unpriced, PerHourUnpriced: perHour.Unpriced}
+}
+
+// vmAmounts looks up several VMs under one lock.
+func (l *ledger) vmAmounts(keys []string, now time.Time) []vmAmounts {
+	out := make([]vmAmounts, len(keys))
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for i, key := range keys {
 		c := &out[i]
 		if a := l.accts[key]; a != nil {
-			cost, rate, cu, ru := a.at(sec)
-			c.ComputeCost, c.ComputePerHour, c.CostUnpriced, c.PerHourUnpriced = cost, rate, cu, ru
-			c.Currency = a.currency
+			c.compute, c.computePerHour = a.At(now)
 		}
 		for dk := range l.disksOf[key] {
-			d := l.accts[dk]
-			cost, rate, cu, ru := d.at(sec)
-			c.DisksCost += cost
-			c.DisksPerHour += rate
-			c.CostUnpriced = c.CostUnpriced || cu
-			c.PerHourUnpriced = c.PerHourUnpriced || ru
-			if c.Currency == "" {
-				c.Currency = d.currency
-			}
+			cost, rate := l.accts[dk].At(now)
+			c.disks.Merge(cost)
+			c.disksPerHour.Merge(rate)
 		}
-		c.Cost = c.ComputeCost + c.DisksCost
-		c.PerHour = c.ComputePerHour + c.DisksPerHour
+	}
+	return out
+}
+
+// vmCosts gives several VMs' costs as the page shows them.
+func (l *ledger) vmCosts(keys []string, now time.Time) []vmCost {
+	amounts := l.vmAmounts(keys, now)
+	out := make([]vmCost, len(amounts))
+	for i, a := range amounts {
+		out[i] = a.view()
 	}
 	return out
 }
 
 // diskLine is one attached disk as the VM panel shows it.
 type diskLine struct {
-	ID       string  `json:"id"`
-	SKU      string  `json:"sku"`
-	SizeGB   int     `json:"sizeGB"`
-	Tier     string  `json:"tier,omitempty"`
-	Cost     float64 `json:"cost"`
-	PerHour  float64 `json:"perHour"`
-	Unpriced bool    `json:"unpriced,omitempty"`
+	ID       string         `json:"id"`
+	SKU      string         `json:"sku"`
+	SizeGB   int            `json:"sizeGB"`
+	Tier     string         `json:"tier,omitempty"`
+	Cost     billing.Number `json:"cost"`
+	PerHour  billing.Number `json:"perHour"`
+	Unpriced bool           `json:"unpriced,omitempty"`
 }
 
 func (l *ledger) disks(vmKey string, now time.Time) []diskLine {
@@ -278,9 +221,10 @@ func (l *ledger) disks(vmKey string, now time.Time) []diskLine {
 	out := []diskLine{}
 	for dk := range l.disksOf[vmKey] {
 		d := l.accts[dk]
-		cost, rate, cu, ru := d.at(now.Unix())
-		line := diskLine{ID: d.id, SKU: d.attrs.DiskSKU, SizeGB: d.attrs.DiskSizeGB, Cost: cost, PerHour: rate, Unpriced: cu || ru}
-		line.Tier, _ = billing.DiskTier(d.attrs.DiskSKU, d.attrs.DiskSizeGB)
+		cost, rate := d.At(now)
+		line := diskLine{ID: d.ID, SKU: d.Attrs.DiskSKU, SizeGB: d.Attrs.DiskSizeGB, Cost: cost.Value(), PerHour: rate.Value(),
+			Unpriced: cost.Unpriced || rate.Unpriced}
+		line.Tier, _ = billing.DiskTier(d.Attrs.DiskSKU, d.Attrs.DiskSizeGB)
 		out = append(out, line)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })

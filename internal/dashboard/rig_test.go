@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/azemu/azemu/internal/armapi"
+	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/certs"
 	"github.com/azemu/azemu/internal/clock"
 	"github.com/azemu/azemu/internal/dashboard"
@@ -260,21 +261,21 @@ type batch struct {
 
 // row is a fleet-table row.
 type row struct {
-	Key               string  `json:"key"`
-	ID                string  `json:"id"`
-	Name              string  `json:"name"`
-	ResourceGroup     string  `json:"resourceGroup"`
-	ProvisioningState string  `json:"provisioningState"`
-	PowerState        string  `json:"powerState"`
-	Billed            bool    `json:"billed"`
-	Cost              float64 `json:"cost"`
-	ComputeCost       float64 `json:"computeCost"`
-	DisksCost         float64 `json:"disksCost"`
-	PerHour           float64 `json:"perHour"`
-	ComputePerHour    float64 `json:"computePerHour"`
-	DisksPerHour      float64 `json:"disksPerHour"`
-	CostUnpriced      bool    `json:"costUnpriced"`
-	PerHourUnpriced   bool    `json:"perHourUnpriced"`
+	Key               string         `json:"key"`
+	ID                string         `json:"id"`
+	Name              string         `json:"name"`
+	ResourceGroup     string         `json:"resourceGroup"`
+	ProvisioningState string         `json:"provisioningState"`
+	PowerState        string         `json:"powerState"`
+	Billed            bool           `json:"billed"`
+	Cost              billing.Number `json:"cost"`
+	ComputeCost       billing.Number `json:"computeCost"`
+	DisksCost         billing.Number `json:"disksCost"`
+	PerHour           billing.Number `json:"perHour"`
+	ComputePerHour    billing.Number `json:"computePerHour"`
+	DisksPerHour      billing.Number `json:"disksPerHour"`
+	CostUnpriced      bool           `json:"costUnpriced"`
+	PerHourUnpriced   bool           `json:"perHourUnpriced"`
 	Operation         *struct {
 		ID    string `json:"id"`
 		Kind  string `json:"kind"`
@@ -291,7 +292,7 @@ type page struct {
 		ByPower       map[string]int `json:"byPower"`
 		Billed        int            `json:"billed"`
 		BilledStopped int            `json:"billedStopped"`
-		PerHour       float64        `json:"perHour"`
+		PerHour       billing.Number `json:"perHour"`
 	} `json:"counts"`
 }
 

@@ -72,8 +72,6 @@ function dur(s) {
 const power = p => p || 'none';
 const pill = p => el('span', { class: 'pill p-' + power(p) }, power(p));
 const unpriced = on => on ? el('span', { class: 'unpriced', title: 'No row of the price sheet prices part of this: the figure leaves it out (unpriced, not free).' }, ' +unpriced') : '';
-// What a row has cost by now: the server's figure plus what accrued since, at its rate.
-const costNow = r => r.cost + r.perHour * Math.max(0, now() - Date.parse(r.asOf)) / 3600e3;
 // At most one call per ms: bursts of changes cost one request.
 function later(fn, ms) {
   let t = 0;
@@ -95,7 +93,7 @@ function fillRow(tr, r) {
   fillCost(tr, r);
 }
 function fillCost(tr, r) {
-  tr.querySelector('.cost').replaceChildren(money(costNow(r), r.currency), unpriced(r.costUnpriced));
+  tr.querySelector('.cost').replaceChildren(money(r.cost, r.currency), unpriced(r.costUnpriced));
   tr.querySelector('.rate').replaceChildren(money(r.perHour, r.currency), unpriced(r.perHourUnpriced));
   tr.querySelector('.rate').title = 'compute ' + money(r.computePerHour, r.currency) + ' + disks ' + money(r.disksPerHour, r.currency);
 }
@@ -113,7 +111,7 @@ async function loadPage() {
   if (seq !== pageSeq) return; // a newer request is on its way
   setClock(d.clock);
   S.total = d.total; S.counts = d.counts;
-  S.rows = new Map(d.rows.map(r => [r.key, Object.assign(r, { asOf: d.clock.now })]));
+  S.rows = new Map(d.rows.map(r => [r.key, r]));
   for (const k of S.rows.keys()) S.known.add(k);
   const rows = d.rows.map(r => { const tr = el('tr', { 'data-key': r.key, onclick: () => selectVM(r) }); fillRow(tr, r); return tr; });
   if (!rows.length) rows.push(el('tr', {}, el('td', { colspan: 9, class: 'muted' }, 'No virtual machines match.')));
@@ -251,7 +249,6 @@ async function loadVM() {
   try { d = await api('vm', { id: s.id, window: S.window }); } catch (e) { $('#vm-head').replaceChildren(el('h2', {}, s.name), el('span', { class: 'unpriced' }, e.message)); return; }
   if (seq !== vmSeq || S.sel !== s) return;
   setClock(d.clock);
-  if (d.vm) d.vm.asOf = d.clock.now;
   S.vm = d;
   drawHead();
   drawTimeline();
@@ -269,7 +266,7 @@ function drawHead() {
   head.replaceChildren(el('h2', {}, v.name), el('span', { class: 'prov-' + v.provisioningState, title: v.provisioningCode }, v.provisioningState), pill(v.powerState),
     el('span', { class: v.billed ? 'billed' : 'unbilled' }, v.billed ? 'compute billed' : 'compute not billed'),
     el('span', { class: 'muted' }, v.size + ' · ' + v.location + ' · ' + (v.osType || '') + ' · ' + S.vm.disks.length + ' disk(s)'),
-    el('span', { class: 'cost' }, 'cost so far ', el('b', {}, money(costNow(v), v.currency)), unpriced(v.costUnpriced),
+    el('span', { class: 'cost' }, 'cost so far ', el('b', {}, money(v.cost, v.currency)), unpriced(v.costUnpriced),
       ' · now ', el('b', {}, money(v.perHour, v.currency) + '/h'), unpriced(v.perHourUnpriced),
       el('span', { class: 'muted' }, ' (compute ' + money(v.computePerHour, v.currency) + ' + disks ' + money(v.disksPerHour, v.currency) + ')')));
 }
@@ -279,27 +276,18 @@ const BILLED = '#e8590c', UNBILLED = '#adb5bd', DISK = '#4263eb';
 const WINDOW_MS = { '1h': 3600e3, '24h': 86400e3, '7d': 7 * 86400e3, '30d': 30 * 86400e3 };
 function drawTimeline() {
   const tl = S.vm.timeline, box = $('#timeline');
-  const t = now(), to = Math.max(Date.parse(tl.to), t);
-  const from = tl.window === 'life' ? Date.parse(tl.from) : to - WINDOW_MS[tl.window];
-  const spans = tl.spans.map(s => ({ ...s, a: Date.parse(s.from), b: Date.parse(s.to) }));
-  const last = spans[spans.length - 1];
-  if (S.vm.vm && last && last.b === Date.parse(tl.to)) last.b = to; // the current state lasts until now
+  const from = Date.parse(tl.from), to = Date.parse(tl.to);
   const W = 760, L = 8, R = W - 8, y0 = 22, bh = 30, cy0 = 64, ch = 44;
   const x = v => L + (R - L) * (Math.min(Math.max(v, from), to) - from) / Math.max(1, to - from);
   const g = svg('svg', { viewBox: `0 0 ${W} 140`, role: 'img', 'aria-label': 'timeline' });
-  let total = 0, billed = 0, unbilled = 0, anyUnpriced = false;
+  const total = tl.cost, anyUnpriced = tl.unpriced, billed = tl.billedSeconds, unbilled = tl.unbilledSeconds;
   const pts = [[x(from), 0]];
-  for (const s of spans) {
-    const a = Math.max(s.a, from), b = Math.min(s.b, to);
-    if (b <= a) continue;
-    const secs = (b - a) / 1000, cost = s.billed ? s.rate * secs / 3600 : 0;
-    s.billed ? billed += secs : unbilled += secs;
-    anyUnpriced = anyUnpriced || (s.billed && s.unpriced);
-    total += cost;
-    pts.push([x(b), total]);
+  for (const s of tl.spans) {
+    const a = Date.parse(s.from), b = Date.parse(s.to), secs = (b - a) / 1000;
+    pts.push([x(b), s.accrued]);
     const w = Math.max(1, x(b) - x(a));
     const r = svg('rect', { x: x(a), y: y0, width: w, height: bh, fill: s.billed ? BILLED : UNBILLED, class: 'span ' + (s.billed ? 'billed' : 'unbilled'), 'data-power': power(s.powerState) },
-      svg('title', {}, `${power(s.powerState)} · ${s.provisioningState} · ${s.billed ? 'billed' : 'not billed'} · ${dur(secs)}${s.billed ? ' · ' + money(cost, tl.currency) : ''}`));
+      svg('title', {}, `${power(s.powerState)} · ${s.provisioningState} · ${s.billed ? 'billed' : 'not billed'} · ${dur(secs)}${s.billed ? ' · ' + money(s.cost, tl.currency) : ''}`));
     if (['starting', 'stopping', 'deallocating'].includes(s.powerState)) r.setAttribute('opacity', '0.7');
     g.append(r);
     if (w > 70) g.append(svg('text', { x: x(a) + 4, y: y0 + 19, class: 'in' }, power(s.powerState)));
@@ -399,7 +387,6 @@ function onBatch(b) {
   setClock(b.clock);
   const changed = new Map();
   for (const r of b.vms) {
-    r.asOf = b.clock.now;
     changed.set(r.key, r);
     const tr = S.rows.has(r.key) && document.querySelector('#fleet tr[data-key="' + CSS.escape(r.key) + '"]');
     if (tr) { S.rows.set(r.key, r); fillRow(tr, r); }
@@ -413,10 +400,12 @@ function onBatch(b) {
   track(changed, b.gone);
   tick();
 }
+// The server computes every figure: under a real clock, costs grow between
+// changes, so the page asks again every few seconds.
+let ticks = 0;
 function tick() {
   if (S.clock) $('#clock').textContent = fmtTime(now()) + ' · ' + S.clock.mode + ' clock' + (S.clock.speed !== 1 ? ' ×' + S.clock.speed : '');
-  for (const tr of document.querySelectorAll('#fleet tr[data-key]')) { const r = S.rows.get(tr.dataset.key); if (r) fillCost(tr, r); }
-  if (S.vm && S.sel && S.sel.kind === 'vm') { drawHead(); drawTimeline(); }
+  if (S.clock && S.clock.mode === 'real' && ++ticks % 5 === 0) { refreshPage(); refreshVM(); }
 }
 let connected = false;
 function connect() {

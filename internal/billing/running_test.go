@@ -1,0 +1,49 @@
+package billing
+
+import (
+	"testing"
+	"time"
+)
+
+// A running account agrees exactly with the meter over the same history,
+// at every instant, and says when a figure leaves out unpriced time.
+func TestRunningAgreesWithMeter(t *testing.T) {
+	sheet := mustSheet(t, testSheet)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	const id = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/web"
+	events := []Event{
+		{ResourceID: id, At: t0, Kind: VM, Attrs: linuxD2},
+		{ResourceID: id, At: t0.Add(15*time.Second + 300*time.Millisecond), Kind: VM, PowerState: "starting"},
+		{ResourceID: id, At: t0.Add(35 * time.Second), Kind: VM, PowerState: "running"},
+		{ResourceID: id, At: t0.Add(time.Hour), Kind: VM, PowerState: "stopped"},
+		{ResourceID: id, At: t0.Add(2*time.Hour + 700*time.Millisecond), Kind: VM, PowerState: "deallocated"},
+		{ResourceID: id, At: t0.Add(3 * time.Hour), Kind: VM, PowerState: "running", Attrs: Attrs{Location: "eastus", VMSize: "Standard_D4s_v3", OSType: "Linux"}},
+	}
+	r := NewRunning(events[0], sheet)
+	for i, e := range events[1:] {
+		r.Apply(e, sheet)
+		now := e.At.Add(17 * time.Minute)
+		m := NewMeter(time.Time{}, now, PerSecond)
+		for _, f := range events[:i+2] {
+			if err := m.Add(f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var want Amount
+		for _, li := range Rate(m.Usage(), sheet) {
+			want.AddItem(li)
+		}
+		got, perHour := r.At(now)
+		if got.Unpriced || got.Value().Rat().Cmp(want.Value().Rat()) != 0 {
+			t.Errorf("after %s at %s: running %v, meter %v", e.PowerState, now, got.Value(), want.Value())
+		}
+		if billed := BilledPowerState(e.PowerState); billed != (perHour.Value().Rat().Sign() > 0) {
+			t.Errorf("%s: per hour %v", e.PowerState, perHour.Value())
+		}
+	}
+	// An unpriced size: the rate is unknown and so is the cost from then on.
+	r.Apply(Event{ResourceID: id, At: t0.Add(4 * time.Hour), Kind: VM, PowerState: "running", Attrs: Attrs{Location: "eastus", VMSize: "Standard_Nope", OSType: "Linux"}}, sheet)
+	if soFar, perHour := r.At(t0.Add(5 * time.Hour)); !soFar.Unpriced || !perHour.Unpriced {
+		t.Errorf("unpriced: %+v %+v", soFar, perHour)
+	}
+}
