@@ -20,6 +20,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/azemu/azemu/internal/armapi"
 	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/certs"
 )
@@ -174,59 +175,13 @@ func getJSON(client *http.Client, u string, out any) error {
 	return nil
 }
 
-// usageAnswer mirrors GET /_azemu/billing/usage.
-type usageAnswer struct {
-	From     string      `json:"from"`
-	To       string      `json:"to"`
-	Unpriced int         `json:"unpriced"`
-	Value    []usageLine `json:"value"`
-	Bill     struct {
-		VMs []struct {
-			Name            string         `json:"name"`
-			ResourceGroup   string         `json:"resourceGroup"`
-			Location        string         `json:"location"`
-			Sizes           []string       `json:"sizes"`
-			RunningSeconds  int64          `json:"runningSeconds"`
-			StoppedSeconds  int64          `json:"stoppedSeconds"`
-			UnbilledSeconds int64          `json:"unbilledSeconds"`
-			Compute         billing.Amount `json:"compute"`
-			Disks           billing.Amount `json:"disks"`
-			Total           billing.Amount `json:"total"`
-		} `json:"vms"`
-		OrphanDisks []struct {
-			Name          string         `json:"name"`
-			ResourceGroup string         `json:"resourceGroup"`
-			Location      string         `json:"location"`
-			Tier          string         `json:"tier"`
-			Cost          billing.Amount `json:"cost"`
-		} `json:"orphanDisks"`
-		Compute billing.Amount `json:"compute"`
-		Disks   billing.Amount `json:"disks"`
-		Total   billing.Amount `json:"total"`
-	} `json:"bill"`
-}
+// usageAnswer and usageLine are GET /_azemu/billing/usage's answer.
+type (
+	usageAnswer = armapi.UsageAnswer
+	usageLine   = armapi.UsageItem
+)
 
-type usageLine struct {
-	ResourceID      string  `json:"resourceId"`
-	Name            string  `json:"name"`
-	Kind            string  `json:"kind"`
-	SubscriptionID  string  `json:"subscriptionId"`
-	ResourceGroup   string  `json:"resourceGroup"`
-	Location        string  `json:"location"`
-	MeterName       string  `json:"meterName"`
-	ServiceName     string  `json:"serviceName"`
-	ServiceCategory string  `json:"serviceCategory"`
-	Seconds         int64   `json:"seconds"`
-	Unit            string  `json:"unit"`
-	Quantity        string  `json:"quantity"`
-	Priced          bool    `json:"priced"`
-	UnitPrice       *string `json:"unitPrice"`
-	Currency        *string `json:"currency"`
-	Cost            *string `json:"cost"`
-	CostExact       *string `json:"costExact"`
-}
-
-func (l usageLine) currency() string {
+func currencyOf(l usageLine) string {
 	if l.Currency == nil {
 		return ""
 	}
@@ -263,7 +218,7 @@ func writeBillTable(w io.Writer, ans usageAnswer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Name, v.ResourceGroup, strings.Join(v.Sizes, ","), v.Location,
 			hours(v.RunningSeconds), hours(v.StoppedSeconds), hours(v.UnbilledSeconds), money(v.Compute), money(v.Disks), money(v.Total))
 	}
-	for _, d := range b.OrphanDisks {
+	for _, d := range b.Orphans {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", "disk "+d.Name+" (no VM)", d.ResourceGroup, d.Tier, d.Location,
 			"-", "-", "-", "-", money(d.Cost), money(d.Cost))
 	}
@@ -302,7 +257,7 @@ func writeFOCUS(w io.Writer, ans usageAnswer) error {
 		row := []string{cost, cost, cost, unitPrice, ans.From, ans.To,
 			l.Quantity, u[0], l.Quantity, l.Unit, strings.ToLower(l.ResourceID), l.Name, u[1],
 			l.Location, l.ServiceName, l.ServiceCategory, l.MeterName, "/subscriptions/" + l.SubscriptionID, strings.ToLower(l.ResourceGroup),
-			l.currency(), status}
+			currencyOf(l), status}
 		if err := cw.Write(row); err != nil {
 			return err
 		}
@@ -311,31 +266,13 @@ func writeFOCUS(w io.Writer, ans usageAnswer) error {
 	return cw.Error()
 }
 
-// idleAnswer mirrors GET /_azemu/billing/idle.
-type idleAnswer struct {
-	HoursPerMonth int `json:"hoursPerMonth"`
-	Unpriced      int `json:"unpriced"`
-	// Totals by currency, then "hourly" and "monthly".
-	Totals map[string]map[string]struct {
-		Cost string `json:"cost"`
-	} `json:"totals"`
-	Value []idleLine `json:"value"`
-}
+// idleAnswer and idleLine are GET /_azemu/billing/idle's answer.
+type (
+	idleAnswer = armapi.IdleAnswer
+	idleLine   = armapi.IdleVM
+)
 
-type idleLine struct {
-	ResourceID    string     `json:"resourceId"`
-	Name          string     `json:"name"`
-	ResourceGroup string     `json:"resourceGroup"`
-	Location      string     `json:"location"`
-	VMSize        string     `json:"vmSize"`
-	StoppedSince  *time.Time `json:"stoppedSince"`
-	Priced        bool       `json:"priced"`
-	Currency      *string    `json:"currency"`
-	HourlyRate    *string    `json:"hourlyRate"`
-	MonthlyCost   *string    `json:"monthlyCost"`
-}
-
-func (l idleLine) rates() (hourly, monthly, currency string) {
+func rates(l idleLine) (hourly, monthly, currency string) {
 	if !l.Priced || l.HourlyRate == nil || l.MonthlyCost == nil {
 		return "unpriced", "unpriced", ""
 	}
@@ -358,7 +295,7 @@ func writeIdleTable(w io.Writer, ans idleAnswer) error {
 		if l.StoppedSince != nil {
 			since = l.StoppedSince.UTC().Format(time.RFC3339)
 		}
-		h, m, cur := l.rates()
+		h, m, cur := rates(l)
 		if cur != "" {
 			h, m = h+" "+cur, m+" "+cur
 		}
@@ -398,7 +335,7 @@ func writeIdleCSV(w io.Writer, ans idleAnswer) error {
 		if l.StoppedSince != nil {
 			since = l.StoppedSince.UTC().Format(time.RFC3339)
 		}
-		h, m, cur := l.rates()
+		h, m, cur := rates(l)
 		status := "Priced"
 		if cur == "" && h == "unpriced" {
 			h, m, status = "", "", "Unpriced"

@@ -148,8 +148,8 @@ func meterName(li billing.LineItem) string {
 	return n
 }
 
-// usageItem is one line item as GET /_azemu/billing/usage shows it.
-type usageItem struct {
+// UsageItem is one line item as GET /_azemu/billing/usage shows it.
+type UsageItem struct {
 	ResourceID          string           `json:"resourceId"`
 	Name                string           `json:"name"`
 	Kind                string           `json:"kind"` // VM or Disk
@@ -201,9 +201,9 @@ func powerStateKey(s string) string {
 	return s
 }
 
-func newUsageItem(b billedItem) usageItem {
+func newUsageItem(b billedItem) UsageItem {
 	a := b.Attrs
-	u := usageItem{
+	u := UsageItem{
 		ResourceID: b.ResourceID, Name: b.Name, Kind: b.Kind.String(), ResourceType: b.ARMType,
 		SubscriptionID: b.Subscription, ResourceGroup: b.Group, Location: b.MeterKey.Location, ParentID: a.ParentID,
 		Meter: b.MeterKey.String(), MeterName: b.MeterName, MeterCategory: b.Category, ServiceName: b.Category,
@@ -239,14 +239,14 @@ func newUsageItem(b billedItem) usageItem {
 	return u
 }
 
-// moneyTotal is a sum of costs in one currency.
-type moneyTotal struct {
+// MoneyTotal is a sum of costs in one currency.
+type MoneyTotal struct {
 	Cost       string         `json:"cost"`
 	CostNumber billing.Number `json:"costNumber"`
 }
 
-func newMoneyTotal(r *big.Rat) moneyTotal {
-	return moneyTotal{Cost: billing.Decimal(r, billing.DecimalPlaces), CostNumber: billing.NumberOf(r)}
+func newMoneyTotal(r *big.Rat) MoneyTotal {
+	return MoneyTotal{Cost: billing.Decimal(r, billing.DecimalPlaces), CostNumber: billing.NumberOf(r)}
 }
 
 // billingUsage serves GET /_azemu/billing/usage: the rated line items of a
@@ -304,7 +304,7 @@ func (s *Server) billingUsage(r *request) {
 	}
 	m := ms.Meter(0)
 	items := billing.Rate(m.Usage(), s.prices)
-	value := make([]usageItem, 0, len(items))
+	value := make([]UsageItem, 0, len(items))
 	unpriced := 0
 	for _, li := range items {
 		value = append(value, newUsageItem(newBilledItem(li)))
@@ -313,7 +313,7 @@ func (s *Server) billingUsage(r *request) {
 		}
 	}
 	totals, _ := billing.Totals(items)
-	out := map[string]moneyTotal{}
+	out := map[string]MoneyTotal{}
 	for cur, t := range totals {
 		out[cur] = newMoneyTotal(t)
 	}
@@ -321,59 +321,71 @@ func (s *Server) billingUsage(r *request) {
 	if g == billing.PerMinute {
 		gname = "minute"
 	}
-	s.writeJSON(r, http.StatusOK, map[string]any{
-		"from":        m.From().Format(time.RFC3339),
-		"to":          m.To().Format(time.RFC3339),
-		"granularity": gname,
-		"totals":      out,
-		// Line items with billed time that no price row prices: their cost
-		// is unknown, and the totals leave them out.
-		"unpriced": unpriced,
-		"value":    value,
-		"bill":     newBillView(billing.BillByVM(items)),
-	})
+	s.writeJSON(r, http.StatusOK, UsageAnswer{From: m.From().Format(time.RFC3339), To: m.To().Format(time.RFC3339),
+		Granularity: gname, Totals: out, Unpriced: unpriced, Value: value, Bill: newBillView(billing.BillByVM(items))})
 }
 
-// billView is the window's bill by VM, as `azemu bill` prints it.
-type billView struct {
-	VMs     []vmBillView   `json:"vms"`
-	Orphans []orphanDisk   `json:"orphanDisks"` // disks no VM of the window owns
+// UsageAnswer is the answer of GET /_azemu/billing/usage; `azemu bill`
+// reads it.
+type UsageAnswer struct {
+	From        string                `json:"from"`
+	To          string                `json:"to"`
+	Granularity string                `json:"granularity"` // second or minute
+	Totals      map[string]MoneyTotal `json:"totals"`      // by currency
+	// Line items with billed time that no price row prices: their cost is
+	// unknown, and the totals leave them out.
+	Unpriced int         `json:"unpriced"`
+	Value    []UsageItem `json:"value"`
+	Bill     BillView    `json:"bill"`
+}
+
+// BillView is the window's bill by VM, as `azemu bill` prints it.
+type BillView struct {
+	VMs     []VMBill     `json:"vms"`
+	Orphans []OrphanDisk `json:"orphanDisks"` // disks no VM of the window owns
+	Costs
+}
+
+// Costs are a bill's compute, disks and their total.
+type Costs struct {
 	Compute billing.Amount `json:"compute"`
 	Disks   billing.Amount `json:"disks"`
 	Total   billing.Amount `json:"total"`
 }
 
-type vmBillView struct {
-	ResourceID      string         `json:"resourceId"`
-	Name            string         `json:"name"`
-	ResourceGroup   string         `json:"resourceGroup"`
-	Location        string         `json:"location"`
-	Sizes           []string       `json:"sizes"`
-	RunningSeconds  int64          `json:"runningSeconds"` // billed: starting, running, stopping
-	StoppedSeconds  int64          `json:"stoppedSeconds"` // billed
-	UnbilledSeconds int64          `json:"unbilledSeconds"`
-	Compute         billing.Amount `json:"compute"`
-	Disks           billing.Amount `json:"disks"`
-	Total           billing.Amount `json:"total"`
+// BilledResource names a resource of the bill.
+type BilledResource struct {
+	ResourceID    string `json:"resourceId"`
+	Name          string `json:"name"`
+	ResourceGroup string `json:"resourceGroup"`
+	Location      string `json:"location"`
 }
 
-type orphanDisk struct {
-	ResourceID    string         `json:"resourceId"`
-	Name          string         `json:"name"`
-	ResourceGroup string         `json:"resourceGroup"`
-	Location      string         `json:"location"`
-	Tier          string         `json:"tier"` // the billing tier, else the SKU
-	Cost          billing.Amount `json:"cost"`
+// VMBill is one VM's line of the bill.
+type VMBill struct {
+	BilledResource
+	Sizes           []string `json:"sizes"`
+	RunningSeconds  int64    `json:"runningSeconds"` // billed: starting, running, stopping
+	StoppedSeconds  int64    `json:"stoppedSeconds"` // billed
+	UnbilledSeconds int64    `json:"unbilledSeconds"`
+	Costs
 }
 
-func newBillView(b billing.Bill) billView {
-	out := billView{VMs: make([]vmBillView, 0, len(b.VMs)), Orphans: make([]orphanDisk, 0, len(b.Orphans)),
-		Compute: b.Compute, Disks: b.Disks, Total: b.Total}
+// OrphanDisk is a disk no VM of the window owns.
+type OrphanDisk struct {
+	BilledResource
+	Tier string         `json:"tier"` // the billing tier, else the SKU
+	Cost billing.Amount `json:"cost"`
+}
+
+func newBillView(b billing.Bill) BillView {
+	out := BillView{VMs: make([]VMBill, 0, len(b.VMs)), Orphans: make([]OrphanDisk, 0, len(b.Orphans)),
+		Costs: Costs{Compute: b.Compute, Disks: b.Disks, Total: b.Total}}
 	for _, v := range b.VMs {
 		bi := newBilledItem(billing.LineItem{Usage: billing.Usage{ResourceID: v.ResourceID, Kind: billing.VM, Attrs: v.Attrs}})
-		out.VMs = append(out.VMs, vmBillView{ResourceID: v.ResourceID, Name: bi.Name, ResourceGroup: bi.Group,
-			Location: v.MeterKey.Location, Sizes: v.Sizes, RunningSeconds: v.Hours.Running, StoppedSeconds: v.Hours.Stopped,
-			UnbilledSeconds: v.Hours.Unbilled, Compute: v.Compute, Disks: v.Disks, Total: v.Total})
+		out.VMs = append(out.VMs, VMBill{BilledResource: BilledResource{ResourceID: v.ResourceID, Name: bi.Name, ResourceGroup: bi.Group,
+			Location: v.MeterKey.Location}, Sizes: v.Sizes, RunningSeconds: v.Hours.Running, StoppedSeconds: v.Hours.Stopped,
+			UnbilledSeconds: v.Hours.Unbilled, Costs: Costs{Compute: v.Compute, Disks: v.Disks, Total: v.Total}})
 	}
 	for _, li := range b.Orphans {
 		bi := newBilledItem(li)
@@ -383,14 +395,14 @@ func newBillView(b billing.Bill) billView {
 		}
 		var cost billing.Amount
 		cost.AddItem(li)
-		out.Orphans = append(out.Orphans, orphanDisk{ResourceID: li.ResourceID, Name: bi.Name, ResourceGroup: bi.Group,
-			Location: li.MeterKey.Location, Tier: tier, Cost: cost})
+		out.Orphans = append(out.Orphans, OrphanDisk{BilledResource: BilledResource{ResourceID: li.ResourceID, Name: bi.Name,
+			ResourceGroup: bi.Group, Location: li.MeterKey.Location}, Tier: tier, Cost: cost})
 	}
 	return out
 }
 
-// idleVM is a VM that is Stopped but still allocated, and so still billed.
-type idleVM struct {
+// IdleVM is a VM that is Stopped but still allocated, and so still billed.
+type IdleVM struct {
 	ResourceID     string     `json:"resourceId"`
 	Name           string     `json:"name"`
 	SubscriptionID string     `json:"subscriptionId"`
@@ -430,13 +442,13 @@ func (s *Server) billingIdle(r *request) {
 	vms, _ := s.eng.ListVMs(func(v *engine.VM) bool {
 		return v.Machine.State.Power == lifecycle.Stopped && v.Machine.Run == nil && (prefix == "" || hasPrefixFold(v.ID, prefix))
 	}, "", 0)
-	value := make([]idleVM, 0, len(vms))
+	value := make([]IdleVM, 0, len(vms))
 	hourly, monthly := map[string]*big.Rat{}, map[string]*big.Rat{}
 	unpriced := 0
 	for _, v := range vms {
 		attrs := billing.Attrs{Location: v.Spec.Location, VMSize: v.Spec.VMSize, OSType: v.Spec.OSType,
 			LicenseType: v.Spec.LicenseType, Priority: v.Spec.Priority}
-		it := idleVM{ResourceID: v.ID, Name: v.Name, SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup,
+		it := IdleVM{ResourceID: v.ID, Name: v.Name, SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup,
 			Location: v.Spec.Location, VMSize: v.Spec.VMSize, OSType: v.Spec.OSType, LicenseType: v.Spec.LicenseType,
 			Priority: v.Spec.Priority, PowerState: string(v.Machine.State.Power)}
 		if since, ok := s.stoppedSince(r.Context(), v.ID); ok {
@@ -471,9 +483,9 @@ func (s *Server) billingIdle(r *request) {
 		it.MeterName = meterName(li)
 		value = append(value, it)
 	}
-	totals := map[string]map[string]moneyTotal{}
+	totals := map[string]map[string]MoneyTotal{}
 	for cur := range hourly {
-		totals[cur] = map[string]moneyTotal{
+		totals[cur] = map[string]MoneyTotal{
 			"hourly":  newMoneyTotal(hourly[cur]),
 			"monthly": newMoneyTotal(monthly[cur]),
 		}
@@ -481,13 +493,19 @@ func (s *Server) billingIdle(r *request) {
 	sort.SliceStable(value, func(i, j int) bool {
 		return strings.ToLower(value[i].ResourceID) < strings.ToLower(value[j].ResourceID)
 	})
-	s.writeJSON(r, http.StatusOK, map[string]any{
-		"now":           s.eng.Now().UTC().Format(time.RFC3339),
-		"hoursPerMonth": billing.HoursPerMonth,
-		"totals":        totals,
-		"unpriced":      unpriced,
-		"value":         value,
-	})
+	s.writeJSON(r, http.StatusOK, IdleAnswer{Now: s.eng.Now().UTC().Format(time.RFC3339), HoursPerMonth: billing.HoursPerMonth,
+		Totals: totals, Unpriced: unpriced, Value: value})
+}
+
+// IdleAnswer is the answer of GET /_azemu/billing/idle; `azemu bill --idle`
+// reads it.
+type IdleAnswer struct {
+	Now           string `json:"now"`
+	HoursPerMonth int    `json:"hoursPerMonth"`
+	// Totals by currency, then "hourly" and "monthly".
+	Totals   map[string]map[string]MoneyTotal `json:"totals"`
+	Unpriced int                              `json:"unpriced"`
+	Value    []IdleVM                         `json:"value"`
 }
 
 // stoppedSince finds when a VM last entered the Stopped power state.

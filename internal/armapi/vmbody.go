@@ -66,7 +66,7 @@ type vmInput struct {
 		Priority       string `json:"priority"`
 		EvictionPolicy string `json:"evictionPolicy"`
 		BillingProfile *struct {
-			MaxPrice *billing.Number `json:"maxPrice"` // exact, as money is
+			MaxPrice *json.Number `json:"maxPrice"` // read exactly, as money is
 		} `json:"billingProfile"`
 		AdditionalCapabilities *struct {
 			HibernationEnabled bool `json:"hibernationEnabled"`
@@ -247,7 +247,7 @@ func checkVM(name string, body map[string]any, update bool) (engine.VMSpec, *api
 	// A Spot VM's price cap: -1 pays up to the pay-as-you-go price (never
 	// evicted for price), else a price in US dollars per hour above zero.
 	if bp := p.BillingProfile; bp != nil && bp.MaxPrice != nil {
-		if m := bp.MaxPrice.Rat(); m.Sign() <= 0 && m.Cmp(big.NewRat(-1, 1)) != 0 {
+		if m, err := billing.ParseDecimal(bp.MaxPrice.String()); err != nil || (m.Sign() <= 0 && m.Cmp(big.NewRat(-1, 1)) != 0) {
 			return spec, invalidParameter("billingProfile.maxPrice",
 				"The value '%v' of parameter 'billingProfile.maxPrice' is not allowed. Allowed values are -1 or a price greater than 0.", bp.MaxPrice)
 		}

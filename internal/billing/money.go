@@ -45,10 +45,10 @@ func (n Number) String() string { return Decimal(n.Rat(), DecimalPlaces) }
 // MarshalJSON writes the amount as a JSON number.
 func (n Number) MarshalJSON() ([]byte, error) { return []byte(n.String()), nil }
 
-// UnmarshalJSON reads a JSON number exactly (see parseDecimal for what it
+// UnmarshalJSON reads a JSON number exactly (see ParseDecimal for what it
 // refuses).
 func (n *Number) UnmarshalJSON(b []byte) error {
-	r, err := parseDecimal(string(b))
+	r, err := ParseDecimal(string(b))
 	if err != nil {
 		return fmt.Errorf("billing: amount %w", err)
 	}

@@ -248,23 +248,23 @@ func (p *PriceSheet) addItem(it *retailItem) error {
 	return nil
 }
 
-// parsePrice reads a retailPrice exactly (see parseDecimal).
+// parsePrice reads a retailPrice exactly (see ParseDecimal).
 func parsePrice(s string) (*big.Rat, error) {
 	if s == "" {
 		return nil, errors.New("no retailPrice")
 	}
-	r, err := parseDecimal(s)
+	r, err := ParseDecimal(s)
 	if err != nil {
 		return nil, fmt.Errorf("retailPrice %w", err)
 	}
 	return r, nil
 }
 
-// parseDecimal reads a decimal number exactly. It refuses what no amount of
+// ParseDecimal reads a decimal number exactly. It refuses what no amount of
 // money needs and would make exact arithmetic explode: more than 40
 // characters, or a decimal exponent beyond ±40 (1e-999999999 is a valid
 // JSON number).
-func parseDecimal(s string) (*big.Rat, error) {
+func ParseDecimal(s string) (*big.Rat, error) {
 	if len(s) > 40 {
 		return nil, fmt.Errorf("%.40q... is too long", s)
 	}

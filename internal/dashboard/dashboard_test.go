@@ -43,7 +43,9 @@ func rat(s string) *big.Rat {
 func cost(perHour *big.Rat, seconds int64) *big.Rat { return billing.CostOver(perHour, seconds) }
 
 // hourly gives a monthly price per hour, over 730 hours.
-func hourly(monthly string) *big.Rat { return new(big.Rat).Quo(rat(monthly), big.NewRat(billing.HoursPerMonth, 1)) }
+func hourly(monthly string) *big.Rat {
+	return new(big.Rat).Quo(rat(monthly), big.NewRat(billing.HoursPerMonth, 1))
+}
 
 // same reports whether an amount the server sent is want, to the decimal
 // places money travels with.
@@ -125,7 +127,8 @@ func TestEndpoints(t *testing.T) {
 	wantCompute := cost(rat(d2sv3Eastus), 3600+80-15)
 	wantDisk := cost(hourly(p10Eastus), 3600+80)
 	wantRate := new(big.Rat).Add(rat(d2sv3Eastus), hourly(p10Eastus))
-	if !same(web1.ComputeCost, wantCompute) || !same(web1.DisksCost, wantDisk) || !same(web1.PerHour, wantRate) {
+	if !same(web1.ComputeCost, wantCompute) || !same(web1.DisksCost, wantDisk) || !same(web1.PerHour, wantRate) ||
+		!same(web1.Cost, new(big.Rat).Add(wantCompute, wantDisk)) {
 		t.Errorf("web-1 costs: compute %v (want %v), disks %v (want %v), per hour %v", web1.ComputeCost, wantCompute, web1.DisksCost, wantDisk, web1.PerHour)
 	}
 	// The running ledger agrees with the billing meter over the whole history.

@@ -272,8 +272,6 @@ type row struct {
 	ComputeCost       billing.Number `json:"computeCost"`
 	DisksCost         billing.Number `json:"disksCost"`
 	PerHour           billing.Number `json:"perHour"`
-	ComputePerHour    billing.Number `json:"computePerHour"`
-	DisksPerHour      billing.Number `json:"disksPerHour"`
 	CostUnpriced      bool           `json:"costUnpriced"`
 	PerHourUnpriced   bool           `json:"perHourUnpriced"`
 	Operation         *struct {
