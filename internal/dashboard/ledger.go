@@ -207,12 +207,12 @@ func (l *ledger) vmCosts(keys []string, now time.Time) []vmCost {
 // diskLine is one attached disk as the VM panel shows it.
 type diskLine struct {
 	ID       string         `json:"id"`
-	SKU      string         `json:"sku"`
-	SizeGB   int            `json:"sizeGB"`
-	Tier     string         `json:"tier,omitempty"`
 	Cost     billing.Number `json:"cost"`
 	PerHour  billing.Number `json:"perHour"`
 	Unpriced bool           `json:"unpriced,omitempty"`
+	SKU      string         `json:"sku"`
+	SizeGB   int            `json:"sizeGB"`
+	Tier     string         `json:"tier,omitempty"`
 }
 
 func (l *ledger) disks(vmKey string, now time.Time) []diskLine {

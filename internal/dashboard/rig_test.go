@@ -268,12 +268,12 @@ type row struct {
 	ProvisioningState string         `json:"provisioningState"`
 	PowerState        string         `json:"powerState"`
 	Billed            bool           `json:"billed"`
+	CostUnpriced      bool           `json:"costUnpriced"`
+	PerHourUnpriced   bool           `json:"perHourUnpriced"`
 	Cost              billing.Number `json:"cost"`
 	ComputeCost       billing.Number `json:"computeCost"`
 	DisksCost         billing.Number `json:"disksCost"`
 	PerHour           billing.Number `json:"perHour"`
-	CostUnpriced      bool           `json:"costUnpriced"`
-	PerHourUnpriced   bool           `json:"perHourUnpriced"`
 	Operation         *struct {
 		ID    string `json:"id"`
 		Kind  string `json:"kind"`
