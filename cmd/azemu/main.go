@@ -17,6 +17,7 @@ import (
 
 	"github.com/azemu/azemu/internal/armapi"
 	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/authz"
 	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/clock"
 	"github.com/azemu/azemu/internal/engine"
@@ -81,6 +82,8 @@ type serveConfig struct {
 	capacity     string
 	rateLimits   armapi.RateLimits
 	subscription string
+	auth         string
+	principals   string
 }
 
 // defaultSpeed makes a create from a generalized image (80 s in Azure) take
@@ -114,6 +117,8 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	str(&c.faults, "faults", "", "JSON array of faults to register at start, replacing those kept from the last run (docs/faults.md)")
 	str(&c.capacity, "capacity", "", `JSON file of core capacity per region and size family, e.g. {"westus":{"DSv3":4}} (default: unlimited)`)
 	str(&c.subscription, "subscription", identity.DefaultSubscription, "the subscription GET /subscriptions always lists in the open mode")
+	str(&c.auth, "auth", "open", "open (any token; any client gets one) or strict (only azemu's tokens, within the --principals' roles)")
+	str(&c.principals, "principals", "", "JSON file of the strict mode's principals and their role assignments")
 	rateLimits := ""
 	str(&rateLimits, "rate-limits", "", "per-subscription requests per hour, e.g. reads=12000,writes=1200,deletes=15000, or azure (default: off)")
 	if err := fs.Parse(args); err != nil {
@@ -145,6 +150,14 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	c.pageSize = n
 	if c.rateLimits, err = armapi.ParseRateLimits(rateLimits); err != nil {
 		return c, fmt.Errorf("--rate-limits: %w", err)
+	}
+	switch {
+	case c.auth != "open" && c.auth != "strict":
+		return c, fmt.Errorf("--auth must be open or strict, not %q", c.auth)
+	case c.auth == "strict" && c.principals == "":
+		return c, errors.New("--auth strict needs --principals FILE")
+	case c.auth == "open" && c.principals != "":
+		return c, errors.New("--principals is for --auth strict")
 	}
 	if !armid.IsGUID(c.subscription) {
 		return c, fmt.Errorf("--subscription must be a GUID, not %q", c.subscription)
@@ -186,6 +199,15 @@ func serve(args []string, stderr io.Writer) error {
 			return err
 		}
 		log.Info("price sheet loaded", "file", c.prices, "items", scfg.Prices.Items(), "priced meters", scfg.Prices.Len())
+	}
+	if c.principals != "" {
+		data, err := os.ReadFile(c.principals)
+		if err != nil {
+			return fmt.Errorf("--principals: %w", err)
+		}
+		if scfg.Principals, err = authz.ParseDirectory(data, identity.DefaultTenant); err != nil {
+			return fmt.Errorf("--principals %s: %w", c.principals, err)
+		}
 	}
 	if c.capacity != "" {
 		if scfg.Capacity, err = loadCapacity(c.capacity); err != nil {

@@ -31,7 +31,7 @@ var layers = map[string][]string{
 	"internal/store/storetest": {"internal/store"},
 	"internal/engine":          {"internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing"},
 	"internal/armapi":          {"internal/catalog", "internal/crosssite", "internal/engine", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing", "internal/identity", "internal/authz"},
-	"internal/dashboard":       {"internal/crosssite", "internal/engine", "internal/lifecycle", "internal/billing", "internal/store", "internal/armid"},
+	"internal/dashboard":       {"internal/authz", "internal/crosssite", "internal/engine", "internal/lifecycle", "internal/billing", "internal/store", "internal/armid"},
 	"internal/metrics":         {"internal/engine"},
 	"internal/server":          {"internal/armapi", "internal/dashboard", "internal/metrics", "internal/engine", "internal/store/sqlite", "internal/billing", "internal/certs", "internal/clock", "internal/identity", "internal/authz"},
 	"azemutest":                {"internal/server", "internal/engine", "internal/billing", "internal/lifecycle", "internal/store", "internal/clock"},

@@ -3,6 +3,7 @@ package armapi
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/authz"
@@ -66,4 +67,57 @@ func (s *Server) listTenants(r *request) {
 		"tenantType":     "AAD",
 	}}
 	s.writeJSON(r, http.StatusOK, map[string]any{"value": value, "count": map[string]any{"type": "Total", "value": len(value)}})
+}
+
+// guardEmulator applies the strict mode to /_azemu/*: a token azemu issued,
+// and for what steers the whole emulator (the clock, reset, faults, billing
+// across subscriptions) an admin principal; for what concerns one
+// subscription (a VM's history or guest, billing of one subscription) an
+// Owner of it. The health check needs no token, and shows the fleet's
+// counts only to an admin. The open mode lets everything through.
+func (s *Server) guardEmulator(r *request) bool {
+	r.caller = identity.Anyone
+	if s.identity == nil || !s.identity.Strict() {
+		return true
+	}
+	rest := r.lower[1:]
+	health := len(rest) == 1 && rest[0] == "health"
+	auth := r.Header.Get("Authorization")
+	scheme, token, _ := strings.Cut(auth, " ")
+	if token = strings.TrimSpace(token); !strings.EqualFold(scheme, "Bearer") || token == "" {
+		if health {
+			return true // without the fleet's counts: see health
+		}
+		s.writeError(r, errorf(http.StatusUnauthorized, "AuthenticationFailed", "", "Authentication failed. The 'Authorization' header is missing."))
+		return false
+	}
+	if !s.authenticate(r, token) {
+		return false
+	}
+	var sub, action string
+	switch {
+	case health:
+		return true
+	case len(rest) == 1 && rest[0] == "clock" && r.Method == http.MethodGet:
+		return true // the time is no one's secret
+	case len(rest) > 2 && rest[0] == "vms":
+		id, err := armid.Parse("/" + strings.Join(r.segs[2:len(r.segs)-1], "/"))
+		if err != nil {
+			return true // the handler answers the malformed ID
+		}
+		sub, action = id.SubscriptionID, "azemu/vms/"+rest[len(rest)-1]+"/action"
+	case len(rest) == 2 && rest[0] == "billing" && r.URL.Query().Get("subscription") != "":
+		sub, action = r.URL.Query().Get("subscription"), "azemu/billing/"+rest[1]+"/read"
+	default:
+		action = "azemu/" + strings.Join(rest, "/") + "/action"
+	}
+	if sub != "" && r.caller.OwnsSubscription(sub) || sub == "" && r.caller.Admin() {
+		return true
+	}
+	scope := "/"
+	if sub != "" {
+		scope = "/subscriptions/" + sub
+	}
+	s.writeError(r, errorf(http.StatusForbidden, "AuthorizationFailed", "", "%s", authz.Denied(r.caller.ObjectID(), action, scope)))
+	return false
 }

@@ -10,12 +10,17 @@ import (
 	"github.com/azemu/azemu/internal/lifecycle"
 )
 
-// serveEmulator answers the emulator's own endpoints under /_azemu/. They
-// need no token: they steer the emulator, not Azure resources. So a change
-// that another site's page could send is refused (internal/crosssite).
+// serveEmulator answers the emulator's own endpoints under /_azemu/. In
+// the open mode they need no token: they steer the emulator, not Azure
+// resources. So a change that another site's page could send is refused
+// (internal/crosssite). The strict mode asks for a token and a role
+// (guardEmulator).
 func (s *Server) serveEmulator(r *request) {
 	if no := crosssite.Check(r.Request); no != nil {
 		s.writeError(r, errorf(no.Status, no.Code, "", "%s", no.Message))
+		return
+	}
+	if !s.guardEmulator(r) {
 		return
 	}
 	rest := r.lower[1:]
@@ -67,19 +72,24 @@ func (s *Server) health(r *request) {
 	if s.eng.ManualClock() {
 		mode = "manual"
 	}
-	s.writeJSON(r, http.StatusOK, map[string]any{
+	body := map[string]any{
 		"status": "ok",
 		"clock":  mode,
 		"now":    s.eng.Now().UTC().Format(time.RFC3339Nano),
 		"speed":  s.eng.Speed(),
-		"fleet": map[string]any{
+	}
+	// The fleet's counts span every subscription: the strict mode shows
+	// them to an admin only.
+	if s.identity == nil || !s.identity.Strict() || r.caller.Principal != nil && r.caller.Principal.Admin {
+		body["fleet"] = map[string]any{
 			"subscriptions":        st.Subscriptions,
 			"resourceGroups":       st.Groups,
 			"virtualMachines":      st.VMs,
 			"operationsInProgress": st.OperationsInProgress,
 			"byPowerState":         st.ByPower,
-		},
-	})
+		}
+	}
+	s.writeJSON(r, http.StatusOK, body)
 }
 
 func (s *Server) clockBody() map[string]any {

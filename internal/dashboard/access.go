@@ -3,14 +3,28 @@ package dashboard
 import (
 	"net/http"
 	"strings"
+
+	"github.com/azemu/azemu/internal/authz"
 )
 
-// Scope is what one request may see and act on: every subscription, or a
-// set of them.
+// Scope is what one request may see and act on: every subscription, a set
+// of them, or what a strict-mode principal's role assignments grant.
 type Scope struct {
-	all  bool
-	subs map[string]bool
+	all       bool
+	subs      map[string]bool
+	principal *authz.Principal
+	// csrf, when set, is the token a state-changing request must carry in
+	// its X-CSRF-Token header: the caller was signed in by a cookie, which
+	// the browser would attach to another site's request too.
+	csrf string
 }
+
+// PrincipalScope is what a principal's role assignments let it see and do.
+func PrincipalScope(p *authz.Principal) Scope { return Scope{principal: p} }
+
+// vmRead and the actions are the RBAC actions the dashboard's reads and
+// actions perform, as the ARM API names them.
+const vmRead = "Microsoft.Compute/virtualMachines/read"
 
 // AllSubscriptions is the scope of the open mode.
 func AllSubscriptions() Scope { return Scope{all: true} }
@@ -24,11 +38,41 @@ func OnlySubscriptions(ids ...string) Scope {
 	return s
 }
 
-// Allows reports whether the scope covers a subscription.
-func (s Scope) Allows(sub string) bool { return s.all || s.subs[strings.ToLower(sub)] }
+// Allows reports whether the scope covers a whole subscription (its daily
+// costs, say). A principal with a role in only some of its resource groups
+// is not covered: it sees those groups (AllowsID), not the rest.
+func (s Scope) Allows(sub string) bool {
+	if s.principal != nil {
+		return s.principal.Allows("Microsoft.Resources/subscriptions/read", "/subscriptions/"+sub)
+	}
+	return s.all || s.subs[strings.ToLower(sub)]
+}
 
-// AllowsID reports whether the scope covers the resource with this ARM ID.
-func (s Scope) AllowsID(id string) bool { return s.all || s.Allows(subscriptionOf(id)) }
+// AllowsID reports whether the scope covers the resource (or resource
+// group) with this ARM ID.
+func (s Scope) AllowsID(id string) bool {
+	if s.principal != nil {
+		return s.principal.Allows(vmRead, id)
+	}
+	return s.all || s.Allows(subscriptionOf(id))
+}
+
+// AllowsAction reports whether the scope may perform a VM action (start,
+// deallocate, delete, ...) on the VM with this ID.
+func (s Scope) AllowsAction(id, action string) bool {
+	if s.principal != nil {
+		return s.principal.Allows(vmAction(action), id)
+	}
+	return s.AllowsID(id)
+}
+
+// vmAction is the RBAC action of a dashboard action, as ARM names it.
+func vmAction(action string) string {
+	if strings.EqualFold(action, "delete") {
+		return "Microsoft.Compute/virtualMachines/delete"
+	}
+	return "Microsoft.Compute/virtualMachines/" + action + "/action"
+}
 
 // Authorizer decides what a request may see. It is the one place that does:
 // every endpoint and the live feed filter by the Scope it returns. An error

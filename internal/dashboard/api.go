@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/authz"
 	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/crosssite"
 	"github.com/azemu/azemu/internal/engine"
@@ -33,6 +34,10 @@ const (
 )
 
 func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, rest string) {
+	if rest == "session" {
+		h.serveSession(w, r)
+		return
+	}
 	scope, err := h.authorize(r)
 	if err != nil {
 		writeError(w, http.StatusUnauthorized, "AuthenticationFailed", err.Error())
@@ -185,7 +190,7 @@ func (h *Handler) serveTree(w http.ResponseWriter, r *http.Request, scope Scope)
 	counts := map[string]*count{}
 	// Counted in the match function: nothing is collected.
 	h.eng.ListVMs(func(v *engine.VM) bool {
-		if !scope.Allows(v.SubscriptionID) {
+		if !scope.AllowsID(v.ID) {
 			return false
 		}
 		k := groupKey(v.SubscriptionID, v.ResourceGroup)
@@ -209,7 +214,7 @@ func (h *Handler) serveTree(w http.ResponseWriter, r *http.Request, scope Scope)
 		return false
 	}, "", 0)
 	// Scale sets with no instance yet are in the tree too.
-	sets, _ := h.eng.ListScaleSets(func(ss *engine.ScaleSet) bool { return scope.Allows(ss.SubscriptionID) }, "", 0)
+	sets, _ := h.eng.ListScaleSets(func(ss *engine.ScaleSet) bool { return scope.AllowsID(ss.ID) }, "", 0)
 	for _, ss := range sets {
 		k := groupKey(ss.SubscriptionID, ss.ResourceGroup)
 		c := counts[k]
@@ -225,11 +230,12 @@ func (h *Handler) serveTree(w http.ResponseWriter, r *http.Request, scope Scope)
 	}
 	out := []treeSub{}
 	for _, s := range h.eng.Subscriptions() {
-		if !scope.Allows(s.ID) {
-			continue
-		}
+		whole := scope.Allows(s.ID)
 		ts := treeSub{ID: s.ID, Groups: []treeGroup{}}
 		for _, g := range h.eng.Groups(s.ID) {
+			if !whole && !scope.AllowsID("/subscriptions/"+s.ID+"/resourceGroups/"+g.Name) {
+				continue
+			}
 			tg := treeGroup{Name: g.Name, Location: g.Location, ProvisioningState: g.ProvisioningState(), ScaleSets: []treeScaleSet{}}
 			if c := counts[groupKey(s.ID, g.Name)]; c != nil {
 				tg.VMs = c.vms
@@ -239,7 +245,9 @@ func (h *Handler) serveTree(w http.ResponseWriter, r *http.Request, scope Scope)
 			}
 			ts.Groups = append(ts.Groups, tg)
 		}
-		out = append(out, ts)
+		if whole || len(ts.Groups) > 0 {
+			out = append(out, ts)
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"clock": h.clockView(), "subscriptions": out})
 }
@@ -280,7 +288,7 @@ func parseFilter(r *http.Request) vmFilter {
 // so the filter buttons can show what each would list.
 func (f vmFilter) where(scope Scope, v *engine.VM) bool {
 	switch {
-	case !scope.Allows(v.SubscriptionID):
+	case !scope.AllowsID(v.ID):
 		return false
 	case f.sub != "" && f.sub != v.SubscriptionID:
 		return false
@@ -419,7 +427,7 @@ func (h *Handler) serveVM(w http.ResponseWriter, r *http.Request, scope Scope) {
 		writeError(w, http.StatusBadRequest, "InvalidParameter", fmt.Sprintf("'%s' is not the ID of a virtual machine.", raw))
 		return
 	}
-	if !scope.Allows(id.SubscriptionID) {
+	if !scope.AllowsID(id.String()) {
 		// Out of scope looks like absent: nothing leaks, not even existence.
 		writeError(w, http.StatusNotFound, engine.CodeResourceNotFound, fmt.Sprintf("The virtual machine '%s' was not found.", id.Name()))
 		return
@@ -632,6 +640,9 @@ func (h *Handler) serveAction(w http.ResponseWriter, r *http.Request, scope Scop
 		writeError(w, no.Status, no.Code, no.Message)
 		return
 	}
+	if !checkCSRF(w, r, scope) {
+		return
+	}
 	var in struct {
 		ID     string `json:"id"`
 		Action string `json:"action"`
@@ -650,8 +661,12 @@ func (h *Handler) serveAction(w http.ResponseWriter, r *http.Request, scope Scop
 		writeError(w, http.StatusBadRequest, "InvalidParameter", fmt.Sprintf("'%s' is not the ID of a virtual machine.", in.ID))
 		return
 	}
-	if !scope.Allows(id.SubscriptionID) {
+	if !scope.AllowsID(id.String()) {
 		writeError(w, http.StatusNotFound, engine.CodeResourceNotFound, fmt.Sprintf("The virtual machine '%s' was not found.", id.Name()))
+		return
+	}
+	if !scope.AllowsAction(id.String(), in.Action) {
+		writeError(w, http.StatusForbidden, "AuthorizationFailed", authz.Denied(scope.principal.ObjectID, vmAction(in.Action), id.String()))
 		return
 	}
 	// By ID, so a Uniform scale set instance takes the same path as a VM,

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/azemu/azemu/internal/authz"
 	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/engine"
 )
@@ -30,8 +31,18 @@ type Config struct {
 	// ARM layer's sheet so both show the same figures.
 	Prices *billing.PriceSheet
 	Logger *slog.Logger
-	// Authorize decides what a request may see (default: Open).
+	// Authorize decides what a request may see (default: Open). With
+	// Principals set it is the strict mode's, and this is not used.
 	Authorize Authorizer
+	// Principals, when set, is the strict mode: a request needs a bearer
+	// token that Token accepts, or a sign-in (POST /_dashboard/api/session)
+	// with a principal's client ID and secret.
+	Principals *authz.Directory
+	// Token resolves a bearer token to its principal (strict mode).
+	Token func(token, base string) (*authz.Principal, error)
+	// Mint issues a principal a token for the ARM API, which the signed-in
+	// page uses for the ARM JSON it shows (strict mode; optional).
+	Mint func(p *authz.Principal, base string) (string, error)
 	// FlushInterval is the least time between two messages of a live
 	// stream (default 200 ms).
 	FlushInterval time.Duration
@@ -46,6 +57,7 @@ type Handler struct {
 	prices    *billing.PriceSheet
 	log       *slog.Logger
 	authorize Authorizer
+	strict    strictAccess
 	interval  time.Duration
 	ledger    *ledger
 	feed      *feed
@@ -81,6 +93,13 @@ func New(ctx context.Context, cfg Config) (*Handler, error) {
 	}
 	h := &Handler{eng: cfg.Engine, prices: cfg.Prices, log: cfg.Logger, authorize: cfg.Authorize,
 		interval: cfg.FlushInterval, ledger: newLedger(cfg.Prices), feed: newFeed(cfg.MaxPending), assets: map[string]asset{}}
+	if cfg.Principals != nil {
+		if cfg.Token == nil {
+			return nil, fmt.Errorf("dashboard: the strict mode needs a token check")
+		}
+		h.strict = strictAccess{principals: cfg.Principals, token: cfg.Token, mint: cfg.Mint}
+		h.authorize = h.strictAuthorize
+	}
 	if err := h.loadAssets(); err != nil {
 		return nil, err
 	}

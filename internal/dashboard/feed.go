@@ -92,7 +92,7 @@ func (f *feed) onChange(ch engine.Change) {
 func (c *client) offer(ch engine.Change, max int) bool {
 	c.mu.Lock()
 	for _, v := range ch.VMs {
-		if c.scope.Allows(v.SubscriptionID) {
+		if c.scope.AllowsID(v.ID) {
 			c.pending[store.Key(v.ID)] = v
 		}
 	}

@@ -226,3 +226,24 @@ func audienceAccepted(auds jwt.ClaimStrings, base string) bool {
 
 // azureTime formats an instant as Azure's token errors do: 11/27/2026 5:04:00 AM.
 func azureTime(t time.Time) string { return t.UTC().Format("1/2/2006 3:04:05 PM") }
+
+// PrincipalOf is Authenticate for callers that only need the principal
+// (the dashboard): the strict mode's principal of a valid token.
+func (s *Service) PrincipalOf(token, base string) (*authz.Principal, error) {
+	c, err := s.Authenticate(token, base)
+	if err != nil {
+		return nil, err
+	}
+	if c.Principal == nil {
+		return nil, errors.New("identity: the open mode has no principals")
+	}
+	return c.Principal, nil
+}
+
+// Mint issues a principal a Resource Manager token, as its client
+// credentials would get from the ADFS-style authority at base.
+func (s *Service) Mint(p *authz.Principal, base string) (string, error) {
+	tok, _, _, err := s.issue(grant{issuer: base + "/adfs", audience: armAudiences[0], tenant: p.TenantID,
+		clientID: p.ClientID, objectID: p.ObjectID, version: "1.0"})
+	return tok, err
+}

@@ -158,12 +158,17 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 		log.Info("faults registered", "faults", len(cfg.Faults))
 	}
-	if s.dash, err = dashboard.New(ctx, dashboard.Config{Engine: s.engine, Prices: cfg.Prices, Logger: log}); err != nil {
+	ids, err := identity.New(identity.Config{DataDir: cfg.DataDir, Now: s.engine.Now, Directory: cfg.Principals, Logger: log})
+	if err != nil {
 		s.engine.Close()
 		return nil, err
 	}
-	ids, err := identity.New(identity.Config{DataDir: cfg.DataDir, Now: s.engine.Now, Directory: cfg.Principals, Logger: log})
-	if err != nil {
+	dcfg := dashboard.Config{Engine: s.engine, Prices: cfg.Prices, Logger: log}
+	if cfg.Principals != nil {
+		dcfg.Principals, dcfg.Token, dcfg.Mint = cfg.Principals, ids.PrincipalOf, ids.Mint
+		log.Info("strict mode: only tokens azemu issued to its principals are accepted", "principals", len(cfg.Principals.Principals()))
+	}
+	if s.dash, err = dashboard.New(ctx, dcfg); err != nil {
 		s.engine.Close()
 		return nil, err
 	}

@@ -21,11 +21,49 @@ function svg(tag, attrs, ...kids) {
   return e;
 }
 
-// A strict mode will want a token: ?token= once, kept for the tab. The open mode takes any.
+// The open mode takes any token. The strict mode takes a token azemu issued
+// (?token= once, kept for the tab), or a sign-in with a principal: then the
+// session cookie (HttpOnly, SameSite=Strict) carries the dashboard's calls,
+// its CSRF token goes with every action, and a token minted for the
+// principal carries the ARM calls, which take no cookies.
 const given = new URLSearchParams(location.search).get('token');
 if (given) sessionStorage.setItem('azemu.token', given);
 const token = sessionStorage.getItem('azemu.token') || 'dashboard';
 const headers = { Authorization: 'Bearer ' + token };
+const armHeaders = { ...headers };
+let csrf = '';
+
+function useSession(s) {
+  csrf = s.csrf || '';
+  if (s.token) armHeaders.Authorization = 'Bearer ' + s.token;
+  delete headers.Authorization; // the cookie speaks for the page
+  $('#signout').hidden = false;
+}
+// signIn resolves once the page may load: at once in the open mode or with
+// a given token; after a sign-in otherwise.
+async function signIn() {
+  if (given || sessionStorage.getItem('azemu.token')) return;
+  const r = await fetch('/_dashboard/api/session');
+  const s = await r.json().catch(() => ({}));
+  if (r.ok) { if (s.mode === 'strict') useSession(s); return; }
+  const dlg = $('#signin');
+  dlg.showModal();
+  await new Promise(done => {
+    $('#signin-form').onsubmit = async e => {
+      e.preventDefault();
+      const r = await fetch('/_dashboard/api/session', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ clientId: $('#signin-id').value, clientSecret: $('#signin-secret').value }) });
+      const s = await r.json().catch(() => ({}));
+      if (!r.ok) { $('#signin-error').textContent = (s.error && s.error.message) || r.statusText; return; }
+      $('#signin-secret').value = '';
+      dlg.close(); useSession(s); done();
+    };
+  });
+}
+$('#signout').onclick = async () => {
+  await fetch('/_dashboard/api/session', { method: 'DELETE', headers: { 'X-CSRF-Token': csrf } });
+  location.reload();
+};
 
 async function get(url) {
   const r = await fetch(url, { headers });
@@ -205,7 +243,11 @@ function selectVM(r) {
 const ARM_VERSION = '2025-04-01';
 async function armJSON(path, target) {
   try {
-    const r = await fetch(path + (path.includes('?') ? '&' : '?') + 'api-version=' + ARM_VERSION, { headers });
+    let r = await fetch(path + (path.includes('?') ? '&' : '?') + 'api-version=' + ARM_VERSION, { headers: armHeaders });
+    if (r.status === 401 && csrf) { // the minted token expired (a manual clock moved past it): mint another
+      const s = await fetch('/_dashboard/api/session').then(x => x.ok ? x.json() : null).catch(() => null);
+      if (s) { useSession(s); r = await fetch(path + (path.includes('?') ? '&' : '?') + 'api-version=' + ARM_VERSION, { headers: armHeaders }); }
+    }
     const text = await r.text();
     try { target.textContent = JSON.stringify(JSON.parse(text), null, 2); } catch { target.textContent = text; }
   } catch (e) { target.textContent = String(e); }
@@ -344,7 +386,7 @@ async function act(action, s) {
   S.ops.unshift(op); S.ops.length = Math.min(S.ops.length, 6);
   renderOps();
   try {
-    const r = await fetch('/_dashboard/api/actions', { method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify({ id: s.id, action }) });
+    const r = await fetch('/_dashboard/api/actions', { method: 'POST', headers: { ...headers, 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, body: JSON.stringify({ id: s.id, action }) });
     const body = await r.json();
     if (!r.ok) Object.assign(op, { status: 'Refused', message: body.error.message });
     else {
@@ -425,7 +467,6 @@ $('#group').onchange = e => { const [sub, rg] = e.target.value.split('|'); setFi
 $('#search').oninput = (() => { let t; return e => { clearTimeout(t); t = setTimeout(() => setFilter({ q: e.target.value }), 250); }; })();
 $('#prev').onclick = () => { S.offset = Math.max(0, S.offset - S.limit); loadPage(); };
 $('#next').onclick = () => { S.offset += S.limit; loadPage(); };
-loadPage(); loadTree(); connect();
-setInterval(tick, 1000);
+signIn().then(() => { loadPage(); loadTree(); connect(); setInterval(tick, 1000); });
 window.azemuLoadedAt = Date.now(); // lets a test tell a reload from a live update
 })();
