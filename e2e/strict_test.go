@@ -240,6 +240,7 @@ func TestStrictMode(t *testing.T) {
 			{"GET", "/_azemu/billing/usage?subscription=" + subB, ""},
 			{"GET", "/_azemu/billing/usage", ""},
 			{"GET", "/_azemu/billing/idle", ""},
+			{"GET", "/_azemu/vms", ""},
 		} {
 			if r := srv.as(aliceTok, c.method, c.path, c.body); r.code != 403 || r.errorCode() != "AuthorizationFailed" {
 				t.Errorf("alice %s %s: %d %s", c.method, c.path, r.code, r.body)
