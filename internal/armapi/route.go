@@ -22,9 +22,13 @@ func (s *Server) route(r *request) {
 		s.writeError(r, errorf(http.StatusBadRequest, "InvalidSubscriptionId", "", "The provided subscription identifier '%s' is malformed or invalid.", sub))
 		return
 	}
-	if err := s.eng.EnsureSubscription(r.Context(), sub); err != nil {
-		s.writeErr(r, err)
-		return
+	// A subscription is recorded by the first call that changes
+	// something: a read writes nothing (any GUID is a valid subscription).
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if err := s.eng.EnsureSubscription(r.Context(), sub); err != nil {
+			s.writeErr(r, err)
+			return
+		}
 	}
 	switch {
 	case n == 2:

@@ -35,6 +35,10 @@ type Config struct {
 	// DefaultSubscription is listed by GET /subscriptions in the open mode
 	// even before anything was created in it.
 	DefaultSubscription string
+	// BaseURL is where clients reach this server (https://host:port): the
+	// base of Location, Azure-AsyncOperation and nextLink. Without it the
+	// request's Host is used, which a client chooses.
+	BaseURL string
 }
 
 // Metrics records requests and serves them to Prometheus; armapi only
@@ -55,6 +59,7 @@ type Server struct {
 	limiter  *rateLimiter // nil when rate limits are off
 	identity *identity.Service
 	defSub   string
+	baseURL  string
 }
 
 // New returns the server; Handler is its http.Handler.
@@ -69,7 +74,8 @@ func New(cfg Config) *Server {
 		cfg.Prices = billing.DefaultPriceSheet()
 	}
 	return &Server{eng: cfg.Engine, log: cfg.Logger, pageSize: cfg.PageSize, fallback: cfg.Fallback, metrics: cfg.Metrics, prices: cfg.Prices,
-		limiter: newRateLimiter(cfg.RateLimits), identity: cfg.Identity, defSub: strings.ToLower(cfg.DefaultSubscription)}
+		limiter: newRateLimiter(cfg.RateLimits), identity: cfg.Identity, defSub: strings.ToLower(cfg.DefaultSubscription),
+		baseURL: strings.TrimSuffix(cfg.BaseURL, "/")}
 }
 
 // maxBody bounds a request body; ARM's own limit is 4 MiB.
@@ -109,7 +115,10 @@ func (s *Server) Handler() http.Handler {
 			h.Set("x-ms-client-request-id", cid)
 		}
 		sw := &statusWriter{ResponseWriter: w}
-		r := &request{Request: hr, w: sw, requestID: rid, base: "https://" + hr.Host}
+		r := &request{Request: hr, w: sw, requestID: rid, base: s.baseURL}
+		if r.base == "" {
+			r.base = "https://" + hr.Host
+		}
 		path := strings.Trim(hr.URL.EscapedPath(), "/")
 		if path != "" {
 			for _, p := range strings.Split(path, "/") {
@@ -216,7 +225,7 @@ func wellFormedAPIVersion(v string) bool {
 func (s *Server) serveARM(r *request) {
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
-		r.w.Header().Set("WWW-Authenticate", `Bearer authorization_uri="https://`+r.Host+`/adfs", error="invalid_token", error_description="The authentication failed because of missing 'Authorization' header."`)
+		r.w.Header().Set("WWW-Authenticate", `Bearer authorization_uri="`+r.base+`/adfs", error="invalid_token", error_description="The authentication failed because of missing 'Authorization' header."`)
 		s.writeError(r, errorf(http.StatusUnauthorized, "AuthenticationFailed", "", "Authentication failed. The 'Authorization' header is missing."))
 		return
 	}

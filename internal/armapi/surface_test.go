@@ -208,16 +208,31 @@ func TestSubscriptions(t *testing.T) {
 	if s["subscriptionId"] != strings.ToLower(other) || s["id"] != "/subscriptions/"+strings.ToLower(other) || s["state"] != "Enabled" || s["tenantId"] == "" {
 		t.Fatalf("subscription: %v", s)
 	}
-	list = e.must(http.StatusOK, http.MethodGet, "/subscriptions", nil).JSON(t)
-	ids := map[string]bool{}
-	for _, v := range list["value"].([]any) {
-		m := v.(map[string]any)
-		if m["id"] != "/subscriptions/"+m["subscriptionId"].(string) {
-			t.Fatalf("item %v", m)
+	listed := func() map[string]bool {
+		list := e.must(http.StatusOK, http.MethodGet, "/subscriptions", nil).JSON(t)
+		ids := map[string]bool{}
+		for _, v := range list["value"].([]any) {
+			m := v.(map[string]any)
+			if m["id"] != "/subscriptions/"+m["subscriptionId"].(string) {
+				t.Fatalf("item %v", m)
+			}
+			ids[m["subscriptionId"].(string)] = true
 		}
-		ids[m["subscriptionId"].(string)] = true
+		return ids
 	}
-	if len(ids) != 2 || !ids[sub] || !ids[strings.ToLower(other)] {
+	// Reads under a subscription never seen record nothing: not in the
+	// list, not in the store.
+	e.must(http.StatusOK, http.MethodGet, "/subscriptions/"+other+"/resourcegroups", nil)
+	e.must(http.StatusOK, http.MethodGet, "/subscriptions/"+other+"/providers/Microsoft.Compute/virtualMachines", nil)
+	if ids := listed(); len(ids) != 1 || !ids[sub] {
+		t.Fatalf("listed after reads only: %v", ids)
+	}
+	if subs := e.eng.Subscriptions(); len(subs) != 1 {
+		t.Fatalf("recorded after reads only: %v", subs)
+	}
+	// The first write records it.
+	e.must(http.StatusCreated, http.MethodPut, "/subscriptions/"+other+"/resourcegroups/rg2", map[string]any{"location": "westeurope"})
+	if ids := listed(); len(ids) != 2 || !ids[sub] || !ids[strings.ToLower(other)] {
 		t.Fatalf("listed %v", ids)
 	}
 

@@ -98,9 +98,12 @@ func Ensure(dir string, hosts []string, now time.Time) (Files, error) {
 		return Files{}, err
 	}
 	now = now.UTC()
-	ca, caKey, err := ensureCA(files, now)
+	ca, caKey, err := ensureCA(files, names, now)
 	if err != nil {
 		return Files{}, err
+	}
+	if err := withinConstraints(ca, names); err != nil {
+		return Files{}, fmt.Errorf("certs: %s: %w; remove it to create a CA for these names", files.CACert, err)
 	}
 	if serverProblem(files, ca, names.all, now) == nil {
 		return files, nil
@@ -246,10 +249,10 @@ func ensureDir(dir string) error {
 }
 
 // ensureCA loads the CA from disk, or creates it when ca.pem does not exist.
-func ensureCA(f Files, now time.Time) (*x509.Certificate, crypto.Signer, error) {
+func ensureCA(f Files, names hostNames, now time.Time) (*x509.Certificate, crypto.Signer, error) {
 	certPEM, err := os.ReadFile(f.CACert)
 	if errors.Is(err, fs.ErrNotExist) {
-		return createCA(f, now)
+		return createCA(f, names, now)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("certs: read CA: %w", err)
@@ -282,7 +285,10 @@ func ensureCA(f Files, now time.Time) (*x509.Certificate, crypto.Signer, error) 
 	return cert, key, nil
 }
 
-func createCA(f Files, now time.Time) (*x509.Certificate, crypto.Signer, error) {
+// createCA makes a new CA. It is constrained to the names and addresses it is made for (RFC 5280
+// name constraints, critical): clients trust it, so its key, if it ever
+// leaked, must not be able to vouch for any other site.
+func createCA(f Files, names hostNames, now time.Time) (*x509.Certificate, crypto.Signer, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, fmt.Errorf("certs: generate CA key: %w", err)
@@ -307,6 +313,10 @@ func createCA(f Files, now time.Time) (*x509.Certificate, crypto.Signer, error) 
 		MaxPathLenZero:        true,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
 		SubjectKeyId:          ski,
+
+		PermittedDNSDomainsCritical: true,
+		PermittedDNSDomains:         permittedDomains(names),
+		PermittedIPRanges:           permittedIPs(names),
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
@@ -320,6 +330,63 @@ func createCA(f Files, now time.Time) (*x509.Certificate, crypto.Signer, error) 
 		return nil, nil, err
 	}
 	return cert, key, nil
+}
+
+// permittedDomains are the DNS constraints of a CA for names: each name
+// (which permits its subdomains too), a wildcard as its parent domain.
+func permittedDomains(names hostNames) []string {
+	var out []string
+	for _, n := range names.dns {
+		out = append(out, strings.TrimPrefix(n, "*."))
+	}
+	if len(out) == 0 {
+		// No name at all: "localhost" rather than none, for an empty list
+		// would leave DNS names unconstrained.
+		out = []string{"localhost"}
+	}
+	return out
+}
+
+// permittedIPs are the IP constraints of a CA for names: exactly each
+// address.
+func permittedIPs(names hostNames) []*net.IPNet {
+	var out []*net.IPNet
+	for _, ip := range names.ips {
+		out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(len(ip)*8, len(ip)*8)})
+	}
+	if len(out) == 0 {
+		out = []*net.IPNet{{IP: net.IPv4(127, 0, 0, 1).To4(), Mask: net.CIDRMask(32, 32)}}
+	}
+	return out
+}
+
+// withinConstraints reports a name the CA may not vouch for. A CA made
+// before azemu constrained its CAs has none, and covers every name.
+func withinConstraints(ca *x509.Certificate, names hostNames) error {
+	if len(ca.PermittedDNSDomains) > 0 {
+	dns:
+		for _, n := range names.dns {
+			n = strings.TrimPrefix(n, "*.")
+			for _, d := range ca.PermittedDNSDomains {
+				if n == d || strings.HasSuffix(n, "."+d) {
+					continue dns
+				}
+			}
+			return fmt.Errorf("the CA may vouch only for %s, not for %q", strings.Join(ca.PermittedDNSDomains, ", "), n)
+		}
+	}
+	if len(ca.PermittedIPRanges) > 0 {
+	ips:
+		for _, ip := range names.ips {
+			for _, r := range ca.PermittedIPRanges {
+				if r.Contains(ip) {
+					continue ips
+				}
+			}
+			return fmt.Errorf("the CA may vouch only for the addresses %v, not for %s", ca.PermittedIPRanges, ip)
+		}
+	}
+	return nil
 }
 
 // serverProblem reports why the server pair on disk cannot be kept, or nil

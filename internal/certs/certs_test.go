@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha1"
 	"crypto/tls"
 	"crypto/x509"
@@ -13,6 +14,7 @@ import (
 	"io"
 	"io/fs"
 	"log"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -452,11 +454,11 @@ func TestEnsureReissue(t *testing.T) {
 			// after the clock was set back.
 			name: "clock before NotBefore", now: testNow, wantReissue: true,
 			mutate: func(t *testing.T, f Files) {
-				mustEnsure(t, filepath.Dir(f.Cert), []string{"later.test"}, testNow.Add(48*time.Hour))
+				mustEnsure(t, filepath.Dir(f.Cert), []string{"later.localhost"}, testNow.Add(48*time.Hour))
 			},
 		},
-		{name: "new host name", now: testNow, hosts: append(slices.Clone(DefaultHosts), "azemu.test"), wantReissue: true},
-		{name: "new IP", now: testNow, hosts: []string{"localhost", "10.1.2.3"}, wantReissue: true},
+		{name: "new host name", now: testNow, hosts: append(slices.Clone(DefaultHosts), "azemu.localhost"), wantReissue: true},
+		{name: "new wildcard", now: testNow, hosts: []string{"localhost", "*.api.localhost"}, wantReissue: true},
 		{name: "subset of hosts", now: testNow, hosts: []string{"localhost"}, wantReissue: false},
 		{name: "same hosts spelled differently", now: testNow, hosts: []string{"LOCALHOST.", "[::1]", " 127.0.0.1 ", "localhost"}, wantReissue: false},
 		{
@@ -768,6 +770,83 @@ func TestOpenSSLStrictVerify(t *testing.T) {
 		out, err := exec.Command(openssl, args...).CombinedOutput()
 		if err != nil || !strings.Contains(string(out), ": OK") {
 			t.Errorf("%s: openssl %s: %v\n%s", tc.name, strings.Join(args, " "), err, out)
+		}
+	}
+}
+
+// The CA vouches only for the names and addresses it was made for: a
+// certificate its key signs for another site fails verification, and
+// Ensure refuses names outside them, changing nothing.
+func TestCAIsNameConstrained(t *testing.T) {
+	dir := t.TempDir()
+	f := mustEnsure(t, dir, DefaultHosts, testNow)
+	ca := readCert(t, f.CACert)
+	if !ca.PermittedDNSDomainsCritical || !slices.Equal(ca.PermittedDNSDomains, []string{"localhost"}) || len(ca.PermittedIPRanges) != 2 {
+		t.Fatalf("CA constraints: critical %v, DNS %v, IP %v", ca.PermittedDNSDomainsCritical, ca.PermittedDNSDomains, ca.PermittedIPRanges)
+	}
+	pool, err := Pool(f.CACert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM, err := os.ReadFile(f.CAKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caKey, err := parseKeyPEM(keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign := func(dns []string, ips []net.IP) *x509.Certificate {
+		t.Helper()
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), NotBefore: testNow.Add(-time.Hour), NotAfter: testNow.Add(time.Hour),
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, DNSNames: dns, IPAddresses: ips}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, key.Public(), caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	verify := func(c *x509.Certificate, host string) error {
+		_, err := c.Verify(x509.VerifyOptions{Roots: pool, DNSName: host, CurrentTime: testNow})
+		return err
+	}
+	for _, tc := range []struct {
+		host string
+		dns  []string
+		ips  []net.IP
+		ok   bool
+	}{
+		{"localhost", []string{"localhost"}, nil, true},
+		{"api.localhost", []string{"api.localhost"}, nil, true},
+		{"127.0.0.1", nil, []net.IP{net.IPv4(127, 0, 0, 1)}, true},
+		{"example.com", []string{"example.com"}, nil, false},
+		{"login.microsoftonline.com", []string{"login.microsoftonline.com"}, nil, false},
+		{"10.1.2.3", nil, []net.IP{net.IPv4(10, 1, 2, 3)}, false},
+	} {
+		err := verify(sign(tc.dns, tc.ips), tc.host)
+		if (err == nil) != tc.ok {
+			t.Errorf("a certificate for %s signed by the CA: verify error %v, want ok=%v", tc.host, err, tc.ok)
+		}
+	}
+
+	before := snapshot(t, dir)
+	for _, hosts := range [][]string{{"localhost", "10.1.2.3"}, {"azemu.test"}} {
+		if _, err := Ensure(dir, hosts, testNow); err == nil || !strings.Contains(err.Error(), "remove it") {
+			t.Errorf("Ensure(%v) outside the CA's names: %v", hosts, err)
+		}
+	}
+	after := snapshot(t, dir)
+	for name := range before {
+		if !bytes.Equal(before[name], after[name]) {
+			t.Errorf("%s changed on a refused Ensure", name)
 		}
 	}
 }

@@ -367,7 +367,10 @@ func (h *Handler) serveVMs(w http.ResponseWriter, r *http.Request, scope Scope) 
 		perHour.Merge(c.disksPerHour)
 	}
 	counts.PerHour, counts.PerHourUnpriced, counts.Currency = perHour.Value(), perHour.Unpriced, perHour.Currency
-	page := matched[min(offset, len(matched)):min(offset+limit, len(matched))]
+	// Bounds from the length, never offset+limit: an offset near the
+	// largest int would overflow.
+	from := min(offset, len(matched))
+	page := matched[from : from+min(limit, len(matched)-from)]
 	writeJSON(w, http.StatusOK, map[string]any{
 		"clock": h.clockView(), "total": len(matched), "offset": offset, "limit": limit,
 		"rows": h.rows(page, now), "counts": counts,

@@ -197,6 +197,11 @@ func TestEndpoints(t *testing.T) {
 	check("power=running,stopped&subscription="+subA, "eu-1", "web-2")
 	check("q=WEB", "web-1", "web-2")
 	check("limit=1&offset=1", "web-1")
+	// Offsets past the end, up to and past the largest int, page nothing
+	// (the last one used to overflow and panic).
+	check("offset=99")
+	check("offset=9223372036854775807&limit=100")
+	check("offset=99999999999999999999")
 	check("subscription=" + subB)
 
 	// One VM: its row, disks, history and timeline.

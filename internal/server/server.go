@@ -172,16 +172,15 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		s.engine.Close()
 		return nil, err
 	}
-	api := armapi.New(armapi.Config{Engine: s.engine, Logger: log, PageSize: cfg.PageSize, Prices: cfg.Prices,
-		RateLimits: cfg.RateLimits, Fallback: ids.Handler(s.dash), Metrics: metrics.New(s.engine),
-		Identity: ids, DefaultSubscription: cfg.DefaultSubscription})
-
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		s.engine.Close()
 		return nil, err
 	}
 	s.url = "https://" + ln.Addr().String()
+	api := armapi.New(armapi.Config{Engine: s.engine, Logger: log, PageSize: cfg.PageSize, Prices: cfg.Prices,
+		RateLimits: cfg.RateLimits, Fallback: ids.Handler(s.dash), Metrics: metrics.New(s.engine),
+		Identity: ids, DefaultSubscription: cfg.DefaultSubscription, BaseURL: advertisedURL(ln.Addr())})
 	if err := s.lock.record(s.url); err != nil {
 		ln.Close()
 		s.engine.Close()
@@ -201,6 +200,16 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	go func() { defer close(s.engDone); s.engine.Run(engineCtx) }()
 	go func() { s.served <- s.http.ServeTLS(ln, "", "") }()
 	return s, nil
+}
+
+// advertisedURL is the base of the links azemu hands out: the address it
+// listens on. On every interface (0.0.0.0, ::) no one address is right, and
+// the links follow the Host each request was sent to.
+func advertisedURL(addr net.Addr) string {
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		return ""
+	}
+	return "https://" + addr.String()
 }
 
 // replaceFaults makes the registered faults exactly these: the list kept

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -38,11 +39,34 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
+// ownerOnly makes the database file readable by its owner alone, as the
+// TLS keys are: it holds every model a client wrote. SQLite gives its -wal
+// and -shm files the database file's mode, so creating the file first is
+// enough; a file made by an older azemu is tightened.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return f.Chmod(fi.Mode().Perm() &^ 0o077)
+	}
+	return nil
+}
+
 // Open opens, or creates, the database at path and brings its schema up to
 // date.
 func Open(path string) (*Store, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := ownerOnly(abs); err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	w, err := sql.Open("sqlite", dsn(abs, false))

@@ -424,3 +424,39 @@ func BenchmarkApplyStateChange(b *testing.B) {
 		}
 	}
 }
+
+// The database and its WAL files are the owner's alone, as the TLS keys
+// are; a file an older azemu left readable to all is tightened on open.
+func TestDatabaseFilesAreOwnerOnly(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "azemu.db")
+	check := func() {
+		t.Helper()
+		for _, name := range []string{"azemu.db", "azemu.db-wal", "azemu.db-shm"} {
+			fi, err := os.Stat(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if perm := fi.Mode().Perm(); perm != 0o600 {
+				t.Errorf("%s: mode %v, want 0600", name, perm)
+			}
+		}
+	}
+	st, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check()
+	st.Close()
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("an old 0644 file is still %v (%v)", fi.Mode(), err)
+	}
+}
