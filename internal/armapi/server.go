@@ -249,7 +249,7 @@ func (s *Server) serveARM(r *request) {
 	}
 	// The subscription's budget first (Resource Manager's front door), then
 	// an injected throttle (the resource provider's): ratelimit.go, faults.go.
-	if !s.rateLimit(r) || s.throttled(r) {
+	if !s.rateLimit(r) || s.throttled(r) || !s.checkWriteBody(r) {
 		return
 	}
 	if r.seg(0, "tenants") {

@@ -358,6 +358,8 @@ func validVMName(name string) error {
 	switch {
 	case name[0] == '_':
 		return bad("must not start with an underscore")
+	case name[0] == '-':
+		return bad("must not start with a hyphen")
 	case strings.HasSuffix(name, "."):
 		return bad("must not end with a period")
 	case strings.HasSuffix(name, "-"):

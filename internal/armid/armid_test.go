@@ -356,6 +356,7 @@ func TestValidName(t *testing.T) {
 		{"virtualMachines", "", "1-64 characters"},
 		{"virtualMachines", strings.Repeat("v", 65), "1-64 characters"},
 		{"virtualMachines", "_vm", "must not start with an underscore"},
+		{"virtualMachines", "-vm", "must not start with a hyphen"},
 		{"virtualMachines", "vm.", "must not end with a period"},
 		{"virtualMachines", "vm-", "must not end with a hyphen"},
 		{"virtualMachines", "vm(1)", "may contain only"},
