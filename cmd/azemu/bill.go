@@ -3,18 +3,13 @@ package main
 // azemu bill: a client of a running server's /_azemu/billing endpoints.
 
 import (
-	"crypto/tls"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math/big"
-	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -22,27 +17,18 @@ import (
 
 	"github.com/azemu/azemu/internal/armapi"
 	"github.com/azemu/azemu/internal/billing"
-	"github.com/azemu/azemu/internal/certs"
 )
 
 type billConfig struct {
-	server, ca, from, to, format string
-	idle                         bool
+	endpoint
+	from, to, format string
+	idle             bool
 }
 
 func parseBill(args []string, stderr io.Writer) (billConfig, error) {
-	home, _ := os.UserHomeDir()
 	var c billConfig
-	fs := flag.NewFlagSet("bill", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	str := func(p *string, name, def, help string) {
-		if v, ok := os.LookupEnv(envName(name)); ok {
-			def = v
-		}
-		fs.StringVar(p, name, def, help+" ("+envName(name)+")")
-	}
-	str(&c.server, "server", "https://127.0.0.1:8443", "the azemu server")
-	str(&c.ca, "ca", filepath.Join(home, ".azemu", "tls", "ca.pem"), "the CA certificate the server's certificate chains to")
+	fs, str := newFlags("bill", stderr)
+	c.addFlags(fs, str, "server")
 	str(&c.from, "from", "", "start of the window, RFC 3339 or YYYY-MM-DD (default: the first of the month)")
 	str(&c.to, "to", "", "end of the window, exclusive, RFC 3339 or YYYY-MM-DD (default: now)")
 	str(&c.format, "format", "table", "table, or csv (FOCUS columns)")
@@ -102,13 +88,13 @@ func bill(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
-	client, err := billClient(c)
+	client, err := c.client()
 	if err != nil {
 		return err
 	}
 	if c.idle {
 		var ans idleAnswer
-		if err := getJSON(client, c.server+"/_azemu/billing/idle", &ans); err != nil {
+		if err := client.get("/_azemu/billing/idle", &ans); err != nil {
 			return err
 		}
 		if c.format == "csv" {
@@ -123,56 +109,18 @@ func bill(args []string, stdout, stderr io.Writer) error {
 	if c.to != "" {
 		q.Set("to", c.to)
 	}
-	u := c.server + "/_azemu/billing/usage"
+	u := "/_azemu/billing/usage"
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
 	var ans usageAnswer
-	if err := getJSON(client, u, &ans); err != nil {
+	if err := client.get(u, &ans); err != nil {
 		return err
 	}
 	if c.format == "csv" {
 		return writeFOCUS(stdout, ans)
 	}
 	return writeBillTable(stdout, ans)
-}
-
-// billClient trusts the server's CA for https servers.
-func billClient(c billConfig) (*http.Client, error) {
-	tr := &http.Transport{}
-	if strings.HasPrefix(c.server, "https://") {
-		pool, err := certs.Pool(c.ca)
-		if err != nil {
-			return nil, fmt.Errorf("--ca: %w (the server writes it to <data-dir>/tls/ca.pem on first start)", err)
-		}
-		tr.TLSClientConfig = &tls.Config{RootCAs: pool}
-	}
-	return &http.Client{Transport: tr, Timeout: 5 * time.Minute}, nil
-}
-
-func getJSON(client *http.Client, u string, out any) error {
-	resp, err := client.Get(u)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Error struct{ Code, Message string }
-		}
-		if json.Unmarshal(data, &e) == nil && e.Error.Code != "" {
-			return fmt.Errorf("%s: %s: %s", u, e.Error.Code, e.Error.Message)
-		}
-		return fmt.Errorf("%s: HTTP %d", u, resp.StatusCode)
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("%s: %w", u, err)
-	}
-	return nil
 }
 
 // usageAnswer and usageLine are GET /_azemu/billing/usage's answer.

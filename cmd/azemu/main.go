@@ -11,7 +11,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -32,7 +31,16 @@ Usage:
   azemu bill [flags]    the bill of a running server: per VM, --format csv (FOCUS), --idle
   azemu version         print the version
 
-Run 'azemu serve -h' or 'azemu bill -h' for the flags; each has an AZEMU_* environment twin.
+The controls of a running server (--endpoint, default https://127.0.0.1:8443, trusted through
+<--data-dir>/tls/ca.pem; --output table or json):
+  azemu clock                     the clock: now, mode, speed
+  azemu clock advance 90s         move a manual clock, firing every step due on the way
+  azemu faults list|add|clear     injected faults (azemu faults -h)
+  azemu reset                     empty all state
+  azemu vm list                   every VM: provisioning and power state, billed or not
+  azemu vm history NAME           a VM's state changes
+
+Run 'azemu COMMAND -h' for its flags; each has an AZEMU_* environment twin.
 `
 
 var version = "dev"
@@ -54,6 +62,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return serve(args[1:], stderr)
 	case "bill":
 		return bill(args[1:], stdout, stderr)
+	case "clock":
+		return clockCmd(args[1:], stdout, stderr)
+	case "faults":
+		return faultsCmd(args[1:], stdout, stderr)
+	case "reset":
+		return resetCmd(args[1:], stdout, stderr)
+	case "vm":
+		return vmCmd(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "azemu", version)
 		return nil
@@ -93,14 +109,7 @@ const defaultSpeed = 20
 func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	home, _ := os.UserHomeDir()
 	var c serveConfig
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	str := func(p *string, name, def, help string) {
-		if v, ok := os.LookupEnv(envName(name)); ok {
-			def = v
-		}
-		fs.StringVar(p, name, def, help+" ("+envName(name)+")")
-	}
+	fs, str := newFlags("serve", stderr)
 	str(&c.listen, "listen", "127.0.0.1:8443", "address to serve HTTPS on")
 	str(&c.dataDir, "data-dir", filepath.Join(home, ".azemu"), "where the database and TLS files live")
 	str(&c.clockMode, "clock", "real", "real, or manual: time moves only through POST /_azemu/clock/advance")
@@ -169,10 +178,6 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		c.store = filepath.Join(c.dataDir, "azemu.db")
 	}
 	return c, nil
-}
-
-func envName(flagName string) string {
-	return "AZEMU_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
 func serve(args []string, stderr io.Writer) error {

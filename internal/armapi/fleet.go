@@ -7,9 +7,9 @@ import (
 	"github.com/azemu/azemu/internal/engine"
 )
 
-// fleetVM is one VM as GET /_azemu/vms shows it: where it stands now, and
-// whether its compute is billed.
-type fleetVM struct {
+// FleetVM is one VM as GET /_azemu/vms shows it (and azemu vm list reads
+// it): where it stands now, and whether its compute is billed.
+type FleetVM struct {
 	ID                string `json:"id"`
 	Name              string `json:"name"`
 	SubscriptionID    string `json:"subscriptionId"`
@@ -36,10 +36,10 @@ func (s *Server) fleet(r *request) {
 	page, _ := s.eng.ListVMs(func(v *engine.VM) bool {
 		return (sub == "" || strings.EqualFold(v.SubscriptionID, sub)) && (rg == "" || strings.EqualFold(v.ResourceGroup, rg))
 	}, "", 0)
-	value := make([]fleetVM, 0, len(page))
+	value := make([]FleetVM, 0, len(page))
 	for _, v := range page {
 		st := v.Machine.State
-		f := fleetVM{ID: v.ID, Name: v.Name, SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup,
+		f := FleetVM{ID: v.ID, Name: v.Name, SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup,
 			Location: v.Spec.Location, VMSize: v.Spec.VMSize, ScaleSet: v.Spec.ScaleSetID,
 			ProvisioningState: string(st.Provisioning), Code: st.ProvisioningCode(), PowerState: string(st.Power), Billed: st.Power.Billed()}
 		if run := v.Machine.Run; run != nil {

@@ -7,16 +7,19 @@ import (
 	"time"
 
 	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
 )
 
-// historyEvent is one state change as /_azemu/vms/{id}/history shows it.
-type historyEvent struct {
+// HistoryEvent is one state change as /_azemu/vms/{id}/history shows it
+// (and azemu vm history reads it).
+type HistoryEvent struct {
 	Seq               int64           `json:"seq"`
 	Time              time.Time       `json:"time"`
 	ProvisioningState string          `json:"provisioningState"`
 	Code              string          `json:"code,omitempty"`
 	PowerState        string          `json:"powerState,omitempty"`
+	Billed            bool            `json:"billed"` // compute is charged from Time on
 	OperationID       string          `json:"operationId,omitempty"`
 	Operation         string          `json:"operation,omitempty"`
 	Detail            json.RawMessage `json:"detail,omitempty"`
@@ -31,10 +34,10 @@ func (s *Server) vmHistory(r *request) {
 		s.writeError(r, invalidParameter("id", "'%s' is not the ID of a virtual machine.", raw))
 		return
 	}
-	value := []historyEvent{}
+	value := []HistoryEvent{}
 	err = s.eng.History(r.Context(), id.String(), time.Time{}, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), func(e store.Event) error {
-		value = append(value, historyEvent{Seq: e.Seq, Time: e.At.UTC(), ProvisioningState: e.ProvisioningState, Code: e.ProvisioningCode,
-			PowerState: e.PowerState, OperationID: e.OperationID, Operation: e.OperationKind, Detail: e.Detail})
+		value = append(value, HistoryEvent{Seq: e.Seq, Time: e.At.UTC(), ProvisioningState: e.ProvisioningState, Code: e.ProvisioningCode,
+			PowerState: e.PowerState, Billed: lifecycle.Power(e.PowerState).Billed(), OperationID: e.OperationID, Operation: e.OperationKind, Detail: e.Detail})
 		return nil
 	})
 	if err != nil {
