@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v7"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -28,6 +30,7 @@ const principalsFile = `{"principals": [
   {"name": "alice", "clientId": "alice-app", "clientSecret": "alice-secret", "roles": [{"role": "Owner", "scope": "/subscriptions/` + subA + `"}]},
   {"name": "bob", "clientId": "bob-app", "clientSecret": "bob-secret", "roles": [{"role": "Owner", "scope": "/subscriptions/` + subB + `"}]},
   {"name": "reader", "clientId": "reader-app", "clientSecret": "reader-secret", "roles": [{"role": "Reader", "scope": "/subscriptions/` + subA + `"}]},
+  {"name": "carol", "clientId": "carol-app", "clientSecret": "carol-secret", "roles": [{"role": "Contributor", "scope": "/subscriptions/` + subA + `/resourceGroups/rg-a"}]},
   {"name": "ops", "clientId": "ops-app", "clientSecret": "ops-secret", "admin": true}
 ]}`
 
@@ -136,6 +139,9 @@ func TestStrictMode(t *testing.T) {
 	if err := srv.createVMWith(t, bob, subB, "rg-b", "web-b"); err != nil {
 		t.Fatal(err)
 	}
+	if err := srv.createVMWith(t, alice, subA, "rg-a2", "web-a2"); err != nil {
+		t.Fatal(err)
+	}
 	ops := srv.clientToken("ops-app", "ops-secret")
 	if r := srv.as(ops, "POST", "/_azemu/clock/advance", `{"duration":"10m"}`); r.code != 200 {
 		t.Fatalf("admin advances the clock: %d %s", r.code, r.body)
@@ -144,7 +150,7 @@ func TestStrictMode(t *testing.T) {
 	if _, err := srv.listVMNames(t, srv.secretCredential(t, "adfs", "alice-app", "guess"), subA); err == nil || !strings.Contains(err.Error(), "AADSTS7000215") {
 		t.Fatalf("a wrong secret: %v", err)
 	}
-	if names, err := srv.listVMNames(t, alice, subA); err != nil || strings.Join(names, ",") != "web-a" {
+	if names, err := srv.listVMNames(t, alice, subA); err != nil || strings.Join(names, ",") != "web-a,web-a2" {
 		t.Fatalf("alice lists %v, %v", names, err)
 	}
 
@@ -390,7 +396,7 @@ func TestStrictMode(t *testing.T) {
 			t.Error("python signs in with a wrong secret")
 		}
 		out, err := srv.pythonList(t, "adfs", "alice-app", "alice-secret", subA)
-		if err != nil || strings.Join(out.VMs, ",") != "web-a" {
+		if err != nil || strings.Join(out.VMs, ",") != "web-a,web-a2" {
 			t.Fatalf("python as alice: %+v %v", out, err)
 		}
 	})
@@ -404,6 +410,45 @@ func TestStrictMode(t *testing.T) {
 		}
 		if _, err := srv.nodeList(t, "adfs", "bob-app", "bob-secret", subA); err == nil || !strings.Contains(err.Error(), "AuthorizationFailed") {
 			t.Fatalf("js as bob lists A: %v", err)
+		}
+	})
+
+	// carol holds a role in one resource group of A: she reads A's lists
+	// with only that group in them, acts there, and follows her operations.
+	t.Run("resource group scope", func(t *testing.T) {
+		carol := srv.secretCredential(t, "adfs", "carol-app", "carol-secret")
+		if names, err := srv.listVMNames(t, carol, subA); err != nil || strings.Join(names, ",") != "web-a" {
+			t.Fatalf("carol lists %v, %v", names, err)
+		}
+		carolTok := srv.clientToken("carol-app", "carol-secret")
+		r := srv.as(carolTok, "GET", "/subscriptions/"+subA+"/resourcegroups"+av, "")
+		if r.code != 200 || !bytes.Contains(r.body, []byte(`"rg-a"`)) || bytes.Contains(r.body, []byte("rg-a2")) {
+			t.Errorf("carol's groups: %d %s", r.code, r.body)
+		}
+		for _, c := range []struct{ method, path string }{
+			{"GET", vmPath(subA, "rg-a2", "web-a2") + av},
+			{"PUT", "/subscriptions/" + subA + "/resourcegroups/carols" + av},
+			{"POST", "/subscriptions/" + subA + "/providers/Microsoft.CostManagement/query?api-version=2023-11-01"},
+		} {
+			if r := srv.as(carolTok, c.method, c.path, `{"location":"eastus"}`); r.code != 403 {
+				t.Errorf("carol %s %s: %d %s", c.method, c.path, r.code, r.body)
+			}
+		}
+		vms, err := armcompute.NewVirtualMachinesClient(subA, carol, srv.stockARMOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := vms.BeginStart(context.Background(), "rg-a", "web-a", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := srv.as(ops, "POST", "/_azemu/clock/advance", `{"duration":"5m"}`); r.code != 200 {
+			t.Fatalf("advance: %d %s", r.code, r.body)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if _, err := p.PollUntilDone(ctx, &runtime.PollUntilDoneOptions{Frequency: time.Second}); err != nil {
+			t.Fatalf("carol follows her start: %v", err)
 		}
 	})
 

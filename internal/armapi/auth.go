@@ -47,10 +47,25 @@ func (s *Server) authorize(r *request) bool {
 	}
 	action, scope := authz.Action(r.Method, r.segs)
 	if !r.caller.Allows(action, scope) {
+		// A role in some of a subscription's groups lets a caller read at
+		// the subscription's level, as Azure does: lists show only what it
+		// may read, and operation status URLs (unguessable) answer.
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && !strings.Contains(strings.ToLower(scope), "/resourcegroups/") &&
+			r.caller.SeesSubscription(sub) {
+			r.partial = true
+			return true
+		}
 		s.writeError(r, errorf(http.StatusForbidden, "AuthorizationFailed", "", "%s", authz.Denied(r.caller.ObjectID(), action, scope)))
 		return false
 	}
 	return true
+}
+
+// readable reports whether a list may show the resource (or group) with
+// this ID to the caller: always, unless the caller reads a subscription in
+// which it holds roles only at some resource groups.
+func (r *request) readable(id string) bool {
+	return !r.partial || r.caller.Allows("Microsoft.Resources/read", id)
 }
 
 func (s *Server) listTenants(r *request) {

@@ -218,7 +218,7 @@ func (s *Server) listDisks(r *request, sub, rg string) {
 		}
 		prefix = strings.ToLower(armid.ResourceGroupID(sub, rg)) + "/providers/microsoft.compute/disks/"
 	}
-	page, next := s.eng.ListDisks(func(d *engine.Disk) bool { return strings.HasPrefix(strings.ToLower(d.ID), prefix) },
+	page, next := s.eng.ListDisks(func(d *engine.Disk) bool { return strings.HasPrefix(strings.ToLower(d.ID), prefix) && r.readable(d.ID) },
 		r.URL.Query().Get("$skiptoken"), s.pageSize)
 	value := make([]any, 0, len(page))
 	for _, d := range page {

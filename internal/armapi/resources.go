@@ -170,7 +170,7 @@ func (s *Server) listGroups(r *request, sub string) {
 	next := ""
 	for _, g := range groups {
 		key := strings.ToLower(g.Name)
-		if after != "" && key <= after {
+		if after != "" && key <= after || !r.readable(armid.ResourceGroupID(sub, g.Name)) {
 			continue
 		}
 		if len(value) == s.pageSize {

@@ -91,6 +91,7 @@ type request struct {
 	base      string // https://host
 	apiVer    string
 	caller    identity.Caller
+	partial   bool // the caller may read only some of the subscription: see readable
 }
 
 // seg reports whether segment i equals want, ignoring case.

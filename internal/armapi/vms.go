@@ -356,7 +356,7 @@ func (s *Server) listVMsInSubscription(r *request, sub, location string) {
 	loc := armLocation(location)
 	match := func(v *engine.VM) bool {
 		// Uniform scale set instances are reached only through their set.
-		if !strings.HasPrefix(strings.ToLower(v.ID), subKey) || strings.Contains(strings.ToLower(v.ID), "/virtualmachinescalesets/") {
+		if !strings.HasPrefix(strings.ToLower(v.ID), subKey) || strings.Contains(strings.ToLower(v.ID), "/virtualmachinescalesets/") || !r.readable(v.ID) {
 			return false
 		}
 		if loc != "" && v.Spec.Location != loc {

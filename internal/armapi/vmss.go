@@ -420,7 +420,7 @@ func (s *Server) listScaleSetsWhere(r *request, sub, rg, location string) {
 		prefix = strings.ToLower(armid.ResourceGroupID(sub, rg)) + "/"
 	}
 	page, next := s.eng.ListScaleSets(func(set *engine.ScaleSet) bool {
-		return strings.HasPrefix(strings.ToLower(set.ID), prefix) && (location == "" || set.Spec.Location == location)
+		return strings.HasPrefix(strings.ToLower(set.ID), prefix) && (location == "" || set.Spec.Location == location) && r.readable(set.ID)
 	}, r.URL.Query().Get("$skiptoken"), s.pageSize)
 	value := make([]any, 0, len(page))
 	for _, set := range page {
