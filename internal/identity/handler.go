@@ -108,6 +108,10 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request) bool {
 	if !ok {
 		return false
 	}
+	// The documents name the host the client reached, not the listen
+	// address: MSAL checks that a discovery document's issuer has the
+	// authority's host, and a client may reach azemu as 127.0.0.1 or
+	// localhost alike.
 	base := "https://" + r.Host
 	if e.kind == "token" {
 		if r.Method != http.MethodPost {
