@@ -16,11 +16,12 @@ const module = "github.com/azemu/azemu/"
 // layers says which project packages each package may import. A package not
 // listed here fails the test: adding one means placing it in the layers.
 var layers = map[string][]string{
-	"internal/lifecycle":       {},
+	"internal/armerror":        {},
+	"internal/lifecycle":       {"internal/armerror"},
 	"internal/armid":           {},
 	"internal/clock":           {},
 	"internal/certs":           {},
-	"internal/crosssite":       {},
+	"internal/crosssite":       {"internal/armerror"},
 	"internal/archtest":        {},
 	"internal/billing":         {"internal/lifecycle"},
 	"internal/authz":           {"internal/armid"},
@@ -29,9 +30,9 @@ var layers = map[string][]string{
 	"internal/store":           {"internal/lifecycle", "internal/armid"},
 	"internal/store/sqlite":    {"internal/store"},
 	"internal/store/storetest": {"internal/store"},
-	"internal/engine":          {"internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing"},
-	"internal/armapi":          {"internal/catalog", "internal/crosssite", "internal/engine", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing", "internal/identity", "internal/authz"},
-	"internal/dashboard":       {"internal/authz", "internal/crosssite", "internal/engine", "internal/lifecycle", "internal/billing", "internal/store", "internal/armid"},
+	"internal/engine":          {"internal/armerror", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing"},
+	"internal/armapi":          {"internal/armerror", "internal/catalog", "internal/crosssite", "internal/engine", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing", "internal/identity", "internal/authz"},
+	"internal/dashboard":       {"internal/armerror", "internal/authz", "internal/crosssite", "internal/engine", "internal/lifecycle", "internal/billing", "internal/store", "internal/armid"},
 	"internal/metrics":         {"internal/engine"},
 	"internal/server":          {"internal/armapi", "internal/dashboard", "internal/metrics", "internal/engine", "internal/store/sqlite", "internal/billing", "internal/certs", "internal/clock", "internal/identity", "internal/authz"},
 	"azemutest":                {"internal/server", "internal/engine", "internal/billing", "internal/lifecycle", "internal/store", "internal/clock"},
@@ -41,7 +42,7 @@ var layers = map[string][]string{
 }
 
 // pure packages take time and IDs as arguments: no I/O, no clock.
-var pure = []string{"internal/lifecycle", "internal/armid", "internal/billing", "internal/authz", "internal/catalog"}
+var pure = []string{"internal/armerror", "internal/lifecycle", "internal/armid", "internal/billing", "internal/authz", "internal/catalog"}
 
 var forbiddenInPure = []string{"net", "net/http", "database/sql", "os", "os/exec", "io/fs", "crypto/rand", "math/rand", "math/rand/v2"}
 

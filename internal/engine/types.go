@@ -5,17 +5,13 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/azemu/azemu/internal/armerror"
 	"github.com/azemu/azemu/internal/lifecycle"
 )
 
-// Error is a refusal in ARM's terms; the ARM layer maps Code to an HTTP status.
-type Error struct {
-	Code    string
-	Message string
-	Target  string
-}
-
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
+// Error is a refusal in ARM's terms: armerror's one error type, whose code
+// gives its HTTP status.
+type Error = armerror.Error
 
 // Error codes the engine returns besides the lifecycle's.
 const (

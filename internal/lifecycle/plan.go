@@ -3,6 +3,8 @@ package lifecycle
 import (
 	"fmt"
 	"time"
+
+	"github.com/azemu/azemu/internal/armerror"
 )
 
 // Kind names an operation. The strings are the names Azure uses in its
@@ -87,14 +89,10 @@ func (p Plan) Total() time.Duration {
 	return d
 }
 
-// Refusal is an operation the rules do not allow, in Azure's error terms.
-// Every refusal is a 409 OperationNotAllowed unless Code says otherwise.
-type Refusal struct {
-	Code    string
-	Message string
-}
-
-func (r *Refusal) Error() string { return r.Code + ": " + r.Message }
+// Refusal is an operation the rules do not allow, in Azure's error terms:
+// armerror's one error type. Every refusal is a 409 OperationNotAllowed
+// unless Code says otherwise.
+type Refusal = armerror.Error
 
 // Error codes the lifecycle produces.
 const (
