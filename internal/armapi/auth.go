@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/azemu/azemu/internal/armerror"
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/authz"
 	"github.com/azemu/azemu/internal/identity"
@@ -26,7 +27,7 @@ func (s *Server) authenticate(r *request, token string) bool {
 			return false
 		}
 		r.w.Header().Set("WWW-Authenticate", `Bearer authorization_uri="`+r.base+`/adfs", error="invalid_token", error_description="`+te.Message+`"`)
-		s.writeError(r, errorf(http.StatusUnauthorized, te.Code, "", "%s", te.Message))
+		s.writeError(r, &armerror.Error{Code: te.Code, Message: te.Message, Status: http.StatusUnauthorized})
 		return false
 	}
 	r.caller = caller
@@ -42,7 +43,7 @@ func (s *Server) authorize(r *request) bool {
 	}
 	sub := r.segs[1]
 	if len(r.segs) == 2 && armid.IsGUID(sub) && !r.caller.SeesSubscription(sub) {
-		s.writeError(r, errorf(http.StatusNotFound, "SubscriptionNotFound", "", "The subscription '%s' could not be found.", sub))
+		s.writeError(r, errorf("SubscriptionNotFound", "", "The subscription '%s' could not be found.", sub))
 		return false
 	}
 	action, scope := authz.Action(r.Method, r.segs)
@@ -55,7 +56,7 @@ func (s *Server) authorize(r *request) bool {
 			r.partial = true
 			return true
 		}
-		s.writeError(r, errorf(http.StatusForbidden, "AuthorizationFailed", "", "%s", authz.Denied(r.caller.ObjectID(), action, scope)))
+		s.writeError(r, errorf(armerror.CodeAuthorizationFailed, "", "%s", authz.Denied(r.caller.ObjectID(), action, scope)))
 		return false
 	}
 	return true
@@ -103,7 +104,7 @@ func (s *Server) guardEmulator(r *request) bool {
 		if health {
 			return true // without the fleet's counts: see health
 		}
-		s.writeError(r, errorf(http.StatusUnauthorized, "AuthenticationFailed", "", "Authentication failed. The 'Authorization' header is missing."))
+		s.writeError(r, errorf(armerror.CodeAuthenticationFailed, "", "Authentication failed. The 'Authorization' header is missing."))
 		return false
 	}
 	if !s.authenticate(r, token) {
@@ -133,6 +134,6 @@ func (s *Server) guardEmulator(r *request) bool {
 	if sub != "" {
 		scope = "/subscriptions/" + sub
 	}
-	s.writeError(r, errorf(http.StatusForbidden, "AuthorizationFailed", "", "%s", authz.Denied(r.caller.ObjectID(), action, scope)))
+	s.writeError(r, errorf(armerror.CodeAuthorizationFailed, "", "%s", authz.Denied(r.caller.ObjectID(), action, scope)))
 	return false
 }

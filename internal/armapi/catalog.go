@@ -83,7 +83,7 @@ func (s *Server) regionFor(r *request, loc, what string) (catalog.Location, bool
 		for i, l := range catalog.Locations {
 			names[i] = l.Name
 		}
-		s.writeError(r, errorf(http.StatusBadRequest, "NoRegisteredProviderFound", "",
+		s.writeError(r, errorf("NoRegisteredProviderFound", "",
 			"No registered resource provider found for location '%s' and API version '%s' for type '%s'. The supported api-versions are '%s'. The supported locations are '%s'.",
 			loc, r.apiVer, what, strings.Join(catalog.APIVersions("Microsoft.Compute", what), ", "), strings.Join(names, ", ")))
 	}
@@ -249,7 +249,7 @@ func (s *Server) routeImages(r *request, sub string) {
 		return map[string]any{"id": id, "name": name, "location": l.Name}
 	}
 	notFound := func() {
-		s.writeError(r, errorf(http.StatusNotFound, "NotFound", "", "Artifact: VMImage was not found."))
+		s.writeError(r, errorf("NotFound", "", "Artifact: VMImage was not found."))
 	}
 	list := func(names []string, prefix string) {
 		if names == nil {

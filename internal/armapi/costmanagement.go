@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/azemu/azemu/internal/armerror"
 	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/engine"
 )
@@ -131,8 +132,8 @@ type comparisonInput struct {
 }
 
 // badQuery is Cost Management's answer to a query it cannot run.
-func badQuery(target, format string, args ...any) *apiError {
-	return errorf(http.StatusBadRequest, "BadRequest", target, "Invalid query definition: "+format, args...)
+func badQuery(target, format string, args ...any) *armerror.Error {
+	return errorf("BadRequest", target, "Invalid query definition: "+format, args...)
 }
 
 // maxQueryDays bounds a query's window (A: Azure answers at most a year).
@@ -140,7 +141,7 @@ const maxQueryDays = 366
 
 // parseCostQuery validates a query definition and resolves its timeframe
 // against now (UTC).
-func parseCostQuery(in *queryInput, now time.Time) (*costQuery, *apiError) {
+func parseCostQuery(in *queryInput, now time.Time) (*costQuery, *armerror.Error) {
 	now = now.UTC()
 	if in.Type == nil || *in.Type == "" {
 		return nil, badQuery("type", "'type' is required: ActualCost, AmortizedCost or Usage.")
@@ -272,7 +273,7 @@ func parseCostQuery(in *queryInput, now time.Time) (*costQuery, *apiError) {
 	return q, nil
 }
 
-func parseFilter(in *filterInput, target string) (*costFilter, *apiError) {
+func parseFilter(in *filterInput, target string) (*costFilter, *armerror.Error) {
 	set := 0
 	for _, b := range []bool{in.And != nil, in.Or != nil, in.Not != nil, in.Dimensions != nil, in.Tags != nil} {
 		if b {

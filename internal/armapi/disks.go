@@ -2,10 +2,10 @@ package armapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 
+	"github.com/azemu/azemu/internal/armerror"
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/engine"
@@ -41,11 +41,11 @@ type diskInput struct {
 }
 
 // checkDisk validates a disk body as Azure does and returns its spec.
-func (s *Server) checkDisk(body map[string]any, old *engine.Disk) (engine.DiskSpec, *apiError) {
+func (s *Server) checkDisk(body map[string]any, old *engine.Disk) (engine.DiskSpec, *armerror.Error) {
 	raw, _ := json.Marshal(body)
 	var in diskInput
 	if err := json.Unmarshal(raw, &in); err != nil {
-		return engine.DiskSpec{}, errorf(http.StatusBadRequest, "InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err)
+		return engine.DiskSpec{}, errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err)
 	}
 	if strings.TrimSpace(in.Location) == "" {
 		return engine.DiskSpec{}, missingParameter("location")
@@ -132,14 +132,14 @@ func (s *Server) checkDisk(body map[string]any, old *engine.Disk) (engine.DiskSp
 	return spec, nil
 }
 
-func (s *Server) sourceDisk(id string) (*engine.Disk, *apiError) {
+func (s *Server) sourceDisk(id string) (*engine.Disk, *armerror.Error) {
 	parsed, err := armid.Parse(id)
 	if err != nil || !strings.EqualFold(parsed.Type(), engine.DiskType) {
 		return nil, invalidParameter("creationData.sourceResourceId", "'%s' is not the ID of a managed disk.", id)
 	}
 	d, gerr := s.eng.GetDisk(parsed.SubscriptionID, parsed.ResourceGroup, parsed.Name())
 	if gerr != nil {
-		return nil, errorf(http.StatusNotFound, "NotFound", "creationData.sourceResourceId", "The source disk '%s' was not found.", id)
+		return nil, errorf("NotFound", "creationData.sourceResourceId", "The source disk '%s' was not found.", id)
 	}
 	return d, nil
 }
@@ -163,7 +163,7 @@ func (s *Server) putDisk(r *request, sub, rg, name string, patch bool) {
 		IfMatch: r.Header.Get("If-Match"), IfNoneMatch: r.Header.Get("If-None-Match"),
 		Build: func(old *engine.Disk) (engine.DiskSpec, error) {
 			if patch && old == nil {
-				return engine.DiskSpec{}, &engine.Error{Code: engine.CodeResourceNotFound, Message: "The disk '" + name + "' was not found."}
+				return engine.DiskSpec{}, armerror.New(armerror.CodeResourceNotFound, "The disk '%s' was not found.", name)
 			}
 			spec, aerr := s.checkDisk(body, old)
 			if aerr != nil {
@@ -194,7 +194,7 @@ func (s *Server) getDisk(r *request, sub, rg, name string) {
 
 func (s *Server) deleteDisk(r *request, sub, rg, name string) {
 	if _, ok := s.eng.Group(sub, rg); !ok {
-		s.writeErr(r, &engine.Error{Code: engine.CodeResourceGroupNotFound, Message: fmt.Sprintf("Resource group '%s' could not be found.", rg)})
+		s.writeErr(r, armerror.ResourceGroupNotFound(rg))
 		return
 	}
 	found, err := s.eng.DeleteDisk(ctxWithoutCancel(r.Context()), sub, rg, name)
@@ -213,7 +213,7 @@ func (s *Server) listDisks(r *request, sub, rg string) {
 	prefix := "/subscriptions/" + strings.ToLower(sub) + "/"
 	if rg != "" {
 		if _, ok := s.eng.Group(sub, rg); !ok {
-			s.writeErr(r, &engine.Error{Code: engine.CodeResourceGroupNotFound, Message: fmt.Sprintf("Resource group '%s' could not be found.", rg)})
+			s.writeErr(r, armerror.ResourceGroupNotFound(rg))
 			return
 		}
 		prefix = strings.ToLower(armid.ResourceGroupID(sub, rg)) + "/providers/microsoft.compute/disks/"

@@ -17,7 +17,7 @@ import (
 // (guardEmulator).
 func (s *Server) serveEmulator(r *request) {
 	if no := crosssite.Check(r.Request); no != nil {
-		s.writeError(r, errorf(no.Status, no.Code, "", "%s", no.Message))
+		s.writeError(r, no)
 		return
 	}
 	if !s.guardEmulator(r) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/azemu/azemu/internal/armerror"
 	"github.com/azemu/azemu/internal/engine"
 	"github.com/azemu/azemu/internal/lifecycle"
 )
@@ -28,11 +29,11 @@ type extensionInput struct {
 
 // checkExtension validates an extension body and derives its spec; the
 // body is kept less its protected settings, which Azure never returns.
-func checkExtension(body map[string]any, vm *engine.VM) (engine.ExtensionSpec, *apiError) {
+func checkExtension(body map[string]any, vm *engine.VM) (engine.ExtensionSpec, *armerror.Error) {
 	raw, _ := json.Marshal(body)
 	var in extensionInput
 	if err := json.Unmarshal(raw, &in); err != nil {
-		return engine.ExtensionSpec{}, errorf(http.StatusBadRequest, "InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err)
+		return engine.ExtensionSpec{}, errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err)
 	}
 	p := in.Properties
 	if p == nil {
@@ -111,9 +112,8 @@ func (s *Server) putExtension(r *request, sub, rg, vmName, name string) {
 
 // parentErr turns a missing VM into ARM's nested-resource error.
 func parentErr(err error, vm string) error {
-	var ee *engine.Error
-	if asEngineError(err, &ee) && ee.Code == engine.CodeResourceNotFound {
-		return &engine.Error{Code: "ParentResourceNotFound", Message: "Can not perform requested operation on nested resource. Parent resource '" + vm + "' not found."}
+	if armerror.HasCode(err, armerror.CodeResourceNotFound) {
+		return armerror.New(armerror.CodeParentResourceNotFound, "Can not perform requested operation on nested resource. Parent resource '%s' not found.", vm)
 	}
 	return err
 }

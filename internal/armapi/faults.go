@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/azemu/azemu/internal/armerror"
 	"github.com/azemu/azemu/internal/engine"
 	"github.com/azemu/azemu/internal/lifecycle"
 )
@@ -57,8 +58,8 @@ func (s *Server) serveFaults(r *request, rest []string) {
 	}
 }
 
-func faultNotFound(id string) *apiError {
-	return errorf(http.StatusNotFound, "NotFound", "id", "The fault '%s' is not registered.", id)
+func faultNotFound(id string) *armerror.Error {
+	return errorf("NotFound", "id", "The fault '%s' is not registered.", id)
 }
 
 // addFault registers the fault in the body. Unknown fields are refused, so
@@ -69,12 +70,12 @@ func (s *Server) addFault(r *request) {
 		return
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		s.writeError(r, errorf(http.StatusBadRequest, "InvalidRequestContent", "", "The request content was invalid and could not be deserialized: 'the body is empty'."))
+		s.writeError(r, errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: 'the body is empty'."))
 		return
 	}
 	f, err := DecodeFault(body)
 	if err != nil {
-		s.writeError(r, errorf(http.StatusBadRequest, "InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err))
+		s.writeError(r, errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err))
 		return
 	}
 	added, err := s.eng.AddFault(ctxWithoutCancel(r.Context()), f)
@@ -145,7 +146,7 @@ func (s *Server) throttled(r *request) bool {
 		return false
 	}
 	r.w.Header().Set("Retry-After", strconv.Itoa(throttleRetryAfter))
-	s.writeError(r, errorf(http.StatusTooManyRequests, "TooManyRequests", "",
+	s.writeError(r, errorf("TooManyRequests", "",
 		"The request is being throttled as the limit has been reached for operation type - %s. For more information, see - https://aka.ms/throttling.", op))
 	return true
 }

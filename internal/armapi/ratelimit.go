@@ -186,7 +186,7 @@ func (s *Server) rateLimit(r *request) bool {
 		return true
 	}
 	h.Set("Retry-After", strconv.Itoa(retryAfter))
-	s.writeError(r, errorf(http.StatusTooManyRequests, "SubscriptionRequestsThrottled", "",
+	s.writeError(r, errorf("SubscriptionRequestsThrottled", "",
 		"Number of '%s' requests for subscription '%s' actor 'azemu' exceeded. Please try again after '%d' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling for additional information.",
 		strings.TrimSuffix(classNames[class], "s"), r.segs[1], retryAfter))
 	return false

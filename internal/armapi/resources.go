@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/azemu/azemu/internal/armerror"
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/engine"
 	"github.com/azemu/azemu/internal/lifecycle"
@@ -95,7 +96,7 @@ func tagsOf(in map[string]*string) map[string]string {
 
 func (s *Server) putGroup(r *request, sub, name string) {
 	if err := armid.ValidName("resourceGroups", name); err != nil {
-		s.writeError(r, errorf(http.StatusBadRequest, "InvalidResourceGroupName", "", "Resource group name '%s' is invalid: %v.", name, err))
+		s.writeError(r, errorf("InvalidResourceGroupName", "", "Resource group name '%s' is invalid: %v.", name, err))
 		return
 	}
 	var in groupInput
@@ -123,7 +124,7 @@ func (s *Server) putGroup(r *request, sub, name string) {
 func (s *Server) patchGroup(r *request, sub, name string) {
 	g, ok := s.eng.Group(sub, name)
 	if !ok {
-		s.writeErr(r, &engine.Error{Code: engine.CodeResourceGroupNotFound, Message: fmt.Sprintf("Resource group '%s' could not be found.", name)})
+		s.writeErr(r, armerror.ResourceGroupNotFound(name))
 		return
 	}
 	var in groupInput
@@ -157,7 +158,7 @@ func (s *Server) getGroup(r *request, sub, name string) {
 		return
 	}
 	if !ok {
-		s.writeErr(r, &engine.Error{Code: engine.CodeResourceGroupNotFound, Message: fmt.Sprintf("Resource group '%s' could not be found.", name)})
+		s.writeErr(r, armerror.ResourceGroupNotFound(name))
 		return
 	}
 	s.writeJSON(r, http.StatusOK, groupBody(g))
@@ -185,7 +186,7 @@ func (s *Server) listGroups(r *request, sub string) {
 func (s *Server) deleteGroup(r *request, sub, name string) {
 	if _, ok := s.eng.Group(sub, name); !ok {
 		// ARM answers a delete of a missing group with 404.
-		s.writeErr(r, &engine.Error{Code: engine.CodeResourceGroupNotFound, Message: fmt.Sprintf("Resource group '%s' could not be found.", name)})
+		s.writeErr(r, armerror.ResourceGroupNotFound(name))
 		return
 	}
 	op, err := s.eng.DeleteGroup(r.Context(), sub, name)
@@ -276,7 +277,7 @@ func (s *Server) lookupOperation(r *request, id string) (store.Operation, bool) 
 		return op, false
 	}
 	if !strings.EqualFold(op.SubscriptionID, r.segs[1]) {
-		s.writeErr(r, &engine.Error{Code: engine.CodeResourceNotFound, Message: fmt.Sprintf("The operation '%s' was not found.", id)})
+		s.writeErr(r, armerror.OperationNotFound(id))
 		return op, false
 	}
 	return op, true
@@ -326,11 +327,11 @@ func (s *Server) writeMonitor(r *request, op store.Operation, self string) {
 		// An operation's own failure (AllocationFailed, OSProvisioningTimedOut,
 		// ...) is a conflict with the resource's state, not a server fault:
 		// a 5xx would make clients retry the poll instead of reporting it.
-		status := http.StatusConflict
-		if known, ok := statusByCode[oe.Code]; ok {
-			status = known
+		e := &armerror.Error{Code: oe.Code, Message: oe.Message}
+		if !armerror.Known(oe.Code) {
+			e.Status = http.StatusConflict
 		}
-		s.writeError(r, &apiError{Status: status, Code: oe.Code, Message: oe.Message})
+		s.writeError(r, e)
 	}
 }
 

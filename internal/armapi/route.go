@@ -19,7 +19,7 @@ func (s *Server) route(r *request) {
 	}
 	sub := r.segs[1]
 	if !armid.IsGUID(sub) {
-		s.writeError(r, errorf(http.StatusBadRequest, "InvalidSubscriptionId", "", "The provided subscription identifier '%s' is malformed or invalid.", sub))
+		s.writeError(r, errorf("InvalidSubscriptionId", "", "The provided subscription identifier '%s' is malformed or invalid.", sub))
 		return
 	}
 	// A subscription is recorded by the first call that changes

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/azemu/azemu/internal/armerror"
 	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/engine"
 	"github.com/azemu/azemu/internal/identity"
@@ -134,7 +135,7 @@ func (s *Server) Handler() http.Handler {
 			if v := recover(); v != nil {
 				s.log.Error("panic serving request", "request_id", rid, "panic", v, "stack", string(debug.Stack()))
 				if sw.status == 0 {
-					s.writeError(r, errorf(http.StatusInternalServerError, "InternalServerError", "", "The server encountered an internal error. Please retry the request."))
+					s.writeError(r, errorf("InternalServerError", "", "The server encountered an internal error. Please retry the request."))
 				}
 			}
 			elapsed := time.Since(start)
@@ -157,7 +158,7 @@ func (s *Server) Handler() http.Handler {
 		case s.fallback != nil:
 			s.fallback.ServeHTTP(sw, hr)
 		default:
-			s.writeError(r, errorf(http.StatusNotFound, "NotFound", "", "No route for '%s'.", hr.URL.Path))
+			s.writeError(r, errorf("NotFound", "", "No route for '%s'.", hr.URL.Path))
 		}
 	})
 }
@@ -227,12 +228,12 @@ func (s *Server) serveARM(r *request) {
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
 		r.w.Header().Set("WWW-Authenticate", `Bearer authorization_uri="`+r.base+`/adfs", error="invalid_token", error_description="The authentication failed because of missing 'Authorization' header."`)
-		s.writeError(r, errorf(http.StatusUnauthorized, "AuthenticationFailed", "", "Authentication failed. The 'Authorization' header is missing."))
+		s.writeError(r, errorf("AuthenticationFailed", "", "Authentication failed. The 'Authorization' header is missing."))
 		return
 	}
 	scheme, token, _ := strings.Cut(auth, " ")
 	if token = strings.TrimSpace(token); !strings.EqualFold(scheme, "Bearer") || token == "" {
-		s.writeError(r, errorf(http.StatusUnauthorized, "AuthenticationFailed", "", "Authentication failed. The 'Authorization' header is provided in an invalid format."))
+		s.writeError(r, errorf("AuthenticationFailed", "", "Authentication failed. The 'Authorization' header is provided in an invalid format."))
 		return
 	}
 	if !s.authenticate(r, token) {
@@ -240,11 +241,11 @@ func (s *Server) serveARM(r *request) {
 	}
 	r.apiVer = r.URL.Query().Get("api-version")
 	if r.apiVer == "" {
-		s.writeError(r, errorf(http.StatusBadRequest, "MissingApiVersionParameter", "", "The api-version query parameter (?api-version=) is required for all requests."))
+		s.writeError(r, errorf("MissingApiVersionParameter", "", "The api-version query parameter (?api-version=) is required for all requests."))
 		return
 	}
 	if !wellFormedAPIVersion(r.apiVer) {
-		s.writeError(r, errorf(http.StatusBadRequest, "InvalidApiVersionParameter", "",
+		s.writeError(r, errorf("InvalidApiVersionParameter", "",
 			"The api-version '%s' is invalid. The supported versions are in the form 'yyyy-mm-dd' or 'yyyy-mm-dd-preview'.", r.apiVer))
 		return
 	}
@@ -279,25 +280,29 @@ func (s *Server) writeJSON(r *request, status int, v any) {
 	}
 }
 
-func (s *Server) writeError(r *request, e *apiError) {
-	body := map[string]any{"code": e.Code, "message": e.Message}
-	if e.Target != "" {
-		body["target"] = e.Target
+// writeError renders an error as ARM does: its status, the envelope, and
+// Retry-After on a 429 or 503 that did not set its own.
+func (s *Server) writeError(r *request, e *armerror.Error) {
+	status := e.HTTPStatus()
+	h := r.w.Header()
+	if (status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests) && h.Get("Retry-After") == "" {
+		h.Set("Retry-After", "1")
 	}
-	if (e.Status == http.StatusServiceUnavailable || e.Status == http.StatusTooManyRequests) && r.w.Header().Get("Retry-After") == "" {
-		r.w.Header().Set("Retry-After", "1")
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	r.w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = r.w.Write(e.Envelope())
 	}
-	s.writeJSON(r, e.Status, map[string]any{"error": body})
 }
 
 // writeErr renders any error; internal ones are logged with the request ID
 // and shown without internals.
 func (s *Server) writeErr(r *request, err error) {
-	ae, known := toAPIError(err)
+	e, known := armerror.From(err)
 	if !known {
 		s.log.Error("internal error", "request_id", r.requestID, "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	s.writeError(r, ae)
+	s.writeError(r, e)
 }
 
 // readBody reads the whole body, answering ARM's error when it cannot be
@@ -305,11 +310,11 @@ func (s *Server) writeErr(r *request, err error) {
 func (s *Server) readBody(r *request) ([]byte, bool) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
-		s.writeError(r, errorf(http.StatusBadRequest, "InvalidRequestContent", "", "The request content could not be read: %v.", err))
+		s.writeError(r, errorf("InvalidRequestContent", "", "The request content could not be read: %v.", err))
 		return nil, false
 	}
 	if len(body) > maxBody {
-		s.writeError(r, errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "", "The request content is larger than %d bytes.", maxBody))
+		s.writeError(r, errorf("RequestEntityTooLarge", "", "The request content is larger than %d bytes.", maxBody))
 		return nil, false
 	}
 	return body, true
@@ -322,7 +327,7 @@ func (s *Server) readJSON(r *request, v any) bool {
 		return false
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		s.writeError(r, errorf(http.StatusBadRequest, "InvalidRequestContent", "", "The request content was invalid and could not be deserialized: 'the body is empty'."))
+		s.writeError(r, errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: 'the body is empty'."))
 		return false
 	}
 	return s.decodeJSON(r, body, v)
@@ -330,7 +335,7 @@ func (s *Server) readJSON(r *request, v any) bool {
 
 func (s *Server) decodeJSON(r *request, body []byte, v any) bool {
 	if err := json.Unmarshal(body, v); err != nil {
-		s.writeError(r, errorf(http.StatusBadRequest, "InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err))
+		s.writeError(r, errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err))
 		return false
 	}
 	return true
@@ -352,9 +357,9 @@ func (s *Server) readOptionalJSON(r *request, v any) bool {
 }
 
 func (s *Server) methodNotAllowed(r *request) {
-	s.writeError(r, errorf(http.StatusMethodNotAllowed, "MethodNotAllowed", "", "The requested method '%s' is not allowed on '%s'.", r.Method, r.URL.Path))
+	s.writeError(r, errorf("MethodNotAllowed", "", "The requested method '%s' is not allowed on '%s'.", r.Method, r.URL.Path))
 }
 
 func (s *Server) notFound(r *request) {
-	s.writeError(r, errorf(http.StatusNotFound, "NotFound", "", "The requested path '%s' is not an operation azemu serves. See docs/api-coverage.md.", r.URL.Path))
+	s.writeError(r, errorf("NotFound", "", "The requested path '%s' is not an operation azemu serves. See docs/api-coverage.md.", r.URL.Path))
 }

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/azemu/azemu/internal/armerror"
 )
 
 // checkWriteBody runs, for every ARM PUT and PATCH, the checks Azure makes
@@ -21,7 +23,7 @@ func (s *Server) checkWriteBody(r *request) bool {
 		return true
 	}
 	if ct := r.Header.Get("Content-Type"); !isJSON(ct) {
-		s.writeError(r, errorf(http.StatusUnsupportedMediaType, "UnsupportedMediaType", "",
+		s.writeError(r, errorf("UnsupportedMediaType", "",
 			"The content media type '%s' is not supported. Only 'application/json' is supported.", ct))
 		return false
 	}
@@ -88,7 +90,7 @@ const (
 )
 
 // checkBody checks a decoded PUT or PATCH body of kind.
-func checkBody(kind string, put bool, doc map[string]any) *apiError {
+func checkBody(kind string, put bool, doc map[string]any) *armerror.Error {
 	if tags, ok := field(doc, "tags"); ok && tags != nil {
 		if e := checkTags(tags); e != nil {
 			return e
@@ -97,10 +99,10 @@ func checkBody(kind string, put bool, doc map[string]any) *apiError {
 	if loc, ok := field(doc, "location"); ok && put && kind != kindOther {
 		if s, isString := loc.(string); isString && strings.TrimSpace(s) != "" && !knownLocation(armLocation(s)) {
 			if kind == kindGroup {
-				return errorf(http.StatusBadRequest, "LocationNotAvailableForResourceGroup", "",
+				return errorf("LocationNotAvailableForResourceGroup", "",
 					"The provided location '%s' is not available for resource group. List of available regions is '%s'.", s, strings.Join(locations, ","))
 			}
-			return errorf(http.StatusBadRequest, "LocationNotAvailableForResourceType", "",
+			return errorf("LocationNotAvailableForResourceType", "",
 				"The provided location '%s' is not available for resource type 'Microsoft.Compute/%s'. List of available regions for the resource type is '%s'.",
 				s, kind, strings.Join(locations, ","))
 		}
@@ -140,36 +142,36 @@ func checkBody(kind string, put bool, doc map[string]any) *apiError {
 }
 
 // checkTags applies Resource Manager's tag rules.
-func checkTags(v any) *apiError {
+func checkTags(v any) *armerror.Error {
 	tags, ok := v.(map[string]any)
 	if !ok {
-		return errorf(http.StatusBadRequest, "InvalidRequestContent", "tags",
+		return errorf("InvalidRequestContent", "tags",
 			"The request content was invalid and could not be deserialized: 'tags' must be an object of names to string values.")
 	}
 	if len(tags) > maxTags {
-		return errorf(http.StatusBadRequest, "InvalidTags", "tags",
+		return errorf("InvalidTags", "tags",
 			"Too many tags specified. Requested tag count - '%d'. Maximum number of tags allowed - '%d'.", len(tags), maxTags)
 	}
 	for name, value := range tags {
 		if strings.TrimSpace(name) == "" {
-			return errorf(http.StatusBadRequest, "InvalidTagName", "tags",
+			return errorf("InvalidTagName", "tags",
 				"The tag name must be non-null, non-empty and non-whitespace only. Please provide an actual value.")
 		}
 		if utf8.RuneCountInString(name) > maxTagNameLen {
-			return errorf(http.StatusBadRequest, "InvalidTagName", "tags",
+			return errorf("InvalidTagName", "tags",
 				"Tag key too large. Following tag name '%s' exceeded the maximum length. Maximum allowed length for tag name - '%d' characters.", truncate(name), maxTagNameLen)
 		}
 		if strings.ContainsAny(name, tagNameReservedIn) || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-			return errorf(http.StatusBadRequest, "InvalidTagNameCharacters", "tags",
+			return errorf("InvalidTagNameCharacters", "tags",
 				"The tag names '%s' have reserved characters '<,>,%%,&,\\,?,/' or control characters.", name)
 		}
 		s, isString := value.(string)
 		if !isString && value != nil {
-			return errorf(http.StatusBadRequest, "InvalidRequestContent", "tags",
+			return errorf("InvalidRequestContent", "tags",
 				"The request content was invalid and could not be deserialized: the value of tag '%s' must be a string.", name)
 		}
 		if utf8.RuneCountInString(s) > maxTagValueLen {
-			return errorf(http.StatusBadRequest, "InvalidTagValueLength", "tags",
+			return errorf("InvalidTagValueLength", "tags",
 				"Tag value too large. Following tag value '%s' exceeded the maximum length. Maximum allowed length for tag value - '%d' characters.", truncate(s), maxTagValueLen)
 		}
 	}
@@ -178,7 +180,7 @@ func checkTags(v any) *apiError {
 
 // checkZones allows the zones Azure's zonal regions have, "1" to "3"; a
 // VM or disk is in at most one.
-func checkZones(kind string, doc map[string]any) *apiError {
+func checkZones(kind string, doc map[string]any) *armerror.Error {
 	zones, e := arrayField(doc, "zones")
 	if e != nil {
 		return e
@@ -195,7 +197,7 @@ func checkZones(kind string, doc map[string]any) *apiError {
 }
 
 // checkIdentity allows the managed identity types ARM defines.
-func checkIdentity(doc map[string]any) *apiError {
+func checkIdentity(doc map[string]any) *armerror.Error {
 	id, ok := field(doc, "identity")
 	if !ok || id == nil {
 		return nil
@@ -211,7 +213,7 @@ func checkIdentity(doc map[string]any) *apiError {
 }
 
 // checkStorageProfile checks the OS disk's and data disks' sizes and LUNs.
-func checkStorageProfile(prefix string, props any) *apiError {
+func checkStorageProfile(prefix string, props any) *armerror.Error {
 	sp, _ := field(props, "storageProfile")
 	if od, ok := field(sp, "osDisk"); ok {
 		if size, ok := field(od, "diskSizeGB"); ok && size != nil {
@@ -225,7 +227,7 @@ func checkStorageProfile(prefix string, props any) *apiError {
 		return e
 	}
 	if len(disks) > maxDataDisks {
-		return errorf(http.StatusConflict, "OperationNotAllowed", "dataDisks",
+		return errorf("OperationNotAllowed", "dataDisks",
 			"The maximum number of data disks allowed to be attached to a VM of this size is %d.", maxDataDisks)
 	}
 	for i, d := range disks {
@@ -246,10 +248,10 @@ func checkStorageProfile(prefix string, props any) *apiError {
 }
 
 // checkDiskSize allows a whole number of GiB from 1 to most.
-func checkDiskSize(target string, v any, most int64) *apiError {
+func checkDiskSize(target string, v any, most int64) *armerror.Error {
 	n, ok := wholeNumber(v)
 	if _, isNumber := v.(json.Number); !isNumber {
-		return errorf(http.StatusBadRequest, "InvalidRequestContent", target,
+		return errorf("InvalidRequestContent", target,
 			"The request content was invalid and could not be deserialized: '%s' must be an integer, not %s.", target, jsonText(v))
 	}
 	if !ok || n < 1 || n > most {
@@ -269,14 +271,14 @@ func wholeNumber(v any) (int64, bool) {
 }
 
 // arrayField reads an optional array property: nil when absent or null.
-func arrayField(v any, name string) ([]any, *apiError) {
+func arrayField(v any, name string) ([]any, *armerror.Error) {
 	x, ok := field(v, name)
 	if !ok || x == nil {
 		return nil, nil
 	}
 	a, ok := x.([]any)
 	if !ok {
-		return nil, errorf(http.StatusBadRequest, "InvalidRequestContent", name,
+		return nil, errorf("InvalidRequestContent", name,
 			"The request content was invalid and could not be deserialized: '%s' must be an array.", name)
 	}
 	return a, nil

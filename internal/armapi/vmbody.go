@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
-	"net/http"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/azemu/azemu/internal/armerror"
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/catalog"
@@ -151,12 +151,12 @@ func canonicalKeys(m map[string]any, tree keyTree) {
 // Errors name the property, as Azure's InvalidParameter errors do. An
 // update may leave out the admin password: Azure never returns it, so a
 // client that PUTs back what it read has none.
-func checkVM(name string, body map[string]any, update bool) (engine.VMSpec, *apiError) {
+func checkVM(name string, body map[string]any, update bool) (engine.VMSpec, *armerror.Error) {
 	var spec engine.VMSpec
 	raw, _ := json.Marshal(body)
 	var in vmInput
 	if err := json.Unmarshal(raw, &in); err != nil {
-		return spec, errorf(http.StatusBadRequest, "InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err)
+		return spec, errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err)
 	}
 	if strings.TrimSpace(in.Location) == "" {
 		return spec, missingParameter("location")
@@ -463,7 +463,7 @@ func normaliseDataDisk(sub, rg, vm string, d map[string]any) {
 
 // diskRefs reads the disks a normalised VM model names, checking the data
 // disks as Azure does: a lun each, unique; a size for empty disks.
-func diskRefs(model map[string]any) ([]engine.DiskRef, *apiError) {
+func diskRefs(model map[string]any) ([]engine.DiskRef, *armerror.Error) {
 	props, _ := model["properties"].(map[string]any)
 	sp, _ := props["storageProfile"].(map[string]any)
 	if sp == nil {

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/azemu/azemu/internal/armerror"
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/engine"
 	"github.com/azemu/azemu/internal/lifecycle"
@@ -13,7 +14,7 @@ import (
 
 func (s *Server) putVM(r *request, sub, rg, name string) {
 	if err := armid.ValidName("virtualMachines", name); err != nil {
-		s.writeError(r, errorf(http.StatusBadRequest, "InvalidResourceName", "", "Resource name %s is invalid: %v.", name, err))
+		s.writeError(r, errorf("InvalidResourceName", "", "Resource name %s is invalid: %v.", name, err))
 		return
 	}
 	var body map[string]any
@@ -40,7 +41,7 @@ func (s *Server) patchVM(r *request, sub, rg, name string) {
 	}
 	s.upsertVM(r, sub, rg, name, func(old *engine.VM) (map[string]any, error) {
 		if old == nil {
-			return nil, &engine.Error{Code: engine.CodeResourceNotFound, Message: "The Resource 'Microsoft.Compute/virtualMachines/" + name + "' under resource group '" + rg + "' was not found."}
+			return nil, armerror.ResourceNotFound("Microsoft.Compute/virtualMachines", rg, name)
 		}
 		var model map[string]any
 		if err := json.Unmarshal(old.Model, &model); err != nil {
@@ -201,8 +202,7 @@ func (s *Server) getInstanceView(r *request, sub, rg, name string) {
 func (s *Server) deleteVM(r *request, sub, rg, name string) {
 	req := lifecycle.Request{Kind: lifecycle.Delete, Force: strings.EqualFold(r.URL.Query().Get("forceDeletion"), "true")}
 	if _, err := s.eng.GetVM(sub, rg, name); err != nil {
-		var ee *engine.Error
-		if asEngineError(err, &ee) && ee.Code == engine.CodeResourceNotFound {
+		if armerror.HasCode(err, armerror.CodeResourceNotFound) {
 			// Deleting what is not there succeeds with 204, as ARM does.
 			r.w.WriteHeader(http.StatusNoContent)
 			return
@@ -313,7 +313,7 @@ func (s *Server) runAction(r *request, sub, rg, name string, req lifecycle.Reque
 
 func (s *Server) listVMsInGroup(r *request, sub, rg string) {
 	if _, ok := s.eng.Group(sub, rg); !ok {
-		s.writeErr(r, &engine.Error{Code: engine.CodeResourceGroupNotFound, Message: "Resource group '" + rg + "' could not be found."})
+		s.writeErr(r, armerror.ResourceGroupNotFound(rg))
 		return
 	}
 	// List takes the same $filter as listAll (Azure's VirtualMachines_List
@@ -380,12 +380,4 @@ func (s *Server) listVMs(r *request, match func(*engine.VM) bool, withInstanceVi
 		value = append(value, renderVM(v, withInstanceView))
 	}
 	s.writeList(r, value, next)
-}
-
-func asEngineError(err error, target **engine.Error) bool {
-	e, ok := err.(*engine.Error)
-	if ok {
-		*target = e
-	}
-	return ok
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/azemu/azemu/internal/armerror"
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/engine"
 	"github.com/azemu/azemu/internal/lifecycle"
@@ -83,7 +84,7 @@ var vmssReadOnly = []string{"provisioningState", "uniqueId", "timeCreated"}
 
 func (s *Server) putScaleSet(r *request, sub, rg, name string, patch bool) {
 	if err := armid.ValidName("virtualMachines", name); err != nil {
-		s.writeError(r, errorf(http.StatusBadRequest, "InvalidResourceName", "", "Resource name %s is invalid: %v.", name, err))
+		s.writeError(r, errorf("InvalidResourceName", "", "Resource name %s is invalid: %v.", name, err))
 		return
 	}
 	var body map[string]any
@@ -187,7 +188,7 @@ func withoutKeys(m map[string]any, keys ...string) map[string]any {
 
 // checkScaleSet validates a scale set body as Azure does and returns the
 // spec to keep, with the model normalised and its secrets removed.
-func checkScaleSet(sub, rg, name string, body map[string]any, old *engine.ScaleSet) (engine.ScaleSetSpec, *apiError) {
+func checkScaleSet(sub, rg, name string, body map[string]any, old *engine.ScaleSet) (engine.ScaleSetSpec, *armerror.Error) {
 	var spec engine.ScaleSetSpec
 	canonicalKeys(body, vmssKeys)
 	if props, ok := body["properties"].(map[string]any); ok {
@@ -201,7 +202,7 @@ func checkScaleSet(sub, rg, name string, body map[string]any, old *engine.ScaleS
 	raw, _ := json.Marshal(body)
 	var in vmssInput
 	if err := json.Unmarshal(raw, &in); err != nil {
-		return spec, errorf(http.StatusBadRequest, "InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err)
+		return spec, errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err)
 	}
 	if strings.TrimSpace(in.Location) == "" {
 		return spec, missingParameter("location")
@@ -219,7 +220,7 @@ func checkScaleSet(sub, rg, name string, body map[string]any, old *engine.ScaleS
 	}
 	if old != nil {
 		if in.Properties != nil && in.Properties.OrchestrationMode != "" && mode != old.Spec.Mode {
-			return spec, errorf(http.StatusConflict, "PropertyChangeNotAllowed", "orchestrationMode", "Changing property 'orchestrationMode' is not allowed.")
+			return spec, errorf("PropertyChangeNotAllowed", "orchestrationMode", "Changing property 'orchestrationMode' is not allowed.")
 		}
 		mode = old.Spec.Mode
 	}
@@ -263,7 +264,7 @@ func checkScaleSet(sub, rg, name string, body map[string]any, old *engine.ScaleS
 	}
 	model, err := json.Marshal(m)
 	if err != nil {
-		return spec, errorf(http.StatusBadRequest, "InvalidRequestContent", "", "%v", err)
+		return spec, errorf("InvalidRequestContent", "", "%v", err)
 	}
 	spec.Model = model
 	return spec, nil
@@ -311,7 +312,7 @@ func instanceBody(location, mode, vmSize, setID, computerName string, profile ma
 
 // scaleSetInstance derives instance n of a set from its profile: Uniform
 // instance "n" named <set>_<n>, or a Flexible member named <set>_<8 hex>.
-func scaleSetInstance(set *engine.ScaleSet, n int) (engine.NewInstance, *apiError) {
+func scaleSetInstance(set *engine.ScaleSet, n int) (engine.NewInstance, *armerror.Error) {
 	var model map[string]any
 	_ = json.Unmarshal(set.Spec.Model, &model)
 	profile := dig(model, "properties", "virtualMachineProfile")
@@ -411,7 +412,7 @@ func (s *Server) listScaleSetsByLocation(r *request, sub, location string) {
 func (s *Server) listScaleSetsWhere(r *request, sub, rg, location string) {
 	if rg != "" {
 		if _, ok := s.eng.Group(sub, rg); !ok {
-			s.writeErr(r, &engine.Error{Code: engine.CodeResourceGroupNotFound, Message: "Resource group '" + rg + "' could not be found."})
+			s.writeErr(r, armerror.ResourceGroupNotFound(rg))
 			return
 		}
 	}
@@ -438,7 +439,7 @@ func (s *Server) deleteScaleSet(r *request, sub, rg, name string) {
 	}
 	if !found {
 		if _, ok := s.eng.Group(sub, rg); !ok {
-			s.writeErr(r, &engine.Error{Code: engine.CodeResourceGroupNotFound, Message: "Resource group '" + rg + "' could not be found."})
+			s.writeErr(r, armerror.ResourceGroupNotFound(rg))
 			return
 		}
 		// Deleting what is not there succeeds with 204, as ARM does.
@@ -513,9 +514,11 @@ func canonicalAction(action string) string {
 
 // flexibleRefused is Azure's answer to a Uniform-only API on a Flexible set
 // (D: the status and wording of the refusal).
-func flexibleRefused(set *engine.ScaleSet, what string) *apiError {
-	return errorf(http.StatusBadRequest, "OperationNotAllowed", "",
+func flexibleRefused(set *engine.ScaleSet, what string) *armerror.Error {
+	e := armerror.New(armerror.CodeOperationNotAllowed,
 		"The operation '%s' is not supported for Virtual Machine Scale Set '%s' with 'Flexible' orchestration mode.", what, set.Name)
+	e.Status = http.StatusBadRequest // a bad request here, not a conflict with the state
+	return e
 }
 
 type statusCount struct {

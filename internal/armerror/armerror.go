@@ -79,8 +79,17 @@ const (
 	CodeSubscriptionThrottled        = "SubscriptionRequestsThrottled"
 	CodeTooManyRequests              = "TooManyRequests"
 	CodeUnsupportedMediaType         = "UnsupportedMediaType"
-	// azemu's own: a clock control that needs the manual clock.
-	CodeClockNotManual = "ClockNotManual"
+	CodeInvalidOperation             = "InvalidOperation"
+	CodeInvalidTags                  = "InvalidTags"
+	CodeInvalidTagName               = "InvalidTagName"
+	CodeInvalidTagNameCharacters     = "InvalidTagNameCharacters"
+	CodeInvalidTagValueLength        = "InvalidTagValueLength"
+	CodeLocationNotAvailableForGroup = "LocationNotAvailableForResourceGroup"
+	CodeLocationNotAvailableForType  = "LocationNotAvailableForResourceType"
+	// azemu's own: a clock control that needs the manual clock, and a
+	// signed-in dashboard change without its session's CSRF token.
+	CodeClockNotManual   = "ClockNotManual"
+	CodeInvalidCsrfToken = "InvalidCsrfToken"
 )
 
 // HTTP statuses, spelled out so that the package needs no net/http.
@@ -101,29 +110,37 @@ const (
 
 // statusByCode is the one table from an error code to its HTTP status.
 var statusByCode = map[string]int{
-	CodeBadRequest:                 statusBadRequest,
-	CodeInvalidParameter:           statusBadRequest,
-	CodeInvalidRequestContent:      statusBadRequest,
-	CodeInvalidRequestFormat:       statusBadRequest,
-	CodeMissingApiVersionParameter: statusBadRequest,
-	CodeInvalidApiVersionParameter: statusBadRequest,
-	CodeInvalidResourceName:        statusBadRequest,
-	CodeInvalidResourceGroupName:   statusBadRequest,
-	CodeInvalidSubscriptionID:      statusBadRequest,
-	CodeNoRegisteredProviderFound:  statusBadRequest,
-	CodeAuthenticationFailed:       statusUnauthorized,
-	CodeAuthorizationFailed:        statusForbidden,
-	CodeResourceNotFound:           statusNotFound,
-	CodeParentResourceNotFound:     statusNotFound,
-	CodeResourceGroupNotFound:      statusNotFound,
-	CodeSubscriptionNotFound:       statusNotFound,
-	CodeNotFound:                   statusNotFound,
-	CodeMethodNotAllowed:           statusMethodNotAllowed,
-	CodeOperationNotAllowed:        statusConflict,
-	CodeOperationPreempted:         statusConflict,
-	CodeConflict:                   statusConflict,
-	CodeResourceGroupBeingDeleted:  statusConflict,
-	CodeInvalidResourceLocation:    statusConflict,
+	CodeBadRequest:                   statusBadRequest,
+	CodeInvalidParameter:             statusBadRequest,
+	CodeInvalidRequestContent:        statusBadRequest,
+	CodeInvalidRequestFormat:         statusBadRequest,
+	CodeMissingApiVersionParameter:   statusBadRequest,
+	CodeInvalidApiVersionParameter:   statusBadRequest,
+	CodeInvalidResourceName:          statusBadRequest,
+	CodeInvalidResourceGroupName:     statusBadRequest,
+	CodeInvalidSubscriptionID:        statusBadRequest,
+	CodeNoRegisteredProviderFound:    statusBadRequest,
+	CodeInvalidOperation:             statusBadRequest,
+	CodeInvalidTags:                  statusBadRequest,
+	CodeInvalidTagName:               statusBadRequest,
+	CodeInvalidTagNameCharacters:     statusBadRequest,
+	CodeInvalidTagValueLength:        statusBadRequest,
+	CodeLocationNotAvailableForGroup: statusBadRequest,
+	CodeLocationNotAvailableForType:  statusBadRequest,
+	CodeAuthenticationFailed:         statusUnauthorized,
+	CodeAuthorizationFailed:          statusForbidden,
+	CodeInvalidCsrfToken:             statusForbidden,
+	CodeResourceNotFound:             statusNotFound,
+	CodeParentResourceNotFound:       statusNotFound,
+	CodeResourceGroupNotFound:        statusNotFound,
+	CodeSubscriptionNotFound:         statusNotFound,
+	CodeNotFound:                     statusNotFound,
+	CodeMethodNotAllowed:             statusMethodNotAllowed,
+	CodeOperationNotAllowed:          statusConflict,
+	CodeOperationPreempted:           statusConflict,
+	CodeConflict:                     statusConflict,
+	CodeResourceGroupBeingDeleted:    statusConflict,
+	CodeInvalidResourceLocation:      statusConflict,
 	// Resource Manager's answer to a resource group PUT in another location.
 	CodeInvalidResourceGroupLocation: statusConflict,
 	CodePropertyChangeNotAllowed:     statusConflict,

@@ -20,35 +20,32 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/azemu/azemu/internal/armerror"
 )
 
-// Refusal is why a request was refused: an HTTP status and an error code
-// and message in ARM's shape.
-type Refusal struct {
-	Status  int
-	Code    string
-	Message string
-}
+// CodeRefused is the error code of a request refused for coming from
+// another site.
+const CodeRefused = "CrossSiteRequestRefused"
 
 // Check returns nil when r may change state, else why not.
-func Check(r *http.Request) *Refusal {
+func Check(r *http.Request) *armerror.Error {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return nil
 	}
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
-		return &Refusal{http.StatusForbidden, "CrossSiteRequestRefused",
-			"A " + r.Method + " from another site ('Sec-Fetch-Site: " + site + "') is refused: azemu's controls answer only their own origin."}
+		return &armerror.Error{Status: http.StatusForbidden, Code: CodeRefused,
+			Message: "A " + r.Method + " from another site ('Sec-Fetch-Site: " + site + "') is refused: azemu's controls answer only their own origin."}
 	}
 	if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(origin, r) {
-		return &Refusal{http.StatusForbidden, "CrossSiteRequestRefused",
-			"A " + r.Method + " from the origin '" + origin + "' is refused: azemu's controls answer only their own origin."}
+		return &armerror.Error{Status: http.StatusForbidden, Code: CodeRefused,
+			Message: "A " + r.Method + " from the origin '" + origin + "' is refused: azemu's controls answer only their own origin."}
 	}
 	switch r.Method {
 	case http.MethodPost, http.MethodPut, http.MethodPatch:
 		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-			return &Refusal{http.StatusUnsupportedMediaType, "UnsupportedMediaType",
-				"The request must say 'Content-Type: application/json' (a body or not)."}
+			return armerror.New(armerror.CodeUnsupportedMediaType, "The request must say 'Content-Type: application/json' (a body or not).")
 		}
 	}
 	return nil

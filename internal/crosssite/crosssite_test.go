@@ -43,7 +43,7 @@ func TestCheck(t *testing.T) {
 				t.Fatalf("refused: %+v", got)
 			case tc.want != 0 && got == nil:
 				t.Fatalf("allowed, want HTTP %d", tc.want)
-			case got != nil && (got.Status != tc.want || got.Code == "" || got.Message == ""):
+			case got != nil && (got.HTTPStatus() != tc.want || got.Code == "" || got.Message == ""):
 				t.Fatalf("got %+v, want HTTP %d with a code and message", got, tc.want)
 			}
 		})

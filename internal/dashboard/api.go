@@ -3,7 +3,6 @@ package dashboard
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"math/big"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/azemu/azemu/internal/armerror"
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/authz"
 	"github.com/azemu/azemu/internal/billing"
@@ -33,47 +33,68 @@ const (
 	maxPageSize     = 500
 )
 
+// reply is an endpoint's answer: a status and the JSON body.
+type reply struct {
+	status int
+	body   any
+}
+
+func ok(body any) (reply, error) { return reply{http.StatusOK, body}, nil }
+
+// endpoint answers one JSON endpoint with a reply or an error; serveAPI
+// writes either.
+type endpoint func(r *http.Request, scope Scope) (reply, error)
+
 func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, rest string) {
 	if rest == "session" {
 		h.serveSession(w, r)
 		return
 	}
+	rep, err := h.api(w, r, rest)
+	switch {
+	case err != nil:
+		h.writeErr(w, err)
+	case rep.body != nil:
+		writeJSON(w, rep.status, rep.body)
+	}
+}
+
+// api routes an API call; a nil body means the endpoint wrote its own
+// answer (the event stream).
+func (h *Handler) api(w http.ResponseWriter, r *http.Request, rest string) (reply, error) {
 	scope, err := h.authorize(r)
 	if err != nil {
-		writeError(w, http.StatusUnauthorized, "AuthenticationFailed", err.Error())
-		return
+		return reply{}, armerror.New(armerror.CodeAuthenticationFailed, "%s", err.Error())
 	}
-	get := func(fn func(http.ResponseWriter, *http.Request, Scope)) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", fmt.Sprintf("'%s' answers GET only.", r.URL.Path))
-			return
-		}
-		fn(w, r, scope)
-	}
+	method := http.MethodGet
+	var ep endpoint
 	switch {
 	case rest == "tree":
-		get(h.serveTree)
+		ep = h.serveTree
 	case rest == "vms":
-		get(h.serveVMs)
+		ep = h.serveVMs
 	case rest == "vm":
-		get(h.serveVM)
+		ep = h.serveVM
 	case rest == "costs/daily":
-		get(h.serveDailyCosts)
+		ep = h.serveDailyCosts
 	case rest == "events":
-		get(h.serveEvents)
-	case strings.HasPrefix(rest, "operations/"):
-		get(func(w http.ResponseWriter, r *http.Request, s Scope) {
-			h.serveOperation(w, r, s, strings.TrimPrefix(rest, "operations/"))
-		})
-	case rest == "actions":
-		if r.Method != http.MethodPost {
-			writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "Actions are POSTed.")
-			return
+		ep = func(r *http.Request, scope Scope) (reply, error) {
+			h.serveEvents(w, r, scope) // a stream: it writes as it goes
+			return reply{}, nil
 		}
-		h.serveAction(w, r, scope)
+	case strings.HasPrefix(rest, "operations/"):
+		ep = func(r *http.Request, s Scope) (reply, error) {
+			return h.serveOperation(r, s, strings.TrimPrefix(rest, "operations/"))
+		}
+	case rest == "actions":
+		method, ep = http.MethodPost, h.serveAction
 	default:
-		writeError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("No dashboard endpoint '%s'.", r.URL.Path))
+		return reply{}, armerror.New(armerror.CodeNotFound, "No dashboard endpoint '%s'.", r.URL.Path)
 	}
+	if r.Method != method && !(method == http.MethodGet && r.Method == http.MethodHead) {
+		return reply{}, armerror.New(armerror.CodeMethodNotAllowed, "'%s' answers %s only.", r.URL.Path, method)
+	}
+	return ep(r, scope)
 }
 
 // clockView is the emulator's clock as the page shows it; with the real
@@ -181,7 +202,7 @@ type treeSub struct {
 
 // serveTree answers GET tree: subscriptions, their groups, and counts; the
 // page loads a group's VMs from vms when it is opened.
-func (h *Handler) serveTree(w http.ResponseWriter, r *http.Request, scope Scope) {
+func (h *Handler) serveTree(r *http.Request, scope Scope) (reply, error) {
 	type count struct {
 		vms       int
 		scaleSets map[string]*treeScaleSet
@@ -249,7 +270,7 @@ func (h *Handler) serveTree(w http.ResponseWriter, r *http.Request, scope Scope)
 			out = append(out, ts)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"clock": h.clockView(), "subscriptions": out})
+	return ok(map[string]any{"clock": h.clockView(), "subscriptions": out})
 }
 
 func groupKey(sub, rg string) string { return strings.ToLower(sub) + "/" + strings.ToLower(rg) }
@@ -333,7 +354,7 @@ type fleetCounts struct {
 
 // serveVMs answers GET vms: one page of the fleet table, filtered, with the
 // counts of the whole selection.
-func (h *Handler) serveVMs(w http.ResponseWriter, r *http.Request, scope Scope) {
+func (h *Handler) serveVMs(r *http.Request, scope Scope) (reply, error) {
 	f := parseFilter(r)
 	q := r.URL.Query()
 	offset, _ := strconv.Atoi(q.Get("offset"))
@@ -371,7 +392,7 @@ func (h *Handler) serveVMs(w http.ResponseWriter, r *http.Request, scope Scope) 
 	// largest int would overflow.
 	from := min(offset, len(matched))
 	page := matched[from : from+min(limit, len(matched)-from)]
-	writeJSON(w, http.StatusOK, map[string]any{
+	return ok(map[string]any{
 		"clock": h.clockView(), "total": len(matched), "offset": offset, "limit": limit,
 		"rows": h.rows(page, now), "counts": counts,
 	})
@@ -423,17 +444,11 @@ const maxHistory = 500
 // serveVM answers GET vm?id=&window=: the VM's row, its disks, its history
 // and its timeline over the window. A deleted VM answers with its history
 // and a null vm.
-func (h *Handler) serveVM(w http.ResponseWriter, r *http.Request, scope Scope) {
-	raw := r.URL.Query().Get("id")
-	id, err := armid.Parse(raw)
-	if err != nil || (!strings.EqualFold(id.Type(), vmType) && !strings.EqualFold(id.Type(), instanceType)) {
-		writeError(w, http.StatusBadRequest, "InvalidParameter", fmt.Sprintf("'%s' is not the ID of a virtual machine.", raw))
-		return
-	}
-	if !scope.AllowsID(id.String()) {
-		// Out of scope looks like absent: nothing leaks, not even existence.
-		writeError(w, http.StatusNotFound, engine.CodeResourceNotFound, fmt.Sprintf("The virtual machine '%s' was not found.", id.Name()))
-		return
+func (h *Handler) serveVM(r *http.Request, scope Scope) (reply, error) {
+	// Out of scope looks like absent: nothing leaks, not even existence.
+	id, err := vmID(r.URL.Query().Get("id"), scope)
+	if err != nil {
+		return reply{}, err
 	}
 	window := r.URL.Query().Get("window")
 	if _, ok := windows[window]; !ok {
@@ -446,13 +461,11 @@ func (h *Handler) serveVM(w http.ResponseWriter, r *http.Request, scope Scope) {
 		return nil
 	})
 	if err != nil {
-		h.writeEngineError(w, err)
-		return
+		return reply{}, err
 	}
 	v, live := h.eng.VMByID(id.String())
 	if !live && len(events) == 0 {
-		writeError(w, http.StatusNotFound, engine.CodeResourceNotFound, fmt.Sprintf("The virtual machine '%s' was not found.", id.Name()))
-		return
+		return reply{}, vmNotFound(id)
 	}
 	out := map[string]any{"clock": h.clockView(), "id": id.String(), "vm": nil, "disks": []diskLine{}}
 	if live {
@@ -466,7 +479,23 @@ func (h *Handler) serveVM(w http.ResponseWriter, r *http.Request, scope Scope) {
 	}
 	out["history"] = hist
 	out["timeline"] = h.timeline(events, window, now)
-	writeJSON(w, http.StatusOK, out)
+	return ok(out)
+}
+
+// vmID reads the ID of a VM or scale set instance the scope may see.
+func vmID(raw string, scope Scope) (armid.ID, error) {
+	id, err := armid.Parse(raw)
+	if err != nil || (!strings.EqualFold(id.Type(), vmType) && !strings.EqualFold(id.Type(), instanceType)) {
+		return armid.ID{}, armerror.New(armerror.CodeInvalidParameter, "'%s' is not the ID of a virtual machine.", raw)
+	}
+	if !scope.AllowsID(id.String()) {
+		return armid.ID{}, vmNotFound(id)
+	}
+	return id, nil
+}
+
+func vmNotFound(id armid.ID) *armerror.Error {
+	return armerror.New(armerror.CodeResourceNotFound, "The virtual machine '%s' was not found.", id.Name())
 }
 
 // timeline cuts a VM's history into spans over the window, each billed or
@@ -547,12 +576,11 @@ type dayCost struct {
 
 // serveDailyCosts answers GET costs/daily?subscription=&days=: the rated cost
 // of each UTC day (today up to now), metered from the history in one pass.
-func (h *Handler) serveDailyCosts(w http.ResponseWriter, r *http.Request, scope Scope) {
+func (h *Handler) serveDailyCosts(r *http.Request, scope Scope) (reply, error) {
 	q := r.URL.Query()
-	sub, ok := h.eng.Subscription(q.Get("subscription"))
-	if !ok || !scope.Allows(sub.ID) {
-		writeError(w, http.StatusNotFound, "SubscriptionNotFound", fmt.Sprintf("The subscription '%s' could not be found.", q.Get("subscription")))
-		return
+	sub, found := h.eng.Subscription(q.Get("subscription"))
+	if !found || !scope.Allows(sub.ID) {
+		return reply{}, armerror.New(armerror.CodeSubscriptionNotFound, "The subscription '%s' could not be found.", q.Get("subscription"))
 	}
 	days, err := strconv.Atoi(q.Get("days"))
 	if err != nil || days <= 0 {
@@ -575,8 +603,7 @@ func (h *Handler) serveDailyCosts(w http.ResponseWriter, r *http.Request, scope 
 		return nil
 	})
 	if err != nil {
-		h.writeEngineError(w, err)
-		return
+		return reply{}, err
 	}
 	out := make([]dayCost, len(wins))
 	var total billing.Amount
@@ -601,7 +628,7 @@ func (h *Handler) serveDailyCosts(w http.ResponseWriter, r *http.Request, scope 
 		dc.Compute, dc.Disks, dc.Total = compute.Value(), disks.Value(), day.Value()
 		out[i] = dc
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"clock": h.clockView(), "subscriptionId": sub.ID, "currency": total.Currency, "total": total.Value(), "days": out})
+	return ok(map[string]any{"clock": h.clockView(), "subscriptionId": sub.ID, "currency": total.Currency, "total": total.Value(), "days": out})
 }
 
 // actions are what the page's buttons do: the ARM API's POST actions, and
@@ -638,60 +665,49 @@ func newOpView(op store.Operation) opView {
 // serveAction answers POST actions {"id","action"} through engine.Act, the
 // path the ARM API's actions take. Only JSON bodies from the page's own
 // origin are taken, by the rule the emulator's controls share (crosssite).
-func (h *Handler) serveAction(w http.ResponseWriter, r *http.Request, scope Scope) {
+func (h *Handler) serveAction(r *http.Request, scope Scope) (reply, error) {
 	if no := crosssite.Check(r); no != nil {
-		writeError(w, no.Status, no.Code, no.Message)
-		return
+		return reply{}, no
 	}
-	if !checkCSRF(w, r, scope) {
-		return
+	if err := checkCSRF(r, scope); err != nil {
+		return reply{}, err
 	}
 	var in struct {
 		ID     string `json:"id"`
 		Action string `json:"action"`
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&in); err != nil {
-		writeError(w, http.StatusBadRequest, "InvalidRequestContent", "The body must be {\"id\": \"<VM ID>\", \"action\": \"<action>\"}.")
-		return
+		return reply{}, armerror.New(armerror.CodeInvalidRequestContent, "The body must be {\"id\": \"<VM ID>\", \"action\": \"<action>\"}.")
 	}
-	kind, ok := actions[strings.ToLower(in.Action)]
-	if !ok {
-		writeError(w, http.StatusBadRequest, "InvalidParameter", fmt.Sprintf("Unknown action '%s': use start, powerOff, deallocate, restart, delete or guestShutdown.", in.Action))
-		return
+	kind, known := actions[strings.ToLower(in.Action)]
+	if !known {
+		return reply{}, armerror.New(armerror.CodeInvalidParameter, "Unknown action '%s': use start, powerOff, deallocate, restart, delete or guestShutdown.", in.Action)
 	}
-	id, err := armid.Parse(in.ID)
-	if err != nil || !(strings.EqualFold(id.Type(), vmType) || strings.EqualFold(id.Type(), instanceType)) {
-		writeError(w, http.StatusBadRequest, "InvalidParameter", fmt.Sprintf("'%s' is not the ID of a virtual machine.", in.ID))
-		return
-	}
-	if !scope.AllowsID(id.String()) {
-		writeError(w, http.StatusNotFound, engine.CodeResourceNotFound, fmt.Sprintf("The virtual machine '%s' was not found.", id.Name()))
-		return
+	id, err := vmID(in.ID, scope)
+	if err != nil {
+		return reply{}, err
 	}
 	if !scope.AllowsAction(id.String(), in.Action) {
-		writeError(w, http.StatusForbidden, "AuthorizationFailed", authz.Denied(scope.principal.ObjectID, vmAction(in.Action), id.String()))
-		return
+		return reply{}, armerror.New(armerror.CodeAuthorizationFailed, "%s", authz.Denied(scope.principal.ObjectID, vmAction(in.Action), id.String()))
 	}
 	// By ID, so a Uniform scale set instance takes the same path as a VM,
 	// as its scale set VM API does. The request ending must not abandon a
 	// change half made.
 	op, err := h.eng.ActByID(context.WithoutCancel(r.Context()), id.String(), lifecycle.Request{Kind: kind})
 	if err != nil {
-		h.writeEngineError(w, err)
-		return
+		return reply{}, err
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"operation": newOpView(op)})
+	return reply{http.StatusAccepted, map[string]any{"operation": newOpView(op)}}, nil
 }
 
 // serveOperation answers GET operations/{id}: how an action ended.
-func (h *Handler) serveOperation(w http.ResponseWriter, r *http.Request, scope Scope, id string) {
+func (h *Handler) serveOperation(r *http.Request, scope Scope, id string) (reply, error) {
 	op, err := h.eng.Operation(r.Context(), id)
 	if err == nil && !scope.AllowsID(op.TargetID) {
-		err = &engine.Error{Code: engine.CodeResourceNotFound, Message: fmt.Sprintf("The operation '%s' was not found.", id)}
+		err = armerror.OperationNotFound(id)
 	}
 	if err != nil {
-		h.writeEngineError(w, err)
-		return
+		return reply{}, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"operation": newOpView(op)})
+	return ok(map[string]any{"operation": newOpView(op)})
 }

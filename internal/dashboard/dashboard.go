@@ -7,7 +7,6 @@ import (
 	"embed"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/azemu/azemu/internal/armerror"
 	"github.com/azemu/azemu/internal/authz"
 	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/engine"
@@ -153,18 +153,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(p, apiPrefix):
 		h.serveAPI(w, r, strings.TrimPrefix(p, apiPrefix))
 	default:
-		writeError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("No route for '%s'.", p))
+		writeError(w, armerror.New(armerror.CodeNotFound, "No route for '%s'.", p))
 	}
 }
 
 func (h *Handler) serveAsset(w http.ResponseWriter, r *http.Request, name string) {
 	a, ok := h.assets[name]
 	if !ok || strings.Contains(name, "/") {
-		writeError(w, http.StatusNotFound, "NotFound", fmt.Sprintf("No asset '%s'.", name))
+		writeError(w, armerror.New(armerror.CodeNotFound, "No asset '%s'.", name))
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "Assets answer GET only.")
+		writeError(w, armerror.New(armerror.CodeMethodNotAllowed, "Assets answer GET only."))
 		return
 	}
 	hd := w.Header()
@@ -202,26 +202,20 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
+// writeError renders an error in ARM's shape, with the status its code has.
+func writeError(w http.ResponseWriter, e *armerror.Error) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(e.HTTPStatus())
+	_, _ = w.Write(e.Envelope())
 }
 
-// writeEngineError maps the engine's refusals to statuses as ARM does.
-func (h *Handler) writeEngineError(w http.ResponseWriter, err error) {
-	var e *engine.Error
-	if errors.As(err, &e) {
-		status := http.StatusConflict
-		switch e.Code {
-		case engine.CodeResourceNotFound, engine.CodeResourceGroupNotFound:
-			status = http.StatusNotFound
-		case engine.CodeShuttingDown:
-			status = http.StatusServiceUnavailable
-		case "InvalidParameter":
-			status = http.StatusBadRequest
-		}
-		writeError(w, status, e.Code, e.Message)
-		return
+// writeErr renders any error; an internal one is logged and shown without
+// its details.
+func (h *Handler) writeErr(w http.ResponseWriter, err error) {
+	e, known := armerror.From(err)
+	if !known {
+		h.log.Error("dashboard: internal error", "err", err)
 	}
-	h.log.Error("dashboard: internal error", "err", err)
-	writeError(w, http.StatusInternalServerError, "InternalServerError", "The server encountered an internal error.")
+	writeError(w, e)
 }

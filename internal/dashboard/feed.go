@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/azemu/azemu/internal/armerror"
 	"github.com/azemu/azemu/internal/engine"
 	"github.com/azemu/azemu/internal/store"
 )
@@ -152,7 +153,7 @@ const writeTimeout = 10 * time.Second
 func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request, scope Scope) {
 	c, err := h.feed.add(scope)
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "ServiceUnavailable", "The server is shutting down.")
+		writeError(w, armerror.New(armerror.CodeServiceUnavailable, "The server is shutting down."))
 		return
 	}
 	defer h.feed.remove(c)

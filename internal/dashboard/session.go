@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/azemu/azemu/internal/armerror"
 	"github.com/azemu/azemu/internal/authz"
 	"github.com/azemu/azemu/internal/crosssite"
 )
@@ -118,21 +119,21 @@ var errSignIn error = signInError{}
 func (h *Handler) serveSession(w http.ResponseWriter, r *http.Request) {
 	if h.strict.principals == nil {
 		if r.Method != http.MethodGet {
-			writeError(w, http.StatusBadRequest, "InvalidOperation", "azemu runs in the open mode: there is nothing to sign in to.")
+			writeError(w, armerror.New(armerror.CodeInvalidOperation, "azemu runs in the open mode: there is nothing to sign in to."))
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"mode": "open"})
 		return
 	}
 	if no := crosssite.Check(r); no != nil {
-		writeError(w, no.Status, no.Code, no.Message)
+		writeError(w, no)
 		return
 	}
 	id, ses := h.strict.sessions.lookup(r)
 	switch r.Method {
 	case http.MethodGet:
 		if ses == nil {
-			writeError(w, http.StatusUnauthorized, "AuthenticationFailed", errSignIn.Error())
+			writeError(w, armerror.New(armerror.CodeAuthenticationFailed, "%s", errSignIn.Error()))
 			return
 		}
 		h.writeSession(w, r, ses)
@@ -142,12 +143,12 @@ func (h *Handler) serveSession(w http.ResponseWriter, r *http.Request) {
 			ClientSecret string `json:"clientSecret"`
 		}
 		if err := json.NewDecoder(io.LimitReader(r.Body, 16<<10)).Decode(&in); err != nil {
-			writeError(w, http.StatusBadRequest, "InvalidRequestContent", `The body must be {"clientId": "...", "clientSecret": "..."}.`)
+			writeError(w, armerror.New(armerror.CodeInvalidRequestContent, `The body must be {"clientId": "...", "clientSecret": "..."}.`))
 			return
 		}
 		p, ok := h.strict.principals.Lookup(in.ClientID)
 		if !ok || subtle.ConstantTimeCompare([]byte(in.ClientSecret), []byte(p.ClientSecret)) != 1 {
-			writeError(w, http.StatusUnauthorized, "AuthenticationFailed", "The client ID or secret is not a principal's.")
+			writeError(w, armerror.New(armerror.CodeAuthenticationFailed, "The client ID or secret is not a principal's."))
 			return
 		}
 		if ses != nil {
@@ -160,7 +161,7 @@ func (h *Handler) serveSession(w http.ResponseWriter, r *http.Request) {
 	case http.MethodDelete:
 		if ses != nil {
 			if subtle.ConstantTimeCompare([]byte(r.Header.Get("X-CSRF-Token")), []byte(ses.csrf)) != 1 {
-				writeError(w, http.StatusForbidden, "InvalidCsrfToken", "A signed-in change must carry the session's X-CSRF-Token.")
+				writeError(w, armerror.New(armerror.CodeInvalidCsrfToken, "A signed-in change must carry the session's X-CSRF-Token."))
 				return
 			}
 			h.strict.sessions.remove(id)
@@ -168,7 +169,7 @@ func (h *Handler) serveSession(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
 		w.WriteHeader(http.StatusNoContent)
 	default:
-		writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "The session answers GET, POST and DELETE.")
+		writeError(w, armerror.New(armerror.CodeMethodNotAllowed, "The session answers GET, POST and DELETE."))
 	}
 }
 
@@ -189,10 +190,9 @@ func (h *Handler) writeSession(w http.ResponseWriter, r *http.Request, ses *sess
 
 // checkCSRF refuses a change made with the sign-in cookie unless it carries
 // the session's CSRF token: a header no other site's page can set.
-func checkCSRF(w http.ResponseWriter, r *http.Request, scope Scope) bool {
+func checkCSRF(r *http.Request, scope Scope) error {
 	if scope.csrf == "" || subtle.ConstantTimeCompare([]byte(r.Header.Get("X-CSRF-Token")), []byte(scope.csrf)) == 1 {
-		return true
+		return nil
 	}
-	writeError(w, http.StatusForbidden, "InvalidCsrfToken", "A signed-in change must carry the session's X-CSRF-Token.")
-	return false
+	return armerror.New(armerror.CodeInvalidCsrfToken, "A signed-in change must carry the session's X-CSRF-Token.")
 }
