@@ -39,6 +39,11 @@ var layers = map[string][]string{
 	"cmd/azemu":                {"*"},
 	"e2e":                      {"*"},
 	"examples/sdk":             {"*"},
+	// The examples use the Azure SDK alone, as a user's code would; only
+	// their tests use azemutest.
+	"examples/scheduler":  {},
+	"examples/autoscaler": {},
+	"examples/finops":     {},
 }
 
 // pure packages take time and IDs as arguments: no I/O, no clock.
