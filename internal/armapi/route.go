@@ -31,8 +31,12 @@ func (s *Server) route(r *request) {
 		}
 	}
 	switch {
+	case isTagsPath(r):
+		s.routeTags(r, sub)
 	case n == 2:
 		s.onlyGET(r, func(r *request) { s.getSubscription(r, sub) })
+	case r.seg(2, "resources") && n == 3:
+		s.onlyGET(r, func(r *request) { s.listResources(r, sub, "") })
 	case r.seg(2, "providers"):
 		s.routeProviders(r, sub)
 	case r.seg(2, "locations") && n == 3:
@@ -101,6 +105,10 @@ func (s *Server) routeGroups(r *request, sub string) {
 		return
 	}
 	rg := r.segs[3]
+	if n == 5 && r.seg(4, "resources") {
+		s.onlyGET(r, func(r *request) { s.listResources(r, sub, rg) })
+		return
+	}
 	if n == 4 {
 		switch r.Method {
 		case http.MethodPut:

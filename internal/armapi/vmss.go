@@ -127,13 +127,7 @@ func (s *Server) putScaleSet(r *request, sub, rg, name string, patch bool) {
 			}
 			return spec, nil
 		},
-		Instance: func(set *engine.ScaleSet, n int) (engine.NewInstance, error) {
-			inst, aerr := scaleSetInstance(set, n)
-			if aerr != nil {
-				return inst, aerr
-			}
-			return inst, nil
-		},
+		Instance: newInstance,
 	})
 	if err != nil {
 		s.writeErr(r, err)
@@ -308,6 +302,16 @@ func instanceBody(location, mode, vmSize, setID, computerName string, profile ma
 		props["virtualMachineScaleSet"] = map[string]any{"id": setID}
 	}
 	return map[string]any{"location": location, "properties": props}
+}
+
+// newInstance is scaleSetInstance as the engine asks for it: a nil
+// *apiError must not become a non-nil error.
+func newInstance(set *engine.ScaleSet, n int) (engine.NewInstance, error) {
+	inst, aerr := scaleSetInstance(set, n)
+	if aerr != nil {
+		return inst, aerr
+	}
+	return inst, nil
 }
 
 // scaleSetInstance derives instance n of a set from its profile: Uniform

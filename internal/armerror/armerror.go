@@ -54,6 +54,7 @@ const (
 	CodeInternalServerError          = "InternalServerError"
 	CodeInvalidApiVersionParameter   = "InvalidApiVersionParameter"
 	CodeInvalidParameter             = "InvalidParameter"
+	CodeInvalidFilterInQueryString   = "InvalidFilterInQueryString"
 	CodeInvalidRequestContent        = "InvalidRequestContent"
 	CodeInvalidRequestFormat         = "InvalidRequestFormat"
 	CodeInvalidResourceGroupLocation = "InvalidResourceGroupLocation"
@@ -112,6 +113,7 @@ const (
 var statusByCode = map[string]int{
 	CodeBadRequest:                   statusBadRequest,
 	CodeInvalidParameter:             statusBadRequest,
+	CodeInvalidFilterInQueryString:   statusBadRequest,
 	CodeInvalidRequestContent:        statusBadRequest,
 	CodeInvalidRequestFormat:         statusBadRequest,
 	CodeMissingApiVersionParameter:   statusBadRequest,
