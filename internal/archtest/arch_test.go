@@ -30,6 +30,8 @@ var layers = map[string][]string{
 	"internal/store":           {"internal/lifecycle", "internal/armid"},
 	"internal/store/sqlite":    {"internal/store"},
 	"internal/store/storetest": {"internal/store"},
+	"internal/store/postgres":  {"internal/store"},
+	"internal/pgtest":          {},
 	"internal/engine":          {"internal/armerror", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing"},
 	"internal/armapi":          {"internal/armerror", "internal/catalog", "internal/crosssite", "internal/engine", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing", "internal/identity", "internal/authz"},
 	"internal/dashboard":       {"internal/armerror", "internal/authz", "internal/crosssite", "internal/engine", "internal/lifecycle", "internal/billing", "internal/store", "internal/armid"},

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -340,14 +339,9 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, c *store.Change) ([
 		seqs = make([]int64, len(c.Events))
 	}
 	for i, e := range c.Events {
-		// An event without a time could never fall in a History window and
-		// would vanish from billing; refuse it rather than lose it silently.
-		if e.At.IsZero() {
-			return nil, fmt.Errorf("event %d of vm %s: zero At", i, e.VMID)
-		}
-		at, err := timeArg(e.At)
+		at, err := store.EventUnixNano(e)
 		if err != nil {
-			return nil, fmt.Errorf("event %d of vm %s: %w", i, e.VMID, err)
+			return nil, fmt.Errorf("event %d: %w", i, err)
 		}
 		res, err := s.exec(ctx, tx, sqlInsertEvent,
 			store.Key(e.VMID), e.VMID, at, e.ProvisioningState, e.ProvisioningCode,
@@ -563,18 +557,18 @@ func (s *Store) Operation(ctx context.Context, id string) (store.Operation, erro
 func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn func(store.Event) error) error {
 	// Bounds past the storable range (see timeArg) are dropped rather than
 	// wrapped; a window wholly outside it is empty.
-	if !from.Before(to) || from.After(maxTime) || !to.After(minTime) {
+	if !from.Before(to) || from.After(store.MaxTime) || !to.After(store.MinTime) {
 		return ctx.Err()
 	}
 	q := `SELECT seq, vm_id, at, provisioning_state, provisioning_code, power_state,
 		operation_id, operation_kind, detail
 		FROM events WHERE 1`
 	var args []any
-	if !from.Before(minTime) {
+	if !from.Before(store.MinTime) {
 		q += ` AND at >= ?`
 		args = append(args, from.UnixNano())
 	}
-	if !to.After(maxTime) {
+	if !to.After(store.MaxTime) {
 		q += ` AND at < ?`
 		args = append(args, to.UnixNano())
 	}
@@ -592,7 +586,7 @@ func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn
 			&e.PowerState, &e.OperationID, &e.OperationKind, &detail); err != nil {
 			return err
 		}
-		e.At = time.Unix(0, at).UTC()
+		e.At = store.FromUnixNano(at)
 		e.Detail = jsonOf(detail)
 		fnErr = fn(e)
 		return fnErr
@@ -673,30 +667,20 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
-// Unix nanoseconds cover 1677-09-21 to 2262-04-11; times outside would wrap.
-var (
-	minTime = time.Unix(0, math.MinInt64)
-	maxTime = time.Unix(0, math.MaxInt64)
-)
-
-// timeArg encodes t for a nullable time column: NULL for the zero time, so
-// that the Unix epoch itself (0) still round-trips.
+// timeArg encodes t for a nullable time column (see store.UnixNano).
 func timeArg(t time.Time) (any, error) {
-	if t.IsZero() {
-		return nil, nil
+	ns, ok, err := store.UnixNano(t)
+	if !ok {
+		return nil, err
 	}
-	if t.Before(minTime) || t.After(maxTime) {
-		return nil, fmt.Errorf("time %s outside the storable range %s to %s",
-			t.Format(time.RFC3339Nano), minTime.UTC().Format(time.RFC3339Nano), maxTime.UTC().Format(time.RFC3339Nano))
-	}
-	return t.UnixNano(), nil
+	return ns, nil
 }
 
 func timeOf(n sql.NullInt64) time.Time {
 	if !n.Valid {
 		return time.Time{}
 	}
-	return time.Unix(0, n.Int64).UTC()
+	return store.FromUnixNano(n.Int64)
 }
 
 // jsonArg binds a document as TEXT (the columns are STRICT TEXT, which

@@ -192,7 +192,7 @@ func TestMigrationsIdempotent(t *testing.T) {
 	}
 	var want []int
 	for _, m := range ms {
-		want = append(want, m.version)
+		want = append(want, m.Version)
 	}
 	if len(want) == 0 || want[0] != 1 {
 		t.Fatalf("embedded migrations %v, want them to start at 1", want)

@@ -1,0 +1,398 @@
+package postgres
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/azemu/azemu/internal/store"
+)
+
+// The advisory locks azemu takes. Their keys are per schema (see lockKey):
+// a store is the tables of one schema, so two stores in one database never
+// contend, and tests can give each its own schema.
+const (
+	lockMigrate = "migrate" // held while the schema is brought up to date
+	lockEvents  = "events"  // held by a transaction that writes events, until it commits
+	lockOwner   = "owner"   // held by the one server of a store, for its life
+)
+
+// lockKey is the bigint key of an advisory lock of the store in schema.
+func lockKey(schema, lock string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("azemu\x00" + schema + "\x00" + lock))
+	return int64(h.Sum64())
+}
+
+// schemaOf is the schema the tables of a connection's store live in: the
+// first schema of its search_path that exists.
+func schemaOf(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}) (string, error) {
+	var schema *string
+	if err := q.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return "", err
+	}
+	if schema == nil {
+		return "", errors.New("no schema of the search_path exists")
+	}
+	return *schema, nil
+}
+
+// defaultMaxConns bounds the pool when the URL does not (pool_max_conns). A
+// History callback may read the store itself, so a scan and what it calls
+// each need a connection of their own.
+const defaultMaxConns = 16
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// IsURL reports whether a --store value names a PostgreSQL database rather
+// than a SQLite file.
+func IsURL(s string) bool {
+	l := strings.ToLower(s)
+	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
+}
+
+// Store is a store.Store on one PostgreSQL database. It is safe for
+// concurrent use.
+type Store struct {
+	pool      *pgxpool.Pool
+	eventsKey int64 // lockKey of lockEvents
+	closeOnce sync.Once
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the database at url (postgres://user:pass@host:port/db,
+// with libpq's query parameters) and brings its schema up to date.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx's message may quote the URL, password and all.
+		return nil, errors.New("postgres: the store URL does not parse as a PostgreSQL connection URL")
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	schema, err := schemaOf(ctx, pool)
+	if err == nil {
+		err = migrate(ctx, pool, schema)
+	}
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: open %s: %w", describe(cfg.ConnConfig), err)
+	}
+	return &Store{pool: pool, eventsKey: lockKey(schema, lockEvents)}, nil
+}
+
+// describe names a database without its password, for messages.
+func describe(c *pgx.ConnConfig) string {
+	d := fmt.Sprintf("database %s on %s:%d as %s", c.Database, c.Host, c.Port, c.User)
+	if p := c.RuntimeParams["search_path"]; p != "" {
+		d += ", search_path " + p
+	}
+	return d
+}
+
+// migrate applies the embedded scripts the database has not had yet, all in
+// one transaction (PostgreSQL's DDL is transactional) under an advisory lock,
+// so that two servers opening one database at once do not both apply them.
+func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
+	dir, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return err
+	}
+	ms, err := store.ReadMigrations(dir)
+	if err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey(schema, lockMigrate)); err != nil {
+			return fmt.Errorf("migration lock: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    INTEGER PRIMARY KEY,
+			name       TEXT NOT NULL,
+			applied_at BIGINT NOT NULL)`); err != nil {
+			return fmt.Errorf("migrations table: %w", err)
+		}
+		applied := map[int]bool{}
+		rows, _ := tx.Query(ctx, `SELECT version FROM schema_migrations`)
+		versions, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+		if err != nil {
+			return fmt.Errorf("migrations table: %w", err)
+		}
+		known := ms[len(ms)-1].Version
+		for _, v := range versions {
+			// A database written by a newer binary has a schema this one
+			// does not know; writing to it could break what that code needs.
+			if int(v) > known {
+				return fmt.Errorf("database schema version %d is newer than this build's %d", v, known)
+			}
+			applied[int(v)] = true
+		}
+		for _, m := range ms {
+			if applied[m.Version] {
+				continue
+			}
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+				m.Version, m.Name, time.Now().UnixNano()); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// The write statements. pgx prepares each once per connection and reuses it.
+const (
+	sqlInsertSubscription = `INSERT INTO subscriptions (sub_key, id, created_at) VALUES ($1, $2, $3)
+		ON CONFLICT (sub_key) DO NOTHING`
+	sqlUpsertGroup = `INSERT INTO resource_groups
+		(sub_key, name_key, subscription_id, name, location, body, version, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (sub_key, name_key) DO UPDATE SET
+		(subscription_id, name, location, body, version, created_at) =
+		(excluded.subscription_id, excluded.name, excluded.location, excluded.body, excluded.version, excluded.created_at)`
+	sqlInsertVM = `INSERT INTO vms (vm_key, id, subscription_id, resource_group, name, location,
+		model, state, version, due_at, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11)
+		ON CONFLICT (vm_key) DO NOTHING`
+	sqlUpdateVM = `UPDATE vms SET id = $2, subscription_id = $3, resource_group = $4, name = $5,
+		location = $6, model = $7, state = $8, version = $12, due_at = $9,
+		created_at = $10, updated_at = $11
+		WHERE vm_key = $1 AND version = $12 - 1`
+	sqlInsertResource = `INSERT INTO resources (res_key, id, type, subscription_id, resource_group, name,
+		location, body, version, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10)
+		ON CONFLICT (res_key) DO NOTHING`
+	sqlUpdateResource = `UPDATE resources SET id = $2, type = $3, subscription_id = $4, resource_group = $5,
+		name = $6, location = $7, body = $8, version = $11, created_at = $9, updated_at = $10
+		WHERE res_key = $1 AND version = $11 - 1`
+	sqlInsertEvent = `INSERT INTO events (vm_key, vm_id, at, provisioning_state, provisioning_code,
+		power_state, operation_id, operation_kind, detail)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq`
+	sqlUpsertOperation = `INSERT INTO operations (op_key, id, subscription_id, location, kind, target_id,
+		status, start_time, end_time, error, result)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		ON CONFLICT (op_key) DO UPDATE SET
+		(id, subscription_id, location, kind, target_id, status, start_time, end_time, error, result) =
+		(excluded.id, excluded.subscription_id, excluded.location, excluded.kind, excluded.target_id,
+		 excluded.status, excluded.start_time, excluded.end_time, excluded.error, excluded.result)`
+	sqlUpsertSetting = `INSERT INTO settings (name, value) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`
+)
+
+// Apply implements store.Store. The whole change is one transaction, its
+// statements sent as one batch: on any error, including a cancelled ctx or a
+// version conflict, it is rolled back and nothing is kept.
+//
+// As in the SQLite backend, after a successful commit Apply writes the
+// assigned sequence numbers into c.Events[i].Seq, which shares its backing
+// array with the caller's slice; on failure the caller's events keep theirs.
+func (s *Store) Apply(ctx context.Context, c store.Change) error {
+	seqs := make([]int64, len(c.Events))
+	b, err := batchOf(&c, seqs, s.eventsKey)
+	if err != nil {
+		return fmt.Errorf("postgres: apply: %w", err)
+	}
+	if b.Len() == 0 {
+		return ctx.Err()
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: apply: %w", err)
+	}
+	for i, seq := range seqs {
+		c.Events[i].Seq = seq
+	}
+	return nil
+}
+
+// batchOf queues every statement of c, in the order the SQLite backend runs
+// them, each with the check of its outcome; seqs receives the events' Seq.
+// Values the schema cannot hold fail here, before anything is sent.
+func batchOf(c *store.Change, seqs []int64, eventsKey int64) (*pgx.Batch, error) {
+	b := &pgx.Batch{}
+	if len(c.Events) > 0 {
+		// Seq order is commit order: a transaction takes its numbers only
+		// once every earlier event writer has committed or rolled back.
+		b.Queue(`SELECT pg_advisory_xact_lock($1)`, eventsKey)
+	}
+	for _, sub := range c.Subscriptions {
+		created, err := nanos(sub.CreatedAt)
+		if err != nil {
+			return nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
+		}
+		b.Queue(sqlInsertSubscription, store.Key(sub.ID), sub.ID, created)
+	}
+	for _, g := range c.Groups {
+		created, err := nanos(g.CreatedAt)
+		if err != nil {
+			return nil, fmt.Errorf("group %s: %w", g.Name, err)
+		}
+		b.Queue(sqlUpsertGroup, store.Key(g.SubscriptionID), store.Key(g.Name), g.SubscriptionID, g.Name,
+			g.Location, text(g.Body), g.Version, created)
+	}
+	for _, vm := range c.VMs {
+		if err := queueVM(b, vm); err != nil {
+			return nil, fmt.Errorf("vm %s: %w", vm.ID, err)
+		}
+	}
+	for _, id := range c.DeletedVMs {
+		b.Queue(`DELETE FROM vms WHERE vm_key = $1`, store.Key(id))
+	}
+	for _, r := range c.Resources {
+		if err := queueResource(b, r); err != nil {
+			return nil, fmt.Errorf("resource %s: %w", r.ID, err)
+		}
+	}
+	for _, id := range c.DeletedResources {
+		b.Queue(`DELETE FROM resources WHERE res_key = $1`, store.Key(id))
+	}
+	for _, g := range c.DeletedGroups {
+		b.Queue(`DELETE FROM resource_groups WHERE sub_key = $1 AND name_key = $2`,
+			store.Key(g.SubscriptionID), store.Key(g.Name))
+	}
+	for i, e := range c.Events {
+		at, err := store.EventUnixNano(e)
+		if err != nil {
+			return nil, fmt.Errorf("event %d: %w", i, err)
+		}
+		b.Queue(sqlInsertEvent, store.Key(e.VMID), e.VMID, at, e.ProvisioningState, e.ProvisioningCode,
+			e.PowerState, e.OperationID, e.OperationKind, text(e.Detail)).
+			QueryRow(func(row pgx.Row) error { return row.Scan(&seqs[i]) })
+	}
+	for _, op := range c.Operations {
+		span, err := nanosAll(op.StartTime, op.EndTime)
+		if err != nil {
+			return nil, fmt.Errorf("operation %s: %w", op.ID, err)
+		}
+		b.Queue(sqlUpsertOperation, store.Key(op.ID), op.ID, op.SubscriptionID, op.Location, op.Kind,
+			op.TargetID, op.Status, span[0], span[1], text(op.Error), text(op.Result))
+	}
+	for name, value := range c.Settings {
+		b.Queue(sqlUpsertSetting, name, value)
+	}
+	return b, nil
+}
+
+// queueVM queues the insert (Version 1) or the update (Version n > 1 of a
+// stored n-1) of one VM; a write that touches no row is a conflict.
+func queueVM(b *pgx.Batch, vm store.VM) error {
+	if vm.Version < 1 {
+		return fmt.Errorf("%w: version %d", store.ErrConflict, vm.Version)
+	}
+	times, err := nanosAll(vm.DueAt, vm.CreatedAt, vm.UpdatedAt)
+	if err != nil {
+		return err
+	}
+	args := []any{store.Key(vm.ID), vm.ID, vm.SubscriptionID, vm.ResourceGroup, vm.Name, vm.Location,
+		text(vm.Model), text(vm.State), times[0], times[1], times[2]}
+	q := sqlInsertVM
+	if vm.Version > 1 {
+		q, args = sqlUpdateVM, append(args, vm.Version)
+	}
+	b.Queue(q, args...).Exec(versioned("VM "+vm.ID, vm.Version))
+	return nil
+}
+
+// queueResource is queueVM for a resource other than a VM.
+func queueResource(b *pgx.Batch, r store.Resource) error {
+	if r.Version < 1 {
+		return fmt.Errorf("%w: version %d", store.ErrConflict, r.Version)
+	}
+	times, err := nanosAll(r.CreatedAt, r.UpdatedAt)
+	if err != nil {
+		return err
+	}
+	args := []any{store.Key(r.ID), r.ID, r.Type, r.SubscriptionID, r.ResourceGroup, r.Name, r.Location,
+		text(r.Body), times[0], times[1]}
+	q := sqlInsertResource
+	if r.Version > 1 {
+		q, args = sqlUpdateResource, append(args, r.Version)
+	}
+	b.Queue(q, args...).Exec(versioned("resource "+r.ID, r.Version))
+	return nil
+}
+
+// versioned checks a versioned insert or update: touching no row means the
+// row existed (version 1) or its stored version was not the one before.
+func versioned(what string, version int64) func(pgconn.CommandTag) error {
+	return func(tag pgconn.CommandTag) error {
+		switch {
+		case tag.RowsAffected() == 1:
+			return nil
+		case version == 1:
+			return fmt.Errorf("%w: version 1 of %s, which exists", store.ErrConflict, what)
+		default:
+			return fmt.Errorf("%w: version %d of %s does not follow the stored one", store.ErrConflict, version, what)
+		}
+	}
+}
+
+// nanos encodes t for a BIGINT time column: NULL for the zero time.
+func nanos(t time.Time) (*int64, error) {
+	ns, ok, err := store.UnixNano(t)
+	if !ok {
+		return nil, err
+	}
+	return &ns, nil
+}
+
+func nanosAll(ts ...time.Time) ([]*int64, error) {
+	out := make([]*int64, len(ts))
+	for i, t := range ts {
+		var err error
+		if out[i], err = nanos(t); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// instant decodes a BIGINT time column.
+func instant(ns *int64) time.Time {
+	if ns == nil {
+		return time.Time{}
+	}
+	return store.FromUnixNano(*ns)
+}
+
+// text binds a document as TEXT, and nil as NULL so that nil round-trips.
+func text(b json.RawMessage) *string {
+	if b == nil {
+		return nil
+	}
+	s := string(b)
+	return &s
+}
+
+// document decodes a TEXT document column.
+func document(s *string) json.RawMessage {
+	if s == nil {
+		return nil
+	}
+	return json.RawMessage(*s)
+}

@@ -1,0 +1,221 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/azemu/azemu/internal/store"
+)
+
+// snapshotTx is a read-only transaction that sees one snapshot throughout.
+var snapshotTx = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+
+// Load implements store.Store. It reads in one snapshot, so the lists agree
+// with each other; each is ordered by key.
+func (s *Store) Load(ctx context.Context) (store.Snapshot, error) {
+	var snap store.Snapshot
+	err := pgx.BeginTxFunc(ctx, s.pool, snapshotTx, func(tx pgx.Tx) error {
+		for _, table := range []struct {
+			name string
+			read func(context.Context, pgx.Tx, *store.Snapshot) error
+		}{
+			{"subscriptions", loadSubscriptions},
+			{"groups", loadGroups},
+			{"vms", loadVMs},
+			{"resources", loadResources},
+			{"operations", loadOperations},
+			{"settings", loadSettings},
+		} {
+			if err := table.read(ctx, tx, &snap); err != nil {
+				return fmt.Errorf("%s: %w", table.name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Snapshot{}, fmt.Errorf("postgres: load %w", err)
+	}
+	return snap, nil
+}
+
+func loadSubscriptions(ctx context.Context, tx pgx.Tx, snap *store.Snapshot) error {
+	rows, _ := tx.Query(ctx, `SELECT id, created_at FROM subscriptions ORDER BY sub_key`)
+	var err error
+	snap.Subscriptions, err = collect(rows, func(row pgx.CollectableRow) (store.Subscription, error) {
+		var sub store.Subscription
+		var created *int64
+		err := row.Scan(&sub.ID, &created)
+		sub.CreatedAt = instant(created)
+		return sub, err
+	})
+	return err
+}
+
+func loadGroups(ctx context.Context, tx pgx.Tx, snap *store.Snapshot) error {
+	rows, _ := tx.Query(ctx, `SELECT subscription_id, name, location, body, version, created_at
+		FROM resource_groups ORDER BY sub_key, name_key`)
+	var err error
+	snap.Groups, err = collect(rows, func(row pgx.CollectableRow) (store.ResourceGroup, error) {
+		var g store.ResourceGroup
+		var body *string
+		var created *int64
+		err := row.Scan(&g.SubscriptionID, &g.Name, &g.Location, &body, &g.Version, &created)
+		g.Body, g.CreatedAt = document(body), instant(created)
+		return g, err
+	})
+	return err
+}
+
+func loadVMs(ctx context.Context, tx pgx.Tx, snap *store.Snapshot) error {
+	rows, _ := tx.Query(ctx, `SELECT id, subscription_id, resource_group, name, location, model, state,
+		version, due_at, created_at, updated_at FROM vms ORDER BY vm_key`)
+	var err error
+	snap.VMs, err = collect(rows, func(row pgx.CollectableRow) (store.VM, error) {
+		var v store.VM
+		var model, state *string
+		var due, created, updated *int64
+		err := row.Scan(&v.ID, &v.SubscriptionID, &v.ResourceGroup, &v.Name, &v.Location,
+			&model, &state, &v.Version, &due, &created, &updated)
+		v.Model, v.State = document(model), document(state)
+		v.DueAt, v.CreatedAt, v.UpdatedAt = instant(due), instant(created), instant(updated)
+		return v, err
+	})
+	return err
+}
+
+func loadResources(ctx context.Context, tx pgx.Tx, snap *store.Snapshot) error {
+	rows, _ := tx.Query(ctx, `SELECT id, type, subscription_id, resource_group, name, location, body,
+		version, created_at, updated_at FROM resources ORDER BY res_key`)
+	var err error
+	snap.Resources, err = collect(rows, func(row pgx.CollectableRow) (store.Resource, error) {
+		var r store.Resource
+		var body *string
+		var created, updated *int64
+		err := row.Scan(&r.ID, &r.Type, &r.SubscriptionID, &r.ResourceGroup, &r.Name, &r.Location,
+			&body, &r.Version, &created, &updated)
+		r.Body, r.CreatedAt, r.UpdatedAt = document(body), instant(created), instant(updated)
+		return r, err
+	})
+	return err
+}
+
+func loadOperations(ctx context.Context, tx pgx.Tx, snap *store.Snapshot) error {
+	rows, _ := tx.Query(ctx, selectOperation+` WHERE status = 'InProgress' ORDER BY op_key`)
+	var err error
+	snap.Operations, err = collect(rows, func(row pgx.CollectableRow) (store.Operation, error) {
+		return scanOperation(row)
+	})
+	return err
+}
+
+func loadSettings(ctx context.Context, tx pgx.Tx, snap *store.Snapshot) error {
+	rows, _ := tx.Query(ctx, `SELECT name, value FROM settings`)
+	var name, value string
+	_, err := pgx.ForEachRow(rows, []any{&name, &value}, func() error {
+		if snap.Settings == nil {
+			snap.Settings = map[string]string{}
+		}
+		snap.Settings[name] = value
+		return nil
+	})
+	return err
+}
+
+// collect reads every row with fn, and gives nil for none, as the SQLite
+// backend does.
+func collect[T any](rows pgx.Rows, fn pgx.RowToFunc[T]) ([]T, error) {
+	out, err := pgx.CollectRows(rows, fn)
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, err
+}
+
+const selectOperation = `SELECT id, subscription_id, location, kind, target_id, status,
+	start_time, end_time, error, result FROM operations`
+
+func scanOperation(row pgx.Row) (store.Operation, error) {
+	var op store.Operation
+	var start, end *int64
+	var opErr, result *string
+	err := row.Scan(&op.ID, &op.SubscriptionID, &op.Location, &op.Kind, &op.TargetID, &op.Status,
+		&start, &end, &opErr, &result)
+	op.StartTime, op.EndTime = instant(start), instant(end)
+	op.Error, op.Result = document(opErr), document(result)
+	return op, err
+}
+
+// Operation implements store.Store.
+func (s *Store) Operation(ctx context.Context, id string) (store.Operation, error) {
+	op, err := scanOperation(s.pool.QueryRow(ctx, selectOperation+` WHERE op_key = $1`, store.Key(id)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Operation{}, fmt.Errorf("postgres: operation %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Operation{}, fmt.Errorf("postgres: operation %s: %w", id, err)
+	}
+	return op, nil
+}
+
+// historyFetch is how many events a History scan holds at a time.
+const historyFetch = 1000
+
+// History implements store.Store. It reads one snapshot through a
+// server-side cursor, historyFetch rows at a time, so a long history never
+// sits in memory whole; a concurrent Apply is wholly in the scan or wholly
+// out of it, and is never blocked by it.
+func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn func(store.Event) error) error {
+	// Bounds past the storable range are dropped rather than wrapped; a
+	// window wholly outside it is empty.
+	if !from.Before(to) || from.After(store.MaxTime) || !to.After(store.MinTime) {
+		return ctx.Err()
+	}
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	if !from.Before(store.MinTime) {
+		lo = from.UnixNano()
+	}
+	if !to.After(store.MaxTime) {
+		hi = to.UnixNano()
+	}
+	// at < hi with hi = MaxInt64 would leave out an event at MaxTime itself;
+	// the flag keeps the upper bound open when to is past the range.
+	openEnd := to.After(store.MaxTime)
+	var fnErr error
+	err := pgx.BeginTxFunc(ctx, s.pool, snapshotTx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DECLARE history NO SCROLL CURSOR FOR
+			SELECT seq, vm_id, at, provisioning_state, provisioning_code, power_state,
+			       operation_id, operation_kind, detail
+			FROM events
+			WHERE at >= $1 AND (at < $2 OR $3) AND ($4 = '' OR vm_key = $4)
+			ORDER BY seq`, lo, hi, openEnd, store.Key(vmID)); err != nil {
+			return err
+		}
+		for {
+			rows, _ := tx.Query(ctx, fmt.Sprintf(`FETCH %d FROM history`, historyFetch))
+			var e store.Event
+			var at int64
+			var detail *string
+			tag, err := pgx.ForEachRow(rows, []any{&e.Seq, &e.VMID, &at, &e.ProvisioningState,
+				&e.ProvisioningCode, &e.PowerState, &e.OperationID, &e.OperationKind, &detail}, func() error {
+				e.At, e.Detail = store.FromUnixNano(at), document(detail)
+				fnErr = fn(e)
+				return fnErr
+			})
+			if err != nil || tag.RowsAffected() < historyFetch {
+				return err
+			}
+		}
+	})
+	switch {
+	case fnErr != nil:
+		return fnErr // the caller's own error, as it gave it
+	case err != nil:
+		return fmt.Errorf("postgres: history: %w", err)
+	}
+	return nil
+}
