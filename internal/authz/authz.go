@@ -1,7 +1,10 @@
 package authz
 
 import (
+	"crypto"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"sort"
@@ -29,14 +32,22 @@ type Assignment struct {
 // Principal is a service principal: what signs in with a client ID and a
 // secret, and what it may do.
 type Principal struct {
-	Name         string       `json:"name"`
-	ClientID     string       `json:"clientId"`
-	ClientSecret string       `json:"clientSecret"`
-	TenantID     string       `json:"tenantId"`
-	ObjectID     string       `json:"objectId"`
-	Admin        bool         `json:"admin"` // may steer the whole emulator: reset, clock, faults
-	Roles        []Assignment `json:"roles"`
+	Name         string `json:"name"`
+	ClientID     string `json:"clientId"`
+	ClientSecret string `json:"clientSecret"`
+	// Certificate (PEM) lets the principal sign in with a client assertion
+	// signed by the certificate's key, as ClientCertificateCredential does.
+	Certificate string       `json:"certificate"`
+	TenantID    string       `json:"tenantId"`
+	ObjectID    string       `json:"objectId"`
+	Admin       bool         `json:"admin"` // may steer the whole emulator: reset, clock, faults
+	Roles       []Assignment `json:"roles"`
+
+	certKey crypto.PublicKey
 }
+
+// CertificateKey is the public key of the principal's certificate, or nil.
+func (p *Principal) CertificateKey() crypto.PublicKey { return p.certKey }
 
 // Directory is the principals of the strict mode, by client ID.
 type Directory struct {
@@ -69,8 +80,19 @@ func ParseDirectory(data []byte, defaultTenant string) (*Directory, error) {
 		if p.Name != "" {
 			where += " (" + p.Name + ")"
 		}
-		if p.ClientID == "" || p.ClientSecret == "" {
-			return nil, fmt.Errorf("%s: clientId and clientSecret are required", where)
+		if p.ClientID == "" || p.ClientSecret == "" && p.Certificate == "" {
+			return nil, fmt.Errorf("%s: clientId and a clientSecret or certificate are required", where)
+		}
+		if p.Certificate != "" {
+			block, _ := pem.Decode([]byte(p.Certificate))
+			if block == nil || block.Type != "CERTIFICATE" {
+				return nil, fmt.Errorf("%s: certificate is not a PEM certificate", where)
+			}
+			cert, err := x509.ParseCertificate(block.Bytes)
+			if err != nil {
+				return nil, fmt.Errorf("%s: certificate: %w", where, err)
+			}
+			p.certKey = cert.PublicKey
 		}
 		if p.TenantID == "" {
 			p.TenantID = defaultTenant

@@ -99,6 +99,7 @@ func TestParseDirectoryRefuses(t *testing.T) {
 		"bad tenant":    `{"principals": [{"clientId": "a", "clientSecret": "s", "tenantId": "contoso"}]}`,
 		"unknown field": `{"principals": [{"clientId": "a", "clientSecret": "s", "role": "Owner"}]}`,
 		"not json":      `principals:`,
+		"bad cert":      `{"principals": [{"clientId": "a", "certificate": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"}]}`,
 	} {
 		if _, err := ParseDirectory([]byte(doc), subA); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/azemu/azemu/internal/authz"
 )
 
@@ -301,7 +303,12 @@ func (s *Service) token(w http.ResponseWriter, r *http.Request, e endpoint, base
 				"Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.", clientID, dir))
 			return
 		}
-		if assertion != "" || subtle.ConstantTimeCompare([]byte(secret), []byte(p.ClientSecret)) != 1 {
+		if assertion != "" {
+			if err := assertionValid(assertion, form.Get("client_assertion_type"), p, base+"/"+strings.Join(segments(r.URL.Path), "/")); err != nil {
+				oauthError(w, http.StatusUnauthorized, "invalid_client", 700027, "Client assertion failed signature validation: "+err.Error())
+				return
+			}
+		} else if p.ClientSecret == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(p.ClientSecret)) != 1 {
 			oauthError(w, http.StatusUnauthorized, "invalid_client", 7000215, fmt.Sprintf(
 				"Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.", clientID))
 			return
@@ -344,6 +351,24 @@ func (s *Service) token(w http.ResponseWriter, r *http.Request, e endpoint, base
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, body)
+}
+
+// assertionValid checks a client assertion as AAD does: a JWT signed with
+// the key of the principal's certificate (RS256, or PS256 as MSAL signs for
+// AAD authorities), issued by and about the client, for this token endpoint,
+// unexpired on the client's clock (the wall clock, not the emulator's).
+func assertionValid(assertion, typ string, p *authz.Principal, endpoint string) error {
+	if typ != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
+		return fmt.Errorf("client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+	}
+	key := p.CertificateKey()
+	if key == nil {
+		return fmt.Errorf("the application '%s' has no certificate", p.ClientID)
+	}
+	_, err := jwt.ParseWithClaims(assertion, &jwt.RegisteredClaims{}, func(*jwt.Token) (any, error) { return key, nil },
+		jwt.WithValidMethods([]string{"RS256", "PS256"}), jwt.WithExpirationRequired(), jwt.WithAudience(endpoint),
+		jwt.WithIssuer(p.ClientID), jwt.WithSubject(p.ClientID), jwt.WithLeeway(5*time.Minute))
+	return err
 }
 
 // audienceOf is the resource a token is asked for: a v2 scope
