@@ -18,6 +18,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
 	"github.com/azemu/azemu/internal/certs"
 )
 
@@ -59,7 +64,8 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 // its certificate chains to (by default the one the server wrote to its
 // data directory on first start).
 type endpoint struct {
-	url, dataDir, ca string
+	url, dataDir, ca       string
+	clientID, clientSecret string
 }
 
 // addFlags registers --endpoint (and any older names of it), --data-dir
@@ -77,12 +83,15 @@ func (e *endpoint) addFlags(fs *flag.FlagSet, str func(p *string, name, def, hel
 	}
 	str(&e.dataDir, "data-dir", filepath.Join(home, ".azemu"), "the server's data directory, where it keeps its CA (tls/ca.pem)")
 	str(&e.ca, "ca", "", "the CA certificate the server's certificate chains to (default <data-dir>/tls/ca.pem)")
+	str(&e.clientID, "client-id", "", "with a server in the strict mode: the principal to sign in as (an admin, or an Owner of the subscription)")
+	str(&e.clientSecret, "client-secret", "", "with --client-id: its secret")
 }
 
 // client is a client of a running server's own endpoints.
 type client struct {
 	base string
 	http *http.Client
+	cred azcore.TokenCredential // nil: no token is sent (the open mode)
 }
 
 // client trusts the server's CA for https servers.
@@ -100,7 +109,23 @@ func (e endpoint) client() (*client, error) {
 		}
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool}
 	}
-	return &client{base: base, http: &http.Client{Transport: tr, Timeout: 5 * time.Minute}}, nil
+	c := &client{base: base, http: &http.Client{Transport: tr, Timeout: 5 * time.Minute}}
+	if (e.clientID == "") != (e.clientSecret == "") {
+		return nil, errors.New("--client-id and --client-secret go together")
+	}
+	if e.clientID != "" {
+		// The stock credential, against the server's own token service
+		// (tenant "adfs": its ADFS-style authority, which needs no
+		// instance discovery).
+		opts := &azidentity.ClientSecretCredentialOptions{ClientOptions: policy.ClientOptions{
+			Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: base + "/"}, Transport: c.http}}
+		cred, err := azidentity.NewClientSecretCredential("adfs", e.clientID, e.clientSecret, opts)
+		if err != nil {
+			return nil, err
+		}
+		c.cred = cred
+	}
+	return c, nil
 }
 
 func (c *client) get(path string, out any) error { return c.do(http.MethodGet, path, nil, out) }
@@ -120,6 +145,13 @@ func (c *client) do(method, path string, body, out any) error {
 	req, err := http.NewRequest(method, u, rd)
 	if err != nil {
 		return err
+	}
+	if c.cred != nil {
+		tok, err := c.cred.GetToken(req.Context(), policy.TokenRequestOptions{Scopes: []string{"https://management.core.windows.net//.default"}})
+		if err != nil {
+			return fmt.Errorf("signing in as --client-id: %w", err)
+		}
+		req.Header.Set("Authorization", "Bearer "+tok.Token)
 	}
 	if method != http.MethodGet {
 		// The server refuses a state change without it (a cross-site

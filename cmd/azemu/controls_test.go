@@ -14,6 +14,9 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 
 	"github.com/azemu/azemu/azemutest"
+	"github.com/azemu/azemu/internal/authz"
+	"github.com/azemu/azemu/internal/identity"
+	"github.com/azemu/azemu/internal/server"
 )
 
 // azemuAt runs the command line against srv, trusting its CA the default
@@ -235,5 +238,53 @@ func TestControlsNeedTheCA(t *testing.T) {
 	}
 	if err := run([]string{"clock", "--endpoint", srv.URL(), "--ca", srv.CAFile()}, &out, &errOut); err != nil {
 		t.Fatalf("with --ca: %v", err)
+	}
+}
+
+// A server in the strict mode takes the controls only from a principal
+// that may use them: the command line signs in with --client-id and
+// --client-secret through the server's own token service.
+func TestControlsSignInToAStrictServer(t *testing.T) {
+	t.Parallel()
+	dir, err := authz.ParseDirectory([]byte(`{"principals": [
+		{"name": "ops", "clientId": "ops-app", "clientSecret": "ops-secret", "admin": true},
+		{"name": "ci", "clientId": "ci-app", "clientSecret": "ci-secret",
+		 "roles": [{"role": "Contributor", "scope": "/subscriptions/00000000-0000-0000-0000-000000000001"}]}]}`), identity.DefaultTenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataDir := t.TempDir()
+	srv, err := server.Start(context.Background(), server.Config{Listen: "127.0.0.1:0", DataDir: dataDir,
+		ManualStart: azemutest.DefaultClockStart, Principals: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	azemu := func(args ...string) (string, error) {
+		var out, errOut bytes.Buffer
+		err := run(append(args, "--endpoint", srv.URL(), "--data-dir", dataDir), &out, &errOut)
+		return out.String(), err
+	}
+	if _, err := azemu("clock", "advance", "1m"); err == nil || !strings.Contains(err.Error(), "AuthenticationFailed") {
+		t.Fatalf("without signing in: %v", err)
+	}
+	if _, err := azemu("reset", "--client-id", "ci-app", "--client-secret", "ci-secret"); err == nil || !strings.Contains(err.Error(), "AuthorizationFailed") {
+		t.Fatalf("a Contributor resetting the emulator: %v", err)
+	}
+	if _, err := azemu("reset", "--client-id", "ops-app", "--client-secret", "wrong"); err == nil {
+		t.Fatal("a wrong secret signed in")
+	}
+	if _, err := azemu("reset", "--client-id", "ops-app"); err == nil || !strings.Contains(err.Error(), "go together") {
+		t.Fatalf("a client ID without its secret: %v", err)
+	}
+	out, err := azemu("clock", "advance", "1m", "--client-id", "ops-app", "--client-secret", "ops-secret")
+	if err != nil {
+		t.Fatalf("the admin: %v", err)
+	}
+	if got := row(out, "2026-01-01T00:01:00Z"); got != "2026-01-01T00:01:00Z manual 1" {
+		t.Fatalf("the admin's advance:\n%s", out)
+	}
+	if _, err := azemu("faults", "list", "--client-id", "ops-app", "--client-secret", "ops-secret"); err != nil {
+		t.Fatalf("the admin's faults list: %v", err)
 	}
 }
