@@ -26,6 +26,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/azemu/azemu/internal/certs"
+	"github.com/azemu/azemu/internal/pgtest"
 )
 
 var azemuBin string
@@ -44,7 +45,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building azemu:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := pgtest.Main(m) // runs the tests, then stops a PostgreSQL cluster they started
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
+	"github.com/azemu/azemu/internal/pgtest"
 )
 
 type historyEvent struct {
@@ -44,7 +45,21 @@ func (s *server) now() time.Time {
 // schedule, and the history holds every step exactly once.
 func TestKillMidTransitionResumes(t *testing.T) {
 	dir := t.TempDir()
-	srv := startServer(t, dir)
+	killMidTransition(t, func() string { return dir })
+}
+
+// The same on a PostgreSQL store. Each restart gets a new, empty data dir,
+// so what it resumes can only come from the database; and the killed
+// server's session ends with it, so the restarted one claims the database
+// at once.
+func TestKillMidTransitionResumesOnPostgres(t *testing.T) {
+	killMidTransition(t, t.TempDir, "--store", pgtest.Database(t))
+}
+
+// killMidTransition runs the scenario, restarting each time with dataDir()
+// and the extra flags.
+func killMidTransition(t *testing.T, dataDir func() string, extra ...string) {
+	srv := startServer(t, dataDir(), extra...)
 	f := newFleet(t, srv)
 	ctx := context.Background()
 	const rg, vm = "rg-e2e", "vm1"
@@ -59,7 +74,7 @@ func TestKillMidTransitionResumes(t *testing.T) {
 	f.expect(rg, vm, osInProgress, pwRunning)
 	srv.kill()
 
-	srv = startServer(t, dir)
+	srv = startServer(t, dataDir(), extra...)
 	f = newFleet(t, srv)
 	if got := srv.now(); !got.Equal(start.Add(45 * time.Second)) {
 		t.Fatalf("clock after restart: %v, want %v", got, start.Add(45*time.Second))
@@ -78,7 +93,7 @@ func TestKillMidTransitionResumes(t *testing.T) {
 	f.expect(rg, vm, updating, pwDeallocing)
 	srv.kill()
 
-	srv = startServer(t, dir)
+	srv = startServer(t, dataDir(), extra...)
 	f = newFleet(t, srv)
 	f.expect(rg, vm, updating, pwDeallocing)
 	srv.advance(18 * time.Second)

@@ -22,6 +22,7 @@ import (
 	"github.com/azemu/azemu/internal/engine"
 	"github.com/azemu/azemu/internal/identity"
 	"github.com/azemu/azemu/internal/server"
+	"github.com/azemu/azemu/internal/store/postgres"
 )
 
 const usage = `azemu: a local emulator of the Azure Compute control plane.
@@ -114,7 +115,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	str(&c.dataDir, "data-dir", filepath.Join(home, ".azemu"), "where the database and TLS files live")
 	str(&c.clockMode, "clock", "real", "real, or manual: time moves only through POST /_azemu/clock/advance")
 	str(&c.clockStart, "clock-start", clock.DefaultManualStart.Format(time.RFC3339), "the instant a manual clock starts at")
-	str(&c.store, "store", "", "SQLite file (default <data-dir>/azemu.db)")
+	str(&c.store, "store", "", "SQLite file (default <data-dir>/azemu.db), or postgres://user:password@host:port/db for PostgreSQL")
 	str(&c.tlsCert, "tls-cert", "", "server certificate PEM (default: generated under <data-dir>/tls)")
 	str(&c.tlsKey, "tls-key", "", "server key PEM, with --tls-cert")
 	str(&c.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -236,12 +237,16 @@ func serve(args []string, stderr io.Writer) error {
 	defer stop()
 	srv, err := server.Start(ctx, scfg)
 	if err != nil {
-		if c.faults != "" && !errors.Is(err, server.ErrDataDirInUse) {
+		if c.faults != "" && !errors.Is(err, server.ErrDataDirInUse) && !errors.Is(err, postgres.ErrOwned) {
 			err = fmt.Errorf("--faults %s: %w", c.faults, err)
 		}
 		return err
 	}
-	log.Info("azemu serving", "url", srv.URL(), "clock", c.clockMode, "speed", c.speed, "store", c.store)
+	where := c.store
+	if postgres.IsURL(where) {
+		where = postgres.Redacted(where)
+	}
+	log.Info("azemu serving", "url", srv.URL(), "clock", c.clockMode, "speed", c.speed, "store", where)
 
 	select {
 	case err := <-srv.Serving():

@@ -25,6 +25,8 @@ import (
 	"github.com/azemu/azemu/internal/engine"
 	"github.com/azemu/azemu/internal/identity"
 	"github.com/azemu/azemu/internal/metrics"
+	"github.com/azemu/azemu/internal/store"
+	"github.com/azemu/azemu/internal/store/postgres"
 	"github.com/azemu/azemu/internal/store/sqlite"
 )
 
@@ -33,7 +35,10 @@ import (
 type Config struct {
 	Listen  string // address to serve HTTPS on; default 127.0.0.1:8443
 	DataDir string // where the database and TLS files live; required
-	Store   string // SQLite file; default <DataDir>/azemu.db
+	// Store is a SQLite file (default <DataDir>/azemu.db), or a postgres://
+	// or postgresql:// URL of a PostgreSQL database, which one server at a
+	// time may use (see postgres.Claim).
+	Store string
 
 	// ManualStart, when set, runs a manual clock starting at that instant
 	// (a clock kept in the store resumes where it stood instead).
@@ -65,7 +70,8 @@ type Server struct {
 	cfg      Config
 	caFile   string
 	url      string
-	store    *sqlite.Store
+	store    store.Store
+	owner    *postgres.Owner // held for the server's life on a PostgreSQL store
 	engine   *engine.Engine
 	dash     *dashboard.Handler
 	http     *http.Server
@@ -136,12 +142,13 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, fmt.Errorf("tls: %w", err)
 	}
 
-	if s.store, err = sqlite.Open(cfg.Store); err != nil {
+	if s.store, s.owner, err = openStore(ctx, cfg.Store); err != nil {
 		return nil, err
 	}
 	defer func() {
 		if err != nil {
 			s.store.Close()
+			s.owner.Release()
 		}
 	}()
 	ecfg := engine.Config{Store: s.store, Speed: cfg.Speed, Logger: log, Capacity: cfg.Capacity}
@@ -186,6 +193,13 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		s.engine.Close()
 		return nil, err
 	}
+	if s.owner != nil {
+		if err := s.owner.Record(ctx, fmt.Sprintf("azemu pid %d %s", os.Getpid(), s.url)); err != nil {
+			ln.Close()
+			s.engine.Close()
+			return nil, fmt.Errorf("server: %w", err)
+		}
+	}
 	s.http = &http.Server{
 		Handler:           api.Handler(),
 		TLSConfig:         tlsConfig,
@@ -210,6 +224,28 @@ func advertisedURL(addr net.Addr) string {
 		return ""
 	}
 	return "https://" + addr.String()
+}
+
+// openStore opens the SQLite file or, for a postgres:// URL, claims the
+// PostgreSQL database for this server and opens it. Several servers on one
+// database are not supported yet (docs/replicas.md): each would keep the
+// fleet in memory and fire the same due steps, so a second one is refused
+// (postgres.ErrOwned) before it reads or writes anything.
+func openStore(ctx context.Context, where string) (store.Store, *postgres.Owner, error) {
+	if !postgres.IsURL(where) {
+		st, err := sqlite.Open(where)
+		return st, nil, err
+	}
+	owner, err := postgres.Claim(ctx, where, fmt.Sprintf("azemu pid %d", os.Getpid()))
+	if err != nil {
+		return nil, nil, fmt.Errorf("server: %w", err)
+	}
+	st, err := postgres.Open(ctx, where)
+	if err != nil {
+		owner.Release()
+		return nil, nil, err
+	}
+	return st, owner, nil
 }
 
 // replaceFaults makes the registered faults exactly these: the list kept
@@ -270,6 +306,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if cerr := s.store.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
+	s.owner.Release()
 	s.lock.release()
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
+	neturl "net/url"
 	"strings"
 	"sync"
 	"time"
@@ -395,4 +396,18 @@ func document(s *string) json.RawMessage {
 		return nil
 	}
 	return json.RawMessage(*s)
+}
+
+// Redacted is a store URL fit for a log line: its password, in the user
+// part or as a password= parameter, replaced by xxxxx.
+func Redacted(s string) string {
+	u, err := neturl.Parse(s)
+	if err != nil {
+		return "(a PostgreSQL URL that does not parse)"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }

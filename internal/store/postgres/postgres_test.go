@@ -337,3 +337,19 @@ func TestClaim(t *testing.T) {
 	third.Release()
 	second.Release()
 }
+
+func TestRedacted(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"postgres://azemu:s3cret@db.example:5432/fleet", "postgres://azemu:xxxxx@db.example:5432/fleet"},
+		{"postgresql://azemu@db.example/fleet?password=s3cret&sslmode=require", "postgresql://azemu@db.example/fleet?password=xxxxx&sslmode=require"},
+		{"postgres:///fleet?host=/run/postgresql", "postgres:///fleet?host=/run/postgresql"},
+	}
+	for _, tt := range tests {
+		if got := Redacted(tt.in); got != tt.want {
+			t.Errorf("Redacted(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := Redacted("postgres://a:s3cret@[::1/db"); strings.Contains(got, "s3cret") {
+		t.Errorf("Redacted of a malformed URL shows the password: %q", got)
+	}
+}
