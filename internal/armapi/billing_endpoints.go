@@ -3,7 +3,6 @@ package armapi
 import (
 	"context"
 	"math/big"
-	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -255,7 +254,7 @@ func newMoneyTotal(r *big.Rat) MoneyTotal {
 // Query: from, to (RFC 3339; to is clamped to now: the meter would
 // otherwise extrapolate today's states into the future), granularity
 // (second, the default, or minute), subscription, resourceGroup.
-func (s *Server) billingUsage(r *request) {
+func (s *Server) billingUsage(r *request) (reply, error) {
 	q := r.URL.Query()
 	now := s.eng.Now().UTC()
 	from := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
@@ -267,15 +266,13 @@ func (s *Server) billingUsage(r *request) {
 		if v := q.Get(p.name); v != "" {
 			t, err := time.Parse(time.RFC3339Nano, v)
 			if err != nil {
-				s.writeError(r, invalidParameter(p.name, "The value '%s' of parameter '%s' is not an RFC 3339 time such as 2026-01-01T00:00:00Z.", v, p.name))
-				return
+				return reply{}, invalidParameter(p.name, "The value '%s' of parameter '%s' is not an RFC 3339 time such as 2026-01-01T00:00:00Z.", v, p.name)
 			}
 			*p.t = t.UTC()
 		}
 	}
 	if !from.Before(to) {
-		s.writeError(r, invalidParameter("from", "The window is empty: 'from' (%s) must be before 'to' (%s).", from.Format(time.RFC3339), to.Format(time.RFC3339)))
-		return
+		return reply{}, invalidParameter("from", "The window is empty: 'from' (%s) must be before 'to' (%s).", from.Format(time.RFC3339), to.Format(time.RFC3339))
 	}
 	if to.After(now) {
 		to = now
@@ -289,18 +286,15 @@ func (s *Server) billingUsage(r *request) {
 	case "minute":
 		g = billing.PerMinute
 	default:
-		s.writeError(r, invalidParameter("granularity", "The granularity '%s' is not supported: use 'second' or 'minute'.", q.Get("granularity")))
-		return
+		return reply{}, invalidParameter("granularity", "The granularity '%s' is not supported: use 'second' or 'minute'.", q.Get("granularity"))
 	}
 	sub, rg := q.Get("subscription"), q.Get("resourceGroup")
 	if rg != "" && sub == "" {
-		s.writeError(r, invalidParameter("resourceGroup", "A resource group needs its subscription: add 'subscription'."))
-		return
+		return reply{}, invalidParameter("resourceGroup", "A resource group needs its subscription: add 'subscription'.")
 	}
 	ms, err := s.meterWindows(r.Context(), []billing.Window{{From: from, To: to}}, g, scopePrefix(sub, rg))
 	if err != nil {
-		s.writeErr(r, err)
-		return
+		return reply{}, err
 	}
 	m := ms.Meter(0)
 	items := billing.Rate(m.Usage(), s.prices)
@@ -321,7 +315,7 @@ func (s *Server) billingUsage(r *request) {
 	if g == billing.PerMinute {
 		gname = "minute"
 	}
-	s.writeJSON(r, http.StatusOK, UsageAnswer{From: m.From().Format(time.RFC3339), To: m.To().Format(time.RFC3339),
+	return ok(UsageAnswer{From: m.From().Format(time.RFC3339), To: m.To().Format(time.RFC3339),
 		Granularity: gname, Totals: out, Unpriced: unpriced, Value: value, Bill: newBillView(billing.BillByVM(items))})
 }
 
@@ -432,12 +426,11 @@ type IdleVM struct {
 // the VMs that are Stopped (not deallocated) with no operation under way,
 // with their compute rate. Their disks bill either way, so only compute is
 // counted: it is what a deallocate stops.
-func (s *Server) billingIdle(r *request) {
+func (s *Server) billingIdle(r *request) (reply, error) {
 	q := r.URL.Query()
 	prefix := scopePrefix(q.Get("subscription"), q.Get("resourceGroup"))
 	if q.Get("resourceGroup") != "" && q.Get("subscription") == "" {
-		s.writeError(r, invalidParameter("resourceGroup", "A resource group needs its subscription: add 'subscription'."))
-		return
+		return reply{}, invalidParameter("resourceGroup", "A resource group needs its subscription: add 'subscription'.")
 	}
 	vms, _ := s.eng.ListVMs(func(v *engine.VM) bool {
 		return v.Machine.State.Power == lifecycle.Stopped && v.Machine.Run == nil && (prefix == "" || hasPrefixFold(v.ID, prefix))
@@ -493,7 +486,7 @@ func (s *Server) billingIdle(r *request) {
 	sort.SliceStable(value, func(i, j int) bool {
 		return strings.ToLower(value[i].ResourceID) < strings.ToLower(value[j].ResourceID)
 	})
-	s.writeJSON(r, http.StatusOK, IdleAnswer{Now: s.eng.Now().UTC().Format(time.RFC3339), HoursPerMonth: billing.HoursPerMonth,
+	return ok(IdleAnswer{Now: s.eng.Now().UTC().Format(time.RFC3339), HoursPerMonth: billing.HoursPerMonth,
 		Totals: totals, Unpriced: unpriced, Value: value})
 }
 

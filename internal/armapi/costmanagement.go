@@ -470,33 +470,29 @@ func parseCostPageToken(tok string) (int, time.Time, bool) {
 
 // costQuery serves POST {scope}/providers/Microsoft.CostManagement/query for
 // a subscription or resource group scope.
-func (s *Server) costQuery(r *request, sub, rg string) {
+func (s *Server) costQuery(r *request, sub, rg string) (reply, error) {
 	if r.Method != http.MethodPost {
-		s.methodNotAllowed(r)
-		return
+		return reply{}, methodNotAllowed(r)
 	}
 	now, offset := s.eng.Now().UTC(), 0
 	if tok := r.URL.Query().Get("$skiptoken"); tok != "" {
 		var ok bool
 		if offset, now, ok = parseCostPageToken(tok); !ok {
-			s.writeError(r, badQuery("$skiptoken", "the $skiptoken '%s' is not one this server issued.", tok))
-			return
+			return reply{}, badQuery("$skiptoken", "the $skiptoken '%s' is not one this server issued.", tok)
 		}
 	}
 	var in queryInput
-	if !s.readJSON(r, &in) {
-		return
+	if err := bodyJSON(r, &in); err != nil {
+		return reply{}, err
 	}
 	q, aerr := parseCostQuery(&in, now)
 	if aerr != nil {
-		s.writeError(r, aerr)
-		return
+		return reply{}, aerr
 	}
 	sub = strings.ToLower(sub)
 	rows, unpriced, err := s.costRows(r, q, scopePrefix(sub, rg))
 	if err != nil {
-		s.writeErr(r, err)
-		return
+		return reply{}, err
 	}
 	if offset > len(rows) {
 		offset = len(rows)
@@ -547,8 +543,7 @@ func (s *Server) costQuery(r *request, sub, rg string) {
 		scopeID += "/resourceGroups/" + rg
 	}
 	name := engine.NewGUID()
-	r.w.Header().Set("x-azemu-unpriced", strconv.Itoa(len(unpriced)))
-	s.writeJSON(r, http.StatusOK, map[string]any{
+	return reply{status: http.StatusOK, header: map[string]string{"x-azemu-unpriced": strconv.Itoa(len(unpriced))}, body: map[string]any{
 		"id":         scopeID + "/providers/Microsoft.CostManagement/query/" + name,
 		"name":       name,
 		"type":       "Microsoft.CostManagement/query",
@@ -556,5 +551,5 @@ func (s *Server) costQuery(r *request, sub, rg string) {
 		"sku":        nil,
 		"eTag":       nil,
 		"properties": props,
-	})
+	}}, nil
 }

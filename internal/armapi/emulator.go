@@ -48,13 +48,13 @@ func (s *Server) serveEmulator(r *request) {
 	case len(rest) >= 1 && rest[0] == "faults":
 		s.serveFaults(r, rest)
 	case len(rest) == 2 && rest[0] == "billing" && rest[1] == "usage":
-		s.onlyGET(r, s.billingUsage)
+		s.onlyGET(r, s.serve(s.billingUsage))
 	case len(rest) == 2 && rest[0] == "billing" && rest[1] == "idle":
-		s.onlyGET(r, s.billingIdle)
+		s.onlyGET(r, s.serve(s.billingIdle))
 	case len(rest) == 1 && rest[0] == "vms":
-		s.onlyGET(r, s.fleet)
+		s.onlyGET(r, s.serve(s.fleet))
 	case len(rest) > 2 && rest[0] == "vms" && rest[len(rest)-1] == "history":
-		s.onlyGET(r, s.vmHistory)
+		s.onlyGET(r, s.serve(s.vmHistory))
 	case len(rest) > 2 && rest[0] == "vms":
 		if r.Method != http.MethodPost {
 			s.methodNotAllowed(r)

@@ -1,7 +1,6 @@
 package armapi
 
 import (
-	"net/http"
 	"strings"
 
 	"github.com/azemu/azemu/internal/engine"
@@ -26,12 +25,11 @@ type FleetVM struct {
 
 // fleet serves GET /_azemu/vms[?subscription=&resourceGroup=]: every VM
 // (scale set instances included), in ID order, unpaged.
-func (s *Server) fleet(r *request) {
+func (s *Server) fleet(r *request) (reply, error) {
 	q := r.URL.Query()
 	sub, rg := q.Get("subscription"), q.Get("resourceGroup")
 	if rg != "" && sub == "" {
-		s.writeError(r, invalidParameter("resourceGroup", "A resource group needs its subscription: add 'subscription'."))
-		return
+		return reply{}, invalidParameter("resourceGroup", "A resource group needs its subscription: add 'subscription'.")
 	}
 	page, _ := s.eng.ListVMs(func(v *engine.VM) bool {
 		return (sub == "" || strings.EqualFold(v.SubscriptionID, sub)) && (rg == "" || strings.EqualFold(v.ResourceGroup, rg))
@@ -47,5 +45,5 @@ func (s *Server) fleet(r *request) {
 		}
 		value = append(value, f)
 	}
-	s.writeJSON(r, http.StatusOK, map[string]any{"value": value})
+	return ok(map[string]any{"value": value})
 }

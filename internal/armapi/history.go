@@ -2,7 +2,6 @@ package armapi
 
 import (
 	"encoding/json"
-	"net/http"
 	"strings"
 	"time"
 
@@ -27,12 +26,11 @@ type HistoryEvent struct {
 
 // vmHistory serves GET /_azemu/vms/{ARM ID of a VM}/history: the VM's state
 // history, oldest first, also after the VM is deleted.
-func (s *Server) vmHistory(r *request) {
+func (s *Server) vmHistory(r *request) (reply, error) {
 	raw := "/" + strings.Join(r.segs[2:len(r.segs)-1], "/")
 	id, err := armid.Parse(raw)
 	if err != nil || !strings.EqualFold(id.Type(), "Microsoft.Compute/virtualMachines") {
-		s.writeError(r, invalidParameter("id", "'%s' is not the ID of a virtual machine.", raw))
-		return
+		return reply{}, invalidParameter("id", "'%s' is not the ID of a virtual machine.", raw)
 	}
 	value := []HistoryEvent{}
 	err = s.eng.History(r.Context(), id.String(), time.Time{}, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), func(e store.Event) error {
@@ -41,8 +39,7 @@ func (s *Server) vmHistory(r *request) {
 		return nil
 	})
 	if err != nil {
-		s.writeErr(r, err)
-		return
+		return reply{}, err
 	}
-	s.writeJSON(r, http.StatusOK, map[string]any{"value": value})
+	return ok(map[string]any{"value": value})
 }

@@ -82,7 +82,7 @@ func (s *Server) routeProviders(r *request, sub string) {
 	case r.seg(3, "Microsoft.Compute") && n == 5 && r.seg(4, "disks"):
 		s.onlyGET(r, func(r *request) { s.listDisks(r, sub, "") })
 	case r.seg(3, "Microsoft.CostManagement") && n == 5 && r.seg(4, "query"):
-		s.costQuery(r, sub, "")
+		s.answer(r)(s.costQuery(r, sub, ""))
 	case r.seg(3, "Microsoft.Compute") && n == 5 && r.seg(4, "virtualMachineScaleSets"):
 		s.onlyGET(r, func(r *request) { s.listScaleSets(r, sub, "") })
 	case r.seg(3, "Microsoft.Compute") && n == 5 && r.seg(4, "virtualMachines"):
@@ -133,7 +133,7 @@ func (s *Server) routeGroups(r *request, sub string) {
 		return
 	}
 	if n == 7 && r.seg(4, "providers") && r.seg(5, "Microsoft.CostManagement") && r.seg(6, "query") {
-		s.costQuery(r, sub, rg)
+		s.answer(r)(s.costQuery(r, sub, rg))
 		return
 	}
 	if !(r.seg(4, "providers") && r.seg(5, "Microsoft.Compute") && r.seg(6, "virtualMachines")) {

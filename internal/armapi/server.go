@@ -305,61 +305,79 @@ func (s *Server) writeErr(r *request, err error) {
 	s.writeError(r, e)
 }
 
-// readBody reads the whole body, answering ARM's error when it cannot be
-// read or is larger than ARM accepts.
-func (s *Server) readBody(r *request) ([]byte, bool) {
+// readBody reads the whole body; it is an error when it cannot be read or
+// is larger than ARM accepts.
+func readBody(r *request) ([]byte, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
-		s.writeError(r, errorf("InvalidRequestContent", "", "The request content could not be read: %v.", err))
-		return nil, false
+		return nil, errorf("InvalidRequestContent", "", "The request content could not be read: %v.", err)
 	}
 	if len(body) > maxBody {
-		s.writeError(r, errorf("RequestEntityTooLarge", "", "The request content is larger than %d bytes.", maxBody))
-		return nil, false
+		return nil, errorf("RequestEntityTooLarge", "", "The request content is larger than %d bytes.", maxBody)
 	}
-	return body, true
+	return body, nil
 }
 
-// readJSON decodes the body into v, answering ARM's error when it is not JSON.
-func (s *Server) readJSON(r *request, v any) bool {
-	body, ok := s.readBody(r)
-	if !ok {
-		return false
+// bodyJSON decodes the body into v; it is an error when it is empty or not JSON.
+func bodyJSON(r *request, v any) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		s.writeError(r, errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: 'the body is empty'."))
-		return false
+		return errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: 'the body is empty'.")
 	}
-	return s.decodeJSON(r, body, v)
+	return parseJSON(body, v)
 }
 
-func (s *Server) decodeJSON(r *request, body []byte, v any) bool {
+// optionalJSON decodes a body that may be absent (POST actions). It shares
+// readBody with bodyJSON, so an oversized body is too large, not malformed.
+func optionalJSON(r *request, v any) error {
+	body, err := readBody(r)
+	if err != nil || len(bytes.TrimSpace(body)) == 0 {
+		return err
+	}
+	return parseJSON(body, v)
+}
+
+func parseJSON(body []byte, v any) error {
 	if err := json.Unmarshal(body, v); err != nil {
-		s.writeError(r, errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err))
+		return errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err)
+	}
+	return nil
+}
+
+// passed renders err, if any, and reports whether there was none: the
+// bridge for handlers that still write their own answers.
+func (s *Server) passed(r *request, err error) bool {
+	if err != nil {
+		s.writeErr(r, err)
 		return false
 	}
 	return true
 }
 
-// readOptionalJSON decodes a body that may be absent (POST actions). It
-// shares readBody with readJSON: it used to return false on a read error
-// without answering at all (an empty 200), and to cut an oversized body at
-// the limit and call it malformed instead of too large.
-func (s *Server) readOptionalJSON(r *request, v any) bool {
-	body, ok := s.readBody(r)
-	if !ok {
-		return false
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return true
-	}
-	return s.decodeJSON(r, body, v)
+func (s *Server) readBody(r *request) ([]byte, bool) {
+	body, err := readBody(r)
+	return body, s.passed(r, err)
 }
 
-func (s *Server) methodNotAllowed(r *request) {
-	s.writeError(r, errorf("MethodNotAllowed", "", "The requested method '%s' is not allowed on '%s'.", r.Method, r.URL.Path))
+func (s *Server) readJSON(r *request, v any) bool { return s.passed(r, bodyJSON(r, v)) }
+
+func (s *Server) decodeJSON(r *request, body []byte, v any) bool {
+	return s.passed(r, parseJSON(body, v))
 }
 
-func (s *Server) notFound(r *request) {
-	s.writeError(r, errorf("NotFound", "", "The requested path '%s' is not an operation azemu serves. See docs/api-coverage.md.", r.URL.Path))
+func (s *Server) readOptionalJSON(r *request, v any) bool { return s.passed(r, optionalJSON(r, v)) }
+
+func methodNotAllowed(r *request) error {
+	return errorf("MethodNotAllowed", "", "The requested method '%s' is not allowed on '%s'.", r.Method, r.URL.Path)
 }
+
+func (s *Server) methodNotAllowed(r *request) { s.writeErr(r, methodNotAllowed(r)) }
+
+func notFound(r *request) error {
+	return errorf("NotFound", "", "The requested path '%s' is not an operation azemu serves. See docs/api-coverage.md.", r.URL.Path)
+}
+
+func (s *Server) notFound(r *request) { s.writeErr(r, notFound(r)) }
