@@ -29,6 +29,8 @@ var layers = map[string][]string{
 	"internal/catalog":         {},
 	"internal/store":           {"internal/lifecycle", "internal/armid"},
 	"internal/store/sqlite":    {"internal/store"},
+	"internal/store/memstore":  {"internal/store"},
+	"internal/enginetest":      {"internal/engine", "internal/clock", "internal/store", "internal/store/memstore"},
 	"internal/store/storetest": {"internal/store"},
 	"internal/store/postgres":  {"internal/store"},
 	"internal/pgtest":          {},

@@ -2,7 +2,6 @@ package armapi_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +16,7 @@ import (
 	"github.com/azemu/azemu/internal/armapi"
 	"github.com/azemu/azemu/internal/clock"
 	"github.com/azemu/azemu/internal/engine"
-	"github.com/azemu/azemu/internal/store/sqlite"
+	"github.com/azemu/azemu/internal/enginetest"
 )
 
 // The subscription and API version most tests use.
@@ -27,14 +25,14 @@ const (
 	apiVer = "2024-07-01"
 )
 
-// env is one azemu ARM surface served over real HTTPS: a real engine on a
-// real SQLite file with a manual clock.
+// env is one azemu ARM surface served over real HTTPS: a real engine on
+// the in-memory store with a manual clock (enginetest).
 type env struct {
 	t      testing.TB
 	srv    *httptest.Server
 	eng    *engine.Engine
 	clk    *clock.Manual
-	dbPath string
+	rig    *enginetest.Rig
 	client *http.Client
 }
 
@@ -51,23 +49,9 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 // (capacity, for one).
 func newEnvWithEngine(t testing.TB, tweak func(*engine.Config), opts ...envOption) *env {
 	t.Helper()
-	dbPath := filepath.Join(t.TempDir(), "azemu.db")
-	st, err := sqlite.Open(dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.NewManual(clock.DefaultManualStart)
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ecfg := engine.Config{Store: st, Manual: clk, Logger: quiet}
-	if tweak != nil {
-		tweak(&ecfg)
-	}
-	eng, err := engine.New(context.Background(), ecfg)
-	if err != nil {
-		st.Close()
-		t.Fatal(err)
-	}
-	cfg := armapi.Config{Engine: eng, Logger: quiet}
+	rig := enginetest.New(t, time.Time{}, tweak)
+	eng := rig.Engine
+	cfg := armapi.Config{Engine: eng, Logger: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -75,12 +59,8 @@ func newEnvWithEngine(t testing.TB, tweak func(*engine.Config), opts ...envOptio
 	// Clients hanging up at Close are not the server's errors.
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	srv.StartTLS()
-	t.Cleanup(func() {
-		srv.Close()
-		eng.Close()
-		st.Close()
-	})
-	return &env{t: t, srv: srv, eng: eng, clk: clk, dbPath: dbPath, client: srv.Client()}
+	t.Cleanup(srv.Close)
+	return &env{t: t, srv: srv, eng: eng, clk: rig.Clock, rig: rig, client: srv.Client()}
 }
 
 // resp is one answer, its body read.

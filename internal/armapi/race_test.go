@@ -3,18 +3,14 @@ package armapi_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/azemu/azemu/internal/clock"
 	"github.com/azemu/azemu/internal/engine"
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
-	"github.com/azemu/azemu/internal/store/sqlite"
 )
 
 // facets is what a history event records of a VM's state.
@@ -138,17 +134,8 @@ func TestConcurrentPowerOperations(t *testing.T) {
 		t.Fatalf("last event %+v, VM %+v", lastEv, v.Machine.State)
 	}
 
-	// The store, opened afresh, holds the same VM.
-	st2, err := sqlite.Open(e.dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st2.Close()
-	eng2, err := engine.New(context.Background(), engine.Config{Store: st2, Manual: clock.NewManual(e.eng.Now()),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// A new engine on the same store loads the same VM.
+	eng2 := e.rig.Reopen(t)
 	v2, ok := eng2.VMByID(id)
 	if !ok || v2.Version != v.Version || facetsOf(v2.Machine.State) != facetsOf(v.Machine.State) || v2.Machine.Run != nil {
 		a, _ := json.Marshal(v2)

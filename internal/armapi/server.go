@@ -364,10 +364,6 @@ func (s *Server) readBody(r *request) ([]byte, bool) {
 
 func (s *Server) readJSON(r *request, v any) bool { return s.passed(r, bodyJSON(r, v)) }
 
-func (s *Server) decodeJSON(r *request, body []byte, v any) bool {
-	return s.passed(r, parseJSON(body, v))
-}
-
 func (s *Server) readOptionalJSON(r *request, v any) bool { return s.passed(r, optionalJSON(r, v)) }
 
 func methodNotAllowed(r *request) error {

@@ -23,7 +23,7 @@ import (
 	"github.com/azemu/azemu/internal/clock"
 	"github.com/azemu/azemu/internal/dashboard"
 	"github.com/azemu/azemu/internal/engine"
-	"github.com/azemu/azemu/internal/store/sqlite"
+	"github.com/azemu/azemu/internal/enginetest"
 )
 
 const (
@@ -33,8 +33,8 @@ const (
 
 var t0 = clock.DefaultManualStart
 
-// rig is a whole azemu surface over real HTTPS: a real engine on a SQLite
-// file with a manual clock, the ARM API, and the dashboard as its fallback,
+// rig is a whole azemu surface over real HTTPS: a real engine on the
+// in-memory store with a manual clock (enginetest), the ARM API, and the dashboard as its fallback,
 // as cmd/azemu mounts it.
 type rig struct {
 	t      testing.TB
@@ -49,17 +49,9 @@ type rig struct {
 func newRig(t testing.TB, configure func(*dashboard.Config)) *rig {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := sqlite.Open(filepath.Join(dir, "azemu.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.NewManual(t0)
 	quiet := slog.New(slog.DiscardHandler)
-	eng, err := engine.New(context.Background(), engine.Config{Store: st, Manual: clk, Logger: quiet})
-	if err != nil {
-		st.Close()
-		t.Fatal(err)
-	}
+	er := enginetest.New(t, t0, nil)
+	eng := er.Engine
 	cfg := dashboard.Config{Engine: eng, Logger: quiet}
 	if configure != nil {
 		configure(&cfg)
@@ -86,12 +78,10 @@ func newRig(t testing.TB, configure func(*dashboard.Config)) *rig {
 	srv.StartTLS()
 	t.Cleanup(func() {
 		dash.Close() // streams end, so Close need not wait for them
-		srv.Close()
-		eng.Close()
-		st.Close()
+		srv.Close()  // the engine and its store close after (enginetest)
 	})
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	return &rig{t: t, eng: eng, clk: clk, dash: dash, srv: srv, client: client, tls: files}
+	return &rig{t: t, eng: eng, clk: er.Clock, dash: dash, srv: srv, client: client, tls: files}
 }
 
 // do sends a request; body nil (none) or any value (JSON). ARM paths get a

@@ -1,0 +1,290 @@
+// Package memstore is a store.Store held in memory: the same contract as
+// the SQLite store (storetest proves it), without a file, for the fast
+// tests of the engine, the ARM API and the dashboard. Nothing survives the
+// process.
+package memstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/azemu/azemu/internal/store"
+)
+
+// Store is an in-memory store.Store, safe for concurrent use.
+type Store struct {
+	mu        sync.RWMutex
+	subs      map[string]store.Subscription
+	groups    map[string]store.ResourceGroup // by subscription and name keys
+	vms       map[string]store.VM
+	resources map[string]store.Resource
+	ops       map[string]store.Operation
+	settings  map[string]string
+	events    []store.Event // in Seq order; only ever appended to, or replaced
+	seq       int64
+	closed    bool
+}
+
+// New returns an empty store.
+func New() *Store {
+	s := &Store{}
+	s.reset()
+	return s
+}
+
+func (s *Store) reset() {
+	s.subs = map[string]store.Subscription{}
+	s.groups = map[string]store.ResourceGroup{}
+	s.vms = map[string]store.VM{}
+	s.resources = map[string]store.Resource{}
+	s.ops = map[string]store.Operation{}
+	s.settings = map[string]string{}
+	s.events = nil
+}
+
+var errClosed = errors.New("memstore: closed")
+
+func groupKey(sub, name string) string { return store.Key(sub) + "/" + store.Key(name) }
+
+// Load returns everything the engine keeps in memory.
+func (s *Store) Load(ctx context.Context) (store.Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Snapshot{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return store.Snapshot{}, errClosed
+	}
+	var snap store.Snapshot
+	for _, v := range s.subs {
+		snap.Subscriptions = append(snap.Subscriptions, v)
+	}
+	for _, v := range s.groups {
+		snap.Groups = append(snap.Groups, cloneGroup(v))
+	}
+	for _, v := range s.vms {
+		snap.VMs = append(snap.VMs, cloneVM(v))
+	}
+	for _, v := range s.resources {
+		snap.Resources = append(snap.Resources, cloneResource(v))
+	}
+	for _, v := range s.ops {
+		if v.Status == "InProgress" {
+			snap.Operations = append(snap.Operations, cloneOp(v))
+		}
+	}
+	if len(s.settings) > 0 {
+		snap.Settings = make(map[string]string, len(s.settings))
+		for k, v := range s.settings {
+			snap.Settings[k] = v
+		}
+	}
+	return snap, nil
+}
+
+// Apply commits a change atomically: it checks every versioned write
+// first, in the order the SQLite store applies them, and changes nothing
+// when one fails.
+func (s *Store) Apply(ctx context.Context, c store.Change) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("memstore: apply: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errClosed
+	}
+	if err := s.check(&c); err != nil {
+		return fmt.Errorf("memstore: apply: %w", err)
+	}
+	for _, sub := range c.Subscriptions {
+		if _, ok := s.subs[store.Key(sub.ID)]; !ok {
+			sub.CreatedAt = normTime(sub.CreatedAt)
+			s.subs[store.Key(sub.ID)] = sub
+		}
+	}
+	for _, g := range c.Groups {
+		g = cloneGroup(g)
+		g.CreatedAt = normTime(g.CreatedAt)
+		s.groups[groupKey(g.SubscriptionID, g.Name)] = g
+	}
+	for _, v := range c.VMs {
+		v = cloneVM(v)
+		v.DueAt, v.CreatedAt, v.UpdatedAt = normTime(v.DueAt), normTime(v.CreatedAt), normTime(v.UpdatedAt)
+		s.vms[store.Key(v.ID)] = v
+	}
+	for _, id := range c.DeletedVMs {
+		delete(s.vms, store.Key(id))
+	}
+	for _, r := range c.Resources {
+		r = cloneResource(r)
+		r.CreatedAt, r.UpdatedAt = normTime(r.CreatedAt), normTime(r.UpdatedAt)
+		s.resources[store.Key(r.ID)] = r
+	}
+	for _, id := range c.DeletedResources {
+		delete(s.resources, store.Key(id))
+	}
+	for _, g := range c.DeletedGroups {
+		delete(s.groups, groupKey(g.SubscriptionID, g.Name))
+	}
+	for i := range c.Events {
+		s.seq++
+		c.Events[i].Seq = s.seq
+		e := c.Events[i]
+		e.At = normTime(e.At)
+		e.Detail = cloneJSON(e.Detail)
+		s.events = append(s.events, e)
+	}
+	for _, op := range c.Operations {
+		op = cloneOp(op)
+		op.StartTime, op.EndTime = normTime(op.StartTime), normTime(op.EndTime)
+		s.ops[store.Key(op.ID)] = op
+	}
+	for k, v := range c.Settings {
+		s.settings[k] = v
+	}
+	return nil
+}
+
+// check finds what would fail the change: a VM or resource version that
+// does not follow the stored one (or the one written earlier in the same
+// change), and an event without a time, which no History window could hold.
+func (s *Store) check(c *store.Change) error {
+	vms := map[string]int64{}
+	for _, v := range c.VMs {
+		k := store.Key(v.ID)
+		stored, ok := vms[k]
+		if !ok {
+			stored = s.vms[k].Version
+		}
+		if err := follows(v.Version, stored); err != nil {
+			return fmt.Errorf("vm %s: %w", v.ID, err)
+		}
+		vms[k] = v.Version
+	}
+	res := map[string]int64{}
+	for _, r := range c.Resources {
+		k := store.Key(r.ID)
+		stored, ok := res[k]
+		if !ok {
+			stored = s.resources[k].Version
+		}
+		if err := follows(r.Version, stored); err != nil {
+			return fmt.Errorf("resource %s: %w", r.ID, err)
+		}
+		res[k] = r.Version
+	}
+	for i, e := range c.Events {
+		if e.At.IsZero() {
+			return fmt.Errorf("event %d of vm %s: zero At", i, e.VMID)
+		}
+	}
+	return nil
+}
+
+// follows checks a versioned write: 1 inserts (nothing stored), n updates
+// n-1; stored is 0 for nothing.
+func follows(version, stored int64) error {
+	if version < 1 || version != stored+1 {
+		return fmt.Errorf("%w: version %d over %d", store.ErrConflict, version, stored)
+	}
+	return nil
+}
+
+// Operation returns one operation by ID (case-insensitive).
+func (s *Store) Operation(ctx context.Context, id string) (store.Operation, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Operation{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	op, ok := s.ops[store.Key(id)]
+	if !ok {
+		return store.Operation{}, fmt.Errorf("memstore: operation %s: %w", id, store.ErrNotFound)
+	}
+	return cloneOp(op), nil
+}
+
+// History calls fn with the events with from <= At < to in Seq order, of
+// one VM when vmID is not empty. fn runs without the store's lock, so it
+// may use the store.
+func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn func(store.Event) error) error {
+	s.mu.RLock()
+	events := s.events // appends never touch the elements seen here
+	s.mu.RUnlock()
+	key := store.Key(vmID)
+	for _, e := range events {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if (vmID != "" && store.Key(e.VMID) != key) || e.At.Before(from) || !e.At.Before(to) {
+			continue
+		}
+		e.Detail = cloneJSON(e.Detail)
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Reset empties the store, settings included.
+func (s *Store) Reset(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reset()
+	return nil
+}
+
+// Close ends the store; later calls fail.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	return nil
+}
+
+// normTime stores a time as the SQLite store gives it back: UTC, without
+// a monotonic reading.
+func normTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.Round(0).UTC()
+}
+
+func cloneJSON(b json.RawMessage) json.RawMessage {
+	if b == nil {
+		return nil
+	}
+	return slices.Clone(b)
+}
+
+func cloneGroup(g store.ResourceGroup) store.ResourceGroup {
+	g.Body = cloneJSON(g.Body)
+	return g
+}
+
+func cloneVM(v store.VM) store.VM {
+	v.Model, v.State = cloneJSON(v.Model), cloneJSON(v.State)
+	return v
+}
+
+func cloneResource(r store.Resource) store.Resource {
+	r.Body = cloneJSON(r.Body)
+	return r
+}
+
+func cloneOp(o store.Operation) store.Operation {
+	o.Error, o.Result = cloneJSON(o.Error), cloneJSON(o.Result)
+	return o
+}
