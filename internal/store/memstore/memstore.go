@@ -156,34 +156,35 @@ func (s *Store) Apply(ctx context.Context, c store.Change) error {
 // does not follow the stored one (or the one written earlier in the same
 // change), and an event without a time, which no History window could hold.
 func (s *Store) check(c *store.Change) error {
-	vms := map[string]int64{}
-	for _, v := range c.VMs {
-		k := store.Key(v.ID)
-		stored, ok := vms[k]
-		if !ok {
-			stored = s.vms[k].Version
-		}
-		if err := follows(v.Version, stored); err != nil {
-			return fmt.Errorf("vm %s: %w", v.ID, err)
-		}
-		vms[k] = v.Version
+	if err := checkVersions(c.VMs, s.vms, func(v store.VM) (string, int64) { return v.ID, v.Version }); err != nil {
+		return fmt.Errorf("vm %w", err)
 	}
-	res := map[string]int64{}
-	for _, r := range c.Resources {
-		k := store.Key(r.ID)
-		stored, ok := res[k]
-		if !ok {
-			stored = s.resources[k].Version
-		}
-		if err := follows(r.Version, stored); err != nil {
-			return fmt.Errorf("resource %s: %w", r.ID, err)
-		}
-		res[k] = r.Version
+	if err := checkVersions(c.Resources, s.resources, func(r store.Resource) (string, int64) { return r.ID, r.Version }); err != nil {
+		return fmt.Errorf("resource %w", err)
 	}
 	for i, e := range c.Events {
 		if e.At.IsZero() {
 			return fmt.Errorf("event %d of vm %s: zero At", i, e.VMID)
 		}
+	}
+	return nil
+}
+
+// checkVersions checks the versioned writes of one kind in order, each
+// against the one written before it in the change, else the stored row.
+func checkVersions[T any](rows []T, stored map[string]T, idVersion func(T) (string, int64)) error {
+	written := map[string]int64{}
+	for _, row := range rows {
+		id, version := idVersion(row)
+		k := store.Key(id)
+		prev, ok := written[k]
+		if old, found := stored[k]; !ok && found {
+			_, prev = idVersion(old)
+		}
+		if err := follows(version, prev); err != nil {
+			return fmt.Errorf("%s: %w", id, err)
+		}
+		written[k] = version
 	}
 	return nil
 }
