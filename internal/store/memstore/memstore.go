@@ -65,18 +65,22 @@ func (s *Store) Load(ctx context.Context) (store.Snapshot, error) {
 	for _, v := range s.subs {
 		snap.Subscriptions = append(snap.Subscriptions, v)
 	}
-	for _, v := range s.groups {
-		snap.Groups = append(snap.Groups, cloneGroup(v))
+	for _, g := range s.groups {
+		own(&g.Body)
+		snap.Groups = append(snap.Groups, g)
 	}
 	for _, v := range s.vms {
-		snap.VMs = append(snap.VMs, cloneVM(v))
+		own(&v.Model, &v.State)
+		snap.VMs = append(snap.VMs, v)
 	}
-	for _, v := range s.resources {
-		snap.Resources = append(snap.Resources, cloneResource(v))
+	for _, r := range s.resources {
+		own(&r.Body)
+		snap.Resources = append(snap.Resources, r)
 	}
-	for _, v := range s.ops {
-		if v.Status == "InProgress" {
-			snap.Operations = append(snap.Operations, cloneOp(v))
+	for _, op := range s.ops {
+		if op.Status == "InProgress" {
+			own(&op.Error, &op.Result)
+			snap.Operations = append(snap.Operations, op)
 		}
 	}
 	if len(s.settings) > 0 {
@@ -110,12 +114,12 @@ func (s *Store) Apply(ctx context.Context, c store.Change) error {
 		}
 	}
 	for _, g := range c.Groups {
-		g = cloneGroup(g)
+		own(&g.Body)
 		g.CreatedAt = normTime(g.CreatedAt)
 		s.groups[groupKey(g.SubscriptionID, g.Name)] = g
 	}
 	for _, v := range c.VMs {
-		v = cloneVM(v)
+		own(&v.Model, &v.State)
 		v.DueAt, v.CreatedAt, v.UpdatedAt = normTime(v.DueAt), normTime(v.CreatedAt), normTime(v.UpdatedAt)
 		s.vms[store.Key(v.ID)] = v
 	}
@@ -123,7 +127,7 @@ func (s *Store) Apply(ctx context.Context, c store.Change) error {
 		delete(s.vms, store.Key(id))
 	}
 	for _, r := range c.Resources {
-		r = cloneResource(r)
+		own(&r.Body)
 		r.CreatedAt, r.UpdatedAt = normTime(r.CreatedAt), normTime(r.UpdatedAt)
 		s.resources[store.Key(r.ID)] = r
 	}
@@ -138,11 +142,11 @@ func (s *Store) Apply(ctx context.Context, c store.Change) error {
 		c.Events[i].Seq = s.seq
 		e := c.Events[i]
 		e.At = normTime(e.At)
-		e.Detail = cloneJSON(e.Detail)
+		own(&e.Detail)
 		s.events = append(s.events, e)
 	}
 	for _, op := range c.Operations {
-		op = cloneOp(op)
+		own(&op.Error, &op.Result)
 		op.StartTime, op.EndTime = normTime(op.StartTime), normTime(op.EndTime)
 		s.ops[store.Key(op.ID)] = op
 	}
@@ -209,7 +213,8 @@ func (s *Store) Operation(ctx context.Context, id string) (store.Operation, erro
 	if !ok {
 		return store.Operation{}, fmt.Errorf("memstore: operation %s: %w", id, store.ErrNotFound)
 	}
-	return cloneOp(op), nil
+	own(&op.Error, &op.Result)
+	return op, nil
 }
 
 // History calls fn with the events with from <= At < to in Seq order, of
@@ -227,7 +232,7 @@ func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn
 		if (vmID != "" && store.Key(e.VMID) != key) || e.At.Before(from) || !e.At.Before(to) {
 			continue
 		}
-		e.Detail = cloneJSON(e.Detail)
+		own(&e.Detail)
 		if err := fn(e); err != nil {
 			return err
 		}
@@ -263,29 +268,10 @@ func normTime(t time.Time) time.Time {
 	return t.Round(0).UTC()
 }
 
-func cloneJSON(b json.RawMessage) json.RawMessage {
-	if b == nil {
-		return nil
+// own gives each JSON field a copy of its own, so that neither the caller
+// nor the store sees the other's later changes.
+func own(fields ...*json.RawMessage) {
+	for _, f := range fields {
+		*f = slices.Clone(*f) // nil stays nil
 	}
-	return slices.Clone(b)
-}
-
-func cloneGroup(g store.ResourceGroup) store.ResourceGroup {
-	g.Body = cloneJSON(g.Body)
-	return g
-}
-
-func cloneVM(v store.VM) store.VM {
-	v.Model, v.State = cloneJSON(v.Model), cloneJSON(v.State)
-	return v
-}
-
-func cloneResource(r store.Resource) store.Resource {
-	r.Body = cloneJSON(r.Body)
-	return r
-}
-
-func cloneOp(o store.Operation) store.Operation {
-	o.Error, o.Result = cloneJSON(o.Error), cloneJSON(o.Result)
-	return o
 }
