@@ -34,7 +34,7 @@ var layers = map[string][]string{
 	"internal/store/storetest": {"internal/store"},
 	"internal/store/postgres":  {"internal/store"},
 	"internal/pgtest":          {},
-	"internal/engine":          {"internal/armerror", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing"},
+	"internal/engine":          {"internal/armerror", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing", "internal/kinds/resource", "internal/kinds/disk"},
 	"internal/armapi":          {"internal/armerror", "internal/catalog", "internal/crosssite", "internal/engine", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing", "internal/identity", "internal/authz"},
 	"internal/dashboard":       {"internal/armerror", "internal/authz", "internal/crosssite", "internal/engine", "internal/lifecycle", "internal/billing", "internal/store", "internal/armid"},
 	"internal/metrics":         {"internal/engine"},
@@ -50,8 +50,36 @@ var layers = map[string][]string{
 	"examples/finops":     {},
 }
 
+// kindLayers places the resource modules, one package per kind over the
+// shared vocabulary, and the scenario runner their tests share.
+var kindLayers = map[string][]string{
+	"internal/kinds/resource":     {"internal/armerror"},
+	"internal/kinds/disk":         {"internal/armid", "internal/kinds/resource"},
+	"internal/kinds/scenariotest": {"internal/armid", "internal/kinds/resource"},
+}
+
 // pure packages take time and IDs as arguments: no I/O, no clock.
 var pure = []string{"internal/armerror", "internal/lifecycle", "internal/armid", "internal/billing", "internal/authz", "internal/catalog"}
+
+// kindsDir holds one pure module per resource kind, and the scenario runner
+// their tests share (which reads script files, so is not pure).
+const kindsDir = "internal/kinds/"
+
+func kindModules(pkgs map[string]*pkg) []string {
+	var out []string
+	for name := range pkgs {
+		if strings.HasPrefix(name, kindsDir) && name != kindsDir+"scenariotest" {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// forbiddenInModules are the project packages a resource module must not
+// reach: it decides, and the engine, the store and HTTP carry it out.
+var forbiddenInModules = []string{"internal/store", "internal/store/sqlite", "internal/store/storetest", "internal/engine",
+	"internal/armapi", "internal/dashboard", "internal/server", "internal/metrics", "internal/clock", "net/http"}
 
 var forbiddenInPure = []string{"net", "net/http", "database/sql", "os", "os/exec", "io/fs", "crypto/rand", "math/rand", "math/rand/v2"}
 
@@ -131,6 +159,9 @@ func TestImportsPointDown(t *testing.T) {
 	for _, name := range names {
 		allowed, ok := layers[name]
 		if !ok {
+			allowed, ok = kindLayers[name]
+		}
+		if !ok {
 			t.Errorf("package %s is not placed in the layers of arch_test.go", name)
 			continue
 		}
@@ -148,9 +179,24 @@ func TestImportsPointDown(t *testing.T) {
 	}
 }
 
+func TestResourceModulesDecideOnly(t *testing.T) {
+	pkgs := loadPackages(t)
+	modules := kindModules(pkgs)
+	if len(modules) == 0 {
+		t.Fatal("no resource modules found under " + kindsDir)
+	}
+	for _, name := range modules {
+		for imp := range pkgs[name].imports {
+			if contains(forbiddenInModules, imp) {
+				t.Errorf("resource module %s imports %s", name, imp)
+			}
+		}
+	}
+}
+
 func TestPureCoreDoesNoIO(t *testing.T) {
 	pkgs := loadPackages(t)
-	for _, name := range pure {
+	for _, name := range append(append([]string(nil), pure...), kindModules(pkgs)...) {
 		p := pkgs[name]
 		if p == nil {
 			t.Errorf("pure package %s not found", name)

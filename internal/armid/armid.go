@@ -412,3 +412,39 @@ func foldRune(r rune) rune {
 	}
 	return lo
 }
+
+// ComputeID returns the canonical ID of a Microsoft.Compute resource of the
+// given type in a group (disks, virtualMachineScaleSets, ...).
+func ComputeID(sub, rg, resourceType, name string) string {
+	return ID{
+		SubscriptionID: sub,
+		ResourceGroup:  rg,
+		Namespace:      "Microsoft.Compute",
+		Types:          []string{resourceType},
+		Names:          []string{name},
+	}.String()
+}
+
+// ChildID returns the ID of a child resource of parent (an extension of a
+// VM, an instance of a scale set). parent is taken as it is written.
+func ChildID(parent, childType, name string) string {
+	return parent + "/" + childType + "/" + name
+}
+
+// Fold returns the case-insensitive key of a string that is already in
+// canonical form (an ID this package built, a name): Key without the
+// parse, for paths that build many keys. Fold(a) == Fold(b) exactly when
+// strings.EqualFold(a, b).
+func Fold(s string) string { return foldKey(s) }
+
+// Location returns a location name as ARM compares and returns it: lower
+// case, without spaces ("West US" is "westus").
+func Location(s string) string {
+	if !strings.ContainsRune(s, ' ') {
+		return foldKey(s)
+	}
+	return foldKey(strings.ReplaceAll(s, " ", ""))
+}
+
+// SameLocation reports whether two location names name the same region.
+func SameLocation(a, b string) bool { return Location(a) == Location(b) }

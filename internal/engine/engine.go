@@ -17,6 +17,7 @@ import (
 
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/clock"
+	"github.com/azemu/azemu/internal/kinds/resource"
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
 )
@@ -50,11 +51,13 @@ type Engine struct {
 	// never take it, so a slow disk never blocks a GET.
 	writeMu sync.Mutex
 	// mu guards the maps for readers; writers hold it only to publish.
-	mu       sync.RWMutex
-	subs     map[string]store.Subscription
-	groups   map[string]*Group // key: sub/lower(rg)
-	vms      map[string]*VM    // key: lower(ID)
-	disks    map[string]*Disk  // key: lower(ID)
+	mu     sync.RWMutex
+	subs   map[string]store.Subscription
+	groups map[string]*Group // key: sub/lower(rg)
+	vms    map[string]*VM    // key: lower(ID)
+	// res holds the snapshots of the kinds in the kinds table, by ARM type,
+	// then key.
+	res      map[string]map[string]resource.State
 	exts     map[string]*Extension
 	sets     map[string]*ScaleSet // key: lower(ID)
 	ops      map[string]store.Operation
@@ -112,7 +115,7 @@ func (e *Engine) load(ctx context.Context) error {
 	e.subs = map[string]store.Subscription{}
 	e.groups = map[string]*Group{}
 	e.vms = map[string]*VM{}
-	e.disks = map[string]*Disk{}
+	e.res = map[string]map[string]resource.State{}
 	e.exts = map[string]*Extension{}
 	e.sets = map[string]*ScaleSet{}
 	e.ops = map[string]store.Operation{}
@@ -135,16 +138,19 @@ func (e *Engine) load(ctx context.Context) error {
 				VMName: doc.VMName, Name: r.Name, Spec: doc.Spec, OperationID: doc.OperationID, Version: r.Version, TimeCreated: doc.TimeCreated}
 			continue
 		}
-		if r.Type != DiskType {
+		k, ok := kinds[r.Type]
+		if !ok {
 			continue
 		}
-		var doc diskDoc
-		if err := json.Unmarshal(r.Body, &doc); err != nil {
-			return fmt.Errorf("engine: disk %s: %w", r.ID, err)
+		s, err := k.decode(r.ID, resource.Row{SubscriptionID: r.SubscriptionID, ResourceGroup: r.ResourceGroup, Name: r.Name,
+			Location: r.Location, Body: r.Body, CreatedAt: r.CreatedAt}, r.Version)
+		if err != nil {
+			return fmt.Errorf("engine: %w", err)
 		}
-		e.disks[store.Key(r.ID)] = &Disk{ID: r.ID, SubscriptionID: r.SubscriptionID, ResourceGroup: r.ResourceGroup, Name: r.Name,
-			Spec: doc.Spec, ManagedBy: doc.ManagedBy, DeleteOption: doc.DeleteOption, UniqueID: doc.UniqueID,
-			TimeCreated: doc.TimeCreated, Version: r.Version}
+		if e.res[r.Type] == nil {
+			e.res[r.Type] = map[string]resource.State{}
+		}
+		e.res[r.Type][armid.Fold(r.ID)] = s
 	}
 	for _, s := range snap.Subscriptions {
 		e.subs[s.ID] = s
@@ -793,7 +799,7 @@ func (e *Engine) Reset(ctx context.Context) error {
 	e.subs = map[string]store.Subscription{}
 	e.groups = map[string]*Group{}
 	e.vms = map[string]*VM{}
-	e.disks = map[string]*Disk{}
+	e.res = map[string]map[string]resource.State{}
 	e.exts = map[string]*Extension{}
 	e.sets = map[string]*ScaleSet{}
 	e.ops = map[string]store.Operation{}
@@ -817,7 +823,7 @@ type Stats struct {
 func (e *Engine) Stats() Stats {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	s := Stats{Subscriptions: len(e.subs), Groups: len(e.groups), VMs: len(e.vms), Disks: len(e.disks), ByPower: map[string]int{}}
+	s := Stats{Subscriptions: len(e.subs), Groups: len(e.groups), VMs: len(e.vms), Disks: len(e.res[DiskType]), ByPower: map[string]int{}}
 	for _, v := range e.vms {
 		p := string(v.Machine.State.Power)
 		if p == "" {

@@ -4,10 +4,12 @@ import (
 	"container/heap"
 	"context"
 	"encoding/json"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/kinds/resource"
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
 )
@@ -15,11 +17,12 @@ import (
 // tx gathers one state change: the store rows to commit and the snapshots
 // to publish once they are durable. Callers hold writeMu.
 type tx struct {
-	e      *Engine
-	now    time.Time
-	ch     store.Change
-	vms    map[string]*VM // overlay over e.vms; nil means removed
-	disks  map[string]*Disk
+	e   *Engine
+	now time.Time
+	ch  store.Change
+	vms map[string]*VM // overlay over e.vms; nil means removed
+	// res is the overlay over e.res, by key; a nil value means removed.
+	res    map[string]resource.State
 	exts   map[string]*Extension
 	groups map[string]*Group
 	sets   map[string]*ScaleSet // created on first use
@@ -36,7 +39,7 @@ type tx struct {
 }
 
 func (e *Engine) begin(now time.Time) *tx {
-	return &tx{e: e, now: now, vms: map[string]*VM{}, disks: map[string]*Disk{}, exts: map[string]*Extension{}, groups: map[string]*Group{}, ops: map[string]store.Operation{},
+	return &tx{e: e, now: now, vms: map[string]*VM{}, res: map[string]resource.State{}, exts: map[string]*Extension{}, groups: map[string]*Group{}, ops: map[string]store.Operation{},
 		vmRows: map[string]store.VM{}, resRows: map[string]store.Resource{}}
 }
 
@@ -45,6 +48,90 @@ func (t *tx) vm(key string) *VM {
 		return v
 	}
 	return t.e.vms[key]
+}
+
+// env is what the resource modules may draw on in this change.
+func (t *tx) env() resource.Env {
+	return resource.Env{Now: t.now, NewID: t.e.cfg.NewID, Speed: t.e.cfg.Speed}
+}
+
+// resource returns the resource of the given type with key k as this change
+// sees it; nil when there is none.
+func (t *tx) resource(typ, k string) resource.State {
+	if s, ok := t.res[k]; ok {
+		return s
+	}
+	return t.e.res[typ][k]
+}
+
+// resourcesIn lists the resources of a type in group g as this change sees
+// them, in key order.
+func (t *tx) resourcesIn(typ string, g *Group) []resource.State {
+	prefix := armid.Fold(armid.ResourceGroupID(g.SubscriptionID, g.Name)) + "/"
+	var keys []string
+	for k := range t.e.res[typ] {
+		if strings.HasPrefix(k, prefix) {
+			keys = append(keys, k)
+		}
+	}
+	for k, s := range t.res {
+		if _, committed := t.e.res[typ][k]; !committed && s != nil && s.ResourceType() == typ && strings.HasPrefix(k, prefix) {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var out []resource.State
+	for _, k := range keys {
+		if s := t.resource(typ, k); s != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// apply lays a module's effects into this change: snapshots to store and
+// publish, history events, operations started and ended.
+func (t *tx) apply(eff resource.Effects) {
+	for _, s := range eff.Put {
+		t.putResource(s)
+	}
+	for _, s := range eff.Removed {
+		t.removeResource(s)
+	}
+	for _, ev := range eff.Events {
+		t.ch.Events = append(t.ch.Events, store.Event{VMID: ev.ResourceID, At: ev.At, ProvisioningState: ev.ProvisioningState,
+			ProvisioningCode: ev.ProvisioningCode, PowerState: ev.PowerState, OperationID: ev.OperationID,
+			OperationKind: ev.OperationKind, Detail: ev.Detail})
+	}
+	for _, op := range eff.Started {
+		t.newOpWithID(op.ID, op.Kind, op.TargetID, op.Location)
+	}
+	for _, end := range eff.Ended {
+		t.finishOp(end.ID, end.Status, end.Error, end.At)
+	}
+}
+
+// putResource records s's next snapshot: one row per change, whose version
+// follows the committed one.
+func (t *tx) putResource(s resource.State) {
+	typ := s.ResourceType()
+	k := armid.Fold(s.ResourceID())
+	version := int64(1)
+	if committed, ok := t.e.res[typ][k]; ok {
+		version = committed.ResourceVersion() + 1
+	}
+	s = s.WithVersion(version)
+	row := s.Row()
+	t.resRows[k] = store.Resource{ID: s.ResourceID(), Type: typ, SubscriptionID: row.SubscriptionID, ResourceGroup: row.ResourceGroup,
+		Name: row.Name, Location: row.Location, Body: row.Body, Version: version, CreatedAt: row.CreatedAt, UpdatedAt: t.now}
+	t.res[k] = s
+}
+
+func (t *tx) removeResource(s resource.State) {
+	k := armid.Fold(s.ResourceID())
+	delete(t.resRows, k)
+	t.ch.DeletedResources = append(t.ch.DeletedResources, s.ResourceID())
+	t.res[k] = nil
 }
 
 func (t *tx) group(key string) *Group {
@@ -329,12 +416,19 @@ func (t *tx) commit(ctx context.Context) error {
 		e.vms[k] = v
 		change.VMs = append(change.VMs, v)
 	}
-	for k, d := range t.disks {
-		if d == nil {
-			delete(e.disks, k)
-		} else {
-			e.disks[k] = d
+	for k, s := range t.res {
+		if s == nil {
+			for _, m := range e.res {
+				delete(m, k)
+			}
+			continue
 		}
+		m := e.res[s.ResourceType()]
+		if m == nil {
+			m = map[string]resource.State{}
+			e.res[s.ResourceType()] = m
+		}
+		m[k] = s
 	}
 	for k, x := range t.exts {
 		if x == nil {

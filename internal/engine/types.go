@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/azemu/azemu/internal/armerror"
+	"github.com/azemu/azemu/internal/kinds/resource"
 	"github.com/azemu/azemu/internal/lifecycle"
 )
 
@@ -118,14 +119,11 @@ type groupDoc struct {
 
 // Operation statuses, as ARM's async operation resource shows them.
 const (
-	StatusInProgress = "InProgress"
-	StatusSucceeded  = "Succeeded"
-	StatusFailed     = "Failed"
-	StatusCanceled   = "Canceled"
+	StatusInProgress = resource.StatusInProgress
+	StatusSucceeded  = resource.StatusSucceeded
+	StatusFailed     = resource.StatusFailed
+	StatusCanceled   = resource.StatusCanceled
 )
 
 // OperationError is the error of a failed or canceled operation.
-type OperationError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
+type OperationError = resource.OperationError

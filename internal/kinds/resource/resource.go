@@ -1,0 +1,138 @@
+// Package resource is the vocabulary every resource kind's module speaks:
+// what a decision may draw on besides the state (Env) and what it returns
+// as data (Effects). Modules are pure; the engine turns Effects into one
+// store change.
+package resource
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/azemu/azemu/internal/armerror"
+)
+
+// Env is what a decision takes besides the current state and the command:
+// the time, fresh IDs, random draws and the speed factor of plans. A
+// decision reads nothing else, so the same Env gives the same answer.
+type Env struct {
+	Now time.Time
+	// NewID returns a fresh lower-case GUID.
+	NewID func() string
+	// Float64 draws a number in [0, 1).
+	Float64 func() float64
+	// Speed divides realistic durations (1 is real time).
+	Speed float64
+}
+
+// State is a resource's snapshot as a module returns it. Snapshots are
+// values the runtime never changes once published.
+type State interface {
+	// ResourceID is the ARM ID, in the casing it was created with.
+	ResourceID() string
+	// ResourceType is the ARM type, which names the kind that owns it.
+	ResourceType() string
+	// Row is what the store keeps of the resource.
+	Row() Row
+	// ResourceVersion is the version of the snapshot (0 before its first
+	// commit).
+	ResourceVersion() int64
+	// WithVersion returns a copy at the given version (the runtime numbers
+	// versions: one per committed change).
+	WithVersion(v int64) State
+}
+
+// Row is a resource as the store keeps it: where it is, and the module's
+// own JSON document of it.
+type Row struct {
+	SubscriptionID, ResourceGroup, Name, Location string
+	Body                                          json.RawMessage
+	CreatedAt                                     time.Time
+}
+
+// Event is one entry of the state history, which billing meters.
+type Event struct {
+	ResourceID        string
+	At                time.Time
+	ProvisioningState string
+	ProvisioningCode  string
+	PowerState        string
+	OperationID       string
+	OperationKind     string
+	Detail            json.RawMessage
+}
+
+// Operation statuses, as ARM's asynchronous operation resource shows them.
+const (
+	StatusInProgress = "InProgress"
+	StatusSucceeded  = "Succeeded"
+	StatusFailed     = "Failed"
+	StatusCanceled   = "Canceled"
+)
+
+// OperationError is the error of a failed or canceled operation.
+type OperationError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Operation is an asynchronous operation a decision starts.
+type Operation struct {
+	ID, Kind, TargetID, Location string
+}
+
+// OperationEnd ends an operation; ending one that has ended is a no-op.
+type OperationEnd struct {
+	ID     string
+	Status string
+	Error  *OperationError
+	At     time.Time
+}
+
+// Command is a follow-up a decision asks of another resource: the runtime
+// runs it through the same path as a client's request, in the same change.
+type Command struct {
+	// Target is the ARM ID of the resource the command is for.
+	Target string
+	// Verb names what to do, in the terms of the target's kind.
+	Verb string
+	// OperationID is the operation the command runs as, when the decision
+	// chose it (a batch tracks its children by these).
+	OperationID string
+	// Args carries the verb's parameters, of a type the target's kind
+	// defines.
+	Args any
+}
+
+// Due asks the runtime to call the owner of Target back at At.
+type Due struct {
+	Target string
+	At     time.Time
+}
+
+// Effects is everything a decision does besides changing its own state.
+type Effects struct {
+	// Put are resources' new snapshots; Removed are IDs of resources gone.
+	Put     []State
+	Removed []State
+	Events  []Event
+	Started []Operation
+	Ended   []OperationEnd
+	// Commands run after this decision's effects are applied, in order.
+	Commands []Command
+	Due      []Due
+}
+
+// Add appends o's effects to e's.
+func (e *Effects) Add(o Effects) {
+	e.Put = append(e.Put, o.Put...)
+	e.Removed = append(e.Removed, o.Removed...)
+	e.Events = append(e.Events, o.Events...)
+	e.Started = append(e.Started, o.Started...)
+	e.Ended = append(e.Ended, o.Ended...)
+	e.Commands = append(e.Commands, o.Commands...)
+	e.Due = append(e.Due, o.Due...)
+}
+
+// Error is a decision's refusal in ARM's terms (armerror's one error
+// type): nothing of the request happens.
+type Error = armerror.Error
