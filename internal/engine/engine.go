@@ -58,7 +58,6 @@ type Engine struct {
 	// res holds the snapshots of the kinds in the kinds table, by ARM type,
 	// then key.
 	res      map[string]map[string]resource.State
-	exts     map[string]*Extension
 	sets     map[string]*ScaleSet // key: lower(ID)
 	ops      map[string]store.Operation
 	faults   []Fault
@@ -116,7 +115,6 @@ func (e *Engine) load(ctx context.Context) error {
 	e.groups = map[string]*Group{}
 	e.vms = map[string]*VM{}
 	e.res = map[string]map[string]resource.State{}
-	e.exts = map[string]*Extension{}
 	e.sets = map[string]*ScaleSet{}
 	e.ops = map[string]store.Operation{}
 	e.finished = nil
@@ -127,15 +125,6 @@ func (e *Engine) load(ctx context.Context) error {
 			if err := e.loadScaleSet(r); err != nil {
 				return err
 			}
-			continue
-		}
-		if r.Type == ExtensionType {
-			var doc extensionDoc
-			if err := json.Unmarshal(r.Body, &doc); err != nil {
-				return fmt.Errorf("engine: extension %s: %w", r.ID, err)
-			}
-			e.exts[store.Key(r.ID)] = &Extension{ID: r.ID, VMID: doc.VMID, SubscriptionID: r.SubscriptionID, ResourceGroup: r.ResourceGroup,
-				VMName: doc.VMName, Name: r.Name, Spec: doc.Spec, OperationID: doc.OperationID, Version: r.Version, TimeCreated: doc.TimeCreated}
 			continue
 		}
 		k, ok := kinds[r.Type]
@@ -800,7 +789,6 @@ func (e *Engine) Reset(ctx context.Context) error {
 	e.groups = map[string]*Group{}
 	e.vms = map[string]*VM{}
 	e.res = map[string]map[string]resource.State{}
-	e.exts = map[string]*Extension{}
 	e.sets = map[string]*ScaleSet{}
 	e.ops = map[string]store.Operation{}
 	e.faults = nil

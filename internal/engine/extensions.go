@@ -2,64 +2,33 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
+	"github.com/azemu/azemu/internal/kinds/extension"
+	"github.com/azemu/azemu/internal/kinds/resource"
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
 )
 
 // ExtensionType is the ARM type of VM extensions.
-const ExtensionType = "Microsoft.Compute/virtualMachines/extensions"
+const ExtensionType = extension.Type
 
 // DefaultExtensionInstall is how long an extension takes to install when
 // its request does not say (D).
-const DefaultExtensionInstall = 30 * time.Second
+const DefaultExtensionInstall = extension.DefaultInstall
 
-// Extension is a VM extension snapshot. Its provisioning state follows the
-// operation that installs it, which runs on the VM.
-type Extension struct {
-	ID             string
-	VMID           string // the VM's ARM ID
-	SubscriptionID string
-	ResourceGroup  string
-	VMName         string
-	Name           string
-	Spec           ExtensionSpec
-	OperationID    string
-	Version        int64
-	TimeCreated    time.Time
-}
+// Extension is a VM extension snapshot; internal/kinds/extension decides
+// its rules.
+type Extension = extension.Extension
 
 // ExtensionSpec is what the engine keeps of an extension's model.
-type ExtensionSpec struct {
-	Location           string          `json:"location"`
-	Publisher          string          `json:"publisher"`
-	Type               string          `json:"type"`
-	TypeHandlerVersion string          `json:"typeHandlerVersion"`
-	Install            time.Duration   `json:"install"`
-	Model              json.RawMessage `json:"model,omitempty"` // the body as written, less protectedSettings
-}
+type ExtensionSpec = extension.Spec
 
-type extensionDoc struct {
-	VMID        string        `json:"vmId"`
-	VMName      string        `json:"vmName"`
-	Spec        ExtensionSpec `json:"spec"`
-	OperationID string        `json:"operationId"`
-	TimeCreated time.Time     `json:"timeCreated"`
-}
-
-// ETag is the extension's entity tag.
-func (x *Extension) ETag() string { return fmt.Sprintf("\"%d\"", x.Version) }
-
-func extensionID(vmID, name string) string { return vmID + "/extensions/" + name }
-
-func parentNotFound(vm string) *Error {
-	return &Error{Code: "ParentResourceNotFound", Message: fmt.Sprintf(
-		"Can not perform requested operation on nested resource. Parent resource '%s' not found.", vm)}
+func extensionVM(v *VM) extension.VM {
+	return extension.VM{ID: v.ID, SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup, Name: v.Name,
+		Location: v.Spec.Location, Machine: v.Machine}
 }
 
 // ExtensionState is the extension's provisioningState: that of the
@@ -85,11 +54,11 @@ func (e *Engine) ExtensionState(ctx context.Context, x *Extension) string {
 func (e *Engine) Extensions(vmID string) []*Extension {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	prefix := store.Key(vmID) + "/extensions/"
+	prefix := extension.Prefix(vmID)
 	var out []*Extension
-	for k, x := range e.exts {
+	for k, x := range e.res[ExtensionType] {
 		if strings.HasPrefix(k, prefix) {
-			out = append(out, x)
+			out = append(out, x.(*Extension))
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
@@ -104,11 +73,10 @@ func (e *Engine) GetExtension(sub, rg, vm, name string) (*Extension, error) {
 	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	if x, ok := e.exts[store.Key(extensionID(v.ID, name))]; ok {
-		return x, nil
+	if x, ok := e.res[ExtensionType][extension.Key(extension.ID(v.ID, name))]; ok {
+		return x.(*Extension), nil
 	}
-	return nil, &Error{Code: CodeResourceNotFound, Message: fmt.Sprintf(
-		"The Resource 'Microsoft.Compute/virtualMachines/%s/extensions/%s' under resource group '%s' was not found.", v.Name, name, v.ResourceGroup)}
+	return nil, extension.NotFound(extensionVM(v), name)
 }
 
 // PutExtensionRequest asks to add or change a VM extension.
@@ -119,58 +87,33 @@ type PutExtensionRequest struct {
 	Build func(existing *Extension) (ExtensionSpec, error)
 }
 
-// PutExtension adds or changes an extension. Added while the VM is created,
-// it holds the VM in osProvisioningComplete until installed, and its
-// operation ends with the create; on a running VM it runs as an update that
-// shows Updating while it installs. A VM that is not running refuses it.
+// PutExtension adds or changes an extension (see internal/kinds/extension).
+// A VM that is not running refuses it.
 func (e *Engine) PutExtension(ctx context.Context, r PutExtensionRequest) (*Extension, bool, store.Operation, error) {
 	if err := e.checkOpen(); err != nil {
 		return nil, false, store.Operation{}, err
 	}
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
-	v := e.vms[store.Key(vmIDFor(r.SubscriptionID, r.ResourceGroup, r.VMName))]
-	if v == nil {
-		if _, ok := e.groups[groupKey(r.SubscriptionID, r.ResourceGroup)]; !ok {
-			return nil, false, store.Operation{}, notFoundGroup(r.ResourceGroup)
-		}
-		return nil, false, store.Operation{}, parentNotFound(r.VMName)
+	v, err := e.extensionParent(r.SubscriptionID, r.ResourceGroup, r.VMName)
+	if err != nil {
+		return nil, false, store.Operation{}, err
 	}
-	key := store.Key(extensionID(v.ID, r.Name))
-	old := e.exts[key]
+	key := extension.Key(extension.ID(v.ID, r.Name))
+	old, _ := e.res[ExtensionType][key].(*Extension)
 	spec, err := r.Build(old)
 	if err != nil {
 		return nil, false, store.Operation{}, err
 	}
-	if spec.Install <= 0 {
-		spec.Install = DefaultExtensionInstall
-	}
 	t := e.begin(e.Now())
-	x := &Extension{ID: extensionID(v.ID, r.Name), VMID: v.ID, SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup,
-		VMName: v.Name, Name: r.Name, Spec: spec, TimeCreated: t.now}
-	if old != nil {
-		x.TimeCreated = old.TimeCreated
+	x, eff := extension.Put(extensionVM(v), old, r.Name, spec, t.env())
+	if err := t.run(eff); err != nil {
+		return nil, false, store.Operation{}, err
 	}
-	var op store.Operation
-	if held, ok := v.Machine.HoldOSComplete(t.now.Add(lifecycle.Scale(spec.Install, e.cfg.Speed))); ok {
-		// The VM is being created: the install ends with the create.
-		op = t.newOp("extension", x.ID, v.Spec.Location)
-		nv := *v
-		nv.Waiting = append(append([]string(nil), v.Waiting...), op.ID)
-		t.putVM(&nv, held, v.Model, v.Spec, t.now, "", "")
-	} else {
-		req := lifecycle.Request{Kind: lifecycle.Update, Extensions: spec.Install}
-		op, err = t.submitOp(v, req, v.Model, v.Spec, e.cfg.NewID(), FaultOpExtension)
-		if err != nil {
-			return nil, false, store.Operation{}, err
-		}
-	}
-	x.OperationID = op.ID
-	t.putExtension(x)
 	if err := t.commit(ctx); err != nil {
 		return nil, false, store.Operation{}, err
 	}
-	return t.exts[key], old == nil, t.ops[store.Key(op.ID)], nil
+	return t.res[key].(*Extension), old == nil, t.ops[store.Key(x.OperationID)], nil
 }
 
 // DeleteExtension removes an extension; the VM shows Updating while its
@@ -181,62 +124,75 @@ func (e *Engine) DeleteExtension(ctx context.Context, sub, rg, vm, name string) 
 	}
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
-	v := e.vms[store.Key(vmIDFor(sub, rg, vm))]
-	if v == nil {
-		if _, ok := e.groups[groupKey(sub, rg)]; !ok {
-			return store.Operation{}, false, notFoundGroup(rg)
-		}
-		return store.Operation{}, false, parentNotFound(vm)
+	v, err := e.extensionParent(sub, rg, vm)
+	if err != nil {
+		return store.Operation{}, false, err
 	}
-	x := e.exts[store.Key(extensionID(v.ID, name))]
+	x, _ := e.res[ExtensionType][extension.Key(extension.ID(v.ID, name))].(*Extension)
 	if x == nil {
 		return store.Operation{}, false, nil
 	}
 	t := e.begin(e.Now())
-	op, err := t.submitOp(v, lifecycle.Request{Kind: lifecycle.Update, Extensions: 10 * time.Second}, v.Model, v.Spec, e.cfg.NewID(), FaultOpExtension)
-	if err != nil {
+	opID, eff := extension.Delete(extensionVM(v), x, t.env())
+	if err := t.run(eff); err != nil {
 		return store.Operation{}, true, err
 	}
-	t.removeExtension(x)
 	if err := t.commit(ctx); err != nil {
 		return store.Operation{}, true, err
 	}
-	return t.ops[store.Key(op.ID)], true, nil
+	return t.ops[store.Key(opID)], true, nil
+}
+
+// extensionParent is the VM an extension request names, or the ARM error.
+func (e *Engine) extensionParent(sub, rg, name string) (*VM, error) {
+	v := e.vms[store.Key(vmIDFor(sub, rg, name))]
+	if v == nil {
+		if _, ok := e.groups[groupKey(sub, rg)]; !ok {
+			return nil, notFoundGroup(rg)
+		}
+		return nil, extension.ParentNotFound(name)
+	}
+	return v, nil
 }
 
 func vmIDFor(sub, rg, name string) string {
 	return "/subscriptions/" + strings.ToLower(sub) + "/resourceGroups/" + rg + "/providers/Microsoft.Compute/virtualMachines/" + name
 }
 
-func (t *tx) putExtension(x *Extension) {
-	key := store.Key(x.ID)
-	next := *x
-	next.Version = 1
-	if committed, ok := t.e.exts[key]; ok {
-		next.Version = committed.Version + 1
-	}
-	body, _ := json.Marshal(extensionDoc{VMID: x.VMID, VMName: x.VMName, Spec: x.Spec, OperationID: x.OperationID, TimeCreated: x.TimeCreated})
-	t.resRows[key] = store.Resource{ID: x.ID, Type: ExtensionType, SubscriptionID: x.SubscriptionID, ResourceGroup: x.ResourceGroup,
-		Name: x.Name, Location: x.Spec.Location, Body: body, Version: next.Version, CreatedAt: x.TimeCreated, UpdatedAt: t.now}
-	t.exts[key] = &next
-}
-
-func (t *tx) removeExtension(x *Extension) {
-	key := store.Key(x.ID)
-	delete(t.resRows, key)
-	t.ch.DeletedResources = append(t.ch.DeletedResources, x.ID)
-	t.exts[key] = nil
-}
-
 // removeExtensionsOf deletes the extensions of a VM that is removed.
 func (t *tx) removeExtensionsOf(vmID string) {
-	prefix := store.Key(vmID) + "/extensions/"
-	for k, x := range t.e.exts {
+	prefix := extension.Prefix(vmID)
+	var exts []*Extension
+	for k := range t.e.res[ExtensionType] {
 		if strings.HasPrefix(k, prefix) {
-			if cur, ok := t.exts[k]; ok && cur == nil {
-				continue
+			if x, ok := t.resource(ExtensionType, k).(*Extension); ok && x != nil {
+				exts = append(exts, x)
 			}
-			t.removeExtension(x)
 		}
 	}
+	sort.Slice(exts, func(i, j int) bool { return exts[i].ID < exts[j].ID })
+	t.apply(extension.RemoveAll(exts))
+}
+
+// vmCommand runs a command a resource module asks of a VM.
+func (t *tx) vmCommand(c resource.Command) error {
+	v := t.vm(store.Key(c.Target))
+	if v == nil {
+		return &Error{Code: CodeResourceNotFound, Message: fmt.Sprintf("The Resource '%s' was not found.", c.Target)}
+	}
+	switch args := c.Args.(type) {
+	case extension.HoldArgs:
+		held, ok := v.Machine.HoldOSComplete(args.Until)
+		if !ok {
+			return fmt.Errorf("engine: %s cannot hold its create for %s", v.ID, c.OperationID)
+		}
+		nv := *v
+		nv.Waiting = append(append([]string(nil), v.Waiting...), c.OperationID)
+		t.putVM(&nv, held, v.Model, v.Spec, t.now, "", "")
+		return nil
+	case extension.InstallArgs:
+		_, err := t.submitOp(v, lifecycle.Request{Kind: lifecycle.Update, Extensions: args.Duration}, v.Model, v.Spec, c.OperationID, FaultOpExtension)
+		return err
+	}
+	return fmt.Errorf("engine: a VM takes no command %q", c.Verb)
 }

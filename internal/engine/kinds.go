@@ -2,6 +2,7 @@ package engine
 
 import (
 	"github.com/azemu/azemu/internal/kinds/disk"
+	"github.com/azemu/azemu/internal/kinds/extension"
 	"github.com/azemu/azemu/internal/kinds/resource"
 )
 
@@ -14,5 +15,13 @@ type kind struct {
 // kinds is the one table a resource kind registers in, by ARM type. The
 // runtime stores, loads and publishes every kind listed here alike.
 var kinds = map[string]kind{
-	disk.Type: {decode: disk.Decode},
+	disk.Type:      {decode: disk.Decode},
+	extension.Type: {decode: extension.Decode},
+}
+
+// commands routes a follow-up command to the kind that owns its target, by
+// the target's ARM type.
+var commands = map[string]func(*tx, resource.Command) error{
+	"Microsoft.Compute/virtualMachines":                         (*tx).vmCommand,
+	"Microsoft.Compute/virtualMachineScaleSets/virtualMachines": (*tx).vmCommand,
 }

@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -23,7 +24,6 @@ type tx struct {
 	vms map[string]*VM // overlay over e.vms; nil means removed
 	// res is the overlay over e.res, by key; a nil value means removed.
 	res    map[string]resource.State
-	exts   map[string]*Extension
 	groups map[string]*Group
 	sets   map[string]*ScaleSet // created on first use
 	ops    map[string]store.Operation
@@ -39,7 +39,7 @@ type tx struct {
 }
 
 func (e *Engine) begin(now time.Time) *tx {
-	return &tx{e: e, now: now, vms: map[string]*VM{}, res: map[string]resource.State{}, exts: map[string]*Extension{}, groups: map[string]*Group{}, ops: map[string]store.Operation{},
+	return &tx{e: e, now: now, vms: map[string]*VM{}, res: map[string]resource.State{}, groups: map[string]*Group{}, ops: map[string]store.Operation{},
 		vmRows: map[string]store.VM{}, resRows: map[string]store.Resource{}}
 }
 
@@ -109,6 +109,27 @@ func (t *tx) apply(eff resource.Effects) {
 	for _, end := range eff.Ended {
 		t.finishOp(end.ID, end.Status, end.Error, end.At)
 	}
+}
+
+// run applies a module's effects, then runs its follow-up commands, each
+// through the kind that owns its target. A command refused refuses the
+// whole change: the caller drops the tx.
+func (t *tx) run(eff resource.Effects) error {
+	t.apply(eff)
+	for _, c := range eff.Commands {
+		typ := ""
+		if id, err := armid.Parse(c.Target); err == nil {
+			typ = id.Type()
+		}
+		handle, ok := commands[typ]
+		if !ok {
+			return fmt.Errorf("engine: no kind takes commands for %s", c.Target)
+		}
+		if err := handle(t, c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // putResource records s's next snapshot: one row per change, whose version
@@ -429,13 +450,6 @@ func (t *tx) commit(ctx context.Context) error {
 			e.res[s.ResourceType()] = m
 		}
 		m[k] = s
-	}
-	for k, x := range t.exts {
-		if x == nil {
-			delete(e.exts, k)
-		} else {
-			e.exts[k] = x
-		}
 	}
 	for k, op := range t.ops {
 		prev, had := e.ops[k]
