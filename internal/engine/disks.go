@@ -2,10 +2,12 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/azemu/azemu/internal/kinds/disk"
+	"github.com/azemu/azemu/internal/kinds/group"
 	"github.com/azemu/azemu/internal/kinds/resource"
 )
 
@@ -172,11 +174,12 @@ func (t *tx) releaseDisks(v *VM, opID string) {
 	t.apply(disk.Release(o, v.Spec.Disks, t.disksNamed(disk.Named(o, v.Spec.Disks)), opID, t.env()))
 }
 
-// removeGroupDisks deletes every disk left in a group being deleted.
-func (t *tx) removeGroupDisks(g *Group, opID string) {
-	var eff resource.Effects
-	for _, s := range t.resourcesIn(DiskType, g) {
-		eff.Add(disk.Remove(s.(*Disk), opID, t.env()))
+// diskCommand runs a command a resource module asks of a disk.
+func (t *tx) diskCommand(c resource.Command) error {
+	d, ok := t.resource(DiskType, disk.Key(c.Target)).(*Disk)
+	if !ok || d == nil || c.Verb != group.VerbRemove {
+		return fmt.Errorf("engine: disk %s takes no command %q", c.Target, c.Verb)
 	}
-	t.apply(eff)
+	t.apply(disk.Remove(d, c.OperationID, t.env()))
+	return nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/clock"
+	"github.com/azemu/azemu/internal/kinds/group"
 	"github.com/azemu/azemu/internal/kinds/resource"
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
@@ -70,6 +71,8 @@ type Engine struct {
 	closing   atomic.Bool
 	stopped   chan struct{}
 	listeners []func(Change)
+	// routes carries follow-up commands to the kinds that own their targets.
+	routes map[string]func(*tx, resource.Command) error
 }
 
 // Change describes one committed state change, for observers such as the
@@ -99,7 +102,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.NewID == nil {
 		cfg.NewID = NewGUID
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+	e := &Engine{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stopped: make(chan struct{}), routes: routes()}
 	if err := e.load(ctx); err != nil {
 		return nil, err
 	}
@@ -144,13 +147,13 @@ func (e *Engine) load(ctx context.Context) error {
 	for _, s := range snap.Subscriptions {
 		e.subs[s.ID] = s
 	}
-	for _, g := range snap.Groups {
-		var doc groupDoc
-		if err := json.Unmarshal(g.Body, &doc); err != nil {
-			return fmt.Errorf("engine: group %s: %w", g.Name, err)
+	for _, row := range snap.Groups {
+		g, err := group.Decode(resource.Row{SubscriptionID: row.SubscriptionID, Name: row.Name, Location: row.Location,
+			Body: row.Body, CreatedAt: row.CreatedAt}, row.Version)
+		if err != nil {
+			return fmt.Errorf("engine: %w", err)
 		}
-		e.groups[groupKey(g.SubscriptionID, g.Name)] = &Group{SubscriptionID: g.SubscriptionID, Name: g.Name, Location: g.Location,
-			Tags: doc.Tags, ManagedBy: doc.ManagedBy, DeleteOperation: doc.DeleteOperation, Version: g.Version, CreatedAt: g.CreatedAt}
+		e.groups[groupKey(g.SubscriptionID, g.Name)] = g
 	}
 	for _, row := range snap.VMs {
 		var doc vmDoc
@@ -407,7 +410,7 @@ func (e *Engine) Subscription(id string) (store.Subscription, bool) {
 	return s, ok
 }
 
-func groupKey(sub, rg string) string { return strings.ToLower(sub) + "/" + strings.ToLower(rg) }
+func groupKey(sub, rg string) string { return group.Key(sub, rg) }
 
 // Group returns one resource group.
 func (e *Engine) Group(sub, rg string) (*Group, bool) {
@@ -439,25 +442,18 @@ func (e *Engine) PutGroup(ctx context.Context, sub, name, location string, tags 
 	}
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
-	now := e.Now()
 	old := e.groups[groupKey(sub, name)]
-	if old != nil && old.DeleteOperation != "" {
-		return nil, false, groupBeingDeleted(old)
+	t := e.begin(e.Now())
+	g, eff, err := group.Put(old, sub, name, location, tags, managedBy, t.env())
+	if err != nil {
+		return nil, false, err
 	}
-	if old != nil && !strings.EqualFold(armLocation(old.Location), armLocation(location)) {
-		return nil, false, &Error{Code: CodeInvalidResourceGroupLocation, Message: fmt.Sprintf(
-			"Invalid resource group location '%s'. The Resource group already exists in location '%s'.", location, old.Location)}
-	}
-	g := &Group{SubscriptionID: strings.ToLower(sub), Name: name, Location: location, Tags: tags, ManagedBy: managedBy, Version: 1, CreatedAt: now}
-	if old != nil {
-		g.Name, g.Location, g.Version, g.CreatedAt = old.Name, old.Location, old.Version+1, old.CreatedAt
-	}
-	t := e.begin(now)
 	t.ensureSub(g.SubscriptionID)
-	t.putGroup(g)
+	t.apply(eff)
 	if err := t.commit(ctx); err != nil {
 		return nil, false, err
 	}
+	g = t.groups[groupKey(sub, name)]
 	return g, old == nil, nil
 }
 
@@ -469,7 +465,6 @@ func (e *Engine) DeleteGroup(ctx context.Context, sub, name string) (store.Opera
 	}
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
-	now := e.Now()
 	g := e.groups[groupKey(sub, name)]
 	if g == nil {
 		return store.Operation{}, notFoundGroup(name)
@@ -477,25 +472,19 @@ func (e *Engine) DeleteGroup(ctx context.Context, sub, name string) (store.Opera
 	if g.DeleteOperation != "" {
 		return e.operationLocked(g.DeleteOperation), nil
 	}
-	t := e.begin(now)
-	op := t.newOp("deleteResourceGroup", armid.ResourceGroupID(g.SubscriptionID, g.Name), g.Location)
-	ng := *g
-	ng.DeleteOperation = op.ID
-	ng.Version++
-	t.putGroup(&ng)
+	t := e.begin(e.Now())
+	var vms []group.VM
 	for _, v := range e.vmsInGroup(g.SubscriptionID, g.Name) {
-		if v.Machine.Run != nil && v.Machine.Run.Plan.Kind == lifecycle.Delete {
-			continue
-		}
-		if err := t.submit(v, lifecycle.Request{Kind: lifecycle.Delete}, ""); err != nil {
-			return store.Operation{}, err
-		}
+		vms = append(vms, group.VM{ID: v.ID, Deleting: deleting(v)})
 	}
-	t.maybeFinishGroup(&ng)
+	opID, eff := group.Delete(g, vms, t.othersIn(g), t.env())
+	if err := t.run(eff); err != nil {
+		return store.Operation{}, err
+	}
 	if err := t.commit(ctx); err != nil {
 		return store.Operation{}, err
 	}
-	return t.ops[store.Key(op.ID)], nil
+	return t.ops[store.Key(opID)], nil
 }
 
 func (e *Engine) vmsInGroup(sub, rg string) []*VM {
@@ -666,10 +655,7 @@ func (e *Engine) PutVM(ctx context.Context, r PutVMRequest) (*VM, bool, store.Op
 	return t.vms[store.Key(id)], false, t.ops[store.Key(op.ID)], nil
 }
 
-func groupBeingDeleted(g *Group) *Error {
-	return &Error{Code: CodeResourceGroupBeingDeleted, Message: fmt.Sprintf(
-		"The resource group '%s' is in deprovisioning state and cannot perform this operation.", g.Name)}
-}
+func groupBeingDeleted(g *Group) error { return group.BeingDeleted(g) }
 
 // versioned is a resource with an entity tag.
 type versioned interface{ ETag() string }

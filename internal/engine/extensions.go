@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/azemu/azemu/internal/kinds/extension"
+	"github.com/azemu/azemu/internal/kinds/group"
 	"github.com/azemu/azemu/internal/kinds/resource"
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
@@ -180,6 +181,9 @@ func (t *tx) vmCommand(c resource.Command) error {
 	if v == nil {
 		return &Error{Code: CodeResourceNotFound, Message: fmt.Sprintf("The Resource '%s' was not found.", c.Target)}
 	}
+	if c.Verb == group.VerbDelete {
+		return t.submit(v, lifecycle.Request{Kind: lifecycle.Delete}, c.OperationID)
+	}
 	switch args := c.Args.(type) {
 	case extension.HoldArgs:
 		held, ok := v.Machine.HoldOSComplete(args.Until)
@@ -195,4 +199,14 @@ func (t *tx) vmCommand(c resource.Command) error {
 		return err
 	}
 	return fmt.Errorf("engine: a VM takes no command %q", c.Verb)
+}
+
+// extensionCommand runs a command a resource module asks of an extension.
+func (t *tx) extensionCommand(c resource.Command) error {
+	x, ok := t.resource(ExtensionType, extension.Key(c.Target)).(*Extension)
+	if !ok || x == nil || c.Verb != group.VerbRemove {
+		return fmt.Errorf("engine: extension %s takes no command %q", c.Target, c.Verb)
+	}
+	t.apply(extension.RemoveAll([]*Extension{x}))
+	return nil
 }

@@ -1,15 +1,21 @@
 package engine
 
 import (
+	"sort"
+
 	"github.com/azemu/azemu/internal/kinds/disk"
 	"github.com/azemu/azemu/internal/kinds/extension"
+	"github.com/azemu/azemu/internal/kinds/group"
 	"github.com/azemu/azemu/internal/kinds/resource"
 )
 
-// kind is what the runtime needs of a resource kind kept in the store's
-// resources table: how to read a snapshot back from its row.
+// kind is what the runtime needs of a resource kind.
 type kind struct {
+	// decode reads a snapshot back from its row in the resources table.
 	decode func(id string, row resource.Row, version int64) (resource.State, error)
+	// write and erase keep a kind that has a table of its own; a kind
+	// without them lives in the resources table.
+	write, erase func(*tx, resource.State)
 }
 
 // kinds is the one table a resource kind registers in, by ARM type. The
@@ -17,11 +23,29 @@ type kind struct {
 var kinds = map[string]kind{
 	disk.Type:      {decode: disk.Decode},
 	extension.Type: {decode: extension.Decode},
+	group.Type:     {write: (*tx).putGroup, erase: (*tx).removeGroup},
 }
 
-// commands routes a follow-up command to the kind that owns its target, by
-// the target's ARM type.
-var commands = map[string]func(*tx, resource.Command) error{
-	"Microsoft.Compute/virtualMachines":                         (*tx).vmCommand,
-	"Microsoft.Compute/virtualMachineScaleSets/virtualMachines": (*tx).vmCommand,
+// storedKinds lists the types kept in the resources table, in order.
+func storedKinds() []string {
+	var out []string
+	for typ, k := range kinds {
+		if k.decode != nil {
+			out = append(out, typ)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// routes maps the ARM type of a follow-up command's target to the kind
+// that carries it out.
+func routes() map[string]func(*tx, resource.Command) error {
+	return map[string]func(*tx, resource.Command) error{
+		"Microsoft.Compute/virtualMachines":                         (*tx).vmCommand,
+		"Microsoft.Compute/virtualMachineScaleSets/virtualMachines": (*tx).vmCommand,
+		disk.Type:      (*tx).diskCommand,
+		extension.Type: (*tx).extensionCommand,
+		ScaleSetType:   (*tx).scaleSetCommand,
+	}
 }

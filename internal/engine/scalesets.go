@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/kinds/group"
+	"github.com/azemu/azemu/internal/kinds/resource"
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
 )
@@ -154,20 +156,14 @@ func (t *tx) removeScaleSet(s *ScaleSet) {
 	}
 }
 
-// removeGroupScaleSets deletes the scale sets left in a group being
-// deleted; their instances are gone by then.
-func (t *tx) removeGroupScaleSets(g *Group) {
-	prefix := strings.ToLower(armid.ResourceGroupID(g.SubscriptionID, g.Name)) + "/"
-	for k := range t.e.sets {
-		if s := t.scaleSet(k); s != nil && strings.HasPrefix(k, prefix) {
-			t.removeScaleSet(s)
-		}
+// scaleSetCommand runs a command a resource module asks of a scale set.
+func (t *tx) scaleSetCommand(c resource.Command) error {
+	s := t.scaleSet(store.Key(c.Target))
+	if s == nil || c.Verb != group.VerbRemove {
+		return fmt.Errorf("engine: scale set %s takes no command %q", c.Target, c.Verb)
 	}
-	for k, s := range t.sets {
-		if s != nil && strings.HasPrefix(k, prefix) {
-			t.removeScaleSet(s)
-		}
-	}
+	t.removeScaleSet(s)
+	return nil
 }
 
 // publishScaleSets applies the change's scale sets; the caller holds e.mu.

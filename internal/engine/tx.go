@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/kinds/group"
 	"github.com/azemu/azemu/internal/kinds/resource"
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
@@ -93,9 +94,17 @@ func (t *tx) resourcesIn(typ string, g *Group) []resource.State {
 // publish, history events, operations started and ended.
 func (t *tx) apply(eff resource.Effects) {
 	for _, s := range eff.Put {
+		if k := kinds[s.ResourceType()]; k.write != nil {
+			k.write(t, s)
+			continue
+		}
 		t.putResource(s)
 	}
 	for _, s := range eff.Removed {
+		if k := kinds[s.ResourceType()]; k.erase != nil {
+			k.erase(t, s)
+			continue
+		}
 		t.removeResource(s)
 	}
 	for _, ev := range eff.Events {
@@ -121,7 +130,7 @@ func (t *tx) run(eff resource.Effects) error {
 		if id, err := armid.Parse(c.Target); err == nil {
 			typ = id.Type()
 		}
-		handle, ok := commands[typ]
+		handle, ok := t.e.routes[typ]
 		if !ok {
 			return fmt.Errorf("engine: no kind takes commands for %s", c.Target)
 		}
@@ -182,11 +191,26 @@ func (t *tx) ensureSub(id string) {
 	t.ch.Subscriptions = append(t.ch.Subscriptions, store.Subscription{ID: id, CreatedAt: t.now})
 }
 
-func (t *tx) putGroup(g *Group) {
-	body, _ := json.Marshal(groupDoc{Tags: g.Tags, ManagedBy: g.ManagedBy, DeleteOperation: g.DeleteOperation})
+// putGroup writes a group's next snapshot to the groups table; its version
+// follows the committed one.
+func (t *tx) putGroup(s resource.State) {
+	g := s.(*Group)
+	key := groupKey(g.SubscriptionID, g.Name)
+	version := int64(1)
+	if committed, ok := t.e.groups[key]; ok {
+		version = committed.Version + 1
+	}
+	g = g.WithVersion(version).(*Group)
+	row := g.Row()
 	t.ch.Groups = append(t.ch.Groups, store.ResourceGroup{SubscriptionID: g.SubscriptionID, Name: g.Name, Location: g.Location,
-		Body: body, Version: g.Version, CreatedAt: g.CreatedAt})
-	t.groups[groupKey(g.SubscriptionID, g.Name)] = g
+		Body: row.Body, Version: g.Version, CreatedAt: g.CreatedAt})
+	t.groups[key] = g
+}
+
+func (t *tx) removeGroup(s resource.State) {
+	g := s.(*Group)
+	t.ch.DeletedGroups = append(t.ch.DeletedGroups, store.GroupRef{SubscriptionID: g.SubscriptionID, Name: g.Name})
+	t.groups[groupKey(g.SubscriptionID, g.Name)] = nil
 }
 
 func (t *tx) newOp(kind, target, location string) store.Operation {
@@ -320,11 +344,34 @@ func (t *tx) maybeFinishGroup(g *Group) {
 			return
 		}
 	}
-	t.removeGroupDisks(g, g.DeleteOperation)
-	t.removeGroupScaleSets(g)
-	t.ch.DeletedGroups = append(t.ch.DeletedGroups, store.GroupRef{SubscriptionID: g.SubscriptionID, Name: g.Name})
-	t.groups[groupKey(g.SubscriptionID, g.Name)] = nil
-	t.finishOp(g.DeleteOperation, StatusSucceeded, nil, t.now)
+	if err := t.run(group.Settle(g, 0, t.othersIn(g), t.env())); err != nil {
+		t.e.log.Error("removing what is left of a deleted group", "group", g.Name, "err", err)
+	}
+}
+
+// othersIn lists the IDs of the resources other than VMs left in group g,
+// as this change sees them: what goes with the group once its VMs are gone.
+func (t *tx) othersIn(g *Group) []string {
+	var ids []string
+	for _, typ := range storedKinds() {
+		for _, s := range t.resourcesIn(typ, g) {
+			ids = append(ids, s.ResourceID())
+		}
+	}
+	prefix := armid.Fold(armid.ResourceGroupID(g.SubscriptionID, g.Name)) + "/"
+	var sets []string
+	for k := range t.e.sets {
+		if _, ok := t.sets[k]; !ok && strings.HasPrefix(k, prefix) {
+			sets = append(sets, t.e.sets[k].ID)
+		}
+	}
+	for k, s := range t.sets {
+		if s != nil && strings.HasPrefix(k, prefix) {
+			sets = append(sets, s.ID)
+		}
+	}
+	sort.Slice(sets, func(i, j int) bool { return armid.Fold(sets[i]) < armid.Fold(sets[j]) })
+	return append(ids, sets...)
 }
 
 // submit starts req on v with its current model, with a new operation ID

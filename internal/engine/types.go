@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/azemu/azemu/internal/armerror"
+	"github.com/azemu/azemu/internal/kinds/group"
 	"github.com/azemu/azemu/internal/kinds/resource"
 	"github.com/azemu/azemu/internal/lifecycle"
 )
@@ -31,9 +32,7 @@ func notFoundVM(rg, name string) *Error {
 		"The Resource 'Microsoft.Compute/virtualMachines/%s' under resource group '%s' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix", name, rg)}
 }
 
-func notFoundGroup(rg string) *Error {
-	return &Error{Code: CodeResourceGroupNotFound, Message: fmt.Sprintf("Resource group '%s' could not be found.", rg)}
-}
+func notFoundGroup(rg string) error { return group.NotFound(rg) }
 
 // VMSpec is what the engine needs to know of a VM's model; the ARM layer
 // derives it from the request body.
@@ -90,32 +89,9 @@ type vmDoc struct {
 	Waiting     []string          `json:"waiting,omitempty"`
 }
 
-// Group is a resource group snapshot.
-type Group struct {
-	SubscriptionID string
-	Name           string
-	Location       string
-	Tags           map[string]string
-	ManagedBy      string
-	// DeleteOperation is set while the group is being deleted.
-	DeleteOperation string
-	Version         int64
-	CreatedAt       time.Time
-}
-
-// ProvisioningState is the group's properties.provisioningState.
-func (g *Group) ProvisioningState() string {
-	if g.DeleteOperation != "" {
-		return "Deleting"
-	}
-	return "Succeeded"
-}
-
-type groupDoc struct {
-	Tags            map[string]string `json:"tags,omitempty"`
-	ManagedBy       string            `json:"managedBy,omitempty"`
-	DeleteOperation string            `json:"deleteOperation,omitempty"`
-}
+// Group is a resource group snapshot; internal/kinds/group decides its
+// rules.
+type Group = group.Group
 
 // Operation statuses, as ARM's async operation resource shows them.
 const (
