@@ -34,7 +34,7 @@ var layers = map[string][]string{
 	"internal/store/storetest": {"internal/store"},
 	"internal/store/postgres":  {"internal/store"},
 	"internal/pgtest":          {},
-	"internal/engine":          {"internal/armerror", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing", "internal/kinds/resource", "internal/kinds/disk", "internal/kinds/extension", "internal/kinds/group"},
+	"internal/engine":          {"internal/armerror", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing", "internal/kinds/resource", "internal/kinds/disk", "internal/kinds/extension", "internal/kinds/group", "internal/kinds/scaleset"},
 	"internal/armapi":          {"internal/armerror", "internal/catalog", "internal/crosssite", "internal/engine", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing", "internal/identity", "internal/authz"},
 	"internal/dashboard":       {"internal/armerror", "internal/authz", "internal/crosssite", "internal/engine", "internal/lifecycle", "internal/billing", "internal/store", "internal/armid"},
 	"internal/metrics":         {"internal/engine"},
@@ -57,6 +57,7 @@ var kindLayers = map[string][]string{
 	"internal/kinds/disk":         {"internal/armid", "internal/kinds/resource"},
 	"internal/kinds/extension":    {"internal/armid", "internal/kinds/resource", "internal/lifecycle"},
 	"internal/kinds/group":        {"internal/armid", "internal/kinds/resource"},
+	"internal/kinds/scaleset":     {"internal/armid", "internal/kinds/resource", "internal/lifecycle"},
 	"internal/kinds/scenariotest": {"internal/armid", "internal/kinds/resource"},
 }
 

@@ -59,7 +59,6 @@ type Engine struct {
 	// res holds the snapshots of the kinds in the kinds table, by ARM type,
 	// then key.
 	res      map[string]map[string]resource.State
-	sets     map[string]*ScaleSet // key: lower(ID)
 	ops      map[string]store.Operation
 	faults   []Fault
 	finished []string // finished op keys, oldest first
@@ -118,18 +117,11 @@ func (e *Engine) load(ctx context.Context) error {
 	e.groups = map[string]*Group{}
 	e.vms = map[string]*VM{}
 	e.res = map[string]map[string]resource.State{}
-	e.sets = map[string]*ScaleSet{}
 	e.ops = map[string]store.Operation{}
 	e.finished = nil
 	e.sorted = nil
 	e.due = nil
 	for _, r := range snap.Resources {
-		if r.Type == ScaleSetType {
-			if err := e.loadScaleSet(r); err != nil {
-				return err
-			}
-			continue
-		}
 		k, ok := kinds[r.Type]
 		if !ok {
 			continue
@@ -172,6 +164,9 @@ func (e *Engine) load(ctx context.Context) error {
 	heap.Init(&e.due)
 	for _, op := range snap.Operations {
 		e.ops[store.Key(op.ID)] = op
+	}
+	if err := e.resolveBatches(ctx); err != nil {
+		return err
 	}
 	e.faults = nil
 	if raw := snap.Settings[settingFaults]; raw != "" {
@@ -775,7 +770,6 @@ func (e *Engine) Reset(ctx context.Context) error {
 	e.groups = map[string]*Group{}
 	e.vms = map[string]*VM{}
 	e.res = map[string]map[string]resource.State{}
-	e.sets = map[string]*ScaleSet{}
 	e.ops = map[string]store.Operation{}
 	e.faults = nil
 	e.finished, e.sorted, e.due = nil, nil, nil

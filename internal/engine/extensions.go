@@ -9,6 +9,7 @@ import (
 	"github.com/azemu/azemu/internal/kinds/extension"
 	"github.com/azemu/azemu/internal/kinds/group"
 	"github.com/azemu/azemu/internal/kinds/resource"
+	"github.com/azemu/azemu/internal/kinds/scaleset"
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
 )
@@ -194,6 +195,9 @@ func (t *tx) vmCommand(c resource.Command) error {
 		nv.Waiting = append(append([]string(nil), v.Waiting...), c.OperationID)
 		t.putVM(&nv, held, v.Model, v.Spec, t.now, "", "")
 		return nil
+	case scaleset.RunArgs:
+		_, err := t.submitOp(v, args.Request, v.Model, v.Spec, c.OperationID, "")
+		return err
 	case extension.InstallArgs:
 		_, err := t.submitOp(v, lifecycle.Request{Kind: lifecycle.Update, Extensions: args.Duration}, v.Model, v.Spec, c.OperationID, FaultOpExtension)
 		return err

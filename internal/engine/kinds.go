@@ -7,6 +7,7 @@ import (
 	"github.com/azemu/azemu/internal/kinds/extension"
 	"github.com/azemu/azemu/internal/kinds/group"
 	"github.com/azemu/azemu/internal/kinds/resource"
+	"github.com/azemu/azemu/internal/kinds/scaleset"
 )
 
 // kind is what the runtime needs of a resource kind.
@@ -23,6 +24,7 @@ type kind struct {
 var kinds = map[string]kind{
 	disk.Type:      {decode: disk.Decode},
 	extension.Type: {decode: extension.Decode},
+	scaleset.Type:  {decode: scaleset.Decode},
 	group.Type:     {write: (*tx).putGroup, erase: (*tx).removeGroup},
 }
 

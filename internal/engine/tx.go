@@ -24,11 +24,16 @@ type tx struct {
 	ch  store.Change
 	vms map[string]*VM // overlay over e.vms; nil means removed
 	// res is the overlay over e.res, by key; a nil value means removed.
-	res    map[string]resource.State
-	groups map[string]*Group
-	sets   map[string]*ScaleSet // created on first use
-	ops    map[string]store.Operation
-	dues   []dueItem
+	res map[string]resource.State
+	// touched are the keys in res by type.
+	touched map[string]map[string]bool
+	// instance and extensions derive the instances a scale set change
+	// creates (see PutScaleSetRequest).
+	instance   func(*ScaleSet, int) (NewInstance, error)
+	extensions time.Duration
+	groups     map[string]*Group
+	ops        map[string]store.Operation
+	dues       []dueItem
 	// vmRows and resRows hold the one row each touched VM or resource
 	// writes, by key; commit lays them out. Keyed, so that a change touching
 	// many VMs stays linear in their number.
@@ -52,9 +57,16 @@ func (t *tx) vm(key string) *VM {
 }
 
 // env is what the resource modules may draw on in this change.
-func (t *tx) env() resource.Env {
-	return resource.Env{Now: t.now, NewID: t.e.cfg.NewID, Speed: t.e.cfg.Speed}
+func (t *tx) env() resource.Env { return t.envAt(t.now) }
+
+// envAt is env for a decision taken at a step's due time rather than at
+// the change's time.
+func (t *tx) envAt(at time.Time) resource.Env {
+	return resource.Env{Now: at, NewID: t.e.cfg.NewID, Speed: t.e.cfg.Speed}
 }
+
+// hasType reports whether this change touched a resource of type typ.
+func (t *tx) hasType(typ string) bool { return len(t.touched[typ]) > 0 }
 
 // resource returns the resource of the given type with key k as this change
 // sees it; nil when there is none.
@@ -75,8 +87,8 @@ func (t *tx) resourcesIn(typ string, g *Group) []resource.State {
 			keys = append(keys, k)
 		}
 	}
-	for k, s := range t.res {
-		if _, committed := t.e.res[typ][k]; !committed && s != nil && s.ResourceType() == typ && strings.HasPrefix(k, prefix) {
+	for k := range t.touched[typ] {
+		if _, committed := t.e.res[typ][k]; !committed && t.res[k] != nil && strings.HasPrefix(k, prefix) {
 			keys = append(keys, k)
 		}
 	}
@@ -152,13 +164,25 @@ func (t *tx) putResource(s resource.State) {
 	}
 	s = s.WithVersion(version)
 	row := s.Row()
+	t.touch(typ, k)
 	t.resRows[k] = store.Resource{ID: s.ResourceID(), Type: typ, SubscriptionID: row.SubscriptionID, ResourceGroup: row.ResourceGroup,
 		Name: row.Name, Location: row.Location, Body: row.Body, Version: version, CreatedAt: row.CreatedAt, UpdatedAt: t.now}
 	t.res[k] = s
 }
 
+func (t *tx) touch(typ, k string) {
+	if t.touched == nil {
+		t.touched = map[string]map[string]bool{}
+	}
+	if t.touched[typ] == nil {
+		t.touched[typ] = map[string]bool{}
+	}
+	t.touched[typ][k] = true
+}
+
 func (t *tx) removeResource(s resource.State) {
 	k := armid.Fold(s.ResourceID())
+	t.touch(s.ResourceType(), k)
 	delete(t.resRows, k)
 	t.ch.DeletedResources = append(t.ch.DeletedResources, s.ResourceID())
 	t.res[k] = nil
@@ -255,7 +279,7 @@ func (t *tx) finishOp(id, status string, opErr *OperationError, at time.Time) {
 		op.Error, _ = json.Marshal(opErr)
 	}
 	t.setOp(op)
-	t.batchChildDone(id, at)
+	t.batchChildDone(id, status, opErr, at)
 }
 
 // putVM records v's next snapshot: machine m, model and spec. It appends a
@@ -358,20 +382,7 @@ func (t *tx) othersIn(g *Group) []string {
 			ids = append(ids, s.ResourceID())
 		}
 	}
-	prefix := armid.Fold(armid.ResourceGroupID(g.SubscriptionID, g.Name)) + "/"
-	var sets []string
-	for k := range t.e.sets {
-		if _, ok := t.sets[k]; !ok && strings.HasPrefix(k, prefix) {
-			sets = append(sets, t.e.sets[k].ID)
-		}
-	}
-	for k, s := range t.sets {
-		if s != nil && strings.HasPrefix(k, prefix) {
-			sets = append(sets, s.ID)
-		}
-	}
-	sort.Slice(sets, func(i, j int) bool { return armid.Fold(sets[i]) < armid.Fold(sets[j]) })
-	return append(ids, sets...)
+	return ids
 }
 
 // submit starts req on v with its current model, with a new operation ID
@@ -509,7 +520,6 @@ func (t *tx) commit(ctx context.Context) error {
 		delete(e.ops, e.finished[0])
 		e.finished = e.finished[1:]
 	}
-	t.publishScaleSets()
 	if t.faultsChanged {
 		e.faults = t.faults
 	}

@@ -169,7 +169,9 @@ func WriteEffects(out *strings.Builder, eff resource.Effects) {
 		if c.OperationID != "" {
 			fmt.Fprintf(out, " as %s", c.OperationID)
 		}
-		if c.Args != nil {
+		if s, ok := c.Args.(fmt.Stringer); ok {
+			fmt.Fprintf(out, " %s", s)
+		} else if c.Args != nil {
 			fmt.Fprintf(out, " %+v", c.Args)
 		}
 		out.WriteString("\n")
