@@ -11,21 +11,6 @@ import (
 	"github.com/azemu/azemu/internal/kinds/resource"
 )
 
-// DiskType is the ARM type of managed disks.
-const DiskType = disk.Type
-
-// Disk is a managed disk snapshot; internal/kinds/disk decides its rules.
-type Disk = disk.Disk
-
-// DiskSpec is what the engine keeps of a disk's model.
-type DiskSpec = disk.Spec
-
-// DiskRef is a disk a VM's storage profile names: the OS disk or a data disk.
-type DiskRef = disk.Ref
-
-// diskDetail is what billing needs of a disk at the time of an event.
-type diskDetail = disk.Detail
-
 func diskID(sub, rg, name string) string { return disk.ID(sub, rg, name) }
 
 // GetDisk returns one disk, or the ARM not-found error.

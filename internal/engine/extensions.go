@@ -14,19 +14,9 @@ import (
 	"github.com/azemu/azemu/internal/store"
 )
 
-// ExtensionType is the ARM type of VM extensions.
-const ExtensionType = extension.Type
-
-// DefaultExtensionInstall is how long an extension takes to install when
-// its request does not say (D).
+// DefaultExtensionInstall is how long an extension installs when its
+// request does not say (D).
 const DefaultExtensionInstall = extension.DefaultInstall
-
-// Extension is a VM extension snapshot; internal/kinds/extension decides
-// its rules.
-type Extension = extension.Extension
-
-// ExtensionSpec is what the engine keeps of an extension's model.
-type ExtensionSpec = extension.Spec
 
 func extensionVM(v *VM) extension.VM {
 	return extension.VM{ID: v.ID, SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup, Name: v.Name,

@@ -10,6 +10,38 @@ import (
 	"github.com/azemu/azemu/internal/kinds/scaleset"
 )
 
+// The kinds' snapshots and specs under the names the ARM layer and the
+// dashboard know them by; each package under internal/kinds decides its
+// kind's rules.
+type (
+	// Disk is a managed disk; it bills from creation to deletion.
+	Disk = disk.Disk
+	// DiskSpec is what is kept of a disk's model.
+	DiskSpec = disk.Spec
+	// DiskRef is a disk a VM's storage profile names.
+	DiskRef = disk.Ref
+	// Extension is a VM extension, installing by an operation on its VM.
+	Extension = extension.Extension
+	// ExtensionSpec is what is kept of an extension's model.
+	ExtensionSpec = extension.Spec
+	// ScaleSet is a scale set; its instances are VMs with the set as their
+	// parent.
+	ScaleSet = scaleset.ScaleSet
+	// ScaleSetSpec is what is kept of a scale set's model.
+	ScaleSetSpec = scaleset.Spec
+	// Group is a resource group.
+	Group = group.Group
+	// diskDetail is what billing needs of a disk at an event.
+	diskDetail = disk.Detail
+)
+
+// The kinds' ARM types.
+const (
+	DiskType      = disk.Type
+	ExtensionType = extension.Type
+	ScaleSetType  = scaleset.Type
+)
+
 // kind is what the runtime needs of a resource kind.
 type kind struct {
 	// decode reads a snapshot back from its row in the resources table.

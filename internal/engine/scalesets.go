@@ -17,22 +17,8 @@ import (
 	"github.com/azemu/azemu/internal/store"
 )
 
-// ScaleSetType is the ARM type of virtual machine scale sets.
-const ScaleSetType = scaleset.Type
-
-// Orchestration modes, fixed when a scale set is created.
-const (
-	Uniform  = scaleset.Uniform
-	Flexible = scaleset.Flexible
-)
-
-// ScaleSet is a scale set snapshot; internal/kinds/scaleset decides its
-// rules. Its instances are engine VMs that run the VM lifecycle and are
-// metered like VMs, with the set as their parent.
-type ScaleSet = scaleset.ScaleSet
-
-// ScaleSetSpec is what the engine keeps of a scale set's model.
-type ScaleSetSpec = scaleset.Spec
+// Uniform and Flexible are scale set orchestration modes.
+const Uniform, Flexible = scaleset.Uniform, scaleset.Flexible
 
 func scaleSetID(sub, rg, name string) string { return scaleset.ID(sub, rg, name) }
 

@@ -162,7 +162,7 @@ func (t *tx) putResource(s resource.State) {
 	if committed, ok := t.e.res[typ][k]; ok {
 		version = committed.ResourceVersion() + 1
 	}
-	s = s.WithVersion(version)
+	s.SetVersion(version)
 	row := s.Row()
 	t.touch(typ, k)
 	t.resRows[k] = store.Resource{ID: s.ResourceID(), Type: typ, SubscriptionID: row.SubscriptionID, ResourceGroup: row.ResourceGroup,
@@ -224,7 +224,7 @@ func (t *tx) putGroup(s resource.State) {
 	if committed, ok := t.e.groups[key]; ok {
 		version = committed.Version + 1
 	}
-	g = g.WithVersion(version).(*Group)
+	g.SetVersion(version)
 	row := g.Row()
 	t.ch.Groups = append(t.ch.Groups, store.ResourceGroup{SubscriptionID: g.SubscriptionID, Name: g.Name, Location: g.Location,
 		Body: row.Body, Version: g.Version, CreatedAt: g.CreatedAt})

@@ -89,10 +89,6 @@ type vmDoc struct {
 	Waiting     []string          `json:"waiting,omitempty"`
 }
 
-// Group is a resource group snapshot; internal/kinds/group decides its
-// rules.
-type Group = group.Group
-
 // Operation statuses, as ARM's async operation resource shows them.
 const (
 	StatusInProgress = resource.StatusInProgress

@@ -3,10 +3,11 @@ package lifecycle
 import (
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/azemu/azemu/internal/kinds/scenariotest"
 )
 
 // TestLifecycleDoc keeps docs/lifecycle.md generated from the code: the
@@ -14,20 +15,7 @@ import (
 // Run with -update to rewrite the file after a deliberate change.
 func TestLifecycleDoc(t *testing.T) {
 	const path = "../../docs/lifecycle.md"
-	got := renderLifecycleDoc()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/lifecycle -run TestLifecycleDoc -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s is out of date with the code: run go test ./internal/lifecycle -run TestLifecycleDoc -update", path)
-	}
+	scenariotest.Compare(t, path, renderLifecycleDoc())
 }
 
 // docCase is one row of the generated table: an operation from a state.

@@ -1,9 +1,7 @@
 package lifecycle
 
 import (
-	"bufio"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,9 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+	"github.com/azemu/azemu/internal/kinds/scenariotest"
+)
 
 // A scenario file scripts operations and clock advances on one VM; the
 // runner writes a transcript of every state change, and the test compares it
@@ -28,156 +26,121 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 //	                   (an extension installing)
 //	fail CODE MESSAGE  fail the running plan now
 func TestScenarios(t *testing.T) {
-	files, err := filepath.Glob("testdata/scenarios/*.scenario")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no scenarios: %v", err)
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".scenario"), func(t *testing.T) {
-			got, err := runScenario(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden := strings.TrimSuffix(file, ".scenario") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("transcript differs from %s (run with -update after checking):\n--- got\n%s--- want\n%s", golden, got, want)
-			}
-		})
-	}
+	scenariotest.Run(t, func() scenariotest.Step { return newRunner().step })
 }
 
-var scenarioStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+var scenarioStart = scenariotest.Start
 
-func runScenario(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	var out strings.Builder
-	m := Machine{Name: "vm1"}
-	now := scenarioStart
-	ops := 0
-	show := func() {
-		fmt.Fprintf(&out, "  %-6s %s\n", fmtOffset(now.Sub(scenarioStart)), codes(m.State))
-	}
-	sc := bufio.NewScanner(f)
-	for line := 1; sc.Scan(); line++ {
-		text := strings.TrimSpace(sc.Text())
-		if text == "" || strings.HasPrefix(text, "#") {
-			out.WriteString(text + "\n")
-			continue
+type runner struct {
+	m   Machine
+	now time.Time
+	ops int
+}
+
+func newRunner() *runner { return &runner{m: Machine{Name: "vm1"}, now: scenarioStart} }
+
+func (r *runner) show(out *strings.Builder) {
+	fmt.Fprintf(out, "  %-6s %s\n", fmtOffset(r.now.Sub(scenarioStart)), codes(r.m.State))
+}
+
+func (r *runner) step(fields []string, out *strings.Builder) error {
+	switch fields[0] {
+	case "state":
+		st, err := parseState(fields[1:])
+		if err != nil {
+			return err
 		}
-		fields := strings.Fields(text)
-		out.WriteString("> " + text + "\n")
-		switch fields[0] {
-		case "state":
-			st, err := parseState(fields[1:])
-			if err != nil {
-				return "", fmt.Errorf("%s:%d: %v", path, line, err)
-			}
-			m = Machine{Name: "vm1", State: st}
-			show()
-		case "do":
-			if len(fields) < 2 {
-				return "", fmt.Errorf("%s:%d: do needs an operation", path, line)
-			}
-			req, err := parseRequest(fields[1:])
-			if err != nil {
-				return "", fmt.Errorf("%s:%d: %v", path, line, err)
-			}
-			ops++
-			id := fmt.Sprintf("op%d", ops)
-			next, sub, err := m.Submit(req, id, now, 1)
-			var refusal *Refusal
-			switch {
-			case errors.As(err, &refusal):
-				fmt.Fprintf(&out, "  refused %s: %s\n", refusal.Code, refusal.Message)
-				continue
-			case err != nil:
-				return "", err
-			}
-			m = next
-			if sub.Preempted != "" {
-				fmt.Fprintf(&out, "  %s Canceled %s\n", sub.Preempted, CodeOperationPreempted)
-			}
-			switch {
-			case sub.Joined != "":
-				fmt.Fprintf(&out, "  joins %s\n", sub.Joined)
-			case sub.Done:
-				fmt.Fprintf(&out, "  %s Succeeded at once\n", id)
-				show()
-			default:
-				fmt.Fprintf(&out, "  %s InProgress, plan %s\n", id, sub.Plan.Total())
-				if req.Fault != nil && !sub.Faulted {
-					fmt.Fprintf(&out, "  fault %s does not apply\n", req.Fault.Code)
-				}
-				show()
-			}
-		case "advance":
-			if len(fields) != 2 {
-				return "", fmt.Errorf("%s:%d: advance DURATION", path, line)
-			}
-			d, err := time.ParseDuration(fields[1])
-			if err != nil {
-				return "", fmt.Errorf("%s:%d: %v", path, line, err)
-			}
-			until := now.Add(d)
-			for {
-				due, ok := m.Due()
-				if !ok || due.After(until) {
-					break
-				}
-				now = due
-				var fired Fired
-				m, fired = m.Fire(due)
-				show()
-				if fired.Finished != "" {
-					fmt.Fprintf(&out, "  %s Succeeded\n", fired.Finished)
-				}
-				if fired.Failed != "" {
-					fmt.Fprintf(&out, "  %s Failed %s\n", fired.Failed, fired.Failure.Code)
-				}
-				if fired.Removed {
-					fmt.Fprintf(&out, "  removed: GET answers 404 ResourceNotFound\n")
-					m = Machine{Name: "vm1"}
-				}
-			}
-			now = until
-		case "hold":
-			if len(fields) != 2 {
-				return "", fmt.Errorf("%s:%d: hold DURATION", path, line)
-			}
-			d, err := time.ParseDuration(fields[1])
-			if err != nil {
-				return "", fmt.Errorf("%s:%d: %v", path, line, err)
-			}
-			var held bool
-			m, held = m.HoldOSComplete(now.Add(d))
-			fmt.Fprintf(&out, "  held until %s: %v\n", fmtOffset(now.Add(d).Sub(scenarioStart)), held)
-		case "fail":
-			if len(fields) < 3 {
-				return "", fmt.Errorf("%s:%d: fail CODE MESSAGE", path, line)
-			}
-			var id string
-			m, id = m.Fail(Failure{Code: fields[1], Message: strings.Join(fields[2:], " ")}, now)
-			fmt.Fprintf(&out, "  %s Failed %s\n", id, fields[1])
-			show()
+		r.m = Machine{Name: "vm1", State: st}
+		r.show(out)
+	case "do":
+		if len(fields) < 2 {
+			return fmt.Errorf("do needs an operation")
+		}
+		req, err := parseRequest(fields[1:])
+		if err != nil {
+			return err
+		}
+		r.ops++
+		id := fmt.Sprintf("op%d", r.ops)
+		next, sub, err := r.m.Submit(req, id, r.now, 1)
+		var refusal *Refusal
+		switch {
+		case errors.As(err, &refusal):
+			fmt.Fprintf(out, "  refused %s: %s\n", refusal.Code, refusal.Message)
+			return nil
+		case err != nil:
+			return err
+		}
+		r.m = next
+		if sub.Preempted != "" {
+			fmt.Fprintf(out, "  %s Canceled %s\n", sub.Preempted, CodeOperationPreempted)
+		}
+		switch {
+		case sub.Joined != "":
+			fmt.Fprintf(out, "  joins %s\n", sub.Joined)
+		case sub.Done:
+			fmt.Fprintf(out, "  %s Succeeded at once\n", id)
+			r.show(out)
 		default:
-			return "", fmt.Errorf("%s:%d: unknown command %q", path, line, fields[0])
+			fmt.Fprintf(out, "  %s InProgress, plan %s\n", id, sub.Plan.Total())
+			if req.Fault != nil && !sub.Faulted {
+				fmt.Fprintf(out, "  fault %s does not apply\n", req.Fault.Code)
+			}
+			r.show(out)
 		}
+	case "advance":
+		if len(fields) != 2 {
+			return fmt.Errorf("advance DURATION")
+		}
+		d, err := time.ParseDuration(fields[1])
+		if err != nil {
+			return err
+		}
+		until := r.now.Add(d)
+		for {
+			due, ok := r.m.Due()
+			if !ok || due.After(until) {
+				break
+			}
+			r.now = due
+			var fired Fired
+			r.m, fired = r.m.Fire(due)
+			r.show(out)
+			if fired.Finished != "" {
+				fmt.Fprintf(out, "  %s Succeeded\n", fired.Finished)
+			}
+			if fired.Failed != "" {
+				fmt.Fprintf(out, "  %s Failed %s\n", fired.Failed, fired.Failure.Code)
+			}
+			if fired.Removed {
+				fmt.Fprintf(out, "  removed: GET answers 404 ResourceNotFound\n")
+				r.m = Machine{Name: "vm1"}
+			}
+		}
+		r.now = until
+	case "hold":
+		if len(fields) != 2 {
+			return fmt.Errorf("hold DURATION")
+		}
+		d, err := time.ParseDuration(fields[1])
+		if err != nil {
+			return err
+		}
+		var held bool
+		r.m, held = r.m.HoldOSComplete(r.now.Add(d))
+		fmt.Fprintf(out, "  held until %s: %v\n", fmtOffset(r.now.Add(d).Sub(scenarioStart)), held)
+	case "fail":
+		if len(fields) < 3 {
+			return fmt.Errorf("fail CODE MESSAGE")
+		}
+		var id string
+		r.m, id = r.m.Fail(Failure{Code: fields[1], Message: strings.Join(fields[2:], " ")}, r.now)
+		fmt.Fprintf(out, "  %s Failed %s\n", id, fields[1])
+		r.show(out)
+	default:
+		return fmt.Errorf("unknown command %q", fields[0])
 	}
-	return out.String(), sc.Err()
+	return nil
 }
 
 func fmtOffset(d time.Duration) string {

@@ -21,24 +21,17 @@ const Type = "Microsoft.Compute/disks"
 // whatever the state of the VM they belong to, so they are resources of
 // their own with their own history.
 type Disk struct {
-	ID             string
-	SubscriptionID string
-	ResourceGroup  string
-	Name           string
-	Spec           Spec
+	resource.Meta `json:"-"`
+	Spec          Spec `json:"spec"`
 	// ManagedBy is the ID of the VM the disk is attached to; empty when
 	// unattached.
-	ManagedBy string
+	ManagedBy string `json:"managedBy,omitempty"`
 	// DeleteOption is what happens to the disk when its VM is deleted:
 	// Delete, or Detach (Azure's default).
-	DeleteOption string
-	UniqueID     string
-	TimeCreated  time.Time
-	Version      int64
+	DeleteOption string    `json:"deleteOption,omitempty"`
+	UniqueID     string    `json:"uniqueId"`
+	TimeCreated  time.Time `json:"timeCreated"`
 }
-
-// ETag is the disk's entity tag.
-func (d *Disk) ETag() string { return fmt.Sprintf("\"%d\"", d.Version) }
 
 // State is the disk's properties.diskState.
 func (d *Disk) State() string {
@@ -48,39 +41,14 @@ func (d *Disk) State() string {
 	return "Unattached"
 }
 
-// ResourceID is the disk's ARM ID.
-func (d *Disk) ResourceID() string { return d.ID }
-
 // ResourceType is Type.
 func (d *Disk) ResourceType() string { return Type }
 
-// ResourceVersion is the disk's version.
-func (d *Disk) ResourceVersion() int64 { return d.Version }
-
-// WithVersion returns a copy of d at version v.
-func (d *Disk) WithVersion(v int64) resource.State {
-	n := *d
-	n.Version = v
-	return &n
-}
-
-// Row is the disk as the store keeps it.
-func (d *Disk) Row() resource.Row {
-	body, _ := json.Marshal(doc{Spec: d.Spec, ManagedBy: d.ManagedBy, DeleteOption: d.DeleteOption, UniqueID: d.UniqueID, TimeCreated: d.TimeCreated})
-	return resource.Row{SubscriptionID: d.SubscriptionID, ResourceGroup: d.ResourceGroup, Name: d.Name,
-		Location: d.Spec.Location, Body: body, CreatedAt: d.TimeCreated}
-}
+// Row is the disk as the store keeps it: the fields above, as JSON.
+func (d *Disk) Row() resource.Row { return resource.RowOf(d, d.Spec.Location, d.TimeCreated) }
 
 // Decode reads a disk back from its stored row.
-func Decode(id string, row resource.Row, version int64) (resource.State, error) {
-	var dc doc
-	if err := json.Unmarshal(row.Body, &dc); err != nil {
-		return nil, fmt.Errorf("disk %s: %w", id, err)
-	}
-	return &Disk{ID: id, SubscriptionID: row.SubscriptionID, ResourceGroup: row.ResourceGroup, Name: row.Name,
-		Spec: dc.Spec, ManagedBy: dc.ManagedBy, DeleteOption: dc.DeleteOption, UniqueID: dc.UniqueID,
-		TimeCreated: dc.TimeCreated, Version: version}, nil
-}
+var Decode = resource.Decode[Disk]
 
 // Spec is what azemu keeps of a disk's model.
 type Spec struct {
@@ -90,14 +58,6 @@ type Spec struct {
 	CreateOption string          `json:"createOption"` // Empty, FromImage, Attach (implicit OS disks use FromImage)
 	OSType       string          `json:"osType,omitempty"`
 	Model        json.RawMessage `json:"model,omitempty"` // tags, zones, and the rest of the body as written
-}
-
-type doc struct {
-	Spec         Spec      `json:"spec"`
-	ManagedBy    string    `json:"managedBy,omitempty"`
-	DeleteOption string    `json:"deleteOption,omitempty"`
-	UniqueID     string    `json:"uniqueId"`
-	TimeCreated  time.Time `json:"timeCreated"`
 }
 
 // Ref is a disk a VM's storage profile names: the OS disk or a data disk.
@@ -169,7 +129,7 @@ func NotFound(rg, name string) error { return notFound(rg, name) }
 // modelled as a plan.
 func Put(old *Disk, sub, rg, name string, spec Spec, env resource.Env) (*Disk, resource.Effects, error) {
 	if old == nil {
-		d := &Disk{ID: ID(sub, rg, name), SubscriptionID: sub, ResourceGroup: rg, Name: name,
+		d := &Disk{Meta: resource.Meta{ID: ID(sub, rg, name), SubscriptionID: sub, ResourceGroup: rg, Name: name},
 			Spec: spec, UniqueID: env.NewID(), TimeCreated: env.Now}
 		return d, put(nil, d, "create", env.Now), nil
 	}
@@ -263,7 +223,7 @@ func Attach(o Owner, refs, previous []Ref, current map[string]*Disk, env resourc
 			if sku == "" {
 				sku = "Premium_LRS"
 			}
-			d = &Disk{ID: parsed.String(), SubscriptionID: armid.Fold(parsed.SubscriptionID), ResourceGroup: parsed.ResourceGroup, Name: parsed.Name(),
+			d = &Disk{Meta: resource.Meta{ID: parsed.String(), SubscriptionID: armid.Fold(parsed.SubscriptionID), ResourceGroup: parsed.ResourceGroup, Name: parsed.Name()},
 				Spec:     Spec{Location: o.Location, SKU: sku, SizeGB: ref.SizeGB, CreateOption: ref.CreateOption, OSType: osTypeIf(ref.OS, o.OSType)},
 				UniqueID: env.NewID(), TimeCreated: env.Now}
 		} else if d.ManagedBy != "" && !strings.EqualFold(d.ManagedBy, o.ID) {

@@ -44,16 +44,12 @@ type InstallArgs struct{ Duration time.Duration }
 // Extension is a VM extension snapshot. Its provisioning state follows the
 // operation that installs it.
 type Extension struct {
-	ID             string
-	VMID           string // the VM's ARM ID
-	SubscriptionID string
-	ResourceGroup  string
-	VMName         string
-	Name           string
-	Spec           Spec
-	OperationID    string
-	Version        int64
-	TimeCreated    time.Time
+	resource.Meta `json:"-"`
+	VMID          string    `json:"vmId"` // the VM's ARM ID
+	VMName        string    `json:"vmName"`
+	Spec          Spec      `json:"spec"`
+	OperationID   string    `json:"operationId"`
+	TimeCreated   time.Time `json:"timeCreated"`
 }
 
 // Spec is what azemu keeps of an extension's model.
@@ -66,49 +62,14 @@ type Spec struct {
 	Model              json.RawMessage `json:"model,omitempty"` // the body as written, less protectedSettings
 }
 
-type doc struct {
-	VMID        string    `json:"vmId"`
-	VMName      string    `json:"vmName"`
-	Spec        Spec      `json:"spec"`
-	OperationID string    `json:"operationId"`
-	TimeCreated time.Time `json:"timeCreated"`
-}
-
-// ETag is the extension's entity tag.
-func (x *Extension) ETag() string { return fmt.Sprintf("\"%d\"", x.Version) }
-
-// ResourceID is the extension's ARM ID.
-func (x *Extension) ResourceID() string { return x.ID }
-
 // ResourceType is Type.
 func (x *Extension) ResourceType() string { return Type }
 
-// ResourceVersion is the extension's version.
-func (x *Extension) ResourceVersion() int64 { return x.Version }
-
-// WithVersion returns a copy of x at version v.
-func (x *Extension) WithVersion(v int64) resource.State {
-	n := *x
-	n.Version = v
-	return &n
-}
-
-// Row is the extension as the store keeps it.
-func (x *Extension) Row() resource.Row {
-	body, _ := json.Marshal(doc{VMID: x.VMID, VMName: x.VMName, Spec: x.Spec, OperationID: x.OperationID, TimeCreated: x.TimeCreated})
-	return resource.Row{SubscriptionID: x.SubscriptionID, ResourceGroup: x.ResourceGroup, Name: x.Name,
-		Location: x.Spec.Location, Body: body, CreatedAt: x.TimeCreated}
-}
+// Row is the extension as the store keeps it: the fields above, as JSON.
+func (x *Extension) Row() resource.Row { return resource.RowOf(x, x.Spec.Location, x.TimeCreated) }
 
 // Decode reads an extension back from its stored row.
-func Decode(id string, row resource.Row, version int64) (resource.State, error) {
-	var dc doc
-	if err := json.Unmarshal(row.Body, &dc); err != nil {
-		return nil, fmt.Errorf("extension %s: %w", id, err)
-	}
-	return &Extension{ID: id, VMID: dc.VMID, SubscriptionID: row.SubscriptionID, ResourceGroup: row.ResourceGroup,
-		VMName: dc.VMName, Name: row.Name, Spec: dc.Spec, OperationID: dc.OperationID, Version: version, TimeCreated: dc.TimeCreated}, nil
-}
+var Decode = resource.Decode[Extension]
 
 // ID is the ID of the extension named name of the VM with ID vmID.
 func ID(vmID, name string) string { return armid.ChildID(vmID, "extensions", name) }
@@ -145,8 +106,8 @@ func Put(vm VM, old *Extension, name string, spec Spec, env resource.Env) (*Exte
 	if spec.Install <= 0 {
 		spec.Install = DefaultInstall
 	}
-	x := &Extension{ID: ID(vm.ID, name), VMID: vm.ID, SubscriptionID: vm.SubscriptionID, ResourceGroup: vm.ResourceGroup,
-		VMName: vm.Name, Name: name, Spec: spec, TimeCreated: env.Now, OperationID: env.NewID()}
+	x := &Extension{Meta: resource.Meta{ID: ID(vm.ID, name), SubscriptionID: vm.SubscriptionID, ResourceGroup: vm.ResourceGroup, Name: name}, VMID: vm.ID,
+		VMName: vm.Name, Spec: spec, TimeCreated: env.Now, OperationID: env.NewID()}
 	if old != nil {
 		x.TimeCreated = old.TimeCreated
 	}

@@ -5,7 +5,6 @@
 package group
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -28,61 +27,38 @@ const (
 
 // Group is a resource group snapshot.
 type Group struct {
-	SubscriptionID string
-	Name           string
-	Location       string
-	Tags           map[string]string
-	ManagedBy      string
+	resource.Meta `json:"-"`
+	// Location and CreatedAt are columns of the group's row.
+	Location  string            `json:"-"`
+	Tags      map[string]string `json:"tags,omitempty"`
+	ManagedBy string            `json:"managedBy,omitempty"`
 	// DeleteOperation is set while the group is being deleted.
-	DeleteOperation string
-	Version         int64
-	CreatedAt       time.Time
+	DeleteOperation string    `json:"deleteOperation,omitempty"`
+	CreatedAt       time.Time `json:"-"`
 }
 
 // ProvisioningState is the group's properties.provisioningState.
 func (g *Group) ProvisioningState() string {
-	if g.DeleteOperation != "" {
-		return "Deleting"
-	}
-	return "Succeeded"
+	return map[bool]string{false: "Succeeded", true: "Deleting"}[g.DeleteOperation != ""]
 }
-
-// ResourceID is the group's ARM ID.
-func (g *Group) ResourceID() string { return armid.ResourceGroupID(g.SubscriptionID, g.Name) }
 
 // ResourceType is Type.
 func (g *Group) ResourceType() string { return Type }
 
-// ResourceVersion is the group's version.
-func (g *Group) ResourceVersion() int64 { return g.Version }
-
-// WithVersion returns a copy of g at version v.
-func (g *Group) WithVersion(v int64) resource.State {
-	n := *g
-	n.Version = v
-	return &n
-}
-
 // Row is the group as the store keeps it.
 func (g *Group) Row() resource.Row {
-	body, _ := json.Marshal(doc{Tags: g.Tags, ManagedBy: g.ManagedBy, DeleteOperation: g.DeleteOperation})
-	return resource.Row{SubscriptionID: g.SubscriptionID, Name: g.Name, Location: g.Location, Body: body, CreatedAt: g.CreatedAt}
+	return resource.RowOf(g, g.Location, g.CreatedAt)
 }
 
 // Decode reads a group back from its stored row.
 func Decode(row resource.Row, version int64) (*Group, error) {
-	var dc doc
-	if err := json.Unmarshal(row.Body, &dc); err != nil {
-		return nil, fmt.Errorf("group %s: %w", row.Name, err)
+	s, err := resource.Decode[Group](armid.ResourceGroupID(row.SubscriptionID, row.Name), row, version)
+	if err != nil {
+		return nil, err
 	}
-	return &Group{SubscriptionID: row.SubscriptionID, Name: row.Name, Location: row.Location,
-		Tags: dc.Tags, ManagedBy: dc.ManagedBy, DeleteOperation: dc.DeleteOperation, Version: version, CreatedAt: row.CreatedAt}, nil
-}
-
-type doc struct {
-	Tags            map[string]string `json:"tags,omitempty"`
-	ManagedBy       string            `json:"managedBy,omitempty"`
-	DeleteOperation string            `json:"deleteOperation,omitempty"`
+	g := s.(*Group)
+	g.Location, g.CreatedAt = row.Location, row.CreatedAt
+	return g, nil
 }
 
 // Key is the case-insensitive map key of a group.
@@ -111,9 +87,9 @@ func Put(old *Group, sub, name, location string, tags map[string]string, managed
 		return nil, resource.Effects{}, &resource.Error{Code: "InvalidResourceGroupLocation", Message: fmt.Sprintf(
 			"Invalid resource group location '%s'. The Resource group already exists in location '%s'.", location, old.Location)}
 	}
-	g := &Group{SubscriptionID: armid.Fold(sub), Name: name, Location: location, Tags: tags, ManagedBy: managedBy, CreatedAt: env.Now}
+	g := &Group{Meta: resource.Meta{ID: armid.ResourceGroupID(armid.Fold(sub), name), SubscriptionID: armid.Fold(sub), Name: name}, Location: location, Tags: tags, ManagedBy: managedBy, CreatedAt: env.Now}
 	if old != nil {
-		g.Name, g.Location, g.Version, g.CreatedAt = old.Name, old.Location, old.Version, old.CreatedAt
+		g.Meta, g.Name, g.Location, g.CreatedAt = old.Meta, old.Name, old.Location, old.CreatedAt
 	}
 	return g, resource.Effects{Put: []resource.State{g}}, nil
 }

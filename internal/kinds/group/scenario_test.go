@@ -103,7 +103,8 @@ func (r *runner) step(f []string, out *strings.Builder) error {
 		if r.g != nil {
 			v = r.g.Version + 1
 		}
-		r.g = g.WithVersion(v).(*Group)
+		g.SetVersion(v)
+		r.g = g
 	}
 	for _, c := range eff.Commands {
 		if c.Verb == VerbRemove {

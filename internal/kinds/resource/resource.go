@@ -6,6 +6,7 @@ package resource
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/azemu/azemu/internal/armerror"
@@ -24,8 +25,9 @@ type Env struct {
 	Speed float64
 }
 
-// State is a resource's snapshot as a module returns it. Snapshots are
-// values the runtime never changes once published.
+// State is a resource's snapshot as a module returns it. A snapshot in
+// Effects.Put is the runtime's: it numbers its version (SetVersion) and
+// never changes it once published.
 type State interface {
 	// ResourceID is the ARM ID, in the casing it was created with.
 	ResourceID() string
@@ -36,9 +38,65 @@ type State interface {
 	// ResourceVersion is the version of the snapshot (0 before its first
 	// commit).
 	ResourceVersion() int64
-	// WithVersion returns a copy at the given version (the runtime numbers
-	// versions: one per committed change).
-	WithVersion(v int64) State
+	// SetVersion numbers a snapshot not yet published: one version per
+	// committed change.
+	SetVersion(v int64)
+	// ResourceMeta is the embedded Meta: every State embeds one.
+	ResourceMeta() *Meta
+}
+
+// Meta is the identity and version every kind's snapshot embeds.
+type Meta struct {
+	// ID is the ARM ID, in the casing it was created with.
+	ID             string
+	SubscriptionID string
+	ResourceGroup  string // empty for a resource group itself
+	Name           string
+	// Version counts committed changes; the entity tag derives from it.
+	Version int64
+}
+
+// RowOf is what the store keeps of snapshot s: where it is, when it was
+// created, and s itself as JSON (its Meta is the row's columns, not part
+// of the document).
+func RowOf(s State, location string, created time.Time) Row {
+	m := s.ResourceMeta()
+	body, _ := json.Marshal(s)
+	return Row{SubscriptionID: m.SubscriptionID, ResourceGroup: m.ResourceGroup, Name: m.Name, Location: location, Body: body, CreatedAt: created}
+}
+
+// Decode reads a snapshot of the kind *T back from its stored row, the
+// inverse of RowOf.
+func Decode[T any, P interface {
+	*T
+	State
+}](id string, row Row, version int64) (State, error) {
+	p := P(new(T))
+	if err := json.Unmarshal(row.Body, p); err != nil {
+		return nil, fmt.Errorf("%s: %w", id, err)
+	}
+	*p.ResourceMeta() = row.Meta(id, version)
+	return p, nil
+}
+
+// ResourceID is the ARM ID.
+func (m *Meta) ResourceID() string { return m.ID }
+
+func (m *Meta) ResourceMeta() *Meta { return m }
+
+// ResourceVersion is the snapshot's version.
+func (m *Meta) ResourceVersion() int64 { return m.Version }
+
+// SetVersion sets the version of a snapshot not yet published.
+func (m *Meta) SetVersion(v int64) { m.Version = v }
+
+// ETag is the resource's entity tag.
+func (m *Meta) ETag() string { return fmt.Sprintf("\"%d\"", m.Version) }
+
+// Meta is the identity of the resource the row keeps, with ID id at the
+// given version.
+func (r Row) Meta(id string, version int64) Meta {
+	return Meta{ID: id, SubscriptionID: r.SubscriptionID, ResourceGroup: r.ResourceGroup, Name: r.Name, Version: version}
 }
 
 // Row is a resource as the store keeps it: where it is, and the module's
@@ -61,6 +119,12 @@ type Event struct {
 	Detail            json.RawMessage
 }
 
+// OperationError is the error of a failed or canceled operation.
+type OperationError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
 // Operation statuses, as ARM's asynchronous operation resource shows them.
 const (
 	StatusInProgress = "InProgress"
@@ -68,12 +132,6 @@ const (
 	StatusFailed     = "Failed"
 	StatusCanceled   = "Canceled"
 )
-
-// OperationError is the error of a failed or canceled operation.
-type OperationError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
 
 // Operation is an asynchronous operation a decision starts.
 type Operation struct {

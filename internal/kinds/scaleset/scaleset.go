@@ -58,29 +58,25 @@ type CreateArgs struct{ Counter int }
 // instance's ID is <set ID>/virtualMachines/<n>; a Flexible member is an
 // ordinary VM whose spec names the set.
 type ScaleSet struct {
-	ID             string
-	SubscriptionID string
-	ResourceGroup  string
-	Name           string
-	Spec           Spec
+	resource.Meta `json:"-"`
+	Spec          Spec `json:"spec"`
 	// ProvisioningState is the outcome of the last PUT or PATCH.
-	ProvisioningState string
+	ProvisioningState string `json:"provisioningState"`
 	// NextInstance is the next Uniform instance ID (or Flexible member
 	// counter): instance IDs are never reused.
-	NextInstance int
+	NextInstance int `json:"nextInstance"`
 	// DeleteOperation is set while the set is being deleted.
-	DeleteOperation string
+	DeleteOperation string `json:"deleteOperation,omitempty"`
 	// Batches are the operations running over several instances: each
 	// parent operation ID with its children's.
-	Batches map[string][]string
+	Batches map[string][]string `json:"batches,omitempty"`
 	// BatchKinds is the operation kind of each batch (create, update,
 	// start, delete, ...).
-	BatchKinds map[string]string
+	BatchKinds map[string]string `json:"batchKinds,omitempty"`
 	// Outcomes are the children of running batches that have ended.
-	Outcomes    map[string]Outcome
-	UniqueID    string
-	TimeCreated time.Time
-	Version     int64
+	Outcomes    map[string]Outcome `json:"outcomes,omitempty"`
+	UniqueID    string             `json:"uniqueId"`
+	TimeCreated time.Time          `json:"timeCreated"`
 }
 
 // Outcome is how a child operation of a batch ended.
@@ -104,59 +100,17 @@ type Spec struct {
 	Model json.RawMessage `json:"model,omitempty"`
 }
 
-type doc struct {
-	Spec              Spec                `json:"spec"`
-	ProvisioningState string              `json:"provisioningState"`
-	NextInstance      int                 `json:"nextInstance"`
-	DeleteOperation   string              `json:"deleteOperation,omitempty"`
-	Batches           map[string][]string `json:"batches,omitempty"`
-	BatchKinds        map[string]string   `json:"batchKinds,omitempty"`
-	Outcomes          map[string]Outcome  `json:"outcomes,omitempty"`
-	UniqueID          string              `json:"uniqueId"`
-	TimeCreated       time.Time           `json:"timeCreated"`
-}
-
-// ETag is the scale set's entity tag.
-func (s *ScaleSet) ETag() string { return fmt.Sprintf("\"%d\"", s.Version) }
-
 // Uniform reports whether the set's instances are reached only through it.
 func (s *ScaleSet) Uniform() bool { return s.Spec.Mode == Uniform }
-
-// ResourceID is the set's ARM ID.
-func (s *ScaleSet) ResourceID() string { return s.ID }
 
 // ResourceType is Type.
 func (s *ScaleSet) ResourceType() string { return Type }
 
-// ResourceVersion is the set's version.
-func (s *ScaleSet) ResourceVersion() int64 { return s.Version }
-
-// WithVersion returns a copy of s at version v.
-func (s *ScaleSet) WithVersion(v int64) resource.State {
-	n := *s
-	n.Version = v
-	return &n
-}
-
-// Row is the set as the store keeps it.
-func (s *ScaleSet) Row() resource.Row {
-	body, _ := json.Marshal(doc{Spec: s.Spec, ProvisioningState: s.ProvisioningState, NextInstance: s.NextInstance,
-		DeleteOperation: s.DeleteOperation, Batches: s.Batches, BatchKinds: s.BatchKinds, Outcomes: s.Outcomes,
-		UniqueID: s.UniqueID, TimeCreated: s.TimeCreated})
-	return resource.Row{SubscriptionID: s.SubscriptionID, ResourceGroup: s.ResourceGroup, Name: s.Name,
-		Location: s.Spec.Location, Body: body, CreatedAt: s.TimeCreated}
-}
+// Row is the set as the store keeps it: the fields above, as JSON.
+func (s *ScaleSet) Row() resource.Row { return resource.RowOf(s, s.Spec.Location, s.TimeCreated) }
 
 // Decode reads a set back from its stored row.
-func Decode(id string, row resource.Row, version int64) (resource.State, error) {
-	var dc doc
-	if err := json.Unmarshal(row.Body, &dc); err != nil {
-		return nil, fmt.Errorf("scale set %s: %w", id, err)
-	}
-	return &ScaleSet{ID: id, SubscriptionID: row.SubscriptionID, ResourceGroup: row.ResourceGroup, Name: row.Name,
-		Spec: dc.Spec, ProvisioningState: dc.ProvisioningState, NextInstance: dc.NextInstance, DeleteOperation: dc.DeleteOperation,
-		Batches: dc.Batches, BatchKinds: dc.BatchKinds, Outcomes: dc.Outcomes, UniqueID: dc.UniqueID, TimeCreated: dc.TimeCreated, Version: version}, nil
-}
+var Decode = resource.Decode[ScaleSet]
 
 // ID is the ID of the set named name in a group.
 func ID(sub, rg, name string) string {
@@ -217,7 +171,7 @@ func lastSegment(id string) string { return id[strings.LastIndex(id, "/")+1:] }
 // instance IDs beyond it (D: Azure's default policy balances zones first,
 // then takes the highest). The returned operation ends when they all have.
 func Put(old *ScaleSet, sub, rg, name string, spec Spec, members []Member, env resource.Env) (*ScaleSet, string, resource.Effects, error) {
-	s := &ScaleSet{ID: ID(sub, rg, name), SubscriptionID: sub, ResourceGroup: rg, Name: name, TimeCreated: env.Now}
+	s := &ScaleSet{Meta: resource.Meta{ID: ID(sub, rg, name), SubscriptionID: sub, ResourceGroup: rg, Name: name}, TimeCreated: env.Now}
 	kind := string(lifecycle.Create)
 	if old != nil {
 		if old.DeleteOperation != "" {

@@ -32,10 +32,9 @@ const sub, rg, name = "00000000-0000-0000-0000-000000000001", "rg", "pool"
 // instance is the runner's stand-in for an instance VM: the operation it
 // runs, if any.
 type instance struct {
-	id, name   string
-	running    string // operation ID
-	kind       lifecycle.Kind
-	stoppedish bool
+	id, name string
+	running  string // operation ID
+	kind     lifecycle.Kind
 }
 
 type runner struct {
@@ -138,7 +137,8 @@ func (r *runner) step(f []string, out *strings.Builder) error {
 		if r.s != nil {
 			v = r.s.Version + 1
 		}
-		r.s = st.WithVersion(v).(*ScaleSet)
+		st.SetVersion(v)
+		r.s = st.(*ScaleSet)
 	}
 	if len(eff.Removed) > 0 {
 		r.s = nil

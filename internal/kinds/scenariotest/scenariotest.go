@@ -42,21 +42,27 @@ func Run(t *testing.T, newStep func() Step) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden := strings.TrimSuffix(file, ".scenario") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("transcript differs from %s (run with -update after checking):\n--- got\n%s--- want\n%s", golden, got, want)
-			}
+			Compare(t, strings.TrimSuffix(file, ".scenario")+".golden", got)
 		})
+	}
+}
+
+// Compare checks got against the golden file at path; with -update it
+// rewrites the file instead.
+func Compare(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from what the code gives (run with -update after checking):\n--- got\n%s--- want\n%s", path, got, want)
 	}
 }
 
