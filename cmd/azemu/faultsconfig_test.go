@@ -36,6 +36,21 @@ func TestServeFaultFlags(t *testing.T) {
 	}
 }
 
+func TestServeSeedFlag(t *testing.T) {
+	c, err := parseServe([]string{"--seed", "42"}, &bytes.Buffer{})
+	if err != nil || c.seed != 42 {
+		t.Fatalf("--seed 42: %+v %v", c.seed, err)
+	}
+	if c, err := parseServe(nil, &bytes.Buffer{}); err != nil || c.seed != 0 {
+		t.Fatalf("no seed: %v %v", c.seed, err)
+	}
+	for _, bad := range []string{"0", "-1", "many"} {
+		if _, err := parseServe([]string{"--seed", bad}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "--seed") {
+			t.Errorf("--seed %s: %v", bad, err)
+		}
+	}
+}
+
 func write(t *testing.T, name, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)

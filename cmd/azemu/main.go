@@ -101,6 +101,7 @@ type serveConfig struct {
 	subscription string
 	auth         string
 	principals   string
+	seed         uint64
 }
 
 // defaultSpeed makes a create from a generalized image (80 s in Azure) take
@@ -129,6 +130,8 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	str(&c.subscription, "subscription", identity.DefaultSubscription, "the subscription GET /subscriptions always lists in the open mode")
 	str(&c.auth, "auth", "open", "open (any token; any client gets one) or strict (only azemu's tokens, within the --principals' roles)")
 	str(&c.principals, "principals", "", "JSON file of the strict mode's principals and their role assignments")
+	seed := ""
+	str(&seed, "seed", "", "seed of every ID and random draw, so that a run repeats (default: random)")
 	rateLimits := ""
 	str(&rateLimits, "rate-limits", "", "per-subscription requests per hour, e.g. reads=12000,writes=1200,deletes=15000, or azure (default: off)")
 	if err := fs.Parse(args); err != nil {
@@ -152,6 +155,13 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 			return c, fmt.Errorf("--speed must be a positive number, not %q", speed)
 		}
 		c.speed = f
+	}
+	if seed != "" {
+		v, err := strconv.ParseUint(seed, 10, 64)
+		if err != nil || v == 0 {
+			return c, fmt.Errorf("--seed must be a positive whole number, not %q", seed)
+		}
+		c.seed = v
 	}
 	n, err := strconv.Atoi(pageSize)
 	if err != nil || n < 1 {
@@ -196,7 +206,7 @@ func serve(args []string, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	scfg := server.Config{
-		Listen: c.listen, DataDir: c.dataDir, Store: c.store, Speed: c.speed,
+		Listen: c.listen, DataDir: c.dataDir, Store: c.store, Speed: c.speed, Seed: c.seed,
 		TLSCert: c.tlsCert, TLSKey: c.tlsKey, Logger: log, PageSize: c.pageSize, RateLimits: c.rateLimits,
 		DefaultSubscription: c.subscription,
 	}

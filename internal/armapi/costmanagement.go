@@ -12,7 +12,6 @@ import (
 
 	"github.com/azemu/azemu/internal/armerror"
 	"github.com/azemu/azemu/internal/billing"
-	"github.com/azemu/azemu/internal/engine"
 )
 
 // The Cost Management Query API (Microsoft.CostManagement/query) over the
@@ -542,7 +541,7 @@ func (s *Server) costQuery(r *request, sub, rg string) (reply, error) {
 	if rg != "" {
 		scopeID += "/resourceGroups/" + rg
 	}
-	name := engine.NewGUID()
+	name := s.eng.NewID()
 	return reply{status: http.StatusOK, header: map[string]string{"x-azemu-unpriced": strconv.Itoa(len(unpriced))}, body: map[string]any{
 		"id":         scopeID + "/providers/Microsoft.CostManagement/query/" + name,
 		"name":       name,

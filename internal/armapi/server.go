@@ -105,7 +105,7 @@ func (r *request) seg(i int, want string) bool {
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, hr *http.Request) {
 		start := time.Now()
-		rid := engine.NewGUID()
+		rid := s.eng.NewID()
 		h := w.Header()
 		h.Set("x-ms-request-id", rid)
 		corr := hr.Header.Get("x-ms-correlation-request-id")

@@ -228,7 +228,7 @@ func (s *Server) setScopeTags(r *request, sub, scope string, tags map[string]str
 				spec.Model, merr = withTags(old.Spec.Model, tags)
 				return spec, merr
 			},
-			Instance: newInstance})
+			Instance: s.newInstance})
 	case "microsoft.compute/disks":
 		_, _, err = s.eng.PutDisk(ctx, engine.PutDiskRequest{SubscriptionID: sub, ResourceGroup: ts.rg, Name: ts.id.Name(),
 			Build: func(old *engine.Disk) (engine.DiskSpec, error) {

@@ -339,7 +339,7 @@ var readOnlyProps = []string{"provisioningState", "instanceView", "vmId", "timeC
 // normaliseVMModel turns a request body into the model azemu keeps: the
 // server-owned fields dropped, the admin password never stored, and the
 // defaults Azure fills in on a GET added.
-func normaliseVMModel(sub, rg, name string, body map[string]any, spec engine.VMSpec) map[string]any {
+func normaliseVMModel(sub, rg, name string, body map[string]any, spec engine.VMSpec, newID func() string) map[string]any {
 	m := map[string]any{}
 	for k, v := range body {
 		switch k {
@@ -391,7 +391,7 @@ func normaliseVMModel(sub, rg, name string, body map[string]any, spec engine.VMS
 		setDefault(od, "deleteOption", "Detach")
 		diskName, _ := od["name"].(string)
 		if diskName == "" {
-			diskName = defaultOSDiskName(name, od)
+			diskName = defaultOSDiskName(name, od, newID)
 			od["name"] = diskName
 		}
 		md, _ := od["managedDisk"].(map[string]any)
@@ -423,7 +423,7 @@ func normaliseVMModel(sub, rg, name string, body map[string]any, spec engine.VMS
 
 // defaultOSDiskName is the name Azure gives an OS disk the body does not
 // name: the attached disk's own name, or <vm>_OsDisk_1_<32 hex digits>.
-func defaultOSDiskName(vm string, od map[string]any) string {
+func defaultOSDiskName(vm string, od map[string]any, newID func() string) string {
 	if md, ok := od["managedDisk"].(map[string]any); ok {
 		if id, _ := md["id"].(string); id != "" {
 			if parsed, err := armid.Parse(id); err == nil {
@@ -431,7 +431,7 @@ func defaultOSDiskName(vm string, od map[string]any) string {
 			}
 		}
 	}
-	return vm + "_OsDisk_1_" + strings.ReplaceAll(engine.NewGUID(), "-", "")
+	return vm + "_OsDisk_1_" + strings.ReplaceAll(newID(), "-", "")
 }
 
 // normaliseDataDisk fills in a data disk's defaults as Azure shows them.

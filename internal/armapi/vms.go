@@ -81,7 +81,7 @@ func (s *Server) upsertVM(r *request, sub, rg, name string, build func(*engine.V
 			if old != nil {
 				keepOSDiskIdentity(old, body)
 			}
-			normalised := normaliseVMModel(strings.ToLower(sub), rgName(s, sub, rg), name, body, spec)
+			normalised := normaliseVMModel(strings.ToLower(sub), rgName(s, sub, rg), name, body, spec, s.eng.NewID)
 			if spec.Disks, aerr = diskRefs(normalised); aerr != nil {
 				return nil, spec, aerr
 			}

@@ -127,7 +127,7 @@ func (s *Server) putScaleSet(r *request, sub, rg, name string, patch bool) {
 			}
 			return spec, nil
 		},
-		Instance: newInstance,
+		Instance: s.newInstance,
 	})
 	if err != nil {
 		s.writeErr(r, err)
@@ -306,8 +306,8 @@ func instanceBody(location, mode, vmSize, setID, computerName string, profile ma
 
 // newInstance is scaleSetInstance as the engine asks for it: a nil
 // *apiError must not become a non-nil error.
-func newInstance(set *engine.ScaleSet, n int) (engine.NewInstance, error) {
-	inst, aerr := scaleSetInstance(set, n)
+func (s *Server) newInstance(set *engine.ScaleSet, n int) (engine.NewInstance, error) {
+	inst, aerr := scaleSetInstance(set, n, s.eng.NewID)
 	if aerr != nil {
 		return inst, aerr
 	}
@@ -316,7 +316,7 @@ func newInstance(set *engine.ScaleSet, n int) (engine.NewInstance, error) {
 
 // scaleSetInstance derives instance n of a set from its profile: Uniform
 // instance "n" named <set>_<n>, or a Flexible member named <set>_<8 hex>.
-func scaleSetInstance(set *engine.ScaleSet, n int) (engine.NewInstance, *armerror.Error) {
+func scaleSetInstance(set *engine.ScaleSet, n int, newID func() string) (engine.NewInstance, *armerror.Error) {
 	var model map[string]any
 	_ = json.Unmarshal(set.Spec.Model, &model)
 	profile := dig(model, "properties", "virtualMachineProfile")
@@ -333,7 +333,7 @@ func scaleSetInstance(set *engine.ScaleSet, n int) (engine.NewInstance, *armerro
 		// Azure appends the instance ID in base 36, six digits.
 		computerName = prefix + leftPad(strings.ToLower(strconv.FormatInt(int64(n), 36)), 6)
 	} else {
-		suffix := strings.ReplaceAll(engine.NewGUID(), "-", "")
+		suffix := strings.ReplaceAll(newID(), "-", "")
 		inst.Name = set.Name + "_" + suffix[:8]
 		inst.ID = armid.VirtualMachineID(set.SubscriptionID, set.ResourceGroup, inst.Name)
 		computerName = prefix + suffix[8:14]
@@ -345,7 +345,7 @@ func scaleSetInstance(set *engine.ScaleSet, n int) (engine.NewInstance, *armerro
 		return inst, aerr
 	}
 	spec.ScaleSetID = set.ID
-	normalised := normaliseVMModel(set.SubscriptionID, set.ResourceGroup, inst.Name, body, spec)
+	normalised := normaliseVMModel(set.SubscriptionID, set.ResourceGroup, inst.Name, body, spec, newID)
 	if spec.Disks, aerr = diskRefs(normalised); aerr != nil {
 		return inst, aerr
 	}

@@ -39,7 +39,7 @@ func seedStore(b *testing.B, n int) string {
 		var c store.Change
 		for j := i; j < i+batch && j < n; j++ {
 			name := fmt.Sprintf("vm%07d", j)
-			doc, _ := json.Marshal(vmDoc{Machine: lifecycle.Machine{Name: name, State: state}, Spec: spec, VMID: NewGUID(), TimeCreated: t0})
+			doc, _ := json.Marshal(vmDoc{Machine: lifecycle.Machine{Name: name, State: state}, Spec: spec, VMID: newGUID(), TimeCreated: t0})
 			c.VMs = append(c.VMs, store.VM{ID: vmID("rg", name), SubscriptionID: testSub, ResourceGroup: "rg", Name: name,
 				Location: "westus", Model: model, State: doc, Version: 1, CreatedAt: t0, UpdatedAt: t0})
 		}

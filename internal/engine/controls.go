@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/azemu/azemu/internal/armid"
 )
 
 // familyKey reads a size family as a quota names it (DSv3,
@@ -19,7 +21,7 @@ var familyKey = regexp.MustCompile(`^(?i)(?:standard)?([a-z]+?)(v\d+)?(?:family)
 func NewCapacity(raw map[string]map[string]int) (Capacity, error) {
 	c := Capacity{}
 	for region, families := range raw {
-		key := armLocation(strings.TrimSpace(region))
+		key := armid.Location(strings.TrimSpace(region))
 		if key == "" {
 			return nil, fmt.Errorf("a region has an empty name")
 		}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 
+	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/kinds/disk"
 	"github.com/azemu/azemu/internal/kinds/group"
 	"github.com/azemu/azemu/internal/kinds/resource"
@@ -73,7 +73,7 @@ func (e *Engine) PutDisk(ctx context.Context, r PutDiskRequest) (*Disk, bool, er
 	if g.DeleteOperation != "" {
 		return nil, false, groupBeingDeleted(g)
 	}
-	sub := strings.ToLower(r.SubscriptionID)
+	sub := armid.Fold(r.SubscriptionID)
 	id := diskID(sub, g.Name, r.Name)
 	old, _ := e.res[DiskType][disk.Key(id)].(*Disk)
 	var oldVersioned versioned

@@ -3,8 +3,6 @@ package engine
 import (
 	"container/heap"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,8 +31,13 @@ type Config struct {
 	// Speed divides the realistic durations (0 means 1).
 	Speed  float64
 	Logger *slog.Logger
-	// NewID makes operation IDs and vmIds; random GUIDs by default.
+	// NewID makes every ID the engine and the ARM layer hand out
+	// (operations, vmIds, disks' unique IDs, request IDs); by default
+	// GUIDs drawn from the engine's random source.
 	NewID func() string
+	// Seed, when not zero, seeds the engine's random source: IDs and
+	// fault rolls repeat run after run. Zero seeds it from the OS.
+	Seed uint64
 	// Capacity limits cores per region and size family; nil is unlimited.
 	Capacity Capacity
 }
@@ -70,6 +73,8 @@ type Engine struct {
 	closing   atomic.Bool
 	stopped   chan struct{}
 	listeners []func(Change)
+	// draws is the random source of fault rolls (and, seeded, of IDs).
+	draws *draws
 	// routes carries follow-up commands to the kinds that own their targets.
 	routes map[string]func(*tx, resource.Command) error
 }
@@ -98,10 +103,14 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	rnd := newDraws(cfg.Seed)
 	if cfg.NewID == nil {
-		cfg.NewID = NewGUID
+		cfg.NewID = newGUID
+		if cfg.Seed != 0 {
+			cfg.NewID = rnd.guid
+		}
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stopped: make(chan struct{}), routes: routes()}
+	e := &Engine{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stopped: make(chan struct{}), routes: routes(), draws: rnd}
 	if err := e.load(ctx); err != nil {
 		return nil, err
 	}
@@ -155,7 +164,7 @@ func (e *Engine) load(ctx context.Context) error {
 		v := &VM{ID: row.ID, SubscriptionID: row.SubscriptionID, ResourceGroup: row.ResourceGroup, Name: row.Name,
 			Model: row.Model, Spec: doc.Spec, Machine: doc.Machine, VMID: doc.VMID, Version: row.Version, TimeCreated: doc.TimeCreated,
 			Waiting: doc.Waiting}
-		key := store.Key(row.ID)
+		key := armid.Fold(row.ID)
 		e.vms[key] = v
 		if at, ok := v.Machine.Due(); ok {
 			e.due = append(e.due, dueItem{at: at, key: key})
@@ -163,7 +172,7 @@ func (e *Engine) load(ctx context.Context) error {
 	}
 	heap.Init(&e.due)
 	for _, op := range snap.Operations {
-		e.ops[store.Key(op.ID)] = op
+		e.ops[armid.Fold(op.ID)] = op
 	}
 	if err := e.resolveBatches(ctx); err != nil {
 		return err
@@ -191,6 +200,10 @@ func (e *Engine) Now() time.Time { return e.cfg.Clock.Now() }
 
 // ManualClock reports whether the clock only moves through Advance.
 func (e *Engine) ManualClock() bool { return e.cfg.Manual != nil }
+
+// NewID returns a fresh ID from the engine's configuration, for IDs the ARM
+// layer mints (request IDs, default disk names); a seeded run repeats them.
+func (e *Engine) NewID() string { return e.cfg.NewID() }
 
 // Speed is the configured speed factor.
 func (e *Engine) Speed() float64 { return e.cfg.Speed }
@@ -368,7 +381,7 @@ func (e *Engine) checkOpen() error {
 
 // EnsureSubscription records a subscription on first use.
 func (e *Engine) EnsureSubscription(ctx context.Context, id string) error {
-	id = strings.ToLower(id)
+	id = armid.Fold(id)
 	e.mu.RLock()
 	_, ok := e.subs[id]
 	e.mu.RUnlock()
@@ -401,7 +414,7 @@ func (e *Engine) Subscriptions() []store.Subscription {
 func (e *Engine) Subscription(id string) (store.Subscription, bool) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	s, ok := e.subs[strings.ToLower(id)]
+	s, ok := e.subs[armid.Fold(id)]
 	return s, ok
 }
 
@@ -420,13 +433,13 @@ func (e *Engine) Groups(sub string) []*Group {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	var out []*Group
-	prefix := strings.ToLower(sub) + "/"
+	prefix := armid.Fold(sub) + "/"
 	for k, g := range e.groups {
 		if strings.HasPrefix(k, prefix) {
 			out = append(out, g)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
+	sort.Slice(out, func(i, j int) bool { return armid.Fold(out[i].Name) < armid.Fold(out[j].Name) })
 	return out
 }
 
@@ -479,12 +492,12 @@ func (e *Engine) DeleteGroup(ctx context.Context, sub, name string) (store.Opera
 	if err := t.commit(ctx); err != nil {
 		return store.Operation{}, err
 	}
-	return t.ops[store.Key(opID)], nil
+	return t.ops[armid.Fold(opID)], nil
 }
 
 func (e *Engine) vmsInGroup(sub, rg string) []*VM {
 	var out []*VM
-	prefix := strings.ToLower(armid.ResourceGroupID(sub, rg)) + "/"
+	prefix := armid.Fold(armid.ResourceGroupID(sub, rg)) + "/"
 	for k, v := range e.vms {
 		if strings.HasPrefix(k, prefix) {
 			out = append(out, v)
@@ -498,7 +511,7 @@ func (e *Engine) vmsInGroup(sub, rg string) []*VM {
 func (e *Engine) VMByID(id string) (*VM, bool) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	v, ok := e.vms[store.Key(id)]
+	v, ok := e.vms[armid.Fold(id)]
 	return v, ok
 }
 
@@ -507,7 +520,7 @@ func (e *Engine) VMByID(id string) (*VM, bool) {
 func (e *Engine) GetVM(sub, rg, name string) (*VM, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	if v, ok := e.vms[store.Key(armid.VirtualMachineID(sub, rg, name))]; ok {
+	if v, ok := e.vms[armid.Fold(armid.VirtualMachineID(sub, rg, name))]; ok {
 		return v, nil
 	}
 	if _, ok := e.groups[groupKey(sub, rg)]; !ok {
@@ -549,7 +562,7 @@ func (e *Engine) ListVMs(match func(*VM) bool, after string, limit int) (page []
 			continue
 		}
 		if limit > 0 && len(page) == limit {
-			return page, store.Key(page[len(page)-1].ID)
+			return page, armid.Fold(page[len(page)-1].ID)
 		}
 		page = append(page, v)
 	}
@@ -583,8 +596,8 @@ func (e *Engine) PutVM(ctx context.Context, r PutVMRequest) (*VM, bool, store.Op
 	if g.DeleteOperation != "" {
 		return nil, false, store.Operation{}, groupBeingDeleted(g)
 	}
-	id := armid.VirtualMachineID(strings.ToLower(r.SubscriptionID), g.Name, r.Name)
-	old := e.vms[store.Key(id)]
+	id := armid.VirtualMachineID(armid.Fold(r.SubscriptionID), g.Name, r.Name)
+	old := e.vms[armid.Fold(id)]
 	var oldVersioned versioned
 	if old != nil {
 		oldVersioned = old
@@ -600,9 +613,9 @@ func (e *Engine) PutVM(ctx context.Context, r PutVMRequest) (*VM, bool, store.Op
 		return nil, false, store.Operation{}, err
 	}
 	t := e.begin(now)
-	t.ensureSub(strings.ToLower(r.SubscriptionID))
+	t.ensureSub(armid.Fold(r.SubscriptionID))
 	if old == nil {
-		v := &VM{ID: id, SubscriptionID: strings.ToLower(r.SubscriptionID), ResourceGroup: g.Name, Name: r.Name,
+		v := &VM{ID: id, SubscriptionID: armid.Fold(r.SubscriptionID), ResourceGroup: g.Name, Name: r.Name,
 			Machine: lifecycle.Machine{Name: r.Name}, VMID: e.cfg.NewID(), TimeCreated: now}
 		op := t.newOp(string(lifecycle.Create), id, spec.Location)
 		req := lifecycle.Request{Kind: lifecycle.Create, GeneralizedImage: spec.GeneralizedImage, Extensions: r.Extensions}
@@ -615,7 +628,7 @@ func (e *Engine) PutVM(ctx context.Context, r PutVMRequest) (*VM, bool, store.Op
 			consume()
 		}
 		t.putVM(v, next, model, spec, now, op.ID, string(lifecycle.Create))
-		if err := t.attachDisks(t.vms[store.Key(id)], nil, spec.Disks); err != nil {
+		if err := t.attachDisks(t.vms[armid.Fold(id)], nil, spec.Disks); err != nil {
 			return nil, false, store.Operation{}, err
 		}
 		if sub.Done {
@@ -624,9 +637,9 @@ func (e *Engine) PutVM(ctx context.Context, r PutVMRequest) (*VM, bool, store.Op
 		if err := t.commit(ctx); err != nil {
 			return nil, false, store.Operation{}, err
 		}
-		return t.vms[store.Key(id)], true, t.ops[store.Key(op.ID)], nil
+		return t.vms[armid.Fold(id)], true, t.ops[armid.Fold(op.ID)], nil
 	}
-	if !strings.EqualFold(armLocation(old.Spec.Location), armLocation(spec.Location)) {
+	if !armid.SameLocation(old.Spec.Location, spec.Location) {
 		return nil, false, store.Operation{}, &Error{Code: CodeInvalidResourceLocation, Message: fmt.Sprintf(
 			"The resource '%s' already exists in location '%s' in resource group '%s'. A resource with the same name cannot be created in location '%s'. Please select a new resource name.",
 			old.Name, old.Spec.Location, old.ResourceGroup, spec.Location)}
@@ -641,13 +654,13 @@ func (e *Engine) PutVM(ctx context.Context, r PutVMRequest) (*VM, bool, store.Op
 	if err != nil {
 		return nil, false, store.Operation{}, err
 	}
-	if err := t.attachDisks(t.vms[store.Key(id)], old, spec.Disks); err != nil {
+	if err := t.attachDisks(t.vms[armid.Fold(id)], old, spec.Disks); err != nil {
 		return nil, false, store.Operation{}, err
 	}
 	if err := t.commit(ctx); err != nil {
 		return nil, false, store.Operation{}, err
 	}
-	return t.vms[store.Key(id)], false, t.ops[store.Key(op.ID)], nil
+	return t.vms[armid.Fold(id)], false, t.ops[armid.Fold(op.ID)], nil
 }
 
 func groupBeingDeleted(g *Group) error { return group.BeingDeleted(g) }
@@ -687,9 +700,6 @@ func etagIn(etag, header string) bool {
 	return false
 }
 
-// armLocation normalises a location for comparison: "West US" == "westus".
-func armLocation(s string) string { return strings.ToLower(strings.ReplaceAll(s, " ", "")) }
-
 // Act runs a lifecycle operation (start, powerOff, delete, ...) on a VM.
 // The returned operation may already be done (a no-op, a synchronous change).
 func (e *Engine) Act(ctx context.Context, sub, rg, name string, req lifecycle.Request) (store.Operation, error) {
@@ -698,7 +708,7 @@ func (e *Engine) Act(ctx context.Context, sub, rg, name string, req lifecycle.Re
 	}
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
-	v, ok := e.vms[store.Key(armid.VirtualMachineID(sub, rg, name))]
+	v, ok := e.vms[armid.Fold(armid.VirtualMachineID(sub, rg, name))]
 	if !ok {
 		if _, gok := e.groups[groupKey(sub, rg)]; !gok {
 			return store.Operation{}, notFoundGroup(rg)
@@ -713,7 +723,7 @@ func (e *Engine) Act(ctx context.Context, sub, rg, name string, req lifecycle.Re
 	if err := t.commit(ctx); err != nil {
 		return store.Operation{}, err
 	}
-	if o, ok := t.ops[store.Key(op.ID)]; ok {
+	if o, ok := t.ops[armid.Fold(op.ID)]; ok {
 		return o, nil
 	}
 	return e.operationLocked(op.ID), nil
@@ -730,7 +740,7 @@ func asError(err error) error {
 // Operation returns an operation's status by ID.
 func (e *Engine) Operation(ctx context.Context, id string) (store.Operation, error) {
 	e.mu.RLock()
-	op, ok := e.ops[store.Key(id)]
+	op, ok := e.ops[armid.Fold(id)]
 	e.mu.RUnlock()
 	if ok {
 		return op, nil
@@ -745,7 +755,7 @@ func (e *Engine) Operation(ctx context.Context, id string) (store.Operation, err
 func (e *Engine) operationLocked(id string) store.Operation {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return e.ops[store.Key(id)]
+	return e.ops[armid.Fold(id)]
 }
 
 // History streams the state history of one VM (all VMs when id is empty).
@@ -805,28 +815,6 @@ func (e *Engine) Stats() Stats {
 		}
 	}
 	return s
-}
-
-// NewGUID returns a random version-4 GUID in lower case.
-func NewGUID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	// Every response gets one: hex by hand rather than through Sprintf.
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:36], b[10:16])
-	return string(out[:])
 }
 
 type dueItem struct {

@@ -409,7 +409,7 @@ func TestOnChangeSeesCommittedEvents(t *testing.T) {
 func TestNewGUID(t *testing.T) {
 	seen := map[string]bool{}
 	for i := 0; i < 1000; i++ {
-		g := NewGUID()
+		g := newGUID()
 		if len(g) != 36 || g[8] != '-' || g[13] != '-' || g[18] != '-' || g[23] != '-' || g[14] != '4' || !strings.ContainsRune("89ab", rune(g[19])) {
 			t.Fatalf("not a version-4 GUID: %q", g)
 		}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/kinds/extension"
 	"github.com/azemu/azemu/internal/kinds/group"
 	"github.com/azemu/azemu/internal/kinds/resource"
@@ -53,7 +54,7 @@ func (e *Engine) Extensions(vmID string) []*Extension {
 			out = append(out, x.(*Extension))
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
+	sort.Slice(out, func(i, j int) bool { return armid.Fold(out[i].Name) < armid.Fold(out[j].Name) })
 	return out
 }
 
@@ -105,7 +106,7 @@ func (e *Engine) PutExtension(ctx context.Context, r PutExtensionRequest) (*Exte
 	if err := t.commit(ctx); err != nil {
 		return nil, false, store.Operation{}, err
 	}
-	return t.res[key].(*Extension), old == nil, t.ops[store.Key(x.OperationID)], nil
+	return t.res[key].(*Extension), old == nil, t.ops[armid.Fold(x.OperationID)], nil
 }
 
 // DeleteExtension removes an extension; the VM shows Updating while its
@@ -132,12 +133,12 @@ func (e *Engine) DeleteExtension(ctx context.Context, sub, rg, vm, name string) 
 	if err := t.commit(ctx); err != nil {
 		return store.Operation{}, true, err
 	}
-	return t.ops[store.Key(opID)], true, nil
+	return t.ops[armid.Fold(opID)], true, nil
 }
 
 // extensionParent is the VM an extension request names, or the ARM error.
 func (e *Engine) extensionParent(sub, rg, name string) (*VM, error) {
-	v := e.vms[store.Key(vmIDFor(sub, rg, name))]
+	v := e.vms[armid.Fold(vmIDFor(sub, rg, name))]
 	if v == nil {
 		if _, ok := e.groups[groupKey(sub, rg)]; !ok {
 			return nil, notFoundGroup(rg)
@@ -147,9 +148,7 @@ func (e *Engine) extensionParent(sub, rg, name string) (*VM, error) {
 	return v, nil
 }
 
-func vmIDFor(sub, rg, name string) string {
-	return "/subscriptions/" + strings.ToLower(sub) + "/resourceGroups/" + rg + "/providers/Microsoft.Compute/virtualMachines/" + name
-}
+func vmIDFor(sub, rg, name string) string { return armid.VirtualMachineID(armid.Fold(sub), rg, name) }
 
 // removeExtensionsOf deletes the extensions of a VM that is removed.
 func (t *tx) removeExtensionsOf(vmID string) {
@@ -168,7 +167,7 @@ func (t *tx) removeExtensionsOf(vmID string) {
 
 // vmCommand runs a command a resource module asks of a VM.
 func (t *tx) vmCommand(c resource.Command) error {
-	v := t.vm(store.Key(c.Target))
+	v := t.vm(armid.Fold(c.Target))
 	if v == nil {
 		return &Error{Code: CodeResourceNotFound, Message: fmt.Sprintf("The Resource '%s' was not found.", c.Target)}
 	}

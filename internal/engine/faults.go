@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"path"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/lifecycle"
 )
 
@@ -82,7 +82,7 @@ func (f *Fault) validate() error {
 	if f.Count != nil && f.Probability > 0 && f.Kind == FaultError {
 		return bad("count", "Give a count or a probability, not both.")
 	}
-	if _, err := path.Match(strings.ToLower(f.Resource), ""); err != nil {
+	if _, err := path.Match(armid.Fold(f.Resource), ""); err != nil {
 		return bad("resource", "The resource pattern '%s' is not a valid glob.", f.Resource)
 	}
 	return nil
@@ -106,14 +106,15 @@ func (f *Fault) matches(op, name, id string) bool {
 	if f.Resource == "" {
 		return true
 	}
-	pattern := strings.ToLower(f.Resource)
-	ok1, _ := path.Match(pattern, strings.ToLower(name))
-	ok2, _ := path.Match(pattern, strings.ToLower(id))
+	pattern := armid.Fold(f.Resource)
+	ok1, _ := path.Match(pattern, armid.Fold(name))
+	ok2, _ := path.Match(pattern, armid.Fold(id))
 	return ok1 || ok2 || strings.EqualFold(f.Resource, id)
 }
 
-// roll decides a probabilistic fault; faults without one always fire.
-func (f *Fault) roll() bool { return f.Probability == 0 || rand.Float64() < f.Probability }
+// roll decides a probabilistic fault with a draw from the engine's random
+// source; faults without a probability always fire.
+func (f *Fault) roll(d *draws) bool { return f.Probability == 0 || d.Float64() < f.Probability }
 
 // AddFault registers a fault; it returns it with its ID.
 func (e *Engine) AddFault(ctx context.Context, f Fault) (Fault, error) {
@@ -186,7 +187,7 @@ func (t *tx) currentFaults() []Fault {
 // applies, to count it down.
 func (t *tx) injectFault(op string, name, id string, req *lifecycle.Request) (consume func()) {
 	for i, f := range t.currentFaults() {
-		if f.Kind != FaultError || !f.matches(op, name, id) || !f.roll() {
+		if f.Kind != FaultError || !f.matches(op, name, id) || !f.roll(t.e.draws) {
 			continue
 		}
 		req.Fault = &lifecycle.Failure{Code: f.Error, Message: f.Message}
@@ -229,7 +230,7 @@ func (e *Engine) ProbeFault(ctx context.Context, kind, op string) bool {
 	defer e.writeMu.Unlock()
 	t := e.begin(e.Now())
 	for i, f := range t.currentFaults() {
-		if f.Kind != kind || (f.Operation != "" && f.Operation != "*" && !strings.EqualFold(f.Operation, op)) || !f.roll() {
+		if f.Kind != kind || (f.Operation != "" && f.Operation != "*" && !strings.EqualFold(f.Operation, op)) || !f.roll(t.e.draws) {
 			continue
 		}
 		if f.Count != nil {
@@ -270,7 +271,7 @@ func SizeFamily(size string) (family string, cores int, ok bool) {
 // family past the configured cores. VMs that hold a host (allocated power
 // states) or are taking one (a running plan that allocates) count.
 func (t *tx) overCapacity(v *VM, spec VMSpec) bool {
-	limits := t.e.cfg.Capacity[strings.ToLower(spec.Location)]
+	limits := t.e.cfg.Capacity[armid.Location(spec.Location)]
 	family, cores, ok := SizeFamily(spec.VMSize)
 	if limits == nil || !ok {
 		return false
@@ -309,6 +310,6 @@ func (t *tx) overCapacity(v *VM, spec VMSpec) bool {
 // CapacityLimit is the cores --capacity gives a region's size family;
 // false when the family is not limited there.
 func (e *Engine) CapacityLimit(region, family string) (int, bool) {
-	n, ok := e.cfg.Capacity[strings.ToLower(region)][family]
+	n, ok := e.cfg.Capacity[armid.Location(region)][family]
 	return n, ok
 }

@@ -42,7 +42,7 @@ func (e *Engine) resolveBatches(ctx context.Context) error {
 				if _, ok := s.Outcomes[c]; ok {
 					continue
 				}
-				if op, ok := e.ops[store.Key(c)]; ok && !op.Done() {
+				if op, ok := e.ops[armid.Fold(c)]; ok && !op.Done() {
 					continue
 				}
 				missing = append(missing, c)
@@ -71,7 +71,7 @@ func (e *Engine) resolveBatches(ctx context.Context) error {
 		for parent := range s.Batches {
 			kind := s.BatchKinds[parent]
 			if kind == "" {
-				if op, ok := e.ops[store.Key(parent)]; ok {
+				if op, ok := e.ops[armid.Fold(parent)]; ok {
 					kind = op.Kind
 				}
 			}
@@ -187,7 +187,7 @@ func (t *tx) memberViews(s *ScaleSet) []scaleset.Member {
 
 func isMember(s *ScaleSet, v *VM) bool {
 	if s.Uniform() {
-		return strings.HasPrefix(store.Key(v.ID), store.Key(s.ID)+"/virtualmachines/")
+		return strings.HasPrefix(armid.Fold(v.ID), armid.Fold(s.ID)+"/virtualmachines/")
 	}
 	return v.Spec.ScaleSetID != "" && armid.Equal(v.Spec.ScaleSetID, s.ID)
 }
@@ -321,7 +321,7 @@ func (e *Engine) PutScaleSet(ctx context.Context, r PutScaleSetRequest) (*ScaleS
 	if g.DeleteOperation != "" {
 		return nil, false, store.Operation{}, groupBeingDeleted(g)
 	}
-	sub := strings.ToLower(r.SubscriptionID)
+	sub := armid.Fold(r.SubscriptionID)
 	id := scaleSetID(sub, g.Name, r.Name)
 	old, _ := e.res[ScaleSetType][scaleset.Key(id)].(*ScaleSet)
 	var oldVersioned versioned
@@ -352,13 +352,13 @@ func (e *Engine) PutScaleSet(ctx context.Context, r PutScaleSetRequest) (*ScaleS
 	if err := t.commit(ctx); err != nil {
 		return nil, false, store.Operation{}, err
 	}
-	return t.scaleSet(scaleset.Key(id)), old == nil, t.ops[store.Key(opID)], nil
+	return t.scaleSet(scaleset.Key(id)), old == nil, t.ops[armid.Fold(opID)], nil
 }
 
 // createVM creates a VM that a scale set change asks for, as operation
 // opID.
 func (t *tx) createVM(sub, rg string, inst NewInstance, extensions time.Duration, opID string) error {
-	if t.vm(store.Key(inst.ID)) != nil {
+	if t.vm(armid.Fold(inst.ID)) != nil {
 		return &Error{Code: "Conflict", Message: fmt.Sprintf("The VM '%s' already exists.", inst.ID)}
 	}
 	v := &VM{ID: inst.ID, SubscriptionID: sub, ResourceGroup: rg, Name: inst.Name,
@@ -374,7 +374,7 @@ func (t *tx) createVM(sub, rg string, inst NewInstance, extensions time.Duration
 		consume()
 	}
 	t.putVM(v, next, inst.Model, inst.Spec, t.now, op.ID, string(lifecycle.Create))
-	if err := t.attachDisks(t.vms[store.Key(inst.ID)], nil, inst.Spec.Disks); err != nil {
+	if err := t.attachDisks(t.vms[armid.Fold(inst.ID)], nil, inst.Spec.Disks); err != nil {
 		return err
 	}
 	if res.Done {
@@ -420,7 +420,7 @@ func (e *Engine) ScaleSetAction(ctx context.Context, r BatchRequest) (store.Oper
 	if err := t.commit(ctx); err != nil {
 		return store.Operation{}, err
 	}
-	return t.ops[store.Key(opID)], nil
+	return t.ops[armid.Fold(opID)], nil
 }
 
 // DeleteScaleSet starts deleting a scale set and its instances (Uniform) or
@@ -446,7 +446,7 @@ func (e *Engine) DeleteScaleSet(ctx context.Context, sub, rg, name string, force
 	if err := t.commit(ctx); err != nil {
 		return store.Operation{}, true, err
 	}
-	return t.ops[store.Key(opID)], true, nil
+	return t.ops[armid.Fold(opID)], true, nil
 }
 
 // ActOnInstance runs a lifecycle operation on one Uniform instance.
@@ -464,7 +464,7 @@ func (e *Engine) ActByID(ctx context.Context, id string, req lifecycle.Request) 
 	}
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
-	v, ok := e.vms[store.Key(id)]
+	v, ok := e.vms[armid.Fold(id)]
 	if !ok {
 		return store.Operation{}, &Error{Code: CodeResourceNotFound, Message: fmt.Sprintf("The Resource '%s' was not found.", id)}
 	}
@@ -476,7 +476,7 @@ func (e *Engine) ActByID(ctx context.Context, id string, req lifecycle.Request) 
 	if err := t.commit(ctx); err != nil {
 		return store.Operation{}, err
 	}
-	if o, ok := t.ops[store.Key(op.ID)]; ok {
+	if o, ok := t.ops[armid.Fold(op.ID)]; ok {
 		return o, nil
 	}
 	return e.operationLocked(op.ID), nil

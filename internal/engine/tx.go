@@ -62,7 +62,7 @@ func (t *tx) env() resource.Env { return t.envAt(t.now) }
 // envAt is env for a decision taken at a step's due time rather than at
 // the change's time.
 func (t *tx) envAt(at time.Time) resource.Env {
-	return resource.Env{Now: at, NewID: t.e.cfg.NewID, Speed: t.e.cfg.Speed}
+	return resource.Env{Now: at, NewID: t.e.cfg.NewID, Float64: t.e.draws.Float64, Speed: t.e.cfg.Speed}
 }
 
 // hasType reports whether this change touched a resource of type typ.
@@ -196,10 +196,10 @@ func (t *tx) group(key string) *Group {
 }
 
 func (t *tx) op(id string) (store.Operation, bool) {
-	if op, ok := t.ops[store.Key(id)]; ok {
+	if op, ok := t.ops[armid.Fold(id)]; ok {
 		return op, true
 	}
-	op, ok := t.e.ops[store.Key(id)]
+	op, ok := t.e.ops[armid.Fold(id)]
 	return op, ok
 }
 
@@ -245,21 +245,21 @@ func (t *tx) newOpWithID(id, kind, target, location string) store.Operation {
 	id = ops(id)
 	sub := ""
 	if parsed, err := armid.Parse(target); err == nil {
-		sub = strings.ToLower(parsed.SubscriptionID)
+		sub = armid.Fold(parsed.SubscriptionID)
 	}
-	op := store.Operation{ID: id, SubscriptionID: sub, Location: strings.ToLower(strings.ReplaceAll(location, " ", "")),
+	op := store.Operation{ID: id, SubscriptionID: sub, Location: armid.Location(location),
 		Kind: kind, TargetID: target, Status: StatusInProgress, StartTime: t.now}
 	t.setOp(op)
 	return op
 }
 
-func ops(id string) string { return strings.ToLower(id) }
+func ops(id string) string { return armid.Fold(id) }
 
 func (t *tx) setOp(op store.Operation) {
-	key := store.Key(op.ID)
+	key := armid.Fold(op.ID)
 	if _, ok := t.ops[key]; ok {
 		for i := range t.ch.Operations {
-			if store.Key(t.ch.Operations[i].ID) == key {
+			if armid.Fold(t.ch.Operations[i].ID) == key {
 				t.ch.Operations[i] = op
 			}
 		}
@@ -287,7 +287,7 @@ func (t *tx) finishOp(id, status string, opErr *OperationError, at time.Time) {
 func (t *tx) putVM(v *VM, m lifecycle.Machine, model json.RawMessage, spec VMSpec, at time.Time, opID, opKind string) {
 	next := *v
 	next.Machine, next.Model, next.Spec = m, model, spec
-	key := store.Key(v.ID)
+	key := armid.Fold(v.ID)
 	// However often a change touches a VM, it writes one row whose version
 	// follows the committed one.
 	next.Version = 1
@@ -337,7 +337,7 @@ func (t *tx) event(v *VM, st lifecycle.State, at time.Time, opID, opKind string)
 // removeVM deletes v: the row goes, and the history gets a final Deleted
 // event so the meter knows the VM ended.
 func (t *tx) removeVM(v *VM, m lifecycle.Machine, at time.Time, opID string) {
-	key := store.Key(v.ID)
+	key := armid.Fold(v.ID)
 	delete(t.vmRows, key)
 	t.ch.DeletedVMs = append(t.ch.DeletedVMs, v.ID)
 	detail, _ := json.Marshal(eventDetail{VMSize: v.Spec.VMSize, Location: v.Spec.Location, OSType: v.Spec.OSType,
@@ -354,7 +354,7 @@ func (t *tx) removeVM(v *VM, m lifecycle.Machine, at time.Time, opID string) {
 
 // maybeFinishGroup removes a group being deleted once no VM is left in it.
 func (t *tx) maybeFinishGroup(g *Group) {
-	prefix := strings.ToLower(armid.ResourceGroupID(g.SubscriptionID, g.Name)) + "/"
+	prefix := armid.Fold(armid.ResourceGroupID(g.SubscriptionID, g.Name)) + "/"
 	for k := range t.e.vms {
 		if strings.HasPrefix(k, prefix) {
 			if v, ok := t.vms[k]; ok && v == nil {

@@ -44,6 +44,9 @@ type Config struct {
 	// (a clock kept in the store resumes where it stood instead).
 	ManualStart time.Time
 	Speed       float64 // default 1
+	// Seed, when not zero, makes the run's IDs and random draws repeat
+	// (engine.Config.Seed).
+	Seed uint64
 
 	TLSCert, TLSKey string // a certificate of one's own; default: generated under <DataDir>/tls
 
@@ -151,7 +154,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 			s.owner.Release()
 		}
 	}()
-	ecfg := engine.Config{Store: s.store, Speed: cfg.Speed, Logger: log, Capacity: cfg.Capacity}
+	ecfg := engine.Config{Store: s.store, Speed: cfg.Speed, Seed: cfg.Seed, Logger: log, Capacity: cfg.Capacity}
 	if !cfg.ManualStart.IsZero() {
 		ecfg.Manual = clock.NewManual(cfg.ManualStart.UTC())
 	}

@@ -4,8 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
+
+	"github.com/azemu/azemu/internal/armid"
 )
 
 // ErrConflict is returned by Apply when a VM's version does not follow the
@@ -154,4 +155,4 @@ type Store interface {
 }
 
 // Key is the case-insensitive key of an ARM ID or name.
-func Key(s string) string { return strings.ToLower(s) }
+func Key(s string) string { return armid.Fold(s) }
