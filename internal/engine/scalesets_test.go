@@ -3,12 +3,14 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
+	"github.com/azemu/azemu/internal/store/sqlite"
 )
 
 // putSet creates or resizes a Uniform set whose instances are plain
@@ -166,4 +168,43 @@ func (r *rig) instanceState(set, id string) lifecycle.State {
 		r.t.Fatal(err)
 	}
 	return v.Machine.State
+}
+
+// A scale set stored before sets kept their batch children's outcomes gets
+// the outcomes of the children that had ended from the store, once, at
+// load; those still running settle the batch as they end.
+func TestLegacyBatchOutcomesLoad(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "azemu.db")
+	st, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setID := scaleSetID(testSub, "rg", "pool")
+	body := `{"spec":{"location":"westus","mode":"Uniform","capacity":2},"provisioningState":"Succeeded","nextInstance":2,` +
+		`"batches":{"p1":["c1","c2"]},"uniqueId":"u","timeCreated":"2026-01-01T00:00:00Z"}`
+	failed, _ := json.Marshal(OperationError{Code: "AllocationFailed", Message: "no room"})
+	err = st.Apply(context.Background(), store.Change{
+		Resources: []store.Resource{{ID: setID, Type: ScaleSetType, SubscriptionID: testSub, ResourceGroup: "rg", Name: "pool",
+			Location: "westus", Body: json.RawMessage(body), Version: 1, CreatedAt: t0, UpdatedAt: t0}},
+		Operations: []store.Operation{
+			{ID: "p1", Kind: "start", TargetID: setID, Status: StatusInProgress, StartTime: t0},
+			{ID: "c1", Kind: "start", TargetID: setID + "/virtualMachines/0", Status: StatusFailed, StartTime: t0, EndTime: t0, Error: failed},
+			{ID: "c2", Kind: "start", TargetID: setID + "/virtualMachines/1", Status: StatusInProgress, StartTime: t0},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	r := &rig{t: t, path: path}
+	r.open(t0)
+	s, ok := r.eng.ScaleSetByID(setID)
+	if !ok {
+		t.Fatal("the set did not load")
+	}
+	if o, ok := s.Outcomes["c1"]; !ok || o.Status != StatusFailed || o.Error == nil || o.Error.Code != "AllocationFailed" {
+		t.Fatalf("c1's outcome: %+v %v", o, ok)
+	}
+	if _, ok := s.Outcomes["c2"]; ok || s.BatchKinds["p1"] != "start" {
+		t.Fatalf("c2 still runs and p1 is a start: %+v %+v", s.Outcomes, s.BatchKinds)
+	}
 }
