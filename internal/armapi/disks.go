@@ -165,11 +165,7 @@ func (s *Server) putDisk(r *request, sub, rg, name string, patch bool) {
 			if patch && old == nil {
 				return engine.DiskSpec{}, armerror.New(armerror.CodeResourceNotFound, "The disk '%s' was not found.", name)
 			}
-			spec, aerr := s.checkDisk(body, old)
-			if aerr != nil {
-				return spec, aerr
-			}
-			return spec, nil
+			return asError(s.checkDisk(body, old))
 		},
 	})
 	if err != nil {

@@ -14,6 +14,15 @@ func invalidParameter(target, format string, args ...any) *armerror.Error {
 	return errorf(armerror.CodeInvalidParameter, target, format, args...)
 }
 
+// asError gives v with e as an error: nil when e is nil (a nil
+// *armerror.Error in an error interface is not a nil error).
+func asError[T any](v T, e *armerror.Error) (T, error) {
+	if e != nil {
+		return v, e
+	}
+	return v, nil
+}
+
 func missingParameter(target string) *armerror.Error {
 	return invalidParameter(target, "Required parameter '%s' is missing (null).", target)
 }

@@ -91,23 +91,14 @@ func (s *Server) putExtension(r *request, sub, rg, vmName, name string) {
 	x, created, op, err := s.eng.PutExtension(ctxWithoutCancel(r.Context()), engine.PutExtensionRequest{
 		SubscriptionID: sub, ResourceGroup: rg, VMName: vmName, Name: name,
 		Build: func(*engine.Extension) (engine.ExtensionSpec, error) {
-			spec, aerr := checkExtension(body, vm)
-			if aerr != nil {
-				return spec, aerr
-			}
-			return spec, nil
+			return asError(checkExtension(body, vm))
 		},
 	})
 	if err != nil {
 		s.writeErr(r, err)
 		return
 	}
-	s.setLRO(r, op, false)
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	s.writeJSON(r, status, s.renderExtension(r.Context(), x, false))
+	s.writePut(r, op, "", created, s.renderExtension(r.Context(), x, false))
 }
 
 // parentErr turns a missing VM into ARM's nested-resource error.

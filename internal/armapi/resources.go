@@ -231,6 +231,20 @@ func (s *Server) operationURL(r *request, op store.Operation) string {
 }
 
 // setLRO sets the headers of a long-running operation's first answer.
+// writePut answers a PUT that started an operation: 201 for a new
+// resource, else 200, with the operation's headers and the ETag (if any).
+func (s *Server) writePut(r *request, op store.Operation, etag string, created bool, body any) {
+	s.setLRO(r, op, false)
+	if etag != "" {
+		r.w.Header().Set("ETag", etag)
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	s.writeJSON(r, status, body)
+}
+
 func (s *Server) setLRO(r *request, op store.Operation, withLocation bool) {
 	async := s.operationURL(r, op)
 	h := r.w.Header()

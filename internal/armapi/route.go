@@ -178,16 +178,8 @@ func (s *Server) routeGroups(r *request, sub string) {
 			return
 		}
 		vmName, name := r.segs[7], r.segs[9]
-		switch r.Method {
-		case http.MethodPut, http.MethodPatch:
-			s.putExtension(r, sub, rg, vmName, name)
-		case http.MethodGet:
-			s.getExtension(r, sub, rg, vmName, name)
-		case http.MethodDelete:
-			s.deleteExtension(r, sub, rg, vmName, name)
-		default:
-			s.methodNotAllowed(r)
-		}
+		s.byMethod(r, func(bool) { s.putExtension(r, sub, rg, vmName, name) },
+			func() { s.getExtension(r, sub, rg, vmName, name) }, func() { s.deleteExtension(r, sub, rg, vmName, name) })
 	case 11, 12:
 		if !(r.seg(8, "providers") && r.seg(9, "Microsoft.ResourceHealth") && r.seg(10, "availabilityStatuses")) || (n == 12 && !r.seg(11, "current")) {
 			s.notFound(r)
@@ -204,24 +196,43 @@ func (s *Server) routeGroups(r *request, sub string) {
 }
 
 func (s *Server) routeDisks(r *request, sub, rg string) {
-	switch len(r.segs) {
-	case 7:
-		s.onlyGET(r, func(r *request) { s.listDisks(r, sub, rg) })
-	case 8:
-		name := r.segs[7]
-		switch r.Method {
-		case http.MethodPut:
-			s.putDisk(r, sub, rg, name, false)
-		case http.MethodPatch:
-			s.putDisk(r, sub, rg, name, true)
-		case http.MethodGet:
-			s.getDisk(r, sub, rg, name)
-		case http.MethodDelete:
-			s.deleteDisk(r, sub, rg, name)
-		default:
-			s.methodNotAllowed(r)
-		}
-	default:
+	if len(r.segs) > 8 {
 		s.notFound(r)
+		return
+	}
+	s.routeNamed(r, sub, rg, namedRoutes{(*Server).listDisks, (*Server).putDisk, (*Server).getDisk, (*Server).deleteDisk})
+}
+
+// namedRoutes are the handlers of a resource type in a group: the list
+// (GET on the collection) and PUT, PATCH, GET and DELETE of one by name.
+type namedRoutes struct {
+	list     func(s *Server, r *request, sub, rg string)
+	put      func(s *Server, r *request, sub, rg, name string, patch bool)
+	get, del func(s *Server, r *request, sub, rg, name string)
+}
+
+// routeNamed serves .../{type} (7 segments) and .../{type}/{name} (8).
+func (s *Server) routeNamed(r *request, sub, rg string, h namedRoutes) {
+	if len(r.segs) == 7 {
+		s.onlyGET(r, func(r *request) { h.list(s, r, sub, rg) })
+		return
+	}
+	name := r.segs[7]
+	s.byMethod(r, func(patch bool) { h.put(s, r, sub, rg, name, patch) },
+		func() { h.get(s, r, sub, rg, name) }, func() { h.del(s, r, sub, rg, name) })
+}
+
+// byMethod serves one named resource: PUT and PATCH (patch true) to put,
+// GET to get, DELETE to del, and 405 to anything else.
+func (s *Server) byMethod(r *request, put func(patch bool), get, del func()) {
+	switch r.Method {
+	case http.MethodPut, http.MethodPatch:
+		put(r.Method == http.MethodPatch)
+	case http.MethodGet:
+		get()
+	case http.MethodDelete:
+		del()
+	default:
+		s.methodNotAllowed(r)
 	}
 }

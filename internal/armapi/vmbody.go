@@ -280,36 +280,42 @@ func checkVM(name string, body map[string]any, update bool) (engine.VMSpec, *arm
 	return spec, nil
 }
 
+// guestOSes are the OS names and versions the guest agent reports for a
+// few well-known marketplace images (D), matched by a word of the SKU
+// (Windows) or of the offer (Linux), first match first.
+var (
+	windowsGuests = [][3]string{
+		{"2025", "Windows Server 2025 Datacenter", "10.0.26100"},
+		{"2019", "Windows Server 2019 Datacenter", "10.0.17763"},
+		{"2016", "Windows Server 2016 Datacenter", "10.0.14393"},
+		{"", "Windows Server 2022 Datacenter", "10.0.20348"},
+	}
+	linuxGuests = [][3]string{{"debian", "debian", "12"}, {"rhel", "redhat", "9.4"}, {"sles", "sles", "15.6"}, {"almalinux", "almalinux", "9.4"}}
+)
+
 // guestOS is what the guest agent would report as the OS's name and version
 // for a marketplace image (D: a few well-known offers; others by OS type).
 func guestOS(osType, offer, sku string) (name, version string) {
 	o, k := strings.ToLower(offer), strings.ToLower(sku)
-	switch {
-	case osType == "Windows":
-		switch {
-		case strings.Contains(k, "2025"):
-			return "Windows Server 2025 Datacenter", "10.0.26100"
-		case strings.Contains(k, "2019"):
-			return "Windows Server 2019 Datacenter", "10.0.17763"
-		case strings.Contains(k, "2016"):
-			return "Windows Server 2016 Datacenter", "10.0.14393"
+	if osType == "Windows" {
+		for _, g := range windowsGuests {
+			if strings.Contains(k, g[0]) {
+				return g[1], g[2]
+			}
 		}
-		return "Windows Server 2022 Datacenter", "10.0.20348"
-	case strings.Contains(o, "ubuntu"):
+	}
+	if strings.Contains(o, "ubuntu") {
 		for _, v := range []string{"24_04", "22_04", "20_04", "18_04", "24.04", "22.04", "20.04"} {
 			if strings.Contains(o, v) || strings.Contains(k, strings.ReplaceAll(v, "_", "")) || strings.Contains(k, v) {
 				return "ubuntu", strings.ReplaceAll(v, "_", ".")
 			}
 		}
 		return "ubuntu", "24.04"
-	case strings.Contains(o, "debian"):
-		return "debian", "12"
-	case strings.Contains(o, "rhel"):
-		return "redhat", "9.4"
-	case strings.Contains(o, "sles"):
-		return "sles", "15.6"
-	case strings.Contains(o, "almalinux"):
-		return "almalinux", "9.4"
+	}
+	for _, g := range linuxGuests {
+		if strings.Contains(o, g[0]) {
+			return g[1], g[2]
+		}
 	}
 	return "linux", ""
 }

@@ -93,13 +93,7 @@ func (s *Server) upsertVM(r *request, sub, rg, name string, build func(*engine.V
 		s.writeErr(r, err)
 		return
 	}
-	s.setLRO(r, op, false)
-	r.w.Header().Set("ETag", vm.ETag())
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	s.writeJSON(r, status, renderVM(vm, false))
+	s.writePut(r, op, vm.ETag(), created, renderVM(vm, false))
 }
 
 // keepOSDiskIdentity carries the OS disk's name and ID over to an update

@@ -17,22 +17,8 @@ import (
 func (s *Server) routeScaleSets(r *request, sub, rg string) {
 	n := len(r.segs)
 	switch {
-	case n == 7:
-		s.onlyGET(r, func(r *request) { s.listScaleSets(r, sub, rg) })
-	case n == 8:
-		name := r.segs[7]
-		switch r.Method {
-		case http.MethodPut:
-			s.putScaleSet(r, sub, rg, name, false)
-		case http.MethodPatch:
-			s.putScaleSet(r, sub, rg, name, true)
-		case http.MethodGet:
-			s.getScaleSet(r, sub, rg, name)
-		case http.MethodDelete:
-			s.deleteScaleSet(r, sub, rg, name)
-		default:
-			s.methodNotAllowed(r)
-		}
+	case n <= 8:
+		s.routeNamed(r, sub, rg, namedRoutes{(*Server).listScaleSets, (*Server).putScaleSet, (*Server).getScaleSet, (*Server).deleteScaleSet})
 	case n == 9 && r.seg(8, "instanceView"):
 		s.onlyGET(r, func(r *request) { s.getScaleSetInstanceView(r, sub, rg, r.segs[7]) })
 	case n == 9 && r.seg(8, "virtualMachines"):
@@ -121,11 +107,7 @@ func (s *Server) putScaleSet(r *request, sub, rg, name string, patch bool) {
 			} else if old != nil {
 				keepScaleSetProfile(old, b)
 			}
-			spec, aerr := checkScaleSet(strings.ToLower(sub), rgName(s, sub, rg), name, b, old)
-			if aerr != nil {
-				return spec, aerr
-			}
-			return spec, nil
+			return asError(checkScaleSet(strings.ToLower(sub), rgName(s, sub, rg), name, b, old))
 		},
 		Instance: s.newInstance,
 	})
@@ -133,13 +115,7 @@ func (s *Server) putScaleSet(r *request, sub, rg, name string, patch bool) {
 		s.writeErr(r, err)
 		return
 	}
-	s.setLRO(r, op, false)
-	r.w.Header().Set("ETag", set.ETag())
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	s.writeJSON(r, status, s.renderScaleSet(set))
+	s.writePut(r, op, set.ETag(), created, s.renderScaleSet(set))
 }
 
 // keepScaleSetProfile fills in what a PUT on an existing scale set may leave
@@ -305,13 +281,9 @@ func instanceBody(location, mode, vmSize, setID, computerName string, profile ma
 }
 
 // newInstance is scaleSetInstance as the engine asks for it: a nil
-// *apiError must not become a non-nil error.
+// *armerror.Error must not become a non-nil error.
 func (s *Server) newInstance(set *engine.ScaleSet, n int) (engine.NewInstance, error) {
-	inst, aerr := scaleSetInstance(set, n, s.eng.NewID)
-	if aerr != nil {
-		return inst, aerr
-	}
-	return inst, nil
+	return asError(scaleSetInstance(set, n, s.eng.NewID))
 }
 
 // scaleSetInstance derives instance n of a set from its profile: Uniform
