@@ -213,7 +213,7 @@ func (f resourceFilter) match(g genericResource) bool {
 func (s *Server) listResources(r *request, sub, rg string) {
 	if rg != "" {
 		if _, ok := s.eng.Group(sub, rg); !ok {
-			s.writeErr(r, &engine.Error{Code: engine.CodeResourceGroupNotFound, Message: fmt.Sprintf("Resource group '%s' could not be found.", rg)})
+			s.writeErr(r, armerror.ResourceGroupNotFound(rg))
 			return
 		}
 	}

@@ -2,7 +2,6 @@ package armapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -129,7 +128,7 @@ func parseTagScope(sub, scope string) (tagScope, bool) {
 }
 
 func (s *Server) scopeNotFound(r *request, scope string) {
-	s.writeErr(r, &engine.Error{Code: engine.CodeResourceNotFound, Message: fmt.Sprintf("The resource '%s' was not found.", scope)})
+	s.writeErr(r, armerror.New(armerror.CodeResourceNotFound, "The resource '%s' was not found.", scope))
 }
 
 // scopeTags reads the tags of the scope, answering 404 when it is not there.
@@ -147,7 +146,7 @@ func (s *Server) scopeTags(r *request, sub, scope string) (map[string]string, bo
 	case "group":
 		g, found := s.eng.Group(sub, ts.rg)
 		if !found {
-			s.writeErr(r, &engine.Error{Code: engine.CodeResourceGroupNotFound, Message: fmt.Sprintf("Resource group '%s' could not be found.", ts.rg)})
+			s.writeErr(r, armerror.ResourceGroupNotFound(ts.rg))
 			return nil, false
 		}
 		tags = g.Tags
@@ -211,7 +210,7 @@ func (s *Server) setScopeTags(r *request, sub, scope string, tags map[string]str
 		_, _, _, err = s.eng.PutVM(ctx, engine.PutVMRequest{SubscriptionID: sub, ResourceGroup: ts.rg, Name: ts.id.Name(),
 			Build: func(old *engine.VM) (json.RawMessage, engine.VMSpec, error) {
 				if old == nil {
-					return nil, engine.VMSpec{}, &engine.Error{Code: engine.CodeResourceNotFound, Message: fmt.Sprintf("The resource '%s' was not found.", scope)}
+					return nil, engine.VMSpec{}, armerror.New(armerror.CodeResourceNotFound, "The resource '%s' was not found.", scope)
 				}
 				model, err := withTags(old.Model, tags)
 				return model, old.Spec, err
@@ -220,7 +219,7 @@ func (s *Server) setScopeTags(r *request, sub, scope string, tags map[string]str
 		_, _, _, err = s.eng.PutScaleSet(ctx, engine.PutScaleSetRequest{SubscriptionID: sub, ResourceGroup: ts.rg, Name: ts.id.Name(),
 			Build: func(old *engine.ScaleSet) (engine.ScaleSetSpec, error) {
 				if old == nil {
-					return engine.ScaleSetSpec{}, &engine.Error{Code: engine.CodeResourceNotFound, Message: fmt.Sprintf("The resource '%s' was not found.", scope)}
+					return engine.ScaleSetSpec{}, armerror.New(armerror.CodeResourceNotFound, "The resource '%s' was not found.", scope)
 				}
 				spec := old.Spec
 				spec.Capacity = -1 // the instances stay as they are
@@ -233,7 +232,7 @@ func (s *Server) setScopeTags(r *request, sub, scope string, tags map[string]str
 		_, _, err = s.eng.PutDisk(ctx, engine.PutDiskRequest{SubscriptionID: sub, ResourceGroup: ts.rg, Name: ts.id.Name(),
 			Build: func(old *engine.Disk) (engine.DiskSpec, error) {
 				if old == nil {
-					return engine.DiskSpec{}, &engine.Error{Code: engine.CodeResourceNotFound, Message: fmt.Sprintf("The resource '%s' was not found.", scope)}
+					return engine.DiskSpec{}, armerror.New(armerror.CodeResourceNotFound, "The resource '%s' was not found.", scope)
 				}
 				spec := old.Spec
 				var err error
