@@ -58,6 +58,7 @@ type config struct {
 	capacity     Capacity
 	subscription string
 	logger       *slog.Logger
+	seed         uint64
 }
 
 // WithRealClock runs the server on the real clock, speed times faster than
@@ -86,6 +87,11 @@ func WithCapacity(c Capacity) Option { return func(cfg *config) { cfg.capacity =
 // WithSubscription sets the subscription ID SubscriptionID hands out.
 func WithSubscription(id string) Option { return func(c *config) { c.subscription = id } }
 
+// WithSeed makes the server's IDs and random draws (VM IDs, operation IDs,
+// faults with a probability) repeat from run to run: two servers with one
+// seed, given the same requests, answer the same. Zero means unseeded.
+func WithSeed(seed uint64) Option { return func(c *config) { c.seed = seed } }
+
 // WithLogger sends the server's log to l (default: discarded).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
@@ -112,7 +118,7 @@ func New(t testing.TB, opts ...Option) *Server {
 		o(&c)
 	}
 	scfg := server.Config{Listen: "127.0.0.1:0", DataDir: filepath.Join(t.TempDir(), "azemu"), Speed: c.speed, Logger: c.logger,
-		DefaultSubscription: c.subscription}
+		DefaultSubscription: c.subscription, Seed: c.seed}
 	if c.manual {
 		scfg.ManualStart = c.start
 	}

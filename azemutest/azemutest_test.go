@@ -308,3 +308,33 @@ func TestRealClock(t *testing.T) {
 		t.Fatalf("after the create: %q", ps)
 	}
 }
+
+// A seed makes a server's IDs repeat: the same requests to two servers with
+// one seed give a VM the same vmId, and another seed gives another.
+func TestSeedRepeatsIDs(t *testing.T) {
+	t.Parallel()
+	vmID := func(seed uint64) string {
+		srv := azemutest.New(t, azemutest.WithSeed(seed))
+		c := newClients(t, srv)
+		c.group(t, "rg")
+		poller, err := c.vms.BeginCreateOrUpdate(context.Background(), "rg", "seeded", vm("seeded"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		created, err := azemutest.PollUntilDone(srv, poller)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if created.Properties == nil || created.Properties.VMID == nil || *created.Properties.VMID == "" {
+			t.Fatal("the created VM has no vmId")
+		}
+		return *created.Properties.VMID
+	}
+	a, b, other := vmID(7), vmID(7), vmID(8)
+	if a != b {
+		t.Errorf("seed 7 gave vmIds %s and %s", a, b)
+	}
+	if a == other {
+		t.Errorf("seeds 7 and 8 gave the same vmId %s", a)
+	}
+}
