@@ -49,6 +49,10 @@ type Config struct {
 	// MaxPending bounds the VMs one stream may have waiting; a client
 	// further behind is dropped (default 10,000).
 	MaxPending int
+	// MaxClients bounds the live streams open at once (default 100): each
+	// costs the engine's commit path a little, so without a bound clients
+	// that never read would slow every action down.
+	MaxClients int
 }
 
 // Handler serves the page, its API and its live feed.
@@ -91,8 +95,11 @@ func New(ctx context.Context, cfg Config) (*Handler, error) {
 	if cfg.MaxPending <= 0 {
 		cfg.MaxPending = 10000
 	}
+	if cfg.MaxClients <= 0 {
+		cfg.MaxClients = 100
+	}
 	h := &Handler{eng: cfg.Engine, prices: cfg.Prices, log: cfg.Logger, authorize: cfg.Authorize,
-		interval: cfg.FlushInterval, ledger: newLedger(cfg.Prices), feed: newFeed(cfg.MaxPending), assets: map[string]asset{}}
+		interval: cfg.FlushInterval, ledger: newLedger(cfg.Prices), feed: newFeed(cfg.MaxPending, cfg.MaxClients), assets: map[string]asset{}}
 	if cfg.Principals != nil {
 		if cfg.Token == nil {
 			return nil, fmt.Errorf("dashboard: the strict mode needs a token check")

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -365,6 +366,41 @@ func TestLiveFeedDropsClientsThatFallBehind(t *testing.T) {
 	// A new stream is served as before.
 	if m, err := r.stream().next(); err != nil || m.event != "hello" {
 		t.Errorf("reconnecting: %v %v", m, err)
+	}
+}
+
+// The live feed serves a bounded number of clients: one more is told to
+// come back later (503 with Retry-After), and is served once one leaves.
+func TestLiveFeedCapsItsClients(t *testing.T) {
+	r := newRig(t, func(c *dashboard.Config) { c.MaxClients = 2 })
+	first, second := r.stream(), r.stream()
+	for _, s := range []*sse{first, second} {
+		if m, err := s.next(); err != nil || m.event != "hello" {
+			t.Fatalf("stream: %v %v", m, err)
+		}
+	}
+	status, body := r.do(http.MethodGet, "/_dashboard/api/events", nil)
+	if status != http.StatusServiceUnavailable || !strings.Contains(string(body), "at most 2 clients") {
+		t.Fatalf("a third stream: HTTP %d %s", status, body)
+	}
+	first.res.Body.Close()
+	// The server notices the close when its next write fails or the
+	// request's context ends; a new stream is served once it has.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		req, _ := http.NewRequest(http.MethodGet, r.srv.URL+"/_dashboard/api/events", nil)
+		res, err := r.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no stream served after one of two left: HTTP %d", res.StatusCode)
+		}
+		runtime.Gosched()
 	}
 }
 

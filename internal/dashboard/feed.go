@@ -20,6 +20,7 @@ import (
 // client's own goroutine, never on the engine's.
 type feed struct {
 	maxPending int
+	maxClients int
 
 	mu      sync.Mutex
 	clients map[*client]struct{}
@@ -36,17 +37,23 @@ type client struct {
 	pending map[string]*engine.VM // by VM key, the latest snapshot; nil: gone
 }
 
-func newFeed(maxPending int) *feed {
-	return &feed{maxPending: maxPending, clients: map[*client]struct{}{}}
+func newFeed(maxPending, maxClients int) *feed {
+	return &feed{maxPending: maxPending, maxClients: maxClients, clients: map[*client]struct{}{}}
 }
 
-var errFeedClosed = errors.New("dashboard: the live feed is closed")
+var (
+	errFeedClosed = errors.New("dashboard: the live feed is closed")
+	errFeedFull   = errors.New("dashboard: the live feed has all the clients it serves")
+)
 
 func (f *feed) add(scope Scope) (*client, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
 		return nil, errFeedClosed
+	}
+	if len(f.clients) >= f.maxClients {
+		return nil, errFeedFull
 	}
 	c := &client{scope: scope, wake: make(chan struct{}, 1), done: make(chan struct{}), pending: map[string]*engine.VM{}}
 	f.clients[c] = struct{}{}
@@ -152,12 +159,20 @@ const writeTimeout = 10 * time.Second
 // thousands of transitions costs a client a few messages, not thousands.
 func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request, scope Scope) {
 	c, err := h.feed.add(scope)
+	if errors.Is(err, errFeedFull) {
+		w.Header().Set("Retry-After", "10")
+		writeError(w, armerror.New(armerror.CodeServiceUnavailable, "The live feed serves at most %d clients at once; retry later.", h.feed.maxClients))
+		return
+	}
 	if err != nil {
 		writeError(w, armerror.New(armerror.CodeServiceUnavailable, "The server is shutting down."))
 		return
 	}
 	defer h.feed.remove(c)
 	rc := http.NewResponseController(w)
+	// A stream outlives the server's read timeout, which bounds reading a
+	// request: the request is read, so lift it for this one.
+	_ = rc.SetReadDeadline(time.Time{})
 	hd := w.Header()
 	hd.Set("Content-Type", "text/event-stream")
 	hd.Set("Cache-Control", "no-store")

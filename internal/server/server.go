@@ -56,6 +56,17 @@ type Config struct {
 	Capacity   engine.Capacity
 	RateLimits armapi.RateLimits
 
+	// Bounds on what clients hold (zero: the default). ReadTimeout is for
+	// reading a whole request, body included (default 60 s); IdleTimeout
+	// for a kept-alive connection between requests (default 120 s);
+	// MaxConns for connections open at once (default 1,024; more wait to
+	// be accepted); MaxFeedClients for the dashboard's live streams
+	// (default 100).
+	ReadTimeout    time.Duration
+	IdleTimeout    time.Duration
+	MaxConns       int
+	MaxFeedClients int
+
 	// Faults, when not nil, replace the faults kept from the last run.
 	Faults []engine.Fault
 
@@ -111,6 +122,15 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	if cfg.DefaultSubscription == "" {
 		cfg.DefaultSubscription = identity.DefaultSubscription
+	}
+	if cfg.ReadTimeout == 0 {
+		cfg.ReadTimeout = 60 * time.Second
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 120 * time.Second
+	}
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = 1024
 	}
 	log := cfg.Logger
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
@@ -173,7 +193,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		s.engine.Close()
 		return nil, err
 	}
-	dcfg := dashboard.Config{Engine: s.engine, Prices: cfg.Prices, Logger: log}
+	dcfg := dashboard.Config{Engine: s.engine, Prices: cfg.Prices, Logger: log, MaxClients: cfg.MaxFeedClients}
 	if cfg.Principals != nil {
 		dcfg.Principals, dcfg.Token, dcfg.Mint = cfg.Principals, ids.PrincipalOf, ids.Mint
 		log.Info("strict mode: only tokens azemu issued to its principals are accepted", "principals", len(cfg.Principals.Principals()))
@@ -206,7 +226,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.http = &http.Server{
 		Handler:           api.Handler(),
 		TLSConfig:         tlsConfig,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: min(10*time.Second, cfg.ReadTimeout),
+		ReadTimeout:       cfg.ReadTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	// The dashboard's live streams never end on their own: end them so a
@@ -215,7 +237,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	engineCtx, stopEngine := context.WithCancel(context.Background())
 	s.stopEng = stopEngine
 	go func() { defer close(s.engDone); s.engine.Run(engineCtx) }()
-	go func() { s.served <- s.http.ServeTLS(ln, "", "") }()
+	go func() { s.served <- s.http.ServeTLS(limitListener(ln, cfg.MaxConns), "", "") }()
 	return s, nil
 }
 
