@@ -78,6 +78,17 @@ func (s *Server) health(r *request) {
 		"now":    s.eng.Now().UTC().Format(time.RFC3339Nano),
 		"speed":  s.eng.Speed(),
 	}
+	// Reads are served from memory whatever the disk does; a store that
+	// refuses writes makes the emulator degraded, and says why.
+	sh := s.eng.StoreHealth()
+	store := map[string]any{"writable": sh.Writable, "failedWrites": sh.Failures}
+	if !sh.Writable {
+		body["status"] = "degraded"
+		store["problem"] = sh.Problem
+		store["since"] = sh.Since.UTC().Format(time.RFC3339Nano)
+		store["message"] = sh.Message
+	}
+	body["store"] = store
 	// The fleet's counts span every subscription: the strict mode shows
 	// them to an admin only.
 	if s.identity == nil || !s.identity.Strict() || r.caller.Principal != nil && r.caller.Principal.Admin {

@@ -91,6 +91,9 @@ const (
 	// signed-in dashboard change without its session's CSRF token.
 	CodeClockNotManual   = "ClockNotManual"
 	CodeInvalidCsrfToken = "InvalidCsrfToken"
+	// A change not saved because the disk holding azemu's data is full
+	// (HTTP 507, as WebDAV names it).
+	CodeInsufficientStorage = "InsufficientStorage"
 )
 
 // HTTP statuses, spelled out so that the package needs no net/http.
@@ -107,6 +110,7 @@ const (
 	statusTooManyRequests     = 429
 	statusInternalServerError = 500
 	statusServiceUnavailable  = 503
+	statusInsufficientStorage = 507
 )
 
 // statusByCode is the one table from an error code to its HTTP status.
@@ -154,6 +158,7 @@ var statusByCode = map[string]int{
 	CodeSubscriptionThrottled:        statusTooManyRequests,
 	CodeInternalServerError:          statusInternalServerError,
 	CodeServiceUnavailable:           statusServiceUnavailable,
+	CodeInsufficientStorage:          statusInsufficientStorage,
 }
 
 // StatusOf gives the HTTP status of an error code; an unknown code is a

@@ -77,6 +77,8 @@ type Engine struct {
 	draws *draws
 	// routes carries follow-up commands to the kinds that own their targets.
 	routes map[string]func(*tx, resource.Command) error
+	// health is how the last writes to the store went (storehealth.go).
+	health storeHealth
 }
 
 // Change describes one committed state change, for observers such as the

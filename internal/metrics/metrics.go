@@ -71,9 +71,11 @@ type fleet struct{ eng *engine.Engine }
 var (
 	vmsDesc = prometheus.NewDesc("azemu_vms", "VMs by power state (\"none\" before the first); billed says whether compute is charged in it.",
 		[]string{"power_state", "billed"}, nil)
-	opsDesc   = prometheus.NewDesc("azemu_operations_in_progress", "Asynchronous operations not yet ended.", nil, nil)
-	disksDesc = prometheus.NewDesc("azemu_disks", "Managed disks; they bill whatever their VM's state.", nil, nil)
-	groupDesc = prometheus.NewDesc("azemu_resource_groups", "Resource groups.", nil, nil)
+	opsDesc      = prometheus.NewDesc("azemu_operations_in_progress", "Asynchronous operations not yet ended.", nil, nil)
+	disksDesc    = prometheus.NewDesc("azemu_disks", "Managed disks; they bill whatever their VM's state.", nil, nil)
+	groupDesc    = prometheus.NewDesc("azemu_resource_groups", "Resource groups.", nil, nil)
+	writableDesc = prometheus.NewDesc("azemu_store_writable", "1 while the store takes writes, 0 while they fail (see azemu_store_write_failures_total).", nil, nil)
+	failuresDesc = prometheus.NewDesc("azemu_store_write_failures_total", "Writes to the store that failed, by problem (diskFull, writeFailed).", []string{"problem"}, nil)
 )
 
 func (fleet) Describe(ch chan<- *prometheus.Desc) {
@@ -81,6 +83,8 @@ func (fleet) Describe(ch chan<- *prometheus.Desc) {
 	ch <- opsDesc
 	ch <- disksDesc
 	ch <- groupDesc
+	ch <- writableDesc
+	ch <- failuresDesc
 }
 
 func (f fleet) Collect(ch chan<- prometheus.Metric) {
@@ -91,6 +95,15 @@ func (f fleet) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(opsDesc, prometheus.GaugeValue, float64(st.OperationsInProgress))
 	ch <- prometheus.MustNewConstMetric(disksDesc, prometheus.GaugeValue, float64(st.Disks))
 	ch <- prometheus.MustNewConstMetric(groupDesc, prometheus.GaugeValue, float64(st.Groups))
+	sh := f.eng.StoreHealth()
+	writable := 0.0
+	if sh.Writable {
+		writable = 1
+	}
+	ch <- prometheus.MustNewConstMetric(writableDesc, prometheus.GaugeValue, writable)
+	for _, p := range []string{"diskFull", "writeFailed"} {
+		ch <- prometheus.MustNewConstMetric(failuresDesc, prometheus.CounterValue, float64(sh.Failures[p]), p)
+	}
 }
 
 func billed(power string) bool {

@@ -13,6 +13,11 @@ import (
 // stored one: another writer got there first. Nothing of the change is kept.
 var ErrConflict = errors.New("store: version conflict")
 
+// ErrFull is returned (wrapped) by Apply when the disk holding the store is
+// full. Nothing of the change is kept; a later Apply succeeds once there is
+// room again.
+var ErrFull = errors.New("store: the disk is full")
+
 // ErrNotFound is returned for a lookup of something the store does not hold.
 var ErrNotFound = errors.New("store: not found")
 

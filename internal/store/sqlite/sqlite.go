@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/azemu/azemu/internal/store"
@@ -256,6 +257,7 @@ func (s *Store) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sq
 // numbers into c.Events[i].Seq, where the caller sees them. On failure the
 // caller's events are left untouched.
 func (s *Store) Apply(ctx context.Context, c store.Change) (err error) {
+	defer func() { err = diskFull(err) }()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: apply: %w", err)
@@ -276,6 +278,23 @@ func (s *Store) Apply(ctx context.Context, c store.Change) (err error) {
 		c.Events[i].Seq = seq
 	}
 	return nil
+}
+
+// sqliteFull is SQLITE_FULL, the primary result code of a write that found
+// no room on the disk (for the database, its journal or a temporary file).
+const sqliteFull = 13
+
+// diskFull marks an error of a full disk with store.ErrFull, so that the
+// layers above can say so instead of reporting an anonymous failure.
+func diskFull(err error) error {
+	var coded interface{ Code() int }
+	if err == nil || errors.Is(err, store.ErrFull) {
+		return err
+	}
+	if errors.As(err, &coded) && coded.Code()&0xff == sqliteFull || errors.Is(err, syscall.ENOSPC) {
+		return fmt.Errorf("%w: %w", store.ErrFull, err)
+	}
+	return err
 }
 
 // applyChange writes c inside tx and returns the Seq of each event, in order.

@@ -1,0 +1,148 @@
+package server_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/azemu/azemu/internal/server"
+)
+
+// mountSmall mounts a tmpfs of size on a new directory, for a disk that
+// can be filled. Mounting needs root: elsewhere the test is skipped,
+// except in CI, which runs as root and must run it.
+func mountSmall(t *testing.T, size string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size+",mode=0700"); err != nil {
+		if ci := os.Getenv("CI"); ci != "" && ci != "false" && ci != "0" {
+			t.Fatalf("mounting a tmpfs (CI runs as root and must run this test): %v", err)
+		}
+		t.Skipf("cannot mount a tmpfs here (%v); run as root", err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, 0); err != nil {
+			t.Errorf("unmounting %s: %v", dir, err)
+		}
+	})
+	return dir
+}
+
+// fill writes a file until the file system has no room left.
+func fill(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	chunk := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			if errors.Is(err, syscall.ENOSPC) {
+				return
+			}
+			t.Fatal(err)
+		}
+	}
+}
+
+// A full disk is answered with an ARM error that names it, loses nothing,
+// shows in health and metrics, and is over once there is room again.
+func TestFullDiskIsNamedAndRecovered(t *testing.T) {
+	dir := mountSmall(t, "8m")
+	srv := startServer(t, server.Config{DataDir: dir})
+	client := httpsClient(t, srv)
+	do := func(method, path, body string) (int, map[string]any, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL()+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer test")
+		req.Header.Set("Content-Type", "application/json")
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		data, _ := io.ReadAll(res.Body)
+		var m map[string]any
+		json.Unmarshal(data, &m)
+		return res.StatusCode, m, string(data)
+	}
+	tags := map[string]string{}
+	for i := range 50 {
+		tags[fmt.Sprint("tag", i)] = strings.Repeat("x", 256)
+	}
+	groupBody, _ := json.Marshal(map[string]any{"location": "eastus", "tags": tags})
+	group := func(i int) string {
+		return "/subscriptions/" + sub + "/resourcegroups/g" + fmt.Sprint(i) + "?api-version=2021-04-01"
+	}
+	created := 0
+	for ; created < 5; created++ {
+		if code, _, body := do(http.MethodPut, group(created), string(groupBody)); code != http.StatusCreated {
+			t.Fatalf("before the disk is full: HTTP %d %s", code, body)
+		}
+	}
+
+	fill(t, filepath.Join(dir, "filler"))
+	var code int
+	var answer map[string]any
+	var body string
+	for tries := 0; tries < 500; tries++ {
+		code, answer, body = do(http.MethodPut, group(created), string(groupBody))
+		if code != http.StatusCreated {
+			break
+		}
+		created++
+	}
+	errObj, _ := answer["error"].(map[string]any)
+	if code != http.StatusInsufficientStorage || errObj["code"] != "InsufficientStorage" || !strings.Contains(fmt.Sprint(errObj["message"]), "disk") {
+		t.Fatalf("a write to a full disk: HTTP %d %s", code, body)
+	}
+	_, health, _ := do(http.MethodGet, "/_azemu/health", "")
+	st, _ := health["store"].(map[string]any)
+	if health["status"] != "degraded" || st["writable"] != false || st["problem"] != "diskFull" {
+		t.Errorf("health with a full disk: %v", health)
+	}
+	_, _, metrics := do(http.MethodGet, "/metrics", "")
+	if !strings.Contains(metrics, "azemu_store_writable 0") || strings.Contains(metrics, `azemu_store_write_failures_total{problem="diskFull"} 0`) {
+		t.Errorf("metrics with a full disk do not say so:\n%s", grep(metrics, "azemu_store"))
+	}
+	// Reads are answered from memory meanwhile.
+	if code, _, body := do(http.MethodGet, "/subscriptions/"+sub+"/resourcegroups?api-version=2021-04-01", ""); code != http.StatusOK {
+		t.Errorf("a read with a full disk: HTTP %d %s", code, body)
+	}
+
+	if err := os.Remove(filepath.Join(dir, "filler")); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, body := do(http.MethodPut, group(created), string(groupBody)); code != http.StatusCreated {
+		t.Fatalf("once there is room again: HTTP %d %s", code, body)
+	}
+	created++
+	_, health, _ = do(http.MethodGet, "/_azemu/health", "")
+	if health["status"] != "ok" {
+		t.Errorf("health once there is room again: %v", health)
+	}
+	// Nothing acknowledged was lost, and nothing refused was kept.
+	_, list, _ := do(http.MethodGet, "/subscriptions/"+sub+"/resourcegroups?api-version=2021-04-01", "")
+	if n := len(list["value"].([]any)); n != created {
+		t.Errorf("%d groups listed, want the %d acknowledged", n, created)
+	}
+}
+
+func grep(text, word string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, word) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
