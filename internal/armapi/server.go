@@ -324,8 +324,12 @@ func bodyJSON(r *request, v any) error {
 	if err != nil {
 		return err
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
+	switch string(bytes.TrimSpace(body)) {
+	case "":
 		return errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: 'the body is empty'.")
+	case "null":
+		// It would decode into a nil map, which a handler then writes to.
+		return errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: 'the body is null'.")
 	}
 	return parseJSON(body, v)
 }
