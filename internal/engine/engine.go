@@ -279,6 +279,13 @@ func (e *Engine) Advance(ctx context.Context, d time.Duration) (time.Time, error
 	e.advanceMu.Lock()
 	defer e.advanceMu.Unlock()
 	target := e.cfg.Manual.Now().Add(d)
+	// Past the last instant the store can hold, every later write would
+	// fail for good: refuse the advance instead.
+	if target.After(store.MaxTime) {
+		return time.Time{}, &Error{Code: "InvalidParameter", Target: "duration",
+			Message: fmt.Sprintf("The clock cannot move past %s, the last instant azemu stores; it is %s.",
+				store.MaxTime.Format(time.RFC3339), e.cfg.Manual.Now().UTC().Format(time.RFC3339))}
+	}
 	for {
 		e.writeMu.Lock()
 		next, ok := e.due.peek()
