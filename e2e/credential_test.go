@@ -110,11 +110,11 @@ func needTool(t *testing.T, what string) {
 }
 
 // pythonWithAzure finds a Python that imports azure-identity and
-// azure-mgmt-compute (Debian's python3-azure).
+// azure-mgmt-compute and azure-mgmt-resource (Debian's python3-azure).
 func pythonWithAzure(t *testing.T) string {
 	t.Helper()
 	for _, py := range []string{"python3", "/usr/bin/python3"} {
-		if exec.Command(py, "-c", "import azure.identity, azure.mgmt.compute").Run() == nil {
+		if exec.Command(py, "-c", "import azure.identity, azure.mgmt.compute, azure.mgmt.resource").Run() == nil {
 			return py
 		}
 	}
@@ -122,15 +122,19 @@ func pythonWithAzure(t *testing.T) string {
 	return ""
 }
 
-// nodeWithAzure finds node and the npm packages of e2e/js.
+// nodeWithAzure finds node and the npm packages of e2e/js: @azure/identity,
+// @azure/arm-resources, and @azure/arm-compute at its current major and, as
+// arm-compute-22, at 22.x.
 func nodeWithAzure(t *testing.T) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		needTool(t, "node")
 	}
-	if _, err := os.Stat(filepath.Join("js", "node_modules", "@azure", "identity")); err != nil {
-		needTool(t, "e2e/js/node_modules (npm ci in e2e/js)")
+	for _, pkg := range []string{"@azure/identity", "@azure/arm-compute", "arm-compute-22", "@azure/arm-resources"} {
+		if _, err := os.Stat(filepath.Join("js", "node_modules", filepath.FromSlash(pkg), "package.json")); err != nil {
+			needTool(t, "e2e/js/node_modules/"+pkg+" (npm ci in e2e/js)")
+		}
 	}
 	return node
 }

@@ -9,7 +9,9 @@ const [base, tenant, clientId, secret, subscription] = process.argv.slice(2);
 const scope = "https://management.core.windows.net//.default";
 const credential = new ClientSecretCredential(tenant, clientId, secret, { authorityHost: base });
 const token = await credential.getToken(scope);
-const client = new ComputeManagementClient(credential, subscription, { endpoint: base, credentialScopes: [scope] });
+// 22.x reads credentialScopes, the current major credentials.scopes.
+const client = new ComputeManagementClient(credential, subscription,
+  { endpoint: base, credentialScopes: [scope], credentials: { scopes: [scope] } });
 const names = [];
 for await (const vm of client.virtualMachines.listAll()) {
   names.push(vm.name);
