@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
@@ -30,7 +31,7 @@ const usage = `azemu: a local emulator of the Azure Compute control plane.
 Usage:
   azemu serve [flags]   run the emulator (HTTPS ARM API on 127.0.0.1:8443)
   azemu bill [flags]    the bill of a running server: per VM, --format csv (FOCUS), --idle
-  azemu version         print the version
+  azemu version         print the version (also --version)
 
 The controls of a running server (--endpoint, default https://127.0.0.1:8443, trusted through
 <--data-dir>/tls/ca.pem; --output table or json):
@@ -43,8 +44,6 @@ The controls of a running server (--endpoint, default https://127.0.0.1:8443, tr
 
 Run 'azemu COMMAND -h' for its flags; each has an AZEMU_* environment twin.
 `
-
-var version = "dev"
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -71,8 +70,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return resetCmd(args[1:], stdout, stderr)
 	case "vm":
 		return vmCmd(args[1:], stdout, stderr)
-	case "version":
-		fmt.Fprintln(stdout, "azemu", version)
+	case "version", "--version", "-version":
+		info, _ := debug.ReadBuildInfo()
+		fmt.Fprintln(stdout, versionLine(info))
 		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
