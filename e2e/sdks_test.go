@@ -59,42 +59,55 @@ func TestSDKLifecycles(t *testing.T) {
 	ca := filepath.Join(srv.dataDir, "tls", "ca.pem")
 	runs := []struct {
 		name, sub string
-		cmd       func() *exec.Cmd
+		cmd       func(t *testing.T) *exec.Cmd
 	}{
-		{"js-current", "1a1a1a1a-0000-4000-8000-000000000001", func() *exec.Cmd {
+		{"js-current", "1a1a1a1a-0000-4000-8000-000000000001", func(t *testing.T) *exec.Cmd {
 			return exec.Command(nodeWithAzure(t), filepath.Join("js", "lifecycle.mjs"), srv.base, "@azure/arm-compute", "1a1a1a1a-0000-4000-8000-000000000001")
 		}},
-		{"js-22", "1a1a1a1a-0000-4000-8000-000000000002", func() *exec.Cmd {
+		{"js-22", "1a1a1a1a-0000-4000-8000-000000000002", func(t *testing.T) *exec.Cmd {
 			return exec.Command(nodeWithAzure(t), filepath.Join("js", "lifecycle.mjs"), srv.base, "arm-compute-22", "1a1a1a1a-0000-4000-8000-000000000002")
 		}},
-		{"python", "1a1a1a1a-0000-4000-8000-000000000003", func() *exec.Cmd {
+		{"python", "1a1a1a1a-0000-4000-8000-000000000003", func(t *testing.T) *exec.Cmd {
 			return exec.Command(pythonWithAzure(t), filepath.Join("python", "lifecycle.py"), srv.base, "1a1a1a1a-0000-4000-8000-000000000003")
 		}},
 	}
-	for _, run := range runs {
-		t.Run(run.name, func(t *testing.T) {
-			t.Parallel()
-			cmd := run.cmd()
-			// The fault fails this subscription's next redeploy of web.
-			fault := map[string]any{"operation": "redeploy", "error": "AllocationFailed", "count": 1,
-				"resource": "/subscriptions/" + run.sub + "/resourceGroups/*/providers/Microsoft.Compute/virtualMachines/web"}
-			if code := srv.do(http.MethodPost, "/_azemu/faults", fault, nil); code != http.StatusCreated {
-				t.Fatalf("registering the fault: HTTP %d", code)
-			}
-			// The clients' own CA variables, overriding any the machine sets.
-			cmd.Env = append(os.Environ(), "REQUESTS_CA_BUNDLE="+ca, "NODE_EXTRA_CA_CERTS="+ca, "SSL_CERT_FILE="+ca)
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			if err := cmd.Run(); err != nil {
-				t.Fatalf("%v\n%s", err, stderr.String())
-			}
-			var got sdkRun
-			if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
-				t.Fatalf("%v in %q (stderr %s)", err, stdout.String(), stderr.String())
-			}
-			checkSDKRun(t, got)
-		})
+	t.Run("sdks", func(t *testing.T) {
+		for _, run := range runs {
+			sdkLifecycle(t, srv, run.name, run.sub, ca, run.cmd)
+		}
+	})
+	// The default (info) log has one line per state change.
+	for _, want := range []string{"virtualMachines/web provisioning=ProvisioningState/succeeded power=deallocated operation=deallocate",
+		"virtualMachines/web provisioning=ProvisioningState/updating power=stopping operation=powerOff"} {
+		if !strings.Contains(srv.logText(), `msg="state change" resource=/subscriptions/1a1a1a1a-0000-4000-8000-000000000003/resourceGroups/rg-py/providers/Microsoft.Compute/`+want) {
+			t.Errorf("no state change line %q in the log:\n%s", want, srv.logText())
+		}
 	}
+}
+
+func sdkLifecycle(t *testing.T, srv *server, name, sub, ca string, command func(*testing.T) *exec.Cmd) {
+	t.Run(name, func(t *testing.T) {
+		t.Parallel()
+		cmd := command(t)
+		// The fault fails this subscription's next redeploy of web.
+		fault := map[string]any{"operation": "redeploy", "error": "AllocationFailed", "count": 1,
+			"resource": "/subscriptions/" + sub + "/resourceGroups/*/providers/Microsoft.Compute/virtualMachines/web"}
+		if code := srv.do(http.MethodPost, "/_azemu/faults", fault, nil); code != http.StatusCreated {
+			t.Fatalf("registering the fault: HTTP %d", code)
+		}
+		// The clients' own CA variables, overriding any the machine sets.
+		cmd.Env = append(os.Environ(), "REQUESTS_CA_BUNDLE="+ca, "NODE_EXTRA_CA_CERTS="+ca, "SSL_CERT_FILE="+ca)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%v\n%s", err, stderr.String())
+		}
+		var got sdkRun
+		if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+			t.Fatalf("%v in %q (stderr %s)", err, stdout.String(), stderr.String())
+		}
+		checkSDKRun(t, got)
+	})
 }
 
 func checkSDKRun(t *testing.T, got sdkRun) {

@@ -181,6 +181,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.engine, err = engine.New(ctx, ecfg); err != nil {
 		return nil, err
 	}
+	s.engine.OnChange(logStateChanges(log))
 	if cfg.Faults != nil {
 		if err := replaceFaults(ctx, s.engine, cfg.Faults); err != nil {
 			s.engine.Close()
