@@ -302,3 +302,34 @@ func seedDemo(r *rig) {
 	r.advance(10 * time.Minute)
 	r.vm(subA, "web", "web-4", "eastus") // still allocating when the page opens
 }
+
+// TestDashboardNewcomerInChromium: an empty fleet says how to create a VM; a
+// group holding only a scale set counts the set's instances; the
+// subscription ID is shown whole.
+func TestDashboardNewcomerInChromium(t *testing.T) {
+	exe := chromium(t)
+	r := newRig(t, nil)
+	ctx, _ := browser(t, exe, r)
+	step := stepper(t, ctx)
+	if err := chromedp.Do(ctx, chromedp.Navigate(r.srv.URL+"/")); err != nil {
+		t.Fatalf("opening the dashboard: %v", err)
+	}
+	step("an empty fleet says how to create a VM",
+		chromedp.Poll[chromedp.Void](`document.querySelector('#fleet tbody td.muted')?.textContent.startsWith('No virtual machines yet. Create one')`, chromedp.WithPollingMutation()))
+
+	r.group(subA, "pool", "eastus")
+	set := "/subscriptions/" + subA + "/resourceGroups/pool/providers/Microsoft.Compute/virtualMachineScaleSets/ss"
+	r.must(201, "PUT", set, map[string]any{"location": "eastus", "sku": map[string]any{"name": "Standard_D2s_v3", "capacity": 2},
+		"properties": map[string]any{"orchestrationMode": "Uniform", "virtualMachineProfile": map[string]any{
+			"storageProfile": map[string]any{"imageReference": map[string]any{"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "version": "latest"}},
+			"osProfile":      map[string]any{"computerNamePrefix": "ss", "adminUsername": "azureuser", "adminPassword": "Example-Passw0rd"},
+			"networkProfile": map[string]any{"networkInterfaceConfigurations": []any{map[string]any{"name": "nic", "properties": map[string]any{"primary": true}}}}}}}, nil)
+	r.advance(2 * time.Minute)
+	if err := chromedp.Do(ctx, chromedp.Navigate(r.srv.URL+"/")); err != nil {
+		t.Fatalf("reloading the dashboard: %v", err)
+	}
+	step("the group counts its scale set's instances",
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll('#tree [data-node^="rg:"]')].some(n => n.textContent === 'pool eastus · 2 VMs (1 scale set)')`, chromedp.WithPollingMutation()))
+	step("the subscription ID is whole",
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector('#tree [data-node="sub:%s"]')?.textContent === 'Subscription %s'`, subA, subA), chromedp.WithPollingMutation()))
+}

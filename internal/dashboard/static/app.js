@@ -152,7 +152,8 @@ async function loadPage() {
   S.rows = new Map(d.rows.map(r => [r.key, r]));
   for (const k of S.rows.keys()) S.known.add(k);
   const rows = d.rows.map(r => { const tr = el('tr', { 'data-key': r.key, onclick: () => selectVM(r) }); fillRow(tr, r); return tr; });
-  if (!rows.length) rows.push(el('tr', {}, el('td', { colspan: 9, class: 'muted' }, 'No virtual machines match.')));
+  if (!rows.length) rows.push(el('tr', {}, el('td', { colspan: 9, class: 'muted' }, d.counts.all || filtered() ? 'No virtual machines match.' :
+    'No virtual machines yet. Create one with the ARM API (PUT .../virtualMachines/NAME), an Azure SDK or az vm create: see the README.')));
   $('#fleet tbody').replaceChildren(...rows);
   if (S.offset > 0 && S.offset >= S.total) { S.offset = 0; return loadPage(); }
   renderCounts();
@@ -172,6 +173,7 @@ function renderCounts() {
   $('#prev').disabled = S.offset === 0;
   $('#next').disabled = S.offset + S.limit >= S.total;
 }
+function filtered() { const f = S.filter; return !!(f.power || f.billedStopped || f.sub || f.rg || f.scaleSet || f.q); }
 function setFilter(patch) { Object.assign(S.filter, patch); S.offset = 0; loadPage(); }
 
 // Tree: subscriptions, groups, VMs and scale sets with their instances.
@@ -211,10 +213,13 @@ async function loadTree() {
   sel.value = cur;
   $('#tree').replaceChildren(...d.subscriptions.map(s => {
     if (first) S.open.add('sub:' + s.id);
-    return node('sub:' + s.id, [el('span', { title: s.id }, 'Subscription ' + s.id.slice(0, 8) + '…')], () => select({ kind: 'sub', node: 'sub:' + s.id, sub: s.id }, { sub: s.id, rg: '', scaleSet: '' }), async () => s.groups.map(g => {
+    return node('sub:' + s.id, [el('span', { title: s.id }, 'Subscription ' + s.id)], () => select({ kind: 'sub', node: 'sub:' + s.id, sub: s.id }, { sub: s.id, rg: '', scaleSet: '' }), async () => s.groups.map(g => {
       const key = 'rg:' + s.id + '/' + g.name.toLowerCase();
       if (first && groups.length <= 6 && g.vms <= 20) S.open.add(key);
-      return node(key, [g.name, el('span', { class: 'kind' }, ' ' + g.location + ' · ' + g.vms + ' VMs')],
+      // VMs of the group's own, and the instances or members of its scale sets.
+      const vms = g.scaleSets.reduce((n, ss) => n + ss.instances, g.vms);
+      return node(key, [g.name, el('span', { class: 'kind' }, ' ' + g.location + ' · ' + vms + (vms === 1 ? ' VM' : ' VMs') +
+        (g.scaleSets.length ? ' (' + g.scaleSets.length + (g.scaleSets.length === 1 ? ' scale set)' : ' scale sets)') : ''))],
         () => select({ kind: 'group', node: key, sub: s.id, rg: g.name }, { sub: s.id, rg: g.name, scaleSet: '' }),
         async () => [...await vmLeaves({ subscription: s.id, resourceGroup: g.name, scaleSet: 'none' }),
           ...g.scaleSets.map(ss => node('ss:' + ss.id.toLowerCase(), [ss.name, el('span', { class: 'kind' }, ' scale set · ' + ss.instances)],
