@@ -3,6 +3,7 @@ package billing
 import (
 	"encoding/json"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -190,6 +191,12 @@ func TestDefaultPriceSheet(t *testing.T) {
 		pr, ok := p.Lookup(c.k)
 		if !ok || pr.Exact != c.want || pr.Source == "" || pr.CapturedAt == "" {
 			t.Errorf("Lookup(%v) = %+v, %v; want %s with provenance", c.k, pr, ok, c.want)
+		}
+		// The source and date are shown to users (priceSource,
+		// priceCapturedAt): they read as such, without the reviewer's notes.
+		if !strings.HasPrefix(pr.Source, "Azure Retail Prices API") || strings.Contains(pr.Source, "index") ||
+			!regexp.MustCompile(`^(\d{4}-\d{2}-\d{2} or (earlier|later)|unknown \(seen \d{4}-\d{2}-\d{2}\))$`).MatchString(pr.CapturedAt) {
+			t.Errorf("Lookup(%v): source %q, captured %q: not for a user", c.k, pr.Source, pr.CapturedAt)
 		}
 	}
 	// A size the sheet does not carry is unpriced, not free.
