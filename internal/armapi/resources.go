@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/azemu/azemu/internal/armerror"
 	"github.com/azemu/azemu/internal/armid"
@@ -253,16 +252,19 @@ func (s *Server) setLRO(r *request, op store.Operation, withLocation bool) {
 		h.Set("Location", async+"&monitor=true")
 	}
 	h.Set("Retry-After", retryAfter)
+	// Compute announces that it notifies Resource Manager of the end.
+	h.Set("Azure-AsyncNotification", "Enabled")
+	noCache(h)
 }
 
 func operationStatusBody(op store.Operation) map[string]any {
 	body := map[string]any{
 		"name":      op.ID,
 		"status":    op.Status,
-		"startTime": op.StartTime.UTC().Format(time.RFC3339Nano),
+		"startTime": lifecycle.FormatTime(op.StartTime),
 	}
 	if op.Done() {
-		body["endTime"] = op.EndTime.UTC().Format(time.RFC3339Nano)
+		body["endTime"] = lifecycle.FormatTime(op.EndTime)
 	}
 	if len(op.Error) > 0 {
 		body["error"] = json.RawMessage(op.Error)
@@ -328,6 +330,7 @@ func (s *Server) writeMonitor(r *request, op store.Operation, self string) {
 	case engine.StatusInProgress:
 		r.w.Header().Set("Location", self)
 		r.w.Header().Set("Retry-After", retryAfter)
+		noCache(r.w.Header())
 		r.w.WriteHeader(http.StatusAccepted)
 	case engine.StatusSucceeded:
 		if op.Kind == string(lifecycle.RunCommand) {

@@ -274,10 +274,19 @@ func (s *Server) writeJSON(r *request, status int, v any) {
 		return
 	}
 	r.w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	noCache(r.w.Header())
 	r.w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		_, _ = r.w.Write(buf.Bytes())
 	}
+}
+
+// noCache sets what Resource Manager sends on every answer: no cache may
+// keep it, as the state it shows moves on.
+func noCache(h http.Header) {
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Pragma", "no-cache")
+	h.Set("Expires", "-1")
 }
 
 // writeError renders an error as ARM does: its status, the envelope, and
@@ -289,6 +298,7 @@ func (s *Server) writeError(r *request, e *armerror.Error) {
 		h.Set("Retry-After", "1")
 	}
 	h.Set("Content-Type", "application/json; charset=utf-8")
+	noCache(h)
 	r.w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		_, _ = r.w.Write(e.Envelope())

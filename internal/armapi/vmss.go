@@ -352,7 +352,7 @@ func (s *Server) renderScaleSet(set *engine.ScaleSet) map[string]any {
 	}
 	props["provisioningState"] = set.ProvisioningState
 	props["uniqueId"] = set.UniqueID
-	props["timeCreated"] = set.TimeCreated.UTC().Format("2006-01-02T15:04:05.9999999Z07:00")
+	props["timeCreated"] = lifecycle.FormatTime(set.TimeCreated)
 	props["orchestrationMode"] = set.Spec.Mode
 	if sku := dig(out, "sku"); sku != nil {
 		// The capacity is the instances the set keeps (less those being

@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 )
@@ -93,6 +94,27 @@ type Status struct {
 	DisplayStatus string     `json:"displayStatus"`
 	Message       string     `json:"message,omitempty"`
 	Time          *time.Time `json:"time,omitempty"`
+}
+
+// TimeLayout is how Compute writes a time: UTC with seven fractional
+// digits and "+00:00" (2026-01-01T00:00:00.0000000+00:00), in statuses,
+// timeCreated and operation statuses alike.
+const TimeLayout = "2006-01-02T15:04:05.0000000-07:00"
+
+// FormatTime writes t as Compute does.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
+// MarshalJSON writes the status with its time in Compute's layout.
+func (s Status) MarshalJSON() ([]byte, error) {
+	type fields Status // the same fields, without this method
+	out := struct {
+		fields
+		Time string `json:"time,omitempty"`
+	}{fields: fields(s)}
+	if s.Time != nil {
+		out.Time = FormatTime(*s.Time)
+	}
+	return json.Marshal(out)
 }
 
 // ProvisioningCode is the instance-view code of the provisioning facet, e.g.
