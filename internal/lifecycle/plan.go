@@ -306,7 +306,13 @@ func Decide(name string, st State, req Request) (Plan, error) {
 		if req.Force {
 			d = deleteForced
 		}
-		p.Steps = []Step{{Provisioning: Deleting, Power: Deallocating, Duration: d}}
+		// A deallocated VM has nothing left to deallocate: it shows its
+		// power state unchanged while it is deleted.
+		stepPower := Deallocating
+		if power == Deallocated {
+			stepPower = st.Power
+		}
+		p.Steps = []Step{{Provisioning: Deleting, Power: stepPower, Duration: d}}
 		p.End = st
 		p.End.Provisioning, p.End.OS, p.End.Power = Deleting, "", Deallocated
 		p.Removes = true
