@@ -9,6 +9,7 @@ import (
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/engine"
+	"github.com/azemu/azemu/internal/lifecycle"
 )
 
 // diskSKUs are the managed disk SKUs azemu accepts, with their tier family.
@@ -175,7 +176,7 @@ func (s *Server) putDisk(r *request, sub, rg, name string, patch bool) {
 	// Disks answer 200 for a create too: Azure's disk API knows no 201,
 	// and its clients reject one.
 	r.w.Header().Set("ETag", d.ETag())
-	s.writeJSON(r, http.StatusOK, renderDisk(d))
+	s.writeJSON(r, http.StatusOK, s.renderDisk(d))
 }
 
 func (s *Server) getDisk(r *request, sub, rg, name string) {
@@ -185,7 +186,7 @@ func (s *Server) getDisk(r *request, sub, rg, name string) {
 		return
 	}
 	r.w.Header().Set("ETag", d.ETag())
-	s.writeJSON(r, http.StatusOK, renderDisk(d))
+	s.writeJSON(r, http.StatusOK, s.renderDisk(d))
 }
 
 func (s *Server) deleteDisk(r *request, sub, rg, name string) {
@@ -218,7 +219,7 @@ func (s *Server) listDisks(r *request, sub, rg string) {
 		r.URL.Query().Get("$skiptoken"), s.pageSize)
 	value := make([]any, 0, len(page))
 	for _, d := range page {
-		value = append(value, renderDisk(d))
+		value = append(value, s.renderDisk(d))
 	}
 	s.writeList(r, value, next)
 }
@@ -235,7 +236,24 @@ func diskSKUTier(sku string) string {
 }
 
 // renderDisk is the disk as ARM shows it.
-func renderDisk(d *engine.Disk) map[string]any {
+// diskState is DiskRP's diskState: an attached disk is Reserved while its
+// VM is deallocated and Frozen while it is hibernated (DiskRP 2024-03-02
+// DiskState), which orphan-disk and FinOps tools key on.
+func (s *Server) diskState(d *engine.Disk) string {
+	state := d.State()
+	if d.ManagedBy == "" {
+		return state
+	}
+	if vm, ok := s.eng.VMByID(d.ManagedBy); ok && vm.Machine.State.Power == lifecycle.Deallocated {
+		if vm.Machine.State.Hibernated {
+			return "Frozen"
+		}
+		return "Reserved"
+	}
+	return state
+}
+
+func (s *Server) renderDisk(d *engine.Disk) map[string]any {
 	var model map[string]any
 	_ = json.Unmarshal(d.Spec.Model, &model)
 	props := map[string]any{
@@ -243,8 +261,8 @@ func renderDisk(d *engine.Disk) map[string]any {
 		"diskSizeBytes":       int64(d.Spec.SizeGB) << 30,
 		"uniqueId":            d.UniqueID,
 		"provisioningState":   "Succeeded",
-		"diskState":           d.State(),
-		"timeCreated":         d.TimeCreated.UTC().Format("2006-01-02T15:04:05.9999999Z07:00"),
+		"diskState":           s.diskState(d),
+		"timeCreated":         lifecycle.FormatTime(d.TimeCreated),
 		"encryption":          map[string]any{"type": "EncryptionAtRestWithPlatformKey"},
 		"networkAccessPolicy": "AllowAll",
 		"publicNetworkAccess": "Enabled",

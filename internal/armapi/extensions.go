@@ -202,6 +202,12 @@ func (s *Server) renderExtension(ctx context.Context, x *engine.Extension, withI
 func (s *Server) withExtensions(ctx context.Context, vm *engine.VM, iv vmInstanceView) vmInstanceView {
 	for _, x := range s.eng.Extensions(vm.ID) {
 		iv.Extensions = append(iv.Extensions, s.extensionView(ctx, x))
+		// A running agent reports a handler per extension it runs.
+		if iv.VMAgent != nil && iv.VMAgent.VMAgentVersion != "Unknown" {
+			iv.VMAgent.ExtensionHandlers = append(iv.VMAgent.ExtensionHandlers, extensionHandler{
+				Type: x.Spec.Publisher + "." + x.Spec.Type, TypeHandlerVersion: x.Spec.TypeHandlerVersion,
+				Status: lifecycle.Status{Code: "ProvisioningState/succeeded", Level: lifecycle.Info, DisplayStatus: "Ready"}})
+		}
 	}
 	return iv
 }

@@ -581,7 +581,7 @@ func renderVM(v *engine.VM, withInstanceView bool) map[string]any {
 	}
 	props["vmId"] = v.VMID
 	props["provisioningState"] = string(v.Machine.State.Provisioning)
-	props["timeCreated"] = v.TimeCreated.UTC().Format("2006-01-02T15:04:05.9999999Z07:00")
+	props["timeCreated"] = lifecycle.FormatTime(v.TimeCreated)
 	if withInstanceView {
 		props["instanceView"] = instanceView(v)
 	}
@@ -591,20 +591,30 @@ func renderVM(v *engine.VM, withInstanceView bool) map[string]any {
 // vmInstanceView is a VM's instance view in Azure's shape, typed so that
 // rendering it is cheap: it is the most frequent read.
 type vmInstanceView struct {
-	ComputerName     string             `json:"computerName,omitempty"`
-	OSName           string             `json:"osName,omitempty"`
-	OSVersion        string             `json:"osVersion,omitempty"`
-	HyperVGeneration string             `json:"hyperVGeneration,omitempty"`
-	VMAgent          *vmAgentView       `json:"vmAgent,omitempty"`
-	Disks            []diskStatusView   `json:"disks,omitempty"`
-	Extensions       []extensionView    `json:"extensions,omitempty"`
-	Statuses         []lifecycle.Status `json:"statuses"`
+	// The host's update and fault domain, while the VM has one.
+	PlatformUpdateDomain *int               `json:"platformUpdateDomain,omitempty"`
+	PlatformFaultDomain  *int               `json:"platformFaultDomain,omitempty"`
+	ComputerName         string             `json:"computerName,omitempty"`
+	OSName               string             `json:"osName,omitempty"`
+	OSVersion            string             `json:"osVersion,omitempty"`
+	HyperVGeneration     string             `json:"hyperVGeneration,omitempty"`
+	VMAgent              *vmAgentView       `json:"vmAgent,omitempty"`
+	Disks                []diskStatusView   `json:"disks,omitempty"`
+	Extensions           []extensionView    `json:"extensions,omitempty"`
+	Statuses             []lifecycle.Status `json:"statuses"`
 }
 
 type vmAgentView struct {
 	VMAgentVersion    string             `json:"vmAgentVersion"`
 	Statuses          []lifecycle.Status `json:"statuses"`
-	ExtensionHandlers []any              `json:"extensionHandlers"`
+	ExtensionHandlers []extensionHandler `json:"extensionHandlers"`
+}
+
+// extensionHandler is the agent's report of one extension handler it runs.
+type extensionHandler struct {
+	Type               string           `json:"type"`
+	TypeHandlerVersion string           `json:"typeHandlerVersion"`
+	Status             lifecycle.Status `json:"status"`
 }
 
 type diskStatusView struct {
@@ -620,6 +630,12 @@ const vmAgentVersion = "2.13.1.1"
 func instanceView(v *engine.VM) vmInstanceView {
 	st := v.Machine.State
 	iv := vmInstanceView{Statuses: st.Statuses()}
+	if st.Power.Allocated() {
+		// A VM outside an availability set or a spread scale set is in
+		// domain 0 of both.
+		zero := 0
+		iv.PlatformUpdateDomain, iv.PlatformFaultDomain = &zero, &zero
+	}
 	if v.Spec.GeneralizedImage || v.Spec.OSType != "" {
 		iv.HyperVGeneration = "V2"
 	}
@@ -629,15 +645,21 @@ func instanceView(v *engine.VM) vmInstanceView {
 	if agentUp {
 		iv.ComputerName = v.Spec.ComputerName
 		iv.OSName, iv.OSVersion = v.Spec.OSName, v.Spec.OSVersion
-		iv.VMAgent = &vmAgentView{VMAgentVersion: vmAgentVersion, ExtensionHandlers: []any{}, Statuses: []lifecycle.Status{{
+		iv.VMAgent = &vmAgentView{VMAgentVersion: vmAgentVersion, ExtensionHandlers: []extensionHandler{}, Statuses: []lifecycle.Status{{
 			Code: "ProvisioningState/succeeded", Level: lifecycle.Info, DisplayStatus: "Ready",
 			Message: "GuestAgent is running and processing the extensions.", Time: statusTime(st.ProvisionedAt)}}}
 	} else if st.Power.Allocated() {
 		// On a host but not running: the agent is there, silent. A
 		// deallocated VM has no agent to report at all.
-		iv.VMAgent = &vmAgentView{VMAgentVersion: "Unknown", ExtensionHandlers: []any{}, Statuses: []lifecycle.Status{{
+		iv.VMAgent = &vmAgentView{VMAgentVersion: "Unknown", ExtensionHandlers: []extensionHandler{}, Statuses: []lifecycle.Status{{
 			Code: "ProvisioningState/Unavailable", Level: lifecycle.Warning, DisplayStatus: "Not Ready",
 			Message: "VM status blob is found but not yet populated.", Time: statusTime(st.ProvisionedAt)}}}
+	} else if st.Power != "" {
+		// Deallocated: no host, no agent; Compute says the agent is
+		// unresponsive (D: its wording for an agent it cannot reach).
+		iv.VMAgent = &vmAgentView{VMAgentVersion: "Unknown", ExtensionHandlers: []extensionHandler{}, Statuses: []lifecycle.Status{{
+			Code: "ProvisioningState/Unavailable", Level: lifecycle.Warning, DisplayStatus: "Not Ready",
+			Message: "VM Agent is unresponsive.", Time: statusTime(st.ProvisionedAt)}}}
 	}
 	for _, d := range v.Spec.Disks {
 		iv.Disks = append(iv.Disks, diskStatusView{Name: d.Name, Statuses: []lifecycle.Status{{

@@ -175,11 +175,30 @@ func (s *Server) getVM(r *request, sub, rg, name string) {
 		s.writeErr(r, err)
 		return
 	}
-	expand := strings.EqualFold(r.URL.Query().Get("$expand"), "instanceView")
+	expand := r.URL.Query().Get("$expand")
+	if expand != "" && !strings.EqualFold(expand, "instanceView") && !strings.EqualFold(expand, "userData") {
+		// The spec's InstanceViewTypes; Compute answers any other value so.
+		s.writeError(r, invalidParameter("$expand", "The request URL is not valid."))
+		return
+	}
 	r.w.Header().Set("ETag", vm.ETag())
 	body := renderVM(vm, false)
-	if expand {
-		body["properties"].(map[string]any)["instanceView"] = s.withExtensions(r.Context(), vm, instanceView(vm))
+	props := body["properties"].(map[string]any)
+	if !strings.EqualFold(expand, "userData") {
+		// userData is write-only unless asked for.
+		delete(props, "userData")
+	}
+	if strings.EqualFold(expand, "instanceView") {
+		props["instanceView"] = s.withExtensions(r.Context(), vm, instanceView(vm))
+	}
+	// The VM's extensions, as child resources: what `az vm extension list`
+	// reads.
+	var resources []any
+	for _, x := range s.eng.Extensions(vm.ID) {
+		resources = append(resources, s.renderExtension(r.Context(), x, false))
+	}
+	if resources != nil {
+		body["resources"] = resources
 	}
 	s.writeJSON(r, http.StatusOK, body)
 }
@@ -371,7 +390,9 @@ func (s *Server) listVMs(r *request, match func(*engine.VM) bool, withInstanceVi
 	page, next := s.eng.ListVMs(match, q.Get("$skiptoken"), s.pageSize)
 	value := make([]any, 0, len(page))
 	for _, v := range page {
-		value = append(value, renderVM(v, withInstanceView))
+		body := renderVM(v, withInstanceView)
+		delete(body["properties"].(map[string]any), "userData")
+		value = append(value, body)
 	}
 	s.writeList(r, value, next)
 }
