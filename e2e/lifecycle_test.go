@@ -241,12 +241,12 @@ func TestVMLifecycleWithSDK(t *testing.T) {
 	f.expect(rg, vm, succeeded, pwDeallocated)
 	done(t, dealloc)
 
-	// delete: deleting, then gone.
+	// delete: deleting (a deallocated VM stays deallocated meanwhile), then gone.
 	del, err := f.vms.BeginDelete(ctx, rg, vm, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.expect(rg, vm, deleting, pwDeallocing)
+	f.expect(rg, vm, deleting, pwDeallocated)
 	srv.advance(20 * time.Second)
 	done(t, del)
 	_, err = f.vms.Get(ctx, rg, vm, nil)
