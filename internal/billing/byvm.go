@@ -7,7 +7,8 @@ import (
 )
 
 // VMBill is one VM's line of a bill: its compute over the window (all its
-// meters, if it was resized) and the disks that name it as their parent.
+// meters, if it was resized) and the disks and public IPs that name it as
+// their parent.
 type VMBill struct {
 	ResourceID string
 	Attrs      Attrs    // of its last meter
@@ -16,16 +17,19 @@ type VMBill struct {
 	Hours      Hours
 	Compute    Amount
 	Disks      Amount
+	Network    Amount // its public IPs
 	Total      Amount
 }
 
 // Bill is a window's line items summed the way a bill shows them: per VM
-// with its disks, then the disks no VM of the window owns, then totals.
+// with its disks and public IPs, then the disks and IPs no VM of the window
+// owns, then totals.
 type Bill struct {
 	VMs     []VMBill
-	Orphans []LineItem // disks without a VM among the items
+	Orphans []LineItem // disks and public IPs without a VM among the items
 	Compute Amount     // every VM's compute
 	Disks   Amount     // every disk, owned or not
+	Network Amount     // every public IP, owned or not
 	Total   Amount
 }
 
@@ -53,11 +57,11 @@ func BillByVM(items []LineItem) Bill {
 		v.Compute.AddItem(li)
 	}
 	for _, li := range items {
-		if li.Kind != Disk {
+		if li.Kind == VM {
 			continue
 		}
 		if i, ok := byID[strings.ToLower(li.Attrs.ParentID)]; ok && li.Attrs.ParentID != "" {
-			b.VMs[i].Disks.AddItem(li)
+			b.VMs[i].part(li.Kind).AddItem(li)
 			continue
 		}
 		b.Orphans = append(b.Orphans, li)
@@ -66,15 +70,30 @@ func BillByVM(items []LineItem) Bill {
 		v := &b.VMs[i]
 		v.Total.Merge(v.Compute)
 		v.Total.Merge(v.Disks)
+		v.Total.Merge(v.Network)
 		b.Compute.Merge(v.Compute)
 		b.Disks.Merge(v.Disks)
+		b.Network.Merge(v.Network)
 	}
 	for _, li := range b.Orphans {
-		b.Disks.AddItem(li)
+		if li.Kind == PublicIP {
+			b.Network.AddItem(li)
+		} else {
+			b.Disks.AddItem(li)
+		}
 	}
 	b.Total.Merge(b.Compute)
 	b.Total.Merge(b.Disks)
+	b.Total.Merge(b.Network)
 	return b
+}
+
+// part gives the amount of the VM's bill a resource of kind k adds to.
+func (v *VMBill) part(k ResourceKind) *Amount {
+	if k == PublicIP {
+		return &v.Network
+	}
+	return &v.Disks
 }
 
 func contains(list []string, s string) bool {

@@ -17,6 +17,7 @@ type ResourceKind int
 const (
 	VM ResourceKind = iota + 1
 	Disk
+	PublicIP // a Microsoft.Network public IP address
 )
 
 func (k ResourceKind) String() string {
@@ -25,6 +26,8 @@ func (k ResourceKind) String() string {
 		return "VM"
 	case Disk:
 		return "Disk"
+	case PublicIP:
+		return "PublicIP"
 	}
 	return fmt.Sprintf("ResourceKind(%d)", int(k))
 }
@@ -33,14 +36,16 @@ func (k ResourceKind) String() string {
 type Event struct {
 	ResourceID string // ARM ID; compared case-insensitively
 	At         time.Time
-	Kind       ResourceKind // VM or Disk
+	Kind       ResourceKind // VM, Disk or PublicIP
 	// PowerState is a VM's power state from At on: "" (none yet, as while
 	// allocating during create), "starting", "running", "stopping",
 	// "stopped", "deallocating" or "deallocated". Case is ignored and a
-	// "PowerState/" prefix is accepted. Disks ignore it.
+	// "PowerState/" prefix is accepted. Disks and public IPs ignore it: they
+	// bill while they exist.
 	PowerState string
 	// Deleted: the resource is gone from At on (a VM's deletion, a disk's
-	// deletion). A later event for the same ID is a new resource of that name.
+	// deletion, a public IP's deletion). A later event for the same ID is a
+	// new resource of that name.
 	Deleted bool
 	// Attrs are the pricing attributes as of this event, a full snapshot. An
 	// entirely zero Attrs keeps the attributes of the resource's previous
@@ -60,10 +65,21 @@ type Attrs struct {
 	DiskSKU     string // disks: Premium_LRS, StandardSSD_LRS, Standard_LRS
 	DiskSizeGB  int    // disks: provisioned size in GiB
 
+	// Public IPs (see PublicIPMeterName): sku.name "Standard" or "Basic";
+	// sku.tier "Regional" (or "") or "Global"; publicIPAllocationMethod
+	// "Static" or "Dynamic"; publicIPAddressVersion "IPv4" (or "") or "IPv6".
+	IPSKU        string
+	IPTier       string
+	IPAllocation string
+	IPVersion    string
+
 	// For grouping only; they never change the price.
 	ResourceGroup  string
 	SubscriptionID string
-	ParentID       string // e.g. the scale set of a VM, the VM a disk belongs to
+	// ParentID is what the resource is billed under: the scale set of a
+	// VM, the VM a disk belongs to, the VM whose network interface holds a
+	// public IP ("" for an unattached one).
+	ParentID string
 }
 
 // Units of measure, as the Retail Prices API writes them.
@@ -88,7 +104,9 @@ const LicenseWindowsServer = "Windows_Server"
 
 // MeterKey is what a price is looked up by. For VMs SKU is the ARM size and OS
 // the rate's OS (Hybrid Benefit already folded into Linux); for disks SKU is
-// the tier name ("P10", "E10", "S10") and OS is empty. A key whose attributes
+// the tier name ("P10", "E10", "S10") and OS is empty; for public IPs SKU is
+// the meter name ("Standard IPv4 Static Public IP"), OS is empty and Unit
+// is UnitHour. A key whose attributes
 // could not be interpreted (an unknown OS, a disk SKU or size without a tier)
 // carries them as given, matches no price row and so is reported unpriced.
 type MeterKey struct {
@@ -181,6 +199,8 @@ func KeyFor(k ResourceKind, a Attrs) (MeterKey, error) {
 			key.SKU = tier
 		}
 		return key, nil
+	case PublicIP:
+		return MeterKey{Location: loc, SKU: PublicIPMeterName(a), Unit: UnitHour}, nil
 	}
 	return MeterKey{}, fmt.Errorf("billing: unknown resource kind %v", k)
 }

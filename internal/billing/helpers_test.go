@@ -33,6 +33,12 @@ func diskEv(id string, at time.Time, sku string, size int) Event {
 	return Event{ResourceID: id, At: at, Kind: Disk, Attrs: Attrs{Location: "eastus", DiskSKU: sku, DiskSizeGB: size}}
 }
 
+func ipID(name string) string {
+	return "/subscriptions/" + sub + "/resourceGroups/RG1/providers/Microsoft.Network/publicIPAddresses/" + name
+}
+
+var standardIP = Attrs{Location: "eastus", IPSKU: "Standard", IPTier: "Regional", IPAllocation: "Static", IPVersion: "IPv4"}
+
 func diskDel(id string, at time.Time) Event {
 	return Event{ResourceID: id, At: at, Kind: Disk, Deleted: true}
 }
@@ -59,7 +65,11 @@ const testSheet = `{"Items":[
  {"currencyCode":"USD","retailPrice":19.71,"armRegionName":"eastus","meterName":"P10 LRS Disk","skuName":"P10 LRS","productName":"Premium SSD Managed Disks","serviceName":"Storage","unitOfMeasure":"1/Month","type":"Consumption","meterId":"p10"},
  {"currencyCode":"USD","retailPrice":5.28,"armRegionName":"eastus","meterName":"P4 LRS Disk","skuName":"P4 LRS","productName":"Premium SSD Managed Disks","serviceName":"Storage","unitOfMeasure":"1/Month","type":"Consumption","meterId":"p4"},
  {"currencyCode":"USD","retailPrice":9.6,"armRegionName":"eastus","meterName":"E10 LRS Disk","skuName":"E10 LRS","productName":"Standard SSD Managed Disks","serviceName":"Storage","unitOfMeasure":"1/Month","type":"Consumption","meterId":"e10"},
- {"currencyCode":"USD","retailPrice":1.54,"armRegionName":"eastus","meterName":"S4 LRS Disk","skuName":"S4 LRS","productName":"Standard HDD Managed Disks","serviceName":"Storage","unitOfMeasure":"1/Month","type":"Consumption","meterId":"s4"}
+ {"currencyCode":"USD","retailPrice":1.54,"armRegionName":"eastus","meterName":"S4 LRS Disk","skuName":"S4 LRS","productName":"Standard HDD Managed Disks","serviceName":"Storage","unitOfMeasure":"1/Month","type":"Consumption","meterId":"s4"},
+ {"currencyCode":"USD","retailPrice":0.005,"armRegionName":"eastus","meterName":"Standard IPv4 Static Public IP","skuName":"Standard","productName":"IP Addresses","serviceName":"Virtual Network","unitOfMeasure":"1 Hour","type":"Consumption","meterId":"ipstd"},
+ {"currencyCode":"USD","retailPrice":0.0036,"armRegionName":"eastus","meterName":"Basic IPv4 Static Public IP","skuName":"Basic","productName":"IP Addresses","serviceName":"Virtual Network","unitOfMeasure":"1 Hour","type":"Consumption","meterId":"ipbs"},
+ {"currencyCode":"USD","retailPrice":0.004,"armRegionName":"eastus","meterName":"Basic IPv4 Dynamic Public IP","skuName":"Basic","productName":"IP Addresses","serviceName":"Virtual Network","unitOfMeasure":"1 Hour","type":"Consumption","meterId":"ipbd"},
+ {"currencyCode":"USD","retailPrice":0.01,"armRegionName":"Global","meterName":"Global IPv4 Static Public IP","skuName":"Global","productName":"IP Addresses","serviceName":"Virtual Network","unitOfMeasure":"1 Hour","type":"Consumption","meterId":"ipglobal"}
 ]}`
 
 func mustSheet(t testing.TB, s string) *PriceSheet {

@@ -169,7 +169,7 @@ func (m *Meter) Add(e Event) error {
 	if e.ResourceID == "" {
 		return fmt.Errorf("%w: no resource ID", ErrInvalidEvent)
 	}
-	if e.Kind != VM && e.Kind != Disk {
+	if e.Kind != VM && e.Kind != Disk && e.Kind != PublicIP {
 		return fmt.Errorf("%w: %s: unknown kind %v", ErrInvalidEvent, e.ResourceID, e.Kind)
 	}
 	ps := psNone
@@ -276,7 +276,7 @@ func accrueEntry(en *entry, kind ResourceKind, ps powerState, lo, hi int64) {
 	}
 	d := hi - lo
 	en.seen = true
-	billed := kind == Disk
+	billed := true // disks and public IPs bill while they exist
 	if kind == VM {
 		en.byPS[ps] += d
 		billed = ps.billed()
@@ -301,7 +301,7 @@ type Usage struct {
 	Seconds    int64    // billed seconds (whole, after granularity)
 	// ByPowerState gives a VM's seconds in each power state in the window,
 	// billed and unbilled, keyed by the lower-case state name ("" for a VM
-	// with no power state yet). Nil for disks.
+	// with no power state yet). Nil for disks and public IPs.
 	ByPowerState map[string]int64
 	// Start is the first billed instant in the window and End the end of the
 	// last billed stretch (exclusive); both zero when nothing was billed.

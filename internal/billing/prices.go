@@ -44,8 +44,8 @@ func (p Price) ExactPrice() *big.Rat {
 }
 
 // PriceSheet is an index of the rows of a Retail Prices API export that can
-// price a MeterKey: hourly pay-as-you-go VM rows and monthly tiered managed
-// disk rows. It is immutable once parsed and safe for concurrent use.
+// price a MeterKey: hourly pay-as-you-go VM rows, monthly tiered managed
+// disk rows and hourly public IP rows. It is immutable once parsed and safe for concurrent use.
 type PriceSheet struct {
 	rows       map[priceKey]candidate
 	source     string // top-level x_source
@@ -54,9 +54,9 @@ type PriceSheet struct {
 }
 
 type priceKey struct {
-	unit     string // "h" or "m"
+	unit     string // "h" (VMs), "m" (disks) or "ip" (public IPs, hourly)
 	location string // lower case
-	sku      string // lower case armSkuName, or tier name
+	sku      string // lower case armSkuName, tier name or public IP meter name
 	os       string // "linux", "windows", "" for disks
 	priority uint8  // prioRegular, prioSpot, prioLow
 }
@@ -291,13 +291,20 @@ func parseDate(s string) (time.Time, error) {
 
 // classify gives the key a row prices, if it prices one: an hourly VM row
 // (Linux or Windows by productName; Spot or Low Priority by meterName or
-// skuName) or a monthly LRS managed disk tier row.
+// skuName), a monthly LRS managed disk tier row, or an hourly public IP row
+// (by meterName).
 func classify(it *retailItem) (priceKey, bool) {
 	region := normLocation(it.ArmRegionName)
 	if region == "" {
 		return priceKey{}, false
 	}
 	switch {
+	case isHourly(it.UnitOfMeasure) && it.ProductName == publicIPProduct:
+		meter, ok := publicIPRowMeter(it)
+		if !ok {
+			return priceKey{}, false
+		}
+		return priceKey{unit: "ip", location: region, sku: strings.ToLower(meter)}, true
 	case isHourly(it.UnitOfMeasure):
 		if it.ArmSkuName == "" {
 			return priceKey{}, false
@@ -360,6 +367,9 @@ func diskRowTier(meterName, skuName string) (string, bool) {
 	return tier, true
 }
 
+// isPublicIPMeter tells a public IP meter name (lower case) from a VM size.
+func isPublicIPMeter(sku string) bool { return strings.HasSuffix(sku, " public ip") }
+
 func isHourly(unit string) bool  { return unit == UnitHour || unit == "1/Hour" }
 func isMonthly(unit string) bool { return unit == UnitMonth || unit == "1 Month" }
 
@@ -379,6 +389,16 @@ func (p *PriceSheet) Lookup(k MeterKey) (Price, bool) {
 		pk.priority = prioLow
 	}
 	switch {
+	case isHourly(k.Unit) && k.OS == "" && isPublicIPMeter(pk.sku):
+		if pk.priority != prioRegular {
+			return Price{}, false
+		}
+		pk.unit = "ip"
+		if _, ok := p.rows[pk]; !ok {
+			// A meter priced once for every region is published under
+			// armRegionName "Global".
+			pk.location = "global"
+		}
 	case isHourly(k.Unit):
 		pk.unit = "h"
 		switch {

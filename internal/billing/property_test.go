@@ -39,6 +39,17 @@ var diskVariants = []struct {
 	size int
 }{{"Premium_LRS", 100}, {"Premium_LRS", 30}, {"StandardSSD_LRS", 128}, {"Standard_LRS", 20}, {"Premium_LRS", 1024}, {"Premium_ZRS", 128}}
 
+// ipVariants are public IPs: priced and unpriced (IPv6, a Global address
+// priced by a "Global" row), and one whose SKU no row knows.
+var ipVariants = []Attrs{
+	standardIP,
+	{Location: "eastus", IPSKU: "Basic", IPAllocation: "Dynamic"},
+	{Location: "eastus", IPSKU: "Basic", IPAllocation: "Static"},
+	{Location: "eastus", IPSKU: "Standard", IPVersion: "IPv6"},
+	{Location: "westus2", IPSKU: "Standard", IPTier: "Global"},
+	{Location: "eastus", IPSKU: "Premium"},
+}
+
 // randomHistory gives a history of n resources over about span, in time
 // order, with sub-second instants, ties, resizes, deletions and re-creations.
 func randomHistory(r *rand.Rand, n int, start time.Time, span time.Duration) []Event {
@@ -70,12 +81,18 @@ func randomHistory(r *rand.Rand, n int, start time.Time, span time.Duration) []E
 				}
 			}
 		} else {
-			id := diskID(fmt.Sprintf("disk%d", i))
+			id, kind := diskID(fmt.Sprintf("disk%d", i)), Disk
+			if r.IntN(3) == 0 {
+				id, kind = ipID(fmt.Sprintf("ip%d", i)), PublicIP
+			}
 			for range 1 + r.IntN(4) {
-				e := Event{ResourceID: id, At: at, Kind: Disk}
-				if r.IntN(4) == 0 {
+				e := Event{ResourceID: id, At: at, Kind: kind}
+				switch {
+				case r.IntN(4) == 0:
 					e.Deleted = true
-				} else {
+				case kind == PublicIP:
+					e.Attrs = ipVariants[r.IntN(len(ipVariants))]
+				default:
 					v := diskVariants[r.IntN(len(diskVariants))]
 					e.Attrs = Attrs{Location: "eastus", DiskSKU: v.sku, DiskSizeGB: v.size}
 				}

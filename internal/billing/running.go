@@ -6,8 +6,8 @@ import (
 )
 
 // HourlyRate is what a resource with these attributes costs per hour while
-// it bills: a VM's hourly price, or a disk's monthly price over
-// HoursPerMonth hours. ok is false when no price row prices it.
+// it bills: a VM's or public IP's hourly price, or a disk's monthly price
+// over HoursPerMonth hours. ok is false when no price row prices it.
 func HourlyRate(p *PriceSheet, kind ResourceKind, attrs Attrs) (rate *big.Rat, price Price, ok bool) {
 	key, err := KeyFor(kind, attrs)
 	if err != nil {
@@ -31,7 +31,8 @@ func CostOver(perHour *big.Rat, seconds int64) *big.Rat {
 // Running is one resource's running cost, kept up to date event by event:
 // what it accrued up to its last event and what it accrues per hour from
 // then on. It follows the meter's rules (instants floored to the second,
-// compute billed in BilledPowerState, disks billed while they exist), so
+// compute billed in BilledPowerState, disks and public IPs billed while
+// they exist), so
 // over any stretch it agrees with the meter exactly.
 type Running struct {
 	ID         string // as last written
@@ -55,7 +56,7 @@ func NewRunning(e Event, p *PriceSheet) *Running {
 
 // Billed reports whether the resource accrues now.
 func (r *Running) Billed() bool {
-	return r.Kind == Disk || BilledPowerState(r.PowerState)
+	return r.Kind != VM || BilledPowerState(r.PowerState)
 }
 
 // Apply closes the stretch up to the event and takes on its state. An
