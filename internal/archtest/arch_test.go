@@ -27,6 +27,7 @@ var layers = map[string][]string{
 	"internal/authz":           {"internal/armid"},
 	"internal/identity":        {"internal/authz", "internal/certs"},
 	"internal/catalog":         {},
+	"internal/template":        {"internal/armerror"},
 	"internal/store":           {"internal/lifecycle", "internal/armid"},
 	"internal/store/sqlite":    {"internal/store"},
 	"internal/store/memstore":  {"internal/store"},
@@ -62,7 +63,7 @@ var kindLayers = map[string][]string{
 }
 
 // pure packages take time and IDs as arguments: no I/O, no clock.
-var pure = []string{"internal/armerror", "internal/lifecycle", "internal/armid", "internal/billing", "internal/authz", "internal/catalog"}
+var pure = []string{"internal/armerror", "internal/lifecycle", "internal/armid", "internal/billing", "internal/authz", "internal/catalog", "internal/template"}
 
 // kindsDir holds one pure module per resource kind, and the scenario runner
 // their tests share (which reads script files, so is not pure).

@@ -1,0 +1,49 @@
+package template
+
+import "testing"
+
+// FuzzExpression feeds the expression parser and evaluator arbitrary text:
+// it must answer a value or an error, never panic or loop, and a parsed
+// expression must parse the same way again.
+func FuzzExpression(f *testing.F) {
+	for _, seed := range []string{
+		"concat('a', 'b')", "parameters('prefix')", "variables('disks')[1].name", "'it''s'",
+		"resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet', 'default')",
+		"if(equals(1, 1), 'a', 'b')", "json('[1, {\"a\": null}]')[1].a", "format('{0:D3}', 7)",
+		"range(0, 5)[4]", "union(createObject('a', 1), createObject('b', 2)).b", "-9223372036854775808",
+		"a(", "'", "x.y", "((", "padLeft('1', 100000)", "split('a', '')",
+	} {
+		f.Add(seed)
+	}
+	p, err := mustPlan()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		if len(src) > 4096 {
+			return
+		}
+		n, err := ParseExpression(src)
+		if err != nil {
+			return
+		}
+		if _, err := ParseExpression(src); err != nil {
+			t.Fatalf("%q parsed once, then failed: %v", src, err)
+		}
+		ev := &evaluator{p: p}
+		v, err := ev.eval(n)
+		if err == nil && v != nil {
+			if s, ok := v.(string); ok && len(s) > maxString {
+				t.Fatalf("%q produced %d bytes", src, len(s))
+			}
+		}
+	})
+}
+
+func mustPlan() (*Plan, error) {
+	tmpl, err := Parse([]byte(exprTemplate))
+	if err != nil {
+		return nil, err
+	}
+	return tmpl.Expand(testScope, nil)
+}
