@@ -159,20 +159,21 @@ func (s *Server) putDisk(r *request, sub, rg, name string, patch bool) {
 		// A PATCH names only what changes; the location stays.
 		body["location"] = old.Spec.Location
 	}
-	d, _, err := s.eng.PutDisk(ctxWithoutCancel(r.Context()), engine.PutDiskRequest{
-		SubscriptionID: sub, ResourceGroup: rg, Name: name,
+	res, err := s.eng.Do(ctxWithoutCancel(r.Context()), engine.Command{
+		ID: armid.ComputeID(sub, rg, "disks", name), Verb: engine.VerbPut,
 		IfMatch: r.Header.Get("If-Match"), IfNoneMatch: r.Header.Get("If-None-Match"),
-		Build: func(old *engine.Disk) (engine.DiskSpec, error) {
+		Build: engine.Build(func(old *engine.Disk) (any, error) {
 			if patch && old == nil {
-				return engine.DiskSpec{}, armerror.New(armerror.CodeResourceNotFound, "The disk '%s' was not found.", name)
+				return nil, armerror.New(armerror.CodeResourceNotFound, "The disk '%s' was not found.", name)
 			}
 			return asError(s.checkDisk(body, old))
-		},
+		}),
 	})
 	if err != nil {
 		s.writeErr(r, err)
 		return
 	}
+	d := res.State.(*engine.Disk)
 	// Disks answer 200 for a create too: Azure's disk API knows no 201,
 	// and its clients reject one.
 	r.w.Header().Set("ETag", d.ETag())
@@ -194,12 +195,12 @@ func (s *Server) deleteDisk(r *request, sub, rg, name string) {
 		s.writeErr(r, armerror.ResourceGroupNotFound(rg))
 		return
 	}
-	found, err := s.eng.DeleteDisk(ctxWithoutCancel(r.Context()), sub, rg, name)
+	res, err := s.eng.Do(ctxWithoutCancel(r.Context()), engine.Command{ID: armid.ComputeID(sub, rg, "disks", name), Verb: engine.VerbDelete})
 	if err != nil {
 		s.writeErr(r, err)
 		return
 	}
-	if !found {
+	if !res.Found {
 		r.w.WriteHeader(http.StatusNoContent)
 		return
 	}

@@ -229,16 +229,16 @@ func (s *Server) setScopeTags(r *request, sub, scope string, tags map[string]str
 			},
 			Instance: s.newInstance})
 	case "microsoft.compute/disks":
-		_, _, err = s.eng.PutDisk(ctx, engine.PutDiskRequest{SubscriptionID: sub, ResourceGroup: ts.rg, Name: ts.id.Name(),
-			Build: func(old *engine.Disk) (engine.DiskSpec, error) {
+		_, err = s.eng.Do(ctx, engine.Command{ID: armid.ComputeID(sub, ts.rg, "disks", ts.id.Name()), Verb: engine.VerbPut,
+			Build: engine.Build(func(old *engine.Disk) (any, error) {
 				if old == nil {
-					return engine.DiskSpec{}, armerror.New(armerror.CodeResourceNotFound, "The resource '%s' was not found.", scope)
+					return nil, armerror.New(armerror.CodeResourceNotFound, "The resource '%s' was not found.", scope)
 				}
 				spec := old.Spec
 				var err error
 				spec.Model, err = withTags(old.Spec.Model, tags)
 				return spec, err
-			}})
+			})})
 	}
 	if err != nil {
 		s.writeErr(r, err)

@@ -1,11 +1,8 @@
 package engine
 
 import (
-	"context"
-	"fmt"
 	"sort"
 
-	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/kinds/disk"
 	"github.com/azemu/azemu/internal/kinds/group"
 	"github.com/azemu/azemu/internal/kinds/resource"
@@ -51,73 +48,24 @@ func (e *Engine) ListDisks(match func(*Disk) bool, after string, limit int) (pag
 	return page, ""
 }
 
-// PutDiskRequest asks to create or update a standalone disk.
-type PutDiskRequest struct {
-	SubscriptionID, ResourceGroup, Name string
-	IfMatch, IfNoneMatch                string
-	// Build returns the spec to keep, given the disk as it is (nil when new).
-	Build func(existing *Disk) (DiskSpec, error)
-}
-
-// PutDisk creates or updates a disk.
-func (e *Engine) PutDisk(ctx context.Context, r PutDiskRequest) (*Disk, bool, error) {
-	if err := e.checkOpen(); err != nil {
-		return nil, false, err
+// diskVerbs are the disk kind's decisions (internal/kinds/disk): a
+// standalone disk's put and delete, and its removal with its group.
+func diskVerbs() map[string]decision {
+	return map[string]decision{
+		VerbPut: taking(func(t *tx, target resource.State, c resource.Command, spec DiskSpec, env resource.Env) (string, resource.Effects, error) {
+			old, _ := target.(*Disk)
+			sub, rg, name := t.placeOf(c.Target)
+			_, eff, err := disk.Put(old, sub, rg, name, spec, env)
+			return "", eff, err
+		}),
+		VerbDelete: func(t *tx, target resource.State, c resource.Command, env resource.Env) (string, resource.Effects, error) {
+			eff, err := disk.Delete(target.(*Disk), env)
+			return "", eff, err
+		},
+		group.VerbRemove: func(t *tx, target resource.State, c resource.Command, env resource.Env) (string, resource.Effects, error) {
+			return "", disk.Remove(target.(*Disk), c.OperationID, env), nil
+		},
 	}
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
-	g := e.groups[groupKey(r.SubscriptionID, r.ResourceGroup)]
-	if g == nil {
-		return nil, false, notFoundGroup(r.ResourceGroup)
-	}
-	if g.DeleteOperation != "" {
-		return nil, false, groupBeingDeleted(g)
-	}
-	sub := armid.Fold(r.SubscriptionID)
-	id := diskID(sub, g.Name, r.Name)
-	old, _ := e.res[DiskType][disk.Key(id)].(*Disk)
-	var oldVersioned versioned
-	if old != nil {
-		oldVersioned = old
-	}
-	if err := checkETag(oldVersioned, r.IfMatch, r.IfNoneMatch); err != nil {
-		return nil, false, err
-	}
-	spec, err := r.Build(old)
-	if err != nil {
-		return nil, false, err
-	}
-	t := e.begin(e.Now())
-	_, eff, err := disk.Put(old, sub, g.Name, r.Name, spec, t.env())
-	if err != nil {
-		return nil, false, err
-	}
-	t.ensureSub(sub)
-	t.apply(eff)
-	if err := t.commit(ctx); err != nil {
-		return nil, false, err
-	}
-	return t.res[disk.Key(id)].(*Disk), old == nil, nil
-}
-
-// DeleteDisk deletes an unattached disk; an attached one is refused.
-func (e *Engine) DeleteDisk(ctx context.Context, sub, rg, name string) (found bool, err error) {
-	if err := e.checkOpen(); err != nil {
-		return false, err
-	}
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
-	d, _ := e.res[DiskType][disk.Key(diskID(sub, rg, name))].(*Disk)
-	if d == nil {
-		return false, nil
-	}
-	t := e.begin(e.Now())
-	eff, err := disk.Delete(d, t.env())
-	if err != nil {
-		return true, err
-	}
-	t.apply(eff)
-	return true, t.commit(ctx)
 }
 
 // disksNamed returns the disks ids name as this change sees them, by key:
@@ -157,14 +105,4 @@ func (t *tx) attachDisks(v, old *VM, refs []DiskRef) error {
 func (t *tx) releaseDisks(v *VM, opID string) {
 	o := diskOwner(v)
 	t.apply(disk.Release(o, v.Spec.Disks, t.disksNamed(disk.Named(o, v.Spec.Disks)), opID, t.env()))
-}
-
-// diskCommand runs a command a resource module asks of a disk.
-func (t *tx) diskCommand(c resource.Command) error {
-	d, ok := t.resource(DiskType, disk.Key(c.Target)).(*Disk)
-	if !ok || d == nil || c.Verb != group.VerbRemove {
-		return fmt.Errorf("engine: disk %s takes no command %q", c.Target, c.Verb)
-	}
-	t.apply(disk.Remove(d, c.OperationID, t.env()))
-	return nil
 }

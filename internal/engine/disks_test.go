@@ -54,7 +54,7 @@ func TestVMDisksFollowDeleteOption(t *testing.T) {
 	if os.ManagedBy != vmID("rg", "vm1") || os.State() != "Attached" || os.Spec.OSType != "Linux" || data.Spec.SizeGB != 128 {
 		t.Fatalf("disks after create: %+v %+v", os, data)
 	}
-	if _, err := r.eng.DeleteDisk(context.Background(), testSub, "rg", "vm1_os"); err == nil {
+	if _, err := r.eng.Do(context.Background(), Command{ID: diskID(testSub, "rg", "vm1_os"), Verb: VerbDelete}); err == nil {
 		t.Fatal("deleting an attached disk succeeded")
 	}
 	r.advance(time.Minute)
@@ -106,11 +106,12 @@ func TestStandaloneDisk(t *testing.T) {
 	r := newRig(t)
 	r.group("rg")
 	ctx := context.Background()
+	id := diskID(testSub, "rg", "d1")
 	put := func(size int) (*Disk, bool, error) {
-		return r.eng.PutDisk(ctx, PutDiskRequest{SubscriptionID: testSub, ResourceGroup: "rg", Name: "d1",
-			Build: func(*Disk) (DiskSpec, error) {
-				return DiskSpec{Location: "westus", SKU: "Standard_LRS", SizeGB: size, CreateOption: "Empty"}, nil
-			}})
+		res, err := r.eng.Do(ctx, Command{ID: id, Verb: VerbPut,
+			Input: DiskSpec{Location: "westus", SKU: "Standard_LRS", SizeGB: size, CreateOption: "Empty"}})
+		d, _ := res.State.(*Disk)
+		return d, res.Created, err
 	}
 	d, created, err := put(64)
 	if err != nil || !created || d.Version != 1 || d.State() != "Unattached" {
@@ -124,10 +125,10 @@ func TestStandaloneDisk(t *testing.T) {
 	if _, _, err := put(32); !errors.As(err, &ee) || ee.Code != "InvalidParameter" {
 		t.Fatalf("shrink: %v", err)
 	}
-	if found, err := r.eng.DeleteDisk(ctx, testSub, "rg", "d1"); !found || err != nil {
-		t.Fatalf("delete: %v %v", found, err)
+	if res, err := r.eng.Do(ctx, Command{ID: id, Verb: VerbDelete}); !res.Found || res.State != nil || err != nil {
+		t.Fatalf("delete: %+v %v", res, err)
 	}
-	if found, _ := r.eng.DeleteDisk(ctx, testSub, "rg", "d1"); found {
+	if res, _ := r.eng.Do(ctx, Command{ID: id, Verb: VerbDelete}); res.Found {
 		t.Fatal("second delete found the disk")
 	}
 	if got, want := diskEvents(r, "rg", "d1"), "[0s create Standard_LRS/64 attached=false 0s update Standard_LRS/128 attached=false 0s delete Standard_LRS/128 attached=false]"; got != want {
@@ -141,5 +142,50 @@ func TestStandaloneDisk(t *testing.T) {
 	r.open(r.clk.Now())
 	if d := r.disk("rg", "d1"); d.Spec.SizeGB != 10 || d.Version != 1 {
 		t.Fatalf("after reload: %+v", d)
+	}
+}
+
+// Do checks what ARM checks before any kind decides: the target's group,
+// the entity tag conditions, and the verbs its kind takes.
+func TestDoChecksBeforeTheKindDecides(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	spec := DiskSpec{Location: "westus", SKU: "Standard_LRS", SizeGB: 64, CreateOption: "Empty"}
+	code := func(err error) string {
+		var ee *Error
+		if errors.As(err, &ee) {
+			return ee.Code
+		}
+		return fmt.Sprint(err)
+	}
+	id := diskID(testSub, "rg", "d1")
+	if _, err := r.eng.Do(ctx, Command{ID: id, Verb: VerbPut, Input: spec}); code(err) != CodeResourceGroupNotFound {
+		t.Fatalf("put in a missing group: %v", err)
+	}
+	r.group("rg")
+	if _, err := r.eng.Do(ctx, Command{ID: id, Verb: VerbPut, Input: spec, IfMatch: "*"}); code(err) != CodePreconditionFailed {
+		t.Fatalf("If-Match on a missing disk: %v", err)
+	}
+	if _, err := r.eng.Do(ctx, Command{ID: id, Verb: VerbAct, Input: spec}); err == nil {
+		t.Fatal("a disk took an action it does not know")
+	}
+	if _, err := r.eng.Do(ctx, Command{ID: id, Verb: VerbPut, Input: "not a spec"}); err == nil {
+		t.Fatal("a disk took an input of the wrong type")
+	}
+	res, err := r.eng.Do(ctx, Command{ID: id, Verb: VerbPut, Input: spec})
+	if err != nil || !res.Created {
+		t.Fatalf("create: %+v %v", res, err)
+	}
+	if _, err := r.eng.Do(ctx, Command{ID: id, Verb: VerbPut, Input: spec, IfNoneMatch: "*"}); code(err) != CodePreconditionFailed {
+		t.Fatalf("If-None-Match * on an existing disk: %v", err)
+	}
+	if _, err := r.eng.Do(ctx, Command{ID: id, Verb: VerbPut, Input: spec, IfMatch: `"1"`}); err != nil {
+		t.Fatalf("If-Match of the current etag: %v", err)
+	}
+	if _, err := r.eng.DeleteGroup(ctx, testSub, "rg"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.eng.Do(ctx, Command{ID: diskID(testSub, "rg", "d2"), Verb: VerbPut, Input: spec}); err == nil {
+		t.Fatal("a disk was created in a deleted group")
 	}
 }

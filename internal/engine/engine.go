@@ -75,8 +75,9 @@ type Engine struct {
 	listeners []func(Change)
 	// draws is the random source of fault rolls (and, seeded, of IDs).
 	draws *draws
-	// routes carries follow-up commands to the kinds that own their targets.
-	routes map[string]func(*tx, resource.Command) error
+	// kinds is the kinds table (kinds.go): how each kind is kept, and its
+	// decisions.
+	kinds map[string]kind
 	// health is how the last writes to the store went (storehealth.go).
 	health storeHealth
 }
@@ -112,7 +113,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 			cfg.NewID = rnd.guid
 		}
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stopped: make(chan struct{}), routes: routes(), draws: rnd}
+	e := &Engine{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stopped: make(chan struct{}), kinds: kindTable(), draws: rnd}
 	if err := e.load(ctx); err != nil {
 		return nil, err
 	}
@@ -133,7 +134,7 @@ func (e *Engine) load(ctx context.Context) error {
 	e.sorted = nil
 	e.due = nil
 	for _, r := range snap.Resources {
-		k, ok := kinds[r.Type]
+		k, ok := e.kinds[r.Type]
 		if !ok {
 			continue
 		}
@@ -163,8 +164,8 @@ func (e *Engine) load(ctx context.Context) error {
 		if err := json.Unmarshal(row.State, &doc); err != nil {
 			return fmt.Errorf("engine: vm %s: %w", row.ID, err)
 		}
-		v := &VM{ID: row.ID, SubscriptionID: row.SubscriptionID, ResourceGroup: row.ResourceGroup, Name: row.Name,
-			Model: row.Model, Spec: doc.Spec, Machine: doc.Machine, VMID: doc.VMID, Version: row.Version, TimeCreated: doc.TimeCreated,
+		v := &VM{Meta: resource.Meta{ID: row.ID, SubscriptionID: row.SubscriptionID, ResourceGroup: row.ResourceGroup, Name: row.Name, Version: row.Version},
+			Model: row.Model, Spec: doc.Spec, Machine: doc.Machine, VMID: doc.VMID, TimeCreated: doc.TimeCreated,
 			Waiting: doc.Waiting}
 		key := armid.Fold(row.ID)
 		e.vms[key] = v
@@ -624,7 +625,7 @@ func (e *Engine) PutVM(ctx context.Context, r PutVMRequest) (*VM, bool, store.Op
 	t := e.begin(now)
 	t.ensureSub(armid.Fold(r.SubscriptionID))
 	if old == nil {
-		v := &VM{ID: id, SubscriptionID: armid.Fold(r.SubscriptionID), ResourceGroup: g.Name, Name: r.Name,
+		v := &VM{Meta: resource.Meta{ID: id, SubscriptionID: armid.Fold(r.SubscriptionID), ResourceGroup: g.Name, Name: r.Name},
 			Machine: lifecycle.Machine{Name: r.Name}, VMID: e.cfg.NewID(), TimeCreated: now}
 		op := t.newOp(string(lifecycle.Create), id, spec.Location)
 		req := lifecycle.Request{Kind: lifecycle.Create, GeneralizedImage: spec.GeneralizedImage, Extensions: r.Extensions}

@@ -165,41 +165,51 @@ func (t *tx) removeExtensionsOf(vmID string) {
 	t.apply(extension.RemoveAll(exts))
 }
 
-// vmCommand runs a command a resource module asks of a VM.
-func (t *tx) vmCommand(c resource.Command) error {
-	v := t.vm(armid.Fold(c.Target))
-	if v == nil {
-		return &Error{Code: CodeResourceNotFound, Message: fmt.Sprintf("The Resource '%s' was not found.", c.Target)}
+// vmVerbs are the VM kind's decisions: what other kinds ask of a VM,
+// carried out through its lifecycle.
+func vmVerbs() map[string]decision {
+	return map[string]decision{
+		group.VerbDelete: func(t *tx, target resource.State, c resource.Command, _ resource.Env) (string, resource.Effects, error) {
+			return c.OperationID, resource.Effects{}, t.submit(target.(*VM), lifecycle.Request{Kind: lifecycle.Delete}, c.OperationID)
+		},
+		scaleset.VerbRun: taking(func(t *tx, target resource.State, c resource.Command, args scaleset.RunArgs, _ resource.Env) (string, resource.Effects, error) {
+			v := target.(*VM)
+			op, err := t.submitOp(v, args.Request, v.Model, v.Spec, c.OperationID, "")
+			return op.ID, resource.Effects{}, err
+		}),
+		extension.VerbHold: taking(func(t *tx, target resource.State, c resource.Command, args extension.HoldArgs, _ resource.Env) (string, resource.Effects, error) {
+			v := target.(*VM)
+			held, ok := v.Machine.HoldOSComplete(args.Until)
+			if !ok {
+				return "", resource.Effects{}, fmt.Errorf("engine: %s cannot hold its create for %s", v.ID, c.OperationID)
+			}
+			nv := *v
+			nv.Waiting = append(append([]string(nil), v.Waiting...), c.OperationID)
+			t.putVM(&nv, held, v.Model, v.Spec, t.now, "", "")
+			return c.OperationID, resource.Effects{}, nil
+		}),
+		extension.VerbInstall: taking(func(t *tx, target resource.State, c resource.Command, args extension.InstallArgs, _ resource.Env) (string, resource.Effects, error) {
+			v := target.(*VM)
+			op, err := t.submitOp(v, lifecycle.Request{Kind: lifecycle.Update, Extensions: args.Duration}, v.Model, v.Spec, c.OperationID, FaultOpExtension)
+			return op.ID, resource.Effects{}, err
+		}),
 	}
-	if c.Verb == group.VerbDelete {
-		return t.submit(v, lifecycle.Request{Kind: lifecycle.Delete}, c.OperationID)
-	}
-	switch args := c.Args.(type) {
-	case extension.HoldArgs:
-		held, ok := v.Machine.HoldOSComplete(args.Until)
-		if !ok {
-			return fmt.Errorf("engine: %s cannot hold its create for %s", v.ID, c.OperationID)
-		}
-		nv := *v
-		nv.Waiting = append(append([]string(nil), v.Waiting...), c.OperationID)
-		t.putVM(&nv, held, v.Model, v.Spec, t.now, "", "")
-		return nil
-	case scaleset.RunArgs:
-		_, err := t.submitOp(v, args.Request, v.Model, v.Spec, c.OperationID, "")
-		return err
-	case extension.InstallArgs:
-		_, err := t.submitOp(v, lifecycle.Request{Kind: lifecycle.Update, Extensions: args.Duration}, v.Model, v.Spec, c.OperationID, FaultOpExtension)
-		return err
-	}
-	return fmt.Errorf("engine: a VM takes no command %q", c.Verb)
 }
 
-// extensionCommand runs a command a resource module asks of an extension.
-func (t *tx) extensionCommand(c resource.Command) error {
-	x, ok := t.resource(ExtensionType, extension.Key(c.Target)).(*Extension)
-	if !ok || x == nil || c.Verb != group.VerbRemove {
-		return fmt.Errorf("engine: extension %s takes no command %q", c.Target, c.Verb)
+// loadVM is the VM with the given ID as this change sees it.
+func (t *tx) loadVM(id string) resource.State {
+	if v := t.vm(armid.Fold(id)); v != nil {
+		return v
 	}
-	t.apply(extension.RemoveAll([]*Extension{x}))
 	return nil
+}
+
+// extensionVerbs are the extension kind's decisions
+// (internal/kinds/extension).
+func extensionVerbs() map[string]decision {
+	return map[string]decision{
+		group.VerbRemove: func(t *tx, target resource.State, c resource.Command, _ resource.Env) (string, resource.Effects, error) {
+			return "", extension.RemoveAll([]*Extension{target.(*Extension)}), nil
+		},
+	}
 }

@@ -42,44 +42,54 @@ const (
 	ScaleSetType  = scaleset.Type
 )
 
-// kind is what the runtime needs of a resource kind.
+// kind is what the runtime needs of a resource kind: how its snapshots are
+// kept, and its decisions.
 type kind struct {
 	// decode reads a snapshot back from its row in the resources table.
 	decode func(id string, row resource.Row, version int64) (resource.State, error)
-	// write and erase keep a kind that has a table of its own; a kind
+	// load, write and erase keep a kind that has a table of its own; a kind
 	// without them lives in the resources table.
+	load         func(t *tx, id string) resource.State
 	write, erase func(*tx, resource.State)
+	// adopt refuses a new or changed child of a resource of this kind (a
+	// group being deleted takes no new resources); nil takes any.
+	adopt func(parent resource.State) error
+	// verbs are the kind's decisions, by verb: a client's command (VerbPut,
+	// VerbDelete, VerbAct) and the follow-ups other kinds ask of it.
+	verbs map[string]decision
 }
 
-// kinds is the one table a resource kind registers in, by ARM type. The
-// runtime stores, loads and publishes every kind listed here alike.
-var kinds = map[string]kind{
-	disk.Type:      {decode: disk.Decode},
-	extension.Type: {decode: extension.Decode},
-	scaleset.Type:  {decode: scaleset.Decode},
-	group.Type:     {write: (*tx).putGroup, erase: (*tx).removeGroup},
+// A decision is one verb of a kind. It reads the fleet as the change sees
+// it through t, and takes the target as it is (nil when there is none yet),
+// the command (its Args are the verb's input, of a type the kind defines)
+// and the Env. It returns the operation the command runs as ("" when none)
+// and what it does as data, which the runtime lays into the change.
+type decision func(t *tx, target resource.State, c resource.Command, env resource.Env) (opID string, eff resource.Effects, err error)
+
+// kindTable is the one table a resource kind registers in, by ARM type. The
+// runtime stores, loads, publishes and commands every kind listed here
+// alike. (A function, not a variable: decisions run commands through it.)
+func kindTable() map[string]kind {
+	vm := kind{load: (*tx).loadVM, verbs: vmVerbs()}
+	return map[string]kind{
+		disk.Type:      {decode: disk.Decode, verbs: diskVerbs()},
+		extension.Type: {decode: extension.Decode, verbs: extensionVerbs()},
+		scaleset.Type:  {decode: scaleset.Decode, verbs: scaleSetVerbs()},
+		group.Type: {load: (*tx).loadGroup, write: (*tx).putGroup, erase: (*tx).removeGroup,
+			adopt: groupAdopts, verbs: groupVerbs()},
+		vmType:       vm,
+		instanceType: vm,
+	}
 }
 
 // storedKinds lists the types kept in the resources table, in order.
-func storedKinds() []string {
+func (e *Engine) storedKinds() []string {
 	var out []string
-	for typ, k := range kinds {
+	for typ, k := range e.kinds {
 		if k.decode != nil {
 			out = append(out, typ)
 		}
 	}
 	sort.Strings(out)
 	return out
-}
-
-// routes maps the ARM type of a follow-up command's target to the kind
-// that carries it out.
-func routes() map[string]func(*tx, resource.Command) error {
-	return map[string]func(*tx, resource.Command) error{
-		"Microsoft.Compute/virtualMachines":                         (*tx).vmCommand,
-		"Microsoft.Compute/virtualMachineScaleSets/virtualMachines": (*tx).vmCommand,
-		disk.Type:      (*tx).diskCommand,
-		extension.Type: (*tx).extensionCommand,
-		ScaleSetType:   (*tx).scaleSetCommand,
-	}
 }

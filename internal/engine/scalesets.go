@@ -91,27 +91,27 @@ func outcomeOf(op store.Operation) scaleset.Outcome {
 	return o
 }
 
-// scaleSetCommand runs a command a resource module asks of a scale set:
-// create one of its instances, or remove it with its group.
-func (t *tx) scaleSetCommand(c resource.Command) error {
-	s := t.scaleSet(scaleset.Key(c.Target))
-	if s == nil {
-		return fmt.Errorf("engine: no scale set %s", c.Target)
+// scaleSetVerbs are the scale set kind's decisions
+// (internal/kinds/scaleset).
+func scaleSetVerbs() map[string]decision {
+	return map[string]decision{
+		group.VerbRemove: func(t *tx, target resource.State, c resource.Command, env resource.Env) (string, resource.Effects, error) {
+			return "", scaleset.Remove(target.(*ScaleSet), env), nil
+		},
+		// Creating an instance is the VM's lifecycle, from a model the ARM
+		// layer derives from the set's profile (PutScaleSetRequest.Instance).
+		scaleset.VerbCreateInstance: taking(func(t *tx, target resource.State, c resource.Command, args scaleset.CreateArgs, _ resource.Env) (string, resource.Effects, error) {
+			s := target.(*ScaleSet)
+			if t.instance == nil {
+				return "", resource.Effects{}, fmt.Errorf("engine: no instance model for %s", s.ID)
+			}
+			inst, err := t.instance(s, args.Counter)
+			if err != nil {
+				return "", resource.Effects{}, err
+			}
+			return c.OperationID, resource.Effects{}, t.createVM(s.SubscriptionID, s.ResourceGroup, inst, t.extensions, c.OperationID)
+		}),
 	}
-	switch c.Verb {
-	case group.VerbRemove:
-		return t.run(scaleset.Remove(s, t.env()))
-	case scaleset.VerbCreateInstance:
-		if t.instance == nil {
-			return fmt.Errorf("engine: no instance model for %s", s.ID)
-		}
-		inst, err := t.instance(s, c.Args.(scaleset.CreateArgs).Counter)
-		if err != nil {
-			return err
-		}
-		return t.createVM(s.SubscriptionID, s.ResourceGroup, inst, t.extensions, c.OperationID)
-	}
-	return fmt.Errorf("engine: a scale set takes no command %q", c.Verb)
 }
 
 // batchChildDone tells the scale sets tracking operation id that it ended.
@@ -361,7 +361,7 @@ func (t *tx) createVM(sub, rg string, inst NewInstance, extensions time.Duration
 	if t.vm(armid.Fold(inst.ID)) != nil {
 		return &Error{Code: "Conflict", Message: fmt.Sprintf("The VM '%s' already exists.", inst.ID)}
 	}
-	v := &VM{ID: inst.ID, SubscriptionID: sub, ResourceGroup: rg, Name: inst.Name,
+	v := &VM{Meta: resource.Meta{ID: inst.ID, SubscriptionID: sub, ResourceGroup: rg, Name: inst.Name},
 		Machine: lifecycle.Machine{Name: inst.Name}, VMID: t.e.cfg.NewID(), TimeCreated: t.now}
 	op := t.newOpWithID(opID, string(lifecycle.Create), inst.ID, inst.Spec.Location)
 	req := lifecycle.Request{Kind: lifecycle.Create, GeneralizedImage: inst.Spec.GeneralizedImage, Extensions: extensions}

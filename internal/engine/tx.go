@@ -4,7 +4,6 @@ import (
 	"container/heap"
 	"context"
 	"encoding/json"
-	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -106,14 +105,14 @@ func (t *tx) resourcesIn(typ string, g *Group) []resource.State {
 // publish, history events, operations started and ended.
 func (t *tx) apply(eff resource.Effects) {
 	for _, s := range eff.Put {
-		if k := kinds[s.ResourceType()]; k.write != nil {
+		if k := t.e.kinds[s.ResourceType()]; k.write != nil {
 			k.write(t, s)
 			continue
 		}
 		t.putResource(s)
 	}
 	for _, s := range eff.Removed {
-		if k := kinds[s.ResourceType()]; k.erase != nil {
+		if k := t.e.kinds[s.ResourceType()]; k.erase != nil {
 			k.erase(t, s)
 			continue
 		}
@@ -130,27 +129,6 @@ func (t *tx) apply(eff resource.Effects) {
 	for _, end := range eff.Ended {
 		t.finishOp(end.ID, end.Status, end.Error, end.At)
 	}
-}
-
-// run applies a module's effects, then runs its follow-up commands, each
-// through the kind that owns its target. A command refused refuses the
-// whole change: the caller drops the tx.
-func (t *tx) run(eff resource.Effects) error {
-	t.apply(eff)
-	for _, c := range eff.Commands {
-		typ := ""
-		if id, err := armid.Parse(c.Target); err == nil {
-			typ = id.Type()
-		}
-		handle, ok := t.e.routes[typ]
-		if !ok {
-			return fmt.Errorf("engine: no kind takes commands for %s", c.Target)
-		}
-		if err := handle(t, c); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // putResource records s's next snapshot: one row per change, whose version
@@ -377,7 +355,7 @@ func (t *tx) maybeFinishGroup(g *Group) {
 // as this change sees them: what goes with the group once its VMs are gone.
 func (t *tx) othersIn(g *Group) []string {
 	var ids []string
-	for _, typ := range storedKinds() {
+	for _, typ := range t.e.storedKinds() {
 		for _, s := range t.resourcesIn(typ, g) {
 			ids = append(ids, s.ResourceID())
 		}

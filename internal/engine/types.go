@@ -2,7 +2,9 @@ package engine
 
 import (
 	"encoding/json"
+
 	"fmt"
+	"github.com/azemu/azemu/internal/armid"
 	"time"
 
 	"github.com/azemu/azemu/internal/armerror"
@@ -60,25 +62,41 @@ func (s VMSpec) Spot() bool { return s.Priority == "Spot" || s.Priority == "Low"
 // VM is a read-only snapshot of one VM; the engine never changes a VM value
 // it has handed out.
 type VM struct {
-	ID             string
-	SubscriptionID string
-	ResourceGroup  string
-	Name           string
+	// Meta is the VM's ID, subscription, group, name and version.
+	resource.Meta
 	// Model is the ARM body as the client last wrote it, normalised by the
 	// ARM layer; read-only properties are added when it is rendered.
 	Model       json.RawMessage
 	Spec        VMSpec
 	Machine     lifecycle.Machine
 	VMID        string // properties.vmId
-	Version     int64
 	TimeCreated time.Time
 	// Waiting are operations that end with the VM's running plan: the
 	// installs of extensions added while the VM is created.
 	Waiting []string
 }
 
-// ETag is the VM's entity tag.
-func (v *VM) ETag() string { return fmt.Sprintf("\"%d\"", v.Version) }
+// The ARM types of VMs: standalone (or a Flexible scale set's member), and
+// a Uniform scale set's instance.
+const (
+	vmType       = "Microsoft.Compute/virtualMachines"
+	instanceType = "Microsoft.Compute/virtualMachineScaleSets/virtualMachines"
+)
+
+// ResourceType is the VM's ARM type.
+func (v *VM) ResourceType() string {
+	if id, err := armid.Parse(v.ID); err == nil {
+		return id.Type()
+	}
+	return vmType
+}
+
+// Row is the VM's identity and model as a resource row; the engine keeps
+// VMs in a table of their own (see putVM).
+func (v *VM) Row() resource.Row {
+	return resource.Row{SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup, Name: v.Name,
+		Location: v.Spec.Location, Body: v.Model, CreatedAt: v.TimeCreated}
+}
 
 // vmDoc is the engine-owned state column of a stored VM.
 type vmDoc struct {

@@ -18,7 +18,7 @@ const Type = "Microsoft.Resources/resourceGroups"
 // Commands this module asks of the resources in a group being deleted.
 const (
 	// VerbDelete asks a VM to run its delete, as the command's operation.
-	VerbDelete = "delete"
+	VerbDelete = resource.VerbDelete
 	// VerbRemove removes a resource that has no lifecycle of its own (a
 	// disk, a scale set whose instances are gone) with the group, under
 	// the group's delete operation.

@@ -146,6 +146,17 @@ type OperationEnd struct {
 	At     time.Time
 }
 
+// The verbs every kind may take from a client; a kind defines its other
+// verbs (the follow-ups other kinds ask of it) in its own terms.
+const (
+	// VerbPut creates or updates the target.
+	VerbPut = "put"
+	// VerbDelete deletes the target.
+	VerbDelete = "delete"
+	// VerbAct runs an action (an ARM POST) on the target.
+	VerbAct = "act"
+)
+
 // Command is a follow-up a decision asks of another resource: the runtime
 // runs it through the same path as a client's request, in the same change.
 type Command struct {

@@ -1,0 +1,246 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/azemu/azemu/internal/armerror"
+	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/kinds/resource"
+	"github.com/azemu/azemu/internal/store"
+)
+
+// The verbs every kind may take from a client.
+const (
+	// VerbPut creates or updates the target; Command.Build makes its input.
+	VerbPut = resource.VerbPut
+	// VerbDelete deletes the target; deleting nothing is no error.
+	VerbDelete = resource.VerbDelete
+	// VerbAct runs an action (a POST) on the target.
+	VerbAct = resource.VerbAct
+)
+
+// Command is a client's request for one resource of any kind in the kinds
+// table: the one way into the engine's writers.
+type Command struct {
+	// ID is the target's ARM ID; for a create, the ID it is to have.
+	ID string
+	// Verb is VerbPut, VerbDelete, VerbAct, or another verb the target's
+	// kind takes.
+	Verb string
+	// Input is the verb's input, of a type the target's kind defines.
+	Input any
+	// Build, when set, makes Input from the target as it is (nil when
+	// there is none). It runs while the target cannot change, so a PATCH
+	// merges safely; its error refuses the command.
+	Build func(existing resource.State) (any, error)
+	// IfMatch and IfNoneMatch are the request's conditions on the target's
+	// entity tag.
+	IfMatch, IfNoneMatch string
+}
+
+// Result is what a command did.
+type Result struct {
+	// State is the target as it now is; nil when it is gone, or never was.
+	State resource.State
+	// Found reports that the target existed before the command; Created,
+	// that a put made it.
+	Found, Created bool
+	// Operation is the asynchronous operation the command runs as (zero
+	// when it runs none). It may already be done.
+	Operation store.Operation
+}
+
+// Build adapts a builder of one kind's input to Command.Build.
+func Build[T resource.State](build func(existing T) (any, error)) func(resource.State) (any, error) {
+	return func(s resource.State) (any, error) {
+		old, _ := s.(T)
+		return build(old)
+	}
+}
+
+// Do runs a command through the kind that owns its target: it decides,
+// commits every effect (follow-up commands included) in one store change,
+// publishes the new snapshots and schedules their due times. A refusal
+// anywhere changes nothing.
+func (e *Engine) Do(ctx context.Context, c Command) (Result, error) {
+	if err := e.checkOpen(); err != nil {
+		return Result{}, err
+	}
+	id, err := armid.Parse(c.ID)
+	if err != nil {
+		return Result{}, &Error{Code: armerror.CodeInvalidParameter, Message: fmt.Sprintf("'%s' is not a resource ID.", c.ID)}
+	}
+	k, ok := e.kinds[id.Type()]
+	if !ok || k.verbs[c.Verb] == nil {
+		return Result{}, fmt.Errorf("engine: %s takes no command %q", id.Type(), c.Verb)
+	}
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	t := e.begin(e.Now())
+	old, err := t.checkTarget(id, c)
+	if err != nil {
+		return Result{}, err
+	}
+	if old == nil && c.Verb == VerbDelete {
+		return Result{}, nil
+	}
+	input := c.Input
+	if c.Build != nil {
+		if input, err = c.Build(old); err != nil {
+			return Result{}, err
+		}
+	}
+	if c.Verb == VerbPut {
+		t.ensureSub(armid.Fold(id.SubscriptionID))
+	}
+	opID, err := t.command(k, old, resource.Command{Target: id.String(), Verb: c.Verb, Args: input})
+	if err != nil {
+		return Result{}, err
+	}
+	if err := t.commit(ctx); err != nil {
+		return Result{}, err
+	}
+	res := Result{State: t.get(id), Found: old != nil}
+	res.Created = c.Verb == VerbPut && old == nil && res.State != nil
+	if opID != "" {
+		if op, ok := t.ops[armid.Fold(opID)]; ok {
+			res.Operation = op
+		} else {
+			res.Operation = e.operationLocked(opID)
+		}
+	}
+	return res, nil
+}
+
+// checkTarget finds a command's target as it is (nil when there is none),
+// after checking what ARM checks first: the target's group and parent
+// exist, a put's parent takes it, and the entity tag conditions hold.
+func (t *tx) checkTarget(id armid.ID, c Command) (resource.State, error) {
+	if id.ResourceGroup != "" && id.Namespace != "" {
+		g := t.get(armid.ID{SubscriptionID: id.SubscriptionID, ResourceGroup: id.ResourceGroup})
+		if g == nil {
+			return nil, notFoundGroup(id.ResourceGroup)
+		}
+		parent := g
+		if p, ok := id.Parent(); ok && p.Namespace != "" {
+			if parent = t.get(p); parent == nil {
+				return nil, &Error{Code: "ParentResourceNotFound", Message: fmt.Sprintf(
+					"Can not perform requested operation on nested resource. Parent resource '%s' not found.", p.Name())}
+			}
+		}
+		if adopt := t.e.kinds[parent.ResourceType()].adopt; c.Verb == VerbPut && adopt != nil {
+			if err := adopt(parent); err != nil {
+				return nil, err
+			}
+		}
+	}
+	old := t.get(id)
+	var tagged versioned
+	if old != nil {
+		tagged = old.ResourceMeta()
+	}
+	if err := checkETag(tagged, c.IfMatch, c.IfNoneMatch); err != nil {
+		return nil, err
+	}
+	if old == nil && c.Verb != VerbPut && c.Verb != VerbDelete {
+		return nil, notFound(id)
+	}
+	return old, nil
+}
+
+// notFound is ARM's answer for a resource that does not exist.
+func notFound(id armid.ID) error {
+	if id.Namespace == "" {
+		return notFoundGroup(id.ResourceGroup)
+	}
+	path := id.Namespace
+	for i := range min(len(id.Types), len(id.Names)) {
+		if i > 0 {
+			path += "/" + id.Names[i-1]
+		}
+		path += "/" + id.Types[i]
+	}
+	return armerror.ResourceNotFound(path, id.ResourceGroup, id.Name())
+}
+
+// get returns the resource with the given ID as this change sees it, from
+// whichever table its kind keeps it in; nil when there is none.
+func (t *tx) get(id armid.ID) resource.State {
+	typ := id.Type()
+	k, ok := t.e.kinds[typ]
+	if !ok {
+		return nil
+	}
+	if k.load != nil {
+		return k.load(t, id.String())
+	}
+	return t.resource(typ, armid.Fold(id.String()))
+}
+
+// command runs one command through its target's kind: the decision, then
+// its effects and follow-ups. It returns the operation the command runs as.
+func (t *tx) command(k kind, target resource.State, c resource.Command) (string, error) {
+	opID, eff, err := k.verbs[c.Verb](t, target, c, t.env())
+	if err != nil {
+		return "", err
+	}
+	return opID, t.run(eff)
+}
+
+// run applies a module's effects, then runs its follow-up commands, each
+// through the kind that owns its target. A command refused refuses the
+// whole change: the caller drops the tx.
+func (t *tx) run(eff resource.Effects) error {
+	t.apply(eff)
+	for _, c := range eff.Commands {
+		id, err := armid.Parse(c.Target)
+		if err != nil {
+			return fmt.Errorf("engine: a follow-up command for %q: %w", c.Target, err)
+		}
+		k, ok := t.e.kinds[id.Type()]
+		if !ok || k.verbs[c.Verb] == nil {
+			return fmt.Errorf("engine: %s takes no command %q", c.Target, c.Verb)
+		}
+		target := t.get(id)
+		if target == nil {
+			return &Error{Code: CodeResourceNotFound, Message: fmt.Sprintf("The Resource '%s' was not found.", c.Target)}
+		}
+		if _, err := t.command(k, target, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// taking adapts a decision whose verb takes an input of type T: a command
+// with any other input is refused.
+func taking[T any](decide func(t *tx, target resource.State, c resource.Command, args T, env resource.Env) (string, resource.Effects, error)) decision {
+	return func(t *tx, target resource.State, c resource.Command, env resource.Env) (string, resource.Effects, error) {
+		args, err := argsOf[T](c)
+		if err != nil {
+			return "", resource.Effects{}, err
+		}
+		return decide(t, target, c, args, env)
+	}
+}
+
+// argsOf is a command's input as the type its verb takes.
+func argsOf[T any](c resource.Command) (T, error) {
+	a, ok := c.Args.(T)
+	if !ok {
+		return a, fmt.Errorf("engine: %s of %s takes %T, not %T", c.Verb, c.Target, a, c.Args)
+	}
+	return a, nil
+}
+
+// placeOf is where a resource is: its subscription (folded), its group's
+// name as the group was created, and its own name.
+func (t *tx) placeOf(id string) (sub, rg, name string) {
+	parsed, _ := armid.Parse(id)
+	sub, rg = armid.Fold(parsed.SubscriptionID), parsed.ResourceGroup
+	if g := t.group(groupKey(sub, rg)); g != nil {
+		rg = g.Name
+	}
+	return sub, rg, parsed.Name()
+}
