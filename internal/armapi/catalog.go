@@ -95,6 +95,12 @@ func (s *Server) listVMSizes(r *request, loc string) {
 	if _, ok := s.regionFor(r, loc, "locations/vmSizes"); !ok {
 		return
 	}
+	s.writeJSON(r, http.StatusOK, vmSizeList())
+}
+
+// vmSizeList is the answer of both size lists: every size is offered in
+// every region, and every host of a region takes every size (D).
+func vmSizeList() map[string]any {
 	value := make([]any, 0, len(catalog.Sizes))
 	for _, z := range catalog.Sizes {
 		value = append(value, map[string]any{
@@ -102,7 +108,19 @@ func (s *Server) listVMSizes(r *request, loc string) {
 			"resourceDiskSizeInMB": z.ResourceDiskMB, "memoryInMB": z.MemoryMB, "maxDataDiskCount": z.MaxDataDisks,
 		})
 	}
-	s.writeJSON(r, http.StatusOK, map[string]any{"value": value})
+	return map[string]any{"value": value}
+}
+
+// listAvailableSizes is Virtual Machines - List Available Sizes: the sizes
+// a VM can be resized to without moving to another host. The azurerm
+// provider asks it before a resize, and deallocates the VM first when the
+// new size is not listed.
+func (s *Server) listAvailableSizes(r *request, sub, rg, name string) {
+	if _, err := s.eng.GetVM(sub, rg, name); err != nil {
+		s.writeErr(r, err)
+		return
+	}
+	s.writeJSON(r, http.StatusOK, vmSizeList())
 }
 
 // skuLocationFilter is the one $filter Resource SKUs - List takes.

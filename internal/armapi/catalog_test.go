@@ -110,6 +110,17 @@ func TestVMSizesAndSKUs(t *testing.T) {
 	}
 	armError(t, e.do(http.MethodGet, computePath("locations/moon/vmSizes"), nil), http.StatusBadRequest, "NoRegisteredProviderFound", "")
 
+	// A VM's available sizes (what the azurerm provider asks before a
+	// resize): the region's, or 404 for a VM that does not exist.
+	e.createGroup("rg")
+	e.createVM("rg", "web", linuxVM("rg", "web", "westeurope"))
+	available := e.must(http.StatusOK, http.MethodGet, vmPath("rg", "web")+"/vmSizes", nil).JSON(t)["value"].([]any)
+	if len(available) != len(sizes) || available[0].(map[string]any)["name"] != sizes[0].(map[string]any)["name"] {
+		t.Fatalf("%d sizes available to web, %d in the region", len(available), len(sizes))
+	}
+	armError(t, e.do(http.MethodGet, vmPath("rg", "nope")+"/vmSizes", nil), http.StatusNotFound, "ResourceNotFound", "")
+	armError(t, e.do(http.MethodPost, vmPath("rg", "web")+"/vmSizes", nil), http.StatusMethodNotAllowed, "MethodNotAllowed", "")
+
 	skus := e.must(http.StatusOK, http.MethodGet, computePath("skus?$filter="+url.QueryEscape("location eq 'westeurope'")), nil).JSON(t)["value"].([]any)
 	if len(skus) != len(sizes) {
 		t.Fatalf("%d SKUs in westeurope, %d sizes", len(skus), len(sizes))

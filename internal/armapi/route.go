@@ -167,6 +167,10 @@ func (s *Server) routeGroups(r *request, sub string) {
 			s.onlyGET(r, func(r *request) { s.listExtensions(r, sub, rg, name) })
 			return
 		}
+		if r.seg(8, "vmSizes") {
+			s.onlyGET(r, func(r *request) { s.listAvailableSizes(r, sub, rg, name) })
+			return
+		}
 		if r.Method != http.MethodPost {
 			s.methodNotAllowed(r)
 			return
