@@ -31,7 +31,7 @@ var layers = map[string][]string{
 	"internal/store":           {"internal/lifecycle", "internal/armid"},
 	"internal/store/sqlite":    {"internal/store"},
 	"internal/store/memstore":  {"internal/store"},
-	"internal/enginetest":      {"internal/engine", "internal/clock", "internal/store", "internal/store/memstore"},
+	"internal/enginetest":      {"internal/engine", "internal/clock", "internal/store", "internal/store/memstore", "internal/armid", "internal/lifecycle"},
 	"internal/store/storetest": {"internal/store"},
 	"internal/store/postgres":  {"internal/store"},
 	"internal/pgtest":          {},

@@ -7,6 +7,7 @@ import (
 
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/crosssite"
+	"github.com/azemu/azemu/internal/engine"
 	"github.com/azemu/azemu/internal/lifecycle"
 )
 
@@ -155,11 +156,12 @@ func (s *Server) guestAction(r *request) {
 		s.writeError(r, invalidParameter("id", "'%s' is not the ID of a virtual machine.", strings.Join(r.segs[2:len(r.segs)-1], "/")))
 		return
 	}
-	op, err := s.eng.Act(ctxWithoutCancel(r.Context()), id.SubscriptionID, id.ResourceGroup, id.Name(), lifecycle.Request{Kind: kind})
+	res, err := s.eng.Do(ctxWithoutCancel(r.Context()), engine.Command{ID: id.String(), Verb: engine.VerbAct, Input: lifecycle.Request{Kind: kind}})
 	if err != nil {
 		s.writeErr(r, err)
 		return
 	}
+	op := res.Operation
 	r.apiVer = "2025-04-01"
 	s.setLRO(r, op, true)
 	s.writeJSON(r, http.StatusAccepted, operationStatusBody(op))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/azemu/azemu/internal/armerror"
+	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/engine"
 	"github.com/azemu/azemu/internal/lifecycle"
 )
@@ -88,17 +89,17 @@ func (s *Server) putExtension(r *request, sub, rg, vmName, name string) {
 		s.writeErr(r, parentErr(err, vmName))
 		return
 	}
-	x, created, op, err := s.eng.PutExtension(ctxWithoutCancel(r.Context()), engine.PutExtensionRequest{
-		SubscriptionID: sub, ResourceGroup: rg, VMName: vmName, Name: name,
-		Build: func(*engine.Extension) (engine.ExtensionSpec, error) {
+	res, err := s.eng.Do(ctxWithoutCancel(r.Context()), engine.Command{
+		ID: armid.ChildID(vm.ID, "extensions", name), Verb: engine.VerbPut,
+		Build: engine.Build(func(*engine.Extension) (any, error) {
 			return asError(checkExtension(body, vm))
-		},
+		}),
 	})
 	if err != nil {
 		s.writeErr(r, err)
 		return
 	}
-	s.writePut(r, op, "", created, s.renderExtension(r.Context(), x, false))
+	s.writePut(r, res.Operation, "", res.Created, s.renderExtension(r.Context(), res.State.(*engine.Extension), false))
 }
 
 // parentErr turns a missing VM into ARM's nested-resource error.
@@ -138,12 +139,14 @@ func (s *Server) listExtensions(r *request, sub, rg, vmName string) {
 }
 
 func (s *Server) deleteExtension(r *request, sub, rg, vmName, name string) {
-	op, found, err := s.eng.DeleteExtension(ctxWithoutCancel(r.Context()), sub, rg, vmName, name)
+	res, err := s.eng.Do(ctxWithoutCancel(r.Context()), engine.Command{
+		ID: armid.ChildID(armid.VirtualMachineID(sub, rg, vmName), "extensions", name), Verb: engine.VerbDelete})
 	if err != nil {
 		s.writeErr(r, parentErr(err, vmName))
 		return
 	}
-	if !found {
+	op := res.Operation
+	if !res.Found {
 		r.w.WriteHeader(http.StatusNoContent)
 		return
 	}

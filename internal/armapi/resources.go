@@ -108,16 +108,17 @@ func (s *Server) putGroup(r *request, sub, name string) {
 	}
 	// Resource Manager keeps and returns a location's name ("westeurope"),
 	// whatever form the client sent ("West Europe"), as for VMs.
-	g, created, err := s.eng.PutGroup(r.Context(), sub, name, armLocation(in.Location), tagsOf(in.Tags), in.ManagedBy)
+	res, err := s.eng.Do(r.Context(), engine.Command{ID: armid.ResourceGroupID(sub, name), Verb: engine.VerbPut,
+		Input: engine.GroupPut{Location: armLocation(in.Location), Tags: tagsOf(in.Tags), ManagedBy: in.ManagedBy}})
 	if err != nil {
 		s.writeErr(r, err)
 		return
 	}
 	status := http.StatusOK
-	if created {
+	if res.Created {
 		status = http.StatusCreated
 	}
-	s.writeJSON(r, status, groupBody(g))
+	s.writeJSON(r, status, groupBody(res.State.(*engine.Group)))
 }
 
 func (s *Server) patchGroup(r *request, sub, name string) {
@@ -138,12 +139,13 @@ func (s *Server) patchGroup(r *request, sub, name string) {
 	if in.ManagedBy != "" {
 		managedBy = in.ManagedBy
 	}
-	ng, _, err := s.eng.PutGroup(r.Context(), sub, g.Name, g.Location, tags, managedBy)
+	res, err := s.eng.Do(r.Context(), engine.Command{ID: armid.ResourceGroupID(sub, g.Name), Verb: engine.VerbPut,
+		Input: engine.GroupPut{Location: g.Location, Tags: tags, ManagedBy: managedBy}})
 	if err != nil {
 		s.writeErr(r, err)
 		return
 	}
-	s.writeJSON(r, http.StatusOK, groupBody(ng))
+	s.writeJSON(r, http.StatusOK, groupBody(res.State.(*engine.Group)))
 }
 
 func (s *Server) getGroup(r *request, sub, name string) {
@@ -188,11 +190,15 @@ func (s *Server) deleteGroup(r *request, sub, name string) {
 		s.writeErr(r, armerror.ResourceGroupNotFound(name))
 		return
 	}
-	op, err := s.eng.DeleteGroup(r.Context(), sub, name)
+	res, err := s.eng.Do(r.Context(), engine.Command{ID: armid.ResourceGroupID(sub, name), Verb: engine.VerbDelete})
+	if err == nil && !res.Found {
+		err = armerror.ResourceGroupNotFound(name)
+	}
 	if err != nil {
 		s.writeErr(r, err)
 		return
 	}
+	op := res.Operation
 	// Resource Manager tracks group deletion with a Location header only.
 	loc := fmt.Sprintf("%s/subscriptions/%s/operationresults/%s?api-version=%s", r.base, strings.ToLower(sub), op.ID, url.QueryEscape(r.apiVer))
 	r.w.Header().Set("Location", loc)

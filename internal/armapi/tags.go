@@ -205,29 +205,29 @@ func (s *Server) setScopeTags(r *request, sub, scope string, tags map[string]str
 		return false
 	case "group":
 		g, _ := s.eng.Group(sub, ts.rg)
-		_, _, err = s.eng.PutGroup(ctx, sub, g.Name, g.Location, tags, g.ManagedBy)
+		_, err = s.eng.Do(ctx, engine.Command{ID: armid.ResourceGroupID(sub, g.Name), Verb: engine.VerbPut,
+			Input: engine.GroupPut{Location: g.Location, Tags: tags, ManagedBy: g.ManagedBy}})
 	case "microsoft.compute/virtualmachines":
-		_, _, _, err = s.eng.PutVM(ctx, engine.PutVMRequest{SubscriptionID: sub, ResourceGroup: ts.rg, Name: ts.id.Name(),
-			Build: func(old *engine.VM) (json.RawMessage, engine.VMSpec, error) {
+		_, err = s.eng.Do(ctx, engine.Command{ID: armid.VirtualMachineID(sub, ts.rg, ts.id.Name()), Verb: engine.VerbPut,
+			Build: engine.Build(func(old *engine.VM) (any, error) {
 				if old == nil {
-					return nil, engine.VMSpec{}, armerror.New(armerror.CodeResourceNotFound, "The resource '%s' was not found.", scope)
+					return nil, armerror.New(armerror.CodeResourceNotFound, "The resource '%s' was not found.", scope)
 				}
 				model, err := withTags(old.Model, tags)
-				return model, old.Spec, err
-			}})
+				return engine.VMPut{Model: model, Spec: old.Spec}, err
+			})})
 	case "microsoft.compute/virtualmachinescalesets":
-		_, _, _, err = s.eng.PutScaleSet(ctx, engine.PutScaleSetRequest{SubscriptionID: sub, ResourceGroup: ts.rg, Name: ts.id.Name(),
-			Build: func(old *engine.ScaleSet) (engine.ScaleSetSpec, error) {
+		_, err = s.eng.Do(ctx, engine.Command{ID: armid.ComputeID(sub, ts.rg, "virtualMachineScaleSets", ts.id.Name()), Verb: engine.VerbPut,
+			Build: engine.Build(func(old *engine.ScaleSet) (any, error) {
 				if old == nil {
-					return engine.ScaleSetSpec{}, armerror.New(armerror.CodeResourceNotFound, "The resource '%s' was not found.", scope)
+					return nil, armerror.New(armerror.CodeResourceNotFound, "The resource '%s' was not found.", scope)
 				}
 				spec := old.Spec
 				spec.Capacity = -1 // the instances stay as they are
 				var merr error
 				spec.Model, merr = withTags(old.Spec.Model, tags)
-				return spec, merr
-			},
-			Instance: s.newInstance})
+				return engine.ScaleSetPut{Spec: spec, Instance: s.newInstance}, merr
+			})})
 	case "microsoft.compute/disks":
 		_, err = s.eng.Do(ctx, engine.Command{ID: armid.ComputeID(sub, ts.rg, "disks", ts.id.Name()), Verb: engine.VerbPut,
 			Build: engine.Build(func(old *engine.Disk) (any, error) {

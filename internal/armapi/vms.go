@@ -63,37 +63,38 @@ func (s *Server) patchVM(r *request, sub, rg, name string) {
 // upsertVM validates the body that build returns and hands it to the engine,
 // answering 201 (new) or 200 with the VM and the operation's headers.
 func (s *Server) upsertVM(r *request, sub, rg, name string, build func(*engine.VM) (map[string]any, error)) {
-	vm, created, op, err := s.eng.PutVM(ctxWithoutCancel(r.Context()), engine.PutVMRequest{
-		SubscriptionID: sub, ResourceGroup: rg, Name: name,
+	res, err := s.eng.Do(ctxWithoutCancel(r.Context()), engine.Command{
+		ID: armid.VirtualMachineID(sub, rg, name), Verb: engine.VerbPut,
 		IfMatch: r.Header.Get("If-Match"), IfNoneMatch: r.Header.Get("If-None-Match"),
-		Build: func(old *engine.VM) (json.RawMessage, engine.VMSpec, error) {
+		Build: engine.Build(func(old *engine.VM) (any, error) {
 			body, err := build(old)
 			if err != nil {
-				return nil, engine.VMSpec{}, err
+				return nil, err
 			}
 			if old != nil {
 				keepImageReference(old.Model, body, "properties", "storageProfile")
 			}
 			spec, aerr := checkVM(name, body, old != nil)
 			if aerr != nil {
-				return nil, spec, aerr
+				return nil, aerr
 			}
 			if old != nil {
 				keepOSDiskIdentity(old, body)
 			}
 			normalised := normaliseVMModel(strings.ToLower(sub), rgName(s, sub, rg), name, body, spec, s.eng.NewID)
 			if spec.Disks, aerr = diskRefs(normalised); aerr != nil {
-				return nil, spec, aerr
+				return nil, aerr
 			}
 			model, err := json.Marshal(normalised)
-			return model, spec, err
-		},
+			return engine.VMPut{Model: model, Spec: spec}, err
+		}),
 	})
 	if err != nil {
 		s.writeErr(r, err)
 		return
 	}
-	s.writePut(r, op, vm.ETag(), created, renderVM(vm, false))
+	vm := res.State.(*engine.VM)
+	s.writePut(r, res.Operation, vm.ETag(), res.Created, renderVM(vm, false))
 }
 
 // keepOSDiskIdentity carries the OS disk's name and ID over to an update
@@ -307,11 +308,12 @@ func (s *Server) actionRequest(r *request, kind lifecycle.Kind) (lifecycle.Reque
 }
 
 func (s *Server) runAction(r *request, sub, rg, name string, req lifecycle.Request) {
-	op, err := s.eng.Act(ctxWithoutCancel(r.Context()), sub, rg, name, req)
+	res, err := s.eng.Do(ctxWithoutCancel(r.Context()), engine.Command{ID: armid.VirtualMachineID(sub, rg, name), Verb: engine.VerbAct, Input: req})
 	if err != nil {
 		s.writeErr(r, err)
 		return
 	}
+	op := res.Operation
 	switch req.Kind {
 	case lifecycle.Generalize:
 		// Synchronous in Azure: 200 with no LRO.

@@ -83,15 +83,15 @@ func (s *Server) putScaleSet(r *request, sub, rg, name string, patch bool) {
 			return
 		}
 	}
-	set, created, op, err := s.eng.PutScaleSet(ctxWithoutCancel(r.Context()), engine.PutScaleSetRequest{
-		SubscriptionID: sub, ResourceGroup: rg, Name: name,
+	res, err := s.eng.Do(ctxWithoutCancel(r.Context()), engine.Command{
+		ID: armid.ComputeID(sub, rg, "virtualMachineScaleSets", name), Verb: engine.VerbPut,
 		IfMatch: r.Header.Get("If-Match"), IfNoneMatch: r.Header.Get("If-None-Match"),
-		Build: func(old *engine.ScaleSet) (engine.ScaleSetSpec, error) {
+		Build: engine.Build(func(old *engine.ScaleSet) (any, error) {
 			b := body
 			if patch && old != nil {
 				var model map[string]any
 				if err := json.Unmarshal(old.Spec.Model, &model); err != nil {
-					return engine.ScaleSetSpec{}, err
+					return nil, err
 				}
 				if tags, ok := body["tags"]; ok {
 					delete(model, "tags")
@@ -107,15 +107,19 @@ func (s *Server) putScaleSet(r *request, sub, rg, name string, patch bool) {
 			} else if old != nil {
 				keepScaleSetProfile(old, b)
 			}
-			return asError(checkScaleSet(strings.ToLower(sub), rgName(s, sub, rg), name, b, old))
-		},
-		Instance: s.newInstance,
+			spec, err := checkScaleSet(strings.ToLower(sub), rgName(s, sub, rg), name, b, old)
+			if err != nil {
+				return nil, err
+			}
+			return engine.ScaleSetPut{Spec: spec, Instance: s.newInstance}, nil
+		}),
 	})
 	if err != nil {
 		s.writeErr(r, err)
 		return
 	}
-	s.writePut(r, op, set.ETag(), created, s.renderScaleSet(set))
+	set := res.State.(*engine.ScaleSet)
+	s.writePut(r, res.Operation, set.ETag(), res.Created, s.renderScaleSet(set))
 }
 
 // keepScaleSetProfile fills in what a PUT on an existing scale set may leave
@@ -408,12 +412,14 @@ func (s *Server) listScaleSetsWhere(r *request, sub, rg, location string) {
 
 func (s *Server) deleteScaleSet(r *request, sub, rg, name string) {
 	force := strings.EqualFold(r.URL.Query().Get("forceDeletion"), "true")
-	op, found, err := s.eng.DeleteScaleSet(ctxWithoutCancel(r.Context()), sub, rg, name, force)
+	res, err := s.eng.Do(ctxWithoutCancel(r.Context()), engine.Command{
+		ID: armid.ComputeID(sub, rg, "virtualMachineScaleSets", name), Verb: engine.VerbDelete, Input: engine.ScaleSetDelete{Force: force}})
 	if err != nil {
 		s.writeErr(r, err)
 		return
 	}
-	if !found {
+	op := res.Operation
+	if !res.Found {
 		if _, ok := s.eng.Group(sub, rg); !ok {
 			s.writeErr(r, armerror.ResourceGroupNotFound(rg))
 			return
@@ -465,13 +471,14 @@ func (s *Server) scaleSetAction(r *request, sub, rg, name, action string) {
 		Hibernate:    strings.EqualFold(q.Get("hibernate"), "true"),
 		Force:        strings.EqualFold(q.Get("forceDeletion"), "true"),
 	}
-	op, err := s.eng.ScaleSetAction(ctxWithoutCancel(r.Context()), engine.BatchRequest{SubscriptionID: sub, ResourceGroup: rg, Name: name,
-		Action: canonicalAction(action), Req: req, InstanceIDs: in.InstanceIDs})
+	res, err := s.eng.Do(ctxWithoutCancel(r.Context()), engine.Command{
+		ID: armid.ComputeID(sub, rg, "virtualMachineScaleSets", name), Verb: engine.VerbAct,
+		Input: engine.BatchRequest{Action: canonicalAction(action), Req: req, InstanceIDs: in.InstanceIDs}})
 	if err != nil {
 		s.writeErr(r, err)
 		return
 	}
-	s.setLRO(r, op, true)
+	s.setLRO(r, res.Operation, true)
 	r.w.WriteHeader(http.StatusAccepted)
 }
 
@@ -675,11 +682,17 @@ func (s *Server) instanceAction(r *request, sub, rg, name, instanceID, action st
 }
 
 func (s *Server) runInstanceAction(r *request, sub, rg, name, instanceID string, req lifecycle.Request) {
-	op, err := s.eng.ActOnInstance(ctxWithoutCancel(r.Context()), sub, rg, name, instanceID, req)
+	vm, err := s.eng.GetInstance(sub, rg, name, instanceID)
 	if err != nil {
 		s.writeErr(r, err)
 		return
 	}
+	res, err := s.eng.Do(ctxWithoutCancel(r.Context()), engine.Command{ID: vm.ID, Verb: engine.VerbAct, Input: req})
+	if err != nil {
+		s.writeErr(r, err)
+		return
+	}
+	op := res.Operation
 	if req.Kind == lifecycle.SimulateEviction {
 		r.w.WriteHeader(http.StatusNoContent)
 		return

@@ -693,10 +693,11 @@ func (h *Handler) serveAction(r *http.Request, scope Scope) (reply, error) {
 	// By ID, so a Uniform scale set instance takes the same path as a VM,
 	// as its scale set VM API does. The request ending must not abandon a
 	// change half made.
-	op, err := h.eng.ActByID(context.WithoutCancel(r.Context()), id.String(), lifecycle.Request{Kind: kind})
+	res, err := h.eng.Do(context.WithoutCancel(r.Context()), engine.Command{ID: id.String(), Verb: engine.VerbAct, Input: lifecycle.Request{Kind: kind}})
 	if err != nil {
 		return reply{}, err
 	}
+	op := res.Operation
 	return reply{http.StatusAccepted, map[string]any{"operation": newOpView(op)}}, nil
 }
 

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azemu/azemu/internal/enginetest"
+
 	"github.com/chromedp/chromedp"
 )
 
@@ -241,7 +243,7 @@ func TestDashboardInChromiumAt1000VMs(t *testing.T) {
 	)
 	ctxb := context.Background()
 	for i := range 1000 {
-		if _, err := r.eng.Act(ctxb, subA, "fleet", fmt.Sprintf("vm%04d", i), lifecycleKind("deallocate")); err != nil {
+		if _, err := enginetest.Act(ctxb, r.eng, subA, "fleet", fmt.Sprintf("vm%04d", i), lifecycleKind("deallocate")); err != nil {
 			t.Fatal(err)
 		}
 	}

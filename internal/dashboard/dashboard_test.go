@@ -19,6 +19,7 @@ import (
 	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/dashboard"
 	"github.com/azemu/azemu/internal/engine"
+	"github.com/azemu/azemu/internal/enginetest"
 	"github.com/azemu/azemu/internal/lifecycle"
 )
 
@@ -455,7 +456,7 @@ func TestScopeHidesOtherSubscriptions(t *testing.T) {
 	if m, err := s.next(); err != nil || m.event != "hello" {
 		t.Fatalf("hello: %v %v", m, err)
 	}
-	if _, err := r.eng.Act(context.Background(), subB, "rb", "vm-of-b", lifecycleKind("powerOff")); err != nil {
+	if _, err := enginetest.Act(context.Background(), r.eng, subB, "rb", "vm-of-b", lifecycleKind("powerOff")); err != nil {
 		t.Fatal(err)
 	}
 	status, _ = r.do(http.MethodPost, "/_dashboard/api/actions", map[string]string{"id": vmID(subA, "ra", "vm-of-a"), "action": "powerOff"}, asA...)
@@ -484,7 +485,7 @@ func BenchmarkFleetFirstPage(b *testing.B) {
 	seedFleet(r, 1000, true)
 	ctx := context.Background()
 	for i := 0; i < 1000; i += 3 {
-		if _, err := r.eng.Act(ctx, subA, "fleet", fmt.Sprintf("vm%04d", i), lifecycleKind("powerOff")); err != nil {
+		if _, err := enginetest.Act(ctx, r.eng, subA, "fleet", fmt.Sprintf("vm%04d", i), lifecycleKind("powerOff")); err != nil {
 			b.Fatal(err)
 		}
 	}

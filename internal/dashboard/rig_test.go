@@ -290,7 +290,7 @@ type page struct {
 func seedFleet(r *rig, n int, disks bool) {
 	r.t.Helper()
 	ctx := context.Background()
-	if _, _, err := r.eng.PutGroup(ctx, subA, "fleet", "eastus", nil, ""); err != nil {
+	if err := enginetest.PutGroup(ctx, r.eng, subA, "fleet", "eastus"); err != nil {
 		r.t.Fatal(err)
 	}
 	model, _ := json.Marshal(map[string]any{"location": "eastus"})
@@ -300,8 +300,7 @@ func seedFleet(r *rig, n int, disks bool) {
 		if disks {
 			spec.Disks = []engine.DiskRef{{Name: name + "_os", CreateOption: "FromImage", SizeGB: 128, SKU: "Premium_LRS", OS: true}}
 		}
-		if _, _, _, err := r.eng.PutVM(ctx, engine.PutVMRequest{SubscriptionID: subA, ResourceGroup: "fleet", Name: name,
-			Build: func(*engine.VM) (json.RawMessage, engine.VMSpec, error) { return model, spec, nil }}); err != nil {
+		if _, _, err := enginetest.PutVM(ctx, r.eng, subA, "fleet", name, model, spec); err != nil {
 			r.t.Fatal(err)
 		}
 	}

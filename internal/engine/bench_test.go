@@ -16,6 +16,7 @@ import (
 
 	"github.com/azemu/azemu/internal/clock"
 	"github.com/azemu/azemu/internal/engine"
+	"github.com/azemu/azemu/internal/enginetest"
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
 	"github.com/azemu/azemu/internal/store/sqlite"
@@ -62,7 +63,7 @@ func newBenchEngine(b *testing.B) (*engine.Engine, *benchCountingStore, []string
 		b.Fatal(err)
 	}
 	b.Cleanup(eng.Close)
-	if _, _, err := eng.PutGroup(ctx, benchSub, benchGroup, "westus", nil, ""); err != nil {
+	if err := enginetest.PutGroup(ctx, eng, benchSub, benchGroup, "westus"); err != nil {
 		b.Fatal(err)
 	}
 	spec := engine.VMSpec{Location: "westus", VMSize: "Standard_D2s_v3", GeneralizedImage: true, OSType: "Linux"}
@@ -73,8 +74,7 @@ func newBenchEngine(b *testing.B) (*engine.Engine, *benchCountingStore, []string
 			"hardwareProfile": map[string]any{"vmSize": spec.VMSize},
 			"osProfile":       map[string]any{"computerName": names[i], "adminUsername": "azureuser"},
 		}})
-		_, _, _, err := eng.PutVM(ctx, engine.PutVMRequest{SubscriptionID: benchSub, ResourceGroup: benchGroup, Name: names[i],
-			Build: func(*engine.VM) (json.RawMessage, engine.VMSpec, error) { return model, spec, nil }})
+		_, _, err := enginetest.PutVM(ctx, eng, benchSub, benchGroup, names[i], model, spec)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -131,7 +131,7 @@ func BenchmarkDurableStateChange(b *testing.B) {
 				if (i/len(names))%2 == 1 {
 					kind = lifecycle.Start
 				}
-				op, err := eng.Act(ctx, benchSub, benchGroup, vm, lifecycle.Request{Kind: kind})
+				op, err := enginetest.Act(ctx, eng, benchSub, benchGroup, vm, lifecycle.Request{Kind: kind})
 				if err != nil {
 					b.Fatalf("%s %s: %v", kind, vm, err)
 				}
@@ -179,7 +179,7 @@ func BenchmarkFireDueBatch(b *testing.B) {
 					kind = lifecycle.Start
 				}
 				for _, vm := range names {
-					if _, err := eng.Act(ctx, benchSub, benchGroup, vm, lifecycle.Request{Kind: kind}); err != nil {
+					if _, err := enginetest.Act(ctx, eng, benchSub, benchGroup, vm, lifecycle.Request{Kind: kind}); err != nil {
 						b.Fatalf("%s %s: %v", kind, vm, err)
 					}
 				}

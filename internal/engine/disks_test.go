@@ -13,10 +13,9 @@ import (
 
 func (r *rig) createVMWithDisks(rg, name string, disks ...DiskRef) error {
 	r.t.Helper()
-	_, _, _, err := r.eng.PutVM(context.Background(), PutVMRequest{SubscriptionID: testSub, ResourceGroup: rg, Name: name,
-		Build: func(*VM) (json.RawMessage, VMSpec, error) {
-			return json.RawMessage(`{}`), VMSpec{Location: "westus", VMSize: "Standard_D2s_v3", OSType: "Linux", Disks: disks}, nil
-		}})
+	_, _, _, err := putVM(context.Background(), r.eng, testSub, rg, name, func(*VM) (json.RawMessage, VMSpec, error) {
+		return json.RawMessage(`{}`), VMSpec{Location: "westus", VMSize: "Standard_D2s_v3", OSType: "Linux", Disks: disks}, nil
+	})
 	return err
 }
 
@@ -58,7 +57,7 @@ func TestVMDisksFollowDeleteOption(t *testing.T) {
 		t.Fatal("deleting an attached disk succeeded")
 	}
 	r.advance(time.Minute)
-	if _, err := r.eng.Act(context.Background(), testSub, "rg", "vm1", lifecycle.Request{Kind: lifecycle.Delete}); err != nil {
+	if _, err := act(context.Background(), r.eng, testSub, "rg", "vm1", lifecycle.Request{Kind: lifecycle.Delete}); err != nil {
 		t.Fatal(err)
 	}
 	r.advance(20 * time.Second)
@@ -93,7 +92,7 @@ func TestVMDisksFollowDeleteOption(t *testing.T) {
 	}
 
 	// Deleting the group deletes what is left in it, disks included.
-	if _, err := r.eng.DeleteGroup(context.Background(), testSub, "rg"); err != nil {
+	if _, err := deleteGroup(context.Background(), r.eng, testSub, "rg"); err != nil {
 		t.Fatal(err)
 	}
 	r.advance(time.Minute)
@@ -182,7 +181,7 @@ func TestDoChecksBeforeTheKindDecides(t *testing.T) {
 	if _, err := r.eng.Do(ctx, Command{ID: id, Verb: VerbPut, Input: spec, IfMatch: `"1"`}); err != nil {
 		t.Fatalf("If-Match of the current etag: %v", err)
 	}
-	if _, err := r.eng.DeleteGroup(ctx, testSub, "rg"); err != nil {
+	if _, err := deleteGroup(ctx, r.eng, testSub, "rg"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.eng.Do(ctx, Command{ID: diskID(testSub, "rg", "d2"), Verb: VerbPut, Input: spec}); err == nil {

@@ -453,70 +453,6 @@ func (e *Engine) Groups(sub string) []*Group {
 	return out
 }
 
-// PutGroup creates or updates a resource group; created is true when new.
-func (e *Engine) PutGroup(ctx context.Context, sub, name, location string, tags map[string]string, managedBy string) (*Group, bool, error) {
-	if err := e.checkOpen(); err != nil {
-		return nil, false, err
-	}
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
-	old := e.groups[groupKey(sub, name)]
-	t := e.begin(e.Now())
-	g, eff, err := group.Put(old, sub, name, location, tags, managedBy, t.env())
-	if err != nil {
-		return nil, false, err
-	}
-	t.ensureSub(g.SubscriptionID)
-	t.apply(eff)
-	if err := t.commit(ctx); err != nil {
-		return nil, false, err
-	}
-	g = t.groups[groupKey(sub, name)]
-	return g, old == nil, nil
-}
-
-// DeleteGroup starts deleting a resource group and every VM in it. The
-// returned operation ends when the last VM is gone and the group with it.
-func (e *Engine) DeleteGroup(ctx context.Context, sub, name string) (store.Operation, error) {
-	if err := e.checkOpen(); err != nil {
-		return store.Operation{}, err
-	}
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
-	g := e.groups[groupKey(sub, name)]
-	if g == nil {
-		return store.Operation{}, notFoundGroup(name)
-	}
-	if g.DeleteOperation != "" {
-		return e.operationLocked(g.DeleteOperation), nil
-	}
-	t := e.begin(e.Now())
-	var vms []group.VM
-	for _, v := range e.vmsInGroup(g.SubscriptionID, g.Name) {
-		vms = append(vms, group.VM{ID: v.ID, Deleting: deleting(v)})
-	}
-	opID, eff := group.Delete(g, vms, t.othersIn(g), t.env())
-	if err := t.run(eff); err != nil {
-		return store.Operation{}, err
-	}
-	if err := t.commit(ctx); err != nil {
-		return store.Operation{}, err
-	}
-	return t.ops[armid.Fold(opID)], nil
-}
-
-func (e *Engine) vmsInGroup(sub, rg string) []*VM {
-	var out []*VM
-	prefix := armid.Fold(armid.ResourceGroupID(sub, rg)) + "/"
-	for k, v := range e.vms {
-		if strings.HasPrefix(k, prefix) {
-			out = append(out, v)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
-}
-
 // VMByID returns one VM snapshot.
 func (e *Engine) VMByID(id string) (*VM, bool) {
 	e.mu.RLock()
@@ -579,78 +515,30 @@ func (e *Engine) ListVMs(match func(*VM) bool, after string, limit int) (page []
 	return page, ""
 }
 
-// PutVMRequest asks to create or update a VM.
-type PutVMRequest struct {
-	SubscriptionID, ResourceGroup, Name string
-	IfMatch, IfNoneMatch                string
-	// Build returns the model to keep, given the VM as it is (nil when new).
-	// It runs while the VM cannot change, so a PATCH merges safely.
-	Build func(existing *VM) (json.RawMessage, VMSpec, error)
+// VMPut is the input of a VM's put: the model to keep and what the engine
+// needs of it.
+type VMPut struct {
+	Model json.RawMessage
+	Spec  VMSpec
 	// Extensions is how long the VM's extensions take to install on create.
 	Extensions time.Duration
 }
 
-// PutVM creates or updates a VM. It returns the VM as it now is, whether it
-// was created, and the operation that runs the change.
-func (e *Engine) PutVM(ctx context.Context, r PutVMRequest) (*VM, bool, store.Operation, error) {
-	if err := e.checkOpen(); err != nil {
-		return nil, false, store.Operation{}, err
+// putVMDecision creates or updates a VM; the command runs as the operation
+// that makes the change.
+func putVMDecision(t *tx, target resource.State, c resource.Command, in VMPut, _ resource.Env) (string, resource.Effects, error) {
+	old, _ := target.(*VM)
+	if err := t.checkFlexibleMember(old, in.Spec); err != nil {
+		return "", resource.Effects{}, err
 	}
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
-	now := e.Now()
-	g := e.groups[groupKey(r.SubscriptionID, r.ResourceGroup)]
-	if g == nil {
-		return nil, false, store.Operation{}, notFoundGroup(r.ResourceGroup)
-	}
-	if g.DeleteOperation != "" {
-		return nil, false, store.Operation{}, groupBeingDeleted(g)
-	}
-	id := armid.VirtualMachineID(armid.Fold(r.SubscriptionID), g.Name, r.Name)
-	old := e.vms[armid.Fold(id)]
-	var oldVersioned versioned
-	if old != nil {
-		oldVersioned = old
-	}
-	if err := checkETag(oldVersioned, r.IfMatch, r.IfNoneMatch); err != nil {
-		return nil, false, store.Operation{}, err
-	}
-	model, spec, err := r.Build(old)
-	if err != nil {
-		return nil, false, store.Operation{}, err
-	}
-	if err := e.checkFlexibleMember(old, spec); err != nil {
-		return nil, false, store.Operation{}, err
-	}
-	t := e.begin(now)
-	t.ensureSub(armid.Fold(r.SubscriptionID))
 	if old == nil {
-		v := &VM{Meta: resource.Meta{ID: id, SubscriptionID: armid.Fold(r.SubscriptionID), ResourceGroup: g.Name, Name: r.Name},
-			Machine: lifecycle.Machine{Name: r.Name}, VMID: e.cfg.NewID(), TimeCreated: now}
-		op := t.newOp(string(lifecycle.Create), id, spec.Location)
-		req := lifecycle.Request{Kind: lifecycle.Create, GeneralizedImage: spec.GeneralizedImage, Extensions: r.Extensions}
-		consume := t.faultFor(v, spec, &req, "")
-		next, sub, err := v.Machine.Submit(req, op.ID, now, e.cfg.Speed)
-		if err != nil {
-			return nil, false, store.Operation{}, asError(err)
-		}
-		if sub.Faulted && consume != nil {
-			consume()
-		}
-		t.putVM(v, next, model, spec, now, op.ID, string(lifecycle.Create))
-		if err := t.attachDisks(t.vms[armid.Fold(id)], nil, spec.Disks); err != nil {
-			return nil, false, store.Operation{}, err
-		}
-		if sub.Done {
-			t.finishOp(op.ID, StatusSucceeded, nil, now)
-		}
-		if err := t.commit(ctx); err != nil {
-			return nil, false, store.Operation{}, err
-		}
-		return t.vms[armid.Fold(id)], true, t.ops[armid.Fold(op.ID)], nil
+		sub, rg, name := t.placeOf(c.Target)
+		op, err := t.createVM(sub, rg, NewInstance{ID: armid.VirtualMachineID(sub, rg, name), Name: name, Model: in.Model, Spec: in.Spec}, in.Extensions, "")
+		return op.ID, resource.Effects{}, err
 	}
+	spec := in.Spec
 	if !armid.SameLocation(old.Spec.Location, spec.Location) {
-		return nil, false, store.Operation{}, &Error{Code: CodeInvalidResourceLocation, Message: fmt.Sprintf(
+		return "", resource.Effects{}, &Error{Code: CodeInvalidResourceLocation, Message: fmt.Sprintf(
 			"The resource '%s' already exists in location '%s' in resource group '%s'. A resource with the same name cannot be created in location '%s'. Please select a new resource name.",
 			old.Name, old.Spec.Location, old.ResourceGroup, spec.Location)}
 	}
@@ -658,19 +546,13 @@ func (e *Engine) PutVM(ctx context.Context, r PutVMRequest) (*VM, bool, store.Op
 	if old.Machine.State.Provisioning == lifecycle.Failed && old.Machine.State.Power == "" && old.Machine.Run == nil {
 		// A create that failed before the VM got a host: a PUT retries the
 		// create, as Azure does, rather than updating a VM never started.
-		req = lifecycle.Request{Kind: lifecycle.Create, GeneralizedImage: spec.GeneralizedImage, Extensions: r.Extensions}
+		req = lifecycle.Request{Kind: lifecycle.Create, GeneralizedImage: spec.GeneralizedImage, Extensions: in.Extensions}
 	}
-	op, err := t.submitWith(old, req, model, spec)
+	op, err := t.submitWith(old, req, in.Model, spec)
 	if err != nil {
-		return nil, false, store.Operation{}, err
+		return "", resource.Effects{}, err
 	}
-	if err := t.attachDisks(t.vms[armid.Fold(id)], old, spec.Disks); err != nil {
-		return nil, false, store.Operation{}, err
-	}
-	if err := t.commit(ctx); err != nil {
-		return nil, false, store.Operation{}, err
-	}
-	return t.vms[armid.Fold(id)], false, t.ops[armid.Fold(op.ID)], nil
+	return op.ID, resource.Effects{}, t.attachDisks(t.vm(armid.Fold(old.ID)), old, spec.Disks)
 }
 
 func groupBeingDeleted(g *Group) error { return group.BeingDeleted(g) }
@@ -708,35 +590,6 @@ func etagIn(etag, header string) bool {
 		}
 	}
 	return false
-}
-
-// Act runs a lifecycle operation (start, powerOff, delete, ...) on a VM.
-// The returned operation may already be done (a no-op, a synchronous change).
-func (e *Engine) Act(ctx context.Context, sub, rg, name string, req lifecycle.Request) (store.Operation, error) {
-	if err := e.checkOpen(); err != nil {
-		return store.Operation{}, err
-	}
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
-	v, ok := e.vms[armid.Fold(armid.VirtualMachineID(sub, rg, name))]
-	if !ok {
-		if _, gok := e.groups[groupKey(sub, rg)]; !gok {
-			return store.Operation{}, notFoundGroup(rg)
-		}
-		return store.Operation{}, notFoundVM(rg, name)
-	}
-	t := e.begin(e.Now())
-	op, err := t.submitWith(v, req, v.Model, v.Spec)
-	if err != nil {
-		return store.Operation{}, err
-	}
-	if err := t.commit(ctx); err != nil {
-		return store.Operation{}, err
-	}
-	if o, ok := t.ops[armid.Fold(op.ID)]; ok {
-		return o, nil
-	}
-	return e.operationLocked(op.ID), nil
 }
 
 func asError(err error) error {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/clock"
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
@@ -85,17 +86,16 @@ func (r *rig) openWith(start time.Time, manual bool) {
 
 func (r *rig) group(name string) {
 	r.t.Helper()
-	if _, _, err := r.eng.PutGroup(context.Background(), testSub, name, "westus", nil, ""); err != nil {
+	if err := putGroup(context.Background(), r.eng, testSub, name, "westus"); err != nil {
 		r.t.Fatal(err)
 	}
 }
 
 func (r *rig) createVM(rg, name string, generalized bool) store.Operation {
 	r.t.Helper()
-	_, _, op, err := r.eng.PutVM(context.Background(), PutVMRequest{SubscriptionID: testSub, ResourceGroup: rg, Name: name,
-		Build: func(*VM) (json.RawMessage, VMSpec, error) {
-			return json.RawMessage(`{"properties":{}}`), VMSpec{Location: "westus", VMSize: "Standard_D2s_v3", GeneralizedImage: generalized, OSType: "Linux"}, nil
-		}})
+	_, _, op, err := putVM(context.Background(), r.eng, testSub, rg, name, func(*VM) (json.RawMessage, VMSpec, error) {
+		return json.RawMessage(`{"properties":{}}`), VMSpec{Location: "westus", VMSize: "Standard_D2s_v3", GeneralizedImage: generalized, OSType: "Linux"}, nil
+	})
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -180,10 +180,9 @@ func TestRefusedCommitChangesNothing(t *testing.T) {
 	r := newRig(t)
 	r.group("rg")
 	r.store.failing.Store(true)
-	_, _, _, err := r.eng.PutVM(context.Background(), PutVMRequest{SubscriptionID: testSub, ResourceGroup: "rg", Name: "vm1",
-		Build: func(*VM) (json.RawMessage, VMSpec, error) {
-			return json.RawMessage(`{}`), VMSpec{Location: "westus", VMSize: "Standard_B1s"}, nil
-		}})
+	_, _, _, err := putVM(context.Background(), r.eng, testSub, "rg", "vm1", func(*VM) (json.RawMessage, VMSpec, error) {
+		return json.RawMessage(`{}`), VMSpec{Location: "westus", VMSize: "Standard_B1s"}, nil
+	})
 	if err == nil {
 		t.Fatal("PutVM succeeded with a failing store")
 	}
@@ -218,7 +217,7 @@ func TestDeleteGroupDeletesItsVMs(t *testing.T) {
 	r.createVM("rg", "b", true)
 	r.createVM("other", "c", false)
 	r.advance(2 * time.Minute)
-	op, err := r.eng.DeleteGroup(context.Background(), testSub, "RG")
+	op, err := deleteGroup(context.Background(), r.eng, testSub, "RG")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +227,7 @@ func TestDeleteGroupDeletesItsVMs(t *testing.T) {
 	if g, _ := r.eng.Group(testSub, "rg"); g.ProvisioningState() != "Deleting" {
 		t.Fatalf("group state %s", g.ProvisioningState())
 	}
-	if _, _, err := r.eng.PutGroup(context.Background(), testSub, "rg", "westus", nil, ""); err == nil {
+	if err := putGroup(context.Background(), r.eng, testSub, "rg", "westus"); err == nil {
 		t.Fatal("PUT of a deleting group succeeded")
 	}
 	r.advance(20 * time.Second)
@@ -259,11 +258,11 @@ func TestPreemptedOperationIsCanceled(t *testing.T) {
 	r.createVM("rg", "vm1", false)
 	r.advance(time.Minute)
 	ctx := context.Background()
-	start, err := r.eng.Act(ctx, testSub, "rg", "vm1", lifecycle.Request{Kind: lifecycle.Restart})
+	start, err := act(ctx, r.eng, testSub, "rg", "vm1", lifecycle.Request{Kind: lifecycle.Restart})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dealloc, err := r.eng.Act(ctx, testSub, "rg", "vm1", lifecycle.Request{Kind: lifecycle.Deallocate})
+	dealloc, err := act(ctx, r.eng, testSub, "rg", "vm1", lifecycle.Request{Kind: lifecycle.Deallocate})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,11 +277,10 @@ func TestPreemptedOperationIsCanceled(t *testing.T) {
 		t.Fatalf("deallocate op: %+v", got)
 	}
 	// A model update while nothing runs is fine; while a plan runs, refused.
-	if _, err := r.eng.Act(ctx, testSub, "rg", "vm1", lifecycle.Request{Kind: lifecycle.Start}); err != nil {
+	if _, err := act(ctx, r.eng, testSub, "rg", "vm1", lifecycle.Request{Kind: lifecycle.Start}); err != nil {
 		t.Fatal(err)
 	}
-	_, _, _, err = r.eng.PutVM(ctx, PutVMRequest{SubscriptionID: testSub, ResourceGroup: "rg", Name: "vm1",
-		Build: func(old *VM) (json.RawMessage, VMSpec, error) { return old.Model, old.Spec, nil }})
+	_, _, _, err = putVM(ctx, r.eng, testSub, "rg", "vm1", func(old *VM) (json.RawMessage, VMSpec, error) { return old.Model, old.Spec, nil })
 	var ee *Error
 	if !errors.As(err, &ee) || ee.Code != "OperationNotAllowed" {
 		t.Fatalf("update during start: %v", err)
@@ -307,7 +305,7 @@ func TestConcurrentWriters(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			for j := 0; j < 20; j++ {
-				_, err := r.eng.Act(ctx, testSub, "rg", fmt.Sprintf("vm%d", i), lifecycle.Request{Kind: kinds[(i+j)%len(kinds)]})
+				_, err := act(ctx, r.eng, testSub, "rg", fmt.Sprintf("vm%d", i), lifecycle.Request{Kind: kinds[(i+j)%len(kinds)]})
 				var ee *Error
 				if err != nil && !(errors.As(err, &ee) && ee.Code == "OperationNotAllowed") {
 					t.Error(err)
@@ -354,7 +352,7 @@ func TestCloseRefusesWrites(t *testing.T) {
 	r := newRig(t)
 	r.group("rg")
 	r.eng.Close()
-	_, err := r.eng.Act(context.Background(), testSub, "rg", "vm1", lifecycle.Request{Kind: lifecycle.Start})
+	_, err := act(context.Background(), r.eng, testSub, "rg", "vm1", lifecycle.Request{Kind: lifecycle.Start})
 	var ee *Error
 	if !errors.As(err, &ee) || ee.Code != CodeShuttingDown {
 		t.Fatalf("write after Close: %v", err)
@@ -418,4 +416,37 @@ func TestNewGUID(t *testing.T) {
 		}
 		seen[g] = true
 	}
+}
+
+// Shorthands for the commands the tests send through Do.
+
+func actOn(ctx context.Context, eng *Engine, id string, req lifecycle.Request) (store.Operation, error) {
+	res, err := eng.Do(ctx, Command{ID: id, Verb: VerbAct, Input: req})
+	return res.Operation, err
+}
+
+func act(ctx context.Context, eng *Engine, sub, rg, name string, req lifecycle.Request) (store.Operation, error) {
+	return actOn(ctx, eng, armid.VirtualMachineID(sub, rg, name), req)
+}
+
+func putVM(ctx context.Context, eng *Engine, sub, rg, name string, build func(*VM) (json.RawMessage, VMSpec, error)) (*VM, bool, store.Operation, error) {
+	res, err := eng.Do(ctx, Command{ID: armid.VirtualMachineID(sub, rg, name), Verb: VerbPut, Build: Build(func(old *VM) (any, error) {
+		model, spec, err := build(old)
+		return VMPut{Model: model, Spec: spec}, err
+	})})
+	v, _ := res.State.(*VM)
+	return v, res.Created, res.Operation, err
+}
+
+func putGroup(ctx context.Context, eng *Engine, sub, name, location string) error {
+	_, err := eng.Do(ctx, Command{ID: armid.ResourceGroupID(sub, name), Verb: VerbPut, Input: GroupPut{Location: location}})
+	return err
+}
+
+func deleteGroup(ctx context.Context, eng *Engine, sub, name string) (store.Operation, error) {
+	res, err := eng.Do(ctx, Command{ID: armid.ResourceGroupID(sub, name), Verb: VerbDelete})
+	if err == nil && !res.Found {
+		err = notFoundGroup(name)
+	}
+	return res.Operation, err
 }

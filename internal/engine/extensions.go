@@ -12,7 +12,6 @@ import (
 	"github.com/azemu/azemu/internal/kinds/resource"
 	"github.com/azemu/azemu/internal/kinds/scaleset"
 	"github.com/azemu/azemu/internal/lifecycle"
-	"github.com/azemu/azemu/internal/store"
 )
 
 // DefaultExtensionInstall is how long an extension installs when its
@@ -72,84 +71,6 @@ func (e *Engine) GetExtension(sub, rg, vm, name string) (*Extension, error) {
 	return nil, extension.NotFound(extensionVM(v), name)
 }
 
-// PutExtensionRequest asks to add or change a VM extension.
-type PutExtensionRequest struct {
-	SubscriptionID, ResourceGroup, VMName, Name string
-	// Build returns the spec to keep, given the extension as it is (nil
-	// when new).
-	Build func(existing *Extension) (ExtensionSpec, error)
-}
-
-// PutExtension adds or changes an extension (see internal/kinds/extension).
-// A VM that is not running refuses it.
-func (e *Engine) PutExtension(ctx context.Context, r PutExtensionRequest) (*Extension, bool, store.Operation, error) {
-	if err := e.checkOpen(); err != nil {
-		return nil, false, store.Operation{}, err
-	}
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
-	v, err := e.extensionParent(r.SubscriptionID, r.ResourceGroup, r.VMName)
-	if err != nil {
-		return nil, false, store.Operation{}, err
-	}
-	key := extension.Key(extension.ID(v.ID, r.Name))
-	old, _ := e.res[ExtensionType][key].(*Extension)
-	spec, err := r.Build(old)
-	if err != nil {
-		return nil, false, store.Operation{}, err
-	}
-	t := e.begin(e.Now())
-	x, eff := extension.Put(extensionVM(v), old, r.Name, spec, t.env())
-	if err := t.run(eff); err != nil {
-		return nil, false, store.Operation{}, err
-	}
-	if err := t.commit(ctx); err != nil {
-		return nil, false, store.Operation{}, err
-	}
-	return t.res[key].(*Extension), old == nil, t.ops[armid.Fold(x.OperationID)], nil
-}
-
-// DeleteExtension removes an extension; the VM shows Updating while its
-// handler uninstalls it. found is false when there was none.
-func (e *Engine) DeleteExtension(ctx context.Context, sub, rg, vm, name string) (store.Operation, bool, error) {
-	if err := e.checkOpen(); err != nil {
-		return store.Operation{}, false, err
-	}
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
-	v, err := e.extensionParent(sub, rg, vm)
-	if err != nil {
-		return store.Operation{}, false, err
-	}
-	x, _ := e.res[ExtensionType][extension.Key(extension.ID(v.ID, name))].(*Extension)
-	if x == nil {
-		return store.Operation{}, false, nil
-	}
-	t := e.begin(e.Now())
-	opID, eff := extension.Delete(extensionVM(v), x, t.env())
-	if err := t.run(eff); err != nil {
-		return store.Operation{}, true, err
-	}
-	if err := t.commit(ctx); err != nil {
-		return store.Operation{}, true, err
-	}
-	return t.ops[armid.Fold(opID)], true, nil
-}
-
-// extensionParent is the VM an extension request names, or the ARM error.
-func (e *Engine) extensionParent(sub, rg, name string) (*VM, error) {
-	v := e.vms[armid.Fold(vmIDFor(sub, rg, name))]
-	if v == nil {
-		if _, ok := e.groups[groupKey(sub, rg)]; !ok {
-			return nil, notFoundGroup(rg)
-		}
-		return nil, extension.ParentNotFound(name)
-	}
-	return v, nil
-}
-
-func vmIDFor(sub, rg, name string) string { return armid.VirtualMachineID(armid.Fold(sub), rg, name) }
-
 // removeExtensionsOf deletes the extensions of a VM that is removed.
 func (t *tx) removeExtensionsOf(vmID string) {
 	prefix := extension.Prefix(vmID)
@@ -169,6 +90,16 @@ func (t *tx) removeExtensionsOf(vmID string) {
 // carried out through its lifecycle.
 func vmVerbs() map[string]decision {
 	return map[string]decision{
+		VerbPut: taking(putVMDecision),
+		// An action runs a lifecycle operation (start, powerOff, delete,
+		// ...); its operation may already be done (a no-op, a synchronous
+		// change).
+		VerbAct: taking(func(t *tx, target resource.State, c resource.Command, req lifecycle.Request, _ resource.Env) (string, resource.Effects, error) {
+			v := target.(*VM)
+			op, err := t.submitWith(v, req, v.Model, v.Spec)
+			return op.ID, resource.Effects{}, err
+		}),
+		// A group being deleted asks each of its VMs to delete.
 		group.VerbDelete: func(t *tx, target resource.State, c resource.Command, _ resource.Env) (string, resource.Effects, error) {
 			return c.OperationID, resource.Effects{}, t.submit(target.(*VM), lifecycle.Request{Kind: lifecycle.Delete}, c.OperationID)
 		},
@@ -196,6 +127,14 @@ func vmVerbs() map[string]decision {
 	}
 }
 
+// extensionVMOf is the VM whose extension has the given ID, as the
+// extension rules see it; Do has checked it exists.
+func (t *tx) extensionVMOf(id string) extension.VM {
+	parsed, _ := armid.Parse(id)
+	vm, _ := parsed.Parent()
+	return extensionVM(t.get(vm).(*VM))
+}
+
 // loadVM is the VM with the given ID as this change sees it.
 func (t *tx) loadVM(id string) resource.State {
 	if v := t.vm(armid.Fold(id)); v != nil {
@@ -208,6 +147,20 @@ func (t *tx) loadVM(id string) resource.State {
 // (internal/kinds/extension).
 func extensionVerbs() map[string]decision {
 	return map[string]decision{
+		// A put adds or changes an extension; a VM that is not running
+		// refuses it. The command runs as the operation installing it.
+		VerbPut: taking(func(t *tx, target resource.State, c resource.Command, spec ExtensionSpec, env resource.Env) (string, resource.Effects, error) {
+			old, _ := target.(*Extension)
+			_, _, name := t.placeOf(c.Target)
+			x, eff := extension.Put(t.extensionVMOf(c.Target), old, name, spec, env)
+			return x.OperationID, eff, nil
+		}),
+		// A delete removes the extension at once; the VM shows Updating
+		// while its handler uninstalls it.
+		VerbDelete: func(t *tx, target resource.State, c resource.Command, env resource.Env) (string, resource.Effects, error) {
+			opID, eff := extension.Delete(t.extensionVMOf(c.Target), target.(*Extension), env)
+			return opID, eff, nil
+		},
 		group.VerbRemove: func(t *tx, target resource.State, c resource.Command, _ resource.Env) (string, resource.Effects, error) {
 			return "", extension.RemoveAll([]*Extension{target.(*Extension)}), nil
 		},

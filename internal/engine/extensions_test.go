@@ -6,16 +6,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azemu/azemu/internal/kinds/extension"
 	"github.com/azemu/azemu/internal/lifecycle"
 )
 
 func (r *rig) putExtension(vm, name string, install time.Duration) (*Extension, string, error) {
 	r.t.Helper()
-	x, _, op, err := r.eng.PutExtension(context.Background(), PutExtensionRequest{SubscriptionID: testSub, ResourceGroup: "rg", VMName: vm, Name: name,
-		Build: func(*Extension) (ExtensionSpec, error) {
-			return ExtensionSpec{Location: "westus", Publisher: "Microsoft.Azure.Extensions", Type: "CustomScript", TypeHandlerVersion: "2.1", Install: install}, nil
-		}})
-	return x, op.ID, err
+	res, err := r.eng.Do(context.Background(), Command{ID: extension.ID(vmID("rg", vm), name), Verb: VerbPut,
+		Input: ExtensionSpec{Location: "westus", Publisher: "Microsoft.Azure.Extensions", Type: "CustomScript", TypeHandlerVersion: "2.1", Install: install}})
+	x, _ := res.State.(*Extension)
+	return x, res.Operation.ID, err
 }
 
 // An extension added during the create keeps the VM in

@@ -14,7 +14,7 @@ func one() *int { n := 1; return &n }
 
 func (r *rig) act(name string, k lifecycle.Kind) string {
 	r.t.Helper()
-	op, err := r.eng.Act(context.Background(), testSub, "rg", name, lifecycle.Request{Kind: k})
+	op, err := act(context.Background(), r.eng, testSub, "rg", name, lifecycle.Request{Kind: k})
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -1,7 +1,11 @@
 package engine
 
 import (
+	"sort"
+	"strings"
+
 	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/kinds/group"
 	"github.com/azemu/azemu/internal/kinds/resource"
 )
 
@@ -28,5 +32,48 @@ func groupAdopts(parent resource.State) error {
 // groupVerbs are the resource group kind's decisions
 // (internal/kinds/group).
 func groupVerbs() map[string]decision {
-	return map[string]decision{}
+	return map[string]decision{
+		VerbPut: taking(func(t *tx, target resource.State, c resource.Command, in GroupPut, env resource.Env) (string, resource.Effects, error) {
+			old, _ := target.(*Group)
+			sub, name, _ := t.placeOf(c.Target)
+			_, eff, err := group.Put(old, sub, name, in.Location, in.Tags, in.ManagedBy, env)
+			return "", eff, err
+		}),
+		// A delete deletes every VM in the group; its operation ends when the
+		// last is gone and the group with it.
+		VerbDelete: func(t *tx, target resource.State, c resource.Command, env resource.Env) (string, resource.Effects, error) {
+			g := target.(*Group)
+			var vms []group.VM
+			for _, v := range t.vmsIn(g) {
+				vms = append(vms, group.VM{ID: v.ID, Deleting: deleting(v)})
+			}
+			opID, eff := group.Delete(g, vms, t.othersIn(g), env)
+			return opID, eff, nil
+		},
+	}
+}
+
+// GroupPut is the input of a resource group's put.
+type GroupPut struct {
+	Location  string
+	Tags      map[string]string
+	ManagedBy string
+}
+
+// vmsIn lists the VMs in group g as this change sees them, in ID order.
+func (t *tx) vmsIn(g *Group) []*VM {
+	prefix := armid.Fold(armid.ResourceGroupID(g.SubscriptionID, g.Name)) + "/"
+	var out []*VM
+	for k, v := range t.e.vms {
+		if _, touched := t.vms[k]; !touched && strings.HasPrefix(k, prefix) {
+			out = append(out, v)
+		}
+	}
+	for k, v := range t.vms {
+		if v != nil && strings.HasPrefix(k, prefix) {
+			out = append(out, v)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }

@@ -95,6 +95,31 @@ func outcomeOf(op store.Operation) scaleset.Outcome {
 // (internal/kinds/scaleset).
 func scaleSetVerbs() map[string]decision {
 	return map[string]decision{
+		// A put creates or updates the set, adding or removing instances to
+		// reach its capacity; its operation ends when they all have.
+		VerbPut: taking(func(t *tx, target resource.State, c resource.Command, in ScaleSetPut, env resource.Env) (string, resource.Effects, error) {
+			old, _ := target.(*ScaleSet)
+			var members []scaleset.Member
+			if old != nil {
+				members = t.memberViews(old)
+			}
+			sub, rg, name := t.placeOf(c.Target)
+			_, opID, eff, err := scaleset.Put(old, sub, rg, name, in.Spec, members, env)
+			t.instance, t.extensions = in.Instance, in.Extensions
+			return opID, eff, err
+		}),
+		VerbAct: taking(func(t *tx, target resource.State, c resource.Command, in BatchRequest, env resource.Env) (string, resource.Effects, error) {
+			s := target.(*ScaleSet)
+			return scaleset.Act(s, t.memberViews(s), in.Action, in.Req, in.InstanceIDs, env)
+		}),
+		// A delete deletes the set's instances (Uniform) or members
+		// (Flexible); the set goes when they have.
+		VerbDelete: func(t *tx, target resource.State, c resource.Command, env resource.Env) (string, resource.Effects, error) {
+			s := target.(*ScaleSet)
+			in, _ := c.Args.(ScaleSetDelete)
+			opID, eff := scaleset.Delete(s, t.memberViews(s), in.Force, env)
+			return opID, eff, nil
+		},
 		group.VerbRemove: func(t *tx, target resource.State, c resource.Command, env resource.Env) (string, resource.Effects, error) {
 			return "", scaleset.Remove(target.(*ScaleSet), env), nil
 		},
@@ -109,7 +134,8 @@ func scaleSetVerbs() map[string]decision {
 			if err != nil {
 				return "", resource.Effects{}, err
 			}
-			return c.OperationID, resource.Effects{}, t.createVM(s.SubscriptionID, s.ResourceGroup, inst, t.extensions, c.OperationID)
+			op, err := t.createVM(s.SubscriptionID, s.ResourceGroup, inst, t.extensions, c.OperationID)
+			return op.ID, resource.Effects{}, err
 		}),
 	}
 }
@@ -293,12 +319,10 @@ type NewInstance struct {
 	Spec     VMSpec
 }
 
-// PutScaleSetRequest asks to create or update a scale set.
-type PutScaleSetRequest struct {
-	SubscriptionID, ResourceGroup, Name string
-	IfMatch, IfNoneMatch                string
-	// Build returns the spec to keep, given the set as it is (nil when new).
-	Build func(existing *ScaleSet) (ScaleSetSpec, error)
+// ScaleSetPut is the input of a scale set's put: the spec to keep, and
+// how to make the instances it creates.
+type ScaleSetPut struct {
+	Spec ScaleSetSpec
 	// Instance derives the instance with counter n of the set as it will be
 	// (Uniform: instance ID n).
 	Instance func(set *ScaleSet, n int) (NewInstance, error)
@@ -306,86 +330,40 @@ type PutScaleSetRequest struct {
 	Extensions time.Duration
 }
 
-// PutScaleSet creates or updates a scale set, adding or removing instances
-// to reach its capacity. The operation ends when they all have.
-func (e *Engine) PutScaleSet(ctx context.Context, r PutScaleSetRequest) (*ScaleSet, bool, store.Operation, error) {
-	if err := e.checkOpen(); err != nil {
-		return nil, false, store.Operation{}, err
-	}
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
-	g := e.groups[groupKey(r.SubscriptionID, r.ResourceGroup)]
-	if g == nil {
-		return nil, false, store.Operation{}, notFoundGroup(r.ResourceGroup)
-	}
-	if g.DeleteOperation != "" {
-		return nil, false, store.Operation{}, groupBeingDeleted(g)
-	}
-	sub := armid.Fold(r.SubscriptionID)
-	id := scaleSetID(sub, g.Name, r.Name)
-	old, _ := e.res[ScaleSetType][scaleset.Key(id)].(*ScaleSet)
-	var oldVersioned versioned
-	if old != nil {
-		oldVersioned = old
-	}
-	if err := checkETag(oldVersioned, r.IfMatch, r.IfNoneMatch); err != nil {
-		return nil, false, store.Operation{}, err
-	}
-	spec, err := r.Build(old)
-	if err != nil {
-		return nil, false, store.Operation{}, err
-	}
-	t := e.begin(e.Now())
-	var members []scaleset.Member
-	if old != nil {
-		members = t.memberViews(old)
-	}
-	_, opID, eff, err := scaleset.Put(old, sub, g.Name, r.Name, spec, members, t.env())
-	if err != nil {
-		return nil, false, store.Operation{}, err
-	}
-	t.ensureSub(sub)
-	t.instance, t.extensions = r.Instance, r.Extensions
-	if err := t.run(eff); err != nil {
-		return nil, false, store.Operation{}, err
-	}
-	if err := t.commit(ctx); err != nil {
-		return nil, false, store.Operation{}, err
-	}
-	return t.scaleSet(scaleset.Key(id)), old == nil, t.ops[armid.Fold(opID)], nil
-}
-
-// createVM creates a VM that a scale set change asks for, as operation
-// opID.
-func (t *tx) createVM(sub, rg string, inst NewInstance, extensions time.Duration, opID string) error {
+// createVM creates a VM (a client's, or an instance a scale set change
+// asks for) as operation opID; "" draws a new one.
+func (t *tx) createVM(sub, rg string, inst NewInstance, extensions time.Duration, opID string) (store.Operation, error) {
 	if t.vm(armid.Fold(inst.ID)) != nil {
-		return &Error{Code: "Conflict", Message: fmt.Sprintf("The VM '%s' already exists.", inst.ID)}
+		return store.Operation{}, &Error{Code: "Conflict", Message: fmt.Sprintf("The VM '%s' already exists.", inst.ID)}
 	}
 	v := &VM{Meta: resource.Meta{ID: inst.ID, SubscriptionID: sub, ResourceGroup: rg, Name: inst.Name},
 		Machine: lifecycle.Machine{Name: inst.Name}, VMID: t.e.cfg.NewID(), TimeCreated: t.now}
+	if opID == "" {
+		opID = t.e.cfg.NewID()
+	}
 	op := t.newOpWithID(opID, string(lifecycle.Create), inst.ID, inst.Spec.Location)
 	req := lifecycle.Request{Kind: lifecycle.Create, GeneralizedImage: inst.Spec.GeneralizedImage, Extensions: extensions}
 	consume := t.faultFor(v, inst.Spec, &req, "")
 	next, res, err := v.Machine.Submit(req, op.ID, t.now, t.e.cfg.Speed)
 	if err != nil {
-		return asError(err)
+		return store.Operation{}, asError(err)
 	}
 	if res.Faulted && consume != nil {
 		consume()
 	}
 	t.putVM(v, next, inst.Model, inst.Spec, t.now, op.ID, string(lifecycle.Create))
 	if err := t.attachDisks(t.vms[armid.Fold(inst.ID)], nil, inst.Spec.Disks); err != nil {
-		return err
+		return store.Operation{}, err
 	}
 	if res.Done {
 		t.finishOp(op.ID, StatusSucceeded, nil, t.now)
 	}
-	return nil
+	return op, nil
 }
 
-// BatchRequest asks for one operation over some of a scale set's instances.
+// BatchRequest is the input of a scale set's action: one operation over
+// some of its instances (see scaleset.Act).
 type BatchRequest struct {
-	SubscriptionID, ResourceGroup, Name string
 	// Action names the operation in refusals (e.g. "powerOff").
 	Action string
 	Req    lifecycle.Request
@@ -394,99 +372,17 @@ type BatchRequest struct {
 	InstanceIDs []string
 }
 
-// ScaleSetAction runs req on the selected instances of a scale set as one
-// operation (see scaleset.Act).
-func (e *Engine) ScaleSetAction(ctx context.Context, r BatchRequest) (store.Operation, error) {
-	if err := e.checkOpen(); err != nil {
-		return store.Operation{}, err
-	}
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
-	s, ok := e.res[ScaleSetType][scaleset.Key(scaleSetID(r.SubscriptionID, r.ResourceGroup, r.Name))].(*ScaleSet)
-	if !ok {
-		if _, gok := e.groups[groupKey(r.SubscriptionID, r.ResourceGroup)]; !gok {
-			return store.Operation{}, notFoundGroup(r.ResourceGroup)
-		}
-		return store.Operation{}, scaleset.NotFound(r.ResourceGroup, r.Name)
-	}
-	t := e.begin(e.Now())
-	opID, eff, err := scaleset.Act(s, t.memberViews(s), r.Action, r.Req, r.InstanceIDs, t.env())
-	if err != nil {
-		return store.Operation{}, err
-	}
-	if err := t.run(eff); err != nil {
-		return store.Operation{}, err
-	}
-	if err := t.commit(ctx); err != nil {
-		return store.Operation{}, err
-	}
-	return t.ops[armid.Fold(opID)], nil
-}
-
-// DeleteScaleSet starts deleting a scale set and its instances (Uniform) or
-// members (Flexible); the set goes when they have.
-func (e *Engine) DeleteScaleSet(ctx context.Context, sub, rg, name string, force bool) (store.Operation, bool, error) {
-	if err := e.checkOpen(); err != nil {
-		return store.Operation{}, false, err
-	}
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
-	s, ok := e.res[ScaleSetType][scaleset.Key(scaleSetID(sub, rg, name))].(*ScaleSet)
-	if !ok {
-		return store.Operation{}, false, nil
-	}
-	if s.DeleteOperation != "" {
-		return e.operationLocked(s.DeleteOperation), true, nil
-	}
-	t := e.begin(e.Now())
-	opID, eff := scaleset.Delete(s, t.memberViews(s), force, t.env())
-	if err := t.run(eff); err != nil {
-		return store.Operation{}, true, err
-	}
-	if err := t.commit(ctx); err != nil {
-		return store.Operation{}, true, err
-	}
-	return t.ops[armid.Fold(opID)], true, nil
-}
-
-// ActOnInstance runs a lifecycle operation on one Uniform instance.
-func (e *Engine) ActOnInstance(ctx context.Context, sub, rg, set, instanceID string, req lifecycle.Request) (store.Operation, error) {
-	if _, err := e.GetInstance(sub, rg, set, instanceID); err != nil {
-		return store.Operation{}, err
-	}
-	return e.ActByID(ctx, InstanceID(scaleSetID(sub, rg, set), instanceID), req)
-}
-
-// ActByID runs a lifecycle operation on the VM with the given ARM ID.
-func (e *Engine) ActByID(ctx context.Context, id string, req lifecycle.Request) (store.Operation, error) {
-	if err := e.checkOpen(); err != nil {
-		return store.Operation{}, err
-	}
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
-	v, ok := e.vms[armid.Fold(id)]
-	if !ok {
-		return store.Operation{}, &Error{Code: CodeResourceNotFound, Message: fmt.Sprintf("The Resource '%s' was not found.", id)}
-	}
-	t := e.begin(e.Now())
-	op, err := t.submitWith(v, req, v.Model, v.Spec)
-	if err != nil {
-		return store.Operation{}, err
-	}
-	if err := t.commit(ctx); err != nil {
-		return store.Operation{}, err
-	}
-	if o, ok := t.ops[armid.Fold(op.ID)]; ok {
-		return o, nil
-	}
-	return e.operationLocked(op.ID), nil
+// ScaleSetDelete is the input of a scale set's delete.
+type ScaleSetDelete struct {
+	// Force deletes the instances without shutting them down.
+	Force bool
 }
 
 // checkFlexibleMember applies Azure's rules to a VM joining a scale set:
 // only a Flexible set takes VMs, not while it is being deleted, and a VM
 // never changes set. A set azemu does not know is let through (D: VMs made
 // before scale sets were modelled name sets that were never created).
-func (e *Engine) checkFlexibleMember(old *VM, spec VMSpec) error {
+func (t *tx) checkFlexibleMember(old *VM, spec VMSpec) error {
 	if old != nil {
 		if !armid.Equal(old.Spec.ScaleSetID, spec.ScaleSetID) && (old.Spec.ScaleSetID != "" || spec.ScaleSetID != "") {
 			return &Error{Code: "PropertyChangeNotAllowed", Target: "virtualMachineScaleSet", Message: "Changing property 'virtualMachineScaleSet' is not allowed."}
@@ -496,8 +392,8 @@ func (e *Engine) checkFlexibleMember(old *VM, spec VMSpec) error {
 	if spec.ScaleSetID == "" {
 		return nil
 	}
-	s, ok := e.res[ScaleSetType][scaleset.Key(spec.ScaleSetID)].(*ScaleSet)
-	if !ok {
+	s := t.scaleSet(scaleset.Key(spec.ScaleSetID))
+	if s == nil {
 		return nil
 	}
 	if s.Uniform() {

@@ -17,19 +17,17 @@ import (
 // specialised VMs (a create of 35 s).
 func (r *rig) putSet(rg, name string, capacity int64) (*ScaleSet, store.Operation) {
 	r.t.Helper()
-	set, _, op, err := r.eng.PutScaleSet(context.Background(), PutScaleSetRequest{SubscriptionID: testSub, ResourceGroup: rg, Name: name,
-		Build: func(*ScaleSet) (ScaleSetSpec, error) {
-			return ScaleSetSpec{Location: "westus", Mode: Uniform, Capacity: capacity, Model: json.RawMessage(`{}`)}, nil
-		},
+	res, err := r.eng.Do(context.Background(), Command{ID: scaleSetID(testSub, rg, name), Verb: VerbPut, Input: ScaleSetPut{
+		Spec: ScaleSetSpec{Location: "westus", Mode: Uniform, Capacity: capacity, Model: json.RawMessage(`{}`)},
 		Instance: func(s *ScaleSet, n int) (NewInstance, error) {
 			id := strconv.Itoa(n)
 			return NewInstance{ID: InstanceID(s.ID, id), Name: s.Name + "_" + id, Model: json.RawMessage(`{}`),
 				Spec: VMSpec{Location: "westus", VMSize: "Standard_D2s_v3", OSType: "Linux", ScaleSetID: s.ID}}, nil
-		}})
+		}}})
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	return set, op
+	return res.State.(*ScaleSet), res.Operation
 }
 
 func (r *rig) opOf(id string) store.Operation {
@@ -83,13 +81,13 @@ func TestScaleSetBatchOutcome(t *testing.T) {
 	r.putSet("rg", "ss", 2)
 	r.advance(time.Minute)
 	ctx := context.Background()
-	batch, err := r.eng.ScaleSetAction(ctx, BatchRequest{SubscriptionID: testSub, ResourceGroup: "rg", Name: "ss", Action: "deallocate",
+	batch, err := batchAct(ctx, r.eng, BatchRequest{Action: "deallocate",
 		Req: lifecycle.Request{Kind: lifecycle.Deallocate}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.advance(time.Second)
-	if _, err := r.eng.ActOnInstance(ctx, testSub, "rg", "ss", "1", lifecycle.Request{Kind: lifecycle.Start}); err != nil {
+	if _, err := actOn(ctx, r.eng, InstanceID(setIDFor("rg", "ss"), "1"), lifecycle.Request{Kind: lifecycle.Start}); err != nil {
 		t.Fatal(err)
 	}
 	r.advance(time.Minute)
@@ -97,13 +95,13 @@ func TestScaleSetBatchOutcome(t *testing.T) {
 		t.Fatalf("batch %s, want Canceled", op.Status)
 	}
 	// A batch with nothing to do ends at once.
-	noop, err := r.eng.ScaleSetAction(ctx, BatchRequest{SubscriptionID: testSub, ResourceGroup: "rg", Name: "ss", Action: "start",
+	noop, err := batchAct(ctx, r.eng, BatchRequest{Action: "start",
 		Req: lifecycle.Request{Kind: lifecycle.Start}, InstanceIDs: []string{"1"}})
 	if err != nil || noop.Status != StatusSucceeded {
 		t.Fatalf("no-op batch %s %v, want Succeeded", noop.Status, err)
 	}
 	// The group's deletion takes the set with it.
-	if _, err := r.eng.DeleteGroup(ctx, testSub, "rg"); err != nil {
+	if _, err := deleteGroup(ctx, r.eng, testSub, "rg"); err != nil {
 		t.Fatal(err)
 	}
 	r.advance(time.Minute)
@@ -129,7 +127,7 @@ func TestScaleSetBatchFails(t *testing.T) {
 	ctx := context.Background()
 	batch := func(k lifecycle.Kind) store.Operation {
 		t.Helper()
-		op, err := r.eng.ScaleSetAction(ctx, BatchRequest{SubscriptionID: testSub, ResourceGroup: "rg", Name: "ss", Action: string(k), Req: lifecycle.Request{Kind: k}})
+		op, err := batchAct(ctx, r.eng, BatchRequest{Action: string(k), Req: lifecycle.Request{Kind: k}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -207,4 +205,9 @@ func TestLegacyBatchOutcomesLoad(t *testing.T) {
 	if _, ok := s.Outcomes["c2"]; ok || s.BatchKinds["p1"] != "start" {
 		t.Fatalf("c2 still runs and p1 is a start: %+v %+v", s.Outcomes, s.BatchKinds)
 	}
+}
+
+func batchAct(ctx context.Context, eng *Engine, in BatchRequest) (store.Operation, error) {
+	res, err := eng.Do(ctx, Command{ID: setIDFor("rg", "ss"), Verb: VerbAct, Input: in})
+	return res.Operation, err
 }

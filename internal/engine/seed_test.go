@@ -29,7 +29,7 @@ func seededRun(t *testing.T, seed uint64) string {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, _, err := eng.PutGroup(ctx, testSub, "rg", "westus", nil, ""); err != nil {
+	if err := putGroup(ctx, eng, testSub, "rg", "westus"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := eng.AddFault(ctx, Fault{Kind: FaultError, Operation: "start", Error: "AllocationFailed", Probability: 0.5}); err != nil {
@@ -38,11 +38,10 @@ func seededRun(t *testing.T, seed uint64) string {
 	var out []string
 	for i := range 8 {
 		name := fmt.Sprintf("vm%d", i)
-		v, _, op, err := eng.PutVM(ctx, PutVMRequest{SubscriptionID: testSub, ResourceGroup: "rg", Name: name,
-			Build: func(*VM) (json.RawMessage, VMSpec, error) {
-				return json.RawMessage(`{}`), VMSpec{Location: "westus", VMSize: "Standard_D2s_v3", OSType: "Linux",
-					Disks: []DiskRef{{Name: name + "_os", CreateOption: "FromImage", SizeGB: 30, OS: true}}}, nil
-			}})
+		v, _, op, err := putVM(ctx, eng, testSub, "rg", name, func(*VM) (json.RawMessage, VMSpec, error) {
+			return json.RawMessage(`{}`), VMSpec{Location: "westus", VMSize: "Standard_D2s_v3", OSType: "Linux",
+				Disks: []DiskRef{{Name: name + "_os", CreateOption: "FromImage", SizeGB: 30, OS: true}}}, nil
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -57,7 +56,7 @@ func seededRun(t *testing.T, seed uint64) string {
 	}
 	for i := range 8 {
 		name := fmt.Sprintf("vm%d", i)
-		if _, err := eng.Act(ctx, testSub, "rg", name, lifecycle.Request{Kind: lifecycle.Deallocate}); err != nil {
+		if _, err := act(ctx, eng, testSub, "rg", name, lifecycle.Request{Kind: lifecycle.Deallocate}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -65,7 +64,7 @@ func seededRun(t *testing.T, seed uint64) string {
 		t.Fatal(err)
 	}
 	for i := range 8 {
-		op, err := eng.Act(ctx, testSub, "rg", fmt.Sprintf("vm%d", i), lifecycle.Request{Kind: lifecycle.Start})
+		op, err := act(ctx, eng, testSub, "rg", fmt.Sprintf("vm%d", i), lifecycle.Request{Kind: lifecycle.Start})
 		if err != nil {
 			t.Fatal(err)
 		}

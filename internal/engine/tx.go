@@ -215,10 +215,6 @@ func (t *tx) removeGroup(s resource.State) {
 	t.groups[groupKey(g.SubscriptionID, g.Name)] = nil
 }
 
-func (t *tx) newOp(kind, target, location string) store.Operation {
-	return t.newOpWithID(t.e.cfg.NewID(), kind, target, location)
-}
-
 func (t *tx) newOpWithID(id, kind, target, location string) store.Operation {
 	id = ops(id)
 	sub := ""
@@ -332,19 +328,8 @@ func (t *tx) removeVM(v *VM, m lifecycle.Machine, at time.Time, opID string) {
 
 // maybeFinishGroup removes a group being deleted once no VM is left in it.
 func (t *tx) maybeFinishGroup(g *Group) {
-	prefix := armid.Fold(armid.ResourceGroupID(g.SubscriptionID, g.Name)) + "/"
-	for k := range t.e.vms {
-		if strings.HasPrefix(k, prefix) {
-			if v, ok := t.vms[k]; ok && v == nil {
-				continue
-			}
-			return
-		}
-	}
-	for k, v := range t.vms {
-		if v != nil && strings.HasPrefix(k, prefix) {
-			return
-		}
+	if len(t.vmsIn(g)) > 0 {
+		return
 	}
 	if err := t.run(group.Settle(g, 0, t.othersIn(g), t.env())); err != nil {
 		t.e.log.Error("removing what is left of a deleted group", "group", g.Name, "err", err)

@@ -20,7 +20,7 @@ func TestMeterOverEngineHistory(t *testing.T) {
 	}
 	act := func(k lifecycle.Kind) {
 		t.Helper()
-		if _, err := r.eng.Act(ctx, testSub, "rg", "vm1", lifecycle.Request{Kind: k}); err != nil {
+		if _, err := act(ctx, r.eng, testSub, "rg", "vm1", lifecycle.Request{Kind: k}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -6,12 +6,15 @@ package enginetest
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"testing"
 	"time"
 
+	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/clock"
 	"github.com/azemu/azemu/internal/engine"
+	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
 	"github.com/azemu/azemu/internal/store/memstore"
 )
@@ -59,4 +62,27 @@ func (r *Rig) Reopen(t testing.TB) *engine.Engine {
 	}
 	t.Cleanup(func() { eng.Close() })
 	return eng
+}
+
+// The commands the tests send most, through Engine.Do.
+
+// PutGroup creates or updates a resource group.
+func PutGroup(ctx context.Context, eng *engine.Engine, sub, name, location string) error {
+	_, err := eng.Do(ctx, engine.Command{ID: armid.ResourceGroupID(sub, name), Verb: engine.VerbPut,
+		Input: engine.GroupPut{Location: location}})
+	return err
+}
+
+// PutVM creates or updates a VM with the given model and spec.
+func PutVM(ctx context.Context, eng *engine.Engine, sub, rg, name string, model json.RawMessage, spec engine.VMSpec) (*engine.VM, store.Operation, error) {
+	res, err := eng.Do(ctx, engine.Command{ID: armid.VirtualMachineID(sub, rg, name), Verb: engine.VerbPut,
+		Input: engine.VMPut{Model: model, Spec: spec}})
+	v, _ := res.State.(*engine.VM)
+	return v, res.Operation, err
+}
+
+// Act runs a lifecycle operation on a VM.
+func Act(ctx context.Context, eng *engine.Engine, sub, rg, name string, req lifecycle.Request) (store.Operation, error) {
+	res, err := eng.Do(ctx, engine.Command{ID: armid.VirtualMachineID(sub, rg, name), Verb: engine.VerbAct, Input: req})
+	return res.Operation, err
 }

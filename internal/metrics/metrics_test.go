@@ -14,6 +14,7 @@ import (
 
 	"github.com/azemu/azemu/internal/clock"
 	"github.com/azemu/azemu/internal/engine"
+	"github.com/azemu/azemu/internal/enginetest"
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/metrics"
 	"github.com/azemu/azemu/internal/store/sqlite"
@@ -55,14 +56,11 @@ func TestFleetRequestsAndChanges(t *testing.T) {
 	}
 	m := metrics.New(eng)
 	ctx := context.Background()
-	if _, _, err := eng.PutGroup(ctx, sub, "rg", "westus", nil, ""); err != nil {
+	if err := enginetest.PutGroup(ctx, eng, sub, "rg", "westus"); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"a", "b"} {
-		_, _, _, err := eng.PutVM(ctx, engine.PutVMRequest{SubscriptionID: sub, ResourceGroup: "rg", Name: name,
-			Build: func(*engine.VM) (json.RawMessage, engine.VMSpec, error) {
-				return json.RawMessage(`{}`), engine.VMSpec{Location: "westus", VMSize: "Standard_D2s_v3"}, nil
-			}})
+		_, _, err := enginetest.PutVM(ctx, eng, sub, "rg", name, json.RawMessage(`{}`), engine.VMSpec{Location: "westus", VMSize: "Standard_D2s_v3"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +68,7 @@ func TestFleetRequestsAndChanges(t *testing.T) {
 	if _, err := eng.Advance(ctx, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.Act(ctx, sub, "rg", "b", lifecycle.Request{Kind: lifecycle.Deallocate}); err != nil {
+	if _, err := enginetest.Act(ctx, eng, sub, "rg", "b", lifecycle.Request{Kind: lifecycle.Deallocate}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := eng.Advance(ctx, time.Minute); err != nil {
