@@ -60,6 +60,11 @@ var kindLayers = map[string][]string{
 	"internal/kinds/group":        {"internal/armid", "internal/kinds/resource"},
 	"internal/kinds/scaleset":     {"internal/armid", "internal/kinds/resource", "internal/lifecycle"},
 	"internal/kinds/scenariotest": {"internal/armid", "internal/kinds/resource"},
+	"internal/kinds/network":      {"internal/armid", "internal/kinds/resource"},
+	"internal/kinds/vnet":         {"internal/armid", "internal/kinds/resource", "internal/kinds/network"},
+	"internal/kinds/nsg":          {"internal/armid", "internal/kinds/resource", "internal/kinds/network"},
+	"internal/kinds/publicip":     {"internal/armid", "internal/kinds/resource", "internal/kinds/network"},
+	"internal/kinds/nic":          {"internal/armid", "internal/kinds/resource", "internal/kinds/network", "internal/kinds/publicip"},
 }
 
 // pure packages take time and IDs as arguments: no I/O, no clock.

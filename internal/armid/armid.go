@@ -46,6 +46,11 @@ var canonical = func() map[string]string {
 		"operations",
 		"networkInterfaces",
 		"publicIPAddresses",
+		"virtualNetworks",
+		"subnets",
+		"networkSecurityGroups",
+		"securityRules",
+		"ipConfigurations",
 		segResourceGroups,
 		segSubscriptions,
 		segProviders,
@@ -416,13 +421,12 @@ func foldRune(r rune) rune {
 // ComputeID returns the canonical ID of a Microsoft.Compute resource of the
 // given type in a group (disks, virtualMachineScaleSets, ...).
 func ComputeID(sub, rg, resourceType, name string) string {
-	return ID{
-		SubscriptionID: sub,
-		ResourceGroup:  rg,
-		Namespace:      "Microsoft.Compute",
-		Types:          []string{resourceType},
-		Names:          []string{name},
-	}.String()
+	return providerID(sub, rg, "Microsoft.Compute", resourceType, name)
+}
+
+// providerID is the canonical ID of a top-level resource of a provider.
+func providerID(sub, rg, namespace, resourceType, name string) string {
+	return ID{SubscriptionID: sub, ResourceGroup: rg, Namespace: namespace, Types: []string{resourceType}, Names: []string{name}}.String()
 }
 
 // ChildID returns the ID of a child resource of parent (an extension of a
@@ -448,3 +452,9 @@ func Location(s string) string {
 
 // SameLocation reports whether two location names name the same region.
 func SameLocation(a, b string) bool { return Location(a) == Location(b) }
+
+// NetworkID returns the canonical ID of a Microsoft.Network resource of the
+// given type in a group (virtualNetworks, networkInterfaces, ...).
+func NetworkID(sub, rg, resourceType, name string) string {
+	return providerID(sub, rg, "Microsoft.Network", resourceType, name)
+}
