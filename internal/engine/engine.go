@@ -186,13 +186,53 @@ func (e *Engine) load(ctx context.Context) error {
 			return fmt.Errorf("engine: faults: %w", err)
 		}
 	}
-	// A manual clock resumes where it stood, never behind the history.
-	if e.cfg.Manual != nil {
-		if t, err := time.Parse(time.RFC3339Nano, snap.Settings[settingManualClock]); err == nil {
-			e.cfg.Manual.Set(t)
+	return e.startClock(ctx, snap.Settings[settingManualClock])
+}
+
+// startClock applies the clock's one rule at start: it never stands behind
+// the newest instant of the history, or new history would be written before
+// old and bills would run backwards. A manual clock starts at the latest of
+// its configured start, where it stood when last saved, and the newest
+// history. A real clock behind the history is refused rather than shifted,
+// so that the real clock always reads the real time.
+func (e *Engine) startClock(ctx context.Context, saved string) error {
+	newest, err := e.cfg.Store.Newest(ctx)
+	if err != nil {
+		return fmt.Errorf("engine: load: %w", err)
+	}
+	if e.cfg.Manual == nil {
+		if now := e.cfg.Clock.Now(); newest.After(now) {
+			return &ClockBehindError{Now: now, Newest: newest}
 		}
+		return nil
+	}
+	if now := e.cfg.Manual.Now(); now.Before(store.MinTime) || now.After(store.MaxTime) {
+		return fmt.Errorf("engine: the manual clock cannot start at %s: azemu stores instants from %s to %s",
+			now.Format(time.RFC3339Nano), store.MinTime.Format(time.RFC3339), store.MaxTime.Format(time.RFC3339))
+	}
+	if saved != "" {
+		t, err := time.Parse(time.RFC3339Nano, saved)
+		if err != nil {
+			return fmt.Errorf("engine: where the manual clock stood, %q: %w", saved, err)
+		}
+		e.cfg.Manual.Set(t) // forward only
+	}
+	if newest.After(e.cfg.Manual.Now()) {
+		e.log.Info("the manual clock starts at the newest history", "at", newest.Format(time.RFC3339Nano))
+		e.cfg.Manual.Set(newest)
 	}
 	return nil
+}
+
+// ClockBehindError refuses a real clock that reads earlier than the newest
+// history (a manual clock advanced past the real time, then a restart on the
+// real clock).
+type ClockBehindError struct{ Now, Newest time.Time }
+
+func (c *ClockBehindError) Error() string {
+	return fmt.Sprintf("the history reaches %s, later than the real clock's %s: on the real clock time would run backwards. "+
+		"Serve with --clock manual, which continues from the history, or use another data dir",
+		c.Newest.Format(time.RFC3339Nano), c.Now.Format(time.RFC3339Nano))
 }
 
 // settingManualClock is where the manual clock stood at its last advance.
@@ -647,6 +687,14 @@ func (e *Engine) Reset(ctx context.Context) error {
 	e.faults = nil
 	e.finished, e.sorted, e.due = nil, nil, nil
 	e.mu.Unlock()
+	// The store forgot where a manual clock stands; a restart must not put
+	// it back to its configured start.
+	if e.cfg.Manual != nil {
+		if err := e.cfg.Store.Apply(ctx, store.Change{Settings: map[string]string{
+			settingManualClock: e.cfg.Manual.Now().Format(time.RFC3339Nano)}}); err != nil {
+			return err
+		}
+	}
 	// Observers (the dashboard's live feed) see every VM go.
 	for _, fn := range e.listeners {
 		fn(Change{At: e.Now(), Gone: gone})

@@ -44,3 +44,14 @@ func EventUnixNano(e Event) (int64, error) {
 	ns, _, err := UnixNano(e.At)
 	return ns, err
 }
+
+// Latest is the latest of ts; zero when ts holds only zero times.
+func Latest(ts ...time.Time) time.Time {
+	var latest time.Time
+	for _, t := range ts {
+		if t.After(latest) {
+			latest = t
+		}
+	}
+	return latest
+}

@@ -154,6 +154,10 @@ type Store interface {
 	// holding them all in memory. An fn error stops the scan and is returned.
 	// vmID filters to one VM when not empty (case-insensitive).
 	History(ctx context.Context, vmID string, from, to time.Time, fn func(Event) error) error
+	// Newest is the latest instant the history holds: of any event, and of
+	// any operation's start or end; zero when there is none. A clock must
+	// never stand behind it, or new history would be written before old.
+	Newest(ctx context.Context) (time.Time, error)
 	// Reset empties every table, settings included.
 	Reset(ctx context.Context) error
 	Close() error

@@ -240,6 +240,23 @@ func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn
 	return nil
 }
 
+// Newest is the latest instant of an event or an operation's start or end.
+func (s *Store) Newest(ctx context.Context) (time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var latest time.Time
+	for _, e := range s.events {
+		latest = store.Latest(latest, e.At)
+	}
+	for _, op := range s.ops {
+		latest = store.Latest(latest, op.StartTime, op.EndTime)
+	}
+	return latest, nil
+}
+
 // Reset empties the store, settings included.
 func (s *Store) Reset(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {

@@ -162,6 +162,17 @@ func (s *Store) Operation(ctx context.Context, id string) (store.Operation, erro
 	return op, nil
 }
 
+// Newest implements store.Store.
+func (s *Store) Newest(ctx context.Context) (time.Time, error) {
+	var events, starts, ends *int64
+	err := s.pool.QueryRow(ctx, `SELECT (SELECT MAX(at) FROM events),
+		(SELECT MAX(start_time) FROM operations), (SELECT MAX(end_time) FROM operations)`).Scan(&events, &starts, &ends)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("postgres: newest: %w", err)
+	}
+	return store.Latest(instant(events), instant(starts), instant(ends)), nil
+}
+
 // historyFetch is how many events a History scan holds at a time.
 const historyFetch = 1000
 

@@ -619,6 +619,18 @@ func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn
 	return nil
 }
 
+// Newest implements store.Store. The events' time is indexed; the
+// operations are read whole, as Load reads them.
+func (s *Store) Newest(ctx context.Context) (time.Time, error) {
+	var events, starts, ends sql.NullInt64
+	err := s.r.QueryRowContext(ctx, `SELECT (SELECT MAX(at) FROM events),
+		(SELECT MAX(start_time) FROM operations), (SELECT MAX(end_time) FROM operations)`).Scan(&events, &starts, &ends)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("sqlite: newest: %w", err)
+	}
+	return store.Latest(timeOf(events), timeOf(starts), timeOf(ends)), nil
+}
+
 // queryer is what *sql.DB and *sql.Tx have in common.
 type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)

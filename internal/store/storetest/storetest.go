@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentApply", testConcurrentApply},
 		{"Settings", testSettings},
 		{"Resources", testResources},
+		{"Newest", testNewest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -854,4 +855,36 @@ func testResources(t *testing.T, s store.Store) {
 	if got := load(t, s).Resources; len(got) != 0 {
 		t.Fatalf("resources after Reset: %v", got)
 	}
+}
+
+// Newest is the latest instant of the history, events and operations alike,
+// whichever comes last; VMs' due times (the future) do not count.
+func testNewest(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	newest := func() time.Time {
+		t.Helper()
+		got, err := s.Newest(ctx)
+		if err != nil {
+			t.Fatalf("Newest: %v", err)
+		}
+		return got
+	}
+	check(t, "newest of an empty store", newest(), time.Time{})
+	v := vm(subA, "rg", "vm", 1)
+	v.DueAt = t0.Add(24 * time.Hour)
+	apply(t, s, store.Change{VMs: []store.VM{v}, Events: []store.Event{event(v.ID, t0.Add(time.Second), opID(1))}})
+	check(t, "newest after an event", newest(), t0.Add(time.Second))
+	// An operation that ended later (operation's end is t0+1m).
+	apply(t, s, store.Change{Operations: []store.Operation{operation(opID(2), "Succeeded")}})
+	check(t, "newest after an operation's end", newest(), t0.Add(time.Minute))
+	started := operation(opID(3), "InProgress")
+	started.StartTime = t0.Add(time.Hour)
+	apply(t, s, store.Change{Operations: []store.Operation{started}})
+	check(t, "newest after an operation's start", newest(), t0.Add(time.Hour))
+	apply(t, s, store.Change{Events: []store.Event{event(v.ID, t0.Add(2*time.Hour), opID(3))}})
+	check(t, "newest after a later event", newest(), t0.Add(2*time.Hour))
+	if err := s.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check(t, "newest after Reset", newest(), time.Time{})
 }
