@@ -42,6 +42,7 @@ var layers = map[string][]string{
 	"internal/server":          {"internal/armapi", "internal/dashboard", "internal/metrics", "internal/engine", "internal/store", "internal/store/sqlite", "internal/store/postgres", "internal/billing", "internal/certs", "internal/clock", "internal/identity", "internal/authz"},
 	"azemutest":                {"internal/server", "internal/engine", "internal/billing", "internal/lifecycle", "internal/store", "internal/clock"},
 	"cmd/azemu":                {"*"},
+	"cmd/azemu-prices":         {"internal/billing"},
 	"e2e":                      {"*"},
 	"examples/sdk":             {"*"},
 	// The examples use the Azure SDK alone, as a user's code would; only

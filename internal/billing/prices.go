@@ -203,11 +203,7 @@ func (p *PriceSheet) readItems(dec *json.Decoder) error {
 
 // addItem indexes a row if it can price a MeterKey.
 func (p *PriceSheet) addItem(it *retailItem) error {
-	typ := it.Type
-	if typ == "" {
-		typ = it.PriceType
-	}
-	if (typ != "" && !strings.EqualFold(typ, "Consumption")) || it.ReservationTerm != "" {
+	if !payAsYouGo(it) {
 		return nil
 	}
 	key, ok := classify(it)
@@ -246,6 +242,17 @@ func (p *PriceSheet) addItem(it *retailItem) error {
 		p.rows[key] = c
 	}
 	return nil
+}
+
+// payAsYouGo reports whether a row is a pay-as-you-go price: type (or
+// priceType) Consumption or unset, and no reservationTerm. Reservation and
+// DevTestConsumption rows are not what a pay-as-you-go bill charges.
+func payAsYouGo(it *retailItem) bool {
+	typ := it.Type
+	if typ == "" {
+		typ = it.PriceType
+	}
+	return (typ == "" || strings.EqualFold(typ, "Consumption")) && it.ReservationTerm == ""
 }
 
 // parsePrice reads a retailPrice exactly (see ParseDecimal).
@@ -460,3 +467,24 @@ var defaultSheet = sync.OnceValue(func() *PriceSheet {
 // of common sizes and disk tiers in a few regions, each row with its source
 // and capture date. Resources it does not cover are unpriced.
 func DefaultPriceSheet() *PriceSheet { return defaultSheet() }
+
+// RowKey tells which price a Retail Prices API item (one element of Items)
+// would set in a PriceSheet: two items with the same key compete for one
+// price, and ok is false for an item the sheet ignores (another service, a
+// reservation, a meter azemu does not rate). Tools that assemble sheets use
+// it to select rows exactly as ParsePriceSheet will read them.
+func RowKey(item []byte) (key string, ok bool, err error) {
+	var it retailItem
+	if err := json.Unmarshal(item, &it); err != nil {
+		return "", false, fmt.Errorf("%w: %v", ErrPriceSheet, err)
+	}
+	if !payAsYouGo(&it) {
+		return "", false, nil
+	}
+	k, ok := classify(&it)
+	if !ok {
+		return "", false, nil
+	}
+	prio := [...]string{prioRegular: "", prioSpot: "spot", prioLow: "low"}[k.priority]
+	return strings.Join([]string{k.unit, k.location, k.sku, k.os, prio}, "|"), true, nil
+}

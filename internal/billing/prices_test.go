@@ -152,7 +152,8 @@ func TestParseErrors(t *testing.T) {
 //go:embed prices/default.json
 var defaultRaw embed.FS
 
-// Every row of the embedded sheet prices a key and says where it came from.
+// Every row of the embedded sheet prices a key and says where it came from,
+// and the sheet prices a first-time fleet's usual sizes.
 func TestDefaultPriceSheet(t *testing.T) {
 	p := DefaultPriceSheet()
 	if p != DefaultPriceSheet() {
@@ -172,7 +173,7 @@ func TestDefaultPriceSheet(t *testing.T) {
 		t.Errorf("%d rows, %d items read, %d keys priced: every row must price exactly one key", len(raw.Items), p.Items(), p.Len())
 	}
 	for i, it := range raw.Items {
-		for _, f := range []string{"x_source", "x_capturedAt", "x_retrievedAt", "armRegionName", "currencyCode", "unitOfMeasure", "type"} {
+		for _, f := range []string{"x_source", "x_capturedAt", "x_retrievedAt", "x_provenance", "armRegionName", "currencyCode", "unitOfMeasure", "type"} {
 			if s, _ := it[f].(string); s == "" {
 				t.Errorf("row %d has no %s", i, f)
 			}
@@ -187,6 +188,9 @@ func TestDefaultPriceSheet(t *testing.T) {
 		{MeterKey{Location: "westeurope", SKU: "P10", Unit: UnitMonth}, "21.68"},
 		{MeterKey{Location: "eastus", SKU: "Standard_B1s", OS: OSLinux, Unit: UnitHour}, "0.0104"},
 		{MeterKey{Location: "eastus", SKU: "Standard_D2s_v3", OS: OSLinux, Spot: true, Unit: UnitHour}, "0.018816"},
+		{MeterKey{Location: "eastus", SKU: "Standard_D2s_v3", OS: OSLinux, Unit: UnitHour}, "0.096"},
+		{MeterKey{Location: "westeurope", SKU: "Standard_D2s_v3", OS: OSLinux, Unit: UnitHour}, "0.12"},
+		{MeterKey{Location: "uksouth", SKU: "Standard_B1s", OS: OSLinux, Unit: UnitHour}, "0.0118"},
 	} {
 		pr, ok := p.Lookup(c.k)
 		if !ok || pr.Exact != c.want || pr.Source == "" || pr.CapturedAt == "" {
@@ -194,13 +198,58 @@ func TestDefaultPriceSheet(t *testing.T) {
 		}
 		// The source and date are shown to users (priceSource,
 		// priceCapturedAt): they read as such, without the reviewer's notes.
-		if !strings.HasPrefix(pr.Source, "Azure Retail Prices API") || strings.Contains(pr.Source, "index") ||
-			!regexp.MustCompile(`^(\d{4}-\d{2}-\d{2} or (earlier|later)|unknown \(seen \d{4}-\d{2}-\d{2}\))$`).MatchString(pr.CapturedAt) {
+		if !strings.HasPrefix(pr.Source, "Azure Retail Prices API") || strings.Contains(pr.Source, "github") ||
+			!regexp.MustCompile(`^\d{4}-\d{2}-\d{2}( or (earlier|later))?$`).MatchString(pr.CapturedAt) {
 			t.Errorf("Lookup(%v): source %q, captured %q: not for a user", c.k, pr.Source, pr.CapturedAt)
 		}
 	}
-	// A size the sheet does not carry is unpriced, not free.
-	if _, ok := p.Lookup(MeterKey{Location: "westus2", SKU: "Standard_D2s_v3", OS: OSLinux, Unit: UnitHour}); ok {
-		t.Error("westus2 priced: the default sheet has no westus2 rows")
+	// A first-time fleet's sizes are priced where it is likely to run.
+	for _, region := range []string{"eastus", "westeurope", "westus2", "northeurope", "westus"} {
+		for _, size := range []string{"Standard_D2s_v3", "Standard_B2s", "Standard_D2s_v5", "Standard_E2s_v5", "Standard_F2s_v2"} {
+			if _, ok := p.Lookup(MeterKey{Location: region, SKU: size, OS: OSLinux, Unit: UnitHour}); !ok {
+				t.Errorf("%s Linux in %s is unpriced", size, region)
+			}
+		}
+	}
+	// A size the sheet's sources leave ambiguous is unpriced, not free.
+	if _, ok := p.Lookup(MeterKey{Location: "eastus", SKU: "Standard_D2as_v5", OS: OSLinux, Unit: UnitHour}); ok {
+		t.Error("Standard_D2as_v5 priced: its source's rows are ambiguous")
+	}
+}
+
+// RowKey names the price a row sets exactly when ParsePriceSheet indexes
+// it, and two rows share a key exactly when they compete for one price.
+func TestRowKey(t *testing.T) {
+	rows := []string{
+		`{"retailPrice":0.096,"armRegionName":"eastus","armSkuName":"Standard_D2s_v3","productName":"Virtual Machines DSv3 Series","serviceName":"Virtual Machines","unitOfMeasure":"1 Hour","type":"Consumption"}`,
+		`{"retailPrice":0.097,"armRegionName":"East US","armSkuName":"standard_d2s_v3","productName":"Virtual Machines DSv3 Series","serviceName":"Virtual Machines","unitOfMeasure":"1 Hour","type":"Consumption"}`,
+		`{"retailPrice":0.188,"armRegionName":"eastus","armSkuName":"Standard_D2s_v3","productName":"Virtual Machines DSv3 Series Windows","serviceName":"Virtual Machines","unitOfMeasure":"1 Hour","type":"Consumption"}`,
+		`{"retailPrice":0.02,"armRegionName":"eastus","armSkuName":"Standard_D2s_v3","meterName":"D2s v3 Spot","productName":"Virtual Machines DSv3 Series","serviceName":"Virtual Machines","unitOfMeasure":"1 Hour","type":"Consumption"}`,
+		`{"retailPrice":525,"armRegionName":"eastus","armSkuName":"Standard_D2s_v3","productName":"Virtual Machines DSv3 Series","serviceName":"Virtual Machines","unitOfMeasure":"1 Hour","type":"Reservation","reservationTerm":"1 Year"}`,
+		`{"retailPrice":19.71,"armRegionName":"eastus","meterName":"P10 LRS Disk","skuName":"P10 LRS","productName":"Premium SSD Managed Disks","unitOfMeasure":"1/Month","type":"Consumption"}`,
+		`{"retailPrice":1.18,"armRegionName":"eastus","meterName":"P10 LRS Disk Mount","skuName":"P10 LRS","productName":"Premium SSD Managed Disks","unitOfMeasure":"1/Month","type":"Consumption"}`,
+		`{"retailPrice":0.005,"armRegionName":"eastus","meterName":"Standard IPv4 Static Public IP","productName":"IP Addresses","serviceName":"Virtual Network","unitOfMeasure":"1 Hour","type":"Consumption"}`,
+	}
+	keys := map[string]int{}
+	priced := 0
+	for _, r := range rows {
+		k, ok, err := RowKey([]byte(r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := mustSheet(t, `{"Items":[`+r+`]}`)
+		if ok != (p.Len() == 1) {
+			t.Errorf("RowKey ok %v but the sheet prices %d keys: %s", ok, p.Len(), r)
+		}
+		if ok {
+			keys[k]++
+			priced++
+		}
+	}
+	if priced != 6 || len(keys) != 5 {
+		t.Errorf("%d rows keyed to %d keys %v; want 6 rows to 5 keys (the two eastus Linux D2s_v3 rows share one)", priced, len(keys), keys)
+	}
+	if _, _, err := RowKey([]byte(`{`)); err == nil {
+		t.Error("a broken row keyed")
 	}
 }

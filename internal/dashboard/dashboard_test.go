@@ -25,12 +25,28 @@ import (
 
 func lifecycleKind(k string) lifecycle.Request { return lifecycle.Request{Kind: lifecycle.Kind(k)} }
 
-// Prices of the embedded sheet the figures below are checked against:
+// Prices of the tests' sheet the figures below are checked against:
 // eastus Linux D2s_v3 per hour, and a P10 disk per month.
 const (
 	d2sv3Eastus = "0.096"
 	p10Eastus   = "19.71"
 )
+
+// testPrices is the rig's price sheet, in the Retail Prices API format: the
+// tests check figures against it, not against the embedded sheet, whose
+// rows follow its sources.
+func testPrices(t testing.TB) *billing.PriceSheet {
+	t.Helper()
+	p, err := billing.ParsePriceSheet(strings.NewReader(`{"Items":[
+ {"currencyCode":"USD","retailPrice":` + d2sv3Eastus + `,"armRegionName":"eastus","armSkuName":"Standard_D2s_v3","meterName":"D2s v3","productName":"Virtual Machines DSv3 Series","serviceName":"Virtual Machines","unitOfMeasure":"1 Hour","type":"Consumption"},
+ {"currencyCode":"USD","retailPrice":` + p10Eastus + `,"armRegionName":"eastus","meterName":"P10 LRS Disk","skuName":"P10 LRS","productName":"Premium SSD Managed Disks","serviceName":"Storage","unitOfMeasure":"1/Month","type":"Consumption"},
+ {"currencyCode":"USD","retailPrice":21.68,"armRegionName":"westeurope","meterName":"P10 LRS Disk","skuName":"P10 LRS","productName":"Premium SSD Managed Disks","serviceName":"Storage","unitOfMeasure":"1/Month","type":"Consumption"}
+]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
 
 // rat reads an exact decimal ("0.096").
 func rat(s string) *big.Rat {
@@ -139,7 +155,7 @@ func TestEndpoints(t *testing.T) {
 		t.Fatal(err)
 	}
 	metered := map[string]*big.Rat{}
-	for _, li := range billing.Rate(m.Usage(), billing.DefaultPriceSheet()) {
+	for _, li := range billing.Rate(m.Usage(), testPrices(t)) {
 		if li.Priced {
 			metered[strings.ToLower(li.ResourceID)] = li.Cost
 		}
@@ -147,7 +163,7 @@ func TestEndpoints(t *testing.T) {
 	if got := metered[strings.ToLower(web1.ID)]; got == nil || !same(web1.ComputeCost, got) {
 		t.Errorf("ledger compute %v, meter %v", web1.ComputeCost, got)
 	}
-	// Linux D2s_v3 has no westeurope row in the embedded sheet: unpriced,
+	// Linux D2s_v3 has no westeurope row in the tests' sheet: unpriced,
 	// not free.
 	if eu := rows["eu-1"]; !eu.CostUnpriced || !eu.PerHourUnpriced || eu.ComputeCost.Rat().Sign() != 0 {
 		t.Errorf("eu-1 must be unpriced: %+v", eu)

@@ -52,7 +52,7 @@ func newRig(t testing.TB, configure func(*dashboard.Config)) *rig {
 	quiet := slog.New(slog.DiscardHandler)
 	er := enginetest.New(t, t0, nil)
 	eng := er.Engine
-	cfg := dashboard.Config{Engine: eng, Logger: quiet}
+	cfg := dashboard.Config{Engine: eng, Logger: quiet, Prices: testPrices(t)}
 	if configure != nil {
 		configure(&cfg)
 	}
@@ -72,7 +72,7 @@ func newRig(t testing.TB, configure func(*dashboard.Config)) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewUnstartedServer(armapi.New(armapi.Config{Engine: eng, Logger: quiet, Fallback: dash}).Handler())
+	srv := httptest.NewUnstartedServer(armapi.New(armapi.Config{Engine: eng, Logger: quiet, Fallback: dash, Prices: cfg.Prices}).Handler())
 	srv.TLS = tlsCfg
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // clients hanging up at Close
 	srv.StartTLS()
