@@ -14,6 +14,10 @@
 //   - How a managed disk's SKU and size choose its tier (rounded up to the
 //     next tier size), billed from creation until deletion in every VM power
 //     state, prorated from the monthly price over 730 hours.
+//   - How a public IP's SKU, tier, allocation method and version choose its
+//     meter ("Standard IPv4 Static Public IP"), billed hourly from creation
+//     until deletion in every VM power state, except while a dynamic IP has
+//     no address (Attrs.IPReleased, as while its VM is deallocated).
 //   - Granularity: event instants are floored to the whole second (default)
 //     or minute before integrating, so any window split at any instant is
 //     exactly additive, in seconds and in cost (costs are big.Rat, computed

@@ -72,6 +72,10 @@ type Attrs struct {
 	IPTier       string
 	IPAllocation string
 	IPVersion    string
+	// IPReleased: a dynamic public IP without an address, as while its VM
+	// is deallocated. Azure charges nothing for it then (the IP Addresses
+	// pricing FAQ), so it does not bill until it has an address again.
+	IPReleased bool
 
 	// For grouping only; they never change the price.
 	ResourceGroup  string

@@ -276,7 +276,7 @@ func accrueEntry(en *entry, kind ResourceKind, ps powerState, lo, hi int64) {
 	}
 	d := hi - lo
 	en.seen = true
-	billed := true // disks and public IPs bill while they exist
+	billed := !en.attrs.IPReleased // disks and public IPs bill while they exist; a released IP does not
 	if kind == VM {
 		en.byPS[ps] += d
 		billed = ps.billed()

@@ -48,6 +48,7 @@ var ipVariants = []Attrs{
 	{Location: "eastus", IPSKU: "Standard", IPVersion: "IPv6"},
 	{Location: "westus2", IPSKU: "Standard", IPTier: "Global"},
 	{Location: "eastus", IPSKU: "Premium"},
+	{Location: "eastus", IPSKU: "Basic", IPAllocation: "Dynamic", IPReleased: true},
 }
 
 // randomHistory gives a history of n resources over about span, in time
@@ -188,7 +189,7 @@ func oracle(evs []Event, from, to time.Time, g Granularity) map[lineKey]line {
 				if BilledPowerState(s.ps) {
 					l.seconds += step
 				}
-			} else {
+			} else if !s.attrs.IPReleased {
 				l.seconds += step
 			}
 			out[lineKey{id, key}] = l

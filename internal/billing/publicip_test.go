@@ -178,3 +178,27 @@ func TestNoFloatMoney(t *testing.T) {
 		})
 	}
 }
+
+// A Basic dynamic IP whose address is released while its VM is
+// deallocated bills nothing then, and bills again once it has an address.
+func TestReleasedDynamicIPDoesNotBill(t *testing.T) {
+	sheet := mustSheet(t, testSheet)
+	ip := ipID("dyn")
+	dyn := Attrs{Location: "eastus", IPSKU: "Basic", IPAllocation: "Dynamic"}
+	released := dyn
+	released.IPReleased = true
+	evs := []Event{
+		{ResourceID: ip, At: t0, Kind: PublicIP, Attrs: dyn},
+		{ResourceID: ip, At: t0.Add(time.Hour), Kind: PublicIP, Attrs: released},
+		{ResourceID: ip, At: t0.Add(3 * time.Hour), Kind: PublicIP, Attrs: dyn},
+	}
+	items := Rate(meter(t, t0, t0.Add(4*time.Hour), PerSecond, evs...), sheet)
+	if len(items) != 1 || items[0].Seconds != 2*3600 || items[0].Cost.Cmp(rat("0.008")) != 0 {
+		t.Fatalf("items %+v", items)
+	}
+	r := NewRunning(evs[0], sheet)
+	r.Apply(evs[1], sheet)
+	if soFar, perHour := r.At(t0.Add(2 * time.Hour)); r.Billed() || soFar.Value().Rat().Cmp(rat("0.004")) != 0 || perHour.Value().Rat().Sign() != 0 {
+		t.Errorf("released: billed %v, %v so far, %v per hour", r.Billed(), soFar.Value(), perHour.Value())
+	}
+}

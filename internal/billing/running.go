@@ -56,7 +56,10 @@ func NewRunning(e Event, p *PriceSheet) *Running {
 
 // Billed reports whether the resource accrues now.
 func (r *Running) Billed() bool {
-	return r.Kind != VM || BilledPowerState(r.PowerState)
+	if r.Kind != VM {
+		return !r.Attrs.IPReleased
+	}
+	return BilledPowerState(r.PowerState)
 }
 
 // Apply closes the stretch up to the event and takes on its state. An
