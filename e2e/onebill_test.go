@@ -182,9 +182,9 @@ func TestOneBillEverywhere(t *testing.T) {
 	out = runBill(t, srv, dataDir, "--from", t0.Format(time.RFC3339), "--to", end.Format(time.RFC3339))
 	for _, l := range strings.Split(out, "\n") {
 		fields := strings.Fields(l)
-		if len(fields) == 10 && byName[fields[0]] != nil {
-			if want := byName[fields[0]].FloatString(4); fields[9] != want {
-				t.Errorf("azemu bill: %s total %s, want %s\n%s", fields[0], fields[9], want, out)
+		if len(fields) == 11 && byName[fields[0]] != nil {
+			if want := byName[fields[0]].FloatString(4); fields[10] != want {
+				t.Errorf("azemu bill: %s total %s, want %s\n%s", fields[0], fields[10], want, out)
 			}
 			delete(byName, fields[0])
 		}

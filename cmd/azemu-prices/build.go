@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -252,12 +253,7 @@ func sheetNote(rows []*row, disagreements []disagreement) string {
 			fmt.Fprintf(&b, "%s: %d of %d priced (%s), the rest unpriced: no published figure was found. ", name, c.priced, c.total, list)
 		default:
 			var parts []string
-			names := make([]string, 0, len(c.missing))
-			for n := range c.missing {
-				names = append(names, n)
-			}
-			slices.Sort(names)
-			for _, n := range names {
+			for _, n := range slices.Sorted(maps.Keys(c.missing)) {
 				regions := c.missing[n]
 				if len(regions) == len(sheetRegions) {
 					parts = append(parts, n+" (all regions)")

@@ -32,16 +32,17 @@ func parseBill(args []string, stderr io.Writer) (billConfig, error) {
 	str(&c.from, "from", "", "start of the window, RFC 3339 or YYYY-MM-DD (default: the first of the month)")
 	str(&c.to, "to", "", "end of the window, exclusive, RFC 3339 or YYYY-MM-DD (default: now)")
 	str(&c.format, "format", "table", "table, or csv (FOCUS columns)")
-	fs.BoolVar(&c.idle, "idle", false, "list the VMs that are Stopped but still allocated, and what they cost if left so")
+	fs.BoolVar(&c.idle, "idle", false, "list the VMs that are Stopped but still allocated, and what they cost if left so, and what deallocated VMs still cost (their disks and public IPs)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: azemu bill [flags]
 
 Prints the bill of a running azemu server for a window: one line per VM with
 its hours by power state (RUNNING counts starting, running and stopping, all
 billed; STOPPED is billed; DEALLOCATED counts allocating, deallocating and
-deallocated, not billed), its compute cost, the cost of the disks it owns and
-the total; disks without a VM get lines of their own. A resource the price
-sheet does not price shows "unpriced", never a cost of zero.
+deallocated, not billed), its compute cost, the cost of the disks and of the
+public IPs it owns (they bill in every power state) and the total; disks and
+public IPs without a VM get lines of their own. A resource the price sheet
+does not price shows "unpriced", never a cost of zero.
 
 Flags:
 `)
@@ -161,16 +162,20 @@ func writeBillTable(w io.Writer, ans usageAnswer) error {
 	}
 	fmt.Fprintf(w, "azemu bill: %s to %s\n\n", ans.From, ans.To)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "VM\tRESOURCE GROUP\tSIZE\tREGION\tRUNNING H\tSTOPPED H\tDEALLOCATED H\tCOMPUTE%s\tDISKS%[1]s\tTOTAL%[1]s\n", cur)
+	fmt.Fprintf(tw, "VM\tRESOURCE GROUP\tSIZE\tREGION\tRUNNING H\tSTOPPED H\tDEALLOCATED H\tCOMPUTE%s\tDISKS%[1]s\tPUBLIC IPS%[1]s\tTOTAL%[1]s\n", cur)
 	for _, v := range b.VMs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Name, v.ResourceGroup, strings.Join(v.Sizes, ","), v.Location,
-			hours(v.RunningSeconds), hours(v.StoppedSeconds), hours(v.UnbilledSeconds), money(v.Compute), money(v.Disks), money(v.Total))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Name, v.ResourceGroup, strings.Join(v.Sizes, ","), v.Location,
+			hours(v.RunningSeconds), hours(v.StoppedSeconds), hours(v.UnbilledSeconds), money(v.Compute), money(v.Disks), money(v.Network), money(v.Total))
 	}
 	for _, d := range b.Orphans {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", "disk "+d.Name+" (no VM)", d.ResourceGroup, d.Tier, d.Location,
-			"-", "-", "-", "-", money(d.Cost), money(d.Cost))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", "disk "+d.Name+" (no VM)", d.ResourceGroup, d.Tier, d.Location,
+			"-", "-", "-", "-", money(d.Cost), "-", money(d.Cost))
 	}
-	fmt.Fprintf(tw, "TOTAL\t\t\t\t\t\t\t%s\t%s\t%s\n", money(b.Compute), money(b.Disks), money(b.Total))
+	for _, ip := range b.OrphanIPs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", "public IP "+ip.Name+" (no VM)", ip.ResourceGroup, ip.Meter, ip.Location,
+			"-", "-", "-", "-", "-", money(ip.Cost), money(ip.Cost))
+	}
+	fmt.Fprintf(tw, "TOTAL\t\t\t\t\t\t\t%s\t%s\t%s\t%s\n", money(b.Compute), money(b.Disks), money(b.Network), money(b.Total))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -189,7 +194,7 @@ var focusColumns = []string{"BilledCost", "EffectiveCost", "ListCost", "ListUnit
 	"BillingCurrency", "x_PricingStatus"}
 
 // focusUnits are the consumed unit and display type of each kind.
-var focusUnits = map[string][2]string{"VM": {"Hours", "Virtual machine"}, "Disk": {"Months", "Disk"}}
+var focusUnits = map[string][2]string{"VM": {"Hours", "Virtual machine"}, "Disk": {"Months", "Disk"}, "PublicIP": {"Hours", "Public IP address"}}
 
 func writeFOCUS(w io.Writer, ans usageAnswer) error {
 	cw := csv.NewWriter(w)
@@ -233,21 +238,17 @@ func rates(l idleLine) (hourly, monthly, currency string) {
 func writeIdleTable(w io.Writer, ans idleAnswer) error {
 	if len(ans.Value) == 0 {
 		fmt.Fprintln(w, "No VM is stopped but allocated.")
-		return nil
+		return writeDeallocatedTable(w, ans)
 	}
 	fmt.Fprintf(w, "VMs stopped but still allocated: billed until deallocated.\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "VM\tRESOURCE GROUP\tSIZE\tREGION\tSTOPPED SINCE\tPER HOUR\tPER MONTH (%d H)\n", ans.HoursPerMonth)
+	fmt.Fprintf(tw, "VM\tRESOURCE GROUP\tSIZE\tREGION\tSTOPPED SINCE\tPER HOUR\tPER MONTH (%d H)\tDISKS AND IPS PER HOUR\n", ans.HoursPerMonth)
 	for _, l := range ans.Value {
-		since := "-"
-		if l.StoppedSince != nil {
-			since = l.StoppedSince.UTC().Format(time.RFC3339)
-		}
 		h, m, cur := rates(l)
 		if cur != "" {
 			h, m = h+" "+cur, m+" "+cur
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Name, l.ResourceGroup, l.VMSize, l.Location, since, h, m)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Name, l.ResourceGroup, l.VMSize, l.Location, sinceOf(l.StoppedSince), h, m, rateOf(l.StillBilled.PerHour, 4))
 	}
 	curs := make([]string, 0, len(ans.Totals))
 	for c := range ans.Totals {
@@ -263,7 +264,49 @@ func writeIdleTable(w io.Writer, ans idleAnswer) error {
 	if ans.Unpriced > 0 {
 		fmt.Fprintf(w, "\n%d VM(s) are unpriced: the price sheet has no row for them, so what they cost is unknown.\n", ans.Unpriced)
 	}
-	return nil
+	fmt.Fprintln(w, "\nA deallocate stops the compute (PER HOUR); the disks and public IPs bill until deleted.")
+	return writeDeallocatedTable(w, ans)
+}
+
+// sinceOf shows an instant of the idle report, "-" when unknown.
+func sinceOf(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// rateOf shows an amount to a number of places with its currency,
+// "unpriced" when part of it is unknown.
+func rateOf(a billing.Amount, places int) string {
+	switch {
+	case a.Unpriced:
+		return "unpriced"
+	case a.Mixed:
+		return "mixed currencies"
+	case a.Cost == nil:
+		return "0"
+	}
+	return a.Cost.FloatString(places) + " " + a.Currency
+}
+
+// writeDeallocatedTable prints what deallocated VMs still cost: their
+// compute stopped, their disks and public IPs did not.
+func writeDeallocatedTable(w io.Writer, ans idleAnswer) error {
+	if len(ans.Deallocated) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\nDeallocated VMs: no compute, but their disks and public IPs still bill until deleted.\n\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "VM\tRESOURCE GROUP\tSIZE\tREGION\tDEALLOCATED SINCE\tDISKS\tPUBLIC IPS\tPER HOUR\tPER MONTH (%d H)\n", ans.HoursPerMonth)
+	for _, d := range ans.Deallocated {
+		sb := d.StillBilled
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d (%s)\t%d (%s)\t%s\t%s\n", d.Name, d.ResourceGroup, d.VMSize, d.Location, sinceOf(d.DeallocatedSince),
+			sb.Disks, rateOf(sb.DisksRate, 4), sb.PublicIPs, rateOf(sb.IPsRate, 4), rateOf(sb.PerHour, 4), rateOf(sb.PerMonth, 2))
+	}
+	t := ans.DeallocatedTotal
+	fmt.Fprintf(tw, "TOTAL\t\t\t\t\t%d\t%d\t%s\t%s\n", t.Disks, t.PublicIPs, rateOf(t.PerHour, 4), rateOf(t.PerMonth, 2))
+	return tw.Flush()
 }
 
 // decimalAt shows an exact decimal the server sent to a number of places.

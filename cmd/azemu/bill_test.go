@@ -20,8 +20,8 @@ func sp(s string) *string { return &s }
 
 const vmID = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/web"
 
-// answer is a window with a priced VM and its disk, an unpriced VM and a
-// disk left without a VM.
+// answer is a window with a priced VM with its disk and public IP, an
+// unpriced VM, a disk and a public IP left without a VM.
 func answer() usageAnswer {
 	a := usageAnswer{From: "2026-01-01T00:00:00Z", To: "2026-01-01T02:00:00Z", Unpriced: 1, Value: []usageLine{
 		{ResourceID: vmID, Name: "web", Kind: "VM", SubscriptionID: "s1", ResourceGroup: "rg", Location: "westeurope",
@@ -36,15 +36,22 @@ func answer() usageAnswer {
 		{ResourceID: "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/disks/left", Name: "left", Kind: "Disk",
 			SubscriptionID: "s1", ResourceGroup: "rg", Location: "westeurope", MeterName: "P10 LRS Disk",
 			Seconds: 7200, Unit: "1/Month", Quantity: "0.0027397260", Priced: true, UnitPrice: sp("7.3"), Currency: sp("USD"), Cost: sp("0.02"), CostExact: sp("1/50")},
+		{ResourceID: "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Network/publicIPAddresses/web-ip", Name: "web-ip", Kind: "PublicIP",
+			SubscriptionID: "s1", ResourceGroup: "rg", Location: "westeurope", MeterName: "Standard IPv4 Static Public IP", ServiceName: "Virtual Network",
+			ServiceCategory: "Networking", Seconds: 7200, Unit: "1 Hour", Quantity: "2", Priced: true, UnitPrice: sp("0.005"), Currency: sp("USD"), Cost: sp("0.01"), CostExact: sp("1/100")},
+		{ResourceID: "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Network/publicIPAddresses/spare", Name: "spare", Kind: "PublicIP",
+			SubscriptionID: "s1", ResourceGroup: "rg", Location: "westeurope", MeterName: "Standard IPv4 Static Public IP", ServiceName: "Virtual Network",
+			ServiceCategory: "Networking", Seconds: 3600, Unit: "1 Hour", Quantity: "1", Priced: true, UnitPrice: sp("0.005"), Currency: sp("USD"), Cost: sp("0.005"), CostExact: sp("1/200")},
 	}}
 	// The server's sums of the same lines (billing.BillByVM).
 	bill := `{"vms":[
 		{"name":"web","resourceGroup":"rg","location":"westeurope","sizes":["Standard_D2s_v3"],"runningSeconds":3610,"stoppedSeconds":1790,"unbilledSeconds":1800,
-		 "compute":{"cost":0.54,"currency":"USD"},"disks":{"cost":0.004,"currency":"USD"},"total":{"cost":0.544,"currency":"USD"}},
+		 "compute":{"cost":0.54,"currency":"USD"},"disks":{"cost":0.004,"currency":"USD"},"network":{"cost":0.01,"currency":"USD"},"total":{"cost":0.554,"currency":"USD"}},
 		{"name":"odd","resourceGroup":"rg","location":"westeurope","sizes":["Standard_B1s"],"runningSeconds":7185,"unbilledSeconds":15,
 		 "compute":{"cost":null,"unpriced":true},"disks":{"cost":null},"total":{"cost":null,"unpriced":true}}],
 		"orphanDisks":[{"name":"left","resourceGroup":"rg","location":"westeurope","tier":"P10","cost":{"cost":0.02,"currency":"USD"}}],
-		"compute":{"cost":0.54,"currency":"USD","unpriced":true},"disks":{"cost":0.024,"currency":"USD"},"total":{"cost":0.564,"currency":"USD","unpriced":true}}`
+		"orphanPublicIPs":[{"name":"spare","resourceGroup":"rg","location":"westeurope","meter":"Standard IPv4 Static Public IP","cost":{"cost":0.005,"currency":"USD"}}],
+		"compute":{"cost":0.54,"currency":"USD","unpriced":true},"disks":{"cost":0.024,"currency":"USD"},"network":{"cost":0.015,"currency":"USD"},"total":{"cost":0.579,"currency":"USD","unpriced":true}}`
 	if err := json.Unmarshal([]byte(bill), &a.Bill); err != nil {
 		panic(err)
 	}
@@ -68,11 +75,12 @@ func TestBillTable(t *testing.T) {
 	out := b.String()
 	for first, want := range map[string]string{
 		// starting + running + stopping; stopped; deallocating + deallocated.
-		"web":   "web rg Standard_D2s_v3 westeurope 1.00 0.50 0.50 0.5400 0.0040 0.5440",
-		"odd":   "odd rg Standard_B1s westeurope 2.00 0.00 0.00 unpriced 0.0000 unpriced",
-		"disk":  "disk left (no VM) rg P10 westeurope - - - - 0.0200 0.0200",
-		"TOTAL": "TOTAL unpriced 0.0240 unpriced",
-		"VM":    "VM RESOURCE GROUP SIZE REGION RUNNING H STOPPED H DEALLOCATED H COMPUTE (USD) DISKS (USD) TOTAL (USD)",
+		"web":    "web rg Standard_D2s_v3 westeurope 1.00 0.50 0.50 0.5400 0.0040 0.0100 0.5540",
+		"odd":    "odd rg Standard_B1s westeurope 2.00 0.00 0.00 unpriced 0.0000 0.0000 unpriced",
+		"disk":   "disk left (no VM) rg P10 westeurope - - - - 0.0200 - 0.0200",
+		"public": "public IP spare (no VM) rg Standard IPv4 Static Public IP westeurope - - - - - 0.0050 0.0050",
+		"TOTAL":  "TOTAL unpriced 0.0240 0.0150 unpriced",
+		"VM":     "VM RESOURCE GROUP SIZE REGION RUNNING H STOPPED H DEALLOCATED H COMPUTE (USD) DISKS (USD) PUBLIC IPS (USD) TOTAL (USD)",
 	} {
 		if got := fields(out, first); got != want {
 			t.Errorf("line %s:\n got  %q\n want %q\n%s", first, got, want, out)
@@ -91,7 +99,7 @@ func TestBillTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	out = b.String()
-	if got := fields(out, "TOTAL"); got != "TOTAL 0.5400 0.0240 0.5640" || strings.Contains(out, "unpriced") {
+	if got := fields(out, "TOTAL"); got != "TOTAL 0.5400 0.0240 0.0150 0.5790" || strings.Contains(out, "unpriced") {
 		t.Errorf("all priced:\n%s", out)
 	}
 }
@@ -105,7 +113,7 @@ func TestBillFOCUS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 5 || strings.Join(recs[0], ",") != strings.Join(focusColumns, ",") {
+	if len(recs) != 7 || strings.Join(recs[0], ",") != strings.Join(focusColumns, ",") {
 		t.Fatalf("csv: %v", recs)
 	}
 	col := map[string]int{}
@@ -129,6 +137,14 @@ func TestBillFOCUS(t *testing.T) {
 	if recs[2][col["ConsumedUnit"]] != "Months" || recs[2][col["ServiceCategory"]] != "Storage" {
 		t.Errorf("disk row %v", recs[2])
 	}
+	// A public IP: its own row, hours of the Virtual Network service.
+	ip := recs[5]
+	for c, want := range map[string]string{"BilledCost": "0.01", "ConsumedQuantity": "2", "ConsumedUnit": "Hours", "ResourceType": "Public IP address",
+		"ServiceName": "Virtual Network", "ServiceCategory": "Networking", "SkuMeter": "Standard IPv4 Static Public IP", "x_PricingStatus": "Priced"} {
+		if ip[col[c]] != want {
+			t.Errorf("public IP %s = %q, want %q", c, ip[col[c]], want)
+		}
+	}
 }
 
 // TestBillAgainstServer runs the command against an HTTPS server trusted
@@ -143,7 +159,11 @@ func TestBillAgainstServer(t *testing.T) {
 		case "/_azemu/billing/idle":
 			_, _ = w.Write([]byte(`{"hoursPerMonth":730,"unpriced":0,"value":[{"resourceId":"` + vmID + `","name":"web","resourceGroup":"rg",
 				"location":"westeurope","vmSize":"Standard_D2s_v3","stoppedSince":"2026-01-01T01:00:00Z","priced":true,"currency":"USD",
-				"hourlyRate":"0.36","monthlyCost":"262.8"}]}`))
+				"hourlyRate":"0.36","monthlyCost":"262.8","stillBilled":{"disks":1,"publicIPs":1,"perHour":{"cost":0.0073,"currency":"USD"}}}],
+				"deallocated":[{"resourceId":"` + vmID + `2","name":"web2","resourceGroup":"rg","location":"westeurope","vmSize":"Standard_D2s_v3",
+				"deallocatedSince":"2026-01-01T01:30:00Z","stillBilled":{"disks":1,"publicIPs":1,"disksPerHour":{"cost":0.002,"currency":"USD"},
+				"publicIPsPerHour":{"cost":0.005,"currency":"USD"},"perHour":{"cost":0.007,"currency":"USD"},"perMonth":{"cost":5.11,"currency":"USD"}}}],
+				"deallocatedTotal":{"disks":1,"publicIPs":1,"perHour":{"cost":0.007,"currency":"USD"},"perMonth":{"cost":5.11,"currency":"USD"}}}`))
 		default:
 			w.WriteHeader(http.StatusBadRequest)
 			_, _ = w.Write([]byte(`{"error":{"code":"InvalidParameter","message":"no"}}`))
@@ -168,8 +188,12 @@ func TestBillAgainstServer(t *testing.T) {
 	if err := run([]string{"bill", "--server", srv.URL, "--ca", ca, "--idle"}, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
-	if got := fields(out.String(), "web"); got != "web rg Standard_D2s_v3 westeurope 2026-01-01T01:00:00Z 0.36 USD 262.8 USD" {
+	if got := fields(out.String(), "web"); got != "web rg Standard_D2s_v3 westeurope 2026-01-01T01:00:00Z 0.36 USD 262.8 USD 0.0073 USD" {
 		t.Fatalf("idle line %q:\n%s", got, out.String())
+	}
+	// The seed's asterisk: a deallocated VM still costs its disks and IPs.
+	if got := fields(out.String(), "web2"); got != "web2 rg Standard_D2s_v3 westeurope 2026-01-01T01:30:00Z 1 (0.0020 USD) 1 (0.0050 USD) 0.0070 USD 5.11 USD" {
+		t.Fatalf("deallocated line %q:\n%s", got, out.String())
 	}
 	// A server error is reported with its ARM code.
 	err := run([]string{"bill", "--server", srv.URL + "/nope", "--ca", ca}, &out, &errOut)

@@ -59,13 +59,17 @@ func scopePrefix(sub, rg string) string {
 	return armid.ResourceGroupID(sub, rg) + "/"
 }
 
-// Names that Azure's usage data gives the two kinds of billed resources (A:
-// cost data lower-cases resource types and IDs).
+// Names that Azure's usage data gives the kinds of billed resources (A:
+// cost data lower-cases resource types and IDs; a public IP's meter
+// category is "Virtual Network", its service family Networking).
 const (
-	costTypeVM   = "microsoft.compute/virtualmachines"
-	costTypeDisk = "microsoft.compute/disks"
-	categoryVM   = "Virtual Machines"
-	categoryDisk = "Storage"
+	costTypeVM       = "microsoft.compute/virtualmachines"
+	costTypeDisk     = "microsoft.compute/disks"
+	costTypePublicIP = "microsoft.network/publicipaddresses"
+	categoryVM       = "Virtual Machines"
+	categoryDisk     = "Storage"
+	categoryPublicIP = "Virtual Network"
+	armTypePublicIP  = "Microsoft.Network/publicIPAddresses"
 )
 
 // billedItem is a rated line item with the names reports show it by.
@@ -76,9 +80,9 @@ type billedItem struct {
 	Subscription    string // lower case
 	Group           string // as in the ID
 	ARMType         string // canonical ARM type, e.g. Microsoft.Compute/virtualMachines
-	CostType        string // costTypeVM, costTypeDisk
+	CostType        string // costTypeVM, costTypeDisk, costTypePublicIP
 	Category        string // MeterCategory and ServiceName
-	ServiceCategory string // FOCUS ServiceCategory: Compute or Storage
+	ServiceCategory string // FOCUS ServiceCategory: Compute, Storage or Networking
 	MeterName       string
 }
 
@@ -93,6 +97,8 @@ func newBilledItem(li billing.LineItem) billedItem {
 	switch li.Kind {
 	case billing.Disk:
 		b.ARMType, b.CostType, b.Category, b.ServiceCategory = engine.DiskType, costTypeDisk, categoryDisk, "Storage"
+	case billing.PublicIP:
+		b.ARMType, b.CostType, b.Category, b.ServiceCategory = armTypePublicIP, costTypePublicIP, categoryPublicIP, "Networking"
 	default:
 		b.ARMType, b.CostType, b.Category, b.ServiceCategory = "Microsoft.Compute/virtualMachines", costTypeVM, categoryVM, "Compute"
 		// A Uniform scale set instance is metered like a VM, under its own
@@ -118,12 +124,16 @@ func uniformInstance(id string) (set, inst string, ok bool) {
 // meterName when a row prices it (what Azure's usage data shows), else the
 // same name built by Azure's rule: a VM size without its tier prefix and
 // with spaces ("Standard_D2s_v3" is "D2s v3", plus " Spot" or " Low
-// Priority"), a disk tier with " LRS Disk" ("P10 LRS Disk").
+// Priority"), a disk tier with " LRS Disk" ("P10 LRS Disk"); a public IP's
+// meter key is its meter name ("Standard IPv4 Static Public IP").
 func meterName(li billing.LineItem) string {
 	if li.Priced && li.Price.MeterName != "" {
 		return li.Price.MeterName
 	}
 	k := li.MeterKey
+	if li.Kind == billing.PublicIP {
+		return k.SKU
+	}
 	if li.Kind == billing.Disk {
 		if _, ok := billing.DiskTierSizeGB(k.SKU); ok {
 			return k.SKU + " LRS Disk"
@@ -151,7 +161,7 @@ func meterName(li billing.LineItem) string {
 type UsageItem struct {
 	ResourceID          string           `json:"resourceId"`
 	Name                string           `json:"name"`
-	Kind                string           `json:"kind"` // VM or Disk
+	Kind                string           `json:"kind"` // VM, Disk or PublicIP
 	ResourceType        string           `json:"resourceType"`
 	SubscriptionID      string           `json:"subscriptionId"`
 	ResourceGroup       string           `json:"resourceGroup"`
@@ -164,6 +174,10 @@ type UsageItem struct {
 	DiskSKU             string           `json:"diskSku,omitempty"`
 	DiskSizeGB          int              `json:"diskSizeGB,omitempty"`
 	DiskTier            string           `json:"diskTier,omitempty"`
+	IPSKU               string           `json:"ipSku,omitempty"`
+	IPTier              string           `json:"ipTier,omitempty"`
+	IPAllocation        string           `json:"ipAllocationMethod,omitempty"`
+	IPVersion           string           `json:"ipVersion,omitempty"`
 	Meter               string           `json:"meter"`
 	MeterName           string           `json:"meterName"`
 	MeterCategory       string           `json:"meterCategory"`
@@ -210,13 +224,16 @@ func newUsageItem(b billedItem) UsageItem {
 		Quantity: billing.Decimal(billing.Quantity(b.Seconds, b.MeterKey.Unit), 10),
 		Priced:   b.Priced,
 	}
-	if b.Kind == billing.VM {
+	switch b.Kind {
+	case billing.VM:
 		u.VMSize, u.OSType, u.LicenseType, u.Priority = a.VMSize, a.OSType, a.LicenseType, a.Priority
 		u.SecondsByPowerState = make(map[string]int64, len(b.ByPowerState))
 		for k, v := range b.ByPowerState {
 			u.SecondsByPowerState[powerStateKey(k)] = v
 		}
-	} else {
+	case billing.PublicIP:
+		u.IPSKU, u.IPTier, u.IPAllocation, u.IPVersion = a.IPSKU, a.IPTier, a.IPAllocation, a.IPVersion
+	default:
 		u.DiskSKU, u.DiskSizeGB = a.DiskSKU, a.DiskSizeGB
 		if tier, ok := billing.DiskTier(a.DiskSKU, a.DiskSizeGB); ok {
 			u.DiskTier = tier
@@ -335,15 +352,17 @@ type UsageAnswer struct {
 
 // BillView is the window's bill by VM, as `azemu bill` prints it.
 type BillView struct {
-	VMs     []VMBill     `json:"vms"`
-	Orphans []OrphanDisk `json:"orphanDisks"` // disks no VM of the window owns
+	VMs       []VMBill     `json:"vms"`
+	Orphans   []OrphanDisk `json:"orphanDisks"`     // disks no VM of the window owns
+	OrphanIPs []OrphanIP   `json:"orphanPublicIPs"` // public IPs no VM of the window owns
 	Costs
 }
 
-// Costs are a bill's compute, disks and their total.
+// Costs are a bill's compute, disks, public IPs and their total.
 type Costs struct {
 	Compute billing.Amount `json:"compute"`
 	Disks   billing.Amount `json:"disks"`
+	Network billing.Amount `json:"network"` // public IPs
 	Total   billing.Amount `json:"total"`
 }
 
@@ -372,46 +391,67 @@ type OrphanDisk struct {
 	Cost billing.Amount `json:"cost"`
 }
 
+// OrphanIP is a public IP no VM of the window owns.
+type OrphanIP struct {
+	BilledResource
+	Meter string         `json:"meter"` // its meter name, e.g. Standard IPv4 Static Public IP
+	Cost  billing.Amount `json:"cost"`
+}
+
 func newBillView(b billing.Bill) BillView {
-	out := BillView{VMs: make([]VMBill, 0, len(b.VMs)), Orphans: make([]OrphanDisk, 0, len(b.Orphans)),
-		Costs: Costs{Compute: b.Compute, Disks: b.Disks, Total: b.Total}}
+	out := BillView{VMs: make([]VMBill, 0, len(b.VMs)), Orphans: []OrphanDisk{}, OrphanIPs: []OrphanIP{},
+		Costs: Costs{Compute: b.Compute, Disks: b.Disks, Network: b.Network, Total: b.Total}}
 	for _, v := range b.VMs {
 		bi := newBilledItem(billing.LineItem{Usage: billing.Usage{ResourceID: v.ResourceID, Kind: billing.VM, Attrs: v.Attrs}})
 		out.VMs = append(out.VMs, VMBill{BilledResource: BilledResource{ResourceID: v.ResourceID, Name: bi.Name, ResourceGroup: bi.Group,
 			Location: v.MeterKey.Location}, Sizes: v.Sizes, RunningSeconds: v.Hours.Running, StoppedSeconds: v.Hours.Stopped,
-			UnbilledSeconds: v.Hours.Unbilled, Costs: Costs{Compute: v.Compute, Disks: v.Disks, Total: v.Total}})
+			UnbilledSeconds: v.Hours.Unbilled, Costs: Costs{Compute: v.Compute, Disks: v.Disks, Network: v.Network, Total: v.Total}})
 	}
 	for _, li := range b.Orphans {
 		bi := newBilledItem(li)
+		var cost billing.Amount
+		cost.AddItem(li)
+		res := BilledResource{ResourceID: li.ResourceID, Name: bi.Name, ResourceGroup: bi.Group, Location: li.MeterKey.Location}
+		if li.Kind == billing.PublicIP {
+			out.OrphanIPs = append(out.OrphanIPs, OrphanIP{BilledResource: res, Meter: bi.MeterName, Cost: cost})
+			continue
+		}
 		tier, ok := billing.DiskTier(li.Attrs.DiskSKU, li.Attrs.DiskSizeGB)
 		if !ok {
 			tier = li.Attrs.DiskSKU
 		}
-		var cost billing.Amount
-		cost.AddItem(li)
-		out.Orphans = append(out.Orphans, OrphanDisk{BilledResource: BilledResource{ResourceID: li.ResourceID, Name: bi.Name,
-			ResourceGroup: bi.Group, Location: li.MeterKey.Location}, Tier: tier, Cost: cost})
+		out.Orphans = append(out.Orphans, OrphanDisk{BilledResource: res, Tier: tier, Cost: cost})
 	}
 	return out
 }
 
+// IdleRef names a VM of the idle report.
+type IdleRef struct {
+	ResourceID     string `json:"resourceId"`
+	Name           string `json:"name"`
+	SubscriptionID string `json:"subscriptionId"`
+	ResourceGroup  string `json:"resourceGroup"`
+	Location       string `json:"location"`
+	VMSize         string `json:"vmSize"`
+}
+
+func idleRef(v *engine.VM) IdleRef {
+	return IdleRef{ResourceID: v.ID, Name: v.Name, SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup,
+		Location: v.Spec.Location, VMSize: v.Spec.VMSize}
+}
+
 // IdleVM is a VM that is Stopped but still allocated, and so still billed.
 type IdleVM struct {
-	ResourceID     string     `json:"resourceId"`
-	Name           string     `json:"name"`
-	SubscriptionID string     `json:"subscriptionId"`
-	ResourceGroup  string     `json:"resourceGroup"`
-	Location       string     `json:"location"`
-	VMSize         string     `json:"vmSize"`
-	OSType         string     `json:"osType,omitempty"`
-	LicenseType    string     `json:"licenseType,omitempty"`
-	Priority       string     `json:"priority,omitempty"`
-	PowerState     string     `json:"powerState"`
-	StoppedSince   *time.Time `json:"stoppedSince,omitempty"`
-	Meter          string     `json:"meter"`
-	MeterName      string     `json:"meterName"`
-	Priced         bool       `json:"priced"`
-	Currency       *string    `json:"currency"`
+	IdleRef
+	OSType       string     `json:"osType,omitempty"`
+	LicenseType  string     `json:"licenseType,omitempty"`
+	Priority     string     `json:"priority,omitempty"`
+	PowerState   string     `json:"powerState"`
+	StoppedSince *time.Time `json:"stoppedSince,omitempty"`
+	Meter        string     `json:"meter"`
+	MeterName    string     `json:"meterName"`
+	Priced       bool       `json:"priced"`
+	Currency     *string    `json:"currency"`
 	// HourlyRate is what the VM costs per hour while it stays Stopped, and
 	// MonthlyCost the same over a month of 730 hours: what a deallocate
 	// would save. Null when unpriced.
@@ -420,17 +460,102 @@ type IdleVM struct {
 	MonthlyCost       *string         `json:"monthlyCost"`
 	MonthlyCostNumber *billing.Number `json:"monthlyCostNumber"`
 	PriceSource       string          `json:"priceSource,omitempty"`
+	// StillBilled is what its disks and public IPs cost: a deallocate does
+	// not stop them.
+	StillBilled StillBilled `json:"stillBilled"`
+}
+
+// StillBilled is what a VM's disks and public IPs cost per hour now, and
+// over a month of 730 hours: they bill in every power state of the VM,
+// deallocated included, until they are deleted.
+type StillBilled struct {
+	Disks     int `json:"disks"`
+	PublicIPs int `json:"publicIPs"`
+	StillRates
+}
+
+// StillRates are the amounts of StillBilled.
+type StillRates struct {
+	DisksRate billing.Amount `json:"disksPerHour"`
+	IPsRate   billing.Amount `json:"publicIPsPerHour"`
+	PerHour   billing.Amount `json:"perHour"`
+	PerMonth  billing.Amount `json:"perMonth"`
+}
+
+func (sb *StillBilled) add(kind billing.ResourceKind, rate *big.Rat, currency string) {
+	if kind == billing.PublicIP {
+		sb.PublicIPs++
+		sb.IPsRate.Add(rate, currency)
+	} else {
+		sb.Disks++
+		sb.DisksRate.Add(rate, currency)
+	}
+	sb.PerHour.Add(rate, currency)
+	if rate == nil {
+		sb.PerMonth.Add(nil, currency)
+	} else {
+		sb.PerMonth.Add(billing.CostOver(rate, billing.HoursPerMonth*3600), currency)
+	}
+}
+
+// DeallocatedVM is a VM that is deallocated: its compute no longer bills,
+// its disks and public IPs still do.
+type DeallocatedVM struct {
+	IdleRef
+	PowerState       string      `json:"powerState"`
+	DeallocatedSince *time.Time  `json:"deallocatedSince,omitempty"`
+	StillBilled      StillBilled `json:"stillBilled"`
+}
+
+// stillBilled gives, by lower-case VM ID, what the disks and public IPs
+// that name a VM as their parent cost per hour now, from the history (the
+// resources billing in the last second), within an ID prefix.
+func (s *Server) stillBilled(ctx context.Context, prefix string) (map[string]*StillBilled, error) {
+	now := s.eng.Now().UTC()
+	ms, err := s.meterWindows(ctx, []billing.Window{{From: now.Add(-time.Second), To: now}}, billing.PerSecond, prefix)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*StillBilled{}
+	for _, u := range ms.Meter(0).Usage() {
+		if u.Kind == billing.VM || u.Attrs.ParentID == "" || u.Seconds == 0 {
+			continue
+		}
+		vm := strings.ToLower(u.Attrs.ParentID)
+		sb := out[vm]
+		if sb == nil {
+			sb = &StillBilled{}
+			out[vm] = sb
+		}
+		rate, p, ok := billing.HourlyRate(s.prices, u.Kind, u.Attrs)
+		if !ok {
+			rate = nil
+		}
+		sb.add(u.Kind, rate, p.Currency)
+	}
+	return out, nil
 }
 
 // billingIdle serves GET /_azemu/billing/idle[?subscription=&resourceGroup=]:
 // the VMs that are Stopped (not deallocated) with no operation under way,
-// with their compute rate. Their disks bill either way, so only compute is
-// counted: it is what a deallocate stops.
+// with their compute rate, which is what a deallocate stops; and the VMs
+// that are deallocated, which still cost their disks and public IPs (for
+// each, stillBilled says what those cost).
 func (s *Server) billingIdle(r *request) (reply, error) {
 	q := r.URL.Query()
 	prefix := scopePrefix(q.Get("subscription"), q.Get("resourceGroup"))
 	if q.Get("resourceGroup") != "" && q.Get("subscription") == "" {
 		return reply{}, invalidParameter("resourceGroup", "A resource group needs its subscription: add 'subscription'.")
+	}
+	attached, err := s.stillBilled(r.Context(), prefix)
+	if err != nil {
+		return reply{}, err
+	}
+	stillOf := func(id string) StillBilled {
+		if sb := attached[strings.ToLower(id)]; sb != nil {
+			return *sb
+		}
+		return StillBilled{}
 	}
 	vms, _ := s.eng.ListVMs(func(v *engine.VM) bool {
 		return v.Machine.State.Power == lifecycle.Stopped && v.Machine.Run == nil && (prefix == "" || hasPrefixFold(v.ID, prefix))
@@ -441,10 +566,9 @@ func (s *Server) billingIdle(r *request) (reply, error) {
 	for _, v := range vms {
 		attrs := billing.Attrs{Location: v.Spec.Location, VMSize: v.Spec.VMSize, OSType: v.Spec.OSType,
 			LicenseType: v.Spec.LicenseType, Priority: v.Spec.Priority}
-		it := IdleVM{ResourceID: v.ID, Name: v.Name, SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup,
-			Location: v.Spec.Location, VMSize: v.Spec.VMSize, OSType: v.Spec.OSType, LicenseType: v.Spec.LicenseType,
-			Priority: v.Spec.Priority, PowerState: string(v.Machine.State.Power)}
-		if since, ok := s.stoppedSince(r.Context(), v.ID); ok {
+		it := IdleVM{IdleRef: idleRef(v), OSType: v.Spec.OSType, LicenseType: v.Spec.LicenseType,
+			Priority: v.Spec.Priority, PowerState: string(v.Machine.State.Power), StillBilled: stillOf(v.ID)}
+		if since, ok := s.enteredSince(r.Context(), v.ID, lifecycle.Stopped); ok {
 			it.StoppedSince = &since
 		}
 		key, err := billing.KeyFor(billing.VM, attrs)
@@ -486,8 +610,29 @@ func (s *Server) billingIdle(r *request) (reply, error) {
 	sort.SliceStable(value, func(i, j int) bool {
 		return strings.ToLower(value[i].ResourceID) < strings.ToLower(value[j].ResourceID)
 	})
+	deallocated, _ := s.eng.ListVMs(func(v *engine.VM) bool {
+		return v.Machine.State.Power == lifecycle.Deallocated && v.Machine.Run == nil && (prefix == "" || hasPrefixFold(v.ID, prefix))
+	}, "", 0)
+	dvalue := make([]DeallocatedVM, 0, len(deallocated))
+	var dtotal StillBilled
+	for _, v := range deallocated {
+		d := DeallocatedVM{IdleRef: idleRef(v), PowerState: string(v.Machine.State.Power), StillBilled: stillOf(v.ID)}
+		if since, ok := s.enteredSince(r.Context(), v.ID, lifecycle.Deallocated); ok {
+			d.DeallocatedSince = &since
+		}
+		dtotal.Disks += d.StillBilled.Disks
+		dtotal.PublicIPs += d.StillBilled.PublicIPs
+		dtotal.DisksRate.Merge(d.StillBilled.DisksRate)
+		dtotal.IPsRate.Merge(d.StillBilled.IPsRate)
+		dtotal.PerHour.Merge(d.StillBilled.PerHour)
+		dtotal.PerMonth.Merge(d.StillBilled.PerMonth)
+		dvalue = append(dvalue, d)
+	}
+	sort.SliceStable(dvalue, func(i, j int) bool {
+		return strings.ToLower(dvalue[i].ResourceID) < strings.ToLower(dvalue[j].ResourceID)
+	})
 	return ok(IdleAnswer{Now: s.eng.Now().UTC().Format(time.RFC3339), HoursPerMonth: billing.HoursPerMonth,
-		Totals: totals, Unpriced: unpriced, Value: value})
+		Totals: totals, Unpriced: unpriced, Value: value, Deallocated: dvalue, DeallocatedTotal: dtotal})
 }
 
 // IdleAnswer is the answer of GET /_azemu/billing/idle; `azemu bill --idle`
@@ -499,14 +644,18 @@ type IdleAnswer struct {
 	Totals   map[string]map[string]MoneyTotal `json:"totals"`
 	Unpriced int                              `json:"unpriced"`
 	Value    []IdleVM                         `json:"value"`
+	// Deallocated VMs cost no compute but still cost their disks and
+	// public IPs: what, per VM and in total.
+	Deallocated      []DeallocatedVM `json:"deallocated"`
+	DeallocatedTotal StillBilled     `json:"deallocatedTotal"`
 }
 
-// stoppedSince finds when a VM last entered the Stopped power state.
-func (s *Server) stoppedSince(ctx context.Context, id string) (time.Time, bool) {
+// enteredSince finds when a VM last entered a power state.
+func (s *Server) enteredSince(ctx context.Context, id string, ps lifecycle.Power) (time.Time, bool) {
 	var since time.Time
 	prev := ""
 	err := s.eng.History(ctx, id, time.Time{}, s.eng.Now().Add(time.Nanosecond), func(e store.Event) error {
-		if e.PowerState == string(lifecycle.Stopped) && prev != e.PowerState {
+		if e.PowerState == string(ps) && prev != e.PowerState {
 			since = e.At.UTC()
 		}
 		prev = e.PowerState

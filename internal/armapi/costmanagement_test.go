@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/big"
 	"net/http"
 	"slices"
 	"strings"
@@ -574,6 +575,48 @@ func TestBillingIdleEndpoint(t *testing.T) {
 	}
 	if len(a.Value) != 1 || !strings.EqualFold(a.Value[0].ResourceID, vmPath("rg1", "vm3")) {
 		t.Fatalf("after start: %+v", a.Value)
+	}
+
+	// The seed's asterisk: a deallocated VM costs no compute, but its disks
+	// (and public IPs) still bill, and the report says what they cost.
+	e.advance(time.Minute) // vm2's deallocate is over
+	var d struct {
+		Value []struct {
+			ResourceID  string `json:"resourceId"`
+			StillBilled struct {
+				Disks   int            `json:"disks"`
+				PerHour billing.Amount `json:"perHour"`
+			} `json:"stillBilled"`
+		}
+		Deallocated []struct {
+			ResourceID       string             `json:"resourceId"`
+			PowerState       string             `json:"powerState"`
+			DeallocatedSince *time.Time         `json:"deallocatedSince"`
+			StillBilled      armapi.StillBilled `json:"stillBilled"`
+		}
+		DeallocatedTotal struct {
+			PerMonth billing.Amount `json:"perMonth"`
+		} `json:"deallocatedTotal"`
+	}
+	if err := json.Unmarshal(e.must(http.StatusOK, http.MethodGet, "/_azemu/billing/idle", nil).Body, &d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Deallocated) != 1 {
+		t.Fatalf("deallocated: %+v", d.Deallocated)
+	}
+	vm2 := d.Deallocated[0]
+	sb := vm2.StillBilled
+	if !strings.EqualFold(vm2.ResourceID, vmPath("rg2", "vm2")) || vm2.PowerState != "deallocated" || vm2.DeallocatedSince == nil ||
+		sb.Disks != 1 || sb.PublicIPs != 0 || sb.PerHour.Cost == nil || sb.PerHour.Cost.Cmp(big.NewRat(1, 100)) != 0 ||
+		sb.PerMonth.Cost.Cmp(big.NewRat(73, 10)) != 0 || sb.DisksRate.Cost.Cmp(sb.PerHour.Cost) != 0 || sb.IPsRate.Cost != nil || sb.PerHour.Unpriced {
+		t.Fatalf("vm2: %+v", vm2)
+	}
+	if d.DeallocatedTotal.PerMonth.Cost.Cmp(big.NewRat(73, 10)) != 0 {
+		t.Fatalf("deallocated total %+v", d.DeallocatedTotal)
+	}
+	// The stopped, unpriced vm3 still has its priced P4 disk.
+	if len(d.Value) != 1 || d.Value[0].StillBilled.Disks != 1 || d.Value[0].StillBilled.PerHour.Cost.Cmp(big.NewRat(2, 1000)) != 0 {
+		t.Fatalf("stopped: %+v", d.Value)
 	}
 }
 

@@ -1,7 +1,7 @@
 // Package billing is the pure billing core of azemu: the meter that turns a
 // fleet's state history into usage per resource and meter over a time window,
 // the parser and index of price sheets in the Azure Retail Prices API format
-// (with a small embedded default sheet of dated, sourced published prices),
+// (with an embedded default sheet of dated, sourced published prices),
 // and the rating of usage into exact costs.
 //
 // What it owns (DESIGN.md section 3):

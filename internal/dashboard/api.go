@@ -467,10 +467,11 @@ func (h *Handler) serveVM(r *http.Request, scope Scope) (reply, error) {
 	if !live && len(events) == 0 {
 		return reply{}, vmNotFound(id)
 	}
-	out := map[string]any{"clock": h.clockView(), "id": id.String(), "vm": nil, "disks": []diskLine{}}
+	out := map[string]any{"clock": h.clockView(), "id": id.String(), "vm": nil, "disks": []diskLine{}, "publicIPs": []ipLine{}}
 	if live {
 		out["vm"] = h.rows([]*engine.VM{v}, now)[0]
 		out["disks"] = h.ledger.disks(store.Key(v.ID), now)
+		out["publicIPs"] = h.ledger.publicIPs(store.Key(v.ID), now)
 	}
 	hist := make([]historyEvent, 0, min(len(events), maxHistory))
 	for _, e := range events[max(0, len(events)-maxHistory):] {
@@ -570,6 +571,7 @@ type dayCost struct {
 	Date     string         `json:"date"`
 	Compute  billing.Number `json:"compute"`
 	Disks    billing.Number `json:"disks"`
+	Network  billing.Number `json:"publicIPs"`
 	Total    billing.Number `json:"total"`
 	Unpriced int            `json:"unpriced"` // line items with billed time and no price
 }
@@ -609,23 +611,27 @@ func (h *Handler) serveDailyCosts(r *http.Request, scope Scope) (reply, error) {
 	var total billing.Amount
 	for i := range wins {
 		m := ms.Meter(i)
-		var compute, disks billing.Amount
+		var compute, disks, network billing.Amount
 		dc := dayCost{Date: m.From().Format("2006-01-02")}
 		for _, li := range billing.Rate(m.Usage(), h.prices) {
 			if !li.Priced && li.Seconds > 0 {
 				dc.Unpriced++
 			}
-			if li.Kind == billing.Disk {
+			switch li.Kind {
+			case billing.Disk:
 				disks.AddItem(li)
-			} else {
+			case billing.PublicIP:
+				network.AddItem(li)
+			default:
 				compute.AddItem(li)
 			}
 		}
 		var day billing.Amount
 		day.Merge(compute)
 		day.Merge(disks)
+		day.Merge(network)
 		total.Merge(day)
-		dc.Compute, dc.Disks, dc.Total = compute.Value(), disks.Value(), day.Value()
+		dc.Compute, dc.Disks, dc.Network, dc.Total = compute.Value(), disks.Value(), network.Value(), day.Value()
 		out[i] = dc
 	}
 	return ok(map[string]any{"clock": h.clockView(), "subscriptionId": sub.ID, "currency": total.Currency, "total": total.Value(), "days": out})

@@ -29,16 +29,26 @@ type ledger struct {
 	backlog []store.Event // changes committed while seeding
 	accts   map[string]*account
 	disksOf map[string]map[string]bool // VM key -> keys of its attached disks
+	ipsOf   map[string]map[string]bool // VM key -> keys of its public IPs
 }
 
-// account is one resource's running cost, and the VM a disk belongs to.
+// account is one resource's running cost, and the VM a disk or public IP
+// belongs to.
 type account struct {
 	*billing.Running
-	parent string // a disk's VM key
+	parent string // a disk's or public IP's VM key
 }
 
 func newLedger(p *billing.PriceSheet) *ledger {
-	return &ledger{prices: p, accts: map[string]*account{}, disksOf: map[string]map[string]bool{}}
+	return &ledger{prices: p, accts: map[string]*account{}, disksOf: map[string]map[string]bool{}, ipsOf: map[string]map[string]bool{}}
+}
+
+// children gives the index of the resources of a kind that belong to VMs.
+func (l *ledger) children(kind billing.ResourceKind) map[string]map[string]bool {
+	if kind == billing.PublicIP {
+		return l.ipsOf
+	}
+	return l.disksOf
 }
 
 // seed reads the whole history. Call it after the ledger receives changes
@@ -108,7 +118,7 @@ func (l *ledger) apply(ev store.Event) {
 	} else {
 		a.Apply(be, l.prices)
 	}
-	if a.Kind == billing.Disk {
+	if a.Kind != billing.VM {
 		l.setParent(key, a, strings.ToLower(a.Attrs.ParentID))
 	}
 }
@@ -118,61 +128,68 @@ func startsResource(ev store.Event, kind billing.ResourceKind) bool {
 	if ev.OperationKind != "create" {
 		return false
 	}
-	return kind == billing.Disk || (ev.ProvisioningState == "Creating" && ev.PowerState == "")
+	return kind != billing.VM || (ev.ProvisioningState == "Creating" && ev.PowerState == "")
 }
 
 func (l *ledger) setParent(key string, a *account, parent string) {
 	if a.parent == parent {
 		return
 	}
-	if set := l.disksOf[a.parent]; set != nil {
+	of := l.children(a.Kind)
+	if set := of[a.parent]; set != nil {
 		delete(set, key)
 		if len(set) == 0 {
-			delete(l.disksOf, a.parent)
+			delete(of, a.parent)
 		}
 	}
 	a.parent = parent
 	if parent != "" {
-		if l.disksOf[parent] == nil {
-			l.disksOf[parent] = map[string]bool{}
+		if of[parent] == nil {
+			of[parent] = map[string]bool{}
 		}
-		l.disksOf[parent][key] = true
+		of[parent][key] = true
 	}
 }
 
 // vmCost is a VM's cost so far and per hour now: compute, and the disks
-// attached to it. An Unpriced flag means the figure leaves out time no price
-// row prices: it is a lower bound, not the cost.
+// and public IPs attached to it (they bill in every power state). An
+// Unpriced flag means the figure leaves out time no price row prices: it
+// is a lower bound, not the cost.
 type vmCost struct {
 	Cost            billing.Number `json:"cost"`
 	ComputeCost     billing.Number `json:"computeCost"`
 	DisksCost       billing.Number `json:"disksCost"`
+	NetworkCost     billing.Number `json:"publicIPsCost"`
 	PerHour         billing.Number `json:"perHour"`
 	ComputePerHour  billing.Number `json:"computePerHour"`
 	DisksPerHour    billing.Number `json:"disksPerHour"`
+	NetworkPerHour  billing.Number `json:"publicIPsPerHour"`
 	Currency        string         `json:"currency,omitempty"`
 	CostUnpriced    bool           `json:"costUnpriced,omitempty"`
 	PerHourUnpriced bool           `json:"perHourUnpriced,omitempty"`
 }
 
-// vmAmounts is a VM's cost so far and per hour now, compute and disks.
+// vmAmounts is a VM's cost so far and per hour now: compute, disks and
+// public IPs.
 type vmAmounts struct {
-	compute, disks, computePerHour, disksPerHour billing.Amount
+	compute, disks, network, computePerHour, disksPerHour, networkPerHour billing.Amount
 }
 
 func (a vmAmounts) view() vmCost {
 	var cost, perHour billing.Amount
 	cost.Merge(a.compute)
 	cost.Merge(a.disks)
+	cost.Merge(a.network)
 	perHour.Merge(a.computePerHour)
 	perHour.Merge(a.disksPerHour)
+	perHour.Merge(a.networkPerHour)
 	currency := cost.Currency
 	if currency == "" {
 		currency = perHour.Currency
 	}
-	return vmCost{Cost: cost.Value(), ComputeCost: a.compute.Value(), DisksCost: a.disks.Value(),
+	return vmCost{Cost: cost.Value(), ComputeCost: a.compute.Value(), DisksCost: a.disks.Value(), NetworkCost: a.network.Value(),
 		PerHour: perHour.Value(), ComputePerHour: a.computePerHour.Value(), DisksPerHour: a.disksPerHour.Value(),
-		Currency: currency, CostUnpriced: cost.Unpriced, PerHourUnpriced: perHour.Unpriced}
+		NetworkPerHour: a.networkPerHour.Value(), Currency: currency, CostUnpriced: cost.Unpriced, PerHourUnpriced: perHour.Unpriced}
 }
 
 // vmAmounts looks up several VMs under one lock.
@@ -190,6 +207,11 @@ func (l *ledger) vmAmounts(keys []string, now time.Time) []vmAmounts {
 			c.disks.Merge(cost)
 			c.disksPerHour.Merge(rate)
 		}
+		for ik := range l.ipsOf[key] {
+			cost, rate := l.accts[ik].At(now)
+			c.network.Merge(cost)
+			c.networkPerHour.Merge(rate)
+		}
 	}
 	return out
 }
@@ -204,29 +226,59 @@ func (l *ledger) vmCosts(keys []string, now time.Time) []vmCost {
 	return out
 }
 
-// diskLine is one attached disk as the VM panel shows it.
-type diskLine struct {
+// costLine is what one of a VM's disks or public IPs has cost and costs
+// per hour now, as the VM panel shows it.
+type costLine struct {
 	ID       string         `json:"id"`
 	Cost     billing.Number `json:"cost"`
 	PerHour  billing.Number `json:"perHour"`
 	Unpriced bool           `json:"unpriced,omitempty"`
-	SKU      string         `json:"sku"`
-	SizeGB   int            `json:"sizeGB"`
-	Tier     string         `json:"tier,omitempty"`
+}
+
+// childLines gives a line per child of a VM (its disks or public IPs), by
+// ID, each made by mk from the child's cost and its account.
+func childLines[T any](l *ledger, of map[string]map[string]bool, vmKey string, now time.Time, mk func(costLine, *account) T) []T {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	keys := make([]string, 0, len(of[vmKey]))
+	for k := range of[vmKey] {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return l.accts[keys[i]].ID < l.accts[keys[j]].ID })
+	out := make([]T, 0, len(keys))
+	for _, k := range keys {
+		a := l.accts[k]
+		cost, rate := a.At(now)
+		out = append(out, mk(costLine{ID: a.ID, Cost: cost.Value(), PerHour: rate.Value(), Unpriced: cost.Unpriced || rate.Unpriced}, a))
+	}
+	return out
+}
+
+// diskLine is one attached disk as the VM panel shows it.
+type diskLine struct {
+	costLine
+	SKU    string `json:"sku"`
+	SizeGB int    `json:"sizeGB"`
+	Tier   string `json:"tier,omitempty"`
 }
 
 func (l *ledger) disks(vmKey string, now time.Time) []diskLine {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := []diskLine{}
-	for dk := range l.disksOf[vmKey] {
-		d := l.accts[dk]
-		cost, rate := d.At(now)
-		line := diskLine{ID: d.ID, SKU: d.Attrs.DiskSKU, SizeGB: d.Attrs.DiskSizeGB, Cost: cost.Value(), PerHour: rate.Value(),
-			Unpriced: cost.Unpriced || rate.Unpriced}
-		line.Tier, _ = billing.DiskTier(d.Attrs.DiskSKU, d.Attrs.DiskSizeGB)
-		out = append(out, line)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
+	return childLines(l, l.disksOf, vmKey, now, func(c costLine, d *account) diskLine {
+		tier, _ := billing.DiskTier(d.Attrs.DiskSKU, d.Attrs.DiskSizeGB)
+		return diskLine{costLine: c, SKU: d.Attrs.DiskSKU, SizeGB: d.Attrs.DiskSizeGB, Tier: tier}
+	})
+}
+
+// ipLine is one public IP of a VM as the VM panel shows it.
+type ipLine struct {
+	costLine
+	Meter      string `json:"meter"`
+	Allocation string `json:"allocationMethod,omitempty"`
+	Released   bool   `json:"released,omitempty"` // a dynamic IP without an address: not billed
+}
+
+func (l *ledger) publicIPs(vmKey string, now time.Time) []ipLine {
+	return childLines(l, l.ipsOf, vmKey, now, func(c costLine, ip *account) ipLine {
+		return ipLine{costLine: c, Meter: billing.PublicIPMeterName(ip.Attrs), Allocation: ip.Attrs.IPAllocation, Released: ip.Attrs.IPReleased}
+	})
 }

@@ -133,7 +133,7 @@ function fillRow(tr, r) {
 function fillCost(tr, r) {
   tr.querySelector('.cost').replaceChildren(money(r.cost, r.currency), unpriced(r.costUnpriced));
   tr.querySelector('.rate').replaceChildren(money(r.perHour, r.currency), unpriced(r.perHourUnpriced));
-  tr.querySelector('.rate').title = 'compute ' + money(r.computePerHour, r.currency) + ' + disks ' + money(r.disksPerHour, r.currency);
+  tr.querySelector('.rate').title = 'compute ' + money(r.computePerHour, r.currency) + ' + disks ' + money(r.disksPerHour, r.currency) + ' + public IPs ' + money(r.publicIPsPerHour, r.currency);
 }
 
 let pageSeq = 0;
@@ -312,14 +312,15 @@ function drawHead() {
   if (!v) { head.replaceChildren(el('h2', {}, S.sel.name), el('span', { class: 'muted' }, 'deleted')); return; }
   head.replaceChildren(el('h2', {}, v.name), el('span', { class: 'prov-' + v.provisioningState, title: v.provisioningCode }, v.provisioningState), pill(v.powerState),
     el('span', { class: v.billed ? 'billed' : 'unbilled' }, v.billed ? 'compute billed' : 'compute not billed'),
-    el('span', { class: 'muted' }, v.size + ' · ' + v.location + ' · ' + (v.osType || '') + ' · ' + S.vm.disks.length + ' disk(s)'),
+    el('span', { class: 'muted' }, v.size + ' · ' + v.location + ' · ' + (v.osType || '') + ' · ' + S.vm.disks.length + ' disk(s) · ' + (S.vm.publicIPs || []).length + ' public IP(s)'),
     el('span', { class: 'cost' }, 'cost so far ', el('b', {}, money(v.cost, v.currency)), unpriced(v.costUnpriced),
       ' · now ', el('b', {}, money(v.perHour, v.currency) + '/h'), unpriced(v.perHourUnpriced),
-      el('span', { class: 'muted' }, ' (compute ' + money(v.computePerHour, v.currency) + ' + disks ' + money(v.disksPerHour, v.currency) + ')')));
+      el('span', { class: 'muted' }, ' (compute ' + money(v.computePerHour, v.currency) + ' + disks ' + money(v.disksPerHour, v.currency) +
+        ' + public IPs ' + money(v.publicIPsPerHour, v.currency) + ')')));
 }
 
 // The timeline: the VM's states over the window, billed or not, and the compute they cost.
-const BILLED = '#e8590c', UNBILLED = '#adb5bd', DISK = '#4263eb';
+const BILLED = '#e8590c', UNBILLED = '#adb5bd', DISK = '#4263eb', NET = '#2f9e44';
 const WINDOW_MS = { '1h': 3600e3, '24h': 86400e3, '7d': 7 * 86400e3, '30d': 30 * 86400e3 };
 function drawTimeline() {
   const tl = S.vm.timeline, box = $('#timeline');
@@ -351,7 +352,7 @@ function drawTimeline() {
     el('span', {}, el('i', { class: 'sw-line' }), 'compute cost accrued')));
 }
 
-// A subscription's cost per day, compute and disks stacked.
+// A subscription's cost per day, compute, disks and public IPs stacked.
 async function drawDaily(sub, box) {
   let d;
   try { d = await api('costs/daily', { subscription: sub, days: 14 }); } catch (e) { box.textContent = e.message; return; }
@@ -359,13 +360,16 @@ async function drawDaily(sub, box) {
   const top = Math.max(...d.days.map(x => x.total), 1e-9);
   const g = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'daily cost' });
   d.days.forEach((day, i) => {
-    const x = 10 + i * (W - 20) / n + ((W - 20) / n - bw) / 2, hc = (base - 20) * day.compute / top, hd = (base - 20) * day.disks / top;
+    const x = 10 + i * (W - 20) / n + ((W - 20) / n - bw) / 2, hc = (base - 20) * day.compute / top, hd = (base - 20) * day.disks / top,
+      hn = (base - 20) * (day.publicIPs || 0) / top;
     g.append(svg('rect', { x, y: base - hc, width: bw, height: hc, fill: BILLED }, svg('title', {}, 'compute ' + money(day.compute, d.currency))),
       svg('rect', { x, y: base - hc - hd, width: bw, height: hd, fill: DISK }, svg('title', {}, 'disks ' + money(day.disks, d.currency))),
-      svg('text', { x: x + bw / 2, y: base - hc - hd - 4, 'text-anchor': 'middle' }, money(day.total, d.currency) + (day.unpriced ? '+' : '')),
+      svg('rect', { x, y: base - hc - hd - hn, width: bw, height: hn, fill: NET, class: 'net' }, svg('title', {}, 'public IPs ' + money(day.publicIPs, d.currency))),
+      svg('text', { x: x + bw / 2, y: base - hc - hd - hn - 4, 'text-anchor': 'middle' }, money(day.total, d.currency) + (day.unpriced ? '+' : '')),
       svg('text', { x: x + bw / 2, y: base + 14, 'text-anchor': 'middle' }, day.date.slice(5)));
   });
   box.replaceChildren(g, el('div', { class: 'legend' }, el('span', {}, el('i', { class: 'sw-billed' }), 'compute'), el('span', {}, el('i', { class: 'sw-disk' }), 'disks'),
+    el('span', {}, el('i', { class: 'sw-net' }), 'public IPs'),
     el('span', {}, 'total ' + money(d.total, d.currency) + ' (UTC days' + (d.days.some(x => x.unpriced) ? '; + marks unpriced items' : '') + ')')));
 }
 
@@ -374,7 +378,7 @@ const ACTIONS = [['start', 'Start'], ['powerOff', 'Power off'], ['deallocate', '
 const WHY = {
   start: n => `Start ${n}? Compute billing starts with Starting.`,
   powerOff: n => `Power off ${n}? It stays allocated: a Stopped VM is still billed for compute.`,
-  deallocate: n => `Deallocate ${n}? Compute billing stops once it is deallocating; its disks keep billing.`,
+  deallocate: n => `Deallocate ${n}? Compute billing stops once it is deallocating; its disks and public IPs keep billing.`,
   restart: n => `Restart ${n}?`,
   guestShutdown: n => `Shut ${n} down from inside the guest (for testing)? It ends Stopped, and still billed.`,
   delete: n => `Delete ${n}? This cannot be undone. Disks whose deleteOption is Detach stay, and keep billing.`,
