@@ -172,7 +172,7 @@ func (l *rateLimiter) take(sub string, class int, now time.Time) (remaining, ret
 // 429 with Retry-After when the budget is spent. Requests outside a
 // subscription (GET /subscriptions) are not counted.
 func (s *Server) rateLimit(r *request) bool {
-	if s.limiter == nil || len(r.segs) < 2 || !armid.IsGUID(r.segs[1]) {
+	if s.limiter == nil || len(r.segs) < 2 || !armid.IsGUID(r.segs[1]) || isInProcess(r.Request) {
 		return true
 	}
 	class := requestClass(r.Method)

@@ -128,6 +128,16 @@ func (s *Server) routeGroups(r *request, sub string) {
 		s.routeDisks(r, sub, rg)
 		return
 	}
+	if r.seg(4, "deployments") {
+		// The deployment operations' older path leaves the provider out
+		// (.../resourcegroups/{rg}/deployments/{name}/operations).
+		r.segs = append(r.segs[:4:4], append([]string{"providers", "Microsoft.Resources"}, r.segs[4:]...)...)
+		r.lower = append(r.lower[:4:4], append([]string{"providers", "microsoft.resources"}, r.lower[4:]...)...)
+	}
+	if r.seg(4, "providers") && r.seg(5, "Microsoft.Resources") && r.seg(6, "deployments") {
+		s.routeDeployments(r, sub, rg)
+		return
+	}
 	if r.seg(4, "providers") && r.seg(5, "Microsoft.Compute") && r.seg(6, "virtualMachineScaleSets") {
 		s.routeScaleSets(r, sub, rg)
 		return

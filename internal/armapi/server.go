@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/azemu/azemu/internal/armerror"
 	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/engine"
 	"github.com/azemu/azemu/internal/identity"
+	"github.com/azemu/azemu/internal/template"
 )
 
 // Config wires the ARM surface.
@@ -61,6 +63,11 @@ type Server struct {
 	identity *identity.Service
 	defSub   string
 	baseURL  string
+
+	// deployMu serialises the deployer's passes; plans caches each running
+	// deployment's expanded template (deployer.go).
+	deployMu sync.Mutex
+	plans    map[planKey]*template.Plan
 }
 
 // New returns the server; Handler is its http.Handler.
@@ -74,9 +81,15 @@ func New(cfg Config) *Server {
 	if cfg.Prices == nil {
 		cfg.Prices = billing.DefaultPriceSheet()
 	}
-	return &Server{eng: cfg.Engine, log: cfg.Logger, pageSize: cfg.PageSize, fallback: cfg.Fallback, metrics: cfg.Metrics, prices: cfg.Prices,
+	s := &Server{eng: cfg.Engine, log: cfg.Logger, pageSize: cfg.PageSize, fallback: cfg.Fallback, metrics: cfg.Metrics, prices: cfg.Prices,
 		limiter: newRateLimiter(cfg.RateLimits), identity: cfg.Identity, defSub: strings.ToLower(cfg.DefaultSubscription),
-		baseURL: strings.TrimSuffix(cfg.BaseURL, "/")}
+		baseURL: strings.TrimSuffix(cfg.BaseURL, "/"), plans: map[planKey]*template.Plan{}}
+	// A deployment's resources that waited for one whose provisioning just
+	// ended start at once (deployer.go).
+	if cfg.Engine != nil {
+		cfg.Engine.OnStepsFired(s.runDeployments)
+	}
+	return s
 }
 
 // maxBody bounds a request body; ARM's own limit is 4 MiB.
@@ -386,8 +399,11 @@ func methodNotAllowed(r *request) error {
 
 func (s *Server) methodNotAllowed(r *request) { s.writeErr(r, methodNotAllowed(r)) }
 
+// notServed is what the answer to a path azemu does not serve says.
+const notServed = "is not an operation azemu serves"
+
 func notFound(r *request) error {
-	return errorf("NotFound", "", "The requested path '%s' is not an operation azemu serves. See docs/api-coverage.md.", r.URL.Path)
+	return errorf("NotFound", "", "The requested path '%s' "+notServed+". See docs/api-coverage.md.", r.URL.Path)
 }
 
 func (s *Server) notFound(r *request) { s.writeErr(r, notFound(r)) }

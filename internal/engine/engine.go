@@ -73,6 +73,8 @@ type Engine struct {
 	closing   atomic.Bool
 	stopped   chan struct{}
 	listeners []func(Change)
+	// afterSteps run after each batch of due steps fires (OnStepsFired).
+	afterSteps []func(context.Context)
 	// draws is the random source of fault rolls (and, seeded, of IDs).
 	draws *draws
 	// kinds is the kinds table (kinds.go): how each kind is kept, and its
@@ -259,6 +261,27 @@ func (e *Engine) OnChange(fn func(Change)) {
 	e.listeners = append(e.listeners, fn)
 }
 
+// OnStepsFired registers fn to run after each batch of due steps has
+// fired and committed, outside the engine's locks, so that fn may make
+// changes of its own (a deployment starting the resources that waited for
+// one that just finished). Under a manual clock, Advance runs fn before it
+// looks for the next due step, so what fn starts at a step's time fires
+// within the same advance.
+func (e *Engine) OnStepsFired(fn func(context.Context)) {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	e.afterSteps = append(e.afterSteps, fn)
+}
+
+func (e *Engine) stepsFired(ctx context.Context) {
+	e.writeMu.Lock()
+	hooks := e.afterSteps
+	e.writeMu.Unlock()
+	for _, fn := range hooks {
+		fn(ctx)
+	}
+}
+
 // Run fires due steps on the real clock until ctx ends or Close is called.
 // With a manual clock it only waits: Advance does the firing.
 func (e *Engine) Run(ctx context.Context) {
@@ -288,7 +311,11 @@ func (e *Engine) Run(ctx context.Context) {
 				timer.Stop()
 			}
 		case <-fire:
-			if err := e.fireDue(ctx, e.cfg.Clock.Now()); err != nil {
+			err := e.fireDue(ctx, e.cfg.Clock.Now())
+			if err == nil {
+				e.stepsFired(ctx)
+			}
+			if err != nil {
 				e.log.Error("firing due steps", "err", err)
 				// The store refused the batch; try again shortly rather
 				// than spin.
@@ -338,6 +365,7 @@ func (e *Engine) Advance(ctx context.Context, d time.Duration) (time.Time, error
 		if err := e.fireDue(ctx, next); err != nil {
 			return e.cfg.Manual.Now(), err
 		}
+		e.stepsFired(ctx)
 	}
 	e.cfg.Manual.Set(target)
 	e.writeMu.Lock()

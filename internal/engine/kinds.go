@@ -3,6 +3,7 @@ package engine
 import (
 	"sort"
 
+	"github.com/azemu/azemu/internal/kinds/deployment"
 	"github.com/azemu/azemu/internal/kinds/disk"
 	"github.com/azemu/azemu/internal/kinds/extension"
 	"github.com/azemu/azemu/internal/kinds/group"
@@ -72,9 +73,10 @@ type decision func(t *tx, target resource.State, c resource.Command, env resourc
 func kindTable() map[string]kind {
 	vm := kind{load: (*tx).loadVM, verbs: vmVerbs()}
 	return map[string]kind{
-		disk.Type:      {decode: disk.Decode, verbs: diskVerbs()},
-		extension.Type: {decode: extension.Decode, verbs: extensionVerbs()},
-		scaleset.Type:  {decode: scaleset.Decode, verbs: scaleSetVerbs()},
+		disk.Type:       {decode: disk.Decode, verbs: diskVerbs()},
+		extension.Type:  {decode: extension.Decode, verbs: extensionVerbs()},
+		scaleset.Type:   {decode: scaleset.Decode, verbs: scaleSetVerbs()},
+		deployment.Type: {decode: deployment.Decode, verbs: deploymentVerbs()},
 		group.Type: {load: (*tx).loadGroup, write: (*tx).putGroup, erase: (*tx).removeGroup,
 			adopt: groupAdopts, verbs: groupVerbs()},
 		vmType:       vm,

@@ -237,6 +237,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.http.RegisterOnShutdown(s.dash.Close)
 	engineCtx, stopEngine := context.WithCancel(context.Background())
 	s.stopEng = stopEngine
+	// Deployments that were running when the last process stopped go on
+	// (armapi's deployer.go) before the first request is served.
+	api.ResumeDeployments(engineCtx)
 	go func() { defer close(s.engDone); s.engine.Run(engineCtx) }()
 	go func() { s.served <- s.http.ServeTLS(limitListener(ln, cfg.MaxConns), "", "") }()
 	return s, nil

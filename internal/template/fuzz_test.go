@@ -1,6 +1,10 @@
 package template
 
-import "testing"
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+)
 
 // FuzzExpression feeds the expression parser and evaluator arbitrary text:
 // it must answer a value or an error, never panic or loop, and a parsed
@@ -12,6 +16,7 @@ func FuzzExpression(f *testing.F) {
 		"if(equals(1, 1), 'a', 'b')", "json('[1, {\"a\": null}]')[1].a", "format('{0:D3}', 7)",
 		"range(0, 5)[4]", "union(createObject('a', 1), createObject('b', 2)).b", "-9223372036854775808",
 		"a(", "'", "x.y", "((", "padLeft('1', 100000)", "split('a', '')",
+		`{"a": [1, {"b": "c\\"}]}`, "{a: 1, // c\n b: [2,],}",
 	} {
 		f.Add(seed)
 	}
@@ -22,6 +27,16 @@ func FuzzExpression(f *testing.F) {
 	f.Fuzz(func(t *testing.T, src string) {
 		if len(src) > 4096 {
 			return
+		}
+		// The relaxed reader leaves strict JSON as it is.
+		if json.Valid([]byte(src)) {
+			var a, b any
+			_ = json.Unmarshal([]byte(src), &a)
+			if err := json.Unmarshal(Relaxed([]byte(src)), &b); err != nil || !reflect.DeepEqual(a, b) {
+				t.Fatalf("%q relaxed to %q: %v", src, Relaxed([]byte(src)), err)
+			}
+		} else {
+			_ = Relaxed([]byte(src))
 		}
 		n, err := ParseExpression(src)
 		if err != nil {

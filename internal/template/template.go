@@ -41,6 +41,7 @@ type Scope struct {
 
 // Parse reads a template's JSON.
 func Parse(data []byte) (*Template, error) {
+	data = Relaxed(data)
 	v, ends, err := decodeJSON(data)
 	if err != nil {
 		return nil, invalid("The template is not valid JSON: %v.", err)
@@ -108,6 +109,20 @@ func (t *Template) at(path string) string {
 	}
 	line, col := lineCol(t.src, off)
 	return fmt.Sprintf(" at line '%d' and column '%d'", line, col)
+}
+
+// Load parses a template and binds a deployment's parameters object to it
+// in a scope: Parse, ParameterValues and Expand in one.
+func Load(template, parameters json.RawMessage, scope Scope) (*Plan, error) {
+	t, err := Parse(template)
+	if err != nil {
+		return nil, err
+	}
+	values, err := ParameterValues(parameters)
+	if err != nil {
+		return nil, err
+	}
+	return t.Expand(scope, values)
 }
 
 // ParameterValues reads a deployment's parameters object

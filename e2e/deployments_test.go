@@ -1,0 +1,448 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v7"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
+	"github.com/azemu/azemu/azemutest"
+)
+
+// fleetTemplate deploys a database VM, then a copy loop of web VMs that
+// wait for it, each with its own data disk created first, and an extension
+// on the database VM (a nested resource type). The VMs name network
+// interfaces that do not exist, which azemu accepts. Its outputs read the
+// deployed resources back with reference().
+const fleetTemplate = `{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "contentVersion": "1.0.0.0",
+  "parameters": {
+    "webCount": {"type": "int", "defaultValue": 2, "minValue": 1, "maxValue": 5},
+    "prefix": {"type": "string", "defaultValue": "web"},
+    "size": {"type": "string", "defaultValue": "Standard_D2s_v3", "allowedValues": ["Standard_B1s", "Standard_D2s_v3"]},
+    "adminPassword": {"type": "securestring"},
+    "serial": {"type": "string", "defaultValue": "Parallel"}
+  },
+  "variables": {
+    "image": {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "version": "latest"},
+    "nicBase": "[concat(resourceGroup().id, '/providers/Microsoft.Network/networkInterfaces/')]",
+    "dbName": "[concat(parameters('prefix'), '-db')]"
+  },
+  "resources": [
+    {
+      "type": "Microsoft.Compute/virtualMachines", "apiVersion": "2024-07-01", "name": "[variables('dbName')]",
+      "location": "[resourceGroup().location]",
+      "properties": {
+        "hardwareProfile": {"vmSize": "[parameters('size')]"},
+        "storageProfile": {"imageReference": "[variables('image')]", "osDisk": {"createOption": "FromImage"}},
+        "osProfile": {"computerName": "db", "adminUsername": "azureuser", "adminPassword": "[parameters('adminPassword')]"},
+        "networkProfile": {"networkInterfaces": [{"id": "[concat(variables('nicBase'), variables('dbName'), '-nic')]"}]}
+      }
+    },
+    {
+      "type": "Microsoft.Compute/virtualMachines/extensions", "apiVersion": "2024-07-01",
+      "name": "[concat(variables('dbName'), '/setup')]", "location": "[resourceGroup().location]",
+      "dependsOn": ["[resourceId('Microsoft.Compute/virtualMachines', variables('dbName'))]"],
+      "properties": {"publisher": "Microsoft.Azure.Extensions", "type": "CustomScript", "typeHandlerVersion": "2.1",
+        "settings": {"commandToExecute": "echo ready"}}
+    },
+    {
+      "type": "Microsoft.Compute/disks", "apiVersion": "2024-03-02",
+      "name": "[format('{0}-{1}-data', parameters('prefix'), copyIndex())]", "location": "[resourceGroup().location]",
+      "copy": {"name": "diskLoop", "count": "[parameters('webCount')]"},
+      "sku": {"name": "Premium_LRS"},
+      "properties": {"creationData": {"createOption": "Empty"}, "diskSizeGB": 64}
+    },
+    {
+      "type": "Microsoft.Compute/virtualMachines", "apiVersion": "2024-07-01",
+      "name": "[format('{0}-{1}', parameters('prefix'), copyIndex())]", "location": "[resourceGroup().location]",
+      "copy": {"name": "webLoop", "count": "[parameters('webCount')]", "mode": "[parameters('serial')]", "batchSize": 1},
+      "dependsOn": [
+        "[resourceId('Microsoft.Compute/virtualMachines', variables('dbName'))]",
+        "[resourceId('Microsoft.Compute/disks', format('{0}-{1}-data', parameters('prefix'), copyIndex()))]"
+      ],
+      "tags": {"tier": "web", "index": "[string(copyIndex())]"},
+      "properties": {
+        "hardwareProfile": {"vmSize": "[parameters('size')]"},
+        "storageProfile": {
+          "imageReference": "[variables('image')]", "osDisk": {"createOption": "FromImage"},
+          "dataDisks": [{"lun": 0, "createOption": "Attach",
+            "managedDisk": {"id": "[resourceId('Microsoft.Compute/disks', format('{0}-{1}-data', parameters('prefix'), copyIndex()))]"}}]
+        },
+        "osProfile": {"computerName": "[concat('web', copyIndex())]", "adminUsername": "azureuser", "adminPassword": "[parameters('adminPassword')]"},
+        "networkProfile": {"networkInterfaces": [{"id": "[concat(variables('nicBase'), parameters('prefix'), '-', copyIndex(), '-nic')]"}]}
+      }
+    }
+  ],
+  "outputs": {
+    "dbVmId": {"type": "string", "value": "[reference(resourceId('Microsoft.Compute/virtualMachines', variables('dbName'))).vmId]"},
+    "dbSize": {"type": "string", "value": "[reference(resourceId('Microsoft.Compute/virtualMachines', variables('dbName')), '2024-07-01', 'Full').properties.hardwareProfile.vmSize]"},
+    "diskGB": {"type": "int", "value": "[reference(resourceId('Microsoft.Compute/disks', concat(parameters('prefix'), '-0-data'))).diskSizeGB]"},
+    "webIds": {"type": "array", "copy": {"count": "[parameters('webCount')]",
+      "input": "[resourceId('Microsoft.Compute/virtualMachines', format('{0}-{1}', parameters('prefix'), copyIndex()))]"}}
+  }
+}`
+
+type deployClients struct {
+	deployments *armresources.DeploymentsClient
+	operations  *armresources.DeploymentOperationsClient
+	groups      *armresources.ResourceGroupsClient
+	vms         *armcompute.VirtualMachinesClient
+}
+
+func newDeployClients(t *testing.T, srv *azemutest.Server) deployClients {
+	t.Helper()
+	rc, err := armresources.NewClientFactory(srv.SubscriptionID(), srv.Credential(), srv.ClientOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	vms, err := armcompute.NewVirtualMachinesClient(srv.SubscriptionID(), srv.Credential(), srv.ClientOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return deployClients{rc.NewDeploymentsClient(), rc.NewDeploymentOperationsClient(), rc.NewResourceGroupsClient(), vms}
+}
+
+func (c deployClients) deploy(t *testing.T, srv *azemutest.Server, rg, name string, params map[string]any) (armresources.DeploymentsClientCreateOrUpdateResponse, error) {
+	t.Helper()
+	var tmpl map[string]any
+	if err := json.Unmarshal([]byte(fleetTemplate), &tmpl); err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]any{}
+	for k, v := range params {
+		values[k] = map[string]any{"value": v}
+	}
+	p, err := c.deployments.BeginCreateOrUpdate(context.Background(), rg, name, armresources.Deployment{Properties: &armresources.DeploymentProperties{
+		Mode: to.Ptr(armresources.DeploymentModeIncremental), Template: tmpl, Parameters: values}}, nil)
+	if err != nil {
+		t.Fatalf("deploying %s: %v", name, err)
+	}
+	return azemutest.PollUntilDone(srv, p)
+}
+
+func (c deployClients) operationsOf(t *testing.T, rg, name string) map[string]*armresources.DeploymentOperation {
+	t.Helper()
+	out := map[string]*armresources.DeploymentOperation{}
+	pager := c.operations.NewListPager(rg, name, nil)
+	for pager.More() {
+		page, err := pager.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, op := range page.Value {
+			out[*op.Properties.TargetResource.ResourceName] = op
+		}
+	}
+	return out
+}
+
+// A template deployment through the Go SDK: parameters (given and
+// defaulted, one secure), variables, a copy loop of three VMs each after
+// the database VM and its own disk, a nested extension, and outputs read
+// with reference(). Each dependant starts at the very instant its
+// dependencies ended, as the VMs' history and the operations list show.
+func TestDeploymentCreatesInDependencyOrder(t *testing.T) {
+	t.Parallel()
+	srv := azemutest.New(t)
+	c := newDeployClients(t, srv)
+	ctx := context.Background()
+	if _, err := c.groups.CreateOrUpdate(ctx, "fleet", armresources.ResourceGroup{Location: to.Ptr("westeurope")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	t0 := srv.Now()
+	res, err := c.deploy(t, srv, "fleet", "main", map[string]any{"webCount": 3, "adminPassword": "Example-Passw0rd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := res.Properties
+	if *props.ProvisioningState != armresources.ProvisioningStateSucceeded {
+		t.Fatalf("deployment ended %s: %+v", *props.ProvisioningState, props.Error)
+	}
+	// The parameters as Azure shows them: a secure one without its value.
+	params := props.Parameters.(map[string]any)
+	if p := params["adminPassword"].(map[string]any); p["type"] != "SecureString" || p["value"] != nil {
+		t.Errorf("adminPassword shown as %v", p)
+	}
+	if p := params["webCount"].(map[string]any); p["value"] != float64(3) || p["type"] != "Int" {
+		t.Errorf("webCount shown as %v", p)
+	}
+	// The outputs, read back from what was deployed.
+	outputs := props.Outputs.(map[string]any)
+	dbVM, err := c.vms.Get(ctx, "fleet", "web-db", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	output := func(name string) any { return outputs[name].(map[string]any)["value"] }
+	if output("dbVmId") != *dbVM.Properties.VMID || output("dbSize") != "Standard_D2s_v3" || output("diskGB") != float64(64) {
+		t.Errorf("outputs %v; the db VM's vmId is %s", outputs, *dbVM.Properties.VMID)
+	}
+	if ids := output("webIds").([]any); len(ids) != 3 || ids[2] != srv.VMID("fleet", "web-2") {
+		t.Errorf("webIds %v", ids)
+	}
+	if len(props.OutputResources) != 8 {
+		t.Errorf("%d output resources, want 8 (4 VMs, 3 disks, 1 extension)", len(props.OutputResources))
+	}
+	// Creation order: nothing starts before what it depends on has ended.
+	ops := c.operationsOf(t, "fleet", "main")
+	if len(ops) != 8 {
+		t.Fatalf("%d operations, want 8: %v", len(ops), keysOf(ops))
+	}
+	ended := func(name string) time.Time {
+		op := ops[name]
+		if op == nil || *op.Properties.ProvisioningState != "Succeeded" {
+			t.Fatalf("operation of %s: %+v", name, op)
+		}
+		return *op.Properties.Timestamp
+	}
+	dbHistory := srv.History(srv.VMID("fleet", "web-db"))
+	dbDone := time.Time{}
+	for _, h := range dbHistory {
+		if h.ProvisioningState == "Succeeded" && h.PowerState == "running" {
+			dbDone = h.Time
+			break
+		}
+	}
+	if dbDone.IsZero() || !dbHistory[0].Time.Equal(t0) {
+		t.Fatalf("the db VM's history: %+v", dbHistory)
+	}
+	if !ended("web-db").Equal(dbDone) {
+		t.Errorf("the db VM's operation ended %s, its provisioning %s", ended("web-db"), dbDone)
+	}
+	for i := range 3 {
+		h := srv.History(srv.VMID("fleet", fmt.Sprintf("web-%d", i)))
+		if len(h) == 0 || !h[0].Time.Equal(dbDone) {
+			t.Errorf("web-%d was created at %v; the db VM it depends on was done at %s", i, h, dbDone)
+		}
+		if disk := ended(fmt.Sprintf("web-%d-data", i)); disk.After(h[0].Time) {
+			t.Errorf("web-%d created at %s, before its disk was done at %s", i, h[0].Time, disk)
+		}
+	}
+	if ext := ops["web-db/setup"]; ext == nil || (*ext.Properties.Timestamp).Before(dbDone) {
+		t.Errorf("the extension's operation %+v; its VM was done at %s", ext, dbDone)
+	}
+	// The deployment's dependencies name what each resource waited for.
+	deps := map[string]int{}
+	for _, d := range props.Dependencies {
+		deps[*d.ResourceName] = len(d.DependsOn)
+	}
+	if deps["web-1"] != 2 || deps["web-db/setup"] != 1 || deps["web-db"] != 0 {
+		t.Errorf("dependencies %v", deps)
+	}
+	// The disks are attached to their VMs; the VMs name their NICs.
+	web1, err := c.vms.Get(ctx, "fleet", "web-1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := web1.Properties.StorageProfile.DataDisks; len(d) != 1 || !strings.HasSuffix(*d[0].ManagedDisk.ID, "/web-1-data") || *web1.Tags["index"] != "1" {
+		t.Errorf("web-1: data disks %v, tags %v", d, web1.Tags)
+	}
+	// Listed, gettable, exportable; deleting the record leaves the resources.
+	list := c.deployments.NewListByResourceGroupPager("fleet", nil)
+	page, err := list.NextPage(ctx)
+	if err != nil || len(page.Value) != 1 || *page.Value[0].Name != "main" {
+		t.Fatalf("list: %v %v", page.Value, err)
+	}
+	exported, err := c.deployments.ExportTemplate(ctx, "fleet", "main", nil)
+	if err != nil || exported.Template.(map[string]any)["contentVersion"] != "1.0.0.0" {
+		t.Fatalf("export: %v %v", exported, err)
+	}
+	dp, err := c.deployments.BeginDelete(ctx, "fleet", "main", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := azemutest.PollUntilDone(srv, dp); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.deployments.Get(ctx, "fleet", "main", nil); !isCode(err, "DeploymentNotFound") {
+		t.Fatalf("get after delete: %v", err)
+	}
+	if _, err := c.vms.Get(ctx, "fleet", "web-2", nil); err != nil {
+		t.Fatalf("the deployment's VM went with its record: %v", err)
+	}
+}
+
+// A serial copy loop whose third VM fails: the first two are created one
+// after the other, the third fails as its allocation does, and the
+// deployment fails with Azure's DeploymentFailed carrying that error; the
+// operations list says which resource failed.
+func TestDeploymentFailsOnItsThirdResource(t *testing.T) {
+	t.Parallel()
+	srv := azemutest.New(t)
+	c := newDeployClients(t, srv)
+	ctx := context.Background()
+	if _, err := c.groups.CreateOrUpdate(ctx, "fleet", armresources.ResourceGroup{Location: to.Ptr("westeurope")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	srv.InjectFault(azemutest.Fault{Operation: "create", Resource: "web-2", Error: "AllocationFailed", Count: 1})
+	_, err := c.deploy(t, srv, "fleet", "serial", map[string]any{"webCount": 3, "adminPassword": "Example-Passw0rd", "serial": "Serial"})
+	if !isCode(err, "DeploymentFailed") {
+		t.Fatalf("deployment: %v, want DeploymentFailed", err)
+	}
+	d, err := c.deployments.Get(ctx, "fleet", "serial", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *d.Properties.ProvisioningState != armresources.ProvisioningStateFailed || *d.Properties.Error.Code != "DeploymentFailed" ||
+		len(d.Properties.Error.Details) != 1 || *d.Properties.Error.Details[0].Code != "AllocationFailed" {
+		t.Fatalf("deployment: %s %+v", *d.Properties.ProvisioningState, d.Properties.Error)
+	}
+	ops := c.operationsOf(t, "fleet", "serial")
+	for name, want := range map[string]string{"web-0": "Succeeded", "web-1": "Succeeded", "web-2": "Failed"} {
+		if op := ops[name]; op == nil || *op.Properties.ProvisioningState != want {
+			t.Errorf("operation of %s: %+v, want %s", name, op, want)
+		}
+	}
+	if msg := ops["web-2"].Properties.StatusMessage; msg == nil || msg.Error == nil || *msg.Error.Code != "AllocationFailed" {
+		t.Errorf("web-2's status message %+v", msg)
+	}
+	// Serial: each web VM was created only once the one before was done.
+	h0, h1 := srv.History(srv.VMID("fleet", "web-0")), srv.History(srv.VMID("fleet", "web-1"))
+	if !h1[0].Time.After(h0[0].Time) || !h1[0].Time.Equal(*ops["web-0"].Properties.Timestamp) {
+		t.Errorf("web-1 created at %s; web-0 created at %s and done at %s", h1[0].Time, h0[0].Time, *ops["web-0"].Properties.Timestamp)
+	}
+	// A template naming a type azemu does not serve, or a function it
+	// does not know, is refused before anything is deployed.
+	for _, tc := range []struct{ template, want string }{
+		{`{"contentVersion": "1.0.0.0", "resources": [{"type": "Microsoft.Storage/storageAccounts", "apiVersion": "2023-01-01", "name": "st", "location": "westeurope"}]}`,
+			"The resource type 'Microsoft.Storage/storageAccounts' of the template resource 'st' is not supported by azemu"},
+		{`{"contentVersion": "1.0.0.0", "resources": [], "outputs": {"x": {"type": "string", "value": "[bogus()]"}}}`, ""},
+		{`{"contentVersion": "1.0.0.0", "resources": [{"type": "Microsoft.Compute/disks", "apiVersion": "2024-03-02", "name": "[nope('d')]", "location": "westeurope"}]}`,
+			"The template function 'nope' is not valid"},
+	} {
+		var tmpl map[string]any
+		if err := json.Unmarshal([]byte(tc.template), &tmpl); err != nil {
+			t.Fatal(err)
+		}
+		_, err := c.deployments.BeginCreateOrUpdate(ctx, "fleet", "refused", armresources.Deployment{Properties: &armresources.DeploymentProperties{
+			Mode: to.Ptr(armresources.DeploymentModeIncremental), Template: tmpl}}, nil)
+		if tc.want == "" {
+			// An output is evaluated once the resources are deployed: the
+			// run fails then, with the error naming the function.
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := c.deployments.Get(ctx, "fleet", "refused", nil)
+			if err != nil || *d.Properties.ProvisioningState != armresources.ProvisioningStateFailed ||
+				!strings.Contains(*d.Properties.Error.Message, "The template function 'bogus' is not valid") {
+				t.Fatalf("a bad output: %+v %v", d.Properties, err)
+			}
+			continue
+		}
+		var re *azcore.ResponseError
+		if !errors.As(err, &re) || re.ErrorCode != "InvalidTemplate" || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("deploying %s: %v", tc.template, err)
+		}
+	}
+}
+
+func isCode(err error, code string) bool {
+	var re *azcore.ResponseError
+	return errors.As(err, &re) && re.ErrorCode == code
+}
+
+func keysOf[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// A deployment running when the process is killed goes on after the
+// restart: the resources it already sent are not sent again, those that
+// waited start when their dependency ends, and it ends Succeeded with its
+// outputs. (docs/architecture.md, "Template deployments".)
+func TestDeploymentResumesAfterKill(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	srv := startServer(t, dir)
+	rg := "/subscriptions/" + subscriptionID + "/resourcegroups/fleet"
+	if code := srv.do(http.MethodPut, rg+"?api-version=2021-04-01", map[string]string{"location": "westeurope"}, nil); code != http.StatusCreated {
+		t.Fatalf("group: HTTP %d", code)
+	}
+	var tmpl map[string]any
+	if err := json.Unmarshal([]byte(fleetTemplate), &tmpl); err != nil {
+		t.Fatal(err)
+	}
+	dep := rg + "/providers/Microsoft.Resources/deployments/main?api-version=2021-04-01"
+	body := map[string]any{"properties": map[string]any{"mode": "Incremental", "template": tmpl,
+		"parameters": map[string]any{"adminPassword": map[string]any{"value": "Example-Passw0rd"}}}}
+	var got struct {
+		Properties struct {
+			ProvisioningState string         `json:"provisioningState"`
+			Outputs           map[string]any `json:"outputs"`
+		} `json:"properties"`
+	}
+	if code := srv.do(http.MethodPut, dep, body, &got); code != http.StatusCreated || got.Properties.ProvisioningState != "Accepted" {
+		t.Fatalf("deploy: HTTP %d %+v", code, got)
+	}
+	start := srv.now()
+	srv.advance(30 * time.Second) // the db VM is provisioning; the web VMs wait for it
+	srv.kill()
+
+	srv = startServer(t, dir)
+	if code := srv.do(http.MethodGet, dep, nil, &got); code != http.StatusOK || got.Properties.ProvisioningState != "Running" {
+		t.Fatalf("after the restart: HTTP %d %+v", code, got)
+	}
+	srv.advance(5 * time.Minute)
+	if code := srv.do(http.MethodGet, dep, nil, &got); code != http.StatusOK || got.Properties.ProvisioningState != "Succeeded" {
+		t.Fatalf("5 minutes later: HTTP %d %+v", code, got)
+	}
+	if v := got.Properties.Outputs["diskGB"].(map[string]any)["value"]; v != float64(64) {
+		t.Errorf("outputs %v", got.Properties.Outputs)
+	}
+	db := srv.history("/subscriptions/" + subscriptionID + "/resourceGroups/fleet/providers/Microsoft.Compute/virtualMachines/web-db")
+	var dbDone time.Time
+	creates := 0
+	for _, h := range db {
+		if h.Code == "ProvisioningState/creating" && h.PowerState == "" {
+			creates++
+		}
+		if h.Code == "ProvisioningState/succeeded" && dbDone.IsZero() {
+			dbDone = h.Time
+		}
+	}
+	if creates != 1 || !db[0].Time.Equal(start) || dbDone.IsZero() {
+		t.Fatalf("the db VM's history (created %d times): %+v", creates, db)
+	}
+	for _, name := range []string{"web-0", "web-1"} {
+		h := srv.history("/subscriptions/" + subscriptionID + "/resourceGroups/fleet/providers/Microsoft.Compute/virtualMachines/" + name)
+		if len(h) == 0 || !h[0].Time.Equal(dbDone) {
+			t.Errorf("%s: history %+v; the db VM was done at %s", name, h, dbDone)
+		}
+	}
+	srv.stop()
+}
+
+// Under the real clock a deployment completes on its own: each VM's
+// provisioning ends as time passes, and the resources that waited for it
+// start then.
+func TestDeploymentOnTheRealClock(t *testing.T) {
+	t.Parallel()
+	srv := azemutest.New(t, azemutest.WithRealClock(2000))
+	c := newDeployClients(t, srv)
+	ctx := context.Background()
+	if _, err := c.groups.CreateOrUpdate(ctx, "fleet", armresources.ResourceGroup{Location: to.Ptr("westeurope")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.deploy(t, srv, "fleet", "main", map[string]any{"webCount": 1, "adminPassword": "Example-Passw0rd"})
+	if err != nil || *res.Properties.ProvisioningState != armresources.ProvisioningStateSucceeded {
+		t.Fatalf("deployment: %v %+v", err, res.Properties)
+	}
+	vm, err := c.vms.Get(ctx, "fleet", "web-0", nil)
+	if err != nil || *vm.Properties.ProvisioningState != "Succeeded" {
+		t.Fatalf("web-0: %v %v", err, vm.Properties)
+	}
+}
