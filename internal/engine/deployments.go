@@ -54,10 +54,8 @@ func (e *Engine) Deployments(sub, rg string, activeOnly bool) []*Deployment {
 // steps of a run, and its removal with its group.
 func deploymentVerbs() map[string]decision {
 	verbs := map[string]decision{
-		VerbPut: taking(func(t *tx, target resource.State, c resource.Command, a deployment.StartArgs, env resource.Env) (string, resource.Effects, error) {
-			old, _ := target.(*Deployment)
-			sub, rg, name := t.placeOf(c.Target)
-			meta := resource.Meta{ID: deployment.ID(sub, rg, name), SubscriptionID: sub, ResourceGroup: rg, Name: name}
+		VerbPut: putting(func(t *tx, old *Deployment, at place, a deployment.StartArgs, env resource.Env) (string, resource.Effects, error) {
+			meta := resource.Meta{ID: deployment.ID(at.sub, at.rg, at.name), SubscriptionID: at.sub, ResourceGroup: at.rg, Name: at.name}
 			d, eff, err := deployment.Start(old, meta, a.Spec, a.Planned, a.CorrelationID, env)
 			if err != nil {
 				return "", eff, err

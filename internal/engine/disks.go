@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"sort"
-
 	"github.com/azemu/azemu/internal/kinds/disk"
 	"github.com/azemu/azemu/internal/kinds/group"
 	"github.com/azemu/azemu/internal/kinds/resource"
@@ -12,50 +10,20 @@ func diskID(sub, rg, name string) string { return disk.ID(sub, rg, name) }
 
 // GetDisk returns one disk, or the ARM not-found error.
 func (e *Engine) GetDisk(sub, rg, name string) (*Disk, error) {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	if d, ok := e.res[DiskType][disk.Key(diskID(sub, rg, name))]; ok {
-		return d.(*Disk), nil
-	}
-	if _, ok := e.groups[groupKey(sub, rg)]; !ok {
-		return nil, notFoundGroup(rg)
-	}
-	return nil, disk.NotFound(rg, name)
+	return find[*Disk](e, diskID(sub, rg, name))
 }
 
 // ListDisks returns the disks that match, in ID order, paged like ListVMs.
 func (e *Engine) ListDisks(match func(*Disk) bool, after string, limit int) (page []*Disk, next string) {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	all := e.res[DiskType]
-	keys := make([]string, 0, len(all))
-	for k := range all {
-		if k > after {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		d := all[k].(*Disk)
-		if match != nil && !match(d) {
-			continue
-		}
-		if limit > 0 && len(page) == limit {
-			return page, disk.Key(page[len(page)-1].ID)
-		}
-		page = append(page, d)
-	}
-	return page, ""
+	return list(e, DiskType, match, after, limit)
 }
 
 // diskVerbs are the disk kind's decisions (internal/kinds/disk): a
 // standalone disk's put and delete, and its removal with its group.
 func diskVerbs() map[string]decision {
 	return map[string]decision{
-		VerbPut: taking(func(t *tx, target resource.State, c resource.Command, spec DiskSpec, env resource.Env) (string, resource.Effects, error) {
-			old, _ := target.(*Disk)
-			sub, rg, name := t.placeOf(c.Target)
-			_, eff, err := disk.Put(old, sub, rg, name, spec, env)
+		VerbPut: putting(func(t *tx, old *Disk, at place, spec DiskSpec, env resource.Env) (string, resource.Effects, error) {
+			_, eff, err := disk.Put(old, at.sub, at.rg, at.name, spec, env)
 			return "", eff, err
 		}),
 		VerbDelete: func(t *tx, target resource.State, c resource.Command, env resource.Env) (string, resource.Effects, error) {

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sort"
 
 	"github.com/azemu/azemu/internal/armerror"
 	"github.com/azemu/azemu/internal/armid"
@@ -234,13 +235,73 @@ func argsOf[T any](c resource.Command) (T, error) {
 	return a, nil
 }
 
-// placeOf is where a resource is: its subscription (folded), its group's
-// name as the group was created, and its own name.
-func (t *tx) placeOf(id string) (sub, rg, name string) {
+// A place is where a resource is: its ID as the command names it, its
+// subscription (folded), its group's name as the group was created, and
+// its own name.
+type place struct{ id, sub, rg, name string }
+
+func (t *tx) placeOf(id string) place {
 	parsed, _ := armid.Parse(id)
-	sub, rg = armid.Fold(parsed.SubscriptionID), parsed.ResourceGroup
-	if g := t.group(groupKey(sub, rg)); g != nil {
-		rg = g.Name
+	at := place{id: id, sub: armid.Fold(parsed.SubscriptionID), rg: parsed.ResourceGroup, name: parsed.Name()}
+	if g := t.group(groupKey(at.sub, at.rg)); g != nil {
+		at.rg = g.Name
 	}
-	return sub, rg, parsed.Name()
+	return at
+}
+
+// putting adapts a put decision: it takes the target as its kind's type
+// (nil when new), where it is, and the put's input of type In.
+func putting[T resource.State, In any](decide func(t *tx, old T, at place, in In, env resource.Env) (string, resource.Effects, error)) decision {
+	return taking(func(t *tx, target resource.State, c resource.Command, in In, env resource.Env) (string, resource.Effects, error) {
+		old, _ := target.(T)
+		return decide(t, old, t.placeOf(c.Target), in, env)
+	})
+}
+
+// find returns the committed resource with the given ID, or ARM's
+// not-found error (ResourceGroupNotFound when its group is missing): what
+// every kind's GET answers.
+func find[T resource.State](e *Engine, id string) (T, error) {
+	var none T
+	parsed, err := armid.Parse(id)
+	if err != nil {
+		return none, &Error{Code: CodeResourceNotFound, Message: fmt.Sprintf("The Resource '%s' was not found.", id)}
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	committed := &tx{e: e} // a change with nothing in it reads what is committed
+	if s, ok := committed.get(parsed).(T); ok {
+		return s, nil
+	}
+	if committed.get(armid.ID{SubscriptionID: parsed.SubscriptionID, ResourceGroup: parsed.ResourceGroup}) == nil {
+		return none, notFoundGroup(parsed.ResourceGroup)
+	}
+	return none, notFound(parsed)
+}
+
+// list returns the committed resources of type typ that match, in key
+// order, starting after the key `after` (a page token) and up to limit of
+// them; next is the token of the following page, empty on the last one.
+func list[T resource.State](e *Engine, typ string, match func(T) bool, after string, limit int) (page []T, next string) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	all := e.res[typ]
+	keys := make([]string, 0, len(all))
+	for k := range all {
+		if k > after {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		s := all[k].(T)
+		if match != nil && !match(s) {
+			continue
+		}
+		if limit > 0 && len(page) == limit {
+			return page, armid.Fold(page[len(page)-1].ResourceID())
+		}
+		page = append(page, s)
+	}
+	return page, ""
 }

@@ -127,14 +127,7 @@ func (e *Engine) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("engine: load: %w", err)
 	}
-	e.subs = map[string]store.Subscription{}
-	e.groups = map[string]*Group{}
-	e.vms = map[string]*VM{}
-	e.res = map[string]map[string]resource.State{}
-	e.ops = map[string]store.Operation{}
-	e.finished = nil
-	e.sorted = nil
-	e.due = nil
+	e.empty()
 	for _, r := range snap.Resources {
 		k, ok := e.kinds[r.Type]
 		if !ok {
@@ -532,15 +525,7 @@ func (e *Engine) VMByID(id string) (*VM, bool) {
 // GetVM returns one VM or its ARM not-found error (ResourceGroupNotFound
 // when the group itself is missing).
 func (e *Engine) GetVM(sub, rg, name string) (*VM, error) {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	if v, ok := e.vms[armid.Fold(armid.VirtualMachineID(sub, rg, name))]; ok {
-		return v, nil
-	}
-	if _, ok := e.groups[groupKey(sub, rg)]; !ok {
-		return nil, notFoundGroup(rg)
-	}
-	return nil, notFoundVM(rg, name)
+	return find[*VM](e, armid.VirtualMachineID(sub, rg, name))
 }
 
 // ListVMs returns up to limit VMs that match, in ID order, starting after
@@ -594,14 +579,13 @@ type VMPut struct {
 
 // putVMDecision creates or updates a VM; the command runs as the operation
 // that makes the change.
-func putVMDecision(t *tx, target resource.State, c resource.Command, in VMPut, _ resource.Env) (string, resource.Effects, error) {
-	old, _ := target.(*VM)
+func putVMDecision(t *tx, old *VM, at place, in VMPut, _ resource.Env) (string, resource.Effects, error) {
 	if err := t.checkFlexibleMember(old, in.Spec); err != nil {
 		return "", resource.Effects{}, err
 	}
 	if old == nil {
-		sub, rg, name := t.placeOf(c.Target)
-		op, err := t.createVM(sub, rg, NewInstance{ID: armid.VirtualMachineID(sub, rg, name), Name: name, Model: in.Model, Spec: in.Spec}, in.Extensions, "")
+		id := armid.VirtualMachineID(at.sub, at.rg, at.name)
+		op, err := t.createVM(at.sub, at.rg, NewInstance{ID: id, Name: at.name, Model: in.Model, Spec: in.Spec}, in.Extensions, "")
 		return op.ID, resource.Effects{}, err
 	}
 	spec := in.Spec
@@ -707,13 +691,7 @@ func (e *Engine) Reset(ctx context.Context) error {
 		gone = append(gone, k)
 	}
 	sort.Strings(gone)
-	e.subs = map[string]store.Subscription{}
-	e.groups = map[string]*Group{}
-	e.vms = map[string]*VM{}
-	e.res = map[string]map[string]resource.State{}
-	e.ops = map[string]store.Operation{}
-	e.faults = nil
-	e.finished, e.sorted, e.due = nil, nil, nil
+	e.empty()
 	e.mu.Unlock()
 	// The store forgot where a manual clock stands; a restart must not put
 	// it back to its configured start.
@@ -728,6 +706,17 @@ func (e *Engine) Reset(ctx context.Context) error {
 		fn(Change{At: e.Now(), Gone: gone})
 	}
 	return nil
+}
+
+// empty forgets every resource, operation and fault in memory.
+func (e *Engine) empty() {
+	e.subs = map[string]store.Subscription{}
+	e.groups = map[string]*Group{}
+	e.vms = map[string]*VM{}
+	e.res = map[string]map[string]resource.State{}
+	e.ops = map[string]store.Operation{}
+	e.faults = nil
+	e.finished, e.sorted, e.due = nil, nil, nil
 }
 
 // Stats counts the fleet, for health and metrics.

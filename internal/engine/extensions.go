@@ -90,7 +90,7 @@ func (t *tx) removeExtensionsOf(vmID string) {
 // carried out through its lifecycle.
 func vmVerbs() map[string]decision {
 	return map[string]decision{
-		VerbPut: taking(putVMDecision),
+		VerbPut: putting(putVMDecision),
 		// An action runs a lifecycle operation (start, powerOff, delete,
 		// ...); its operation may already be done (a no-op, a synchronous
 		// change).
@@ -149,10 +149,8 @@ func extensionVerbs() map[string]decision {
 	return map[string]decision{
 		// A put adds or changes an extension; a VM that is not running
 		// refuses it. The command runs as the operation installing it.
-		VerbPut: taking(func(t *tx, target resource.State, c resource.Command, spec ExtensionSpec, env resource.Env) (string, resource.Effects, error) {
-			old, _ := target.(*Extension)
-			_, _, name := t.placeOf(c.Target)
-			x, eff := extension.Put(t.extensionVMOf(c.Target), old, name, spec, env)
+		VerbPut: putting(func(t *tx, old *Extension, at place, spec ExtensionSpec, env resource.Env) (string, resource.Effects, error) {
+			x, eff := extension.Put(t.extensionVMOf(at.id), old, at.name, spec, env)
 			return x.OperationID, eff, nil
 		}),
 		// A delete removes the extension at once; the VM shows Updating

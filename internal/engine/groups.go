@@ -33,10 +33,8 @@ func groupAdopts(parent resource.State) error {
 // (internal/kinds/group).
 func groupVerbs() map[string]decision {
 	return map[string]decision{
-		VerbPut: taking(func(t *tx, target resource.State, c resource.Command, in GroupPut, env resource.Env) (string, resource.Effects, error) {
-			old, _ := target.(*Group)
-			sub, name, _ := t.placeOf(c.Target)
-			_, eff, err := group.Put(old, sub, name, in.Location, in.Tags, in.ManagedBy, env)
+		VerbPut: putting(func(t *tx, old *Group, at place, in GroupPut, env resource.Env) (string, resource.Effects, error) {
+			_, eff, err := group.Put(old, at.sub, at.rg, in.Location, in.Tags, in.ManagedBy, env)
 			return "", eff, err
 		}),
 		// A delete deletes every VM in the group; its operation ends when the
@@ -76,4 +74,26 @@ func (t *tx) vmsIn(g *Group) []*VM {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// maybeFinishGroup removes a group being deleted once no VM is left in it.
+func (t *tx) maybeFinishGroup(g *Group) {
+	if len(t.vmsIn(g)) > 0 {
+		return
+	}
+	if err := t.run(group.Settle(g, 0, t.othersIn(g), t.env())); err != nil {
+		t.e.log.Error("removing what is left of a deleted group", "group", g.Name, "err", err)
+	}
+}
+
+// othersIn lists the IDs of the resources other than VMs left in group g,
+// as this change sees them: what goes with the group once its VMs are gone.
+func (t *tx) othersIn(g *Group) []string {
+	var ids []string
+	for _, typ := range t.e.storedKinds() {
+		for _, s := range t.resourcesIn(typ, g) {
+			ids = append(ids, s.ResourceID())
+		}
+	}
+	return ids
 }

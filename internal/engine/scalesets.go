@@ -97,14 +97,12 @@ func scaleSetVerbs() map[string]decision {
 	return map[string]decision{
 		// A put creates or updates the set, adding or removing instances to
 		// reach its capacity; its operation ends when they all have.
-		VerbPut: taking(func(t *tx, target resource.State, c resource.Command, in ScaleSetPut, env resource.Env) (string, resource.Effects, error) {
-			old, _ := target.(*ScaleSet)
+		VerbPut: putting(func(t *tx, old *ScaleSet, at place, in ScaleSetPut, env resource.Env) (string, resource.Effects, error) {
 			var members []scaleset.Member
 			if old != nil {
 				members = t.memberViews(old)
 			}
-			sub, rg, name := t.placeOf(c.Target)
-			_, opID, eff, err := scaleset.Put(old, sub, rg, name, in.Spec, members, env)
+			_, opID, eff, err := scaleset.Put(old, at.sub, at.rg, at.name, in.Spec, members, env)
 			t.instance, t.extensions = in.Instance, in.Extensions
 			return opID, eff, err
 		}),
@@ -246,41 +244,13 @@ func (e *Engine) ScaleSetByID(id string) (*ScaleSet, bool) {
 
 // GetScaleSet returns one scale set or its ARM not-found error.
 func (e *Engine) GetScaleSet(sub, rg, name string) (*ScaleSet, error) {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	if s, ok := e.res[ScaleSetType][scaleset.Key(scaleSetID(sub, rg, name))].(*ScaleSet); ok {
-		return s, nil
-	}
-	if _, ok := e.groups[groupKey(sub, rg)]; !ok {
-		return nil, notFoundGroup(rg)
-	}
-	return nil, scaleset.NotFound(rg, name)
+	return find[*ScaleSet](e, scaleSetID(sub, rg, name))
 }
 
 // ListScaleSets returns the scale sets that match, in ID order, paged like
 // ListVMs.
 func (e *Engine) ListScaleSets(match func(*ScaleSet) bool, after string, limit int) (page []*ScaleSet, next string) {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	all := e.res[ScaleSetType]
-	keys := make([]string, 0, len(all))
-	for k := range all {
-		if k > after {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		s := all[k].(*ScaleSet)
-		if match != nil && !match(s) {
-			continue
-		}
-		if limit > 0 && len(page) == limit {
-			return page, scaleset.Key(page[len(page)-1].ID)
-		}
-		page = append(page, s)
-	}
-	return page, ""
+	return list(e, ScaleSetType, match, after, limit)
 }
 
 // Members returns a scale set's instances (Uniform) or member VMs

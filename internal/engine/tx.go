@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/azemu/azemu/internal/armid"
-	"github.com/azemu/azemu/internal/kinds/group"
 	"github.com/azemu/azemu/internal/kinds/resource"
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
@@ -324,28 +323,6 @@ func (t *tx) removeVM(v *VM, m lifecycle.Machine, at time.Time, opID string) {
 	if g := t.group(groupKey(v.SubscriptionID, v.ResourceGroup)); g != nil && g.DeleteOperation != "" {
 		t.maybeFinishGroup(g)
 	}
-}
-
-// maybeFinishGroup removes a group being deleted once no VM is left in it.
-func (t *tx) maybeFinishGroup(g *Group) {
-	if len(t.vmsIn(g)) > 0 {
-		return
-	}
-	if err := t.run(group.Settle(g, 0, t.othersIn(g), t.env())); err != nil {
-		t.e.log.Error("removing what is left of a deleted group", "group", g.Name, "err", err)
-	}
-}
-
-// othersIn lists the IDs of the resources other than VMs left in group g,
-// as this change sees them: what goes with the group once its VMs are gone.
-func (t *tx) othersIn(g *Group) []string {
-	var ids []string
-	for _, typ := range t.e.storedKinds() {
-		for _, s := range t.resourcesIn(typ, g) {
-			ids = append(ids, s.ResourceID())
-		}
-	}
-	return ids
 }
 
 // submit starts req on v with its current model, with a new operation ID

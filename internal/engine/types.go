@@ -3,7 +3,6 @@ package engine
 import (
 	"encoding/json"
 
-	"fmt"
 	"github.com/azemu/azemu/internal/armid"
 	"time"
 
@@ -28,11 +27,6 @@ const (
 	CodeNotManualClock               = "ClockNotManual"
 	CodeShuttingDown                 = "ServiceUnavailable"
 )
-
-func notFoundVM(rg, name string) *Error {
-	return &Error{Code: CodeResourceNotFound, Message: fmt.Sprintf(
-		"The Resource 'Microsoft.Compute/virtualMachines/%s' under resource group '%s' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix", name, rg)}
-}
 
 func notFoundGroup(rg string) error { return group.NotFound(rg) }
 

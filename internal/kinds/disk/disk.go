@@ -116,14 +116,6 @@ func Named(o Owner, refs ...[]Ref) []string {
 	return out
 }
 
-func notFound(rg, name string) *resource.Error {
-	return &resource.Error{Code: "ResourceNotFound", Message: fmt.Sprintf(
-		"The Resource 'Microsoft.Compute/disks/%s' under resource group '%s' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix", name, rg)}
-}
-
-// NotFound is the error of a GET of a disk that does not exist.
-func NotFound(rg, name string) error { return notFound(rg, name) }
-
 // Put decides a client's PUT of a standalone disk. old is the disk as it
 // is (nil when new). A disk is ready at once: its provisioning is not
 // modelled as a plan.

@@ -125,12 +125,6 @@ func InstanceID(setID, instanceID string) string {
 // Key is the case-insensitive map key of a set ID.
 func Key(id string) string { return armid.Fold(id) }
 
-// NotFound is the error of a request for a set that does not exist.
-func NotFound(rg, name string) error {
-	return &resource.Error{Code: "ResourceNotFound", Message: fmt.Sprintf(
-		"The Resource 'Microsoft.Compute/virtualMachineScaleSets/%s' under resource group '%s' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix", name, rg)}
-}
-
 // InstanceNotFound is the error of a request for an instance that does
 // not exist.
 func InstanceNotFound(rg, set, id string) error {
