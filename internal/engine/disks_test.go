@@ -137,8 +137,7 @@ func TestStandaloneDisk(t *testing.T) {
 	if _, _, err := put(10); err != nil {
 		t.Fatal(err)
 	}
-	r.store.Store.Close()
-	r.open(r.clk.Now())
+	r.restart(r.clk.Now())
 	if d := r.disk("rg", "d1"); d.Spec.SizeGB != 10 || d.Version != 1 {
 		t.Fatalf("after reload: %+v", d)
 	}

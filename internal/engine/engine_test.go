@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,7 +15,7 @@ import (
 	"github.com/azemu/azemu/internal/clock"
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
-	"github.com/azemu/azemu/internal/store/sqlite"
+	"github.com/azemu/azemu/internal/store/memstore"
 )
 
 const testSub = "11111111-2222-4333-8444-555555555555"
@@ -37,9 +36,12 @@ func (f *flakyStore) Apply(ctx context.Context, c store.Change) error {
 	return f.Store.Apply(ctx, c)
 }
 
+// rig is an engine on an in-memory store (memstore, which passes the same
+// conformance suite as SQLite and PostgreSQL); a restart is a new engine
+// on the same store, loading what the first one committed.
 type rig struct {
 	t     *testing.T
-	path  string
+	mem   store.Store
 	store *flakyStore
 	clk   *clock.Manual
 	eng   *Engine
@@ -47,9 +49,18 @@ type rig struct {
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	r := &rig{t: t, path: filepath.Join(t.TempDir(), "azemu.db")}
+	r := &rig{t: t, mem: memstore.New()}
+	t.Cleanup(func() { r.mem.Close() })
 	r.open(t0)
 	return r
+}
+
+// restart stops the engine, as a crash would, and starts another on the
+// same store with the clock at start.
+func (r *rig) restart(start time.Time) {
+	r.t.Helper()
+	r.eng.Close()
+	r.open(start)
 }
 
 // open (re)opens the engine on the rig's database with a manual clock
@@ -61,12 +72,7 @@ func (r *rig) open(start time.Time) { r.openWith(start, true) }
 // as it does on the real clock.
 func (r *rig) openWith(start time.Time, manual bool) {
 	r.t.Helper()
-	st, err := sqlite.Open(r.path)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.t.Cleanup(func() { st.Close() })
-	r.store = &flakyStore{Store: st}
+	r.store = &flakyStore{Store: r.mem}
 	r.clk = clock.NewManual(start)
 	n := 0
 	cfg := Config{Store: r.store, Manual: r.clk}
@@ -142,7 +148,7 @@ func TestRestartCatchesUpAtDueTimes(t *testing.T) {
 	r.group("rg")
 	r.createVM("rg", "vm1", false) // 15 s allocating, 20 s starting
 	r.advance(5 * time.Second)
-	r.store.Store.Close()
+	r.eng.Close() // the server goes down
 
 	r.openWith(t0.Add(time.Hour), false) // the server was down for an hour
 	settled := make(chan struct{})
@@ -338,8 +344,7 @@ func TestConcurrentWriters(t *testing.T) {
 			t.Errorf("%s: last event %s/%s, state %s/%s", v.Name, last.ProvisioningCode, last.PowerState, v.Machine.State.ProvisioningCode(), v.Machine.State.Power)
 		}
 	}
-	r.store.Store.Close()
-	r.open(r.clk.Now())
+	r.restart(r.clk.Now())
 	page, _ = r.eng.ListVMs(nil, "", 0)
 	for _, v := range page {
 		if got := fmt.Sprintf("%d %s %s", v.Version, v.Machine.State.ProvisioningCode(), v.Machine.State.Power); got != before[v.ID] {
@@ -375,8 +380,7 @@ func TestResetEmptiesEverything(t *testing.T) {
 		t.Fatalf("after reset: %+v", st)
 	}
 	r.advance(time.Hour) // nothing left to fire
-	r.store.Store.Close()
-	r.open(r.clk.Now())
+	r.restart(r.clk.Now())
 	if st := r.eng.Stats(); st.VMs != 0 || st.Groups != 0 {
 		t.Fatalf("after reset and reload: %+v", st)
 	}

@@ -32,8 +32,7 @@ func TestExtensionHoldsTheCreate(t *testing.T) {
 	if got := r.eng.ExtensionState(context.Background(), x); got != "Creating" {
 		t.Fatalf("extension state %s", got)
 	}
-	r.store.Store.Close()
-	r.open(r.clk.Now())
+	r.restart(r.clk.Now())
 	r.advance(25 * time.Second) // +85 s: the create alone would have ended at +80 s
 	if st := r.state("rg", "vm1"); st.ProvisioningCode() != "ProvisioningState/creating/osProvisioningComplete" {
 		t.Fatalf("at +85s: %s", st.ProvisioningCode())

@@ -48,8 +48,7 @@ func TestInjectedFaultFailsWhereAzureDoes(t *testing.T) {
 		t.Fatalf("fault not registered: %+v", r.eng.Faults())
 	}
 	// Faults survive a restart.
-	r.store.Store.Close()
-	r.open(r.clk.Now())
+	r.restart(r.clk.Now())
 	op := r.act("vm1", lifecycle.Start)
 	r.advance(10 * time.Second)
 	st := r.state("rg", "vm1")

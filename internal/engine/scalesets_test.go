@@ -3,14 +3,13 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
-	"github.com/azemu/azemu/internal/store/sqlite"
+	"github.com/azemu/azemu/internal/store/memstore"
 )
 
 // putSet creates or resizes a Uniform set whose instances are plain
@@ -172,16 +171,13 @@ func (r *rig) instanceState(set, id string) lifecycle.State {
 // the outcomes of the children that had ended from the store, once, at
 // load; those still running settle the batch as they end.
 func TestLegacyBatchOutcomesLoad(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "azemu.db")
-	st, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := memstore.New()
+	t.Cleanup(func() { st.Close() })
 	setID := scaleSetID(testSub, "rg", "pool")
 	body := `{"spec":{"location":"westus","mode":"Uniform","capacity":2},"provisioningState":"Succeeded","nextInstance":2,` +
 		`"batches":{"p1":["c1","c2"]},"uniqueId":"u","timeCreated":"2026-01-01T00:00:00Z"}`
 	failed, _ := json.Marshal(OperationError{Code: "AllocationFailed", Message: "no room"})
-	err = st.Apply(context.Background(), store.Change{
+	err := st.Apply(context.Background(), store.Change{
 		Resources: []store.Resource{{ID: setID, Type: ScaleSetType, SubscriptionID: testSub, ResourceGroup: "rg", Name: "pool",
 			Location: "westus", Body: json.RawMessage(body), Version: 1, CreatedAt: t0, UpdatedAt: t0}},
 		Operations: []store.Operation{
@@ -192,8 +188,7 @@ func TestLegacyBatchOutcomesLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.Close()
-	r := &rig{t: t, path: path}
+	r := &rig{t: t, mem: st}
 	r.open(t0)
 	s, ok := r.eng.ScaleSetByID(setID)
 	if !ok {

@@ -4,14 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/azemu/azemu/internal/clock"
 	"github.com/azemu/azemu/internal/lifecycle"
-	"github.com/azemu/azemu/internal/store/sqlite"
+	"github.com/azemu/azemu/internal/store/memstore"
 )
 
 // seededRun drives a fixed script on a fresh engine with the given seed and
@@ -19,10 +18,7 @@ import (
 // and which starts a half-probability fault failed.
 func seededRun(t *testing.T, seed uint64) string {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "azemu.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := memstore.New()
 	t.Cleanup(func() { st.Close() })
 	eng, err := New(context.Background(), Config{Store: st, Manual: clock.NewManual(t0), Seed: seed})
 	if err != nil {
