@@ -102,6 +102,7 @@ type serveConfig struct {
 	auth         string
 	principals   string
 	seed         uint64
+	writeTimeout time.Duration
 }
 
 // defaultSpeed makes a create from a generalized image (80 s in Azure) take
@@ -134,6 +135,8 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	str(&seed, "seed", "", "seed of every ID and random draw, so that a run repeats (default: random)")
 	rateLimits := ""
 	str(&rateLimits, "rate-limits", "", "per-subscription requests per hour, e.g. reads=12000,writes=1200,deletes=15000, or azure (default: off)")
+	writeTimeout := ""
+	str(&writeTimeout, "write-timeout", "10s", "how long a change may wait for a hung disk before it is answered 503 StoreWriteTimeout")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -162,6 +165,11 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 			return c, fmt.Errorf("--seed must be a positive whole number, not %q", seed)
 		}
 		c.seed = v
+	}
+	if d, err := time.ParseDuration(writeTimeout); err != nil || d <= 0 {
+		return c, fmt.Errorf("--write-timeout must be a positive duration such as 10s, not %q", writeTimeout)
+	} else {
+		c.writeTimeout = d
 	}
 	n, err := strconv.Atoi(pageSize)
 	if err != nil || n < 1 {
@@ -208,7 +216,7 @@ func serve(args []string, stderr io.Writer) error {
 	scfg := server.Config{
 		Listen: c.listen, DataDir: c.dataDir, Store: c.store, Speed: c.speed, Seed: c.seed,
 		TLSCert: c.tlsCert, TLSKey: c.tlsKey, Logger: log, PageSize: c.pageSize, RateLimits: c.rateLimits,
-		DefaultSubscription: c.subscription,
+		DefaultSubscription: c.subscription, WriteTimeout: c.writeTimeout,
 	}
 	if c.prices != "" {
 		if scfg.Prices, err = loadPrices(c.prices); err != nil {

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/azemu/azemu/internal/armerror"
@@ -68,6 +69,9 @@ type Server struct {
 	// deployment's expanded template (deployer.go).
 	deployMu sync.Mutex
 	plans    map[planKey]*template.Plan
+	// detached counts the handlers still running past their write
+	// deadline (writebound.go).
+	detached atomic.Int64
 }
 
 // New returns the server; Handler is its http.Handler.
@@ -161,19 +165,29 @@ func (s *Server) Handler() http.Handler {
 				s.metrics.ObserveRequest(hr.Method, code, elapsed)
 			}
 		}()
-		switch {
-		case r.seg(0, "subscriptions"), len(r.segs) == 1 && r.seg(0, "tenants"):
-			s.serveARM(r)
-		case r.seg(0, "_azemu"):
-			s.serveEmulator(r)
-		case len(r.segs) == 1 && r.seg(0, "metrics") && s.metrics != nil:
-			s.metrics.Handler().ServeHTTP(sw, hr)
-		case s.fallback != nil:
-			s.fallback.ServeHTTP(sw, hr)
-		default:
-			s.writeError(r, errorf("NotFound", "", "No route for '%s'.", hr.URL.Path))
+		if writes(r) {
+			s.boundWrite(r)
+			return
 		}
+		s.dispatch(r)
 	})
+}
+
+// dispatch routes a request to ARM, the emulator endpoints, metrics or the
+// fallback, answering through r.w.
+func (s *Server) dispatch(r *request) {
+	switch {
+	case r.seg(0, "subscriptions"), len(r.segs) == 1 && r.seg(0, "tenants"):
+		s.serveARM(r)
+	case r.seg(0, "_azemu"):
+		s.serveEmulator(r)
+	case len(r.segs) == 1 && r.seg(0, "metrics") && s.metrics != nil:
+		s.metrics.Handler().ServeHTTP(r.w, r.Request)
+	case s.fallback != nil:
+		s.fallback.ServeHTTP(r.w, r.Request)
+	default:
+		s.writeError(r, errorf("NotFound", "", "No route for '%s'.", r.URL.Path))
+	}
 }
 
 type statusWriter struct {

@@ -94,6 +94,9 @@ const (
 	// A change not saved because the disk holding azemu's data is full
 	// (HTTP 507, as WebDAV names it).
 	CodeInsufficientStorage = "InsufficientStorage"
+	// A change the disk holding azemu's data did not take in time (HTTP
+	// 503: retry later).
+	CodeStoreWriteTimeout = "StoreWriteTimeout"
 )
 
 // HTTP statuses, spelled out so that the package needs no net/http.
@@ -159,6 +162,7 @@ var statusByCode = map[string]int{
 	CodeInternalServerError:          statusInternalServerError,
 	CodeServiceUnavailable:           statusServiceUnavailable,
 	CodeInsufficientStorage:          statusInsufficientStorage,
+	CodeStoreWriteTimeout:            statusServiceUnavailable,
 }
 
 // StatusOf gives the HTTP status of an error code; an unknown code is a

@@ -40,6 +40,9 @@ type Config struct {
 	Seed uint64
 	// Capacity limits cores per region and size family; nil is unlimited.
 	Capacity Capacity
+	// WriteTimeout is how long a write may wait for the disk before the
+	// store is reported stuck (StoreHealth); default DefaultWriteTimeout.
+	WriteTimeout time.Duration
 }
 
 // recentOps bounds how many finished operations stay in memory for polling;
@@ -107,6 +110,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
 	}
 	rnd := newDraws(cfg.Seed)
 	if cfg.NewID == nil {
@@ -696,7 +702,7 @@ func (e *Engine) Reset(ctx context.Context) error {
 	// The store forgot where a manual clock stands; a restart must not put
 	// it back to its configured start.
 	if e.cfg.Manual != nil {
-		if err := e.cfg.Store.Apply(ctx, store.Change{Settings: map[string]string{
+		if err := e.apply(ctx, store.Change{Settings: map[string]string{
 			settingManualClock: e.cfg.Manual.Now().Format(time.RFC3339Nano)}}); err != nil {
 			return err
 		}

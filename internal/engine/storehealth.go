@@ -1,8 +1,11 @@
 package engine
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/azemu/azemu/internal/armerror"
@@ -13,7 +16,9 @@ import (
 // and metrics report it, so a failing disk is never anonymous.
 type StoreHealth struct {
 	Writable bool
-	// Problem names why the last write failed: "diskFull" or "writeFailed".
+	// Problem names why the store takes no writes: "diskFull" or
+	// "writeFailed" (the last write failed), or "writeStuck" (a write has
+	// waited for the disk longer than Config.WriteTimeout, and still waits).
 	Problem string
 	Message string
 	// Since is when writes started failing (wall clock).
@@ -24,6 +29,9 @@ type StoreHealth struct {
 
 // storeHealth records the outcome of each write.
 type storeHealth struct {
+	// writing is when the write under way began (Unix nanoseconds, wall
+	// clock), 0 when none is: writes are serialised by writeMu.
+	writing  atomic.Int64
 	mu       sync.Mutex
 	problem  string
 	message  string
@@ -64,6 +72,22 @@ func (e *Engine) noteWrite(err error) error {
 	return err
 }
 
+// apply writes a change to the store, noting while it is under way, so
+// that a write the disk does not finish is seen before it returns.
+func (e *Engine) apply(ctx context.Context, c store.Change) error {
+	e.health.writing.Store(time.Now().UnixNano())
+	defer e.health.writing.Store(0)
+	return e.noteWrite(e.cfg.Store.Apply(ctx, c))
+}
+
+// DefaultWriteTimeout is how long a write may wait for the disk before the
+// store is reported stuck (Config.WriteTimeout).
+const DefaultWriteTimeout = 10 * time.Second
+
+// WriteTimeout is how long a write may wait for the disk before the store
+// is reported stuck, and a request waiting for it is answered.
+func (e *Engine) WriteTimeout() time.Duration { return e.cfg.WriteTimeout }
+
 // StoreHealth reports how writes to the store have gone.
 func (e *Engine) StoreHealth() StoreHealth {
 	h := &e.health
@@ -73,5 +97,16 @@ func (e *Engine) StoreHealth() StoreHealth {
 	for k, v := range h.failures {
 		out.Failures[k] = v
 	}
+	if began := h.writing.Load(); began != 0 {
+		since := time.Unix(0, began)
+		if waited := time.Since(since); waited >= e.cfg.WriteTimeout {
+			out.Writable, out.Problem, out.Since = false, ProblemWriteStuck, since
+			out.Message = fmt.Sprintf("a write has waited %s for the disk holding azemu's data", waited.Round(time.Second))
+		}
+	}
 	return out
 }
+
+// ProblemWriteStuck is StoreHealth's Problem while a write waits for the
+// disk longer than Config.WriteTimeout.
+const ProblemWriteStuck = "writeStuck"

@@ -403,7 +403,7 @@ func (t *tx) commit(ctx context.Context) error {
 	}
 	// The request's context must not cancel a commit half-way through the
 	// engine's bookkeeping: a change is applied whole or not at all.
-	if err := t.e.noteWrite(t.e.cfg.Store.Apply(context.WithoutCancel(ctx), c)); err != nil {
+	if err := t.e.apply(context.WithoutCancel(ctx), c); err != nil {
 		return err
 	}
 	e := t.e

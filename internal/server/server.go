@@ -67,6 +67,11 @@ type Config struct {
 	MaxConns       int
 	MaxFeedClients int
 
+	// WriteTimeout is how long a change may wait for the disk (default
+	// 10 s): past it, the request is answered 503 StoreWriteTimeout, and
+	// health reports the store stuck until the write ends.
+	WriteTimeout time.Duration
+
 	// Faults, when not nil, replace the faults kept from the last run.
 	Faults []engine.Fault
 
@@ -174,7 +179,8 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 			s.owner.Release()
 		}
 	}()
-	ecfg := engine.Config{Store: s.store, Speed: cfg.Speed, Seed: cfg.Seed, Logger: log, Capacity: cfg.Capacity}
+	ecfg := engine.Config{Store: s.store, Speed: cfg.Speed, Seed: cfg.Seed, Logger: log, Capacity: cfg.Capacity,
+		WriteTimeout: cfg.WriteTimeout}
 	if !cfg.ManualStart.IsZero() {
 		ecfg.Manual = clock.NewManual(cfg.ManualStart.UTC())
 	}

@@ -122,6 +122,14 @@ func dsn(abs string, readOnly bool) string {
 	// left raw they would end the file name early.
 	u := url.URL{Scheme: "file", Path: p}
 	q := url.Values{}
+	// unix-excl keeps the WAL index in this process's heap rather than in a
+	// memory-mapped -shm file. With the map, a write to it on a hung disk
+	// (a frozen file system) blocks in a page fault, where the Go runtime
+	// cannot stop the goroutine, so the next garbage collection waited for
+	// it and every request hung. In the heap, a hung disk blocks only the
+	// system calls that write to it. The cost: no other process may open
+	// the file while azemu has it, which the data dir's lock already rules.
+	q.Set("vfs", "unix-excl")
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
 	// WAL with synchronous=NORMAL: a commit is written to the WAL before
 	// Apply returns, so it survives the process being killed at any point;
