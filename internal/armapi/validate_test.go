@@ -121,6 +121,7 @@ func TestBodiesAzureRejects(t *testing.T) {
 		}
 		b["tags"] = tags
 		storage(b)["osDisk"] = map[string]any{"createOption": "FromImage", "diskSizeGB": 4095}
+		props(b)["hardwareProfile"] = map[string]any{"vmSize": "Standard_DS5_v2"} // takes 64 data disks
 		storage(b)["dataDisks"] = dataDisks(64, func(i int) any { return i })
 	})
 	e.must(http.StatusCreated, http.MethodPut, vmPath("rg", "ok"), ok)

@@ -45,6 +45,7 @@ type vmInput struct {
 					URI string `json:"uri"`
 				} `json:"vhd"`
 			} `json:"osDisk"`
+			DataDisks []json.RawMessage `json:"dataDisks"`
 		} `json:"storageProfile"`
 		OSProfile *struct {
 			ComputerName         string          `json:"computerName"`
@@ -168,13 +169,21 @@ func checkVM(name string, body map[string]any, update bool) (engine.VMSpec, *arm
 	if p.HardwareProfile == nil || strings.TrimSpace(p.HardwareProfile.VMSize) == "" {
 		return spec, missingParameter("hardwareProfile.vmSize")
 	}
-	if _, ok := catalog.FindSize(p.HardwareProfile.VMSize); !ok {
+	size, ok := catalog.FindSize(p.HardwareProfile.VMSize)
+	if !ok {
 		return spec, invalidParameter("vmSize", "The value %s provided for the VM size is not valid. The valid sizes in the current region are: %s.",
 			p.HardwareProfile.VMSize, strings.Join(catalog.SizeNames(), ","))
 	}
 	sp := p.StorageProfile
 	if sp == nil || (sp.ImageReference == nil && sp.OSDisk == nil) {
 		return spec, missingParameter("storageProfile.imageReference")
+	}
+	// Each size attaches so many data disks: a create with more, or a
+	// resize (PUT or PATCH, whose merged body this is) to a size that
+	// takes fewer than are attached, is refused as Azure refuses it.
+	if len(sp.DataDisks) > size.MaxDataDisks {
+		return spec, errorf("OperationNotAllowed", "dataDisks",
+			"The maximum number of data disks allowed to be attached to a VM of this size is %d.", size.MaxDataDisks)
 	}
 	attach := sp.OSDisk != nil && strings.EqualFold(sp.OSDisk.CreateOption, "Attach")
 	osType := ""
