@@ -103,6 +103,7 @@ type serveConfig struct {
 	principals   string
 	seed         uint64
 	writeTimeout time.Duration
+	retention    time.Duration
 }
 
 // defaultSpeed makes a create from a generalized image (80 s in Azure) take
@@ -135,6 +136,8 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	str(&seed, "seed", "", "seed of every ID and random draw, so that a run repeats (default: random)")
 	rateLimits := ""
 	str(&rateLimits, "rate-limits", "", "per-subscription requests per hour, e.g. reads=12000,writes=1200,deletes=15000, or azure (default: off)")
+	retention := ""
+	str(&retention, "retention", "0", "how much history to keep whole, e.g. 2160h (90 days); older history is compacted into checkpoints, and bills can start at its horizon at the earliest (default 0: keep it all)")
 	writeTimeout := ""
 	str(&writeTimeout, "write-timeout", "10s", "how long a change may wait for a hung disk before it is answered 503 StoreWriteTimeout")
 	if err := fs.Parse(args); err != nil {
@@ -170,6 +173,11 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		return c, fmt.Errorf("--write-timeout must be a positive duration such as 10s, not %q", writeTimeout)
 	} else {
 		c.writeTimeout = d
+	}
+	if d, err := time.ParseDuration(retention); err != nil || d < 0 || (d > 0 && d < engine.OperationRetention) {
+		return c, fmt.Errorf("--retention must be 0 (keep all history) or a duration of at least 24h such as 2160h, not %q", retention)
+	} else {
+		c.retention = d
 	}
 	n, err := strconv.Atoi(pageSize)
 	if err != nil || n < 1 {
@@ -216,7 +224,7 @@ func serve(args []string, stderr io.Writer) error {
 	scfg := server.Config{
 		Listen: c.listen, DataDir: c.dataDir, Store: c.store, Speed: c.speed, Seed: c.seed,
 		TLSCert: c.tlsCert, TLSKey: c.tlsKey, Logger: log, PageSize: c.pageSize, RateLimits: c.rateLimits,
-		DefaultSubscription: c.subscription, WriteTimeout: c.writeTimeout,
+		DefaultSubscription: c.subscription, WriteTimeout: c.writeTimeout, Retention: c.retention,
 	}
 	if c.prices != "" {
 		if scfg.Prices, err = loadPrices(c.prices); err != nil {

@@ -23,6 +23,15 @@ func (s *Server) meterWindows(ctx context.Context, wins []billing.Window, g bill
 	if len(wins) == 0 {
 		return ms, nil
 	}
+	first := wins[0].From
+	for _, w := range wins {
+		if w.From.Before(first) {
+			first = w.From
+		}
+	}
+	if err := s.eng.CheckBillWindow(first); err != nil {
+		return nil, err
+	}
 	err := s.eng.History(ctx, "", time.Time{}, ms.End(), func(ev store.Event) error {
 		if scope != "" && !hasPrefixFold(ev.VMID, scope) {
 			return nil
@@ -39,6 +48,10 @@ func (s *Server) meterWindows(ctx context.Context, wins []billing.Window, g bill
 		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	// A compaction meanwhile may have taken history the windows need.
+	if err := s.eng.CheckBillWindow(first); err != nil {
 		return nil, err
 	}
 	return ms, nil

@@ -595,6 +595,14 @@ func (h *Handler) serveDailyCosts(r *http.Request, scope Scope) (reply, error) {
 	if created := sub.CreatedAt.UTC().Truncate(24 * time.Hour); created.After(first) && !created.After(today) {
 		first = created
 	}
+	// Days before the history's horizon (retention) were compacted: the
+	// first whole day after it is the first shown.
+	if hz := h.eng.Horizon(); first.Before(hz) {
+		first = hz.Truncate(24 * time.Hour)
+		if first.Before(hz) {
+			first = first.AddDate(0, 0, 1)
+		}
+	}
 	wins, _ := billing.Days(first, now)
 	ms := billing.NewMeters(wins, billing.PerSecond)
 	prefix := "/subscriptions/" + sub.ID + "/"

@@ -30,6 +30,9 @@ type ledger struct {
 	accts   map[string]*account
 	disksOf map[string]map[string]bool // VM key -> keys of its attached disks
 	ipsOf   map[string]map[string]bool // VM key -> keys of its public IPs
+	// opening is, while seeding, what each resource cost before the
+	// history's horizon (retention), by key.
+	opening map[string]billing.Amount
 }
 
 // account is one resource's running cost, and the VM a disk or public IP
@@ -37,6 +40,37 @@ type ledger struct {
 type account struct {
 	*billing.Running
 	parent string // a disk's or public IP's VM key
+	// opening is what the resource cost before the history's horizon: the
+	// running cost starts at its checkpoint there.
+	opening billing.Amount
+}
+
+// At is the running cost so far, the opening balance included, and the
+// cost per hour now.
+func (a *account) At(now time.Time) (soFar, perHour billing.Amount) {
+	soFar, perHour = a.Running.At(now)
+	var total billing.Amount
+	total.Merge(a.opening)
+	total.Merge(soFar)
+	if total.Currency == "" {
+		total.Currency = soFar.Currency
+	}
+	return total, perHour
+}
+
+// openingBalance rates what a resource used before the horizon at the
+// price sheet's rates, as the meter would have.
+func openingBalance(used []engine.UsedBefore, p *billing.PriceSheet) billing.Amount {
+	var a billing.Amount
+	for _, u := range used {
+		rate, price, ok := billing.HourlyRate(p, u.Kind, u.Attrs)
+		if !ok {
+			a.Unpriced = a.Unpriced || u.Seconds > 0
+			continue
+		}
+		a.Add(billing.CostOver(rate, u.Seconds), price.Currency)
+	}
+	return a
 }
 
 func newLedger(p *billing.PriceSheet) *ledger {
@@ -58,6 +92,16 @@ func (l *ledger) seed(ctx context.Context, eng *engine.Engine) error {
 	l.mu.Lock()
 	l.seeding = true
 	l.mu.Unlock()
+	opening := map[string]billing.Amount{}
+	if err := eng.UsedBeforeHorizon(ctx, func(id string, used []engine.UsedBefore) error {
+		opening[strings.ToLower(id)] = openingBalance(used, l.prices)
+		return nil
+	}); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	l.opening = opening
+	l.mu.Unlock()
 	var last int64
 	err := eng.History(ctx, "", time.Time{}, farFuture, func(ev store.Event) error {
 		l.mu.Lock()
@@ -73,7 +117,7 @@ func (l *ledger) seed(ctx context.Context, eng *engine.Engine) error {
 			l.apply(ev)
 		}
 	}
-	l.backlog, l.seeding = nil, false
+	l.backlog, l.seeding, l.opening = nil, false, nil
 	return err
 }
 
@@ -114,6 +158,11 @@ func (l *ledger) apply(ev store.Event) {
 	}
 	if a == nil {
 		a = &account{Running: billing.NewRunning(be, l.prices)}
+		if ev.Seq == 0 {
+			// A checkpoint: the resource's state at the horizon, after
+			// what it cost before.
+			a.opening = l.opening[key]
+		}
 		l.accts[key] = a
 	} else {
 		a.Apply(be, l.prices)

@@ -48,10 +48,16 @@ type rig struct {
 
 func newRig(t testing.TB, configure func(*dashboard.Config)) *rig {
 	t.Helper()
+	er := enginetest.New(t, t0, nil)
+	return rigOn(t, er.Engine, er.Clock, configure)
+}
+
+// rigOn serves a new dashboard and ARM API on an engine already running,
+// as a restart on the same store would.
+func rigOn(t testing.TB, eng *engine.Engine, clk *clock.Manual, configure func(*dashboard.Config)) *rig {
+	t.Helper()
 	dir := t.TempDir()
 	quiet := slog.New(slog.DiscardHandler)
-	er := enginetest.New(t, t0, nil)
-	eng := er.Engine
 	cfg := dashboard.Config{Engine: eng, Logger: quiet, Prices: testPrices(t)}
 	if configure != nil {
 		configure(&cfg)
@@ -81,7 +87,7 @@ func newRig(t testing.TB, configure func(*dashboard.Config)) *rig {
 		srv.Close()  // the engine and its store close after (enginetest)
 	})
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	return &rig{t: t, eng: eng, clk: er.Clock, dash: dash, srv: srv, client: client, tls: files}
+	return &rig{t: t, eng: eng, clk: clk, dash: dash, srv: srv, client: client, tls: files}
 }
 
 // do sends a request; body nil (none) or any value (JSON). ARM paths get a

@@ -43,6 +43,9 @@ type Config struct {
 	// WriteTimeout is how long a write may wait for the disk before the
 	// store is reported stuck (StoreHealth); default DefaultWriteTimeout.
 	WriteTimeout time.Duration
+	// Retention is how much history is kept whole: older history is
+	// compacted into checkpoints (retention.go). Zero keeps it all.
+	Retention time.Duration
 }
 
 // recentOps bounds how many finished operations stay in memory for polling;
@@ -85,6 +88,10 @@ type Engine struct {
 	kinds map[string]kind
 	// health is how the last writes to the store went (storehealth.go).
 	health storeHealth
+	// horizon is where the retained history starts (Unix nanoseconds, 0
+	// for all of it); compactMu serialises compactions (retention.go).
+	horizon   atomic.Int64
+	compactMu sync.Mutex
 }
 
 // Change describes one committed state change, for observers such as the
@@ -187,6 +194,14 @@ func (e *Engine) load(ctx context.Context) error {
 			return fmt.Errorf("engine: faults: %w", err)
 		}
 	}
+	e.horizon.Store(0)
+	if raw := snap.Settings[settingHorizon]; raw != "" {
+		h, err := time.Parse(time.RFC3339Nano, raw)
+		if err != nil {
+			return fmt.Errorf("engine: the history's horizon, %q: %w", raw, err)
+		}
+		e.horizon.Store(h.UnixNano())
+	}
 	return e.startClock(ctx, snap.Settings[settingManualClock])
 }
 
@@ -285,6 +300,11 @@ func (e *Engine) stepsFired(ctx context.Context) {
 // With a manual clock it only waits: Advance does the firing.
 func (e *Engine) Run(ctx context.Context) {
 	defer close(e.stopped)
+	if e.cfg.Retention > 0 {
+		compacting := make(chan struct{})
+		defer func() { <-compacting }()
+		go func() { defer close(compacting); e.compactHourly(ctx) }()
+	}
 	if e.cfg.Manual != nil {
 		<-ctx.Done()
 		return
@@ -368,12 +388,14 @@ func (e *Engine) Advance(ctx context.Context, d time.Duration) (time.Time, error
 	}
 	e.cfg.Manual.Set(target)
 	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
 	t := e.begin(target)
 	t.ch.Settings = map[string]string{settingManualClock: target.Format(time.RFC3339Nano)}
-	if err := t.commit(ctx); err != nil {
+	err := t.commit(ctx)
+	e.writeMu.Unlock()
+	if err != nil {
 		return target, err
 	}
+	e.maybeCompact(ctx)
 	return target, nil
 }
 
@@ -698,6 +720,7 @@ func (e *Engine) Reset(ctx context.Context) error {
 	}
 	sort.Strings(gone)
 	e.empty()
+	e.horizon.Store(0)
 	e.mu.Unlock()
 	// The store forgot where a manual clock stands; a restart must not put
 	// it back to its configured start.

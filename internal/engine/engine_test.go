@@ -45,6 +45,7 @@ type rig struct {
 	store *flakyStore
 	clk   *clock.Manual
 	eng   *Engine
+	tweak func(*Config) // when set, changes the configuration at each open
 }
 
 func newRig(t *testing.T) *rig {
@@ -78,6 +79,9 @@ func (r *rig) openWith(start time.Time, manual bool) {
 	cfg := Config{Store: r.store, Manual: r.clk}
 	if !manual {
 		cfg = Config{Store: r.store, Clock: r.clk}
+	}
+	if r.tweak != nil {
+		r.tweak(&cfg)
 	}
 	cfg.NewID = func() string {
 		n++

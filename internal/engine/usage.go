@@ -15,6 +15,9 @@ import (
 // [from, to): events before the window set each resource's state at its
 // start. Memory grows with the number of resources, not with the history.
 func (e *Engine) Meter(ctx context.Context, from, to time.Time, g billing.Granularity) (*billing.Meter, error) {
+	if err := e.CheckBillWindow(from); err != nil {
+		return nil, err
+	}
 	m := billing.NewMeter(from, to, g)
 	err := e.cfg.Store.History(ctx, "", time.Time{}, to, func(ev store.Event) error {
 		be, ok := BillingEvent(ev)
@@ -32,6 +35,10 @@ func (e *Engine) Meter(ctx context.Context, from, to time.Time, g billing.Granul
 		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	// A compaction meanwhile may have taken history the window needs.
+	if err := e.CheckBillWindow(from); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -72,6 +72,11 @@ type Config struct {
 	// health reports the store stuck until the write ends.
 	WriteTimeout time.Duration
 
+	// Retention is how much history is kept whole (zero: all of it); older
+	// history is compacted into checkpoints that keep every later bill
+	// exact (docs/retention.md).
+	Retention time.Duration
+
 	// Faults, when not nil, replace the faults kept from the last run.
 	Faults []engine.Fault
 
@@ -180,7 +185,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}()
 	ecfg := engine.Config{Store: s.store, Speed: cfg.Speed, Seed: cfg.Seed, Logger: log, Capacity: cfg.Capacity,
-		WriteTimeout: cfg.WriteTimeout}
+		WriteTimeout: cfg.WriteTimeout, Retention: cfg.Retention}
 	if !cfg.ManualStart.IsZero() {
 		ecfg.Manual = clock.NewManual(cfg.ManualStart.UTC())
 	}

@@ -130,6 +130,27 @@ type Change struct {
 	Settings map[string]string
 }
 
+// Checkpoint is one resource's history before a horizon, compacted: its
+// state at the horizon, as its last event before it restamped there, and
+// what it used before the horizon, as the engine encodes it.
+type Checkpoint struct {
+	Event Event // At is the horizon; Seq is 0
+	Usage json.RawMessage
+}
+
+// Compaction is what Compact writes.
+type Compaction struct {
+	Horizon          time.Time
+	Checkpoints      []Checkpoint
+	OperationsBefore time.Time
+	Settings         map[string]string
+}
+
+// Compacted counts what a compaction deleted.
+type Compacted struct {
+	Events, Operations int64
+}
+
 // Snapshot is the state the engine loads at start.
 type Snapshot struct {
 	Subscriptions []Subscription
@@ -152,12 +173,25 @@ type Store interface {
 	Operation(ctx context.Context, id string) (Operation, error)
 	// History streams the events with from <= At < to, ordered by Seq, without
 	// holding them all in memory. An fn error stops the scan and is returned.
-	// vmID filters to one VM when not empty (case-insensitive).
+	// vmID filters to one VM when not empty (case-insensitive). After a
+	// compaction the checkpoints come first, as events with Seq 0 in
+	// resource key order, when their At (the horizon) is in the window: the
+	// history then starts with each resource's state at the horizon. They
+	// and the events are read in one snapshot, never across a compaction.
 	History(ctx context.Context, vmID string, from, to time.Time, fn func(Event) error) error
 	// Newest is the latest instant the history holds: of any event, and of
 	// any operation's start or end; zero when there is none. A clock must
 	// never stand behind it, or new history would be written before old.
 	Newest(ctx context.Context) (time.Time, error)
+	// Compact replaces the history before c.Horizon by c.Checkpoints, in
+	// one transaction: every event earlier than the horizon is deleted, the
+	// checkpoints replace those of an earlier compaction, finished
+	// operations that ended before c.OperationsBefore are deleted, and
+	// c.Settings are written.
+	Compact(ctx context.Context, c Compaction) (Compacted, error)
+	// Checkpoints streams the checkpoints of the last compaction, ordered by
+	// resource key.
+	Checkpoints(ctx context.Context, fn func(Checkpoint) error) error
 	// Reset empties every table, settings included.
 	Reset(ctx context.Context) error
 	Close() error

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,7 +28,9 @@ type Store struct {
 	settings  map[string]string
 	events    []store.Event // in Seq order; only ever appended to, or replaced
 	seq       int64
-	closed    bool
+	// checkpoints of the last compaction, by resource key.
+	checkpoints map[string]store.Checkpoint
+	closed      bool
 }
 
 // New returns an empty store.
@@ -45,6 +48,7 @@ func (s *Store) reset() {
 	s.ops = map[string]store.Operation{}
 	s.settings = map[string]string{}
 	s.events = nil
+	s.checkpoints = map[string]store.Checkpoint{}
 }
 
 var errClosed = errors.New("memstore: closed")
@@ -223,9 +227,14 @@ func (s *Store) Operation(ctx context.Context, id string) (store.Operation, erro
 func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn func(store.Event) error) error {
 	s.mu.RLock()
 	events := s.events // appends never touch the elements seen here
+	var cps []store.Event
+	for _, cp := range s.checkpoints {
+		cps = append(cps, cp.Event)
+	}
 	s.mu.RUnlock()
+	slices.SortFunc(cps, func(a, b store.Event) int { return strings.Compare(store.Key(a.VMID), store.Key(b.VMID)) })
 	key := store.Key(vmID)
-	for _, e := range events {
+	for _, e := range slices.Concat(cps, events) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -255,6 +264,84 @@ func (s *Store) Newest(ctx context.Context) (time.Time, error) {
 		latest = store.Latest(latest, op.StartTime, op.EndTime)
 	}
 	return latest, nil
+}
+
+// Compact replaces the events before the horizon by the checkpoints, and
+// drops the finished operations that ended before c.OperationsBefore.
+func (s *Store) Compact(ctx context.Context, c store.Compaction) (store.Compacted, error) {
+	var out store.Compacted
+	if err := ctx.Err(); err != nil {
+		return out, err
+	}
+	for _, t := range []time.Time{c.Horizon, c.OperationsBefore} {
+		if _, _, err := store.UnixNano(t); err != nil {
+			return out, fmt.Errorf("memstore: compact: %w", err)
+		}
+	}
+	for _, cp := range c.Checkpoints {
+		if _, err := store.EventUnixNano(cp.Event); err != nil {
+			return out, fmt.Errorf("memstore: compact: %w", err)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return out, errClosed
+	}
+	s.checkpoints = map[string]store.Checkpoint{}
+	for _, cp := range c.Checkpoints {
+		cp.Event.At, cp.Event.Seq = normTime(cp.Event.At), 0
+		own(&cp.Event.Detail, &cp.Usage)
+		s.checkpoints[store.Key(cp.Event.VMID)] = cp
+	}
+	// A new slice: History scans hold the old one without the lock.
+	kept := make([]store.Event, 0, len(s.events))
+	for _, e := range s.events {
+		if e.At.Before(c.Horizon) {
+			out.Events++
+			continue
+		}
+		kept = append(kept, e)
+	}
+	s.events = kept
+	if !c.OperationsBefore.IsZero() {
+		for k, op := range s.ops {
+			if op.Status != "InProgress" && !op.EndTime.IsZero() && op.EndTime.Before(c.OperationsBefore) {
+				delete(s.ops, k)
+				out.Operations++
+			}
+		}
+	}
+	for k, v := range c.Settings {
+		s.settings[k] = v
+	}
+	return out, nil
+}
+
+// Checkpoints streams the checkpoints by resource key.
+func (s *Store) Checkpoints(ctx context.Context, fn func(store.Checkpoint) error) error {
+	s.mu.RLock()
+	keys := make([]string, 0, len(s.checkpoints))
+	for k := range s.checkpoints {
+		keys = append(keys, k)
+	}
+	cps := make([]store.Checkpoint, 0, len(keys))
+	slices.Sort(keys)
+	for _, k := range keys {
+		cp := s.checkpoints[k]
+		own(&cp.Event.Detail, &cp.Usage)
+		cps = append(cps, cp)
+	}
+	s.mu.RUnlock()
+	for _, cp := range cps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := fn(cp); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Reset empties the store, settings included.

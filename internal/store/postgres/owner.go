@@ -15,7 +15,7 @@ import (
 // tables would make TRUNCATE wait for it.
 func (s *Store) Reset(ctx context.Context) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		for _, table := range []string{"events", "operations", "vms", "resource_groups", "subscriptions", "settings", "resources"} {
+		for _, table := range []string{"events", "operations", "vms", "resource_groups", "subscriptions", "settings", "resources", "checkpoints"} {
 			if _, err := tx.Exec(ctx, `DELETE FROM `+table); err != nil {
 				return fmt.Errorf("%s: %w", table, err)
 			}

@@ -198,6 +198,28 @@ func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn
 	openEnd := to.After(store.MaxTime)
 	var fnErr error
 	err := pgx.BeginTxFunc(ctx, s.pool, snapshotTx, func(tx pgx.Tx) error {
+		// The checkpoints first, in the same snapshot as the events.
+		rows, _ := tx.Query(ctx, `SELECT vm_id, at, provisioning_state, provisioning_code, power_state,
+			operation_id, operation_kind, detail FROM checkpoints
+			WHERE at >= $1 AND (at < $2 OR $3) AND ($4 = '' OR vm_key = $4)
+			ORDER BY vm_key`, lo, hi, openEnd, store.Key(vmID))
+		cps, err := collect(rows, func(row pgx.CollectableRow) (store.Event, error) {
+			var e store.Event
+			var at int64
+			var detail *string
+			err := row.Scan(&e.VMID, &at, &e.ProvisioningState, &e.ProvisioningCode, &e.PowerState,
+				&e.OperationID, &e.OperationKind, &detail)
+			e.At, e.Detail = store.FromUnixNano(at), document(detail)
+			return e, err
+		})
+		if err != nil {
+			return err
+		}
+		for _, e := range cps {
+			if fnErr = fn(e); fnErr != nil {
+				return fnErr
+			}
+		}
 		if _, err := tx.Exec(ctx, `DECLARE history NO SCROLL CURSOR FOR
 			SELECT seq, vm_id, at, provisioning_state, provisioning_code, power_state,
 			       operation_id, operation_kind, detail

@@ -587,25 +587,28 @@ func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn
 	if !from.Before(to) || from.After(store.MaxTime) || !to.After(store.MinTime) {
 		return ctx.Err()
 	}
-	q := `SELECT seq, vm_id, at, provisioning_state, provisioning_code, power_state,
-		operation_id, operation_kind, detail
-		FROM events WHERE 1`
+	where := ``
 	var args []any
 	if !from.Before(store.MinTime) {
-		q += ` AND at >= ?`
+		where += ` AND at >= ?`
 		args = append(args, from.UnixNano())
 	}
 	if !to.After(store.MaxTime) {
-		q += ` AND at < ?`
+		where += ` AND at < ?`
 		args = append(args, to.UnixNano())
 	}
 	if vmID != "" {
-		q += ` AND vm_key = ?`
+		where += ` AND vm_key = ?`
 		args = append(args, store.Key(vmID))
 	}
-	q += ` ORDER BY seq`
+	// One read transaction: the checkpoints and the events of one snapshot.
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("sqlite: history: %w", err)
+	}
+	defer tx.Rollback() // read-only: nothing to commit
 	var fnErr error
-	err := query(ctx, s.r, q, args, func(rows *sql.Rows) error {
+	each := func(rows *sql.Rows) error {
 		var e store.Event
 		var at int64
 		var detail sql.NullString
@@ -617,7 +620,12 @@ func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn
 		e.Detail = jsonOf(detail)
 		fnErr = fn(e)
 		return fnErr
-	})
+	}
+	const columns = `vm_id, at, provisioning_state, provisioning_code, power_state, operation_id, operation_kind, detail`
+	err = query(ctx, tx, `SELECT 0, `+columns+` FROM checkpoints WHERE 1`+where+` ORDER BY vm_key`, args, each)
+	if err == nil && fnErr == nil {
+		err = query(ctx, tx, `SELECT seq, `+columns+` FROM events WHERE 1`+where+` ORDER BY seq`, args, each)
+	}
 	if fnErr != nil {
 		return fnErr // the caller's own error, as it gave it
 	}
@@ -676,7 +684,7 @@ func (s *Store) Reset(ctx context.Context) (err error) {
 			tx.Rollback()
 		}
 	}()
-	for _, table := range []string{"events", "operations", "vms", "resource_groups", "subscriptions", "settings", "resources"} {
+	for _, table := range []string{"events", "operations", "vms", "resource_groups", "subscriptions", "settings", "resources", "checkpoints"} {
 		if _, err = tx.ExecContext(ctx, `DELETE FROM `+table); err != nil {
 			return fmt.Errorf("sqlite: reset %s: %w", table, err)
 		}

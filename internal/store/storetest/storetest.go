@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Settings", testSettings},
 		{"Resources", testResources},
 		{"Newest", testNewest},
+		{"Compact", testCompact},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -887,4 +888,74 @@ func testNewest(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	check(t, "newest after Reset", newest(), time.Time{})
+}
+
+// Compact deletes the events before the horizon, replaces the checkpoints,
+// drops the finished operations that ended before its bound (never one in
+// progress) and writes its settings, in one go; Reset forgets checkpoints.
+func testCompact(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a, b := vmID(subA, "rg", "a"), vmID(subA, "rg", "b")
+	evs := []store.Event{event(a, t0, opID(1)), event(b, t0.Add(time.Minute), opID(1)),
+		event(a, t0.Add(2*time.Hour), opID(2)), event(b, t0.Add(3*time.Hour), opID(3))}
+	old, recent, running := operation(opID(1), "Succeeded"), operation(opID(2), "Failed"), operation(opID(3), "InProgress")
+	recent.EndTime = t0.Add(2 * time.Hour)
+	apply(t, s, store.Change{Events: evs, Operations: []store.Operation{old, recent, running}})
+	checkpoints := func() []store.Checkpoint {
+		t.Helper()
+		var out []store.Checkpoint
+		if err := s.Checkpoints(ctx, func(cp store.Checkpoint) error {
+			out = append(out, cp)
+			return nil
+		}); err != nil {
+			t.Fatalf("Checkpoints: %v", err)
+		}
+		return out
+	}
+	check(t, "checkpoints before any compaction", checkpoints(), []store.Checkpoint(nil))
+
+	horizon := t0.Add(time.Hour)
+	cp := func(id string, usage string) store.Checkpoint {
+		e := event(id, horizon, opID(1))
+		return store.Checkpoint{Event: e, Usage: json.RawMessage(usage)}
+	}
+	got, err := s.Compact(ctx, store.Compaction{Horizon: horizon, OperationsBefore: horizon,
+		Checkpoints: []store.Checkpoint{cp(b, `{"b":1}`), cp(a, `{"a":1}`)}, Settings: map[string]string{"horizon": "1"}})
+	if err != nil {
+		t.Fatalf("Compact: %v", err)
+	}
+	check(t, "compacted", got, store.Compacted{Events: 2, Operations: 1})
+	// The history starts with the checkpoints, in resource key order.
+	check(t, "history after compaction", allHistory(t, s), append([]store.Event{cp(a, "").Event, cp(b, "").Event}, evs[2:]...))
+	check(t, "one resource's history after compaction", history(t, s, b, farPast, farFuture), []store.Event{cp(b, "").Event, evs[3]})
+	check(t, "history after the horizon", history(t, s, "", horizon.Add(time.Nanosecond), farFuture), evs[2:])
+	check(t, "history before the horizon", history(t, s, "", farPast, horizon), []store.Event(nil))
+	check(t, "checkpoints", checkpoints(), []store.Checkpoint{cp(a, `{"a":1}`), cp(b, `{"b":1}`)})
+	if _, err := s.Operation(ctx, old.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("an operation that ended before the bound: %v, want ErrNotFound", err)
+	}
+	for _, op := range []store.Operation{recent, running} {
+		if _, err := s.Operation(ctx, op.ID); err != nil {
+			t.Errorf("operation %s after compaction: %v", op.Status, err)
+		}
+	}
+	check(t, "settings", load(t, s).Settings, map[string]string{"horizon": "1"})
+
+	// A later compaction replaces the checkpoints; one without an
+	// operations bound keeps every operation.
+	later := t0.Add(4 * time.Hour)
+	next := store.Checkpoint{Event: event(b, later, opID(3)), Usage: json.RawMessage(`{"b":2}`)}
+	if got, err = s.Compact(ctx, store.Compaction{Horizon: later, Checkpoints: []store.Checkpoint{next}}); err != nil {
+		t.Fatalf("Compact: %v", err)
+	}
+	check(t, "compacted again", got, store.Compacted{Events: 2})
+	check(t, "checkpoints after a second compaction", checkpoints(), []store.Checkpoint{next})
+	check(t, "history after a second compaction", allHistory(t, s), []store.Event{next.Event})
+	if _, err := s.Operation(ctx, recent.ID); err != nil {
+		t.Errorf("operation without a bound: %v", err)
+	}
+	if err := s.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check(t, "checkpoints after Reset", checkpoints(), []store.Checkpoint(nil))
 }
