@@ -185,10 +185,11 @@ func (s *Server) Bill(from, to time.Time) Bill {
 	if !from.Before(to) {
 		s.t.Fatalf("azemutest: Bill: the window %s to %s is empty", from.Format(time.RFC3339), to.Format(time.RFC3339))
 	}
-	m, err := s.eng.Meter(context.Background(), from, to, billing.PerSecond)
+	ms, err := s.eng.Meters(context.Background(), []billing.Window{{From: from, To: to}}, billing.PerSecond, "")
 	if err != nil {
 		s.t.Fatalf("azemutest: Bill: %v", err)
 	}
+	m := ms.Meter(0)
 	b := Bill{From: m.From(), To: m.To()}
 	for _, li := range billing.Rate(m.Usage(), s.srv.Prices()) {
 		l := BillLine{ResourceID: li.ResourceID, Name: lastSegment(li.ResourceID), Kind: li.Kind.String(),

@@ -14,47 +14,10 @@ import (
 	"github.com/azemu/azemu/internal/store"
 )
 
-// meterWindows meters several windows in one pass over the history.
-// scope, when not empty, is an ID prefix
-// ("/subscriptions/{id}/[resourceGroups/{rg}/]"): other resources are
-// skipped before they cost any memory.
+// meterWindows meters several windows in one pass over the history (see
+// Engine.Meters).
 func (s *Server) meterWindows(ctx context.Context, wins []billing.Window, g billing.Granularity, scope string) (*billing.Meters, error) {
-	ms := billing.NewMeters(wins, g)
-	if len(wins) == 0 {
-		return ms, nil
-	}
-	first := wins[0].From
-	for _, w := range wins {
-		if w.From.Before(first) {
-			first = w.From
-		}
-	}
-	if err := s.eng.CheckBillWindow(first); err != nil {
-		return nil, err
-	}
-	err := s.eng.History(ctx, "", time.Time{}, ms.End(), func(ev store.Event) error {
-		if scope != "" && !hasPrefixFold(ev.VMID, scope) {
-			return nil
-		}
-		be, ok := engine.BillingEvent(ev)
-		if !ok {
-			return nil
-		}
-		if err := ms.Add(be); err != nil {
-			// The meter refused it; one resource's bad entry must not
-			// hide the fleet's bill.
-			s.log.Warn("history event skipped by the meter", "resource", ev.VMID, "seq", ev.Seq, "err", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	// A compaction meanwhile may have taken history the windows need.
-	if err := s.eng.CheckBillWindow(first); err != nil {
-		return nil, err
-	}
-	return ms, nil
+	return s.eng.Meters(ctx, wins, g, scope)
 }
 
 func hasPrefixFold(s, prefix string) bool {

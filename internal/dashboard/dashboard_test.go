@@ -150,10 +150,11 @@ func TestEndpoints(t *testing.T) {
 		t.Errorf("web-1 costs: compute %v (want %v), disks %v (want %v), per hour %v", web1.ComputeCost, wantCompute, web1.DisksCost, wantDisk, web1.PerHour)
 	}
 	// The running ledger agrees with the billing meter over the whole history.
-	m, err := r.eng.Meter(ctx, time.Time{}, r.eng.Now(), billing.PerSecond)
+	ms, err := r.eng.Meters(ctx, []billing.Window{{To: r.eng.Now()}}, billing.PerSecond, "")
 	if err != nil {
 		t.Fatal(err)
 	}
+	m := ms.Meter(0)
 	metered := map[string]*big.Rat{}
 	for _, li := range billing.Rate(m.Usage(), testPrices(t)) {
 		if li.Priced {

@@ -15,10 +15,11 @@ import (
 // bill meters a window and rates it, as exact text per line item.
 func bill(t *testing.T, e *Engine, from, to time.Time) string {
 	t.Helper()
-	m, err := e.Meter(context.Background(), from, to, billing.PerSecond)
+	ms, err := e.Meters(context.Background(), []billing.Window{{From: from, To: to}}, billing.PerSecond, "")
 	if err != nil {
 		t.Fatal(err)
 	}
+	m := ms.Meter(0)
 	out := ""
 	for _, li := range billing.Rate(m.Usage(), billing.DefaultPriceSheet()) {
 		cost := "unpriced"
@@ -64,7 +65,7 @@ func TestCompactionSurvivesARestart(t *testing.T) {
 		t.Errorf("after compaction and a restart the bill is\n%s\nwant\n%s", got, want)
 	}
 	var refusal *Error
-	if _, err := r.eng.Meter(ctx, horizon.Add(-time.Second), now, billing.PerSecond); !errors.As(err, &refusal) || refusal.Code != "InvalidParameter" {
+	if _, err := r.eng.Meters(ctx, []billing.Window{{From: horizon.Add(-time.Second), To: now}}, billing.PerSecond, ""); !errors.As(err, &refusal) || refusal.Code != "InvalidParameter" {
 		t.Errorf("a window before the horizon: %v", err)
 	}
 	// The history shown starts with each VM's state at the horizon.

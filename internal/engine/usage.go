@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
 	"time"
 
@@ -11,37 +10,50 @@ import (
 	"github.com/azemu/azemu/internal/store"
 )
 
-// Meter streams the whole history up to `to` into a billing meter over
-// [from, to): events before the window set each resource's state at its
-// start. Memory grows with the number of resources, not with the history.
-func (e *Engine) Meter(ctx context.Context, from, to time.Time, g billing.Granularity) (*billing.Meter, error) {
-	if err := e.CheckBillWindow(from); err != nil {
+// Meters meters several windows in one pass over the history up to the
+// last window's end: events before a window set each resource's state at
+// its start. scope, when not empty, is an ID prefix
+// ("/subscriptions/{id}/[resourceGroups/{rg}/]"): other resources are
+// skipped before they cost any memory. Memory grows with the number of
+// resources, not with the history. The Cost Management query, the
+// /_azemu/billing endpoints and azemutest's bill all meter here.
+func (e *Engine) Meters(ctx context.Context, wins []billing.Window, g billing.Granularity, scope string) (*billing.Meters, error) {
+	ms := billing.NewMeters(wins, g)
+	if len(wins) == 0 {
+		return ms, nil
+	}
+	first := wins[0].From
+	for _, w := range wins {
+		if w.From.Before(first) {
+			first = w.From
+		}
+	}
+	if err := e.CheckBillWindow(first); err != nil {
 		return nil, err
 	}
-	m := billing.NewMeter(from, to, g)
-	err := e.cfg.Store.History(ctx, "", time.Time{}, to, func(ev store.Event) error {
+	err := e.cfg.Store.History(ctx, "", time.Time{}, ms.End(), func(ev store.Event) error {
+		if len(ev.VMID) < len(scope) || !strings.EqualFold(ev.VMID[:len(scope)], scope) {
+			return nil
+		}
 		be, ok := BillingEvent(ev)
 		if !ok {
 			return nil
 		}
-		if err := m.Add(be); err != nil {
-			// One resource's bad entry must not hide the fleet's bill.
-			if errors.Is(err, billing.ErrOutOfOrder) || errors.Is(err, billing.ErrInvalidEvent) {
-				e.log.Warn("history event skipped by the meter", "resource", ev.VMID, "seq", ev.Seq, "err", err)
-				return nil
-			}
-			return err
+		if err := ms.Add(be); err != nil {
+			// The meter refused it (out of order, or invalid); one
+			// resource's bad entry must not hide the fleet's bill.
+			e.log.Warn("history event skipped by the meter", "resource", ev.VMID, "seq", ev.Seq, "err", err)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	// A compaction meanwhile may have taken history the window needs.
-	if err := e.CheckBillWindow(from); err != nil {
+	// A compaction meanwhile may have taken history the windows need.
+	if err := e.CheckBillWindow(first); err != nil {
 		return nil, err
 	}
-	return m, nil
+	return ms, nil
 }
 
 // BillingEvent turns a history event into the meter's input; ok is false

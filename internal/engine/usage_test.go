@@ -35,10 +35,11 @@ func TestMeterOverEngineHistory(t *testing.T) {
 	r.advance(30 * time.Minute)
 
 	usage := func(from, to time.Duration) map[string]billing.Usage {
-		m, err := r.eng.Meter(ctx, t0.Add(from), t0.Add(to), billing.PerSecond)
+		ms, err := r.eng.Meters(ctx, []billing.Window{{From: t0.Add(from), To: t0.Add(to)}}, billing.PerSecond, "")
 		if err != nil {
 			t.Fatal(err)
 		}
+		m := ms.Meter(0)
 		out := map[string]billing.Usage{}
 		for _, u := range m.Usage() {
 			out[u.Kind.String()] = u
