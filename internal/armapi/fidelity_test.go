@@ -129,3 +129,35 @@ func TestLROHeaders(t *testing.T) {
 		}
 	}
 }
+
+// An additionalCapabilities that sets nothing is left out of the GET, as
+// Compute leaves it out; one that sets something is kept. The azurerm
+// provider sends {} when a configuration names no capabilities.
+func TestEmptyAdditionalCapabilitiesOmitted(t *testing.T) {
+	e := newEnv(t)
+	e.createGroup("rg")
+	for _, tc := range []struct {
+		name string
+		sent any
+		kept bool
+	}{
+		{"empty", map[string]any{}, false},
+		{"nulls", map[string]any{"ultraSSDEnabled": nil, "hibernationEnabled": nil}, false},
+		{"set", map[string]any{"hibernationEnabled": true}, true},
+	} {
+		body := linuxVM("rg", tc.name, "westeurope")
+		props(body)["additionalCapabilities"] = tc.sent
+		e.createVM("rg", tc.name, body)
+		_, kept := props(e.must(http.StatusOK, http.MethodGet, vmPath("rg", tc.name), nil).JSON(t))["additionalCapabilities"]
+		if kept != tc.kept {
+			t.Errorf("VM %s: additionalCapabilities kept %v, want %v", tc.name, kept, tc.kept)
+		}
+		set := uniformSet("rg", 1)
+		props(set)["additionalCapabilities"] = tc.sent
+		e.must(http.StatusCreated, http.MethodPut, setPath("rg", "set-"+tc.name), set)
+		_, kept = props(e.must(http.StatusOK, http.MethodGet, setPath("rg", "set-"+tc.name), nil).JSON(t))["additionalCapabilities"]
+		if kept != tc.kept {
+			t.Errorf("scale set %s: additionalCapabilities kept %v, want %v", tc.name, kept, tc.kept)
+		}
+	}
+}

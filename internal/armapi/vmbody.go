@@ -368,6 +368,7 @@ func normaliseVMModel(sub, rg, name string, body map[string]any, spec engine.VMS
 	for _, k := range readOnlyProps {
 		delete(props, k)
 	}
+	dropUnset(props, unsetOmitted...)
 	if op, ok := props["osProfile"].(map[string]any); ok {
 		delete(op, "adminPassword")
 		delete(op, "customData")
@@ -434,6 +435,37 @@ func normaliseVMModel(sub, rg, name string, body map[string]any, spec engine.VMS
 		}
 	}
 	return m
+}
+
+// unsetOmitted are the properties Compute leaves out of a GET when the
+// client sent them empty: the azurerm provider sends
+// "additionalCapabilities": {} for a VM or scale set that sets none, and
+// would read a kept {} back as capabilities set to false (a plan that
+// always differs).
+var unsetOmitted = []string{"additionalCapabilities"}
+
+// dropUnset deletes each of keys from m whose value is null or an object
+// whose every member is null.
+func dropUnset(m map[string]any, keys ...string) {
+	for _, k := range keys {
+		v, ok := m[k]
+		if !ok {
+			continue
+		}
+		obj, isObj := v.(map[string]any)
+		if v != nil && !isObj {
+			continue
+		}
+		empty := true
+		for _, member := range obj {
+			if member != nil {
+				empty = false
+			}
+		}
+		if empty {
+			delete(m, k)
+		}
+	}
 }
 
 // defaultOSDiskName is the name Azure gives an OS disk the body does not

@@ -231,6 +231,7 @@ func checkScaleSet(sub, rg, name string, body map[string]any, old *engine.ScaleS
 	for _, k := range vmssReadOnly {
 		delete(props, k)
 	}
+	dropUnset(props, unsetOmitted...)
 	props["orchestrationMode"] = mode
 	if op := dig(props, "virtualMachineProfile", "osProfile"); op != nil {
 		delete(op, "adminPassword")
