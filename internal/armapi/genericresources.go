@@ -99,6 +99,7 @@ func (s *Server) genericResources(sub, rg string) []genericResource {
 			Tags: modelTags(d.Spec.Model), SKU: map[string]any{"name": d.Spec.SKU, "tier": diskSKUTier(d.Spec.SKU)}, ManagedBy: d.ManagedBy,
 			Created: d.TimeCreated, ProvisioningState: "Succeeded"})
 	}
+	out = append(out, s.networkResources(mine)...)
 	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].ID) < strings.ToLower(out[j].ID) })
 	return out
 }

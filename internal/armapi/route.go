@@ -79,6 +79,7 @@ func (s *Server) routeProviders(r *request, sub string) {
 		s.onlyGET(r, func(r *request) { s.listUsages(r, sub, r.segs[5]) })
 	case r.seg(3, "Microsoft.Compute") && n >= 7 && r.seg(4, "locations") && r.seg(6, "publishers"):
 		s.routeImages(r, sub)
+	case r.seg(3, "Microsoft.Network") && s.routeNetworkProvider(r, sub):
 	case r.seg(3, "Microsoft.Compute") && n == 5 && r.seg(4, "disks"):
 		s.onlyGET(r, func(r *request) { s.listDisks(r, sub, "") })
 	case r.seg(3, "Microsoft.CostManagement") && n == 5 && r.seg(4, "query"):
@@ -136,6 +137,10 @@ func (s *Server) routeGroups(r *request, sub string) {
 	}
 	if r.seg(4, "providers") && r.seg(5, "Microsoft.Resources") && r.seg(6, "deployments") {
 		s.routeDeployments(r, sub, rg)
+		return
+	}
+	if n >= 7 && r.seg(4, "providers") && r.seg(5, "Microsoft.Network") {
+		s.routeNetwork(r, sub, rg)
 		return
 	}
 	if r.seg(4, "providers") && r.seg(5, "Microsoft.Compute") && r.seg(6, "virtualMachineScaleSets") {

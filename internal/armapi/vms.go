@@ -85,6 +85,9 @@ func (s *Server) upsertVM(r *request, sub, rg, name string, build func(*engine.V
 			if spec.Disks, aerr = diskRefs(normalised); aerr != nil {
 				return nil, aerr
 			}
+			if spec.NICs, aerr = nicRefs(strings.ToLower(sub), rgName(s, sub, rg), name, spec.Location, normalised); aerr != nil {
+				return nil, aerr
+			}
 			model, err := json.Marshal(normalised)
 			return engine.VMPut{Model: model, Spec: spec}, err
 		}),

@@ -21,7 +21,7 @@ var (
 		"2017-06-01", "2017-05-10", "2016-09-01", "2016-07-01", "2016-06-01", "2016-02-01", "2015-11-01", "2015-01-01", "2014-04-01"}
 	tagsVersions          = []string{"2025-04-01", "2025-03-01", "2024-11-01", "2024-07-01", "2024-03-01", "2023-07-01", "2022-09-01", "2021-04-01", "2021-01-01", "2020-10-01", "2020-08-01", "2020-06-01", "2019-10-01"}
 	subscriptionsVersions = []string{"2022-12-01", "2021-01-01", "2020-01-01", "2019-11-01", "2019-06-01", "2018-06-01", "2016-06-01", "2016-01-01", "2015-11-01", "2015-01-01", "2014-04-01"}
-	networkVersions       = []string{"2024-05-01", "2024-03-01", "2024-01-01", "2023-11-01", "2023-09-01", "2023-06-01",
+	networkVersions       = []string{"2025-05-01", "2025-03-01", "2025-01-01", "2024-10-01", "2024-07-01", "2024-05-01", "2024-03-01", "2024-01-01", "2023-11-01", "2023-09-01", "2023-06-01",
 		"2023-05-01", "2023-04-01", "2023-02-01", "2022-11-01", "2022-09-01", "2022-07-01", "2022-05-01", "2022-01-01",
 		"2021-08-01", "2021-05-01", "2021-03-01", "2021-02-01", "2020-11-01", "2020-08-01", "2020-07-01", "2020-06-01",
 		"2020-05-01", "2020-04-01", "2020-03-01", "2019-12-01", "2019-11-01", "2019-09-01", "2019-08-01", "2019-07-01",
@@ -68,7 +68,12 @@ var Providers = []Provider{
 		{"networkInterfaces", networkVersions, true},
 		{"publicIPAddresses", networkVersions, true},
 		{"virtualNetworks", networkVersions, true},
+		{"virtualNetworks/subnets", networkVersions, true},
 		{"networkSecurityGroups", networkVersions, true},
+		{"networkSecurityGroups/securityRules", networkVersions, true},
+		{"locations", networkVersions, false},
+		{"locations/operations", networkVersions, false},
+		{"locations/operationResults", networkVersions, false},
 	}},
 	{"Microsoft.Resources", []ResourceType{
 		{"resourceGroups", resourcesVersions, false},

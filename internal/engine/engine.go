@@ -632,7 +632,10 @@ func putVMDecision(t *tx, old *VM, at place, in VMPut, _ resource.Env) (string, 
 	if err != nil {
 		return "", resource.Effects{}, err
 	}
-	return op.ID, resource.Effects{}, t.attachDisks(t.vm(armid.Fold(old.ID)), old, spec.Disks)
+	if err := t.attachDisks(t.vm(armid.Fold(old.ID)), old, spec.Disks); err != nil {
+		return "", resource.Effects{}, err
+	}
+	return op.ID, resource.Effects{}, t.linkNICs(t.vm(armid.Fold(old.ID)), old)
 }
 
 func groupBeingDeleted(g *Group) error { return group.BeingDeleted(g) }

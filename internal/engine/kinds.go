@@ -7,8 +7,12 @@ import (
 	"github.com/azemu/azemu/internal/kinds/disk"
 	"github.com/azemu/azemu/internal/kinds/extension"
 	"github.com/azemu/azemu/internal/kinds/group"
+	"github.com/azemu/azemu/internal/kinds/nic"
+	"github.com/azemu/azemu/internal/kinds/nsg"
+	"github.com/azemu/azemu/internal/kinds/publicip"
 	"github.com/azemu/azemu/internal/kinds/resource"
 	"github.com/azemu/azemu/internal/kinds/scaleset"
+	"github.com/azemu/azemu/internal/kinds/vnet"
 )
 
 // The kinds' snapshots and specs under the names the ARM layer and the
@@ -79,8 +83,14 @@ func kindTable() map[string]kind {
 		deployment.Type: {decode: deployment.Decode, verbs: deploymentVerbs()},
 		group.Type: {load: (*tx).loadGroup, write: (*tx).putGroup, erase: (*tx).removeGroup,
 			adopt: groupAdopts, verbs: groupVerbs()},
-		vmType:       vm,
-		instanceType: vm,
+		vmType:          vm,
+		instanceType:    vm,
+		vnet.Type:       {decode: vnet.Decode, verbs: vnetVerbs()},
+		vnet.SubnetType: {load: (*tx).loadChild, verbs: subnetVerbs()},
+		nsg.Type:        {decode: nsg.Decode, verbs: nsgVerbs()},
+		nsg.RuleType:    {load: (*tx).loadChild, verbs: ruleVerbs()},
+		nic.Type:        {decode: nic.Decode, verbs: nicVerbs()},
+		publicip.Type:   {decode: publicip.Decode, verbs: publicIPVerbs()},
 	}
 }
 

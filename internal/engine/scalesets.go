@@ -325,6 +325,9 @@ func (t *tx) createVM(sub, rg string, inst NewInstance, extensions time.Duration
 	if err := t.attachDisks(t.vms[armid.Fold(inst.ID)], nil, inst.Spec.Disks); err != nil {
 		return store.Operation{}, err
 	}
+	if err := t.linkNICs(t.vms[armid.Fold(inst.ID)], nil); err != nil {
+		return store.Operation{}, err
+	}
 	if res.Done {
 		t.finishOp(op.ID, StatusSucceeded, nil, t.now)
 	}

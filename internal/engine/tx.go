@@ -283,6 +283,9 @@ func (t *tx) putVM(v *VM, m lifecycle.Machine, model json.RawMessage, spec VMSpe
 	}
 	t.vmRows[key] = row
 	t.vms[key] = &next
+	if allocated := m.State.Power.Allocated(); allocated != v.Machine.State.Power.Allocated() && len(spec.NICs) > 0 {
+		t.powerNICs(&next, allocated, t.envAt(at))
+	}
 }
 
 func changed(a, b lifecycle.State) bool {
@@ -319,6 +322,7 @@ func (t *tx) removeVM(v *VM, m lifecycle.Machine, at time.Time, opID string) {
 		OperationID: opID, OperationKind: string(lifecycle.Delete), Detail: detail})
 	t.vms[key] = nil
 	t.releaseDisks(v, opID)
+	t.releaseNICs(v, opID)
 	t.removeExtensionsOf(v.ID)
 	if g := t.group(groupKey(v.SubscriptionID, v.ResourceGroup)); g != nil && g.DeleteOperation != "" {
 		t.maybeFinishGroup(g)

@@ -44,6 +44,9 @@ type VMSpec struct {
 	ScaleSetID         string `json:"scaleSetId,omitempty"`
 	// Disks are the OS and data disks the storage profile names.
 	Disks []DiskRef `json:"disks,omitempty"`
+	// NICs are the network interfaces the network profile names, or its
+	// networkInterfaceConfigurations create.
+	NICs []NICRef `json:"nics,omitempty"`
 	// What the guest agent reports once the OS runs.
 	ComputerName string `json:"computerName,omitempty"`
 	OSName       string `json:"osName,omitempty"`

@@ -61,6 +61,14 @@ func (e *Engine) Meters(ctx context.Context, wins []billing.Window, g billing.Gr
 func BillingEvent(ev store.Event) (billing.Event, bool) {
 	sub, rg, isDisk := splitResourceID(ev.VMID)
 	be := billing.Event{ResourceID: ev.VMID, At: ev.At, Deleted: ev.ProvisioningState == "Deleted"}
+	if isPublicIP(ev.VMID) {
+		var d publicIPDetail
+		_ = json.Unmarshal(ev.Detail, &d)
+		be.Kind = billing.PublicIP
+		be.Attrs = billing.Attrs{Location: d.Location, IPSKU: d.SKU, IPTier: d.Tier, IPAllocation: d.Allocation, IPVersion: d.Version,
+			IPReleased: d.Allocation == "Dynamic" && d.Address == "", SubscriptionID: sub, ResourceGroup: rg, ParentID: d.VM}
+		return be, true
+	}
 	if isDisk {
 		var d diskDetail
 		_ = json.Unmarshal(ev.Detail, &d)
@@ -76,6 +84,11 @@ func BillingEvent(ev store.Event) (billing.Event, bool) {
 	be.Attrs = billing.Attrs{Location: d.Location, VMSize: d.VMSize, OSType: d.OSType, LicenseType: d.LicenseType,
 		Priority: d.Priority, SubscriptionID: sub, ResourceGroup: rg, ParentID: d.ScaleSetID}
 	return be, true
+}
+
+// isPublicIP reports whether an event's resource is a public IP address.
+func isPublicIP(id string) bool {
+	return strings.Contains(strings.ToLower(id), "/providers/microsoft.network/publicipaddresses/")
 }
 
 // splitResourceID reads the subscription and resource group of an ARM ID

@@ -110,3 +110,9 @@ func Next[T any, P Located[T]](old P, location string, fresh func() P) (P, error
 	cp := *old
 	return P(&cp), nil
 }
+
+// Refusal is a refusal of Microsoft.Network: it answers 400 Bad Request
+// whatever its code, as Network does for every rule it enforces.
+func Refusal(code, target, message string) *resource.Error {
+	return &resource.Error{Code: code, Target: target, Message: message, Status: 400}
+}

@@ -135,8 +135,8 @@ func Named(spec Spec) (subnets, nsgs, ips []string) {
 }
 
 func missingReference(ref, owner string) error {
-	return &resource.Error{Code: "InvalidResourceReference", Message: fmt.Sprintf(
-		"Resource %s referenced by resource %s was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.", ref, owner)}
+	return network.Refusal("InvalidResourceReference", "", fmt.Sprintf(
+		"Resource %s referenced by resource %s was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.", ref, owner))
 }
 
 // Put decides a client's PUT of an interface. old is the interface as it
@@ -147,8 +147,8 @@ func Put(old *NIC, sub, rg, name string, spec Spec, w World, env resource.Env) (
 		return nil, resource.Effects{}, err
 	}
 	if len(spec.IPConfigs) == 0 {
-		return nil, resource.Effects{}, &resource.Error{Code: "NetworkInterfaceMustHaveAtLeastOneIpConfiguration", Message: fmt.Sprintf(
-			"Network interface %s must have at least one IP configuration.", n.ID)}
+		return nil, resource.Effects{}, network.Refusal("NetworkInterfaceMustHaveAtLeastOneIpConfiguration", "", fmt.Sprintf(
+			"Network interface %s must have at least one IP configuration.", n.ID))
 	}
 	if spec.NSG != "" && !w.NSGs[Key(spec.NSG)] {
 		return nil, resource.Effects{}, missingReference(spec.NSG, n.ID)
@@ -190,10 +190,10 @@ func primaries(id string, configs []IPConfigSpec) ([]IPConfigSpec, error) {
 	names := map[string]bool{}
 	for _, c := range out {
 		if c.Name == "" {
-			return nil, &resource.Error{Code: "InvalidRequestFormat", Target: "ipConfigurations.name", Message: "Cannot parse the request: every IP configuration needs a name."}
+			return nil, network.Refusal("InvalidRequestFormat", "ipConfigurations.name", "Cannot parse the request: every IP configuration needs a name.")
 		}
 		if names[strings.ToLower(c.Name)] {
-			return nil, &resource.Error{Code: "InvalidRequestFormat", Message: fmt.Sprintf("Cannot parse the request: two IP configurations are named '%s'.", c.Name)}
+			return nil, network.Refusal("InvalidRequestFormat", "", fmt.Sprintf("Cannot parse the request: two IP configurations are named '%s'.", c.Name))
 		}
 		names[strings.ToLower(c.Name)] = true
 		if c.Primary {
@@ -202,13 +202,13 @@ func primaries(id string, configs []IPConfigSpec) ([]IPConfigSpec, error) {
 	}
 	switch {
 	case count == 0 && len(out) > 1:
-		return nil, &resource.Error{Code: "NetworkInterfaceMustHavePrimaryIpConfiguration", Message: fmt.Sprintf(
-			"Network interface %s has %d IP configurations and none is primary: exactly one must have primary set to true.", id, len(out))}
+		return nil, network.Refusal("NetworkInterfaceMustHavePrimaryIpConfiguration", "", fmt.Sprintf(
+			"Network interface %s has %d IP configurations and none is primary: exactly one must have primary set to true.", id, len(out)))
 	case count == 0:
 		out[0].Primary = true
 	case count > 1:
-		return nil, &resource.Error{Code: "MoreThanOnePrimaryIpConfigurationOnNetworkInterface", Message: fmt.Sprintf(
-			"Network interface %s has %d primary IP configurations; exactly one may be primary.", id, count)}
+		return nil, network.Refusal("MoreThanOnePrimaryIpConfigurationOnNetworkInterface", "", fmt.Sprintf(
+			"Network interface %s has %d primary IP configurations; exactly one may be primary.", id, count))
 	}
 	return out, nil
 }
@@ -229,16 +229,16 @@ func allocate(n, old *NIC, c IPConfigSpec, s Subnet, held map[string]string) (st
 	if c.Allocation == Static && c.PrivateIP != "" {
 		a, err := netip.ParseAddr(c.PrivateIP)
 		if err != nil || !s.Prefix.Contains(a) {
-			return "", &resource.Error{Code: "PrivateIPAddressNotInSubnet", Message: fmt.Sprintf(
-				"IP configuration %s is using the private IP address %s which is not in the range of subnet %s.", n.IPConfigID(c.Name), c.PrivateIP, s.ID)}
+			return "", network.Refusal("PrivateIPAddressNotInSubnet", "", fmt.Sprintf(
+				"IP configuration %s is using the private IP address %s which is not in the range of subnet %s.", n.IPConfigID(c.Name), c.PrivateIP, s.ID))
 		}
 		if a.Less(first) || last.Less(a) {
-			return "", &resource.Error{Code: "PrivateIPAddressInReservedRange", Message: fmt.Sprintf(
-				"IP configuration %s is using the private IP address %s, which falls in the range of addresses Azure reserves in subnet %s (the first four and the last).", n.IPConfigID(c.Name), a, s.ID)}
+			return "", network.Refusal("PrivateIPAddressInReservedRange", "", fmt.Sprintf(
+				"IP configuration %s is using the private IP address %s, which falls in the range of addresses Azure reserves in subnet %s (the first four and the last).", n.IPConfigID(c.Name), a, s.ID))
 		}
 		if by, ok := taken(a.String()); ok {
-			return "", &resource.Error{Code: "PrivateIPAddressIsAllocated", Message: fmt.Sprintf(
-				"IP configuration %s is using the private IP address %s which is already allocated to resource %s.", n.IPConfigID(c.Name), a, by)}
+			return "", network.Refusal("PrivateIPAddressIsAllocated", "", fmt.Sprintf(
+				"IP configuration %s is using the private IP address %s which is already allocated to resource %s.", n.IPConfigID(c.Name), a, by))
 		}
 		return a.String(), nil
 	}
@@ -256,8 +256,8 @@ func allocate(n, old *NIC, c IPConfigSpec, s Subnet, held map[string]string) (st
 			return a.String(), nil
 		}
 	}
-	return "", &resource.Error{Code: "SubnetIsFull", Message: fmt.Sprintf(
-		"Subnet %s with address prefix %s does not have enough capacity for 1 IP addresses.", s.ID, s.Prefix)}
+	return "", network.Refusal("SubnetIsFull", "", fmt.Sprintf(
+		"Subnet %s with address prefix %s does not have enough capacity for 1 IP addresses.", s.ID, s.Prefix))
 }
 
 // usable is the range of addresses Azure hands out in prefix p: all but
@@ -305,7 +305,7 @@ func relink(old, n *NIC, w World, env resource.Env) (resource.Effects, error) {
 		if strings.EqualFold(p.IPConfiguration, cfg) {
 			continue
 		}
-		np, e, err := publicip.Associate(p, cfg, w.Running && n.VirtualMachine != "", w.Taken, env)
+		np, e, err := publicip.Associate(p, cfg, n.VirtualMachine, w.Running && n.VirtualMachine != "", w.Taken, env)
 		if err != nil {
 			return resource.Effects{}, err
 		}
@@ -333,9 +333,9 @@ func relink(old, n *NIC, w World, env resource.Env) (resource.Effects, error) {
 // inUse is Azure's refusal to delete, or hand to another VM, an interface
 // a VM uses.
 func inUse(n *NIC) error {
-	return &resource.Error{Code: "NicInUse", Message: fmt.Sprintf(
+	return network.Refusal("NicInUse", "", fmt.Sprintf(
 		"Network Interface %s is used by existing resource %s. In order to delete the network interface, it must be dissociated from the resource. To learn more, see aka.ms/deletenic.",
-		n.ID, n.VirtualMachine)}
+		n.ID, n.VirtualMachine))
 }
 
 // Delete decides a client's DELETE: an interface a VM uses is refused; the
@@ -381,8 +381,8 @@ type Use struct {
 // addresses.
 func Link(n *NIC, u Use, w World, env resource.Env) (*NIC, resource.Effects, error) {
 	if n.VirtualMachine != "" && !strings.EqualFold(n.VirtualMachine, u.VM) {
-		return nil, resource.Effects{}, &resource.Error{Code: "NicInUse", Message: fmt.Sprintf(
-			"Network Interface %s is used by existing resource %s. A network interface can be used by one virtual machine at a time.", n.ID, n.VirtualMachine)}
+		return nil, resource.Effects{}, network.Refusal("NicInUse", "", fmt.Sprintf(
+			"Network Interface %s is used by existing resource %s. A network interface can be used by one virtual machine at a time.", n.ID, n.VirtualMachine))
 	}
 	nn := *n
 	nn.VirtualMachine, nn.Primary = u.VM, u.Primary
@@ -422,7 +422,7 @@ func Power(n *NIC, allocated bool, w World, env resource.Env) (resource.Effects,
 		if p == nil || !strings.EqualFold(p.IPConfiguration, n.IPConfigID(c.Name)) {
 			continue
 		}
-		np, e, err := publicip.Power(p, allocated, w.Taken, env)
+		np, e, err := publicip.Power(p, n.VirtualMachine, allocated, w.Taken, env)
 		if err != nil {
 			return resource.Effects{}, err
 		}

@@ -229,10 +229,10 @@ func (w *world) step(f []string, out *strings.Builder) error {
 			eff.Add(publicip.Remove(w.ips[k], op, w.env))
 		}
 		for _, k := range sorted(w.groups) {
-			eff.Add(nsg.Remove(w.groups[k]))
+			eff.Add(nsg.Remove(w.groups[k], op, w.env))
 		}
 		for _, k := range sorted(w.vnets) {
-			eff.Add(vnet.Remove(w.vnets[k]))
+			eff.Add(vnet.Remove(w.vnets[k], op, w.env))
 		}
 	case "advance":
 		d, err := time.ParseDuration(f[1])

@@ -129,16 +129,18 @@ func ruleName(r *Rule) *string { return &r.Name }
 // network interfaces linked to g, and any refuses it.
 func Delete(g *NSG, users []string, env resource.Env) (resource.Effects, error) {
 	if len(users) > 0 {
-		return resource.Effects{}, &resource.Error{Code: "InUseNetworkSecurityGroupCannotBeDeleted", Message: fmt.Sprintf(
+		return resource.Effects{}, network.Refusal("InUseNetworkSecurityGroupCannotBeDeleted", "", fmt.Sprintf(
 			"Network security group %s cannot be deleted because it is in use by the following resources: %s. In order to delete the Network security group, remove the association with the resource(s). To learn how to do this, see aka.ms/deletensg.",
-			g.ID, strings.Join(users, ", "))}
+			g.ID, strings.Join(users, ", ")))
 	}
-	return Remove(g), nil
+	return Remove(g, "", env), nil
 }
 
 // Remove decides the deletion of a group whatever its state (its resource
 // group is deleted).
-func Remove(g *NSG) resource.Effects { return resource.Effects{Removed: []resource.State{g}} }
+func Remove(g *NSG, _ string, _ resource.Env) resource.Effects {
+	return resource.Effects{Removed: []resource.State{g}}
+}
 
 // checkRules holds Azure's rules for security rules: a priority in
 // 100-4096, unique per direction, and Azure's vocabulary for the rest.
@@ -147,12 +149,12 @@ func checkRules(rules []Rule) error {
 	names := map[string]bool{}
 	for _, r := range rules {
 		if names[strings.ToLower(r.Name)] {
-			return &resource.Error{Code: "InvalidRequestFormat", Message: fmt.Sprintf("Cannot parse the request: two security rules are named '%s'.", r.Name)}
+			return network.Refusal("InvalidRequestFormat", "", fmt.Sprintf("Cannot parse the request: two security rules are named '%s'.", r.Name))
 		}
 		names[strings.ToLower(r.Name)] = true
 		if r.Priority < 100 || r.Priority > 4096 {
-			return &resource.Error{Code: "SecurityRuleInvalidPriority", Message: fmt.Sprintf(
-				"Security rule has invalid Priority. Value provided: %d Allowed range 100-4096.", r.Priority)}
+			return network.Refusal("SecurityRuleInvalidPriority", "", fmt.Sprintf(
+				"Security rule has invalid Priority. Value provided: %d Allowed range 100-4096.", r.Priority))
 		}
 		for _, f := range [][3]string{
 			{"direction", r.Direction, "Inbound|Outbound"},
@@ -161,15 +163,15 @@ func checkRules(rules []Rule) error {
 		} {
 			field, pair := f[0], f[1:]
 			if !oneOf(pair[0], strings.Split(pair[1], "|")) {
-				return &resource.Error{Code: "SecurityRuleParameterContainsUnsupportedValue", Target: field, Message: fmt.Sprintf(
+				return network.Refusal("SecurityRuleParameterContainsUnsupportedValue", "", fmt.Sprintf(
 					"Security rule parameter %s for rule with Id %s contains unsupported value '%s'. Allowed values are %s.",
-					field, r.Name, pair[0], strings.ReplaceAll(pair[1], "|", ", "))}
+					field, r.Name, pair[0], strings.ReplaceAll(pair[1], "|", ", ")))
 			}
 		}
 		key := fmt.Sprintf("%s/%d", strings.ToLower(r.Direction), r.Priority)
 		if other, ok := seen[key]; ok {
-			return &resource.Error{Code: "SecurityRuleConflict", Message: fmt.Sprintf(
-				"Security rule %s conflicts with rule %s. Rules cannot have the same Priority and Direction. To learn more, see aka.ms/nsgrules.", r.Name, other)}
+			return network.Refusal("SecurityRuleConflict", "", fmt.Sprintf(
+				"Security rule %s conflicts with rule %s. Rules cannot have the same Priority and Direction. To learn more, see aka.ms/nsgrules.", r.Name, other))
 		}
 		seen[key] = r.Name
 	}

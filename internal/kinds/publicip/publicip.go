@@ -44,6 +44,8 @@ type PublicIP struct {
 	// IPConfiguration is the ID of the NIC IP configuration it is
 	// associated with; empty when unassociated.
 	IPConfiguration string `json:"ipConfiguration,omitempty"`
+	// VM is the VM whose interface holds it: what it is billed under.
+	VM string `json:"vm,omitempty"`
 }
 
 // Spec is what azemu keeps of a public IP's model.
@@ -69,9 +71,14 @@ type Detail struct {
 	Allocation string `json:"allocationMethod"`
 	Version    string `json:"ipVersion"`
 	// Address is the address held then; a Dynamic IP without one holds
-	// none (Azure bills a Basic Dynamic IP only while it holds one).
+	// none.
 	Address string `json:"ipAddress,omitempty"`
+	// VM is the VM whose interface holds the IP then.
+	VM string `json:"vm,omitempty"`
 }
+
+// Location is where the IP is.
+func (p *PublicIP) Location() string { return p.Spec.Location }
 
 // ResourceType is Type.
 func (p *PublicIP) ResourceType() string { return Type }
@@ -133,7 +140,7 @@ func draw(version string, taken Taken, env resource.Env) (string, error) {
 			}
 		}
 	}
-	return "", &resource.Error{Code: "PublicIPCountLimitReached", Message: "Cannot create more public IP addresses: every address of the emulator's documentation ranges is in use."}
+	return "", network.Refusal("PublicIPCountLimitReached", "", "Cannot create more public IP addresses: every address of the emulator's documentation ranges is in use.")
 }
 
 // Put decides a client's PUT of a public IP. old is the IP as it is (nil
@@ -164,14 +171,14 @@ func Put(old *PublicIP, sub, rg, name string, spec Spec, running bool, taken Tak
 // check holds Azure's rules for a public IP's model.
 func check(old *PublicIP, spec Spec) error {
 	if spec.SKU == Standard && spec.Allocation == Dynamic {
-		return &resource.Error{Code: "StandardSkuPublicIPAddressesCannotHaveDynamicAllocation", Message: "Standard sku publicIp addresses cannot have Dynamic allocation method. Please use Static allocation method instead."}
+		return network.Refusal("StandardSkuPublicIPAddressesCannotHaveDynamicAllocation", "", "Standard sku publicIp addresses cannot have Dynamic allocation method. Please use Static allocation method instead.")
 	}
 	if spec.SKU == Basic && spec.Tier == Global {
-		return &resource.Error{Code: "GlobalTierPublicIPRequiresStandardSku", Target: "sku.tier", Message: "A public IP address in the Global tier must use the Standard SKU."}
+		return network.Refusal("GlobalTierPublicIPRequiresStandardSku", "sku.tier", "A public IP address in the Global tier must use the Standard SKU.")
 	}
 	if spec.IdleTimeout != 0 && (spec.IdleTimeout < 4 || spec.IdleTimeout > 30) {
-		return &resource.Error{Code: "PublicIPIdleTimeoutIsOutOfRange", Target: "idleTimeoutInMinutes", Message: fmt.Sprintf(
-			"IdleTimeoutInMinutes %d is out of range: it must be between 4 and 30.", spec.IdleTimeout)}
+		return network.Refusal("PublicIPIdleTimeoutIsOutOfRange", "idleTimeoutInMinutes", fmt.Sprintf(
+			"IdleTimeoutInMinutes %d is out of range: it must be between 4 and 30.", spec.IdleTimeout))
 	}
 	if old == nil {
 		return nil
@@ -180,16 +187,16 @@ func check(old *PublicIP, spec Spec) error {
 		return err
 	}
 	if old.Spec.Version != spec.Version {
-		return &resource.Error{Code: "PublicIPAddressVersionCannotBeChanged", Target: "publicIPAddressVersion", Message: fmt.Sprintf(
-			"The IP version of public IP address %s cannot change from %s to %s.", old.ID, old.Spec.Version, spec.Version)}
+		return network.Refusal("PublicIPAddressVersionCannotBeChanged", "publicIPAddressVersion", fmt.Sprintf(
+			"The IP version of public IP address %s cannot change from %s to %s.", old.ID, old.Spec.Version, spec.Version))
 	}
 	if old.Spec.SKU == Standard && spec.SKU == Basic {
-		return &resource.Error{Code: "PublicIPSkuDowngradeNotAllowed", Target: "sku.name", Message: fmt.Sprintf(
-			"Public IP address %s cannot be changed from the Standard SKU to the Basic SKU.", old.ID)}
+		return network.Refusal("PublicIPSkuDowngradeNotAllowed", "sku.name", fmt.Sprintf(
+			"Public IP address %s cannot be changed from the Standard SKU to the Basic SKU.", old.ID))
 	}
 	if old.Spec.SKU == Basic && spec.SKU == Standard && old.IPConfiguration != "" {
-		return &resource.Error{Code: "PublicIPAddressInUse", Target: "sku.name", Message: fmt.Sprintf(
-			"Public IP address %s must be disassociated from %s before its SKU is upgraded.", old.ID, old.IPConfiguration)}
+		return network.Refusal("PublicIPAddressInUse", "sku.name", fmt.Sprintf(
+			"Public IP address %s must be disassociated from %s before its SKU is upgraded.", old.ID, old.IPConfiguration))
 	}
 	return nil
 }
@@ -216,9 +223,9 @@ func (p *PublicIP) settle(running bool, taken Taken, env resource.Env) error {
 // Delete decides a client's DELETE: an associated IP is refused.
 func Delete(p *PublicIP, env resource.Env) (resource.Effects, error) {
 	if p.IPConfiguration != "" {
-		return resource.Effects{}, &resource.Error{Code: "PublicIPAddressCannotBeDeleted", Message: fmt.Sprintf(
+		return resource.Effects{}, network.Refusal("PublicIPAddressCannotBeDeleted", "", fmt.Sprintf(
 			"Public IP address %s can not be deleted since it is still allocated to resource %s. In order to delete the public IP, disassociate/detach the Public IP address from the resource.  To learn how to do this, see aka.ms/deletepublicip.",
-			p.ID, p.IPConfiguration)}
+			p.ID, p.IPConfiguration))
 	}
 	return Remove(p, "", env), nil
 }
@@ -229,16 +236,16 @@ func Remove(p *PublicIP, opID string, env resource.Env) resource.Effects {
 	return resource.Effects{Removed: []resource.State{p}, Events: []resource.Event{event(p, "Deleted", opID, "delete", env.Now)}}
 }
 
-// Associate decides associating p with a NIC IP configuration; running
-// says whether that NIC's VM runs.
-func Associate(p *PublicIP, ipConfig string, running bool, taken Taken, env resource.Env) (*PublicIP, resource.Effects, error) {
+// Associate decides associating p with a NIC IP configuration; vm is the
+// VM using that NIC ("" for none) and running whether it holds a host.
+func Associate(p *PublicIP, ipConfig, vm string, running bool, taken Taken, env resource.Env) (*PublicIP, resource.Effects, error) {
 	if p.IPConfiguration != "" && !strings.EqualFold(p.IPConfiguration, ipConfig) {
-		return nil, resource.Effects{}, &resource.Error{Code: "PublicIPAddressInUse", Message: fmt.Sprintf(
+		return nil, resource.Effects{}, network.Refusal("PublicIPAddressInUse", "", fmt.Sprintf(
 			"Resource %s is referenced by resource %s and cannot be used by %s: a public IP address is associated with one IP configuration at a time.",
-			p.ID, p.IPConfiguration, ipConfig)}
+			p.ID, p.IPConfiguration, ipConfig))
 	}
 	np := *p
-	np.IPConfiguration = ipConfig
+	np.IPConfiguration, np.VM = ipConfig, vm
 	if err := np.settle(running, taken, env); err != nil {
 		return nil, resource.Effects{}, err
 	}
@@ -248,24 +255,31 @@ func Associate(p *PublicIP, ipConfig string, running bool, taken Taken, env reso
 // Dissociate decides removing p's association: a Dynamic address goes.
 func Dissociate(p *PublicIP, env resource.Env) (*PublicIP, resource.Effects) {
 	np := *p
-	np.IPConfiguration = ""
+	np.IPConfiguration, np.VM = "", ""
 	_ = np.settle(false, nil, env) // releasing draws nothing
 	return &np, put(p, &np, "dissociate", env.Now)
 }
 
-// Power decides what a VM's power change does to an associated IP: a
-// Dynamic address is released when the VM is deallocated and given
-// again (a new one) when it is allocated.
-func Power(p *PublicIP, allocated bool, taken Taken, env resource.Env) (*PublicIP, resource.Effects, error) {
+// Power decides what its VM's power does to an associated IP: a Dynamic
+// address is released when the VM is deallocated and given again (a new
+// one) when it is allocated. vm is the VM whose interface holds the IP
+// ("" once the interface is let go), which it is billed under.
+func Power(p *PublicIP, vm string, allocated bool, taken Taken, env resource.Env) (*PublicIP, resource.Effects, error) {
 	np := *p
+	np.VM = vm
 	if err := np.settle(allocated, taken, env); err != nil {
 		return nil, resource.Effects{}, err
 	}
-	if np.Address == p.Address {
+	if np.Address == p.Address && np.VM == p.VM {
 		return p, resource.Effects{}, nil
 	}
 	kind := "release"
-	if np.Address != "" {
+	switch {
+	case np.Address == p.Address && np.VM != "":
+		kind = "attach" // only the VM it serves changed
+	case np.Address == p.Address:
+		kind = "detach"
+	case np.Address != "":
 		kind = "assign"
 	}
 	return &np, put(p, &np, kind, env.Now), nil
@@ -276,7 +290,7 @@ func Power(p *PublicIP, allocated bool, taken Taken, env resource.Env) (*PublicI
 func put(prev, p *PublicIP, kind string, at time.Time) resource.Effects {
 	eff := resource.Effects{Put: []resource.State{p}}
 	if prev == nil || prev.Spec.SKU != p.Spec.SKU || prev.Spec.Tier != p.Spec.Tier || prev.Spec.Allocation != p.Spec.Allocation ||
-		prev.Spec.Version != p.Spec.Version || prev.Address != p.Address {
+		prev.Spec.Version != p.Spec.Version || prev.Address != p.Address || prev.VM != p.VM {
 		eff.Events = append(eff.Events, event(p, "Succeeded", "", kind, at))
 	}
 	return eff
@@ -286,7 +300,7 @@ func event(p *PublicIP, state, opID, kind string, at time.Time) resource.Event {
 	d := Detail{Location: p.Spec.Location, SKU: p.Spec.SKU, Tier: p.Spec.Tier, Allocation: p.Spec.Allocation, Version: p.Spec.Version}
 	code := ""
 	if state != "Deleted" {
-		d.Address = p.Address
+		d.Address, d.VM = p.Address, p.VM
 		code = "ProvisioningState/succeeded"
 	}
 	detail, _ := json.Marshal(d)

@@ -38,11 +38,11 @@ func TestScenarios(t *testing.T) {
 					Allocation: or(args["alloc"], Static), Version: or(args["version"], IPv4), IdleTimeout: idle}
 				_, eff, err = Put(p, "00000000-0000-0000-0000-000000000001", "rg", "ip", spec, false, taken, env)
 			case "associate":
-				_, eff, err = Associate(p, f[1], f[2] == "running", taken, env)
+				_, eff, err = Associate(p, f[1], "vm", f[2] == "running", taken, env)
 			case "dissociate":
 				_, eff = Dissociate(p, env)
 			case "power":
-				_, eff, err = Power(p, f[1] == "allocated", taken, env)
+				_, eff, err = Power(p, "vm", f[1] == "allocated", taken, env)
 			case "delete":
 				eff, err = Delete(p, env)
 			case "advance":

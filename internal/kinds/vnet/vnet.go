@@ -128,17 +128,19 @@ func Delete(v *VNet, users Users, env resource.Env) (resource.Effects, error) {
 			return resource.Effects{}, inUse(s.Name, ids)
 		}
 	}
-	return Remove(v), nil
+	return Remove(v, "", env), nil
 }
 
 // Remove decides the deletion of a network whatever its state (its group
 // is deleted).
-func Remove(v *VNet) resource.Effects { return resource.Effects{Removed: []resource.State{v}} }
+func Remove(v *VNet, _ string, _ resource.Env) resource.Effects {
+	return resource.Effects{Removed: []resource.State{v}}
+}
 
 func inUse(subnet string, ids []string) error {
-	return &resource.Error{Code: "InUseSubnetCannotBeDeleted", Message: fmt.Sprintf(
+	return network.Refusal("InUseSubnetCannotBeDeleted", "", fmt.Sprintf(
 		"Subnet %s is in use by %s and cannot be deleted. In order to delete the subnet, delete all the resources within the subnet. See aka.ms/deletesubnet.",
-		subnet, strings.Join(ids, ", "))}
+		subnet, strings.Join(ids, ", ")))
 }
 
 // check holds Azure's rules for a network's address space and subnets.
@@ -152,13 +154,13 @@ func (v *VNet) check(old *VNet, users Users) error {
 		space = append(space, prefix)
 	}
 	if len(space) == 0 {
-		return &resource.Error{Code: "InvalidRequestFormat", Target: "addressSpace.addressPrefixes", Message: "Cannot parse the request: the virtual network needs at least one address prefix in addressSpace.addressPrefixes."}
+		return network.Refusal("InvalidRequestFormat", "addressSpace.addressPrefixes", "Cannot parse the request: the virtual network needs at least one address prefix in addressSpace.addressPrefixes.")
 	}
 	for i := range space {
 		for j := range i {
 			if space[i].Overlaps(space[j]) {
-				return &resource.Error{Code: "NetcfgInvalidAddressSpace", Message: fmt.Sprintf(
-					"Address space %s of virtual network %s overlaps with address space %s.", space[i], v.Name, space[j])}
+				return network.Refusal("NetcfgInvalidAddressSpace", "", fmt.Sprintf(
+					"Address space %s of virtual network %s overlaps with address space %s.", space[i], v.Name, space[j]))
 			}
 		}
 	}
@@ -170,10 +172,10 @@ func (v *VNet) check(old *VNet, users Users) error {
 	names := map[string]string{}
 	for _, s := range v.Subnets {
 		if s.Name == "" {
-			return &resource.Error{Code: "InvalidRequestFormat", Target: "subnets.name", Message: "Cannot parse the request: every subnet needs a name."}
+			return network.Refusal("InvalidRequestFormat", "subnets.name", "Cannot parse the request: every subnet needs a name.")
 		}
 		if prev, dup := names[strings.ToLower(s.Name)]; dup {
-			return &resource.Error{Code: "InvalidRequestFormat", Message: fmt.Sprintf("Cannot parse the request: two subnets are named '%s'.", prev)}
+			return network.Refusal("InvalidRequestFormat", "", fmt.Sprintf("Cannot parse the request: two subnets are named '%s'.", prev))
 		}
 		names[strings.ToLower(s.Name)] = s.Name
 		prefix, err := cidr(s.AddressPrefix, v.SubnetID(s.Name))
@@ -187,19 +189,19 @@ func (v *VNet) check(old *VNet, users Users) error {
 			}
 		}
 		if !inside {
-			return &resource.Error{Code: "NetcfgSubnetRangeOutsideVnet", Message: fmt.Sprintf(
-				"Subnet '%s' is not valid because its IP address range is outside the IP address range of virtual network '%s'.", s.Name, v.Name)}
+			return network.Refusal("NetcfgSubnetRangeOutsideVnet", "", fmt.Sprintf(
+				"Subnet '%s' is not valid because its IP address range is outside the IP address range of virtual network '%s'.", s.Name, v.Name))
 		}
 		for _, o := range seen {
 			if other := o.name; o.prefix.Overlaps(prefix) {
-				return &resource.Error{Code: "NetcfgSubnetRangesOverlap", Message: fmt.Sprintf(
-					"Subnet '%s' is not valid because its IP address range overlaps with that of an existing subnet '%s' in virtual network '%s'.", s.Name, other, v.Name)}
+				return network.Refusal("NetcfgSubnetRangesOverlap", "", fmt.Sprintf(
+					"Subnet '%s' is not valid because its IP address range overlaps with that of an existing subnet '%s' in virtual network '%s'.", s.Name, other, v.Name))
 			}
 		}
 		seen = append(seen, named{s.Name, prefix})
 		if prefix.Bits() > 29 && prefix.Addr().Is4() {
-			return &resource.Error{Code: "InvalidSubnetPrefix", Message: fmt.Sprintf(
-				"Subnet '%s' has prefix %s; the smallest subnet Azure supports is a /29.", s.Name, prefix)}
+			return network.Refusal("InvalidSubnetPrefix", "", fmt.Sprintf(
+				"Subnet '%s' has prefix %s; the smallest subnet Azure supports is a /29.", s.Name, prefix))
 		}
 	}
 	if old == nil {
@@ -215,8 +217,8 @@ func (v *VNet) check(old *VNet, users Users) error {
 			return inUse(s.Name, ids)
 		}
 		if now.AddressPrefix != s.AddressPrefix {
-			return &resource.Error{Code: "InUseSubnetCannotBeUpdated", Message: fmt.Sprintf(
-				"Subnet %s is in use by %s and its address prefix cannot change from %s to %s.", s.Name, strings.Join(ids, ", "), s.AddressPrefix, now.AddressPrefix)}
+			return network.Refusal("InUseSubnetCannotBeUpdated", "", fmt.Sprintf(
+				"Subnet %s is in use by %s and its address prefix cannot change from %s to %s.", s.Name, strings.Join(ids, ", "), s.AddressPrefix, now.AddressPrefix))
 		}
 	}
 	return nil
@@ -227,12 +229,12 @@ func (v *VNet) check(old *VNet, users Users) error {
 func cidr(s, owner string) (netip.Prefix, error) {
 	p, err := netip.ParsePrefix(strings.TrimSpace(s))
 	if err != nil {
-		return p, &resource.Error{Code: "InvalidAddressPrefixFormat", Message: fmt.Sprintf(
-			"Address prefix %s of resource %s is not formatted correctly. It should follow CIDR notation, for example 10.0.0.0/24.", s, owner)}
+		return p, network.Refusal("InvalidAddressPrefixFormat", "", fmt.Sprintf(
+			"Address prefix %s of resource %s is not formatted correctly. It should follow CIDR notation, for example 10.0.0.0/24.", s, owner))
 	}
 	if p.Masked() != p {
-		return p, &resource.Error{Code: "InvalidCIDRNotation", Message: fmt.Sprintf(
-			"The address prefix %s in resource %s has an invalid CIDR notation. For the given prefix length, the address prefix should be %s.", s, owner, p.Masked())}
+		return p, network.Refusal("InvalidCIDRNotation", "", fmt.Sprintf(
+			"The address prefix %s in resource %s has an invalid CIDR notation. For the given prefix length, the address prefix should be %s.", s, owner, p.Masked()))
 	}
 	return p, nil
 }

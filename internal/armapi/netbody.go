@@ -1,0 +1,269 @@
+package armapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/azemu/azemu/internal/armerror"
+	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/engine"
+)
+
+// netModel is what a network resource keeps of its body besides what the
+// rules decide over: its tags, zones and the writable properties azemu
+// only echoes.
+type netModel struct {
+	Tags  map[string]any `json:"tags,omitempty"`
+	Zones []any          `json:"zones,omitempty"`
+	Props map[string]any `json:"props,omitempty"`
+}
+
+func modelOf(body, props map[string]any, echoed ...string) json.RawMessage {
+	m := netModel{Props: map[string]any{}}
+	if tags, ok := body["tags"].(map[string]any); ok {
+		m.Tags = tags
+	}
+	if zones, ok := body["zones"].([]any); ok {
+		m.Zones = zones
+	}
+	for _, k := range echoed {
+		if v, ok := props[k]; ok && v != nil {
+			m.Props[k] = v
+		}
+	}
+	raw, _ := json.Marshal(m)
+	return raw
+}
+
+func readModel(raw json.RawMessage) netModel {
+	var m netModel
+	_ = json.Unmarshal(raw, &m)
+	return m
+}
+
+// network resources' writable properties that azemu keeps and shows back.
+var (
+	vnetEchoed   = []string{"dhcpOptions", "enableDdosProtection", "enableVmProtection", "bgpCommunities", "encryption", "flowTimeoutInMinutes"}
+	subnetEchoed = []string{"delegations", "serviceEndpoints", "privateEndpointNetworkPolicies", "privateLinkServiceNetworkPolicies", "defaultOutboundAccess", "routeTable", "natGateway"}
+	ruleEchoed   = []string{"description", "sourceAddressPrefix", "sourceAddressPrefixes", "destinationAddressPrefix", "destinationAddressPrefixes",
+		"sourcePortRange", "sourcePortRanges", "destinationPortRange", "destinationPortRanges", "sourceApplicationSecurityGroups", "destinationApplicationSecurityGroups"}
+	nicEchoed = []string{"dnsSettings", "nicType", "auxiliaryMode", "disableTcpStateTracking"}
+	pipEchoed = []string{"dnsSettings", "ipTags", "ddosSettings"}
+)
+
+// refID is the canonical ID a {"id": ...} reference names; "" when none.
+func refID(props map[string]any, key string) string {
+	ref, _ := props[key].(map[string]any)
+	id := str(ref["id"])
+	if parsed, err := armid.Parse(id); err == nil {
+		return parsed.String()
+	}
+	return id
+}
+
+// location reads and checks a body's location.
+func location(body map[string]any) (string, *armerror.Error) {
+	loc := armLocation(str(body["location"]))
+	if loc == "" {
+		return "", missingParameter("location")
+	}
+	if !knownLocation(loc) {
+		return "", errorf("LocationNotAvailableForResourceType", "", "The provided location '%s' is not available for resource type 'Microsoft.Network'. List of available regions for the resource type is '%s'.",
+			str(body["location"]), strings.Join(locations, ","))
+	}
+	return loc, nil
+}
+
+// located reads a body's location and properties.
+func located(body map[string]any) (string, map[string]any, *armerror.Error) {
+	loc, e := location(body)
+	return loc, dig(body, "properties"), e
+}
+
+func strings_(v any) []string {
+	list, _ := v.([]any)
+	var out []string
+	for _, x := range list {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (s *Server) buildVNet(body map[string]any, old engine.Snapshot) (any, error) {
+	loc, props, e := located(body)
+	if e != nil {
+		return nil, e
+	}
+	spec := engine.VirtualNetworkSpec{Location: loc, AddressPrefixes: strings_(dig(props, "addressSpace")["addressPrefixes"]),
+		Model: modelOf(body, props, vnetEchoed...)}
+	if len(spec.AddressPrefixes) == 0 {
+		if prev, ok := old.(*engine.VirtualNetwork); ok {
+			spec.AddressPrefixes = prev.Spec.AddressPrefixes
+		} else {
+			return nil, missingParameter("properties.addressSpace.addressPrefixes")
+		}
+	}
+	subnets, e := parseEach(props["subnets"], parseSubnet)
+	return asError(engine.VirtualNetworkPut{Spec: spec, Subnets: subnets}, e)
+}
+
+// parseEach reads a body's list of children with parse: nil when the
+// body has no list (the children stay as they are), else each one's.
+func parseEach[T any](v any, parse func(m map[string]any, i int) (T, *armerror.Error)) ([]T, *armerror.Error) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, nil
+	}
+	out := []T{}
+	for i, x := range list {
+		m, _ := x.(map[string]any)
+		item, e := parse(m, i)
+		if e != nil {
+			return nil, e
+		}
+		out = append(out, item)
+	}
+	return out, nil
+}
+
+func parseSubnet(m map[string]any, i int) (engine.Subnet, *armerror.Error) {
+	props := dig(m, "properties")
+	sn := engine.Subnet{Name: str(m["name"]), AddressPrefix: str(props["addressPrefix"]), NSG: refID(props, "networkSecurityGroup"),
+		Model: modelOf(nil, props, subnetEchoed...)}
+	if sn.AddressPrefix == "" {
+		if list := strings_(props["addressPrefixes"]); len(list) > 0 {
+			sn.AddressPrefix = list[0]
+		}
+	}
+	if sn.AddressPrefix == "" {
+		return sn, missingParameter(fmt.Sprintf("subnets[%d].properties.addressPrefix", i))
+	}
+	return sn, nil
+}
+
+func (s *Server) buildNSG(body map[string]any, old engine.Snapshot) (any, error) {
+	loc, props, e := located(body)
+	if e != nil {
+		return nil, e
+	}
+	rules, e := parseEach(props["securityRules"], parseRule)
+	return asError(engine.SecurityGroupPut{Spec: engine.SecurityGroupSpec{Location: loc, Model: modelOf(body, props)}, Rules: rules}, e)
+}
+
+// canonicalOr is v in the casing of the allowed value it matches, else v
+// as sent (for the rules to refuse).
+func canonicalOr(v string, allowed ...string) string {
+	if c := canonicalOneOf(v, allowed...); c != "" {
+		return c
+	}
+	return v
+}
+
+func parseRule(m map[string]any, i int) (engine.SecurityRule, *armerror.Error) {
+	props := dig(m, "properties")
+	rule := engine.SecurityRule{Name: str(m["name"]),
+		Direction: canonicalOr(str(props["direction"]), "Inbound", "Outbound"),
+		Access:    canonicalOr(str(props["access"]), "Allow", "Deny"),
+		Protocol:  canonicalOr(str(props["protocol"]), "Tcp", "Udp", "Icmp", "Esp", "Ah", "*"),
+		Model:     modelOf(nil, props, ruleEchoed...)}
+	prio, ok := props["priority"].(float64)
+	if !ok {
+		return rule, missingParameter(fmt.Sprintf("securityRules[%d].properties.priority", i))
+	}
+	if prio != math.Trunc(prio) {
+		return rule, invalidParameter("priority", "Security rule has invalid Priority. Value provided: %v Allowed range 100-4096.", prio)
+	}
+	rule.Priority = int(prio)
+	return rule, nil
+}
+
+func (s *Server) buildNIC(body map[string]any, _ engine.Snapshot) (any, error) {
+	loc, props, e := located(body)
+	if e != nil {
+		return nil, e
+	}
+	spec := engine.NetworkInterfaceSpec{Location: loc, NSG: refID(props, "networkSecurityGroup"),
+		Model: modelOf(body, props, nicEchoed...)}
+	spec.AcceleratedNetworking, _ = props["enableAcceleratedNetworking"].(bool)
+	spec.IPForwarding, _ = props["enableIPForwarding"].(bool)
+	list, _ := props["ipConfigurations"].([]any)
+	if len(list) == 0 {
+		return nil, missingParameter("properties.ipConfigurations")
+	}
+	for i, x := range list {
+		m, _ := x.(map[string]any)
+		c, e := parseIPConfig(m, i)
+		if e != nil {
+			return nil, e
+		}
+		spec.IPConfigs = append(spec.IPConfigs, c)
+	}
+	return spec, nil
+}
+
+func parseIPConfig(m map[string]any, i int) (engine.IPConfigSpec, *armerror.Error) {
+	props := dig(m, "properties")
+	c := engine.IPConfigSpec{Name: str(m["name"]), Subnet: refID(props, "subnet"), PrivateIP: str(props["privateIPAddress"]),
+		Allocation: canonicalOr(str(props["privateIPAllocationMethod"]), "Dynamic", "Static"),
+		Version:    canonicalOr(str(props["privateIPAddressVersion"]), "IPv4", "IPv6"),
+		PublicIP:   refID(props, "publicIPAddress")}
+	c.Primary, _ = props["primary"].(bool)
+	if c.Allocation == "" {
+		c.Allocation = "Dynamic"
+		if c.PrivateIP != "" {
+			c.Allocation = "Static"
+		}
+	}
+	if c.Allocation == "Dynamic" {
+		c.PrivateIP = ""
+	}
+	if c.Version == "" {
+		c.Version = "IPv4"
+	}
+	if c.Subnet == "" {
+		return c, missingParameter(fmt.Sprintf("ipConfigurations[%d].properties.subnet.id", i))
+	}
+	return c, nil
+}
+
+func (s *Server) buildPublicIP(body map[string]any, _ engine.Snapshot) (any, error) {
+	return asError(publicIPSpec(body))
+}
+
+// publicIPSpec reads a public IP's body, with the API's defaults: Basic,
+// Regional, IPv4, Dynamic for Basic and Static for Standard.
+func publicIPSpec(body map[string]any) (engine.PublicIPSpec, *armerror.Error) {
+	loc, props, e := located(body)
+	if e != nil {
+		return engine.PublicIPSpec{}, e
+	}
+	sku := dig(body, "sku")
+	spec := engine.PublicIPSpec{Location: loc, SKU: canonicalOr(str(sku["name"]), "Basic", "Standard"),
+		Tier:       canonicalOr(str(sku["tier"]), "Regional", "Global"),
+		Allocation: canonicalOr(str(props["publicIPAllocationMethod"]), "Static", "Dynamic"),
+		Version:    canonicalOr(str(props["publicIPAddressVersion"]), "IPv4", "IPv6"),
+		Model:      modelOf(body, props, pipEchoed...)}
+	if spec.SKU == "" {
+		spec.SKU = "Basic" // the API's default when sku is left out
+	}
+	if spec.SKU != "Basic" && spec.SKU != "Standard" {
+		return spec, invalidParameter("sku.name", "The value '%s' of parameter 'sku.name' is not allowed. Allowed values are 'Basic' and 'Standard'.", spec.SKU)
+	}
+	if spec.Tier == "" {
+		spec.Tier = "Regional"
+	}
+	if spec.Allocation == "" {
+		spec.Allocation = map[string]string{"Basic": "Dynamic", "Standard": "Static"}[spec.SKU]
+	}
+	if spec.Version == "" {
+		spec.Version = "IPv4"
+	}
+	if idle, ok := props["idleTimeoutInMinutes"].(float64); ok {
+		spec.IdleTimeout = int(idle)
+	}
+	return spec, nil
+}

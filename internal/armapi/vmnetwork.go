@@ -1,0 +1,145 @@
+package armapi
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/azemu/azemu/internal/armerror"
+	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/engine"
+)
+
+// nicRefs reads the interfaces a normalised VM model's network profile
+// names, and those its networkInterfaceConfigurations describe (Compute
+// creates these, named <vm>-<configuration>, with a public IP named
+// <vm>-<public IP configuration> when one is asked for). Each described
+// interface is added to the model's networkInterfaces, as Azure shows it.
+func nicRefs(sub, rg, vm, location string, model map[string]any) ([]engine.NICRef, *armerror.Error) {
+	np := dig(model, "properties", "networkProfile")
+	if np == nil {
+		return nil, nil
+	}
+	listed, _ := np["networkInterfaces"].([]any)
+	var refs []engine.NICRef
+	seen := map[string]bool{}
+	for i, x := range listed {
+		m, _ := x.(map[string]any)
+		id := canonicalID(str(m["id"]))
+		if id == "" {
+			return nil, missingParameter(fmt.Sprintf("networkProfile.networkInterfaces[%d].id", i))
+		}
+		props := dig(m, "properties")
+		ref := engine.NICRef{ID: id, DeleteOption: canonicalOr(str(props["deleteOption"]), "Delete", "Detach")}
+		ref.Primary, _ = props["primary"].(bool)
+		refs = append(refs, ref)
+		seen[armid.Key(id)] = true
+	}
+	configs, _ := np["networkInterfaceConfigurations"].([]any)
+	for i, x := range configs {
+		cfg, _ := x.(map[string]any)
+		ref, e := nicTemplate(sub, rg, vm, location, cfg, i)
+		if e != nil {
+			return nil, e
+		}
+		if ref.ID == "" {
+			continue
+		}
+		if seen[armid.Key(ref.ID)] {
+			// Listed already (a client PUTting back what it read).
+			for j := range refs {
+				if armid.Equal(refs[j].ID, ref.ID) {
+					refs[j].Create = ref.Create
+				}
+			}
+			continue
+		}
+		refs = append(refs, ref)
+		listed = append(listed, map[string]any{"id": ref.ID, "properties": map[string]any{"primary": ref.Primary, "deleteOption": ref.DeleteOption}})
+	}
+	if len(configs) > 0 && len(listed) > 0 {
+		np["networkInterfaces"] = listed
+	}
+	// One interface is the primary one whether or not it says so.
+	if len(refs) == 1 {
+		refs[0].Primary = true
+	}
+	return refs, nil
+}
+
+func canonicalID(id string) string {
+	if parsed, err := armid.Parse(id); err == nil {
+		return parsed.String()
+	}
+	return id
+}
+
+// nicTemplate is the interface (and public IPs) one networkInterfaceConfigurations
+// entry describes.
+func nicTemplate(sub, rg, vm, location string, cfg map[string]any, i int) (engine.NICRef, *armerror.Error) {
+	name := str(cfg["name"])
+	if name == "" {
+		return engine.NICRef{}, missingParameter(fmt.Sprintf("networkProfile.networkInterfaceConfigurations[%d].name", i))
+	}
+	props := dig(cfg, "properties")
+	ref := engine.NICRef{ID: armid.NetworkID(sub, rg, "networkInterfaces", vm+"-"+name),
+		DeleteOption: canonicalOr(str(props["deleteOption"]), "Delete", "Detach")}
+	ref.Primary, _ = props["primary"].(bool)
+	spec := engine.NetworkInterfaceSpec{Location: location, NSG: refID(props, "networkSecurityGroup")}
+	spec.AcceleratedNetworking, _ = props["enableAcceleratedNetworking"].(bool)
+	spec.IPForwarding, _ = props["enableIPForwarding"].(bool)
+	tmpl := &engine.NICTemplate{}
+	ipConfigs, _ := props["ipConfigurations"].([]any)
+	if len(ipConfigs) == 0 {
+		// Nothing to connect: azemu creates no interface (Azure requires
+		// ipConfigurations; earlier azemu accepted a configuration without).
+		return engine.NICRef{}, nil
+	}
+	for j, y := range ipConfigs {
+		m, _ := y.(map[string]any)
+		cp := dig(m, "properties")
+		c := engine.IPConfigSpec{Name: str(m["name"]), Subnet: refID(cp, "subnet"), Allocation: "Dynamic",
+			Version: canonicalOr(str(cp["privateIPAddressVersion"]), "IPv4", "IPv6")}
+		c.Primary, _ = cp["primary"].(bool)
+		if c.Version == "" {
+			c.Version = "IPv4"
+		}
+		if c.Subnet == "" {
+			return ref, missingParameter(fmt.Sprintf("networkInterfaceConfigurations[%d].properties.ipConfigurations[%d].properties.subnet.id", i, j))
+		}
+		if pc := dig(cp, "publicIPAddressConfiguration"); pc != nil {
+			ip, e := publicIPTemplate(sub, rg, vm, location, pc)
+			if e != nil {
+				return ref, e
+			}
+			c.PublicIP = ip.ID
+			tmpl.PublicIPs = append(tmpl.PublicIPs, ip)
+		}
+		spec.IPConfigs = append(spec.IPConfigs, c)
+	}
+	tmpl.Spec = spec
+	ref.Create = tmpl
+	return ref, nil
+}
+
+func publicIPTemplate(sub, rg, vm, location string, pc map[string]any) (engine.PublicIPTemplate, *armerror.Error) {
+	name := str(pc["name"])
+	if name == "" {
+		return engine.PublicIPTemplate{}, missingParameter("publicIPAddressConfiguration.name")
+	}
+	props := dig(pc, "properties")
+	body := map[string]any{"location": location, "sku": pc["sku"], "properties": map[string]any{
+		"publicIPAllocationMethod": props["publicIPAllocationMethod"], "publicIPAddressVersion": props["publicIPAddressVersion"],
+		"idleTimeoutInMinutes": props["idleTimeoutInMinutes"]}}
+	if body["sku"] == nil {
+		delete(body, "sku")
+	}
+	spec, e := publicIPSpec(body)
+	if e != nil {
+		return engine.PublicIPTemplate{}, e
+	}
+	spec.DeleteOption = canonicalOr(str(props["deleteOption"]), "Delete", "Detach")
+	if spec.DeleteOption == "" {
+		spec.DeleteOption = "Detach"
+	}
+	return engine.PublicIPTemplate{ID: armid.NetworkID(sub, rg, "publicIPAddresses", vm+"-"+strings.TrimSpace(name)), Spec: spec}, nil
+}

@@ -1,0 +1,589 @@
+package engine
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/kinds/group"
+	"github.com/azemu/azemu/internal/kinds/nic"
+	"github.com/azemu/azemu/internal/kinds/nsg"
+	"github.com/azemu/azemu/internal/kinds/publicip"
+	"github.com/azemu/azemu/internal/kinds/resource"
+	"github.com/azemu/azemu/internal/kinds/vnet"
+)
+
+// The network kinds' snapshots, their specs and parts, under the names
+// the ARM layer knows them by (each package under internal/kinds decides
+// its kind's rules); Snapshot is any kind's, and publicIPDetail what a
+// public IP's history event carries for billing.
+type Snapshot = resource.State
+type VirtualNetwork = vnet.VNet
+type VirtualNetworkSpec = vnet.Spec
+type Subnet = vnet.Subnet
+type SecurityGroup = nsg.NSG
+type SecurityGroupSpec = nsg.Spec
+type SecurityRule = nsg.Rule
+type NetworkInterface = nic.NIC
+type NetworkInterfaceSpec = nic.Spec
+type IPConfigSpec = nic.IPConfigSpec
+type IPConfig = nic.IPConfig
+type PublicIP = publicip.PublicIP
+type PublicIPSpec = publicip.Spec
+type publicIPDetail = publicip.Detail
+
+// DefaultSecurityRules are the rules every security group has below its own.
+var DefaultSecurityRules = nsg.DefaultRules
+
+// The network kinds' ARM types.
+const VirtualNetworkType = vnet.Type
+const SubnetType = vnet.SubnetType
+const SecurityGroupType = nsg.Type
+const SecurityRuleType = nsg.RuleType
+const NetworkInterfaceType = nic.Type
+const PublicIPType = publicip.Type
+
+// VirtualNetworkPut is what a PUT of a network asks for; Subnets nil keeps
+// the network's subnets (a body without properties.subnets).
+type VirtualNetworkPut struct {
+	Spec    VirtualNetworkSpec
+	Subnets []Subnet
+}
+
+// SecurityGroupPut is what a PUT of a security group asks for; Rules nil
+// keeps the group's rules.
+type SecurityGroupPut struct {
+	Spec  SecurityGroupSpec
+	Rules []SecurityRule
+}
+
+// Resource returns the snapshot of a resource of a kind in the resources
+// table, by type and ID.
+func (e *Engine) Resource(typ, id string) (resource.State, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	s, ok := e.res[typ][armid.Key(id)]
+	return s, ok
+}
+
+// Resources pages the resources of a type that match, in key order:
+// after is the key the page starts after ("" for the first), next the key
+// of the following page ("" on the last).
+func (e *Engine) Resources(typ string, match func(resource.State) bool, after string, limit int) (page []resource.State, next string) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var found []resource.State
+	for k, s := range e.res[typ] {
+		if k > after && (match == nil || match(s)) {
+			found = append(found, s)
+		}
+	}
+	sort.Slice(found, func(i, j int) bool { return armid.Fold(found[i].ResourceID()) < armid.Fold(found[j].ResourceID()) })
+	if limit <= 0 || len(found) <= limit {
+		return found, ""
+	}
+	return found[:limit], armid.Fold(found[limit-1].ResourceID())
+}
+
+// Child is a subnet or a security rule as a command's target: a view of
+// its parent's snapshot (the parent keeps it), with the parent's version.
+type Child struct {
+	resource.Meta
+	Type   string
+	Parent resource.State
+}
+
+// ResourceType is the child's ARM type.
+func (c *Child) ResourceType() string { return c.Type }
+
+// Row is its parent's: a child has no row of its own.
+func (c *Child) Row() resource.Row { return c.Parent.Row() }
+
+// loadChild finds a subnet or a security rule in its parent as this change
+// sees it; nil when either is missing.
+func (t *tx) loadChild(id string) resource.State {
+	parsed, err := armid.Parse(id)
+	if err != nil {
+		return nil
+	}
+	p, _ := parsed.Parent()
+	name := parsed.Name()
+	child := func(parent resource.State, childName string) resource.State {
+		m := *parent.ResourceMeta()
+		m.ID, m.Name = armid.ChildID(m.ID, parsed.Types[len(parsed.Types)-1], childName), childName
+		return &Child{Meta: m, Type: parsed.Type(), Parent: parent}
+	}
+	switch parent := t.get(p).(type) {
+	case *VirtualNetwork:
+		if s, ok := parent.Subnet(name); ok {
+			return child(parent, s.Name)
+		}
+	case *SecurityGroup:
+		if r, ok := parent.Rule(name); ok {
+			return child(parent, r.Name)
+		}
+	}
+	return nil
+}
+
+// parentOf is the snapshot that keeps a child command's target.
+func (t *tx) parentOf(target resource.State, c resource.Command) resource.State {
+	if ch, ok := target.(*Child); ok {
+		return ch.Parent
+	}
+	parsed, _ := armid.Parse(c.Target)
+	p, _ := parsed.Parent()
+	return t.get(p)
+}
+
+// withOp gives a network change the operation its Azure-AsyncOperation
+// names: Network's changes are done when answered, so it has ended.
+func withOp(eff resource.Effects, err error, kind, target, location string, env resource.Env) (string, resource.Effects, error) {
+	if err != nil {
+		return "", resource.Effects{}, err
+	}
+	id := env.NewID()
+	eff.Started = append(eff.Started, resource.Operation{ID: id, Kind: kind, TargetID: target, Location: location})
+	eff.Ended = append(eff.Ended, resource.OperationEnd{ID: id, Status: resource.StatusSucceeded, At: env.Now})
+	return id, eff, nil
+}
+
+// The operation kinds of the network changes.
+const (
+	opPut    = "createOrUpdate"
+	opDelete = "delete"
+)
+
+// topVerbs are the decisions of a top-level network kind S whose put takes
+// In: each change runs as an operation that has ended (withOp); a group's
+// deletion removes the resource whatever it is.
+type topVerbs[S interface {
+	resource.State
+	Location() string
+}, In any] struct {
+	put    func(t *tx, old S, sub, rg, name string, in In, env resource.Env) (resource.Effects, string, error)
+	del    func(t *tx, s S, env resource.Env) (resource.Effects, error)
+	remove func(s S, opID string, env resource.Env) resource.Effects
+}
+
+func (k topVerbs[S, In]) verbs() map[string]decision {
+	return map[string]decision{
+		VerbPut: taking(func(t *tx, target resource.State, c resource.Command, in In, env resource.Env) (string, resource.Effects, error) {
+			old, _ := target.(S)
+			at := t.placeOf(c.Target)
+			sub, rg, name := at.sub, at.rg, at.name
+			eff, location, err := k.put(t, old, sub, rg, name, in, env)
+			return withOp(eff, err, opPut, c.Target, location, env)
+		}),
+		VerbDelete: func(t *tx, target resource.State, c resource.Command, env resource.Env) (string, resource.Effects, error) {
+			s := target.(S)
+			eff, err := k.del(t, s, env)
+			return withOp(eff, err, opDelete, c.Target, s.Location(), env)
+		},
+		group.VerbRemove: func(t *tx, target resource.State, c resource.Command, env resource.Env) (string, resource.Effects, error) {
+			return "", k.remove(target.(S), c.OperationID, env), nil
+		},
+	}
+}
+
+// childVerbs are the decisions of a child kind (a subnet, a rule) kept in
+// its parent P, whose put takes In: its module's put and delete of one
+// child of the parent.
+func childVerbs[P interface {
+	resource.State
+	Location() string
+}, In any](put func(t *tx, parent P, in In, env resource.Env) (P, resource.Effects, error),
+	del func(t *tx, parent P, name string, env resource.Env) (P, resource.Effects, error)) map[string]decision {
+	return map[string]decision{
+		VerbPut: taking(func(t *tx, target resource.State, c resource.Command, in In, env resource.Env) (string, resource.Effects, error) {
+			parent := t.parentOf(target, c).(P)
+			_, eff, err := put(t, parent, in, env)
+			return withOp(eff, err, opPut, c.Target, parent.Location(), env)
+		}),
+		VerbDelete: func(t *tx, target resource.State, c resource.Command, env resource.Env) (string, resource.Effects, error) {
+			parent := t.parentOf(target, c).(P)
+			_, eff, err := del(t, parent, target.ResourceMeta().Name, env)
+			return withOp(eff, err, opDelete, c.Target, parent.Location(), env)
+		},
+	}
+}
+
+// kept is the children a PUT asks for, or, when its body has no list of
+// them (nil), those old has.
+func kept[S any, C any](asked []C, old *S, of func(*S) []C) []C {
+	if asked == nil && old != nil {
+		return of(old)
+	}
+	return asked
+}
+
+func vnetVerbs() map[string]decision {
+	return topVerbs[*VirtualNetwork, VirtualNetworkPut]{
+		put: func(t *tx, old *VirtualNetwork, sub, rg, name string, p VirtualNetworkPut, env resource.Env) (resource.Effects, string, error) {
+			_, eff, err := vnet.Put(old, sub, rg, name, p.Spec, kept(p.Subnets, old, func(v *VirtualNetwork) []Subnet { return v.Subnets }),
+				t.subnetUsers(vnet.ID(sub, rg, name)), env)
+			return eff, p.Spec.Location, err
+		},
+		del: func(t *tx, v *VirtualNetwork, env resource.Env) (resource.Effects, error) {
+			return vnet.Delete(v, t.subnetUsers(v.ID), env)
+		},
+		remove: vnet.Remove,
+	}.verbs()
+}
+
+func subnetVerbs() map[string]decision {
+	put := func(t *tx, v *VirtualNetwork, s Subnet, env resource.Env) (*VirtualNetwork, resource.Effects, error) {
+		return vnet.PutSubnet(v, s, t.subnetUsers(v.ID), env)
+	}
+	return childVerbs(put, func(t *tx, v *VirtualNetwork, name string, env resource.Env) (*VirtualNetwork, resource.Effects, error) {
+		return vnet.DeleteSubnet(v, name, t.subnetUsers(v.ID), env)
+	})
+}
+
+func nsgVerbs() map[string]decision {
+	return topVerbs[*SecurityGroup, SecurityGroupPut]{
+		put: func(t *tx, old *SecurityGroup, sub, rg, name string, p SecurityGroupPut, env resource.Env) (resource.Effects, string, error) {
+			_, eff, err := nsg.Put(old, sub, rg, name, p.Spec, kept(p.Rules, old, func(g *SecurityGroup) []SecurityRule { return g.Rules }), env)
+			return eff, p.Spec.Location, err
+		},
+		remove: nsg.Remove,
+		del: func(t *tx, g *SecurityGroup, env resource.Env) (resource.Effects, error) {
+			return nsg.Delete(g, t.securityGroupUsers(g.ID), env)
+		},
+	}.verbs()
+}
+
+func ruleVerbs() map[string]decision {
+	drop := func(_ *tx, g *SecurityGroup, name string, env resource.Env) (*SecurityGroup, resource.Effects, error) {
+		return nsg.DeleteRule(g, name, env)
+	}
+	return childVerbs(func(_ *tx, g *SecurityGroup, r SecurityRule, env resource.Env) (*SecurityGroup, resource.Effects, error) {
+		return nsg.PutRule(g, r, env)
+	}, drop)
+}
+
+func nicVerbs() map[string]decision {
+	return topVerbs[*NetworkInterface, NetworkInterfaceSpec]{
+		put: func(t *tx, old *NetworkInterface, sub, rg, name string, spec NetworkInterfaceSpec, env resource.Env) (resource.Effects, string, error) {
+			_, eff, err := nic.Put(old, sub, rg, name, spec, t.nicWorld(old, spec), env)
+			return eff, spec.Location, err
+		},
+		del: func(t *tx, n *NetworkInterface, env resource.Env) (resource.Effects, error) {
+			return nic.Delete(n, t.nicWorld(n, n.Spec), env)
+		},
+		// With its group, its public IPs go on their own.
+		remove: func(n *NetworkInterface, opID string, env resource.Env) resource.Effects {
+			return nic.Remove(n, opID, nic.World{}, env)
+		},
+	}.verbs()
+}
+
+func publicIPVerbs() map[string]decision {
+	return topVerbs[*PublicIP, PublicIPSpec]{
+		put: func(t *tx, old *PublicIP, sub, rg, name string, spec PublicIPSpec, env resource.Env) (resource.Effects, string, error) {
+			running := old != nil && t.ipRunning(old)
+			_, eff, err := publicip.Put(old, sub, rg, name, spec, running, t.publicTaken(), env)
+			return eff, spec.Location, err
+		},
+		del:    func(_ *tx, p *PublicIP, env resource.Env) (resource.Effects, error) { return publicip.Delete(p, env) },
+		remove: publicip.Remove,
+	}.verbs()
+}
+
+// allOf lists every resource of a type as this change sees it, by ID.
+func (t *tx) allOf(typ string) []resource.State {
+	seen := map[string]bool{}
+	var out []resource.State
+	add := func(k string) {
+		if seen[k] {
+			return
+		}
+		seen[k] = true
+		if s := t.resource(typ, k); s != nil {
+			out = append(out, s)
+		}
+	}
+	for k := range t.e.res[typ] {
+		add(k)
+	}
+	for k := range t.touched[typ] {
+		add(k)
+	}
+	sort.Slice(out, func(i, j int) bool { return armid.Fold(out[i].ResourceID()) < armid.Fold(out[j].ResourceID()) })
+	return out
+}
+
+func (t *tx) nics() []*NetworkInterface {
+	var out []*NetworkInterface
+	for _, s := range t.allOf(NetworkInterfaceType) {
+		out = append(out, s.(*NetworkInterface))
+	}
+	return out
+}
+
+func (t *tx) subnetUsers(vnetID string) vnet.Users { return nic.SubnetUsers(t.nics(), vnetID) }
+
+// securityGroupUsers lists the interfaces and subnets linked to a group.
+func (t *tx) securityGroupUsers(id string) []string {
+	users := nic.NSGUsers(t.nics(), id)
+	for _, s := range t.allOf(VirtualNetworkType) {
+		v := s.(*VirtualNetwork)
+		for _, sn := range v.Subnets {
+			if sn.NSG != "" && armid.Equal(sn.NSG, id) {
+				users = append(users, v.SubnetID(sn.Name))
+			}
+		}
+	}
+	return users
+}
+
+// publicTaken is every public address held.
+func (t *tx) publicTaken() publicip.Taken {
+	taken := publicip.Taken{}
+	for _, s := range t.allOf(PublicIPType) {
+		if p := s.(*PublicIP); p.Address != "" {
+			taken[p.Address] = true
+		}
+	}
+	return taken
+}
+
+// vmAllocated reports whether the VM with this ID holds a host.
+func (t *tx) vmAllocated(id string) bool {
+	v := t.vm(armid.Key(id))
+	return v != nil && v.Machine.State.Power.Allocated()
+}
+
+// ipRunning reports whether a running VM uses public IP p.
+func (t *tx) ipRunning(p *PublicIP) bool {
+	if p.IPConfiguration == "" {
+		return false
+	}
+	id, err := armid.Parse(p.IPConfiguration)
+	if err != nil {
+		return false
+	}
+	parent, _ := id.Parent()
+	n, _ := t.resource(NetworkInterfaceType, armid.Key(parent.String())).(*NetworkInterface)
+	return n != nil && n.VirtualMachine != "" && t.vmAllocated(n.VirtualMachine)
+}
+
+// nicWorld is what an interface's decisions read: the subnets, group and
+// public IPs spec (and the interface as it is, old) names.
+func (t *tx) nicWorld(old *NetworkInterface, spec NetworkInterfaceSpec) nic.World {
+	w := nic.World{Subnets: map[string]nic.Subnet{}, NSGs: map[string]bool{}, PublicIPs: map[string]*PublicIP{}, Taken: t.publicTaken()}
+	except := ""
+	if old != nil {
+		except = old.ID
+		w.Running = old.VirtualMachine != "" && t.vmAllocated(old.VirtualMachine)
+	}
+	subnets, groups, ips := nic.Named(spec)
+	if old != nil {
+		_, _, oldIPs := nic.Named(old.Spec)
+		ips = append(ips, oldIPs...)
+		for _, c := range old.IPConfigs {
+			if c.PublicIP != "" {
+				ips = append(ips, c.PublicIP)
+			}
+		}
+	}
+	all := t.nics()
+	for _, id := range subnets {
+		parsed, err := armid.Parse(id)
+		if err != nil {
+			continue
+		}
+		parent, ok := parsed.Parent()
+		if !ok {
+			continue
+		}
+		v, _ := t.resource(VirtualNetworkType, armid.Key(parent.String())).(*VirtualNetwork)
+		if v == nil {
+			continue
+		}
+		if s, ok := v.Subnet(parsed.Name()); ok {
+			sid := v.SubnetID(s.Name)
+			w.Subnets[nic.Key(id)] = nic.Subnet{ID: sid, Prefix: s.Prefix(), Location: v.Spec.Location, Used: nic.UsedIn(all, sid, except)}
+		}
+	}
+	for _, id := range groups {
+		if t.resource(SecurityGroupType, armid.Key(id)) != nil {
+			w.NSGs[nic.Key(id)] = true
+		}
+	}
+	for _, id := range ips {
+		if p, ok := t.resource(PublicIPType, armid.Key(id)).(*PublicIP); ok && p != nil {
+			w.PublicIPs[nic.Key(id)] = p
+		}
+	}
+	return w
+}
+
+// NICRef is an interface a VM's network profile names, and, when the VM's
+// networkInterfaceConfigurations describe it, what to create it from.
+type NICRef struct {
+	ID           string `json:"id"`
+	Primary      bool   `json:"primary,omitempty"`
+	DeleteOption string `json:"deleteOption,omitempty"`
+	// Create, when set, is the interface to create if it does not exist,
+	// with the public IPs it names.
+	Create *NICTemplate `json:"create,omitempty"`
+}
+
+// NICTemplate is an interface a VM's networkInterfaceConfigurations create.
+type NICTemplate struct {
+	Spec      NetworkInterfaceSpec `json:"spec"`
+	PublicIPs []PublicIPTemplate   `json:"publicIPs,omitempty"`
+}
+
+// PublicIPTemplate is a public IP a VM's configuration creates.
+type PublicIPTemplate struct {
+	ID   string       `json:"id"`
+	Spec PublicIPSpec `json:"spec"`
+}
+
+// linkNICs makes the interfaces a VM's model names belong to it: those a
+// configuration describes are created first; those the model named before
+// (old) and no longer does are let go. An interface that does not exist
+// and is not described is left alone: a VM may name one (today's
+// behaviour, documented).
+func (t *tx) linkNICs(v *VM, old *VM) error {
+	env := t.env()
+	wanted := map[string]bool{}
+	for _, ref := range v.Spec.NICs {
+		key := armid.Key(ref.ID)
+		wanted[key] = true
+		n, _ := t.resource(NetworkInterfaceType, key).(*NetworkInterface)
+		if n == nil && ref.Create != nil {
+			if err := t.createNIC(ref); err != nil {
+				return err
+			}
+			n, _ = t.resource(NetworkInterfaceType, key).(*NetworkInterface)
+		}
+		if n == nil {
+			continue
+		}
+		if strings.EqualFold(n.VirtualMachine, v.ID) && n.Primary == ref.Primary && n.DeleteOption == canonicalDelete(ref.DeleteOption) {
+			continue
+		}
+		w := t.nicWorld(n, n.Spec)
+		w.Running = v.Machine.State.Power.Allocated()
+		_, eff, err := nic.Link(n, nic.Use{VM: v.ID, Primary: ref.Primary, DeleteOption: ref.DeleteOption}, w, env)
+		if err != nil {
+			return err
+		}
+		t.apply(eff)
+	}
+	if old == nil {
+		return nil
+	}
+	for _, ref := range old.Spec.NICs {
+		if wanted[armid.Key(ref.ID)] {
+			continue
+		}
+		if n, _ := t.resource(NetworkInterfaceType, armid.Key(ref.ID)).(*NetworkInterface); n != nil && strings.EqualFold(n.VirtualMachine, v.ID) {
+			_, eff := nic.Unlink(n, t.nicWorld(n, n.Spec), env)
+			t.apply(eff)
+		}
+	}
+	return nil
+}
+
+func canonicalDelete(option string) string {
+	if strings.EqualFold(option, "Delete") {
+		return "Delete"
+	}
+	return "Detach"
+}
+
+// createNIC creates the interface a VM's configuration describes, and the
+// public IPs it names that do not exist yet.
+func (t *tx) createNIC(ref NICRef) error {
+	env := t.env()
+	for _, ip := range ref.Create.PublicIPs {
+		if t.resource(PublicIPType, armid.Key(ip.ID)) != nil {
+			continue
+		}
+		id, err := armid.Parse(ip.ID)
+		if err != nil {
+			return err
+		}
+		_, eff, err := publicip.Put(nil, armid.Fold(id.SubscriptionID), id.ResourceGroup, id.Name(), ip.Spec, false, t.publicTaken(), env)
+		if err != nil {
+			return err
+		}
+		t.apply(eff)
+	}
+	id, err := armid.Parse(ref.ID)
+	if err != nil {
+		return err
+	}
+	_, eff, err := nic.Put(nil, armid.Fold(id.SubscriptionID), id.ResourceGroup, id.Name(), ref.Create.Spec, t.nicWorld(nil, ref.Create.Spec), env)
+	if err != nil {
+		return err
+	}
+	t.apply(eff)
+	return nil
+}
+
+// releaseNICs applies each interface's deleteOption when its VM is
+// removed: Delete removes it (and the public IPs whose own deleteOption
+// says Delete), Detach lets it go.
+func (t *tx) releaseNICs(v *VM, opID string) {
+	env := t.env()
+	for _, ref := range v.Spec.NICs {
+		n, _ := t.resource(NetworkInterfaceType, armid.Key(ref.ID)).(*NetworkInterface)
+		if n == nil || !strings.EqualFold(n.VirtualMachine, v.ID) {
+			continue
+		}
+		w := t.nicWorld(n, n.Spec)
+		if n.DeleteOption == "Delete" {
+			t.apply(nic.Remove(n, opID, w, env))
+			continue
+		}
+		_, eff := nic.Unlink(n, w, env)
+		t.apply(eff)
+	}
+}
+
+// powerNICs gives a VM's interfaces' Dynamic public IPs an address when
+// it takes a host, and releases them when it gives the host up.
+func (t *tx) powerNICs(v *VM, allocated bool, env resource.Env) {
+	for _, ref := range v.Spec.NICs {
+		n, _ := t.resource(NetworkInterfaceType, armid.Key(ref.ID)).(*NetworkInterface)
+		if n == nil || !strings.EqualFold(n.VirtualMachine, v.ID) {
+			continue
+		}
+		eff, err := nic.Power(n, allocated, t.nicWorld(n, n.Spec), env)
+		if err != nil {
+			// The documentation ranges are spent: the VM runs without a
+			// public address rather than failing its plan.
+			t.e.log.Warn("no public address for a starting VM", "vm", v.ID, "err", err)
+			continue
+		}
+		t.apply(eff)
+	}
+}
+
+// NetworkNotFound is the error of a request naming a network resource of
+// type typ (a top-level one) that does not exist.
+func NetworkNotFound(typ, rg, name string) error {
+	switch typ {
+	case VirtualNetworkType:
+		return vnet.NotFound(rg, name)
+	case SecurityGroupType:
+		return nsg.NotFound(rg, name)
+	case NetworkInterfaceType:
+		return nic.NotFound(rg, name)
+	}
+	return publicip.NotFound(rg, name)
+}
+
+// ChildNotFound is the error of a request naming a subnet or rule that
+// does not exist.
+func ChildNotFound(typ, parent, name string) error {
+	if typ == SubnetType {
+		return vnet.SubnetNotFound(parent, name)
+	}
+	return nsg.RuleNotFound(parent, name)
+}
