@@ -24,12 +24,15 @@ const (
 	tofuVersion    = "v1.10.6"
 	azurermModule  = "github.com/hashicorp/terraform-provider-azurerm"
 	azurermVersion = "v1.44.1-0.20260824201233-fae580791926"
+	// mirrorVersion is what the mirror calls the provider built from
+	// azurermVersion (master after the 4.x releases; the build says "dev").
+	mirrorVersion = "4.999.0"
 )
 
 // terraformTools are the binaries TestTerraform runs.
 type terraformTools struct {
 	tofu        string // the tofu command
-	providerDir string // holds terraform-provider-azurerm, for dev_overrides
+	providerDir string // holds terraform-provider-azurerm, served from a filesystem mirror
 }
 
 // terraformCache is where the built binaries are kept between runs,
@@ -132,9 +135,20 @@ func newTofu(t *testing.T, tools terraformTools, srv *server) *tofuRunner {
 			t.Fatal(err)
 		}
 	}
-	// The provider built from source stands in for the registry's.
+	// The provider built from source stands in for the registry's, from a
+	// filesystem mirror: with dev_overrides alone, init still asks the
+	// registry. The build calls itself "dev", so the mirror gives it a
+	// version of its own, after the newest release its source follows.
+	mirror := filepath.Join(t.TempDir(), "mirror")
+	pdir := filepath.Join(mirror, "registry.opentofu.org", "hashicorp", "azurerm", mirrorVersion, "linux_amd64")
+	if err := os.MkdirAll(pdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(tools.providerDir, "terraform-provider-azurerm"), filepath.Join(pdir, "terraform-provider-azurerm")); err != nil {
+		t.Fatal(err)
+	}
 	cli := filepath.Join(t.TempDir(), "tofurc")
-	rc := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"hashicorp/azurerm\" = %q\n  }\n  direct {}\n}\n", tools.providerDir)
+	rc := fmt.Sprintf("provider_installation {\n  filesystem_mirror {\n    path = %q\n    include = [\"registry.opentofu.org/hashicorp/azurerm\"]\n  }\n  direct {\n    exclude = [\"registry.opentofu.org/hashicorp/azurerm\"]\n  }\n}\n", mirror)
 	if err := os.WriteFile(cli, []byte(rc), 0o644); err != nil {
 		t.Fatal(err)
 	}

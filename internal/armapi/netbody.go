@@ -45,7 +45,7 @@ func readModel(raw json.RawMessage) netModel {
 
 // network resources' writable properties that azemu keeps and shows back.
 var (
-	vnetEchoed   = []string{"dhcpOptions", "enableDdosProtection", "enableVmProtection", "bgpCommunities", "encryption", "flowTimeoutInMinutes"}
+	vnetEchoed   = []string{"dhcpOptions", "enableDdosProtection", "enableVmProtection", "bgpCommunities", "encryption", "flowTimeoutInMinutes", "privateEndpointVNetPolicies"}
 	subnetEchoed = []string{"delegations", "serviceEndpoints", "privateEndpointNetworkPolicies", "privateLinkServiceNetworkPolicies", "defaultOutboundAccess", "routeTable", "natGateway"}
 	ruleEchoed   = []string{"description", "sourceAddressPrefix", "sourceAddressPrefixes", "destinationAddressPrefix", "destinationAddressPrefixes",
 		"sourcePortRange", "sourcePortRanges", "destinationPortRange", "destinationPortRanges", "sourceApplicationSecurityGroups", "destinationApplicationSecurityGroups"}

@@ -45,6 +45,9 @@ func (s *Server) renderVNet(st engine.Snapshot) map[string]any {
 		"subnets":                subnets,
 		"virtualNetworkPeerings": []any{},
 		"enableDdosProtection":   false,
+		// Network's default since 2024-05-01; the azurerm provider reads it
+		// back and plans a change when it is missing.
+		"privateEndpointVNetPolicies": "Disabled",
 	}
 	return netBody(v, engine.VirtualNetworkType, v.Spec.Location, v.ResourceGUID, readModel(v.Spec.Model), props)
 }

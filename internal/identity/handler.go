@@ -206,8 +206,9 @@ func (s *Service) instanceDiscovery(w http.ResponseWriter, r *http.Request, base
 // metadata serves GET /metadata/endpoints in the three shapes clients ask
 // for: 2015-01-01 (the object `az cloud register` reads), 2019-05-01 (an
 // array of clouds) and 2022-09-01 or later (the current cloud as an object,
-// which go-azure-sdk reads). The login endpoint is ADFS-style: MSAL skips
-// instance discovery (a call to the internet) only for an /adfs authority.
+// which go-azure-sdk reads). The older forms give an ADFS-style login
+// endpoint: MSAL skips instance discovery (a call to the internet) only for
+// an /adfs authority. The current form is AAD-style (see below).
 func (s *Service) metadata(w http.ResponseWriter, r *http.Request, base string) {
 	v := r.URL.Query().Get("api-version")
 	login := base + "/adfs"
@@ -245,6 +246,16 @@ func (s *Service) metadata(w http.ResponseWriter, r *http.Request, base string) 
 	if v < "2022-09-01" {
 		writeJSON(w, http.StatusOK, []any{cloud})
 		return
+	}
+	// go-azure-sdk (Terraform's azurerm provider) takes any cloud whose
+	// current form is not AAD with the "common" tenant for Azure Stack, which
+	// the provider refuses; it builds {loginEndpoint}/{tenant}/oauth2/v2.0/token,
+	// which the token service serves under every tenant.
+	cloud["authentication"] = map[string]any{
+		"loginEndpoint":    base + "/",
+		"audiences":        audiences,
+		"tenant":           "common",
+		"identityProvider": "AAD",
 	}
 	writeJSON(w, http.StatusOK, cloud)
 }

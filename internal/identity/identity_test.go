@@ -97,7 +97,8 @@ func TestMetadataEndpoints(t *testing.T) {
 	}
 	// 2022-09-01: the current cloud as one object.
 	code, cur, _ := r.call("GET", "/metadata/endpoints?api-version=2022-09-01", nil)
-	if code != 200 || cur["resourceManager"] != base+"/" || cur["authentication"].(map[string]any)["loginEndpoint"] != base+"/adfs/" {
+	if code != 200 || cur["resourceManager"] != base+"/" || cur["authentication"].(map[string]any)["loginEndpoint"] != base+"/" ||
+		cur["authentication"].(map[string]any)["identityProvider"] != "AAD" || cur["authentication"].(map[string]any)["tenant"] != "common" {
 		t.Fatalf("2022-09-01: %d %v", code, cur)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -87,6 +88,21 @@ type claims struct {
 	AppID    string `json:"appid"`
 	IDType   string `json:"idtyp,omitempty"`
 	Version  string `json:"ver,omitempty"`
+}
+
+// MarshalJSON writes aud as one string, as Azure's access tokens do: some
+// clients (go-azure-sdk, under Terraform's azurerm provider) read it into a
+// string and refuse an array.
+func (c claims) MarshalJSON() ([]byte, error) {
+	type plain claims
+	var aud string
+	if len(c.Audience) > 0 {
+		aud = c.Audience[0]
+	}
+	return json.Marshal(struct {
+		plain
+		Audience string `json:"aud,omitempty"`
+	}{plain(c), aud})
 }
 
 // grant is one token to issue.
