@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/azemu/azemu/internal/armerror"
+	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/engine"
 	"github.com/azemu/azemu/internal/kinds/deployment"
 	"github.com/azemu/azemu/internal/kinds/resource"
@@ -154,13 +155,13 @@ func (s *Server) prepareDeployment(r *request, sub, rg, name string) (*preparedD
 	}
 	index := map[string]int{}
 	for i, res := range plan.Resources {
-		index[strings.ToLower(res.ID)] = i
+		index[armid.Key(res.ID)] = i
 	}
 	var planned []deployment.Planned
 	for _, res := range plan.Resources {
 		pl := deployment.Planned{ResourceID: res.ID, Type: res.Type, Name: res.Name, APIVersion: res.APIVersion}
 		for _, d := range res.DependsOn {
-			if i, ok := index[strings.ToLower(d)]; ok {
+			if i, ok := index[armid.Key(d)]; ok {
 				pl.DependsOn = append(pl.DependsOn, i)
 			}
 		}
@@ -171,12 +172,12 @@ func (s *Server) prepareDeployment(r *request, sub, rg, name string) (*preparedD
 
 // deploymentID is the ID of a deployment, in its group's own casing.
 func deploymentID(sub, rg, name string) string {
-	return deployment.ID(strings.ToLower(sub), rg, name)
+	return deployment.ID(armid.Fold(sub), rg, name)
 }
 
 // deploymentScope is what a template's scope functions return.
 func (s *Server) deploymentScope(tenant, sub string, g *engine.Group, name string) template.Scope {
-	return template.Scope{SubscriptionID: strings.ToLower(sub), SubscriptionName: "azemu subscription", TenantID: tenant,
+	return template.Scope{SubscriptionID: armid.Fold(sub), SubscriptionName: "azemu subscription", TenantID: tenant,
 		ResourceGroup: g.Name, Location: armLocation(g.Location), GroupTags: g.Tags, DeploymentName: name}
 }
 
@@ -268,7 +269,7 @@ func (s *Server) validateDeployment(r *request, sub, rg, name string) (reply, er
 	}
 	g, _ := s.eng.Group(sub, rg)
 	now := s.eng.Now()
-	d := &engine.Deployment{Meta: resource.Meta{ID: deployment.ID(strings.ToLower(sub), g.Name, name), Name: name},
+	d := &engine.Deployment{Meta: resource.Meta{ID: deployment.ID(armid.Fold(sub), g.Name, name), Name: name},
 		Spec: prep.spec, State: deployment.Succeeded, Started: now, Timestamp: now, CorrelationID: r.w.Header().Get("x-ms-correlation-request-id")}
 	d.Spec.ShownParameters = shownParameters(prep.plan, prep.spec.Secure)
 	body := renderDeployment(d)

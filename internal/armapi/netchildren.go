@@ -120,7 +120,7 @@ func (s *Server) setNetworkLRO(r *request, op store.Operation, withLocation bool
 }
 
 func networkID(sub, rg string, k *netKind, name string) string {
-	return armid.NetworkID(strings.ToLower(sub), rg, k.segment, name)
+	return armid.NetworkID(armid.Fold(sub), rg, k.segment, name)
 }
 
 func (s *Server) deleteNetwork(r *request, k *netKind, sub, rg, name, child string) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/azemu/azemu/internal/armerror"
+	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/engine"
 )
 
@@ -123,9 +124,9 @@ func (s *Server) listNetwork(r *request, k *netKind, sub, rg string) {
 		s.writeErr(r, armerror.ResourceGroupNotFound(rg))
 		return
 	}
-	prefix := strings.ToLower(scopePrefix(sub, rg))
+	prefix := armid.Fold(scopePrefix(sub, rg))
 	page, next := s.eng.Resources(k.typ, func(st engine.Snapshot) bool {
-		return strings.HasPrefix(strings.ToLower(st.ResourceID()), prefix) && r.readable(st.ResourceID())
+		return strings.HasPrefix(armid.Fold(st.ResourceID()), prefix) && r.readable(st.ResourceID())
 	}, r.URL.Query().Get("$skiptoken"), s.pageSize)
 	value := make([]any, 0, len(page))
 	for _, st := range page {

@@ -81,11 +81,11 @@ func (s *Server) upsertVM(r *request, sub, rg, name string, build func(*engine.V
 			if old != nil {
 				keepOSDiskIdentity(old, body)
 			}
-			normalised := normaliseVMModel(strings.ToLower(sub), rgName(s, sub, rg), name, body, spec, s.eng.NewID)
+			normalised := normaliseVMModel(armid.Fold(sub), rgName(s, sub, rg), name, body, spec, s.eng.NewID)
 			if spec.Disks, aerr = diskRefs(normalised); aerr != nil {
 				return nil, aerr
 			}
-			if spec.NICs, aerr = nicRefs(strings.ToLower(sub), rgName(s, sub, rg), name, spec.Location, normalised); aerr != nil {
+			if spec.NICs, aerr = nicRefs(armid.Fold(sub), rgName(s, sub, rg), name, spec.Location, normalised); aerr != nil {
 				return nil, aerr
 			}
 			model, err := json.Marshal(normalised)
@@ -366,7 +366,7 @@ func (s *Server) scaleSetFilter(r *request) (string, bool) {
 
 func (s *Server) listVMsInSubscription(r *request, sub, location string) {
 	q := r.URL.Query()
-	subKey := "/subscriptions/" + strings.ToLower(sub) + "/"
+	subKey := "/subscriptions/" + armid.Fold(sub) + "/"
 	scaleSet, ok := s.scaleSetFilter(r)
 	if !ok {
 		return

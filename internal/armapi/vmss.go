@@ -107,7 +107,7 @@ func (s *Server) putScaleSet(r *request, sub, rg, name string, patch bool) {
 			} else if old != nil {
 				keepScaleSetProfile(old, b)
 			}
-			spec, err := checkScaleSet(strings.ToLower(sub), rgName(s, sub, rg), name, b, old)
+			spec, err := checkScaleSet(armid.Fold(sub), rgName(s, sub, rg), name, b, old)
 			if err != nil {
 				return nil, err
 			}
@@ -397,7 +397,7 @@ func (s *Server) listScaleSetsWhere(r *request, sub, rg, location string) {
 			return
 		}
 	}
-	prefix := "/subscriptions/" + strings.ToLower(sub) + "/"
+	prefix := "/subscriptions/" + armid.Fold(sub) + "/"
 	if rg != "" {
 		prefix = strings.ToLower(armid.ResourceGroupID(sub, rg)) + "/"
 	}

@@ -2,8 +2,8 @@ package dashboard
 
 import (
 	"context"
+	"github.com/azemu/azemu/internal/armid"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -94,7 +94,7 @@ func (l *ledger) seed(ctx context.Context, eng *engine.Engine) error {
 	l.mu.Unlock()
 	opening := map[string]billing.Amount{}
 	if err := eng.UsedBeforeHorizon(ctx, func(id string, used []engine.UsedBefore) error {
-		opening[strings.ToLower(id)] = openingBalance(used, l.prices)
+		opening[armid.Fold(id)] = openingBalance(used, l.prices)
 		return nil
 	}); err != nil {
 		return err
@@ -142,7 +142,7 @@ func (l *ledger) apply(ev store.Event) {
 	if !ok {
 		return
 	}
-	key := strings.ToLower(be.ResourceID)
+	key := armid.Fold(be.ResourceID)
 	a := l.accts[key]
 	// A create starts a new resource: after a delete, and also after a
 	// reset, which the engine does not announce.
@@ -168,7 +168,7 @@ func (l *ledger) apply(ev store.Event) {
 		a.Apply(be, l.prices)
 	}
 	if a.Kind != billing.VM {
-		l.setParent(key, a, strings.ToLower(a.Attrs.ParentID))
+		l.setParent(key, a, armid.Fold(a.Attrs.ParentID))
 	}
 }
 

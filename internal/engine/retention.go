@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
+	"github.com/azemu/azemu/internal/armid"
 	"time"
 
 	"github.com/azemu/azemu/internal/armerror"
@@ -177,7 +177,7 @@ func (e *Engine) Compact(ctx context.Context, horizon time.Time) (store.Compacte
 func (e *Engine) checkpoints(ctx context.Context, prev, horizon time.Time) ([]store.Checkpoint, error) {
 	used := map[string][]UsedBefore{}
 	if err := e.UsedBeforeHorizon(ctx, func(id string, u []UsedBefore) error {
-		used[strings.ToLower(id)] = u
+		used[armid.Fold(id)] = u
 		return nil
 	}); err != nil {
 		return nil, err
@@ -186,7 +186,7 @@ func (e *Engine) checkpoints(ctx context.Context, prev, horizon time.Time) ([]st
 	last := map[string]store.Event{}
 	var order []string
 	err := e.cfg.Store.History(ctx, "", time.Time{}, horizon, func(ev store.Event) error {
-		key := strings.ToLower(ev.VMID)
+		key := armid.Fold(ev.VMID)
 		if _, seen := last[key]; !seen {
 			order = append(order, key)
 		}
@@ -207,7 +207,7 @@ func (e *Engine) checkpoints(ctx context.Context, prev, horizon time.Time) ([]st
 		if u.Seconds == 0 {
 			continue
 		}
-		key := strings.ToLower(u.ResourceID)
+		key := armid.Fold(u.ResourceID)
 		used[key] = addUsed(used[key], UsedBefore{Kind: u.Kind, Attrs: u.Attrs, Seconds: u.Seconds})
 	}
 	cps := make([]store.Checkpoint, 0, len(order))
