@@ -63,10 +63,10 @@ type billedItem struct {
 }
 
 func newBilledItem(li billing.LineItem) billedItem {
-	b := billedItem{LineItem: li, ID: strings.ToLower(li.ResourceID), Subscription: strings.ToLower(li.Attrs.SubscriptionID),
+	b := billedItem{LineItem: li, ID: armid.Key(li.ResourceID), Subscription: armid.Fold(li.Attrs.SubscriptionID),
 		Group: li.Attrs.ResourceGroup, MeterName: meterName(li)}
 	if id, err := armid.Parse(li.ResourceID); err == nil {
-		b.Name, b.Subscription, b.Group = id.Name(), strings.ToLower(id.SubscriptionID), id.ResourceGroup
+		b.Name, b.Subscription, b.Group = id.Name(), armid.Fold(id.SubscriptionID), id.ResourceGroup
 	} else if i := strings.LastIndexByte(li.ResourceID, '/'); i >= 0 {
 		b.Name = li.ResourceID[i+1:]
 	}
@@ -497,7 +497,7 @@ func (s *Server) stillBilled(ctx context.Context, prefix string) (map[string]*St
 		if u.Kind == billing.VM || u.Attrs.ParentID == "" || u.Seconds == 0 {
 			continue
 		}
-		vm := strings.ToLower(u.Attrs.ParentID)
+		vm := armid.Key(u.Attrs.ParentID)
 		sb := out[vm]
 		if sb == nil {
 			sb = &StillBilled{}
@@ -528,7 +528,7 @@ func (s *Server) billingIdle(r *request) (reply, error) {
 		return reply{}, err
 	}
 	stillOf := func(id string) StillBilled {
-		if sb := attached[strings.ToLower(id)]; sb != nil {
+		if sb := attached[armid.Key(id)]; sb != nil {
 			return *sb
 		}
 		return StillBilled{}
@@ -584,7 +584,7 @@ func (s *Server) billingIdle(r *request) (reply, error) {
 		}
 	}
 	sort.SliceStable(value, func(i, j int) bool {
-		return strings.ToLower(value[i].ResourceID) < strings.ToLower(value[j].ResourceID)
+		return armid.Key(value[i].ResourceID) < armid.Key(value[j].ResourceID)
 	})
 	deallocated, _ := s.eng.ListVMs(func(v *engine.VM) bool {
 		return v.Machine.State.Power == lifecycle.Deallocated && v.Machine.Run == nil && (prefix == "" || hasPrefixFold(v.ID, prefix))
@@ -605,7 +605,7 @@ func (s *Server) billingIdle(r *request) (reply, error) {
 		dvalue = append(dvalue, d)
 	}
 	sort.SliceStable(dvalue, func(i, j int) bool {
-		return strings.ToLower(dvalue[i].ResourceID) < strings.ToLower(dvalue[j].ResourceID)
+		return armid.Key(dvalue[i].ResourceID) < armid.Key(dvalue[j].ResourceID)
 	})
 	return ok(IdleAnswer{Now: s.eng.Now().UTC().Format(time.RFC3339), HoursPerMonth: billing.HoursPerMonth,
 		Totals: totals, Unpriced: unpriced, Value: value, Deallocated: dvalue, DeallocatedTotal: dtotal})
