@@ -34,12 +34,13 @@ func TestAzureCLIDeployment(t *testing.T) {
 	}
 	az.json(&created, "deployment", "group", "create", "-g", "deploy-rg", "-n", "fleet", "--template-file", file,
 		"--parameters", "webCount=2", "adminPassword=Example-Passw0rd")
-	if created.Name != "fleet" || created.Properties.ProvisioningState != "Succeeded" || len(created.Properties.OutputResources) != 6 ||
-		created.Properties.Outputs["diskGB"].Value != float64(64) {
+	if created.Name != "fleet" || created.Properties.ProvisioningState != "Succeeded" || len(created.Properties.OutputResources) != 11 ||
+		created.Properties.Outputs["diskGB"].Value != float64(64) || created.Properties.Outputs["web0PrivateIP"].Value != "10.1.0.5" {
 		t.Fatalf("az deployment group create: %+v", created)
 	}
 	if got := az.strs("deployment", "operation", "group", "list", "-g", "deploy-rg", "-n", "fleet",
-		"--query", "[].properties.targetResource.resourceName"); !same(got, "web-db", "web-db/setup", "web-0-data", "web-1-data", "web-0", "web-1") {
+		"--query", "[].properties.targetResource.resourceName"); !same(got, "web-nsg", "web-vnet", "web-db-nic", "web-0-nic", "web-1-nic",
+		"web-db", "web-db/setup", "web-0-data", "web-1-data", "web-0", "web-1") {
 		t.Fatalf("az deployment operation group list: %v", got)
 	}
 	if got := az.str("deployment", "group", "show", "-g", "deploy-rg", "-n", "fleet", "--query", "properties.parameters.adminPassword.type"); got != "SecureString" {
@@ -51,7 +52,7 @@ func TestAzureCLIDeployment(t *testing.T) {
 		Resources      []any
 	}
 	az.json(&exported, "deployment", "group", "export", "-g", "deploy-rg", "-n", "fleet")
-	if exported.ContentVersion != "1.0.0.0" || len(exported.Resources) != 4 {
+	if exported.ContentVersion != "1.0.0.0" || len(exported.Resources) != 8 {
 		t.Fatalf("az deployment group export: %+v", exported)
 	}
 	if got := az.strs("vm", "list", "-g", "deploy-rg", "--query", "[].name"); !same(got, "web-db", "web-0", "web-1") {

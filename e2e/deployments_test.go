@@ -14,15 +14,18 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/compute/armcompute/v7"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v9"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 	"github.com/azemu/azemu/azemutest"
 )
 
-// fleetTemplate deploys a database VM, then a copy loop of web VMs that
-// wait for it, each with its own data disk created first, and an extension
-// on the database VM (a nested resource type). The VMs name network
-// interfaces that do not exist, which azemu accepts. Its outputs read the
-// deployed resources back with reference().
+// fleetTemplate deploys a security group, a virtual network whose subnet
+// names it, and a network interface per VM (a copy loop for the web VMs),
+// then a database VM, then a copy loop of web VMs that wait for it, each
+// with its own data disk and interface created first, and an extension on
+// the database VM (a nested resource type). Its outputs read the deployed
+// resources back with reference(): a VM's vmId and size, a disk's size and
+// an interface's private address.
 const fleetTemplate = `{
   "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
   "contentVersion": "1.0.0.0",
@@ -31,22 +34,54 @@ const fleetTemplate = `{
     "prefix": {"type": "string", "defaultValue": "web"},
     "size": {"type": "string", "defaultValue": "Standard_D2s_v3", "allowedValues": ["Standard_B1s", "Standard_D2s_v3"]},
     "adminPassword": {"type": "securestring"},
-    "serial": {"type": "string", "defaultValue": "Parallel"}
+    "serial": {"type": "string", "defaultValue": "Parallel"},
+    "subnetPrefix": {"type": "string", "defaultValue": "10.1.0.0/24"}
   },
   "variables": {
     "image": {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "version": "latest"},
-    "nicBase": "[concat(resourceGroup().id, '/providers/Microsoft.Network/networkInterfaces/')]",
-    "dbName": "[concat(parameters('prefix'), '-db')]"
+    "dbName": "[concat(parameters('prefix'), '-db')]",
+    "vnetName": "[concat(parameters('prefix'), '-vnet')]",
+    "subnetId": "[resourceId('Microsoft.Network/virtualNetworks/subnets', variables('vnetName'), 'default')]"
   },
   "resources": [
     {
+      "type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2024-05-01", "name": "[concat(parameters('prefix'), '-nsg')]",
+      "location": "[resourceGroup().location]",
+      "properties": {"securityRules": [{"name": "ssh", "properties": {"priority": 1000, "direction": "Inbound", "access": "Allow",
+        "protocol": "Tcp", "sourceAddressPrefix": "*", "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": "22"}}]}
+    },
+    {
+      "type": "Microsoft.Network/virtualNetworks", "apiVersion": "2024-05-01", "name": "[variables('vnetName')]",
+      "location": "[resourceGroup().location]",
+      "dependsOn": ["[resourceId('Microsoft.Network/networkSecurityGroups', concat(parameters('prefix'), '-nsg'))]"],
+      "properties": {
+        "addressSpace": {"addressPrefixes": ["10.1.0.0/16"]},
+        "subnets": [{"name": "default", "properties": {"addressPrefix": "[parameters('subnetPrefix')]",
+          "networkSecurityGroup": {"id": "[resourceId('Microsoft.Network/networkSecurityGroups', concat(parameters('prefix'), '-nsg'))]"}}}]
+      }
+    },
+    {
+      "type": "Microsoft.Network/networkInterfaces", "apiVersion": "2024-05-01", "name": "[concat(variables('dbName'), '-nic')]",
+      "location": "[resourceGroup().location]",
+      "dependsOn": ["[resourceId('Microsoft.Network/virtualNetworks', variables('vnetName'))]"],
+      "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": "[variables('subnetId')]"}, "privateIPAllocationMethod": "Dynamic"}}]}
+    },
+    {
+      "type": "Microsoft.Network/networkInterfaces", "apiVersion": "2024-05-01",
+      "name": "[format('{0}-{1}-nic', parameters('prefix'), copyIndex())]", "location": "[resourceGroup().location]",
+      "copy": {"name": "nicLoop", "count": "[parameters('webCount')]", "mode": "[parameters('serial')]", "batchSize": 1},
+      "dependsOn": ["[variables('vnetName')]"],
+      "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": "[variables('subnetId')]"}, "privateIPAllocationMethod": "Dynamic"}}]}
+    },
+    {
       "type": "Microsoft.Compute/virtualMachines", "apiVersion": "2024-07-01", "name": "[variables('dbName')]",
       "location": "[resourceGroup().location]",
+      "dependsOn": ["[resourceId('Microsoft.Network/networkInterfaces', concat(variables('dbName'), '-nic'))]"],
       "properties": {
         "hardwareProfile": {"vmSize": "[parameters('size')]"},
         "storageProfile": {"imageReference": "[variables('image')]", "osDisk": {"createOption": "FromImage"}},
         "osProfile": {"computerName": "db", "adminUsername": "azureuser", "adminPassword": "[parameters('adminPassword')]"},
-        "networkProfile": {"networkInterfaces": [{"id": "[concat(variables('nicBase'), variables('dbName'), '-nic')]"}]}
+        "networkProfile": {"networkInterfaces": [{"id": "[resourceId('Microsoft.Network/networkInterfaces', concat(variables('dbName'), '-nic'))]"}]}
       }
     },
     {
@@ -69,7 +104,8 @@ const fleetTemplate = `{
       "copy": {"name": "webLoop", "count": "[parameters('webCount')]", "mode": "[parameters('serial')]", "batchSize": 1},
       "dependsOn": [
         "[resourceId('Microsoft.Compute/virtualMachines', variables('dbName'))]",
-        "[resourceId('Microsoft.Compute/disks', format('{0}-{1}-data', parameters('prefix'), copyIndex()))]"
+        "[resourceId('Microsoft.Compute/disks', format('{0}-{1}-data', parameters('prefix'), copyIndex()))]",
+        "[resourceId('Microsoft.Network/networkInterfaces', format('{0}-{1}-nic', parameters('prefix'), copyIndex()))]"
       ],
       "tags": {"tier": "web", "index": "[string(copyIndex())]"},
       "properties": {
@@ -80,7 +116,7 @@ const fleetTemplate = `{
             "managedDisk": {"id": "[resourceId('Microsoft.Compute/disks', format('{0}-{1}-data', parameters('prefix'), copyIndex()))]"}}]
         },
         "osProfile": {"computerName": "[concat('web', copyIndex())]", "adminUsername": "azureuser", "adminPassword": "[parameters('adminPassword')]"},
-        "networkProfile": {"networkInterfaces": [{"id": "[concat(variables('nicBase'), parameters('prefix'), '-', copyIndex(), '-nic')]"}]}
+        "networkProfile": {"networkInterfaces": [{"id": "[resourceId('Microsoft.Network/networkInterfaces', format('{0}-{1}-nic', parameters('prefix'), copyIndex()))]"}]}
       }
     }
   ],
@@ -88,6 +124,8 @@ const fleetTemplate = `{
     "dbVmId": {"type": "string", "value": "[reference(resourceId('Microsoft.Compute/virtualMachines', variables('dbName'))).vmId]"},
     "dbSize": {"type": "string", "value": "[reference(resourceId('Microsoft.Compute/virtualMachines', variables('dbName')), '2024-07-01', 'Full').properties.hardwareProfile.vmSize]"},
     "diskGB": {"type": "int", "value": "[reference(resourceId('Microsoft.Compute/disks', concat(parameters('prefix'), '-0-data'))).diskSizeGB]"},
+    "web0PrivateIP": {"type": "string", "value": "[reference(resourceId('Microsoft.Network/networkInterfaces', concat(parameters('prefix'), '-0-nic'))).ipConfigurations[0].properties.privateIPAddress]"},
+    "dbNicVm": {"type": "string", "value": "[reference(resourceId('Microsoft.Network/networkInterfaces', concat(variables('dbName'), '-nic')), '2024-05-01', 'Full').properties.virtualMachine.id]"},
     "webIds": {"type": "array", "copy": {"count": "[parameters('webCount')]",
       "input": "[resourceId('Microsoft.Compute/virtualMachines', format('{0}-{1}', parameters('prefix'), copyIndex()))]"}}
   }
@@ -98,6 +136,8 @@ type deployClients struct {
 	operations  *armresources.DeploymentOperationsClient
 	groups      *armresources.ResourceGroupsClient
 	vms         *armcompute.VirtualMachinesClient
+	nics        *armnetwork.InterfacesClient
+	vnets       *armnetwork.VirtualNetworksClient
 }
 
 func newDeployClients(t *testing.T, srv *azemutest.Server) deployClients {
@@ -110,7 +150,12 @@ func newDeployClients(t *testing.T, srv *azemutest.Server) deployClients {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return deployClients{rc.NewDeploymentsClient(), rc.NewDeploymentOperationsClient(), rc.NewResourceGroupsClient(), vms}
+	nf, err := armnetwork.NewClientFactory(srv.SubscriptionID(), srv.Credential(), srv.ClientOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return deployClients{rc.NewDeploymentsClient(), rc.NewDeploymentOperationsClient(), rc.NewResourceGroupsClient(), vms,
+		nf.NewInterfacesClient(), nf.NewVirtualNetworksClient()}
 }
 
 func (c deployClients) deploy(t *testing.T, srv *azemutest.Server, rg, name string, params map[string]any) (armresources.DeploymentsClientCreateOrUpdateResponse, error) {
@@ -148,8 +193,9 @@ func (c deployClients) operationsOf(t *testing.T, rg, name string) map[string]*a
 }
 
 // A template deployment through the Go SDK: parameters (given and
-// defaulted, one secure), variables, a copy loop of three VMs each after
-// the database VM and its own disk, a nested extension, and outputs read
+// defaulted, one secure), variables, a security group, a network, copy
+// loops of three interfaces and three VMs each after the database VM, its
+// own disk and its own interface, a nested extension, and outputs read
 // with reference(). Each dependant starts at the very instant its
 // dependencies ended, as the VMs' history and the operations list show.
 func TestDeploymentCreatesInDependencyOrder(t *testing.T) {
@@ -190,13 +236,52 @@ func TestDeploymentCreatesInDependencyOrder(t *testing.T) {
 	if ids := output("webIds").([]any); len(ids) != 3 || ids[2] != srv.VMID("fleet", "web-2") {
 		t.Errorf("webIds %v", ids)
 	}
-	if len(props.OutputResources) != 8 {
-		t.Errorf("%d output resources, want 8 (4 VMs, 3 disks, 1 extension)", len(props.OutputResources))
+	if len(props.OutputResources) != 14 {
+		t.Errorf("%d output resources, want 14 (4 VMs, 3 disks, 1 extension, 4 interfaces, a network and a security group)", len(props.OutputResources))
+	}
+	// Each VM got its own interface, with its own address in the subnet,
+	// linked both ways; the output read the address back.
+	addresses := map[string]string{}
+	for _, vm := range []string{"web-db", "web-0", "web-1", "web-2"} {
+		n, err := c.nics.Get(ctx, "fleet", vm+"-nic", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := n.Properties.IPConfigurations
+		if len(cfg) != 1 || n.Properties.VirtualMachine == nil || !strings.EqualFold(*n.Properties.VirtualMachine.ID, srv.VMID("fleet", vm)) {
+			t.Fatalf("%s-nic: %+v", vm, n.Properties)
+		}
+		a := *cfg[0].Properties.PrivateIPAddress
+		if !strings.HasPrefix(a, "10.1.0.") || addresses[a] != "" {
+			t.Errorf("%s-nic has %s; addresses so far %v", vm, a, addresses)
+		}
+		addresses[a] = vm
+		if vm == "web-0" && output("web0PrivateIP") != a {
+			t.Errorf("output web0PrivateIP %v, the interface has %s", output("web0PrivateIP"), a)
+		}
+	}
+	if got := output("dbNicVm"); !strings.EqualFold(fmt.Sprint(got), srv.VMID("fleet", "web-db")) {
+		t.Errorf("output dbNicVm %v", got)
+	}
+	vnet, err := c.vnets.Get(ctx, "fleet", "web-vnet", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sn := vnet.Properties.Subnets; len(sn) != 1 || len(sn[0].Properties.IPConfigurations) != 4 ||
+		!strings.HasSuffix(*sn[0].Properties.NetworkSecurityGroup.ID, "/networkSecurityGroups/web-nsg") {
+		t.Errorf("the subnet: %+v", sn)
 	}
 	// Creation order: nothing starts before what it depends on has ended.
 	ops := c.operationsOf(t, "fleet", "main")
-	if len(ops) != 8 {
-		t.Fatalf("%d operations, want 8: %v", len(ops), keysOf(ops))
+	if len(ops) != 14 {
+		t.Fatalf("%d operations, want 14: %v", len(ops), keysOf(ops))
+	}
+	started := func(name string) time.Time {
+		op := ops[name]
+		if op == nil {
+			t.Fatalf("no operation of %s", name)
+		}
+		return op.Properties.Timestamp.Add(-parseDuration(t, *op.Properties.Duration))
 	}
 	ended := func(name string) time.Time {
 		op := ops[name]
@@ -228,6 +313,16 @@ func TestDeploymentCreatesInDependencyOrder(t *testing.T) {
 			t.Errorf("web-%d created at %s, before its disk was done at %s", i, h[0].Time, disk)
 		}
 	}
+	// The network before the interfaces, each interface before its VM.
+	if ended("web-nsg").After(started("web-vnet")) {
+		t.Errorf("the network started at %s, before its security group ended at %s", started("web-vnet"), ended("web-nsg"))
+	}
+	for _, vm := range []string{"web-db", "web-0", "web-1", "web-2"} {
+		if nicDone := ended(vm + "-nic"); nicDone.After(srv.History(srv.VMID("fleet", vm))[0].Time) || started(vm+"-nic").Before(ended("web-vnet")) {
+			t.Errorf("%s-nic ran %s to %s; the network ended %s, its VM was created %s", vm, started(vm+"-nic"), nicDone,
+				ended("web-vnet"), srv.History(srv.VMID("fleet", vm))[0].Time)
+		}
+	}
 	if ext := ops["web-db/setup"]; ext == nil || (*ext.Properties.Timestamp).Before(dbDone) {
 		t.Errorf("the extension's operation %+v; its VM was done at %s", ext, dbDone)
 	}
@@ -236,7 +331,7 @@ func TestDeploymentCreatesInDependencyOrder(t *testing.T) {
 	for _, d := range props.Dependencies {
 		deps[*d.ResourceName] = len(d.DependsOn)
 	}
-	if deps["web-1"] != 2 || deps["web-db/setup"] != 1 || deps["web-db"] != 0 {
+	if deps["web-1"] != 3 || deps["web-db/setup"] != 1 || deps["web-db"] != 1 || deps["web-1-nic"] != 1 || deps["web-vnet"] != 1 {
 		t.Errorf("dependencies %v", deps)
 	}
 	// The disks are attached to their VMs; the VMs name their NICs.
@@ -311,6 +406,39 @@ func TestDeploymentFailsOnItsThirdResource(t *testing.T) {
 	if !h1[0].Time.After(h0[0].Time) || !h1[0].Time.Equal(*ops["web-0"].Properties.Timestamp) {
 		t.Errorf("web-1 created at %s; web-0 created at %s and done at %s", h1[0].Time, h0[0].Time, *ops["web-0"].Properties.Timestamp)
 	}
+	// The third interface of a serial loop finds its subnet full: a /29
+	// holds three addresses Azure hands out, and the database VM's
+	// interface and the first two took them. The deployment fails with
+	// Network's refusal; the third VM is never asked for.
+	if _, err := c.groups.CreateOrUpdate(ctx, "tight", armresources.ResourceGroup{Location: to.Ptr("westeurope")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.deploy(t, srv, "tight", "full", map[string]any{"webCount": 3, "adminPassword": "Example-Passw0rd", "serial": "Serial",
+		"subnetPrefix": "10.1.0.0/29"})
+	if !isCode(err, "DeploymentFailed") {
+		t.Fatalf("deployment into a small subnet: %v, want DeploymentFailed", err)
+	}
+	d, err = c.deployments.Get(ctx, "tight", "full", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := d.Properties.Error; len(e.Details) != 1 || *e.Details[0].Code != "SubnetIsFull" ||
+		!strings.Contains(*e.Details[0].Message, "does not have enough capacity for 1 IP addresses") {
+		t.Fatalf("deployment error %+v", e)
+	}
+	ops = c.operationsOf(t, "tight", "full")
+	for name, want := range map[string]string{"web-0-nic": "Succeeded", "web-1-nic": "Succeeded", "web-2-nic": "Failed"} {
+		if op := ops[name]; op == nil || *op.Properties.ProvisioningState != want {
+			t.Errorf("operation of %s: %+v, want %s", name, op, want)
+		}
+	}
+	if op := ops["web-2"]; op != nil {
+		t.Errorf("web-2 was started after its interface failed: %+v", op)
+	}
+	if _, err := c.nics.Get(ctx, "tight", "web-2-nic", nil); !isCode(err, "ResourceNotFound") {
+		t.Errorf("the refused interface: %v", err)
+	}
+
 	// A template naming a type azemu does not serve, or a function it
 	// does not know, is refused before anything is deployed.
 	for _, tc := range []struct{ template, want string }{
@@ -445,4 +573,29 @@ func TestDeploymentOnTheRealClock(t *testing.T) {
 	if err != nil || *vm.Properties.ProvisioningState != "Succeeded" {
 		t.Fatalf("web-0: %v %v", err, vm.Properties)
 	}
+}
+
+// parseDuration reads an ISO 8601 duration as deployments write them
+// (PT1H2M3.5S).
+func parseDuration(t *testing.T, iso string) time.Duration {
+	t.Helper()
+	rest, ok := strings.CutPrefix(iso, "PT")
+	if !ok {
+		t.Fatalf("duration %q", iso)
+	}
+	var total time.Duration
+	for rest != "" {
+		i := strings.IndexAny(rest, "HMS")
+		if i < 0 {
+			t.Fatalf("duration %q", iso)
+		}
+		unit := map[byte]string{'H': "h", 'M': "m", 'S': "s"}[rest[i]]
+		d, err := time.ParseDuration(rest[:i] + unit)
+		if err != nil {
+			t.Fatalf("duration %q: %v", iso, err)
+		}
+		total += d
+		rest = rest[i+1:]
+	}
+	return total
 }
