@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
@@ -34,6 +33,12 @@ type source struct {
 	// Note says what the file is and how its capture date is known; it
 	// stays in the manifest.
 	Note string `json:"note"`
+	// Format is the file's format (see formats.go); empty for Retail
+	// Prices API pages.
+	Format string `json:"format,omitempty"`
+	// Fill gives fields every row of the file shares by the query that
+	// made it and the file leaves out (serviceName, currencyCode, type).
+	Fill map[string]string `json:"fill,omitempty"`
 }
 
 // row is a selected item and where it came from.
@@ -45,6 +50,9 @@ type row struct {
 }
 
 // disagreement is a price two sources give differently; the first wins.
+// Where one source gives two prices for one thing with nothing to choose
+// between them (no effectiveStartDate tells the newer), the source is
+// ambiguous there and gives none: lost is empty and kept lists both.
 type disagreement struct {
 	key        string // what is priced, for the note
 	kept, lost string // "price (file)"
@@ -67,11 +75,12 @@ func build(m manifest, files map[string][]byte) ([]byte, error) {
 		if !ok {
 			return nil, fmt.Errorf("%s: listed in the manifest but not found", src.File)
 		}
-		items, err := pageItems(data)
+		items, err := sourceItems(src, data)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", src.File, err)
 		}
 		mine := map[string]*row{}
+		ambiguous := map[string][]string{} // key -> the prices it has
 		for _, raw := range items {
 			key, ok, err := billing.RowKey(raw)
 			if err != nil {
@@ -88,9 +97,22 @@ func build(m manifest, files map[string][]byte) ([]byte, error) {
 				return nil, fmt.Errorf("%s: %w", src.File, err)
 			}
 			eff, _ := item["effectiveStartDate"].(string)
-			if old := mine[key]; old == nil || eff > old.eff {
-				mine[key] = &row{target: t, item: item, source: src, eff: eff}
+			r := &row{target: t, item: item, source: src, eff: eff}
+			switch old := mine[key]; {
+			case old == nil || eff > old.eff:
+				mine[key] = r
+			case eff == old.eff && price(old) != price(r):
+				if len(ambiguous[key]) == 0 {
+					ambiguous[key] = []string{price(old)}
+				}
+				ambiguous[key] = append(ambiguous[key], price(r))
 			}
+		}
+		for key, prices := range ambiguous {
+			r := mine[key]
+			delete(mine, key)
+			disagreements = append(disagreements, disagreement{r.target.category + " " + r.target.name + " in " + r.target.region,
+				strings.Join(prices, " and ") + " (" + src.File + ")", ""})
 		}
 		for key, r := range mine {
 			old := chosen[key]
@@ -199,6 +221,54 @@ func pageItems(data []byte) ([]json.RawMessage, error) {
 	return out, nil
 }
 
+// regionTally is what one category of the sheet prices in one region.
+type regionTally struct{ priced, missing []string }
+
+// coverage says, region by region, what one category of the sheet prices:
+// "214 of 1060 priced: all in northeurope, westeurope; in eastus only
+// Standard_D2s_v3; none in eastus2, ...", naming families (familyOf), not
+// sizes, where a region lacks a few.
+func coverage(regions map[string]*regionTally) string {
+	priced, total := 0, 0
+	var all, none, partial []string
+	for _, region := range sheetRegions {
+		r := regions[region]
+		priced += len(r.priced)
+		total += len(r.priced) + len(r.missing)
+		switch {
+		case len(r.missing) == 0:
+			all = append(all, region)
+		case len(r.priced) == 0:
+			none = append(none, region)
+		case len(r.priced) <= len(r.missing):
+			partial = append(partial, "in "+region+" only "+strings.Join(r.priced, ", "))
+		default:
+			var fams []string
+			for _, n := range r.missing {
+				if strings.HasPrefix(n, "Standard_") {
+					n = familyOf(n)
+				}
+				if !slices.Contains(fams, n) {
+					fams = append(fams, n)
+				}
+			}
+			partial = append(partial, "in "+region+" all but "+strings.Join(fams, ", "))
+		}
+	}
+	if priced == total {
+		return fmt.Sprintf("all %d priced", total)
+	}
+	var parts []string
+	if len(all) > 0 {
+		parts = append(parts, "all in "+strings.Join(all, ", "))
+	}
+	parts = append(parts, partial...)
+	if len(none) > 0 {
+		parts = append(parts, "none in "+strings.Join(none, ", ")+" (no published figure was found)")
+	}
+	return fmt.Sprintf("%d of %d priced: %s", priced, total, strings.Join(parts, "; "))
+}
+
 // sheetNote says what the sheet is, where it comes from and what it leaves
 // unpriced, from the rows it has.
 func sheetNote(rows []*row, disagreements []disagreement) string {
@@ -211,60 +281,35 @@ func sheetNote(rows []*row, disagreements []disagreement) string {
 	for _, r := range rows {
 		have[r.target.key] = true
 	}
-	type tally struct {
-		priced, total int
-		pricedNames   []string
-		missing       map[string][]string // family or name -> regions
-	}
-	cats := map[string]*tally{}
+	cats := map[string]map[string]*regionTally{} // category -> region -> names
 	var order []string
 	for _, t := range targets() {
 		c := cats[t.category]
 		if c == nil {
-			c = &tally{missing: map[string][]string{}}
+			c = map[string]*regionTally{}
 			cats[t.category] = c
 			order = append(order, t.category)
 		}
-		c.total++
+		r := c[t.region]
+		if r == nil {
+			r = &regionTally{}
+			c[t.region] = r
+		}
 		if have[t.key] {
-			c.priced++
-			c.pricedNames = append(c.pricedNames, t.region+" "+t.name)
-			continue
-		}
-		name := t.name
-		if strings.HasPrefix(name, "Standard_") {
-			name = familyOf(name)
-		}
-		if !slices.Contains(c.missing[name], t.region) {
-			c.missing[name] = append(c.missing[name], t.region)
+			r.priced = append(r.priced, t.name)
+		} else {
+			r.missing = append(r.missing, t.name)
 		}
 	}
 	fmt.Fprintf(&b, "Priced %d of the %d prices azemu looks for; a resource without a row is reported unpriced, never free. ", len(rows), len(targets()))
 	for _, name := range order {
-		c := cats[name]
-		switch {
-		case c.priced == c.total:
-			fmt.Fprintf(&b, "%s: all %d priced. ", name, c.total)
-		case c.priced*4 < c.total:
-			list := "none"
-			if c.priced > 0 {
-				list = strings.Join(c.pricedNames, ", ")
-			}
-			fmt.Fprintf(&b, "%s: %d of %d priced (%s), the rest unpriced: no published figure was found. ", name, c.priced, c.total, list)
-		default:
-			var parts []string
-			for _, n := range slices.Sorted(maps.Keys(c.missing)) {
-				regions := c.missing[n]
-				if len(regions) == len(sheetRegions) {
-					parts = append(parts, n+" (all regions)")
-				} else {
-					parts = append(parts, n+" ("+strings.Join(regions, ", ")+")")
-				}
-			}
-			fmt.Fprintf(&b, "%s: %d of %d priced; unpriced: %s. ", name, c.priced, c.total, strings.Join(parts, "; "))
-		}
+		fmt.Fprintf(&b, "%s: %s. ", name, coverage(cats[name]))
 	}
 	for _, d := range disagreements {
+		if d.lost == "" {
+			fmt.Fprintf(&b, "A source is ambiguous on %s: %s, left out. ", d.key, d.kept)
+			continue
+		}
 		fmt.Fprintf(&b, "Sources disagree on %s: kept %s over %s. ", d.key, d.kept, d.lost)
 	}
 	b.WriteString("Use --prices FILE with a full export for real work.")

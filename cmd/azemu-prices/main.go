@@ -6,9 +6,12 @@
 //	go run ./cmd/azemu-prices                       # regenerate the sheet
 //	go run ./cmd/azemu-prices -check                # fail if the sheet is stale
 //	go run ./cmd/azemu-prices import-karpenter -out FILE GEN...
+//	go run ./cmd/azemu-prices select -format FORMAT -out FILE PUBLISHED
 //
 // import-karpenter turns generations of the Karpenter provider's price
-// table (oldest first) into a source page; see karpenter.go.
+// table (oldest first) into a source page; see karpenter.go. select keeps,
+// of a published price file in one of the formats of formats.go, the
+// entries the sheet can use, verbatim, for the sources folder.
 package main
 
 import (
@@ -37,6 +40,9 @@ const (
 func run(args []string, stdout io.Writer) error {
 	if len(args) > 0 && args[0] == "import-karpenter" {
 		return runImport(args[1:], stdout)
+	}
+	if len(args) > 0 && args[0] == "select" {
+		return runSelect(args[1:], stdout)
 	}
 	fs := flag.NewFlagSet("azemu-prices", flag.ContinueOnError)
 	sources := fs.String("sources", defaultSources, "the folder of source exports and its manifest.json")
@@ -120,5 +126,30 @@ func runImport(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s from %d generations\n", *out, len(gens))
+	return nil
+}
+
+func runSelect(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("select", flag.ContinueOnError)
+	format := fs.String("format", "", "the published file's format: "+formatRadar+" or "+formatFlexeraDisks)
+	out := fs.String("out", "", "the source file to write")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" || fs.NArg() != 1 {
+		return errors.New("usage: azemu-prices select -format FORMAT -out FILE PUBLISHED")
+	}
+	data, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	sel, err := selectSource(*format, data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", fs.Arg(0), err)
+	}
+	if err := os.WriteFile(*out, sel, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", *out)
 	return nil
 }

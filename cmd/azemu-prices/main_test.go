@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -58,6 +59,12 @@ func TestBuildGolden(t *testing.T) {
 		{billing.MeterKey{Location: "eastus", SKU: "S10", Unit: billing.UnitMonth}, "5.888", "test capture (eastus)"},
 		{billing.MeterKey{Location: "westeurope", SKU: "P10", Unit: billing.UnitMonth}, "21.68", "test page (westeurope)"},
 		{billing.MeterKey{Location: "westeurope", SKU: "Standard IPv4 Static Public IP", Unit: billing.UnitHour}, "0.005", "test page (westeurope)"},
+		{billing.MeterKey{Location: "westeurope", SKU: "Standard_D2s_v3", OS: billing.OSWindows, Unit: billing.UnitHour}, "0.212", "test snapshot (westeurope)"},
+		{billing.MeterKey{Location: "westeurope", SKU: "Standard_D4s_v3", OS: billing.OSLinux, Spot: true, Unit: billing.UnitHour}, "0.044352", "test snapshot (westeurope)"},
+		{billing.MeterKey{Location: "westeurope", SKU: "Standard_E2s_v5", OS: billing.OSLinux, Unit: billing.UnitHour}, "", ""},
+		{billing.MeterKey{Location: "westeurope", SKU: "Standard_D2s_v3", OS: billing.OSLinux, Unit: billing.UnitHour}, "", ""},
+		{billing.MeterKey{Location: "eastus", SKU: "P10", Unit: billing.UnitMonth}, "19.71", "test disk table (eastus)"},
+		{billing.MeterKey{Location: "eastus", SKU: "S4", Unit: billing.UnitMonth}, "1.536", "test disk table (eastus)"},
 		{billing.MeterKey{Location: "eastus", SKU: "Standard_M32ts", OS: billing.OSLinux, Unit: billing.UnitHour}, "", ""},
 		{billing.MeterKey{Location: "brazilsouth", SKU: "Standard_D2s_v3", OS: billing.OSLinux, Unit: billing.UnitHour}, "", ""},
 	} {
@@ -79,7 +86,9 @@ func TestBuildGolden(t *testing.T) {
 	for _, want := range []string{
 		"kept 0.096 (page.json) over 0.097 (capture.json)",
 		"kept 0.096 (page.json) over 0.0188 (table.json)",
-		"public IP: 1 of 40 priced (westeurope Standard IPv4 Static Public IP)",
+		"public IP: 1 of 40 priced: in westeurope only Standard IPv4 Static Public IP;",
+		"Sources disagree on disk P10 in westeurope: kept 21.68 (page.json) over 21.7 (flexera.json)",
+		"A source is ambiguous on Linux Standard_E2s_v5 in westeurope: 0.152 and 0.153 (radar.json), left out",
 	} {
 		if !strings.Contains(raw.Note, want) {
 			t.Errorf("note lacks %q:\n%s", want, raw.Note)
@@ -101,12 +110,20 @@ func TestBuildRefuses(t *testing.T) {
 		m     manifest
 		files map[string][]byte
 	}{
-		"no retrievedAt":   {manifest{Sources: []source{good}}, map[string][]byte{"a.json": page}},
-		"missing file":     {manifest{RetrievedAt: "x", Sources: []source{good}}, map[string][]byte{}},
-		"no provenance":    {manifest{RetrievedAt: "x", Sources: []source{{File: "a.json", Source: "s", CapturedAt: "c"}}}, map[string][]byte{"a.json": page}},
-		"not a page":       {manifest{RetrievedAt: "x", Sources: []source{good}}, map[string][]byte{"a.json": []byte(`"x"`)}},
-		"no items":         {manifest{RetrievedAt: "x", Sources: []source{good}}, map[string][]byte{"a.json": []byte(`{"Items":[]}`)}},
-		"a negative price": {manifest{RetrievedAt: "x", Sources: []source{good}}, map[string][]byte{"a.json": bytes.Replace(page, []byte("0.096"), []byte("-0.096"), 1)}},
+		"no retrievedAt":    {manifest{Sources: []source{good}}, map[string][]byte{"a.json": page}},
+		"missing file":      {manifest{RetrievedAt: "x", Sources: []source{good}}, map[string][]byte{}},
+		"no provenance":     {manifest{RetrievedAt: "x", Sources: []source{{File: "a.json", Source: "s", CapturedAt: "c"}}}, map[string][]byte{"a.json": page}},
+		"not a page":        {manifest{RetrievedAt: "x", Sources: []source{good}}, map[string][]byte{"a.json": []byte(`"x"`)}},
+		"no items":          {manifest{RetrievedAt: "x", Sources: []source{good}}, map[string][]byte{"a.json": []byte(`{"Items":[]}`)}},
+		"a negative price":  {manifest{RetrievedAt: "x", Sources: []source{good}}, map[string][]byte{"a.json": bytes.Replace(page, []byte("0.096"), []byte("-0.096"), 1)}},
+		"an unknown format": {manifest{RetrievedAt: "x", Sources: []source{{File: "a.json", Source: "s", CapturedAt: "c", Provenance: "p", Note: "n", Format: "csv"}}}, map[string][]byte{"a.json": page}},
+		"a page with fill":  {manifest{RetrievedAt: "x", Sources: []source{{File: "a.json", Source: "s", CapturedAt: "c", Provenance: "p", Note: "n", Fill: map[string]string{"serviceName": "x"}}}}, map[string][]byte{"a.json": page}},
+		"a filled price": {manifest{RetrievedAt: "x", Sources: []source{{File: "a.json", Source: "s", CapturedAt: "c", Provenance: "p", Note: "n", Format: formatRadar, Fill: map[string]string{"retailPrice": "1"}}}},
+			map[string][]byte{"a.json": []byte(`{"a|b|Consumption|":{"armRegionName":"eastus","retailPrice":1,"skuName":"D2s v3","productName":"Virtual Machines DSv3 Series","unitOfMeasure":"1 Hour"}}`)}},
+		"a radar key of three parts": {manifest{RetrievedAt: "x", Sources: []source{{File: "a.json", Source: "s", CapturedAt: "c", Provenance: "p", Note: "n", Format: formatRadar}}},
+			map[string][]byte{"a.json": []byte(`{"a|b|Consumption":{"armRegionName":"eastus","retailPrice":1}}`)}},
+		"a Flexera key that is not its sku": {manifest{RetrievedAt: "x", Sources: []source{{File: "a.json", Source: "s", CapturedAt: "c", Provenance: "p", Note: "n", Format: formatFlexeraDisks}}},
+			map[string][]byte{"a.json": []byte(`{"eastus":{"P10_LRS":{"sku":"P20 LRS","pricePerUnit":1,"unitOfMeasure":"1/Month","productName":"Premium SSD Managed Disks"}}}`)}},
 	} {
 		if _, err := build(c.m, c.files); err == nil {
 			t.Errorf("%s: built", name)
@@ -165,5 +182,60 @@ func TestCommittedSheetIsGenerated(t *testing.T) {
 	}
 	if !bytes.Equal(sheet, committed) {
 		t.Errorf("%s is not what %s generates: run go run ./cmd/azemu-prices", defaultSheet, defaultSources)
+	}
+}
+
+// A VM row's skuName, in the spellings the Retail Prices API uses, names
+// the ARM size; other shapes name none.
+func TestArmSkuNameOf(t *testing.T) {
+	for in, want := range map[string]string{
+		"D2s v3": "Standard_D2s_v3", "D2s v3 Spot": "Standard_D2s_v3", "B1s": "Standard_B1s",
+		"B1s Low Priority": "Standard_B1s", "Standard_E2bds_v5 Spot": "Standard_E2bds_v5", "standard_DC48s_v3": "Standard_DC48s_v3",
+		"F16s v2": "Standard_F16s_v2", "HB120-16rs_v3": "Standard_HB120-16rs_v3",
+		"D2 v3/D2s v3": "", "": "", "D2s  v3": "", "EC8as_cc_v5": "",
+	} {
+		got, ok := armSkuNameOf(in)
+		if got != want || ok != (want != "") {
+			t.Errorf("armSkuNameOf(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+}
+
+// select keeps, verbatim and in the file's own format, exactly the entries
+// the sheet can use.
+func TestSelectGolden(t *testing.T) {
+	for _, c := range []struct{ format, in, golden string }{
+		{formatRadar, "radar.json", "select-radar.golden.json"},
+		{formatFlexeraDisks, "flexera.json", "select-flexera.golden.json"},
+	} {
+		data, err := os.ReadFile(filepath.Join("testdata", "sources", c.in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sel, err := selectSource(c.format, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, c.golden, sel)
+		// What select keeps reads back as the same items, less the rest.
+		all, err := sourceItems(&source{Format: c.format}, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept, err := sourceItems(&source{Format: c.format}, sel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(kept) == 0 || len(kept) >= len(all) {
+			t.Errorf("%s: kept %d of %d items", c.in, len(kept), len(all))
+		}
+		for _, it := range kept {
+			if !slices.ContainsFunc(all, func(a json.RawMessage) bool { return bytes.Equal(a, it) }) {
+				t.Errorf("%s: select changed %s", c.in, it)
+			}
+		}
+	}
+	if _, err := selectSource(formatRetail, []byte(`{"Items":[]}`)); err == nil {
+		t.Error("select read a format it does not know")
 	}
 }

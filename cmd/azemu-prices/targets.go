@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -83,6 +84,11 @@ func targets() []target {
 	} {
 		for _, r := range sheetRegions {
 			for _, s := range vmSizes() {
+				if c.prio == "spot" && slices.Contains(burstableSizes, s) {
+					// Azure sells no B-series Spot VM, and publishes no
+					// Spot meter for one.
+					continue
+				}
 				out = append(out, target{c.category, r, s, strings.Join([]string{"h", r, strings.ToLower(s), c.os, c.prio}, "|")})
 			}
 		}

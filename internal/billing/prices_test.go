@@ -191,6 +191,12 @@ func TestDefaultPriceSheet(t *testing.T) {
 		{MeterKey{Location: "eastus", SKU: "Standard_D2s_v3", OS: OSLinux, Unit: UnitHour}, "0.096"},
 		{MeterKey{Location: "westeurope", SKU: "Standard_D2s_v3", OS: OSLinux, Unit: UnitHour}, "0.12"},
 		{MeterKey{Location: "uksouth", SKU: "Standard_B1s", OS: OSLinux, Unit: UnitHour}, "0.0118"},
+		{MeterKey{Location: "northeurope", SKU: "Standard_D2s_v3", OS: OSWindows, Unit: UnitHour}, "0.199"},
+		{MeterKey{Location: "northeurope", SKU: "Standard_D2s_v3", OS: OSLinux, Spot: true, Unit: UnitHour}, "0.019774"},
+		{MeterKey{Location: "westeurope", SKU: "Standard_D2s_v3", OS: OSWindows, Spot: true, Unit: UnitHour}, "0.039178"},
+		{MeterKey{Location: "eastus", SKU: "P4", Unit: UnitMonth}, "5.2795"},
+		{MeterKey{Location: "westus2", SKU: "E10", Unit: UnitMonth}, "9.6"},
+		{MeterKey{Location: "southeastasia", SKU: "S4", Unit: UnitMonth}, "1.536"},
 	} {
 		pr, ok := p.Lookup(c.k)
 		if !ok || pr.Exact != c.want || pr.Source == "" || pr.CapturedAt == "" {
@@ -208,6 +214,21 @@ func TestDefaultPriceSheet(t *testing.T) {
 		for _, size := range []string{"Standard_D2s_v3", "Standard_B2s", "Standard_D2s_v5", "Standard_E2s_v5", "Standard_F2s_v2"} {
 			if _, ok := p.Lookup(MeterKey{Location: region, SKU: size, OS: OSLinux, Unit: UnitHour}); !ok {
 				t.Errorf("%s Linux in %s is unpriced", size, region)
+			}
+		}
+	}
+	// Every tier of the three tiered disk types is priced in every region
+	// of the sheet: a default 30 GiB OS disk is priced wherever it runs.
+	for _, region := range []string{"eastus", "eastus2", "westus", "westus2", "centralus", "southcentralus", "northeurope", "westeurope", "uksouth", "southeastasia"} {
+		for _, sku := range []string{"Premium_LRS", "StandardSSD_LRS", "Standard_LRS"} {
+			for _, gb := range []int{4, 8, 16, 30, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32767} {
+				tier, ok := DiskTier(sku, gb)
+				if !ok {
+					t.Fatalf("DiskTier(%s, %d)", sku, gb)
+				}
+				if _, ok := p.Lookup(MeterKey{Location: region, SKU: tier, Unit: UnitMonth}); !ok {
+					t.Errorf("%s disk %s in %s is unpriced", sku, tier, region)
+				}
 			}
 		}
 	}
