@@ -39,7 +39,7 @@ var layers = map[string][]string{
 	"internal/armapi":          {"internal/armerror", "internal/template", "internal/kinds/resource", "internal/kinds/deployment", "internal/catalog", "internal/crosssite", "internal/engine", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing", "internal/identity", "internal/authz"},
 	"internal/dashboard":       {"internal/armerror", "internal/authz", "internal/crosssite", "internal/engine", "internal/lifecycle", "internal/billing", "internal/store", "internal/armid"},
 	"internal/metrics":         {"internal/engine"},
-	"internal/server":          {"internal/armapi", "internal/dashboard", "internal/metrics", "internal/engine", "internal/store", "internal/store/sqlite", "internal/store/postgres", "internal/billing", "internal/certs", "internal/clock", "internal/identity", "internal/authz"},
+	"internal/server":          {"internal/armerror", "internal/armapi", "internal/dashboard", "internal/metrics", "internal/engine", "internal/store", "internal/store/sqlite", "internal/store/postgres", "internal/billing", "internal/certs", "internal/clock", "internal/identity", "internal/authz"},
 	"azemutest":                {"internal/server", "internal/engine", "internal/billing", "internal/lifecycle", "internal/store", "internal/clock"},
 	"cmd/azemu":                {"*"},
 	"cmd/azemu-prices":         {"internal/billing"},

@@ -76,8 +76,11 @@ func (e *Engine) Do(ctx context.Context, c Command) (Result, error) {
 	if !ok || k.verbs[c.Verb] == nil {
 		return Result{}, fmt.Errorf("engine: %s takes no command %q", id.Type(), c.Verb)
 	}
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
+	unlock, err := e.lockWrite(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	defer unlock()
 	t := e.begin(e.Now())
 	old, err := t.checkTarget(id, c)
 	if err != nil {

@@ -92,6 +92,13 @@ type Engine struct {
 	// for all of it); compactMu serialises compactions (retention.go).
 	horizon   atomic.Int64
 	compactMu sync.Mutex
+	// shared is the store when other servers may serve it too (nil
+	// otherwise); seen is the last of its changes memory holds, and
+	// fleetLocked says that writeMu's holder holds the fleet lock too
+	// (replicas.go).
+	shared      store.Shared
+	seen        atomic.Int64
+	fleetLocked bool
 }
 
 // Change describes one committed state change, for observers such as the
@@ -129,6 +136,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		}
 	}
 	e := &Engine{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stopped: make(chan struct{}), kinds: kindTable(), draws: rnd}
+	e.shared, _ = cfg.Store.(store.Shared)
 	if err := e.load(ctx); err != nil {
 		return nil, err
 	}
@@ -142,39 +150,29 @@ func (e *Engine) load(ctx context.Context) error {
 	}
 	e.empty()
 	for _, r := range snap.Resources {
-		k, ok := e.kinds[r.Type]
-		if !ok {
-			continue
-		}
-		s, err := k.decode(r.ID, resource.Row{SubscriptionID: r.SubscriptionID, ResourceGroup: r.ResourceGroup, Name: r.Name,
-			Location: r.Location, Body: r.Body, CreatedAt: r.CreatedAt}, r.Version)
+		s, err := e.decodeResource(r)
 		if err != nil {
-			return fmt.Errorf("engine: %w", err)
+			return err
 		}
-		if e.res[r.Type] == nil {
-			e.res[r.Type] = map[string]resource.State{}
+		if s != nil {
+			e.putRes(armid.Fold(r.ID), s)
 		}
-		e.res[r.Type][armid.Fold(r.ID)] = s
 	}
 	for _, s := range snap.Subscriptions {
 		e.subs[s.ID] = s
 	}
 	for _, row := range snap.Groups {
-		g, err := group.Decode(resource.Row{SubscriptionID: row.SubscriptionID, Name: row.Name, Location: row.Location,
-			Body: row.Body, CreatedAt: row.CreatedAt}, row.Version)
+		g, err := decodeGroup(row)
 		if err != nil {
-			return fmt.Errorf("engine: %w", err)
+			return err
 		}
 		e.groups[groupKey(g.SubscriptionID, g.Name)] = g
 	}
 	for _, row := range snap.VMs {
-		var doc vmDoc
-		if err := json.Unmarshal(row.State, &doc); err != nil {
-			return fmt.Errorf("engine: vm %s: %w", row.ID, err)
+		v, err := decodeVM(row)
+		if err != nil {
+			return err
 		}
-		v := &VM{Meta: resource.Meta{ID: row.ID, SubscriptionID: row.SubscriptionID, ResourceGroup: row.ResourceGroup, Name: row.Name, Version: row.Version},
-			Model: row.Model, Spec: doc.Spec, Machine: doc.Machine, VMID: doc.VMID, TimeCreated: doc.TimeCreated,
-			Waiting: doc.Waiting}
 		key := armid.Fold(row.ID)
 		e.vms[key] = v
 		if at, ok := v.Machine.Due(); ok {
@@ -189,20 +187,85 @@ func (e *Engine) load(ctx context.Context) error {
 		return err
 	}
 	e.faults = nil
-	if raw := snap.Settings[settingFaults]; raw != "" {
-		if err := json.Unmarshal([]byte(raw), &e.faults); err != nil {
+	e.horizon.Store(0)
+	if err := e.loadSettings(snap.Settings, false); err != nil {
+		return err
+	}
+	e.seen.Store(snap.Seq)
+	return e.startClock(ctx, snap.Settings[settingManualClock])
+}
+
+// loadSettings takes the emulator-wide settings the engine keeps in memory:
+// the faults and the history's horizon, and, when replaying another
+// server's change (clock), where the manual clock stands.
+func (e *Engine) loadSettings(settings map[string]string, clock bool) error {
+	if raw, ok := settings[settingFaults]; ok && raw != "" {
+		var faults []Fault
+		if err := json.Unmarshal([]byte(raw), &faults); err != nil {
 			return fmt.Errorf("engine: faults: %w", err)
 		}
+		e.faults = faults
 	}
-	e.horizon.Store(0)
-	if raw := snap.Settings[settingHorizon]; raw != "" {
+	if raw := settings[settingHorizon]; raw != "" {
 		h, err := time.Parse(time.RFC3339Nano, raw)
 		if err != nil {
 			return fmt.Errorf("engine: the history's horizon, %q: %w", raw, err)
 		}
 		e.horizon.Store(h.UnixNano())
 	}
-	return e.startClock(ctx, snap.Settings[settingManualClock])
+	if raw := settings[settingManualClock]; clock && raw != "" && e.cfg.Manual != nil {
+		t, err := time.Parse(time.RFC3339Nano, raw)
+		if err != nil {
+			return fmt.Errorf("engine: where the manual clock stands, %q: %w", raw, err)
+		}
+		e.cfg.Manual.Set(t) // forward only
+	}
+	return nil
+}
+
+// decodeResource reads a row of the resources table as its kind keeps it;
+// nil for a type no kind keeps.
+func (e *Engine) decodeResource(r store.Resource) (resource.State, error) {
+	k, ok := e.kinds[r.Type]
+	if !ok {
+		return nil, nil
+	}
+	s, err := k.decode(r.ID, resource.Row{SubscriptionID: r.SubscriptionID, ResourceGroup: r.ResourceGroup, Name: r.Name,
+		Location: r.Location, Body: r.Body, CreatedAt: r.CreatedAt}, r.Version)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	return s, nil
+}
+
+// putRes publishes a resource's snapshot in the maps; the caller holds
+// e.mu or has the engine to itself.
+func (e *Engine) putRes(key string, s resource.State) {
+	m := e.res[s.ResourceType()]
+	if m == nil {
+		m = map[string]resource.State{}
+		e.res[s.ResourceType()] = m
+	}
+	m[key] = s
+}
+
+func decodeGroup(row store.ResourceGroup) (*Group, error) {
+	g, err := group.Decode(resource.Row{SubscriptionID: row.SubscriptionID, Name: row.Name, Location: row.Location,
+		Body: row.Body, CreatedAt: row.CreatedAt}, row.Version)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	return g, nil
+}
+
+func decodeVM(row store.VM) (*VM, error) {
+	var doc vmDoc
+	if err := json.Unmarshal(row.State, &doc); err != nil {
+		return nil, fmt.Errorf("engine: vm %s: %w", row.ID, err)
+	}
+	return &VM{Meta: resource.Meta{ID: row.ID, SubscriptionID: row.SubscriptionID, ResourceGroup: row.ResourceGroup, Name: row.Name, Version: row.Version},
+		Model: row.Model, Spec: doc.Spec, Machine: doc.Machine, VMID: doc.VMID, TimeCreated: doc.TimeCreated,
+		Waiting: doc.Waiting}, nil
 }
 
 // startClock applies the clock's one rule at start: it never stands behind
@@ -305,6 +368,11 @@ func (e *Engine) Run(ctx context.Context) {
 		defer func() { <-compacting }()
 		go func() { defer close(compacting); e.compactHourly(ctx) }()
 	}
+	if e.shared != nil {
+		following := make(chan struct{})
+		defer func() { <-following }()
+		go func() { defer close(following); e.follow(ctx) }()
+	}
 	if e.cfg.Manual != nil {
 		<-ctx.Done()
 		return
@@ -365,6 +433,11 @@ func (e *Engine) Advance(ctx context.Context, d time.Duration) (time.Time, error
 	}
 	e.advanceMu.Lock()
 	defer e.advanceMu.Unlock()
+	// On a shared store the clock stands where any server last moved it,
+	// and the plans to fire are every server's.
+	if err := e.Sync(ctx); err != nil {
+		return e.cfg.Manual.Now(), err
+	}
 	target := e.cfg.Manual.Now().Add(d)
 	// Past the last instant the store can hold, every later write would
 	// fail for good: refuse the advance instead.
@@ -387,11 +460,17 @@ func (e *Engine) Advance(ctx context.Context, d time.Duration) (time.Time, error
 		e.stepsFired(ctx)
 	}
 	e.cfg.Manual.Set(target)
-	e.writeMu.Lock()
+	unlock, err := e.lockWrite(ctx)
+	if err != nil {
+		return target, err
+	}
+	// Another server may have moved the clock further meanwhile: the
+	// clock never goes back.
+	target = e.cfg.Manual.Now()
 	t := e.begin(target)
 	t.ch.Settings = map[string]string{settingManualClock: target.Format(time.RFC3339Nano)}
-	err := t.commit(ctx)
-	e.writeMu.Unlock()
+	err = t.commit(ctx)
+	unlock()
 	if err != nil {
 		return target, err
 	}
@@ -401,8 +480,11 @@ func (e *Engine) Advance(ctx context.Context, d time.Duration) (time.Time, error
 
 // fireDue fires every step due at or before now, as one transaction.
 func (e *Engine) fireDue(ctx context.Context, now time.Time) error {
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
+	unlock, err := e.lockWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	t := e.begin(now)
 	for {
 		item, ok := e.due.peek2()
@@ -445,6 +527,10 @@ func (e *Engine) fireDue(ctx context.Context, now time.Time) error {
 				t.finishOp(id, StatusFailed, oe, at)
 			}
 		}
+	}
+	if e.shared != nil && e.cfg.Manual != nil && !t.ch.Empty() {
+		// The other servers' clocks move with the steps fired.
+		t.ch.Settings = map[string]string{settingManualClock: now.Format(time.RFC3339Nano)}
 	}
 	if err := t.commit(ctx); err != nil {
 		// Memory is unchanged; requeue from it so nothing is lost.
@@ -490,8 +576,11 @@ func (e *Engine) EnsureSubscription(ctx context.Context, id string) error {
 	if err := e.checkOpen(); err != nil {
 		return err
 	}
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
+	unlock, err := e.lockWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	t := e.begin(e.Now())
 	t.ensureSub(id)
 	return t.commit(ctx)
@@ -711,20 +800,16 @@ func (e *Engine) History(ctx context.Context, id string, from, to time.Time, fn 
 
 // Reset empties all state. The clock stays where it is.
 func (e *Engine) Reset(ctx context.Context) error {
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
+	unlock, err := e.lockWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := e.cfg.Store.Reset(ctx); err != nil {
 		return err
 	}
-	e.mu.Lock()
-	gone := make([]string, 0, len(e.vms))
-	for k := range e.vms {
-		gone = append(gone, k)
-	}
-	sort.Strings(gone)
-	e.empty()
-	e.horizon.Store(0)
-	e.mu.Unlock()
+	e.wrote()
+	gone := e.forget()
 	// The store forgot where a manual clock stands; a restart must not put
 	// it back to its configured start.
 	if e.cfg.Manual != nil {
@@ -734,10 +819,23 @@ func (e *Engine) Reset(ctx context.Context) error {
 		}
 	}
 	// Observers (the dashboard's live feed) see every VM go.
-	for _, fn := range e.listeners {
-		fn(Change{At: e.Now(), Gone: gone})
-	}
+	e.publish(Change{At: e.Now(), Gone: gone})
 	return nil
+}
+
+// forget empties memory, as a Reset of the store does, and returns the
+// keys of the VMs that were in it, in order.
+func (e *Engine) forget() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	gone := make([]string, 0, len(e.vms))
+	for k := range e.vms {
+		gone = append(gone, k)
+	}
+	sort.Strings(gone)
+	e.empty()
+	e.horizon.Store(0)
+	return gone
 }
 
 // empty forgets every resource, operation and fault in memory.

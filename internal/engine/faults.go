@@ -121,8 +121,11 @@ func (e *Engine) AddFault(ctx context.Context, f Fault) (Fault, error) {
 	if err := f.validate(); err != nil {
 		return Fault{}, err
 	}
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
+	unlock, err := e.lockWrite(ctx)
+	if err != nil {
+		return Fault{}, err
+	}
+	defer unlock()
 	f.ID = e.cfg.NewID()
 	faults := append(e.Faults(), f)
 	t := e.begin(e.Now())
@@ -143,8 +146,11 @@ func (e *Engine) Faults() []Fault {
 // RemoveFaults removes one fault by ID, or all of them when id is empty. It
 // reports how many it removed.
 func (e *Engine) RemoveFaults(ctx context.Context, id string) (int, error) {
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
+	unlock, err := e.lockWrite(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
 	var kept []Fault
 	for _, f := range e.Faults() {
 		if id != "" && !strings.EqualFold(f.ID, id) {
@@ -226,8 +232,12 @@ func (e *Engine) ProbeFault(ctx context.Context, kind, op string) bool {
 	if !any {
 		return false
 	}
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
+	unlock, err := e.lockWrite(ctx)
+	if err != nil {
+		e.log.Error("probing a fault", "err", err)
+		return false
+	}
+	defer unlock()
 	t := e.begin(e.Now())
 	for i, f := range t.currentFaults() {
 		if f.Kind != kind || (f.Operation != "" && f.Operation != "*" && !strings.EqualFold(f.Operation, op)) || !f.roll(t.e.draws) {

@@ -142,10 +142,16 @@ func (e *Engine) Compact(ctx context.Context, horizon time.Time) (store.Compacte
 	// compaction's transaction on the writer lock rather than in the store,
 	// where a long one would look like a hung disk.
 	e.horizon.Store(horizon.UnixNano())
-	e.writeMu.Lock()
-	out, err := e.cfg.Store.Compact(ctx, store.Compaction{Horizon: horizon, Checkpoints: cps, OperationsBefore: opsBefore,
-		Settings: map[string]string{settingHorizon: horizon.Format(time.RFC3339Nano)}})
-	e.writeMu.Unlock()
+	var out store.Compacted
+	unlock, err := e.lockWrite(ctx)
+	if err == nil {
+		out, err = e.cfg.Store.Compact(ctx, store.Compaction{Horizon: horizon, Checkpoints: cps, OperationsBefore: opsBefore,
+			Settings: map[string]string{settingHorizon: horizon.Format(time.RFC3339Nano)}})
+		if err == nil {
+			e.wrote()
+		}
+		unlock()
+	}
 	if err != nil {
 		if prev.IsZero() {
 			e.horizon.Store(0)

@@ -77,7 +77,11 @@ func (e *Engine) noteWrite(err error) error {
 func (e *Engine) apply(ctx context.Context, c store.Change) error {
 	e.health.writing.Store(time.Now().UnixNano())
 	defer e.health.writing.Store(0)
-	return e.noteWrite(e.cfg.Store.Apply(ctx, c))
+	err := e.cfg.Store.Apply(ctx, c)
+	if err == nil && !c.Empty() {
+		e.wrote()
+	}
+	return e.noteWrite(err)
 }
 
 // DefaultWriteTimeout is how long a write may wait for the disk before the

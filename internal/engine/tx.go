@@ -402,7 +402,7 @@ func (t *tx) commit(ctx context.Context) error {
 		t.ch.Resources = append(t.ch.Resources, row)
 	}
 	c := t.ch
-	if len(c.Resources)+len(c.DeletedResources)+len(c.Settings)+len(c.Subscriptions)+len(c.Groups)+len(c.DeletedGroups)+len(c.VMs)+len(c.DeletedVMs)+len(c.Events)+len(c.Operations) == 0 {
+	if c.Empty() {
 		return nil
 	}
 	// The request's context must not cancel a commit half-way through the
@@ -446,24 +446,12 @@ func (t *tx) commit(ctx context.Context) error {
 			}
 			continue
 		}
-		m := e.res[s.ResourceType()]
-		if m == nil {
-			m = map[string]resource.State{}
-			e.res[s.ResourceType()] = m
-		}
-		m[k] = s
+		e.putRes(k, s)
 	}
 	for k, op := range t.ops {
-		prev, had := e.ops[k]
-		e.ops[k] = op
-		if op.Done() && !(had && prev.Done()) {
-			e.finished = append(e.finished, k)
-		}
+		e.putOp(k, op)
 	}
-	for len(e.finished) > recentOps {
-		delete(e.ops, e.finished[0])
-		e.finished = e.finished[1:]
-	}
+	e.trimOps()
 	if t.faultsChanged {
 		e.faults = t.faults
 	}
@@ -499,4 +487,22 @@ func (t *tx) faultFor(v *VM, spec VMSpec, req *lifecycle.Request, faultOp string
 		req.Fault = &lifecycle.Failure{Code: "AllocationFailed"}
 	}
 	return nil
+}
+
+// putOp publishes an operation's record; the caller holds e.mu.
+func (e *Engine) putOp(k string, op store.Operation) {
+	prev, had := e.ops[k]
+	e.ops[k] = op
+	if op.Done() && !(had && prev.Done()) {
+		e.finished = append(e.finished, k)
+	}
+}
+
+// trimOps keeps the newest recentOps finished operations in memory; the
+// caller holds e.mu.
+func (e *Engine) trimOps() {
+	for len(e.finished) > recentOps {
+		delete(e.ops, e.finished[0])
+		e.finished = e.finished[1:]
+	}
 }

@@ -36,8 +36,8 @@ type Config struct {
 	Listen  string // address to serve HTTPS on; default 127.0.0.1:8443
 	DataDir string // where the database and TLS files live; required
 	// Store is a SQLite file (default <DataDir>/azemu.db), or a postgres://
-	// or postgresql:// URL of a PostgreSQL database, which one server at a
-	// time may use (see postgres.Claim).
+	// or postgresql:// URL of a PostgreSQL database, which several servers
+	// may serve at once as replicas of one fleet (docs/replicas.md).
 	Store string
 
 	// ManualStart, when set, runs a manual clock starting at that instant
@@ -236,7 +236,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}
 	s.http = &http.Server{
-		Handler:           api.Handler(),
+		Handler:           caughtUp(s.engine, api.Handler()),
 		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: min(10*time.Second, cfg.ReadTimeout),
 		ReadTimeout:       cfg.ReadTimeout,
@@ -266,11 +266,10 @@ func advertisedURL(addr net.Addr) string {
 	return "https://" + addr.String()
 }
 
-// openStore opens the SQLite file or, for a postgres:// URL, claims the
-// PostgreSQL database for this server and opens it. Several servers on one
-// database are not supported yet (docs/replicas.md): each would keep the
-// fleet in memory and fire the same due steps, so a second one is refused
-// (postgres.ErrOwned) before it reads or writes anything.
+// openStore opens the SQLite file or, for a postgres:// URL, joins the
+// servers of the PostgreSQL database (they serve it as replicas,
+// docs/replicas.md) and opens it. A server of a build from before replicas
+// is refused (postgres.ErrOwned) before it reads or writes anything.
 func openStore(ctx context.Context, where string) (store.Store, *postgres.Owner, error) {
 	if !postgres.IsURL(where) {
 		st, err := sqlite.Open(where)

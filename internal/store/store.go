@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/azemu/azemu/internal/armid"
@@ -130,6 +131,12 @@ type Change struct {
 	Settings map[string]string
 }
 
+// Empty reports whether c writes nothing.
+func (c Change) Empty() bool {
+	return len(c.Subscriptions)+len(c.Groups)+len(c.DeletedGroups)+len(c.VMs)+len(c.DeletedVMs)+
+		len(c.Resources)+len(c.DeletedResources)+len(c.Events)+len(c.Operations)+len(c.Settings) == 0
+}
+
 // Checkpoint is one resource's history before a horizon, compacted: its
 // state at the horizon, as its last event before it restamped there, and
 // what it used before the horizon, as the engine encodes it.
@@ -160,6 +167,9 @@ type Snapshot struct {
 	// Operations holds every operation still InProgress.
 	Operations []Operation
 	Settings   map[string]string
+	// Seq is the change sequence the snapshot includes, on a Shared store
+	// (0 on others): Changes after it are what the snapshot lacks.
+	Seq int64
 }
 
 // Store is the durable state of the emulator. Implementations must be safe
@@ -197,5 +207,86 @@ type Store interface {
 	Close() error
 }
 
+// Shared is a store that several servers may serve at once (PostgreSQL).
+// Each server keeps the fleet in memory; the store numbers every change it
+// commits (Apply, Compact's settings, Reset) in one gapless sequence and
+// keeps the changes for a while, so that a server catches up by replaying
+// the ones it has not seen, and decides a write only under the fleet-wide
+// lock, after catching up.
+type Shared interface {
+	Store
+	// Lock takes the fleet-wide write lock, waiting for it. While a server
+	// holds it no other server commits a change, so the sequence read
+	// under it is the one its own next change follows. unlock releases it.
+	Lock(ctx context.Context) (unlock func(), err error)
+	// Sequence is the number of the last change committed; 0 before the
+	// first. It is one indexed read, cheap enough to ask before each read.
+	Sequence(ctx context.Context) (int64, error)
+	// Changes calls fn with every change committed after seq, in order.
+	// It fails with ErrGap when some of them are no longer kept: the
+	// caller must Load again.
+	Changes(ctx context.Context, after int64, fn func(Committed) error) error
+	// Listen calls fn with the sequence of each change committed from now
+	// on, by any server, until ctx ends; a notice may come late or merge
+	// several changes, never come before the change is visible. It returns
+	// ctx's error, or why it could not listen.
+	Listen(ctx context.Context, fn func(seq int64)) error
+}
+
+// Committed is one change of a Shared store's sequence.
+type Committed struct {
+	Seq int64
+	// Reset is a Reset: everything before it is gone.
+	Reset bool
+	// Change is what was written. Its events carry no Seq.
+	Change Change
+}
+
+// ErrGap is returned by Changes when changes after the asked sequence are
+// no longer kept.
+var ErrGap = errors.New("store: the changes asked for are no longer kept")
+
 // Key is the case-insensitive key of an ARM ID or name.
 func Key(s string) string { return armid.Fold(s) }
+
+// EncodeChange is the form in which a Shared store keeps a change: JSON,
+// its events without their Seq.
+func EncodeChange(c Change) ([]byte, error) {
+	c.Events = slices.Clone(c.Events) // the caller's get their Seq after commit
+	for i := range c.Events {
+		c.Events[i].Seq = 0
+	}
+	return json.Marshal(c)
+}
+
+// DecodeChange reads a change EncodeChange wrote. A document that was nil
+// comes back nil, not as the JSON null it was written as.
+func DecodeChange(body []byte) (Change, error) {
+	var c Change
+	if err := json.Unmarshal(body, &c); err != nil {
+		return Change{}, err
+	}
+	unnull := func(docs ...*json.RawMessage) {
+		for _, d := range docs {
+			if string(*d) == "null" {
+				*d = nil
+			}
+		}
+	}
+	for i := range c.Groups {
+		unnull(&c.Groups[i].Body)
+	}
+	for i := range c.VMs {
+		unnull(&c.VMs[i].Model, &c.VMs[i].State)
+	}
+	for i := range c.Resources {
+		unnull(&c.Resources[i].Body)
+	}
+	for i := range c.Events {
+		unnull(&c.Events[i].Detail)
+	}
+	for i := range c.Operations {
+		unnull(&c.Operations[i].Error, &c.Operations[i].Result)
+	}
+	return c, nil
+}

@@ -11,3 +11,8 @@ import (
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(*testing.T) store.Store { return memstore.New() })
 }
+
+func TestSharedConformance(t *testing.T) {
+	storetest.Run(t, func(*testing.T) store.Store { return memstore.NewShared() })
+	storetest.RunShared(t, func(*testing.T) store.Shared { return memstore.NewShared() })
+}

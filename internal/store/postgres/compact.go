@@ -59,6 +59,11 @@ func (s *Store) Compact(ctx context.Context, c store.Compaction) (store.Compacte
 				return fmt.Errorf("setting %s: %w", name, err)
 			}
 		}
+		if len(c.Settings) > 0 {
+			if _, err := s.recordChange(ctx, tx, false, store.Change{Settings: c.Settings}); err != nil {
+				return fmt.Errorf("changes: %w", err)
+			}
+		}
 		return nil
 	})
 	if err != nil {

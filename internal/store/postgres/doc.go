@@ -18,6 +18,9 @@
 // migrations/, applied at Open in one transaction under an advisory lock
 // and recorded in schema_migrations.
 //
-// Claim takes the database for one server: several azemu processes on one
-// database are not supported yet, and a second one is refused.
+// Several servers may serve one database at once, as replicas: Store is a
+// store.Shared, numbering every change in a changes table, with a
+// fleet-wide advisory lock for the servers' writes and LISTEN/NOTIFY to
+// tell them of each other's changes (shared.go). Claim registers a server
+// among them.
 package postgres

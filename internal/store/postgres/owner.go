@@ -8,13 +8,23 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/azemu/azemu/internal/store"
 )
 
 // Reset implements store.Store. The events' sequence survives, so that a Seq
-// is never reused. DELETE rather than TRUNCATE: a History scan open on the
-// tables would make TRUNCATE wait for it.
+// is never reused, and so do the changes: the reset is one more, which
+// tells the other servers to forget what they hold. DELETE rather than
+// TRUNCATE: a History scan open on the tables would make TRUNCATE wait for
+// it.
 func (s *Store) Reset(ctx context.Context) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, s.eventsKey); err != nil {
+			return err
+		}
+		if _, err := s.recordChange(ctx, tx, true, store.Change{}); err != nil {
+			return fmt.Errorf("changes: %w", err)
+		}
 		for _, table := range []string{"events", "operations", "vms", "resource_groups", "subscriptions", "settings", "resources", "checkpoints"} {
 			if _, err := tx.Exec(ctx, `DELETE FROM `+table); err != nil {
 				return fmt.Errorf("%s: %w", table, err)
@@ -35,22 +45,23 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// ErrOwned is returned by Claim when another server holds the database.
-var ErrOwned = errors.New("postgres: another azemu serves this database")
+// ErrOwned is returned by Claim when a server that does not share the
+// database (a build from before replicas) holds it.
+var ErrOwned = errors.New("postgres: an azemu that does not share its database serves this one")
 
-// Owner is one server's hold on a store (a database, or a schema of one): a session-level advisory lock on
-// a connection of its own, kept for the server's life. PostgreSQL releases
-// it when the session ends, the server's process killed included, so a
-// restart never finds a stale hold.
+// Owner is one server's hold on a store (a database, or a schema of one): a
+// shared session-level advisory lock on a connection of its own, kept for
+// the server's life. Every server of the store holds it together (they are
+// replicas, see store.Shared), and its sessions name them in
+// pg_stat_activity; a build from before replicas, which took it alone, is
+// kept out, and keeps them out. PostgreSQL releases it when the session
+// ends, the server's process killed included, so a restart never finds a
+// stale hold.
 type Owner struct {
 	conn *pgx.Conn
 }
 
-// Claim takes the database at url for one server, whose name (say its PID)
-// other servers are told when they are refused. Several azemu processes on
-// one database are not supported yet: they would each keep the fleet in
-// memory and fire the same due steps, so a second one is refused with
-// ErrOwned, naming the first.
+// Claim joins the servers of the database at url, as name (say its PID).
 func Claim(ctx context.Context, url, name string) (*Owner, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
@@ -68,15 +79,14 @@ func Claim(ctx context.Context, url, name string) (*Owner, error) {
 	}
 	key := lockKey(schema, lockOwner)
 	var held bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&held); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock_shared($1)`, key).Scan(&held); err != nil {
 		conn.Close(ctx)
 		return nil, fmt.Errorf("postgres: claim %s: %w", describe(cfg), err)
 	}
 	if !held {
 		who := holder(ctx, conn, key)
 		conn.Close(ctx)
-		return nil, fmt.Errorf("%w (%s): %s; several azemu processes on one PostgreSQL database are not supported yet "+
-			"(docs/replicas.md), so stop that one or give this one a database of its own", ErrOwned, describe(cfg), who)
+		return nil, fmt.Errorf("%w (%s): %s; stop it, or upgrade it to serve alongside this one", ErrOwned, describe(cfg), who)
 	}
 	return &Owner{conn: conn}, nil
 }

@@ -25,8 +25,9 @@ import (
 // contend, and tests can give each its own schema.
 const (
 	lockMigrate = "migrate" // held while the schema is brought up to date
-	lockEvents  = "events"  // held by a transaction that writes events, until it commits
-	lockOwner   = "owner"   // held by the one server of a store, for its life
+	lockEvents  = "events"  // held by a transaction that writes, until it commits: orders events and changes
+	lockOwner   = "owner"   // held shared by every server of a store, for its life
+	lockFleet   = "fleet"   // held by the server deciding a change, until it is committed (Lock)
 )
 
 // lockKey is the bigint key of an advisory lock of the store in schema.
@@ -70,7 +71,9 @@ func IsURL(s string) bool {
 // concurrent use.
 type Store struct {
 	pool      *pgxpool.Pool
-	eventsKey int64 // lockKey of lockEvents
+	eventsKey int64  // lockKey of lockEvents
+	fleetKey  int64  // lockKey of lockFleet
+	channel   string // where changes are notified (Listen)
 	closeOnce sync.Once
 }
 
@@ -99,7 +102,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", describe(cfg.ConnConfig), err)
 	}
-	return &Store{pool: pool, eventsKey: lockKey(schema, lockEvents)}, nil
+	return &Store{pool: pool, eventsKey: lockKey(schema, lockEvents), fleetKey: lockKey(schema, lockFleet),
+		channel: fmt.Sprintf("azemu_changes_%x", uint64(lockKey(schema, "changes")))}, nil
 }
 
 // describe names a database without its password, for messages.
@@ -219,6 +223,11 @@ func (s *Store) Apply(ctx context.Context, c store.Change) error {
 	if b.Len() == 0 {
 		return ctx.Err()
 	}
+	// The change is recorded for the other servers of the store.
+	var seq int64
+	if err := queueChange(b, s.channel, false, c, &seq); err != nil {
+		return fmt.Errorf("postgres: apply: %w", err)
+	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		return tx.SendBatch(ctx, b).Close()
 	})
@@ -228,6 +237,7 @@ func (s *Store) Apply(ctx context.Context, c store.Change) error {
 	for i, seq := range seqs {
 		c.Events[i].Seq = seq
 	}
+	s.prune(ctx, seq)
 	return nil
 }
 
@@ -236,9 +246,9 @@ func (s *Store) Apply(ctx context.Context, c store.Change) error {
 // Values the schema cannot hold fail here, before anything is sent.
 func batchOf(c *store.Change, seqs []int64, eventsKey int64) (*pgx.Batch, error) {
 	b := &pgx.Batch{}
-	if len(c.Events) > 0 {
+	if !c.Empty() {
 		// Seq order is commit order: a transaction takes its numbers only
-		// once every earlier event writer has committed or rolled back.
+		// once every earlier writer has committed or rolled back.
 		b.Queue(`SELECT pg_advisory_xact_lock($1)`, eventsKey)
 	}
 	for _, sub := range c.Subscriptions {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/jackc/pgx/v5"
 	"os"
 	"reflect"
 	"strings"
@@ -28,6 +29,10 @@ func open(t testing.TB, url string) *Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t, pgtest.Database(t)) })
+}
+
+func TestSharedConformance(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) store.Shared { return open(t, pgtest.Database(t)) })
 }
 
 var t0 = time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC)
@@ -97,7 +102,7 @@ func TestReopenKeepsData(t *testing.T) {
 	s = open(t, url)
 	defer s.Close()
 	snap, events := loadAll(t, s)
-	want := store.Snapshot{Subscriptions: c.Subscriptions, VMs: c.VMs, Operations: c.Operations}
+	want := store.Snapshot{Subscriptions: c.Subscriptions, VMs: c.VMs, Operations: c.Operations, Seq: 1}
 	if !reflect.DeepEqual(snap, want) {
 		t.Errorf("Load:\n got %+v\nwant %+v", snap, want)
 	}
@@ -288,9 +293,10 @@ func TestOpenRefusesBadURL(t *testing.T) {
 	}
 }
 
-// TestClaim: one server holds a database; a second is refused with a
-// message naming the first, and may claim it once the first lets go, or
-// once the first's session ends without a word, as a killed process's does.
+// TestClaim: the servers of a store claim it together; a server of a build
+// from before replicas, which held it alone, keeps them out with a message
+// naming it, until its session ends without a word, as a killed process's
+// does.
 func TestClaim(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.Database(t)
@@ -301,41 +307,52 @@ func TestClaim(t *testing.T) {
 	if err := first.Record(ctx, "azemu pid 1 https://127.0.0.1:8443 "+strings.Repeat("é", 40)); err != nil {
 		t.Fatalf("Record: %v", err)
 	}
-	_, err = Claim(ctx, url, "azemu pid 2")
-	if !errors.Is(err, ErrOwned) {
-		t.Fatalf("second Claim: %v, want ErrOwned", err)
+	second, err := Claim(ctx, url, "azemu pid 2")
+	if err != nil {
+		t.Fatalf("a second server's Claim: %v", err)
 	}
-	for _, want := range []string{"azemu pid 1 https://127.0.0.1:8443", "not supported yet", "docs/replicas.md"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("refusal %q does not say %q", err, want)
-		}
+	first.Release()
+	second.Release()
+
+	// An older build took the lock alone.
+	old, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema, err := schemaOf(ctx, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(ctx, `SELECT set_config('application_name', 'azemu pid 9 https://127.0.0.1:9443', false), pg_advisory_lock($1)`,
+		lockKey(schema, lockOwner)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Claim(ctx, url, "azemu pid 3")
+	if !errors.Is(err, ErrOwned) {
+		t.Fatalf("Claim beside an older build: %v, want ErrOwned", err)
+	}
+	if !strings.Contains(err.Error(), "azemu pid 9 https://127.0.0.1:9443") {
+		t.Errorf("refusal %q does not name the holder", err)
 	}
 	// Another store on the same server is free.
-	other, err := Claim(ctx, pgtest.Database(t), "azemu pid 3")
+	other, err := Claim(ctx, pgtest.Database(t), "azemu pid 4")
 	if err != nil {
 		t.Fatalf("Claim of another store: %v", err)
 	}
 	other.Release()
-
-	first.Release()
-	second, err := Claim(ctx, url, "azemu pid 2")
-	if err != nil {
-		t.Fatalf("Claim after Release: %v", err)
-	}
-	// The session ending by itself frees the database too.
-	if err := second.conn.PgConn().Conn().Close(); err != nil {
+	// The session ending by itself frees the database.
+	if err := old.PgConn().Conn().Close(); err != nil {
 		t.Fatal(err)
 	}
 	var third *Owner
 	deadline := time.Now().Add(30 * time.Second)
 	for third == nil {
 		// The server notices the closed socket on its own schedule.
-		if third, err = Claim(ctx, url, "azemu pid 4"); err != nil && (!errors.Is(err, ErrOwned) || time.Now().After(deadline)) {
-			t.Fatalf("Claim after the owner's session ended: %v", err)
+		if third, err = Claim(ctx, url, "azemu pid 5"); err != nil && (!errors.Is(err, ErrOwned) || time.Now().After(deadline)) {
+			t.Fatalf("Claim after the older build's session ended: %v", err)
 		}
 	}
 	third.Release()
-	second.Release()
 }
 
 func TestRedacted(t *testing.T) {

@@ -30,6 +30,7 @@ func (s *Store) Load(ctx context.Context) (store.Snapshot, error) {
 			{"resources", loadResources},
 			{"operations", loadOperations},
 			{"settings", loadSettings},
+			{"changes", loadSeq},
 		} {
 			if err := table.read(ctx, tx, &snap); err != nil {
 				return fmt.Errorf("%s: %w", table.name, err)
@@ -41,6 +42,10 @@ func (s *Store) Load(ctx context.Context) (store.Snapshot, error) {
 		return store.Snapshot{}, fmt.Errorf("postgres: load %w", err)
 	}
 	return snap, nil
+}
+
+func loadSeq(ctx context.Context, tx pgx.Tx, snap *store.Snapshot) error {
+	return tx.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM changes`).Scan(&snap.Seq)
 }
 
 func loadSubscriptions(ctx context.Context, tx pgx.Tx, snap *store.Snapshot) error {
