@@ -11,11 +11,13 @@ import (
 )
 
 type historyEvent struct {
-	Seq         int64     `json:"seq"`
-	Time        time.Time `json:"time"`
-	Code        string    `json:"code"`
-	PowerState  string    `json:"powerState"`
-	OperationID string    `json:"operationId"`
+	Seq               int64     `json:"seq"`
+	Time              time.Time `json:"time"`
+	ProvisioningState string    `json:"provisioningState"`
+	Code              string    `json:"code"`
+	PowerState        string    `json:"powerState"`
+	OperationID       string    `json:"operationId"`
+	Operation         string    `json:"operation"`
 }
 
 func (s *server) history(vmID string) []historyEvent {
