@@ -1,27 +1,40 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/azemu/azemu/internal/pgtest"
 	"github.com/azemu/azemu/internal/server"
 )
 
-// mountSmall mounts a tmpfs of size on a new directory, for a disk that
-// can be filled. Mounting needs root: elsewhere the test is skipped,
-// except in CI, which runs as root and must run it.
-func mountSmall(t *testing.T, size string) string {
+// mountSmall mounts a tmpfs with the given options (its size, its owner)
+// on a new directory, for a disk that can be filled. The directory is
+// under the system's temporary directory, where another user (PostgreSQL's)
+// can reach it. Mounting needs root: elsewhere the test is skipped, except
+// in CI, which runs as root and must run it.
+func mountSmall(t *testing.T, options string) string {
 	t.Helper()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size+",mode=0700"); err != nil {
+	dir, err := os.MkdirTemp("", "azemu-small-disk-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, options+",mode=0700"); err != nil {
+		os.Remove(dir)
 		if ci := os.Getenv("CI"); ci != "" && ci != "false" && ci != "0" {
 			t.Fatalf("mounting a tmpfs (CI runs as root and must run this test): %v", err)
 		}
@@ -30,7 +43,9 @@ func mountSmall(t *testing.T, size string) string {
 	t.Cleanup(func() {
 		if err := syscall.Unmount(dir, 0); err != nil {
 			t.Errorf("unmounting %s: %v", dir, err)
+			return
 		}
+		os.Remove(dir)
 	})
 	return dir
 }
@@ -57,8 +72,66 @@ func fill(t *testing.T, path string) {
 // A full disk is answered with an ARM error that names it, loses nothing,
 // shows in health and metrics, and is over once there is room again.
 func TestFullDiskIsNamedAndRecovered(t *testing.T) {
-	dir := mountSmall(t, "8m")
-	srv := startServer(t, server.Config{DataDir: dir})
+	dir := mountSmall(t, "size=8m")
+	fullDisk(t, server.Config{DataDir: dir}, dir)
+}
+
+// The same on a PostgreSQL store whose tables live in a tablespace on a
+// small file system: the server answers SQLSTATE 53100 (disk_full), which
+// azemu names as SQLite's full disk.
+func TestFullDiskIsNamedAndRecoveredOnPostgres(t *testing.T) {
+	if os.Getenv(pgtest.EnvURL) != "" {
+		t.Skipf("with %s the PostgreSQL server may be on another machine, out of reach of a small file system here", pgtest.EnvURL)
+	}
+	pgUser, err := user.Lookup("postgres")
+	if err != nil && os.Geteuid() == 0 {
+		t.Fatalf("the cluster runs as the postgres user: %v", err)
+	}
+	owner := ""
+	if err == nil && os.Geteuid() == 0 {
+		owner = ",uid=" + pgUser.Uid + ",gid=" + pgUser.Gid
+	}
+	dir := mountSmall(t, "size=8m"+owner)
+	// Cleanups run last first: the store's schema goes, then the
+	// tablespace, then the file system.
+	adminURL := pgtest.Database(t)
+	name := fmt.Sprintf("azemu_full_%d", os.Getpid())
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE TABLESPACE "+name+" LOCATION '"+dir+"'"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, adminURL)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP TABLESPACE "+name); err != nil {
+			t.Errorf("dropping the tablespace: %v", err)
+		}
+	})
+	u, err := url.Parse(pgtest.Database(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("default_tablespace", name) // every table and index of the store
+	u.RawQuery = q.Encode()
+	fullDisk(t, server.Config{Store: u.String()}, dir)
+}
+
+// fullDisk fills the file system at dir, which holds the store of a server
+// started with cfg, and checks what a client sees, before and after room
+// is made again.
+func fullDisk(t *testing.T, cfg server.Config, dir string) {
+	t.Helper()
+	srv := startServer(t, cfg)
 	client := httpsClient(t, srv)
 	do := func(method, path, body string) (int, map[string]any, string) {
 		t.Helper()
@@ -77,7 +150,13 @@ func TestFullDiskIsNamedAndRecovered(t *testing.T) {
 	}
 	tags := map[string]string{}
 	for i := range 50 {
-		tags[fmt.Sprint("tag", i)] = strings.Repeat("x", 256)
+		// Random, so that PostgreSQL cannot compress a group into the room
+		// its pages have left.
+		v := make([]byte, 256)
+		for k := range v {
+			v[k] = 'a' + byte(rand.IntN(26))
+		}
+		tags[fmt.Sprint("tag", i)] = string(v)
 	}
 	groupBody, _ := json.Marshal(map[string]any{"location": "eastus", "tags": tags})
 	group := func(i int) string {

@@ -14,9 +14,11 @@ import (
 // stored one: another writer got there first. Nothing of the change is kept.
 var ErrConflict = errors.New("store: version conflict")
 
-// ErrFull is returned (wrapped) by Apply when the disk holding the store is
-// full. Nothing of the change is kept; a later Apply succeeds once there is
-// room again.
+// ErrFull is returned (wrapped) by Apply and Compact when the store has no
+// room for the change: the disk holding it is full (SQLite's SQLITE_FULL,
+// ENOSPC; PostgreSQL's SQLSTATE class 53, its server out of disk, memory
+// or a configured limit; memstore past its limit). Nothing of the change is
+// kept; a later Apply succeeds once there is room again.
 var ErrFull = errors.New("store: the disk is full")
 
 // ErrNotFound is returned for a lookup of something the store does not hold.

@@ -31,6 +31,19 @@ type Store struct {
 	// checkpoints of the last compaction, by resource key.
 	checkpoints map[string]store.Checkpoint
 	closed      bool
+	// eventLimit, when positive, is how many history events the store
+	// holds at most (SetEventLimit).
+	eventLimit int
+}
+
+// SetEventLimit bounds the history to n events (0: no bound): an Apply
+// that would hold more fails with store.ErrFull and keeps nothing, as a
+// full disk fails the other backends. Tests use it to fill the store, and
+// compaction, or a higher limit, makes room again.
+func (s *Store) SetEventLimit(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.eventLimit = n
 }
 
 // New returns an empty store.
@@ -110,6 +123,9 @@ func (s *Store) Apply(ctx context.Context, c store.Change) error {
 	}
 	if err := s.check(&c); err != nil {
 		return fmt.Errorf("memstore: apply: %w", err)
+	}
+	if held := len(s.events) + len(c.Events); s.eventLimit > 0 && held > s.eventLimit {
+		return fmt.Errorf("memstore: apply: %w: %d events would pass the limit of %d", store.ErrFull, held, s.eventLimit)
 	}
 	for _, sub := range c.Subscriptions {
 		if _, ok := s.subs[store.Key(sub.ID)]; !ok {

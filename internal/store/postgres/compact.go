@@ -67,7 +67,7 @@ func (s *Store) Compact(ctx context.Context, c store.Compaction) (store.Compacte
 		return nil
 	})
 	if err != nil {
-		return store.Compacted{}, fmt.Errorf("postgres: compact: %w", err)
+		return store.Compacted{}, fmt.Errorf("postgres: compact: %w", noRoom(err))
 	}
 	return out, nil
 }

@@ -232,13 +232,26 @@ func (s *Store) Apply(ctx context.Context, c store.Change) error {
 		return tx.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
-		return fmt.Errorf("postgres: apply: %w", err)
+		return fmt.Errorf("postgres: apply: %w", noRoom(err))
 	}
 	for i, seq := range seqs {
 		c.Events[i].Seq = seq
 	}
 	s.prune(ctx, seq)
 	return nil
+}
+
+// noRoom marks an error of a server out of room with store.ErrFull, as the
+// SQLite backend marks SQLITE_FULL: SQLSTATE class 53, insufficient
+// resources (53100 disk_full, 53200 out_of_memory, 53400
+// configuration_limit_exceeded, such as temp_file_limit). 53300,
+// too_many_connections, is not about room, and stays as it is.
+func noRoom(err error) error {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && strings.HasPrefix(pg.Code, "53") && pg.Code != "53300" && !errors.Is(err, store.ErrFull) {
+		return fmt.Errorf("%w: %w", store.ErrFull, err)
+	}
+	return err
 }
 
 // batchOf queues every statement of c, in the order the SQLite backend runs
