@@ -222,7 +222,7 @@ func (s *Server) renderPublicIP(st engine.Snapshot) map[string]any {
 func (s *Server) networkResources(mine func(id string) bool) []genericResource {
 	var out []genericResource
 	for _, k := range []*netKind{netKinds["virtualnetworks"], netKinds["networksecuritygroups"], netKinds["networkinterfaces"], netKinds["publicipaddresses"]} {
-		page, _ := s.eng.Resources(k.typ, func(st engine.Snapshot) bool { return mine(st.ResourceID()) }, "", 0)
+		page, _ := s.eng.Resources(k.typ, func(st engine.Snapshot) bool { return mine(st.ResourceID()) && !scaleSetOwned(st.ResourceID()) }, "", 0)
 		for _, st := range page {
 			m, row := st.ResourceMeta(), st.Row()
 			g := genericResource{ID: m.ID, Name: m.Name, Type: k.typ, Location: row.Location, ResourceGroup: m.ResourceGroup,

@@ -126,7 +126,7 @@ func (s *Server) listNetwork(r *request, k *netKind, sub, rg string) {
 	}
 	prefix := armid.Fold(scopePrefix(sub, rg))
 	page, next := s.eng.Resources(k.typ, func(st engine.Snapshot) bool {
-		return strings.HasPrefix(armid.Fold(st.ResourceID()), prefix) && r.readable(st.ResourceID())
+		return strings.HasPrefix(armid.Fold(st.ResourceID()), prefix) && !scaleSetOwned(st.ResourceID()) && r.readable(st.ResourceID())
 	}, r.URL.Query().Get("$skiptoken"), s.pageSize)
 	value := make([]any, 0, len(page))
 	for _, st := range page {

@@ -9,12 +9,59 @@ import (
 	"github.com/azemu/azemu/internal/engine"
 )
 
+// nicNaming says what the interfaces and public IPs a model's
+// networkInterfaceConfigurations describe are called, and what becomes of
+// them when their VM is deleted unless the configuration says.
+type nicNaming struct {
+	// nic is the ID of the interface of configuration name.
+	nic func(name string) string
+	// publicIP is the ID of the public IP configuration name of IP
+	// configuration ipConfig of interface nicID describes.
+	publicIP func(nicID, ipConfig, name string) string
+	// deleteOption is what a configuration that does not say gets: ""
+	// (Detach, a VM's default), or Delete.
+	deleteOption string
+	// owned means the interfaces and IPs go with their VM whatever the
+	// configuration says (a Uniform scale set's instances).
+	owned bool
+	// subnetOptional lets an IP configuration name no subnet: its
+	// interface is then not created (D: scale sets were accepted so before
+	// azemu served their interfaces; Azure requires the subnet).
+	subnetOptional bool
+}
+
+// vmNaming is how Compute names what a VM's configurations create:
+// <vm>-<configuration>, and the public IP <vm>-<public IP configuration>
+// (D: names of azemu's choosing), as top-level resources of its group.
+func vmNaming(sub, rg, vm string) nicNaming {
+	return nicNaming{
+		nic: func(name string) string { return armid.NetworkID(sub, rg, "networkInterfaces", vm+"-"+name) },
+		publicIP: func(_, _, name string) string {
+			return armid.NetworkID(sub, rg, "publicIPAddresses", vm+"-"+strings.TrimSpace(name))
+		},
+	}
+}
+
+// instanceNaming is how Network names a Uniform scale set instance's
+// interfaces and public IPs: under the instance, by their configurations'
+// names (.../virtualMachineScaleSets/{set}/virtualMachines/{id}/networkInterfaces/{configuration}
+// and .../ipConfigurations/{ipConfiguration}/publicIPAddresses/{name}).
+// They live and die with the instance.
+func instanceNaming(instanceID string) nicNaming {
+	return nicNaming{
+		nic: func(name string) string { return instanceID + "/networkInterfaces/" + name },
+		publicIP: func(nicID, ipConfig, name string) string {
+			return nicID + "/ipConfigurations/" + ipConfig + "/publicIPAddresses/" + strings.TrimSpace(name)
+		},
+		deleteOption: "Delete", owned: true, subnetOptional: true,
+	}
+}
+
 // nicRefs reads the interfaces a normalised VM model's network profile
-// names, and those its networkInterfaceConfigurations describe (Compute
-// creates these, named <vm>-<configuration>, with a public IP named
-// <vm>-<public IP configuration> when one is asked for). Each described
-// interface is added to the model's networkInterfaces, as Azure shows it.
-func nicRefs(sub, rg, vm, location string, model map[string]any) ([]engine.NICRef, *armerror.Error) {
+// names, and those its networkInterfaceConfigurations describe, named as
+// naming says. Each described interface is added to the model's
+// networkInterfaces, as Azure shows it.
+func nicRefs(location string, model map[string]any, naming nicNaming) ([]engine.NICRef, *armerror.Error) {
 	np := dig(model, "properties", "networkProfile")
 	if np == nil {
 		return nil, nil
@@ -37,7 +84,7 @@ func nicRefs(sub, rg, vm, location string, model map[string]any) ([]engine.NICRe
 	configs, _ := np["networkInterfaceConfigurations"].([]any)
 	for i, x := range configs {
 		cfg, _ := x.(map[string]any)
-		ref, e := nicTemplate(sub, rg, vm, location, cfg, i)
+		ref, e := nicTemplate(location, cfg, i, naming)
 		if e != nil {
 			return nil, e
 		}
@@ -75,14 +122,13 @@ func canonicalID(id string) string {
 
 // nicTemplate is the interface (and public IPs) one networkInterfaceConfigurations
 // entry describes.
-func nicTemplate(sub, rg, vm, location string, cfg map[string]any, i int) (engine.NICRef, *armerror.Error) {
+func nicTemplate(location string, cfg map[string]any, i int, naming nicNaming) (engine.NICRef, *armerror.Error) {
 	name := str(cfg["name"])
 	if name == "" {
 		return engine.NICRef{}, missingParameter(fmt.Sprintf("networkProfile.networkInterfaceConfigurations[%d].name", i))
 	}
 	props := dig(cfg, "properties")
-	ref := engine.NICRef{ID: armid.NetworkID(sub, rg, "networkInterfaces", vm+"-"+name),
-		DeleteOption: canonicalOr(str(props["deleteOption"]), "Delete", "Detach")}
+	ref := engine.NICRef{ID: naming.nic(name), DeleteOption: naming.deleteOptionOf(props)}
 	ref.Primary, _ = props["primary"].(bool)
 	spec := engine.NetworkInterfaceSpec{Location: location, NSG: refID(props, "networkSecurityGroup")}
 	spec.AcceleratedNetworking, _ = props["enableAcceleratedNetworking"].(bool)
@@ -103,11 +149,14 @@ func nicTemplate(sub, rg, vm, location string, cfg map[string]any, i int) (engin
 		if c.Version == "" {
 			c.Version = "IPv4"
 		}
+		if c.Subnet == "" && naming.subnetOptional {
+			return engine.NICRef{}, nil
+		}
 		if c.Subnet == "" {
 			return ref, missingParameter(fmt.Sprintf("networkInterfaceConfigurations[%d].properties.ipConfigurations[%d].properties.subnet.id", i, j))
 		}
 		if pc := dig(cp, "publicIPAddressConfiguration"); pc != nil {
-			ip, e := publicIPTemplate(sub, rg, vm, location, pc)
+			ip, e := publicIPTemplate(location, pc, func(name string) string { return naming.publicIP(ref.ID, c.Name, name) }, naming)
 			if e != nil {
 				return ref, e
 			}
@@ -121,7 +170,19 @@ func nicTemplate(sub, rg, vm, location string, cfg map[string]any, i int) (engin
 	return ref, nil
 }
 
-func publicIPTemplate(sub, rg, vm, location string, pc map[string]any) (engine.PublicIPTemplate, *armerror.Error) {
+// deleteOptionOf is the deleteOption of a configuration's properties, as
+// naming has it.
+func (naming nicNaming) deleteOptionOf(props map[string]any) string {
+	if naming.owned {
+		return "Delete"
+	}
+	if o := canonicalOr(str(props["deleteOption"]), "Delete", "Detach"); o != "" {
+		return o
+	}
+	return naming.deleteOption
+}
+
+func publicIPTemplate(location string, pc map[string]any, idOf func(name string) string, naming nicNaming) (engine.PublicIPTemplate, *armerror.Error) {
 	name := str(pc["name"])
 	if name == "" {
 		return engine.PublicIPTemplate{}, missingParameter("publicIPAddressConfiguration.name")
@@ -137,9 +198,9 @@ func publicIPTemplate(sub, rg, vm, location string, pc map[string]any) (engine.P
 	if e != nil {
 		return engine.PublicIPTemplate{}, e
 	}
-	spec.DeleteOption = canonicalOr(str(props["deleteOption"]), "Delete", "Detach")
+	spec.DeleteOption = naming.deleteOptionOf(props)
 	if spec.DeleteOption == "" {
 		spec.DeleteOption = "Detach"
 	}
-	return engine.PublicIPTemplate{ID: armid.NetworkID(sub, rg, "publicIPAddresses", vm+"-"+strings.TrimSpace(name)), Spec: spec}, nil
+	return engine.PublicIPTemplate{ID: idOf(name), Spec: spec}, nil
 }

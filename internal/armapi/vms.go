@@ -85,7 +85,7 @@ func (s *Server) upsertVM(r *request, sub, rg, name string, build func(*engine.V
 			if spec.Disks, aerr = diskRefs(normalised); aerr != nil {
 				return nil, aerr
 			}
-			if spec.NICs, aerr = nicRefs(armid.Fold(sub), rgName(s, sub, rg), name, spec.Location, normalised); aerr != nil {
+			if spec.NICs, aerr = nicRefs(spec.Location, normalised, vmNaming(armid.Fold(sub), rgName(s, sub, rg), name)); aerr != nil {
 				return nil, aerr
 			}
 			model, err := json.Marshal(normalised)

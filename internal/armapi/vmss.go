@@ -15,6 +15,9 @@ import (
 
 // routeScaleSets serves .../providers/Microsoft.Compute/virtualMachineScaleSets[/...].
 func (s *Server) routeScaleSets(r *request, sub, rg string) {
+	if s.routeScaleSetNetwork(r, sub, rg) {
+		return
+	}
 	n := len(r.segs)
 	switch {
 	case n <= 8:
@@ -324,6 +327,17 @@ func scaleSetInstance(set *engine.ScaleSet, n int, newID func() string) (engine.
 	spec.ScaleSetID = set.ID
 	normalised := normaliseVMModel(set.SubscriptionID, set.ResourceGroup, inst.Name, body, spec, newID)
 	if spec.Disks, aerr = diskRefs(normalised); aerr != nil {
+		return inst, aerr
+	}
+	// The profile's networkInterfaceConfigurations give each instance its
+	// interfaces: a Uniform instance's under the instance, a Flexible
+	// member's as a VM's, going with the member unless they say Detach (D).
+	naming := instanceNaming(inst.ID)
+	if !set.Uniform() {
+		naming = vmNaming(set.SubscriptionID, set.ResourceGroup, inst.Name)
+		naming.deleteOption, naming.subnetOptional = "Delete", true
+	}
+	if spec.NICs, aerr = nicRefs(spec.Location, normalised, naming); aerr != nil {
 		return inst, aerr
 	}
 	inst.Model, _ = json.Marshal(normalised)

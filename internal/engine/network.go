@@ -504,26 +504,36 @@ func (t *tx) createNIC(ref NICRef) error {
 		if t.resource(PublicIPType, armid.Key(ip.ID)) != nil {
 			continue
 		}
-		id, err := armid.Parse(ip.ID)
+		at, err := placeAt(ip.ID)
 		if err != nil {
 			return err
 		}
-		_, eff, err := publicip.Put(nil, armid.Fold(id.SubscriptionID), id.ResourceGroup, id.Name(), ip.Spec, false, t.publicTaken(), env)
+		_, eff, err := publicip.PutAt(nil, at, ip.Spec, false, t.publicTaken(), env)
 		if err != nil {
 			return err
 		}
 		t.apply(eff)
 	}
-	id, err := armid.Parse(ref.ID)
+	at, err := placeAt(ref.ID)
 	if err != nil {
 		return err
 	}
-	_, eff, err := nic.Put(nil, armid.Fold(id.SubscriptionID), id.ResourceGroup, id.Name(), ref.Create.Spec, t.nicWorld(nil, ref.Create.Spec), env)
+	_, eff, err := nic.PutAt(nil, at, ref.Create.Spec, t.nicWorld(nil, ref.Create.Spec), env)
 	if err != nil {
 		return err
 	}
 	t.apply(eff)
 	return nil
+}
+
+// placeAt is where a resource with this ID is: its subscription (folded,
+// as every key), group and name.
+func placeAt(id string) (resource.Meta, error) {
+	parsed, err := armid.Parse(id)
+	if err != nil {
+		return resource.Meta{}, err
+	}
+	return resource.Meta{ID: parsed.String(), SubscriptionID: armid.Fold(parsed.SubscriptionID), ResourceGroup: parsed.ResourceGroup, Name: parsed.Name()}, nil
 }
 
 // releaseNICs applies each interface's deleteOption when its VM is

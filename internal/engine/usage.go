@@ -86,9 +86,14 @@ func BillingEvent(ev store.Event) (billing.Event, bool) {
 	return be, true
 }
 
-// isPublicIP reports whether an event's resource is a public IP address.
+// isPublicIP reports whether an event's resource is a public IP address:
+// a group's, or a Uniform scale set instance's (named under the instance's
+// interface).
 func isPublicIP(id string) bool {
-	return strings.Contains(strings.ToLower(id), "/providers/microsoft.network/publicipaddresses/")
+	const segment = "/publicipaddresses/"
+	lower := strings.ToLower(id)
+	i := strings.LastIndex(lower, segment)
+	return i >= 0 && !strings.Contains(lower[i+len(segment):], "/")
 }
 
 // splitResourceID reads the subscription and resource group of an ARM ID

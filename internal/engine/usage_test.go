@@ -69,3 +69,18 @@ func TestMeterOverEngineHistory(t *testing.T) {
 		t.Errorf("split windows: %d+%d vs %d", a["VM"].Seconds, b["VM"].Seconds, vm.Seconds)
 	}
 }
+
+func TestIsPublicIP(t *testing.T) {
+	const rg = "/subscriptions/s/resourceGroups/rg/providers/"
+	for id, want := range map[string]bool{
+		rg + "Microsoft.Network/publicIPAddresses/ip": true,
+		rg + "Microsoft.Compute/virtualMachineScaleSets/web/virtualMachines/0/networkInterfaces/nic/ipConfigurations/ip/publicIPAddresses/pip": true,
+		rg + "Microsoft.Compute/virtualMachines/publicIPAddresses":                                                                             false,
+		rg + "Microsoft.Compute/virtualMachineScaleSets/publicIPAddresses/virtualMachines/0":                                                   false,
+		rg + "Microsoft.Compute/disks/d": false,
+	} {
+		if got := isPublicIP(id); got != want {
+			t.Errorf("isPublicIP(%s) = %v, want %v", id, got, want)
+		}
+	}
+}

@@ -33,8 +33,19 @@ type Base struct {
 // Fresh is the identity of a new resource of type typ ("virtualNetworks")
 // in a group.
 func Fresh(sub, rg, typ, name string, env resource.Env) Base {
-	return Base{Meta: resource.Meta{ID: armid.NetworkID(sub, rg, typ, name), SubscriptionID: sub, ResourceGroup: rg, Name: name},
-		ResourceGUID: env.NewID(), TimeCreated: env.Now}
+	return FreshAt(At(sub, rg, typ, name), env)
+}
+
+// At is where a top-level resource of type typ named name in a group is.
+func At(sub, rg, typ, name string) resource.Meta {
+	return resource.Meta{ID: armid.NetworkID(sub, rg, typ, name), SubscriptionID: sub, ResourceGroup: rg, Name: name}
+}
+
+// FreshAt is the identity of a new resource at a place of any ID: the
+// interfaces and public IPs of a Uniform scale set's instances are named
+// under the instance, not as top-level resources of their group.
+func FreshAt(at resource.Meta, env resource.Env) Base {
+	return Base{Meta: at, ResourceGUID: env.NewID(), TimeCreated: env.Now}
 }
 
 // Row is what the store keeps of snapshot s, which embeds b.

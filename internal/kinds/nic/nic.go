@@ -142,7 +142,13 @@ func missingReference(ref, owner string) error {
 // Put decides a client's PUT of an interface. old is the interface as it
 // is (nil when new).
 func Put(old *NIC, sub, rg, name string, spec Spec, w World, env resource.Env) (*NIC, resource.Effects, error) {
-	n, err := network.Next(old, spec.Location, func() *NIC { return &NIC{Base: network.Fresh(sub, rg, "networkInterfaces", name, env)} })
+	return PutAt(old, network.At(sub, rg, "networkInterfaces", name), spec, w, env)
+}
+
+// PutAt is Put for an interface at any place: a Uniform scale set
+// instance's interfaces have IDs under the instance.
+func PutAt(old *NIC, at resource.Meta, spec Spec, w World, env resource.Env) (*NIC, resource.Effects, error) {
+	n, err := network.Next(old, spec.Location, func() *NIC { return &NIC{Base: network.FreshAt(at, env)} })
 	if err != nil {
 		return nil, resource.Effects{}, err
 	}

@@ -147,13 +147,19 @@ func draw(version string, taken Taken, env resource.Env) (string, error) {
 // when new); running says whether a running VM uses it (a Dynamic
 // address is held only then).
 func Put(old *PublicIP, sub, rg, name string, spec Spec, running bool, taken Taken, env resource.Env) (*PublicIP, resource.Effects, error) {
+	return PutAt(old, network.At(sub, rg, "publicIPAddresses", name), spec, running, taken, env)
+}
+
+// PutAt is Put for an IP at any place: a Uniform scale set instance's
+// public IPs have IDs under the instance's interface.
+func PutAt(old *PublicIP, at resource.Meta, spec Spec, running bool, taken Taken, env resource.Env) (*PublicIP, resource.Effects, error) {
 	if err := check(old, spec); err != nil {
 		return nil, resource.Effects{}, err
 	}
 	var p *PublicIP
 	kind := "create"
 	if old == nil {
-		p = &PublicIP{Base: network.Fresh(sub, rg, "publicIPAddresses", name, env)}
+		p = &PublicIP{Base: network.FreshAt(at, env)}
 	} else {
 		cp := *old
 		p, kind = &cp, "update"
