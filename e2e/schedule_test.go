@@ -95,43 +95,65 @@ func sameStep(got, want historyEvent) bool {
 		(want.ProvisioningState == "Deleted" || got.Code == want.Code && got.PowerState == want.PowerState)
 }
 
+// opRun is one operation's events in a history, the state before it and
+// the instant of the event before it (zero for none).
+type opRun struct {
+	events []historyEvent
+	prev   lifecycle.State
+	after  time.Time
+}
+
+// plan is what an operation would have written had it been req.
+type plan struct {
+	req       lifecycle.Request
+	submitted time.Time
+	want      []historyEvent
+}
+
+// plans replays o under each request the churn sends. A step that changes
+// nothing shows no event (a start preempting an update shows its first
+// step, Updating and deallocated, as the update did), so an operation was
+// submitted before its first event by as long as the replay's steps took
+// to show one: its submission is put there, no earlier than the event
+// before it.
+func (o opRun) plans() (out []plan, tried []string) {
+	first := o.events[0]
+	for _, req := range scheduleRequests(lifecycle.Kind(first.Operation)) {
+		probe, err := replay(o.prev, req, first.OperationID, first.Time)
+		if err != nil {
+			tried = append(tried, fmt.Sprintf("%s (extensions %s) refused: %v", req.Kind, req.Extensions, err))
+			continue
+		}
+		if len(probe) == 0 {
+			continue
+		}
+		submitted := first.Time.Add(-probe[0].Time.Sub(first.Time))
+		if submitted.Before(o.after) {
+			tried = append(tried, fmt.Sprintf("%s (extensions %s) submitted at %s, before the event before it", req.Kind, req.Extensions, submitted.Format(time.RFC3339Nano)))
+			continue
+		}
+		want, _ := replay(o.prev, req, first.OperationID, submitted)
+		out = append(out, plan{req: req, submitted: submitted, want: want})
+	}
+	return out, tried
+}
+
 // scheduleProblems checks a VM's whole history (oldest first, all its
 // lives) and says what is off schedule; nothing when all is on time.
 func scheduleProblems(events []historyEvent) []string {
-	var problems []string
+	var runs []opRun
 	var prev lifecycle.State // the state before the next operation
 	for i := 0; i < len(events); {
-		first := events[i]
 		j := i + 1
-		for j < len(events) && events[j].OperationID == first.OperationID {
+		for j < len(events) && events[j].OperationID == events[i].OperationID {
 			j++
 		}
-		got := events[i:j]
-		if first.OperationID == "" {
-			prev, i = stateOf(events[j-1]), j
-			continue
-		}
-		var preemptedAt *time.Time
-		if j < len(events) {
-			preemptedAt = &events[j].Time
-		}
-		var tried []string
-		matched := false
-		for _, req := range scheduleRequests(lifecycle.Kind(first.Operation)) {
-			want, err := replay(prev, req, first.OperationID, first.Time)
-			if err != nil {
-				tried = append(tried, fmt.Sprintf("%s (extensions %s) refused: %v", req.Kind, req.Extensions, err))
-				continue
+		if events[i].OperationID != "" {
+			run := opRun{events: events[i:j], prev: prev}
+			if i > 0 {
+				run.after = events[i-1].Time
 			}
-			if ok := onSchedule(got, want, preemptedAt); ok {
-				matched = true
-				break
-			}
-			tried = append(tried, fmt.Sprintf("%s (extensions %s) plans %s", req.Kind, req.Extensions, describeSteps(want)))
-		}
-		if !matched {
-			problems = append(problems, fmt.Sprintf("operation %s (%s) from %s/%s is off schedule: history %s; %s",
-				first.OperationID, first.Operation, prev.ProvisioningCode(), prev.Power, describeSteps(got), strings.Join(tried, "; ")))
+			runs = append(runs, run)
 		}
 		prev = stateOf(events[j-1])
 		if events[j-1].ProvisioningState == "Deleted" {
@@ -139,12 +161,37 @@ func scheduleProblems(events []historyEvent) []string {
 		}
 		i = j
 	}
+	var problems []string
+	for k, run := range runs {
+		// When the next operation was submitted, if this one was cut.
+		var next []time.Time
+		if k+1 < len(runs) {
+			nextPlans, _ := runs[k+1].plans()
+			for _, p := range nextPlans {
+				next = append(next, p.submitted)
+			}
+		}
+		candidates, tried := run.plans()
+		matched := false
+		for _, p := range candidates {
+			if onSchedule(run.events, p.want, next) {
+				matched = true
+				break
+			}
+			tried = append(tried, fmt.Sprintf("%s (extensions %s) plans %s", p.req.Kind, p.req.Extensions, describeSteps(p.want)))
+		}
+		if !matched {
+			first := run.events[0]
+			problems = append(problems, fmt.Sprintf("operation %s (%s) from %s/%s is off schedule: history %s; %s",
+				first.OperationID, first.Operation, run.prev.ProvisioningCode(), run.prev.Power, describeSteps(run.events), strings.Join(tried, "; ")))
+		}
+	}
 	return problems
 }
 
-// onSchedule: got is want whole, or, when another operation followed at
-// preemptedAt, a prefix of want whose next step was not yet due then.
-func onSchedule(got, want []historyEvent, preemptedAt *time.Time) bool {
+// onSchedule: got is want whole, or a prefix of want whose next step was
+// not yet due when the next operation was submitted (at one of next).
+func onSchedule(got, want []historyEvent, next []time.Time) bool {
 	if len(got) > len(want) {
 		return false
 	}
@@ -156,7 +203,12 @@ func onSchedule(got, want []historyEvent, preemptedAt *time.Time) bool {
 	if len(got) == len(want) {
 		return true
 	}
-	return preemptedAt != nil && !want[len(got)].Time.Before(*preemptedAt)
+	for _, at := range next {
+		if !want[len(got)].Time.Before(at) {
+			return true
+		}
+	}
+	return false
 }
 
 func describeSteps(es []historyEvent) string {
@@ -203,7 +255,21 @@ func TestScheduleCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kinds := map[string]string{"op1": "create", "op2": "deallocate", "op3": "start", "op4": "update", "op5": "delete"}
+	// On a deallocated VM, an update (Updating, deallocated) that a start
+	// preempts 2 s in: the start's first step shows the same, no event.
+	deallocated := stateOf(dealloc[len(dealloc)-1])
+	update, err := replay(deallocated, lifecycle.Request{Kind: lifecycle.Update}, "op6", t0.Add(5*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	restart, err := replay(stateOf(update[0]), lifecycle.Request{Kind: lifecycle.Start}, "op7", update[0].Time.Add(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !restart[0].Time.After(update[0].Time.Add(2 * time.Second)) {
+		t.Fatalf("the start's first step shows an event: %s", describeSteps(restart))
+	}
+	kinds := map[string]string{"op1": "create", "op2": "deallocate", "op3": "start", "op4": "update", "op5": "delete", "op6": "update", "op7": "start"}
 	history := func(parts ...[]historyEvent) []historyEvent {
 		var out []historyEvent
 		for _, p := range parts {
@@ -229,6 +295,9 @@ func TestScheduleCheck(t *testing.T) {
 	}{
 		{"on schedule", history(create, dealloc[:1], start, install, del), true},
 		{"a deallocation run to its end", history(create, dealloc), true},
+		{"a start preempting an update, silent at first", history(create, dealloc, update[:1], restart), true},
+		{"that start's steps a second late", history(create, dealloc, update[:1], shift(restart, 1, time.Second)), false},
+		{"that start submitted after the update's end was due", history(create, dealloc, update[:1], shift(shift(shift(restart, 0, 4*time.Second), 1, 4*time.Second), 2, 4*time.Second)), false},
 		{"a step a nanosecond late", history(shift(create, 2, time.Nanosecond), dealloc[:1], start), false},
 		{"a step a second early", history(shift(create, 3, -time.Second), dealloc[:1], start), false},
 		{"the end of an install late", history(create, dealloc[:1], start, shift(install, 1, time.Second)), false},
