@@ -31,6 +31,7 @@ const usage = `azemu: a local emulator of the Azure Compute control plane.
 Usage:
   azemu serve [flags]   run the emulator (HTTPS ARM API on 127.0.0.1:8443)
   azemu bill [flags]    the bill of a running server: per VM, --format csv (FOCUS), --idle
+  azemu bench [flags]   read and write throughput over HTTPS, as ratios to a bare HTTPS server
   azemu version         print the version (also --version)
 
 The controls of a running server (--endpoint, default https://127.0.0.1:8443, trusted through
@@ -62,6 +63,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return serve(args[1:], stderr)
 	case "bill":
 		return bill(args[1:], stdout, stderr)
+	case "bench":
+		return bench(args[1:], stdout, stderr)
 	case "clock":
 		return clockCmd(args[1:], stdout, stderr)
 	case "faults":

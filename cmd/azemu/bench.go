@@ -1,0 +1,402 @@
+package main
+
+// azemu bench: read and write throughput of azemu over HTTPS, each figure a
+// ratio to a bare Go HTTPS server measured in the same run, so that a noisy
+// machine moves both sides alike (docs/benchmarks.md).
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/azemu/azemu/internal/certs"
+	"github.com/azemu/azemu/internal/clock"
+	"github.com/azemu/azemu/internal/server"
+)
+
+// benchConfig is what a bench runs with.
+type benchConfig struct {
+	vms        int
+	clients    int
+	duration   time.Duration
+	warmup     time.Duration
+	rounds     int
+	workloads  []string
+	target     string // "" runs azemu in this process
+	ca         string // with target: the CA its certificate chains to
+	token      string
+	targetDB   string // with target: its database file, for its size
+	cpuProfile string
+	pageSize   int
+}
+
+// benchWorkloads are the workloads in the order they run: reads first, the
+// churn last, as it leaves VMs mid-transition.
+var benchWorkloads = []string{"bare", "get", "expand", "instanceview", "listall", "churn"}
+
+func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
+	c := benchConfig{}
+	fs, str := newFlags("bench", stderr)
+	vms, clients, duration, warmup, rounds, pageSize := "", "", "", "", "", ""
+	workloads := ""
+	str(&vms, "vms", "1000", "VMs to create before measuring")
+	str(&clients, "clients", "64", "concurrent keep-alive HTTPS clients")
+	str(&duration, "duration", "5s", "how long each workload is measured")
+	str(&warmup, "warmup", "1s", "how long each workload runs, unmeasured, before it is measured")
+	str(&rounds, "rounds", "1", "how many times the whole sequence runs; each figure is the median")
+	str(&workloads, "workloads", strings.Join(benchWorkloads, ","), "which workloads to run (bare is always run)")
+	str(&c.target, "target", "", "the URL of a running azemu to measure (loopback only) instead of one started in this process")
+	str(&c.ca, "ca", "", "with --target: the CA its certificate chains to (e.g. <its data dir>/tls/ca.pem)")
+	str(&c.token, "token", "bench", "the bearer token sent (any is accepted in the open mode)")
+	str(&c.targetDB, "target-db", "", "with --target: its SQLite file, to report the database's size")
+	str(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured workloads to this file")
+	str(&pageSize, "page-size", "100", "items per list page of the azemu started in this process")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: azemu bench [flags]\n\n"+
+			"Creates --vms VMs, then measures each workload for --duration with --clients concurrent\n"+
+			"HTTPS clients, next to a bare Go HTTPS server in this process. Only loopback is measured.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var err error
+	if c.vms, err = positiveInt("vms", vms); err != nil {
+		return c, err
+	}
+	if c.clients, err = positiveInt("clients", clients); err != nil {
+		return c, err
+	}
+	if c.rounds, err = positiveInt("rounds", rounds); err != nil {
+		return c, err
+	}
+	if c.pageSize, err = positiveInt("page-size", pageSize); err != nil {
+		return c, err
+	}
+	if c.duration, err = time.ParseDuration(duration); err != nil || c.duration <= 0 {
+		return c, fmt.Errorf("--duration must be a positive duration such as 5s, not %q", duration)
+	}
+	if c.warmup, err = time.ParseDuration(warmup); err != nil || c.warmup < 0 {
+		return c, fmt.Errorf("--warmup must be a duration such as 1s (or 0), not %q", warmup)
+	}
+	if c.workloads, err = parseWorkloads(workloads); err != nil {
+		return c, err
+	}
+	if c.target == "" {
+		if c.ca != "" || c.targetDB != "" {
+			return c, errors.New("--ca and --target-db go with --target")
+		}
+		return c, nil
+	}
+	if c.target, err = loopbackURL(c.target); err != nil {
+		return c, fmt.Errorf("--target: %w", err)
+	}
+	return c, nil
+}
+
+func positiveInt(name, v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("--%s must be a positive whole number, not %q", name, v)
+	}
+	return n, nil
+}
+
+// parseWorkloads reads a comma-separated list of workloads into their run
+// order, the bare server first whether named or not.
+func parseWorkloads(v string) ([]string, error) {
+	want := map[string]bool{"bare": true}
+	for _, w := range strings.Split(v, ",") {
+		w = strings.ToLower(strings.TrimSpace(w))
+		if w == "" {
+			continue
+		}
+		known := false
+		for _, k := range benchWorkloads {
+			known = known || k == w
+		}
+		if !known {
+			return nil, fmt.Errorf("--workloads: unknown workload %q (known: %s)", w, strings.Join(benchWorkloads, ", "))
+		}
+		want[w] = true
+	}
+	var out []string
+	for _, k := range benchWorkloads {
+		if want[k] {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+// loopbackURL checks that u is an https URL of this machine: a benchmark
+// sends its load nowhere else.
+func loopbackURL(u string) (string, error) {
+	p, err := url.Parse(u)
+	if err != nil || p.Scheme != "https" || p.Host == "" {
+		return "", fmt.Errorf("want an https:// URL such as https://127.0.0.1:8443, not %q", u)
+	}
+	if !isLoopbackHost(p.Hostname()) {
+		return "", fmt.Errorf("%s is not a loopback address: a benchmark only loads this machine (127.0.0.1, ::1 or localhost)", p.Hostname())
+	}
+	return strings.TrimRight(p.Scheme+"://"+p.Host+p.Path, "/"), nil
+}
+
+func isLoopbackHost(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+func bench(args []string, stdout, stderr io.Writer) error {
+	c, err := parseBench(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runBench(ctx, c, stdout, stderr)
+}
+
+// benchRig is what a run measures: azemu (in this process or a target) and
+// the bare server, with one client trusting both.
+type benchRig struct {
+	cfg     benchConfig
+	azemu   string // base URL
+	bare    string // base URL
+	client  *http.Client
+	dbFiles []string // the database's files, for its size
+	inProc  *server.Server
+	closers []func()
+}
+
+func (r *benchRig) close() {
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		r.closers[i]()
+	}
+}
+
+func runBench(ctx context.Context, c benchConfig, stdout, stderr io.Writer) error {
+	dir, err := os.MkdirTemp("", "azemu-bench-")
+	if err != nil {
+		return err
+	}
+	rig := &benchRig{cfg: c}
+	rig.closers = append(rig.closers, func() { os.RemoveAll(dir) })
+	defer rig.close()
+
+	files, err := certs.Ensure(filepath.Join(dir, "tls"), certs.DefaultHosts, time.Now())
+	if err != nil {
+		return err
+	}
+	pool := x509.NewCertPool()
+	for _, ca := range []string{files.CACert, c.ca} {
+		if ca == "" {
+			continue
+		}
+		p, err := os.ReadFile(ca)
+		if err != nil {
+			return fmt.Errorf("--ca: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(p) {
+			return fmt.Errorf("--ca: %s holds no PEM certificate", ca)
+		}
+	}
+	tr := &http.Transport{
+		TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		ForceAttemptHTTP2:   false, // HTTP/1.1 keep-alive, one connection per client, as wrk
+		MaxIdleConns:        4 * c.clients,
+		MaxIdleConnsPerHost: 2 * c.clients,
+		IdleConnTimeout:     time.Minute,
+	}
+	rig.closers = append(rig.closers, tr.CloseIdleConnections)
+	rig.client = &http.Client{Transport: tr, Timeout: 30 * time.Second}
+
+	bare, closeBare, err := startBare(files.Cert, files.Key, c.vms)
+	if err != nil {
+		return err
+	}
+	rig.bare = bare
+	rig.closers = append(rig.closers, closeBare)
+
+	where := ""
+	if c.target == "" {
+		srv, err := server.Start(ctx, server.Config{Listen: "127.0.0.1:0", DataDir: dir, ManualStart: clock.DefaultManualStart,
+			Logger: slog.New(slog.DiscardHandler), PageSize: c.pageSize})
+		if err != nil {
+			return err
+		}
+		rig.inProc, rig.azemu = srv, srv.URL()
+		rig.closers = append(rig.closers, func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+		})
+		db := filepath.Join(dir, "azemu.db")
+		rig.dbFiles = []string{db, db + "-wal"}
+		where = "azemu in this process (SQLite, manual clock)"
+	} else {
+		rig.azemu = c.target
+		if c.targetDB != "" {
+			rig.dbFiles = []string{c.targetDB, c.targetDB + "-wal"}
+		}
+		where = "azemu at " + c.target
+	}
+
+	rep := benchReport{VMs: c.vms, Clients: c.clients, Duration: c.duration, Rounds: c.rounds, Where: where,
+		GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), Load: loadAverage()}
+	fmt.Fprintf(stderr, "seeding %d VMs at %s ...\n", c.vms, rig.azemu)
+	seedStart := time.Now()
+	if err := rig.seed(ctx); err != nil {
+		return fmt.Errorf("seeding: %w", err)
+	}
+	rep.Seed = time.Since(seedStart)
+
+	if c.cpuProfile != "" {
+		f, err := os.Create(c.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	runs := map[string][]workloadResult{}
+	for round := range c.rounds {
+		for _, w := range c.workloads {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "round %d/%d: %s ...\n", round+1, c.rounds, w)
+			res := rig.run(ctx, w)
+			runs[w] = append(runs[w], res)
+		}
+	}
+	for _, w := range c.workloads {
+		rep.Results = append(rep.Results, medianResult(runs[w]))
+	}
+	if contains(c.workloads, "listall") {
+		fmt.Fprintf(stderr, "listAll statusOnly, one client ...\n")
+		rep.Listing = rig.timeListing(ctx)
+	}
+	rep.RSS, rep.RSSFrom = rig.rss(ctx)
+	rep.DBBytes = fileSizes(rig.dbFiles)
+	rep.Load = loadAverage()
+	rep.write(stdout)
+	if failed := rep.failures(); failed != "" {
+		return errors.New(failed)
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// rss is the resident memory of azemu: this process's when azemu runs in
+// it (clients and the bare server included), else the target's own
+// figure from its /metrics.
+func (r *benchRig) rss(ctx context.Context) (int64, string) {
+	if r.inProc != nil {
+		runtime.GC()
+		return selfRSS(), "this process: azemu, the bare server and the clients"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.azemu+"/metrics", nil)
+	if err != nil {
+		return 0, ""
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return 0, ""
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if v, ok := metricValue(string(body), "process_resident_memory_bytes"); ok {
+		return int64(v), "the target's /metrics"
+	}
+	return 0, ""
+}
+
+// metricValue finds an unlabelled sample in Prometheus' text format.
+func metricValue(text, name string) (float64, bool) {
+	for _, line := range strings.Split(text, "\n") {
+		if rest, ok := strings.CutPrefix(line, name+" "); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			return v, err == nil
+		}
+	}
+	return 0, false
+}
+
+// selfRSS is this process's resident set size (Linux), 0 when unknown.
+func selfRSS() int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
+}
+
+// loadAverage is the one-minute load average (Linux), "" when unknown: the
+// figures of a run are read next to how busy the machine was.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func fileSizes(files []string) int64 {
+	var n int64
+	for _, f := range files {
+		if st, err := os.Stat(f); err == nil {
+			n += st.Size()
+		}
+	}
+	return n
+}

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// benchReport is what azemu bench prints.
+type benchReport struct {
+	VMs       int
+	Clients   int
+	Duration  time.Duration
+	Rounds    int
+	Where     string
+	GoVersion string
+	CPUs      int
+	Load      string // one-, five- and fifteen-minute load averages at the end
+	Seed      time.Duration
+	Results   []workloadResult
+	Listing   listing // the zero value when listall did not run
+	RSS       int64
+	RSSFrom   string
+	DBBytes   int64
+}
+
+// benchLabels name each workload in the report, with its unit.
+var benchLabels = map[string][2]string{
+	"bare":         {"bare HTTPS server: a fixed body from a map", "req/s"},
+	"get":          {"GET VM", "req/s"},
+	"expand":       {"GET VM ?$expand=instanceView", "req/s"},
+	"instanceview": {"GET VM/instanceView", "req/s"},
+	"listall":      {"listAll statusOnly=true, every page", "pages/s"},
+	"churn":        {"start/powerOff/deallocate churn", "changes/s"},
+}
+
+// bareRate is the bare server's rate in the report, 0 when it failed.
+func (b benchReport) bareRate() float64 {
+	for _, r := range b.Results {
+		if r.Name == "bare" && r.Err == "" {
+			return r.rate()
+		}
+	}
+	return 0
+}
+
+func (b benchReport) write(w io.Writer) {
+	rounds := "1 round"
+	if b.Rounds > 1 {
+		rounds = fmt.Sprintf("%d rounds, the median of each", b.Rounds)
+	}
+	fmt.Fprintf(w, "azemu bench: %s VMs, %d clients, %s a workload, %s\n", thousands(int64(b.VMs)), b.Clients, b.Duration, rounds)
+	fmt.Fprintf(w, "server:  %s\n", b.Where)
+	fmt.Fprintf(w, "machine: %d CPUs, %s", b.CPUs, b.GoVersion)
+	if b.Load != "" {
+		fmt.Fprintf(w, ", load average %s at the end", b.Load)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "seeded:  %s VMs in %s\n\n", thousands(int64(b.VMs)), b.Seed.Round(10*time.Millisecond))
+
+	bare := b.bareRate()
+	rows := [][]string{{"workload", "rate", "", "ratio to bare", "body"}}
+	for _, r := range b.Results {
+		label := benchLabels[r.Name]
+		if r.Err != "" {
+			rows = append(rows, []string{label[0], "failed", "", "", ""})
+			continue
+		}
+		ratio := "-"
+		if bare > 0 {
+			ratio = fmt.Sprintf("%.2f", r.rate()/bare)
+		}
+		body := "-"
+		if r.Bytes > 0 {
+			body = byteSize(r.Bytes)
+		}
+		rows = append(rows, []string{label[0], thousands(int64(r.rate() + 0.5)), label[1], ratio, body})
+	}
+	writeTable(w, rows)
+	fmt.Fprintln(w)
+	for _, r := range b.Results {
+		if r.Refused > 0 {
+			fmt.Fprintf(w, "%s: %s actions refused with 409 in the VM's state, not counted; the first: %s\n",
+				benchLabels[r.Name][0], thousands(r.Refused), r.Refusal)
+		}
+	}
+	if l := b.Listing; l.Pages > 0 || l.Err != "" {
+		if l.Err == "" {
+			pages := "pages"
+			if l.Pages == 1 {
+				pages = "page"
+			}
+			fmt.Fprintf(w, "listAll statusOnly=true, one client: all %s %s (%s VMs, %s) in %s\n",
+				thousands(int64(l.Pages)), pages, thousands(int64(l.VMs)), byteSize(l.Bytes), roundDuration(l.Time))
+		} else {
+			fmt.Fprintf(w, "listAll statusOnly=true, one client: failed: %s\n", l.Err)
+		}
+	}
+	if b.RSS > 0 {
+		fmt.Fprintf(w, "resident memory: %s (%s)\n", byteSize(b.RSS), b.RSSFrom)
+	}
+	if b.DBBytes > 0 {
+		fmt.Fprintf(w, "database: %s\n", byteSize(b.DBBytes))
+	}
+	for _, r := range b.Results {
+		if r.Err != "" {
+			fmt.Fprintf(w, "%s failed: %s\n", benchLabels[r.Name][0], r.Err)
+		}
+	}
+}
+
+// writeTable writes rows in columns: the first left-aligned, the numbers
+// right-aligned, units left-aligned after their number.
+func writeTable(w io.Writer, rows [][]string) {
+	width := make([]int, len(rows[0]))
+	for _, row := range rows {
+		for i, cell := range row {
+			width[i] = max(width[i], len(cell))
+		}
+	}
+	for _, row := range rows {
+		line := fmt.Sprintf("%-*s  %*s %-*s  %*s  %*s", width[0], row[0], width[1], row[1], width[2], row[2], width[3], row[3], width[4], row[4])
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
+	}
+}
+
+// failures says which workloads failed, "" when none did.
+func (b benchReport) failures() string {
+	var failed []string
+	for _, r := range b.Results {
+		if r.Err != "" {
+			failed = append(failed, r.Name)
+		}
+	}
+	if b.Listing.Err != "" {
+		failed = append(failed, "listing")
+	}
+	if len(failed) == 0 {
+		return ""
+	}
+	return "workloads failed: " + strings.Join(failed, ", ")
+}
+
+// thousands writes n with commas between groups of three digits.
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	if neg {
+		return "-" + string(out)
+	}
+	return string(out)
+}
+
+// byteSize writes n in B, KB, MB or GB (powers of 1,000, as df -H).
+func byteSize(n int64) string {
+	switch {
+	case n < 10_000:
+		return thousands(n) + " B"
+	case n < 1_000_000:
+		return fmt.Sprintf("%.1f KB", float64(n)/1e3)
+	case n < 1_000_000_000:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	}
+	return fmt.Sprintf("%.2f GB", float64(n)/1e9)
+}
+
+func roundDuration(d time.Duration) time.Duration {
+	switch {
+	case d >= 10*time.Second:
+		return d.Round(100 * time.Millisecond)
+	case d >= 100*time.Millisecond:
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(10 * time.Microsecond)
+}
