@@ -66,6 +66,21 @@ func TestParseBench(t *testing.T) {
 	}
 }
 
+func TestServePprofFlag(t *testing.T) {
+	c, err := parseServe([]string{"--pprof", "127.0.0.1:6060"}, io.Discard)
+	if err != nil || c.pprof != "127.0.0.1:6060" {
+		t.Fatalf("--pprof 127.0.0.1:6060: %+v %v", c.pprof, err)
+	}
+	if c, err := parseServe(nil, io.Discard); err != nil || c.pprof != "" {
+		t.Fatalf("pprof is on by default: %q %v", c.pprof, err)
+	}
+	for _, bad := range []string{"0.0.0.0:6060", ":6060", "192.0.2.1:6060", "6060"} {
+		if _, err := parseServe([]string{"--pprof", bad}, io.Discard); err == nil || !strings.Contains(err.Error(), "--pprof") {
+			t.Errorf("--pprof %s: %v, want a refusal", bad, err)
+		}
+	}
+}
+
 func TestBenchReportGolden(t *testing.T) {
 	rep := benchReport{VMs: 1000, Clients: 64, Duration: 5 * time.Second, Rounds: 3, Where: "azemu in this process (SQLite, manual clock)",
 		GoVersion: "go1.26.8", CPUs: 2, Load: "1.50 1.20 0.90", Seed: 2345 * time.Millisecond,

@@ -107,6 +107,7 @@ type serveConfig struct {
 	seed         uint64
 	writeTimeout time.Duration
 	retention    time.Duration
+	pprof        string
 }
 
 // defaultSpeed makes a create from a generalized image (80 s in Azure) take
@@ -142,6 +143,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	retention := ""
 	str(&retention, "retention", "0", "how much history to keep whole, e.g. 2160h (90 days); older history is compacted into checkpoints, and bills can start at its horizon at the earliest (default 0: keep it all)")
 	writeTimeout := ""
+	str(&c.pprof, "pprof", "", "serve net/http/pprof's profiles over plain HTTP on this loopback address, e.g. 127.0.0.1:6060 (default: off)")
 	str(&writeTimeout, "write-timeout", "10s", "how long a change may wait for a hung disk before it is answered 503 StoreWriteTimeout")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -204,6 +206,11 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return c, errors.New("--tls-cert and --tls-key go together")
 	}
+	if c.pprof != "" {
+		if err := server.CheckLoopback(c.pprof); err != nil {
+			return c, fmt.Errorf("--pprof: %w", err)
+		}
+	}
 	if c.store == "" {
 		c.store = filepath.Join(c.dataDir, "azemu.db")
 	}
@@ -227,7 +234,7 @@ func serve(args []string, stderr io.Writer) error {
 	scfg := server.Config{
 		Listen: c.listen, DataDir: c.dataDir, Store: c.store, Speed: c.speed, Seed: c.seed,
 		TLSCert: c.tlsCert, TLSKey: c.tlsKey, Logger: log, PageSize: c.pageSize, RateLimits: c.rateLimits,
-		DefaultSubscription: c.subscription, WriteTimeout: c.writeTimeout, Retention: c.retention,
+		DefaultSubscription: c.subscription, WriteTimeout: c.writeTimeout, Retention: c.retention, Pprof: c.pprof,
 	}
 	if c.prices != "" {
 		if scfg.Prices, err = loadPrices(c.prices); err != nil {

@@ -87,6 +87,11 @@ type Config struct {
 	// DefaultSubscription is always listed in the open mode (default
 	// identity.DefaultSubscription).
 	DefaultSubscription string
+
+	// Pprof, when set, serves net/http/pprof over plain HTTP on this
+	// address, apart from the API. It must be a loopback address: a
+	// profile shows the process's internals to whoever can reach it.
+	Pprof string
 }
 
 // Server is one running azemu.
@@ -103,6 +108,8 @@ type Server struct {
 	stopEng  context.CancelFunc
 	engDone  chan struct{}
 	lock     *dataDirLock
+	pprof    *http.Server // nil unless Config.Pprof
+	pprofURL string
 	shutdown bool
 }
 
@@ -145,6 +152,11 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	log := cfg.Logger
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return nil, errors.New("server: a TLS certificate and key go together")
+	}
+	if cfg.Pprof != "" {
+		if err := CheckLoopback(cfg.Pprof); err != nil {
+			return nil, fmt.Errorf("server: pprof: %w", err)
+		}
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
@@ -246,6 +258,13 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	// The dashboard's live streams never end on their own: end them so a
 	// graceful shutdown does not wait for them.
 	s.http.RegisterOnShutdown(s.dash.Close)
+	if cfg.Pprof != "" {
+		if s.pprof, s.pprofURL, err = startPprof(cfg.Pprof, log); err != nil {
+			ln.Close()
+			s.engine.Close()
+			return nil, err
+		}
+	}
 	engineCtx, stopEngine := context.WithCancel(context.Background())
 	s.stopEng = stopEngine
 	// Deployments that were running when the last process stopped go on
@@ -305,6 +324,10 @@ func replaceFaults(ctx context.Context, eng *engine.Engine, faults []engine.Faul
 // URL is the server's base URL, https://host:port.
 func (s *Server) URL() string { return s.url }
 
+// PprofURL is where the profiles are served (http://host:port/debug/pprof/),
+// or "" without Config.Pprof.
+func (s *Server) PprofURL() string { return s.pprofURL }
+
 // CAFile is the PEM file of the CA that clients trust, or "" when the server
 // was given a certificate of its own.
 func (s *Server) CAFile() string { return s.caFile }
@@ -338,6 +361,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	s.shutdown = true
+	if s.pprof != nil {
+		s.pprof.Close() // a profile under way ends with the server
+	}
 	err := s.http.Shutdown(ctx)
 	s.engine.Close()
 	s.stopEng()
