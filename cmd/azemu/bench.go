@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -131,11 +132,7 @@ func parseWorkloads(v string) ([]string, error) {
 		if w == "" {
 			continue
 		}
-		known := false
-		for _, k := range benchWorkloads {
-			known = known || k == w
-		}
-		if !known {
+		if !slices.Contains(benchWorkloads, w) {
 			return nil, fmt.Errorf("--workloads: unknown workload %q (known: %s)", w, strings.Join(benchWorkloads, ", "))
 		}
 		want[w] = true
@@ -156,18 +153,10 @@ func loopbackURL(u string) (string, error) {
 	if err != nil || p.Scheme != "https" || p.Host == "" {
 		return "", fmt.Errorf("want an https:// URL such as https://127.0.0.1:8443, not %q", u)
 	}
-	if !isLoopbackHost(p.Hostname()) {
+	if server.CheckLoopback(net.JoinHostPort(p.Hostname(), "443")) != nil {
 		return "", fmt.Errorf("%s is not a loopback address: a benchmark only loads this machine (127.0.0.1, ::1 or localhost)", p.Hostname())
 	}
 	return strings.TrimRight(p.Scheme+"://"+p.Host+p.Path, "/"), nil
-}
-
-func isLoopbackHost(h string) bool {
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 func bench(args []string, stdout, stderr io.Writer) error {
@@ -302,7 +291,7 @@ func runBench(ctx context.Context, c benchConfig, stdout, stderr io.Writer) erro
 	for _, w := range c.workloads {
 		rep.Results = append(rep.Results, medianResult(runs[w]))
 	}
-	if contains(c.workloads, "listall") {
+	if slices.Contains(c.workloads, "listall") {
 		fmt.Fprintf(stderr, "listAll statusOnly, one client ...\n")
 		rep.Listing = rig.timeListing(ctx)
 	}
@@ -314,15 +303,6 @@ func runBench(ctx context.Context, c benchConfig, stdout, stderr io.Writer) erro
 		return errors.New(failed)
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // rss is the resident memory of azemu: this process's when azemu runs in

@@ -90,42 +90,41 @@ func (r *benchRig) vmURL(i int) string {
 		"/providers/Microsoft.Compute/virtualMachines/" + benchVMName(i)
 }
 
+// benchVMBody is a Linux VM from a marketplace image: what a fleet of
+// load-test VMs would be made of.
 func benchVMBody(name string) []byte {
-	b, _ := json.Marshal(map[string]any{
-		"location": "westus",
-		"properties": map[string]any{
-			"hardwareProfile": map[string]any{"vmSize": "Standard_D2s_v3"},
-			"storageProfile": map[string]any{"imageReference": map[string]any{
-				"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "version": "latest"}},
-			"osProfile": map[string]any{"computerName": name, "adminUsername": "azureuser", "adminPassword": "Passw0rd!bench"},
-			"networkProfile": map[string]any{"networkInterfaces": []any{map[string]any{"id": "/subscriptions/" + benchSub +
-				"/resourceGroups/" + benchGroup + "/providers/Microsoft.Network/networkInterfaces/" + name + "-nic"}}},
-		},
-	})
-	return b
+	nic := "/subscriptions/" + benchSub + "/resourceGroups/" + benchGroup + "/providers/Microsoft.Network/networkInterfaces/" + name + "-nic"
+	return fmt.Appendf(nil, `{"location":"westus","properties":{`+
+		`"hardwareProfile":{"vmSize":"Standard_D2s_v3"},`+
+		`"storageProfile":{"imageReference":{"publisher":"Canonical","offer":"ubuntu-24_04-lts","sku":"server","version":"latest"}},`+
+		`"osProfile":{"computerName":%q,"adminUsername":"azureuser","adminPassword":"Passw0rd!bench"},`+
+		`"networkProfile":{"networkInterfaces":[{"id":%q}]}}}`, name, nic)
 }
 
-// do sends one request with the bench's token and returns the status and
-// the body.
-func (r *benchRig) do(ctx context.Context, method, url string, body []byte) (int, []byte, error) {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+// send sends one request with the bench's token; the caller closes the
+// answer's body.
+func (r *benchRig) send(ctx context.Context, method, url string, body []byte) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+r.cfg.token)
-	if body != nil {
+	if len(body) > 0 {
 		req.Header.Set("Content-Type", "application/json")
+	} else {
+		req.Body, req.ContentLength = http.NoBody, 0
 	}
-	resp, err := r.client.Do(req)
+	return r.client.Do(req)
+}
+
+// do sends one request and reads the whole answer.
+func (r *benchRig) do(ctx context.Context, method, url string, body []byte) (code int, data []byte, err error) {
+	resp, err := r.send(ctx, method, url, body)
 	if err != nil {
 		return 0, nil, err
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
+	data, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
 	return resp.StatusCode, data, err
 }
 
@@ -384,12 +383,7 @@ func (r *benchRig) workload(name string) clientOp {
 }
 
 func (r *benchRig) get(ctx context.Context, u string) (int64, bool, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return 0, false, err
-	}
-	req.Header.Set("Authorization", "Bearer "+r.cfg.token)
-	resp, err := r.client.Do(req)
+	resp, err := r.send(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return 0, false, quiet(ctx, err)
 	}
