@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/azemu/azemu/internal/certs"
@@ -245,10 +246,28 @@ type workloadResult struct {
 	Name    string
 	Ops     int64 // requests, pages or accepted state changes
 	Elapsed time.Duration
-	Bytes   int64  // of one response body
-	Refused int64  // churn: actions answered 409
-	Refusal string // the first of them
+	CPU     time.Duration // this process's CPU time over the workload, 0 when not measured
+	Bytes   int64         // of one response body
+	Refused int64         // churn: actions answered 409
+	Refusal string        // the first of them
 	Err     string
+}
+
+// cpuPerOp is the CPU time of one op, 0 when not measured.
+func (w workloadResult) cpuPerOp() time.Duration {
+	if w.CPU <= 0 || w.Ops == 0 {
+		return 0
+	}
+	return w.CPU / time.Duration(w.Ops)
+}
+
+// processCPU is the user and system CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func (w workloadResult) rate() float64 {
@@ -291,6 +310,7 @@ func (r *benchRig) drive(ctx context.Context, name string, d time.Duration, op c
 	var firstErr atomic.Pointer[string]
 	var firstRefusal atomic.Pointer[refusal]
 	var wg sync.WaitGroup
+	cpu0 := processCPU()
 	start := time.Now()
 	deadline := start.Add(d)
 	for c := range r.cfg.clients {
@@ -324,6 +344,11 @@ func (r *benchRig) drive(ctx context.Context, name string, d time.Duration, op c
 	}
 	wg.Wait()
 	res := workloadResult{Name: name, Ops: ops.Load(), Elapsed: time.Since(start), Bytes: size.Load(), Refused: refusals.Load()}
+	if r.inProc != nil {
+		// Only when azemu runs here: then it, the bare server and the
+		// clients share this process, and a request's CPU is theirs.
+		res.CPU = processCPU() - cpu0
+	}
 	if msg := firstErr.Load(); msg != nil {
 		res.Err = *msg
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // benchReport is what azemu bench prints.
@@ -59,12 +60,21 @@ func (b benchReport) write(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "seeded:  %s VMs in %s\n\n", thousands(int64(b.VMs)), b.Seed.Round(10*time.Millisecond))
 
+	// The ratio by CPU is the bare server's CPU time per request over this
+	// workload's: on a machine shared with other work it is steadier than
+	// the ratio of rates, as the process gets what CPU it can.
 	bare := b.bareRate()
-	rows := [][]string{{"workload", "rate", "", "ratio to bare", "body"}}
+	rows := [][]string{{"workload", "rate", "", "ratio to bare", "CPU/op", "ratio by CPU", "body"}}
+	var bareCPU time.Duration
+	for _, r := range b.Results {
+		if r.Name == "bare" && r.Err == "" {
+			bareCPU = r.cpuPerOp()
+		}
+	}
 	for _, r := range b.Results {
 		label := benchLabels[r.Name]
 		if r.Err != "" {
-			rows = append(rows, []string{label[0], "failed", "", "", ""})
+			rows = append(rows, []string{label[0], "failed", "", "", "", "", ""})
 			continue
 		}
 		ratio := "-"
@@ -75,7 +85,14 @@ func (b benchReport) write(w io.Writer) {
 		if r.Bytes > 0 {
 			body = byteSize(r.Bytes)
 		}
-		rows = append(rows, []string{label[0], thousands(int64(r.rate() + 0.5)), label[1], ratio, body})
+		cpu, cpuRatio := "-", "-"
+		if c := r.cpuPerOp(); c > 0 {
+			cpu = fmt.Sprintf("%.1f µs", float64(c)/1e3)
+			if bareCPU > 0 {
+				cpuRatio = fmt.Sprintf("%.2f", float64(bareCPU)/float64(c))
+			}
+		}
+		rows = append(rows, []string{label[0], thousands(int64(r.rate() + 0.5)), label[1], ratio, cpu, cpuRatio, body})
 	}
 	writeTable(w, rows)
 	fmt.Fprintln(w)
@@ -116,12 +133,23 @@ func writeTable(w io.Writer, rows [][]string) {
 	width := make([]int, len(rows[0]))
 	for _, row := range rows {
 		for i, cell := range row {
-			width[i] = max(width[i], len(cell))
+			width[i] = max(width[i], utf8.RuneCountInString(cell))
 		}
 	}
+	pad := func(s string, i int) string { return strings.Repeat(" ", width[i]-utf8.RuneCountInString(s)) }
 	for _, row := range rows {
-		line := fmt.Sprintf("%-*s  %*s %-*s  %*s  %*s", width[0], row[0], width[1], row[1], width[2], row[2], width[3], row[3], width[4], row[4])
-		fmt.Fprintln(w, strings.TrimRight(line, " "))
+		var line strings.Builder
+		for i, cell := range row {
+			switch {
+			case i == 0:
+				line.WriteString(cell + pad(cell, i))
+			case i == 2: // a unit, after its number
+				line.WriteString(" " + cell + pad(cell, i))
+			default:
+				line.WriteString("  " + pad(cell, i) + cell)
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(line.String(), " "))
 	}
 }
 
