@@ -202,8 +202,8 @@ func (s *Server) renderExtension(ctx context.Context, x *engine.Extension, withI
 }
 
 // withExtensions adds the VM's extensions to its instance view.
-func (s *Server) withExtensions(ctx context.Context, vm *engine.VM, iv vmInstanceView) vmInstanceView {
-	for _, x := range s.eng.Extensions(vm.ID) {
+func (s *Server) withExtensions(ctx context.Context, exts []*engine.Extension, iv vmInstanceView) vmInstanceView {
+	for _, x := range exts {
 		iv.Extensions = append(iv.Extensions, s.extensionView(ctx, x))
 		// A running agent reports a handler per extension it runs.
 		if iv.VMAgent != nil && iv.VMAgent.VMAgentVersion != "Unknown" {

@@ -72,6 +72,8 @@ type Server struct {
 	// detached counts the handlers still running past their write
 	// deadline (writebound.go).
 	detached atomic.Int64
+	// renders keeps VMs' GET answers per snapshot (rendercache.go).
+	renders *renderCache
 }
 
 // New returns the server; Handler is its http.Handler.
@@ -87,7 +89,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{eng: cfg.Engine, log: cfg.Logger, pageSize: cfg.PageSize, fallback: cfg.Fallback, metrics: cfg.Metrics, prices: cfg.Prices,
 		limiter: newRateLimiter(cfg.RateLimits), identity: cfg.Identity, defSub: strings.ToLower(cfg.DefaultSubscription),
-		baseURL: strings.TrimSuffix(cfg.BaseURL, "/"), plans: map[planKey]*template.Plan{}}
+		baseURL: strings.TrimSuffix(cfg.BaseURL, "/"), plans: map[planKey]*template.Plan{}, renders: newRenderCache(renderCacheLimit)}
 	// A deployment's resources that waited for one whose provisioning just
 	// ended start at once (deployer.go).
 	if cfg.Engine != nil {
@@ -123,31 +125,24 @@ func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, hr *http.Request) {
 		start := time.Now()
 		rid := s.eng.NewID()
+		// Header keys in canonical form: Set would canonicalise them on
+		// every request.
 		h := w.Header()
-		h.Set("x-ms-request-id", rid)
+		h["X-Ms-Request-Id"] = []string{rid}
 		corr := hr.Header.Get("x-ms-correlation-request-id")
 		if corr == "" {
 			corr = rid
 		}
-		h.Set("x-ms-correlation-request-id", corr)
+		h["X-Ms-Correlation-Request-Id"] = []string{corr}
 		if cid := hr.Header.Get("x-ms-client-request-id"); cid != "" {
-			h.Set("x-ms-client-request-id", cid)
+			h["X-Ms-Client-Request-Id"] = []string{cid}
 		}
 		sw := &statusWriter{ResponseWriter: w}
 		r := &request{Request: hr, w: sw, requestID: rid, base: s.baseURL}
 		if r.base == "" {
 			r.base = "https://" + hr.Host
 		}
-		path := strings.Trim(hr.URL.EscapedPath(), "/")
-		if path != "" {
-			for _, p := range strings.Split(path, "/") {
-				if u, err := unescape(p); err == nil {
-					p = u
-				}
-				r.segs = append(r.segs, p)
-				r.lower = append(r.lower, strings.ToLower(p))
-			}
-		}
+		r.segs, r.lower = splitPath(hr.URL.EscapedPath())
 		defer func() {
 			if v := recover(); v != nil {
 				s.log.Error("panic serving request", "request_id", rid, "panic", v, "stack", string(debug.Stack()))
@@ -156,7 +151,11 @@ func (s *Server) Handler() http.Handler {
 				}
 			}
 			elapsed := time.Since(start)
-			s.log.Debug("request", "method", hr.Method, "path", hr.URL.Path, "status", sw.status, "request_id", rid, "duration", elapsed)
+			if s.log.Enabled(hr.Context(), slog.LevelDebug) {
+				// Checked first: the arguments alone cost more than the
+				// rest of this wrapper.
+				s.log.Debug("request", "method", hr.Method, "path", hr.URL.Path, "status", sw.status, "request_id", rid, "duration", elapsed)
+			}
 			if s.metrics != nil {
 				code := sw.status
 				if code == 0 {
@@ -171,6 +170,29 @@ func (s *Server) Handler() http.Handler {
 		}
 		s.dispatch(r)
 	})
+}
+
+// splitPath splits an escaped path into its unescaped segments, and the
+// same lower-cased for matching, in two allocations.
+func splitPath(escaped string) (segs, lower []string) {
+	path := strings.Trim(escaped, "/")
+	if path == "" {
+		return nil, nil
+	}
+	n := strings.Count(path, "/") + 1
+	all := make([]string, 2*n)
+	segs, lower = all[:n:n], all[n:]
+	for i := range n {
+		p, rest, _ := strings.Cut(path, "/")
+		path = rest
+		if strings.IndexByte(p, '%') >= 0 {
+			if u, err := unescape(p); err == nil {
+				p = u
+			}
+		}
+		segs[i], lower[i] = p, strings.ToLower(p)
+	}
+	return segs, lower
 }
 
 // dispatch routes a request to ARM, the emulator endpoints, metrics or the
@@ -293,27 +315,52 @@ func (s *Server) serveARM(r *request) {
 
 // writeJSON renders v with status.
 func (s *Server) writeJSON(r *request, status int, v any) {
+	body, err := encodeJSON(v)
+	if err != nil {
+		s.writeErr(r, err)
+		return
+	}
+	writeBody(r, status, body)
+}
+
+// encodeJSON is the JSON every answer is written in: HTML characters as
+// they are, and a final newline.
+func encodeJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		s.writeErr(r, err)
-		return
+		return nil, err
 	}
-	r.w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	noCache(r.w.Header())
+	return buf.Bytes(), nil
+}
+
+// writeBody writes an encoded JSON answer.
+func writeBody(r *request, status int, body []byte) {
+	h := r.w.Header()
+	h["Content-Type"] = jsonContentType
+	noCache(h)
 	r.w.WriteHeader(status)
 	if r.Method != http.MethodHead {
-		_, _ = r.w.Write(buf.Bytes())
+		_, _ = r.w.Write(body)
 	}
 }
+
+// The values of the headers every answer carries, shared rather than made
+// per request (net/http only reads them); their keys are written in
+// canonical form, so no request pays for canonicalising them.
+var (
+	jsonContentType = []string{"application/json; charset=utf-8"}
+	noCacheValue    = []string{"no-cache"}
+	expiresValue    = []string{"-1"}
+)
 
 // noCache sets what Resource Manager sends on every answer: no cache may
 // keep it, as the state it shows moves on.
 func noCache(h http.Header) {
-	h.Set("Cache-Control", "no-cache")
-	h.Set("Pragma", "no-cache")
-	h.Set("Expires", "-1")
+	h["Cache-Control"] = noCacheValue
+	h["Pragma"] = noCacheValue
+	h["Expires"] = expiresValue
 }
 
 // writeError renders an error as ARM does: its status, the envelope, and

@@ -180,31 +180,40 @@ func (s *Server) getVM(r *request, sub, rg, name string) {
 		return
 	}
 	expand := r.URL.Query().Get("$expand")
-	if expand != "" && !strings.EqualFold(expand, "instanceView") && !strings.EqualFold(expand, "userData") {
+	answer := answerVM
+	switch {
+	case expand == "":
+	case strings.EqualFold(expand, "instanceView"):
+		answer = answerVMInstanceView
+	case strings.EqualFold(expand, "userData"):
+		answer = answerVMUserData
+	default:
 		// The spec's InstanceViewTypes; Compute answers any other value so.
 		s.writeError(r, invalidParameter("$expand", "The request URL is not valid."))
 		return
 	}
-	r.w.Header().Set("ETag", vm.ETag())
-	body := renderVM(vm, false)
-	props := body["properties"].(map[string]any)
-	if !strings.EqualFold(expand, "userData") {
-		// userData is write-only unless asked for.
-		delete(props, "userData")
-	}
-	if strings.EqualFold(expand, "instanceView") {
-		props["instanceView"] = s.withExtensions(r.Context(), vm, instanceView(vm))
-	}
-	// The VM's extensions, as child resources: what `az vm extension list`
-	// reads.
-	var resources []any
-	for _, x := range s.eng.Extensions(vm.ID) {
-		resources = append(resources, s.renderExtension(r.Context(), x, false))
-	}
-	if resources != nil {
-		body["resources"] = resources
-	}
-	s.writeJSON(r, http.StatusOK, body)
+	r.w.Header()["Etag"] = []string{vm.ETag()}
+	s.writeVMAnswer(r, vm, answer, func(exts []*engine.Extension) any {
+		body := renderVM(vm, false)
+		props := body["properties"].(map[string]any)
+		if answer != answerVMUserData {
+			// userData is write-only unless asked for.
+			delete(props, "userData")
+		}
+		if answer == answerVMInstanceView {
+			props["instanceView"] = s.withExtensions(r.Context(), exts, instanceView(vm))
+		}
+		// The VM's extensions, as child resources: what `az vm extension
+		// list` reads.
+		var resources []any
+		for _, x := range exts {
+			resources = append(resources, s.renderExtension(r.Context(), x, false))
+		}
+		if resources != nil {
+			body["resources"] = resources
+		}
+		return body
+	})
 }
 
 func (s *Server) getInstanceView(r *request, sub, rg, name string) {
@@ -213,7 +222,32 @@ func (s *Server) getInstanceView(r *request, sub, rg, name string) {
 		s.writeErr(r, err)
 		return
 	}
-	s.writeJSON(r, http.StatusOK, s.withExtensions(r.Context(), vm, instanceView(vm)))
+	s.writeVMAnswer(r, vm, answerInstanceView, func(exts []*engine.Extension) any {
+		return s.withExtensions(r.Context(), exts, instanceView(vm))
+	})
+}
+
+// writeVMAnswer answers 200 with the VM's answer a: the one kept for this
+// snapshot, or render's, kept when it depends on the snapshot alone. A VM
+// with extensions is rendered every time, as their states move on their
+// own.
+func (s *Server) writeVMAnswer(r *request, vm *engine.VM, a vmAnswer, render func([]*engine.Extension) any) {
+	exts := s.eng.Extensions(vm.ID)
+	if len(exts) == 0 {
+		if body, ok := s.renders.get(vm, a); ok {
+			writeBody(r, http.StatusOK, body)
+			return
+		}
+	}
+	body, err := encodeJSON(render(exts))
+	if err != nil {
+		s.writeErr(r, err)
+		return
+	}
+	if len(exts) == 0 {
+		s.renders.put(vm, a, body)
+	}
+	writeBody(r, http.StatusOK, body)
 }
 
 func (s *Server) deleteVM(r *request, sub, rg, name string) {

@@ -1,0 +1,85 @@
+package armapi
+
+import (
+	"sync"
+
+	"github.com/azemu/azemu/internal/engine"
+)
+
+// vmAnswer is which answer of a VM a rendering is.
+type vmAnswer uint8
+
+const (
+	answerVM             vmAnswer = iota // GET VM
+	answerVMInstanceView                 // GET VM ?$expand=instanceView
+	answerVMUserData                     // GET VM ?$expand=userData
+	answerInstanceView                   // GET VM/instanceView
+)
+
+// renderCache keeps the JSON of a VM's GET answers, rendered from one
+// snapshot of it: GETs are the most frequent calls, and a VM's answer is
+// the same until it changes. The engine publishes a new snapshot on every
+// change, so an answer is kept with the snapshot it was rendered from and
+// is used only while that snapshot is the current one: a change
+// invalidates it without any bookkeeping. Answers that depend on more than
+// the snapshot (a VM with extensions) are not kept.
+//
+// The cache holds at most limit bytes: past it, a put drops other answers
+// (those of deleted VMs and superseded snapshots among them) first.
+type renderCache struct {
+	mu      sync.RWMutex
+	entries map[renderKey]rendering
+	size    int
+	limit   int
+}
+
+type renderKey struct {
+	id     string
+	answer vmAnswer
+}
+
+type rendering struct {
+	vm   *engine.VM // the snapshot it was rendered from
+	body []byte
+}
+
+// renderCacheLimit bounds the cache: about 100,000 VMs' answers of one kind.
+const renderCacheLimit = 256 << 20
+
+func newRenderCache(limit int) *renderCache {
+	return &renderCache{entries: map[renderKey]rendering{}, limit: limit}
+}
+
+// get returns the answer rendered from vm, if it is kept.
+func (c *renderCache) get(vm *engine.VM, a vmAnswer) ([]byte, bool) {
+	c.mu.RLock()
+	e, ok := c.entries[renderKey{vm.ID, a}]
+	c.mu.RUnlock()
+	if !ok || e.vm != vm {
+		return nil, false
+	}
+	return e.body, true
+}
+
+// put keeps body as vm's answer a. body must not be changed afterwards.
+func (c *renderCache) put(vm *engine.VM, a vmAnswer, body []byte) {
+	if len(body) > c.limit {
+		return
+	}
+	k := renderKey{vm.ID, a}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.entries[k]; ok {
+		c.size -= len(old.body)
+	}
+	for c.size+len(body) > c.limit && len(c.entries) > 0 {
+		// Any answer will do: Go's map iteration starts at a random place.
+		for dk, dv := range c.entries {
+			c.size -= len(dv.body)
+			delete(c.entries, dk)
+			break
+		}
+	}
+	c.entries[k] = rendering{vm: vm, body: body}
+	c.size += len(body)
+}
