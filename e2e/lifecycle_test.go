@@ -207,6 +207,11 @@ func TestVMLifecycleWithSDK(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, v := range page.Value {
+			// Identity and status only, as Compute answers statusOnly.
+			if v.ID == nil || v.Name == nil || v.Location == nil || v.Tags != nil || v.Properties.StorageProfile != nil ||
+				v.Properties.OSProfile != nil || v.Properties.InstanceView.VMAgent != nil {
+				t.Fatalf("listAll statusOnly carries more than the VM's identity and statuses: %+v", v.Properties)
+			}
 			for _, s := range v.Properties.InstanceView.Statuses {
 				if len(*s.Code) > 11 && (*s.Code)[:11] == "PowerState/" {
 					power = append(power, *v.Name+"="+*s.Code)

@@ -22,7 +22,8 @@ type Finding struct {
 // StoppedButAllocated lists the subscription's VMs whose power state is
 // stopped (not deallocated).
 //
-// It reads every VM's status in one listing (statusOnly=true). Azure
+// It reads every VM's status in one listing (statusOnly=true), then the
+// sizes of those it found in a plain one, as statusOnly answers no model. Azure
 // documents that this listing may now and then leave a VM's power state
 // out; such a VM is asked about once more, through its own instance view,
 // rather than taken for idle or for busy.
@@ -55,14 +56,39 @@ func StoppedButAllocated(ctx context.Context, vms *armcompute.VirtualMachinesCli
 			if power != "stopped" {
 				continue
 			}
-			f := Finding{ID: *vm.ID, Name: *vm.Name, ResourceGroup: rg, Location: deref(vm.Location)}
-			if vm.Properties != nil && vm.Properties.HardwareProfile != nil && vm.Properties.HardwareProfile.VMSize != nil {
-				f.Size = string(*vm.Properties.HardwareProfile.VMSize)
-			}
-			found = append(found, f)
+			found = append(found, Finding{ID: *vm.ID, Name: *vm.Name, ResourceGroup: rg, Location: deref(vm.Location)})
 		}
 	}
+	if len(found) == 0 {
+		return nil, nil
+	}
+	// statusOnly answers no model: the sizes come from a plain listing.
+	sizes, err := vmSizes(ctx, vms)
+	if err != nil {
+		return nil, err
+	}
+	for i := range found {
+		found[i].Size = sizes[strings.ToLower(found[i].ID)]
+	}
 	return found, nil
+}
+
+// vmSizes maps each VM's lower-cased ID to its size.
+func vmSizes(ctx context.Context, vms *armcompute.VirtualMachinesClient) (map[string]string, error) {
+	sizes := map[string]string{}
+	pager := vms.NewListAllPager(nil)
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing VM sizes: %w", err)
+		}
+		for _, vm := range page.Value {
+			if p := vm.Properties; p != nil && p.HardwareProfile != nil && p.HardwareProfile.VMSize != nil {
+				sizes[strings.ToLower(*vm.ID)] = string(*p.HardwareProfile.VMSize)
+			}
+		}
+	}
+	return sizes, nil
 }
 
 // powerState reads "running", "stopped", ... from instance view statuses;

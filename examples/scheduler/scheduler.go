@@ -45,8 +45,13 @@ func (s *Scheduler) Run(ctx context.Context) ([]string, error) {
 		now = s.Now
 	}
 	var started []string
-	// statusOnly=true: every VM of the subscription with its instance view,
-	// in one listing rather than a call per VM.
+	// Two listings rather than a call per VM: the models (tags, creation
+	// time), then statusOnly=true for every VM's power state, which Azure
+	// answers with the VMs' identity and statuses alone.
+	models, err := s.models(ctx)
+	if err != nil {
+		return nil, err
+	}
 	pager := s.VMs.NewListAllPager(&armcompute.VirtualMachinesClientListAllOptions{StatusOnly: to.Ptr("true")})
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
@@ -59,7 +64,11 @@ func (s *Scheduler) Run(ctx context.Context) ([]string, error) {
 			if powerState(vm) != "running" {
 				continue
 			}
-			if since := lastActive(vm); since.IsZero() || now().Sub(since) < idleFor {
+			model, ok := models[strings.ToLower(*vm.ID)]
+			if !ok {
+				continue // created since the first listing: the next run sees it
+			}
+			if since := lastActive(model); since.IsZero() || now().Sub(since) < idleFor {
 				continue
 			}
 			id, err := arm.ParseResourceID(*vm.ID)
@@ -73,6 +82,21 @@ func (s *Scheduler) Run(ctx context.Context) ([]string, error) {
 		}
 	}
 	return started, nil
+}
+
+// models lists the subscription's VMs by lower-cased ID.
+func (s *Scheduler) models(ctx context.Context) (map[string]*armcompute.VirtualMachine, error) {
+	byID := map[string]*armcompute.VirtualMachine{}
+	for pager := s.VMs.NewListAllPager(nil); pager.More(); {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing VMs: %w", err)
+		}
+		for _, vm := range page.Value {
+			byID[strings.ToLower(*vm.ID)] = vm
+		}
+	}
+	return byID, nil
 }
 
 // powerState is the VM's power state from its instance view ("running",

@@ -107,9 +107,37 @@ func TestVMListStatusOnlyAndLocation(t *testing.T) {
 
 	all := e.must(http.StatusOK, http.MethodGet, "/subscriptions/"+sub+"/providers/Microsoft.Compute/virtualMachines?statusOnly=true", nil).JSON(t)
 	for _, v := range all["value"].([]any) {
-		st, _ := dig(v.(map[string]any), "properties", "instanceView", "statuses").([]any)
+		vm := v.(map[string]any)
+		st, _ := dig(vm, "properties", "instanceView", "statuses").([]any)
 		if len(st) != 2 || st[1].(map[string]any)["code"] != "PowerState/running" {
 			t.Fatalf("statusOnly item: %v", v)
+		}
+		// Compute's shape: the identity and the run-time status, not the
+		// model (tags, profiles) nor the agent's and disks' details.
+		name, _ := vm["name"].(string)
+		if vm["id"] != vmID("rg", name) || vm["type"] != "Microsoft.Compute/virtualMachines" || vm["location"] == nil {
+			t.Errorf("statusOnly identity: %v", vm)
+		}
+		p := props(vm)
+		if p["provisioningState"] != "Succeeded" || p["vmId"] == nil || dig(vm, "properties", "instanceView", "platformFaultDomain") != 0.0 {
+			t.Errorf("statusOnly properties: %v", p)
+		}
+		for _, k := range []string{"storageProfile", "osProfile", "networkProfile", "timeCreated"} {
+			if _, ok := p[k]; ok {
+				t.Errorf("statusOnly item carries %s: %v", k, p)
+			}
+		}
+		if hw, ok := p["hardwareProfile"].(map[string]any); !ok || len(hw) != 0 {
+			t.Errorf("statusOnly hardwareProfile %v, want {}", p["hardwareProfile"])
+		}
+		if _, ok := vm["tags"]; ok {
+			t.Errorf("statusOnly item carries tags: %v", vm)
+		}
+		iv := dig(vm, "properties", "instanceView").(map[string]any)
+		for _, k := range []string{"vmAgent", "disks", "computerName", "osName"} {
+			if _, ok := iv[k]; ok {
+				t.Errorf("statusOnly instance view carries %s: %v", k, iv)
+			}
 		}
 	}
 	plain := e.must(http.StatusOK, http.MethodGet, "/subscriptions/"+sub+"/providers/Microsoft.Compute/virtualMachines", nil).JSON(t)
