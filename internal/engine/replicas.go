@@ -81,6 +81,9 @@ func (e *Engine) Sync(ctx context.Context) error {
 	}
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
+	if seq <= e.seen.Load() {
+		return nil // another caught up meanwhile
+	}
 	return e.catchUp(ctx)
 }
 
