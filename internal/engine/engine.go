@@ -99,6 +99,7 @@ type Engine struct {
 	shared      store.Shared
 	seen        atomic.Int64
 	fleetLocked bool
+	seqReads    sequenceReads
 }
 
 // Change describes one committed state change, for observers such as the

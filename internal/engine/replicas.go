@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/azemu/azemu/internal/armid"
@@ -72,7 +73,7 @@ func (e *Engine) Sync(ctx context.Context) error {
 	if e.shared == nil {
 		return nil
 	}
-	seq, err := e.shared.Sequence(ctx)
+	seq, err := e.sequence(ctx)
 	if err != nil {
 		return fmt.Errorf("engine: catching up: %w", err)
 	}
@@ -85,6 +86,68 @@ func (e *Engine) Sync(ctx context.Context) error {
 		return nil // another caught up meanwhile
 	}
 	return e.catchUp(ctx)
+}
+
+// sequenceReads shares the reads of the store's sequence among concurrent
+// Syncs. A caller needs a read that began after it called: it joins the
+// next read to begin, which begins at once when none is under way, else as
+// soon as the one under way ends. So at most one read is under way, and
+// every request that came meanwhile shares the next one.
+type sequenceReads struct {
+	mu      sync.Mutex
+	running bool
+	next    *sequenceRead // the read the next callers join
+}
+
+type sequenceRead struct {
+	done   chan struct{}
+	seq    int64
+	err    error
+	joined int // callers waiting for it
+}
+
+// sequenceReadTimeout bounds one shared read of the sequence: no caller's
+// context may cancel it for the others.
+const sequenceReadTimeout = 10 * time.Second
+
+// sequence reads the store's sequence, as a read begun after the call.
+func (e *Engine) sequence(ctx context.Context) (int64, error) {
+	r := &e.seqReads
+	r.mu.Lock()
+	if r.next == nil {
+		r.next = &sequenceRead{done: make(chan struct{})}
+	}
+	mine := r.next
+	mine.joined++
+	if !r.running {
+		r.running, r.next = true, nil
+		go e.readSequences(mine)
+	}
+	r.mu.Unlock()
+	select {
+	case <-mine.done:
+		return mine.seq, mine.err
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+// readSequences runs the shared reads, one after the other, while callers
+// wait for one.
+func (e *Engine) readSequences(read *sequenceRead) {
+	r := &e.seqReads
+	for read != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), sequenceReadTimeout)
+		read.seq, read.err = e.shared.Sequence(ctx)
+		cancel()
+		close(read.done)
+		r.mu.Lock()
+		read, r.next = r.next, nil
+		if read == nil {
+			r.running = false
+		}
+		r.mu.Unlock()
+	}
 }
 
 // Shared reports whether other servers may serve the same store.

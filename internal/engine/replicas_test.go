@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -363,5 +365,73 @@ func TestReplicasResetAndFallBehind(t *testing.T) {
 	sameAsOneServer(t, a, b)
 	if n := b.Stats().VMs; n != 4 {
 		t.Fatalf("b holds %d VMs, want 4", n)
+	}
+}
+
+// gatedSequence counts the reads of the sequence and holds each until the
+// test lets it go.
+type gatedSequence struct {
+	*memstore.Shared
+	reads atomic.Int64
+	gate  chan struct{}
+}
+
+func (g *gatedSequence) Sequence(ctx context.Context) (int64, error) {
+	g.reads.Add(1)
+	<-g.gate
+	return g.Shared.Sequence(ctx)
+}
+
+// Requests that come while a read of the sequence is under way share the
+// next one, which begins after they came: each sees every change committed
+// before it, for one read of the store between them all.
+func TestReplicasShareSequenceReads(t *testing.T) {
+	ctx := context.Background()
+	mem := memstore.NewShared()
+	g := &gatedSequence{Shared: mem, gate: make(chan struct{})}
+	a, err := New(ctx, Config{Store: g, Manual: clock.NewManual(t0), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := replicas(t, mem, 1, true)[0]
+	first := make(chan error, 1)
+	go func() { first <- a.Sync(ctx) }()
+	for g.reads.Load() == 0 {
+		runtime.Gosched() // the first read has begun
+	}
+	// A change the first read may miss, then requests that must see it.
+	if err := putGroup(ctx, b, testSub, "rg", "westus"); err != nil {
+		t.Fatal(err)
+	}
+	const later = 5
+	done := make(chan error, later)
+	for range later {
+		go func() {
+			err := a.Sync(ctx)
+			if _, ok := a.Group(testSub, "rg"); err == nil && !ok {
+				err = errors.New("a request after the change does not see it")
+			}
+			done <- err
+		}()
+	}
+	for joined := 0; joined < later; {
+		runtime.Gosched()
+		a.seqReads.mu.Lock()
+		if a.seqReads.next != nil {
+			joined = a.seqReads.next.joined
+		}
+		a.seqReads.mu.Unlock()
+	}
+	close(g.gate)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	for range later {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := g.reads.Load(); n != 2 {
+		t.Errorf("%d reads of the sequence for 1 + %d requests, want 2", n, later)
 	}
 }

@@ -97,7 +97,7 @@ func BenchmarkReplicaWrites(b *testing.B) {
 // BenchmarkReplicaReads measures what a read costs each replica: the
 // catch-up check every request makes (Engine.Sync: one read of the change
 // sequence) and a group read from memory, with one and with three replicas
-// reading at once, four readers each, while nothing is written. The
+// reading at once, sixteen readers each, while nothing is written. The
 // gets/s figure is per replica. replicas=0 is one server that makes no
 // check, reading memory alone, the baseline.
 func BenchmarkReplicaReads(b *testing.B) {
@@ -109,7 +109,7 @@ func BenchmarkReplicaReads(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			var wg sync.WaitGroup
-			for w := range 4 * n {
+			for w := range 16 * n {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
