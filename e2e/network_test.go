@@ -124,6 +124,13 @@ func TestNetworkWithSDK(t *testing.T) {
 	beginRefused(t, "an overlapping subnet", p1, err, "NetcfgSubnetRangesOverlap")
 	p1, err = n.subnets.BeginCreateOrUpdate(ctx, rg, "net", "outside", armnetwork.Subnet{Properties: &armnetwork.SubnetPropertiesFormat{AddressPrefix: ptr("10.9.0.0/24")}}, nil)
 	beginRefused(t, "a subnet outside the address space", p1, err, "NetcfgSubnetRangeOutsideVnet")
+	missingNSG := "/subscriptions/" + subscriptionID + "/resourceGroups/" + rg + "/providers/Microsoft.Network/networkSecurityGroups/missing"
+	p1, err = n.subnets.BeginCreateOrUpdate(ctx, rg, "net", "guarded", armnetwork.Subnet{Properties: &armnetwork.SubnetPropertiesFormat{
+		AddressPrefix: ptr("10.1.5.0/24"), NetworkSecurityGroup: &armnetwork.SecurityGroup{ID: ptr(missingNSG)}}}, nil)
+	beginRefused(t, "a subnet naming a security group that does not exist", p1, err, "InvalidResourceReference")
+	if !strings.Contains(err.Error(), "Resource "+missingNSG+" referenced by resource ") {
+		t.Errorf("the refusal: %v", err)
+	}
 	if got := names(t, n.subnets.NewListPager(rg, "net", nil), func(p armnetwork.SubnetsClientListResponse) []string {
 		return nameList(p.Value, func(s *armnetwork.Subnet) *string { return s.Name })
 	}); strings.Join(got, ",") != "app,default" {

@@ -220,8 +220,8 @@ func kept[S any, C any](asked []C, old *S, of func(*S) []C) []C {
 func vnetVerbs() map[string]decision {
 	return topVerbs[*VirtualNetwork, VirtualNetworkPut]{
 		put: func(t *tx, old *VirtualNetwork, sub, rg, name string, p VirtualNetworkPut, env resource.Env) (resource.Effects, string, error) {
-			_, eff, err := vnet.Put(old, sub, rg, name, p.Spec, kept(p.Subnets, old, func(v *VirtualNetwork) []Subnet { return v.Subnets }),
-				t.subnetUsers(vnet.ID(sub, rg, name)), env)
+			subnets := kept(p.Subnets, old, func(v *VirtualNetwork) []Subnet { return v.Subnets })
+			_, eff, err := vnet.Put(old, sub, rg, name, p.Spec, subnets, t.vnetWorld(vnet.ID(sub, rg, name), subnets), env)
 			return eff, p.Spec.Location, err
 		},
 		del: func(t *tx, v *VirtualNetwork, env resource.Env) (resource.Effects, error) {
@@ -233,11 +233,23 @@ func vnetVerbs() map[string]decision {
 
 func subnetVerbs() map[string]decision {
 	put := func(t *tx, v *VirtualNetwork, s Subnet, env resource.Env) (*VirtualNetwork, resource.Effects, error) {
-		return vnet.PutSubnet(v, s, t.subnetUsers(v.ID), env)
+		return vnet.PutSubnet(v, s, t.vnetWorld(v.ID, append(append([]Subnet(nil), v.Subnets...), s)), env)
 	}
 	return childVerbs(put, func(t *tx, v *VirtualNetwork, name string, env resource.Env) (*VirtualNetwork, resource.Effects, error) {
-		return vnet.DeleteSubnet(v, name, t.subnetUsers(v.ID), env)
+		return vnet.DeleteSubnet(v, name, t.vnetWorld(v.ID, v.Subnets), env)
 	})
+}
+
+// vnetWorld is what a network's decisions read: who uses its subnets, and
+// the security groups subnets name.
+func (t *tx) vnetWorld(id string, subnets []Subnet) vnet.World {
+	w := vnet.World{Users: t.subnetUsers(id), Groups: map[string]string{}}
+	for _, g := range vnet.Named(subnets) {
+		if s, ok := t.resource(SecurityGroupType, armid.Key(g)).(*SecurityGroup); ok && s != nil {
+			w.Groups[armid.Fold(g)] = s.Spec.Location
+		}
+	}
+	return w
 }
 
 func nsgVerbs() map[string]decision {
@@ -371,7 +383,7 @@ func (t *tx) ipRunning(p *PublicIP) bool {
 // nicWorld is what an interface's decisions read: the subnets, group and
 // public IPs spec (and the interface as it is, old) names.
 func (t *tx) nicWorld(old *NetworkInterface, spec NetworkInterfaceSpec) nic.World {
-	w := nic.World{Subnets: map[string]nic.Subnet{}, NSGs: map[string]bool{}, PublicIPs: map[string]*PublicIP{}, Taken: t.publicTaken()}
+	w := nic.World{Subnets: map[string]nic.Subnet{}, NSGs: map[string]string{}, PublicIPs: map[string]*PublicIP{}, Taken: t.publicTaken()}
 	except := ""
 	if old != nil {
 		except = old.ID
@@ -407,8 +419,8 @@ func (t *tx) nicWorld(old *NetworkInterface, spec NetworkInterfaceSpec) nic.Worl
 		}
 	}
 	for _, id := range groups {
-		if t.resource(SecurityGroupType, armid.Key(id)) != nil {
-			w.NSGs[nic.Key(id)] = true
+		if g, ok := t.resource(SecurityGroupType, armid.Key(id)).(*SecurityGroup); ok && g != nil {
+			w.NSGs[nic.Key(id)] = g.Spec.Location
 		}
 	}
 	for _, id := range ips {

@@ -109,8 +109,9 @@ type Subnet struct {
 // World is what an interface's decisions read of other resources, by Key
 // of their IDs; the caller passes those the interface names.
 type World struct {
-	Subnets   map[string]Subnet
-	NSGs      map[string]bool
+	Subnets map[string]Subnet
+	// NSGs are the security groups that exist, to their regions.
+	NSGs      map[string]string
 	PublicIPs map[string]*publicip.PublicIP
 	// Taken are the public addresses held, for a Dynamic IP given one.
 	Taken publicip.Taken
@@ -156,7 +157,7 @@ func PutAt(old *NIC, at resource.Meta, spec Spec, w World, env resource.Env) (*N
 		return nil, resource.Effects{}, network.Refusal("NetworkInterfaceMustHaveAtLeastOneIpConfiguration", "", fmt.Sprintf(
 			"Network interface %s must have at least one IP configuration.", n.ID))
 	}
-	if spec.NSG != "" && !w.NSGs[Key(spec.NSG)] {
+	if at, ok := w.NSGs[Key(spec.NSG)]; spec.NSG != "" && (!ok || !armid.SameLocation(at, spec.Location)) {
 		return nil, resource.Effects{}, missingReference(spec.NSG, n.ID)
 	}
 	configs, err := primaries(n.ID, spec.IPConfigs)

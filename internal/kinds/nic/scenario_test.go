@@ -23,7 +23,7 @@ import (
 //	subnet VNET NAME PREFIX [nsg=G]     a PUT of one subnet
 //	delete-subnet VNET NAME
 //	delete-vnet NAME
-//	nsg NAME [RULE:PRIORITY:DIRECTION:ACCESS:PROTOCOL...]
+//	nsg NAME [RULE:PRIORITY:DIRECTION:ACCESS:PROTOCOL...] [location=L]
 //	delete-nsg NAME
 //	ip NAME [sku=S] [alloc=A] [version=V] [delete=Delete]
 //	delete-ip NAME
@@ -83,15 +83,15 @@ func (w *world) taken() publicip.Taken {
 // view is what the runtime would pass an interface's decision: every
 // subnet, group and public IP, by key.
 func (w *world) view(except string, running bool) World {
-	v := World{Subnets: map[string]Subnet{}, NSGs: map[string]bool{}, PublicIPs: map[string]*publicip.PublicIP{}, Taken: w.taken(), Running: running}
+	v := World{Subnets: map[string]Subnet{}, NSGs: map[string]string{}, PublicIPs: map[string]*publicip.PublicIP{}, Taken: w.taken(), Running: running}
 	for _, n := range w.vnets {
 		for _, s := range n.Subnets {
 			id := n.SubnetID(s.Name)
 			v.Subnets[Key(id)] = Subnet{ID: id, Prefix: s.Prefix(), Location: n.Spec.Location, Used: UsedIn(w.allNICs(), id, except)}
 		}
 	}
-	for k := range w.groups {
-		v.NSGs[k] = true
+	for k, g := range w.groups {
+		v.NSGs[k] = g.Spec.Location
 	}
 	for k, p := range w.ips {
 		v.PublicIPs[k] = p
@@ -111,6 +111,15 @@ func (w *world) nsgUsers(id string) []string {
 	return users
 }
 
+// vnetWorld is what network id's decisions read.
+func (w *world) vnetWorld(id string) vnet.World {
+	groups := map[string]string{}
+	for k, g := range w.groups {
+		groups[k] = g.Spec.Location
+	}
+	return vnet.World{Users: SubnetUsers(w.allNICs(), id), Groups: groups}
+}
+
 func (w *world) step(f []string, out *strings.Builder) error {
 	args := scenariotest.Args(f[1:])
 	var eff resource.Effects
@@ -125,13 +134,13 @@ func (w *world) step(f []string, out *strings.Builder) error {
 			}
 		}
 		id := vnet.ID(sub, rg, f[1])
-		_, eff, err = vnet.Put(w.vnets[Key(id)], sub, rg, f[1], spec, subnets, SubnetUsers(w.allNICs(), id), w.env)
+		_, eff, err = vnet.Put(w.vnets[Key(id)], sub, rg, f[1], spec, subnets, w.vnetWorld(id), w.env)
 	case "subnet", "delete-subnet":
 		v := w.vnets[Key(vnet.ID(sub, rg, f[1]))]
 		if v == nil {
 			return fmt.Errorf("no vnet %s", f[1])
 		}
-		users := SubnetUsers(w.allNICs(), v.ID)
+		users := w.vnetWorld(v.ID)
 		if f[0] == "subnet" {
 			s := vnet.Subnet{Name: f[2], AddressPrefix: f[3]}
 			if g := args["nsg"]; g != "" {
@@ -147,13 +156,16 @@ func (w *world) step(f []string, out *strings.Builder) error {
 	case "nsg":
 		var rules []nsg.Rule
 		for _, a := range f[2:] {
+			if strings.Contains(a, "=") {
+				continue
+			}
 			p := strings.Split(a, ":")
 			var prio int
 			fmt.Sscan(p[1], &prio)
 			rules = append(rules, nsg.Rule{Name: p[0], Priority: prio, Direction: p[2], Access: p[3], Protocol: p[4]})
 		}
 		id := nsg.ID(sub, rg, f[1])
-		_, eff, err = nsg.Put(w.groups[Key(id)], sub, rg, f[1], nsg.Spec{Location: "eastus"}, rules, w.env)
+		_, eff, err = nsg.Put(w.groups[Key(id)], sub, rg, f[1], nsg.Spec{Location: or(args["location"], "eastus")}, rules, w.env)
 	case "delete-nsg":
 		g := w.groups[Key(nsg.ID(sub, rg, f[1]))]
 		eff, err = nsg.Delete(g, w.nsgUsers(g.ID), w.env)

@@ -93,29 +93,59 @@ func SubnetNotFound(vnet, name string) error {
 	return &resource.Error{Code: "NotFound", Message: fmt.Sprintf("Resource /subnets/%s of virtual network %s not found.", name, vnet)}
 }
 
+// World is what a network's decisions read of other resources: who uses
+// its subnets, and where the security groups its subnets name are (by
+// armid.Fold of their IDs; a group that does not exist is absent).
+type World struct {
+	Users  Users
+	Groups map[string]string
+}
+
+// Named lists the IDs of the security groups subnets name: what the
+// caller looks up before deciding.
+func Named(subnets []Subnet) []string {
+	var out []string
+	for _, s := range subnets {
+		if s.NSG != "" {
+			out = append(out, s.NSG)
+		}
+	}
+	return out
+}
+
 // Put decides a client's PUT of a network with its subnets (inline). old
-// is the network as it is (nil when new); users who uses its subnets.
-func Put(old *VNet, sub, rg, name string, spec Spec, subnets []Subnet, users Users, env resource.Env) (*VNet, resource.Effects, error) {
+// is the network as it is (nil when new).
+func Put(old *VNet, sub, rg, name string, spec Spec, subnets []Subnet, w World, env resource.Env) (*VNet, resource.Effects, error) {
 	v, err := network.Next(old, spec.Location, func() *VNet { return &VNet{Base: network.Fresh(sub, rg, "virtualNetworks", name, env)} })
 	if err != nil {
 		return nil, resource.Effects{}, err
 	}
 	v.Spec, v.Subnets = spec, subnets
-	if err := v.check(old, users); err != nil {
+	if err := v.check(old, w.Users); err != nil {
 		return nil, resource.Effects{}, err
+	}
+	for _, s := range v.Subnets {
+		if s.NSG == "" {
+			continue
+		}
+		if at, ok := w.Groups[armid.Fold(s.NSG)]; !ok || !armid.SameLocation(at, spec.Location) {
+			return nil, resource.Effects{}, network.Refusal("InvalidResourceReference", "", fmt.Sprintf(
+				"Resource %s referenced by resource %s was not found. Please make sure that the referenced resource exists, and that both resources are in the same region.",
+				s.NSG, v.SubnetID(s.Name)))
+		}
 	}
 	return v, resource.Effects{Put: []resource.State{v}}, nil
 }
 
 // PutSubnet decides a PUT of one subnet of v.
-func PutSubnet(v *VNet, s Subnet, users Users, env resource.Env) (*VNet, resource.Effects, error) {
+func PutSubnet(v *VNet, s Subnet, w World, env resource.Env) (*VNet, resource.Effects, error) {
 	subnets := network.Upsert(v.Subnets, s, subnetName)
-	return Put(v, v.SubscriptionID, v.ResourceGroup, v.Name, v.Spec, subnets, users, env)
+	return Put(v, v.SubscriptionID, v.ResourceGroup, v.Name, v.Spec, subnets, w, env)
 }
 
 // DeleteSubnet decides a DELETE of one subnet of v; one in use is refused.
-func DeleteSubnet(v *VNet, name string, users Users, env resource.Env) (*VNet, resource.Effects, error) {
-	return Put(v, v.SubscriptionID, v.ResourceGroup, v.Name, v.Spec, network.Without(v.Subnets, subnetName, name), users, env)
+func DeleteSubnet(v *VNet, name string, w World, env resource.Env) (*VNet, resource.Effects, error) {
+	return Put(v, v.SubscriptionID, v.ResourceGroup, v.Name, v.Spec, network.Without(v.Subnets, subnetName, name), w, env)
 }
 
 func subnetName(s *Subnet) *string { return &s.Name }
