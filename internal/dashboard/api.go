@@ -467,11 +467,12 @@ func (h *Handler) serveVM(r *http.Request, scope Scope) (reply, error) {
 	if !live && len(events) == 0 {
 		return reply{}, vmNotFound(id)
 	}
-	out := map[string]any{"clock": h.clockView(), "id": id.String(), "vm": nil, "disks": []diskLine{}, "publicIPs": []ipLine{}}
+	out := map[string]any{"clock": h.clockView(), "id": id.String(), "vm": nil, "disks": []diskLine{}, "publicIPs": []ipLine{}, "nics": []nicLine{}}
 	if live {
 		out["vm"] = h.rows([]*engine.VM{v}, now)[0]
 		out["disks"] = h.ledger.disks(store.Key(v.ID), now)
 		out["publicIPs"] = h.ledger.publicIPs(store.Key(v.ID), now)
+		out["nics"] = h.nics(v, now)
 	}
 	hist := make([]historyEvent, 0, min(len(events), maxHistory))
 	for _, e := range events[max(0, len(events)-maxHistory):] {

@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,6 +101,22 @@ func TestDashboardInChromium(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#detail button[data-action="deallocate"]`)),
 		chromedp.Poll[chromedp.Void](`document.querySelector('#vm-json')?.textContent.includes('"PowerState/running"')`, chromedp.WithPollingMutation()),
 		chromedp.WaitVisible(chromedp.CSS(`#timeline rect.span`)),
+	)
+	var ip struct {
+		Properties struct {
+			IPAddress string `json:"ipAddress"`
+		} `json:"properties"`
+	}
+	r.must(http.StatusOK, http.MethodGet, "/subscriptions/"+subA+"/resourceGroups/web/providers/Microsoft.Network/publicIPAddresses/web-1-ip", nil, &ip)
+	if ip.Properties.IPAddress == "" {
+		t.Fatal("web-1's public IP has no address")
+	}
+	nic := `#vm-nics tr[data-nic="web-1-nic"]`
+	step("the panel shows web-1's interface, its private and public addresses, and what the public IP costs",
+		chromedp.Poll[chromedp.Void](fmt.Sprintf(`document.querySelector('%s .private-ip')?.textContent === '10.0.0.4' &&
+			document.querySelector('%s .public-ip')?.textContent === %q &&
+			/^\$0\.00[0-9]*[1-9][0-9]* so far · \$0\.0050\/h$/.test(document.querySelector('%s .ip-cost')?.textContent)`, nic, nic, ip.Properties.IPAddress, nic),
+			chromedp.WithPollingMutation()),
 	)
 	step("Deallocate asks for confirmation, then shows stopping",
 		chromedp.Click(chromedp.CSS(`#detail button[data-action="deallocate"]`)),
@@ -292,6 +309,16 @@ func seedDemo(r *rig) {
 	act("batch", "batch-1", "start")
 	r.advance(4 * time.Hour)
 	act("batch", "batch-1", "deallocate")
+	// web-1 gets a real interface, with a Standard public IP.
+	net := "/subscriptions/" + subA + "/resourceGroups/web/providers/Microsoft.Network/"
+	r.must(http.StatusCreated, http.MethodPut, net+"virtualNetworks/web-net", map[string]any{"location": "eastus", "properties": map[string]any{
+		"addressSpace": map[string]any{"addressPrefixes": []string{"10.0.0.0/16"}},
+		"subnets":      []any{map[string]any{"name": "default", "properties": map[string]any{"addressPrefix": "10.0.0.0/24"}}}}}, nil)
+	r.must(http.StatusCreated, http.MethodPut, net+"publicIPAddresses/web-1-ip", map[string]any{"location": "eastus",
+		"sku": map[string]any{"name": "Standard"}, "properties": map[string]any{"publicIPAllocationMethod": "Static"}}, nil)
+	r.must(http.StatusCreated, http.MethodPut, net+"networkInterfaces/web-1-nic", map[string]any{"location": "eastus", "properties": map[string]any{
+		"ipConfigurations": []any{map[string]any{"name": "ipconfig1", "properties": map[string]any{
+			"subnet": map[string]any{"id": net + "virtualNetworks/web-net/subnets/default"}, "publicIPAddress": map[string]any{"id": net + "publicIPAddresses/web-1-ip"}}}}}}, nil)
 	r.vm(subA, "web", "web-1", "eastus")
 	r.advance(80 * time.Second)
 	r.advance(10 * time.Minute)

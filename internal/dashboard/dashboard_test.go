@@ -40,7 +40,8 @@ func testPrices(t testing.TB) *billing.PriceSheet {
 	p, err := billing.ParsePriceSheet(strings.NewReader(`{"Items":[
  {"currencyCode":"USD","retailPrice":` + d2sv3Eastus + `,"armRegionName":"eastus","armSkuName":"Standard_D2s_v3","meterName":"D2s v3","productName":"Virtual Machines DSv3 Series","serviceName":"Virtual Machines","unitOfMeasure":"1 Hour","type":"Consumption"},
  {"currencyCode":"USD","retailPrice":` + p10Eastus + `,"armRegionName":"eastus","meterName":"P10 LRS Disk","skuName":"P10 LRS","productName":"Premium SSD Managed Disks","serviceName":"Storage","unitOfMeasure":"1/Month","type":"Consumption"},
- {"currencyCode":"USD","retailPrice":21.68,"armRegionName":"westeurope","meterName":"P10 LRS Disk","skuName":"P10 LRS","productName":"Premium SSD Managed Disks","serviceName":"Storage","unitOfMeasure":"1/Month","type":"Consumption"}
+ {"currencyCode":"USD","retailPrice":21.68,"armRegionName":"westeurope","meterName":"P10 LRS Disk","skuName":"P10 LRS","productName":"Premium SSD Managed Disks","serviceName":"Storage","unitOfMeasure":"1/Month","type":"Consumption"},
+ {"currencyCode":"USD","retailPrice":0.005,"armRegionName":"eastus","meterName":"Standard IPv4 Static Public IP","skuName":"Standard","productName":"IP Addresses","serviceName":"Virtual Network","unitOfMeasure":"1 Hour","type":"Consumption"}
 ]}`))
 	if err != nil {
 		t.Fatal(err)

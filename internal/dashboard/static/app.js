@@ -268,6 +268,7 @@ function renderDetail() {
         el('div', { class: 'chart' }, el('h3', {}, 'Timeline ', el('span', { class: 'windows' }, ...['life', '1h', '24h', '7d', '30d'].map(w =>
           el('button', { class: S.window === w ? 'on' : '', onclick: () => { S.window = w; renderDetail(); } }, w)))), el('div', { id: 'timeline' })),
         el('div', { class: 'chart' }, el('h3', {}, 'Subscription cost per day'), el('div', { id: 'daily' }))),
+      el('div', { class: 'nics' }, el('h3', {}, 'Network interfaces'), el('div', { id: 'vm-nics' })),
       el('div', { class: 'cols' },
         el('div', {}, el('h3', {}, 'History'), el('div', { class: 'hist' }, el('table', {}, el('thead', {}, el('tr', {}, ...['time (UTC)', 'provisioning', 'power', 'operation'].map(h => el('th', {}, h)))), el('tbody', { id: 'vm-hist' })))),
         el('div', {}, el('h3', {}, 'ARM JSON (GET with $expand=instanceView)'), el('pre', { id: 'vm-json', class: 'json' }, '…'))));
@@ -298,6 +299,7 @@ async function loadVM() {
   setClock(d.clock);
   S.vm = d;
   drawHead();
+  drawNICs();
   drawTimeline();
   $('#vm-hist').replaceChildren(...d.history.slice().reverse().map(e => el('tr', {},
     el('td', {}, fmtTime(Date.parse(e.time)).slice(5, 19)), el('td', { class: 'code prov-' + e.provisioningState }, (e.code || e.provisioningState).replace('ProvisioningState/', '')),
@@ -317,6 +319,26 @@ function drawHead() {
       ' · now ', el('b', {}, money(v.perHour, v.currency) + '/h'), unpriced(v.perHourUnpriced),
       el('span', { class: 'muted' }, ' (compute ' + money(v.computePerHour, v.currency) + ' + disks ' + money(v.disksPerHour, v.currency) +
         ' + public IPs ' + money(v.publicIPsPerHour, v.currency) + ')')));
+}
+
+// The VM's interfaces: a row per IP configuration, its private address and
+// subnet, and the public IP it holds with what that has cost and costs now
+// (a public IP bills whatever the VM's power state).
+function drawNICs() {
+  const nics = S.vm.nics || [], box = $('#vm-nics'), ccy = S.vm.vm ? S.vm.vm.currency : '';
+  if (!nics.length) { box.replaceChildren(el('p', { class: 'muted' }, 'No network interface azemu serves.')); return; }
+  const rows = [];
+  for (const n of nics) for (const c of n.ipConfigurations) {
+    const p = c.publicIPAddress;
+    rows.push(el('tr', { 'data-nic': n.name, 'data-config': c.name },
+      el('td', {}, n.name, n.primary ? el('span', { class: 'muted' }, ' primary') : ''),
+      el('td', { class: 'private-ip' }, c.privateIPAddress), el('td', { class: 'muted' }, c.subnet + ' · ' + c.privateIPAllocationMethod),
+      el('td', { class: 'public-ip' }, p ? (p.ipAddress || 'none (released)') : '—'),
+      el('td', { class: 'muted' }, p ? p.name + ' · ' + p.sku + ' ' + p.allocationMethod : ''),
+      el('td', { class: 'ip-cost' }, p ? [money(p.cost, ccy) + ' so far · ' + money(p.perHour, ccy) + '/h', unpriced(p.unpriced)] : '')));
+  }
+  box.replaceChildren(el('table', {}, el('thead', {}, el('tr', {}, ...['interface', 'private IP', 'subnet', 'public IP', '', 'public IP cost'].map(h => el('th', {}, h)))),
+    el('tbody', {}, ...rows)));
 }
 
 // The timeline: the VM's states over the window, billed or not, and the compute they cost.
