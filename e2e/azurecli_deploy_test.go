@@ -43,6 +43,21 @@ func TestAzureCLIDeployment(t *testing.T) {
 		"web-db", "web-db/setup", "web-0-data", "web-1-data", "web-0", "web-1") {
 		t.Fatalf("az deployment operation group list: %v", got)
 	}
+	// What If of the same template: nothing would change.
+	var whatIf struct {
+		Status  string
+		Changes []struct{ ResourceID, ChangeType string }
+	}
+	az.json(&whatIf, "deployment", "group", "what-if", "-g", "deploy-rg", "-n", "fleet", "--template-file", file,
+		"--parameters", "webCount=2", "adminPassword=Example-Passw0rd", "--no-pretty-print")
+	if whatIf.Status != "Succeeded" || len(whatIf.Changes) != 11 {
+		t.Fatalf("az deployment group what-if: %+v", whatIf)
+	}
+	for _, ch := range whatIf.Changes {
+		if ch.ChangeType != "NoChange" {
+			t.Errorf("az deployment group what-if: %s %s", ch.ChangeType, ch.ResourceID)
+		}
+	}
 	if got := az.str("deployment", "group", "show", "-g", "deploy-rg", "-n", "fleet", "--query", "properties.parameters.adminPassword.type"); got != "SecureString" {
 		t.Fatalf("az deployment group show: the secure parameter is %q", got)
 	}

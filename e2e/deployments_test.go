@@ -599,3 +599,116 @@ func parseDuration(t *testing.T, iso string) time.Duration {
 	}
 	return total
 }
+
+// What If says what a deployment would change without changing anything:
+// every resource Create before the first deployment, NoChange when the same
+// template is deployed again, and Modify, with the property, when a
+// parameter changes a value.
+func TestDeploymentWhatIf(t *testing.T) {
+	t.Parallel()
+	srv := azemutest.New(t)
+	c := newDeployClients(t, srv)
+	ctx := context.Background()
+	if _, err := c.groups.CreateOrUpdate(ctx, "fleet", armresources.ResourceGroup{Location: to.Ptr("westeurope")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var tmpl map[string]any
+	if err := json.Unmarshal([]byte(fleetTemplate), &tmpl); err != nil {
+		t.Fatal(err)
+	}
+	whatIf := func(params map[string]any) map[string]*armresources.WhatIfChange {
+		t.Helper()
+		values := map[string]any{}
+		for k, v := range params {
+			values[k] = map[string]any{"value": v}
+		}
+		p, err := c.deployments.BeginWhatIf(ctx, "fleet", "main", armresources.DeploymentWhatIf{Properties: &armresources.DeploymentWhatIfProperties{
+			Mode: to.Ptr(armresources.DeploymentModeIncremental), Template: tmpl, Parameters: values}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := azemutest.PollUntilDone(srv, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *res.Status != "Succeeded" {
+			t.Fatalf("what-if: %s %+v", *res.Status, res.Error)
+		}
+		out := map[string]*armresources.WhatIfChange{}
+		for _, ch := range res.Properties.Changes {
+			out[(*ch.ResourceID)[strings.LastIndex(*ch.ResourceID, "/")+1:]] = ch
+		}
+		return out
+	}
+	params := map[string]any{"webCount": 2, "adminPassword": "Example-Passw0rd"}
+	before := whatIf(params)
+	if len(before) != 11 {
+		t.Fatalf("%d changes, want 11: %v", len(before), keysOf(before))
+	}
+	for name, ch := range before {
+		if *ch.ChangeType != armresources.ChangeTypeCreate {
+			t.Errorf("%s: %s before anything is deployed", name, *ch.ChangeType)
+		}
+	}
+	if after := before["web-1"].After.(map[string]any); after["type"] != "Microsoft.Compute/virtualMachines" ||
+		after["properties"].(map[string]any)["hardwareProfile"].(map[string]any)["vmSize"] != "Standard_D2s_v3" {
+		t.Errorf("web-1 would be created as %v", after)
+	}
+	if got := c.vmNames(t, "fleet"); len(got) != 0 {
+		t.Fatalf("what-if created VMs: %v", got)
+	}
+	if _, err := c.deploy(t, srv, "fleet", "main", params); err != nil {
+		t.Fatal(err)
+	}
+	again := whatIf(params)
+	if len(again) != 11 {
+		t.Fatalf("%d changes on redeploying, want 11", len(again))
+	}
+	for name, ch := range again {
+		if *ch.ChangeType != armresources.ChangeTypeNoChange {
+			t.Errorf("%s: %s on redeploying the same template; delta %s", name, *ch.ChangeType, deltaOf(ch))
+		}
+	}
+	params["size"] = "Standard_B1s"
+	changed := whatIf(params)
+	for name, ch := range changed {
+		want := armresources.ChangeTypeNoChange
+		if strings.HasPrefix(name, "web-") && !strings.Contains(name, "-nic") && !strings.Contains(name, "-data") && name != "web-vnet" && name != "web-nsg" && name != "setup" {
+			want = armresources.ChangeTypeModify
+		}
+		if *ch.ChangeType != want {
+			t.Errorf("%s: %s, want %s; delta %s", name, *ch.ChangeType, want, deltaOf(ch))
+		}
+	}
+	if d := changed["web-0"].Delta; len(d) != 1 || *d[0].Path != "properties.hardwareProfile.vmSize" ||
+		d[0].Before != "Standard_D2s_v3" || d[0].After != "Standard_B1s" || *d[0].PropertyChangeType != armresources.PropertyChangeTypeModify {
+		t.Errorf("web-0's delta: %s", deltaOf(changed["web-0"]))
+	}
+	if vm, err := c.vms.Get(ctx, "fleet", "web-0", nil); err != nil || *vm.Properties.HardwareProfile.VMSize != "Standard_D2s_v3" {
+		t.Fatalf("what-if changed web-0: %v", err)
+	}
+}
+
+func deltaOf(ch *armresources.WhatIfChange) string {
+	var out []string
+	for _, d := range ch.Delta {
+		out = append(out, fmt.Sprintf("%s %s %v -> %v", *d.PropertyChangeType, *d.Path, d.Before, d.After))
+	}
+	return strings.Join(out, "; ")
+}
+
+func (c deployClients) vmNames(t *testing.T, rg string) []string {
+	t.Helper()
+	var out []string
+	pager := c.vms.NewListPager(rg, nil)
+	for pager.More() {
+		page, err := pager.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, vm := range page.Value {
+			out = append(out, *vm.Name)
+		}
+	}
+	return out
+}

@@ -48,6 +48,8 @@ func (s *Server) routeDeployments(r *request, sub, rg string) {
 		}
 	case n == 9 && r.Method == http.MethodPost && r.seg(8, "validate"):
 		s.answer(r)(s.validateDeployment(r, sub, rg, name))
+	case n == 9 && r.Method == http.MethodPost && r.seg(8, "whatIf"):
+		s.answer(r)(s.whatIfDeployment(r, sub, rg, name))
 	case n == 9 && r.Method == http.MethodPost && r.seg(8, "cancel"):
 		s.answer(r)(s.cancelDeployment(r, sub, rg, name))
 	case n == 9 && r.Method == http.MethodPost && r.seg(8, "exportTemplate"):
