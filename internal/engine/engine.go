@@ -100,6 +100,9 @@ type Engine struct {
 	seen        atomic.Int64
 	fleetLocked bool
 	seqReads    sequenceReads
+	// afterCompactBatch, when set (by tests), runs after each batch of a
+	// compaction but the last, with no lock held.
+	afterCompactBatch func()
 }
 
 // Change describes one committed state change, for observers such as the

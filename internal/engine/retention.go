@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/azemu/azemu/internal/armid"
 	"time"
 
 	"github.com/azemu/azemu/internal/armerror"
+	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/store"
 )
@@ -65,14 +65,23 @@ func (e *Engine) CheckBillWindow(from time.Time) error {
 // seeded from the retained history.
 func (e *Engine) UsedBeforeHorizon(ctx context.Context, fn func(id string, used []UsedBefore) error) error {
 	return e.cfg.Store.Checkpoints(ctx, func(cp store.Checkpoint) error {
-		var used []UsedBefore
-		if len(cp.Usage) > 0 {
-			if err := json.Unmarshal(cp.Usage, &used); err != nil {
-				return fmt.Errorf("engine: checkpoint of %s: %w", cp.Event.VMID, err)
-			}
+		used, err := usedOf(cp)
+		if err != nil {
+			return err
 		}
 		return fn(cp.Event.VMID, used)
 	})
+}
+
+// usedOf decodes what a checkpoint's resource used before it.
+func usedOf(cp store.Checkpoint) ([]UsedBefore, error) {
+	var used []UsedBefore
+	if len(cp.Usage) > 0 {
+		if err := json.Unmarshal(cp.Usage, &used); err != nil {
+			return nil, fmt.Errorf("engine: checkpoint of %s: %w", cp.Event.VMID, err)
+		}
+	}
+	return used, nil
 }
 
 // compactHourly compacts at start and then every hour of real time, until
@@ -105,13 +114,25 @@ func (e *Engine) maybeCompact(ctx context.Context) {
 	}
 }
 
+// compactBatch is how many resources one transaction of a compaction
+// compacts: small enough that a write waits for one batch at most, not for
+// the whole compaction.
+var compactBatch = 200
+
 // Compact compacts the history before horizon (moved back, if need be, to
 // a whole hour no later than the earliest step still to fire, whose event
 // will be stamped at its due time) into checkpoints, and drops the
-// finished operations that ended before it and over a day ago. It does
+// finished operations that ended before it and over a day ago. It does not
 // stop writes while it reads the history (every event still to come is
-// stamped at or after the horizon), only while its one transaction writes.
-// It returns what it deleted.
+// stamped at or after the horizon), and writes in batches of resources,
+// each its own short transaction under the writer lock, so writes go on
+// between them. It returns what it deleted.
+//
+// Every batch leaves each resource's history whole: a resource is either
+// compacted (its checkpoint at the horizon, its events after it) or not yet
+// (its earlier checkpoint, its events after that), and either bills the
+// same from the horizon on. The first batch records the horizon, so a
+// restart after any batch refuses bills that start before it.
 func (e *Engine) Compact(ctx context.Context, horizon time.Time) (store.Compacted, error) {
 	e.compactMu.Lock()
 	defer e.compactMu.Unlock()
@@ -129,7 +150,7 @@ func (e *Engine) Compact(ctx context.Context, horizon time.Time) (store.Compacte
 	if !horizon.After(prev) {
 		return store.Compacted{}, nil
 	}
-	cps, err := e.checkpoints(ctx, prev, horizon)
+	ids, cps, err := e.checkpoints(ctx, prev, horizon)
 	if err != nil {
 		return store.Compacted{}, err
 	}
@@ -138,27 +159,52 @@ func (e *Engine) Compact(ctx context.Context, horizon time.Time) (store.Compacte
 		opsBefore = cut
 	}
 	// Announce the horizon first: a bill read meanwhile, which may see the
-	// compacted history, is refused rather than short. Writes wait for the
-	// compaction's transaction on the writer lock rather than in the store,
-	// where a long one would look like a hung disk.
+	// compacted history, is refused rather than short.
 	e.horizon.Store(horizon.UnixNano())
+	settings := map[string]string{settingHorizon: horizon.Format(time.RFC3339Nano)}
 	var out store.Compacted
-	unlock, err := e.lockWrite(ctx)
-	if err == nil {
-		out, err = e.cfg.Store.Compact(ctx, store.Compaction{Horizon: horizon, Checkpoints: cps, OperationsBefore: opsBefore,
-			Settings: map[string]string{settingHorizon: horizon.Format(time.RFC3339Nano)}})
-		if err == nil {
-			e.wrote()
-		}
-		unlock()
-	}
-	if err != nil {
-		if prev.IsZero() {
-			e.horizon.Store(0)
+	for first := 0; ; first += compactBatch {
+		c := store.Compaction{Horizon: horizon, Settings: settings}
+		if first < len(ids) {
+			last := min(first+compactBatch, len(ids))
+			c.Resources = ids[first:last]
+			for _, id := range c.Resources {
+				if cp, ok := cps[armid.Fold(id)]; ok {
+					c.Checkpoints = append(c.Checkpoints, cp)
+				}
+			}
 		} else {
-			e.horizon.Store(prev.UnixNano())
+			c.OperationsBefore = opsBefore // the last: what is left
 		}
-		return store.Compacted{}, e.noteWrite(err)
+		// Writes wait for a batch on the writer lock rather than in the
+		// store, where a long one would look like a hung disk.
+		unlock, err := e.lockWrite(ctx)
+		var done store.Compacted
+		if err == nil {
+			done, err = e.cfg.Store.Compact(ctx, c)
+			if err == nil {
+				e.wrote() // each batch's settings are one change of a shared store
+			}
+			unlock()
+		}
+		if err != nil {
+			if first == 0 { // nothing was written: the horizon stays where it was
+				if prev.IsZero() {
+					e.horizon.Store(0)
+				} else {
+					e.horizon.Store(prev.UnixNano())
+				}
+			}
+			return out, e.noteWrite(err)
+		}
+		out.Events += done.Events
+		out.Operations += done.Operations
+		if c.Resources == nil {
+			break
+		}
+		if e.afterCompactBatch != nil {
+			e.afterCompactBatch()
+		}
 	}
 	// The finished operations dropped from the store go from memory too.
 	e.mu.Lock()
@@ -177,37 +223,38 @@ func (e *Engine) Compact(ctx context.Context, horizon time.Time) (store.Compacte
 	return out, nil
 }
 
-// checkpoints meters the retained history up to horizon (the checkpoints
-// at prev, then the events) and gives each resource alive at horizon its
-// checkpoint: its last event restamped there, with what it used before.
-func (e *Engine) checkpoints(ctx context.Context, prev, horizon time.Time) ([]store.Checkpoint, error) {
+// checkpoints meters the retained history up to horizon (the checkpoints,
+// then the events) and gives each resource alive at horizon its
+// checkpoint, by key: its last event restamped there, with what it used
+// before. ids are every resource the history before horizon holds, in the
+// order it first names them.
+func (e *Engine) checkpoints(ctx context.Context, prev, horizon time.Time) (ids []string, cps map[string]store.Checkpoint, err error) {
 	used := map[string][]UsedBefore{}
-	if err := e.UsedBeforeHorizon(ctx, func(id string, u []UsedBefore) error {
-		used[armid.Fold(id)] = u
-		return nil
+	// A compaction cut short leaves some resources at an earlier
+	// checkpoint: the meter starts at the earliest.
+	from := prev
+	if err := e.cfg.Store.Checkpoints(ctx, func(cp store.Checkpoint) error {
+		u, err := usedOf(cp)
+		used[armid.Fold(cp.Event.VMID)] = u
+		if cp.Event.At.Before(from) {
+			from = cp.Event.At
+		}
+		return err
 	}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	m := billing.NewMeter(prev, horizon, billing.PerSecond)
+	m := billing.NewMeter(from, horizon, billing.PerSecond)
 	last := map[string]store.Event{}
-	var order []string
-	err := e.cfg.Store.History(ctx, "", time.Time{}, horizon, func(ev store.Event) error {
+	err = e.meterHistory(ctx, horizon, func(ev store.Event) bool {
 		key := armid.Fold(ev.VMID)
 		if _, seen := last[key]; !seen {
-			order = append(order, key)
+			ids = append(ids, ev.VMID)
 		}
 		last[key] = ev
-		be, ok := BillingEvent(ev)
-		if !ok {
-			return nil
-		}
-		if err := m.Add(be); err != nil {
-			e.log.Warn("history event skipped by the meter", "resource", ev.VMID, "seq", ev.Seq, "err", err)
-		}
-		return nil
-	})
+		return true
+	}, m.Add)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, u := range m.Usage() {
 		if u.Seconds == 0 {
@@ -216,20 +263,42 @@ func (e *Engine) checkpoints(ctx context.Context, prev, horizon time.Time) ([]st
 		key := armid.Fold(u.ResourceID)
 		used[key] = addUsed(used[key], UsedBefore{Kind: u.Kind, Attrs: u.Attrs, Seconds: u.Seconds})
 	}
-	cps := make([]store.Checkpoint, 0, len(order))
-	for _, key := range order {
+	cps = map[string]store.Checkpoint{}
+	for _, id := range ids {
+		key := armid.Fold(id)
 		ev := last[key]
 		if be, ok := BillingEvent(ev); ok && be.Deleted {
 			continue // gone before the horizon: nothing of it bills after
 		}
 		raw, err := json.Marshal(used[key])
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		ev.At, ev.Seq = horizon, 0
-		cps = append(cps, store.Checkpoint{Event: ev, Usage: raw})
+		cps[key] = store.Checkpoint{Event: ev, Usage: raw}
 	}
-	return cps, nil
+	return ids, cps, nil
+}
+
+// meterHistory streams the history before `to` into add, each event turned
+// into the meter's input; keep sees every event first, and an event it
+// refuses is skipped. An event the meter refuses (out of order, or
+// invalid) is logged and skipped: one resource's bad entry must not hide
+// the fleet's bill.
+func (e *Engine) meterHistory(ctx context.Context, to time.Time, keep func(store.Event) bool, add func(billing.Event) error) error {
+	return e.cfg.Store.History(ctx, "", time.Time{}, to, func(ev store.Event) error {
+		if !keep(ev) {
+			return nil
+		}
+		be, ok := BillingEvent(ev)
+		if !ok {
+			return nil
+		}
+		if err := add(be); err != nil {
+			e.log.Warn("history event skipped by the meter", "resource", ev.VMID, "seq", ev.Seq, "err", err)
+		}
+		return nil
+	})
 }
 
 // addUsed adds u to the lines, on the line of the same meter and

@@ -118,3 +118,92 @@ func TestRetentionCompactsAsTheClockMoves(t *testing.T) {
 		t.Errorf("the horizon %s passed the step due at %s", got, due)
 	}
 }
+
+// A compaction writes in batches of resources, each its own transaction,
+// and a write goes through between two of them rather than waiting for
+// the whole compaction; at every batch, and after the last, the bill from
+// the horizon on is the same, to the byte.
+func TestCompactionLetsWritesThrough(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	r.group("rg")
+	names := []string{"a", "b", "c", "d"}
+	for _, n := range names {
+		r.createVM("rg", n, true)
+	}
+	for d := range 4 {
+		r.advance(9*time.Hour + time.Duration(d)*time.Minute)
+		kind := lifecycle.Deallocate
+		if d%2 == 1 {
+			kind = lifecycle.Start
+		}
+		for _, n := range names[:2+d%3] {
+			if _, err := act(ctx, r.eng, testSub, "rg", n, lifecycle.Request{Kind: kind}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	r.advance(12 * time.Hour)
+	horizon := t0.Add(30 * time.Hour)
+	now := r.eng.Now()
+	want := bill(t, r.eng, horizon, now)
+
+	defer func(n int) { compactBatch = n }(compactBatch)
+	compactBatch = 1 // one VM a batch
+	paused, resume := make(chan struct{}), make(chan struct{})
+	batches := 0
+	r.eng.afterCompactBatch = func() {
+		batches++
+		if batches == 2 {
+			close(paused)
+			<-resume
+		}
+	}
+	compacted := make(chan error, 1)
+	go func() {
+		_, err := r.eng.Compact(ctx, horizon)
+		compacted <- err
+	}()
+	select {
+	case <-paused:
+	case err := <-compacted:
+		t.Fatalf("the compaction ended in fewer than three batches: %v", err)
+	}
+	// Two VMs compacted, two not yet: the history is mixed, the bill is not.
+	if got := bill(t, r.eng, horizon, now); got != want {
+		t.Errorf("in the middle of a compaction the bill is\n%s\nwant\n%s", got, want)
+	}
+	wrote := make(chan error, 1)
+	go func() {
+		_, err := act(ctx, r.eng, testSub, "rg", "d", lifecycle.Request{Kind: lifecycle.Start})
+		wrote <- err
+	}()
+	select {
+	case err := <-wrote:
+		if err != nil {
+			t.Fatalf("a write in the middle of a compaction: %v", err)
+		}
+	case <-time.After(time.Minute): // a bound on a failure, not a wait for success
+		t.Fatal("a write waited for the compaction")
+	}
+	close(resume)
+	if err := <-compacted; err != nil {
+		t.Fatal(err)
+	}
+	if batches < 4 {
+		t.Errorf("%d batches for %d VMs", batches, len(names))
+	}
+	if got := bill(t, r.eng, horizon, now); got != want {
+		t.Errorf("after compaction the bill is\n%s\nwant\n%s", got, want)
+	}
+	var before int
+	if err := r.eng.History(ctx, "", time.Time{}, horizon, func(store.Event) error { before++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if before != 0 {
+		t.Errorf("%d events before the horizon after compaction", before)
+	}
+	if h := r.history(vmID("rg", "d")); h[len(h)-1].OperationKind != string(lifecycle.Start) {
+		t.Errorf("the write made during the compaction is not in the history: %+v", h[len(h)-1])
+	}
+}

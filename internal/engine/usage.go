@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"time"
 
 	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/store"
@@ -31,21 +30,9 @@ func (e *Engine) Meters(ctx context.Context, wins []billing.Window, g billing.Gr
 	if err := e.CheckBillWindow(first); err != nil {
 		return nil, err
 	}
-	err := e.cfg.Store.History(ctx, "", time.Time{}, ms.End(), func(ev store.Event) error {
-		if len(ev.VMID) < len(scope) || !strings.EqualFold(ev.VMID[:len(scope)], scope) {
-			return nil
-		}
-		be, ok := BillingEvent(ev)
-		if !ok {
-			return nil
-		}
-		if err := ms.Add(be); err != nil {
-			// The meter refused it (out of order, or invalid); one
-			// resource's bad entry must not hide the fleet's bill.
-			e.log.Warn("history event skipped by the meter", "resource", ev.VMID, "seq", ev.Seq, "err", err)
-		}
-		return nil
-	})
+	err := e.meterHistory(ctx, ms.End(), func(ev store.Event) bool {
+		return len(ev.VMID) >= len(scope) && strings.EqualFold(ev.VMID[:len(scope)], scope)
+	}, ms.Add)
 	if err != nil {
 		return nil, err
 	}

@@ -147,10 +147,18 @@ type Checkpoint struct {
 	Usage json.RawMessage
 }
 
-// Compaction is what Compact writes.
+// Compaction is what Compact writes. A compaction may be written in
+// several, each of some resources (Resources), so that no one transaction
+// is long; the last one, with Resources nil, ends it.
 type Compaction struct {
-	Horizon          time.Time
-	Checkpoints      []Checkpoint
+	Horizon time.Time
+	// Checkpoints replace the checkpoints of their resources.
+	Checkpoints []Checkpoint
+	// Resources, by ID, are those whose events before Horizon, and whose
+	// checkpoint, go (a resource gone before the horizon has no new one).
+	// Nil is every resource: every event before Horizon goes, and every
+	// checkpoint earlier than it.
+	Resources        []string
 	OperationsBefore time.Time
 	Settings         map[string]string
 }
@@ -196,10 +204,11 @@ type Store interface {
 	// never stand behind it, or new history would be written before old.
 	Newest(ctx context.Context) (time.Time, error)
 	// Compact replaces the history before c.Horizon by c.Checkpoints, in
-	// one transaction: every event earlier than the horizon is deleted, the
-	// checkpoints replace those of an earlier compaction, finished
-	// operations that ended before c.OperationsBefore are deleted, and
-	// c.Settings are written.
+	// one transaction: the events earlier than the horizon of c.Resources
+	// (of every resource when nil) are deleted, with their checkpoints
+	// (when nil, every checkpoint earlier than the horizon), c.Checkpoints
+	// replace those of their resources, finished operations that ended
+	// before c.OperationsBefore are deleted, and c.Settings are written.
 	Compact(ctx context.Context, c Compaction) (Compacted, error)
 	// Checkpoints streams the checkpoints of the last compaction, ordered by
 	// resource key.

@@ -304,16 +304,38 @@ func (s *Store) Compact(ctx context.Context, c store.Compaction) (store.Compacte
 	if s.closed {
 		return out, errClosed
 	}
-	s.checkpoints = map[string]store.Checkpoint{}
+	// The resources whose history before the horizon goes: all when nil.
+	var only map[string]bool
+	if c.Resources != nil {
+		only = map[string]bool{}
+		for _, id := range c.Resources {
+			only[store.Key(id)] = true
+		}
+	}
+	for _, cp := range c.Checkpoints {
+		if only != nil {
+			only[store.Key(cp.Event.VMID)] = true
+		}
+	}
+	goes := func(key string, at time.Time) bool {
+		return at.Before(c.Horizon) && (only == nil || only[key])
+	}
+	// A new map and slice: History and Checkpoints scans hold the old ones.
+	cps := map[string]store.Checkpoint{}
+	for k, cp := range s.checkpoints {
+		if !goes(k, cp.Event.At) && (only == nil || !only[k]) {
+			cps[k] = cp
+		}
+	}
 	for _, cp := range c.Checkpoints {
 		cp.Event.At, cp.Event.Seq = normTime(cp.Event.At), 0
 		own(&cp.Event.Detail, &cp.Usage)
-		s.checkpoints[store.Key(cp.Event.VMID)] = cp
+		cps[store.Key(cp.Event.VMID)] = cp
 	}
-	// A new slice: History scans hold the old one without the lock.
+	s.checkpoints = cps
 	kept := make([]store.Event, 0, len(s.events))
 	for _, e := range s.events {
-		if e.At.Before(c.Horizon) {
+		if goes(store.Key(e.VMID), e.At) {
 			out.Events++
 			continue
 		}

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Resources", testResources},
 		{"Newest", testNewest},
 		{"Compact", testCompact},
+		{"CompactInChunks", testCompactInChunks},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, opened(t, open)) })
@@ -962,4 +963,43 @@ func testCompact(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	check(t, "checkpoints after Reset", checkpoints(), []store.Checkpoint(nil))
+}
+
+// A compaction written in chunks: a chunk of some resources deletes only
+// their history before the horizon and their checkpoints, leaving the
+// others' as they were (so each resource's history is whole at every
+// step); the last chunk, of every resource, deletes what is left.
+func testCompactInChunks(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a, b, gone := vmID(subA, "rg", "a"), vmID(subA, "rg", "b"), vmID(subA, "rg", "gone")
+	evs := []store.Event{event(a, t0, opID(1)), event(b, t0.Add(time.Minute), opID(1)), event(gone, t0.Add(2*time.Minute), opID(1)),
+		event(a, t0.Add(2*time.Hour), opID(2)), event(b, t0.Add(3*time.Hour), opID(3))}
+	apply(t, s, store.Change{Events: evs})
+	first := t0.Add(30 * time.Second)
+	oldB := store.Checkpoint{Event: event(b, first, opID(1)), Usage: json.RawMessage(`{"b":0}`)}
+	if _, err := s.Compact(ctx, store.Compaction{Horizon: first, Checkpoints: []store.Checkpoint{oldB}, Resources: []string{b}}); err != nil {
+		t.Fatalf("Compact: %v", err)
+	}
+	horizon := t0.Add(time.Hour)
+	cpA := store.Checkpoint{Event: event(a, horizon, opID(1)), Usage: json.RawMessage(`{"a":1}`)}
+	got, err := s.Compact(ctx, store.Compaction{Horizon: horizon, Checkpoints: []store.Checkpoint{cpA}, Resources: []string{a, gone},
+		Settings: map[string]string{"horizon": "1"}})
+	if err != nil {
+		t.Fatalf("Compact: %v", err)
+	}
+	check(t, "deleted by a chunk", got, store.Compacted{Events: 2})
+	// b keeps its earlier checkpoint and its events after it.
+	check(t, "history after a chunk", allHistory(t, s), []store.Event{cpA.Event, oldB.Event, evs[1], evs[3], evs[4]})
+	check(t, "settings after a chunk", load(t, s).Settings, map[string]string{"horizon": "1"})
+
+	cpB := store.Checkpoint{Event: event(b, horizon, opID(1)), Usage: json.RawMessage(`{"b":1}`)}
+	if got, err = s.Compact(ctx, store.Compaction{Horizon: horizon, Checkpoints: []store.Checkpoint{cpB}, Resources: []string{b}}); err != nil {
+		t.Fatalf("Compact: %v", err)
+	}
+	check(t, "deleted by the second chunk", got, store.Compacted{Events: 1})
+	if got, err = s.Compact(ctx, store.Compaction{Horizon: horizon}); err != nil {
+		t.Fatalf("Compact: %v", err)
+	}
+	check(t, "deleted by the last chunk", got, store.Compacted{})
+	check(t, "history after the last chunk", allHistory(t, s), []store.Event{cpA.Event, cpB.Event, evs[3], evs[4]})
 }
