@@ -103,6 +103,9 @@ type Engine struct {
 	// afterCompactBatch, when set (by tests), runs after each batch of a
 	// compaction but the last, with no lock held.
 	afterCompactBatch func()
+	// uses is what reads spent of counted faults, ahead of the store
+	// (faults.go).
+	uses faultUses
 }
 
 // Change describes one committed state change, for observers such as the

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/lifecycle"
@@ -136,11 +138,79 @@ func (e *Engine) AddFault(ctx context.Context, f Fault) (Fault, error) {
 	return f, nil
 }
 
-// Faults lists the registered faults, oldest first.
+// Faults lists the registered faults, oldest first, with what reads spent
+// of their counts.
 func (e *Engine) Faults() []Fault {
 	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return append([]Fault(nil), e.faults...)
+	faults := e.faults
+	e.mu.RUnlock()
+	return e.uses.spent(faults)
+}
+
+// faultUses keeps the uses of counted faults that reads (ProbeFault) spent,
+// in memory first: a read never takes the writer lock, so it never waits
+// behind a write the disk holds. A goroutine writes the counts down after.
+type faultUses struct {
+	mu   sync.Mutex
+	left map[string]int // by fault ID: the uses left, when below the fault's Count
+	// n counts every use spent; writing is set while a goroutine writes
+	// them down, which writers waits for (tests).
+	n       atomic.Int64
+	writing atomic.Bool
+	writers sync.WaitGroup
+}
+
+// spent is faults with the uses spent taken from their counts, less those
+// with none left. faults is not changed.
+func (u *faultUses) spent(faults []Fault) []Fault {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	out := make([]Fault, 0, len(faults))
+	for _, f := range faults {
+		if f.Count != nil {
+			if left, ok := u.left[f.ID]; ok && left < *f.Count {
+				if left <= 0 {
+					continue
+				}
+				f.Count = &left
+			}
+		}
+		out = append(out, f)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// writeFaultUses writes the uses spent down, in the background, unless a
+// goroutine doing so already will see them.
+func (e *Engine) writeFaultUses() {
+	e.uses.n.Add(1)
+	if !e.uses.writing.CompareAndSwap(false, true) {
+		return
+	}
+	e.uses.writers.Add(1)
+	go func() {
+		defer e.uses.writers.Done()
+		for {
+			seen := e.uses.n.Load()
+			unlock, err := e.lockWrite(context.Background())
+			if err == nil {
+				t := e.begin(e.Now())
+				t.setFaults(e.uses.spent(t.currentFaults()))
+				err = t.commit(context.Background())
+				unlock()
+			}
+			if err != nil {
+				e.log.Error("counting a fault down", "err", err) // kept in memory; written with the next use
+			}
+			e.uses.writing.Store(false)
+			if err != nil || e.uses.n.Load() == seen || !e.uses.writing.CompareAndSwap(false, true) {
+				return
+			}
+		}
+	}()
 }
 
 // RemoveFaults removes one fault by ID, or all of them when id is empty. It
@@ -218,36 +288,38 @@ func (t *tx) countDown(i int) {
 }
 
 // ProbeFault reports whether a fault of kind (powerStateUnavailable or
-// throttle) fires for operation op now, counting it down when it does.
+// throttle) fires for operation op now, counting it down when it does. It
+// takes no writer lock: a read it decides never waits for a write.
 func (e *Engine) ProbeFault(ctx context.Context, kind, op string) bool {
 	e.mu.RLock()
-	any := false
-	for _, f := range e.faults {
-		if f.Kind == kind {
-			any = true
-			break
-		}
-	}
+	faults := e.faults // replaced on commit, never changed
 	e.mu.RUnlock()
-	if !any {
-		return false
-	}
-	unlock, err := e.lockWrite(ctx)
-	if err != nil {
-		e.log.Error("probing a fault", "err", err)
-		return false
-	}
-	defer unlock()
-	t := e.begin(e.Now())
-	for i, f := range t.currentFaults() {
-		if f.Kind != kind || (f.Operation != "" && f.Operation != "*" && !strings.EqualFold(f.Operation, op)) || !f.roll(t.e.draws) {
+	u := &e.uses
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, f := range faults {
+		if f.Kind != kind || (f.Operation != "" && f.Operation != "*" && !strings.EqualFold(f.Operation, op)) {
+			continue
+		}
+		left := 0
+		if f.Count != nil {
+			left = *f.Count
+			if l, ok := u.left[f.ID]; ok && l < left {
+				left = l
+			}
+			if left <= 0 {
+				continue
+			}
+		}
+		if !f.roll(e.draws) {
 			continue
 		}
 		if f.Count != nil {
-			t.countDown(i)
-			if err := t.commit(ctx); err != nil {
-				e.log.Error("counting a fault down", "err", err)
+			if u.left == nil {
+				u.left = map[string]int{}
 			}
+			u.left[f.ID] = left - 1
+			e.writeFaultUses()
 		}
 		return true
 	}

@@ -4,10 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/azemu/azemu/internal/clock"
 	"github.com/azemu/azemu/internal/lifecycle"
+	"github.com/azemu/azemu/internal/store"
+	"github.com/azemu/azemu/internal/store/memstore"
 )
 
 func one() *int { n := 1; return &n }
@@ -216,5 +221,86 @@ func TestPutRetriesAFailedCreate(t *testing.T) {
 	r.advance(80 * time.Second)
 	if st := r.state("rg", "vm1"); st.Provisioning != lifecycle.Succeeded || st.Power != lifecycle.Running {
 		t.Fatalf("after the retry: %s %s", st.ProvisioningCode(), st.Power)
+	}
+}
+
+// stuckStore holds every Apply while stuck is set, as a hung disk would,
+// telling held when one is.
+type stuckStore struct {
+	store.Store
+	stuck   atomic.Bool
+	held    chan struct{}
+	release chan struct{}
+}
+
+func (s *stuckStore) Apply(ctx context.Context, c store.Change) error {
+	if s.stuck.Load() {
+		s.held <- struct{}{}
+		<-s.release
+	}
+	return s.Store.Apply(ctx, c)
+}
+
+// A read that a throttle or powerStateUnavailable fault decides answers
+// while a write is stuck: it takes no writer lock. A counted fault counts
+// down at once, and the count is written once the disk answers.
+func TestProbeFaultWhileAWriteIsStuck(t *testing.T) {
+	ctx := context.Background()
+	mem := memstore.New()
+	t.Cleanup(func() { mem.Close() })
+	st := &stuckStore{Store: mem, held: make(chan struct{}), release: make(chan struct{})}
+	eng, err := New(ctx, Config{Store: st, Manual: clock.NewManual(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	two := 2
+	for _, f := range []Fault{{Kind: FaultThrottle, Operation: "GET", Count: &two}, {Kind: FaultPowerStateUnavailable}} {
+		if _, err := eng.AddFault(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.stuck.Store(true)
+	wrote := make(chan error, 1)
+	go func() { wrote <- putGroup(ctx, eng, testSub, "rg", "westus") }()
+	<-st.held // the write holds the writer lock, waiting for the disk
+
+	probed := make(chan []bool, 1)
+	go func() {
+		probed <- []bool{eng.ProbeFault(ctx, FaultPowerStateUnavailable, "listAll"),
+			eng.ProbeFault(ctx, FaultThrottle, "GET"), eng.ProbeFault(ctx, FaultThrottle, "PUT")}
+	}()
+	select {
+	case got := <-probed:
+		if !slices.Equal(got, []bool{true, true, false}) {
+			t.Errorf("faults fired %v, want [true true false]", got)
+		}
+	case <-time.After(time.Minute): // a bound on a failure, not a wait for success
+		t.Fatal("a read deciding a fault waited for the stuck write")
+	}
+	if fs := eng.Faults(); len(fs) != 2 || fs[0].Count == nil || *fs[0].Count != 1 {
+		t.Errorf("faults while the write is stuck: %+v, want the throttle at 1 use left", fs)
+	}
+	// The count is written down once the disk answers.
+	st.stuck.Store(false)
+	close(st.release)
+	if err := <-wrote; err != nil {
+		t.Fatal(err)
+	}
+	eng.uses.writers.Wait()
+	eng.Close()
+	again, err := New(ctx, Config{Store: mem, Manual: clock.NewManual(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if fs := again.Faults(); len(fs) != 2 || fs[0].Count == nil || *fs[0].Count != 1 {
+		t.Errorf("faults after a restart: %+v, want the throttle at 1 use left", fs)
+	}
+	if !again.ProbeFault(ctx, FaultThrottle, "GET") || again.ProbeFault(ctx, FaultThrottle, "GET") {
+		t.Error("the throttle's last use did not fire once")
+	}
+	again.uses.writers.Wait()
+	if fs := again.Faults(); len(fs) != 1 || fs[0].Kind != FaultPowerStateUnavailable {
+		t.Errorf("faults once the throttle is spent: %+v", fs)
 	}
 }
