@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azemu/azemu/internal/engine"
 	"github.com/azemu/azemu/internal/server"
 )
 
@@ -58,11 +59,27 @@ func TestHungDiskKeepsReadsAnsweringAndBoundsWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	one := 1
+	for _, f := range []engine.Fault{{Kind: engine.FaultThrottle, Operation: "GET", Count: &one}, {Kind: engine.FaultPowerStateUnavailable}} {
+		if _, err := srv.Engine().AddFault(context.Background(), f); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	freeze()
 	code, header, answer, body := do(http.MethodPut, group("stuck"), `{"location":"eastus"}`)
 	errObj, _ := answer["error"].(map[string]any)
 	if code != http.StatusServiceUnavailable || errObj["code"] != "StoreWriteTimeout" || header.Get("Retry-After") == "" {
 		t.Fatalf("a write to a hung disk: HTTP %d %s", code, body)
+	}
+	// Reads that faults decide answer meanwhile: a counted throttle fires
+	// once, and a list's power states go missing.
+	if code, _, _, body := do(http.MethodGet, vm+"?api-version=2025-04-01", ""); code != http.StatusTooManyRequests {
+		t.Errorf("a throttled GET with a hung disk: HTTP %d %s", code, body)
+	}
+	code, _, _, body = do(http.MethodGet, "/subscriptions/"+sub+"/providers/Microsoft.Compute/virtualMachines?api-version=2025-04-01&statusOnly=true", "")
+	if code != http.StatusOK || strings.Contains(body, "PowerState/") || !strings.Contains(body, "ProvisioningState/") {
+		t.Errorf("listAll statusOnly with powerStateUnavailable and a hung disk: HTTP %d %s", code, body)
 	}
 	// Reads answer meanwhile, from memory and from the store alike.
 	for _, path := range []string{
