@@ -150,7 +150,7 @@ func (e *Engine) Compact(ctx context.Context, horizon time.Time) (store.Compacte
 	if !horizon.After(prev) {
 		return store.Compacted{}, nil
 	}
-	ids, cps, err := e.checkpoints(ctx, prev, horizon)
+	ids, cps, err := e.checkpoints(ctx, horizon)
 	if err != nil {
 		return store.Compacted{}, err
 	}
@@ -228,22 +228,18 @@ func (e *Engine) Compact(ctx context.Context, horizon time.Time) (store.Compacte
 // checkpoint, by key: its last event restamped there, with what it used
 // before. ids are every resource the history before horizon holds, in the
 // order it first names them.
-func (e *Engine) checkpoints(ctx context.Context, prev, horizon time.Time) (ids []string, cps map[string]store.Checkpoint, err error) {
+func (e *Engine) checkpoints(ctx context.Context, horizon time.Time) (ids []string, cps map[string]store.Checkpoint, err error) {
 	used := map[string][]UsedBefore{}
-	// A compaction cut short leaves some resources at an earlier
-	// checkpoint: the meter starts at the earliest.
-	from := prev
-	if err := e.cfg.Store.Checkpoints(ctx, func(cp store.Checkpoint) error {
-		u, err := usedOf(cp)
-		used[armid.Fold(cp.Event.VMID)] = u
-		if cp.Event.At.Before(from) {
-			from = cp.Event.At
-		}
-		return err
+	if err := e.UsedBeforeHorizon(ctx, func(id string, u []UsedBefore) error {
+		used[armid.Fold(id)] = u
+		return nil
 	}); err != nil {
 		return nil, nil, err
 	}
-	m := billing.NewMeter(from, horizon, billing.PerSecond)
+	// The meter counts each resource from where its retained history
+	// starts: its checkpoint, or its first event. A compaction cut short
+	// leaves some at an earlier checkpoint than prev, or none.
+	m := billing.NewMeter(time.Time{}, horizon, billing.PerSecond)
 	last := map[string]store.Event{}
 	err = e.meterHistory(ctx, horizon, func(ev store.Event) bool {
 		key := armid.Fold(ev.VMID)

@@ -207,3 +207,81 @@ func TestCompactionLetsWritesThrough(t *testing.T) {
 		t.Errorf("the write made during the compaction is not in the history: %+v", h[len(h)-1])
 	}
 }
+
+// A compaction cut short after some batches (a crash, a failed write)
+// leaves a history that bills the same from its horizon on, across a
+// restart; the next compaction finishes it, and what each resource used
+// before the new horizon is exactly what its whole history metered.
+func TestCompactionCutShortStaysExact(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	r.group("rg")
+	names := []string{"a", "b", "c", "d"}
+	for _, n := range names {
+		r.createVM("rg", n, true)
+	}
+	for d := range 6 {
+		r.advance(5*time.Hour + time.Duration(d)*time.Minute)
+		kind := lifecycle.Deallocate
+		if d%2 == 1 {
+			kind = lifecycle.Start
+		}
+		for _, n := range names[d%2:] {
+			if _, err := act(ctx, r.eng, testSub, "rg", n, lifecycle.Request{Kind: kind}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	r.advance(6 * time.Hour)
+	horizon, later, now := t0.Add(10*time.Hour), t0.Add(20*time.Hour), r.eng.Now()
+	want, wantLater := bill(t, r.eng, horizon, now), bill(t, r.eng, later, now)
+	ms, err := r.eng.Meters(ctx, []billing.Window{{From: t0, To: later}}, billing.PerSecond, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	usedBefore := map[string]int64{}
+	for _, u := range ms.Meter(0).Usage() {
+		usedBefore[u.ResourceID] += u.Seconds
+	}
+
+	defer func(n int) { compactBatch = n }(compactBatch)
+	compactBatch = 1
+	cut, cancel := context.WithCancel(ctx)
+	batches := 0
+	r.eng.afterCompactBatch = func() {
+		if batches++; batches == 2 {
+			cancel() // the next batch fails, as after a crash
+		}
+	}
+	if _, err := r.eng.Compact(cut, horizon); err == nil {
+		t.Fatal("a compaction whose context ended mid-way succeeded")
+	}
+	r.restart(now)
+	if got := r.eng.Horizon(); !got.Equal(horizon) {
+		t.Fatalf("after a compaction cut short and a restart the horizon is %s, want %s", got, horizon)
+	}
+	if got := bill(t, r.eng, horizon, now); got != want {
+		t.Errorf("after a compaction cut short the bill is\n%s\nwant\n%s", got, want)
+	}
+
+	if _, err := r.eng.Compact(ctx, later); err != nil {
+		t.Fatal(err)
+	}
+	if got := bill(t, r.eng, later, now); got != wantLater {
+		t.Errorf("after the next compaction the bill is\n%s\nwant\n%s", got, wantLater)
+	}
+	got := map[string]int64{}
+	if err := r.eng.UsedBeforeHorizon(ctx, func(id string, used []UsedBefore) error {
+		for _, u := range used {
+			got[id] += u.Seconds
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for id, s := range usedBefore {
+		if got[id] != s {
+			t.Errorf("%s used %d s before the horizon, by its checkpoint; its history metered %d s", id, got[id], s)
+		}
+	}
+}
