@@ -29,9 +29,10 @@ func FuzzExpression(f *testing.F) {
 			return
 		}
 		// The relaxed reader leaves strict JSON as it is.
-		if json.Valid([]byte(src)) {
-			var a, b any
-			_ = json.Unmarshal([]byte(src), &a)
+		// Valid JSON that Go cannot hold (a number past float64, such as
+		// 1E700) is refused either way, so only decodable text is compared.
+		var a, b any
+		if json.Unmarshal([]byte(src), &a) == nil {
 			if err := json.Unmarshal(Relaxed([]byte(src)), &b); err != nil || !reflect.DeepEqual(a, b) {
 				t.Fatalf("%q relaxed to %q: %v", src, Relaxed([]byte(src)), err)
 			}
