@@ -67,7 +67,12 @@ type Engine struct {
 	vms    map[string]*VM    // key: lower(ID)
 	// res holds the snapshots of the kinds in the kinds table, by ARM type,
 	// then key.
-	res      map[string]map[string]resource.State
+	res map[string]map[string]resource.State
+	// extsByVM indexes res[ExtensionType] by the key prefix of the VM the
+	// extensions belong to (extension.Prefix), so that a VM's GET finds
+	// its extensions without scanning the fleet's; putRes and dropRes keep
+	// it in step with res.
+	extsByVM map[string]map[string]*Extension
 	ops      map[string]store.Operation
 	faults   []Fault
 	finished []string // finished op keys, oldest first
@@ -254,6 +259,30 @@ func (e *Engine) putRes(key string, s resource.State) {
 		e.res[s.ResourceType()] = m
 	}
 	m[key] = s
+	if x, ok := s.(*Extension); ok {
+		prefix := extensionPrefixOfKey(key)
+		byKey := e.extsByVM[prefix]
+		if byKey == nil {
+			byKey = map[string]*Extension{}
+			e.extsByVM[prefix] = byKey
+		}
+		byKey[key] = x
+	}
+}
+
+// dropRes forgets the resource with key, whatever its type; the caller
+// holds e.mu or has the engine to itself.
+func (e *Engine) dropRes(key string) {
+	if _, ok := e.res[ExtensionType][key]; ok {
+		prefix := extensionPrefixOfKey(key)
+		delete(e.extsByVM[prefix], key)
+		if len(e.extsByVM[prefix]) == 0 {
+			delete(e.extsByVM, prefix)
+		}
+	}
+	for _, m := range e.res {
+		delete(m, key)
+	}
 }
 
 func decodeGroup(row store.ResourceGroup) (*Group, error) {
@@ -851,6 +880,7 @@ func (e *Engine) empty() {
 	e.groups = map[string]*Group{}
 	e.vms = map[string]*VM{}
 	e.res = map[string]map[string]resource.State{}
+	e.extsByVM = map[string]map[string]*Extension{}
 	e.ops = map[string]store.Operation{}
 	e.faults = nil
 	e.finished, e.sorted, e.due = nil, nil, nil

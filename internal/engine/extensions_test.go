@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -100,5 +101,84 @@ func TestExtensionOnRunningAndStoppedVMs(t *testing.T) {
 	r.advance(time.Minute)
 	if n := len(r.eng.Extensions(vmID("rg", "vm1"))); n != 0 {
 		t.Fatalf("%d extensions outlived their VM", n)
+	}
+}
+
+// indexedExtensions checks that the index by VM holds exactly what a scan
+// of every extension finds, and returns the names of vm's extensions, in
+// the order Extensions lists them.
+func (r *rig) indexedExtensions(vm string) []string {
+	r.t.Helper()
+	r.eng.mu.RLock()
+	scanned := map[string]int{}
+	for k := range r.eng.res[ExtensionType] {
+		scanned[extensionPrefixOfKey(k)]++
+	}
+	indexed := map[string]int{}
+	for prefix, byKey := range r.eng.extsByVM {
+		for k, x := range byKey {
+			if r.eng.res[ExtensionType][k] != x {
+				r.t.Errorf("the index holds %s, which is not the extension published under that key", k)
+			}
+		}
+		indexed[prefix] = len(byKey)
+	}
+	r.eng.mu.RUnlock()
+	if len(scanned) != len(indexed) {
+		r.t.Errorf("index by VM: %v, a scan: %v", indexed, scanned)
+	}
+	for prefix, n := range scanned {
+		if indexed[prefix] != n {
+			r.t.Errorf("index by VM: %v, a scan: %v", indexed, scanned)
+		}
+	}
+	var names []string
+	for _, x := range r.eng.Extensions(vmID("rg", vm)) {
+		names = append(names, x.Name)
+	}
+	return names
+}
+
+// The index of extensions by VM follows puts, deletes, the VM's removal and
+// a restart.
+func TestExtensionIndexFollowsChanges(t *testing.T) {
+	r := newRig(t)
+	r.group("rg")
+	r.createVM("rg", "vm1", false)
+	r.createVM("rg", "vm2", false)
+	r.advance(time.Minute)
+	for _, p := range []struct{ vm, name string }{{"vm1", "b"}, {"vm1", "A"}, {"vm2", "c"}, {"vm1", "c"}} {
+		if _, _, err := r.putExtension(p.vm, p.name, time.Second); err != nil {
+			t.Fatal(err)
+		}
+		r.advance(time.Second)
+	}
+	if got := fmt.Sprint(r.indexedExtensions("vm1")); got != "[A b c]" {
+		t.Fatalf("vm1's extensions: %s", got)
+	}
+	res, err := r.eng.Do(context.Background(), Command{ID: extension.ID(vmID("rg", "vm1"), "B"), Verb: VerbDelete})
+	if err != nil || !res.Found {
+		t.Fatalf("delete: %+v %v", res, err)
+	}
+	r.advance(time.Minute)
+	if got := fmt.Sprint(r.indexedExtensions("vm1")); got != "[A c]" {
+		t.Fatalf("vm1's extensions after a delete: %s", got)
+	}
+	r.restart(r.clk.Now())
+	if got := fmt.Sprint(r.indexedExtensions("vm1")); got != "[A c]" {
+		t.Fatalf("vm1's extensions after a restart: %s", got)
+	}
+	r.act("vm1", lifecycle.Delete)
+	r.advance(time.Minute)
+	if got := r.indexedExtensions("vm1"); got != nil {
+		t.Fatalf("vm1's extensions after its delete: %s", got)
+	}
+	if got := fmt.Sprint(r.indexedExtensions("vm2")); got != "[c]" {
+		t.Fatalf("vm2's extensions: %s", got)
+	}
+	r.eng.mu.RLock()
+	defer r.eng.mu.RUnlock()
+	if len(r.eng.extsByVM) != 1 {
+		t.Fatalf("the index keeps %d VMs, want vm2 alone", len(r.eng.extsByVM))
 	}
 }

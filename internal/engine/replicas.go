@@ -248,9 +248,7 @@ func (e *Engine) replay(c store.Committed) error {
 		e.putRes(key, s)
 	}
 	for _, id := range ch.DeletedResources {
-		for _, m := range e.res {
-			delete(m, armid.Fold(id))
-		}
+		e.dropRes(armid.Fold(id))
 	}
 	for _, g := range ch.DeletedGroups {
 		delete(e.groups, groupKey(g.SubscriptionID, g.Name))

@@ -441,9 +441,7 @@ func (t *tx) commit(ctx context.Context) error {
 	}
 	for k, s := range t.res {
 		if s == nil {
-			for _, m := range e.res {
-				delete(m, k)
-			}
+			e.dropRes(k)
 			continue
 		}
 		e.putRes(k, s)
