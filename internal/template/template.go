@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/azemu/azemu/internal/armerror"
+	"github.com/azemu/azemu/internal/armid"
 )
 
 // CodeInvalidTemplate is Resource Manager's code for a template it cannot
@@ -499,13 +500,13 @@ func (p *Plan) expandResource(raw any, path string, parent *Resource, outer []lo
 		}
 		r.path, r.raw, r.loops, r.Loop, r.LoopIndex = path, obj, ls, loopName, int(i)
 		if !keep {
-			p.skipped[strings.ToLower(r.ID)] = true
+			p.skipped[armid.Key(r.ID)] = true
 			continue
 		}
-		if _, dup := p.byID[strings.ToLower(r.ID)]; dup {
+		if _, dup := p.byID[armid.Key(r.ID)]; dup {
 			return invalid("The resource '%s' is defined multiple times in a template. Please see https://aka.ms/arm-syntax-resources for usage details.", r.ID)
 		}
-		p.byID[strings.ToLower(r.ID)] = r
+		p.byID[armid.Key(r.ID)] = r
 		p.Resources = append(p.Resources, r)
 		instances = append(instances, r)
 		if children, ok := lookup(obj, "resources"); ok {
@@ -601,7 +602,7 @@ func (p *Plan) instance(ev *evaluator, obj map[string]any, parent *Resource) (*R
 // returns the ID and the template resource when it is one.
 func (p *Plan) resolve(target string) (string, *Resource) {
 	if strings.HasPrefix(target, "/") {
-		r := p.byID[strings.ToLower(target)]
+		r := p.byID[armid.Key(target)]
 		return target, r
 	}
 	for _, r := range p.Resources {
@@ -616,10 +617,10 @@ func (p *Plan) resolve(target string) (string, *Resource) {
 // when it names only skipped resources.
 func (p *Plan) dependencies(target string) ([]string, bool) {
 	if strings.HasPrefix(target, "/") {
-		if p.skipped[strings.ToLower(target)] {
+		if p.skipped[armid.Key(target)] {
 			return nil, true
 		}
-		_, ok := p.byID[strings.ToLower(target)]
+		_, ok := p.byID[armid.Key(target)]
 		return []string{target}, ok
 	}
 	var out []string
@@ -632,7 +633,7 @@ func (p *Plan) dependencies(target string) ([]string, bool) {
 	}
 	if !found {
 		for id := range p.skipped {
-			if strings.HasSuffix(id, "/"+strings.ToLower(target)) {
+			if strings.HasSuffix(id, "/"+armid.Fold(target)) {
 				return nil, true
 			}
 		}
@@ -683,7 +684,7 @@ func (p *Plan) link() error {
 		scan := &evaluator{p: p, loops: r.loops, refs: &refs}
 		_, _ = scan.value(bodyOf(r.raw))
 		for _, id := range refs {
-			if _, ok := p.byID[strings.ToLower(id)]; ok && !strings.EqualFold(id, r.ID) {
+			if _, ok := p.byID[armid.Key(id)]; ok && !armid.Equal(id, r.ID) {
 				r.DependsOn = append(r.DependsOn, id)
 			}
 		}
@@ -693,10 +694,10 @@ func (p *Plan) link() error {
 }
 
 func dedupe(ids []string, self string) []string {
-	seen := map[string]bool{strings.ToLower(self): true}
+	seen := map[string]bool{armid.Key(self): true}
 	var out []string
 	for _, id := range ids {
-		if k := strings.ToLower(id); !seen[k] {
+		if k := armid.Key(id); !seen[k] {
 			seen[k] = true
 			out = append(out, id)
 		}
@@ -708,7 +709,7 @@ func (p *Plan) checkCycles() error {
 	state := map[string]int{}
 	var visit func(r *Resource) error
 	visit = func(r *Resource) error {
-		k := strings.ToLower(r.ID)
+		k := armid.Key(r.ID)
 		switch state[k] {
 		case visiting:
 			return invalid("Circular dependency detected on resource: '%s'. Please see https://aka.ms/arm-syntax-resources for usage details.", r.ID)
@@ -717,7 +718,7 @@ func (p *Plan) checkCycles() error {
 		}
 		state[k] = visiting
 		for _, d := range r.DependsOn {
-			if dep := p.byID[strings.ToLower(d)]; dep != nil {
+			if dep := p.byID[armid.Key(d)]; dep != nil {
 				if err := visit(dep); err != nil {
 					return err
 				}
