@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/engine"
 )
 
 func unescape(s string) (string, error) { return url.PathUnescape(s) }
@@ -25,9 +26,11 @@ func (s *Server) route(r *request) {
 	// A subscription is recorded by the first call that changes
 	// something: a read writes nothing (any GUID is a valid subscription).
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		if err := s.eng.EnsureSubscription(r.Context(), sub); err != nil {
-			s.writeErr(r, err)
-			return
+		if _, known := s.eng.Subscription(sub); !known {
+			if _, err := s.eng.Do(r.Context(), engine.Command{ID: armid.ID{SubscriptionID: sub}.String(), Verb: engine.VerbPut}); err != nil {
+				s.writeErr(r, err)
+				return
+			}
 		}
 	}
 	switch {

@@ -600,28 +600,6 @@ func (e *Engine) checkOpen() error {
 	return nil
 }
 
-// EnsureSubscription records a subscription on first use.
-func (e *Engine) EnsureSubscription(ctx context.Context, id string) error {
-	id = armid.Fold(id)
-	e.mu.RLock()
-	_, ok := e.subs[id]
-	e.mu.RUnlock()
-	if ok {
-		return nil
-	}
-	if err := e.checkOpen(); err != nil {
-		return err
-	}
-	unlock, err := e.lockWrite(ctx)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	t := e.begin(e.Now())
-	t.ensureSub(id)
-	return t.commit(ctx)
-}
-
 // Subscriptions lists the known subscriptions.
 func (e *Engine) Subscriptions() []store.Subscription {
 	e.mu.RLock()

@@ -458,3 +458,25 @@ func deleteGroup(ctx context.Context, eng *Engine, sub, name string) (store.Oper
 	}
 	return res.Operation, err
 }
+
+// A subscription is recorded by the first put of its ID through Do, once:
+// a later put changes nothing, and a restart finds it.
+func TestSubscriptionIsRecordedOnce(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	id := "/subscriptions/" + strings.ToUpper(testSub)
+	res, err := r.eng.Do(ctx, Command{ID: id, Verb: VerbPut})
+	if err != nil || !res.Created || res.Found {
+		t.Fatalf("first put: %+v, %v", res, err)
+	}
+	r.clk.Advance(time.Hour)
+	res, err = r.eng.Do(ctx, Command{ID: id, Verb: VerbPut})
+	if err != nil || res.Created || !res.Found {
+		t.Fatalf("second put: %+v, %v", res, err)
+	}
+	r.restart(t0.Add(time.Hour))
+	subs := r.eng.Subscriptions()
+	if len(subs) != 1 || subs[0].ID != testSub || !subs[0].CreatedAt.Equal(t0) {
+		t.Fatalf("subscriptions after a restart: %+v", subs)
+	}
+}

@@ -83,14 +83,15 @@ func kindTable() map[string]kind {
 		deployment.Type: {decode: deployment.Decode, verbs: deploymentVerbs()},
 		group.Type: {load: (*tx).loadGroup, write: (*tx).putGroup, erase: (*tx).removeGroup,
 			adopt: groupAdopts, verbs: groupVerbs()},
-		vmType:          vm,
-		instanceType:    vm,
-		vnet.Type:       {decode: vnet.Decode, verbs: vnetVerbs()},
-		vnet.SubnetType: {load: (*tx).loadChild, verbs: subnetVerbs()},
-		nsg.Type:        {decode: nsg.Decode, verbs: nsgVerbs()},
-		nsg.RuleType:    {load: (*tx).loadChild, verbs: ruleVerbs()},
-		nic.Type:        {decode: nic.Decode, verbs: nicVerbs()},
-		publicip.Type:   {decode: publicip.Decode, verbs: publicIPVerbs()},
+		SubscriptionType: {load: (*tx).loadSubscription, write: (*tx).putSubscription, verbs: subscriptionVerbs()},
+		vmType:           vm,
+		instanceType:     vm,
+		vnet.Type:        {decode: vnet.Decode, verbs: vnetVerbs()},
+		vnet.SubnetType:  {load: (*tx).loadChild, verbs: subnetVerbs()},
+		nsg.Type:         {decode: nsg.Decode, verbs: nsgVerbs()},
+		nsg.RuleType:     {load: (*tx).loadChild, verbs: ruleVerbs()},
+		nic.Type:         {decode: nic.Decode, verbs: nicVerbs()},
+		publicip.Type:    {decode: publicip.Decode, verbs: publicIPVerbs()},
 	}
 }
 
