@@ -46,13 +46,15 @@ type benchStore struct {
 	reads     atomic.Int64 // Operation and History: the store's read paths after Load
 }
 
-func (s *benchStore) Apply(ctx context.Context, c store.Change) error {
+func (s *benchStore) Apply(ctx context.Context, cs ...store.Change) error {
 	s.applies.Add(1)
-	if err := s.Store.Apply(ctx, c); err != nil {
+	if err := s.Store.Apply(ctx, cs...); err != nil {
 		return err
 	}
-	if len(c.VMs)+len(c.DeletedVMs) > 0 {
-		s.vmChanges.Add(1)
+	for _, c := range cs {
+		if len(c.VMs)+len(c.DeletedVMs) > 0 {
+			s.vmChanges.Add(1)
+		}
 	}
 	return nil
 }

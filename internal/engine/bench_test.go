@@ -36,13 +36,15 @@ type benchCountingStore struct {
 	vmChanges atomic.Int64
 }
 
-func (s *benchCountingStore) Apply(ctx context.Context, c store.Change) error {
-	if err := s.Store.Apply(ctx, c); err != nil {
+func (s *benchCountingStore) Apply(ctx context.Context, cs ...store.Change) error {
+	if err := s.Store.Apply(ctx, cs...); err != nil {
 		return err
 	}
 	s.applies.Add(1)
-	if len(c.VMs)+len(c.DeletedVMs) > 0 {
-		s.vmChanges.Add(1)
+	for _, c := range cs {
+		if len(c.VMs)+len(c.DeletedVMs) > 0 {
+			s.vmChanges.Add(1)
+		}
 	}
 	return nil
 }

@@ -29,11 +29,11 @@ type flakyStore struct {
 	failing atomic.Bool
 }
 
-func (f *flakyStore) Apply(ctx context.Context, c store.Change) error {
+func (f *flakyStore) Apply(ctx context.Context, cs ...store.Change) error {
 	if f.failing.Load() {
 		return errors.New("disk full")
 	}
-	return f.Store.Apply(ctx, c)
+	return f.Store.Apply(ctx, cs...)
 }
 
 // rig is an engine on an in-memory store (memstore, which passes the same

@@ -233,12 +233,12 @@ type stuckStore struct {
 	release chan struct{}
 }
 
-func (s *stuckStore) Apply(ctx context.Context, c store.Change) error {
+func (s *stuckStore) Apply(ctx context.Context, cs ...store.Change) error {
 	if s.stuck.Load() {
 		s.held <- struct{}{}
 		<-s.release
 	}
-	return s.Store.Apply(ctx, c)
+	return s.Store.Apply(ctx, cs...)
 }
 
 // A read that a throttle or powerStateUnavailable fault decides answers

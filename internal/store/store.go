@@ -117,7 +117,10 @@ type Operation struct {
 func (o Operation) Done() bool { return o.Status != "" && o.Status != "InProgress" }
 
 // Change is everything one state change writes. Apply commits it in one
-// transaction: all of it or none of it.
+// transaction: all of it or none of it. Within a change the rows are
+// written in a fixed order (upserts, then deletes), so a change never
+// deletes and recreates one row: that takes two changes, which one Apply
+// may still commit together.
 type Change struct {
 	Subscriptions    []Subscription // inserted when missing, otherwise left alone
 	Groups           []ResourceGroup
@@ -187,8 +190,15 @@ type Snapshot struct {
 type Store interface {
 	// Load returns everything the engine keeps in memory.
 	Load(ctx context.Context) (Snapshot, error)
-	// Apply commits a change atomically, assigning Seq to its events in order.
-	Apply(ctx context.Context, c Change) error
+	// Apply commits the changes atomically, in order, as one transaction:
+	// all of them or none of them. Each change's versioned rows follow
+	// those the changes before it wrote, so several changes of one row may
+	// commit together. It assigns Seq to the events in order, writing it
+	// into each change's Events (which share their backing arrays with the
+	// caller's) once committed; on failure the events keep theirs. On a
+	// Shared store each change that writes something is a change of the
+	// sequence of its own.
+	Apply(ctx context.Context, cs ...Change) error
 	// Operation returns one operation by ID (case-insensitive), or ErrNotFound.
 	Operation(ctx context.Context, id string) (Operation, error)
 	// History streams the events with from <= At < to, ordered by Seq, without

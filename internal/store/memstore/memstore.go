@@ -109,10 +109,10 @@ func (s *Store) Load(ctx context.Context) (store.Snapshot, error) {
 	return snap, nil
 }
 
-// Apply commits a change atomically: it checks every versioned write
-// first, in the order the SQLite store applies them, and changes nothing
-// when one fails.
-func (s *Store) Apply(ctx context.Context, c store.Change) error {
+// Apply commits changes atomically: it checks every versioned write of
+// them first, in the order the SQLite store applies them, and changes
+// nothing when one fails.
+func (s *Store) Apply(ctx context.Context, cs ...store.Change) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("memstore: apply: %w", err)
 	}
@@ -121,12 +121,24 @@ func (s *Store) Apply(ctx context.Context, c store.Change) error {
 	if s.closed {
 		return errClosed
 	}
-	if err := s.check(&c); err != nil {
+	if err := s.check(cs); err != nil {
 		return fmt.Errorf("memstore: apply: %w", err)
 	}
-	if held := len(s.events) + len(c.Events); s.eventLimit > 0 && held > s.eventLimit {
+	held := len(s.events)
+	for _, c := range cs {
+		held += len(c.Events)
+	}
+	if s.eventLimit > 0 && held > s.eventLimit {
 		return fmt.Errorf("memstore: apply: %w: %d events would pass the limit of %d", store.ErrFull, held, s.eventLimit)
 	}
+	for _, c := range cs {
+		s.apply(c)
+	}
+	return nil
+}
+
+// apply writes one change that check passed.
+func (s *Store) apply(c store.Change) {
 	for _, sub := range c.Subscriptions {
 		if _, ok := s.subs[store.Key(sub.ID)]; !ok {
 			sub.CreatedAt = normTime(sub.CreatedAt)
@@ -173,42 +185,67 @@ func (s *Store) Apply(ctx context.Context, c store.Change) error {
 	for k, v := range c.Settings {
 		s.settings[k] = v
 	}
-	return nil
 }
 
-// check finds what would fail the change: a VM or resource version that
-// does not follow the stored one (or the one written earlier in the same
-// change), and an event without a time, which no History window could hold.
-func (s *Store) check(c *store.Change) error {
-	if err := checkVersions(c.VMs, s.vms, func(v store.VM) (string, int64) { return v.ID, v.Version }); err != nil {
-		return fmt.Errorf("vm %w", err)
-	}
-	if err := checkVersions(c.Resources, s.resources, func(r store.Resource) (string, int64) { return r.ID, r.Version }); err != nil {
-		return fmt.Errorf("resource %w", err)
-	}
-	for i, e := range c.Events {
-		if e.At.IsZero() {
-			return fmt.Errorf("event %d of vm %s: zero At", i, e.VMID)
+// check finds what would fail the changes: a VM or resource version that
+// does not follow the stored one (or the one an earlier write of the
+// changes left, a delete leaving none), and an event without a time,
+// which no History window could hold.
+func (s *Store) check(cs []store.Change) error {
+	vms := versions[store.VM]{stored: s.vms, of: func(v store.VM) (string, int64) { return v.ID, v.Version }}
+	resources := versions[store.Resource]{stored: s.resources, of: func(r store.Resource) (string, int64) { return r.ID, r.Version }}
+	for n, c := range cs {
+		err := vms.write(c.VMs, c.DeletedVMs)
+		if err != nil {
+			err = fmt.Errorf("vm %w", err)
+		} else if err = resources.write(c.Resources, c.DeletedResources); err != nil {
+			err = fmt.Errorf("resource %w", err)
+		}
+		for i, e := range c.Events {
+			if err == nil && e.At.IsZero() {
+				err = fmt.Errorf("event %d of vm %s: zero At", i, e.VMID)
+			}
+		}
+		if err != nil && len(cs) > 1 {
+			return fmt.Errorf("change %d of %d: %w", n+1, len(cs), err)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// checkVersions checks the versioned writes of one kind in order, each
-// against the one written before it in the change, else the stored row.
-func checkVersions[T any](rows []T, stored map[string]T, idVersion func(T) (string, int64)) error {
-	written := map[string]int64{}
+// versions follows the versioned rows of one kind through the changes of
+// an Apply: what they wrote, by key (0 for a row they deleted), over what
+// is stored.
+type versions[T any] struct {
+	stored  map[string]T
+	of      func(T) (string, int64)
+	written map[string]int64
+}
+
+// write checks one change's versioned writes of the kind in order, each
+// against the one written before it, else the stored row, then notes its
+// deletes.
+func (v *versions[T]) write(rows []T, deleted []string) error {
+	if v.written == nil {
+		v.written = map[string]int64{}
+	}
 	for _, row := range rows {
-		id, version := idVersion(row)
+		id, version := v.of(row)
 		k := store.Key(id)
-		prev, ok := written[k]
-		if old, found := stored[k]; !ok && found {
-			_, prev = idVersion(old)
+		prev, ok := v.written[k]
+		if old, found := v.stored[k]; !ok && found {
+			_, prev = v.of(old)
 		}
 		if err := follows(version, prev); err != nil {
 			return fmt.Errorf("%s: %w", id, err)
 		}
-		written[k] = version
+		v.written[k] = version
+	}
+	for _, id := range deleted {
+		v.written[store.Key(id)] = 0
 	}
 	return nil
 }

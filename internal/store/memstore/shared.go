@@ -66,19 +66,25 @@ func (s *Shared) Load(ctx context.Context) (store.Snapshot, error) {
 	return snap, err
 }
 
-// Apply implements store.Store, recording the change.
-func (s *Shared) Apply(ctx context.Context, c store.Change) error {
-	body, err := store.EncodeChange(c)
-	if err != nil {
-		return fmt.Errorf("memstore: apply: %w", err)
+// Apply implements store.Store, recording each change that writes
+// something as a change of its own.
+func (s *Shared) Apply(ctx context.Context, cs ...store.Change) error {
+	bodies := make([][]byte, len(cs))
+	for i, c := range cs {
+		var err error
+		if bodies[i], err = store.EncodeChange(c); err != nil {
+			return fmt.Errorf("memstore: apply: %w", err)
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.Store.Apply(ctx, c); err != nil {
+	if err := s.Store.Apply(ctx, cs...); err != nil {
 		return err
 	}
-	if !c.Empty() {
-		s.record(false, body)
+	for i, c := range cs {
+		if !c.Empty() {
+			s.record(false, bodies[i])
+		}
 	}
 	return nil
 }

@@ -207,37 +207,59 @@ const (
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value`
 )
 
-// Apply implements store.Store. The whole change is one transaction, its
-// statements sent as one batch: on any error, including a cancelled ctx or a
-// version conflict, it is rolled back and nothing is kept.
+// Apply implements store.Store. The changes are one transaction, their
+// statements sent as one batch: on any error, including a cancelled ctx or
+// a version conflict, it is rolled back and nothing is kept.
 //
 // As in the SQLite backend, after a successful commit Apply writes the
-// assigned sequence numbers into c.Events[i].Seq, which shares its backing
-// array with the caller's slice; on failure the caller's events keep theirs.
-func (s *Store) Apply(ctx context.Context, c store.Change) error {
-	seqs := make([]int64, len(c.Events))
-	b, err := batchOf(&c, seqs, s.eventsKey)
-	if err != nil {
-		return fmt.Errorf("postgres: apply: %w", err)
+// assigned sequence numbers into cs[i].Events[j].Seq, which share their
+// backing arrays with the caller's slices; on failure the caller's events
+// keep theirs.
+func (s *Store) Apply(ctx context.Context, cs ...store.Change) error {
+	b := &pgx.Batch{}
+	seqs := make([][]int64, len(cs))
+	// Each change that writes something is recorded for the other servers
+	// of the store, as a change of the sequence of its own.
+	recorded := make([]int64, 0, len(cs))
+	for i := range cs {
+		c := &cs[i]
+		if c.Empty() {
+			continue
+		}
+		if len(recorded) == 0 {
+			// Seq order is commit order: a transaction takes its numbers
+			// only once every earlier writer has committed or rolled back.
+			b.Queue(`SELECT pg_advisory_xact_lock($1)`, s.eventsKey)
+		}
+		seqs[i] = make([]int64, len(c.Events))
+		recorded = append(recorded, 0)
+		err := queueChangeRows(b, c, seqs[i])
+		if err == nil {
+			err = queueRecord(b, false, *c, &recorded[len(recorded)-1])
+		}
+		if err != nil {
+			if len(cs) > 1 {
+				return fmt.Errorf("postgres: apply: change %d of %d: %w", i+1, len(cs), err)
+			}
+			return fmt.Errorf("postgres: apply: %w", err)
+		}
 	}
-	if b.Len() == 0 {
+	if len(recorded) == 0 {
 		return ctx.Err()
 	}
-	// The change is recorded for the other servers of the store.
-	var seq int64
-	if err := queueChange(b, s.channel, false, c, &seq); err != nil {
-		return fmt.Errorf("postgres: apply: %w", err)
-	}
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	queueNotice(b, s.channel)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		return tx.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: apply: %w", noRoom(err))
 	}
-	for i, seq := range seqs {
-		c.Events[i].Seq = seq
+	for i, c := range cs {
+		for j, seq := range seqs[i] {
+			c.Events[j].Seq = seq
+		}
 	}
-	s.prune(ctx, seq)
+	s.prune(ctx, recorded[0], recorded[len(recorded)-1])
 	return nil
 }
 
@@ -254,34 +276,29 @@ func noRoom(err error) error {
 	return err
 }
 
-// batchOf queues every statement of c, in the order the SQLite backend runs
-// them, each with the check of its outcome; seqs receives the events' Seq.
-// Values the schema cannot hold fail here, before anything is sent.
-func batchOf(c *store.Change, seqs []int64, eventsKey int64) (*pgx.Batch, error) {
-	b := &pgx.Batch{}
-	if !c.Empty() {
-		// Seq order is commit order: a transaction takes its numbers only
-		// once every earlier writer has committed or rolled back.
-		b.Queue(`SELECT pg_advisory_xact_lock($1)`, eventsKey)
-	}
+// queueChangeRows queues every statement of c, in the order the SQLite
+// backend runs them, each with the check of its outcome; seqs receives the
+// events' Seq. Values the schema cannot hold fail here, before anything is
+// sent.
+func queueChangeRows(b *pgx.Batch, c *store.Change, seqs []int64) error {
 	for _, sub := range c.Subscriptions {
 		created, err := nanos(sub.CreatedAt)
 		if err != nil {
-			return nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
+			return fmt.Errorf("subscription %s: %w", sub.ID, err)
 		}
 		b.Queue(sqlInsertSubscription, store.Key(sub.ID), sub.ID, created)
 	}
 	for _, g := range c.Groups {
 		created, err := nanos(g.CreatedAt)
 		if err != nil {
-			return nil, fmt.Errorf("group %s: %w", g.Name, err)
+			return fmt.Errorf("group %s: %w", g.Name, err)
 		}
 		b.Queue(sqlUpsertGroup, store.Key(g.SubscriptionID), store.Key(g.Name), g.SubscriptionID, g.Name,
 			g.Location, text(g.Body), g.Version, created)
 	}
 	for _, vm := range c.VMs {
 		if err := queueVM(b, vm); err != nil {
-			return nil, fmt.Errorf("vm %s: %w", vm.ID, err)
+			return fmt.Errorf("vm %s: %w", vm.ID, err)
 		}
 	}
 	for _, id := range c.DeletedVMs {
@@ -289,7 +306,7 @@ func batchOf(c *store.Change, seqs []int64, eventsKey int64) (*pgx.Batch, error)
 	}
 	for _, r := range c.Resources {
 		if err := queueResource(b, r); err != nil {
-			return nil, fmt.Errorf("resource %s: %w", r.ID, err)
+			return fmt.Errorf("resource %s: %w", r.ID, err)
 		}
 	}
 	for _, id := range c.DeletedResources {
@@ -302,7 +319,7 @@ func batchOf(c *store.Change, seqs []int64, eventsKey int64) (*pgx.Batch, error)
 	for i, e := range c.Events {
 		at, err := store.EventUnixNano(e)
 		if err != nil {
-			return nil, fmt.Errorf("event %d: %w", i, err)
+			return fmt.Errorf("event %d: %w", i, err)
 		}
 		b.Queue(sqlInsertEvent, store.Key(e.VMID), e.VMID, at, e.ProvisioningState, e.ProvisioningCode,
 			e.PowerState, e.OperationID, e.OperationKind, text(e.Detail)).
@@ -311,7 +328,7 @@ func batchOf(c *store.Change, seqs []int64, eventsKey int64) (*pgx.Batch, error)
 	for _, op := range c.Operations {
 		span, err := nanosAll(op.StartTime, op.EndTime)
 		if err != nil {
-			return nil, fmt.Errorf("operation %s: %w", op.ID, err)
+			return fmt.Errorf("operation %s: %w", op.ID, err)
 		}
 		b.Queue(sqlUpsertOperation, store.Key(op.ID), op.ID, op.SubscriptionID, op.Location, op.Kind,
 			op.TargetID, op.Status, span[0], span[1], text(op.Error), text(op.Result))
@@ -319,7 +336,7 @@ func batchOf(c *store.Change, seqs []int64, eventsKey int64) (*pgx.Batch, error)
 	for name, value := range c.Settings {
 		b.Queue(sqlUpsertSetting, name, value)
 	}
-	return b, nil
+	return nil
 }
 
 // queueVM queues the insert (Version 1) or the update (Version n > 1 of a

@@ -20,12 +20,11 @@ const pruneEvery = 512
 
 var _ store.Shared = (*Store)(nil)
 
-// queueChange queues the recording of one change, numbered after the last
-// one, and its notice to listeners. The caller's transaction holds the
-// events lock (lockEvents), which orders changes as it orders events: the
-// number is max+1, gapless, and a reader that has seen n never later finds
-// a smaller one committed. PostgreSQL delivers the notice at commit.
-func queueChange(b *pgx.Batch, channel string, reset bool, c store.Change, seq *int64) error {
+// queueRecord queues the recording of one change, numbered after the last
+// one. The caller's transaction holds the events lock (lockEvents), which
+// orders changes as it orders events: the number is max+1, gapless, and a
+// reader that has seen n never later finds a smaller one committed.
+func queueRecord(b *pgx.Batch, reset bool, c store.Change, seq *int64) error {
 	body, err := store.EncodeChange(c)
 	if err != nil {
 		return err
@@ -33,27 +32,34 @@ func queueChange(b *pgx.Batch, channel string, reset bool, c store.Change, seq *
 	b.Queue(`INSERT INTO changes (seq, committed_at, reset, change)
 		SELECT coalesce(max(seq), 0) + 1, $1, $2, $3 FROM changes RETURNING seq`, time.Now().UnixNano(), reset, string(body)).
 		QueryRow(func(row pgx.Row) error { return row.Scan(seq) })
-	b.Queue(`SELECT pg_notify($1, (SELECT max(seq) FROM changes)::text)`, channel)
 	return nil
+}
+
+// queueNotice queues the notice to listeners of the changes recorded
+// before it in the transaction; PostgreSQL delivers it at commit.
+func queueNotice(b *pgx.Batch, channel string) {
+	b.Queue(`SELECT pg_notify($1, (SELECT max(seq) FROM changes)::text)`, channel)
 }
 
 // recordChange records one change in tx, which holds the events lock.
 func (s *Store) recordChange(ctx context.Context, tx pgx.Tx, reset bool, c store.Change) (seq int64, err error) {
 	b := &pgx.Batch{}
-	if err := queueChange(b, s.channel, reset, c, &seq); err != nil {
+	if err := queueRecord(b, reset, c, &seq); err != nil {
 		return 0, err
 	}
+	queueNotice(b, s.channel)
 	return seq, tx.SendBatch(ctx, b).Close()
 }
 
 // prune drops changes older than KeepChanges once every pruneEvery changes
-// (after change seq), always keeping the newest: it carries the sequence.
-func (s *Store) prune(ctx context.Context, seq int64) {
-	if seq%pruneEvery != 0 {
+// (when the changes first to last passed a multiple of it), always keeping
+// the newest: it carries the sequence.
+func (s *Store) prune(ctx context.Context, first, last int64) {
+	if last/pruneEvery == (first-1)/pruneEvery {
 		return
 	}
 	_, _ = s.pool.Exec(ctx, `DELETE FROM changes WHERE seq < $1 AND committed_at < $2`,
-		seq, time.Now().Add(-KeepChanges).UnixNano())
+		last, time.Now().Add(-KeepChanges).UnixNano())
 }
 
 // Lock implements store.Shared: a session-level advisory lock on a pooled

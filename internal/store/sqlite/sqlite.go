@@ -257,14 +257,15 @@ func (s *Store) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sq
 	return tx.ExecContext(ctx, q, args...)
 }
 
-// Apply implements store.Store. The whole change is one transaction: on any
-// error, including a cancelled ctx, it is rolled back and nothing is kept.
+// Apply implements store.Store. The changes are one transaction, so they
+// share one commit: on any error, including a cancelled ctx, it is rolled
+// back and nothing is kept.
 //
-// c is passed by value but its slices share their backing arrays with the
-// caller's, so after a successful commit Apply writes the assigned sequence
-// numbers into c.Events[i].Seq, where the caller sees them. On failure the
-// caller's events are left untouched.
-func (s *Store) Apply(ctx context.Context, c store.Change) (err error) {
+// The changes are passed by value but their slices share their backing
+// arrays with the caller's, so after a successful commit Apply writes the
+// assigned sequence numbers into cs[i].Events[j].Seq, where the caller sees
+// them. On failure the caller's events are left untouched.
+func (s *Store) Apply(ctx context.Context, cs ...store.Change) (err error) {
 	defer func() { err = diskFull(err) }()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -275,15 +276,22 @@ func (s *Store) Apply(ctx context.Context, c store.Change) (err error) {
 			tx.Rollback() // the error that matters is the one returned
 		}
 	}()
-	seqs, err := s.applyChange(ctx, tx, &c)
-	if err != nil {
-		return fmt.Errorf("sqlite: apply: %w", err)
+	seqs := make([][]int64, len(cs))
+	for i := range cs {
+		if seqs[i], err = s.applyChange(ctx, tx, &cs[i]); err != nil {
+			if len(cs) > 1 {
+				return fmt.Errorf("sqlite: apply: change %d of %d: %w", i+1, len(cs), err)
+			}
+			return fmt.Errorf("sqlite: apply: %w", err)
+		}
 	}
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: apply: commit: %w", err)
 	}
-	for i, seq := range seqs {
-		c.Events[i].Seq = seq
+	for i, c := range cs {
+		for j, seq := range seqs[i] {
+			c.Events[j].Seq = seq
+		}
 	}
 	return nil
 }

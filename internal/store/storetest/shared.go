@@ -21,6 +21,7 @@ func RunShared(t *testing.T, open func(t *testing.T) store.Shared) {
 		{"ResetAndCompactAreChanges", testResetAndCompactAreChanges},
 		{"Lock", testLock},
 		{"Listen", testListen},
+		{"BatchChanges", testBatchChanges},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, opened(t, open)) })
@@ -186,5 +187,35 @@ func testListen(t *testing.T, s store.Shared) {
 			t.Fatal("no change was heard of")
 		case <-time.After(50 * time.Millisecond):
 		}
+	}
+}
+
+// The changes of one Apply are changes of the sequence of their own, in
+// order (an empty one takes no number), so a replica replays them one by
+// one; a batch that fails takes no number at all.
+func testBatchChanges(t *testing.T, s store.Shared) {
+	apply(t, s, fullChange())
+	second := store.Change{VMs: []store.VM{vm(subA, "rg", "vm", 2)},
+		Events: []store.Event{event(vmID(subA, "rg", "vm"), t0.Add(time.Hour), opID(9))}}
+	third := store.Change{VMs: []store.VM{vm(subA, "rg", "vm", 3)}, Settings: map[string]string{"manualClock": "x"}}
+	if err := s.Apply(context.Background(), second, store.Change{}, third); err != nil {
+		t.Fatal(err)
+	}
+	if got := sequence(t, s); got != 3 {
+		t.Fatalf("Sequence after a change and a batch of two: %d, want 3", got)
+	}
+	got := changes(t, s, 1)
+	if len(got) != 2 || got[0].Seq != 2 || got[1].Seq != 3 {
+		t.Fatalf("Changes(1): %+v, want seq 2 and 3", got)
+	}
+	second.Events[0].Seq = 0
+	check(t, "change 2", got[0].Change, second)
+	check(t, "change 3", got[1].Change, third)
+	stale := store.Change{VMs: []store.VM{vm(subA, "rg", "vm", 3)}}
+	if err := s.Apply(context.Background(), store.Change{Settings: map[string]string{"k": "v"}}, stale); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("Apply of a batch ending in a stale VM: %v, want ErrConflict", err)
+	}
+	if got := sequence(t, s); got != 3 {
+		t.Errorf("Sequence after a failed batch: %d, want 3", got)
 	}
 }

@@ -42,6 +42,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Newest", testNewest},
 		{"Compact", testCompact},
 		{"CompactInChunks", testCompactInChunks},
+		{"Batch", testBatch},
+		{"BatchConflict", testBatchConflict},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, opened(t, open)) })
@@ -1002,4 +1004,116 @@ func testCompactInChunks(t *testing.T, s store.Store) {
 	}
 	check(t, "deleted by the last chunk", got, store.Compacted{})
 	check(t, "history after the last chunk", allHistory(t, s), []store.Event{cpA.Event, cpB.Event, evs[3], evs[4]})
+}
+
+// testBatch: the changes of one Apply commit in order, each over what the
+// ones before it wrote: a row updated in two of them, deleted and made
+// again, an operation started then ended. Their events take increasing
+// Seqs in change order, written back into each change.
+func testBatch(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a, b := vm(subA, "rg", "a", 1), vm(subA, "rg", "b", 1)
+	apply(t, s, store.Change{
+		Subscriptions: []store.Subscription{sub(subA)},
+		Groups:        []store.ResourceGroup{group(subA, "rg")},
+		VMs:           []store.VM{a, b},
+	})
+	disk := store.Resource{ID: "/subscriptions/" + subA + "/resourceGroups/rg/providers/Microsoft.Compute/disks/d",
+		Type: "Microsoft.Compute/disks", SubscriptionID: subA, ResourceGroup: "rg", Name: "d", Location: "westeurope",
+		Body: json.RawMessage(`{"sku":"Premium_LRS"}`), Version: 1, CreatedAt: t0, UpdatedAt: t0}
+	disk2 := disk
+	disk2.Body, disk2.Version = json.RawMessage(`{"sku":"Standard_LRS"}`), 2
+	recreated := vm(subA, "rg", "b", 1)
+	recreated.Location = "eastus"
+	started, ended := operation(opID(1), "InProgress"), operation(opID(1), "Succeeded")
+	cs := []store.Change{
+		{VMs: []store.VM{vm(subA, "rg", "a", 2)}, Resources: []store.Resource{disk},
+			Events: []store.Event{event(a.ID, t0, started.ID)}, Operations: []store.Operation{started}},
+		{}, // an empty change among them writes nothing
+		{VMs: []store.VM{vm(subA, "rg", "a", 3)}, DeletedVMs: []string{b.ID},
+			Events: []store.Event{event(a.ID, t0.Add(time.Second), started.ID), event(b.ID, t0.Add(time.Second), "")}},
+		{VMs: []store.VM{recreated}, Resources: []store.Resource{disk2}, Operations: []store.Operation{ended},
+			Events: []store.Event{event(b.ID, t0.Add(2*time.Second), ended.ID)}, Settings: map[string]string{"clock": "batch"}},
+	}
+	if err := s.Apply(ctx, cs...); err != nil {
+		t.Fatalf("Apply of %d changes: %v", len(cs), err)
+	}
+	snap := load(t, s)
+	check(t, "vms", snap.VMs, []store.VM{vm(subA, "rg", "a", 3), recreated})
+	if len(snap.Resources) != 1 || snap.Resources[0].Version != 2 || string(snap.Resources[0].Body) != string(disk2.Body) {
+		t.Errorf("resources: %+v, want the disk at version 2", snap.Resources)
+	}
+	if len(snap.Operations) != 0 {
+		t.Errorf("operations in progress: %+v, want none (the last change ended it)", snap.Operations)
+	}
+	if got, err := s.Operation(ctx, started.ID); err != nil || got.Status != "Succeeded" {
+		t.Errorf("operation: %+v, %v; want Succeeded", got, err)
+	}
+	check(t, "settings", snap.Settings, map[string]string{"clock": "batch"})
+	var seqs []int64
+	for _, c := range cs {
+		for _, e := range c.Events {
+			seqs = append(seqs, e.Seq)
+		}
+	}
+	var got []int64
+	for _, e := range allHistory(t, s) {
+		got = append(got, e.Seq)
+	}
+	if len(seqs) != 4 || !reflect.DeepEqual(got, seqs) || !sort.SliceIsSorted(seqs, func(i, j int) bool { return seqs[i] < seqs[j] }) {
+		t.Errorf("History Seqs %v, want the assigned %v, increasing in change order", got, seqs)
+	}
+	for _, n := range seqs {
+		if n <= 0 {
+			t.Errorf("assigned Seqs %v: want positive", seqs)
+		}
+	}
+}
+
+// testBatchConflict: one change of an Apply that fails fails them all,
+// however many came before it; the events of none get a Seq.
+func testBatchConflict(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	apply(t, s, store.Change{
+		Subscriptions: []store.Subscription{sub(subA)},
+		Groups:        []store.ResourceGroup{group(subA, "rg")},
+		VMs:           []store.VM{vm(subA, "rg", "a", 1), vm(subA, "rg", "b", 1)},
+		Operations:    []store.Operation{operation(opID(1), "InProgress")},
+	})
+	before := load(t, s)
+	beforeHistory := allHistory(t, s)
+	tests := []struct {
+		name string
+		last store.Change // what fails, after two good changes
+	}{
+		{"a version written twice", store.Change{VMs: []store.VM{vm(subA, "rg", "a", 2)}}},
+		{"a version skipping the earlier change's", store.Change{VMs: []store.VM{vm(subA, "rg", "a", 4)}}},
+		{"an update of a VM an earlier change deleted", store.Change{VMs: []store.VM{vm(subA, "rg", "b", 2)}}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cs := []store.Change{
+				{VMs: []store.VM{vm(subA, "rg", "a", 2)}, Events: []store.Event{event(vmID(subA, "rg", "a"), t0, "")},
+					Operations: []store.Operation{operation(opID(1), "Succeeded"), operation(opID(100+i), "InProgress")}},
+				{DeletedVMs: []string{vmID(subA, "rg", "b")}, VMs: []store.VM{vm(subA, "rg", "c", 1)},
+					Settings: map[string]string{"clock": "lost"}, Events: []store.Event{event(vmID(subA, "rg", "b"), t0, "")}},
+				tt.last,
+			}
+			if err := s.Apply(ctx, cs...); !errors.Is(err, store.ErrConflict) {
+				t.Fatalf("Apply: got %v, want ErrConflict", err)
+			}
+			check(t, "snapshot after the failed batch", load(t, s), before)
+			check(t, "history after the failed batch", allHistory(t, s), beforeHistory)
+			for _, c := range cs {
+				for _, e := range c.Events {
+					if e.Seq != 0 {
+						t.Errorf("an event of the failed batch got Seq %d", e.Seq)
+					}
+				}
+			}
+			if _, err := s.Operation(ctx, opID(100+i)); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("operation of the failed batch: got %v, want ErrNotFound", err)
+			}
+		})
+	}
 }
