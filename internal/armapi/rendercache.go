@@ -43,8 +43,11 @@ type rendering struct {
 	body []byte
 }
 
-// renderCacheLimit bounds the cache: about 100,000 VMs' answers of one kind.
-const renderCacheLimit = 256 << 20
+// renderCacheLimit bounds the cache. Rendering an answer costs a few
+// microseconds (vmrender.go), so the cache need only hold the answers read
+// most often: 32 MB is about 25,000 VMs' GET answers or 7,000 VMs' three
+// answers, a small part of the memory a large fleet is allowed.
+const renderCacheLimit = 32 << 20
 
 func newRenderCache(limit int) *renderCache {
 	return &renderCache{entries: map[renderKey]rendering{}, limit: limit}

@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -112,6 +114,16 @@ type request struct {
 	apiVer    string
 	caller    identity.Caller
 	partial   bool // the caller may read only some of the subscription: see readable
+	params    url.Values
+}
+
+// query is the URL's query, parsed once for the request (api-version and
+// then the handler's parameters); callers must not change it.
+func (r *request) query() url.Values {
+	if r.params == nil {
+		r.params = r.URL.Query()
+	}
+	return r.params
 }
 
 // seg reports whether segment i equals want, ignoring case.
@@ -288,7 +300,7 @@ func (s *Server) serveARM(r *request) {
 	if !s.authenticate(r, token) {
 		return
 	}
-	r.apiVer = r.URL.Query().Get("api-version")
+	r.apiVer = r.query().Get("api-version")
 	if r.apiVer == "" {
 		s.writeError(r, errorf("MissingApiVersionParameter", "", "The api-version query parameter (?api-version=) is required for all requests."))
 		return
@@ -335,10 +347,12 @@ func encodeJSON(v any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// writeBody writes an encoded JSON answer.
+// writeBody writes an encoded JSON answer. Its length is known: without
+// it net/http would send an answer over 2 KB in chunks.
 func writeBody(r *request, status int, body []byte) {
 	h := r.w.Header()
 	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	noCache(h)
 	r.w.WriteHeader(status)
 	if r.Method != http.MethodHead {

@@ -179,7 +179,7 @@ func (s *Server) getVM(r *request, sub, rg, name string) {
 		s.writeErr(r, err)
 		return
 	}
-	expand := r.URL.Query().Get("$expand")
+	expand := r.query().Get("$expand")
 	answer := answerVM
 	switch {
 	case expand == "":
@@ -193,27 +193,7 @@ func (s *Server) getVM(r *request, sub, rg, name string) {
 		return
 	}
 	r.w.Header()["Etag"] = []string{vm.ETag()}
-	s.writeVMAnswer(r, vm, answer, func(exts []*engine.Extension) any {
-		body := renderVM(vm, false)
-		props := body["properties"].(map[string]any)
-		if answer != answerVMUserData {
-			// userData is write-only unless asked for.
-			delete(props, "userData")
-		}
-		if answer == answerVMInstanceView {
-			props["instanceView"] = s.withExtensions(r.Context(), exts, instanceView(vm))
-		}
-		// The VM's extensions, as child resources: what `az vm extension
-		// list` reads.
-		var resources []any
-		for _, x := range exts {
-			resources = append(resources, s.renderExtension(r.Context(), x, false))
-		}
-		if resources != nil {
-			body["resources"] = resources
-		}
-		return body
-	})
+	s.writeVMAnswer(r, vm, answer)
 }
 
 func (s *Server) getInstanceView(r *request, sub, rg, name string) {
@@ -222,16 +202,14 @@ func (s *Server) getInstanceView(r *request, sub, rg, name string) {
 		s.writeErr(r, err)
 		return
 	}
-	s.writeVMAnswer(r, vm, answerInstanceView, func(exts []*engine.Extension) any {
-		return s.withExtensions(r.Context(), exts, instanceView(vm))
-	})
+	s.writeVMAnswer(r, vm, answerInstanceView)
 }
 
 // writeVMAnswer answers 200 with the VM's answer a: the one kept for this
-// snapshot, or render's, kept when it depends on the snapshot alone. A VM
-// with extensions is rendered every time, as their states move on their
-// own.
-func (s *Server) writeVMAnswer(r *request, vm *engine.VM, a vmAnswer, render func([]*engine.Extension) any) {
+// snapshot, or one rendered (vmrender.go), kept when it depends on the
+// snapshot alone. A VM with extensions is rendered every time, as their
+// states move on their own.
+func (s *Server) writeVMAnswer(r *request, vm *engine.VM, a vmAnswer) {
 	exts := s.eng.Extensions(vm.ID)
 	if len(exts) == 0 {
 		if body, ok := s.renders.get(vm, a); ok {
@@ -239,7 +217,7 @@ func (s *Server) writeVMAnswer(r *request, vm *engine.VM, a vmAnswer, render fun
 			return
 		}
 	}
-	body, err := encodeJSON(render(exts))
+	body, err := s.renderVMAnswer(r.Context(), vm, a, exts)
 	if err != nil {
 		s.writeErr(r, err)
 		return

@@ -7,6 +7,7 @@ package resource
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/azemu/azemu/internal/armerror"
@@ -91,7 +92,7 @@ func (m *Meta) ResourceVersion() int64 { return m.Version }
 func (m *Meta) SetVersion(v int64) { m.Version = v }
 
 // ETag is the resource's entity tag.
-func (m *Meta) ETag() string { return fmt.Sprintf("\"%d\"", m.Version) }
+func (m *Meta) ETag() string { return `"` + strconv.FormatInt(m.Version, 10) + `"` }
 
 // Meta is the identity of the resource the row keeps, with ID id at the
 // given version.

@@ -1,0 +1,700 @@
+package armapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/azemu/azemu/internal/engine"
+	"github.com/azemu/azemu/internal/lifecycle"
+)
+
+// A VM's GET answers are its stored model with the server's fields and
+// the instance view added: renderVM builds that as a map and encodeJSON
+// writes it by reflection, which costs more than the rest of a GET. The
+// renderer here writes the same bytes directly: the model is split into
+// its members, each already in the encoding encodeJSON would give it
+// (checked, never assumed: a model in any other form is split through
+// json.Unmarshal and encodeJSON instead), and the server's fields, the
+// instance view and the statuses are written by typed encoders in
+// between, in the sorted order encodeJSON writes a map's keys in.
+// vmrender_test.go compares the two for a varied fleet and fuzzes the
+// model.
+
+// member is one member of a JSON object: its key, decoded (for ordering),
+// the key as written, and the value as encodeJSON writes it.
+type member struct {
+	key     []byte
+	encoded []byte // the quoted key
+	value   []byte
+}
+
+// vmModel is a VM model split for rendering: its top-level members but
+// "properties", and the members of its "properties" object (none when it
+// is missing or not an object), each sorted by key.
+type vmModel struct {
+	top, props []member
+}
+
+// splitModel splits a VM's stored model.
+func splitModel(model []byte) vmModel {
+	var m vmModel
+	if splitCanonical(model, &m) {
+		return m
+	}
+	return splitDecoded(model)
+}
+
+// splitCanonical splits a model that is an object in encodeJSON's
+// encoding; false when it is not, or not certainly so.
+func splitCanonical(b []byte, m *vmModel) bool {
+	m.top = make([]member, 0, 8)
+	end, ok := canonicalObject(b, 0, 0, func(k member) {
+		if string(k.key) != "properties" {
+			m.top = append(m.top, k)
+			return
+		}
+		if len(k.value) > 0 && k.value[0] == '{' {
+			m.props = make([]member, 0, 16)
+			canonicalObject(k.value, 0, 1, func(p member) { m.props = append(m.props, p) })
+		}
+	})
+	return ok && end == len(b)
+}
+
+// splitDecoded splits any model as renderVM reads it: json.Unmarshal into
+// a map (what it cannot read is left out, as there), each value written
+// by encodeJSON.
+func splitDecoded(b []byte) vmModel {
+	var all map[string]any
+	_ = json.Unmarshal(b, &all)
+	var m vmModel
+	m.top = encodedMembers(all, "properties")
+	if props, ok := all["properties"].(map[string]any); ok {
+		m.props = encodedMembers(props, "")
+	}
+	return m
+}
+
+// encodedMembers is obj's members but skip, sorted and encoded as
+// encodeJSON writes them.
+func encodedMembers(obj map[string]any, skip string) []member {
+	out := make([]member, 0, len(obj))
+	for k, v := range obj {
+		if k == skip && skip != "" {
+			continue
+		}
+		value, err := encodeJSON(v)
+		if err != nil {
+			continue // a decoded value always encodes
+		}
+		out = append(out, member{key: []byte(k), encoded: appendJSONString(nil, k, false), value: bytes.TrimSuffix(value, []byte("\n"))})
+	}
+	slices.SortFunc(out, func(a, b member) int { return bytes.Compare(a.key, b.key) })
+	return out
+}
+
+// maxCanonicalDepth bounds the nesting splitCanonical follows; deeper
+// models take the decoding path, which has its own bound.
+const maxCanonicalDepth = 100
+
+// canonicalObject checks the object at b[i] and returns where it ends;
+// each of its members goes to each, in order.
+func canonicalObject(b []byte, i, depth int, each func(member)) (int, bool) {
+	if depth > maxCanonicalDepth || i >= len(b) || b[i] != '{' {
+		return 0, false
+	}
+	i++
+	if i < len(b) && b[i] == '}' {
+		return i + 1, true
+	}
+	var prev []byte
+	for n := 0; ; n++ {
+		keyEnd, ok := literalString(b, i)
+		if !ok || keyEnd >= len(b) || b[keyEnd] != ':' {
+			return 0, false
+		}
+		key := b[i+1 : keyEnd-1]
+		// encodeJSON writes a map's keys in increasing byte order, each
+		// once.
+		if n > 0 && bytes.Compare(prev, key) >= 0 {
+			return 0, false
+		}
+		prev = key
+		valueEnd, ok := canonicalValue(b, keyEnd+1, depth)
+		if !ok || valueEnd >= len(b) {
+			return 0, false
+		}
+		if each != nil {
+			each(member{key: key, encoded: b[i:keyEnd], value: b[keyEnd+1 : valueEnd]})
+		}
+		switch b[valueEnd] {
+		case ',':
+			i = valueEnd + 1
+		case '}':
+			return valueEnd + 1, true
+		default:
+			return 0, false
+		}
+	}
+}
+
+// canonicalValue checks that the value at b[i] is written as encodeJSON
+// writes what json.Unmarshal makes of it, and returns where it ends.
+func canonicalValue(b []byte, i, depth int) (int, bool) {
+	if i >= len(b) {
+		return 0, false
+	}
+	switch c := b[i]; {
+	case c == '{':
+		return canonicalObject(b, i, depth+1, nil)
+	case c == '[':
+		if depth+1 > maxCanonicalDepth {
+			return 0, false
+		}
+		i++
+		if i < len(b) && b[i] == ']' {
+			return i + 1, true
+		}
+		for {
+			end, ok := canonicalValue(b, i, depth+1)
+			if !ok || end >= len(b) {
+				return 0, false
+			}
+			switch b[end] {
+			case ',':
+				i = end + 1
+			case ']':
+				return end + 1, true
+			default:
+				return 0, false
+			}
+		}
+	case c == '"':
+		return canonicalString(b, i)
+	case c == '-' || c >= '0' && c <= '9':
+		return canonicalNumber(b, i)
+	case bytes.HasPrefix(b[i:], []byte("true")):
+		return i + 4, true
+	case bytes.HasPrefix(b[i:], []byte("false")):
+		return i + 5, true
+	case bytes.HasPrefix(b[i:], []byte("null")):
+		return i + 4, true
+	}
+	return 0, false
+}
+
+// literalString checks that the string at b[i] has no escapes and nothing
+// encodeJSON would escape, so that it reads as written; it returns where
+// the string ends.
+func literalString(b []byte, i int) (int, bool) {
+	if i >= len(b) || b[i] != '"' {
+		return 0, false
+	}
+	for j := i + 1; j < len(b); {
+		c := b[j]
+		switch {
+		case c == '"':
+			return j + 1, true
+		case c == '\\' || c < 0x20:
+			return 0, false
+		case c < utf8.RuneSelf:
+			j++
+		default:
+			r, size := utf8.DecodeRune(b[j:])
+			if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+				return 0, false
+			}
+			j += size
+		}
+	}
+	return 0, false
+}
+
+// canonicalString checks that the string at b[i] is written as
+// appendJSONString writes what it reads as: only the escapes it makes.
+func canonicalString(b []byte, i int) (int, bool) {
+	for j := i + 1; j < len(b); {
+		c := b[j]
+		switch {
+		case c == '"':
+			return j + 1, true
+		case c < 0x20:
+			return 0, false
+		case c == '\\':
+			if j+1 >= len(b) {
+				return 0, false
+			}
+			switch b[j+1] {
+			case '"', '\\', 'b', 'f', 'n', 'r', 't':
+				j += 2
+				continue
+			case 'u':
+			default:
+				return 0, false
+			}
+			if j+6 > len(b) {
+				return 0, false
+			}
+			u := string(b[j+2 : j+6])
+			if u != "2028" && u != "2029" {
+				v, err := strconv.ParseUint(u, 16, 16)
+				if err != nil || v >= 0x20 || u != strings.ToLower(u) || shortEscape(byte(v)) != 0 {
+					return 0, false
+				}
+			}
+			j += 6
+		case c < utf8.RuneSelf:
+			j++
+		default:
+			r, size := utf8.DecodeRune(b[j:])
+			if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+				return 0, false
+			}
+			j += size
+		}
+	}
+	return 0, false
+}
+
+// canonicalNumber checks that the number at b[i] is written as encodeJSON
+// writes the float64 json.Unmarshal reads it as, and returns where it
+// ends.
+func canonicalNumber(b []byte, i int) (int, bool) {
+	start := i
+	if b[i] == '-' {
+		i++
+	}
+	digits := i
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return 0, false
+	}
+	integer := i
+	if i < len(b) && b[i] == '.' {
+		i++
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			return 0, false
+		}
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			return 0, false
+		}
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	}
+	// An integer of up to 15 digits is a float64 exactly, written back
+	// as it is.
+	if i == integer && integer-digits <= 15 {
+		return i, true
+	}
+	f, err := strconv.ParseFloat(string(b[start:i]), 64)
+	if err != nil {
+		return 0, false
+	}
+	var buf [32]byte
+	if !bytes.Equal(appendJSONFloat(buf[:0], f), b[start:i]) {
+		return 0, false
+	}
+	return i, true
+}
+
+// appendJSONFloat writes f as encoding/json writes a float64: the
+// shortest form that reads back the same, with an exponent only below
+// 1e-6 or from 1e21 on, and no zero before the exponent's digit.
+func appendJSONFloat(b []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	start := len(b)
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		if n := len(b) - start; n >= 4 && b[len(b)-4] == 'e' && b[len(b)-3] == '-' && b[len(b)-2] == '0' {
+			b[len(b)-2] = b[len(b)-1]
+			b = b[:len(b)-1]
+		}
+	}
+	return b
+}
+
+// shortEscape is the letter of the two-character escape encoding/json
+// writes for the control character c, or 0 when it writes \u00XX.
+func shortEscape(c byte) byte {
+	switch c {
+	case '\b':
+		return 'b'
+	case '\f':
+		return 'f'
+	case '\n':
+		return 'n'
+	case '\r':
+		return 'r'
+	case '\t':
+		return 't'
+	}
+	return 0
+}
+
+const lowerHex = "0123456789abcdef"
+
+// appendJSONString writes s quoted as encoding/json does: invalid UTF-8
+// as U+FFFD, U+2028 and U+2029 escaped, and with escapeHTML (json.Marshal)
+// <, > and & too; encodeJSON leaves those three as they are.
+func appendJSONString(b []byte, s string, escapeHTML bool) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && !(escapeHTML && (c == '<' || c == '>' || c == '&')) {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case shortEscape(c) != 0:
+				b = append(b, '\\', shortEscape(c))
+			default:
+				b = append(b, '\\', 'u', '0', '0', lowerHex[c>>4], lowerHex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', lowerHex[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// appendMembers writes an object of model's and server's members (each
+// sorted by key) in key order; server's member wins a key both have, and
+// model's member drop is left out.
+func appendMembers(b []byte, model, server []member, drop string) []byte {
+	b = append(b, '{')
+	first := true
+	i, j := 0, 0
+	for i < len(model) || j < len(server) {
+		var m member
+		switch {
+		case j == len(server) || i < len(model) && bytes.Compare(model[i].key, server[j].key) < 0:
+			m = model[i]
+			i++
+			if drop != "" && string(m.key) == drop {
+				continue
+			}
+		default:
+			if i < len(model) && bytes.Equal(model[i].key, server[j].key) {
+				i++
+			}
+			m = server[j]
+			j++
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, m.encoded...)
+		b = append(b, ':')
+		b = append(b, m.value...)
+	}
+	return append(b, '}')
+}
+
+// serverKey is the member of the server's field key, with no value yet;
+// key must need no escaping.
+func serverKey(key string) member {
+	return member{key: []byte(key), encoded: []byte(`"` + key + `"`)}
+}
+
+// The members the server writes, in key order within each object.
+var (
+	keyEtag, keyID, keyLocation, keyManagedBy = serverKey("etag"), serverKey("id"), serverKey("location"), serverKey("managedBy")
+	keyName, keyProperties, keyResources      = serverKey("name"), serverKey("properties"), serverKey("resources")
+	keyType                                   = serverKey("type")
+	keyInstanceView, keyProvisioningState     = serverKey("instanceView"), serverKey("provisioningState")
+	keyTimeCreated, keyVMID                   = serverKey("timeCreated"), serverKey("vmId")
+	vmType                                    = []byte(`"Microsoft.Compute/virtualMachines"`)
+)
+
+// with is m with value v.
+func (m member) with(v []byte) member {
+	m.value = v
+	return m
+}
+
+// vmRendering is what a VM answer holds beside the model.
+type vmRendering struct {
+	userData     bool            // keep properties.userData
+	instanceView *vmInstanceView // properties.instanceView, when not nil
+	resources    [][]byte        // the extensions, each encoded, when any
+}
+
+// appendVM writes v as renderVM shows it, with what r adds, from its
+// model split.
+func appendVM(b []byte, v *engine.VM, model vmModel, r vmRendering) []byte {
+	// The server's values, written one after the other.
+	var scratch [512]byte
+	s := scratch[:0]
+	var at [10]int
+	mark := func(i int) { at[i] = len(s) }
+	s = appendJSONString(s, string(v.Machine.State.Provisioning), false)
+	mark(0)
+	s = append(s, '"')
+	s = v.TimeCreated.UTC().AppendFormat(s, lifecycle.TimeLayout)
+	s = append(s, '"')
+	mark(1)
+	s = appendJSONString(s, v.VMID, false)
+	mark(2)
+	s = append(s, `"\"`...)
+	s = strconv.AppendInt(s, v.Version, 10)
+	s = append(s, `\""`...)
+	mark(3)
+	s = appendJSONString(s, v.ID, false)
+	mark(4)
+	s = appendJSONString(s, v.Spec.Location, false)
+	mark(5)
+	s = appendJSONString(s, v.Spec.ScaleSetID, false)
+	mark(6)
+	s = appendJSONString(s, v.Name, false)
+	mark(7)
+
+	var propsArr [4]member
+	props := propsArr[:0]
+	if r.instanceView != nil {
+		props = append(props, keyInstanceView.with(appendInstanceView(make([]byte, 0, 1024), r.instanceView)))
+	}
+	props = append(props, keyProvisioningState.with(s[:at[0]]), keyTimeCreated.with(s[at[0]:at[1]]), keyVMID.with(s[at[1]:at[2]]))
+	drop := "userData"
+	if r.userData {
+		drop = ""
+	}
+	size := 0
+	for _, m := range model.props {
+		size += len(m.encoded) + len(m.value) + 2
+	}
+	for _, m := range props {
+		size += len(m.encoded) + len(m.value) + 2
+	}
+	propsBody := appendMembers(make([]byte, 0, size+2), model.props, props, drop)
+
+	var topArr [8]member
+	top := append(topArr[:0], keyEtag.with(s[at[2]:at[3]]), keyID.with(s[at[3]:at[4]]), keyLocation.with(s[at[4]:at[5]]))
+	if v.Spec.ScaleSetID != "" {
+		top = append(top, keyManagedBy.with(s[at[5]:at[6]]))
+	}
+	top = append(top, keyName.with(s[at[6]:at[7]]), keyProperties.with(propsBody))
+	if len(r.resources) > 0 {
+		rs := []byte{'['}
+		for i, x := range r.resources {
+			if i > 0 {
+				rs = append(rs, ',')
+			}
+			rs = append(rs, x...)
+		}
+		top = append(top, keyResources.with(append(rs, ']')))
+	}
+	top = append(top, keyType.with(vmType))
+	size = 0
+	for _, m := range model.top {
+		size += len(m.encoded) + len(m.value) + 2
+	}
+	for _, m := range top {
+		size += len(m.encoded) + len(m.value) + 2
+	}
+	return appendMembers(slices.Grow(b, size+3), model.top, top, "")
+}
+
+// object writes a JSON object's members, the commas between them.
+type object struct {
+	b []byte
+	n int
+}
+
+// key starts a member; k is its quoted key and colon.
+func (o *object) key(k string) {
+	if o.n > 0 {
+		o.b = append(o.b, ',')
+	}
+	o.n++
+	o.b = append(o.b, k...)
+}
+
+func (o *object) str(k, v string, escapeHTML bool) {
+	o.key(k)
+	o.b = appendJSONString(o.b, v, escapeHTML)
+}
+
+// appendInstanceView writes iv as encodeJSON does.
+func appendInstanceView(b []byte, iv *vmInstanceView) []byte {
+	o := object{b: append(b, '{')}
+	if iv.PlatformUpdateDomain != nil {
+		o.key(`"platformUpdateDomain":`)
+		o.b = strconv.AppendInt(o.b, int64(*iv.PlatformUpdateDomain), 10)
+	}
+	if iv.PlatformFaultDomain != nil {
+		o.key(`"platformFaultDomain":`)
+		o.b = strconv.AppendInt(o.b, int64(*iv.PlatformFaultDomain), 10)
+	}
+	for _, f := range [...]struct{ k, v string }{
+		{`"computerName":`, iv.ComputerName}, {`"osName":`, iv.OSName}, {`"osVersion":`, iv.OSVersion},
+		{`"hyperVGeneration":`, iv.HyperVGeneration},
+	} {
+		if f.v != "" {
+			o.str(f.k, f.v, false)
+		}
+	}
+	if a := iv.VMAgent; a != nil {
+		o.key(`"vmAgent":`)
+		ao := object{b: append(o.b, '{')}
+		ao.str(`"vmAgentVersion":`, a.VMAgentVersion, false)
+		ao.key(`"statuses":`)
+		ao.b = appendStatuses(ao.b, a.Statuses)
+		ao.key(`"extensionHandlers":`)
+		if a.ExtensionHandlers == nil {
+			ao.b = append(ao.b, "null"...)
+		} else {
+			ao.b = append(ao.b, '[')
+			for i, h := range a.ExtensionHandlers {
+				if i > 0 {
+					ao.b = append(ao.b, ',')
+				}
+				ho := object{b: append(ao.b, '{')}
+				ho.str(`"type":`, h.Type, false)
+				ho.str(`"typeHandlerVersion":`, h.TypeHandlerVersion, false)
+				ho.key(`"status":`)
+				ho.b = appendStatus(ho.b, h.Status)
+				ao.b = append(ho.b, '}')
+			}
+			ao.b = append(ao.b, ']')
+		}
+		o.b = append(ao.b, '}')
+	}
+	if len(iv.Disks) > 0 {
+		o.key(`"disks":`)
+		o.b = append(o.b, '[')
+		for i, d := range iv.Disks {
+			if i > 0 {
+				o.b = append(o.b, ',')
+			}
+			do := object{b: append(o.b, '{')}
+			do.str(`"name":`, d.Name, false)
+			do.key(`"statuses":`)
+			do.b = appendStatuses(do.b, d.Statuses)
+			o.b = append(do.b, '}')
+		}
+		o.b = append(o.b, ']')
+	}
+	if len(iv.Extensions) > 0 {
+		o.key(`"extensions":`)
+		o.b = append(o.b, '[')
+		for i, x := range iv.Extensions {
+			if i > 0 {
+				o.b = append(o.b, ',')
+			}
+			xo := object{b: append(o.b, '{')}
+			xo.str(`"name":`, x.Name, false)
+			xo.str(`"type":`, x.Type, false)
+			xo.str(`"typeHandlerVersion":`, x.TypeHandlerVersion, false)
+			xo.key(`"statuses":`)
+			xo.b = appendStatuses(xo.b, x.Statuses)
+			o.b = append(xo.b, '}')
+		}
+		o.b = append(o.b, ']')
+	}
+	o.key(`"statuses":`)
+	o.b = appendStatuses(o.b, iv.Statuses)
+	return append(o.b, '}')
+}
+
+func appendStatuses(b []byte, ss []lifecycle.Status) []byte {
+	if ss == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, st := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendStatus(b, st)
+	}
+	return append(b, ']')
+}
+
+// appendStatus writes st as its MarshalJSON does: json.Marshal, which
+// escapes <, > and &, and the time in Compute's layout.
+func appendStatus(b []byte, st lifecycle.Status) []byte {
+	o := object{b: append(b, '{')}
+	o.str(`"code":`, st.Code, true)
+	o.str(`"level":`, string(st.Level), true)
+	o.str(`"displayStatus":`, st.DisplayStatus, true)
+	if st.Message != "" {
+		o.str(`"message":`, st.Message, true)
+	}
+	if st.Time != nil {
+		o.key(`"time":"`)
+		o.b = st.Time.UTC().AppendFormat(o.b, lifecycle.TimeLayout)
+		o.b = append(o.b, '"')
+	}
+	return append(o.b, '}')
+}
+
+// renderVMAnswer writes a VM's answer a, with its extensions exts, and
+// the final newline encodeJSON ends with.
+func (s *Server) renderVMAnswer(ctx context.Context, vm *engine.VM, a vmAnswer, exts []*engine.Extension) ([]byte, error) {
+	var iv *vmInstanceView
+	if a == answerInstanceView || a == answerVMInstanceView {
+		v := s.withExtensions(ctx, exts, instanceView(vm))
+		iv = &v
+	}
+	if a == answerInstanceView {
+		return append(appendInstanceView(make([]byte, 0, 1024), iv), '\n'), nil
+	}
+	r := vmRendering{userData: a == answerVMUserData, instanceView: iv}
+	for _, x := range exts {
+		// The VM's extensions, as child resources: what `az vm
+		// extension list` reads.
+		body, err := encodeJSON(s.renderExtension(ctx, x, false))
+		if err != nil {
+			return nil, err
+		}
+		r.resources = append(r.resources, bytes.TrimSuffix(body, []byte("\n")))
+	}
+	return append(appendVM(nil, vm, splitModel(vm.Model), r), '\n'), nil
+}
