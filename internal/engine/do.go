@@ -63,7 +63,9 @@ func Build[T resource.State](build func(existing T) (any, error)) func(resource.
 // Do runs a command through the kind that owns its target: it decides,
 // commits every effect (follow-up commands included) in one store change,
 // publishes the new snapshots and schedules their due times. A refusal
-// anywhere changes nothing.
+// anywhere changes nothing. Commands of concurrent callers are committed
+// together, in one store transaction (batch.go); each returns once its
+// change is committed.
 func (e *Engine) Do(ctx context.Context, c Command) (Result, error) {
 	if err := e.checkOpen(); err != nil {
 		return Result{}, err
@@ -76,43 +78,39 @@ func (e *Engine) Do(ctx context.Context, c Command) (Result, error) {
 	if !ok || k.verbs[c.Verb] == nil {
 		return Result{}, fmt.Errorf("engine: %s takes no command %q", id.Type(), c.Verb)
 	}
-	unlock, err := e.lockWrite(ctx)
-	if err != nil {
-		return Result{}, err
-	}
-	defer unlock()
-	t := e.begin(e.Now())
-	old, err := t.checkTarget(id, c)
-	if err != nil {
-		return Result{}, err
-	}
-	if old == nil && c.Verb == VerbDelete {
-		return Result{}, nil
-	}
-	input := c.Input
-	if c.Build != nil {
-		if input, err = c.Build(old); err != nil {
-			return Result{}, err
+	var res Result
+	err = e.decide(ctx, func(t *tx) error {
+		old, err := t.checkTarget(id, c)
+		if err != nil {
+			return err
 		}
-	}
-	if c.Verb == VerbPut {
-		t.ensureSub(armid.Fold(id.SubscriptionID))
-	}
-	opID, err := t.command(k, old, resource.Command{Target: id.String(), Verb: c.Verb, Args: input})
+		if old == nil && c.Verb == VerbDelete {
+			return nil
+		}
+		input := c.Input
+		if c.Build != nil {
+			if input, err = c.Build(old); err != nil {
+				return err
+			}
+		}
+		if c.Verb == VerbPut {
+			t.ensureSub(armid.Fold(id.SubscriptionID))
+		}
+		opID, err := t.command(k, old, resource.Command{Target: id.String(), Verb: c.Verb, Args: input})
+		if err != nil {
+			return err
+		}
+		// The result is the change as this command left it: later changes
+		// of its batch may change the target again.
+		res = Result{State: t.get(id), Found: old != nil}
+		res.Created = c.Verb == VerbPut && old == nil && res.State != nil
+		if opID != "" {
+			res.Operation, _ = t.op(opID)
+		}
+		return nil
+	})
 	if err != nil {
 		return Result{}, err
-	}
-	if err := t.commit(ctx); err != nil {
-		return Result{}, err
-	}
-	res := Result{State: t.get(id), Found: old != nil}
-	res.Created = c.Verb == VerbPut && old == nil && res.State != nil
-	if opID != "" {
-		if op, ok := t.ops[armid.Fold(opID)]; ok {
-			res.Operation = op
-		} else {
-			res.Operation = e.operationLocked(opID)
-		}
 	}
 	return res, nil
 }

@@ -105,6 +105,9 @@ type Engine struct {
 	seen        atomic.Int64
 	fleetLocked bool
 	seqReads    sequenceReads
+	// batches queues the changes clients ask for, to commit them in
+	// batches (batch.go).
+	batches batcher
 	// afterCompactBatch, when set (by tests), runs after each batch of a
 	// compaction but the last, with no lock held.
 	afterCompactBatch func()
@@ -147,7 +150,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 			cfg.NewID = rnd.guid
 		}
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stopped: make(chan struct{}), kinds: kindTable(), draws: rnd}
+	e := &Engine{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stopped: make(chan struct{}), kinds: kindTable(), draws: rnd, batches: newBatcher()}
 	e.shared, _ = cfg.Store.(store.Shared)
 	if err := e.load(ctx); err != nil {
 		return nil, err
@@ -799,12 +802,6 @@ func (e *Engine) Operation(ctx context.Context, id string) (store.Operation, err
 		return store.Operation{}, &Error{Code: CodeResourceNotFound, Message: fmt.Sprintf("The operation '%s' was not found.", id)}
 	}
 	return op, err
-}
-
-func (e *Engine) operationLocked(id string) store.Operation {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return e.ops[armid.Fold(id)]
 }
 
 // History streams the state history of one VM (all VMs when id is empty).

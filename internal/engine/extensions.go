@@ -87,11 +87,11 @@ func (e *Engine) GetExtension(sub, rg, vm, name string) (*Extension, error) {
 // removeExtensionsOf deletes the extensions of a VM that is removed.
 func (t *tx) removeExtensionsOf(vmID string) {
 	var exts []*Extension
-	for k := range t.e.extsByVM[extension.Prefix(vmID)] {
+	t.eachExtensionOf(extension.Prefix(vmID), func(k string) {
 		if x, ok := t.resource(ExtensionType, k).(*Extension); ok && x != nil {
 			exts = append(exts, x)
 		}
-	}
+	})
 	sort.Slice(exts, func(i, j int) bool { return exts[i].ID < exts[j].ID })
 	t.apply(extension.RemoveAll(exts))
 }

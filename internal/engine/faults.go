@@ -255,7 +255,7 @@ func (t *tx) currentFaults() []Fault {
 	if t.faultsChanged {
 		return t.faults
 	}
-	return t.e.faults
+	return t.before().currentFaults()
 }
 
 // injectFault picks the first error fault that matches op on v and fires,
@@ -378,14 +378,7 @@ func (t *tx) overCapacity(v *VM, spec VMSpec) bool {
 			used += c
 		}
 	}
-	for k, o := range t.vms {
-		count(k, o)
-	}
-	for k, o := range t.e.vms {
-		if !seen[k] {
-			count(k, o)
-		}
-	}
+	t.eachVM(count)
 	return used+cores > limit
 }
 

@@ -62,16 +62,11 @@ type GroupPut struct {
 func (t *tx) vmsIn(g *Group) []*VM {
 	prefix := armid.Fold(armid.ResourceGroupID(g.SubscriptionID, g.Name)) + "/"
 	var out []*VM
-	for k, v := range t.e.vms {
-		if _, touched := t.vms[k]; !touched && strings.HasPrefix(k, prefix) {
+	t.eachVM(func(k string, v *VM) {
+		if strings.HasPrefix(k, prefix) {
 			out = append(out, v)
 		}
-	}
-	for k, v := range t.vms {
-		if v != nil && strings.HasPrefix(k, prefix) {
-			out = append(out, v)
-		}
-	}
+	})
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }

@@ -315,12 +315,7 @@ func (t *tx) allOf(typ string) []resource.State {
 			out = append(out, s)
 		}
 	}
-	for k := range t.e.res[typ] {
-		add(k)
-	}
-	for k := range t.touched[typ] {
-		add(k)
-	}
+	t.eachKey(typ, add)
 	sort.Slice(out, func(i, j int) bool { return armid.Fold(out[i].ResourceID()) < armid.Fold(out[j].ResourceID()) })
 	return out
 }

@@ -140,7 +140,7 @@ func scaleSetVerbs() map[string]decision {
 
 // batchChildDone tells the scale sets tracking operation id that it ended.
 func (t *tx) batchChildDone(id, status string, opErr *OperationError, at time.Time) {
-	if len(t.e.res[ScaleSetType]) == 0 && !t.hasType(ScaleSetType) {
+	if !t.holds(ScaleSetType) {
 		return
 	}
 	key := ops(id)
@@ -158,14 +158,7 @@ func (t *tx) batchChildDone(id, status string, opErr *OperationError, at time.Ti
 		}
 	}
 	var keys []string
-	for k := range t.touched[ScaleSetType] {
-		keys = append(keys, k)
-	}
-	for k := range t.e.res[ScaleSetType] {
-		if !t.touched[ScaleSetType][k] {
-			keys = append(keys, k)
-		}
-	}
+	t.eachKey(ScaleSetType, func(k string) { keys = append(keys, k) })
 	sort.Strings(keys)
 	for _, k := range keys {
 		check(k)
@@ -186,12 +179,7 @@ func (t *tx) members(s *ScaleSet) []*VM {
 			out = append(out, v)
 		}
 	}
-	for k := range t.vms {
-		add(k)
-	}
-	for k := range t.e.vms {
-		add(k)
-	}
+	t.eachVM(func(k string, _ *VM) { add(k) })
 	sortMembers(out)
 	return out
 }

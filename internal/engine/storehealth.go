@@ -72,14 +72,19 @@ func (e *Engine) noteWrite(err error) error {
 	return err
 }
 
-// apply writes a change to the store, noting while it is under way, so
-// that a write the disk does not finish is seen before it returns.
-func (e *Engine) apply(ctx context.Context, c store.Change) error {
+// apply writes changes to the store in one transaction, noting while it
+// is under way, so that a write the disk does not finish is seen before it
+// returns.
+func (e *Engine) apply(ctx context.Context, cs ...store.Change) error {
 	e.health.writing.Store(time.Now().UnixNano())
 	defer e.health.writing.Store(0)
-	err := e.cfg.Store.Apply(ctx, c)
-	if err == nil && !c.Empty() {
-		e.wrote()
+	err := e.cfg.Store.Apply(ctx, cs...)
+	if err == nil {
+		for _, c := range cs {
+			if !c.Empty() {
+				e.wrote()
+			}
+		}
 	}
 	return e.noteWrite(err)
 }

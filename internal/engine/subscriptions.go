@@ -48,14 +48,7 @@ func (t *tx) loadSubscription(id string) resource.State {
 		return nil
 	}
 	sub := armid.Fold(parsed.SubscriptionID)
-	s, ok := t.e.subs[sub]
-	if !ok {
-		for _, pending := range t.ch.Subscriptions {
-			if pending.ID == sub {
-				s, ok = pending, true
-			}
-		}
-	}
+	s, ok := t.sub(sub)
 	if !ok {
 		return nil
 	}

@@ -16,11 +16,17 @@ import (
 
 // tx gathers one state change: the store rows to commit and the snapshots
 // to publish once they are durable. Callers hold writeMu.
+//
+// A change decided in a batch (batch.go) builds on the batch's earlier
+// changes, not yet committed: under is the tx gathering them, and what it
+// holds is what this change sees as before it. With under nil, what is
+// before a change is what is committed (the engine's maps).
 type tx struct {
-	e   *Engine
-	now time.Time
-	ch  store.Change
-	vms map[string]*VM // overlay over e.vms; nil means removed
+	e     *Engine
+	under *tx
+	now   time.Time
+	ch    store.Change
+	vms   map[string]*VM // overlay over e.vms; nil means removed
 	// res is the overlay over e.res, by key; a nil value means removed.
 	res map[string]resource.State
 	// touched are the keys in res by type.
@@ -40,19 +46,131 @@ type tx struct {
 	// faults is the fault list after this change, when faultsChanged.
 	faults        []Fault
 	faultsChanged bool
+	// subs are the subscriptions this change records, by ID.
+	subs map[string]store.Subscription
 }
 
 func (e *Engine) begin(now time.Time) *tx {
 	return &tx{e: e, now: now, vms: map[string]*VM{}, res: map[string]resource.State{}, groups: map[string]*Group{}, ops: map[string]store.Operation{},
-		vmRows: map[string]store.VM{}, resRows: map[string]store.Resource{}}
+		vmRows: map[string]store.VM{}, resRows: map[string]store.Resource{}, subs: map[string]store.Subscription{}}
 }
 
+// vm returns the VM with key k as this change sees it; nil when there is none.
 func (t *tx) vm(key string) *VM {
 	if v, ok := t.vms[key]; ok {
 		return v
 	}
-	return t.e.vms[key]
+	return t.before().vm(key)
 }
+
+// before is what this change builds on: the batch's earlier changes, or
+// what is committed.
+func (t *tx) before() view {
+	if t.under != nil {
+		return t.under
+	}
+	return committed{t.e}
+}
+
+// A view is the state as a change sees it: what is committed, or what is
+// with a batch's changes so far. Its lookups return nil for what is not.
+type view interface {
+	vm(key string) *VM
+	resource(typ, k string) resource.State
+	group(key string) *Group
+	op(id string) (store.Operation, bool)
+	sub(id string) (store.Subscription, bool)
+	currentFaults() []Fault
+	// eachVM calls fn with every VM, once each, in no order.
+	eachVM(fn func(key string, v *VM))
+	// eachKey calls fn with the key of every resource of type typ, once
+	// each, in no order, and perhaps with keys of some that are gone.
+	eachKey(typ string, fn func(key string))
+	// holds reports whether there may be a resource of type typ.
+	holds(typ string) bool
+	// eachExtensionOf calls fn with the key of every extension of the VM
+	// whose extension.Prefix is prefix, once each, in no order, and
+	// perhaps with keys of some that are gone.
+	eachExtensionOf(prefix string, fn func(key string))
+}
+
+// committed is the view of what is committed: the engine's maps, which
+// only the holder of writeMu changes.
+type committed struct{ e *Engine }
+
+func (c committed) vm(key string) *VM                     { return c.e.vms[key] }
+func (c committed) resource(typ, k string) resource.State { return c.e.res[typ][k] }
+func (c committed) group(key string) *Group               { return c.e.groups[key] }
+func (c committed) op(id string) (store.Operation, bool) {
+	op, ok := c.e.ops[armid.Fold(id)]
+	return op, ok
+}
+func (c committed) sub(id string) (store.Subscription, bool) {
+	s, ok := c.e.subs[id]
+	return s, ok
+}
+func (c committed) currentFaults() []Fault { return c.e.faults }
+func (c committed) eachVM(fn func(string, *VM)) {
+	for k, v := range c.e.vms {
+		fn(k, v)
+	}
+}
+func (c committed) eachKey(typ string, fn func(string)) {
+	for k := range c.e.res[typ] {
+		fn(k)
+	}
+}
+func (c committed) holds(typ string) bool { return len(c.e.res[typ]) > 0 }
+func (c committed) eachExtensionOf(prefix string, fn func(string)) {
+	for k := range c.e.extsByVM[prefix] {
+		fn(k)
+	}
+}
+
+// eachVM calls fn with every VM as this change sees it, once each.
+func (t *tx) eachVM(fn func(key string, v *VM)) {
+	for k, v := range t.vms {
+		if v != nil {
+			fn(k, v)
+		}
+	}
+	t.before().eachVM(func(k string, v *VM) {
+		if _, mine := t.vms[k]; !mine {
+			fn(k, v)
+		}
+	})
+}
+
+// eachKey calls fn with the key of every resource of type typ this change
+// sees or touched, once each; t.resource(typ, key) is nil for one gone.
+func (t *tx) eachKey(typ string, fn func(key string)) {
+	for k := range t.touched[typ] {
+		fn(k)
+	}
+	t.before().eachKey(typ, func(k string) {
+		if !t.touched[typ][k] {
+			fn(k)
+		}
+	})
+}
+
+// eachExtensionOf calls fn with the key of every extension of the VM whose
+// extension.Prefix is prefix that this change sees or touched, once each.
+func (t *tx) eachExtensionOf(prefix string, fn func(key string)) {
+	for k := range t.touched[ExtensionType] {
+		if strings.HasPrefix(k, prefix) {
+			fn(k)
+		}
+	}
+	t.before().eachExtensionOf(prefix, func(k string) {
+		if !t.touched[ExtensionType][k] {
+			fn(k)
+		}
+	})
+}
+
+// holds reports whether this change may see a resource of type typ.
+func (t *tx) holds(typ string) bool { return t.hasType(typ) || t.before().holds(typ) }
 
 // env is what the resource modules may draw on in this change.
 func (t *tx) env() resource.Env { return t.envAt(t.now) }
@@ -72,7 +190,7 @@ func (t *tx) resource(typ, k string) resource.State {
 	if s, ok := t.res[k]; ok {
 		return s
 	}
-	return t.e.res[typ][k]
+	return t.before().resource(typ, k)
 }
 
 // resourcesIn lists the resources of a type in group g as this change sees
@@ -80,16 +198,11 @@ func (t *tx) resource(typ, k string) resource.State {
 func (t *tx) resourcesIn(typ string, g *Group) []resource.State {
 	prefix := armid.Fold(armid.ResourceGroupID(g.SubscriptionID, g.Name)) + "/"
 	var keys []string
-	for k := range t.e.res[typ] {
+	t.eachKey(typ, func(k string) {
 		if strings.HasPrefix(k, prefix) {
 			keys = append(keys, k)
 		}
-	}
-	for k := range t.touched[typ] {
-		if _, committed := t.e.res[typ][k]; !committed && t.res[k] != nil && strings.HasPrefix(k, prefix) {
-			keys = append(keys, k)
-		}
-	}
+	})
 	sort.Strings(keys)
 	var out []resource.State
 	for _, k := range keys {
@@ -136,8 +249,8 @@ func (t *tx) putResource(s resource.State) {
 	typ := s.ResourceType()
 	k := armid.Fold(s.ResourceID())
 	version := int64(1)
-	if committed, ok := t.e.res[typ][k]; ok {
-		version = committed.ResourceVersion() + 1
+	if prev := t.before().resource(typ, k); prev != nil {
+		version = prev.ResourceVersion() + 1
 	}
 	s.SetVersion(version)
 	row := s.Row()
@@ -169,27 +282,31 @@ func (t *tx) group(key string) *Group {
 	if g, ok := t.groups[key]; ok {
 		return g
 	}
-	return t.e.groups[key]
+	return t.before().group(key)
 }
 
 func (t *tx) op(id string) (store.Operation, bool) {
 	if op, ok := t.ops[armid.Fold(id)]; ok {
 		return op, true
 	}
-	op, ok := t.e.ops[armid.Fold(id)]
-	return op, ok
+	return t.before().op(id)
+}
+
+// sub is subscription id (folded) as this change sees it.
+func (t *tx) sub(id string) (store.Subscription, bool) {
+	if s, ok := t.subs[id]; ok {
+		return s, true
+	}
+	return t.before().sub(id)
 }
 
 func (t *tx) ensureSub(id string) {
-	if _, ok := t.e.subs[id]; ok {
+	if _, ok := t.sub(id); ok {
 		return
 	}
-	for _, s := range t.ch.Subscriptions {
-		if s.ID == id {
-			return
-		}
-	}
-	t.ch.Subscriptions = append(t.ch.Subscriptions, store.Subscription{ID: id, CreatedAt: t.now})
+	s := store.Subscription{ID: id, CreatedAt: t.now}
+	t.subs[id] = s
+	t.ch.Subscriptions = append(t.ch.Subscriptions, s)
 }
 
 // putGroup writes a group's next snapshot to the groups table; its version
@@ -198,8 +315,8 @@ func (t *tx) putGroup(s resource.State) {
 	g := s.(*Group)
 	key := groupKey(g.SubscriptionID, g.Name)
 	version := int64(1)
-	if committed, ok := t.e.groups[key]; ok {
-		version = committed.Version + 1
+	if prev := t.before().group(key); prev != nil {
+		version = prev.Version + 1
 	}
 	g.SetVersion(version)
 	row := g.Row()
@@ -262,10 +379,10 @@ func (t *tx) putVM(v *VM, m lifecycle.Machine, model json.RawMessage, spec VMSpe
 	next.Machine, next.Model, next.Spec = m, model, spec
 	key := armid.Fold(v.ID)
 	// However often a change touches a VM, it writes one row whose version
-	// follows the committed one.
+	// follows the one before the change.
 	next.Version = 1
-	if committed, ok := t.e.vms[key]; ok {
-		next.Version = committed.Version + 1
+	if prev := t.before().vm(key); prev != nil {
+		next.Version = prev.Version + 1
 	}
 	doc, _ := json.Marshal(vmDoc{Machine: m, Spec: spec, VMID: v.VMID, TimeCreated: v.TimeCreated, Waiting: v.Waiting})
 	row := store.VM{ID: v.ID, SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup, Name: v.Name,
@@ -393,28 +510,61 @@ func (t *tx) submitOp(v *VM, req lifecycle.Request, model json.RawMessage, spec 
 	return op, nil
 }
 
-// commit makes the change durable, then publishes it to readers.
-func (t *tx) commit(ctx context.Context) error {
+// seal lays this change's rows out in its store change, and returns what
+// its observers are to be told once it is committed. Nothing may be added
+// to the change after.
+func (t *tx) seal() Change {
 	for _, row := range t.vmRows {
 		t.ch.VMs = append(t.ch.VMs, row)
 	}
 	for _, row := range t.resRows {
 		t.ch.Resources = append(t.ch.Resources, row)
 	}
-	c := t.ch
-	if c.Empty() {
+	t.vmRows, t.resRows = nil, nil
+	change := Change{At: t.now, Events: t.ch.Events}
+	for k, v := range t.vms {
+		if v == nil {
+			change.Gone = append(change.Gone, k)
+		} else {
+			change.VMs = append(change.VMs, v)
+		}
+	}
+	return change
+}
+
+// commit makes the change durable, then publishes it to readers: a batch
+// of one change.
+func (t *tx) commit(ctx context.Context) error {
+	note := t.seal()
+	return t.e.commit(ctx, t, []store.Change{t.ch}, []Change{note})
+}
+
+// commit writes changes, in order, as one store transaction, then lays
+// what overlay holds (the state after them all) into memory, and tells the
+// observers of each change, notes[i] of changes[i]. Until the store has
+// committed them, nothing of them is in memory; when it fails, nothing
+// ever is.
+func (e *Engine) commit(ctx context.Context, overlay *tx, changes []store.Change, notes []Change) error {
+	writes := make([]store.Change, 0, len(changes))
+	told := notes[:0:0]
+	for i, c := range changes {
+		if !c.Empty() {
+			writes = append(writes, c)
+			told = append(told, notes[i])
+		}
+	}
+	if len(writes) == 0 {
 		return nil
 	}
 	// The request's context must not cancel a commit half-way through the
 	// engine's bookkeeping: a change is applied whole or not at all.
-	if err := t.e.apply(context.WithoutCancel(ctx), c); err != nil {
+	if err := e.apply(context.WithoutCancel(ctx), writes...); err != nil {
 		return err
 	}
-	e := t.e
-	change := Change{At: t.now, Events: c.Events}
+	t := overlay
 	e.mu.Lock()
-	for _, s := range c.Subscriptions {
-		e.subs[s.ID] = s
+	for id, s := range t.subs {
+		e.subs[id] = s
 	}
 	for k, g := range t.groups {
 		if g == nil {
@@ -430,14 +580,12 @@ func (t *tx) commit(ctx context.Context) error {
 				delete(e.vms, k)
 				e.sorted = nil
 			}
-			change.Gone = append(change.Gone, k)
 			continue
 		}
 		if !existed {
 			e.sorted = nil
 		}
 		e.vms[k] = v
-		change.VMs = append(change.VMs, v)
 	}
 	for k, s := range t.res {
 		if s == nil {
@@ -460,8 +608,10 @@ func (t *tx) commit(ctx context.Context) error {
 	if len(t.dues) > 0 {
 		e.kick()
 	}
-	for _, fn := range e.listeners {
-		fn(change)
+	for _, c := range told {
+		for _, fn := range e.listeners {
+			fn(c)
+		}
 	}
 	return nil
 }

@@ -1,0 +1,177 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync"
+
+	"github.com/azemu/azemu/internal/store"
+)
+
+// Group commit: the changes clients ask for at the same time share one
+// store transaction, so that the cost of a commit is paid once per batch
+// rather than once per change.
+//
+// A writer queues its decision and waits. Whichever waiting writer takes
+// the lead first takes the writer lock (lockWrite: on a shared store the
+// fleet lock too, after catching up), drains the queue, and decides each
+// change in turn in a tx of its own over the batch's tx (under), so that
+// each sees the ones before it. A change refused is dropped alone; one
+// decided is absorbed into the batch. The batch's changes are then written
+// in one Apply, in order, and only once it has committed are they laid
+// into memory, told to the observers, and answered, each with its own
+// result. When the commit fails, none of them is: memory stays as it was,
+// and every writer of the batch gets the error.
+
+// maxBatch bounds the changes of one batch, so that a commit stays short
+// however many writers wait.
+const maxBatch = 512
+
+// pending is one queued decision and, once its batch has ended, its
+// outcome.
+type pending struct {
+	decide func(t *tx) error
+	err    error
+	// panicked is what decide panicked with, to panic with in the
+	// writer's own goroutine.
+	panicked any
+	stack    []byte
+	done     chan struct{}
+}
+
+// batcher is the queue of decisions waiting for a batch.
+type batcher struct {
+	mu    sync.Mutex
+	queue []*pending
+	// lead is held by the writer running a batch.
+	lead chan struct{}
+}
+
+func newBatcher() batcher { return batcher{lead: make(chan struct{}, 1)} }
+
+// decide runs decide in a change of the next batch, and returns once the
+// batch has ended: nil when the change is committed (or there was none to
+// make), decide's error when it refused, the store's when the batch's
+// commit failed.
+func (e *Engine) decide(ctx context.Context, decide func(t *tx) error) error {
+	w := &pending{decide: decide, done: make(chan struct{})}
+	q := &e.batches
+	q.mu.Lock()
+	q.queue = append(q.queue, w)
+	q.mu.Unlock()
+	for {
+		select {
+		case <-w.done:
+			if w.panicked != nil {
+				panic(fmt.Sprintf("%v\n\nin the batch's writer:\n%s", w.panicked, w.stack))
+			}
+			return w.err
+		case q.lead <- struct{}{}:
+			e.runBatch(ctx, w)
+			<-q.lead
+		}
+	}
+}
+
+// runBatch runs the next batch, for the writer of w. Every writer whose
+// decision is queued waits to lead, so each batch has a writer to run it.
+func (e *Engine) runBatch(ctx context.Context, w *pending) {
+	q := &e.batches
+	unlock, err := e.lockWrite(ctx)
+	if err != nil {
+		// Only w's own context may have given up on the lock: the others
+		// wait for a writer whose context has not. A w no longer queued
+		// has ended in an earlier batch.
+		q.mu.Lock()
+		for i, p := range q.queue {
+			if p == w {
+				q.queue = append(q.queue[:i:i], q.queue[i+1:]...)
+				w.err = err
+				close(w.done)
+				break
+			}
+		}
+		q.mu.Unlock()
+		return
+	}
+	defer unlock()
+	q.mu.Lock()
+	n := min(len(q.queue), maxBatch)
+	batch := q.queue[:n:n]
+	q.queue = q.queue[n:]
+	if len(q.queue) == 0 {
+		q.queue = nil // let the drained ones go
+	}
+	q.mu.Unlock()
+	if len(batch) > 0 {
+		e.commitBatch(ctx, batch)
+	}
+}
+
+// commitBatch decides each of batch in turn, commits the changes decided,
+// and ends each writer's wait. The caller holds the writer lock.
+func (e *Engine) commitBatch(ctx context.Context, batch []*pending) {
+	b := e.begin(e.Now())
+	changes := make([]store.Change, 0, len(batch))
+	notes := make([]Change, 0, len(batch))
+	for _, w := range batch {
+		t := e.begin(e.Now())
+		t.under = b
+		if !decideSafely(w, t) {
+			continue
+		}
+		notes = append(notes, t.seal())
+		changes = append(changes, t.ch)
+		b.absorb(t)
+	}
+	err := e.commit(ctx, b, changes, notes)
+	for _, w := range batch {
+		if err != nil && w.panicked == nil {
+			// A refusal too was decided over changes that never were.
+			w.err = err
+		}
+		close(w.done)
+	}
+}
+
+// decideSafely runs w's decision in t, and reports whether it decided a
+// change; a panic is kept for w's writer to panic with, as it would have
+// had it decided alone.
+func decideSafely(w *pending, t *tx) (ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			w.panicked, w.stack, ok = v, debug.Stack(), false
+		}
+	}()
+	w.err = w.decide(t)
+	return w.err == nil
+}
+
+// absorb lays a change decided over b into b, after the changes b holds.
+func (b *tx) absorb(t *tx) {
+	for k, v := range t.vms {
+		b.vms[k] = v
+	}
+	for k, s := range t.res {
+		b.res[k] = s
+	}
+	for typ, keys := range t.touched {
+		for k := range keys {
+			b.touch(typ, k)
+		}
+	}
+	for k, g := range t.groups {
+		b.groups[k] = g
+	}
+	for k, op := range t.ops {
+		b.ops[k] = op
+	}
+	for id, s := range t.subs {
+		b.subs[id] = s
+	}
+	b.dues = append(b.dues, t.dues...)
+	if t.faultsChanged {
+		b.faults, b.faultsChanged = t.faults, true
+	}
+}
