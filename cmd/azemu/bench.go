@@ -49,8 +49,9 @@ type benchConfig struct {
 }
 
 // benchWorkloads are the workloads in the order they run: reads first, the
-// churn last, as it leaves VMs mid-transition.
-var benchWorkloads = []string{"bare", "get", "expand", "instanceview", "listall", "churn"}
+// churn after them, as it leaves VMs mid-transition, and last the commits
+// through the engine, on databases of their own (benchcommit.go).
+var benchWorkloads = []string{"bare", "get", "expand", "instanceview", "listall", "churn", commitsGrouped}
 
 func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 	c := benchConfig{}
@@ -284,11 +285,26 @@ func runBench(ctx context.Context, c benchConfig, stdout, stderr io.Writer) erro
 				return err
 			}
 			fmt.Fprintf(stderr, "round %d/%d: %s ...\n", round+1, c.rounds, w)
+			if w == commitsGrouped {
+				// Group commit and its baseline, in turn, each first in
+				// every other round.
+				for i := range 2 {
+					name, maxBatch := commitsGrouped, 0
+					if (i+round)%2 == 0 {
+						name, maxBatch = commitsSingle, 1
+					}
+					runs[name] = append(runs[name], runCommits(ctx, filepath.Join(dir, fmt.Sprintf("%s-%d.db", name, round)), name, c.clients, maxBatch, c.warmup, c.duration))
+				}
+				continue
+			}
 			res := rig.run(ctx, w)
 			runs[w] = append(runs[w], res)
 		}
 	}
 	for _, w := range c.workloads {
+		if w == commitsGrouped {
+			rep.Results = append(rep.Results, medianResult(runs[commitsSingle]))
+		}
 		rep.Results = append(rep.Results, medianResult(runs[w]))
 	}
 	if slices.Contains(c.workloads, "listall") {

@@ -92,6 +92,8 @@ func TestBenchReportGolden(t *testing.T) {
 			{Name: "listall", Ops: 500, Elapsed: 5 * time.Second, Bytes: 219_600},
 			{Name: "churn", Ops: 15000, Elapsed: 5 * time.Second, Refused: 3,
 				Refusal: `powerOff: {"error":{"code":"OperationNotAllowed"}}`},
+			{Name: commitsSingle, Ops: 17500, Elapsed: 5 * time.Second, CPU: 4 * time.Second, Transactions: 17500, Changes: 17500},
+			{Name: commitsGrouped, Ops: 105000, Elapsed: 5 * time.Second, CPU: 5 * time.Second, Transactions: 2500, Changes: 105000},
 		},
 		Listing: listing{Pages: 10, VMs: 1000, Bytes: 2_196_000, Time: 45_678 * time.Microsecond},
 		RSS:     150 << 20, RSSFrom: "this process", DBBytes: 12_345_678}
@@ -223,6 +225,8 @@ func TestBenchRuns(t *testing.T) {
 		"azemu bench: 12 VMs, 3 clients, 150ms a workload, 1 round",
 		"bare HTTPS server: a fixed body from a map", "GET VM ", "GET VM ?$expand=instanceView", "GET VM/instanceView",
 		"listAll statusOnly=true, every page", "start/powerOff/deallocate churn",
+		"engine on SQLite, one change a transaction", "engine on SQLite, group commit",
+		"durable changes through the engine on SQLite, 3 clients: group commit ",
 		"listAll statusOnly=true, one client: all 3 pages (12 VMs,",
 		"resident memory: ", "database: ",
 	} {

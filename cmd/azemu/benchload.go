@@ -251,6 +251,8 @@ type workloadResult struct {
 	Refused int64         // churn: actions answered 409
 	Refusal string        // the first of them
 	Err     string
+	// commits: the store transactions committed, and the changes they held.
+	Transactions, Changes int64
 }
 
 // cpuPerOp is the CPU time of one op, 0 when not measured.

@@ -24,9 +24,9 @@ import (
 // result. When the commit fails, none of them is: memory stays as it was,
 // and every writer of the batch gets the error.
 
-// maxBatch bounds the changes of one batch, so that a commit stays short
-// however many writers wait.
-const maxBatch = 512
+// DefaultMaxBatch bounds the changes of one batch (Config.MaxBatch), so
+// that a commit stays short however many writers wait.
+const DefaultMaxBatch = 512
 
 // pending is one queued decision and, once its batch has ended, its
 // outcome.
@@ -97,7 +97,7 @@ func (e *Engine) runBatch(ctx context.Context, w *pending) {
 	}
 	defer unlock()
 	q.mu.Lock()
-	n := min(len(q.queue), maxBatch)
+	n := min(len(q.queue), e.cfg.MaxBatch)
 	batch := q.queue[:n:n]
 	q.queue = q.queue[n:]
 	if len(q.queue) == 0 {

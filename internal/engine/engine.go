@@ -46,6 +46,9 @@ type Config struct {
 	// Retention is how much history is kept whole: older history is
 	// compacted into checkpoints (retention.go). Zero keeps it all.
 	Retention time.Duration
+	// MaxBatch is the most client changes one store transaction commits
+	// (batch.go); 0 means DefaultMaxBatch, 1 commits each change alone.
+	MaxBatch int
 }
 
 // recentOps bounds how many finished operations stay in memory for polling;
@@ -142,6 +145,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = DefaultMaxBatch
 	}
 	rnd := newDraws(cfg.Seed)
 	if cfg.NewID == nil {
