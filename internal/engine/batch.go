@@ -61,16 +61,24 @@ func (e *Engine) decide(ctx context.Context, decide func(t *tx) error) error {
 	q.queue = append(q.queue, w)
 	q.mu.Unlock()
 	for {
+		// A writer whose change has been answered leads no more batches.
 		select {
 		case <-w.done:
-			if w.panicked != nil {
-				panic(fmt.Sprintf("%v\n\nin the batch's writer:\n%s", w.panicked, w.stack))
+		default:
+			select {
+			case <-w.done:
+			case q.lead <- struct{}{}:
+				func() {
+					defer func() { <-q.lead }() // a panic must not keep the lead
+					e.runBatch(ctx, w)
+				}()
+				continue
 			}
-			return w.err
-		case q.lead <- struct{}{}:
-			e.runBatch(ctx, w)
-			<-q.lead
 		}
+		if w.panicked != nil {
+			panic(fmt.Sprintf("%v\n\nin the batch's writer:\n%s", w.panicked, w.stack))
+		}
+		return w.err
 	}
 }
 
@@ -112,6 +120,17 @@ func (e *Engine) runBatch(ctx context.Context, w *pending) {
 // commitBatch decides each of batch in turn, commits the changes decided,
 // and ends each writer's wait. The caller holds the writer lock.
 func (e *Engine) commitBatch(ctx context.Context, batch []*pending) {
+	defer func() {
+		// A panic past the decisions (an observer's) ends every wait
+		// before it goes on up the leading writer's stack.
+		if v := recover(); v != nil {
+			for _, w := range batch {
+				w.err = fmt.Errorf("engine: the batch's commit panicked: %v", v)
+				close(w.done)
+			}
+			panic(v)
+		}
+	}()
 	b := e.begin(e.Now())
 	changes := make([]store.Change, 0, len(batch))
 	notes := make([]Change, 0, len(batch))

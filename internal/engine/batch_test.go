@@ -450,3 +450,36 @@ func TestConcurrentBatches(t *testing.T) {
 	r.restart(r.clk.Now())
 	check(t, "GET after a restart", viewFleet(t, r, names...).vms, held.vms)
 }
+
+// An observer that panics on a batch's change ends every writer's wait:
+// the writer leading the batch panics, the others get an error, and the
+// next change commits as usual.
+func TestBatchObserverPanicEndsEveryWait(t *testing.T) {
+	r, gate := gatedRig(t)
+	r.group("rg")
+	r.createVM("rg", "a", false)
+	r.createVM("rg", "b", false)
+	r.advance(time.Minute)
+	var boom atomic.Bool
+	r.eng.OnChange(func(c Change) {
+		if len(c.VMs) > 0 && boom.CompareAndSwap(true, false) {
+			panic("observer")
+		}
+	})
+	out := batchOf(t, r, gate, []Command{actCmd("a", lifecycle.PowerOff), actCmd("b", lifecycle.PowerOff)}, func() { boom.Store(true) })
+	panicked := 0
+	for i, o := range out {
+		switch {
+		case o.panicked != nil:
+			panicked++
+		case o.err == nil || !strings.Contains(o.err.Error(), "panicked"):
+			t.Errorf("command %d: %v, want the batch's panic as an error", i, o.err)
+		}
+	}
+	if panicked != 1 {
+		t.Errorf("%d writers panicked, want the one leading", panicked)
+	}
+	if _, err := r.eng.Do(context.Background(), actCmd("b", lifecycle.Start)); err != nil {
+		t.Fatalf("a change after the panic: %v", err)
+	}
+}
