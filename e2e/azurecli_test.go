@@ -28,7 +28,8 @@ type azCLI struct {
 	env []string
 }
 
-// newAzCLI finds az; without it the test is skipped, or fails under CI.
+// newAzCLI finds Debian 12's az on PATH; without it the test is skipped,
+// or fails under CI.
 func newAzCLI(t *testing.T, srv *server) *azCLI {
 	t.Helper()
 	bin, err := exec.LookPath("az")
@@ -38,6 +39,13 @@ func newAzCLI(t *testing.T, srv *server) *azCLI {
 		}
 		t.Skip("az (Debian's azure-cli) is not installed")
 	}
+	return azCLIAt(t, srv, bin)
+}
+
+// azCLIAt configures the az at bin for one server: its own configuration
+// directory, azemu's CA, nothing else changed.
+func azCLIAt(t *testing.T, srv *server, bin string) *azCLI {
+	t.Helper()
 	dir := t.TempDir()
 	env := []string{}
 	for _, kv := range os.Environ() {

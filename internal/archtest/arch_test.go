@@ -27,7 +27,7 @@ var layers = map[string][]string{
 	"internal/authz":           {"internal/armid"},
 	"internal/identity":        {"internal/authz", "internal/certs"},
 	"internal/catalog":         {},
-	"internal/template":        {"internal/armerror", "internal/armid"},
+	"internal/template":        {"internal/armerror", "internal/armid", "internal/catalog"},
 	"internal/store":           {"internal/lifecycle", "internal/armid"},
 	"internal/store/sqlite":    {"internal/store"},
 	"internal/store/memstore":  {"internal/store"},

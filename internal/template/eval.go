@@ -265,7 +265,7 @@ func refusedFuncs(name, written string) (string, bool) {
 	switch name {
 	case "newguid", "utcnow":
 		return fmt.Sprintf("The template function '%s' is not supported by azemu: a deployment here evaluates the same way every time.", written), true
-	case "pickzones", "providers", "environment", "managementgroup", "managementgroupresourceid", "tenantresourceid", "tenant":
+	case "pickzones", "environment", "managementgroup", "managementgroupresourceid", "tenantresourceid", "tenant":
 		return fmt.Sprintf("The template function '%s' is not supported by azemu.", written), true
 	}
 	return "", false

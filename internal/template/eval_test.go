@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/azemu/azemu/internal/catalog"
 )
 
 var testScope = Scope{SubscriptionID: "00000000-0000-0000-0000-000000000001", TenantID: "72f988bf-86f1-41af-91ab-2d7cd011db47",
@@ -72,6 +74,9 @@ func TestExpressions(t *testing.T) {
 		{`[resourceGroup().id]`, `"/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/demo"`},
 		{`[subscription().subscriptionId]`, `"00000000-0000-0000-0000-000000000001"`},
 		{`[deployment().name]`, `"main"`},
+		{`[providers('microsoft.compute', 'VirtualMachineScaleSets').apiVersions[0]]`, `"` + catalog.APIVersions("Microsoft.Compute", "virtualMachineScaleSets")[0] + `"`},
+		{`[providers('Microsoft.Network', 'publicIPAddresses').namespace]`, `"Microsoft.Network"`},
+		{`[greater(length(providers('Microsoft.Network').resourceTypes), 3)]`, `true`},
 		{`[concat('a', 'b', 1)]`, `"ab1"`},
 		{`[concat(createArray(1, 2), createArray(3))]`, `[1,2,3]`},
 		{`[format('{0}-{1:D3}-{{x}}', 'vm', 7)]`, `"vm-007-{x}"`},
@@ -158,6 +163,8 @@ func TestExpressionErrors(t *testing.T) {
 		{`[reference(resourceId('Microsoft.Network/publicIPAddresses', 'ip'), '2022-05-01')]`, "not expected at this location"},
 		{`[substring('abc', 2, 5)]`, "length parameter"},
 		{`[toLower(1)]`, "expects its parameter 1 to be of type 'String'"},
+		{`[providers('Microsoft.Nope', 'things')]`, "The resource namespace 'Microsoft.Nope' is invalid"},
+		{`[providers('Microsoft.Compute', 'things')]`, "The resource type 'things' could not be found in the namespace 'Microsoft.Compute'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/azemu/azemu/internal/catalog"
 )
 
 type function func(ev *evaluator, name string, args []any) (any, error)
@@ -24,6 +26,7 @@ func init() {
 		"resourcegroup":          fnResourceGroup,
 		"subscription":           fnSubscription,
 		"deployment":             fnDeployment,
+		"providers":              fnProviders,
 		"reference":              fnReference,
 		"copyindex":              fnCopyIndex,
 		"concat":                 fnConcat,
@@ -316,6 +319,51 @@ func fnSubscription(ev *evaluator, name string, args []any) (any, error) {
 		"tenantId":       s.TenantID,
 		"displayName":    s.SubscriptionName,
 	}, nil
+}
+
+// fnProviders is providers(namespace, [resourceType]): a resource type's
+// regions and api-versions (newest first), or every type of the namespace,
+// as the provider's metadata lists them. az vmss create's outputs read the
+// scale set through reference(..., providers(...).apiVersions[0]).
+func fnProviders(ev *evaluator, name string, args []any) (any, error) {
+	ns, err := leadingString(name, args, 1, 2)
+	if err != nil {
+		return nil, err
+	}
+	p, ok := catalog.FindProvider(ns)
+	if !ok {
+		return nil, errorf("The resource namespace '%s' is invalid. Please see https://aka.ms/arm-functions#providers for usage details.", ns)
+	}
+	typeBody := func(t catalog.ResourceType) map[string]any {
+		locations := []any{}
+		if t.Regional {
+			for _, l := range catalog.LocationDisplayNames() {
+				locations = append(locations, l)
+			}
+		}
+		versions := make([]any, 0, len(t.APIVersions))
+		for _, v := range t.APIVersions {
+			versions = append(versions, v)
+		}
+		return map[string]any{"namespace": p.Namespace, "resourceType": t.Type, "locations": locations, "apiVersions": versions}
+	}
+	if len(args) == 1 {
+		types := make([]any, 0, len(p.Types))
+		for _, t := range p.Types {
+			types = append(types, typeBody(t))
+		}
+		return map[string]any{"namespace": p.Namespace, "resourceTypes": types}, nil
+	}
+	typ, err := wantString(name, 1, args[1])
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range p.Types {
+		if strings.EqualFold(t.Type, typ) {
+			return typeBody(t), nil
+		}
+	}
+	return nil, errorf("The resource type '%s' could not be found in the namespace '%s'. Please see https://aka.ms/arm-functions#providers for usage details.", typ, p.Namespace)
 }
 
 func fnDeployment(ev *evaluator, name string, args []any) (any, error) {
