@@ -35,7 +35,7 @@ var layers = map[string][]string{
 	"internal/store/storetest": {"internal/store"},
 	"internal/store/postgres":  {"internal/store"},
 	"internal/pgtest":          {},
-	"internal/engine":          {"internal/armerror", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing", "internal/kinds/resource", "internal/kinds/disk", "internal/kinds/extension", "internal/kinds/group", "internal/kinds/scaleset", "internal/kinds/deployment", "internal/kinds/vnet", "internal/kinds/nsg", "internal/kinds/nic", "internal/kinds/publicip"},
+	"internal/engine":          {"internal/armerror", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing", "internal/kinds/resource", "internal/kinds/disk", "internal/kinds/extension", "internal/kinds/group", "internal/kinds/scaleset", "internal/kinds/deployment", "internal/kinds/vnet", "internal/kinds/nsg", "internal/kinds/nic", "internal/kinds/publicip", "internal/kinds/vm"},
 	"internal/armapi":          {"internal/armerror", "internal/template", "internal/kinds/resource", "internal/kinds/deployment", "internal/catalog", "internal/crosssite", "internal/engine", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing", "internal/identity", "internal/authz"},
 	"internal/dashboard":       {"internal/armerror", "internal/authz", "internal/crosssite", "internal/engine", "internal/lifecycle", "internal/billing", "internal/store", "internal/armid"},
 	"internal/metrics":         {"internal/engine"},
@@ -67,6 +67,7 @@ var kindLayers = map[string][]string{
 	"internal/kinds/nsg":          {"internal/armid", "internal/kinds/resource", "internal/kinds/network"},
 	"internal/kinds/publicip":     {"internal/armid", "internal/kinds/resource", "internal/kinds/network"},
 	"internal/kinds/nic":          {"internal/armid", "internal/kinds/resource", "internal/kinds/network", "internal/kinds/publicip"},
+	"internal/kinds/vm":           {"internal/armid", "internal/kinds/resource", "internal/lifecycle", "internal/kinds/disk", "internal/kinds/nic", "internal/kinds/publicip"},
 }
 
 // pure packages take time and IDs as arguments: no I/O, no clock.

@@ -52,25 +52,3 @@ func (t *tx) disksNamed(ids []string) map[string]*Disk {
 func diskOwner(v *VM) disk.Owner {
 	return disk.Owner{ID: v.ID, SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup, Location: v.Spec.Location, OSType: v.Spec.OSType}
 }
-
-// attachDisks makes the disks a VM's model names exist and belong to it;
-// old is the VM before this change (nil when new).
-func (t *tx) attachDisks(v, old *VM, refs []DiskRef) error {
-	o := diskOwner(v)
-	var previous []DiskRef
-	if old != nil {
-		previous = old.Spec.Disks
-	}
-	eff, err := disk.Attach(o, refs, previous, t.disksNamed(disk.Named(o, refs, previous)), t.env())
-	if err != nil {
-		return err
-	}
-	t.apply(eff)
-	return nil
-}
-
-// releaseDisks applies each disk's deleteOption when its VM is removed.
-func (t *tx) releaseDisks(v *VM, opID string) {
-	o := diskOwner(v)
-	t.apply(disk.Release(o, v.Spec.Disks, t.disksNamed(disk.Named(o, v.Spec.Disks)), opID, t.env()))
-}

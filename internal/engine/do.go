@@ -168,8 +168,11 @@ func notFound(id armid.ID) error {
 
 // get returns the resource with the given ID as this change sees it, from
 // whichever table its kind keeps it in; nil when there is none.
-func (t *tx) get(id armid.ID) resource.State {
-	typ := id.Type()
+func (t *tx) get(id armid.ID) resource.State { return t.getAs(id.Type(), id) }
+
+// getAs is get for a resource of the kind of type typ, whatever its ID
+// says.
+func (t *tx) getAs(typ string, id armid.ID) resource.State {
 	k, ok := t.e.kinds[typ]
 	if !ok {
 		return nil
@@ -183,7 +186,11 @@ func (t *tx) get(id armid.ID) resource.State {
 // command runs one command through its target's kind: the decision, then
 // its effects and follow-ups. It returns the operation the command runs as.
 func (t *tx) command(k kind, target resource.State, c resource.Command) (string, error) {
-	opID, eff, err := k.verbs[c.Verb](t, target, c, t.env())
+	env := t.env()
+	if !c.At.IsZero() {
+		env = t.envAt(c.At)
+	}
+	opID, eff, err := k.verbs[c.Verb](t, target, c, env)
 	if err != nil {
 		return "", err
 	}
@@ -200,12 +207,16 @@ func (t *tx) run(eff resource.Effects) error {
 		if err != nil {
 			return fmt.Errorf("engine: a follow-up command for %q: %w", c.Target, err)
 		}
-		k, ok := t.e.kinds[id.Type()]
+		typ := id.Type()
+		if c.Kind != "" {
+			typ = c.Kind
+		}
+		k, ok := t.e.kinds[typ]
 		if !ok || k.verbs[c.Verb] == nil {
 			return fmt.Errorf("engine: %s takes no command %q", c.Target, c.Verb)
 		}
-		target := t.get(id)
-		if target == nil {
+		target := t.getAs(typ, id)
+		if target == nil && !k.absent[c.Verb] {
 			return &Error{Code: CodeResourceNotFound, Message: fmt.Sprintf("The Resource '%s' was not found.", c.Target)}
 		}
 		if _, err := t.command(k, target, c); err != nil {

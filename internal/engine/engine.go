@@ -17,7 +17,7 @@ import (
 	"github.com/azemu/azemu/internal/clock"
 	"github.com/azemu/azemu/internal/kinds/group"
 	"github.com/azemu/azemu/internal/kinds/resource"
-	"github.com/azemu/azemu/internal/lifecycle"
+	"github.com/azemu/azemu/internal/kinds/vm"
 	"github.com/azemu/azemu/internal/store"
 )
 
@@ -545,32 +545,9 @@ func (e *Engine) fireDue(ctx context.Context, now time.Time) error {
 		if !ok || !at.Equal(item.at) {
 			continue // stale: the plan changed since this was queued
 		}
-		kind := string(v.Machine.Run.Plan.Kind)
-		m, fired := v.Machine.Fire(at)
-		waiting := v.Waiting
-		if fired.Finished != "" || fired.Failed != "" {
-			nv := *v
-			nv.Waiting = nil
-			v = &nv
-		} else {
-			waiting = nil
-		}
-		if fired.Removed {
-			t.removeVM(v, m, at, fired.Finished)
-		} else {
-			t.putVM(v, m, v.Model, v.Spec, at, v.Machine.Run.OperationID, kind)
-		}
-		// Operations waiting on the plan end as it does.
-		for _, id := range append([]string{fired.Finished}, waiting...) {
-			if id != "" && fired.Finished != "" {
-				t.finishOp(id, StatusSucceeded, nil, at)
-			}
-		}
-		if fired.Failed != "" {
-			oe := &OperationError{Code: fired.Failure.Code, Message: fired.Failure.Message}
-			for _, id := range append([]string{fired.Failed}, waiting...) {
-				t.finishOp(id, StatusFailed, oe, at)
-			}
+		// The VM's kind decides the step, at its due time.
+		if _, err := t.command(e.kinds[v.ResourceType()], v, resource.Command{Target: v.ID, Verb: vm.VerbDue, At: at}); err != nil {
+			e.log.Error("firing a due step", "vm", v.ID, "err", err)
 		}
 	}
 	if e.shared != nil && e.cfg.Manual != nil && !t.ch.Empty() {
@@ -708,48 +685,6 @@ func (e *Engine) ListVMs(match func(*VM) bool, after string, limit int) (page []
 	return page, ""
 }
 
-// VMPut is the input of a VM's put: the model to keep and what the engine
-// needs of it.
-type VMPut struct {
-	Model json.RawMessage
-	Spec  VMSpec
-	// Extensions is how long the VM's extensions take to install on create.
-	Extensions time.Duration
-}
-
-// putVMDecision creates or updates a VM; the command runs as the operation
-// that makes the change.
-func putVMDecision(t *tx, old *VM, at place, in VMPut, _ resource.Env) (string, resource.Effects, error) {
-	if err := t.checkFlexibleMember(old, in.Spec); err != nil {
-		return "", resource.Effects{}, err
-	}
-	if old == nil {
-		id := armid.VirtualMachineID(at.sub, at.rg, at.name)
-		op, err := t.createVM(at.sub, at.rg, NewInstance{ID: id, Name: at.name, Model: in.Model, Spec: in.Spec}, in.Extensions, "")
-		return op.ID, resource.Effects{}, err
-	}
-	spec := in.Spec
-	if !armid.SameLocation(old.Spec.Location, spec.Location) {
-		return "", resource.Effects{}, &Error{Code: CodeInvalidResourceLocation, Message: fmt.Sprintf(
-			"The resource '%s' already exists in location '%s' in resource group '%s'. A resource with the same name cannot be created in location '%s'. Please select a new resource name.",
-			old.Name, old.Spec.Location, old.ResourceGroup, spec.Location)}
-	}
-	req := lifecycle.Request{Kind: lifecycle.Update, Resize: !strings.EqualFold(old.Spec.VMSize, spec.VMSize)}
-	if old.Machine.State.Provisioning == lifecycle.Failed && old.Machine.State.Power == "" && old.Machine.Run == nil {
-		// A create that failed before the VM got a host: a PUT retries the
-		// create, as Azure does, rather than updating a VM never started.
-		req = lifecycle.Request{Kind: lifecycle.Create, GeneralizedImage: spec.GeneralizedImage, Extensions: in.Extensions}
-	}
-	op, err := t.submitWith(old, req, in.Model, spec)
-	if err != nil {
-		return "", resource.Effects{}, err
-	}
-	if err := t.attachDisks(t.vm(armid.Fold(old.ID)), old, spec.Disks); err != nil {
-		return "", resource.Effects{}, err
-	}
-	return op.ID, resource.Effects{}, t.linkNICs(t.vm(armid.Fold(old.ID)), old)
-}
-
 func groupBeingDeleted(g *Group) error { return group.BeingDeleted(g) }
 
 // versioned is a resource with an entity tag.
@@ -785,14 +720,6 @@ func etagIn(etag, header string) bool {
 		}
 	}
 	return false
-}
-
-func asError(err error) error {
-	var r *lifecycle.Refusal
-	if errors.As(err, &r) {
-		return &Error{Code: r.Code, Message: r.Message}
-	}
-	return err
 }
 
 // Operation returns an operation's status by ID.

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strings"
 
@@ -10,8 +9,6 @@ import (
 	"github.com/azemu/azemu/internal/kinds/extension"
 	"github.com/azemu/azemu/internal/kinds/group"
 	"github.com/azemu/azemu/internal/kinds/resource"
-	"github.com/azemu/azemu/internal/kinds/scaleset"
-	"github.com/azemu/azemu/internal/lifecycle"
 )
 
 // DefaultExtensionInstall is how long an extension installs when its
@@ -84,8 +81,9 @@ func (e *Engine) GetExtension(sub, rg, vm, name string) (*Extension, error) {
 	return nil, extension.NotFound(extensionVM(v), name)
 }
 
-// removeExtensionsOf deletes the extensions of a VM that is removed.
-func (t *tx) removeExtensionsOf(vmID string) {
+// extensionsOf lists the extensions of a VM as this change sees them, by
+// ID.
+func (t *tx) extensionsOf(vmID string) []*Extension {
 	var exts []*Extension
 	t.eachExtensionOf(extension.Prefix(vmID), func(k string) {
 		if x, ok := t.resource(ExtensionType, k).(*Extension); ok && x != nil {
@@ -93,48 +91,7 @@ func (t *tx) removeExtensionsOf(vmID string) {
 		}
 	})
 	sort.Slice(exts, func(i, j int) bool { return exts[i].ID < exts[j].ID })
-	t.apply(extension.RemoveAll(exts))
-}
-
-// vmVerbs are the VM kind's decisions: what other kinds ask of a VM,
-// carried out through its lifecycle.
-func vmVerbs() map[string]decision {
-	return map[string]decision{
-		VerbPut: putting(putVMDecision),
-		// An action runs a lifecycle operation (start, powerOff, delete,
-		// ...); its operation may already be done (a no-op, a synchronous
-		// change).
-		VerbAct: taking(func(t *tx, target resource.State, c resource.Command, req lifecycle.Request, _ resource.Env) (string, resource.Effects, error) {
-			v := target.(*VM)
-			op, err := t.submitWith(v, req, v.Model, v.Spec)
-			return op.ID, resource.Effects{}, err
-		}),
-		// A group being deleted asks each of its VMs to delete.
-		group.VerbDelete: func(t *tx, target resource.State, c resource.Command, _ resource.Env) (string, resource.Effects, error) {
-			return c.OperationID, resource.Effects{}, t.submit(target.(*VM), lifecycle.Request{Kind: lifecycle.Delete}, c.OperationID)
-		},
-		scaleset.VerbRun: taking(func(t *tx, target resource.State, c resource.Command, args scaleset.RunArgs, _ resource.Env) (string, resource.Effects, error) {
-			v := target.(*VM)
-			op, err := t.submitOp(v, args.Request, v.Model, v.Spec, c.OperationID, "")
-			return op.ID, resource.Effects{}, err
-		}),
-		extension.VerbHold: taking(func(t *tx, target resource.State, c resource.Command, args extension.HoldArgs, _ resource.Env) (string, resource.Effects, error) {
-			v := target.(*VM)
-			held, ok := v.Machine.HoldOSComplete(args.Until)
-			if !ok {
-				return "", resource.Effects{}, fmt.Errorf("engine: %s cannot hold its create for %s", v.ID, c.OperationID)
-			}
-			nv := *v
-			nv.Waiting = append(append([]string(nil), v.Waiting...), c.OperationID)
-			t.putVM(&nv, held, v.Model, v.Spec, t.now, "", "")
-			return c.OperationID, resource.Effects{}, nil
-		}),
-		extension.VerbInstall: taking(func(t *tx, target resource.State, c resource.Command, args extension.InstallArgs, _ resource.Env) (string, resource.Effects, error) {
-			v := target.(*VM)
-			op, err := t.submitOp(v, lifecycle.Request{Kind: lifecycle.Update, Extensions: args.Duration}, v.Model, v.Spec, c.OperationID, FaultOpExtension)
-			return op.ID, resource.Effects{}, err
-		}),
-	}
+	return exts
 }
 
 // extensionVMOf is the VM whose extension has the given ID, as the

@@ -7,6 +7,7 @@ import (
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/kinds/group"
 	"github.com/azemu/azemu/internal/kinds/resource"
+	"github.com/azemu/azemu/internal/kinds/vm"
 )
 
 // loadGroup is the group with the given ID as this change sees it.
@@ -48,6 +49,15 @@ func groupVerbs() map[string]decision {
 			opID, eff := group.Delete(g, vms, t.othersIn(g), env)
 			return opID, eff, nil
 		},
+		// A VM is gone: a group being deleted goes once its last VM has,
+		// with what is left in it.
+		vm.VerbGone: func(t *tx, target resource.State, c resource.Command, env resource.Env) (string, resource.Effects, error) {
+			g, _ := target.(*Group)
+			if g == nil || g.DeleteOperation == "" || len(t.vmsIn(g)) > 0 {
+				return "", resource.Effects{}, nil
+			}
+			return "", group.Settle(g, 0, t.othersIn(g), env), nil
+		},
 	}
 }
 
@@ -69,16 +79,6 @@ func (t *tx) vmsIn(g *Group) []*VM {
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
-}
-
-// maybeFinishGroup removes a group being deleted once no VM is left in it.
-func (t *tx) maybeFinishGroup(g *Group) {
-	if len(t.vmsIn(g)) > 0 {
-		return
-	}
-	if err := t.run(group.Settle(g, 0, t.othersIn(g), t.env())); err != nil {
-		t.e.log.Error("removing what is left of a deleted group", "group", g.Name, "err", err)
-	}
 }
 
 // othersIn lists the IDs of the resources other than VMs left in group g,

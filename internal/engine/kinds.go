@@ -12,6 +12,7 @@ import (
 	"github.com/azemu/azemu/internal/kinds/publicip"
 	"github.com/azemu/azemu/internal/kinds/resource"
 	"github.com/azemu/azemu/internal/kinds/scaleset"
+	"github.com/azemu/azemu/internal/kinds/vm"
 	"github.com/azemu/azemu/internal/kinds/vnet"
 )
 
@@ -62,6 +63,18 @@ type kind struct {
 	// verbs are the kind's decisions, by verb: a client's command (VerbPut,
 	// VerbDelete, VerbAct) and the follow-ups other kinds ask of it.
 	verbs map[string]decision
+	// absent are the follow-up verbs that take a target that is not there
+	// (nil): those that create it, or have nothing to do without it.
+	// Any other follow-up to a missing target is ResourceNotFound.
+	absent map[string]bool
+}
+
+func takes(verbs ...string) map[string]bool {
+	out := map[string]bool{}
+	for _, v := range verbs {
+		out[v] = true
+	}
+	return out
 }
 
 // A decision is one verb of a kind. It reads the fleet as the change sees
@@ -75,23 +88,23 @@ type decision func(t *tx, target resource.State, c resource.Command, env resourc
 // runtime stores, loads, publishes and commands every kind listed here
 // alike. (A function, not a variable: decisions run commands through it.)
 func kindTable() map[string]kind {
-	vm := kind{load: (*tx).loadVM, verbs: vmVerbs()}
+	vms := kind{load: (*tx).loadVM, write: (*tx).writeVM, erase: (*tx).eraseVM, verbs: vmVerbs()}
 	return map[string]kind{
 		disk.Type:       {decode: disk.Decode, verbs: diskVerbs()},
 		extension.Type:  {decode: extension.Decode, verbs: extensionVerbs()},
 		scaleset.Type:   {decode: scaleset.Decode, verbs: scaleSetVerbs()},
 		deployment.Type: {decode: deployment.Decode, verbs: deploymentVerbs()},
 		group.Type: {load: (*tx).loadGroup, write: (*tx).putGroup, erase: (*tx).removeGroup,
-			adopt: groupAdopts, verbs: groupVerbs()},
+			adopt: groupAdopts, verbs: groupVerbs(), absent: takes(vm.VerbGone)},
 		SubscriptionType: {load: (*tx).loadSubscription, write: (*tx).putSubscription, verbs: subscriptionVerbs()},
-		vmType:           vm,
-		instanceType:     vm,
+		vmType:           vms,
+		instanceType:     vms,
 		vnet.Type:        {decode: vnet.Decode, verbs: vnetVerbs()},
 		vnet.SubnetType:  {load: (*tx).loadChild, verbs: subnetVerbs()},
 		nsg.Type:         {decode: nsg.Decode, verbs: nsgVerbs()},
 		nsg.RuleType:     {load: (*tx).loadChild, verbs: ruleVerbs()},
-		nic.Type:         {decode: nic.Decode, verbs: nicVerbs()},
-		publicip.Type:    {decode: publicip.Decode, verbs: publicIPVerbs()},
+		nic.Type:         {decode: nic.Decode, verbs: nicVerbs(), absent: takes(vm.VerbCreateNIC)},
+		publicip.Type:    {decode: publicip.Decode, verbs: publicIPVerbs(), absent: takes(vm.VerbCreatePublicIP)},
 	}
 }
 

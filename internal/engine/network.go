@@ -2,7 +2,6 @@ package engine
 
 import (
 	"sort"
-	"strings"
 
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/kinds/group"
@@ -10,6 +9,7 @@ import (
 	"github.com/azemu/azemu/internal/kinds/nsg"
 	"github.com/azemu/azemu/internal/kinds/publicip"
 	"github.com/azemu/azemu/internal/kinds/resource"
+	"github.com/azemu/azemu/internal/kinds/vm"
 	"github.com/azemu/azemu/internal/kinds/vnet"
 )
 
@@ -275,7 +275,7 @@ func ruleVerbs() map[string]decision {
 }
 
 func nicVerbs() map[string]decision {
-	return topVerbs[*NetworkInterface, NetworkInterfaceSpec]{
+	verbs := topVerbs[*NetworkInterface, NetworkInterfaceSpec]{
 		put: func(t *tx, old *NetworkInterface, sub, rg, name string, spec NetworkInterfaceSpec, env resource.Env) (resource.Effects, string, error) {
 			_, eff, err := nic.Put(old, sub, rg, name, spec, t.nicWorld(old, spec), env)
 			return eff, spec.Location, err
@@ -288,10 +288,52 @@ func nicVerbs() map[string]decision {
 			return nic.Remove(n, opID, nic.World{}, env)
 		},
 	}.verbs()
+	// What a VM asks of the interfaces it uses (internal/kinds/vm).
+	verbs[vm.VerbCreateNIC] = taking(func(t *tx, _ resource.State, c resource.Command, spec NetworkInterfaceSpec, env resource.Env) (string, resource.Effects, error) {
+		at, err := placeAt(c.Target)
+		if err != nil {
+			return "", resource.Effects{}, err
+		}
+		_, eff, err := nic.PutAt(nil, at, spec, t.nicWorld(nil, spec), env)
+		return "", eff, err
+	})
+	verbs[vm.VerbLinkNIC] = taking(func(t *tx, target resource.State, c resource.Command, args vm.LinkArgs, env resource.Env) (string, resource.Effects, error) {
+		n := target.(*NetworkInterface)
+		w := t.nicWorld(n, n.Spec)
+		w.Running = args.Running
+		_, eff, err := nic.Link(n, args.Use, w, env)
+		return "", eff, err
+	})
+	verbs[vm.VerbUnlinkNIC] = func(t *tx, target resource.State, c resource.Command, env resource.Env) (string, resource.Effects, error) {
+		n := target.(*NetworkInterface)
+		_, eff := nic.Unlink(n, t.nicWorld(n, n.Spec), env)
+		return "", eff, nil
+	}
+	verbs[vm.VerbReleaseNIC] = func(t *tx, target resource.State, c resource.Command, env resource.Env) (string, resource.Effects, error) {
+		n := target.(*NetworkInterface)
+		w := t.nicWorld(n, n.Spec)
+		if n.DeleteOption == "Delete" {
+			return "", nic.Remove(n, c.OperationID, w, env), nil
+		}
+		_, eff := nic.Unlink(n, w, env)
+		return "", eff, nil
+	}
+	verbs[vm.VerbPowerNIC] = taking(func(t *tx, target resource.State, c resource.Command, args vm.PowerArgs, env resource.Env) (string, resource.Effects, error) {
+		n := target.(*NetworkInterface)
+		eff, err := nic.Power(n, args.Allocated, t.nicWorld(n, n.Spec), env)
+		if err != nil {
+			// The documentation ranges are spent: the VM runs without a
+			// public address rather than failing its plan.
+			t.e.log.Warn("no public address for a starting VM", "vm", args.VM, "err", err)
+			return "", resource.Effects{}, nil
+		}
+		return "", eff, nil
+	})
+	return verbs
 }
 
 func publicIPVerbs() map[string]decision {
-	return topVerbs[*PublicIP, PublicIPSpec]{
+	verbs := topVerbs[*PublicIP, PublicIPSpec]{
 		put: func(t *tx, old *PublicIP, sub, rg, name string, spec PublicIPSpec, env resource.Env) (resource.Effects, string, error) {
 			running := old != nil && t.ipRunning(old)
 			_, eff, err := publicip.Put(old, sub, rg, name, spec, running, t.publicTaken(), env)
@@ -300,6 +342,16 @@ func publicIPVerbs() map[string]decision {
 		del:    func(_ *tx, p *PublicIP, env resource.Env) (resource.Effects, error) { return publicip.Delete(p, env) },
 		remove: publicip.Remove,
 	}.verbs()
+	// A VM's configuration creates the public IPs it names.
+	verbs[vm.VerbCreatePublicIP] = taking(func(t *tx, _ resource.State, c resource.Command, spec PublicIPSpec, env resource.Env) (string, resource.Effects, error) {
+		at, err := placeAt(c.Target)
+		if err != nil {
+			return "", resource.Effects{}, err
+		}
+		_, eff, err := publicip.PutAt(nil, at, spec, false, t.publicTaken(), env)
+		return "", eff, err
+	})
+	return verbs
 }
 
 // allOf lists every resource of a type as this change sees it, by ID.
@@ -426,161 +478,13 @@ func (t *tx) nicWorld(old *NetworkInterface, spec NetworkInterfaceSpec) nic.Worl
 	return w
 }
 
-// NICRef is an interface a VM's network profile names, and, when the VM's
-// networkInterfaceConfigurations describe it, what to create it from.
-type NICRef struct {
-	ID           string `json:"id"`
-	Primary      bool   `json:"primary,omitempty"`
-	DeleteOption string `json:"deleteOption,omitempty"`
-	// Create, when set, is the interface to create if it does not exist,
-	// with the public IPs it names.
-	Create *NICTemplate `json:"create,omitempty"`
-}
-
-// NICTemplate is an interface a VM's networkInterfaceConfigurations create.
-type NICTemplate struct {
-	Spec      NetworkInterfaceSpec `json:"spec"`
-	PublicIPs []PublicIPTemplate   `json:"publicIPs,omitempty"`
-}
-
-// PublicIPTemplate is a public IP a VM's configuration creates.
-type PublicIPTemplate struct {
-	ID   string       `json:"id"`
-	Spec PublicIPSpec `json:"spec"`
-}
-
-// linkNICs makes the interfaces a VM's model names belong to it: those a
-// configuration describes are created first; those the model named before
-// (old) and no longer does are let go. An interface that does not exist
-// and is not described is left alone: a VM may name one (today's
-// behaviour, documented).
-func (t *tx) linkNICs(v *VM, old *VM) error {
-	env := t.env()
-	wanted := map[string]bool{}
-	for _, ref := range v.Spec.NICs {
-		key := armid.Key(ref.ID)
-		wanted[key] = true
-		n, _ := t.resource(NetworkInterfaceType, key).(*NetworkInterface)
-		if n == nil && ref.Create != nil {
-			if err := t.createNIC(ref); err != nil {
-				return err
-			}
-			n, _ = t.resource(NetworkInterfaceType, key).(*NetworkInterface)
-		}
-		if n == nil {
-			continue
-		}
-		if strings.EqualFold(n.VirtualMachine, v.ID) && n.Primary == ref.Primary && n.DeleteOption == canonicalDelete(ref.DeleteOption) {
-			continue
-		}
-		w := t.nicWorld(n, n.Spec)
-		w.Running = v.Machine.State.Power.Allocated()
-		_, eff, err := nic.Link(n, nic.Use{VM: v.ID, Primary: ref.Primary, DeleteOption: ref.DeleteOption}, w, env)
-		if err != nil {
-			return err
-		}
-		t.apply(eff)
-	}
-	if old == nil {
-		return nil
-	}
-	for _, ref := range old.Spec.NICs {
-		if wanted[armid.Key(ref.ID)] {
-			continue
-		}
-		if n, _ := t.resource(NetworkInterfaceType, armid.Key(ref.ID)).(*NetworkInterface); n != nil && strings.EqualFold(n.VirtualMachine, v.ID) {
-			_, eff := nic.Unlink(n, t.nicWorld(n, n.Spec), env)
-			t.apply(eff)
-		}
-	}
-	return nil
-}
-
-func canonicalDelete(option string) string {
-	if strings.EqualFold(option, "Delete") {
-		return "Delete"
-	}
-	return "Detach"
-}
-
-// createNIC creates the interface a VM's configuration describes, and the
-// public IPs it names that do not exist yet.
-func (t *tx) createNIC(ref NICRef) error {
-	env := t.env()
-	for _, ip := range ref.Create.PublicIPs {
-		if t.resource(PublicIPType, armid.Key(ip.ID)) != nil {
-			continue
-		}
-		at, err := placeAt(ip.ID)
-		if err != nil {
-			return err
-		}
-		_, eff, err := publicip.PutAt(nil, at, ip.Spec, false, t.publicTaken(), env)
-		if err != nil {
-			return err
-		}
-		t.apply(eff)
-	}
-	at, err := placeAt(ref.ID)
-	if err != nil {
-		return err
-	}
-	_, eff, err := nic.PutAt(nil, at, ref.Create.Spec, t.nicWorld(nil, ref.Create.Spec), env)
-	if err != nil {
-		return err
-	}
-	t.apply(eff)
-	return nil
-}
-
-// placeAt is where a resource with this ID is: its subscription (folded,
-// as every key), group and name.
-func placeAt(id string) (resource.Meta, error) {
-	parsed, err := armid.Parse(id)
-	if err != nil {
-		return resource.Meta{}, err
-	}
-	return resource.Meta{ID: parsed.String(), SubscriptionID: armid.Fold(parsed.SubscriptionID), ResourceGroup: parsed.ResourceGroup, Name: parsed.Name()}, nil
-}
-
-// releaseNICs applies each interface's deleteOption when its VM is
-// removed: Delete removes it (and the public IPs whose own deleteOption
-// says Delete), Detach lets it go.
-func (t *tx) releaseNICs(v *VM, opID string) {
-	env := t.env()
-	for _, ref := range v.Spec.NICs {
-		n, _ := t.resource(NetworkInterfaceType, armid.Key(ref.ID)).(*NetworkInterface)
-		if n == nil || !strings.EqualFold(n.VirtualMachine, v.ID) {
-			continue
-		}
-		w := t.nicWorld(n, n.Spec)
-		if n.DeleteOption == "Delete" {
-			t.apply(nic.Remove(n, opID, w, env))
-			continue
-		}
-		_, eff := nic.Unlink(n, w, env)
-		t.apply(eff)
-	}
-}
-
-// powerNICs gives a VM's interfaces' Dynamic public IPs an address when
-// it takes a host, and releases them when it gives the host up.
-func (t *tx) powerNICs(v *VM, allocated bool, env resource.Env) {
-	for _, ref := range v.Spec.NICs {
-		n, _ := t.resource(NetworkInterfaceType, armid.Key(ref.ID)).(*NetworkInterface)
-		if n == nil || !strings.EqualFold(n.VirtualMachine, v.ID) {
-			continue
-		}
-		eff, err := nic.Power(n, allocated, t.nicWorld(n, n.Spec), env)
-		if err != nil {
-			// The documentation ranges are spent: the VM runs without a
-			// public address rather than failing its plan.
-			t.e.log.Warn("no public address for a starting VM", "vm", v.ID, "err", err)
-			continue
-		}
-		t.apply(eff)
-	}
-}
+// The interfaces a VM's network profile names, and what its
+// networkInterfaceConfigurations create (internal/kinds/vm).
+type (
+	NICRef           = vm.NICRef
+	NICTemplate      = vm.NICTemplate
+	PublicIPTemplate = vm.PublicIPTemplate
+)
 
 // NetworkNotFound is the error of a request naming a network resource of
 // type typ (a top-level one) that does not exist.
@@ -603,4 +507,14 @@ func ChildNotFound(typ, parent, name string) error {
 		return vnet.SubnetNotFound(parent, name)
 	}
 	return nsg.RuleNotFound(parent, name)
+}
+
+// placeAt is where a resource with this ID is: its subscription (folded,
+// as every key), group and name.
+func placeAt(id string) (resource.Meta, error) {
+	parsed, err := armid.Parse(id)
+	if err != nil {
+		return resource.Meta{}, err
+	}
+	return resource.Meta{ID: parsed.String(), SubscriptionID: armid.Fold(parsed.SubscriptionID), ResourceGroup: parsed.ResourceGroup, Name: parsed.Name()}, nil
 }

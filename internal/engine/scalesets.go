@@ -123,7 +123,7 @@ func scaleSetVerbs() map[string]decision {
 		},
 		// Creating an instance is the VM's lifecycle, from a model the ARM
 		// layer derives from the set's profile (PutScaleSetRequest.Instance).
-		scaleset.VerbCreateInstance: taking(func(t *tx, target resource.State, c resource.Command, args scaleset.CreateArgs, _ resource.Env) (string, resource.Effects, error) {
+		scaleset.VerbCreateInstance: taking(func(t *tx, target resource.State, c resource.Command, args scaleset.CreateArgs, env resource.Env) (string, resource.Effects, error) {
 			s := target.(*ScaleSet)
 			if t.instance == nil {
 				return "", resource.Effects{}, fmt.Errorf("engine: no instance model for %s", s.ID)
@@ -132,8 +132,7 @@ func scaleSetVerbs() map[string]decision {
 			if err != nil {
 				return "", resource.Effects{}, err
 			}
-			op, err := t.createVM(s.SubscriptionID, s.ResourceGroup, inst, t.extensions, c.OperationID)
-			return op.ID, resource.Effects{}, err
+			return t.createVM(s.SubscriptionID, s.ResourceGroup, inst, t.extensions, c.OperationID, env)
 		}),
 	}
 }
@@ -286,40 +285,6 @@ type ScaleSetPut struct {
 	Instance func(set *ScaleSet, n int) (NewInstance, error)
 	// Extensions is how long the profile's extensions take to install.
 	Extensions time.Duration
-}
-
-// createVM creates a VM (a client's, or an instance a scale set change
-// asks for) as operation opID; "" draws a new one.
-func (t *tx) createVM(sub, rg string, inst NewInstance, extensions time.Duration, opID string) (store.Operation, error) {
-	if t.vm(armid.Fold(inst.ID)) != nil {
-		return store.Operation{}, &Error{Code: "Conflict", Message: fmt.Sprintf("The VM '%s' already exists.", inst.ID)}
-	}
-	v := &VM{Meta: resource.Meta{ID: inst.ID, SubscriptionID: sub, ResourceGroup: rg, Name: inst.Name},
-		Machine: lifecycle.Machine{Name: inst.Name}, VMID: t.e.cfg.NewID(), TimeCreated: t.now}
-	if opID == "" {
-		opID = t.e.cfg.NewID()
-	}
-	op := t.newOpWithID(opID, string(lifecycle.Create), inst.ID, inst.Spec.Location)
-	req := lifecycle.Request{Kind: lifecycle.Create, GeneralizedImage: inst.Spec.GeneralizedImage, Extensions: extensions}
-	consume := t.faultFor(v, inst.Spec, &req, "")
-	next, res, err := v.Machine.Submit(req, op.ID, t.now, t.e.cfg.Speed)
-	if err != nil {
-		return store.Operation{}, asError(err)
-	}
-	if res.Faulted && consume != nil {
-		consume()
-	}
-	t.putVM(v, next, inst.Model, inst.Spec, t.now, op.ID, string(lifecycle.Create))
-	if err := t.attachDisks(t.vms[armid.Fold(inst.ID)], nil, inst.Spec.Disks); err != nil {
-		return store.Operation{}, err
-	}
-	if err := t.linkNICs(t.vms[armid.Fold(inst.ID)], nil); err != nil {
-		return store.Operation{}, err
-	}
-	if res.Done {
-		t.finishOp(op.ID, StatusSucceeded, nil, t.now)
-	}
-	return op, nil
 }
 
 // BatchRequest is the input of a scale set's action: one operation over

@@ -163,6 +163,10 @@ const (
 type Command struct {
 	// Target is the ARM ID of the resource the command is for.
 	Target string
+	// Kind, when set, is the ARM type of the kind that owns the target,
+	// where its ID does not say: a Uniform scale set's instance has
+	// interfaces and public IPs at IDs under it.
+	Kind string
 	// Verb names what to do, in the terms of the target's kind.
 	Verb string
 	// OperationID is the operation the command runs as, when the decision
@@ -171,6 +175,9 @@ type Command struct {
 	// Args carries the verb's parameters, of a type the target's kind
 	// defines.
 	Args any
+	// At, when set, is the time the command is decided at: a follow-up of
+	// a step that fell due earlier than the change runs at the step's time.
+	At time.Time
 }
 
 // Due asks the runtime to call the owner of Target back at At.
