@@ -32,6 +32,7 @@ Usage:
   azemu serve [flags]   run the emulator (HTTPS ARM API on 127.0.0.1:8443)
   azemu bill [flags]    the bill of a running server: per VM, --format csv (FOCUS), --idle
   azemu bench [flags]   read and write throughput over HTTPS, as ratios to a bare HTTPS server
+  azemu seed [flags]    create a fleet of --vms VMs in the data dir, for a load test
   azemu version         print the version (also --version)
 
 The controls of a running server (--endpoint, default https://127.0.0.1:8443, trusted through
@@ -65,6 +66,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return bill(args[1:], stdout, stderr)
 	case "bench":
 		return bench(args[1:], stdout, stderr)
+	case "seed":
+		return seedCmd(args[1:], stdout, stderr)
 	case "clock":
 		return clockCmd(args[1:], stdout, stderr)
 	case "faults":

@@ -344,6 +344,10 @@ func (s *Server) TLSConfig() (*tls.Config, error) {
 	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }
 
+// Handler is the server's HTTP handler, for a client in this process that
+// sends its requests without a connection (azemu seed).
+func (s *Server) Handler() http.Handler { return s.http.Handler }
+
 // Engine is the server's engine, for in-process controls.
 func (s *Server) Engine() *engine.Engine { return s.engine }
 

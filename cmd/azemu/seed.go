@@ -1,0 +1,441 @@
+package main
+
+// azemu seed: a fleet for a load test, created through the ARM API's own
+// handler in this process (the same validation, engine commands, history
+// and operations as a PUT over HTTPS, without the connection), many
+// requests at a time, on a manual clock advanced after each batch so that
+// every plan finishes.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/catalog"
+	"github.com/azemu/azemu/internal/identity"
+	"github.com/azemu/azemu/internal/server"
+	"github.com/azemu/azemu/internal/store/postgres"
+)
+
+// seedConfig is what a seed runs with.
+type seedConfig struct {
+	vms          int
+	dataDir      string
+	store        string
+	subscription string
+	concurrency  int
+	batch        int
+	groupSize    int
+	seed         uint64
+	clockStart   time.Time // zero: early enough that the history ends before now
+	cpuProfile   string
+}
+
+// The clock moves this much after a batch's creates (a create from a
+// generalized image takes 80 s in Azure) and after its power actions (a
+// deallocate takes 20 s), so that every plan of the batch has finished.
+const (
+	seedCreateWait = 2 * time.Minute
+	seedActionWait = time.Minute
+	seedAPIVersion = "2025-04-01"
+)
+
+func parseSeed(args []string, stderr io.Writer) (seedConfig, error) {
+	home, _ := os.UserHomeDir()
+	c := seedConfig{}
+	fs, str := newFlags("seed", stderr)
+	vms, concurrency, batch, groupSize, seed, clockStart := "", "", "", "", "", ""
+	str(&vms, "vms", "1000", "how many VMs to create")
+	str(&c.dataDir, "data-dir", filepath.Join(home, ".azemu"), "the data dir to seed, as serve's")
+	str(&c.store, "store", "", "SQLite file (default <data-dir>/azemu.db), or postgres://user:password@host:port/db")
+	str(&c.subscription, "subscription", identity.DefaultSubscription, "the subscription the VMs are created in")
+	str(&concurrency, "concurrency", "64", "requests handled at once")
+	str(&batch, "batch", "5000", "VMs created between two advances of the clock")
+	str(&groupSize, "group-size", "1000", "VMs per resource group; each group is in one region")
+	str(&seed, "seed", "", "seed of the fleet's mix and of every ID, so that a seed repeats (default: random, printed)")
+	str(&clockStart, "clock-start", "", "the instant the first VM is created at, RFC 3339 (default: early enough that the seeded history ends before now)")
+	str(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the seed to this file")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: azemu seed [flags]\n\n"+
+			"Creates --vms VMs in the data dir (or --store) with a mix of sizes, regions, OS and power\n"+
+			"states, through the ARM API's handler in this process, on a manual clock. Stop any server\n"+
+			"of the data dir first; serve it afterwards.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var err error
+	if c.vms, err = positiveInt("vms", vms); err != nil {
+		return c, err
+	}
+	if c.concurrency, err = positiveInt("concurrency", concurrency); err != nil {
+		return c, err
+	}
+	if c.batch, err = positiveInt("batch", batch); err != nil {
+		return c, err
+	}
+	if c.groupSize, err = positiveInt("group-size", groupSize); err != nil {
+		return c, err
+	}
+	if !armid.IsGUID(c.subscription) {
+		return c, fmt.Errorf("--subscription must be a GUID, not %q", c.subscription)
+	}
+	if seed != "" {
+		if c.seed, err = strconv.ParseUint(seed, 10, 64); err != nil || c.seed == 0 {
+			return c, fmt.Errorf("--seed must be a positive whole number, not %q", seed)
+		}
+	}
+	if clockStart != "" {
+		if c.clockStart, err = time.Parse(time.RFC3339, clockStart); err != nil {
+			return c, fmt.Errorf("--clock-start must be an RFC 3339 instant such as 2026-01-01T00:00:00Z, not %q", clockStart)
+		}
+	}
+	if c.store == "" {
+		c.store = filepath.Join(c.dataDir, "azemu.db")
+	}
+	return c, nil
+}
+
+func seedCmd(args []string, stdout, stderr io.Writer) error {
+	c, err := parseSeed(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if c.seed == 0 {
+		c.seed = rand.Uint64()>>1 + 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if c.cpuProfile != "" {
+		f, err := os.Create(c.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	sum, err := runSeed(ctx, c, stderr)
+	if err != nil {
+		return err
+	}
+	sum.write(stdout)
+	return nil
+}
+
+// seedVM is one VM of the fleet: where it is, what it is, and the power
+// state it is left in.
+type seedVM struct {
+	group, name, region, size string
+	windows                   bool
+	power                     string // running, stopped or deallocated
+}
+
+// seedSizes are the sizes a seeded VM gets, the common ones more often:
+// each is priced for Linux in every region of the embedded price sheet.
+var seedSizes = []struct {
+	name   string
+	weight int
+}{
+	{"Standard_B2s", 15}, {"Standard_D2s_v3", 20}, {"Standard_D4s_v3", 10}, {"Standard_D2s_v5", 15},
+	{"Standard_D4s_v5", 10}, {"Standard_E2s_v5", 8}, {"Standard_E4s_v3", 7}, {"Standard_F2s_v2", 10}, {"Standard_F4s_v2", 5},
+}
+
+// seedVMAt is the i-th VM of a seed: drawn from its own stream of the
+// seed, so that it is the same whatever the batching and concurrency. A
+// group holds groupSize VMs in a row, all in its region.
+func seedVMAt(seed uint64, i, groupSize int) seedVM {
+	g := i / groupSize
+	r := rand.New(rand.NewPCG(seed, uint64(i)))
+	v := seedVM{group: fmt.Sprintf("seed-rg-%05d", g), name: fmt.Sprintf("seed-vm-%07d", i),
+		region: catalog.Locations[g%len(catalog.Locations)].Name}
+	total := 0
+	for _, s := range seedSizes {
+		total += s.weight
+	}
+	pick := r.IntN(total)
+	for _, s := range seedSizes {
+		if pick < s.weight {
+			v.size = s.name
+			break
+		}
+		pick -= s.weight
+	}
+	v.windows = r.IntN(100) < 20
+	switch p := r.IntN(100); {
+	case p < 70:
+		v.power = "running"
+	case p < 80:
+		v.power = "stopped"
+	default:
+		v.power = "deallocated"
+	}
+	return v
+}
+
+// body is the VM's PUT body, as a client would send it.
+func (v seedVM) body(sub string) []byte {
+	image := `{"publisher":"Canonical","offer":"ubuntu-24_04-lts","sku":"server","version":"latest"}`
+	if v.windows {
+		image = `{"publisher":"MicrosoftWindowsServer","offer":"WindowsServer","sku":"2022-datacenter-g2","version":"latest"}`
+	}
+	// A Windows computer name is at most 15 characters.
+	computer := "vm" + strings.TrimPrefix(v.name, "seed-vm-")
+	nic := armid.ResourceGroupID(sub, v.group) + "/providers/Microsoft.Network/networkInterfaces/" + v.name + "-nic"
+	return fmt.Appendf(nil, `{"location":%q,"tags":{"seeded":"true"},"properties":{`+
+		`"hardwareProfile":{"vmSize":%q},`+
+		`"storageProfile":{"imageReference":%s,"osDisk":{"createOption":"FromImage","managedDisk":{"storageAccountType":"Premium_LRS"}}},`+
+		`"osProfile":{"computerName":%q,"adminUsername":"azureuser","adminPassword":"Seed-Passw0rd!"},`+
+		`"networkProfile":{"networkInterfaces":[{"id":%q}]}}}`, v.region, v.size, image, computer, nic)
+}
+
+func (v seedVM) path(sub string) string {
+	return armid.VirtualMachineID(sub, v.group, v.name)
+}
+
+// seedRequest is one request of a seed.
+type seedRequest struct {
+	method, path string
+	body         []byte
+}
+
+// seedSender sends a seed's requests: to the handler in this process, or
+// (in tests) to a server over HTTPS. It answers the status and, for a
+// failure, the body.
+type seedSender func(ctx context.Context, r seedRequest) (int, []byte, error)
+
+// seedSummary is what a seed did.
+type seedSummary struct {
+	VMs, Groups int
+	ByPower     map[string]int
+	ByRegion    map[string]int
+	Windows     int
+	Seed        uint64
+	From, To    time.Time // the clock when the first VM was created, and at the end
+	Took        time.Duration
+	Where       string
+	DBBytes     int64
+	ClockAhead  bool // the clock ended past the real time
+}
+
+func (s seedSummary) write(w io.Writer) {
+	rate := float64(s.VMs) / s.Took.Seconds()
+	fmt.Fprintf(w, "seeded %d VMs in %d resource groups in %s (%.0f VMs/s), seed %d\n", s.VMs, s.Groups, s.Took.Round(time.Millisecond), rate, s.Seed)
+	fmt.Fprintf(w, "  power states: running %d, stopped %d, deallocated %d; Windows %d, Linux %d; %d regions\n",
+		s.ByPower["running"], s.ByPower["stopped"], s.ByPower["deallocated"], s.Windows, s.VMs-s.Windows, len(s.ByRegion))
+	fmt.Fprintf(w, "  history from %s to %s\n", s.From.UTC().Format(time.RFC3339), s.To.UTC().Format(time.RFC3339))
+	fmt.Fprintf(w, "  store: %s", s.Where)
+	if s.DBBytes > 0 {
+		fmt.Fprintf(w, " (%.1f MB)", float64(s.DBBytes)/1e6)
+	}
+	fmt.Fprintln(w)
+	if s.ClockAhead {
+		fmt.Fprintln(w, "  the history reaches past the real time: serve this data with --clock manual")
+	}
+}
+
+// seedStart is the default first instant: early enough that every advance
+// of the seed ends before the real time now, so that serve on the real
+// clock takes the seeded data.
+func seedStart(now time.Time, c seedConfig) time.Time {
+	batches := (c.vms + c.batch - 1) / c.batch
+	return now.Add(-time.Duration(batches)*(seedCreateWait+seedActionWait) - time.Minute).Truncate(time.Second).UTC()
+}
+
+func runSeed(ctx context.Context, c seedConfig, progress io.Writer) (seedSummary, error) {
+	began := time.Now()
+	start := c.clockStart
+	if start.IsZero() {
+		start = seedStart(began, c)
+	}
+	srv, err := server.Start(ctx, server.Config{Listen: "127.0.0.1:0", DataDir: c.dataDir, Store: c.store, ManualStart: start,
+		Seed: c.seed, Logger: slog.New(slog.DiscardHandler), DefaultSubscription: c.subscription})
+	if err != nil {
+		return seedSummary{}, err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	from := srv.Engine().Now()
+	first := srv.Engine().Stats().VMs // a second seed numbers on after the first
+	sum, err := seedFleet(ctx, c, first, handlerSender(srv.Handler()), progress)
+	if err != nil {
+		return sum, err
+	}
+	sum.From, sum.To, sum.Took = from, srv.Engine().Now(), time.Since(began)
+	sum.ClockAhead = sum.To.After(time.Now())
+	sum.Where = c.store
+	if postgres.IsURL(c.store) {
+		sum.Where = postgres.Redacted(c.store)
+	} else {
+		sum.DBBytes = fileSizes([]string{c.store, c.store + "-wal"})
+	}
+	return sum, nil
+}
+
+// seedFleet creates VMs first to first+c.vms-1: for each batch, the groups
+// it needs, then its VMs, then it advances the clock until they run, sends
+// the power actions that leave some stopped or deallocated, and advances
+// the clock until those end.
+func seedFleet(ctx context.Context, c seedConfig, first int, send seedSender, progress io.Writer) (seedSummary, error) {
+	sum := seedSummary{ByPower: map[string]int{}, ByRegion: map[string]int{}, Seed: c.seed}
+	groups := map[string]bool{}
+	advance := func(d time.Duration) error {
+		return seedRun(ctx, send, 1, []seedRequest{{http.MethodPost, "/_azemu/clock/advance", fmt.Appendf(nil, `{"duration":%q}`, d.String())}})
+	}
+	began := time.Now()
+	last := first + c.vms
+	for from := first; from < last; from += c.batch {
+		to := min(from+c.batch, last)
+		var newGroups, creates, actions []seedRequest
+		for i := from; i < to; i++ {
+			v := seedVMAt(c.seed, i, c.groupSize)
+			if !groups[v.group] {
+				groups[v.group] = true
+				newGroups = append(newGroups, seedRequest{http.MethodPut, armid.ResourceGroupID(c.subscription, v.group) + "?api-version=2021-04-01",
+					fmt.Appendf(nil, `{"location":%q,"tags":{"seeded":"true"}}`, v.region)})
+			}
+			creates = append(creates, seedRequest{http.MethodPut, v.path(c.subscription) + "?api-version=" + seedAPIVersion, v.body(c.subscription)})
+			switch v.power {
+			case "stopped":
+				actions = append(actions, seedRequest{http.MethodPost, v.path(c.subscription) + "/powerOff?api-version=" + seedAPIVersion, nil})
+			case "deallocated":
+				actions = append(actions, seedRequest{http.MethodPost, v.path(c.subscription) + "/deallocate?api-version=" + seedAPIVersion, nil})
+			}
+			sum.ByPower[v.power]++
+			sum.ByRegion[v.region]++
+			if v.windows {
+				sum.Windows++
+			}
+		}
+		for _, step := range []func() error{
+			func() error { return seedRun(ctx, send, c.concurrency, newGroups) },
+			func() error { return seedRun(ctx, send, c.concurrency, creates) },
+			func() error { return advance(seedCreateWait) },
+			func() error { return seedRun(ctx, send, c.concurrency, actions) },
+			func() error { return advance(seedActionWait) },
+		} {
+			if err := step(); err != nil {
+				return sum, err
+			}
+		}
+		sum.VMs = to - first
+		if progress != nil {
+			fmt.Fprintf(progress, "seeded %d/%d VMs (%.0f/s)\n", sum.VMs, c.vms, float64(sum.VMs)/time.Since(began).Seconds())
+		}
+	}
+	sum.Groups = len(groups)
+	return sum, nil
+}
+
+// seedRun sends reqs with up to n of them in flight, and stops at the
+// first that fails.
+func seedRun(ctx context.Context, send seedSender, n int, reqs []seedRequest) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	work := make(chan seedRequest)
+	var wg sync.WaitGroup
+	for range min(n, len(reqs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range work {
+				code, body, err := send(ctx, r)
+				if err == nil && code >= 300 {
+					err = fmt.Errorf("%s %s: %d %s", r.method, r.path, code, bytes.TrimSpace(body))
+				}
+				if err != nil {
+					cancel(err)
+					return
+				}
+			}
+		}()
+	}
+feed:
+	for _, r := range reqs {
+		select {
+		case work <- r:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	return context.Cause(ctx)
+}
+
+// handlerSender sends requests to an ARM handler in this process, as a
+// client on loopback with a bearer token would.
+func handlerSender(h http.Handler) seedSender {
+	return func(ctx context.Context, r seedRequest) (int, []byte, error) {
+		req, err := http.NewRequestWithContext(ctx, r.method, "https://127.0.0.1"+r.path, bytes.NewReader(r.body))
+		if err != nil {
+			return 0, nil, err
+		}
+		req.RemoteAddr = "127.0.0.1:1"
+		req.Header.Set("Authorization", "Bearer seed")
+		if r.body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		} else {
+			req.Body, req.ContentLength = http.NoBody, 0
+		}
+		w := &seedResponse{header: http.Header{}}
+		h.ServeHTTP(w, req)
+		return w.status(), w.body.Bytes(), nil
+	}
+}
+
+// seedResponse records an answer's status, and its body only when it is a
+// failure, which is all a seed reads of it.
+type seedResponse struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (w *seedResponse) Header() http.Header { return w.header }
+func (w *seedResponse) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+}
+func (w *seedResponse) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK) // a write before WriteHeader answers 200
+	if w.code >= 300 {
+		w.body.Write(p)
+	}
+	return len(p), nil
+}
+func (w *seedResponse) status() int {
+	if w.code == 0 {
+		return http.StatusOK
+	}
+	return w.code
+}
