@@ -94,6 +94,12 @@ func (h *Handler) api(w http.ResponseWriter, r *http.Request, rest string) (repl
 	if r.Method != method && !(method == http.MethodGet && r.Method == http.MethodHead) {
 		return reply{}, armerror.New(armerror.CodeMethodNotAllowed, "'%s' answers %s only.", r.URL.Path, method)
 	}
+	// What shows a cost so far waits until the ledger has read the history.
+	if rest == "vms" || rest == "vm" || rest == "events" {
+		if err := h.ledger.wait(r.Context()); err != nil {
+			return reply{}, err
+		}
+	}
 	return ep(r, scope)
 }
 

@@ -64,6 +64,7 @@ type Handler struct {
 	strict    strictAccess
 	interval  time.Duration
 	ledger    *ledger
+	stopSeed  context.CancelFunc // ends the ledger's reading of the history
 	feed      *feed
 	assets    map[string]asset
 }
@@ -74,8 +75,9 @@ type asset struct {
 	etag        string
 }
 
-// New builds the dashboard: it subscribes to the engine's changes and reads
-// the history once to know what every resource has cost so far.
+// New builds the dashboard: it subscribes to the engine's changes and starts
+// reading the history once, in the background, to know what every resource
+// has cost so far; the endpoints that show costs wait for it.
 func New(ctx context.Context, cfg Config) (*Handler, error) {
 	if cfg.Engine == nil {
 		return nil, fmt.Errorf("dashboard: no engine")
@@ -114,15 +116,25 @@ func New(ctx context.Context, cfg Config) (*Handler, error) {
 		h.ledger.onEvents(c.Events)
 		h.feed.onChange(c)
 	})
-	if err := h.ledger.seed(ctx, cfg.Engine); err != nil {
-		return nil, fmt.Errorf("dashboard: reading the history: %w", err)
-	}
+	// The history is read after start, ended by Close: it grows with time,
+	// and nothing but the costs the page shows needs it.
+	seedCtx, stopSeed := context.WithCancel(context.WithoutCancel(ctx))
+	h.stopSeed = stopSeed
+	h.ledger.seedInBackground(seedCtx, cfg.Engine, func(err error) {
+		if seedCtx.Err() == nil {
+			h.log.Error("dashboard: reading the history", "err", err)
+		}
+	})
 	return h, nil
 }
 
 // Close ends the live streams, so a graceful shutdown need not wait for
-// them; register it with http.Server.RegisterOnShutdown.
-func (h *Handler) Close() { h.feed.close() }
+// them, and the reading of the history if it still goes on; register it
+// with http.Server.RegisterOnShutdown.
+func (h *Handler) Close() {
+	h.stopSeed()
+	h.feed.close()
+}
 
 func (h *Handler) loadAssets() error {
 	return fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {

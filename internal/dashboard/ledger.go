@@ -2,11 +2,12 @@ package dashboard
 
 import (
 	"context"
-	"github.com/azemu/azemu/internal/armid"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/azemu/azemu/internal/armerror"
+	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/engine"
 	"github.com/azemu/azemu/internal/store"
@@ -33,6 +34,12 @@ type ledger struct {
 	// opening is, while seeding, what each resource cost before the
 	// history's horizon (retention), by key.
 	opening map[string]billing.Amount
+
+	// ready is closed once the ledger has read the history (seedErr says
+	// whether it could): until then its figures are partial, and what
+	// shows them waits (wait).
+	ready   chan struct{}
+	seedErr error
 }
 
 // account is one resource's running cost, and the VM a disk or public IP
@@ -74,7 +81,40 @@ func openingBalance(used []engine.UsedBefore, p *billing.PriceSheet) billing.Amo
 }
 
 func newLedger(p *billing.PriceSheet) *ledger {
-	return &ledger{prices: p, accts: map[string]*account{}, disksOf: map[string]map[string]bool{}, ipsOf: map[string]map[string]bool{}}
+	return &ledger{prices: p, accts: map[string]*account{}, disksOf: map[string]map[string]bool{}, ipsOf: map[string]map[string]bool{},
+		ready: make(chan struct{})}
+}
+
+// seedInBackground reads the history as seed does, without holding up the
+// server's start: a restart is healthy and serves the ARM API at once,
+// however long the history, and only what shows costs waits for them.
+func (l *ledger) seedInBackground(ctx context.Context, eng *engine.Engine, log func(error)) {
+	go func() {
+		err := l.seed(ctx, eng)
+		if err != nil {
+			log(err)
+		}
+		l.mu.Lock()
+		l.seedErr = err
+		l.mu.Unlock()
+		close(l.ready)
+	}()
+}
+
+// wait returns once the ledger has read the history, or ctx ends; an
+// error says that its figures cannot be shown.
+func (l *ledger) wait(ctx context.Context) error {
+	select {
+	case <-l.ready:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.seedErr != nil {
+		return armerror.New(armerror.CodeServiceUnavailable, "The dashboard could not read the state history to know what each resource has cost: %v.", l.seedErr)
+	}
+	return nil
 }
 
 // children gives the index of the resources of a kind that belong to VMs.
