@@ -270,6 +270,10 @@ var ErrGap = errors.New("store: the changes asked for are no longer kept")
 // Key is the case-insensitive key of an ARM ID or name.
 func Key(s string) string { return armid.Fold(s) }
 
+// VMID is the canonical ID of a standalone VM: a store may keep a VM's ID
+// only when it differs from this one.
+func VMID(sub, rg, name string) string { return armid.VirtualMachineID(sub, rg, name) }
+
 // EncodeChange is the form in which a Shared store keeps a change: JSON,
 // its events without their Seq.
 func EncodeChange(c Change) ([]byte, error) {

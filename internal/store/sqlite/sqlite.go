@@ -208,6 +208,7 @@ const (
 		location = excluded.location, body = excluded.body,
 		version = excluded.version, created_at = excluded.created_at`
 	sqlDeleteVM      = `DELETE FROM vms WHERE vm_key = ?`
+	sqlDeleteVMModel = `DELETE FROM vm_models WHERE vm_key = ?`
 	sqlUpsertSetting = `INSERT INTO settings (name, value) VALUES (?, ?)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value`
 	sqlDeleteGroup = `DELETE FROM resource_groups WHERE sub_key = ? AND name_key = ?`
@@ -224,9 +225,14 @@ const (
 		start_time = excluded.start_time, end_time = excluded.end_time,
 		error = excluded.error, result = excluded.result`
 	sqlInsertVM = `INSERT INTO vms (vm_key, id, subscription_id, resource_group, name, location,
-		model, state, version, due_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
+		state, version, due_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
 		ON CONFLICT (vm_key) DO NOTHING`
+	// A VM's model is written with its first version, and after only when
+	// it changed: a step rewrites the state alone (0005_vm_models.sql).
+	sqlUpsertVMModel = `INSERT INTO vm_models (vm_key, model) VALUES (?, ?)
+		ON CONFLICT (vm_key) DO UPDATE SET model = excluded.model`
+	sqlUpdateVMModel  = `UPDATE vm_models SET model = ?1 WHERE vm_key = ?2 AND model IS NOT ?1`
 	sqlInsertResource = `INSERT INTO resources (res_key, id, type, subscription_id, resource_group, name,
 		location, body, version, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
@@ -236,14 +242,14 @@ const (
 		WHERE res_key = ? AND version = ?`
 	sqlDeleteResource = `DELETE FROM resources WHERE res_key = ?`
 	sqlUpdateVM       = `UPDATE vms SET id = ?, subscription_id = ?, resource_group = ?, name = ?,
-		location = ?, model = ?, state = ?, version = ?, due_at = ?,
+		location = ?, state = ?, version = ?, due_at = ?,
 		created_at = ?, updated_at = ?
 		WHERE vm_key = ? AND version = ?`
 )
 
 var writeStatements = []string{
-	sqlInsertSubscription, sqlUpsertGroup, sqlDeleteVM, sqlDeleteGroup,
-	sqlInsertEvent, sqlUpsertOperation, sqlInsertVM, sqlUpdateVM,
+	sqlInsertSubscription, sqlUpsertGroup, sqlDeleteVM, sqlDeleteVMModel, sqlDeleteGroup,
+	sqlInsertEvent, sqlUpsertOperation, sqlInsertVM, sqlUpdateVM, sqlUpsertVMModel, sqlUpdateVMModel,
 	sqlInsertResource, sqlUpdateResource, sqlDeleteResource,
 }
 
@@ -348,6 +354,9 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, c *store.Change) ([
 		if _, err := s.exec(ctx, tx, sqlDeleteVM, store.Key(id)); err != nil {
 			return nil, fmt.Errorf("delete vm %s: %w", id, err)
 		}
+		if _, err := s.exec(ctx, tx, sqlDeleteVMModel, store.Key(id)); err != nil {
+			return nil, fmt.Errorf("delete vm %s: %w", id, err)
+		}
 	}
 
 	for _, r := range c.Resources {
@@ -436,15 +445,44 @@ func (s *Store) putVM(ctx context.Context, tx *sql.Tx, vm store.VM) error {
 		// DO NOTHING rather than a failing INSERT: the conflict is then a
 		// row count, not a driver error code to decode.
 		res, err = s.exec(ctx, tx, sqlInsertVM,
-			key, vm.ID, vm.SubscriptionID, vm.ResourceGroup, vm.Name, vm.Location,
-			jsonArg(vm.Model), jsonArg(vm.State), due, created, updated)
+			key, vmIDArg(vm), vm.SubscriptionID, vm.ResourceGroup, vm.Name, vm.Location,
+			jsonArg(vm.State), due, created, updated)
 	} else {
 		res, err = s.exec(ctx, tx, sqlUpdateVM,
-			vm.ID, vm.SubscriptionID, vm.ResourceGroup, vm.Name, vm.Location,
-			jsonArg(vm.Model), jsonArg(vm.State), vm.Version, due, created, updated,
+			vmIDArg(vm), vm.SubscriptionID, vm.ResourceGroup, vm.Name, vm.Location,
+			jsonArg(vm.State), vm.Version, due, created, updated,
 			key, vm.Version-1)
 	}
-	return versioned(res, err, "VM "+vm.ID, vm.Version)
+	if err := versioned(res, err, "VM "+vm.ID, vm.Version); err != nil {
+		return err
+	}
+	// The model's row is written after the VM's, which decides whether
+	// the version follows; a first version replaces any row a deleted VM
+	// of the same name left (none should be left: delete removes it).
+	if vm.Version == 1 {
+		_, err = s.exec(ctx, tx, sqlUpsertVMModel, key, jsonArg(vm.Model))
+	} else {
+		_, err = s.exec(ctx, tx, sqlUpdateVMModel, jsonArg(vm.Model), key)
+	}
+	return err
+}
+
+// vmIDArg is a VM's ID as the id column keeps it: NULL when it is the
+// canonical ID its subscription, group and name make (a standalone VM's),
+// which vmIDOf builds again, so that the row is smaller
+// (0005_vm_models.sql).
+func vmIDArg(vm store.VM) any {
+	if vm.ID == store.VMID(vm.SubscriptionID, vm.ResourceGroup, vm.Name) {
+		return nil
+	}
+	return vm.ID
+}
+
+func vmIDOf(id sql.NullString, vm store.VM) string {
+	if id.Valid {
+		return id.String
+	}
+	return store.VMID(vm.SubscriptionID, vm.ResourceGroup, vm.Name)
 }
 
 // Load implements store.Store. It reads in one transaction, so the snapshot
@@ -489,17 +527,18 @@ func (s *Store) Load(ctx context.Context) (snap store.Snapshot, err error) {
 	}
 
 	if err := query(ctx, tx,
-		`SELECT id, subscription_id, resource_group, name, location, model, state,
-		   version, due_at, created_at, updated_at
-		 FROM vms ORDER BY vm_key`,
+		`SELECT v.id, v.subscription_id, v.resource_group, v.name, v.location, m.model, v.state,
+		   v.version, v.due_at, v.created_at, v.updated_at
+		 FROM vms v LEFT JOIN vm_models m ON m.vm_key = v.vm_key ORDER BY v.vm_key`,
 		nil, func(rows *sql.Rows) error {
 			var vm store.VM
-			var model, state sql.NullString
+			var id, model, state sql.NullString
 			var due, created, updated sql.NullInt64
-			if err := rows.Scan(&vm.ID, &vm.SubscriptionID, &vm.ResourceGroup, &vm.Name,
+			if err := rows.Scan(&id, &vm.SubscriptionID, &vm.ResourceGroup, &vm.Name,
 				&vm.Location, &model, &state, &vm.Version, &due, &created, &updated); err != nil {
 				return err
 			}
+			vm.ID = vmIDOf(id, vm)
 			vm.Model, vm.State = jsonOf(model), jsonOf(state)
 			vm.DueAt, vm.CreatedAt, vm.UpdatedAt = timeOf(due), timeOf(created), timeOf(updated)
 			snap.VMs = append(snap.VMs, vm)
@@ -692,7 +731,7 @@ func (s *Store) Reset(ctx context.Context) (err error) {
 			tx.Rollback()
 		}
 	}()
-	for _, table := range []string{"events", "operations", "vms", "resource_groups", "subscriptions", "settings", "resources", "checkpoints"} {
+	for _, table := range []string{"events", "operations", "vms", "vm_models", "resource_groups", "subscriptions", "settings", "resources", "checkpoints"} {
 		if _, err = tx.ExecContext(ctx, `DELETE FROM `+table); err != nil {
 			return fmt.Errorf("sqlite: reset %s: %w", table, err)
 		}

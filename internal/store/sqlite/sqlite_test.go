@@ -464,3 +464,101 @@ func TestDatabaseFilesAreOwnerOnly(t *testing.T) {
 		t.Errorf("an old 0644 file is still %v (%v)", fi.Mode(), err)
 	}
 }
+
+// TestVMModelsMoveToTheirOwnRows opens a database made before the models
+// had a table of their own: its VMs keep their models, and a change that
+// leaves a model as it was writes the state's row alone.
+func TestVMModelsMoveToTheirOwnRows(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "azemu.db")
+	if err := ownerOnly(path); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.Version < 5 {
+			if err := applyMigration(context.Background(), db, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	const model = `{"location":"westus","properties":{"hardwareProfile":{"vmSize":"Standard_B2s"}}}`
+	if _, err := db.Exec(`INSERT INTO vms (vm_key, id, subscription_id, resource_group, name, location, model, state, version, created_at, updated_at)
+		VALUES ('/subscriptions/s/resourcegroups/rg/providers/microsoft.compute/virtualmachines/old',
+		'/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/old', 's', 'rg', 'old', 'westus', ?, '{}', 3, 1, 1)`, model); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	snap, err := s.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.VMs) != 1 || string(snap.VMs[0].Model) != model || snap.VMs[0].Version != 3 ||
+		snap.VMs[0].ID != "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/old" {
+		t.Fatalf("after the migration: %+v", snap.VMs)
+	}
+	// The canonical ID is not kept: Load builds it again.
+	var kept sql.NullString
+	if err := s.r.QueryRow(`SELECT id FROM vms`).Scan(&kept); err != nil || kept.Valid {
+		t.Errorf("the id column holds %v (%v), want NULL", kept, err)
+	}
+	old := snap.VMs[0]
+
+	// A step: the same model, a new state. The model's row is not written
+	// (SQLite counts the rows a statement changed).
+	old.Version, old.State = 4, json.RawMessage(`{"step":1}`)
+	before := s.modelWrites(t)
+	if err := s.Apply(context.Background(), store.Change{VMs: []store.VM{old}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.modelWrites(t) - before; n != 0 {
+		t.Errorf("a change that kept the model wrote its row %d times", n)
+	}
+	old.Version, old.Model = 5, json.RawMessage(`{"location":"westus"}`)
+	if err := s.Apply(context.Background(), store.Change{VMs: []store.VM{old}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.modelWrites(t) - before; n != 1 {
+		t.Errorf("a change of the model wrote its row %d times, want 1", n)
+	}
+	if err := s.Apply(context.Background(), store.Change{DeletedVMs: []string{old.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	if err := s.r.QueryRow(`SELECT count(*) FROM vm_models`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("%d models left after the VM's delete (%v)", left, err)
+	}
+}
+
+// modelWrites counts the rows of vm_models whose model was last written, by
+// a trigger the test adds: writes that change nothing are not seen.
+func (s *Store) modelWrites(t *testing.T) int {
+	t.Helper()
+	if _, err := s.w.Exec(`CREATE TABLE IF NOT EXISTS test_model_writes (n INTEGER NOT NULL) STRICT`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.Exec(`CREATE TRIGGER IF NOT EXISTS test_model_written AFTER UPDATE OF model ON vm_models
+		BEGIN INSERT INTO test_model_writes (n) VALUES (1); END`); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s.w.QueryRow(`SELECT count(*) FROM test_model_writes`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
