@@ -27,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/certs"
 	"github.com/azemu/azemu/internal/clock"
 	"github.com/azemu/azemu/internal/server"
@@ -46,6 +47,9 @@ type benchConfig struct {
 	targetDB   string // with target: its database file, for its size
 	cpuProfile string
 	pageSize   int
+	// subscription holds the VMs the bench creates, and is the one listAll
+	// walks: with --target, one a seed filled (azemu seed) lists its fleet.
+	subscription string
 }
 
 // benchWorkloads are the workloads in the order they run: reads first, the
@@ -70,6 +74,7 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 	str(&c.targetDB, "target-db", "", "with --target: its SQLite file, to report the database's size")
 	str(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured workloads to this file")
 	str(&pageSize, "page-size", "100", "items per list page of the azemu started in this process")
+	str(&c.subscription, "subscription", benchSub, "the subscription of the bench's VMs, which listAll walks (with --target, e.g. one azemu seed filled)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: azemu bench [flags]\n\n"+
 			"Creates --vms VMs, then measures each workload for --duration with --clients concurrent\n"+
@@ -103,6 +108,9 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 	}
 	if c.workloads, err = parseWorkloads(workloads); err != nil {
 		return c, err
+	}
+	if !armid.IsGUID(c.subscription) {
+		return c, fmt.Errorf("--subscription must be a GUID, not %q", c.subscription)
 	}
 	if c.target == "" {
 		if c.ca != "" || c.targetDB != "" {

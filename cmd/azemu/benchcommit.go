@@ -76,7 +76,7 @@ func runCommits(ctx context.Context, path, name string, clients, maxBatch int, w
 	for c := range clients {
 		name := benchVMName(c)
 		ids[c] = group + "/providers/Microsoft.Compute/virtualMachines/" + name
-		if _, err := eng.Do(ctx, engine.Command{ID: ids[c], Verb: engine.VerbPut, Input: engine.VMPut{Model: benchVMBody(name),
+		if _, err := eng.Do(ctx, engine.Command{ID: ids[c], Verb: engine.VerbPut, Input: engine.VMPut{Model: benchVMBody(benchSub, name),
 			Spec: engine.VMSpec{Location: "westus", VMSize: "Standard_D2s_v3", OSType: "Linux", ComputerName: name}}}); err != nil {
 			return fail(err)
 		}

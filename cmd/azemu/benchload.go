@@ -87,14 +87,14 @@ func bareBody() []byte {
 func benchVMName(i int) string { return fmt.Sprintf("vm%06d", i) }
 
 func (r *benchRig) vmURL(i int) string {
-	return r.azemu + "/subscriptions/" + benchSub + "/resourceGroups/" + benchGroup +
+	return r.azemu + "/subscriptions/" + r.cfg.subscription + "/resourceGroups/" + benchGroup +
 		"/providers/Microsoft.Compute/virtualMachines/" + benchVMName(i)
 }
 
 // benchVMBody is a Linux VM from a marketplace image: what a fleet of
 // load-test VMs would be made of.
-func benchVMBody(name string) []byte {
-	nic := "/subscriptions/" + benchSub + "/resourceGroups/" + benchGroup + "/providers/Microsoft.Network/networkInterfaces/" + name + "-nic"
+func benchVMBody(sub, name string) []byte {
+	nic := "/subscriptions/" + sub + "/resourceGroups/" + benchGroup + "/providers/Microsoft.Network/networkInterfaces/" + name + "-nic"
 	return fmt.Appendf(nil, `{"location":"westus","properties":{`+
 		`"hardwareProfile":{"vmSize":"Standard_D2s_v3"},`+
 		`"storageProfile":{"imageReference":{"publisher":"Canonical","offer":"ubuntu-24_04-lts","sku":"server","version":"latest"}},`+
@@ -169,7 +169,7 @@ func (r *benchRig) seed(ctx context.Context) error {
 		return err
 	}
 	manual := h.Clock == "manual"
-	if _, err := r.must(ctx, http.MethodPut, r.azemu+"/subscriptions/"+benchSub+"/resourcegroups/"+benchGroup+"?api-version=2021-04-01",
+	if _, err := r.must(ctx, http.MethodPut, r.azemu+"/subscriptions/"+r.cfg.subscription+"/resourcegroups/"+benchGroup+"?api-version=2021-04-01",
 		[]byte(`{"location":"westus"}`), http.StatusOK, http.StatusCreated); err != nil {
 		return err
 	}
@@ -192,7 +192,7 @@ func (r *benchRig) seed(ctx context.Context) error {
 						return
 					}
 					q := "?api-version=" + benchAPIVersion
-					if _, err := r.must(ctx, http.MethodPut, r.vmURL(i)+q, benchVMBody(benchVMName(i)), http.StatusOK, http.StatusCreated); err != nil {
+					if _, err := r.must(ctx, http.MethodPut, r.vmURL(i)+q, benchVMBody(r.cfg.subscription, benchVMName(i)), http.StatusOK, http.StatusCreated); err != nil {
 						errs <- err
 						return
 					}
@@ -442,7 +442,7 @@ func quiet(ctx context.Context, err error) error {
 }
 
 func (r *benchRig) listAllURL() string {
-	return r.azemu + "/subscriptions/" + benchSub + "/providers/Microsoft.Compute/virtualMachines?api-version=" + benchAPIVersion + "&statusOnly=true"
+	return r.azemu + "/subscriptions/" + r.cfg.subscription + "/providers/Microsoft.Compute/virtualMachines?api-version=" + benchAPIVersion + "&statusOnly=true"
 }
 
 // listPage fetches the next page of a client's listing, or the first when
