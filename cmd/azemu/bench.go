@@ -75,19 +75,12 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 	str(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured workloads to this file")
 	str(&pageSize, "page-size", "100", "items per list page of the azemu started in this process")
 	str(&c.subscription, "subscription", benchSub, "the subscription of the bench's VMs, which listAll walks (with --target, e.g. one azemu seed filled)")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: azemu bench [flags]\n\n"+
-			"Creates --vms VMs, then measures each workload for --duration with --clients concurrent\n"+
-			"HTTPS clients, next to a bare Go HTTPS server in this process. Only loopback is measured.\n\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	err := parseFlagsOnly(fs, args, stderr, "Usage: azemu bench [flags]\n\n"+
+		"Creates --vms VMs, then measures each workload for --duration with --clients concurrent\n"+
+		"HTTPS clients, next to a bare Go HTTPS server in this process. Only loopback is measured.\n\n")
+	if err != nil {
 		return c, err
 	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	var err error
 	if c.vms, err = positiveInt("vms", vms); err != nil {
 		return c, err
 	}
@@ -275,17 +268,11 @@ func runBench(ctx context.Context, c benchConfig, stdout, stderr io.Writer) erro
 	}
 	rep.Seed = time.Since(seedStart)
 
-	if c.cpuProfile != "" {
-		f, err := os.Create(c.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(c.cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	runs := map[string][]workloadResult{}
 	for round := range c.rounds {
 		for _, w := range c.workloads {
@@ -327,6 +314,26 @@ func runBench(ctx context.Context, c benchConfig, stdout, stderr io.Writer) erro
 		return errors.New(failed)
 	}
 	return nil
+}
+
+// startCPUProfile writes a CPU profile to path until the returned stop is
+// called; with no path it does nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // rss is the resident memory of azemu: this process's when azemu runs in

@@ -39,6 +39,22 @@ func newFlags(name string, stderr io.Writer) (*flag.FlagSet, func(p *string, nam
 	}
 }
 
+// parseFlagsOnly parses a command that takes flags and no arguments; its
+// -h prints intro before the flags.
+func parseFlagsOnly(fs *flag.FlagSet, args []string, stderr io.Writer, intro string) error {
+	fs.Usage = func() {
+		fmt.Fprint(stderr, intro)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
 func envName(flagName string) string {
 	return "AZEMU_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }

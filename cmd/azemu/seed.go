@@ -16,10 +16,10 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,31 +71,20 @@ func parseSeed(args []string, stderr io.Writer) (seedConfig, error) {
 	str(&seed, "seed", "", "seed of the fleet's mix and of every ID, so that a seed repeats (default: random, printed)")
 	str(&clockStart, "clock-start", "", "the instant the first VM is created at, RFC 3339 (default: early enough that the seeded history ends before now)")
 	str(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the seed to this file")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: azemu seed [flags]\n\n"+
-			"Creates --vms VMs in the data dir (or --store) with a mix of sizes, regions, OS and power\n"+
-			"states, through the ARM API's handler in this process, on a manual clock. Stop any server\n"+
-			"of the data dir first; serve it afterwards.\n\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	err := parseFlagsOnly(fs, args, stderr, "Usage: azemu seed [flags]\n\n"+
+		"Creates --vms VMs in the data dir (or --store) with a mix of sizes, regions, OS and power\n"+
+		"states, through the ARM API's handler in this process, on a manual clock. Stop any server\n"+
+		"of the data dir first; serve it afterwards.\n\n")
+	if err != nil {
 		return c, err
 	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	var err error
-	if c.vms, err = positiveInt("vms", vms); err != nil {
-		return c, err
-	}
-	if c.concurrency, err = positiveInt("concurrency", concurrency); err != nil {
-		return c, err
-	}
-	if c.batch, err = positiveInt("batch", batch); err != nil {
-		return c, err
-	}
-	if c.groupSize, err = positiveInt("group-size", groupSize); err != nil {
-		return c, err
+	for _, n := range []struct {
+		to          *int
+		name, value string
+	}{{&c.vms, "vms", vms}, {&c.concurrency, "concurrency", concurrency}, {&c.batch, "batch", batch}, {&c.groupSize, "group-size", groupSize}} {
+		if *n.to, err = positiveInt(n.name, n.value); err != nil {
+			return c, err
+		}
 	}
 	if !armid.IsGUID(c.subscription) {
 		return c, fmt.Errorf("--subscription must be a GUID, not %q", c.subscription)
@@ -129,17 +118,11 @@ func seedCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if c.cpuProfile != "" {
-		f, err := os.Create(c.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(c.cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	sum, err := runSeed(ctx, c, stderr)
 	if err != nil {
 		return err
@@ -406,36 +389,8 @@ func handlerSender(h http.Handler) seedSender {
 		} else {
 			req.Body, req.ContentLength = http.NoBody, 0
 		}
-		w := &seedResponse{header: http.Header{}}
+		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
-		return w.status(), w.body.Bytes(), nil
+		return w.Code, w.Body.Bytes(), nil
 	}
-}
-
-// seedResponse records an answer's status, and its body only when it is a
-// failure, which is all a seed reads of it.
-type seedResponse struct {
-	header http.Header
-	code   int
-	body   bytes.Buffer
-}
-
-func (w *seedResponse) Header() http.Header { return w.header }
-func (w *seedResponse) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
-}
-func (w *seedResponse) Write(p []byte) (int, error) {
-	w.WriteHeader(http.StatusOK) // a write before WriteHeader answers 200
-	if w.code >= 300 {
-		w.body.Write(p)
-	}
-	return len(p), nil
-}
-func (w *seedResponse) status() int {
-	if w.code == 0 {
-		return http.StatusOK
-	}
-	return w.code
 }
