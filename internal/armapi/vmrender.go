@@ -32,6 +32,7 @@ type member struct {
 	key     []byte
 	encoded []byte // the quoted key
 	value   []byte
+	fill    uint8 // for the server's members: written in place (fillProperties, ...)
 }
 
 // vmModel is a VM model split for rendering: its top-level members but
@@ -41,30 +42,33 @@ type vmModel struct {
 	top, props []member
 }
 
-// splitModel splits a VM's stored model.
-func splitModel(model []byte) vmModel {
-	var m vmModel
-	if splitCanonical(model, &m) {
-		return m
+// splitModel splits a VM's stored model into m, appending to m.top and
+// m.props (which the caller may give room beforehand).
+func splitModel(model []byte, m *vmModel) {
+	if !splitCanonical(model, m) {
+		*m = splitDecoded(model)
 	}
-	return splitDecoded(model)
 }
 
 // splitCanonical splits a model that is an object in encodeJSON's
-// encoding; false when it is not, or not certainly so.
+// encoding into m; false when it is not, or not certainly so.
 func splitCanonical(b []byte, m *vmModel) bool {
-	m.top = make([]member, 0, 8)
-	end, ok := canonicalObject(b, 0, 0, func(k member) {
+	if m.top == nil {
+		m.top = make([]member, 0, 12)
+	}
+	all, end, ok := canonicalObject(b, 0, 0, m.top[:0])
+	if !ok || end != len(b) {
+		return false
+	}
+	m.top, m.props = all[:0], m.props[:0]
+	for _, k := range all {
 		if string(k.key) != "properties" {
 			m.top = append(m.top, k)
-			return
+		} else if k.value[0] == '{' {
+			m.props, _, _ = canonicalObject(k.value, 0, 1, m.props)
 		}
-		if len(k.value) > 0 && k.value[0] == '{' {
-			m.props = make([]member, 0, 16)
-			canonicalObject(k.value, 0, 1, func(p member) { m.props = append(m.props, p) })
-		}
-	})
-	return ok && end == len(b)
+	}
+	return true
 }
 
 // splitDecoded splits any model as renderVM reads it: json.Unmarshal into
@@ -104,42 +108,42 @@ func encodedMembers(obj map[string]any, skip string) []member {
 const maxCanonicalDepth = 100
 
 // canonicalObject checks the object at b[i] and returns where it ends;
-// each of its members goes to each, in order.
-func canonicalObject(b []byte, i, depth int, each func(member)) (int, bool) {
+// when members is not nil, its members are appended to it, in order.
+func canonicalObject(b []byte, i, depth int, members []member) ([]member, int, bool) {
 	if depth > maxCanonicalDepth || i >= len(b) || b[i] != '{' {
-		return 0, false
+		return nil, 0, false
 	}
 	i++
 	if i < len(b) && b[i] == '}' {
-		return i + 1, true
+		return members, i + 1, true
 	}
 	var prev []byte
 	for n := 0; ; n++ {
 		keyEnd, ok := literalString(b, i)
 		if !ok || keyEnd >= len(b) || b[keyEnd] != ':' {
-			return 0, false
+			return nil, 0, false
 		}
 		key := b[i+1 : keyEnd-1]
 		// encodeJSON writes a map's keys in increasing byte order, each
 		// once.
 		if n > 0 && bytes.Compare(prev, key) >= 0 {
-			return 0, false
+			return nil, 0, false
 		}
 		prev = key
 		valueEnd, ok := canonicalValue(b, keyEnd+1, depth)
 		if !ok || valueEnd >= len(b) {
-			return 0, false
+			return nil, 0, false
 		}
-		if each != nil {
-			each(member{key: key, encoded: b[i:keyEnd], value: b[keyEnd+1 : valueEnd]})
+		if members != nil {
+			members = append(members, member{key: key, encoded: b[i:keyEnd], value: b[keyEnd+1 : valueEnd]})
 		}
 		switch b[valueEnd] {
 		case ',':
 			i = valueEnd + 1
 		case '}':
-			return valueEnd + 1, true
+			return members, valueEnd + 1, true
 		default:
-			return 0, false
+			return nil, 0, false
 		}
 	}
 }
@@ -152,7 +156,8 @@ func canonicalValue(b []byte, i, depth int) (int, bool) {
 	}
 	switch c := b[i]; {
 	case c == '{':
-		return canonicalObject(b, i, depth+1, nil)
+		_, end, ok := canonicalObject(b, i, depth+1, nil)
+		return end, ok
 	case c == '[':
 		if depth+1 > maxCanonicalDepth {
 			return 0, false
@@ -403,39 +408,44 @@ func appendJSONString(b []byte, s string, escapeHTML bool) []byte {
 	return append(b, '"')
 }
 
-// appendMembers writes an object of model's and server's members (each
-// sorted by key) in key order; server's member wins a key both have, and
-// model's member drop is left out.
-func appendMembers(b []byte, model, server []member, drop string) []byte {
-	b = append(b, '{')
-	first := true
-	i, j := 0, 0
-	for i < len(model) || j < len(server) {
-		var m member
-		switch {
-		case j == len(server) || i < len(model) && bytes.Compare(model[i].key, server[j].key) < 0:
-			m = model[i]
-			i++
-			if drop != "" && string(m.key) == drop {
+// merger yields the members of an object made of model's and server's
+// members (each sorted by key) in key order: server's member wins a key
+// both have, and model's member drop is left out.
+type merger struct {
+	model, server []member
+	drop          string
+	i, j          int
+	cur           member // the member next found
+}
+
+// next finds the next member, into cur; false after the last.
+func (g *merger) next() bool {
+	for g.i < len(g.model) || g.j < len(g.server) {
+		if g.j == len(g.server) || g.i < len(g.model) && bytes.Compare(g.model[g.i].key, g.server[g.j].key) < 0 {
+			g.cur = g.model[g.i]
+			g.i++
+			if g.drop != "" && string(g.cur.key) == g.drop {
 				continue
 			}
-		default:
-			if i < len(model) && bytes.Equal(model[i].key, server[j].key) {
-				i++
-			}
-			m = server[j]
-			j++
+			return true
 		}
-		if !first {
-			b = append(b, ',')
+		if g.i < len(g.model) && bytes.Equal(g.model[g.i].key, g.server[g.j].key) {
+			g.i++
 		}
-		first = false
-		b = append(b, m.encoded...)
-		b = append(b, ':')
-		b = append(b, m.value...)
+		g.cur = g.server[g.j]
+		g.j++
+		return true
 	}
-	return append(b, '}')
+	return false
 }
+
+// A server member's value is written where it goes, rather than kept
+// apart and copied, when it is one of these.
+const (
+	fillProperties = iota + 1
+	fillInstanceView
+	fillResources
+)
 
 // serverKey is the member of the server's field key, with no value yet;
 // key must need no escaping.
@@ -446,10 +456,12 @@ func serverKey(key string) member {
 // The members the server writes, in key order within each object.
 var (
 	keyEtag, keyID, keyLocation, keyManagedBy = serverKey("etag"), serverKey("id"), serverKey("location"), serverKey("managedBy")
-	keyName, keyProperties, keyResources      = serverKey("name"), serverKey("properties"), serverKey("resources")
-	keyType                                   = serverKey("type")
-	keyInstanceView, keyProvisioningState     = serverKey("instanceView"), serverKey("provisioningState")
-	keyTimeCreated, keyVMID                   = serverKey("timeCreated"), serverKey("vmId")
+	keyName, keyType                          = serverKey("name"), serverKey("type")
+	keyProvisioningState, keyTimeCreated      = serverKey("provisioningState"), serverKey("timeCreated")
+	keyVMID                                   = serverKey("vmId")
+	keyProperties                             = member{key: []byte("properties"), encoded: []byte(`"properties"`), fill: fillProperties}
+	keyInstanceView                           = member{key: []byte("instanceView"), encoded: []byte(`"instanceView"`), fill: fillInstanceView}
+	keyResources                              = member{key: []byte("resources"), encoded: []byte(`"resources"`), fill: fillResources}
 	vmType                                    = []byte(`"Microsoft.Compute/virtualMachines"`)
 )
 
@@ -466,79 +478,111 @@ type vmRendering struct {
 	resources    [][]byte        // the extensions, each encoded, when any
 }
 
+// vmWriter writes a VM answer's objects: the top level, then properties
+// in place, with the values the server fills in (no function calls
+// itself, so that what it reads can stay on the caller's stack).
+type vmWriter struct {
+	model      vmModel
+	top, props []member // the server's members
+	drop       string   // the model's property left out
+	r          vmRendering
+}
+
+func (w *vmWriter) appendVM(b []byte) []byte {
+	b = append(b, '{')
+	top := merger{model: w.model.top, server: w.top}
+	for n := 0; top.next(); n++ {
+		b = appendKey(b, n, top.cur)
+		if top.cur.fill != fillProperties {
+			b = w.appendValue(b, top.cur)
+			continue
+		}
+		b = append(b, '{')
+		props := merger{model: w.model.props, server: w.props, drop: w.drop}
+		for k := 0; props.next(); k++ {
+			b = w.appendValue(appendKey(b, k, props.cur), props.cur)
+		}
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+// appendKey writes member m's key, after a comma unless it is the first
+// (n is 0).
+func appendKey(b []byte, n int, m member) []byte {
+	if n > 0 {
+		b = append(b, ',')
+	}
+	return append(append(b, m.encoded...), ':')
+}
+
+func (w *vmWriter) appendValue(b []byte, m member) []byte {
+	switch m.fill {
+	case fillInstanceView:
+		return appendInstanceView(b, w.r.instanceView)
+	case fillResources:
+		b = append(b, '[')
+		for i, x := range w.r.resources {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, x...)
+		}
+		return append(b, ']')
+	}
+	return append(b, m.value...)
+}
+
 // appendVM writes v as renderVM shows it, with what r adds, from its
 // model split.
 func appendVM(b []byte, v *engine.VM, model vmModel, r vmRendering) []byte {
 	// The server's values, written one after the other.
 	var scratch [512]byte
 	s := scratch[:0]
-	var at [10]int
-	mark := func(i int) { at[i] = len(s) }
+	var at [8]int
 	s = appendJSONString(s, string(v.Machine.State.Provisioning), false)
-	mark(0)
+	at[0] = len(s)
 	s = append(s, '"')
 	s = v.TimeCreated.UTC().AppendFormat(s, lifecycle.TimeLayout)
 	s = append(s, '"')
-	mark(1)
+	at[1] = len(s)
 	s = appendJSONString(s, v.VMID, false)
-	mark(2)
+	at[2] = len(s)
 	s = append(s, `"\"`...)
 	s = strconv.AppendInt(s, v.Version, 10)
 	s = append(s, `\""`...)
-	mark(3)
+	at[3] = len(s)
 	s = appendJSONString(s, v.ID, false)
-	mark(4)
+	at[4] = len(s)
 	s = appendJSONString(s, v.Spec.Location, false)
-	mark(5)
+	at[5] = len(s)
 	s = appendJSONString(s, v.Spec.ScaleSetID, false)
-	mark(6)
+	at[6] = len(s)
 	s = appendJSONString(s, v.Name, false)
-	mark(7)
+	at[7] = len(s)
 
-	var propsArr [4]member
-	props := propsArr[:0]
-	if r.instanceView != nil {
-		props = append(props, keyInstanceView.with(appendInstanceView(make([]byte, 0, 1024), r.instanceView)))
-	}
-	props = append(props, keyProvisioningState.with(s[:at[0]]), keyTimeCreated.with(s[at[0]:at[1]]), keyVMID.with(s[at[1]:at[2]]))
-	drop := "userData"
+	w := vmWriter{model: model, r: r, drop: "userData"}
 	if r.userData {
-		drop = ""
+		w.drop = ""
 	}
-	size := 0
-	for _, m := range model.props {
-		size += len(m.encoded) + len(m.value) + 2
+	var propsArr [4]member
+	w.props = propsArr[:0]
+	if r.instanceView != nil {
+		w.props = append(w.props, keyInstanceView)
 	}
-	for _, m := range props {
-		size += len(m.encoded) + len(m.value) + 2
-	}
-	propsBody := appendMembers(make([]byte, 0, size+2), model.props, props, drop)
+	w.props = append(w.props, keyProvisioningState.with(s[:at[0]]), keyTimeCreated.with(s[at[0]:at[1]]), keyVMID.with(s[at[1]:at[2]]))
 
 	var topArr [8]member
-	top := append(topArr[:0], keyEtag.with(s[at[2]:at[3]]), keyID.with(s[at[3]:at[4]]), keyLocation.with(s[at[4]:at[5]]))
+	w.top = append(topArr[:0], keyEtag.with(s[at[2]:at[3]]), keyID.with(s[at[3]:at[4]]), keyLocation.with(s[at[4]:at[5]]))
 	if v.Spec.ScaleSetID != "" {
-		top = append(top, keyManagedBy.with(s[at[5]:at[6]]))
+		w.top = append(w.top, keyManagedBy.with(s[at[5]:at[6]]))
 	}
-	top = append(top, keyName.with(s[at[6]:at[7]]), keyProperties.with(propsBody))
+	w.top = append(w.top, keyName.with(s[at[6]:at[7]]), keyProperties)
 	if len(r.resources) > 0 {
-		rs := []byte{'['}
-		for i, x := range r.resources {
-			if i > 0 {
-				rs = append(rs, ',')
-			}
-			rs = append(rs, x...)
-		}
-		top = append(top, keyResources.with(append(rs, ']')))
+		w.top = append(w.top, keyResources)
 	}
-	top = append(top, keyType.with(vmType))
-	size = 0
-	for _, m := range model.top {
-		size += len(m.encoded) + len(m.value) + 2
-	}
-	for _, m := range top {
-		size += len(m.encoded) + len(m.value) + 2
-	}
-	return appendMembers(slices.Grow(b, size+3), model.top, top, "")
+	w.top = append(w.top, keyType.with(vmType))
+	return w.appendVM(b)
 }
 
 // object writes a JSON object's members, the commas between them.
@@ -696,5 +740,19 @@ func (s *Server) renderVMAnswer(ctx context.Context, vm *engine.VM, a vmAnswer, 
 		}
 		r.resources = append(r.resources, bytes.TrimSuffix(body, []byte("\n")))
 	}
-	return append(appendVM(nil, vm, splitModel(vm.Model), r), '\n'), nil
+	// Room for the answer: the model, the server's fields (about 300
+	// bytes beside the ID and names), the instance view (about 900 bytes
+	// for a running VM with two disks) and the extensions.
+	size := len(vm.Model) + len(vm.ID) + len(vm.Name) + len(vm.Spec.ScaleSetID) + 320
+	if iv != nil {
+		size += 1024 + 160*len(iv.Disks)
+	}
+	for _, x := range r.resources {
+		size += len(x) + 1
+	}
+	var top [10]member
+	var props [16]member
+	model := vmModel{top: top[:0], props: props[:0]}
+	splitModel(vm.Model, &model)
+	return append(appendVM(make([]byte, 0, size), vm, model, r), '\n'), nil
 }
