@@ -198,6 +198,19 @@ func canonicalValue(b []byte, i, depth int) (int, bool) {
 // encodeJSON would escape, so that it reads as written; it returns where
 // the string ends.
 func literalString(b []byte, i int) (int, bool) {
+	return scanString(b, i, false)
+}
+
+// canonicalString checks that the string at b[i] is written as
+// appendJSONString writes what it reads as: only the escapes it makes.
+func canonicalString(b []byte, i int) (int, bool) {
+	return scanString(b, i, true)
+}
+
+// scanString returns where the string at b[i] ends, if it holds nothing
+// encodeJSON would write otherwise; escapes, when allowed, must be the
+// ones appendJSONString makes.
+func scanString(b []byte, i int, escapes bool) (int, bool) {
 	if i >= len(b) || b[i] != '"' {
 		return 0, false
 	}
@@ -206,8 +219,14 @@ func literalString(b []byte, i int) (int, bool) {
 		switch {
 		case c == '"':
 			return j + 1, true
-		case c == '\\' || c < 0x20:
+		case c < 0x20:
 			return 0, false
+		case c == '\\':
+			n, ok := canonicalEscape(b, j)
+			if !escapes || !ok {
+				return 0, false
+			}
+			j += n
 		case c < utf8.RuneSelf:
 			j++
 		default:
@@ -221,50 +240,30 @@ func literalString(b []byte, i int) (int, bool) {
 	return 0, false
 }
 
-// canonicalString checks that the string at b[i] is written as
-// appendJSONString writes what it reads as: only the escapes it makes.
-func canonicalString(b []byte, i int) (int, bool) {
-	for j := i + 1; j < len(b); {
-		c := b[j]
-		switch {
-		case c == '"':
-			return j + 1, true
-		case c < 0x20:
+// canonicalEscape checks the escape at b[j] (a backslash) is one
+// appendJSONString writes, and returns its length.
+func canonicalEscape(b []byte, j int) (int, bool) {
+	if j+1 >= len(b) {
+		return 0, false
+	}
+	switch b[j+1] {
+	case '"', '\\', 'b', 'f', 'n', 'r', 't':
+		return 2, true
+	case 'u':
+	default:
+		return 0, false
+	}
+	if j+6 > len(b) {
+		return 0, false
+	}
+	u := string(b[j+2 : j+6])
+	if u != "2028" && u != "2029" {
+		v, err := strconv.ParseUint(u, 16, 16)
+		if err != nil || v >= 0x20 || u != strings.ToLower(u) || shortEscape(byte(v)) != 0 {
 			return 0, false
-		case c == '\\':
-			if j+1 >= len(b) {
-				return 0, false
-			}
-			switch b[j+1] {
-			case '"', '\\', 'b', 'f', 'n', 'r', 't':
-				j += 2
-				continue
-			case 'u':
-			default:
-				return 0, false
-			}
-			if j+6 > len(b) {
-				return 0, false
-			}
-			u := string(b[j+2 : j+6])
-			if u != "2028" && u != "2029" {
-				v, err := strconv.ParseUint(u, 16, 16)
-				if err != nil || v >= 0x20 || u != strings.ToLower(u) || shortEscape(byte(v)) != 0 {
-					return 0, false
-				}
-			}
-			j += 6
-		case c < utf8.RuneSelf:
-			j++
-		default:
-			r, size := utf8.DecodeRune(b[j:])
-			if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
-				return 0, false
-			}
-			j += size
 		}
 	}
-	return 0, false
+	return 6, true
 }
 
 // canonicalNumber checks that the number at b[i] is written as encodeJSON
