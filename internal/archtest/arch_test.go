@@ -68,6 +68,7 @@ var kindLayers = map[string][]string{
 	"internal/kinds/publicip":     {"internal/armid", "internal/kinds/resource", "internal/kinds/network"},
 	"internal/kinds/nic":          {"internal/armid", "internal/kinds/resource", "internal/kinds/network", "internal/kinds/publicip"},
 	"internal/kinds/vm":           {"internal/armid", "internal/kinds/resource", "internal/lifecycle", "internal/kinds/disk", "internal/kinds/nic", "internal/kinds/publicip"},
+	"internal/kinds/loadbalancer": {"internal/armid", "internal/kinds/resource", "internal/kinds/network", "internal/kinds/publicip"},
 }
 
 // pure packages take time and IDs as arguments: no I/O, no clock.

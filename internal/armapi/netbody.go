@@ -267,3 +267,71 @@ func publicIPSpec(body map[string]any) (engine.PublicIPSpec, *armerror.Error) {
 	}
 	return spec, nil
 }
+
+// buildLoadBalancer reads a balancer's body, with the API's default SKU
+// (Basic). Each frontend's public IP or subnet is what the rules decide
+// over; the other parts are kept as written.
+func (s *Server) buildLoadBalancer(body map[string]any, _ engine.Snapshot) (any, error) {
+	loc, props, e := located(body)
+	if e != nil {
+		return nil, e
+	}
+	sku := dig(body, "sku")
+	spec := engine.LoadBalancerSpec{Location: loc, SKU: canonicalOr(str(sku["name"]), "Basic", "Standard", "Gateway"),
+		Tier: canonicalOr(str(sku["tier"]), "Regional", "Global"), Model: modelOf(body, props)}
+	if spec.SKU == "" {
+		spec.SKU = "Basic"
+	}
+	if spec.SKU == "Gateway" {
+		return nil, invalidParameter("sku.name", "The value '%s' of parameter 'sku.name' is not supported by the emulator. Supported values are 'Basic' and 'Standard'.", str(sku["name"]))
+	}
+	if spec.SKU != "Basic" && spec.SKU != "Standard" {
+		return nil, invalidParameter("sku.name", "The value '%s' of parameter 'sku.name' is not allowed. Allowed values are 'Basic' and 'Standard'.", str(sku["name"]))
+	}
+	if spec.Tier == "" {
+		spec.Tier = "Regional"
+	}
+	named := func(m map[string]any, part string, i int) (string, map[string]any, *armerror.Error) {
+		name := str(m["name"])
+		if name == "" {
+			return "", nil, missingParameter(fmt.Sprintf("properties.%s[%d].name", part, i))
+		}
+		p := map[string]any{}
+		for k, v := range dig(m, "properties") {
+			if k != "provisioningState" {
+				p[k] = v
+			}
+		}
+		return name, p, nil
+	}
+	fronts, _ := props["frontendIPConfigurations"].([]any)
+	for i, x := range fronts {
+		m, _ := x.(map[string]any)
+		name, p, e := named(m, "frontendIPConfigurations", i)
+		if e != nil {
+			return nil, e
+		}
+		f := engine.LoadBalancerFrontend{Name: name, PublicIP: refID(p, "publicIPAddress"), Subnet: refID(p, "subnet")}
+		delete(p, "publicIPAddress")
+		delete(p, "subnet")
+		if zones, ok := m["zones"]; ok {
+			p["zones"] = zones // kept with the properties, shown at the top
+		}
+		f.Props, _ = json.Marshal(p)
+		spec.Frontends = append(spec.Frontends, f)
+	}
+	spec.Parts = map[string][]engine.LoadBalancerPart{}
+	for _, part := range engine.LoadBalancerParts {
+		list, _ := props[part].([]any)
+		for i, x := range list {
+			m, _ := x.(map[string]any)
+			name, p, e := named(m, part, i)
+			if e != nil {
+				return nil, e
+			}
+			raw, _ := json.Marshal(p)
+			spec.Parts[part] = append(spec.Parts[part], engine.LoadBalancerPart{Name: name, Props: raw})
+		}
+	}
+	return spec, nil
+}

@@ -1,6 +1,7 @@
 package armapi
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -221,7 +222,7 @@ func (s *Server) renderPublicIP(st engine.Snapshot) map[string]any {
 // List shows them.
 func (s *Server) networkResources(mine func(id string) bool) []genericResource {
 	var out []genericResource
-	for _, k := range []*netKind{netKinds["virtualnetworks"], netKinds["networksecuritygroups"], netKinds["networkinterfaces"], netKinds["publicipaddresses"]} {
+	for _, k := range []*netKind{netKinds["virtualnetworks"], netKinds["networksecuritygroups"], netKinds["networkinterfaces"], netKinds["publicipaddresses"], netKinds["loadbalancers"]} {
 		page, _ := s.eng.Resources(k.typ, func(st engine.Snapshot) bool { return mine(st.ResourceID()) && !scaleSetOwned(st.ResourceID()) }, "", 0)
 		for _, st := range page {
 			m, row := st.ResourceMeta(), st.Row()
@@ -238,6 +239,9 @@ func (s *Server) networkResources(mine func(id string) bool) []genericResource {
 			case *engine.PublicIP:
 				model = readModel(v.Spec.Model)
 				g.SKU = map[string]any{"name": v.Spec.SKU, "tier": v.Spec.Tier}
+			case *engine.LoadBalancer:
+				model = readModel(v.Spec.Model)
+				g.SKU = map[string]any{"name": v.Spec.SKU, "tier": v.Spec.Tier}
 			}
 			if model.Tags != nil {
 				g.Tags = map[string]string{}
@@ -248,5 +252,46 @@ func (s *Server) networkResources(mine func(id string) bool) []genericResource {
 			out = append(out, g)
 		}
 	}
+	return out
+}
+
+func (s *Server) renderLoadBalancer(st engine.Snapshot) map[string]any {
+	b := st.(*engine.LoadBalancer)
+	child := func(part, name string, raw []byte) map[string]any {
+		p := map[string]any{}
+		_ = json.Unmarshal(raw, &p)
+		p["provisioningState"] = "Succeeded"
+		out := map[string]any{"id": b.PartID(part, name), "name": name, "type": engine.LoadBalancerType + "/" + part, "etag": netEtag(b), "properties": p}
+		if zones, ok := p["zones"]; ok {
+			delete(p, "zones")
+			out["zones"] = zones
+		}
+		return out
+	}
+	fronts := []any{}
+	for _, f := range b.Spec.Frontends {
+		c := child("frontendIPConfigurations", f.Name, f.Props)
+		p := c["properties"].(map[string]any)
+		if f.PublicIP != "" {
+			p["publicIPAddress"] = idRef(f.PublicIP)
+		}
+		if f.Subnet != "" {
+			p["subnet"] = idRef(f.Subnet)
+			if p["privateIPAllocationMethod"] == nil {
+				p["privateIPAllocationMethod"] = "Dynamic"
+			}
+		}
+		fronts = append(fronts, c)
+	}
+	props := map[string]any{"frontendIPConfigurations": fronts}
+	for _, part := range engine.LoadBalancerParts {
+		list := []any{}
+		for _, c := range b.Spec.Parts[part] {
+			list = append(list, child(part, c.Name, c.Props))
+		}
+		props[part] = list
+	}
+	out := netBody(b, engine.LoadBalancerType, b.Spec.Location, b.ResourceGUID, readModel(b.Spec.Model), props)
+	out["sku"] = map[string]any{"name": b.Spec.SKU, "tier": b.Spec.Tier}
 	return out
 }

@@ -31,6 +31,7 @@ func init() {
 		{engine.SecurityGroupType, "networkSecurityGroups", (*Server).buildNSG, (*Server).renderNSG},
 		{engine.NetworkInterfaceType, "networkInterfaces", (*Server).buildNIC, (*Server).renderNIC},
 		{engine.PublicIPType, "publicIPAddresses", (*Server).buildPublicIP, (*Server).renderPublicIP},
+		{engine.LoadBalancerType, "loadBalancers", (*Server).buildLoadBalancer, (*Server).renderLoadBalancer},
 	} {
 		netKinds[strings.ToLower(k.segment)] = k
 	}

@@ -67,6 +67,7 @@ var Providers = []Provider{
 	{"Microsoft.Network", []ResourceType{
 		{"networkInterfaces", networkVersions, true},
 		{"publicIPAddresses", networkVersions, true},
+		{"loadBalancers", networkVersions, true},
 		{"virtualNetworks", networkVersions, true},
 		{"virtualNetworks/subnets", networkVersions, true},
 		{"networkSecurityGroups", networkVersions, true},

@@ -7,6 +7,7 @@ import (
 	"github.com/azemu/azemu/internal/kinds/disk"
 	"github.com/azemu/azemu/internal/kinds/extension"
 	"github.com/azemu/azemu/internal/kinds/group"
+	"github.com/azemu/azemu/internal/kinds/loadbalancer"
 	"github.com/azemu/azemu/internal/kinds/nic"
 	"github.com/azemu/azemu/internal/kinds/nsg"
 	"github.com/azemu/azemu/internal/kinds/publicip"
@@ -96,15 +97,16 @@ func kindTable() map[string]kind {
 		deployment.Type: {decode: deployment.Decode, verbs: deploymentVerbs()},
 		group.Type: {load: (*tx).loadGroup, write: (*tx).putGroup, erase: (*tx).removeGroup,
 			adopt: groupAdopts, verbs: groupVerbs(), absent: takes(vm.VerbGone)},
-		SubscriptionType: {load: (*tx).loadSubscription, write: (*tx).putSubscription, verbs: subscriptionVerbs()},
-		vmType:           vms,
-		instanceType:     vms,
-		vnet.Type:        {decode: vnet.Decode, verbs: vnetVerbs()},
-		vnet.SubnetType:  {load: (*tx).loadChild, verbs: subnetVerbs()},
-		nsg.Type:         {decode: nsg.Decode, verbs: nsgVerbs()},
-		nsg.RuleType:     {load: (*tx).loadChild, verbs: ruleVerbs()},
-		nic.Type:         {decode: nic.Decode, verbs: nicVerbs(), absent: takes(vm.VerbCreateNIC)},
-		publicip.Type:    {decode: publicip.Decode, verbs: publicIPVerbs(), absent: takes(vm.VerbCreatePublicIP)},
+		SubscriptionType:  {load: (*tx).loadSubscription, write: (*tx).putSubscription, verbs: subscriptionVerbs()},
+		vmType:            vms,
+		instanceType:      vms,
+		vnet.Type:         {decode: vnet.Decode, verbs: vnetVerbs()},
+		vnet.SubnetType:   {load: (*tx).loadChild, verbs: subnetVerbs()},
+		nsg.Type:          {decode: nsg.Decode, verbs: nsgVerbs()},
+		nsg.RuleType:      {load: (*tx).loadChild, verbs: ruleVerbs()},
+		nic.Type:          {decode: nic.Decode, verbs: nicVerbs(), absent: takes(vm.VerbCreateNIC)},
+		publicip.Type:     {decode: publicip.Decode, verbs: publicIPVerbs(), absent: takes(vm.VerbCreatePublicIP)},
+		loadbalancer.Type: {decode: loadbalancer.Decode, verbs: loadBalancerVerbs()},
 	}
 }
 

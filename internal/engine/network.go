@@ -5,6 +5,7 @@ import (
 
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/kinds/group"
+	"github.com/azemu/azemu/internal/kinds/loadbalancer"
 	"github.com/azemu/azemu/internal/kinds/nic"
 	"github.com/azemu/azemu/internal/kinds/nsg"
 	"github.com/azemu/azemu/internal/kinds/publicip"
@@ -31,6 +32,10 @@ type IPConfig = nic.IPConfig
 type PublicIP = publicip.PublicIP
 type PublicIPSpec = publicip.Spec
 type publicIPDetail = publicip.Detail
+type LoadBalancer = loadbalancer.LB
+type LoadBalancerSpec = loadbalancer.Spec
+type LoadBalancerFrontend = loadbalancer.Frontend
+type LoadBalancerPart = loadbalancer.Part
 
 // DefaultSecurityRules are the rules every security group has below its own.
 var DefaultSecurityRules = nsg.DefaultRules
@@ -42,6 +47,11 @@ const SecurityGroupType = nsg.Type
 const SecurityRuleType = nsg.RuleType
 const NetworkInterfaceType = nic.Type
 const PublicIPType = publicip.Type
+const LoadBalancerType = loadbalancer.Type
+
+// LoadBalancerParts are a balancer's child collections besides its
+// frontends.
+var LoadBalancerParts = loadbalancer.Parts
 
 // VirtualNetworkPut is what a PUT of a network asks for; Subnets nil keeps
 // the network's subnets (a body without properties.subnets).
@@ -354,6 +364,41 @@ func publicIPVerbs() map[string]decision {
 	return verbs
 }
 
+func loadBalancerVerbs() map[string]decision {
+	return topVerbs[*LoadBalancer, LoadBalancerSpec]{
+		put: func(t *tx, old *LoadBalancer, sub, rg, name string, spec LoadBalancerSpec, env resource.Env) (resource.Effects, string, error) {
+			_, eff, err := loadbalancer.Put(old, sub, rg, name, spec, t.balancerWorld(old, spec), env)
+			return eff, spec.Location, err
+		},
+		del: func(t *tx, b *LoadBalancer, env resource.Env) (resource.Effects, error) {
+			return loadbalancer.Delete(b, t.balancerWorld(b, b.Spec), env), nil
+		},
+		remove: loadbalancer.Remove,
+	}.verbs()
+}
+
+// balancerWorld is what a balancer's decisions read: the public IPs and
+// subnets spec (and the balancer as it is, old) names.
+func (t *tx) balancerWorld(old *LoadBalancer, spec LoadBalancerSpec) loadbalancer.World {
+	w := loadbalancer.World{PublicIPs: map[string]*PublicIP{}, Subnets: map[string]string{}, Taken: t.publicTaken()}
+	ips, subnets := loadbalancer.Named(spec)
+	if old != nil {
+		oldIPs, _ := loadbalancer.Named(old.Spec)
+		ips = append(ips, oldIPs...)
+	}
+	for _, id := range ips {
+		if p, ok := t.resource(PublicIPType, armid.Key(id)).(*PublicIP); ok && p != nil {
+			w.PublicIPs[loadbalancer.Key(id)] = p
+		}
+	}
+	for _, id := range subnets {
+		if s, ok := t.loadChild(id).(*Child); ok && s.Type == SubnetType {
+			w.Subnets[loadbalancer.Key(id)] = s.Parent.(*VirtualNetwork).Spec.Location
+		}
+	}
+	return w
+}
+
 // allOf lists every resource of a type as this change sees it, by ID.
 func (t *tx) allOf(typ string) []resource.State {
 	seen := map[string]bool{}
@@ -423,6 +468,9 @@ func (t *tx) ipRunning(p *PublicIP) bool {
 		return false
 	}
 	parent, _ := id.Parent()
+	if t.resource(LoadBalancerType, armid.Key(parent.String())) != nil {
+		return true // a balancer's frontend always serves
+	}
 	n, _ := t.resource(NetworkInterfaceType, armid.Key(parent.String())).(*NetworkInterface)
 	return n != nil && n.VirtualMachine != "" && t.vmAllocated(n.VirtualMachine)
 }
@@ -496,6 +544,8 @@ func NetworkNotFound(typ, rg, name string) error {
 		return nsg.NotFound(rg, name)
 	case NetworkInterfaceType:
 		return nic.NotFound(rg, name)
+	case LoadBalancerType:
+		return loadbalancer.NotFound(rg, name)
 	}
 	return publicip.NotFound(rg, name)
 }
