@@ -196,20 +196,42 @@ func TestAzureCLINetwork(t *testing.T) {
 		t.Fatalf("az vm show -d after start: %+v, want %+v", got, want)
 	}
 
-	// A scale set of two in the same network (the CLI finds it), without
-	// the load balancer az vmss create would otherwise put in front.
+	// A scale set of two in the same network (the CLI finds it), behind
+	// the load balancer az vmss create puts in front of it.
 	var set struct {
 		Vmss struct {
 			OrchestrationMode, ProvisioningState string
 		}
 	}
 	az.json(&set, "vmss", "create", "-g", "net-rg", "-n", "pool", "--image", "Ubuntu2204", "--instance-count", "2", "--vm-sku", "Standard_D2s_v3",
-		"--admin-username", "azureuser", "--authentication-type", "password", "--admin-password", "Example-Passw0rd!", "--lb", "")
+		"--admin-username", "azureuser", "--authentication-type", "password", "--admin-password", "Example-Passw0rd!")
 	if set.Vmss.ProvisioningState != "Succeeded" || set.Vmss.OrchestrationMode != "Flexible" {
 		t.Fatalf("az vmss create: %+v", set)
 	}
 	if got := az.str("vmss", "show", "-g", "net-rg", "-n", "pool", "--query", "to_string(sku.capacity)"); got != "2" {
 		t.Fatalf("az vmss show: capacity %s", got)
+	}
+	// The template's balancer, poolLB, fronts the set with its own public
+	// IP, which names the frontend back.
+	var lb struct {
+		ID, ProvisioningState    string
+		FrontendIPConfigurations []struct {
+			ID              string
+			PublicIPAddress struct{ ID string }
+		}
+		BackendAddressPools []struct{ ID string }
+	}
+	az.json(&lb, "network", "lb", "show", "-g", "net-rg", "-n", "poolLB")
+	if lb.ProvisioningState != "Succeeded" || len(lb.FrontendIPConfigurations) != 1 || len(lb.BackendAddressPools) != 1 ||
+		!strings.HasPrefix(lb.BackendAddressPools[0].ID, lb.ID+"/backendAddressPools/") {
+		t.Fatalf("az network lb show: %+v", lb)
+	}
+	front := lb.FrontendIPConfigurations[0]
+	if got := az.str("network", "public-ip", "show", "--ids", front.PublicIPAddress.ID, "--query", "ipConfiguration.id"); !strings.EqualFold(got, front.ID) {
+		t.Fatalf("az network public-ip show: the balancer's IP names %q, want its frontend %s", got, front.ID)
+	}
+	if got := az.strs("network", "lb", "list", "-g", "net-rg", "--query", "[].name"); !same(got, "poolLB") {
+		t.Fatalf("az network lb list: %v", got)
 	}
 	az.json(&listed, "vm", "list", "-d", "-g", "net-rg")
 	if len(listed) != 3 {
@@ -238,8 +260,9 @@ func TestAzureCLINetwork(t *testing.T) {
 		t.Fatalf("az vm list -d: the private addresses are not distinct: %+v", listed)
 	}
 
-	// The network lists: one network, the VM's NIC and one per instance,
-	// the VM's public IP and NSG.
+	// The network lists: one network, the VM's NIC and one per instance
+	// (each in the balancer's pool), the VM's and the balancer's public
+	// IPs, the VM's and the set's NSGs.
 	if got := az.strs("network", "vnet", "list", "-g", "net-rg", "--query", "[].name"); !same(got, "webVNET") {
 		t.Fatalf("az network vnet list: %v", got)
 	}
@@ -250,18 +273,22 @@ func TestAzureCLINetwork(t *testing.T) {
 	if len(nics) != 3 || !containsCode(nics, private) {
 		t.Fatalf("az network nic list: %v", nics)
 	}
+	if got := az.strs("network", "nic", "list", "-g", "net-rg", "--query", "[].ipConfigurations[0].loadBalancerBackendAddressPools[0].id"); !same(got, lb.BackendAddressPools[0].ID, lb.BackendAddressPools[0].ID) {
+		t.Fatalf("az network nic list: the instances' pools %v, want %s", got, lb.BackendAddressPools[0].ID)
+	}
 	for _, ip := range nics {
 		if !privates[ip] {
 			t.Fatalf("az network nic list: %s is no VM's address (%v)", ip, privates)
 		}
 	}
-	if got := az.strs("network", "public-ip", "list", "-g", "net-rg", "--query", "[].ipAddress"); !same(got, public) {
-		t.Fatalf("az network public-ip list: %v", got)
+	lbAddress := az.str("network", "public-ip", "show", "--ids", front.PublicIPAddress.ID, "--query", "ipAddress")
+	if got := az.strs("network", "public-ip", "list", "-g", "net-rg", "--query", "[].ipAddress"); !same(got, public, lbAddress) || lbAddress == public {
+		t.Fatalf("az network public-ip list: %v, want the VM's %s and the balancer's %s", got, public, lbAddress)
 	}
-	if got := az.strs("network", "nsg", "list", "-g", "net-rg", "--query", "[].name"); !same(got, "webNSG") {
+	if got := az.strs("network", "nsg", "list", "-g", "net-rg", "--query", "[].name"); !same(got, "poolNSG", "webNSG") {
 		t.Fatalf("az network nsg list: %v", got)
 	}
-	if got := az.strs("network", "nsg", "list", "-g", "net-rg", "--query", "[].securityRules[].name"); !same(got, "default-allow-ssh") {
+	if got := az.strs("network", "nsg", "list", "-g", "net-rg", "--query", "[?name=='webNSG'].securityRules[].name"); !same(got, "default-allow-ssh") {
 		t.Fatalf("az network nsg list: rules %v", got)
 	}
 
@@ -271,7 +298,7 @@ func TestAzureCLINetwork(t *testing.T) {
 	if got := az.strs("vm", "list", "-g", "net-rg", "--query", "[].name"); len(got) != 2 {
 		t.Fatalf("az vm list after vm delete: %v", got)
 	}
-	if got := az.strs("network", "public-ip", "list", "-g", "net-rg", "--query", "[].ipConfiguration.id"); len(got) != 1 {
+	if got := az.strs("network", "public-ip", "list", "-g", "net-rg", "--query", "[].ipConfiguration.id"); len(got) != 2 {
 		t.Fatalf("az network public-ip list after vm delete: %v", got)
 	}
 	az.run("group", "delete", "-n", "net-rg", "--yes")

@@ -93,12 +93,34 @@ func TestLoadBalancerWithSDK(t *testing.T) {
 	if err != nil || held.Properties.IPConfiguration == nil || *held.Properties.IPConfiguration.ID != *front.ID {
 		t.Fatalf("the IP's ipConfiguration: %v %+v", err, held.Properties)
 	}
-	byName := func(l armnetwork.LoadBalancerListResult) []string { return nameList(l.Value, func(b *armnetwork.LoadBalancer) *string { return b.Name }) }
+	byName := func(l armnetwork.LoadBalancerListResult) []string {
+		return nameList(l.Value, func(b *armnetwork.LoadBalancer) *string { return b.Name })
+	}
 	if got := names(t, lbs.NewListPager(rg, nil), func(r armnetwork.LoadBalancersClientListResponse) []string { return byName(r.LoadBalancerListResult) }); strings.Join(got, ",") != "web" {
 		t.Fatalf("list in the group: %v", got)
 	}
-	if got := names(t, lbs.NewListAllPager(nil), func(r armnetwork.LoadBalancersClientListAllResponse) []string { return byName(r.LoadBalancerListResult) }); strings.Join(got, ",") != "web" {
+	if got := names(t, lbs.NewListAllPager(nil), func(r armnetwork.LoadBalancersClientListAllResponse) []string {
+		return byName(r.LoadBalancerListResult)
+	}); strings.Join(got, ",") != "web" {
 		t.Fatalf("list in the subscription: %v", got)
+	}
+
+	// A NAT rule and a pool of their own: each changes the balancer.
+	natRules := fac.NewInboundNatRulesClient()
+	rule := finish(natRules.BeginCreateOrUpdate(ctx, rg, "web", "rdp", armnetwork.InboundNatRule{Properties: &armnetwork.InboundNatRulePropertiesFormat{
+		Protocol: ptr(armnetwork.TransportProtocolTCP), FrontendPort: ptr[int32](3389), BackendPort: ptr[int32](3389),
+		FrontendIPConfiguration: &armnetwork.SubResource{ID: front.ID}}}, nil))(t)
+	if *rule.ID != lbID+"/inboundNatRules/rdp" || *rule.Properties.FrontendPort != 3389 {
+		t.Fatalf("NAT rule: %+v", rule)
+	}
+	pools := fac.NewLoadBalancerBackendAddressPoolsClient()
+	finish(pools.BeginCreateOrUpdate(ctx, rg, "web", "spare", armnetwork.BackendAddressPool{}, nil))(t)
+	if got, err := lbs.Get(ctx, rg, "web", nil); err != nil || len(got.Properties.InboundNatRules) != 1 || len(got.Properties.BackendAddressPools) != 2 || *got.Etag == *lb.Etag {
+		t.Fatalf("the balancer after its children's PUTs: %v %+v", err, got)
+	}
+	finish(pools.BeginDelete(ctx, rg, "web", "spare", nil))(t)
+	if _, err := pools.Get(ctx, rg, "web", "spare", nil); err == nil {
+		t.Fatal("the deleted pool is still there")
 	}
 
 	pd, err := n.ips.BeginDelete(ctx, rg, "lb-ip", nil)

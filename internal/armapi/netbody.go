@@ -210,7 +210,7 @@ func parseIPConfig(m map[string]any, i int) (engine.IPConfigSpec, *armerror.Erro
 	c := engine.IPConfigSpec{Name: str(m["name"]), Subnet: refID(props, "subnet"), PrivateIP: str(props["privateIPAddress"]),
 		Allocation: canonicalOr(str(props["privateIPAllocationMethod"]), "Dynamic", "Static"),
 		Version:    canonicalOr(str(props["privateIPAddressVersion"]), "IPv4", "IPv6"),
-		PublicIP:   refID(props, "publicIPAddress")}
+		PublicIP:   refID(props, "publicIPAddress"), Pools: poolRefs(props)}
 	c.Primary, _ = props["primary"].(bool)
 	if c.Allocation == "" {
 		c.Allocation = "Dynamic"
@@ -296,13 +296,7 @@ func (s *Server) buildLoadBalancer(body map[string]any, _ engine.Snapshot) (any,
 		if name == "" {
 			return "", nil, missingParameter(fmt.Sprintf("properties.%s[%d].name", part, i))
 		}
-		p := map[string]any{}
-		for k, v := range dig(m, "properties") {
-			if k != "provisioningState" {
-				p[k] = v
-			}
-		}
-		return name, p, nil
+		return name, partProps(m), nil
 	}
 	fronts, _ := props["frontendIPConfigurations"].([]any)
 	for i, x := range fronts {
@@ -334,4 +328,35 @@ func (s *Server) buildLoadBalancer(body map[string]any, _ engine.Snapshot) (any,
 		}
 	}
 	return spec, nil
+}
+
+// partProps are the properties of a balancer's child as written, less
+// what Network sets.
+func partProps(m map[string]any) map[string]any {
+	p := map[string]any{}
+	for k, v := range dig(m, "properties") {
+		if k != "provisioningState" {
+			p[k] = v
+		}
+	}
+	return p
+}
+
+// balancerPart reads the body of a PUT of one child of a balancer (its
+// name is the path's).
+func balancerPart(body map[string]any) engine.LoadBalancerPart {
+	raw, _ := json.Marshal(partProps(body))
+	return engine.LoadBalancerPart{Name: str(body["name"]), Props: raw}
+}
+
+// poolRefs are the IDs of the backend pools an IP configuration joins.
+func poolRefs(props map[string]any) []string {
+	list, _ := props["loadBalancerBackendAddressPools"].([]any)
+	var out []string
+	for i := range list {
+		if id := refID(map[string]any{"pool": list[i]}, "pool"); id != "" {
+			out = append(out, id)
+		}
+	}
+	return out
 }

@@ -30,6 +30,10 @@ func (s *Server) children(parent engine.Snapshot, child string) []map[string]any
 		for _, c := range p.IPConfigs {
 			out = append(out, renderIPConfig(p, c))
 		}
+	case *engine.LoadBalancer:
+		for _, c := range s.renderLoadBalancer(p)["properties"].(map[string]any)[child].([]any) {
+			out = append(out, c.(map[string]any))
+		}
 	}
 	return out
 }
@@ -82,10 +86,13 @@ func (s *Server) putNetworkChild(r *request, k *netKind, sub, rg, name, child, c
 		IfMatch: r.Header.Get("If-Match"), IfNoneMatch: r.Header.Get("If-None-Match"),
 		Build: func(engine.Snapshot) (any, error) {
 			body["name"] = childName
-			if child == "subnets" {
+			switch child {
+			case "subnets":
 				return asError(parseSubnet(body, 0))
+			case "securityRules":
+				return asError(parseRule(body, 0))
 			}
-			return asError(parseRule(body, 0))
+			return balancerPart(body), nil
 		},
 	})
 	if err != nil {

@@ -200,6 +200,13 @@ func renderIPConfig(n *engine.NetworkInterface, c engine.IPConfig) map[string]an
 	if c.PublicIP != "" {
 		props["publicIPAddress"] = idRef(c.PublicIP)
 	}
+	if len(c.Pools) > 0 {
+		pools := make([]any, 0, len(c.Pools))
+		for _, id := range c.Pools {
+			pools = append(pools, idRef(id))
+		}
+		props["loadBalancerBackendAddressPools"] = pools
+	}
 	return map[string]any{"id": n.IPConfigID(c.Name), "name": c.Name, "type": engine.NetworkInterfaceType + "/ipConfigurations", "etag": netEtag(n), "properties": props}
 }
 

@@ -61,7 +61,7 @@ func (s *Server) routeNetwork(r *request, sub, rg string) {
 			return
 		}
 		name, childName := r.segs[7], r.segs[9]
-		if child == "defaultSecurityRules" || child == "ipConfigurations" {
+		if child == "defaultSecurityRules" || child == "ipConfigurations" || child == "frontendIPConfigurations" {
 			s.onlyGET(r, func(r *request) { s.getNetworkChild(r, k, sub, rg, name, child, childName) })
 			return
 		}
@@ -88,16 +88,25 @@ func childKind(k *netKind, segment string) string {
 		return "defaultSecurityRules"
 	case k.typ == engine.NetworkInterfaceType && segment == "ipconfigurations":
 		return "ipConfigurations"
+	case k.typ == engine.LoadBalancerType:
+		for _, part := range append([]string{"frontendIPConfigurations"}, engine.LoadBalancerParts...) {
+			if strings.EqualFold(segment, part) {
+				return part
+			}
+		}
 	}
 	return ""
 }
 
 // childType is the engine type of a writable child collection.
 func childType(child string) string {
-	if child == "subnets" {
+	switch child {
+	case "subnets":
 		return engine.SubnetType
+	case "securityRules":
+		return engine.SecurityRuleType
 	}
-	return engine.SecurityRuleType
+	return engine.LoadBalancerType + "/" + child
 }
 
 // lookupNetwork finds a top-level network resource or answers why not.

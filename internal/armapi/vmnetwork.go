@@ -144,7 +144,7 @@ func nicTemplate(location string, cfg map[string]any, i int, naming nicNaming) (
 		m, _ := y.(map[string]any)
 		cp := dig(m, "properties")
 		c := engine.IPConfigSpec{Name: str(m["name"]), Subnet: refID(cp, "subnet"), Allocation: "Dynamic",
-			Version: canonicalOr(str(cp["privateIPAddressVersion"]), "IPv4", "IPv6")}
+			Version: canonicalOr(str(cp["privateIPAddressVersion"]), "IPv4", "IPv6"), Pools: poolRefs(cp)}
 		c.Primary, _ = cp["primary"].(bool)
 		if c.Version == "" {
 			c.Version = "IPv4"

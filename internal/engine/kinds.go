@@ -90,7 +90,7 @@ type decision func(t *tx, target resource.State, c resource.Command, env resourc
 // alike. (A function, not a variable: decisions run commands through it.)
 func kindTable() map[string]kind {
 	vms := kind{load: (*tx).loadVM, write: (*tx).writeVM, erase: (*tx).eraseVM, verbs: vmVerbs()}
-	return map[string]kind{
+	table := map[string]kind{
 		disk.Type:       {decode: disk.Decode, verbs: diskVerbs()},
 		extension.Type:  {decode: extension.Decode, verbs: extensionVerbs()},
 		scaleset.Type:   {decode: scaleset.Decode, verbs: scaleSetVerbs()},
@@ -108,6 +108,10 @@ func kindTable() map[string]kind {
 		publicip.Type:     {decode: publicip.Decode, verbs: publicIPVerbs(), absent: takes(vm.VerbCreatePublicIP)},
 		loadbalancer.Type: {decode: loadbalancer.Decode, verbs: loadBalancerVerbs()},
 	}
+	for _, part := range loadbalancer.Parts {
+		table[loadbalancer.PartType(part)] = kind{load: (*tx).loadChild, verbs: balancerPartVerbs(part)}
+	}
+	return table
 }
 
 // storedKinds lists the types kept in the resources table, in order.

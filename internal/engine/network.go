@@ -132,6 +132,10 @@ func (t *tx) loadChild(id string) resource.State {
 		if r, ok := parent.Rule(name); ok {
 			return child(parent, r.Name)
 		}
+	case *LoadBalancer:
+		if p, ok := parent.Part(parsed.Types[len(parsed.Types)-1], name); ok {
+			return child(parent, p.Name)
+		}
 	}
 	return nil
 }
@@ -375,6 +379,16 @@ func loadBalancerVerbs() map[string]decision {
 		},
 		remove: loadbalancer.Remove,
 	}.verbs()
+}
+
+// balancerPartVerbs are the decisions of one child collection of a
+// balancer (its NAT rules, its pools), kept in the balancer.
+func balancerPartVerbs(part string) map[string]decision {
+	return childVerbs(func(_ *tx, b *LoadBalancer, p LoadBalancerPart, _ resource.Env) (*LoadBalancer, resource.Effects, error) {
+		return loadbalancer.PutPart(b, part, p)
+	}, func(_ *tx, b *LoadBalancer, name string, _ resource.Env) (*LoadBalancer, resource.Effects, error) {
+		return loadbalancer.DeletePart(b, part, name)
+	})
 }
 
 // balancerWorld is what a balancer's decisions read: the public IPs and

@@ -193,6 +193,38 @@ func release(b *LB, w World, next Spec, env resource.Env) resource.Effects {
 	return eff
 }
 
+// PartType is the ARM type of the children of part ("inboundNatRules"),
+// which a client may also PUT and DELETE one by one.
+func PartType(part string) string { return Type + "/" + part }
+
+// Part finds the child named name of collection part.
+func (b *LB) Part(part, name string) (Part, bool) {
+	return network.Find(b.Spec.Parts[part], func(p Part) string { return p.Name }, name)
+}
+
+// PutPart decides a PUT of one child of collection part: it replaces the
+// one of its name (which keeps its casing) or is added.
+func PutPart(b *LB, part string, item Part) (*LB, resource.Effects, error) {
+	return withPart(b, part, network.Upsert(b.Spec.Parts[part], item, partName))
+}
+
+// DeletePart decides a DELETE of the child named name of collection part.
+func DeletePart(b *LB, part, name string) (*LB, resource.Effects, error) {
+	return withPart(b, part, network.Without(b.Spec.Parts[part], partName, name))
+}
+
+func partName(p *Part) *string { return &p.Name }
+
+func withPart(b *LB, part string, items []Part) (*LB, resource.Effects, error) {
+	nb := *b
+	nb.Spec.Parts = map[string][]Part{}
+	for k, v := range b.Spec.Parts {
+		nb.Spec.Parts[k] = v
+	}
+	nb.Spec.Parts[part] = items
+	return &nb, resource.Effects{Put: []resource.State{&nb}}, nil
+}
+
 // Delete decides a client's DELETE: the balancer goes and its frontends'
 // public IPs are let go.
 func Delete(b *LB, w World, env resource.Env) resource.Effects {

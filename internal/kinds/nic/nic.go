@@ -36,6 +36,9 @@ type IPConfigSpec struct {
 	Version    string `json:"version"`
 	Primary    bool   `json:"primary"`
 	PublicIP   string `json:"publicIPAddress,omitempty"`
+	// Pools are the load balancers' backend pools it joins, as named
+	// (kept and shown; a pool does not list it back).
+	Pools []string `json:"loadBalancerBackendAddressPools,omitempty"`
 }
 
 // IPConfig is an IP configuration with the private address it holds.
