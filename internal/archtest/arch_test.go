@@ -35,7 +35,7 @@ var layers = map[string][]string{
 	"internal/store/storetest": {"internal/store"},
 	"internal/store/postgres":  {"internal/store"},
 	"internal/pgtest":          {},
-	"internal/engine":          {"internal/armerror", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing", "internal/kinds/resource", "internal/kinds/disk", "internal/kinds/extension", "internal/kinds/group", "internal/kinds/scaleset", "internal/kinds/deployment", "internal/kinds/vnet", "internal/kinds/nsg", "internal/kinds/nic", "internal/kinds/publicip", "internal/kinds/vm"},
+	"internal/engine":          {"internal/armerror", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing", "internal/kinds/resource", "internal/kinds/disk", "internal/kinds/extension", "internal/kinds/group", "internal/kinds/scaleset", "internal/kinds/deployment", "internal/kinds/vnet", "internal/kinds/nsg", "internal/kinds/nic", "internal/kinds/publicip", "internal/kinds/vm", "internal/kinds/loadbalancer"},
 	"internal/armapi":          {"internal/armerror", "internal/template", "internal/kinds/resource", "internal/kinds/deployment", "internal/catalog", "internal/crosssite", "internal/engine", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing", "internal/identity", "internal/authz"},
 	"internal/dashboard":       {"internal/armerror", "internal/authz", "internal/crosssite", "internal/engine", "internal/lifecycle", "internal/billing", "internal/store", "internal/armid"},
 	"internal/metrics":         {"internal/engine"},
