@@ -633,57 +633,50 @@ func appendInstanceView(b []byte, iv *vmInstanceView) []byte {
 		if a.ExtensionHandlers == nil {
 			ao.b = append(ao.b, "null"...)
 		} else {
-			ao.b = append(ao.b, '[')
-			for i, h := range a.ExtensionHandlers {
-				if i > 0 {
-					ao.b = append(ao.b, ',')
-				}
-				ho := object{b: append(ao.b, '{')}
+			ao.b = appendArray(ao.b, a.ExtensionHandlers, func(ho *object, h extensionHandler) {
 				ho.str(`"type":`, h.Type, false)
 				ho.str(`"typeHandlerVersion":`, h.TypeHandlerVersion, false)
 				ho.key(`"status":`)
 				ho.b = appendStatus(ho.b, h.Status)
-				ao.b = append(ho.b, '}')
-			}
-			ao.b = append(ao.b, ']')
+			})
 		}
 		o.b = append(ao.b, '}')
 	}
 	if len(iv.Disks) > 0 {
 		o.key(`"disks":`)
-		o.b = append(o.b, '[')
-		for i, d := range iv.Disks {
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			do := object{b: append(o.b, '{')}
+		o.b = appendArray(o.b, iv.Disks, func(do *object, d diskStatusView) {
 			do.str(`"name":`, d.Name, false)
 			do.key(`"statuses":`)
 			do.b = appendStatuses(do.b, d.Statuses)
-			o.b = append(do.b, '}')
-		}
-		o.b = append(o.b, ']')
+		})
 	}
 	if len(iv.Extensions) > 0 {
 		o.key(`"extensions":`)
-		o.b = append(o.b, '[')
-		for i, x := range iv.Extensions {
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			xo := object{b: append(o.b, '{')}
+		o.b = appendArray(o.b, iv.Extensions, func(xo *object, x extensionView) {
 			xo.str(`"name":`, x.Name, false)
 			xo.str(`"type":`, x.Type, false)
 			xo.str(`"typeHandlerVersion":`, x.TypeHandlerVersion, false)
 			xo.key(`"statuses":`)
 			xo.b = appendStatuses(xo.b, x.Statuses)
-			o.b = append(xo.b, '}')
-		}
-		o.b = append(o.b, ']')
+		})
 	}
 	o.key(`"statuses":`)
 	o.b = appendStatuses(o.b, iv.Statuses)
 	return append(o.b, '}')
+}
+
+// appendArray writes xs as a JSON array of objects, each written by member.
+func appendArray[T any](b []byte, xs []T, member func(*object, T)) []byte {
+	b = append(b, '[')
+	for i, x := range xs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		o := object{b: append(b, '{')}
+		member(&o, x)
+		b = append(o.b, '}')
+	}
+	return append(b, ']')
 }
 
 func appendStatuses(b []byte, ss []lifecycle.Status) []byte {
