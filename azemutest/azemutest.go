@@ -228,11 +228,11 @@ func (s *Server) Now() time.Time { return s.eng.Now().UTC() }
 // in order and at its own due time, before Advance returns.
 func (s *Server) Advance(d time.Duration) time.Time {
 	s.t.Helper()
-	now, err := s.eng.Advance(context.Background(), d)
+	res, err := s.eng.Do(context.Background(), engine.AdvanceClock{By: d})
 	if err != nil {
 		s.t.Fatalf("azemutest: Advance(%s): %v", d, err)
 	}
-	return now.UTC()
+	return res.Clock.UTC()
 }
 
 // maxSteps bounds AdvanceUntil: far more steps than any test's fleet takes.
@@ -262,7 +262,7 @@ func (s *Server) AdvanceUntil(cond func() bool) time.Time {
 // Reset empties all state: resources, history, faults. The clock stays.
 func (s *Server) Reset() {
 	s.t.Helper()
-	if err := s.eng.Reset(context.Background()); err != nil {
+	if _, err := s.eng.Do(context.Background(), engine.ResetFleet{}); err != nil {
 		s.t.Fatalf("azemutest: Reset: %v", err)
 	}
 }

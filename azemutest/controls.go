@@ -65,11 +65,11 @@ func faultOf(ef engine.Fault) Fault {
 // refuses (an unknown code, an operation it cannot fail) fails the test.
 func (s *Server) InjectFault(f Fault) string {
 	s.t.Helper()
-	added, err := s.eng.AddFault(context.Background(), f.engine())
+	added, err := s.eng.Do(context.Background(), engine.AddFault{Fault: f.engine()})
 	if err != nil {
 		s.t.Fatalf("azemutest: InjectFault: %v", err)
 	}
-	return added.ID
+	return added.Fault.ID
 }
 
 // Faults are the registered faults, oldest first, with their counts left.
@@ -84,16 +84,16 @@ func (s *Server) Faults() []Fault {
 // RemoveFault removes one fault; ClearFaults removes them all.
 func (s *Server) RemoveFault(id string) {
 	s.t.Helper()
-	n, err := s.eng.RemoveFaults(context.Background(), id)
-	if err != nil || n == 0 {
-		s.t.Fatalf("azemutest: RemoveFault(%s): removed %d: %v", id, n, err)
+	res, err := s.eng.Do(context.Background(), engine.RemoveFaults{ID: id})
+	if err != nil || res.Removed == 0 {
+		s.t.Fatalf("azemutest: RemoveFault(%s): removed %d: %v", id, res.Removed, err)
 	}
 }
 
 // ClearFaults removes every registered fault.
 func (s *Server) ClearFaults() {
 	s.t.Helper()
-	if _, err := s.eng.RemoveFaults(context.Background(), ""); err != nil {
+	if _, err := s.eng.Do(context.Background(), engine.RemoveFaults{ID: ""}); err != nil {
 		s.t.Fatalf("azemutest: ClearFaults: %v", err)
 	}
 }
@@ -112,14 +112,14 @@ func (c Capacity) engine() (engine.Capacity, error) { return engine.NewCapacity(
 func (s *Server) SetCapacity(c Capacity) {
 	s.t.Helper()
 	if c == nil {
-		s.eng.SetCapacity(nil)
+		s.eng.Do(context.Background(), engine.SetCapacity{Capacity: nil})
 		return
 	}
 	ec, err := c.engine()
 	if err != nil {
 		s.t.Fatalf("azemutest: SetCapacity: %v", err)
 	}
-	s.eng.SetCapacity(ec)
+	s.eng.Do(context.Background(), engine.SetCapacity{Capacity: ec})
 }
 
 // HistoryEntry is one state change of a VM.

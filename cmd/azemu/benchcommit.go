@@ -81,7 +81,7 @@ func runCommits(ctx context.Context, path, name string, clients, maxBatch int, w
 			return fail(err)
 		}
 	}
-	if _, err := eng.Advance(ctx, time.Hour); err != nil {
+	if _, err := eng.Do(ctx, engine.AdvanceClock{By: time.Hour}); err != nil {
 		return fail(err)
 	}
 	actions := []lifecycle.Kind{lifecycle.PowerOff, lifecycle.Start, lifecycle.Deallocate, lifecycle.Start}

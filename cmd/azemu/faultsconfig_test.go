@@ -110,7 +110,7 @@ func TestFaultsFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := srv.Engine().AddFault(ctx, engine.Fault{Kind: engine.FaultThrottle, Operation: "GET"}); err != nil {
+	if _, err := srv.Engine().Do(ctx, engine.AddFault{Fault: engine.Fault{Kind: engine.FaultThrottle, Operation: "GET"}}); err != nil {
 		t.Fatal(err)
 	}
 	srv.Shutdown(ctx)

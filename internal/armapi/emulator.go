@@ -41,7 +41,7 @@ func (s *Server) serveEmulator(r *request) {
 			s.methodNotAllowed(r)
 			return
 		}
-		if err := s.eng.Reset(r.Context()); err != nil {
+		if _, err := s.eng.Do(r.Context(), engine.ResetFleet{}); err != nil {
 			s.writeErr(r, err)
 			return
 		}
@@ -126,7 +126,7 @@ func (s *Server) advanceClock(r *request) {
 		s.writeError(r, invalidParameter("duration", "The duration '%s' is not a Go duration such as \"90s\" or \"1h30m\".", in.Duration))
 		return
 	}
-	if _, err := s.eng.Advance(ctxWithoutCancel(r.Context()), d); err != nil {
+	if _, err := s.eng.Do(ctxWithoutCancel(r.Context()), engine.AdvanceClock{By: d}); err != nil {
 		s.writeErr(r, err)
 		return
 	}

@@ -78,13 +78,13 @@ func (s *Server) addFault(r *request) {
 		s.writeError(r, errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err))
 		return
 	}
-	added, err := s.eng.AddFault(ctxWithoutCancel(r.Context()), f)
+	res, err := s.eng.Do(ctxWithoutCancel(r.Context()), engine.AddFault{Fault: f})
 	if err != nil {
 		s.writeErr(r, err)
 		return
 	}
-	r.w.Header().Set("Location", r.base+"/_azemu/faults/"+added.ID)
-	s.writeJSON(r, http.StatusCreated, added)
+	r.w.Header().Set("Location", r.base+"/_azemu/faults/"+res.Fault.ID)
+	s.writeJSON(r, http.StatusCreated, res.Fault)
 }
 
 // DecodeFault reads one fault as POST /_azemu/faults and the --faults file
@@ -106,16 +106,16 @@ func DecodeFault(data []byte) (engine.Fault, error) {
 var errTrailingData = errors.New("unexpected data after the fault object")
 
 func (s *Server) removeFaults(r *request, id string) {
-	n, err := s.eng.RemoveFaults(ctxWithoutCancel(r.Context()), id)
+	res, err := s.eng.Do(ctxWithoutCancel(r.Context()), engine.RemoveFaults{ID: id})
 	if err != nil {
 		s.writeErr(r, err)
 		return
 	}
-	if id != "" && n == 0 {
+	if id != "" && res.Removed == 0 {
 		s.writeError(r, faultNotFound(id))
 		return
 	}
-	s.writeJSON(r, http.StatusOK, map[string]any{"removed": n})
+	s.writeJSON(r, http.StatusOK, map[string]any{"removed": res.Removed})
 }
 
 // throttleRetryAfter is the Retry-After of an injected throttle (D): one
@@ -139,10 +139,18 @@ func (s *Server) throttleOperation(r *request) string {
 	return r.Method
 }
 
+// faultFires reports whether an injected fault of kind fires for the read
+// op of r. An engine that cannot say (it is shutting down) fires none: the
+// read is served as it would be without faults.
+func (s *Server) faultFires(r *request, kind, op string) bool {
+	res, err := s.eng.Do(ctxWithoutCancel(r.Context()), engine.ProbeFault{Kind: kind, Operation: op})
+	return err == nil && res.Fired
+}
+
 // throttled answers 429 when an injected throttle fault fires for r.
 func (s *Server) throttled(r *request) bool {
 	op := s.throttleOperation(r)
-	if !s.eng.ProbeFault(ctxWithoutCancel(r.Context()), engine.FaultThrottle, op) {
+	if !s.faultFires(r, engine.FaultThrottle, op) {
 		return false
 	}
 	r.w.Header().Set("Retry-After", strconv.Itoa(throttleRetryAfter))
@@ -167,7 +175,7 @@ func (s *Server) listVMsStatusOnly(r *request, match func(*engine.VM) bool) {
 			zero := 0 // the fault domain of a VM on a host, as in its instance view
 			item.Properties.InstanceView.PlatformFaultDomain = &zero
 		}
-		if s.eng.ProbeFault(ctxWithoutCancel(r.Context()), engine.FaultPowerStateUnavailable, "listAll") {
+		if s.faultFires(r, engine.FaultPowerStateUnavailable, "listAll") {
 			item.Properties.InstanceView.Statuses = withoutPowerState(item.Properties.InstanceView.Statuses)
 		}
 		value = append(value, item)

@@ -40,7 +40,7 @@ func TestResourceHealthFollowsTheVM(t *testing.T) {
 	}
 
 	// A start that fails to allocate leaves the VM Unavailable, Unplanned.
-	if _, err := e.eng.AddFault(context.Background(), engine.Fault{Operation: "start", Error: "AllocationFailed"}); err != nil {
+	if _, err := e.eng.Do(context.Background(), engine.AddFault{Fault: engine.Fault{Operation: "start", Error: "AllocationFailed"}}); err != nil {
 		t.Fatal(err)
 	}
 	e.act("rg", "vm1", "start")

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/azemu/azemu/internal/engine"
 )
 
 // Compacting the history keeps every bill that starts at the horizon or
@@ -80,10 +82,11 @@ func TestCompactionKeepsEveryBillExact(t *testing.T) {
 		t.Fatalf("nothing to compare: %s\n%s", before[0], before[5])
 	}
 
-	out, err := r.eng.Compact(ctx, horizon)
+	res, err := r.eng.Do(ctx, engine.CompactHistory{Horizon: horizon})
 	if err != nil {
 		t.Fatal(err)
 	}
+	out := res.Compacted
 	if out.Events == 0 || out.Operations == 0 {
 		t.Fatalf("compaction deleted %+v: nothing", out)
 	}
@@ -116,7 +119,7 @@ func TestCompactionKeepsEveryBillExact(t *testing.T) {
 	reads2 := []string{q(horizon2, now2, ""), q(horizon2.Add(time.Hour), now2, "&granularity=minute"), "/_dashboard/api/vms"}
 	reads = reads2
 	before2 := read(r)
-	if _, err := r.eng.Compact(ctx, horizon2); err != nil {
+	if _, err := r.eng.Do(ctx, engine.CompactHistory{Horizon: horizon2}); err != nil {
 		t.Fatal(err)
 	}
 	for i, got := range read(rigOn(t, r.eng, r.clk, nil)) {

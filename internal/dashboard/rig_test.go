@@ -182,7 +182,7 @@ func (r *rig) act(id, action string) map[string]any {
 
 func (r *rig) advance(d time.Duration) {
 	r.t.Helper()
-	if _, err := r.eng.Advance(context.Background(), d); err != nil {
+	if _, err := r.eng.Do(context.Background(), engine.AdvanceClock{By: d}); err != nil {
 		r.t.Fatal(err)
 	}
 }

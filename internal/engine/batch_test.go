@@ -415,7 +415,7 @@ func TestConcurrentBatches(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		for range rounds {
-			if _, err := r.eng.Advance(ctx, 7*time.Second); err != nil {
+			if _, err := r.eng.Do(ctx, AdvanceClock{By: 7 * time.Second}); err != nil {
 				t.Error(err)
 			}
 		}

@@ -82,12 +82,12 @@ func newBenchEngine(b *testing.B) (*engine.Engine, *benchCountingStore, []string
 		}
 		if i%100 == 99 {
 			// Keep each batch of creates finishing together to 100 VMs.
-			if _, err := eng.Advance(ctx, time.Second); err != nil {
+			if _, err := eng.Do(ctx, engine.AdvanceClock{By: time.Second}); err != nil {
 				b.Fatal(err)
 			}
 		}
 	}
-	if _, err := eng.Advance(ctx, time.Hour); err != nil {
+	if _, err := eng.Do(ctx, engine.AdvanceClock{By: time.Hour}); err != nil {
 		b.Fatal(err)
 	}
 	for _, name := range names {
@@ -141,7 +141,7 @@ func BenchmarkDurableStateChange(b *testing.B) {
 					b.Fatalf("%s %s finished at once: nothing changed", kind, vm)
 				}
 				if fire {
-					if _, err := eng.Advance(ctx, time.Minute); err != nil {
+					if _, err := eng.Do(ctx, engine.AdvanceClock{By: time.Minute}); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -187,7 +187,7 @@ func BenchmarkFireDueBatch(b *testing.B) {
 				}
 				before := cs.vmChanges.Load()
 				b.StartTimer()
-				if _, err := eng.Advance(ctx, time.Minute); err != nil {
+				if _, err := eng.Do(ctx, engine.AdvanceClock{By: time.Minute}); err != nil {
 					b.Fatal(err)
 				}
 				b.StopTimer()

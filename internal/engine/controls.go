@@ -42,11 +42,11 @@ func NewCapacity(raw map[string]map[string]int) (Capacity, error) {
 	return c, nil
 }
 
-// SetCapacity replaces the cores each region offers per size family (nil:
+// setCapacity replaces the cores each region offers per size family (nil:
 // unlimited). It applies to operations submitted from now on: a plan
 // already running keeps the allocation decided when it was submitted.
 // Capacity is configuration, not state, so the store does not keep it.
-func (e *Engine) SetCapacity(c Capacity) {
+func (e *Engine) setCapacity(c Capacity) {
 	e.writeMu.Lock()
 	e.cfg.Capacity = c
 	e.writeMu.Unlock()

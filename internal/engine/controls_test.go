@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"context"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -36,13 +38,17 @@ func TestSetCapacity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.eng.SetCapacity(c)
+	if _, err := r.eng.Do(context.Background(), SetCapacity{Capacity: c}); err != nil {
+		t.Fatal(err)
+	}
 	r.createVM("rg", "b", false)
 	r.advance(time.Minute)
 	if code := r.state("rg", "b").ProvisioningCode(); code != "ProvisioningState/failed/AllocationFailed" {
 		t.Fatalf("create past capacity: %s", code)
 	}
-	r.eng.SetCapacity(nil)
+	if _, err := r.eng.Do(context.Background(), SetCapacity{}); err != nil {
+		t.Fatal(err)
+	}
 	r.createVM("rg", "b", false)
 	r.advance(time.Minute)
 	if st := r.state("rg", "b"); st.Provisioning != lifecycle.Succeeded || st.Power != lifecycle.Running {
@@ -80,5 +86,27 @@ func TestNextDue(t *testing.T) {
 	}
 	if st := r.state("rg", "a"); st.Power != lifecycle.Running || !strings.HasSuffix(st.ProvisioningCode(), "succeeded") {
 		t.Fatalf("after every due step: %s %s", st.ProvisioningCode(), st.Power)
+	}
+}
+
+// Every request, control or command, goes through Do, so a closing engine
+// refuses them all alike and changes nothing.
+func TestClosingEngineRefusesEveryRequest(t *testing.T) {
+	r := newRig(t)
+	r.group("rg")
+	before := r.eng.Now()
+	r.eng.Close()
+	for _, req := range []Request{
+		AdvanceClock{By: time.Hour}, ResetFleet{}, AddFault{Fault: Fault{Operation: "start", Error: "AllocationFailed"}},
+		RemoveFaults{}, SetCapacity{}, CompactHistory{Horizon: before}, ProbeFault{Kind: FaultThrottle},
+		Command{ID: "/subscriptions/" + testSub + "/resourceGroups/rg", Verb: VerbDelete},
+	} {
+		var refusal *Error
+		if _, err := r.eng.Do(context.Background(), req); !errors.As(err, &refusal) || refusal.Code != CodeShuttingDown {
+			t.Errorf("%T after Close: %v, want %s", req, err, CodeShuttingDown)
+		}
+	}
+	if !r.eng.Now().Equal(before) || len(r.eng.Faults()) != 0 || len(r.eng.Groups(testSub)) != 1 {
+		t.Fatalf("a refused request changed the engine: clock %s, faults %v, groups %d", r.eng.Now(), r.eng.Faults(), len(r.eng.Groups(testSub)))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/azemu/azemu/internal/armerror"
 	"github.com/azemu/azemu/internal/armid"
@@ -22,7 +23,7 @@ const (
 )
 
 // Command is a client's request for one resource of any kind in the kinds
-// table: the one way into the engine's writers.
+// table.
 type Command struct {
 	// ID is the target's ARM ID; for a create, the ID it is to have.
 	ID string
@@ -40,7 +41,8 @@ type Command struct {
 	IfMatch, IfNoneMatch string
 }
 
-// Result is what a command did.
+// Result is what a request did. A Command fills State, Found, Created and
+// Operation; each control fills the field its documentation names.
 type Result struct {
 	// State is the target as it now is; nil when it is gone, or never was.
 	State resource.State
@@ -50,6 +52,17 @@ type Result struct {
 	// Operation is the asynchronous operation the command runs as (zero
 	// when it runs none). It may already be done.
 	Operation store.Operation
+
+	// Clock is where the manual clock stands after AdvanceClock.
+	Clock time.Time
+	// Fault is the fault AddFault registered, with its ID.
+	Fault Fault
+	// Removed counts the faults RemoveFaults removed.
+	Removed int
+	// Compacted is what CompactHistory deleted.
+	Compacted store.Compacted
+	// Fired reports that ProbeFault's fault fires.
+	Fired bool
 }
 
 // Build adapts a builder of one kind's input to Command.Build.
@@ -60,16 +73,23 @@ func Build[T resource.State](build func(existing T) (any, error)) func(resource.
 	}
 }
 
-// Do runs a command through the kind that owns its target: it decides,
+// Do is the one way to change the engine: it runs a request, a Command
+// on a resource or one of the emulator's controls (requests.go), and
+// returns what it did.
+func (e *Engine) Do(ctx context.Context, r Request) (Result, error) {
+	if err := e.checkOpen(); err != nil {
+		return Result{}, err
+	}
+	return r.run(ctx, e)
+}
+
+// run runs a command through the kind that owns its target: it decides,
 // commits every effect (follow-up commands included) in one store change,
 // publishes the new snapshots and schedules their due times. A refusal
 // anywhere changes nothing. Commands of concurrent callers are committed
 // together, in one store transaction (batch.go); each returns once its
 // change is committed.
-func (e *Engine) Do(ctx context.Context, c Command) (Result, error) {
-	if err := e.checkOpen(); err != nil {
-		return Result{}, err
-	}
+func (c Command) run(ctx context.Context, e *Engine) (Result, error) {
 	id, err := armid.Parse(c.ID)
 	if err != nil {
 		return Result{}, &Error{Code: armerror.CodeInvalidParameter, Message: fmt.Sprintf("'%s' is not a resource ID.", c.ID)}

@@ -467,9 +467,9 @@ func (e *Engine) Run(ctx context.Context) {
 // caller's to close afterwards.
 func (e *Engine) Close() { e.closing.Store(true) }
 
-// Advance moves a manual clock forward by d, firing every step that falls
+// advance moves a manual clock forward by d, firing every step that falls
 // due, in order and each at its own due time, before it returns the new time.
-func (e *Engine) Advance(ctx context.Context, d time.Duration) (time.Time, error) {
+func (e *Engine) advance(ctx context.Context, d time.Duration) (time.Time, error) {
 	if e.cfg.Manual == nil {
 		return time.Time{}, &Error{Code: CodeNotManualClock, Message: "The clock is real; start the server with --clock manual to advance it."}
 	}
@@ -742,8 +742,8 @@ func (e *Engine) History(ctx context.Context, id string, from, to time.Time, fn 
 	return e.cfg.Store.History(ctx, id, from, to, fn)
 }
 
-// Reset empties all state. The clock stays where it is.
-func (e *Engine) Reset(ctx context.Context) error {
+// reset empties all state. The clock stays where it is.
+func (e *Engine) reset(ctx context.Context) error {
 	unlock, err := e.lockWrite(ctx)
 	if err != nil {
 		return err

@@ -114,7 +114,7 @@ func (r *rig) createVM(rg, name string, generalized bool) store.Operation {
 
 func (r *rig) advance(d time.Duration) {
 	r.t.Helper()
-	if _, err := r.eng.Advance(context.Background(), d); err != nil {
+	if _, err := r.eng.Do(context.Background(), AdvanceClock{By: d}); err != nil {
 		r.t.Fatal(err)
 	}
 }
@@ -203,7 +203,7 @@ func TestRefusedCommitChangesNothing(t *testing.T) {
 	r.createVM("rg", "vm1", false)
 
 	r.store.failing.Store(true)
-	if _, err := r.eng.Advance(context.Background(), 20*time.Second); err == nil {
+	if _, err := r.eng.Do(context.Background(), AdvanceClock{By: 20 * time.Second}); err == nil {
 		t.Fatal("Advance succeeded with a failing store")
 	}
 	if st := r.state("rg", "vm1"); st.Power != "" {
@@ -327,7 +327,7 @@ func TestConcurrentWriters(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		for j := 0; j < 20; j++ {
-			if _, err := r.eng.Advance(ctx, 3*time.Second); err != nil {
+			if _, err := r.eng.Do(ctx, AdvanceClock{By: 3 * time.Second}); err != nil {
 				t.Error(err)
 			}
 		}
@@ -374,7 +374,7 @@ func TestResetEmptiesEverything(t *testing.T) {
 	r.createVM("rg", "vm1", true)
 	var gone []string
 	r.eng.OnChange(func(c Change) { gone = append(gone, c.Gone...) })
-	if err := r.eng.Reset(context.Background()); err != nil {
+	if _, err := r.eng.Do(context.Background(), ResetFleet{}); err != nil {
 		t.Fatal(err)
 	}
 	if len(gone) != 1 || gone[0] != strings.ToLower(vmID("rg", "vm1")) {

@@ -68,7 +68,7 @@ func TestExtensionOnRunningAndStoppedVMs(t *testing.T) {
 		t.Fatalf("after install: op %s", status)
 	}
 	// A failing extension fails the VM's update, and the extension.
-	if _, err := r.eng.AddFault(context.Background(), Fault{Operation: "extension", Error: "VMExtensionProvisioningError", Count: one()}); err != nil {
+	if _, err := r.eng.Do(context.Background(), AddFault{Fault: Fault{Operation: "extension", Error: "VMExtensionProvisioningError", Count: one()}}); err != nil {
 		t.Fatal(err)
 	}
 	x, op, err := r.putExtension("vm1", "broken", 10*time.Second)

@@ -118,8 +118,8 @@ func (f *Fault) matches(op, name, id string) bool {
 // source; faults without a probability always fire.
 func (f *Fault) roll(d *draws) bool { return f.Probability == 0 || d.Float64() < f.Probability }
 
-// AddFault registers a fault; it returns it with its ID.
-func (e *Engine) AddFault(ctx context.Context, f Fault) (Fault, error) {
+// addFault registers a fault; it returns it with its ID.
+func (e *Engine) addFault(ctx context.Context, f Fault) (Fault, error) {
 	if err := f.validate(); err != nil {
 		return Fault{}, err
 	}
@@ -213,9 +213,9 @@ func (e *Engine) writeFaultUses() {
 	}()
 }
 
-// RemoveFaults removes one fault by ID, or all of them when id is empty. It
+// removeFaults removes one fault by ID, or all of them when id is empty. It
 // reports how many it removed.
-func (e *Engine) RemoveFaults(ctx context.Context, id string) (int, error) {
+func (e *Engine) removeFaults(ctx context.Context, id string) (int, error) {
 	unlock, err := e.lockWrite(ctx)
 	if err != nil {
 		return 0, err
@@ -287,10 +287,10 @@ func (t *tx) countDown(i int) {
 	t.setFaults(faults)
 }
 
-// ProbeFault reports whether a fault of kind (powerStateUnavailable or
+// probeFault reports whether a fault of kind (powerStateUnavailable or
 // throttle) fires for operation op now, counting it down when it does. It
 // takes no writer lock: a read it decides never waits for a write.
-func (e *Engine) ProbeFault(ctx context.Context, kind, op string) bool {
+func (e *Engine) probeFault(ctx context.Context, kind, op string) bool {
 	e.mu.RLock()
 	faults := e.faults // replaced on commit, never changed
 	e.mu.RUnlock()

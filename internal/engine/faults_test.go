@@ -45,11 +45,11 @@ func TestInjectedFaultFailsWhereAzureDoes(t *testing.T) {
 	r.act("vm1", lifecycle.Deallocate)
 	r.advance(time.Minute)
 	ctx := context.Background()
-	f, err := r.eng.AddFault(ctx, Fault{Operation: "start", Resource: "vm*", Error: "AllocationFailed", Count: one()})
+	res, err := r.eng.Do(ctx, AddFault{Fault: Fault{Operation: "start", Resource: "vm*", Error: "AllocationFailed", Count: one()}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.ID == "" || len(r.eng.Faults()) != 1 {
+	if res.Fault.ID == "" || len(r.eng.Faults()) != 1 {
 		t.Fatalf("fault not registered: %+v", r.eng.Faults())
 	}
 	// Faults survive a restart.
@@ -82,7 +82,7 @@ func TestFaultThatDoesNotApplyIsKept(t *testing.T) {
 	r.advance(time.Minute)
 	r.act("vm1", lifecycle.PowerOff)
 	r.advance(time.Minute)
-	if _, err := r.eng.AddFault(context.Background(), Fault{Operation: "start", Error: "AllocationFailed", Count: one()}); err != nil {
+	if _, err := r.eng.Do(context.Background(), AddFault{Fault: Fault{Operation: "start", Error: "AllocationFailed", Count: one()}}); err != nil {
 		t.Fatal(err)
 	}
 	op := r.act("vm1", lifecycle.Start)
@@ -93,8 +93,8 @@ func TestFaultThatDoesNotApplyIsKept(t *testing.T) {
 	if n := len(r.eng.Faults()); n != 1 {
 		t.Fatalf("%d faults, want the unspent one", n)
 	}
-	if n, err := r.eng.RemoveFaults(context.Background(), ""); n != 1 || err != nil {
-		t.Fatalf("remove all: %d %v", n, err)
+	if res, err := r.eng.Do(context.Background(), RemoveFaults{}); res.Removed != 1 || err != nil {
+		t.Fatalf("remove all: %d %v", res.Removed, err)
 	}
 }
 
@@ -109,7 +109,7 @@ func TestFaultValidation(t *testing.T) {
 		{Kind: "meteor"},
 		{Operation: "start", Error: "AllocationFailed", Resource: "["},
 	} {
-		_, err := r.eng.AddFault(context.Background(), f)
+		_, err := r.eng.Do(context.Background(), AddFault{Fault: f})
 		var ee *Error
 		if !errors.As(err, &ee) || ee.Code != "InvalidParameter" {
 			t.Errorf("%+v: %v", f, err)
@@ -121,14 +121,14 @@ func TestProbeFaultCountsDown(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
 	n := 2
-	if _, err := r.eng.AddFault(ctx, Fault{Kind: FaultThrottle, Count: &n}); err != nil {
+	if _, err := r.eng.Do(ctx, AddFault{Fault: Fault{Kind: FaultThrottle, Count: &n}}); err != nil {
 		t.Fatal(err)
 	}
-	got := []bool{r.eng.ProbeFault(ctx, FaultThrottle, "GET"), r.eng.ProbeFault(ctx, FaultThrottle, "PUT"), r.eng.ProbeFault(ctx, FaultThrottle, "GET")}
+	got := []bool{probe(ctx, r.eng, FaultThrottle, "GET"), probe(ctx, r.eng, FaultThrottle, "PUT"), probe(ctx, r.eng, FaultThrottle, "GET")}
 	if got[0] != true || got[1] != true || got[2] != false {
 		t.Fatalf("throttle fired %v, want [true true false]", got)
 	}
-	if r.eng.ProbeFault(ctx, FaultPowerStateUnavailable, "") {
+	if probe(ctx, r.eng, FaultPowerStateUnavailable, "") {
 		t.Fatal("an unregistered fault fired")
 	}
 }
@@ -206,7 +206,7 @@ func TestCapacity(t *testing.T) {
 func TestPutRetriesAFailedCreate(t *testing.T) {
 	r := newRig(t)
 	r.group("rg")
-	if _, err := r.eng.AddFault(context.Background(), Fault{Operation: "create", Error: "AllocationFailed", Count: one()}); err != nil {
+	if _, err := r.eng.Do(context.Background(), AddFault{Fault: Fault{Operation: "create", Error: "AllocationFailed", Count: one()}}); err != nil {
 		t.Fatal(err)
 	}
 	r.createVM("rg", "vm1", true)
@@ -255,7 +255,7 @@ func TestProbeFaultWhileAWriteIsStuck(t *testing.T) {
 	}
 	two := 2
 	for _, f := range []Fault{{Kind: FaultThrottle, Operation: "GET", Count: &two}, {Kind: FaultPowerStateUnavailable}} {
-		if _, err := eng.AddFault(ctx, f); err != nil {
+		if _, err := eng.Do(ctx, AddFault{Fault: f}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -266,8 +266,8 @@ func TestProbeFaultWhileAWriteIsStuck(t *testing.T) {
 
 	probed := make(chan []bool, 1)
 	go func() {
-		probed <- []bool{eng.ProbeFault(ctx, FaultPowerStateUnavailable, "listAll"),
-			eng.ProbeFault(ctx, FaultThrottle, "GET"), eng.ProbeFault(ctx, FaultThrottle, "PUT")}
+		probed <- []bool{probe(ctx, eng, FaultPowerStateUnavailable, "listAll"),
+			probe(ctx, eng, FaultThrottle, "GET"), probe(ctx, eng, FaultThrottle, "PUT")}
 	}()
 	select {
 	case got := <-probed:
@@ -296,11 +296,17 @@ func TestProbeFaultWhileAWriteIsStuck(t *testing.T) {
 	if fs := again.Faults(); len(fs) != 2 || fs[0].Count == nil || *fs[0].Count != 1 {
 		t.Errorf("faults after a restart: %+v, want the throttle at 1 use left", fs)
 	}
-	if !again.ProbeFault(ctx, FaultThrottle, "GET") || again.ProbeFault(ctx, FaultThrottle, "GET") {
+	if !probe(ctx, again, FaultThrottle, "GET") || probe(ctx, again, FaultThrottle, "GET") {
 		t.Error("the throttle's last use did not fire once")
 	}
 	again.uses.writers.Wait()
 	if fs := again.Faults(); len(fs) != 1 || fs[0].Kind != FaultPowerStateUnavailable {
 		t.Errorf("faults once the throttle is spent: %+v", fs)
 	}
+}
+
+// probe asks e whether a fault of kind fires for the read op.
+func probe(ctx context.Context, e *Engine, kind, op string) bool {
+	res, err := e.Do(ctx, ProbeFault{Kind: kind, Operation: op})
+	return err == nil && res.Fired
 }

@@ -85,7 +85,7 @@ func TestReplicasReadYourWrites(t *testing.T) {
 		t.Fatalf("powerOff of a creating VM through b: %v, want OperationNotAllowed", err)
 	}
 	// The clock advanced through a moves b's, and the create ends once.
-	if _, err := a.Advance(ctx, time.Minute); err != nil {
+	if _, err := a.Do(ctx, AdvanceClock{By: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	mustSync(t, b)
@@ -106,7 +106,7 @@ func TestReplicasReadYourWrites(t *testing.T) {
 	if o, _ := a.Operation(ctx, off.ID); o.Status != StatusCanceled {
 		t.Fatalf("the powerOff through a after b's deallocate: %s, want Canceled (preempted)", o.Status)
 	}
-	if _, err := b.Advance(ctx, 5*time.Minute); err != nil {
+	if _, err := b.Do(ctx, AdvanceClock{By: 5 * time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	mustSync(t, a)
@@ -180,7 +180,7 @@ func TestReplicasConcurrentWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := es[1].Advance(ctx, time.Minute); err != nil {
+	if _, err := es[1].Do(ctx, AdvanceClock{By: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	kinds := []lifecycle.Kind{lifecycle.PowerOff, lifecycle.Start, lifecycle.Deallocate, lifecycle.Restart}
@@ -194,7 +194,7 @@ func TestReplicasConcurrentWrites(t *testing.T) {
 			e := es[w%3]
 			for j := range 15 {
 				if j%5 == 4 {
-					if _, err := e.Advance(ctx, 7*time.Second); err != nil {
+					if _, err := e.Do(ctx, AdvanceClock{By: 7 * time.Second}); err != nil {
 						t.Error(err)
 					}
 					continue
@@ -213,7 +213,7 @@ func TestReplicasConcurrentWrites(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if _, err := es[2].Advance(ctx, 10*time.Minute); err != nil {
+	if _, err := es[2].Do(ctx, AdvanceClock{By: 10 * time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range es {
@@ -346,7 +346,7 @@ func TestReplicasResetAndFallBehind(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustSync(t, b)
-	if err := a.Reset(ctx); err != nil {
+	if _, err := a.Do(ctx, ResetFleet{}); err != nil {
 		t.Fatal(err)
 	}
 	mustSync(t, b)

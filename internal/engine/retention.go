@@ -109,7 +109,7 @@ func (e *Engine) maybeCompact(ctx context.Context) {
 	if target.Sub(e.Horizon()) < compactStep {
 		return
 	}
-	if _, err := e.Compact(ctx, target); err != nil {
+	if _, err := e.compact(ctx, target); err != nil {
 		e.log.Error("compacting the history", "horizon", target, "err", err)
 	}
 }
@@ -119,7 +119,7 @@ func (e *Engine) maybeCompact(ctx context.Context) {
 // the whole compaction.
 var compactBatch = 200
 
-// Compact compacts the history before horizon (moved back, if need be, to
+// compact compacts the history before horizon (moved back, if need be, to
 // a whole hour no later than the earliest step still to fire, whose event
 // will be stamped at its due time) into checkpoints, and drops the
 // finished operations that ended before it and over a day ago. It does not
@@ -133,7 +133,7 @@ var compactBatch = 200
 // (its earlier checkpoint, its events after that), and either bills the
 // same from the horizon on. The first batch records the horizon, so a
 // restart after any batch refuses bills that start before it.
-func (e *Engine) Compact(ctx context.Context, horizon time.Time) (store.Compacted, error) {
+func (e *Engine) compact(ctx context.Context, horizon time.Time) (store.Compacted, error) {
 	e.compactMu.Lock()
 	defer e.compactMu.Unlock()
 	e.writeMu.Lock()

@@ -54,7 +54,7 @@ func TestCompactionSurvivesARestart(t *testing.T) {
 	horizon := t0.Add(20 * time.Hour)
 	now := r.eng.Now()
 	want := bill(t, r.eng, horizon, now)
-	if _, err := r.eng.Compact(ctx, horizon); err != nil {
+	if _, err := r.eng.Do(ctx, CompactHistory{Horizon: horizon}); err != nil {
 		t.Fatal(err)
 	}
 	r.open(t0)
@@ -111,7 +111,7 @@ func TestRetentionCompactsAsTheClockMoves(t *testing.T) {
 	if !ok {
 		t.Fatal("no step due")
 	}
-	if _, err := r.eng.Compact(ctx, due.Add(3*time.Hour)); err != nil {
+	if _, err := r.eng.Do(ctx, CompactHistory{Horizon: due.Add(3 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	if got := r.eng.Horizon(); got.After(due) {
@@ -161,7 +161,7 @@ func TestCompactionLetsWritesThrough(t *testing.T) {
 	}
 	compacted := make(chan error, 1)
 	go func() {
-		_, err := r.eng.Compact(ctx, horizon)
+		_, err := r.eng.Do(ctx, CompactHistory{Horizon: horizon})
 		compacted <- err
 	}()
 	select {
@@ -253,7 +253,7 @@ func TestCompactionCutShortStaysExact(t *testing.T) {
 			cancel() // the next batch fails, as after a crash
 		}
 	}
-	if _, err := r.eng.Compact(cut, horizon); err == nil {
+	if _, err := r.eng.Do(cut, CompactHistory{Horizon: horizon}); err == nil {
 		t.Fatal("a compaction whose context ended mid-way succeeded")
 	}
 	r.restart(now)
@@ -264,7 +264,7 @@ func TestCompactionCutShortStaysExact(t *testing.T) {
 		t.Errorf("after a compaction cut short the bill is\n%s\nwant\n%s", got, want)
 	}
 
-	if _, err := r.eng.Compact(ctx, later); err != nil {
+	if _, err := r.eng.Do(ctx, CompactHistory{Horizon: later}); err != nil {
 		t.Fatal(err)
 	}
 	if got := bill(t, r.eng, later, now); got != wantLater {

@@ -134,7 +134,7 @@ func TestScaleSetBatchFails(t *testing.T) {
 	}
 	batch(lifecycle.Deallocate)
 	r.advance(time.Minute)
-	if _, err := r.eng.AddFault(ctx, Fault{Operation: "start", Resource: "ss_1", Error: "AllocationFailed", Count: one()}); err != nil {
+	if _, err := r.eng.Do(ctx, AddFault{Fault: Fault{Operation: "start", Resource: "ss_1", Error: "AllocationFailed", Count: one()}}); err != nil {
 		t.Fatal(err)
 	}
 	start := batch(lifecycle.Start)

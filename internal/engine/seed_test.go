@@ -28,7 +28,7 @@ func seededRun(t *testing.T, seed uint64) string {
 	if err := putGroup(ctx, eng, testSub, "rg", "westus"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.AddFault(ctx, Fault{Kind: FaultError, Operation: "start", Error: "AllocationFailed", Probability: 0.5}); err != nil {
+	if _, err := eng.Do(ctx, AddFault{Fault: Fault{Kind: FaultError, Operation: "start", Error: "AllocationFailed", Probability: 0.5}}); err != nil {
 		t.Fatal(err)
 	}
 	var out []string
@@ -47,7 +47,7 @@ func seededRun(t *testing.T, seed uint64) string {
 		}
 		out = append(out, op.ID, v.VMID, d.UniqueID)
 	}
-	if _, err := eng.Advance(ctx, 10*time.Minute); err != nil {
+	if _, err := eng.Do(ctx, AdvanceClock{By: 10 * time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 8 {
@@ -56,7 +56,7 @@ func seededRun(t *testing.T, seed uint64) string {
 			t.Fatal(err)
 		}
 	}
-	if _, err := eng.Advance(ctx, 10*time.Minute); err != nil {
+	if _, err := eng.Do(ctx, AdvanceClock{By: 10 * time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 8 {
@@ -66,7 +66,7 @@ func seededRun(t *testing.T, seed uint64) string {
 		}
 		out = append(out, op.ID)
 	}
-	if _, err := eng.Advance(ctx, 10*time.Minute); err != nil {
+	if _, err := eng.Do(ctx, AdvanceClock{By: 10 * time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 8 {

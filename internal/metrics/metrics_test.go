@@ -65,13 +65,13 @@ func TestFleetRequestsAndChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := eng.Advance(ctx, time.Minute); err != nil {
+	if _, err := eng.Do(ctx, engine.AdvanceClock{By: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := enginetest.Act(ctx, eng, sub, "rg", "b", lifecycle.Request{Kind: lifecycle.Deallocate}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := eng.Advance(ctx, time.Minute); err != nil {
+	if _, err := eng.Do(ctx, engine.AdvanceClock{By: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	m.ObserveRequest("GET", 200, 3*time.Millisecond)

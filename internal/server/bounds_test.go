@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azemu/azemu/internal/engine"
 	"github.com/azemu/azemu/internal/server"
 )
 
@@ -133,7 +134,7 @@ func TestLiveStreamOutlivesTheReadTimeout(t *testing.T) {
 		t.Fatalf("first event %q", ev)
 	}
 	time.Sleep(1500 * time.Millisecond) // what is tested is time passing: past the read timeout
-	if _, err := srv.Engine().Advance(t.Context(), time.Second); err != nil {
+	if _, err := srv.Engine().Do(t.Context(), engine.AdvanceClock{By: time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	if ev := next(); ev != "batch" {

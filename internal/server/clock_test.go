@@ -84,17 +84,18 @@ func TestClockNeverMovesBehindTheHistory(t *testing.T) {
 		t.Fatalf("the manual clock starts at %s, want the newest history %s", now, realHistory)
 	}
 	// It moves a year on, past the real time, and writes history there.
-	ahead, err := srv.Engine().Advance(ctx, 366*24*time.Hour)
+	res, err := srv.Engine().Do(ctx, engine.AdvanceClock{By: 366 * 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
+	ahead := res.Clock
 	if _, err := srv.Engine().Do(ctx, engine.Command{ID: armid.VirtualMachineID(sub, "rg", "vm1"), Verb: engine.VerbAct,
 		Input: lifecycle.Request{Kind: lifecycle.PowerOff}}); err != nil {
 		t.Fatal(err)
 	}
 	// An advance out of the storable range is refused and changes nothing.
 	var refusal *engine.Error
-	if _, err := srv.Engine().Advance(ctx, 250*366*24*time.Hour); !errors.As(err, &refusal) || refusal.Code != "InvalidParameter" {
+	if _, err := srv.Engine().Do(ctx, engine.AdvanceClock{By: 250 * 366 * 24 * time.Hour}); !errors.As(err, &refusal) || refusal.Code != "InvalidParameter" {
 		t.Fatalf("an advance past 2262: %v, want InvalidParameter", err)
 	}
 	if now := srv.Engine().Now(); !now.Equal(ahead) {
@@ -120,7 +121,7 @@ func TestClockNeverMovesBehindTheHistory(t *testing.T) {
 		t.Fatalf("after a restart the manual clock reads %s, want %s", now, ahead)
 	}
 	// Reset forgets the history but not where the clock stands.
-	if err := srv.Engine().Reset(ctx); err != nil {
+	if _, err := srv.Engine().Do(ctx, engine.ResetFleet{}); err != nil {
 		t.Fatal(err)
 	}
 	stop(srv)

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azemu/azemu/internal/engine"
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/server"
 	"github.com/chromedp/chromedp"
@@ -46,7 +47,7 @@ func TestCrossSitePageCannotSteerAzemu(t *testing.T) {
 		"storageProfile":{"imageReference":{"publisher":"Canonical","offer":"ubuntu-24_04-lts","sku":"server","version":"latest"}},
 		"osProfile":{"computerName":"vm1","adminUsername":"azureuser","adminPassword":"Passw0rd!secret"},
 		"networkProfile":{"networkInterfaces":[{"id":"/subscriptions/`+sub+`/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/vm1-nic"}]}}}`)
-	if _, err := srv.Engine().Advance(context.Background(), 2*time.Minute); err != nil {
+	if _, err := srv.Engine().Do(context.Background(), engine.AdvanceClock{By: 2 * time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	before := srv.Engine().Now()

@@ -55,13 +55,13 @@ func TestHungDiskKeepsReadsAnsweringAndBoundsWrites(t *testing.T) {
 		"storageProfile":{"imageReference":{"publisher":"Canonical","offer":"ubuntu-24_04-lts","sku":"server","version":"latest"}},
 		"osProfile":{"computerName":"vm1","adminUsername":"azureuser","adminPassword":"Passw0rd!secret"},
 		"networkProfile":{"networkInterfaces":[{"id":"/subscriptions/`+sub+`/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/vm1-nic"}]}}}`)
-	if _, err := srv.Engine().Advance(context.Background(), 5*time.Minute); err != nil {
+	if _, err := srv.Engine().Do(context.Background(), engine.AdvanceClock{By: 5 * time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 
 	one := 1
 	for _, f := range []engine.Fault{{Kind: engine.FaultThrottle, Operation: "GET", Count: &one}, {Kind: engine.FaultPowerStateUnavailable}} {
-		if _, err := srv.Engine().AddFault(context.Background(), f); err != nil {
+		if _, err := srv.Engine().Do(context.Background(), engine.AddFault{Fault: f}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -70,7 +70,7 @@ func TestReplicasServeOnePostgresStore(t *testing.T) {
 		t.Fatalf("powerOff through b of a creating VM: HTTP %d %s", code, body)
 	}
 	// The clock advanced through b fires a's plan, once, and moves a's clock.
-	if _, err := b.Engine().Advance(ctx, 5*time.Minute); err != nil {
+	if _, err := b.Engine().Do(ctx, engine.AdvanceClock{By: 5 * time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	_, view, _ := do(a, http.MethodGet, vm+"/instanceView"+v, "")
@@ -88,7 +88,7 @@ func TestReplicasServeOnePostgresStore(t *testing.T) {
 	if code, _, body := do(b, http.MethodPost, vm+"/deallocate"+v, ""); code != http.StatusAccepted {
 		t.Fatalf("deallocate through b: HTTP %d %s", code, body)
 	}
-	if _, err := a.Engine().Advance(ctx, 5*time.Minute); err != nil {
+	if _, err := a.Engine().Do(ctx, engine.AdvanceClock{By: 5 * time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	_, view, _ = do(b, http.MethodGet, vm+"/instanceView"+v, "")
@@ -113,7 +113,7 @@ func TestReplicasServeOnePostgresStore(t *testing.T) {
 	}
 
 	// Faults registered through one hold for the other.
-	if _, err := a.Engine().AddFault(ctx, engine.Fault{Kind: "throttle", Operation: "*"}); err != nil {
+	if _, err := a.Engine().Do(ctx, engine.AddFault{Fault: engine.Fault{Kind: "throttle", Operation: "*"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Engine().Sync(ctx); err != nil {

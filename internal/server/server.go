@@ -310,11 +310,11 @@ func openStore(ctx context.Context, where string) (store.Store, *postgres.Owner,
 // from an earlier run is replaced, so a restart with the same faults starts
 // from the same faults (counts included).
 func replaceFaults(ctx context.Context, eng *engine.Engine, faults []engine.Fault) error {
-	if _, err := eng.RemoveFaults(ctx, ""); err != nil {
+	if _, err := eng.Do(ctx, engine.RemoveFaults{ID: ""}); err != nil {
 		return err
 	}
 	for i, f := range faults {
-		if _, err := eng.AddFault(ctx, f); err != nil {
+		if _, err := eng.Do(ctx, engine.AddFault{Fault: f}); err != nil {
 			return fmt.Errorf("fault %d: %w", i, err)
 		}
 	}
