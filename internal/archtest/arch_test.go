@@ -67,7 +67,7 @@ var kindLayers = map[string][]string{
 	"internal/kinds/nsg":          {"internal/armid", "internal/kinds/resource", "internal/kinds/network"},
 	"internal/kinds/publicip":     {"internal/armid", "internal/kinds/resource", "internal/kinds/network"},
 	"internal/kinds/nic":          {"internal/armid", "internal/kinds/resource", "internal/kinds/network", "internal/kinds/publicip"},
-	"internal/kinds/vm":           {"internal/armid", "internal/kinds/resource", "internal/lifecycle", "internal/kinds/disk", "internal/kinds/nic", "internal/kinds/publicip"},
+	"internal/kinds/vm":           {"internal/armid", "internal/kinds/resource", "internal/lifecycle", "internal/kinds/disk", "internal/kinds/extension", "internal/kinds/nic", "internal/kinds/publicip", "internal/kinds/scaleset"},
 	"internal/kinds/loadbalancer": {"internal/armid", "internal/kinds/resource", "internal/kinds/network", "internal/kinds/publicip"},
 }
 

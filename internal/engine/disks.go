@@ -4,6 +4,7 @@ import (
 	"github.com/azemu/azemu/internal/kinds/disk"
 	"github.com/azemu/azemu/internal/kinds/group"
 	"github.com/azemu/azemu/internal/kinds/resource"
+	"github.com/azemu/azemu/internal/kinds/vm"
 )
 
 func diskID(sub, rg, name string) string { return disk.ID(sub, rg, name) }
@@ -33,6 +34,10 @@ func diskVerbs() map[string]decision {
 		group.VerbRemove: func(t *tx, target resource.State, c resource.Command, env resource.Env) (string, resource.Effects, error) {
 			return "", disk.Remove(target.(*Disk), c.OperationID, env), nil
 		},
+		// The VM the disk is attached to is removed.
+		vm.VerbReleaseDisk: taking(func(t *tx, target resource.State, c resource.Command, args vm.ReleaseDiskArgs, env resource.Env) (string, resource.Effects, error) {
+			return "", disk.Release(target.(*Disk), args.VM, c.OperationID, env), nil
+		}),
 	}
 }
 
@@ -47,8 +52,4 @@ func (t *tx) disksNamed(ids []string) map[string]*Disk {
 		}
 	}
 	return out
-}
-
-func diskOwner(v *VM) disk.Owner {
-	return disk.Owner{ID: v.ID, SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup, Location: v.Spec.Location, OSType: v.Spec.OSType}
 }

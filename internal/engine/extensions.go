@@ -9,6 +9,7 @@ import (
 	"github.com/azemu/azemu/internal/kinds/extension"
 	"github.com/azemu/azemu/internal/kinds/group"
 	"github.com/azemu/azemu/internal/kinds/resource"
+	"github.com/azemu/azemu/internal/kinds/vm"
 )
 
 // DefaultExtensionInstall is how long an extension installs when its
@@ -81,17 +82,17 @@ func (e *Engine) GetExtension(sub, rg, vm, name string) (*Extension, error) {
 	return nil, extension.NotFound(extensionVM(v), name)
 }
 
-// extensionsOf lists the extensions of a VM as this change sees them, by
-// ID.
-func (t *tx) extensionsOf(vmID string) []*Extension {
-	var exts []*Extension
+// extensionsOf lists the IDs of a VM's extensions as this change sees
+// them, in order.
+func (t *tx) extensionsOf(vmID string) []string {
+	var ids []string
 	t.eachExtensionOf(extension.Prefix(vmID), func(k string) {
 		if x, ok := t.resource(ExtensionType, k).(*Extension); ok && x != nil {
-			exts = append(exts, x)
+			ids = append(ids, x.ID)
 		}
 	})
-	sort.Slice(exts, func(i, j int) bool { return exts[i].ID < exts[j].ID })
-	return exts
+	sort.Strings(ids)
+	return ids
 }
 
 // extensionVMOf is the VM whose extension has the given ID, as the
@@ -126,8 +127,12 @@ func extensionVerbs() map[string]decision {
 			opID, eff := extension.Delete(t.extensionVMOf(c.Target), target.(*Extension), env)
 			return opID, eff, nil
 		},
-		group.VerbRemove: func(t *tx, target resource.State, c resource.Command, _ resource.Env) (string, resource.Effects, error) {
-			return "", extension.RemoveAll([]*Extension{target.(*Extension)}), nil
-		},
+		// Its group is deleted, or its VM removed: it goes with it.
+		group.VerbRemove:       removeExtension,
+		vm.VerbRemoveExtension: removeExtension,
 	}
+}
+
+func removeExtension(t *tx, target resource.State, c resource.Command, _ resource.Env) (string, resource.Effects, error) {
+	return "", extension.Remove(target.(*Extension)), nil
 }

@@ -303,31 +303,3 @@ type ScaleSetDelete struct {
 	// Force deletes the instances without shutting them down.
 	Force bool
 }
-
-// checkFlexibleMember applies Azure's rules to a VM joining a scale set:
-// only a Flexible set takes VMs, not while it is being deleted, and a VM
-// never changes set. A set azemu does not know is let through (D: VMs made
-// before scale sets were modelled name sets that were never created).
-func (t *tx) checkFlexibleMember(old *VM, spec VMSpec) error {
-	if old != nil {
-		if !armid.Equal(old.Spec.ScaleSetID, spec.ScaleSetID) && (old.Spec.ScaleSetID != "" || spec.ScaleSetID != "") {
-			return &Error{Code: "PropertyChangeNotAllowed", Target: "virtualMachineScaleSet", Message: "Changing property 'virtualMachineScaleSet' is not allowed."}
-		}
-		return nil
-	}
-	if spec.ScaleSetID == "" {
-		return nil
-	}
-	s := t.scaleSet(scaleset.Key(spec.ScaleSetID))
-	if s == nil {
-		return nil
-	}
-	if s.Uniform() {
-		return &Error{Code: "InvalidParameter", Target: "virtualMachineScaleSet.id", Message: fmt.Sprintf(
-			"The virtual machine scale set '%s' has orchestration mode Uniform; only a Flexible scale set takes virtual machines.", s.Name)}
-	}
-	if s.DeleteOperation != "" {
-		return scaleset.Deleting(s, "create")
-	}
-	return nil
-}

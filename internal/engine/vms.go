@@ -42,7 +42,7 @@ func vmVerbs() map[string]decision {
 		}),
 		extension.VerbHold: taking(func(t *tx, target resource.State, c resource.Command, args extension.HoldArgs, env resource.Env) (string, resource.Effects, error) {
 			v := target.(*VM)
-			_, eff, err := vm.Hold(v, args.Until, c.OperationID, t.vmWorld(v.Spec), env)
+			_, eff, err := vm.Hold(v, args.Until, c.OperationID, t.vmWorld(v, v.Spec), env)
 			return c.OperationID, eff, err
 		}),
 		extension.VerbInstall: taking(func(t *tx, target resource.State, c resource.Command, args extension.InstallArgs, env resource.Env) (string, resource.Effects, error) {
@@ -50,17 +50,14 @@ func vmVerbs() map[string]decision {
 		}),
 		vm.VerbAttachDisks: taking(func(t *tx, target resource.State, c resource.Command, args vm.AttachArgs, env resource.Env) (string, resource.Effects, error) {
 			v := target.(*VM)
-			o := diskOwner(v)
+			o := v.DiskOwner()
 			eff, err := disk.Attach(o, v.Spec.Disks, args.Previous, t.disksNamed(disk.Named(o, v.Spec.Disks, args.Previous)), env)
 			return "", eff, err
 		}),
 		// The runtime calls a VM back at its plan's due time (c.At).
 		vm.VerbDue: func(t *tx, target resource.State, c resource.Command, env resource.Env) (string, resource.Effects, error) {
 			v := target.(*VM)
-			_, d, eff := vm.Fire(v, c.At, t.vmWorld(v.Spec))
-			if d.Removed {
-				t.goneWith(v, d.Operation, &eff)
-			}
+			_, d, eff := vm.Fire(v, c.At, t.vmWorld(v, v.Spec))
 			return d.Operation, eff, nil
 		},
 	}
@@ -78,7 +75,7 @@ type VMPut struct {
 // putVMDecision creates or updates a VM; the command runs as the operation
 // that makes the change.
 func putVMDecision(t *tx, old *VM, at place, in VMPut, env resource.Env) (string, resource.Effects, error) {
-	if err := t.checkFlexibleMember(old, in.Spec); err != nil {
+	if err := vm.CheckScaleSet(old, in.Spec, t.scaleSet(scaleset.Key(in.Spec.ScaleSetID))); err != nil {
 		return "", resource.Effects{}, err
 	}
 	if old == nil {
@@ -86,7 +83,7 @@ func putVMDecision(t *tx, old *VM, at place, in VMPut, env resource.Env) (string
 		return t.createVM(at.sub, at.rg, NewInstance{ID: id, Name: at.name, Model: in.Model, Spec: in.Spec}, in.Extensions, "", env)
 	}
 	fault, spent := t.vmFault("")
-	_, d, eff, err := vm.Put(old, in.Model, in.Spec, in.Extensions, fault, t.vmWorld(old.Spec, in.Spec), env)
+	_, d, eff, err := vm.Put(old, in.Model, in.Spec, in.Extensions, fault, t.vmWorld(old, old.Spec, in.Spec), env)
 	if err != nil {
 		return "", resource.Effects{}, err
 	}
@@ -102,7 +99,7 @@ func (t *tx) createVM(sub, rg string, inst NewInstance, extensions time.Duration
 	}
 	fault, spent := t.vmFault("")
 	meta := resource.Meta{ID: inst.ID, SubscriptionID: sub, ResourceGroup: rg, Name: inst.Name}
-	_, d, eff, err := vm.Create(meta, inst.Model, inst.Spec, extensions, opID, fault, t.vmWorld(inst.Spec), env)
+	_, d, eff, err := vm.Create(meta, inst.Model, inst.Spec, extensions, opID, fault, t.vmWorld(nil, inst.Spec), env)
 	if err != nil {
 		return "", resource.Effects{}, err
 	}
@@ -115,14 +112,11 @@ func (t *tx) createVM(sub, rg string, inst NewInstance, extensions time.Duration
 // as an update).
 func (t *tx) submitVM(v *VM, req lifecycle.Request, opID, faultOp string, env resource.Env) (string, resource.Effects, error) {
 	fault, spent := t.vmFault(faultOp)
-	_, d, eff, err := vm.Submit(v, req, v.Model, v.Spec, opID, fault, t.vmWorld(v.Spec), env)
+	_, d, eff, err := vm.Submit(v, req, v.Model, v.Spec, opID, fault, t.vmWorld(v, v.Spec), env)
 	if err != nil {
 		return "", resource.Effects{}, err
 	}
 	spent(d)
-	if d.Removed {
-		t.goneWith(v, d.Operation, &eff)
-	}
 	return d.Operation, eff, nil
 }
 
@@ -138,19 +132,15 @@ func (t *tx) vmFault(faultOp string) (vm.Fault, func(vm.Decision)) {
 	}
 }
 
-// goneWith adds to a removed VM's effects what goes with it: its disks by
-// their deleteOption, and its extensions. (Its interfaces are released by
-// the commands the VM's decision gives.)
-func (t *tx) goneWith(v *VM, opID string, eff *resource.Effects) {
-	o := diskOwner(v)
-	eff.Add(disk.Release(o, v.Spec.Disks, t.disksNamed(disk.Named(o, v.Spec.Disks)), opID, t.env()))
-	eff.Add(extension.RemoveAll(t.extensionsOf(v.ID)))
-}
-
-// vmWorld is what a VM's decisions read of the interfaces the profiles in
-// specs name, and of the public IPs their configurations create.
-func (t *tx) vmWorld(specs ...VMSpec) vm.World {
+// vmWorld is what the decisions of VM v (nil when new) read of the
+// interfaces the profiles in specs name, of the public IPs their
+// configurations create, and of the disks and extensions v has.
+func (t *tx) vmWorld(v *VM, specs ...VMSpec) vm.World {
 	var w vm.World
+	if v != nil {
+		w.Disks = t.disksNamed(disk.Named(v.DiskOwner(), v.Spec.Disks))
+		w.Extensions = t.extensionsOf(v.ID)
+	}
 	for _, spec := range specs {
 		for _, ref := range spec.NICs {
 			if w.NICs == nil {

@@ -1,6 +1,6 @@
 // Package disk decides managed disks: a standalone PUT or DELETE, the disks
 // a VM's storage profile creates and attaches, and what a VM's deletion
-// does to them by deleteOption. It is pure: the caller passes the disks as
+// does to each by its deleteOption (the VM asks each disk in turn). It is pure: the caller passes the disks as
 // they are, the time and fresh IDs, and applies the returned effects.
 package disk
 
@@ -247,21 +247,20 @@ func Attach(o Owner, refs, previous []Ref, current map[string]*Disk, env resourc
 	return eff, nil
 }
 
-// Release decides what a VM's deletion does to its disks, by each one's
-// deleteOption: Delete removes it, Detach leaves it unattached, still
-// billing. refs is the VM's storage profile; opID the deleting operation.
-func Release(o Owner, refs []Ref, current map[string]*Disk, opID string, env resource.Env) resource.Effects {
-	var eff resource.Effects
-	for _, d := range attached(o, refs, current) {
-		if d.DeleteOption == "Delete" {
-			eff.Add(remove(d, opID, env.Now))
-			continue
-		}
-		nd := *d
-		nd.ManagedBy, nd.DeleteOption = "", ""
-		eff.Add(put(d, &nd, "detach", env.Now))
+// Release decides what the deletion of the VM with ID vm does to disk d,
+// by the disk's deleteOption: Delete removes it, Detach leaves it
+// unattached, still billing. opID is the deleting operation. A disk no
+// longer attached to that VM is left alone.
+func Release(d *Disk, vm, opID string, env resource.Env) resource.Effects {
+	if !strings.EqualFold(d.ManagedBy, vm) {
+		return resource.Effects{}
 	}
-	return eff
+	if d.DeleteOption == "Delete" {
+		return remove(d, opID, env.Now)
+	}
+	nd := *d
+	nd.ManagedBy, nd.DeleteOption = "", ""
+	return put(d, &nd, "detach", env.Now)
 }
 
 // attached lists the disks refs name that are attached to o. Going by the

@@ -75,8 +75,14 @@ func (r *runner) step(f []string, out *strings.Builder) error {
 			r.profiles[f[1]] = refs
 		}
 	case "release":
+		// The VM asks each disk its profile names that exists.
 		o := r.vms[f[1]]
-		eff = Release(o, r.profiles[f[1]], r.named(o, r.profiles[f[1]]), r.env.NewID(), r.env)
+		op := r.env.NewID()
+		for _, id := range Named(o, r.profiles[f[1]]) {
+			if d := r.disks[Key(id)]; d != nil {
+				eff.Add(Release(d, o.ID, op, r.env))
+			}
+		}
 		delete(r.vms, f[1])
 	case "group-delete":
 		op := r.env.NewID()

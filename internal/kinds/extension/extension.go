@@ -133,11 +133,8 @@ func Delete(vm VM, x *Extension, env resource.Env) (opID string, eff resource.Ef
 	return opID, eff
 }
 
-// RemoveAll decides the extensions of a VM that is removed: they go with it.
-func RemoveAll(exts []*Extension) resource.Effects {
-	var eff resource.Effects
-	for _, x := range exts {
-		eff.Removed = append(eff.Removed, x)
-	}
-	return eff
+// Remove decides an extension whose VM is removed, or whose group is
+// deleted: it goes with it, and nothing is left to uninstall.
+func Remove(x *Extension) resource.Effects {
+	return resource.Effects{Removed: []resource.State{x}}
 }

@@ -78,11 +78,10 @@ func (r *runner) step(f []string, out *strings.Builder) error {
 		}
 		_, eff = Delete(r.vm(), x, r.env)
 	case "vm-delete":
-		var all []*Extension
+		// The VM asks each of its extensions in turn.
 		for _, k := range r.keys() {
-			all = append(all, r.exts[k])
+			eff.Add(Remove(r.exts[k]))
 		}
-		eff = RemoveAll(all)
 	case "advance":
 		d, err := time.ParseDuration(f[1])
 		if err != nil {

@@ -6,7 +6,10 @@
 // as commands to the kinds that own them: create one a configuration
 // describes (and its public IPs), link it, let it go, release it by its
 // deleteOption when the VM is removed, and give or take its public
-// addresses as the VM takes or gives up a host.
+// addresses as the VM takes or gives up a host. A VM removed also asks
+// each disk attached to it to follow its deleteOption and each of its
+// extensions to go: the disk and extension rules decide for their own
+// resources.
 package vm
 
 import (
@@ -17,9 +20,11 @@ import (
 
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/kinds/disk"
+	"github.com/azemu/azemu/internal/kinds/extension"
 	"github.com/azemu/azemu/internal/kinds/nic"
 	"github.com/azemu/azemu/internal/kinds/publicip"
 	"github.com/azemu/azemu/internal/kinds/resource"
+	"github.com/azemu/azemu/internal/kinds/scaleset"
 	"github.com/azemu/azemu/internal/lifecycle"
 )
 
@@ -30,8 +35,8 @@ const (
 	InstanceType = "Microsoft.Compute/virtualMachineScaleSets/virtualMachines"
 )
 
-// Commands this module asks of the interfaces and public IPs a VM uses,
-// and of its group.
+// Commands this module asks of the interfaces, public IPs, disks and
+// extensions a VM uses, and of its group.
 const (
 	// VerbCreateNIC creates the interface a VM's configuration describes
 	// (Args: nic.Spec), at the command's target.
@@ -49,6 +54,12 @@ const (
 	// VerbPowerNIC gives or takes the interface's Dynamic public
 	// addresses as its VM takes or gives up a host (Args: PowerArgs).
 	VerbPowerNIC = "powerVM"
+	// VerbReleaseDisk applies a disk's deleteOption as the VM it is
+	// attached to is removed (Args: ReleaseDiskArgs), under the command's
+	// operation.
+	VerbReleaseDisk = "releaseForVM"
+	// VerbRemoveExtension removes an extension with its VM.
+	VerbRemoveExtension = "removeWithVM"
 	// VerbGone tells a VM's group that the VM is gone: a group being
 	// deleted ends when its last VM has.
 	VerbGone = "vmGone"
@@ -84,6 +95,23 @@ func (a LinkArgs) String() string {
 type AttachArgs struct{ Previous []disk.Ref }
 
 func (a AttachArgs) String() string { return fmt.Sprintf("after %d named", len(a.Previous)) }
+
+// ReleaseDiskArgs are VerbReleaseDisk's: the VM being removed, which the
+// disk must still be attached to.
+type ReleaseDiskArgs struct{ VM string }
+
+// String names the VM below its provider, as transcripts do.
+func (a ReleaseDiskArgs) String() string {
+	id, err := armid.Parse(a.VM)
+	if err != nil {
+		return "from " + a.VM
+	}
+	var parts []string
+	for i := range min(len(id.Types), len(id.Names)) {
+		parts = append(parts, id.Types[i]+"/"+id.Names[i])
+	}
+	return "from " + strings.Join(parts, "/")
+}
 
 // PowerArgs are VerbPowerNIC's.
 type PowerArgs struct {
@@ -185,9 +213,14 @@ func (v *VM) Row() resource.Row {
 // World is what a VM's decisions read of the resources it uses: the
 // interfaces its network profiles (as it is and as asked) name, and the
 // public IPs their configurations name, by armid.Key; nil when missing.
+// Disks are the disks its storage profile names, by disk.Key (nil when
+// missing), and Extensions the IDs of its extensions, in ID order: what
+// its removal asks to follow it.
 type World struct {
-	NICs      map[string]*nic.NIC
-	PublicIPs map[string]bool
+	NICs       map[string]*nic.NIC
+	PublicIPs  map[string]bool
+	Disks      map[string]*disk.Disk
+	Extensions []string
 }
 
 // Fault sets the fault req on v, with spec, is to meet: an injected one,
@@ -204,8 +237,6 @@ type Decision struct {
 	// Faulted reports that the request's fault applies to the plan (a
 	// counted fault is spent).
 	Faulted bool
-	// Removed reports that the VM is gone: what it held goes with it.
-	Removed bool
 }
 
 // Request is req as spec makes it: a Spot VM's eviction, hibernation, and
@@ -231,6 +262,32 @@ func RollsFault(v *VM, req lifecycle.Request) bool {
 func NeedsHost(v *VM, req lifecycle.Request) bool {
 	p, err := lifecycle.Decide(v.Name, v.Machine.State, req)
 	return err == nil && lifecycle.NeedsAllocation(p)
+}
+
+// CheckScaleSet applies Azure's rules to a client's PUT of a VM that names
+// a scale set: only a Flexible set takes VMs, not while it is being
+// deleted, and a VM never changes set. old is the VM as it is (nil when
+// new); set is the set spec names as it is, nil when there is none. A set
+// azemu does not know is let through (D: VMs made before scale sets were
+// modelled name sets that were never created).
+func CheckScaleSet(old *VM, spec Spec, set *scaleset.ScaleSet) error {
+	if old != nil {
+		if !armid.Equal(old.Spec.ScaleSetID, spec.ScaleSetID) && (old.Spec.ScaleSetID != "" || spec.ScaleSetID != "") {
+			return &resource.Error{Code: "PropertyChangeNotAllowed", Target: "virtualMachineScaleSet", Message: "Changing property 'virtualMachineScaleSet' is not allowed."}
+		}
+		return nil
+	}
+	if spec.ScaleSetID == "" || set == nil {
+		return nil
+	}
+	if set.Uniform() {
+		return &resource.Error{Code: "InvalidParameter", Target: "virtualMachineScaleSet.id", Message: fmt.Sprintf(
+			"The virtual machine scale set '%s' has orchestration mode Uniform; only a Flexible scale set takes virtual machines.", set.Name)}
+	}
+	if set.DeleteOperation != "" {
+		return scaleset.Deleting(set, "create")
+	}
+	return nil
 }
 
 // Create decides creating a VM at meta (a client's, or a scale set's
@@ -316,7 +373,6 @@ func Submit(v *VM, req lifecycle.Request, model json.RawMessage, spec Spec, opID
 	}
 	var next *VM
 	if sub.Done && sub.Removed {
-		d.Removed = true
 		eff.Add(v.remove(env.Now, opID, w))
 	} else {
 		var e resource.Effects
@@ -365,7 +421,6 @@ func Fire(v *VM, at time.Time, w World) (*VM, Decision, resource.Effects) {
 	var next *VM
 	d := Decision{Operation: run.OperationID}
 	if fired.Removed {
-		d.Removed = true
 		eff = v.remove(at, fired.Finished, w)
 	} else {
 		next, eff = v.next(m, v.Model, v.Spec, at, run.OperationID, kind, w)
@@ -435,11 +490,21 @@ func detail(s Spec) json.RawMessage {
 }
 
 // remove is v gone at `at` by operation opID: the history gets a final
-// Deleted event so the meter knows the VM ended, each interface it holds
-// is released by its deleteOption, and its group hears of it.
+// Deleted event so the meter knows the VM ended; each disk attached to it
+// follows its deleteOption, its extensions go, each interface it holds is
+// released by its deleteOption, and its group hears of it, in that order.
 func (v *VM) remove(at time.Time, opID string, w World) resource.Effects {
 	eff := resource.Effects{Removed: []resource.State{v}, Events: []resource.Event{{ResourceID: v.ID, At: at,
 		ProvisioningState: "Deleted", OperationID: opID, OperationKind: string(lifecycle.Delete), Detail: detail(v.Spec)}}}
+	for _, id := range disk.Named(v.DiskOwner(), v.Spec.Disks) {
+		if d := w.Disks[disk.Key(id)]; d != nil && strings.EqualFold(d.ManagedBy, v.ID) {
+			eff.Commands = append(eff.Commands, resource.Command{Target: id, Kind: disk.Type, Verb: VerbReleaseDisk, OperationID: opID,
+				Args: ReleaseDiskArgs{VM: v.ID}})
+		}
+	}
+	for _, id := range w.Extensions {
+		eff.Commands = append(eff.Commands, resource.Command{Target: id, Kind: extension.Type, Verb: VerbRemoveExtension})
+	}
 	for _, ref := range v.Spec.NICs {
 		if n := w.NICs[armid.Key(ref.ID)]; n != nil && strings.EqualFold(n.VirtualMachine, v.ID) {
 			eff.Commands = append(eff.Commands, resource.Command{Target: ref.ID, Kind: nic.Type, Verb: VerbReleaseNIC, OperationID: opID})
@@ -447,6 +512,12 @@ func (v *VM) remove(at time.Time, opID string, w World) resource.Effects {
 	}
 	eff.Commands = append(eff.Commands, resource.Command{Target: armid.ResourceGroupID(v.SubscriptionID, v.ResourceGroup), Verb: VerbGone})
 	return eff
+}
+
+// DiskOwner is what the disk rules need of v, whose storage profile names
+// disks.
+func (v *VM) DiskOwner() disk.Owner {
+	return disk.Owner{ID: v.ID, SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup, Location: v.Spec.Location, OSType: v.Spec.OSType}
 }
 
 // links makes the interfaces v's model names belong to it: those a
