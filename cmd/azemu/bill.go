@@ -4,15 +4,12 @@ package main
 
 import (
 	"encoding/csv"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/big"
 	"net/url"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/azemu/azemu/internal/armapi"
@@ -84,10 +81,7 @@ func parseBillTime(s string) (time.Time, error) {
 func bill(args []string, stdout, stderr io.Writer) error {
 	c, err := parseBill(args, stderr)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
+		return helpOK(err)
 	}
 	client, err := c.client()
 	if err != nil {
@@ -161,8 +155,7 @@ func writeBillTable(w io.Writer, ans usageAnswer) error {
 		cur = " (" + c + ")"
 	}
 	fmt.Fprintf(w, "azemu bill: %s to %s\n\n", ans.From, ans.To)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "VM\tRESOURCE GROUP\tSIZE\tREGION\tRUNNING H\tSTOPPED H\tDEALLOCATED H\tCOMPUTE%s\tDISKS%[1]s\tPUBLIC IPS%[1]s\tTOTAL%[1]s\n", cur)
+	tw := newTable(w, fmt.Sprintf("VM\tRESOURCE GROUP\tSIZE\tREGION\tRUNNING H\tSTOPPED H\tDEALLOCATED H\tCOMPUTE%s\tDISKS%[1]s\tPUBLIC IPS%[1]s\tTOTAL%[1]s", cur))
 	for _, v := range b.VMs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Name, v.ResourceGroup, strings.Join(v.Sizes, ","), v.Location,
 			hours(v.RunningSeconds), hours(v.StoppedSeconds), hours(v.UnbilledSeconds), money(v.Compute), money(v.Disks), money(v.Network), money(v.Total))
@@ -241,8 +234,7 @@ func writeIdleTable(w io.Writer, ans idleAnswer) error {
 		return writeDeallocatedTable(w, ans)
 	}
 	fmt.Fprintf(w, "VMs stopped but still allocated: billed until deallocated.\n\n")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "VM\tRESOURCE GROUP\tSIZE\tREGION\tSTOPPED SINCE\tPER HOUR\tPER MONTH (%d H)\tDISKS AND IPS PER HOUR\n", ans.HoursPerMonth)
+	tw := newTable(w, fmt.Sprintf("VM\tRESOURCE GROUP\tSIZE\tREGION\tSTOPPED SINCE\tPER HOUR\tPER MONTH (%d H)\tDISKS AND IPS PER HOUR", ans.HoursPerMonth))
 	for _, l := range ans.Value {
 		h, m, cur := rates(l)
 		if cur != "" {
@@ -297,8 +289,7 @@ func writeDeallocatedTable(w io.Writer, ans idleAnswer) error {
 		return nil
 	}
 	fmt.Fprintf(w, "\nDeallocated VMs: no compute, but their disks and public IPs still bill until deleted.\n\n")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "VM\tRESOURCE GROUP\tSIZE\tREGION\tDEALLOCATED SINCE\tDISKS\tPUBLIC IPS\tPER HOUR\tPER MONTH (%d H)\n", ans.HoursPerMonth)
+	tw := newTable(w, fmt.Sprintf("VM\tRESOURCE GROUP\tSIZE\tREGION\tDEALLOCATED SINCE\tDISKS\tPUBLIC IPS\tPER HOUR\tPER MONTH (%d H)", ans.HoursPerMonth))
 	for _, d := range ans.Deallocated {
 		sb := d.StillBilled
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d (%s)\t%d (%s)\t%s\t%s\n", d.Name, d.ResourceGroup, d.VMSize, d.Location, sinceOf(d.DeallocatedSince),

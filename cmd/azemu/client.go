@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -213,6 +214,14 @@ func checkOutput(o string) error {
 		return fmt.Errorf("--output must be table or json, not %q", o)
 	}
 	return nil
+}
+
+// newTable starts a table as the commands print one, with the header's
+// tab-separated columns two spaces apart; Flush prints it.
+func newTable(w io.Writer, header string) *tabwriter.Writer {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	return tw
 }
 
 // writeJSON prints v as indented JSON.

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/azemu/azemu/internal/armapi"
@@ -26,8 +25,11 @@ type controlCommand struct {
 	args   []string
 }
 
-// parseControl parses the flags every control takes, plus those extra adds.
-func parseControl(name, usage string, args []string, stderr io.Writer, extra func(str func(p *string, name, def, help string))) (controlCommand, error) {
+// openControl parses the flags every control takes, plus those extra adds,
+// checks the positional arguments with check (when set), and makes the
+// client for the server. A request for help is flag.ErrHelp (see helpOK).
+func openControl(name, usage string, args []string, stderr io.Writer, check func(args []string) error,
+	extra func(str func(p *string, name, def, help string))) (controlCommand, *client, error) {
 	var c controlCommand
 	fs, str := newFlags(name, stderr)
 	c.addFlags(fs, str)
@@ -41,10 +43,38 @@ func parseControl(name, usage string, args []string, stderr io.Writer, extra fun
 	}
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
-		return c, err
+		return c, nil, err
 	}
 	c.output, c.args = *out, pos
-	return c, checkOutput(c.output)
+	if err := checkOutput(c.output); err != nil {
+		return c, nil, err
+	}
+	if check != nil {
+		if err := check(c.args); err != nil {
+			return c, nil, err
+		}
+	}
+	cl, err := c.client()
+	return c, cl, err
+}
+
+// needsVerb checks the arguments of a control that takes a verb (list,
+// add, ...): with none, the error is usage.
+func needsVerb(usage string) func(args []string) error {
+	return func(args []string) error {
+		if len(args) == 0 {
+			return errors.New(usage)
+		}
+		return nil
+	}
+}
+
+// noArguments checks the arguments of a control that takes none.
+func noArguments(args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unexpected argument %q", args[0])
+	}
+	return nil
 }
 
 // clockAnswer mirrors GET /_azemu/clock.
@@ -56,13 +86,9 @@ type clockAnswer struct {
 
 // clockCmd: azemu clock [advance DURATION].
 func clockCmd(args []string, stdout, stderr io.Writer) error {
-	c, err := parseControl("clock", "clock [advance DURATION] [flags]\n\nShows the server's clock; advance moves a manual clock forward (90s, 1h30m), firing every\nstep that falls due on the way before it returns.", args, stderr, nil)
+	c, cl, err := openControl("clock", "clock [advance DURATION] [flags]\n\nShows the server's clock; advance moves a manual clock forward (90s, 1h30m), firing every\nstep that falls due on the way before it returns.", args, stderr, nil, nil)
 	if err != nil {
 		return helpOK(err)
-	}
-	cl, err := c.client()
-	if err != nil {
-		return err
 	}
 	var ans clockAnswer
 	switch {
@@ -83,20 +109,20 @@ func clockCmd(args []string, stdout, stderr io.Writer) error {
 	if c.output == "json" {
 		return writeJSON(stdout, ans)
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "NOW\tMODE\tSPEED\n%s\t%s\t%s\n", ans.Now.UTC().Format(time.RFC3339Nano), ans.Mode, strconv.FormatFloat(ans.Speed, 'f', -1, 64))
+	tw := newTable(stdout, "NOW\tMODE\tSPEED")
+	fmt.Fprintf(tw, "%s\t%s\t%s\n", ans.Now.UTC().Format(time.RFC3339Nano), ans.Mode, strconv.FormatFloat(ans.Speed, 'f', -1, 64))
 	return tw.Flush()
 }
 
 // faultsCmd: azemu faults add|list|clear.
 func faultsCmd(args []string, stdout, stderr io.Writer) error {
 	var f struct{ kind, operation, resource, code, message, count, probability string }
-	c, err := parseControl("faults", `faults list | add [flags] | clear [ID]
+	c, cl, err := openControl("faults", `faults list | add [flags] | clear [ID]
 
 Lists, adds or removes injected faults (docs/faults.md). add takes:
   --operation start --resource 'web-*' --error AllocationFailed --count 1
   --kind throttle --operation GET --count 2
-  --kind powerStateUnavailable --probability 0.2`, args, stderr, func(str func(p *string, name, def, help string)) {
+  --kind powerStateUnavailable --probability 0.2`, args, stderr, needsVerb("usage: azemu faults list | add [flags] | clear [ID]"), func(str func(p *string, name, def, help string)) {
 		str(&f.kind, "kind", "", "add: error (the default), throttle or powerStateUnavailable")
 		str(&f.operation, "operation", "", "add: the operation to fail (create, start, deallocate, ..., *), or for a throttle *, an HTTP method or a VM action")
 		str(&f.resource, "resource", "", "add: a glob on the VM's name or ARM ID (default: every VM)")
@@ -107,13 +133,6 @@ Lists, adds or removes injected faults (docs/faults.md). add takes:
 	})
 	if err != nil {
 		return helpOK(err)
-	}
-	if len(c.args) == 0 {
-		return errors.New("usage: azemu faults list | add [flags] | clear [ID]")
-	}
-	cl, err := c.client()
-	if err != nil {
-		return err
 	}
 	switch verb := c.args[0]; {
 	case verb == "list" && len(c.args) == 1:
@@ -183,8 +202,7 @@ func writeFaults(w io.Writer, faults []engine.Fault) error {
 		_, err := fmt.Fprintln(w, "No fault is registered.")
 		return err
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tKIND\tOPERATION\tRESOURCE\tERROR\tCOUNT LEFT\tPROBABILITY")
+	tw := newTable(w, "ID\tKIND\tOPERATION\tRESOURCE\tERROR\tCOUNT LEFT\tPROBABILITY")
 	for _, f := range faults {
 		count, prob := "until removed", "-"
 		if f.Count != nil {
@@ -200,16 +218,9 @@ func writeFaults(w io.Writer, faults []engine.Fault) error {
 
 // resetCmd: azemu reset.
 func resetCmd(args []string, stdout, stderr io.Writer) error {
-	c, err := parseControl("reset", "reset [flags]\n\nEmpties all state of the server: resources, history, operations, faults. The clock stays.", args, stderr, nil)
+	c, cl, err := openControl("reset", "reset [flags]\n\nEmpties all state of the server: resources, history, operations, faults. The clock stays.", args, stderr, noArguments, nil)
 	if err != nil {
 		return helpOK(err)
-	}
-	if len(c.args) > 0 {
-		return fmt.Errorf("unexpected argument %q", c.args[0])
-	}
-	cl, err := c.client()
-	if err != nil {
-		return err
 	}
 	var ans map[string]any
 	if err := cl.do(http.MethodPost, "/_azemu/reset", nil, &ans); err != nil {
@@ -225,24 +236,17 @@ func resetCmd(args []string, stdout, stderr io.Writer) error {
 // vmCmd: azemu vm list | history NAME.
 func vmCmd(args []string, stdout, stderr io.Writer) error {
 	var sub, rg string
-	c, err := parseControl("vm", `vm list | history NAME [flags]
+	c, cl, err := openControl("vm", `vm list | history NAME [flags]
 
 list shows every VM with its provisioning and power state and whether its compute is billed now
 (Stopped is, Deallocated is not). history shows a VM's state changes, also after it is deleted;
 NAME is a VM's name (with --resource-group when two groups have one of that name) or its ARM ID.`,
-		args, stderr, func(str func(p *string, name, def, help string)) {
+		args, stderr, needsVerb("usage: azemu vm list | history NAME"), func(str func(p *string, name, def, help string)) {
 			str(&sub, "subscription", "", "only this subscription")
 			str(&rg, "resource-group", "", "only this resource group")
 		})
 	if err != nil {
 		return helpOK(err)
-	}
-	if len(c.args) == 0 {
-		return errors.New("usage: azemu vm list | history NAME")
-	}
-	cl, err := c.client()
-	if err != nil {
-		return err
 	}
 	switch {
 	case c.args[0] == "list" && len(c.args) == 1:
@@ -327,8 +331,7 @@ func writeVMs(w io.Writer, vms []armapi.FleetVM) error {
 		_, err := fmt.Fprintln(w, "No VM.")
 		return err
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tRESOURCE GROUP\tSIZE\tREGION\tPROVISIONING\tPOWER\tBILLED\tOPERATION")
+	tw := newTable(w, "NAME\tRESOURCE GROUP\tSIZE\tREGION\tPROVISIONING\tPOWER\tBILLED\tOPERATION")
 	billed, stopped := 0, 0
 	for _, v := range vms {
 		if v.Billed {
@@ -349,8 +352,7 @@ func writeVMs(w io.Writer, vms []armapi.FleetVM) error {
 
 func writeHistory(w io.Writer, id string, events []armapi.HistoryEvent) error {
 	fmt.Fprintf(w, "%s\n\n", id)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tPROVISIONING\tPOWER\tBILLED\tOPERATION\tCODE")
+	tw := newTable(w, "TIME\tPROVISIONING\tPOWER\tBILLED\tOPERATION\tCODE")
 	for _, e := range events {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.UTC().Format(time.RFC3339), e.ProvisioningState, orDash(e.PowerState),
 			yesNo(e.Billed), orDash(e.Operation), e.Code)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -54,28 +53,28 @@ func main() {
 	}
 }
 
+// commands are the subcommands that take flags, by name; each is given
+// the arguments after its name.
+var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
+	"serve":  serve,
+	"bill":   bill,
+	"bench":  bench,
+	"seed":   seedCmd,
+	"clock":  clockCmd,
+	"faults": faultsCmd,
+	"reset":  resetCmd,
+	"vm":     vmCmd,
+}
+
 func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errors.New("no command given")
 	}
+	if cmd, ok := commands[args[0]]; ok {
+		return cmd(args[1:], stdout, stderr)
+	}
 	switch args[0] {
-	case "serve":
-		return serve(args[1:], stderr)
-	case "bill":
-		return bill(args[1:], stdout, stderr)
-	case "bench":
-		return bench(args[1:], stdout, stderr)
-	case "seed":
-		return seedCmd(args[1:], stdout, stderr)
-	case "clock":
-		return clockCmd(args[1:], stdout, stderr)
-	case "faults":
-		return faultsCmd(args[1:], stdout, stderr)
-	case "reset":
-		return resetCmd(args[1:], stdout, stderr)
-	case "vm":
-		return vmCmd(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		info, _ := debug.ReadBuildInfo()
 		fmt.Fprintln(stdout, versionLine(info))
@@ -170,12 +169,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		}
 		c.speed = f
 	}
-	if seed != "" {
-		v, err := strconv.ParseUint(seed, 10, 64)
-		if err != nil || v == 0 {
-			return c, fmt.Errorf("--seed must be a positive whole number, not %q", seed)
-		}
-		c.seed = v
+	var err error
+	if c.seed, err = parseSeedFlag(seed); err != nil {
+		return c, err
 	}
 	if d, err := time.ParseDuration(writeTimeout); err != nil || d <= 0 {
 		return c, fmt.Errorf("--write-timeout must be a positive duration such as 10s, not %q", writeTimeout)
@@ -214,19 +210,36 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 			return c, fmt.Errorf("--pprof: %w", err)
 		}
 	}
-	if c.store == "" {
-		c.store = filepath.Join(c.dataDir, "azemu.db")
-	}
+	c.store = storeOrDefault(c.store, c.dataDir)
 	return c, nil
 }
 
-func serve(args []string, stderr io.Writer) error {
+// parseSeedFlag reads --seed, which serve and seed share: 0 when it is not
+// given, else a positive whole number.
+func parseSeedFlag(v string) (uint64, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || n == 0 {
+		return 0, fmt.Errorf("--seed must be a positive whole number, not %q", v)
+	}
+	return n, nil
+}
+
+// storeOrDefault is the store of a data dir that serve and seed open: the
+// --store given, else the SQLite file in the data dir.
+func storeOrDefault(store, dataDir string) string {
+	if store == "" {
+		return filepath.Join(dataDir, "azemu.db")
+	}
+	return store
+}
+
+func serve(args []string, _, stderr io.Writer) error {
 	c, err := parseServe(args, stderr)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
+		return helpOK(err)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {

@@ -9,8 +9,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,7 +18,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -89,29 +86,22 @@ func parseSeed(args []string, stderr io.Writer) (seedConfig, error) {
 	if !armid.IsGUID(c.subscription) {
 		return c, fmt.Errorf("--subscription must be a GUID, not %q", c.subscription)
 	}
-	if seed != "" {
-		if c.seed, err = strconv.ParseUint(seed, 10, 64); err != nil || c.seed == 0 {
-			return c, fmt.Errorf("--seed must be a positive whole number, not %q", seed)
-		}
+	if c.seed, err = parseSeedFlag(seed); err != nil {
+		return c, err
 	}
 	if clockStart != "" {
 		if c.clockStart, err = time.Parse(time.RFC3339, clockStart); err != nil {
 			return c, fmt.Errorf("--clock-start must be an RFC 3339 instant such as 2026-01-01T00:00:00Z, not %q", clockStart)
 		}
 	}
-	if c.store == "" {
-		c.store = filepath.Join(c.dataDir, "azemu.db")
-	}
+	c.store = storeOrDefault(c.store, c.dataDir)
 	return c, nil
 }
 
 func seedCmd(args []string, stdout, stderr io.Writer) error {
 	c, err := parseSeed(args, stderr)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return err
+		return helpOK(err)
 	}
 	if c.seed == 0 {
 		c.seed = rand.Uint64()>>1 + 1
