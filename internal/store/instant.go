@@ -31,6 +31,28 @@ func UnixNano(t time.Time) (ns int64, ok bool, err error) {
 	return t.UnixNano(), true, nil
 }
 
+// TimeArg is t as a query's argument for a nullable time column, as every
+// backend binds one: nil (NULL) for the zero time, else UnixNano's value.
+func TimeArg(t time.Time) (any, error) {
+	ns, ok, err := UnixNano(t)
+	if !ok {
+		return nil, err
+	}
+	return ns, nil
+}
+
+// TimeArgs is TimeArg of each of ts, in order.
+func TimeArgs(ts ...time.Time) ([]any, error) {
+	out := make([]any, len(ts))
+	for i, t := range ts {
+		var err error
+		if out[i], err = TimeArg(t); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // FromUnixNano is the instant a stored time column holds, in UTC.
 func FromUnixNano(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 

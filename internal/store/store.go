@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -13,6 +14,15 @@ import (
 // ErrConflict is returned by Apply when a VM's version does not follow the
 // stored one: another writer got there first. Nothing of the change is kept.
 var ErrConflict = errors.New("store: version conflict")
+
+// CheckVersion refuses, with ErrConflict, a version no row can have: a
+// row's first version is 1.
+func CheckVersion(v int64) error {
+	if v < 1 {
+		return fmt.Errorf("%w: version %d", ErrConflict, v)
+	}
+	return nil
+}
 
 // ErrFull is returned (wrapped) by Apply and Compact when the store has no
 // room for the change: the disk holding it is full (SQLite's SQLITE_FULL,

@@ -282,14 +282,14 @@ func noRoom(err error) error {
 // sent.
 func queueChangeRows(b *pgx.Batch, c *store.Change, seqs []int64) error {
 	for _, sub := range c.Subscriptions {
-		created, err := nanos(sub.CreatedAt)
+		created, err := store.TimeArg(sub.CreatedAt)
 		if err != nil {
 			return fmt.Errorf("subscription %s: %w", sub.ID, err)
 		}
 		b.Queue(sqlInsertSubscription, store.Key(sub.ID), sub.ID, created)
 	}
 	for _, g := range c.Groups {
-		created, err := nanos(g.CreatedAt)
+		created, err := store.TimeArg(g.CreatedAt)
 		if err != nil {
 			return fmt.Errorf("group %s: %w", g.Name, err)
 		}
@@ -326,7 +326,7 @@ func queueChangeRows(b *pgx.Batch, c *store.Change, seqs []int64) error {
 			QueryRow(func(row pgx.Row) error { return row.Scan(&seqs[i]) })
 	}
 	for _, op := range c.Operations {
-		span, err := nanosAll(op.StartTime, op.EndTime)
+		span, err := store.TimeArgs(op.StartTime, op.EndTime)
 		if err != nil {
 			return fmt.Errorf("operation %s: %w", op.ID, err)
 		}
@@ -342,10 +342,10 @@ func queueChangeRows(b *pgx.Batch, c *store.Change, seqs []int64) error {
 // queueVM queues the insert (Version 1) or the update (Version n > 1 of a
 // stored n-1) of one VM; a write that touches no row is a conflict.
 func queueVM(b *pgx.Batch, vm store.VM) error {
-	if vm.Version < 1 {
-		return fmt.Errorf("%w: version %d", store.ErrConflict, vm.Version)
+	if err := store.CheckVersion(vm.Version); err != nil {
+		return err
 	}
-	times, err := nanosAll(vm.DueAt, vm.CreatedAt, vm.UpdatedAt)
+	times, err := store.TimeArgs(vm.DueAt, vm.CreatedAt, vm.UpdatedAt)
 	if err != nil {
 		return err
 	}
@@ -361,10 +361,10 @@ func queueVM(b *pgx.Batch, vm store.VM) error {
 
 // queueResource is queueVM for a resource other than a VM.
 func queueResource(b *pgx.Batch, r store.Resource) error {
-	if r.Version < 1 {
-		return fmt.Errorf("%w: version %d", store.ErrConflict, r.Version)
+	if err := store.CheckVersion(r.Version); err != nil {
+		return err
 	}
-	times, err := nanosAll(r.CreatedAt, r.UpdatedAt)
+	times, err := store.TimeArgs(r.CreatedAt, r.UpdatedAt)
 	if err != nil {
 		return err
 	}
@@ -391,26 +391,6 @@ func versioned(what string, version int64) func(pgconn.CommandTag) error {
 			return fmt.Errorf("%w: version %d of %s does not follow the stored one", store.ErrConflict, version, what)
 		}
 	}
-}
-
-// nanos encodes t for a BIGINT time column: NULL for the zero time.
-func nanos(t time.Time) (*int64, error) {
-	ns, ok, err := store.UnixNano(t)
-	if !ok {
-		return nil, err
-	}
-	return &ns, nil
-}
-
-func nanosAll(ts ...time.Time) ([]*int64, error) {
-	out := make([]*int64, len(ts))
-	for i, t := range ts {
-		var err error
-		if out[i], err = nanos(t); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
 }
 
 // instant decodes a BIGINT time column.

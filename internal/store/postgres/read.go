@@ -201,7 +201,7 @@ func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn
 	// at < hi with hi = MaxInt64 would leave out an event at MaxTime itself;
 	// the flag keeps the upper bound open when to is past the range.
 	openEnd := to.After(store.MaxTime)
-	var fnErr error
+	v := store.Visit(fn)
 	err := pgx.BeginTxFunc(ctx, s.pool, snapshotTx, func(tx pgx.Tx) error {
 		// The checkpoints first, in the same snapshot as the events.
 		rows, _ := tx.Query(ctx, `SELECT vm_id, at, provisioning_state, provisioning_code, power_state,
@@ -221,8 +221,8 @@ func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn
 			return err
 		}
 		for _, e := range cps {
-			if fnErr = fn(e); fnErr != nil {
-				return fnErr
+			if err := v.Pass(e); err != nil {
+				return err
 			}
 		}
 		if _, err := tx.Exec(ctx, `DECLARE history NO SCROLL CURSOR FOR
@@ -241,19 +241,12 @@ func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn
 			tag, err := pgx.ForEachRow(rows, []any{&e.Seq, &e.VMID, &at, &e.ProvisioningState,
 				&e.ProvisioningCode, &e.PowerState, &e.OperationID, &e.OperationKind, &detail}, func() error {
 				e.At, e.Detail = store.FromUnixNano(at), document(detail)
-				fnErr = fn(e)
-				return fnErr
+				return v.Pass(e)
 			})
 			if err != nil || tag.RowsAffected() < historyFetch {
 				return err
 			}
 		}
 	})
-	switch {
-	case fnErr != nil:
-		return fnErr // the caller's own error, as it gave it
-	case err != nil:
-		return fmt.Errorf("postgres: history: %w", err)
-	}
-	return nil
+	return v.Result("postgres: history", err)
 }

@@ -102,7 +102,7 @@ func (s *Store) Changes(ctx context.Context, after int64, fn func(store.Committe
 	var c store.Committed
 	var body string
 	next := after + 1
-	var fnErr error
+	v := store.Visit(fn)
 	_, err := pgx.ForEachRow(rows, []any{&c.Seq, &c.Reset, &body}, func() error {
 		if c.Seq != next {
 			return fmt.Errorf("changes after %d: %w", after, store.ErrGap)
@@ -112,16 +112,9 @@ func (s *Store) Changes(ctx context.Context, after int64, fn func(store.Committe
 		if c.Change, err = store.DecodeChange([]byte(body)); err != nil {
 			return fmt.Errorf("change %d: %w", c.Seq, err)
 		}
-		fnErr = fn(c)
-		return fnErr
+		return v.Pass(c)
 	})
-	if fnErr != nil {
-		return fnErr
-	}
-	if err != nil {
-		return fmt.Errorf("postgres: %w", err)
-	}
-	return nil
+	return v.Result("postgres", err)
 }
 
 // Listen implements store.Shared on a connection of its own, LISTENing on

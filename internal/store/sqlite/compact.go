@@ -42,20 +42,13 @@ func (s *Store) Compact(ctx context.Context, c store.Compaction) (out store.Comp
 
 // Checkpoints implements store.Store.
 func (s *Store) Checkpoints(ctx context.Context, fn func(store.Checkpoint) error) error {
-	var fnErr error
+	v := store.Visit(fn)
 	err := query(ctx, s.r, `SELECT `+store.CheckpointColumns+` FROM checkpoints ORDER BY vm_key`, nil, func(rows *sql.Rows) error {
 		cp, err := store.ScanCheckpoint(rows.Scan)
 		if err != nil {
 			return err
 		}
-		fnErr = fn(cp)
-		return fnErr
+		return v.Pass(cp)
 	})
-	if fnErr != nil {
-		return fnErr
-	}
-	if err != nil {
-		return fmt.Errorf("sqlite: checkpoints: %w", err)
-	}
-	return nil
+	return v.Result("sqlite: checkpoints", err)
 }

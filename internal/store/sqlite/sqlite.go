@@ -153,17 +153,14 @@ func dsn(abs string, readOnly bool) string {
 // putResource inserts (Version 1) or updates (Version n > 1, stored n-1) one
 // resource, with the same conflict rule as putVM.
 func (s *Store) putResource(ctx context.Context, tx *sql.Tx, r store.Resource) error {
-	if r.Version < 1 {
-		return fmt.Errorf("%w: version %d", store.ErrConflict, r.Version)
+	if err := store.CheckVersion(r.Version); err != nil {
+		return err
 	}
-	created, err := timeArg(r.CreatedAt)
+	times, err := store.TimeArgs(r.CreatedAt, r.UpdatedAt)
 	if err != nil {
 		return err
 	}
-	updated, err := timeArg(r.UpdatedAt)
-	if err != nil {
-		return err
-	}
+	created, updated := times[0], times[1]
 	key := store.Key(r.ID)
 	var res sql.Result
 	if r.Version == 1 {
@@ -322,7 +319,7 @@ func diskFull(err error) error {
 // applyChange writes c inside tx and returns the Seq of each event, in order.
 func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, c *store.Change) ([]int64, error) {
 	for _, sub := range c.Subscriptions {
-		created, err := timeArg(sub.CreatedAt)
+		created, err := store.TimeArg(sub.CreatedAt)
 		if err != nil {
 			return nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
 		}
@@ -333,7 +330,7 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, c *store.Change) ([
 	}
 
 	for _, g := range c.Groups {
-		created, err := timeArg(g.CreatedAt)
+		created, err := store.TimeArg(g.CreatedAt)
 		if err != nil {
 			return nil, fmt.Errorf("group %s: %w", g.Name, err)
 		}
@@ -349,26 +346,19 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, c *store.Change) ([
 			return nil, fmt.Errorf("vm %s: %w", vm.ID, err)
 		}
 	}
-
-	for _, id := range c.DeletedVMs {
-		if _, err := s.exec(ctx, tx, sqlDeleteVM, store.Key(id)); err != nil {
-			return nil, fmt.Errorf("delete vm %s: %w", id, err)
-		}
-		if _, err := s.exec(ctx, tx, sqlDeleteVMModel, store.Key(id)); err != nil {
-			return nil, fmt.Errorf("delete vm %s: %w", id, err)
-		}
-	}
-
 	for _, r := range c.Resources {
 		if err := s.putResource(ctx, tx, r); err != nil {
 			return nil, fmt.Errorf("resource %s: %w", r.ID, err)
 		}
 	}
 
-	for _, id := range c.DeletedResources {
-		if _, err := s.exec(ctx, tx, sqlDeleteResource, store.Key(id)); err != nil {
-			return nil, fmt.Errorf("delete resource %s: %w", id, err)
-		}
+	// The deletions follow every put: a table's rows are written in the
+	// change's order, and no table refers to another.
+	if err := s.deleteKeyed(ctx, tx, "vm", c.DeletedVMs, sqlDeleteVM, sqlDeleteVMModel); err != nil {
+		return nil, err
+	}
+	if err := s.deleteKeyed(ctx, tx, "resource", c.DeletedResources, sqlDeleteResource); err != nil {
+		return nil, err
 	}
 
 	for _, g := range c.DeletedGroups {
@@ -400,14 +390,11 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, c *store.Change) ([
 	}
 
 	for _, op := range c.Operations {
-		start, err := timeArg(op.StartTime)
+		times, err := store.TimeArgs(op.StartTime, op.EndTime)
 		if err != nil {
 			return nil, fmt.Errorf("operation %s: %w", op.ID, err)
 		}
-		end, err := timeArg(op.EndTime)
-		if err != nil {
-			return nil, fmt.Errorf("operation %s: %w", op.ID, err)
-		}
+		start, end := times[0], times[1]
 		if _, err := s.exec(ctx, tx, sqlUpsertOperation,
 			store.Key(op.ID), op.ID, op.SubscriptionID, op.Location, op.Kind, op.TargetID,
 			op.Status, start, end, jsonArg(op.Error), jsonArg(op.Result)); err != nil {
@@ -422,23 +409,29 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, c *store.Change) ([
 	return seqs, nil
 }
 
+// deleteKeyed runs each of stmts on the key of each of ids: the deletion of
+// the rows of what (vm, resource) a change lists.
+func (s *Store) deleteKeyed(ctx context.Context, tx *sql.Tx, what string, ids []string, stmts ...string) error {
+	for _, id := range ids {
+		for _, stmt := range stmts {
+			if _, err := s.exec(ctx, tx, stmt, store.Key(id)); err != nil {
+				return fmt.Errorf("delete %s %s: %w", what, id, err)
+			}
+		}
+	}
+	return nil
+}
+
 // putVM inserts (Version 1) or updates (Version n > 1, stored n-1) one VM.
 func (s *Store) putVM(ctx context.Context, tx *sql.Tx, vm store.VM) error {
-	if vm.Version < 1 {
-		return fmt.Errorf("%w: version %d", store.ErrConflict, vm.Version)
+	if err := store.CheckVersion(vm.Version); err != nil {
+		return err
 	}
-	due, err := timeArg(vm.DueAt)
+	times, err := store.TimeArgs(vm.DueAt, vm.CreatedAt, vm.UpdatedAt)
 	if err != nil {
 		return err
 	}
-	created, err := timeArg(vm.CreatedAt)
-	if err != nil {
-		return err
-	}
-	updated, err := timeArg(vm.UpdatedAt)
-	if err != nil {
-		return err
-	}
+	due, created, updated := times[0], times[1], times[2]
 	key := store.Key(vm.ID)
 	var res sql.Result
 	if vm.Version == 1 {
@@ -494,88 +487,29 @@ func (s *Store) Load(ctx context.Context) (snap store.Snapshot, err error) {
 	}
 	defer tx.Rollback() // read-only: nothing to commit
 
-	if err := query(ctx, tx, `SELECT id, created_at FROM subscriptions ORDER BY sub_key`,
-		nil, func(rows *sql.Rows) error {
-			var sub store.Subscription
-			var created sql.NullInt64
-			if err := rows.Scan(&sub.ID, &created); err != nil {
-				return err
-			}
-			sub.CreatedAt = timeOf(created)
-			snap.Subscriptions = append(snap.Subscriptions, sub)
-			return nil
-		}); err != nil {
-		return store.Snapshot{}, fmt.Errorf("sqlite: load subscriptions: %w", err)
+	if snap.Subscriptions, err = loadRows(ctx, tx, "subscriptions",
+		`SELECT id, created_at FROM subscriptions ORDER BY sub_key`, nil, scanSubscription); err != nil {
+		return store.Snapshot{}, err
 	}
-
-	if err := query(ctx, tx,
+	if snap.Groups, err = loadRows(ctx, tx, "groups",
 		`SELECT subscription_id, name, location, body, version, created_at
-		 FROM resource_groups ORDER BY sub_key, name_key`,
-		nil, func(rows *sql.Rows) error {
-			var g store.ResourceGroup
-			var body sql.NullString
-			var created sql.NullInt64
-			if err := rows.Scan(&g.SubscriptionID, &g.Name, &g.Location, &body, &g.Version, &created); err != nil {
-				return err
-			}
-			g.Body = jsonOf(body)
-			g.CreatedAt = timeOf(created)
-			snap.Groups = append(snap.Groups, g)
-			return nil
-		}); err != nil {
-		return store.Snapshot{}, fmt.Errorf("sqlite: load groups: %w", err)
+		 FROM resource_groups ORDER BY sub_key, name_key`, nil, scanGroup); err != nil {
+		return store.Snapshot{}, err
 	}
-
-	if err := query(ctx, tx,
+	if snap.VMs, err = loadRows(ctx, tx, "vms",
 		`SELECT v.id, v.subscription_id, v.resource_group, v.name, v.location, m.model, v.state,
 		   v.version, v.due_at, v.created_at, v.updated_at
-		 FROM vms v LEFT JOIN vm_models m ON m.vm_key = v.vm_key ORDER BY v.vm_key`,
-		nil, func(rows *sql.Rows) error {
-			var vm store.VM
-			var id, model, state sql.NullString
-			var due, created, updated sql.NullInt64
-			if err := rows.Scan(&id, &vm.SubscriptionID, &vm.ResourceGroup, &vm.Name,
-				&vm.Location, &model, &state, &vm.Version, &due, &created, &updated); err != nil {
-				return err
-			}
-			vm.ID = vmIDOf(id, vm)
-			vm.Model, vm.State = jsonOf(model), jsonOf(state)
-			vm.DueAt, vm.CreatedAt, vm.UpdatedAt = timeOf(due), timeOf(created), timeOf(updated)
-			snap.VMs = append(snap.VMs, vm)
-			return nil
-		}); err != nil {
-		return store.Snapshot{}, fmt.Errorf("sqlite: load vms: %w", err)
+		 FROM vms v LEFT JOIN vm_models m ON m.vm_key = v.vm_key ORDER BY v.vm_key`, nil, scanVM); err != nil {
+		return store.Snapshot{}, err
 	}
-
-	if err := query(ctx, tx,
+	if snap.Resources, err = loadRows(ctx, tx, "resources",
 		`SELECT id, type, subscription_id, resource_group, name, location, body, version, created_at, updated_at
-		 FROM resources ORDER BY res_key`,
-		nil, func(rows *sql.Rows) error {
-			var r store.Resource
-			var body sql.NullString
-			var created, updated sql.NullInt64
-			if err := rows.Scan(&r.ID, &r.Type, &r.SubscriptionID, &r.ResourceGroup, &r.Name, &r.Location,
-				&body, &r.Version, &created, &updated); err != nil {
-				return err
-			}
-			r.Body = jsonOf(body)
-			r.CreatedAt, r.UpdatedAt = timeOf(created), timeOf(updated)
-			snap.Resources = append(snap.Resources, r)
-			return nil
-		}); err != nil {
-		return store.Snapshot{}, fmt.Errorf("sqlite: load resources: %w", err)
+		 FROM resources ORDER BY res_key`, nil, scanResource); err != nil {
+		return store.Snapshot{}, err
 	}
-
-	if err := query(ctx, tx, operationSelect+` WHERE status = ? ORDER BY op_key`,
-		[]any{"InProgress"}, func(rows *sql.Rows) error {
-			op, err := scanOperation(rows)
-			if err != nil {
-				return err
-			}
-			snap.Operations = append(snap.Operations, op)
-			return nil
-		}); err != nil {
-		return store.Snapshot{}, fmt.Errorf("sqlite: load operations: %w", err)
+	if snap.Operations, err = loadRows(ctx, tx, "operations",
+		operationSelect+` WHERE status = ? ORDER BY op_key`, []any{"InProgress"}, scanOperation); err != nil {
+		return store.Snapshot{}, err
 	}
 
 	if err := query(ctx, tx, `SELECT name, value FROM settings ORDER BY name`, nil, func(rows *sql.Rows) error {
@@ -592,6 +526,64 @@ func (s *Store) Load(ctx context.Context) (snap store.Snapshot, err error) {
 		return store.Snapshot{}, fmt.Errorf("sqlite: load settings: %w", err)
 	}
 	return snap, nil
+}
+
+// loadRows reads every row q selects, each made by scan, for Load; what
+// names the rows in an error.
+func loadRows[T any](ctx context.Context, tx *sql.Tx, what, q string, args []any, scan func(scanner) (T, error)) ([]T, error) {
+	var out []T
+	err := query(ctx, tx, q, args, func(rows *sql.Rows) error {
+		row, err := scan(rows)
+		if err != nil {
+			return err
+		}
+		out = append(out, row)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: load %s: %w", what, err)
+	}
+	return out, nil
+}
+
+func scanSubscription(row scanner) (store.Subscription, error) {
+	var sub store.Subscription
+	var created sql.NullInt64
+	err := row.Scan(&sub.ID, &created)
+	sub.CreatedAt = timeOf(created)
+	return sub, err
+}
+
+func scanGroup(row scanner) (store.ResourceGroup, error) {
+	var g store.ResourceGroup
+	var body sql.NullString
+	var created sql.NullInt64
+	err := row.Scan(&g.SubscriptionID, &g.Name, &g.Location, &body, &g.Version, &created)
+	g.Body, g.CreatedAt = jsonOf(body), timeOf(created)
+	return g, err
+}
+
+func scanVM(row scanner) (store.VM, error) {
+	var vm store.VM
+	var id, model, state sql.NullString
+	var due, created, updated sql.NullInt64
+	err := row.Scan(&id, &vm.SubscriptionID, &vm.ResourceGroup, &vm.Name,
+		&vm.Location, &model, &state, &vm.Version, &due, &created, &updated)
+	vm.ID = vmIDOf(id, vm)
+	vm.Model, vm.State = jsonOf(model), jsonOf(state)
+	vm.DueAt, vm.CreatedAt, vm.UpdatedAt = timeOf(due), timeOf(created), timeOf(updated)
+	return vm, err
+}
+
+func scanResource(row scanner) (store.Resource, error) {
+	var r store.Resource
+	var body sql.NullString
+	var created, updated sql.NullInt64
+	err := row.Scan(&r.ID, &r.Type, &r.SubscriptionID, &r.ResourceGroup, &r.Name, &r.Location,
+		&body, &r.Version, &created, &updated)
+	r.Body = jsonOf(body)
+	r.CreatedAt, r.UpdatedAt = timeOf(created), timeOf(updated)
+	return r, err
 }
 
 const operationSelect = `SELECT id, subscription_id, location, kind, target_id, status,
@@ -654,7 +646,7 @@ func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn
 		return fmt.Errorf("sqlite: history: %w", err)
 	}
 	defer tx.Rollback() // read-only: nothing to commit
-	var fnErr error
+	v := store.Visit(fn)
 	each := func(rows *sql.Rows) error {
 		var e store.Event
 		var at int64
@@ -665,21 +657,14 @@ func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn
 		}
 		e.At = store.FromUnixNano(at)
 		e.Detail = jsonOf(detail)
-		fnErr = fn(e)
-		return fnErr
+		return v.Pass(e)
 	}
 	const columns = `vm_id, at, provisioning_state, provisioning_code, power_state, operation_id, operation_kind, detail`
 	err = query(ctx, tx, `SELECT 0, `+columns+` FROM checkpoints WHERE 1`+where+` ORDER BY vm_key`, args, each)
-	if err == nil && fnErr == nil {
+	if err == nil {
 		err = query(ctx, tx, `SELECT seq, `+columns+` FROM events WHERE 1`+where+` ORDER BY seq`, args, each)
 	}
-	if fnErr != nil {
-		return fnErr // the caller's own error, as it gave it
-	}
-	if err != nil {
-		return fmt.Errorf("sqlite: history: %w", err)
-	}
-	return nil
+	return v.Result("sqlite: history", err)
 }
 
 // Newest implements store.Store. The events' time is indexed; the
@@ -759,15 +744,6 @@ func (s *Store) Close() error {
 		s.closeErr = errors.Join(rerr, cerr, werr)
 	})
 	return s.closeErr
-}
-
-// timeArg encodes t for a nullable time column (see store.UnixNano).
-func timeArg(t time.Time) (any, error) {
-	ns, ok, err := store.UnixNano(t)
-	if !ok {
-		return nil, err
-	}
-	return ns, nil
 }
 
 func timeOf(n sql.NullInt64) time.Time {
