@@ -43,10 +43,9 @@ type diskInput struct {
 
 // checkDisk validates a disk body as Azure does and returns its spec.
 func (s *Server) checkDisk(body map[string]any, old *engine.Disk) (engine.DiskSpec, *armerror.Error) {
-	raw, _ := json.Marshal(body)
 	var in diskInput
-	if err := json.Unmarshal(raw, &in); err != nil {
-		return engine.DiskSpec{}, errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err)
+	if e := retyped(body, &in); e != nil {
+		return engine.DiskSpec{}, e
 	}
 	if strings.TrimSpace(in.Location) == "" {
 		return engine.DiskSpec{}, missingParameter("location")
@@ -180,14 +179,12 @@ func (s *Server) putDisk(r *request, sub, rg, name string, patch bool) {
 	s.writeJSON(r, http.StatusOK, s.renderDisk(d))
 }
 
-func (s *Server) getDisk(r *request, sub, rg, name string) {
+func (s *Server) getDisk(sub, rg, name string) (reply, error) {
 	d, err := s.eng.GetDisk(sub, rg, name)
 	if err != nil {
-		s.writeErr(r, err)
-		return
+		return reply{}, err
 	}
-	r.w.Header().Set("ETag", d.ETag())
-	s.writeJSON(r, http.StatusOK, s.renderDisk(d))
+	return tagged(d.ETag(), s.renderDisk(d))
 }
 
 func (s *Server) deleteDisk(r *request, sub, rg, name string) {

@@ -31,10 +31,9 @@ type extensionInput struct {
 // checkExtension validates an extension body and derives its spec; the
 // body is kept less its protected settings, which Azure never returns.
 func checkExtension(body map[string]any, vm *engine.VM) (engine.ExtensionSpec, *armerror.Error) {
-	raw, _ := json.Marshal(body)
 	var in extensionInput
-	if err := json.Unmarshal(raw, &in); err != nil {
-		return engine.ExtensionSpec{}, errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err)
+	if e := retyped(body, &in); e != nil {
+		return engine.ExtensionSpec{}, e
 	}
 	p := in.Properties
 	if p == nil {

@@ -76,10 +76,19 @@ func location(body map[string]any) (string, *armerror.Error) {
 	return loc, nil
 }
 
-// located reads a body's location and properties.
-func located(body map[string]any) (string, map[string]any, *armerror.Error) {
+// netPut is the body of a PUT of a Network resource, its location read
+// and checked: what every network kind's build starts from.
+type netPut struct {
+	raw      map[string]any // as sent
+	location string         // in Azure's form
+	props    map[string]any // the body's properties; nil when it has none
+}
+
+// readNetPut reads a body's location, which every Network resource needs,
+// and its properties.
+func readNetPut(body map[string]any) (netPut, *armerror.Error) {
 	loc, e := location(body)
-	return loc, dig(body, "properties"), e
+	return netPut{raw: body, location: loc, props: dig(body, "properties")}, e
 }
 
 func strings_(v any) []string {
@@ -93,13 +102,9 @@ func strings_(v any) []string {
 	return out
 }
 
-func (s *Server) buildVNet(body map[string]any, old engine.Snapshot) (any, error) {
-	loc, props, e := located(body)
-	if e != nil {
-		return nil, e
-	}
-	spec := engine.VirtualNetworkSpec{Location: loc, AddressPrefixes: strings_(dig(props, "addressSpace")["addressPrefixes"]),
-		Model: modelOf(body, props, vnetEchoed...)}
+func (s *Server) buildVNet(b netPut, old engine.Snapshot) (any, error) {
+	spec := engine.VirtualNetworkSpec{Location: b.location, AddressPrefixes: strings_(dig(b.props, "addressSpace")["addressPrefixes"]),
+		Model: modelOf(b.raw, b.props, vnetEchoed...)}
 	if len(spec.AddressPrefixes) == 0 {
 		if prev, ok := old.(*engine.VirtualNetwork); ok {
 			spec.AddressPrefixes = prev.Spec.AddressPrefixes
@@ -107,7 +112,7 @@ func (s *Server) buildVNet(body map[string]any, old engine.Snapshot) (any, error
 			return nil, missingParameter("properties.addressSpace.addressPrefixes")
 		}
 	}
-	subnets, e := parseEach(props["subnets"], parseSubnet)
+	subnets, e := parseEach(b.props["subnets"], parseSubnet)
 	return asError(engine.VirtualNetworkPut{Spec: spec, Subnets: subnets}, e)
 }
 
@@ -145,13 +150,9 @@ func parseSubnet(m map[string]any, i int) (engine.Subnet, *armerror.Error) {
 	return sn, nil
 }
 
-func (s *Server) buildNSG(body map[string]any, old engine.Snapshot) (any, error) {
-	loc, props, e := located(body)
-	if e != nil {
-		return nil, e
-	}
-	rules, e := parseEach(props["securityRules"], parseRule)
-	return asError(engine.SecurityGroupPut{Spec: engine.SecurityGroupSpec{Location: loc, Model: modelOf(body, props)}, Rules: rules}, e)
+func (s *Server) buildNSG(b netPut, old engine.Snapshot) (any, error) {
+	rules, e := parseEach(b.props["securityRules"], parseRule)
+	return asError(engine.SecurityGroupPut{Spec: engine.SecurityGroupSpec{Location: b.location, Model: modelOf(b.raw, b.props)}, Rules: rules}, e)
 }
 
 // canonicalOr is v in the casing of the allowed value it matches, else v
@@ -181,16 +182,12 @@ func parseRule(m map[string]any, i int) (engine.SecurityRule, *armerror.Error) {
 	return rule, nil
 }
 
-func (s *Server) buildNIC(body map[string]any, _ engine.Snapshot) (any, error) {
-	loc, props, e := located(body)
-	if e != nil {
-		return nil, e
-	}
-	spec := engine.NetworkInterfaceSpec{Location: loc, NSG: refID(props, "networkSecurityGroup"),
-		Model: modelOf(body, props, nicEchoed...)}
-	spec.AcceleratedNetworking, _ = props["enableAcceleratedNetworking"].(bool)
-	spec.IPForwarding, _ = props["enableIPForwarding"].(bool)
-	list, _ := props["ipConfigurations"].([]any)
+func (s *Server) buildNIC(b netPut, _ engine.Snapshot) (any, error) {
+	spec := engine.NetworkInterfaceSpec{Location: b.location, NSG: refID(b.props, "networkSecurityGroup"),
+		Model: modelOf(b.raw, b.props, nicEchoed...)}
+	spec.AcceleratedNetworking, _ = b.props["enableAcceleratedNetworking"].(bool)
+	spec.IPForwarding, _ = b.props["enableIPForwarding"].(bool)
+	list, _ := b.props["ipConfigurations"].([]any)
 	if len(list) == 0 {
 		return nil, missingParameter("properties.ipConfigurations")
 	}
@@ -230,23 +227,19 @@ func parseIPConfig(m map[string]any, i int) (engine.IPConfigSpec, *armerror.Erro
 	return c, nil
 }
 
-func (s *Server) buildPublicIP(body map[string]any, _ engine.Snapshot) (any, error) {
-	return asError(publicIPSpec(body))
+func (s *Server) buildPublicIP(b netPut, _ engine.Snapshot) (any, error) {
+	return asError(publicIPSpec(b))
 }
 
 // publicIPSpec reads a public IP's body, with the API's defaults: Basic,
 // Regional, IPv4, Dynamic for Basic and Static for Standard.
-func publicIPSpec(body map[string]any) (engine.PublicIPSpec, *armerror.Error) {
-	loc, props, e := located(body)
-	if e != nil {
-		return engine.PublicIPSpec{}, e
-	}
-	sku := dig(body, "sku")
-	spec := engine.PublicIPSpec{Location: loc, SKU: canonicalOr(str(sku["name"]), "Basic", "Standard"),
+func publicIPSpec(b netPut) (engine.PublicIPSpec, *armerror.Error) {
+	sku := dig(b.raw, "sku")
+	spec := engine.PublicIPSpec{Location: b.location, SKU: canonicalOr(str(sku["name"]), "Basic", "Standard"),
 		Tier:       canonicalOr(str(sku["tier"]), "Regional", "Global"),
-		Allocation: canonicalOr(str(props["publicIPAllocationMethod"]), "Static", "Dynamic"),
-		Version:    canonicalOr(str(props["publicIPAddressVersion"]), "IPv4", "IPv6"),
-		Model:      modelOf(body, props, pipEchoed...)}
+		Allocation: canonicalOr(str(b.props["publicIPAllocationMethod"]), "Static", "Dynamic"),
+		Version:    canonicalOr(str(b.props["publicIPAddressVersion"]), "IPv4", "IPv6"),
+		Model:      modelOf(b.raw, b.props, pipEchoed...)}
 	if spec.SKU == "" {
 		spec.SKU = "Basic" // the API's default when sku is left out
 	}
@@ -262,7 +255,7 @@ func publicIPSpec(body map[string]any) (engine.PublicIPSpec, *armerror.Error) {
 	if spec.Version == "" {
 		spec.Version = "IPv4"
 	}
-	if idle, ok := props["idleTimeoutInMinutes"].(float64); ok {
+	if idle, ok := b.props["idleTimeoutInMinutes"].(float64); ok {
 		spec.IdleTimeout = int(idle)
 	}
 	return spec, nil
@@ -271,14 +264,10 @@ func publicIPSpec(body map[string]any) (engine.PublicIPSpec, *armerror.Error) {
 // buildLoadBalancer reads a balancer's body, with the API's default SKU
 // (Basic). Each frontend's public IP or subnet is what the rules decide
 // over; the other parts are kept as written.
-func (s *Server) buildLoadBalancer(body map[string]any, _ engine.Snapshot) (any, error) {
-	loc, props, e := located(body)
-	if e != nil {
-		return nil, e
-	}
-	sku := dig(body, "sku")
-	spec := engine.LoadBalancerSpec{Location: loc, SKU: canonicalOr(str(sku["name"]), "Basic", "Standard", "Gateway"),
-		Tier: canonicalOr(str(sku["tier"]), "Regional", "Global"), Model: modelOf(body, props)}
+func (s *Server) buildLoadBalancer(b netPut, _ engine.Snapshot) (any, error) {
+	sku := dig(b.raw, "sku")
+	spec := engine.LoadBalancerSpec{Location: b.location, SKU: canonicalOr(str(sku["name"]), "Basic", "Standard", "Gateway"),
+		Tier: canonicalOr(str(sku["tier"]), "Regional", "Global"), Model: modelOf(b.raw, b.props)}
 	if spec.SKU == "" {
 		spec.SKU = "Basic"
 	}
@@ -298,7 +287,7 @@ func (s *Server) buildLoadBalancer(body map[string]any, _ engine.Snapshot) (any,
 		}
 		return name, partProps(m), nil
 	}
-	fronts, _ := props["frontendIPConfigurations"].([]any)
+	fronts, _ := b.props["frontendIPConfigurations"].([]any)
 	for i, x := range fronts {
 		m, _ := x.(map[string]any)
 		name, p, e := named(m, "frontendIPConfigurations", i)
@@ -316,7 +305,7 @@ func (s *Server) buildLoadBalancer(body map[string]any, _ engine.Snapshot) (any,
 	}
 	spec.Parts = map[string][]engine.LoadBalancerPart{}
 	for _, part := range engine.LoadBalancerParts {
-		list, _ := props[part].([]any)
+		list, _ := b.props[part].([]any)
 		for i, x := range list {
 			m, _ := x.(map[string]any)
 			name, p, e := named(m, part, i)

@@ -17,9 +17,19 @@ type netKind struct {
 	typ     string // the engine's ARM type
 	segment string // the path segment, as Azure spells it
 	// build reads a PUT body given the resource as it is (nil when new).
-	build func(s *Server, body map[string]any, old engine.Snapshot) (any, error)
+	build func(s *Server, b netPut, old engine.Snapshot) (any, error)
 	// render shows a snapshot as Azure does.
 	render func(s *Server, st engine.Snapshot) map[string]any
+}
+
+// read reads a PUT body of kind k: its location and properties, which
+// every kind has, then what build makes of them.
+func (k *netKind) read(s *Server, body map[string]any, old engine.Snapshot) (any, error) {
+	b, e := readNetPut(body)
+	if e != nil {
+		return nil, e
+	}
+	return k.build(s, b, old)
 }
 
 // netKinds are the network types, by lower-case path segment.
@@ -166,9 +176,9 @@ func (s *Server) putNetwork(r *request, k *netKind, sub, rg, name string, patch 
 				var full map[string]any
 				_ = json.Unmarshal(raw, &full)
 				full["tags"] = body["tags"]
-				return k.build(s, full, old)
+				return k.read(s, full, old)
 			}
-			return k.build(s, body, old)
+			return k.read(s, body, old)
 		},
 	})
 	if err != nil {

@@ -12,6 +12,12 @@ type reply struct {
 
 func ok(body any) (reply, error) { return reply{status: http.StatusOK, body: body}, nil }
 
+// tagged answers 200 with a resource and its entity tag, as a GET of one
+// resource does.
+func tagged(etag string, body any) (reply, error) {
+	return reply{status: http.StatusOK, header: map[string]string{"ETag": etag}, body: body}, nil
+}
+
 // handler is a handler that returns its answer instead of writing it: a
 // reply, or an error that answer renders in ARM's envelope.
 type handler func(r *request) (reply, error)

@@ -228,9 +228,10 @@ func (s *Server) routeDisks(r *request, sub, rg string) {
 // namedRoutes are the handlers of a resource type in a group: the list
 // (GET on the collection) and PUT, PATCH, GET and DELETE of one by name.
 type namedRoutes struct {
-	list     func(s *Server, r *request, sub, rg string)
-	put      func(s *Server, r *request, sub, rg, name string, patch bool)
-	get, del func(s *Server, r *request, sub, rg, name string)
+	list func(s *Server, r *request, sub, rg string)
+	put  func(s *Server, r *request, sub, rg, name string, patch bool)
+	get  func(s *Server, sub, rg, name string) (reply, error)
+	del  func(s *Server, r *request, sub, rg, name string)
 }
 
 // routeNamed serves .../{type} (7 segments) and .../{type}/{name} (8).
@@ -241,7 +242,7 @@ func (s *Server) routeNamed(r *request, sub, rg string, h namedRoutes) {
 	}
 	name := r.segs[7]
 	s.byMethod(r, func(patch bool) { h.put(s, r, sub, rg, name, patch) },
-		func() { h.get(s, r, sub, rg, name) }, func() { h.del(s, r, sub, rg, name) })
+		func() { s.answer(r)(h.get(s, sub, rg, name)) }, func() { h.del(s, r, sub, rg, name) })
 }
 
 // byMethod serves one named resource: PUT and PATCH (patch true) to put,

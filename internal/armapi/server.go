@@ -444,9 +444,25 @@ func optionalJSON(r *request, v any) error {
 
 func parseJSON(body []byte, v any) error {
 	if err := json.Unmarshal(body, v); err != nil {
-		return errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err)
+		return notDeserialized(err)
 	}
 	return nil
+}
+
+// retyped reads a decoded body again into v, the typed input of its
+// resource type.
+func retyped(body map[string]any, v any) *armerror.Error {
+	raw, _ := json.Marshal(body)
+	if err := json.Unmarshal(raw, v); err != nil {
+		return notDeserialized(err)
+	}
+	return nil
+}
+
+// notDeserialized is Azure's answer to a body whose JSON does not fit the
+// types of the API's model.
+func notDeserialized(err error) *armerror.Error {
+	return errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err)
 }
 
 // passed renders err, if any, and reports whether there was none: the

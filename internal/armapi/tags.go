@@ -8,6 +8,7 @@ import (
 	"github.com/azemu/azemu/internal/armerror"
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/engine"
+	"github.com/azemu/azemu/internal/kinds/resource"
 )
 
 // The Tags API: {scope}/providers/Microsoft.Resources/tags/default, where
@@ -193,6 +194,19 @@ func withTags(model json.RawMessage, tags map[string]string) (json.RawMessage, e
 	return json.Marshal(m)
 }
 
+// retagExisting is the Build of a PUT that gives the existing resource at
+// scope, of type T, new tags: retag makes the PUT's input from the resource
+// as it is. A resource gone meanwhile is not found.
+func retagExisting[T resource.State](scope string, retag func(old T) (any, error)) func(resource.State) (any, error) {
+	return func(st resource.State) (any, error) {
+		old, ok := st.(T)
+		if !ok {
+			return nil, armerror.New(armerror.CodeResourceNotFound, "The resource '%s' was not found.", scope)
+		}
+		return retag(old)
+	}
+}
+
 // setScopeTags writes the tags through the engine, as a PATCH of the tags
 // would; on an error it has answered and returns false.
 func (s *Server) setScopeTags(r *request, sub, scope string, tags map[string]string) bool {
@@ -209,19 +223,13 @@ func (s *Server) setScopeTags(r *request, sub, scope string, tags map[string]str
 			Input: engine.GroupPut{Location: g.Location, Tags: tags, ManagedBy: g.ManagedBy}})
 	case "microsoft.compute/virtualmachines":
 		_, err = s.eng.Do(ctx, engine.Command{ID: armid.VirtualMachineID(sub, ts.rg, ts.id.Name()), Verb: engine.VerbPut,
-			Build: engine.Build(func(old *engine.VM) (any, error) {
-				if old == nil {
-					return nil, armerror.New(armerror.CodeResourceNotFound, "The resource '%s' was not found.", scope)
-				}
+			Build: retagExisting(scope, func(old *engine.VM) (any, error) {
 				model, err := withTags(old.Model, tags)
 				return engine.VMPut{Model: model, Spec: old.Spec}, err
 			})})
 	case "microsoft.compute/virtualmachinescalesets":
 		_, err = s.eng.Do(ctx, engine.Command{ID: armid.ComputeID(sub, ts.rg, "virtualMachineScaleSets", ts.id.Name()), Verb: engine.VerbPut,
-			Build: engine.Build(func(old *engine.ScaleSet) (any, error) {
-				if old == nil {
-					return nil, armerror.New(armerror.CodeResourceNotFound, "The resource '%s' was not found.", scope)
-				}
+			Build: retagExisting(scope, func(old *engine.ScaleSet) (any, error) {
 				spec := old.Spec
 				spec.Capacity = -1 // the instances stay as they are
 				var merr error
@@ -230,10 +238,7 @@ func (s *Server) setScopeTags(r *request, sub, scope string, tags map[string]str
 			})})
 	case "microsoft.compute/disks":
 		_, err = s.eng.Do(ctx, engine.Command{ID: armid.ComputeID(sub, ts.rg, "disks", ts.id.Name()), Verb: engine.VerbPut,
-			Build: engine.Build(func(old *engine.Disk) (any, error) {
-				if old == nil {
-					return nil, armerror.New(armerror.CodeResourceNotFound, "The resource '%s' was not found.", scope)
-				}
+			Build: retagExisting(scope, func(old *engine.Disk) (any, error) {
 				spec := old.Spec
 				var err error
 				spec.Model, err = withTags(old.Spec.Model, tags)

@@ -154,10 +154,9 @@ func canonicalKeys(m map[string]any, tree keyTree) {
 // client that PUTs back what it read has none.
 func checkVM(name string, body map[string]any, update bool) (engine.VMSpec, *armerror.Error) {
 	var spec engine.VMSpec
-	raw, _ := json.Marshal(body)
 	var in vmInput
-	if err := json.Unmarshal(raw, &in); err != nil {
-		return spec, errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err)
+	if e := retyped(body, &in); e != nil {
+		return spec, e
 	}
 	if strings.TrimSpace(in.Location) == "" {
 		return spec, missingParameter("location")

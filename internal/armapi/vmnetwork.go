@@ -194,7 +194,11 @@ func publicIPTemplate(location string, pc map[string]any, idOf func(name string)
 	if body["sku"] == nil {
 		delete(body, "sku")
 	}
-	spec, e := publicIPSpec(body)
+	b, e := readNetPut(body)
+	if e != nil {
+		return engine.PublicIPTemplate{}, e
+	}
+	spec, e := publicIPSpec(b)
 	if e != nil {
 		return engine.PublicIPTemplate{}, e
 	}

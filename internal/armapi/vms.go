@@ -2,6 +2,7 @@ package armapi
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"regexp"
 	"strings"
@@ -12,13 +13,20 @@ import (
 	"github.com/azemu/azemu/internal/lifecycle"
 )
 
-func (s *Server) putVM(r *request, sub, rg, name string) {
+// readComputeBody checks the name of a VM or scale set being put, by
+// Compute's rule for VM names, and reads the request's body; on an error it
+// has answered and returns false.
+func (s *Server) readComputeBody(r *request, name string, body *map[string]any) bool {
 	if err := armid.ValidName("virtualMachines", name); err != nil {
 		s.writeError(r, errorf("InvalidResourceName", "", "Resource name %s is invalid: %v.", name, err))
-		return
+		return false
 	}
+	return s.readJSON(r, body)
+}
+
+func (s *Server) putVM(r *request, sub, rg, name string) {
 	var body map[string]any
-	if !s.readJSON(r, &body) {
+	if !s.readComputeBody(r, name, &body) {
 		return
 	}
 	canonicalKeys(body, vmKeys)
@@ -242,18 +250,30 @@ func (s *Server) deleteVM(r *request, sub, rg, name string) {
 	s.runAction(r, sub, rg, name, req)
 }
 
+// powerActions are the POST actions (lower case) that a VM and a scale
+// set both take, with the operation each runs.
+var powerActions = map[string]lifecycle.Kind{
+	"start":      lifecycle.Start,
+	"poweroff":   lifecycle.PowerOff,
+	"deallocate": lifecycle.Deallocate,
+	"restart":    lifecycle.Restart,
+	"redeploy":   lifecycle.Redeploy,
+	"reimage":    lifecycle.Reimage,
+}
+
+// withPowerActions is powerActions and more, those of one resource type.
+func withPowerActions(more map[string]lifecycle.Kind) map[string]lifecycle.Kind {
+	all := maps.Clone(powerActions)
+	maps.Copy(all, more)
+	return all
+}
+
 // vmActions maps the POST action segment (lower case) to its operation.
-var vmActions = map[string]lifecycle.Kind{
-	"start":            lifecycle.Start,
-	"poweroff":         lifecycle.PowerOff,
-	"deallocate":       lifecycle.Deallocate,
-	"restart":          lifecycle.Restart,
-	"redeploy":         lifecycle.Redeploy,
-	"reimage":          lifecycle.Reimage,
+var vmActions = withPowerActions(map[string]lifecycle.Kind{
 	"generalize":       lifecycle.Generalize,
 	"simulateeviction": lifecycle.SimulateEviction,
 	"runcommand":       lifecycle.RunCommand,
-}
+})
 
 // shutdownCommand finds a command that shuts the guest down, whatever the
 // shell: it stops the VM from inside, which Azure still bills. The command

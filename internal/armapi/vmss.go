@@ -72,12 +72,8 @@ type vmssInput struct {
 var vmssReadOnly = []string{"provisioningState", "uniqueId", "timeCreated"}
 
 func (s *Server) putScaleSet(r *request, sub, rg, name string, patch bool) {
-	if err := armid.ValidName("virtualMachines", name); err != nil {
-		s.writeError(r, errorf("InvalidResourceName", "", "Resource name %s is invalid: %v.", name, err))
-		return
-	}
 	var body map[string]any
-	if !s.readJSON(r, &body) {
+	if !s.readComputeBody(r, name, &body) {
 		return
 	}
 	if patch {
@@ -176,10 +172,9 @@ func checkScaleSet(sub, rg, name string, body map[string]any, old *engine.ScaleS
 			}
 		}
 	}
-	raw, _ := json.Marshal(body)
 	var in vmssInput
-	if err := json.Unmarshal(raw, &in); err != nil {
-		return spec, errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err)
+	if e := retyped(body, &in); e != nil {
+		return spec, e
 	}
 	if strings.TrimSpace(in.Location) == "" {
 		return spec, missingParameter("location")
@@ -388,14 +383,12 @@ func (s *Server) renderScaleSet(set *engine.ScaleSet) map[string]any {
 	return out
 }
 
-func (s *Server) getScaleSet(r *request, sub, rg, name string) {
+func (s *Server) getScaleSet(sub, rg, name string) (reply, error) {
 	set, err := s.eng.GetScaleSet(sub, rg, name)
 	if err != nil {
-		s.writeErr(r, err)
-		return
+		return reply{}, err
 	}
-	r.w.Header().Set("ETag", set.ETag())
-	s.writeJSON(r, http.StatusOK, s.renderScaleSet(set))
+	return tagged(set.ETag(), s.renderScaleSet(set))
 }
 
 func (s *Server) listScaleSets(r *request, sub, rg string) { s.listScaleSetsWhere(r, sub, rg, "") }
@@ -449,16 +442,10 @@ func (s *Server) deleteScaleSet(r *request, sub, rg, name string) {
 
 // scaleSetActions maps a scale set's POST action (lower case) to the
 // operation it runs on each selected instance.
-var scaleSetActions = map[string]lifecycle.Kind{
-	"start":      lifecycle.Start,
-	"poweroff":   lifecycle.PowerOff,
-	"deallocate": lifecycle.Deallocate,
-	"restart":    lifecycle.Restart,
-	"redeploy":   lifecycle.Redeploy,
-	"reimage":    lifecycle.Reimage,
+var scaleSetActions = withPowerActions(map[string]lifecycle.Kind{
 	"reimageall": lifecycle.Reimage,
 	"delete":     lifecycle.Delete,
-}
+})
 
 func (s *Server) scaleSetAction(r *request, sub, rg, name, action string) {
 	kind, ok := scaleSetActions[action]
