@@ -169,6 +169,19 @@ func (e *Engine) catchUp(ctx context.Context) error {
 	return err
 }
 
+// decodeAll decodes every row with decode, all or nothing.
+func decodeAll[R, T any](rows []R, decode func(R) (T, error)) ([]T, error) {
+	out := make([]T, 0, len(rows))
+	for _, row := range rows {
+		v, err := decode(row)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
 // replay lays another server's change into memory, as a commit of this
 // one's would, and publishes it. A row no newer than the one held is
 // skipped, so a change replayed twice changes nothing.
@@ -178,21 +191,13 @@ func (e *Engine) replay(c store.Committed) error {
 		return nil
 	}
 	ch := c.Change
-	groups := make([]*Group, 0, len(ch.Groups))
-	for _, row := range ch.Groups {
-		g, err := decodeGroup(row)
-		if err != nil {
-			return err
-		}
-		groups = append(groups, g)
+	groups, err := decodeAll(ch.Groups, decodeGroup)
+	if err != nil {
+		return err
 	}
-	vms := make([]*VM, 0, len(ch.VMs))
-	for _, row := range ch.VMs {
-		v, err := decodeVM(row)
-		if err != nil {
-			return err
-		}
-		vms = append(vms, v)
+	vms, err := decodeAll(ch.VMs, decodeVM)
+	if err != nil {
+		return err
 	}
 	change := Change{At: e.Now(), Events: ch.Events}
 	e.mu.Lock()
@@ -257,7 +262,7 @@ func (e *Engine) replay(c store.Committed) error {
 		e.putOp(armid.Fold(op.ID), op)
 	}
 	e.trimOps()
-	err := e.loadSettings(ch.Settings, true)
+	err = e.loadSettings(ch.Settings, true)
 	e.mu.Unlock()
 	if dues > 0 {
 		e.kick()
