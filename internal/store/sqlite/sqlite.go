@@ -621,7 +621,7 @@ func (s *Store) Operation(ctx context.Context, id string) (store.Operation, erro
 // cursor; a single SELECT reads one WAL snapshot, so a concurrent Apply is
 // either wholly in the scan or wholly out of it, and is never blocked by it.
 func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn func(store.Event) error) error {
-	// Bounds past the storable range (see timeArg) are dropped rather than
+	// Bounds past the storable range (see store.TimeArg) are dropped rather than
 	// wrapped; a window wholly outside it is empty.
 	if !from.Before(to) || from.After(store.MaxTime) || !to.After(store.MinTime) {
 		return ctx.Err()
