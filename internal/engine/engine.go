@@ -649,6 +649,14 @@ func (e *Engine) GetVM(sub, rg, name string) (*VM, error) {
 // the key `after` (a page token); next is the token of the following page,
 // empty on the last one.
 func (e *Engine) ListVMs(match func(*VM) bool, after string, limit int) (page []*VM, next string) {
+	return e.ListVMsIn("", match, after, limit)
+}
+
+// ListVMsIn is ListVMs over the VMs whose key (armid.Fold of the ID)
+// starts with prefix, e.g. a subscription's or a group's: a page costs
+// what the VMs from its start to the next match cost, not the VMs outside
+// prefix, before or after it.
+func (e *Engine) ListVMsIn(prefix string, match func(*VM) bool, after string, limit int) (page []*VM, next string) {
 	e.mu.RLock()
 	keys := e.sorted
 	e.mu.RUnlock()
@@ -668,11 +676,11 @@ func (e *Engine) ListVMs(match func(*VM) bool, after string, limit int) (page []
 	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	i := sort.SearchStrings(keys, after)
+	i := sort.SearchStrings(keys, max(after, prefix))
 	if i < len(keys) && keys[i] == after {
 		i++
 	}
-	for ; i < len(keys); i++ {
+	for ; i < len(keys) && strings.HasPrefix(keys[i], prefix); i++ {
 		v, ok := e.vms[keys[i]]
 		if !ok || (match != nil && !match(v)) {
 			continue
