@@ -25,3 +25,29 @@ func VMAnswersBothWays(eng *engine.Engine, vm *engine.VM) (got, want map[string]
 	}
 	return got, want, splitCanonical(vm.Model, &vmModel{}), nil
 }
+
+// ListPagesBothWays writes the pages the list handlers answer for vms (on
+// one page, with no nextLink) as they do (listrender.go) and as they did
+// before it, keyed by the request's query; set's instance pages too when
+// set is not nil, each over its members.
+func ListPagesBothWays(eng *engine.Engine, vms []*engine.VM, set *engine.ScaleSet) (got, want map[string][]byte) {
+	s := New(Config{Engine: eng})
+	never := func() bool { return false }
+	got = map[string][]byte{
+		"statusOnly=true":      statusOnlyPage(vms, "", never),
+		"":                     s.vmPage(vms, "", answerVM),
+		"$expand=instanceView": s.vmPage(vms, "", answerVMInstanceView),
+	}
+	want = map[string][]byte{
+		"statusOnly=true":      referenceStatusOnlyPage(vms, "", never),
+		"":                     referenceVMPage(vms, "", false),
+		"$expand=instanceView": referenceVMPage(vms, "", true),
+	}
+	if set != nil {
+		members := eng.Members(set)
+		got["instances"], want["instances"] = instancePage(set, members, answerVM), referenceInstancePage(set, members, false)
+		got["instances&$expand=instanceView"] = instancePage(set, members, answerVMInstanceView)
+		want["instances&$expand=instanceView"] = referenceInstancePage(set, members, true)
+	}
+	return got, want
+}

@@ -164,48 +164,11 @@ func (s *Server) throttled(r *request) bool {
 // docs/api-coverage.md). A powerStateUnavailable fault that fires for a VM
 // drops its PowerState entry, the intermittent gap Azure documents for
 // this call.
-func (s *Server) listVMsStatusOnly(r *request, match func(*engine.VM) bool) {
-	page, next := s.eng.ListVMs(match, r.URL.Query().Get("$skiptoken"), s.pageSize)
-	value := make([]any, 0, len(page))
-	for _, v := range page {
-		item := statusOnlyVM{Name: v.Name, ID: v.ID, Type: "Microsoft.Compute/virtualMachines", Location: v.Spec.Location,
-			Properties: statusOnlyProperties{VMID: v.VMID, ProvisioningState: string(v.Machine.State.Provisioning),
-				InstanceView: statusOnlyView{Statuses: v.Machine.State.Statuses()}}}
-		if v.Machine.State.Power.Allocated() {
-			zero := 0 // the fault domain of a VM on a host, as in its instance view
-			item.Properties.InstanceView.PlatformFaultDomain = &zero
-		}
-		if s.faultFires(r, engine.FaultPowerStateUnavailable, "listAll") {
-			item.Properties.InstanceView.Statuses = withoutPowerState(item.Properties.InstanceView.Statuses)
-		}
-		value = append(value, item)
-	}
-	s.writeList(r, value, next)
-}
-
-// statusOnlyVM is one VM of listAll statusOnly=true, in the shape Compute
-// answers: its identity, provisioning state, vmId, an empty hardware
-// profile and the instance view's fault domain and statuses; no tags, no
-// model, no agent or disk details. Keys in alphabetical order, as every
-// other answer of azemu's.
-type statusOnlyVM struct {
-	ID         string               `json:"id"`
-	Location   string               `json:"location"`
-	Name       string               `json:"name"`
-	Properties statusOnlyProperties `json:"properties"`
-	Type       string               `json:"type"`
-}
-
-type statusOnlyProperties struct {
-	HardwareProfile   struct{}       `json:"hardwareProfile"`
-	InstanceView      statusOnlyView `json:"instanceView"`
-	ProvisioningState string         `json:"provisioningState"`
-	VMID              string         `json:"vmId"`
-}
-
-type statusOnlyView struct {
-	PlatformFaultDomain *int               `json:"platformFaultDomain,omitempty"`
-	Statuses            []lifecycle.Status `json:"statuses"`
+func (s *Server) listVMsStatusOnly(r *request, prefix string, match func(*engine.VM) bool) {
+	page, next := s.eng.ListVMsIn(prefix, match, r.URL.Query().Get("$skiptoken"), s.pageSize)
+	writeBody(r, http.StatusOK, statusOnlyPage(page, nextLink(r, next), func() bool { // listrender.go
+		return s.faultFires(r, engine.FaultPowerStateUnavailable, "listAll")
+	}))
 }
 
 func withoutPowerState(statuses []lifecycle.Status) []lifecycle.Status {

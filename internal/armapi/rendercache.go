@@ -86,3 +86,28 @@ func (c *renderCache) put(vm *engine.VM, a vmAnswer, body []byte) {
 	c.entries[k] = rendering{vm: vm, body: body}
 	c.size += len(body)
 }
+
+// putIfRoom keeps body as vm's answer a only if the cache has room for
+// it without dropping another answer: what a listing renders, so that
+// walking a fleet larger than the cache does not replace the answers GETs
+// read with ones read once a walk.
+func (c *renderCache) putIfRoom(vm *engine.VM, a vmAnswer, body []byte) {
+	k := renderKey{vm.ID, a}
+	c.mu.RLock()
+	full := c.size-len(c.entries[k].body)+len(body) > c.limit
+	c.mu.RUnlock()
+	if full {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old, ok := c.entries[k]
+	if c.size-len(old.body)+len(body) > c.limit {
+		return
+	}
+	if ok {
+		c.size -= len(old.body)
+	}
+	c.entries[k] = rendering{vm: vm, body: body}
+	c.size += len(body)
+}

@@ -214,9 +214,7 @@ func (s *Server) writeList(r *request, value []any, next string) {
 	}
 	body := map[string]any{"value": value}
 	if next != "" {
-		q := r.URL.Query()
-		q.Set("$skiptoken", next)
-		body["nextLink"] = r.base + r.URL.EscapedPath() + "?" + q.Encode()
+		body["nextLink"] = nextLink(r, next)
 	}
 	s.writeJSON(r, http.StatusOK, body)
 }

@@ -475,6 +475,10 @@ type vmRendering struct {
 	userData     bool            // keep properties.userData
 	instanceView *vmInstanceView // properties.instanceView, when not nil
 	resources    [][]byte        // the extensions, each encoded, when any
+	// As an instance of this Uniform scale set, when not nil: the scale
+	// set VM API's name, type, instanceId and sku, with no managedBy or
+	// properties.virtualMachineScaleSet.
+	instanceOf *engine.ScaleSet
 }
 
 // vmWriter writes a VM answer's objects: the top level, then properties
@@ -483,13 +487,14 @@ type vmRendering struct {
 type vmWriter struct {
 	model      vmModel
 	top, props []member // the server's members
+	dropTop    string   // the model's top-level member left out
 	drop       string   // the model's property left out
 	r          vmRendering
 }
 
 func (w *vmWriter) appendVM(b []byte) []byte {
 	b = append(b, '{')
-	top := merger{model: w.model.top, server: w.top}
+	top := merger{model: w.model.top, server: w.top, drop: w.dropTop}
 	for n := 0; top.next(); n++ {
 		b = appendKey(b, n, top.cur)
 		if top.cur.fill != fillProperties {
@@ -564,6 +569,9 @@ func appendVM(b []byte, v *engine.VM, model vmModel, r vmRendering) []byte {
 	if r.userData {
 		w.drop = ""
 	}
+	if r.instanceOf != nil {
+		return appendInstance(b, v, w, s, at)
+	}
 	var propsArr [4]member
 	w.props = propsArr[:0]
 	if r.instanceView != nil {
@@ -581,6 +589,44 @@ func appendVM(b []byte, v *engine.VM, model vmModel, r vmRendering) []byte {
 		w.top = append(w.top, keyResources)
 	}
 	w.top = append(w.top, keyType.with(vmType))
+	return w.appendVM(b)
+}
+
+// The members only a scale set's instance has.
+var (
+	keyInstanceID, keySKU = serverKey("instanceId"), serverKey("sku")
+	keyLatestModelApplied = serverKey("latestModelApplied")
+	instanceType          = appendJSONString(nil, engine.ScaleSetType+"/virtualMachines", false)
+	jsonTrue              = []byte("true")
+)
+
+// appendInstance writes v as the scale set VM API shows an instance of
+// w.r.instanceOf: renderVM's VM named after its set and instance ID, with
+// its size as its sku, the latest model applied, and neither managedBy nor
+// properties.virtualMachineScaleSet; userData stays. s and at are the
+// server's values appendVM wrote.
+func appendInstance(b []byte, v *engine.VM, w vmWriter, s []byte, at [8]int) []byte {
+	instanceID := v.ID[strings.LastIndex(v.ID, "/")+1:]
+	var scratch [256]byte
+	x := appendJSONString(scratch[:0], instanceID, false)
+	n0 := len(x)
+	x = appendJSONString(x, w.r.instanceOf.Name+"_"+instanceID, false)
+	n1 := len(x)
+	x = append(x, `{"name":`...)
+	x = appendJSONString(x, v.Spec.VMSize, false)
+	x = append(x, `,"tier":"Standard"}`...)
+
+	w.dropTop, w.drop = "managedBy", "virtualMachineScaleSet"
+	var propsArr [5]member
+	w.props = propsArr[:0]
+	if w.r.instanceView != nil {
+		w.props = append(w.props, keyInstanceView)
+	}
+	w.props = append(w.props, keyLatestModelApplied.with(jsonTrue),
+		keyProvisioningState.with(s[:at[0]]), keyTimeCreated.with(s[at[0]:at[1]]), keyVMID.with(s[at[1]:at[2]]))
+	var topArr [8]member
+	w.top = append(topArr[:0], keyEtag.with(s[at[2]:at[3]]), keyID.with(s[at[3]:at[4]]), keyInstanceID.with(x[:n0]),
+		keyLocation.with(s[at[4]:at[5]]), keyName.with(x[n0:n1]), keyProperties, keySKU.with(x[n1:]), keyType.with(instanceType))
 	return w.appendVM(b)
 }
 

@@ -92,4 +92,39 @@ func TestVMAnswersMatchTheReferenceAcrossAFleet(t *testing.T) {
 			}
 		}
 	}
+
+	// The lists of the same fleet: the group's and the subscription's VMs
+	// (the Uniform instances are listed through their set), and the
+	// Uniform set's instances, each with and without the instance view.
+	var listed []*engine.VM
+	for _, vm := range vms {
+		if !strings.Contains(vm.ID, "/virtualMachineScaleSets/") {
+			listed = append(listed, vm)
+		}
+	}
+	set, err := e.eng.GetScaleSet(sub, "rg", "uni")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := armapi.ListPagesBothWays(e.eng, listed, set)
+	for query, w := range want {
+		if !bytes.Equal(got[query], w) {
+			t.Errorf("list page %q:\n got %s\nwant %s", query, got[query], w)
+		}
+		paths := []string{"/subscriptions/" + sub + "/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines?" + query,
+			"/subscriptions/" + sub + "/providers/Microsoft.Compute/virtualMachines?" + query}
+		switch query {
+		case "statusOnly=true":
+			paths = paths[1:]
+		case "instances", "instances&$expand=instanceView":
+			paths = []string{setPath("rg", "uni") + "/virtualMachines?" + strings.TrimPrefix(strings.TrimPrefix(query, "instances"), "&")}
+		}
+		for _, path := range paths {
+			for range 2 { // rendered, then kept
+				if body := e.must(http.StatusOK, http.MethodGet, path, nil).Body; !bytes.Equal(body, w) {
+					t.Errorf("GET %s:\n got %s\nwant %s", path, body, w)
+				}
+			}
+		}
+	}
 }

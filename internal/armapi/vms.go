@@ -372,9 +372,9 @@ func (s *Server) listVMsInGroup(r *request, sub, rg string) {
 	if !ok {
 		return
 	}
-	prefix := strings.ToLower(armid.ResourceGroupID(sub, rg)) + "/providers/microsoft.compute/virtualmachines/"
-	s.listVMs(r, func(v *engine.VM) bool {
-		return strings.HasPrefix(strings.ToLower(v.ID), prefix) && (scaleSet == "" || armid.Equal(v.Spec.ScaleSetID, scaleSet))
+	prefix := armid.Fold(armid.ResourceGroupID(sub, rg)) + "/providers/microsoft.compute/virtualmachines/"
+	s.listVMs(r, prefix, func(v *engine.VM) bool {
+		return scaleSet == "" || armid.Equal(v.Spec.ScaleSetID, scaleSet)
 	}, false)
 }
 
@@ -406,7 +406,7 @@ func (s *Server) listVMsInSubscription(r *request, sub, location string) {
 	loc := armLocation(location)
 	match := func(v *engine.VM) bool {
 		// Uniform scale set instances are reached only through their set.
-		if !strings.HasPrefix(strings.ToLower(v.ID), subKey) || strings.Contains(strings.ToLower(v.ID), "/virtualmachinescalesets/") || !r.readable(v.ID) {
+		if containsFold(v.ID, "/virtualmachinescalesets/") || !r.readable(v.ID) {
 			return false
 		}
 		if loc != "" && v.Spec.Location != loc {
@@ -415,21 +415,21 @@ func (s *Server) listVMsInSubscription(r *request, sub, location string) {
 		return scaleSet == "" || armid.Equal(v.Spec.ScaleSetID, scaleSet)
 	}
 	if strings.EqualFold(q.Get("statusOnly"), "true") {
-		s.listVMsStatusOnly(r, match) // faults.go: powerStateUnavailable
+		s.listVMsStatusOnly(r, subKey, match) // faults.go: powerStateUnavailable
 		return
 	}
-	s.listVMs(r, match, false)
+	s.listVMs(r, subKey, match, false)
 }
 
-func (s *Server) listVMs(r *request, match func(*engine.VM) bool, withInstanceView bool) {
+// listVMs answers a page of the VMs under prefix (a folded ID's start)
+// that match.
+func (s *Server) listVMs(r *request, prefix string, match func(*engine.VM) bool, withInstanceView bool) {
 	q := r.URL.Query()
 	withInstanceView = withInstanceView || strings.EqualFold(q.Get("$expand"), "instanceView")
-	page, next := s.eng.ListVMs(match, q.Get("$skiptoken"), s.pageSize)
-	value := make([]any, 0, len(page))
-	for _, v := range page {
-		body := renderVM(v, withInstanceView)
-		delete(body["properties"].(map[string]any), "userData")
-		value = append(value, body)
+	page, next := s.eng.ListVMsIn(prefix, match, q.Get("$skiptoken"), s.pageSize)
+	a := answerVM
+	if withInstanceView {
+		a = answerVMInstanceView
 	}
-	s.writeList(r, value, next)
+	writeBody(r, http.StatusOK, s.vmPage(page, nextLink(r, next), a)) // listrender.go
 }

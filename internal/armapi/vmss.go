@@ -591,21 +591,6 @@ func scaleSetStatus(set *engine.ScaleSet) lifecycle.Status {
 		Time: statusTime(set.TimeCreated)}
 }
 
-// renderInstance is a Uniform instance as the scale set VM API shows it.
-func (s *Server) renderInstance(set *engine.ScaleSet, v *engine.VM, withInstanceView bool) map[string]any {
-	out := renderVM(v, withInstanceView)
-	id := v.ID[strings.LastIndex(v.ID, "/")+1:]
-	out["name"] = set.Name + "_" + id
-	out["type"] = engine.ScaleSetType + "/virtualMachines"
-	out["instanceId"] = id
-	delete(out, "managedBy")
-	out["sku"] = map[string]any{"name": v.Spec.VMSize, "tier": "Standard"}
-	props := out["properties"].(map[string]any)
-	props["latestModelApplied"] = true
-	delete(props, "virtualMachineScaleSet")
-	return out
-}
-
 func (s *Server) uniformSet(r *request, sub, rg, name, what string) (*engine.ScaleSet, bool) {
 	set, err := s.eng.GetScaleSet(sub, rg, name)
 	if err != nil {
@@ -624,13 +609,11 @@ func (s *Server) listInstances(r *request, sub, rg, name string) {
 	if !ok {
 		return
 	}
-	expand := strings.EqualFold(r.URL.Query().Get("$expand"), "instanceView")
-	members := s.eng.Members(set)
-	value := make([]any, 0, len(members))
-	for _, v := range members {
-		value = append(value, s.renderInstance(set, v, expand))
+	a := answerVM
+	if strings.EqualFold(r.URL.Query().Get("$expand"), "instanceView") {
+		a = answerVMInstanceView
 	}
-	s.writeList(r, value, "")
+	writeBody(r, http.StatusOK, instancePage(set, s.eng.Members(set), a)) // listrender.go
 }
 
 func (s *Server) getInstance(r *request, sub, rg, name, instanceID string, viewOnly bool) {
@@ -644,12 +627,16 @@ func (s *Server) getInstance(r *request, sub, rg, name, instanceID string, viewO
 		return
 	}
 	if viewOnly {
-		s.writeJSON(r, http.StatusOK, instanceView(v))
+		iv := instanceView(v)
+		writeBody(r, http.StatusOK, append(appendInstanceView(nil, &iv), '\n'))
 		return
 	}
-	body := s.renderInstance(set, v, strings.EqualFold(r.URL.Query().Get("$expand"), "instanceView"))
+	a := answerVM
+	if strings.EqualFold(r.URL.Query().Get("$expand"), "instanceView") {
+		a = answerVMInstanceView
+	}
 	r.w.Header().Set("ETag", v.ETag())
-	s.writeJSON(r, http.StatusOK, body)
+	writeBody(r, http.StatusOK, append(appendVMItem(nil, v, a, set), '\n')) // listrender.go
 }
 
 func (s *Server) deleteInstance(r *request, sub, rg, name, instanceID string) {
