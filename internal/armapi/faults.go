@@ -70,12 +70,12 @@ func (s *Server) addFault(r *request) {
 		return
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		s.writeError(r, errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: 'the body is empty'."))
+		s.writeError(r, notDeserialized(errEmptyBody))
 		return
 	}
 	f, err := DecodeFault(body)
 	if err != nil {
-		s.writeError(r, errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err))
+		s.writeError(r, notDeserialized(err))
 		return
 	}
 	res, err := s.eng.Do(ctxWithoutCancel(r.Context()), engine.AddFault{Fault: f})

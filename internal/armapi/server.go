@@ -3,6 +3,7 @@ package armapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -424,10 +425,10 @@ func bodyJSON(r *request, v any) error {
 	}
 	switch string(bytes.TrimSpace(body)) {
 	case "":
-		return errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: 'the body is empty'.")
+		return notDeserialized(errEmptyBody)
 	case "null":
 		// It would decode into a nil map, which a handler then writes to.
-		return errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: 'the body is null'.")
+		return notDeserialized(errNullBody)
 	}
 	return parseJSON(body, v)
 }
@@ -461,6 +462,12 @@ func retyped(body map[string]any, v any) *armerror.Error {
 
 // notDeserialized is Azure's answer to a body whose JSON does not fit the
 // types of the API's model.
+// What a body that holds nothing is refused with.
+var (
+	errEmptyBody = errors.New("the body is empty")
+	errNullBody  = errors.New("the body is null")
+)
+
 func notDeserialized(err error) *armerror.Error {
 	return errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err)
 }
