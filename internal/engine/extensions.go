@@ -85,6 +85,9 @@ func (e *Engine) GetExtension(sub, rg, vm, name string) (*Extension, error) {
 // extensionsOf lists the IDs of a VM's extensions as this change sees
 // them, in order.
 func (t *tx) extensionsOf(vmID string) []string {
+	if !t.holds(ExtensionType) {
+		return nil
+	}
 	var ids []string
 	t.eachExtensionOf(extension.Prefix(vmID), func(k string) {
 		if x, ok := t.resource(ExtensionType, k).(*Extension); ok && x != nil {

@@ -138,7 +138,18 @@ func (t *tx) vmFault(faultOp string) (vm.Fault, func(vm.Decision)) {
 func (t *tx) vmWorld(v *VM, specs ...VMSpec) vm.World {
 	var w vm.World
 	if v != nil {
-		w.Disks = t.disksNamed(disk.Named(v.DiskOwner(), v.Spec.Disks))
+		// Every VM decision reads these, though only a removal uses them:
+		// a VM without disks or extensions costs no allocation.
+		o := v.DiskOwner()
+		for _, ref := range v.Spec.Disks {
+			k := disk.Key(disk.RefID(o, ref))
+			if d, ok := t.resource(DiskType, k).(*Disk); ok && d != nil {
+				if w.Disks == nil {
+					w.Disks = make(map[string]*Disk, len(v.Spec.Disks))
+				}
+				w.Disks[k] = d
+			}
+		}
 		w.Extensions = t.extensionsOf(v.ID)
 	}
 	for _, spec := range specs {
