@@ -340,20 +340,26 @@ func (r *benchRig) rss(ctx context.Context) (int64, string) {
 		runtime.GC()
 		return selfRSS(), "this process: azemu, the bare server and the clients"
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.azemu+"/metrics", nil)
-	if err != nil {
-		return 0, ""
-	}
-	resp, err := r.client.Do(req)
-	if err != nil {
-		return 0, ""
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if v, ok := metricValue(string(body), "process_resident_memory_bytes"); ok {
+	if v, ok := r.targetMetric(ctx, "process_resident_memory_bytes"); ok {
 		return int64(v), "the target's /metrics"
 	}
 	return 0, ""
+}
+
+// targetMetric reads the unlabelled sample name from the target's
+// /metrics.
+func (r *benchRig) targetMetric(ctx context.Context, name string) (float64, bool) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.azemu+"/metrics", nil)
+	if err != nil {
+		return 0, false
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	return metricValue(string(body), name)
 }
 
 // metricValue finds an unlabelled sample in Prometheus' text format.

@@ -95,7 +95,7 @@ func TestBenchReportGolden(t *testing.T) {
 			{Name: commitsSingle, Ops: 17500, Elapsed: 5 * time.Second, CPU: 4 * time.Second, Transactions: 17500, Changes: 17500},
 			{Name: commitsGrouped, Ops: 105000, Elapsed: 5 * time.Second, CPU: 5 * time.Second, Transactions: 2500, Changes: 105000},
 		},
-		Listing: listing{Pages: 10, VMs: 1000, Bytes: 2_196_000, Time: 45_678 * time.Microsecond},
+		Listing: listing{Pages: 10, VMs: 1000, Bytes: 2_196_000, Time: 45_678 * time.Microsecond, Decode: 12_345 * time.Microsecond, ServerCPU: 9_876 * time.Microsecond},
 		RSS:     150 << 20, RSSFrom: "this process", DBBytes: 12_345_678}
 	var out bytes.Buffer
 	rep.write(&out)

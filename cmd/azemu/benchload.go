@@ -517,8 +517,14 @@ type listing struct {
 	Pages int
 	VMs   int
 	Bytes int64
-	Time  time.Duration
-	Err   string
+	Time  time.Duration // fetching the pages: each from its request to its last byte
+	// Decode is the client's own decoding of the pages, apart from Time:
+	// it measures the client's JSON decoder, not the server.
+	Decode time.Duration
+	// ServerCPU is the CPU time the target spent meanwhile, from its
+	// /metrics (0 when azemu runs in this process, or unknown).
+	ServerCPU time.Duration
+	Err       string
 }
 
 // timeListing walks all pages of listAll statusOnly with one client three
@@ -538,10 +544,21 @@ func (r *benchRig) timeListing(ctx context.Context) listing {
 
 func (r *benchRig) walkListing(ctx context.Context) listing {
 	var l listing
-	start := time.Now()
+	// The target's CPU time, read twice before the walk: what one reading
+	// of /metrics itself costs (it counts the fleet) is taken off the
+	// reading after it.
+	cpu, scrape, cpuKnown := 0.0, 0.0, false
+	if r.inProc == nil {
+		first, ok1 := r.targetMetric(ctx, "process_cpu_seconds_total")
+		cpu, cpuKnown = r.targetMetric(ctx, "process_cpu_seconds_total")
+		cpuKnown = cpuKnown && ok1
+		scrape = cpu - first
+	}
 	u := r.listAllURL()
 	for u != "" {
+		start := time.Now()
 		code, data, err := r.do(ctx, http.MethodGet, u, nil)
+		l.Time += time.Since(start)
 		if err == nil && code != http.StatusOK {
 			err = fmt.Errorf("GET %s: HTTP %d: %.300s", u, code, data)
 		}
@@ -550,7 +567,9 @@ func (r *benchRig) walkListing(ctx context.Context) listing {
 			NextLink string            `json:"nextLink"`
 		}
 		if err == nil {
+			start = time.Now()
 			err = json.Unmarshal(data, &page)
+			l.Decode += time.Since(start)
 		}
 		if err == nil && page.NextLink != "" && !strings.HasPrefix(page.NextLink, r.azemu+"/") {
 			err = fmt.Errorf("a page's nextLink %q leads away from %s", page.NextLink, r.azemu)
@@ -564,7 +583,9 @@ func (r *benchRig) walkListing(ctx context.Context) listing {
 		l.Bytes += int64(len(data))
 		u = page.NextLink
 	}
-	l.Time = time.Since(start)
+	if after, ok := r.targetMetric(ctx, "process_cpu_seconds_total"); cpuKnown && ok {
+		l.ServerCPU = time.Duration(max(after-cpu-scrape, 0) * float64(time.Second))
+	}
 	if l.VMs < r.cfg.vms {
 		l.Err = fmt.Sprintf("listAll statusOnly listed %d VMs of %d", l.VMs, r.cfg.vms)
 	}

@@ -115,8 +115,12 @@ func (b benchReport) write(w io.Writer) {
 			if l.Pages == 1 {
 				pages = "page"
 			}
-			fmt.Fprintf(w, "listAll statusOnly=true, one client: all %s %s (%s VMs, %s) in %s\n",
-				thousands(int64(l.Pages)), pages, thousands(int64(l.VMs)), byteSize(l.Bytes), roundDuration(l.Time))
+			cpu := ""
+			if l.ServerCPU > 0 {
+				cpu = fmt.Sprintf(" (the target's CPU: %s)", roundDuration(l.ServerCPU))
+			}
+			fmt.Fprintf(w, "listAll statusOnly=true, one client: all %s %s (%s VMs, %s) in %s%s, and %s decoding them in the client\n",
+				thousands(int64(l.Pages)), pages, thousands(int64(l.VMs)), byteSize(l.Bytes), roundDuration(l.Time), cpu, roundDuration(l.Decode))
 		} else {
 			fmt.Fprintf(w, "listAll statusOnly=true, one client: failed: %s\n", l.Err)
 		}

@@ -34,7 +34,7 @@ func ListPagesBothWays(eng *engine.Engine, vms []*engine.VM, set *engine.ScaleSe
 	s := New(Config{Engine: eng})
 	never := func() bool { return false }
 	got = map[string][]byte{
-		"statusOnly=true":      statusOnlyPage(vms, "", never),
+		"statusOnly=true":      statusOnlyPage(vms, "", never, s.statusOnly),
 		"":                     s.vmPage(vms, "", answerVM),
 		"$expand=instanceView": s.vmPage(vms, "", answerVMInstanceView),
 	}

@@ -166,9 +166,9 @@ func (s *Server) throttled(r *request) bool {
 // this call.
 func (s *Server) listVMsStatusOnly(r *request, prefix string, match func(*engine.VM) bool) {
 	page, next := s.eng.ListVMsIn(prefix, match, r.URL.Query().Get("$skiptoken"), s.pageSize)
-	writeBody(r, http.StatusOK, statusOnlyPage(page, nextLink(r, next), func() bool { // listrender.go
+	writePage(r, statusOnlyPage(page, nextLink(r, next), func() bool { // listrender.go
 		return s.faultFires(r, engine.FaultPowerStateUnavailable, "listAll")
-	}))
+	}, s.statusOnly))
 }
 
 func withoutPowerState(statuses []lifecycle.Status) []lifecycle.Status {

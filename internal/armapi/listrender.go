@@ -1,7 +1,10 @@
 package armapi
 
 import (
+	"bytes"
+	"net/http"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/azemu/azemu/internal/engine"
@@ -22,10 +25,24 @@ type pageWriter struct {
 	n int // items written
 }
 
+// pageBuffers holds the buffers of pages already sent, so that a walk
+// through a large fleet does not make a new one for each page.
+var pageBuffers sync.Pool
+
+// maxPooledPage is the largest buffer kept for another page: larger ones
+// (a scale set of thousands of instances) are left to the collector.
+const maxPooledPage = 1 << 20
+
 // newPage starts a page whose nextLink is link ("" on the last page),
 // with room for size bytes of items.
 func newPage(link string, size int) pageWriter {
-	p := pageWriter{b: make([]byte, 0, len(link)+size+32)}
+	size += len(link) + 32
+	var p pageWriter
+	if b, ok := pageBuffers.Get().(*[]byte); ok && cap(*b) >= size {
+		p.b = (*b)[:0]
+	} else {
+		p.b = make([]byte, 0, size)
+	}
 	p.b = append(p.b, '{')
 	if link != "" {
 		p.b = append(p.b, `"nextLink":`...)
@@ -49,6 +66,14 @@ func (p *pageWriter) end() []byte {
 	return append(p.b, "]}\n"...)
 }
 
+// writePage answers 200 with page, then keeps its buffer for another.
+func writePage(r *request, page []byte) {
+	writeBody(r, http.StatusOK, page)
+	if cap(page) <= maxPooledPage {
+		pageBuffers.Put(&page)
+	}
+}
+
 // nextLink is the absolute URL of the page after r's whose token is next:
 // r's own query with $skiptoken set; "" when there is none.
 func nextLink(r *request, next string) string {
@@ -64,18 +89,36 @@ func nextLink(r *request, next string) string {
 // the page's buffer.
 const statusOnlySize = 640
 
+// statusOnlyCacheLimit bounds the statusOnly items kept: about 100,000
+// VMs'. A poller of a fleet walks every page, so an item is read once a
+// walk, and a walk of a fleet past the limit renders the rest.
+const statusOnlyCacheLimit = 64 << 20
+
 // statusOnlyPage is a page of listAll statusOnly=true holding vms, with
 // the nextLink link. powerStateGone says, for each VM in turn, whether
-// its power state is left out (the powerStateUnavailable fault).
-func statusOnlyPage(vms []*engine.VM, link string, powerStateGone func() bool) []byte {
+// its power state is left out (the powerStateUnavailable fault). A VM's
+// item depends on its snapshot alone, so it is kept in kept (when not nil)
+// while there is room, and used while the snapshot is the VM's current
+// one.
+func statusOnlyPage(vms []*engine.VM, link string, powerStateGone func() bool, kept *renderCache) []byte {
 	p := newPage(link, statusOnlySize*len(vms))
 	for _, v := range vms {
-		statuses := v.Machine.State.Statuses()
-		if powerStateGone() {
-			statuses = withoutPowerState(statuses)
-		}
 		p.item()
-		p.b = appendStatusOnlyVM(p.b, v, statuses)
+		if powerStateGone() {
+			p.b = appendStatusOnlyVM(p.b, v, withoutPowerState(v.Machine.State.Statuses()))
+			continue
+		}
+		if kept != nil {
+			if item, ok := kept.get(v, answerStatusOnly); ok {
+				p.b = append(p.b, item...)
+				continue
+			}
+		}
+		start := len(p.b)
+		p.b = appendStatusOnlyVM(p.b, v, v.Machine.State.Statuses())
+		if kept != nil {
+			kept.putIfRoom(v, answerStatusOnly, bytes.Clone(p.b[start:]))
+		}
 	}
 	return p.end()
 }
@@ -180,21 +223,30 @@ func containsFold(s, lower string) bool {
 			return strings.Contains(strings.ToLower(s), lower)
 		}
 	}
-	for i := 0; i+len(lower) <= len(s); i++ {
-		j := 0
-		for j < len(lower) && asciiLower(s[i+j]) == lower[j] {
-			j++
+	if lower == "" {
+		return true
+	}
+	// s and lower are ASCII, where EqualFold folds ASCII letters alone.
+	first := lower[0]
+	if 'a' <= first && first <= 'z' {
+		// A match starts with the first letter in either case.
+		for i := 0; i+len(lower) <= len(s); i++ {
+			if (s[i] == first || s[i] == first-'a'+'A') && strings.EqualFold(s[i:i+len(lower)], lower) {
+				return true
+			}
 		}
-		if j == len(lower) {
+		return false
+	}
+	// A match starts with the first byte, found quickly (a slash in an ID).
+	for i := 0; i+len(lower) <= len(s); i++ {
+		j := strings.IndexByte(s[i:len(s)-len(lower)+1], first)
+		if j < 0 {
+			return false
+		}
+		i += j
+		if strings.EqualFold(s[i:i+len(lower)], lower) {
 			return true
 		}
 	}
 	return false
-}
-
-func asciiLower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
 }

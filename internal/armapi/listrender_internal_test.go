@@ -135,11 +135,15 @@ func checkListPages(t testing.TB, s *Server, vms []*engine.VM, link string, with
 		}
 		t.Fatalf("%s, link %q, VMs:\n%s\n got %s\nwant %s", what, link, strings.Join(models, "\n"), got, want)
 	}
-	var n, m int
-	got := statusOnlyPage(vms, link, func() bool { n++; return withoutPower(n - 1) })
+	var m int
 	want := referenceStatusOnlyPage(vms, link, func() bool { m++; return withoutPower(m - 1) })
-	if !bytes.Equal(got, want) {
-		fail("statusOnly page", got, want)
+	// Without the cache, then twice with it: rendered (and kept), then
+	// kept.
+	for _, kept := range []*renderCache{nil, s.statusOnly, s.statusOnly} {
+		var n int
+		if got := statusOnlyPage(vms, link, func() bool { n++; return withoutPower(n - 1) }, kept); !bytes.Equal(got, want) {
+			fail(fmt.Sprintf("statusOnly page (kept %v)", kept != nil), got, want)
+		}
 	}
 	for _, a := range []vmAnswer{answerVM, answerVMInstanceView} {
 		want := referenceVMPage(vms, link, a == answerVMInstanceView)
@@ -204,6 +208,17 @@ func TestListPagesMatchTheReference(t *testing.T) {
 		hidden := rng.Uint64()
 		checkListPages(t, s, vms, link, func(i int) bool { return hidden>>(i%64)&1 == 1 })
 	}
+
+	// A VM's next snapshot is never answered with the items kept for
+	// the one before.
+	v := testVM(renderModels[0], renderStates()[0], renderSpecs()[0])
+	checkListPages(t, s, []*engine.VM{v}, "", func(int) bool { return false })
+	for _, st := range renderStates()[1:] {
+		next := *v
+		next.Machine.State, next.Version = st, v.Version+1
+		v = &next
+		checkListPages(t, s, []*engine.VM{v}, "", func(int) bool { return false })
+	}
 }
 
 // FuzzListPages writes pages of random fleets, with a model and a name
@@ -239,7 +254,8 @@ func BenchmarkListPages(b *testing.B) {
 		page func() []byte
 	}{
 		{"statusOnly/reference", func() []byte { return referenceStatusOnlyPage(vms, link, never) }},
-		{"statusOnly/typed", func() []byte { return statusOnlyPage(vms, link, never) }},
+		{"statusOnly/typed", func() []byte { return statusOnlyPage(vms, link, never, nil) }},
+		{"statusOnly/kept", func() []byte { return statusOnlyPage(vms, link, never, s.statusOnly) }},
 		{"list/reference", func() []byte { return referenceVMPage(vms, link, false) }},
 		{"list/typed", func() []byte { return s.vmPage(vms, link, answerVM) }},
 		{"list/typed-uncached", func() []byte {
@@ -262,16 +278,18 @@ func BenchmarkListPages(b *testing.B) {
 
 func checkContainsFold(t *testing.T, s string) {
 	t.Helper()
-	const needle = "/virtualmachinescalesets/"
-	if got, want := containsFold(s, needle), strings.Contains(strings.ToLower(s), needle); got != want {
-		t.Fatalf("containsFold(%q) = %v, want %v", s, got, want)
+	for _, needle := range []string{"/virtualmachinescalesets/", "virtualmachinescalesets", "/", "s/", ""} {
+		if got, want := containsFold(s, needle), strings.Contains(strings.ToLower(s), needle); got != want {
+			t.Fatalf("containsFold(%q, %q) = %v, want %v", s, needle, got, want)
+		}
 	}
 }
 
 func TestContainsFold(t *testing.T) {
 	for _, s := range []string{"", "/virtualMachineScaleSets/", "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachineScaleSets/set/virtualMachines/0",
 		"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm", "/VIRTUALMACHINESCALESETS/", "/virtualmachinescalesets",
-		"/v\u0130rtualmachinescalesets/", "/virtualmachine\u017fcalesets/", "x/virtualmachinescalesets/x", "/virtualmachinescalesets//virtualmachinescalesets/"} {
+		"/v\u0130rtualmachinescalesets/", "/virtualmachine\u017fcalesets/", "x/virtualmachinescalesets/x", "/virtualmachinescalesets//virtualmachinescalesets/",
+		"//virtualMachineScaleSets", "/x/virtualMachineScaleSets/", "a/", "S/", "/"} {
 		checkContainsFold(t, s)
 	}
 }

@@ -14,6 +14,7 @@ const (
 	answerVMInstanceView                 // GET VM ?$expand=instanceView
 	answerVMUserData                     // GET VM ?$expand=userData
 	answerInstanceView                   // GET VM/instanceView
+	answerStatusOnly                     // its item in listAll statusOnly=true, with no newline
 )
 
 // renderCache keeps the JSON of a VM's GET answers, rendered from one

@@ -75,8 +75,10 @@ type Server struct {
 	// detached counts the handlers still running past their write
 	// deadline (writebound.go).
 	detached atomic.Int64
-	// renders keeps VMs' GET answers per snapshot (rendercache.go).
-	renders *renderCache
+	// renders keeps VMs' GET answers per snapshot (rendercache.go);
+	// statusOnly keeps their items of listAll statusOnly=true
+	// (listrender.go).
+	renders, statusOnly *renderCache
 }
 
 // New returns the server; Handler is its http.Handler.
@@ -92,7 +94,8 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{eng: cfg.Engine, log: cfg.Logger, pageSize: cfg.PageSize, fallback: cfg.Fallback, metrics: cfg.Metrics, prices: cfg.Prices,
 		limiter: newRateLimiter(cfg.RateLimits), identity: cfg.Identity, defSub: strings.ToLower(cfg.DefaultSubscription),
-		baseURL: strings.TrimSuffix(cfg.BaseURL, "/"), plans: map[planKey]*template.Plan{}, renders: newRenderCache(renderCacheLimit)}
+		baseURL: strings.TrimSuffix(cfg.BaseURL, "/"), plans: map[planKey]*template.Plan{}, renders: newRenderCache(renderCacheLimit),
+		statusOnly: newRenderCache(statusOnlyCacheLimit)}
 	// A deployment's resources that waited for one whose provisioning just
 	// ended start at once (deployer.go).
 	if cfg.Engine != nil {

@@ -431,5 +431,5 @@ func (s *Server) listVMs(r *request, prefix string, match func(*engine.VM) bool,
 	if withInstanceView {
 		a = answerVMInstanceView
 	}
-	writeBody(r, http.StatusOK, s.vmPage(page, nextLink(r, next), a)) // listrender.go
+	writePage(r, s.vmPage(page, nextLink(r, next), a)) // listrender.go
 }

@@ -613,7 +613,7 @@ func (s *Server) listInstances(r *request, sub, rg, name string) {
 	if strings.EqualFold(r.URL.Query().Get("$expand"), "instanceView") {
 		a = answerVMInstanceView
 	}
-	writeBody(r, http.StatusOK, instancePage(set, s.eng.Members(set), a)) // listrender.go
+	writePage(r, instancePage(set, s.eng.Members(set), a)) // listrender.go
 }
 
 func (s *Server) getInstance(r *request, sub, rg, name, instanceID string, viewOnly bool) {
