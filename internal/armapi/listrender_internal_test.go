@@ -153,6 +153,14 @@ func checkListPages(t testing.TB, s *Server, vms []*engine.VM, link string, with
 				fail(fmt.Sprintf("VM page (%d), %s", a, pass), got, want)
 			}
 		}
+		// What a list kept is what a GET of the VM answers.
+		for _, v := range vms {
+			if kept, ok := s.renders.get(v, a); ok {
+				if get, err := s.renderVMAnswer(context.Background(), v, a, nil); err == nil && !bytes.Equal(kept, get) {
+					fail(fmt.Sprintf("GET answer (%d) a list kept for %s", a, v.ID), kept, get)
+				}
+			}
+		}
 		set := &engine.ScaleSet{Meta: resource.Meta{Name: "set<&>\u2028"}}
 		if got, want := instancePage(set, vms, a), referenceInstancePage(set, vms, a == answerVMInstanceView); !bytes.Equal(got, want) {
 			fail(fmt.Sprintf("instance page (%d)", a), got, want)
