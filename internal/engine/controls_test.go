@@ -110,3 +110,62 @@ func TestClosingEngineRefusesEveryRequest(t *testing.T) {
 		t.Fatalf("a refused request changed the engine: clock %s, faults %v, groups %d", r.eng.Now(), r.eng.Faults(), len(r.eng.Groups(testSub)))
 	}
 }
+
+// Stats keeps its counts as the fleet changes rather than counting it per
+// call: after every kind of change (create, power actions mid-flight and
+// done, a refused commit, delete, a restart, a reset) they equal a count
+// of the fleet.
+func TestStatsCountsAsTheFleetChanges(t *testing.T) {
+	r := newRig(t)
+	check := func(when string) {
+		t.Helper()
+		r.eng.mu.RLock()
+		want := map[string]int{}
+		for _, v := range r.eng.vms {
+			want[powerKey(v)]++
+		}
+		running := 0
+		for _, op := range r.eng.ops {
+			if !op.Done() {
+				running++
+			}
+		}
+		r.eng.mu.RUnlock()
+		st := r.eng.Stats()
+		if !reflect.DeepEqual(st.ByPower, want) || st.OperationsInProgress != running {
+			t.Fatalf("%s: stats %v with %d in progress, counted %v with %d", when, st.ByPower, st.OperationsInProgress, want, running)
+		}
+	}
+	r.group("rg")
+	for _, name := range []string{"a", "b", "c"} {
+		r.createVM("rg", name, false)
+	}
+	check("creating")
+	r.advance(time.Minute)
+	check("created")
+	r.act("a", lifecycle.PowerOff)
+	r.act("b", lifecycle.Deallocate)
+	check("stopping")
+	r.store.failing.Store(true)
+	if _, err := act(context.Background(), r.eng, testSub, "rg", "c", lifecycle.Request{Kind: lifecycle.PowerOff}); err == nil {
+		t.Fatal("a power action committed on a failing store")
+	}
+	r.store.failing.Store(false)
+	check("after a refused commit")
+	r.advance(time.Minute)
+	check("stopped")
+	r.act("c", lifecycle.Delete)
+	check("deleting")
+	r.advance(time.Minute)
+	check("deleted")
+	if st := r.eng.Stats(); st.ByPower["stopped"] != 1 || st.ByPower["deallocated"] != 1 || st.VMs != 2 {
+		t.Fatalf("stats %+v, want a stopped and a deallocated VM", st)
+	}
+	r.act("a", lifecycle.Start)
+	r.restart(r.clk.Now())
+	check("restarted mid-operation")
+	if _, err := r.eng.Do(context.Background(), ResetFleet{}); err != nil {
+		t.Fatal(err)
+	}
+	check("reset")
+}

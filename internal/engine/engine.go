@@ -79,7 +79,12 @@ type Engine struct {
 	ops      map[string]store.Operation
 	faults   []Fault
 	finished []string // finished op keys, oldest first
-	sorted   []string // VM keys in order; nil when stale
+	// byPower counts e.vms by power state, and running the operations in
+	// e.ops not yet done, kept as they change (setVM, dropVM, putOp) so
+	// that Stats, which health and metrics read, costs nothing per VM.
+	byPower map[string]int
+	running int
+	sorted  []string // VM keys in order; nil when stale
 
 	due       dueHeap // guarded by writeMu
 	advanceMu sync.Mutex
@@ -195,7 +200,7 @@ func (e *Engine) load(ctx context.Context) error {
 			return err
 		}
 		key := armid.Fold(row.ID)
-		e.vms[key] = v
+		e.setVM(key, v)
 		if at, ok := v.Machine.Due(); ok {
 			e.due = append(e.due, dueItem{at: at, key: key})
 		}
@@ -203,6 +208,9 @@ func (e *Engine) load(ctx context.Context) error {
 	heap.Init(&e.due)
 	for _, op := range snap.Operations {
 		e.ops[armid.Fold(op.ID)] = op
+		if !op.Done() {
+			e.running++
+		}
 	}
 	if err := e.resolveBatches(ctx); err != nil {
 		return err
@@ -795,6 +803,7 @@ func (e *Engine) empty() {
 	e.subs = map[string]store.Subscription{}
 	e.groups = map[string]*Group{}
 	e.vms = map[string]*VM{}
+	e.byPower, e.running = map[string]int{}, 0
 	e.res = map[string]map[string]resource.State{}
 	e.extsByVM = map[string]map[string]*Extension{}
 	e.ops = map[string]store.Operation{}
@@ -812,20 +821,46 @@ type Stats struct {
 func (e *Engine) Stats() Stats {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	s := Stats{Subscriptions: len(e.subs), Groups: len(e.groups), VMs: len(e.vms), Disks: len(e.res[DiskType]), ByPower: map[string]int{}}
-	for _, v := range e.vms {
-		p := string(v.Machine.State.Power)
-		if p == "" {
-			p = "none"
-		}
-		s.ByPower[p]++
-	}
-	for _, op := range e.ops {
-		if !op.Done() {
-			s.OperationsInProgress++
+	s := Stats{Subscriptions: len(e.subs), Groups: len(e.groups), VMs: len(e.vms), Disks: len(e.res[DiskType]),
+		OperationsInProgress: e.running, ByPower: make(map[string]int, len(e.byPower))}
+	for p, n := range e.byPower {
+		if n > 0 {
+			s.ByPower[p] = n
 		}
 	}
 	return s
+}
+
+// powerKey is the power state a VM is counted under in Stats.
+func powerKey(v *VM) string {
+	if p := string(v.Machine.State.Power); p != "" {
+		return p
+	}
+	return "none"
+}
+
+// setVM publishes v under key; the caller holds e.mu (or is loading).
+func (e *Engine) setVM(key string, v *VM) {
+	if old, ok := e.vms[key]; ok {
+		e.byPower[powerKey(old)]--
+	} else {
+		e.sorted = nil
+	}
+	e.vms[key] = v
+	e.byPower[powerKey(v)]++
+}
+
+// dropVM forgets the VM under key, reporting whether there was one; the
+// caller holds e.mu.
+func (e *Engine) dropVM(key string) bool {
+	old, ok := e.vms[key]
+	if !ok {
+		return false
+	}
+	e.byPower[powerKey(old)]--
+	delete(e.vms, key)
+	e.sorted = nil
+	return true
 }
 
 type dueItem struct {

@@ -219,10 +219,7 @@ func (e *Engine) replay(c store.Committed) error {
 		if ok && held.Version >= v.Version {
 			continue
 		}
-		if !ok {
-			e.sorted = nil
-		}
-		e.vms[key] = v
+		e.setVM(key, v)
 		change.VMs = append(change.VMs, v)
 		if at, ok := v.Machine.Due(); ok {
 			heap.Push(&e.due, dueItem{at: at, key: key})
@@ -231,9 +228,7 @@ func (e *Engine) replay(c store.Committed) error {
 	}
 	for _, id := range ch.DeletedVMs {
 		key := armid.Fold(id)
-		if _, ok := e.vms[key]; ok {
-			delete(e.vms, key)
-			e.sorted = nil
+		if e.dropVM(key) {
 			change.Gone = append(change.Gone, key)
 		}
 	}

@@ -436,18 +436,11 @@ func (e *Engine) commit(ctx context.Context, overlay *tx, changes []store.Change
 		}
 	}
 	for k, v := range t.vms {
-		_, existed := e.vms[k]
 		if v == nil {
-			if existed {
-				delete(e.vms, k)
-				e.sorted = nil
-			}
+			e.dropVM(k)
 			continue
 		}
-		if !existed {
-			e.sorted = nil
-		}
-		e.vms[k] = v
+		e.setVM(k, v)
 	}
 	for k, s := range t.res {
 		if s == nil {
@@ -503,7 +496,12 @@ func (t *tx) faultFor(v *VM, spec VMSpec, req *lifecycle.Request, faultOp string
 func (e *Engine) putOp(k string, op store.Operation) {
 	prev, had := e.ops[k]
 	e.ops[k] = op
-	if op.Done() && !(had && prev.Done()) {
+	if had && !prev.Done() {
+		e.running--
+	}
+	if !op.Done() {
+		e.running++
+	} else if !(had && prev.Done()) {
 		e.finished = append(e.finished, k)
 	}
 }
