@@ -84,7 +84,11 @@ type Engine struct {
 	// that Stats, which health and metrics read, costs nothing per VM.
 	byPower map[string]int
 	running int
-	sorted  []string // VM keys in order; nil when stale
+	// bySet indexes e.vms by the key of the scale set a VM may belong to
+	// (setKeys), so that a set's members are found without scanning the
+	// fleet; setVM and dropVM keep it in step with e.vms.
+	bySet  map[string]map[string]struct{}
+	sorted []string // VM keys in order; nil when stale
 
 	due       dueHeap // guarded by writeMu
 	advanceMu sync.Mutex
@@ -804,6 +808,7 @@ func (e *Engine) empty() {
 	e.groups = map[string]*Group{}
 	e.vms = map[string]*VM{}
 	e.byPower, e.running = map[string]int{}, 0
+	e.bySet = map[string]map[string]struct{}{}
 	e.res = map[string]map[string]resource.State{}
 	e.extsByVM = map[string]map[string]*Extension{}
 	e.ops = map[string]store.Operation{}
@@ -843,11 +848,28 @@ func powerKey(v *VM) string {
 func (e *Engine) setVM(key string, v *VM) {
 	if old, ok := e.vms[key]; ok {
 		e.byPower[powerKey(old)]--
+		e.unindexSets(key, old)
 	} else {
 		e.sorted = nil
 	}
 	e.vms[key] = v
 	e.byPower[powerKey(v)]++
+	for _, set := range setKeys(key, v) {
+		if e.bySet[set] == nil {
+			e.bySet[set] = map[string]struct{}{}
+		}
+		e.bySet[set][key] = struct{}{}
+	}
+}
+
+// unindexSets takes the VM under key out of bySet.
+func (e *Engine) unindexSets(key string, v *VM) {
+	for _, set := range setKeys(key, v) {
+		delete(e.bySet[set], key)
+		if len(e.bySet[set]) == 0 {
+			delete(e.bySet, set)
+		}
+	}
 }
 
 // dropVM forgets the VM under key, reporting whether there was one; the
@@ -858,6 +880,7 @@ func (e *Engine) dropVM(key string) bool {
 		return false
 	}
 	e.byPower[powerKey(old)]--
+	e.unindexSets(key, old)
 	delete(e.vms, key)
 	e.sorted = nil
 	return true

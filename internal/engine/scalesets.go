@@ -169,7 +169,7 @@ func (t *tx) batchChildDone(id, status string, opErr *OperationError, at time.Ti
 func (t *tx) members(s *ScaleSet) []*VM {
 	var out []*VM
 	seen := map[string]bool{}
-	add := func(k string) {
+	t.eachMemberOf(scaleset.Key(s.ID), func(k string) {
 		if seen[k] {
 			return
 		}
@@ -177,10 +177,25 @@ func (t *tx) members(s *ScaleSet) []*VM {
 		if v := t.vm(k); v != nil && isMember(s, v) {
 			out = append(out, v)
 		}
-	}
-	t.eachVM(func(k string, _ *VM) { add(k) })
+	})
 	sortMembers(out)
 	return out
+}
+
+// setKeys are the keys of the scale sets the VM under key may belong to:
+// the set its ID is an instance of (Uniform), and the set its spec names
+// (Flexible). isMember decides; these only narrow the search.
+func setKeys(key string, v *VM) []string {
+	var keys []string
+	if i := strings.LastIndex(key, "/virtualmachines/"); i > 0 && strings.Contains(key[:i], "/virtualmachinescalesets/") {
+		keys = append(keys, key[:i])
+	}
+	if v.Spec.ScaleSetID != "" {
+		if k := scaleset.Key(v.Spec.ScaleSetID); len(keys) == 0 || k != keys[0] {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // memberViews is what the scale set rules need of the set's members.
@@ -246,8 +261,8 @@ func (e *Engine) Members(s *ScaleSet) []*VM {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	var out []*VM
-	for _, v := range e.vms {
-		if isMember(s, v) {
+	for k := range e.bySet[scaleset.Key(s.ID)] {
+		if v := e.vms[k]; isMember(s, v) {
 			out = append(out, v)
 		}
 	}

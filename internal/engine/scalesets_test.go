@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"sort"
 	"strconv"
 	"testing"
 	"time"
@@ -205,4 +207,70 @@ func TestLegacyBatchOutcomesLoad(t *testing.T) {
 func batchAct(ctx context.Context, eng *Engine, in BatchRequest) (store.Operation, error) {
 	res, err := eng.Do(ctx, Command{ID: setIDFor("rg", "ss"), Verb: VerbAct, Input: in})
 	return res.Operation, err
+}
+
+// A set's members come from an index by set, not a scan of the fleet: after
+// scale-out, VMs joining and leaving a Flexible set, scale-in, a delete and
+// a restart, each set's members are what a scan finds.
+func TestMembersIndexMatchesAScan(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	r.group("rg")
+	r.putSet("rg", "u", 3)
+	res, err := r.eng.Do(ctx, Command{ID: scaleSetID(testSub, "rg", "f"), Verb: VerbPut, Input: ScaleSetPut{
+		Spec: ScaleSetSpec{Location: "westus", Mode: Flexible, Model: json.RawMessage(`{}`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flex := res.State.(*ScaleSet)
+	join := func(name, set string) {
+		t.Helper()
+		if _, _, _, err := putVM(ctx, r.eng, testSub, "rg", name, func(*VM) (json.RawMessage, VMSpec, error) {
+			return json.RawMessage(`{"properties":{}}`), VMSpec{Location: "westus", VMSize: "Standard_D2s_v3", OSType: "Linux", ScaleSetID: set}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(when string, want map[string]int) {
+		t.Helper()
+		for name, n := range want {
+			set, err := r.eng.GetScaleSet(testSub, "rg", name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var scanned []string
+			r.eng.mu.RLock()
+			for _, v := range r.eng.vms {
+				if isMember(set, v) {
+					scanned = append(scanned, v.ID)
+				}
+			}
+			r.eng.mu.RUnlock()
+			var got []string
+			for _, v := range r.eng.Members(set) {
+				got = append(got, v.ID)
+			}
+			sort.Strings(scanned)
+			indexed := append([]string(nil), got...)
+			sort.Strings(indexed)
+			if len(got) != n || !slices.Equal(indexed, scanned) {
+				t.Fatalf("%s: set %s has members %v, a scan finds %v, want %d", when, name, got, scanned, n)
+			}
+		}
+	}
+	join("m1", flex.ID)
+	join("m2", flex.ID)
+	join("solo", "")
+	r.advance(time.Minute)
+	check("created", map[string]int{"u": 3, "f": 2})
+	r.putSet("rg", "u", 5)
+	r.act("m1", lifecycle.Delete)
+	check("scaling out, a member deleting", map[string]int{"u": 5, "f": 2})
+	r.advance(time.Minute)
+	check("scaled out, a member deleted", map[string]int{"u": 5, "f": 1})
+	r.putSet("rg", "u", 2)
+	r.advance(time.Minute)
+	check("scaled in", map[string]int{"u": 2, "f": 1})
+	r.restart(r.clk.Now())
+	check("restarted", map[string]int{"u": 2, "f": 1})
 }

@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"encoding/json"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -83,6 +84,10 @@ type view interface {
 	currentFaults() []Fault
 	// eachVM calls fn with every VM, once each, in no order.
 	eachVM(fn func(key string, v *VM))
+	// eachMemberOf calls fn with the key of every VM that may belong to
+	// the scale set whose key is set (setKeys), in no order, perhaps more
+	// than once and with keys of some that are gone or left it.
+	eachMemberOf(set string, fn func(key string))
 	// eachKey calls fn with the key of every resource of type typ, once
 	// each, in no order, and perhaps with keys of some that are gone.
 	eachKey(typ string, fn func(key string))
@@ -121,6 +126,11 @@ func (c committed) eachKey(typ string, fn func(string)) {
 	}
 }
 func (c committed) holds(typ string) bool { return len(c.e.res[typ]) > 0 }
+func (c committed) eachMemberOf(set string, fn func(string)) {
+	for k := range c.e.bySet[set] {
+		fn(k)
+	}
+}
 func (c committed) eachExtensionOf(prefix string, fn func(string)) {
 	for k := range c.e.extsByVM[prefix] {
 		fn(k)
@@ -137,6 +147,21 @@ func (t *tx) eachVM(fn func(key string, v *VM)) {
 	t.before().eachVM(func(k string, v *VM) {
 		if _, mine := t.vms[k]; !mine {
 			fn(k, v)
+		}
+	})
+}
+
+// eachMemberOf calls fn with the key of every VM this change sees or
+// touched that may belong to the scale set whose key is set.
+func (t *tx) eachMemberOf(set string, fn func(key string)) {
+	for k, v := range t.vms {
+		if v != nil && slices.Contains(setKeys(k, v), set) {
+			fn(k)
+		}
+	}
+	t.before().eachMemberOf(set, func(k string) {
+		if _, mine := t.vms[k]; !mine {
+			fn(k)
 		}
 	})
 }
