@@ -208,8 +208,12 @@ func (r *benchRig) seed(ctx context.Context) error {
 		if first != nil {
 			return first
 		}
+		// A create takes 80 s: two minutes end this batch's, so the steps
+		// one advance fires are one batch's, however large the fleet (one
+		// advance over a whole 100,000-VM fleet outlasts the client's
+		// timeout).
 		if manual {
-			if err := advance("1s"); err != nil {
+			if err := advance("2m"); err != nil {
 				return err
 			}
 		}
