@@ -93,7 +93,7 @@ func (s *Server) RemoveFault(id string) {
 // ClearFaults removes every registered fault.
 func (s *Server) ClearFaults() {
 	s.t.Helper()
-	if _, err := s.eng.Do(context.Background(), engine.RemoveFaults{ID: ""}); err != nil {
+	if _, err := s.eng.Do(context.Background(), engine.RemoveFaults{}); err != nil {
 		s.t.Fatalf("azemutest: ClearFaults: %v", err)
 	}
 }

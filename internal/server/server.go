@@ -310,7 +310,7 @@ func openStore(ctx context.Context, where string) (store.Store, *postgres.Owner,
 // from an earlier run is replaced, so a restart with the same faults starts
 // from the same faults (counts included).
 func replaceFaults(ctx context.Context, eng *engine.Engine, faults []engine.Fault) error {
-	if _, err := eng.Do(ctx, engine.RemoveFaults{ID: ""}); err != nil {
+	if _, err := eng.Do(ctx, engine.RemoveFaults{}); err != nil {
 		return err
 	}
 	for i, f := range faults {
