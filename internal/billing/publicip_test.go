@@ -39,7 +39,7 @@ func TestPublicIPMeterName(t *testing.T) {
 	}
 }
 
-// Public IP rows are read by meter name; other meters of the product, other
+// Public IP rows are read by meter name; other rates of the product, other
 // services and other price types are not, and a meter published once under
 // "Global" prices every region that has no row of its own.
 func TestPublicIPLookup(t *testing.T) {
@@ -132,7 +132,7 @@ func TestPublicIPBillsInEveryVMState(t *testing.T) {
 		t.Errorf("totals %v, %v; want %v", b.Total.Cost, b.VMs[0].Total.Cost, want)
 	}
 	// Running agrees: the IP bills while the VM is deallocated.
-	r := NewRunning(evs[1], sheet)
+	r := NewRunning(evs[1], NewRates(sheet))
 	soFar, perHour := r.At(t0.Add(2 * time.Hour))
 	if !r.Billed() || soFar.Value().Rat().Cmp(rat("0.01")) != 0 || perHour.Value().Rat().Cmp(rat("0.005")) != 0 {
 		t.Errorf("running IP: %v so far, %v per hour", soFar.Value(), perHour.Value())
@@ -196,8 +196,9 @@ func TestReleasedDynamicIPDoesNotBill(t *testing.T) {
 	if len(items) != 1 || items[0].Seconds != 2*3600 || items[0].Cost.Cmp(rat("0.008")) != 0 {
 		t.Fatalf("items %+v", items)
 	}
-	r := NewRunning(evs[0], sheet)
-	r.Apply(evs[1], sheet)
+	rates := NewRates(sheet)
+	r := NewRunning(evs[0], rates)
+	r.Apply(evs[1], rates)
 	if soFar, perHour := r.At(t0.Add(2 * time.Hour)); r.Billed() || soFar.Value().Rat().Cmp(rat("0.004")) != 0 || perHour.Value().Rat().Sign() != 0 {
 		t.Errorf("released: billed %v, %v so far, %v per hour", r.Billed(), soFar.Value(), perHour.Value())
 	}

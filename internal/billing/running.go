@@ -2,6 +2,7 @@ package billing
 
 import (
 	"math/big"
+	"sync"
 	"time"
 )
 
@@ -28,56 +29,127 @@ func CostOver(perHour *big.Rat, seconds int64) *big.Rat {
 	return c.Mul(c, perHour)
 }
 
+// Rates shares what the running accounts of one price sheet have in
+// common. A fleet has many resources but few distinct pricing attributes,
+// so each account points at one shared pricing (its attributes, hourly rate
+// and currency) instead of keeping copies of its own: at a million VMs the
+// copies would cost hundreds of megabytes. Safe for concurrent use.
+type Rates struct {
+	sheet *PriceSheet
+
+	mu     sync.Mutex
+	shared map[pricingOf]*pricing
+	states map[string]string // power states, each kept once
+}
+
+type pricingOf struct {
+	kind  ResourceKind
+	attrs Attrs
+}
+
+// pricing is what accounts with the same kind and attributes share. Nothing
+// writes to it once made.
+type pricing struct {
+	attrs    Attrs
+	rate     *big.Rat // per hour; nil when no price row prices it
+	currency string
+}
+
+// NewRates shares the rates of accounts priced by p.
+func NewRates(p *PriceSheet) *Rates {
+	return &Rates{sheet: p, shared: map[pricingOf]*pricing{}, states: map[string]string{}}
+}
+
+// of is the pricing of a resource of kind with attrs, made on first use.
+func (m *Rates) of(kind ResourceKind, attrs Attrs) *pricing {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := pricingOf{kind, attrs}
+	if mt := m.shared[k]; mt != nil {
+		return mt
+	}
+	mt := &pricing{attrs: attrs}
+	if rate, pr, ok := HourlyRate(m.sheet, kind, attrs); ok {
+		mt.rate, mt.currency = rate, pr.Currency
+	}
+	m.shared[k] = mt
+	return mt
+}
+
+// powerState keeps each power state's text once.
+func (m *Rates) powerState(s string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if kept, ok := m.states[s]; ok {
+		return kept
+	}
+	m.states[s] = s
+	return s
+}
+
 // Running is one resource's running cost, kept up to date event by event:
 // what it accrued up to its last event and what it accrues per hour from
 // then on. It follows the meter's rules (instants floored to the second,
 // compute billed in BilledPowerState, disks and public IPs billed while
-// they exist), so
-// over any stretch it agrees with the meter exactly.
+// they exist), so over any stretch it agrees with the meter exactly.
 type Running struct {
 	ID         string // as last written
 	Kind       ResourceKind
-	Attrs      Attrs
 	PowerState string
 
-	since    int64 // Unix second of the last event
-	accrued  big.Rat
+	since int64 // Unix second of the last event
+	// What it accrued: billed seconds at the current pricing's rate, plus
+	// what it accrued at earlier pricings (nil when none did). A rational
+	// per account would cost a fleet two allocations a resource; most
+	// resources never change their price.
+	seconds  int64
+	earlier  *big.Rat
 	unpriced bool     // some billed time had no price
-	rate     *big.Rat // per hour from since on; nil when unpriced
-	currency string
+	pricing  *pricing // attributes, and the rate from since on
 }
 
 // NewRunning starts the account of a resource at its first event.
-func NewRunning(e Event, p *PriceSheet) *Running {
+func NewRunning(e Event, m *Rates) *Running {
 	r := &Running{Kind: e.Kind, since: e.At.Unix()}
-	r.Apply(e, p)
+	r.Apply(e, m)
 	return r
+}
+
+// Attrs are the pricing attributes as of the last event that carried any.
+func (r *Running) Attrs() Attrs {
+	if r.pricing == nil {
+		return Attrs{}
+	}
+	return r.pricing.attrs
 }
 
 // Billed reports whether the resource accrues now.
 func (r *Running) Billed() bool {
 	if r.Kind != VM {
-		return !r.Attrs.IPReleased
+		return !r.Attrs().IPReleased
 	}
 	return BilledPowerState(r.PowerState)
 }
 
 // Apply closes the stretch up to the event and takes on its state. An
 // event with zero Attrs keeps the attributes.
-func (r *Running) Apply(e Event, p *PriceSheet) {
+func (r *Running) Apply(e Event, m *Rates) {
 	r.accrue(e.At.Unix())
 	r.ID = e.ResourceID
+	attrs := r.Attrs()
 	if e.Attrs != (Attrs{}) {
-		r.Attrs = e.Attrs
+		attrs = e.Attrs
 	}
-	r.PowerState = e.PowerState
-	var pr Price
-	var ok bool
-	r.rate, pr, ok = HourlyRate(p, r.Kind, r.Attrs)
-	r.currency = ""
-	if ok {
-		r.currency = pr.Currency
+	r.PowerState = m.powerState(e.PowerState)
+	p := m.of(r.Kind, attrs)
+	if p != r.pricing && r.seconds > 0 {
+		if r.earlier == nil {
+			r.earlier = new(big.Rat)
+		}
+		r.earlier.Add(r.earlier, CostOver(r.pricing.rate, r.seconds))
+		r.seconds = 0
 	}
+	r.pricing = p
 }
 
 func (r *Running) accrue(at int64) {
@@ -85,8 +157,8 @@ func (r *Running) accrue(at int64) {
 		return
 	}
 	if r.Billed() {
-		if r.rate != nil {
-			r.accrued.Add(&r.accrued, CostOver(r.rate, at-r.since))
+		if r.pricing.rate != nil {
+			r.seconds += at - r.since
 		} else {
 			r.unpriced = true
 		}
@@ -96,21 +168,29 @@ func (r *Running) accrue(at int64) {
 
 // At gives the cost so far at now and the cost per hour now.
 func (r *Running) At(now time.Time) (soFar, perHour Amount) {
-	soFar.Add(new(big.Rat).Set(&r.accrued), r.currency)
+	rate, currency := r.pricing.rate, r.pricing.currency
+	accrued := new(big.Rat)
+	if r.earlier != nil {
+		accrued.Set(r.earlier)
+	}
+	if r.seconds > 0 {
+		accrued.Add(accrued, CostOver(rate, r.seconds))
+	}
+	soFar.Add(accrued, currency)
 	soFar.Unpriced = r.unpriced
 	if !r.Billed() {
-		perHour.Add(new(big.Rat), r.currency)
+		perHour.Add(new(big.Rat), currency)
 		return soFar, perHour
 	}
 	t := now.Unix()
-	if r.rate == nil {
+	if rate == nil {
 		perHour.Unpriced = true
 		soFar.Unpriced = soFar.Unpriced || t > r.since
 		return soFar, perHour
 	}
 	if t > r.since {
-		soFar.Add(CostOver(r.rate, t-r.since), r.currency)
+		soFar.Add(CostOver(rate, t-r.since), currency)
 	}
-	perHour.Add(new(big.Rat).Set(r.rate), r.currency)
+	perHour.Add(new(big.Rat).Set(rate), currency)
 	return soFar, perHour
 }

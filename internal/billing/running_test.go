@@ -19,9 +19,10 @@ func TestRunningAgreesWithMeter(t *testing.T) {
 		{ResourceID: id, At: t0.Add(2*time.Hour + 700*time.Millisecond), Kind: VM, PowerState: "deallocated"},
 		{ResourceID: id, At: t0.Add(3 * time.Hour), Kind: VM, PowerState: "running", Attrs: Attrs{Location: "eastus", VMSize: "Standard_D4s_v3", OSType: "Linux"}},
 	}
-	r := NewRunning(events[0], sheet)
+	rates := NewRates(sheet)
+	r := NewRunning(events[0], rates)
 	for i, e := range events[1:] {
-		r.Apply(e, sheet)
+		r.Apply(e, rates)
 		now := e.At.Add(17 * time.Minute)
 		m := NewMeter(time.Time{}, now, PerSecond)
 		for _, f := range events[:i+2] {
@@ -42,8 +43,34 @@ func TestRunningAgreesWithMeter(t *testing.T) {
 		}
 	}
 	// An unpriced size: the rate is unknown and so is the cost from then on.
-	r.Apply(Event{ResourceID: id, At: t0.Add(4 * time.Hour), Kind: VM, PowerState: "running", Attrs: Attrs{Location: "eastus", VMSize: "Standard_Nope", OSType: "Linux"}}, sheet)
+	r.Apply(Event{ResourceID: id, At: t0.Add(4 * time.Hour), Kind: VM, PowerState: "running", Attrs: Attrs{Location: "eastus", VMSize: "Standard_Nope", OSType: "Linux"}}, rates)
 	if soFar, perHour := r.At(t0.Add(5 * time.Hour)); !soFar.Unpriced || !perHour.Unpriced {
 		t.Errorf("unpriced: %+v %+v", soFar, perHour)
+	}
+}
+
+// Accounts of the same kind and attributes share one pricing, so a fleet
+// keeps each distinct rate once, and an event without attributes keeps it.
+func TestRunningAccountsSharePricing(t *testing.T) {
+	rates := NewRates(mustSheet(t, testSheet))
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	vm := func(id string, attrs Attrs) *Running {
+		return NewRunning(Event{ResourceID: id, At: t0, Kind: VM, PowerState: "running", Attrs: attrs}, rates)
+	}
+	a, b := vm("a", linuxD2), vm("b", linuxD2)
+	bigger := vm("c", Attrs{Location: "eastus", VMSize: "Standard_D4s_v3", OSType: "Linux"})
+	disk := NewRunning(Event{ResourceID: "d", At: t0, Kind: Disk, Attrs: linuxD2}, rates)
+	if a.pricing != b.pricing {
+		t.Error("two VMs of the same attributes keep two pricings")
+	}
+	if a.pricing == bigger.pricing || a.pricing == disk.pricing {
+		t.Error("a pricing is shared across sizes or kinds")
+	}
+	b.Apply(Event{ResourceID: "b", At: t0.Add(time.Hour), Kind: VM, PowerState: "stopped"}, rates)
+	if b.pricing != a.pricing || b.Attrs() != linuxD2 || b.PowerState != "stopped" {
+		t.Errorf("after a power change: attrs %+v, power %q, shared %v", b.Attrs(), b.PowerState, b.pricing == a.pricing)
+	}
+	if n := len(rates.shared); n != 3 {
+		t.Errorf("%d pricings kept, want 3", n)
 	}
 }

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -24,13 +25,16 @@ var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 // over the history. The figures are exact and agree with the bill.
 type ledger struct {
 	prices *billing.PriceSheet
+	rates  *billing.Rates
 
 	mu      sync.Mutex
 	seeding bool
 	backlog []store.Event // changes committed while seeding
 	accts   map[string]*account
-	disksOf map[string]map[string]bool // VM key -> keys of its attached disks
-	ipsOf   map[string]map[string]bool // VM key -> keys of its public IPs
+	// VM key -> keys of its attached disks, of its public IPs. A VM has a
+	// few of each, which a slice keeps in a fraction of a map's memory.
+	disksOf map[string][]string
+	ipsOf   map[string][]string
 	// opening is, while seeding, what each resource cost before the
 	// history's horizon (retention), by key.
 	opening map[string]billing.Amount
@@ -46,6 +50,7 @@ type ledger struct {
 // belongs to.
 type account struct {
 	*billing.Running
+	key    string // its key in accts; a child's parent shares the text
 	parent string // a disk's or public IP's VM key
 	// opening is what the resource cost before the history's horizon: the
 	// running cost starts at its checkpoint there.
@@ -81,8 +86,8 @@ func openingBalance(used []engine.UsedBefore, p *billing.PriceSheet) billing.Amo
 }
 
 func newLedger(p *billing.PriceSheet) *ledger {
-	return &ledger{prices: p, accts: map[string]*account{}, disksOf: map[string]map[string]bool{}, ipsOf: map[string]map[string]bool{},
-		ready: make(chan struct{})}
+	return &ledger{prices: p, rates: billing.NewRates(p), accts: map[string]*account{}, disksOf: map[string][]string{},
+		ipsOf: map[string][]string{}, ready: make(chan struct{})}
 }
 
 // seedInBackground reads the history as seed does, without holding up the
@@ -118,7 +123,7 @@ func (l *ledger) wait(ctx context.Context) error {
 }
 
 // children gives the index of the resources of a kind that belong to VMs.
-func (l *ledger) children(kind billing.ResourceKind) map[string]map[string]bool {
+func (l *ledger) children(kind billing.ResourceKind) map[string][]string {
 	if kind == billing.PublicIP {
 		return l.ipsOf
 	}
@@ -196,8 +201,15 @@ func (l *ledger) apply(ev store.Event) {
 		}
 		a = nil
 	}
+	// A disk's or public IP's parent is its own (the account keeps it), so
+	// that its pricing is shared with its siblings' of the same attributes.
+	parentChanged, parent := false, ""
+	if be.Kind != billing.VM && be.Attrs != (billing.Attrs{}) {
+		parentChanged, parent = true, be.Attrs.ParentID
+		be.Attrs.ParentID = ""
+	}
 	if a == nil {
-		a = &account{Running: billing.NewRunning(be, l.prices)}
+		a = &account{Running: billing.NewRunning(be, l.rates), key: key}
 		if ev.Seq == 0 {
 			// A checkpoint: the resource's state at the horizon, after
 			// what it cost before.
@@ -205,11 +217,21 @@ func (l *ledger) apply(ev store.Event) {
 		}
 		l.accts[key] = a
 	} else {
-		a.Apply(be, l.prices)
+		a.Apply(be, l.rates)
 	}
-	if a.Kind != billing.VM {
-		l.setParent(key, a, armid.Fold(a.Attrs.ParentID))
+	if parentChanged {
+		l.setParent(key, a, l.keyOf(parent))
 	}
+}
+
+// keyOf is the key of the resource id, sharing the text of its account's
+// key when it has one.
+func (l *ledger) keyOf(id string) string {
+	key := armid.Fold(id)
+	if a := l.accts[key]; a != nil {
+		return a.key
+	}
+	return key
 }
 
 // startsResource reports whether ev is the first event of a new resource.
@@ -225,18 +247,17 @@ func (l *ledger) setParent(key string, a *account, parent string) {
 		return
 	}
 	of := l.children(a.Kind)
-	if set := of[a.parent]; set != nil {
-		delete(set, key)
-		if len(set) == 0 {
+	if a.parent != "" {
+		siblings := slices.DeleteFunc(of[a.parent], func(k string) bool { return k == key })
+		if len(siblings) == 0 {
 			delete(of, a.parent)
+		} else {
+			of[a.parent] = siblings
 		}
 	}
 	a.parent = parent
 	if parent != "" {
-		if of[parent] == nil {
-			of[parent] = map[string]bool{}
-		}
-		of[parent][key] = true
+		of[parent] = append(of[parent], a.key)
 	}
 }
 
@@ -291,12 +312,12 @@ func (l *ledger) vmAmounts(keys []string, now time.Time) []vmAmounts {
 		if a := l.accts[key]; a != nil {
 			c.compute, c.computePerHour = a.At(now)
 		}
-		for dk := range l.disksOf[key] {
+		for _, dk := range l.disksOf[key] {
 			cost, rate := l.accts[dk].At(now)
 			c.disks.Merge(cost)
 			c.disksPerHour.Merge(rate)
 		}
-		for ik := range l.ipsOf[key] {
+		for _, ik := range l.ipsOf[key] {
 			cost, rate := l.accts[ik].At(now)
 			c.network.Merge(cost)
 			c.networkPerHour.Merge(rate)
@@ -326,13 +347,10 @@ type costLine struct {
 
 // childLines gives a line per child of a VM (its disks or public IPs), by
 // ID, each made by mk from the child's cost and its account.
-func childLines[T any](l *ledger, of map[string]map[string]bool, vmKey string, now time.Time, mk func(costLine, *account) T) []T {
+func childLines[T any](l *ledger, of map[string][]string, vmKey string, now time.Time, mk func(costLine, *account) T) []T {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	keys := make([]string, 0, len(of[vmKey]))
-	for k := range of[vmKey] {
-		keys = append(keys, k)
-	}
+	keys := slices.Clone(of[vmKey])
 	sort.Slice(keys, func(i, j int) bool { return l.accts[keys[i]].ID < l.accts[keys[j]].ID })
 	out := make([]T, 0, len(keys))
 	for _, k := range keys {
@@ -353,8 +371,9 @@ type diskLine struct {
 
 func (l *ledger) disks(vmKey string, now time.Time) []diskLine {
 	return childLines(l, l.disksOf, vmKey, now, func(c costLine, d *account) diskLine {
-		tier, _ := billing.DiskTier(d.Attrs.DiskSKU, d.Attrs.DiskSizeGB)
-		return diskLine{costLine: c, SKU: d.Attrs.DiskSKU, SizeGB: d.Attrs.DiskSizeGB, Tier: tier}
+		attrs := d.Attrs()
+		tier, _ := billing.DiskTier(attrs.DiskSKU, attrs.DiskSizeGB)
+		return diskLine{costLine: c, SKU: attrs.DiskSKU, SizeGB: attrs.DiskSizeGB, Tier: tier}
 	})
 }
 
@@ -368,6 +387,7 @@ type ipLine struct {
 
 func (l *ledger) publicIPs(vmKey string, now time.Time) []ipLine {
 	return childLines(l, l.ipsOf, vmKey, now, func(c costLine, ip *account) ipLine {
-		return ipLine{costLine: c, Meter: billing.PublicIPMeterName(ip.Attrs), Allocation: ip.Attrs.IPAllocation, Released: ip.Attrs.IPReleased}
+		attrs := ip.Attrs()
+		return ipLine{costLine: c, Meter: billing.PublicIPMeterName(attrs), Allocation: attrs.IPAllocation, Released: attrs.IPReleased}
 	})
 }
