@@ -247,7 +247,7 @@ func runSeed(ctx context.Context, c seedConfig, progress io.Writer) (seedSummary
 		start = seedStart(began, c)
 	}
 	srv, err := server.Start(ctx, server.Config{Listen: "127.0.0.1:0", DataDir: c.dataDir, Store: c.store, ManualStart: start,
-		Seed: c.seed, Logger: slog.New(slog.DiscardHandler), DefaultSubscription: c.subscription})
+		Seed: c.seed, Logger: slog.New(slog.DiscardHandler), DefaultSubscription: c.subscription, Bulk: true})
 	if err != nil {
 		return seedSummary{}, err
 	}
@@ -286,6 +286,7 @@ func seedFleet(ctx context.Context, c seedConfig, first int, send seedSender, pr
 	began := time.Now()
 	last := first + c.vms
 	for from := first; from < last; from += c.batch {
+		batchBegan := time.Now()
 		to := min(from+c.batch, last)
 		var newGroups, creates, actions []seedRequest
 		for i := from; i < to; i++ {
@@ -321,7 +322,9 @@ func seedFleet(ctx context.Context, c seedConfig, first int, send seedSender, pr
 		}
 		sum.VMs = to - first
 		if progress != nil {
-			fmt.Fprintf(progress, "seeded %d/%d VMs (%.0f/s)\n", sum.VMs, c.vms, float64(sum.VMs)/time.Since(began).Seconds())
+			// The batch's own rate too: it must not fall as the fleet grows.
+			fmt.Fprintf(progress, "seeded %d/%d VMs (%.0f/s; this batch %.0f/s; RSS %.0f MiB)\n", sum.VMs, c.vms,
+				float64(sum.VMs)/time.Since(began).Seconds(), float64(to-from)/time.Since(batchBegan).Seconds(), float64(selfRSS())/(1<<20))
 		}
 	}
 	sum.Groups = len(groups)

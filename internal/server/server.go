@@ -88,6 +88,12 @@ type Config struct {
 	// identity.DefaultSubscription).
 	DefaultSubscription string
 
+	// Bulk runs the server for an offline bulk load (azemu seed): a SQLite
+	// store is opened with sqlite.OpenBulk (its commits unsynced until
+	// Shutdown syncs it), and there is no dashboard, whose ledger would
+	// account for every change of the load in the writers' path.
+	Bulk bool
+
 	// Pprof, when set, serves net/http/pprof over plain HTTP on this
 	// address, apart from the API. It must be a loopback address: a
 	// profile shows the process's internals to whoever can reach it.
@@ -187,7 +193,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, fmt.Errorf("tls: %w", err)
 	}
 
-	if s.store, s.owner, err = openStore(ctx, cfg.Store); err != nil {
+	if s.store, s.owner, err = openStore(ctx, cfg.Store, cfg.Bulk); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -222,9 +228,13 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		dcfg.Principals, dcfg.Token, dcfg.Mint = cfg.Principals, ids.PrincipalOf, ids.Mint
 		log.Info("strict mode: only tokens azemu issued to its principals are accepted", "principals", len(cfg.Principals.Principals()))
 	}
-	if s.dash, err = dashboard.New(ctx, dcfg); err != nil {
-		s.engine.Close()
-		return nil, err
+	var fallback http.Handler = http.NotFoundHandler()
+	if !cfg.Bulk {
+		if s.dash, err = dashboard.New(ctx, dcfg); err != nil {
+			s.engine.Close()
+			return nil, err
+		}
+		fallback = s.dash
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -233,7 +243,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	s.url = "https://" + ln.Addr().String()
 	api := armapi.New(armapi.Config{Engine: s.engine, Logger: log, PageSize: cfg.PageSize, Prices: cfg.Prices,
-		RateLimits: cfg.RateLimits, Fallback: ids.Handler(s.dash), Metrics: metrics.New(s.engine),
+		RateLimits: cfg.RateLimits, Fallback: ids.Handler(fallback), Metrics: metrics.New(s.engine),
 		Identity: ids, DefaultSubscription: cfg.DefaultSubscription, BaseURL: advertisedURL(ln.Addr())})
 	if err := s.lock.record(s.url); err != nil {
 		ln.Close()
@@ -257,7 +267,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	// The dashboard's live streams never end on their own: end them so a
 	// graceful shutdown does not wait for them.
-	s.http.RegisterOnShutdown(s.dash.Close)
+	if s.dash != nil {
+		s.http.RegisterOnShutdown(s.dash.Close)
+	}
 	if cfg.Pprof != "" {
 		if s.pprof, s.pprofURL, err = startPprof(cfg.Pprof, log); err != nil {
 			ln.Close()
@@ -289,9 +301,13 @@ func advertisedURL(addr net.Addr) string {
 // servers of the PostgreSQL database (they serve it as replicas,
 // docs/replicas.md) and opens it. A server of a build from before replicas
 // is refused (postgres.ErrOwned) before it reads or writes anything.
-func openStore(ctx context.Context, where string) (store.Store, *postgres.Owner, error) {
+func openStore(ctx context.Context, where string, bulk bool) (store.Store, *postgres.Owner, error) {
 	if !postgres.IsURL(where) {
-		st, err := sqlite.Open(where)
+		open := sqlite.Open
+		if bulk {
+			open = sqlite.OpenBulk
+		}
+		st, err := open(where)
 		return st, nil, err
 	}
 	owner, err := postgres.Claim(ctx, where, fmt.Sprintf("azemu pid %d", os.Getpid()))

@@ -124,11 +124,16 @@ func TestReopenKeepsData(t *testing.T) {
 }
 
 // TestKilledProcessKeepsData checks what the synchronous=NORMAL comment in
-// dsn claims: a change Apply returned from survives the process being killed
-// without Close. The test binary re-runs itself as the process to kill.
+// dsn claims, and OpenBulk's with synchronous=OFF: a change Apply returned
+// from survives the process being killed without Close. The test binary
+// re-runs itself as the process to kill.
 func TestKilledProcessKeepsData(t *testing.T) {
 	if path := os.Getenv("AZEMU_SQLITE_KILL_PATH"); path != "" {
-		s, err := Open(path)
+		open := Open
+		if os.Getenv("AZEMU_SQLITE_KILL_BULK") != "" {
+			open = OpenBulk
+		}
+		s, err := open(path)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
@@ -143,25 +148,76 @@ func TestKilledProcessKeepsData(t *testing.T) {
 		os.Exit(3)
 	}
 
+	for _, bulk := range []string{"", "bulk"} {
+		t.Run("open"+bulk, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "azemu.db")
+			cmd := exec.Command(os.Args[0], "-test.run=^TestKilledProcessKeepsData$")
+			cmd.Env = append(os.Environ(), "AZEMU_SQLITE_KILL_PATH="+path, "AZEMU_SQLITE_KILL_BULK="+bulk)
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != -1 { // -1: ended by a signal
+				t.Fatalf("child: %v, want killed by a signal\n%s", err, out)
+			}
+			if _, err := os.Stat(path + "-wal"); err != nil {
+				t.Logf("no WAL file left by the killed process: %v", err)
+			}
+			s, err := Open(path)
+			if err != nil {
+				t.Fatalf("reopen: %v", err)
+			}
+			defer s.Close()
+			var integrity string
+			if err := s.r.QueryRow(`PRAGMA integrity_check`).Scan(&integrity); err != nil || integrity != "ok" {
+				t.Errorf("integrity_check = %q, %v", integrity, err)
+			}
+			want := sample()
+			want.Events[0].Seq = 1
+			checkSample(t, s, want)
+		})
+	}
+}
+
+// TestBulkLoad: OpenBulk's writer trades syncs for speed and its readers
+// are as Open's; after Close the WAL is folded into the file, which Open
+// reads as it would any other.
+func TestBulkLoad(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "azemu.db")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledProcessKeepsData$")
-	cmd.Env = append(os.Environ(), "AZEMU_SQLITE_KILL_PATH="+path)
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != -1 { // -1: ended by a signal
-		t.Fatalf("child: %v, want killed by a signal\n%s", err, out)
-	}
-	if _, err := os.Stat(path + "-wal"); err != nil {
-		t.Logf("no WAL file left by the killed process: %v", err)
-	}
-	s, err := Open(path)
+	s, err := OpenBulk(path)
 	if err != nil {
-		t.Fatalf("reopen: %v", err)
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		db           *sql.DB
+		pragma, want string
+	}{
+		{s.w, "synchronous", "0"}, {s.w, "cache_size", "-131072"}, {s.w, "wal_autocheckpoint", "16384"},
+		{s.w, "journal_mode", "wal"}, {s.w, "foreign_keys", "1"},
+		{s.r, "synchronous", "1"}, {s.r, "query_only", "1"},
+	} {
+		var got string
+		if err := tt.db.QueryRow("PRAGMA " + tt.pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != tt.want {
+			t.Errorf("%s = %s, want %s", tt.pragma, got, tt.want)
+		}
+	}
+	c := sample()
+	if err := s.Apply(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > 0 {
+		t.Errorf("the WAL holds %d bytes after Close, want none", fi.Size())
+	}
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
 	}
 	defer s.Close()
-	want := sample()
-	want.Events[0].Seq = 1
-	checkSample(t, s, want)
+	checkSample(t, s, c)
 }
 
 func appliedMigrations(t *testing.T, s *Store) []int {
