@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/azemu/azemu/internal/armerror"
 	"github.com/azemu/azemu/internal/billing"
@@ -132,7 +133,9 @@ func (r *request) query() url.Values {
 
 // seg reports whether segment i equals want, ignoring case.
 func (r *request) seg(i int, want string) bool {
-	return i < len(r.lower) && r.lower[i] == strings.ToLower(want)
+	// The segments are lower-cased already, and every want is ASCII: no
+	// lower-casing per call.
+	return i < len(r.lower) && len(r.lower[i]) == len(want) && strings.EqualFold(r.lower[i], want)
 }
 
 // Handler returns the root handler: request IDs, panics, logging, then
@@ -145,12 +148,15 @@ func (s *Server) Handler() http.Handler {
 		// every request.
 		h := w.Header()
 		h["X-Ms-Request-Id"] = []string{rid}
-		corr := hr.Header.Get("x-ms-correlation-request-id")
+		// net/http canonicalises a request's header keys as it reads
+		// them, so they are looked up as written here rather than
+		// through Get, which canonicalises its argument on every call.
+		corr := headerValue(hr.Header, "X-Ms-Correlation-Request-Id")
 		if corr == "" {
 			corr = rid
 		}
 		h["X-Ms-Correlation-Request-Id"] = []string{corr}
-		if cid := hr.Header.Get("x-ms-client-request-id"); cid != "" {
+		if cid := headerValue(hr.Header, "X-Ms-Client-Request-Id"); cid != "" {
 			h["X-Ms-Client-Request-Id"] = []string{cid}
 		}
 		sw := &statusWriter{ResponseWriter: w}
@@ -188,8 +194,17 @@ func (s *Server) Handler() http.Handler {
 	})
 }
 
+// headerValue is h's first value of key, which must be in canonical form.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 // splitPath splits an escaped path into its unescaped segments, and the
-// same lower-cased for matching, in two allocations.
+// same lower-cased for matching: an ASCII path without escapes (every
+// GET of a VM) is lower-cased whole, so that it costs two allocations.
 func splitPath(escaped string) (segs, lower []string) {
 	path := strings.Trim(escaped, "/")
 	if path == "" {
@@ -198,6 +213,21 @@ func splitPath(escaped string) (segs, lower []string) {
 	n := strings.Count(path, "/") + 1
 	all := make([]string, 2*n)
 	segs, lower = all[:n:n], all[n:]
+	if plainASCII(path) {
+		lowerPath := strings.ToLower(path)
+		for i := range n {
+			end := strings.IndexByte(path, '/')
+			if end < 0 {
+				end = len(path)
+			}
+			segs[i], lower[i] = path[:end], lowerPath[:end]
+			if end < len(path) {
+				end++
+			}
+			path, lowerPath = path[end:], lowerPath[end:]
+		}
+		return segs, lower
+	}
 	for i := range n {
 		p, rest, _ := strings.Cut(path, "/")
 		path = rest
@@ -209,6 +239,17 @@ func splitPath(escaped string) (segs, lower []string) {
 		segs[i], lower[i] = p, strings.ToLower(p)
 	}
 	return segs, lower
+}
+
+// plainASCII reports whether s is ASCII without escapes (%), so that
+// lower-casing it keeps every byte where it was.
+func plainASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf || s[i] == '%' {
+			return false
+		}
+	}
+	return true
 }
 
 // dispatch routes a request to ARM, the emulator endpoints, metrics or the
@@ -290,7 +331,7 @@ func wellFormedAPIVersion(v string) bool {
 
 // serveARM checks what every ARM call needs, then routes it.
 func (s *Server) serveARM(r *request) {
-	auth := r.Header.Get("Authorization")
+	auth := headerValue(r.Header, "Authorization")
 	if auth == "" {
 		r.w.Header().Set("WWW-Authenticate", `Bearer authorization_uri="`+r.base+`/adfs", error="invalid_token", error_description="The authentication failed because of missing 'Authorization' header."`)
 		s.writeError(r, errorf("AuthenticationFailed", "", "Authentication failed. The 'Authorization' header is missing."))

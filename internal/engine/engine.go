@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/clock"
@@ -654,7 +655,53 @@ func (e *Engine) VMByID(id string) (*VM, bool) {
 // GetVM returns one VM or its ARM not-found error (ResourceGroupNotFound
 // when the group itself is missing).
 func (e *Engine) GetVM(sub, rg, name string) (*VM, error) {
+	// Every GET of a VM comes here: its key is written on the stack, and
+	// only a VM not found (or a name the quick key cannot fold) takes the
+	// general path, which parses the ID and says what is missing.
+	var buf [256]byte
+	if key, ok := vmKey(buf[:0], sub, rg, name); ok {
+		e.mu.RLock()
+		v := e.vms[string(key)]
+		e.mu.RUnlock()
+		if v != nil {
+			return v, nil
+		}
+	}
 	return find[*VM](e, armid.VirtualMachineID(sub, rg, name))
+}
+
+// vmKey appends the key (armid.Fold of the ID) of the VM name in group rg
+// of subscription sub; false when a part is empty, holds a slash or is
+// not ASCII, which the general path parses and folds.
+func vmKey(b []byte, sub, rg, name string) ([]byte, bool) {
+	for _, part := range [...]string{sub, rg, name} {
+		if part == "" || strings.IndexByte(part, '/') >= 0 {
+			return b, false
+		}
+	}
+	b = append(b, "/subscriptions/"...)
+	b, ok1 := appendFoldedASCII(b, sub)
+	b = append(b, "/resourcegroups/"...)
+	b, ok2 := appendFoldedASCII(b, rg)
+	b = append(b, "/providers/microsoft.compute/virtualmachines/"...)
+	b, ok3 := appendFoldedASCII(b, name)
+	return b, ok1 && ok2 && ok3
+}
+
+// appendFoldedASCII appends s lower-cased, which is armid.Fold of an
+// ASCII string; false when s holds a byte past ASCII.
+func appendFoldedASCII(b []byte, s string) ([]byte, bool) {
+	for i := range len(s) {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return b, false
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b, true
 }
 
 // ListVMs returns up to limit VMs that match, in ID order, starting after

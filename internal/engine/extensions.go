@@ -43,8 +43,18 @@ func (e *Engine) ExtensionState(ctx context.Context, x *Extension) string {
 // Extensions lists a VM's extensions by name. It costs a lookup in the
 // index by VM, whatever the fleet's size: a VM's GET calls it.
 func (e *Engine) Extensions(vmID string) []*Extension {
+	// The index's key (extension.Prefix), written on the stack: a VM's
+	// GET asks, and most VMs have no extensions.
+	var buf [256]byte
+	key, ok := appendFoldedASCII(buf[:0], vmID)
+	key = append(key, "/extensions/"...)
 	e.mu.RLock()
-	byKey := e.extsByVM[extension.Prefix(vmID)]
+	var byKey map[string]*Extension
+	if ok {
+		byKey = e.extsByVM[string(key)]
+	} else {
+		byKey = e.extsByVM[extension.Prefix(vmID)]
+	}
 	if len(byKey) == 0 {
 		e.mu.RUnlock()
 		return nil

@@ -3,6 +3,7 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/azemu/azemu/internal/engine"
@@ -17,6 +18,20 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	changes  *prometheus.CounterVec
+	// series keeps each (method, code)'s counter and histogram once
+	// found, so that a request does not hash its labels into the vectors
+	// (nor write its code as text) every time.
+	series sync.Map // requestKey -> requestSeries
+}
+
+type requestKey struct {
+	method string
+	code   int
+}
+
+type requestSeries struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
 }
 
 // New registers the emulator's metrics for eng, with the Go runtime's and
@@ -60,8 +75,15 @@ func (m *Metrics) Handler() http.Handler {
 
 // ObserveRequest records one answered request.
 func (m *Metrics) ObserveRequest(method string, code int, d time.Duration) {
-	m.requests.WithLabelValues(method, strconv.Itoa(code)).Inc()
-	m.latency.WithLabelValues(method).Observe(d.Seconds())
+	k := requestKey{method, code}
+	v, ok := m.series.Load(k)
+	if !ok {
+		v, _ = m.series.LoadOrStore(k, requestSeries{count: m.requests.WithLabelValues(method, strconv.Itoa(code)),
+			latency: m.latency.WithLabelValues(method)})
+	}
+	s := v.(requestSeries)
+	s.count.Inc()
+	s.latency.Observe(d.Seconds())
 }
 
 // fleet reads the engine's counts at each scrape, so the figures are never
