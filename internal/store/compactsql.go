@@ -39,8 +39,10 @@ func (s Statement) Numbered() string {
 }
 
 // CompactStatements are the statements of one Compact, in order, counting
-// what they delete into out. Run in one transaction, they are c.
-func CompactStatements(c Compaction, out *Compacted) ([]Statement, error) {
+// what they delete into out. Run in one transaction, they are c. refs
+// gives the references of a key's names (see NameRefs), read in that
+// transaction.
+func CompactStatements(c Compaction, out *Compacted, refs func(key string) ([]int64, error)) ([]Statement, error) {
 	horizon, _, err := UnixNano(c.Horizon)
 	if err != nil {
 		return nil, fmt.Errorf("horizon: %w", err)
@@ -61,14 +63,22 @@ func CompactStatements(c Compaction, out *Compacted) ([]Statement, error) {
 			continue
 		}
 		seen[key] = true
-		stmts = append(stmts,
-			Statement{SQL: `DELETE FROM checkpoints WHERE vm_key = ?`, Args: []any{key}, What: "checkpoint of " + id},
-			Statement{SQL: `DELETE FROM events WHERE vm_key = ? AND at < ?`, Args: []any{key, horizon}, Deleted: &out.Events, What: "events of " + id})
+		stmts = append(stmts, Statement{SQL: `DELETE FROM checkpoints WHERE vm_key = ?`, Args: []any{key}, What: "checkpoint of " + id})
+		names, err := refs(key)
+		if err != nil {
+			return nil, fmt.Errorf("names of %s: %w", id, err)
+		}
+		for _, ref := range names {
+			stmts = append(stmts, Statement{SQL: `DELETE FROM events WHERE res = ? AND at < ?`, Args: []any{ref, horizon},
+				Deleted: &out.Events, What: "events of " + id})
+		}
 	}
 	if c.Resources == nil {
 		stmts = append(stmts,
 			Statement{SQL: `DELETE FROM checkpoints WHERE at < ?`, Args: []any{horizon}, What: "checkpoints"},
 			Statement{SQL: `DELETE FROM events WHERE at < ?`, Args: []any{horizon}, Deleted: &out.Events, What: "events"})
+		// The last part of a compaction: what no event refers to goes.
+		stmts = append(stmts, unusedEventRows...)
 	}
 	if !c.OperationsBefore.IsZero() {
 		stmts = append(stmts, Statement{SQL: `DELETE FROM operations WHERE status <> 'InProgress' AND end_time < ?`,

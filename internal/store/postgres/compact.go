@@ -14,12 +14,23 @@ import (
 // middle of it.
 func (s *Store) Compact(ctx context.Context, c store.Compaction) (store.Compacted, error) {
 	var out store.Compacted
-	stmts, err := store.CompactStatements(c, &out)
-	if err != nil {
-		return store.Compacted{}, fmt.Errorf("postgres: compact: %w", err)
-	}
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, s.eventsKey); err != nil {
+			return err
+		}
+		stmts, err := store.CompactStatements(c, &out, func(key string) ([]int64, error) {
+			return store.KeyRefs(key, func(hash int64, each func(int64, string)) error {
+				rows, _ := tx.Query(ctx, store.Statement{SQL: store.NameRefs}.Numbered(), hash)
+				var ref int64
+				var id string
+				_, err := pgx.ForEachRow(rows, []any{&ref, &id}, func() error {
+					each(ref, id)
+					return nil
+				})
+				return err
+			})
+		})
+		if err != nil {
 			return err
 		}
 		for _, st := range stmts {

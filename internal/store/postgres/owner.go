@@ -25,7 +25,8 @@ func (s *Store) Reset(ctx context.Context) error {
 		if _, err := s.recordChange(ctx, tx, true, store.Change{}); err != nil {
 			return fmt.Errorf("changes: %w", err)
 		}
-		for _, table := range []string{"events", "operations", "vms", "resource_groups", "subscriptions", "settings", "resources", "checkpoints"} {
+		for _, table := range []string{"events", "event_names", "event_states", "event_details", "operations", "vms",
+			"resource_groups", "subscriptions", "settings", "resources", "checkpoints"} {
 			if _, err := tx.Exec(ctx, `DELETE FROM `+table); err != nil {
 				return fmt.Errorf("%s: %w", table, err)
 			}

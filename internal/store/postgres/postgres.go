@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io/fs"
+	"math"
 	neturl "net/url"
 	"strings"
 	"sync"
@@ -119,6 +120,12 @@ func describe(c *pgx.ConnConfig) string {
 // one transaction (PostgreSQL's DDL is transactional) under an advisory lock,
 // so that two servers opening one database at once do not both apply them.
 func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
+	return migrateTo(ctx, pool, schema, math.MaxInt)
+}
+
+// migrateTo is migrate up to the script of version last (a test builds an
+// old schema with it).
+func migrateTo(ctx context.Context, pool *pgxpool.Pool, schema string, last int) error {
 	dir, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		return err
@@ -153,11 +160,16 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 			applied[int(v)] = true
 		}
 		for _, m := range ms {
-			if applied[m.Version] {
+			if applied[m.Version] || m.Version > last {
 				continue
 			}
 			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return fmt.Errorf("migration %s: %w", m.Name, err)
+			}
+			if step := migrationSteps[m.Version]; step != nil {
+				if err := step(ctx, tx); err != nil {
+					return fmt.Errorf("migration %s: %w", m.Name, err)
+				}
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
 				m.Version, m.Name, time.Now().UnixNano()); err != nil {
@@ -166,6 +178,39 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 		}
 		return nil
 	})
+}
+
+// migrationSteps are what a migration does in Go after its script, in its
+// transaction: what SQL cannot compute.
+var migrationSteps = map[int]func(context.Context, pgx.Tx) error{
+	4: hashEventRows,
+}
+
+// hashEventRows fills in the hashes by which the compact history finds its
+// names and details (0004_compact_events.sql).
+func hashEventRows(ctx context.Context, tx pgx.Tx) error {
+	for _, t := range store.HashedEventTables {
+		rows, _ := tx.Query(ctx, `SELECT ref, `+t.Column+` FROM `+t.Table)
+		type row struct {
+			ref  int64
+			text string
+		}
+		all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+			var x row
+			return x, r.Scan(&x.ref, &x.text)
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.Table, err)
+		}
+		b := &pgx.Batch{}
+		for _, r := range all {
+			b.Queue(`UPDATE `+t.Table+` SET hash = $1 WHERE ref = $2`, t.Hash(r.text), r.ref)
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("%s: %w", t.Table, err)
+		}
+	}
+	return nil
 }
 
 // The write statements. pgx prepares each once per connection and reuses it.
@@ -193,9 +238,6 @@ const (
 	sqlUpdateResource = `UPDATE resources SET id = $2, type = $3, subscription_id = $4, resource_group = $5,
 		name = $6, location = $7, body = $8, version = $11, created_at = $9, updated_at = $10
 		WHERE res_key = $1 AND version = $11 - 1`
-	sqlInsertEvent = `INSERT INTO events (vm_key, vm_id, at, provisioning_state, provisioning_code,
-		power_state, operation_id, operation_kind, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq`
 	sqlUpsertOperation = `INSERT INTO operations (op_key, id, subscription_id, location, kind, target_id,
 		status, start_time, end_time, error, result)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
@@ -317,13 +359,9 @@ func queueChangeRows(b *pgx.Batch, c *store.Change, seqs []int64) error {
 			store.Key(g.SubscriptionID), store.Key(g.Name))
 	}
 	for i, e := range c.Events {
-		at, err := store.EventUnixNano(e)
-		if err != nil {
+		if err := queueEvent(b, e, &seqs[i]); err != nil {
 			return fmt.Errorf("event %d: %w", i, err)
 		}
-		b.Queue(sqlInsertEvent, store.Key(e.VMID), e.VMID, at, e.ProvisioningState, e.ProvisioningCode,
-			e.PowerState, e.OperationID, e.OperationKind, text(e.Detail)).
-			QueryRow(func(row pgx.Row) error { return row.Scan(&seqs[i]) })
 	}
 	for _, op := range c.Operations {
 		span, err := store.TimeArgs(op.StartTime, op.EndTime)

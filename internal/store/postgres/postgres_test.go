@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"os"
 	"reflect"
 	"strings"
@@ -369,4 +370,40 @@ func TestRedacted(t *testing.T) {
 	if got := Redacted("postgres://a:s3cret@[::1/db"); strings.Contains(got, "s3cret") {
 		t.Errorf("Redacted of a malformed URL shows the password: %q", got)
 	}
+}
+
+// TestCompactEventsMigration opens a database whose history was written
+// before the compact event rows (0004_compact_events.sql): every event
+// reads back as it was, and the next Seq follows the old counter.
+func TestCompactEventsMigration(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.Database(t)
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema, err := schemaOf(ctx, pool)
+	if err == nil {
+		err = migrateTo(ctx, pool, schema, 3)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range storetest.OldHistory() {
+		if _, err := pool.Exec(ctx, `INSERT INTO events (seq, vm_key, vm_id, at, provisioning_state, provisioning_code,
+			power_state, operation_id, operation_kind, detail) OVERRIDING SYSTEM VALUE
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			e.Seq, store.Key(e.VMID), e.VMID, e.At.UnixNano(), e.ProvisioningState, e.ProvisioningCode,
+			e.PowerState, e.OperationID, e.OperationKind, text(e.Detail)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := pool.Exec(ctx, `SELECT setval(pg_get_serial_sequence('events', 'seq'), $1)`, storetest.OldCounter); err != nil {
+		t.Fatal(err)
+	}
+	pool.Close()
+
+	s := open(t, url)
+	defer s.Close()
+	storetest.CheckMigratedHistory(t, s)
 }

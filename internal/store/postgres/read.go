@@ -225,23 +225,29 @@ func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn
 				return err
 			}
 		}
+		// A VM's events are those of the names with its key's hash, less
+		// any other key's that shares it.
+		key, name := store.Key(vmID), any(nil)
+		if vmID != "" {
+			name = store.NameHash(vmID)
+		}
 		if _, err := tx.Exec(ctx, `DECLARE history NO SCROLL CURSOR FOR
-			SELECT seq, vm_id, at, provisioning_state, provisioning_code, power_state,
-			       operation_id, operation_kind, detail
-			FROM events
-			WHERE at >= $1 AND (at < $2 OR $3) AND ($4 = '' OR vm_key = $4)
-			ORDER BY seq`, lo, hi, openEnd, store.Key(vmID)); err != nil {
+			SELECT `+store.EventColumns+` FROM `+store.EventTables+`
+			WHERE e.at >= $1 AND (e.at < $2 OR $3)
+			  AND ($4::bigint IS NULL OR e.res IN (SELECT ref FROM event_names WHERE hash = $4))
+			ORDER BY e.seq`, lo, hi, openEnd, name); err != nil {
 			return err
 		}
 		for {
 			rows, _ := tx.Query(ctx, fmt.Sprintf(`FETCH %d FROM history`, historyFetch))
-			var e store.Event
-			var at int64
+			var seq, at int64
+			var id, state, code, power, opID, kind string
 			var detail *string
-			tag, err := pgx.ForEachRow(rows, []any{&e.Seq, &e.VMID, &at, &e.ProvisioningState,
-				&e.ProvisioningCode, &e.PowerState, &e.OperationID, &e.OperationKind, &detail}, func() error {
-				e.At, e.Detail = store.FromUnixNano(at), document(detail)
-				return v.Pass(e)
+			tag, err := pgx.ForEachRow(rows, []any{&seq, &id, &at, &state, &code, &power, &opID, &kind, &detail}, func() error {
+				if !store.KeepsEvent(key, id) {
+					return nil
+				}
+				return v.Pass(store.ScannedEvent(seq, id, at, state, code, power, opID, kind, detail))
 			})
 			if err != nil || tag.RowsAffected() < historyFetch {
 				return err

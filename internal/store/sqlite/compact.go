@@ -11,10 +11,6 @@ import (
 // Compact implements store.Store, in one transaction.
 func (s *Store) Compact(ctx context.Context, c store.Compaction) (out store.Compacted, err error) {
 	defer func() { err = diskFull(err) }()
-	stmts, err := store.CompactStatements(c, &out)
-	if err != nil {
-		return store.Compacted{}, fmt.Errorf("sqlite: compact: %w", err)
-	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return store.Compacted{}, fmt.Errorf("sqlite: compact: %w", err)
@@ -24,6 +20,22 @@ func (s *Store) Compact(ctx context.Context, c store.Compaction) (out store.Comp
 			tx.Rollback()
 		}
 	}()
+	// Rows it deletes may be ones that transactions learnt.
+	s.known.forget()
+	stmts, err := store.CompactStatements(c, &out, func(key string) ([]int64, error) {
+		return store.KeyRefs(key, func(hash int64, each func(int64, string)) error {
+			return query(ctx, tx, store.NameRefs, []any{hash}, func(rows *sql.Rows) error {
+				var ref int64
+				var id string
+				err := rows.Scan(&ref, &id)
+				each(ref, id)
+				return err
+			})
+		})
+	})
+	if err != nil {
+		return store.Compacted{}, fmt.Errorf("sqlite: compact: %w", err)
+	}
 	for _, st := range stmts {
 		res, err := tx.ExecContext(ctx, st.SQL, st.Args...)
 		if err != nil {

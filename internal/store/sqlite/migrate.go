@@ -57,6 +57,42 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
+// migrationSteps are what a migration does in Go after its script, in its
+// transaction: what SQL cannot compute.
+var migrationSteps = map[int]func(context.Context, *sql.Tx) error{
+	6: hashEventRows,
+}
+
+// hashEventRows fills in the hashes by which the compact history finds its
+// names and details (0006_compact_events.sql).
+func hashEventRows(ctx context.Context, tx *sql.Tx) error {
+	for _, t := range store.HashedEventTables {
+		type row struct {
+			ref  int64
+			text string
+		}
+		var rows []row
+		if err := query(ctx, tx, `SELECT ref, `+t.Column+` FROM `+t.Table, nil, func(rs *sql.Rows) error {
+			var r row
+			rows = append(rows, r)
+			return rs.Scan(&rows[len(rows)-1].ref, &rows[len(rows)-1].text)
+		}); err != nil {
+			return fmt.Errorf("%s: %w", t.Table, err)
+		}
+		update, err := tx.PrepareContext(ctx, `UPDATE `+t.Table+` SET hash = ? WHERE ref = ?`)
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.Table, err)
+		}
+		defer update.Close()
+		for _, r := range rows {
+			if _, err := update.ExecContext(ctx, t.Hash(r.text), r.ref); err != nil {
+				return fmt.Errorf("%s: %w", t.Table, err)
+			}
+		}
+	}
+	return nil
+}
+
 func applyMigration(ctx context.Context, db *sql.DB, m store.Migration) (err error) {
 	// The write transaction is immediate (see dsn), so the check below and
 	// the script are atomic even against another process opening the file.
@@ -78,6 +114,11 @@ func applyMigration(ctx context.Context, db *sql.DB, m store.Migration) (err err
 	}
 	if _, err = tx.ExecContext(ctx, m.SQL); err != nil {
 		return err
+	}
+	if step := migrationSteps[m.Version]; step != nil {
+		if err = step(ctx, tx); err != nil {
+			return err
+		}
 	}
 	if _, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
 		m.Version, m.Name, time.Now().UnixNano()); err != nil {

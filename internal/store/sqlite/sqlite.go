@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +33,8 @@ type Store struct {
 	// stmts holds the write statements prepared on w, by SQL text; it is
 	// only read after Open.
 	stmts map[string]*sql.Stmt
+	// known are the history's references committed transactions learnt.
+	known knownRefs
 
 	// bulk is set for a store opened by OpenBulk.
 	bulk bool
@@ -120,7 +123,7 @@ func open(path string, bulk bool) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	s := &Store{w: w, r: r, stmts: map[string]*sql.Stmt{}, bulk: bulk}
-	for _, q := range writeStatements {
+	for _, q := range append(writeStatements, eventStatements...) {
 		st, err := w.Prepare(q)
 		if err != nil {
 			s.Close()
@@ -235,10 +238,7 @@ const (
 	sqlDeleteVMModel = `DELETE FROM vm_models WHERE vm_key = ?`
 	sqlUpsertSetting = `INSERT INTO settings (name, value) VALUES (?, ?)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value`
-	sqlDeleteGroup = `DELETE FROM resource_groups WHERE sub_key = ? AND name_key = ?`
-	sqlInsertEvent = `INSERT INTO events (vm_key, vm_id, at, provisioning_state, provisioning_code,
-		power_state, operation_id, operation_kind, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlDeleteGroup     = `DELETE FROM resource_groups WHERE sub_key = ? AND name_key = ?`
 	sqlUpsertOperation = `INSERT INTO operations (op_key, id, subscription_id, location, kind, target_id,
 		status, start_time, end_time, error, result)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -273,7 +273,7 @@ const (
 
 var writeStatements = []string{
 	sqlInsertSubscription, sqlUpsertGroup, sqlDeleteVM, sqlDeleteVMModel, sqlDeleteGroup,
-	sqlInsertEvent, sqlUpsertOperation, sqlInsertVM, sqlUpdateVM, sqlUpsertVMModel, sqlUpdateVMModel,
+	sqlUpsertOperation, sqlInsertVM, sqlUpdateVM, sqlUpsertVMModel, sqlUpdateVMModel,
 	sqlInsertResource, sqlUpdateResource, sqlDeleteResource,
 }
 
@@ -307,8 +307,9 @@ func (s *Store) Apply(ctx context.Context, cs ...store.Change) (err error) {
 		}
 	}()
 	seqs := make([][]int64, len(cs))
+	events := s.eventWriter(tx)
 	for i := range cs {
-		if seqs[i], err = s.applyChange(ctx, tx, &cs[i]); err != nil {
+		if seqs[i], err = s.applyChange(ctx, tx, events, &cs[i]); err != nil {
 			if len(cs) > 1 {
 				return fmt.Errorf("sqlite: apply: change %d of %d: %w", i+1, len(cs), err)
 			}
@@ -318,6 +319,7 @@ func (s *Store) Apply(ctx context.Context, cs ...store.Change) (err error) {
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: apply: commit: %w", err)
 	}
+	events.keep()
 	for i, c := range cs {
 		for j, seq := range seqs[i] {
 			c.Events[j].Seq = seq
@@ -344,7 +346,7 @@ func diskFull(err error) error {
 }
 
 // applyChange writes c inside tx and returns the Seq of each event, in order.
-func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, c *store.Change) ([]int64, error) {
+func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, events *eventWriter, c *store.Change) ([]int64, error) {
 	for _, sub := range c.Subscriptions {
 		created, err := store.TimeArg(sub.CreatedAt)
 		if err != nil {
@@ -400,18 +402,8 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, c *store.Change) ([
 		seqs = make([]int64, len(c.Events))
 	}
 	for i, e := range c.Events {
-		at, err := store.EventUnixNano(e)
-		if err != nil {
-			return nil, fmt.Errorf("event %d: %w", i, err)
-		}
-		res, err := s.exec(ctx, tx, sqlInsertEvent,
-			store.Key(e.VMID), e.VMID, at, e.ProvisioningState, e.ProvisioningCode,
-			e.PowerState, e.OperationID, e.OperationKind, jsonArg(e.Detail))
-		if err != nil {
-			return nil, fmt.Errorf("event %d of vm %s: %w", i, e.VMID, err)
-		}
-		// The last insert rowid of an INTEGER PRIMARY KEY table is the key.
-		if seqs[i], err = res.LastInsertId(); err != nil {
+		var err error
+		if seqs[i], err = events.insert(ctx, e); err != nil {
 			return nil, fmt.Errorf("event %d of vm %s: %w", i, e.VMID, err)
 		}
 	}
@@ -653,19 +645,27 @@ func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn
 	if !from.Before(to) || from.After(store.MaxTime) || !to.After(store.MinTime) {
 		return ctx.Err()
 	}
-	where := ``
-	var args []any
-	if !from.Before(store.MinTime) {
-		where += ` AND at >= ?`
-		args = append(args, from.UnixNano())
+	// The window, on the at column of a table (named by prefix).
+	window := func(prefix string) (where string, args []any) {
+		if !from.Before(store.MinTime) {
+			where += ` AND ` + prefix + `at >= ?`
+			args = append(args, from.UnixNano())
+		}
+		if !to.After(store.MaxTime) {
+			where += ` AND ` + prefix + `at < ?`
+			args = append(args, to.UnixNano())
+		}
+		return where, args
 	}
-	if !to.After(store.MaxTime) {
-		where += ` AND at < ?`
-		args = append(args, to.UnixNano())
-	}
+	cpWhere, cpArgs := window("")
+	where, args := window("e.")
+	key := ""
 	if vmID != "" {
-		where += ` AND vm_key = ?`
-		args = append(args, store.Key(vmID))
+		key = store.Key(vmID)
+		cpWhere += ` AND vm_key = ?`
+		cpArgs = append(cpArgs, key)
+		where += ` AND ` + store.EventsOfName
+		args = append(args, store.NameHash(vmID))
 	}
 	// One read transaction: the checkpoints and the events of one snapshot.
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -674,22 +674,28 @@ func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn
 	}
 	defer tx.Rollback() // read-only: nothing to commit
 	v := store.Visit(fn)
-	each := func(rows *sql.Rows) error {
-		var e store.Event
-		var at int64
-		var detail sql.NullString
-		if err := rows.Scan(&e.Seq, &e.VMID, &at, &e.ProvisioningState, &e.ProvisioningCode,
-			&e.PowerState, &e.OperationID, &e.OperationKind, &detail); err != nil {
-			return err
-		}
-		e.At = store.FromUnixNano(at)
-		e.Detail = jsonOf(detail)
-		return v.Pass(e)
-	}
-	const columns = `vm_id, at, provisioning_state, provisioning_code, power_state, operation_id, operation_kind, detail`
-	err = query(ctx, tx, `SELECT 0, `+columns+` FROM checkpoints WHERE 1`+where+` ORDER BY vm_key`, args, each)
+	err = query(ctx, tx, `SELECT `+store.CheckpointColumns+` FROM checkpoints WHERE 1`+cpWhere+` ORDER BY vm_key`, cpArgs,
+		func(rows *sql.Rows) error {
+			cp, err := store.ScanCheckpoint(rows.Scan)
+			if err != nil {
+				return err
+			}
+			return v.Pass(cp.Event)
+		})
 	if err == nil {
-		err = query(ctx, tx, `SELECT seq, `+columns+` FROM events WHERE 1`+where+` ORDER BY seq`, args, each)
+		err = query(ctx, tx, `SELECT `+store.EventColumns+` FROM `+store.EventTables+` WHERE 1`+where+` ORDER BY e.seq`, args, func(rows *sql.Rows) error {
+			var seq, at int64
+			var id, state, code, power, kind string
+			var opID any
+			var detail *string
+			if err := rows.Scan(&seq, &id, &at, &state, &code, &power, &opID, &kind, &detail); err != nil {
+				return err
+			}
+			if !store.KeepsEvent(key, id) {
+				return nil
+			}
+			return v.Pass(store.ScannedEvent(seq, id, at, state, code, power, operationIDOf(opID), kind, detail))
+		})
 	}
 	return v.Result("sqlite: history", err)
 }
@@ -743,7 +749,9 @@ func (s *Store) Reset(ctx context.Context) (err error) {
 			tx.Rollback()
 		}
 	}()
-	for _, table := range []string{"events", "operations", "vms", "vm_models", "resource_groups", "subscriptions", "settings", "resources", "checkpoints"} {
+	s.known.forget()
+	for _, table := range []string{"events", "event_names", "event_states", "event_details", "operations", "vms",
+		"vm_models", "resource_groups", "subscriptions", "settings", "resources", "checkpoints"} {
 		if _, err = tx.ExecContext(ctx, `DELETE FROM `+table); err != nil {
 			return fmt.Errorf("sqlite: reset %s: %w", table, err)
 		}
@@ -778,6 +786,50 @@ func (s *Store) Close() error {
 		s.closeErr = errors.Join(rerr, cerr, werr)
 	})
 	return s.closeErr
+}
+
+// operationIDArg is an event's operation ID as the operation_id column
+// keeps it: a lower-case GUID as its 16 bytes, anything else as text
+// (0006_compact_events.sql).
+func operationIDArg(id string) any {
+	if b, ok := guidBytes(id); ok {
+		return b
+	}
+	return id
+}
+
+// operationIDOf reads the operation_id column.
+func operationIDOf(v any) string {
+	switch v := v.(type) {
+	case []byte:
+		return guidText(v)
+	case string:
+		return v
+	}
+	return fmt.Sprint(v)
+}
+
+// guidBytes are the 16 bytes of a GUID written as a lower-case
+// 8-4-4-4-12 hex string; ok is false for any other string.
+func guidBytes(s string) (b []byte, ok bool) {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return nil, false
+	}
+	digits := s[:8] + s[9:13] + s[14:18] + s[19:23] + s[24:]
+	if strings.ContainsFunc(digits, func(r rune) bool { return (r < '0' || r > '9') && (r < 'a' || r > 'f') }) {
+		return nil, false
+	}
+	b, err := hex.DecodeString(digits)
+	return b, err == nil
+}
+
+// guidText writes 16 bytes as a lower-case GUID.
+func guidText(b []byte) string {
+	if len(b) != 16 {
+		return string(b) // never written: the column keeps GUIDs of 16
+	}
+	h := hex.EncodeToString(b)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 func timeOf(n sql.NullInt64) time.Time {

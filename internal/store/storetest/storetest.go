@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -42,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Newest", testNewest},
 		{"Compact", testCompact},
 		{"CompactInChunks", testCompactInChunks},
+		{"HistoryRows", testHistoryRows},
 		{"Batch", testBatch},
 		{"BatchConflict", testBatchConflict},
 	}
@@ -1004,6 +1006,81 @@ func testCompactInChunks(t *testing.T, s store.Store) {
 	}
 	check(t, "deleted by the last chunk", got, store.Compacted{})
 	check(t, "history after the last chunk", allHistory(t, s), []store.Event{cpA.Event, cpB.Event, evs[3], evs[4]})
+}
+
+// testHistoryRows: every field of an event comes back as it was written,
+// whatever the SQL backends keep once (IDs, state words, details) or
+// pack (GUIDs): one key under two casings (a VM deleted and made again),
+// details absent and alike, operation IDs in any form. A
+// compaction drops what no event needs any longer, and later events of
+// the same resources, states and details are written as before.
+func testHistoryRows(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a, b := vmID(subA, "rg", "a"), vmID(subA, "rg", "b")
+	aAgain := strings.ToUpper(a)
+	var evs []store.Event
+	at := t0
+	add := func(id, opID string, detail json.RawMessage, words ...string) {
+		e := event(id, at, opID)
+		e.Detail = detail
+		if len(words) == 4 {
+			e.ProvisioningState, e.ProvisioningCode, e.PowerState, e.OperationKind = words[0], words[1], words[2], words[3]
+		}
+		evs = append(evs, e)
+		at = at.Add(time.Minute)
+	}
+	shared := json.RawMessage(`{"vmSize":"Standard_D2s_v5","location":"westeurope"}`)
+	add(a, opID(1), shared, "Creating", "ProvisioningState/creating", "", "create")
+	add(b, strings.ToUpper(opID(2)), shared, "Creating", "ProvisioningState/creating", "", "create")
+	add(a, opID(1), shared)
+	add(b, "", nil, "Succeeded", "ProvisioningState/succeeded", "", "")
+	add(a, "not-a-guid", json.RawMessage(`{}`))
+	add(b, "0b5e1a52-7c1d-4c6e-9d8e-1f2a3b4c5d6", json.RawMessage(`[]`))
+	add(a, "0b5e1a52_7c1d_4c6e_9d8e_1f2a3b4c5d6e", json.RawMessage(`{"vmSize":"Standard_D2s_v5", "location":"westeurope"}`))
+	add(a, opID(3), shared, "Deleted", "ProvisioningState/deleted", "", "delete")
+	add(aAgain, opID(4), shared, "Creating", "ProvisioningState/creating", "", "create")
+	add(aAgain, "g\u00e9n\u00e9ral", shared)
+	for i := range evs {
+		apply(t, s, store.Change{Events: evs[i : i+1]})
+	}
+	for i := range evs {
+		evs[i].Seq = 0
+	}
+	seqless := func(in []store.Event) []store.Event {
+		out := slices.Clone(in)
+		for i := range out {
+			out[i].Seq = 0
+		}
+		return out
+	}
+	check(t, "history", seqless(allHistory(t, s)), evs)
+	var ofA []store.Event
+	for _, e := range evs {
+		if strings.EqualFold(e.VMID, a) {
+			ofA = append(ofA, e)
+		}
+	}
+	for _, id := range []string{a, aAgain, strings.ToLower(a)} {
+		check(t, "history of "+id, seqless(history(t, s, id, farPast, farFuture)), ofA)
+	}
+
+	// Compacted up to the second create of a: a's earlier events and b's go.
+	horizon := evs[8].At
+	got, err := s.Compact(ctx, store.Compaction{Horizon: horizon})
+	if err != nil {
+		t.Fatalf("Compact: %v", err)
+	}
+	check(t, "compacted", got, store.Compacted{Events: 8})
+	check(t, "history after compaction", seqless(allHistory(t, s)), evs[8:])
+	// What the compaction dropped is written again when needed.
+	more := slices.Clone(evs[:4])
+	for i := range more {
+		more[i].At = at.Add(time.Duration(i) * time.Minute)
+	}
+	apply(t, s, store.Change{Events: more})
+	more = seqless(more)
+	check(t, "history after new events", seqless(allHistory(t, s)), append(slices.Clone(evs[8:]), more...))
+	check(t, "history of b after new events", seqless(history(t, s, b, farPast, farFuture)), []store.Event{more[1], more[3]})
 }
 
 // testBatch: the changes of one Apply commit in order, each over what the
