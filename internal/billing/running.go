@@ -93,7 +93,6 @@ func (m *Rates) powerState(s string) string {
 // compute billed in BilledPowerState, disks and public IPs billed while
 // they exist), so over any stretch it agrees with the meter exactly.
 type Running struct {
-	ID         string // as last written
 	Kind       ResourceKind
 	PowerState string
 
@@ -135,7 +134,6 @@ func (r *Running) Billed() bool {
 // event with zero Attrs keeps the attributes.
 func (r *Running) Apply(e Event, m *Rates) {
 	r.accrue(e.At.Unix())
-	r.ID = e.ResourceID
 	attrs := r.Attrs()
 	if e.Attrs != (Attrs{}) {
 		attrs = e.Attrs

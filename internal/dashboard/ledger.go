@@ -52,6 +52,9 @@ type account struct {
 	*billing.Running
 	key    string // its key in accts; a child's parent shares the text
 	parent string // a disk's or public IP's VM key
+	// id is a disk's or public IP's ID as last written, which its VM's
+	// panel shows. A VM's account keeps none: the fleet table has it.
+	id string
 	// opening is what the resource cost before the history's horizon: the
 	// running cost starts at its checkpoint there.
 	opening billing.Amount
@@ -219,6 +222,9 @@ func (l *ledger) apply(ev store.Event) {
 	} else {
 		a.Apply(be, l.rates)
 	}
+	if be.Kind != billing.VM {
+		a.id = be.ResourceID
+	}
 	if parentChanged {
 		l.setParent(key, a, l.keyOf(parent))
 	}
@@ -351,12 +357,12 @@ func childLines[T any](l *ledger, of map[string][]string, vmKey string, now time
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	keys := slices.Clone(of[vmKey])
-	sort.Slice(keys, func(i, j int) bool { return l.accts[keys[i]].ID < l.accts[keys[j]].ID })
+	sort.Slice(keys, func(i, j int) bool { return l.accts[keys[i]].id < l.accts[keys[j]].id })
 	out := make([]T, 0, len(keys))
 	for _, k := range keys {
 		a := l.accts[k]
 		cost, rate := a.At(now)
-		out = append(out, mk(costLine{ID: a.ID, Cost: cost.Value(), PerHour: rate.Value(), Unpriced: cost.Unpriced || rate.Unpriced}, a))
+		out = append(out, mk(costLine{ID: a.id, Cost: cost.Value(), PerHour: rate.Value(), Unpriced: cost.Unpriced || rate.Unpriced}, a))
 	}
 	return out
 }
