@@ -153,7 +153,20 @@ func (id ID) String() string {
 	if id.SubscriptionID == "" {
 		return ""
 	}
+	// Sized first: a fleet keeps an ID per resource, and a builder left
+	// to grow would keep up to twice the bytes.
+	n := len("/"+segSubscriptions+"/") + len(id.SubscriptionID)
+	if id.ResourceGroup != "" {
+		n += len("/"+segResourceGroups+"/") + len(id.ResourceGroup)
+	}
+	if id.Namespace != "" {
+		n += len("/"+segProviders+"/") + len(id.Namespace)
+		for i := range id.pairs() {
+			n += 2 + len(id.Types[i]) + len(id.Names[i])
+		}
+	}
 	var b strings.Builder
+	b.Grow(n)
 	b.WriteString("/" + segSubscriptions + "/")
 	b.WriteString(id.SubscriptionID)
 	if id.ResourceGroup != "" {
