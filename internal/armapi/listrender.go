@@ -189,8 +189,7 @@ func (s *Server) appendListedVM(b []byte, v *engine.VM, a vmAnswer) []byte {
 func appendVMItem(b []byte, v *engine.VM, a vmAnswer, set *engine.ScaleSet) []byte {
 	var r vmRendering
 	if a == answerVMInstanceView {
-		iv := instanceView(v)
-		r.instanceView = &iv
+		r.stateView = v
 	}
 	r.instanceOf = set
 	var top [10]member

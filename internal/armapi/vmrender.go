@@ -56,7 +56,10 @@ func splitCanonical(b []byte, m *vmModel) bool {
 	if m.top == nil {
 		m.top = make([]member, 0, 12)
 	}
-	all, end, ok := canonicalObject(b, 0, 0, m.top[:0])
+	// A model of plain text (the usual) has no string to check byte by
+	// byte: each ends at its next quote.
+	plain := plainText(b)
+	all, end, ok := canonicalObject(b, 0, 0, m.top[:0], plain)
 	if !ok || end != len(b) {
 		return false
 	}
@@ -65,7 +68,7 @@ func splitCanonical(b []byte, m *vmModel) bool {
 		if string(k.key) != "properties" {
 			m.top = append(m.top, k)
 		} else if k.value[0] == '{' {
-			m.props, _, _ = canonicalObject(k.value, 0, 1, m.props)
+			m.props, _, _ = canonicalObject(k.value, 0, 1, m.props, plain)
 		}
 	}
 	return true
@@ -109,7 +112,8 @@ const maxCanonicalDepth = 100
 
 // canonicalObject checks the object at b[i] and returns where it ends;
 // when members is not nil, its members are appended to it, in order.
-func canonicalObject(b []byte, i, depth int, members []member) ([]member, int, bool) {
+// plain says that b is plain text (plainText).
+func canonicalObject(b []byte, i, depth int, members []member, plain bool) ([]member, int, bool) {
 	if depth > maxCanonicalDepth || i >= len(b) || b[i] != '{' {
 		return nil, 0, false
 	}
@@ -119,7 +123,7 @@ func canonicalObject(b []byte, i, depth int, members []member) ([]member, int, b
 	}
 	var prev []byte
 	for n := 0; ; n++ {
-		keyEnd, ok := literalString(b, i)
+		keyEnd, ok := scanString(b, i, false, plain)
 		if !ok || keyEnd >= len(b) || b[keyEnd] != ':' {
 			return nil, 0, false
 		}
@@ -130,7 +134,7 @@ func canonicalObject(b []byte, i, depth int, members []member) ([]member, int, b
 			return nil, 0, false
 		}
 		prev = key
-		valueEnd, ok := canonicalValue(b, keyEnd+1, depth)
+		valueEnd, ok := canonicalValue(b, keyEnd+1, depth, plain)
 		if !ok || valueEnd >= len(b) {
 			return nil, 0, false
 		}
@@ -150,13 +154,13 @@ func canonicalObject(b []byte, i, depth int, members []member) ([]member, int, b
 
 // canonicalValue checks that the value at b[i] is written as encodeJSON
 // writes what json.Unmarshal makes of it, and returns where it ends.
-func canonicalValue(b []byte, i, depth int) (int, bool) {
+func canonicalValue(b []byte, i, depth int, plain bool) (int, bool) {
 	if i >= len(b) {
 		return 0, false
 	}
 	switch c := b[i]; {
 	case c == '{':
-		_, end, ok := canonicalObject(b, i, depth+1, nil)
+		_, end, ok := canonicalObject(b, i, depth+1, nil, plain)
 		return end, ok
 	case c == '[':
 		if depth+1 > maxCanonicalDepth {
@@ -167,7 +171,7 @@ func canonicalValue(b []byte, i, depth int) (int, bool) {
 			return i + 1, true
 		}
 		for {
-			end, ok := canonicalValue(b, i, depth+1)
+			end, ok := canonicalValue(b, i, depth+1, plain)
 			if !ok || end >= len(b) {
 				return 0, false
 			}
@@ -181,7 +185,7 @@ func canonicalValue(b []byte, i, depth int) (int, bool) {
 			}
 		}
 	case c == '"':
-		return canonicalString(b, i)
+		return scanString(b, i, true, plain)
 	case c == '-' || c >= '0' && c <= '9':
 		return canonicalNumber(b, i)
 	case bytes.HasPrefix(b[i:], []byte("true")):
@@ -194,25 +198,17 @@ func canonicalValue(b []byte, i, depth int) (int, bool) {
 	return 0, false
 }
 
-// literalString checks that the string at b[i] has no escapes and nothing
-// encodeJSON would escape, so that it reads as written; it returns where
-// the string ends.
-func literalString(b []byte, i int) (int, bool) {
-	return scanString(b, i, false)
-}
-
-// canonicalString checks that the string at b[i] is written as
-// appendJSONString writes what it reads as: only the escapes it makes.
-func canonicalString(b []byte, i int) (int, bool) {
-	return scanString(b, i, true)
-}
-
 // scanString returns where the string at b[i] ends, if it holds nothing
 // encodeJSON would write otherwise; escapes, when allowed, must be the
-// ones appendJSONString makes.
-func scanString(b []byte, i int, escapes bool) (int, bool) {
+// ones appendJSONString makes (a key must have none, so that it reads as
+// written). In plain text every string is so, and ends at the next quote.
+func scanString(b []byte, i int, escapes, plain bool) (int, bool) {
 	if i >= len(b) || b[i] != '"' {
 		return 0, false
+	}
+	if plain {
+		j := bytes.IndexByte(b[i+1:], '"')
+		return i + j + 2, j >= 0
 	}
 	for j := i + 1; j < len(b); {
 		c := b[j]
@@ -474,7 +470,11 @@ func (m member) with(v []byte) member {
 type vmRendering struct {
 	userData     bool            // keep properties.userData
 	instanceView *vmInstanceView // properties.instanceView, when not nil
-	resources    [][]byte        // the extensions, each encoded, when any
+	// stateView, when not nil, is the VM (without extensions) whose
+	// instance view properties.instanceView is, written from its state
+	// (stateview.go) rather than from instanceView.
+	stateView *engine.VM
+	resources [][]byte // the extensions, each encoded, when any
 	// As an instance of this Uniform scale set, when not nil: the scale
 	// set VM API's name, type, instanceId and sku, with no managedBy or
 	// properties.virtualMachineScaleSet.
@@ -523,6 +523,9 @@ func appendKey(b []byte, n int, m member) []byte {
 func (w *vmWriter) appendValue(b []byte, m member) []byte {
 	switch m.fill {
 	case fillInstanceView:
+		if w.r.stateView != nil {
+			return appendStateInstanceView(b, w.r.stateView)
+		}
 		return appendInstanceView(b, w.r.instanceView)
 	case fillResources:
 		b = append(b, '[')
@@ -547,7 +550,7 @@ func appendVM(b []byte, v *engine.VM, model vmModel, r vmRendering) []byte {
 	s = appendJSONString(s, string(v.Machine.State.Provisioning), false)
 	at[0] = len(s)
 	s = append(s, '"')
-	s = v.TimeCreated.UTC().AppendFormat(s, lifecycle.TimeLayout)
+	s = appendComputeTime(s, v.TimeCreated)
 	s = append(s, '"')
 	at[1] = len(s)
 	s = appendJSONString(s, v.VMID, false)
@@ -574,7 +577,7 @@ func appendVM(b []byte, v *engine.VM, model vmModel, r vmRendering) []byte {
 	}
 	var propsArr [4]member
 	w.props = propsArr[:0]
-	if r.instanceView != nil {
+	if r.instanceView != nil || r.stateView != nil {
 		w.props = append(w.props, keyInstanceView)
 	}
 	w.props = append(w.props, keyProvisioningState.with(s[:at[0]]), keyTimeCreated.with(s[at[0]:at[1]]), keyVMID.with(s[at[1]:at[2]]))
@@ -619,7 +622,7 @@ func appendInstance(b []byte, v *engine.VM, w vmWriter, s []byte, at [8]int) []b
 	w.dropTop, w.drop = "managedBy", "virtualMachineScaleSet"
 	var propsArr [5]member
 	w.props = propsArr[:0]
-	if w.r.instanceView != nil {
+	if w.r.instanceView != nil || w.r.stateView != nil {
 		w.props = append(w.props, keyInstanceView)
 	}
 	w.props = append(w.props, keyLatestModelApplied.with(jsonTrue),
@@ -671,22 +674,7 @@ func appendInstanceView(b []byte, iv *vmInstanceView) []byte {
 	}
 	if a := iv.VMAgent; a != nil {
 		o.key(`"vmAgent":`)
-		ao := object{b: append(o.b, '{')}
-		ao.str(`"vmAgentVersion":`, a.VMAgentVersion, false)
-		ao.key(`"statuses":`)
-		ao.b = appendStatuses(ao.b, a.Statuses)
-		ao.key(`"extensionHandlers":`)
-		if a.ExtensionHandlers == nil {
-			ao.b = append(ao.b, "null"...)
-		} else {
-			ao.b = appendArray(ao.b, a.ExtensionHandlers, func(ho *object, h extensionHandler) {
-				ho.str(`"type":`, h.Type, false)
-				ho.str(`"typeHandlerVersion":`, h.TypeHandlerVersion, false)
-				ho.key(`"status":`)
-				ho.b = appendStatus(ho.b, h.Status)
-			})
-		}
-		o.b = append(ao.b, '}')
+		o.b = appendAgent(o.b, a)
 	}
 	if len(iv.Disks) > 0 {
 		o.key(`"disks":`)
@@ -709,6 +697,26 @@ func appendInstanceView(b []byte, iv *vmInstanceView) []byte {
 	o.key(`"statuses":`)
 	o.b = appendStatuses(o.b, iv.Statuses)
 	return append(o.b, '}')
+}
+
+// appendAgent writes the guest agent's report as encodeJSON does.
+func appendAgent(b []byte, a *vmAgentView) []byte {
+	ao := object{b: append(b, '{')}
+	ao.str(`"vmAgentVersion":`, a.VMAgentVersion, false)
+	ao.key(`"statuses":`)
+	ao.b = appendStatuses(ao.b, a.Statuses)
+	ao.key(`"extensionHandlers":`)
+	if a.ExtensionHandlers == nil {
+		ao.b = append(ao.b, "null"...)
+	} else {
+		ao.b = appendArray(ao.b, a.ExtensionHandlers, func(ho *object, h extensionHandler) {
+			ho.str(`"type":`, h.Type, false)
+			ho.str(`"typeHandlerVersion":`, h.TypeHandlerVersion, false)
+			ho.key(`"status":`)
+			ho.b = appendStatus(ho.b, h.Status)
+		})
+	}
+	return append(ao.b, '}')
 }
 
 // appendArray writes xs as a JSON array of objects, each written by member.
@@ -751,7 +759,7 @@ func appendStatus(b []byte, st lifecycle.Status) []byte {
 	}
 	if st.Time != nil {
 		o.key(`"time":"`)
-		o.b = st.Time.UTC().AppendFormat(o.b, lifecycle.TimeLayout)
+		o.b = appendComputeTime(o.b, *st.Time)
 		o.b = append(o.b, '"')
 	}
 	return append(o.b, '}')
@@ -760,15 +768,23 @@ func appendStatus(b []byte, st lifecycle.Status) []byte {
 // renderVMAnswer writes a VM's answer a, with its extensions exts, and
 // the final newline encodeJSON ends with.
 func (s *Server) renderVMAnswer(ctx context.Context, vm *engine.VM, a vmAnswer, exts []*engine.Extension) ([]byte, error) {
+	withView := a == answerInstanceView || a == answerVMInstanceView
 	var iv *vmInstanceView
-	if a == answerInstanceView || a == answerVMInstanceView {
+	if withView && len(exts) > 0 {
 		v := s.withExtensions(ctx, exts, instanceView(vm))
 		iv = &v
 	}
 	if a == answerInstanceView {
-		return append(appendInstanceView(make([]byte, 0, 1024), iv), '\n'), nil
+		b := make([]byte, 0, 1024)
+		if iv == nil {
+			return append(appendStateInstanceView(b, vm), '\n'), nil
+		}
+		return append(appendInstanceView(b, iv), '\n'), nil
 	}
 	r := vmRendering{userData: a == answerVMUserData, instanceView: iv}
+	if withView && iv == nil {
+		r.stateView = vm
+	}
 	for _, x := range exts {
 		// The VM's extensions, as child resources: what `az vm
 		// extension list` reads.
@@ -782,8 +798,8 @@ func (s *Server) renderVMAnswer(ctx context.Context, vm *engine.VM, a vmAnswer, 
 	// bytes beside the ID and names), the instance view (about 900 bytes
 	// for a running VM with two disks) and the extensions.
 	size := len(vm.Model) + len(vm.ID) + len(vm.Name) + len(vm.Spec.ScaleSetID) + 320
-	if iv != nil {
-		size += 1024 + 160*len(iv.Disks)
+	if withView {
+		size += 1024 + 160*len(vm.Spec.Disks)
 	}
 	for _, x := range r.resources {
 		size += len(x) + 1
