@@ -258,7 +258,7 @@ func runSeed(ctx context.Context, c seedConfig, progress io.Writer) (seedSummary
 	}()
 	from := srv.Engine().Now()
 	first := srv.Engine().Stats().VMs // a second seed numbers on after the first
-	sum, err := seedFleet(ctx, c, first, handlerSender(srv.Handler()), progress)
+	sum, err := seedFleet(ctx, c, first, handlerSender(srv.Handler()), srv.Flush, progress)
 	if err != nil {
 		return sum, err
 	}
@@ -276,8 +276,9 @@ func runSeed(ctx context.Context, c seedConfig, progress io.Writer) (seedSummary
 // seedFleet creates VMs first to first+c.vms-1: for each batch, the groups
 // it needs, then its VMs, then it advances the clock until they run, sends
 // the power actions that leave some stopped or deallocated, and advances
-// the clock until those end.
-func seedFleet(ctx context.Context, c seedConfig, first int, send seedSender, progress io.Writer) (seedSummary, error) {
+// the clock until those end. It reports a batch once flush (when not nil)
+// has written it to the store.
+func seedFleet(ctx context.Context, c seedConfig, first int, send seedSender, flush func(context.Context) error, progress io.Writer) (seedSummary, error) {
 	sum := seedSummary{ByPower: map[string]int{}, ByRegion: map[string]int{}, Seed: c.seed}
 	groups := map[string]bool{}
 	advance := func(d time.Duration) error {
@@ -315,6 +316,12 @@ func seedFleet(ctx context.Context, c seedConfig, first int, send seedSender, pr
 			func() error { return advance(seedCreateWait) },
 			func() error { return seedRun(ctx, send, c.concurrency, actions) },
 			func() error { return advance(seedActionWait) },
+			func() error {
+				if flush == nil {
+					return nil
+				}
+				return flush(ctx)
+			},
 		} {
 			if err := step(); err != nil {
 				return sum, err

@@ -166,7 +166,7 @@ func TestSeededFleetIsServedLikeOneCreatedOverHTTPS(t *testing.T) {
 		t.Fatalf("summary = %+v", sum)
 	}
 	srv, client := seedServer(t, overHTTPS, testSeedStart, cfg.seed)
-	want, err := seedFleet(context.Background(), cfg, 0, httpsSender(srv.URL(), client), nil)
+	want, err := seedFleet(context.Background(), cfg, 0, httpsSender(srv.URL(), client), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,9 +89,11 @@ type Config struct {
 	DefaultSubscription string
 
 	// Bulk runs the server for an offline bulk load (azemu seed): a SQLite
-	// store is opened with sqlite.OpenBulk (its commits unsynced until
-	// Shutdown syncs it), and there is no dashboard, whose ledger would
-	// account for every change of the load in the writers' path.
+	// store is opened with sqlite.OpenBulk (a change is acknowledged once
+	// queued, and written unsynced until Shutdown syncs it: call Flush to
+	// wait for what was acknowledged), and there is no dashboard, whose
+	// ledger would account for every change of the load in the writers'
+	// path.
 	Bulk bool
 
 	// Pprof, when set, serves net/http/pprof over plain HTTP on this
@@ -303,11 +305,11 @@ func advertisedURL(addr net.Addr) string {
 // is refused (postgres.ErrOwned) before it reads or writes anything.
 func openStore(ctx context.Context, where string, bulk bool) (store.Store, *postgres.Owner, error) {
 	if !postgres.IsURL(where) {
-		open := sqlite.Open
 		if bulk {
-			open = sqlite.OpenBulk
+			st, err := sqlite.OpenBulk(where)
+			return st, nil, err
 		}
-		st, err := open(where)
+		st, err := sqlite.Open(where)
 		return st, nil, err
 	}
 	owner, err := postgres.Claim(ctx, where, fmt.Sprintf("azemu pid %d", os.Getpid()))
@@ -358,6 +360,15 @@ func (s *Server) TLSConfig() (*tls.Config, error) {
 		return nil, err
 	}
 	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
+}
+
+// Flush returns once every change the server acknowledged is written to
+// its store: at once, unless Config.Bulk queues them.
+func (s *Server) Flush(ctx context.Context) error {
+	if b, ok := s.store.(*sqlite.Bulk); ok {
+		return b.Flush(ctx)
+	}
+	return nil
 }
 
 // Handler is the server's HTTP handler, for a client in this process that

@@ -36,7 +36,7 @@ type Store struct {
 	// known are the history's references committed transactions learnt.
 	known knownRefs
 
-	// bulk is set for a store opened by OpenBulk.
+	// bulk is set for the store of a Bulk (bulk.go).
 	bulk bool
 
 	closeOnce sync.Once
@@ -68,17 +68,6 @@ func ownerOnly(path string) error {
 // Open opens, or creates, the database at path and brings its schema up to
 // date.
 func Open(path string) (*Store, error) { return open(path, false) }
-
-// OpenBulk is Open for an offline bulk load (azemu seed), which trades
-// durability for speed until Close: its commits are not synced to the disk
-// (synchronous=OFF), the write connection keeps a larger page cache, and
-// the WAL is folded back into the database less often. A process killed
-// mid-load still leaves a consistent database (every commit reached the
-// operating system before Apply returned); a power loss or operating
-// system crash mid-load may not, and the load must then start afresh.
-// Close ends the load with a synced checkpoint, after which the file is as
-// durable as one Open wrote.
-func OpenBulk(path string) (*Store, error) { return open(path, true) }
 
 func open(path string, bulk bool) (*Store, error) {
 	abs, err := filepath.Abs(path)

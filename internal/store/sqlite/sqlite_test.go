@@ -130,11 +130,14 @@ func TestReopenKeepsData(t *testing.T) {
 // re-runs itself as the process to kill.
 func TestKilledProcessKeepsData(t *testing.T) {
 	if path := os.Getenv("AZEMU_SQLITE_KILL_PATH"); path != "" {
-		open := Open
-		if os.Getenv("AZEMU_SQLITE_KILL_BULK") != "" {
-			open = OpenBulk
+		var s store.Store
+		var err error
+		bulk := os.Getenv("AZEMU_SQLITE_KILL_BULK") != ""
+		if bulk {
+			s, err = OpenBulk(path)
+		} else {
+			s, err = Open(path)
 		}
-		s, err := open(path)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
@@ -142,6 +145,13 @@ func TestKilledProcessKeepsData(t *testing.T) {
 		if err := s.Apply(context.Background(), sample()); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
+		}
+		// A bulk store has written what it acknowledged once flushed.
+		if b, ok := s.(*Bulk); ok {
+			if err := b.Flush(context.Background()); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(2)
+			}
 		}
 		p, _ := os.FindProcess(os.Getpid())
 		p.Kill()
@@ -179,11 +189,13 @@ func TestKilledProcessKeepsData(t *testing.T) {
 }
 
 // TestBulkLoad: OpenBulk's writer trades syncs for speed and its readers
-// are as Open's; after Close the WAL is folded into the file, which Open
-// reads as it would any other.
+// are as Open's; what it acknowledged is written, in order, by Flush or
+// Close, and after Close the WAL is folded into the file, which Open reads
+// as it would any other.
 func TestBulkLoad(t *testing.T) {
+	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "azemu.db")
-	s, err := OpenBulk(path)
+	b, err := OpenBulk(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,9 +203,9 @@ func TestBulkLoad(t *testing.T) {
 		db           *sql.DB
 		pragma, want string
 	}{
-		{s.w, "synchronous", "0"}, {s.w, "cache_size", "-131072"}, {s.w, "wal_autocheckpoint", "16384"},
-		{s.w, "journal_mode", "wal"}, {s.w, "foreign_keys", "1"},
-		{s.r, "synchronous", "1"}, {s.r, "query_only", "1"},
+		{b.w, "synchronous", "0"}, {b.w, "cache_size", "-131072"}, {b.w, "wal_autocheckpoint", "16384"},
+		{b.w, "journal_mode", "wal"}, {b.w, "foreign_keys", "1"},
+		{b.r, "synchronous", "1"}, {b.r, "query_only", "1"},
 	} {
 		var got string
 		if err := tt.db.QueryRow("PRAGMA " + tt.pragma).Scan(&got); err != nil {
@@ -204,21 +216,90 @@ func TestBulkLoad(t *testing.T) {
 		}
 	}
 	c := sample()
-	if err := s.Apply(context.Background(), c); err != nil {
+	if err := b.Apply(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
+	// Each update follows the one before: written out of order, one would
+	// fail its version check.
+	vm := c.VMs[0]
+	for v := int64(2); v <= 300; v++ {
+		vm.Version, vm.State = v, json.RawMessage(fmt.Sprintf(`{"b":%d}`, v))
+		if err := b.Apply(ctx, store.Change{VMs: []store.VM{vm}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.Events[0].Seq != 0 {
+		t.Errorf("the caller's event got Seq %d, want it left alone", c.Events[0].Seq)
+	}
+	if err := b.Flush(ctx); err != nil {
 		t.Fatal(err)
+	}
+	snap, err := b.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.VMs) != 1 || snap.VMs[0].Version != 300 {
+		t.Fatalf("after Flush the store holds %+v, want the VM at version 300", snap.VMs)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Apply(ctx, sample()); err == nil {
+		t.Error("Apply after Close: no error")
 	}
 	if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > 0 {
 		t.Errorf("the WAL holds %d bytes after Close, want none", fi.Size())
 	}
-	s, err = Open(path)
+	s, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	checkSample(t, s, c)
+	want := sample()
+	want.VMs[0] = vm
+	want.Events[0].Seq = 1
+	checkSample(t, s, want)
+}
+
+// TestBulkLoadFailure: a queued change that fails to commit is reported by
+// the next Apply, Flush and Close, and nothing queued after it is written;
+// what was flushed before it stays.
+func TestBulkLoadFailure(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "azemu.db")
+	b, err := OpenBulk(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Apply(ctx, sample()); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Flush(ctx); err != nil { // in a transaction of its own
+		t.Fatal(err)
+	}
+	stale := sample().VMs[0] // version 1 again: a conflict
+	if err := b.Apply(ctx, store.Change{VMs: []store.VM{stale}}); err != nil {
+		t.Fatal(err) // queued: the failure is not known yet
+	}
+	if err := b.Flush(ctx); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("Flush = %v, want the conflict", err)
+	}
+	later := sample().VMs[0]
+	later.Version = 2
+	if err := b.Apply(ctx, store.Change{VMs: []store.VM{later}}); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("Apply after the failure = %v, want the conflict", err)
+	}
+	if err := b.Close(); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("Close = %v, want the conflict", err)
+	}
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	want := sample()
+	want.Events[0].Seq = 1
+	checkSample(t, s, want)
 }
 
 func appliedMigrations(t *testing.T, s *Store) []int {
