@@ -181,13 +181,14 @@ func (s *Store) putResource(ctx context.Context, tx *sql.Tx, r store.Resource) e
 	}
 	created, updated := times[0], times[1]
 	key := store.Key(r.ID)
+	id, body := resourceIDArg(r), packDocument(r.Body, scopeOf(r.SubscriptionID, r.ResourceGroup))
 	var res sql.Result
 	if r.Version == 1 {
-		res, err = s.exec(ctx, tx, sqlInsertResource, key, r.ID, r.Type, r.SubscriptionID, r.ResourceGroup,
-			r.Name, r.Location, jsonArg(r.Body), created, updated)
+		res, err = s.exec(ctx, tx, sqlInsertResource, key, id, r.Type, r.SubscriptionID, r.ResourceGroup,
+			r.Name, r.Location, body, created, updated)
 	} else {
-		res, err = s.exec(ctx, tx, sqlUpdateResource, r.ID, r.Type, r.SubscriptionID, r.ResourceGroup,
-			r.Name, r.Location, jsonArg(r.Body), r.Version, created, updated, key, r.Version-1)
+		res, err = s.exec(ctx, tx, sqlUpdateResource, id, r.Type, r.SubscriptionID, r.ResourceGroup,
+			r.Name, r.Location, body, r.Version, created, updated, key, r.Version-1)
 	}
 	return versioned(res, err, "resource "+r.ID, r.Version)
 }
@@ -441,17 +442,18 @@ func (s *Store) putVM(ctx context.Context, tx *sql.Tx, vm store.VM) error {
 	}
 	due, created, updated := times[0], times[1], times[2]
 	key := store.Key(vm.ID)
+	scope := scopeOf(vm.SubscriptionID, vm.ResourceGroup)
 	var res sql.Result
 	if vm.Version == 1 {
 		// DO NOTHING rather than a failing INSERT: the conflict is then a
 		// row count, not a driver error code to decode.
 		res, err = s.exec(ctx, tx, sqlInsertVM,
 			key, vmIDArg(vm), vm.SubscriptionID, vm.ResourceGroup, vm.Name, vm.Location,
-			jsonArg(vm.State), due, created, updated)
+			packDocument(vm.State, scope), due, created, updated)
 	} else {
 		res, err = s.exec(ctx, tx, sqlUpdateVM,
 			vmIDArg(vm), vm.SubscriptionID, vm.ResourceGroup, vm.Name, vm.Location,
-			jsonArg(vm.State), vm.Version, due, created, updated,
+			packDocument(vm.State, scope), vm.Version, due, created, updated,
 			key, vm.Version-1)
 	}
 	if err := versioned(res, err, "VM "+vm.ID, vm.Version); err != nil {
@@ -461,9 +463,9 @@ func (s *Store) putVM(ctx context.Context, tx *sql.Tx, vm store.VM) error {
 	// the version follows; a first version replaces any row a deleted VM
 	// of the same name left (none should be left: delete removes it).
 	if vm.Version == 1 {
-		_, err = s.exec(ctx, tx, sqlUpsertVMModel, key, jsonArg(vm.Model))
+		_, err = s.exec(ctx, tx, sqlUpsertVMModel, key, packDocument(vm.Model, scope))
 	} else {
-		_, err = s.exec(ctx, tx, sqlUpdateVMModel, jsonArg(vm.Model), key)
+		_, err = s.exec(ctx, tx, sqlUpdateVMModel, packDocument(vm.Model, scope), key)
 	}
 	return err
 }
@@ -578,18 +580,20 @@ func scanVM(row scanner) (store.VM, error) {
 	err := row.Scan(&id, &vm.SubscriptionID, &vm.ResourceGroup, &vm.Name,
 		&vm.Location, &model, &state, &vm.Version, &due, &created, &updated)
 	vm.ID = vmIDOf(id, vm)
-	vm.Model, vm.State = jsonOf(model), jsonOf(state)
+	scope := scopeOf(vm.SubscriptionID, vm.ResourceGroup)
+	vm.Model, vm.State = unpackDocument(model, scope), unpackDocument(state, scope)
 	vm.DueAt, vm.CreatedAt, vm.UpdatedAt = timeOf(due), timeOf(created), timeOf(updated)
 	return vm, err
 }
 
 func scanResource(row scanner) (store.Resource, error) {
 	var r store.Resource
-	var body sql.NullString
+	var id, body sql.NullString
 	var created, updated sql.NullInt64
-	err := row.Scan(&r.ID, &r.Type, &r.SubscriptionID, &r.ResourceGroup, &r.Name, &r.Location,
+	err := row.Scan(&id, &r.Type, &r.SubscriptionID, &r.ResourceGroup, &r.Name, &r.Location,
 		&body, &r.Version, &created, &updated)
-	r.Body = jsonOf(body)
+	r.ID = resourceIDOf(id, r)
+	r.Body = unpackDocument(body, scopeOf(r.SubscriptionID, r.ResourceGroup))
 	r.CreatedAt, r.UpdatedAt = timeOf(created), timeOf(updated)
 	return r, err
 }

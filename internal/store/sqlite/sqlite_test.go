@@ -10,7 +10,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -761,4 +763,114 @@ func openAtVersion(t *testing.T, path string, last int) *sql.DB {
 		}
 	}
 	return db
+}
+
+// TestDocumentPacking: a document comes back byte for byte whatever it
+// holds, and one naming its group's resources is kept shorter.
+func TestDocumentPacking(t *testing.T) {
+	scope := scopeOf("s", "rg")
+	for _, doc := range []string{
+		``, `{}`, `{"id":"` + scope + `Microsoft.Compute/disks/d"}`,
+		`{"a":"` + scope + `x","b":"` + scope + `y"}`, scope, scope + scope,
+		"\x01", "\x02" + scope, "\x03{}", "{\"a\":\"\x01" + scope + "\"}", "\x02", "\x03",
+		`{"other":"/subscriptions/s/resourceGroups/RG/providers/x"}`,
+	} {
+		packed := packDocument(json.RawMessage(doc), scope)
+		s, _ := packed.(string)
+		if got := string(unpackDocument(sql.NullString{String: s, Valid: true}, scope)); got != doc {
+			t.Errorf("%q packed as %q reads back %q", doc, s, got)
+		}
+		if strings.Contains(doc, scope) && !strings.ContainsAny(doc, "\x01\x02\x03") && len(s) >= len(doc) {
+			t.Errorf("%q packed as %q, no shorter", doc, s)
+		}
+	}
+	if packDocument(nil, scope) != nil || unpackDocument(sql.NullString{}, scope) != nil {
+		t.Error("a nil document is not NULL")
+	}
+}
+
+func FuzzDocumentPacking(f *testing.F) {
+	f.Add(`{"id":"/subscriptions/s/resourceGroups/rg/providers/x"}`, "s", "rg")
+	f.Add("\x02\x01", "s", "rg")
+	f.Fuzz(func(t *testing.T, doc, sub, group string) {
+		scope := scopeOf(sub, group)
+		s, _ := packDocument(json.RawMessage(doc), scope).(string)
+		if got := string(unpackDocument(sql.NullString{String: s, Valid: true}, scope)); got != doc {
+			t.Errorf("%q packed as %q reads back %q", doc, s, got)
+		}
+	})
+}
+
+// TestCompactDocumentsMigration opens a database written before documents
+// were packed and resources' canonical IDs left out
+// (0007_compact_documents.sql): every VM and resource loads as it was.
+func TestCompactDocumentsMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "azemu.db")
+	db := openAtVersion(t, path, 6)
+	const sub = "0b5e1a52-7c1d-4c6e-9d8e-1f2a3b4c5d6e"
+	scope := scopeOf(sub, "rg")
+	vmID := scope + "Microsoft.Compute/virtualMachines/vm"
+	docs := []string{`{"disk":"` + scope + `Microsoft.Compute/disks/d","nic":"` + scope + `Microsoft.Network/networkInterfaces/n"}`,
+		`{"plain":true}`, "\x02" + scope, "{\"a\":\"\x01" + scope + "\"}"}
+	var want store.Snapshot
+	for i, doc := range docs {
+		name := "vm" + strconv.Itoa(i)
+		vm := store.VM{ID: scope + "Microsoft.Compute/virtualMachines/" + name, SubscriptionID: sub, ResourceGroup: "rg",
+			Name: name, Location: "westus", Model: json.RawMessage(doc), State: json.RawMessage(docs[len(docs)-1-i]), Version: 2,
+			CreatedAt: time.Unix(1, 0).UTC(), UpdatedAt: time.Unix(2, 0).UTC()}
+		if _, err := db.Exec(`INSERT INTO vms (vm_key, subscription_id, resource_group, name, location, state, version, created_at, updated_at)
+			VALUES (?, ?, 'rg', ?, 'westus', ?, 2, ?, ?)`, store.Key(vm.ID), sub, name, string(vm.State), int64(1e9), int64(2e9)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`INSERT INTO vm_models (vm_key, model) VALUES (?, ?)`, store.Key(vm.ID), doc); err != nil {
+			t.Fatal(err)
+		}
+		want.VMs = append(want.VMs, vm)
+		for _, r := range []store.Resource{
+			{ID: scope + "Microsoft.Compute/disks/" + name, Type: "Microsoft.Compute/disks"},
+			{ID: vmID + "/extensions/" + name, Type: "Microsoft.Compute/virtualMachines/extensions"},
+		} {
+			r.SubscriptionID, r.ResourceGroup, r.Name, r.Location = sub, "rg", name, "westus"
+			r.Body, r.Version, r.CreatedAt, r.UpdatedAt = json.RawMessage(doc), 1, time.Unix(1, 0).UTC(), time.Unix(2, 0).UTC()
+			if _, err := db.Exec(`INSERT INTO resources (res_key, id, type, subscription_id, resource_group, name, location, body, version, created_at, updated_at)
+				VALUES (?, ?, ?, ?, 'rg', ?, 'westus', ?, 1, ?, ?)`, store.Key(r.ID), r.ID, r.Type, sub, name, doc, int64(1e9), int64(2e9)); err != nil {
+				t.Fatal(err)
+			}
+			want.Resources = append(want.Resources, r)
+		}
+	}
+	db.Close()
+
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	snap, err := s.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(want.Resources, func(i, j int) bool { return store.Key(want.Resources[i].ID) < store.Key(want.Resources[j].ID) })
+	if !reflect.DeepEqual(snap.VMs, want.VMs) || !reflect.DeepEqual(snap.Resources, want.Resources) {
+		t.Fatalf("after the migration:\n got %+v\n%+v\nwant %+v\n%+v", snap.VMs, snap.Resources, want.VMs, want.Resources)
+	}
+	// The disks' canonical IDs are left out, the extensions' kept; the
+	// scopes are packed.
+	var ids, packed int
+	if err := s.r.QueryRow(`SELECT count(id), (SELECT count(*) FROM vm_models WHERE model LIKE char(2) || '%') FROM resources`).Scan(&ids, &packed); err != nil {
+		t.Fatal(err)
+	}
+	if ids != len(docs) || packed != 1 {
+		t.Errorf("%d resource IDs kept, %d models packed; want %d and 1", ids, packed, len(docs))
+	}
+	// What the migration wrote is what Apply writes.
+	vm := snap.VMs[0]
+	vm.Version = 3
+	before := s.modelWrites(t)
+	if err := s.Apply(context.Background(), store.Change{VMs: []store.VM{vm}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.modelWrites(t) - before; n != 0 {
+		t.Errorf("an unchanged model was written again %d times", n)
+	}
 }
