@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -180,12 +181,14 @@ func (t *tx) writeVM(s resource.State) {
 	v := s.(*VM)
 	key := armid.Fold(v.ID)
 	v.Version = 1
-	if prev := t.before().vm(key); prev != nil {
+	prev := t.before().vm(key)
+	if prev != nil {
 		v.Version = prev.Version + 1
 	}
 	doc, _ := json.Marshal(vmDoc{Machine: v.Machine, Spec: v.Spec, VMID: v.VMID, TimeCreated: v.TimeCreated, Waiting: v.Waiting})
 	row := store.VM{ID: v.ID, SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup, Name: v.Name,
-		Location: v.Spec.Location, Model: v.Model, State: doc, Version: v.Version, CreatedAt: v.TimeCreated, UpdatedAt: t.now}
+		Location: v.Spec.Location, Model: v.Model, State: doc, Version: v.Version, CreatedAt: v.TimeCreated, UpdatedAt: t.now,
+		ModelUnchanged: prev != nil && bytes.Equal(prev.Model, v.Model)}
 	if due, ok := v.Machine.Due(); ok {
 		row.DueAt = due
 		t.dues = append(t.dues, dueItem{at: due, key: key})

@@ -68,6 +68,11 @@ type VM struct {
 	Location       string
 	Model          json.RawMessage
 	State          json.RawMessage
+	// ModelUnchanged tells, on an update, that Model is the model of the
+	// version before (a step or an action leaves it as the client wrote
+	// it), so that a store may leave the one it holds alone. Model is set
+	// all the same.
+	ModelUnchanged bool `json:",omitempty"`
 	// Version is 1 on insert and exactly one more than the stored row on
 	// update; anything else fails the whole change with ErrConflict.
 	Version int64

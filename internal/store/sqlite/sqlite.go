@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -228,17 +229,8 @@ const (
 	sqlDeleteVMModel = `DELETE FROM vm_models WHERE vm_key = ?`
 	sqlUpsertSetting = `INSERT INTO settings (name, value) VALUES (?, ?)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value`
-	sqlDeleteGroup     = `DELETE FROM resource_groups WHERE sub_key = ? AND name_key = ?`
-	sqlUpsertOperation = `INSERT INTO operations (op_key, id, subscription_id, location, kind, target_id,
-		status, start_time, end_time, error, result)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (op_key) DO UPDATE SET
-		id = excluded.id, subscription_id = excluded.subscription_id,
-		location = excluded.location, kind = excluded.kind,
-		target_id = excluded.target_id, status = excluded.status,
-		start_time = excluded.start_time, end_time = excluded.end_time,
-		error = excluded.error, result = excluded.result`
-	sqlInsertVM = `INSERT INTO vms (vm_key, id, subscription_id, resource_group, name, location,
+	sqlDeleteGroup = `DELETE FROM resource_groups WHERE sub_key = ? AND name_key = ?`
+	sqlInsertVM    = `INSERT INTO vms (vm_key, id, subscription_id, resource_group, name, location,
 		state, version, due_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
 		ON CONFLICT (vm_key) DO NOTHING`
@@ -261,11 +253,24 @@ const (
 		WHERE vm_key = ? AND version = ?`
 )
 
-var writeStatements = []string{
+// operationRows upserts the operations of an Apply, many rows to a
+// statement (rows.go). A later row of an operation replaces an earlier
+// one, in the same statement too.
+var operationRows = newMultiRow(`INSERT INTO operations (op_key, id, subscription_id, location, kind, target_id,
+		status, start_time, end_time, error, result) VALUES `,
+	`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	` ON CONFLICT (op_key) DO UPDATE SET
+		id = excluded.id, subscription_id = excluded.subscription_id,
+		location = excluded.location, kind = excluded.kind,
+		target_id = excluded.target_id, status = excluded.status,
+		start_time = excluded.start_time, end_time = excluded.end_time,
+		error = excluded.error, result = excluded.result`)
+
+var writeStatements = slices.Concat([]string{
 	sqlInsertSubscription, sqlUpsertGroup, sqlDeleteVM, sqlDeleteVMModel, sqlDeleteGroup,
-	sqlUpsertOperation, sqlInsertVM, sqlUpdateVM, sqlUpsertVMModel, sqlUpdateVMModel,
+	sqlInsertVM, sqlUpdateVM, sqlUpsertVMModel, sqlUpdateVMModel,
 	sqlInsertResource, sqlUpdateResource, sqlDeleteResource,
-}
+}, operationRows.bySize)
 
 // exec runs a write statement in tx. Statements prepared at Open are reused
 // on the write connection, since parsing SQL anew was the largest cost of a
@@ -298,13 +303,20 @@ func (s *Store) Apply(ctx context.Context, cs ...store.Change) (err error) {
 	}()
 	seqs := make([][]int64, len(cs))
 	events := s.eventWriter(tx)
+	// Each change's rows in turn, but their operations, whose order
+	// matters only among themselves, gathered for a few multi-row
+	// statements after (rows.go).
+	var ops [][]any
 	for i := range cs {
-		if seqs[i], err = s.applyChange(ctx, tx, events, &cs[i]); err != nil {
+		if seqs[i], err = s.applyChange(ctx, tx, events, &ops, &cs[i]); err != nil {
 			if len(cs) > 1 {
 				return fmt.Errorf("sqlite: apply: change %d of %d: %w", i+1, len(cs), err)
 			}
 			return fmt.Errorf("sqlite: apply: %w", err)
 		}
+	}
+	if err = s.writeRows(ctx, tx, operationRows, ops); err != nil {
+		return fmt.Errorf("sqlite: apply: operations: %w", err)
 	}
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: apply: commit: %w", err)
@@ -335,8 +347,10 @@ func diskFull(err error) error {
 	return err
 }
 
-// applyChange writes c inside tx and returns the Seq of each event, in order.
-func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, events *eventWriter, c *store.Change) ([]int64, error) {
+// applyChange writes c inside tx, but for its operations, whose rows'
+// parameters it appends to ops, in order, for Apply to write. It returns
+// the Seq of each event, in order.
+func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, events *eventWriter, ops *[][]any, c *store.Change) ([]int64, error) {
 	for _, sub := range c.Subscriptions {
 		created, err := store.TimeArg(sub.CreatedAt)
 		if err != nil {
@@ -403,12 +417,8 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, events *eventWriter
 		if err != nil {
 			return nil, fmt.Errorf("operation %s: %w", op.ID, err)
 		}
-		start, end := times[0], times[1]
-		if _, err := s.exec(ctx, tx, sqlUpsertOperation,
-			store.Key(op.ID), op.ID, op.SubscriptionID, op.Location, op.Kind, op.TargetID,
-			op.Status, start, end, jsonArg(op.Error), jsonArg(op.Result)); err != nil {
-			return nil, fmt.Errorf("operation %s: %w", op.ID, err)
-		}
+		*ops = append(*ops, []any{store.Key(op.ID), op.ID, op.SubscriptionID, op.Location, op.Kind, op.TargetID,
+			op.Status, times[0], times[1], jsonArg(op.Error), jsonArg(op.Result)})
 	}
 	for name, value := range c.Settings {
 		if _, err := s.exec(ctx, tx, sqlUpsertSetting, name, value); err != nil {
@@ -464,7 +474,7 @@ func (s *Store) putVM(ctx context.Context, tx *sql.Tx, vm store.VM) error {
 	// of the same name left (none should be left: delete removes it).
 	if vm.Version == 1 {
 		_, err = s.exec(ctx, tx, sqlUpsertVMModel, key, packDocument(vm.Model, scope))
-	} else {
+	} else if !vm.ModelUnchanged {
 		_, err = s.exec(ctx, tx, sqlUpdateVMModel, packDocument(vm.Model, scope), key)
 	}
 	return err

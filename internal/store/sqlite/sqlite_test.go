@@ -874,3 +874,66 @@ func TestCompactDocumentsMigration(t *testing.T) {
 		t.Errorf("an unchanged model was written again %d times", n)
 	}
 }
+
+// BenchmarkApplyBatch measures what a group commit of the engine writes:
+// batches of 32 changes, each of a different VM of 64, each changing the
+// VM's state (its model as it was), appending an event, starting an
+// operation and ending the one the VM's previous change started, as a
+// client cycling its VM through actions does. ns/change is the store's
+// cost of one change.
+func BenchmarkApplyBatch(b *testing.B) {
+	const vms, batch = 64, 32
+	s, _ := openTemp(b)
+	defer s.Close()
+	ctx := context.Background()
+	model := json.RawMessage(`{"location":"westus","properties":{"hardwareProfile":{"vmSize":"Standard_D2s_v3"},` +
+		`"storageProfile":{"imageReference":{"publisher":"Canonical","offer":"ubuntu-24_04-lts","sku":"server","version":"latest"}},` +
+		`"osProfile":{"computerName":"vm","adminUsername":"azureuser"}}}`)
+	state := json.RawMessage(`{"machine":{"name":"vm","state":{"provisioning":"Updating","power":"starting","provisionedAt":"2026-01-01T01:00:00Z"},` +
+		`"run":{"operationId":"48872c4a-9657-4f7e-99c2-5d1f96edeadc","plan":{"kind":"start","steps":[{"provisioning":"Updating","power":"starting","duration":15000000000}],` +
+		`"end":{"provisioning":"Succeeded","power":"running","provisionedAt":"2026-01-01T01:00:00Z"}},"step":0,"stepStarted":"2026-01-01T01:00:00Z","speed":1}},` +
+		`"spec":{"location":"westus","vmSize":"Standard_D2s_v3","osType":"Linux","computerName":"vm"},"vmId":"4aefafdc-39b0-4059-894c-36faaef20f4c","timeCreated":"2026-01-01T00:00:00Z"}`)
+	first := store.Change{Subscriptions: []store.Subscription{{ID: sub, CreatedAt: t0}}}
+	machines := make([]store.VM, vms)
+	running := make([]store.Operation, vms)
+	for i := range machines {
+		name := fmt.Sprintf("vm%04d", i)
+		machines[i] = store.VM{ID: vmID(name), SubscriptionID: sub, ResourceGroup: "rg", Name: name, Location: "westus",
+			Model: model, State: state, Version: 1, DueAt: t0.Add(time.Minute), CreatedAt: t0, UpdatedAt: t0}
+		first.VMs = append(first.VMs, machines[i])
+	}
+	if err := s.Apply(ctx, first); err != nil {
+		b.Fatal(err)
+	}
+	ops := 0
+	b.ReportAllocs()
+	at, next := t0, 0
+	for b.Loop() {
+		at = at.Add(time.Millisecond)
+		cs := make([]store.Change, batch)
+		for j := range cs {
+			i := next % vms
+			next++
+			v := &machines[i]
+			v.Version++
+			v.UpdatedAt, v.ModelUnchanged = at, true
+			ops++
+			op := store.Operation{ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", ops), SubscriptionID: sub, Location: "westus",
+				Kind: "start", TargetID: v.ID, Status: "InProgress", StartTime: at}
+			c := store.Change{VMs: []store.VM{*v}, Operations: []store.Operation{op},
+				Events: []store.Event{{VMID: v.ID, At: at, ProvisioningState: "Updating", ProvisioningCode: "ProvisioningState/updating",
+					PowerState: "starting", OperationID: op.ID, OperationKind: "start", Detail: json.RawMessage(`{"vmSize":"Standard_D2s_v3","location":"westus","osType":"Linux"}`)}}}
+			if prev := running[i]; prev.ID != "" {
+				prev.Status, prev.EndTime = "Canceled", at
+				prev.Error = json.RawMessage(`{"code":"OperationPreempted","message":"preempted"}`)
+				c.Operations = append(c.Operations, prev)
+			}
+			running[i] = op
+			cs[j] = c
+		}
+		if err := s.Apply(ctx, cs...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(next), "ns/change")
+}
