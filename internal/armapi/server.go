@@ -504,14 +504,14 @@ func retyped(body map[string]any, v any) *armerror.Error {
 	return nil
 }
 
-// notDeserialized is Azure's answer to a body whose JSON does not fit the
-// types of the API's model.
 // What a body that holds nothing is refused with.
 var (
 	errEmptyBody = errors.New("the body is empty")
 	errNullBody  = errors.New("the body is null")
 )
 
+// notDeserialized is Azure's answer to a body whose JSON does not fit the
+// types of the API's model.
 func notDeserialized(err error) *armerror.Error {
 	return errorf("InvalidRequestContent", "", "The request content was invalid and could not be deserialized: '%v'.", err)
 }
