@@ -71,7 +71,9 @@ func parseSeed(args []string, stderr io.Writer) (seedConfig, error) {
 	err := parseFlagsOnly(fs, args, stderr, "Usage: azemu seed [flags]\n\n"+
 		"Creates --vms VMs in the data dir (or --store) with a mix of sizes, regions, OS and power\n"+
 		"states, through the ARM API's handler in this process, on a manual clock. Stop any server\n"+
-		"of the data dir first; serve it afterwards.\n\n")
+		"of the data dir first; serve it afterwards. A SQLite file is written unsynced until the seed\n"+
+		"ends: a killed seed leaves a consistent data dir, but after a power loss or an OS crash\n"+
+		"during a seed, seed it afresh.\n\n")
 	if err != nil {
 		return c, err
 	}
