@@ -34,7 +34,8 @@ type Config struct {
 	Logger *slog.Logger
 	// NewID makes every ID the engine and the ARM layer hand out
 	// (operations, vmIds, disks' unique IDs, request IDs); by default
-	// GUIDs drawn from the engine's random source.
+	// GUIDs drawn from the engine's random source, and for operations
+	// GUIDs that sort in the order they are made (draws.operationID).
 	NewID func() string
 	// Seed, when not zero, seeds the engine's random source: IDs and
 	// fault rolls repeat run after run. Zero seeds it from the OS.
@@ -99,8 +100,12 @@ type Engine struct {
 	listeners []func(Change)
 	// afterSteps run after each batch of due steps fires (OnStepsFired).
 	afterSteps []func(context.Context)
-	// draws is the random source of fault rolls (and, seeded, of IDs).
+	// draws is the random source of fault rolls and operation IDs (and,
+	// seeded, of every ID).
 	draws *draws
+	// orderedOps is set when operation IDs are drawn time-ordered, which
+	// is unless Config.NewID makes them.
+	orderedOps bool
 	// kinds is the kinds table (kinds.go): how each kind is kept, and its
 	// decisions.
 	kinds map[string]kind
@@ -160,13 +165,14 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		cfg.MaxBatch = DefaultMaxBatch
 	}
 	rnd := newDraws(cfg.Seed)
+	orderedOps := cfg.NewID == nil
 	if cfg.NewID == nil {
 		cfg.NewID = newGUID
 		if cfg.Seed != 0 {
 			cfg.NewID = rnd.guid
 		}
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stopped: make(chan struct{}), kinds: kindTable(), draws: rnd, batches: newBatcher()}
+	e := &Engine{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stopped: make(chan struct{}), kinds: kindTable(), draws: rnd, orderedOps: orderedOps, batches: newBatcher()}
 	e.shared, _ = cfg.Store.(store.Shared)
 	if err := e.load(ctx); err != nil {
 		return nil, err

@@ -156,7 +156,7 @@ func withOp(eff resource.Effects, err error, kind, target, location string, env 
 	if err != nil {
 		return "", resource.Effects{}, err
 	}
-	id := env.NewID()
+	id := env.NewOperationID()
 	eff.Started = append(eff.Started, resource.Operation{ID: id, Kind: kind, TargetID: target, Location: location})
 	eff.Ended = append(eff.Ended, resource.OperationEnd{ID: id, Status: resource.StatusSucceeded, At: env.Now})
 	return id, eff, nil

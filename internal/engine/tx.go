@@ -203,7 +203,14 @@ func (t *tx) env() resource.Env { return t.envAt(t.now) }
 // envAt is env for a decision taken at a step's due time rather than at
 // the change's time.
 func (t *tx) envAt(at time.Time) resource.Env {
-	return resource.Env{Now: at, NewID: t.e.cfg.NewID, Float64: t.e.draws.Float64, Speed: t.e.cfg.Speed}
+	env := resource.Env{Now: at, NewID: t.e.cfg.NewID, Float64: t.e.draws.Float64, Speed: t.e.cfg.Speed}
+	if t.e.orderedOps {
+		// At the change's time, not a step's due time: IDs sort in the
+		// order the changes are made.
+		now, d := t.now, t.e.draws
+		env.OperationIDs = func() string { return d.operationID(now) }
+	}
+	return env
 }
 
 // hasType reports whether this change touched a resource of type typ.

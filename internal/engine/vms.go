@@ -27,13 +27,13 @@ func vmVerbs() map[string]decision {
 		// ...); its operation may already be done (a no-op, a synchronous
 		// change).
 		VerbAct: taking(func(t *tx, target resource.State, c resource.Command, req lifecycle.Request, env resource.Env) (string, resource.Effects, error) {
-			return t.submitVM(target.(*VM), req, env.NewID(), "", env)
+			return t.submitVM(target.(*VM), req, env.NewOperationID(), "", env)
 		}),
 		// A group being deleted asks each of its VMs to delete.
 		group.VerbDelete: func(t *tx, target resource.State, c resource.Command, env resource.Env) (string, resource.Effects, error) {
 			opID := c.OperationID
 			if opID == "" {
-				opID = env.NewID()
+				opID = env.NewOperationID()
 			}
 			_, eff, err := t.submitVM(target.(*VM), lifecycle.Request{Kind: lifecycle.Delete}, opID, "", env)
 			return c.OperationID, eff, err

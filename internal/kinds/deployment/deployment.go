@@ -218,7 +218,7 @@ func Start(old *Deployment, meta resource.Meta, spec Spec, planned []Planned, co
 		return nil, resource.Effects{}, active(old)
 	}
 	d := &Deployment{Meta: meta, Spec: spec, State: Accepted, CorrelationID: correlationID, Started: env.Now, Timestamp: env.Now,
-		OperationID: env.NewID()}
+		OperationID: env.NewOperationID()}
 	if old != nil {
 		d.Meta = old.Meta
 	}

@@ -107,7 +107,7 @@ func Put(vm VM, old *Extension, name string, spec Spec, env resource.Env) (*Exte
 		spec.Install = DefaultInstall
 	}
 	x := &Extension{Meta: resource.Meta{ID: ID(vm.ID, name), SubscriptionID: vm.SubscriptionID, ResourceGroup: vm.ResourceGroup, Name: name}, VMID: vm.ID,
-		VMName: vm.Name, Spec: spec, TimeCreated: env.Now, OperationID: env.NewID()}
+		VMName: vm.Name, Spec: spec, TimeCreated: env.Now, OperationID: env.NewOperationID()}
 	if old != nil {
 		x.TimeCreated = old.TimeCreated
 	}
@@ -127,7 +127,7 @@ func Put(vm VM, old *Extension, name string, spec Spec, env resource.Env) (*Exte
 // Delete decides removing an extension: it goes at once, and the VM shows
 // Updating while its handler uninstalls it. opID is that operation.
 func Delete(vm VM, x *Extension, env resource.Env) (opID string, eff resource.Effects) {
-	opID = env.NewID()
+	opID = env.NewOperationID()
 	eff.Removed = append(eff.Removed, x)
 	eff.Commands = append(eff.Commands, resource.Command{Target: vm.ID, Verb: VerbInstall, OperationID: opID, Args: InstallArgs{Duration: uninstall}})
 	return opID, eff

@@ -110,14 +110,14 @@ func Delete(g *Group, vms []VM, others []string, env resource.Env) (opID string,
 	if g.DeleteOperation != "" {
 		return g.DeleteOperation, eff
 	}
-	opID = env.NewID()
+	opID = env.NewOperationID()
 	ng := *g
 	ng.DeleteOperation = opID
 	eff.Started = append(eff.Started, resource.Operation{ID: opID, Kind: "deleteResourceGroup", TargetID: g.ResourceID(), Location: g.Location})
 	eff.Put = append(eff.Put, &ng)
 	for _, v := range vms {
 		if !v.Deleting {
-			eff.Commands = append(eff.Commands, resource.Command{Target: v.ID, Verb: VerbDelete, OperationID: env.NewID()})
+			eff.Commands = append(eff.Commands, resource.Command{Target: v.ID, Verb: VerbDelete, OperationID: env.NewOperationID()})
 		}
 	}
 	if len(vms) == 0 {

@@ -20,10 +20,22 @@ type Env struct {
 	Now time.Time
 	// NewID returns a fresh lower-case GUID.
 	NewID func() string
+	// OperationIDs returns a fresh lower-case GUID for an operation, each
+	// sorting after the ones before (the store keys operations by ID);
+	// nil draws them from NewID. Decisions call NewOperationID.
+	OperationIDs func() string
 	// Float64 draws a number in [0, 1).
 	Float64 func() float64
 	// Speed divides realistic durations (1 is real time).
 	Speed float64
+}
+
+// NewOperationID returns a fresh ID for an operation.
+func (e Env) NewOperationID() string {
+	if e.OperationIDs == nil {
+		return e.NewID()
+	}
+	return e.OperationIDs()
 }
 
 // State is a resource's snapshot as a module returns it. A snapshot in

@@ -196,7 +196,7 @@ func Put(old *ScaleSet, sub, rg, name string, spec Spec, members []Member, env r
 	if old != nil {
 		s.ProvisioningState = "Updating"
 	}
-	opID := env.NewID()
+	opID := env.NewOperationID()
 	var eff resource.Effects
 	eff.Started = append(eff.Started, resource.Operation{ID: opID, Kind: kind, TargetID: s.ID, Location: spec.Location})
 	var children []string
@@ -208,13 +208,13 @@ func Put(old *ScaleSet, sub, rg, name string, spec Spec, members []Member, env r
 			}
 		}
 		for n := int64(len(alive)); n < spec.Capacity; n++ {
-			child := env.NewID()
+			child := env.NewOperationID()
 			eff.Commands = append(eff.Commands, resource.Command{Target: s.ID, Verb: VerbCreateInstance, OperationID: child, Args: CreateArgs{Counter: s.NextInstance}})
 			s.NextInstance++
 			children = append(children, child)
 		}
 		for i := len(alive) - 1; i >= 0 && int64(i) >= spec.Capacity; i-- {
-			child := env.NewID()
+			child := env.NewOperationID()
 			eff.Commands = append(eff.Commands, resource.Command{Target: alive[i].ID, Verb: VerbRun, OperationID: child, Args: RunArgs{Request: lifecycle.Request{Kind: lifecycle.Delete}}})
 			children = append(children, child)
 		}
@@ -255,7 +255,7 @@ func Act(s *ScaleSet, members []Member, action string, req lifecycle.Request, in
 			}
 		}
 	}
-	opID := env.NewID()
+	opID := env.NewOperationID()
 	var eff resource.Effects
 	eff.Started = append(eff.Started, resource.Operation{ID: opID, Kind: string(req.Kind), TargetID: s.ID, Location: s.Spec.Location})
 	children := run(targets, req, env, &eff)
@@ -270,7 +270,7 @@ func Delete(s *ScaleSet, members []Member, force bool, env resource.Env) (string
 	if s.DeleteOperation != "" {
 		return s.DeleteOperation, resource.Effects{}
 	}
-	opID := env.NewID()
+	opID := env.NewOperationID()
 	var eff resource.Effects
 	eff.Started = append(eff.Started, resource.Operation{ID: opID, Kind: string(lifecycle.Delete), TargetID: s.ID, Location: s.Spec.Location})
 	children := run(sorted(members), lifecycle.Request{Kind: lifecycle.Delete, Force: force}, env, &eff)
@@ -291,7 +291,7 @@ func run(targets []Member, req lifecycle.Request, env resource.Env, eff *resourc
 			children = append(children, m.Deleting)
 			continue
 		}
-		child := env.NewID()
+		child := env.NewOperationID()
 		eff.Commands = append(eff.Commands, resource.Command{Target: m.ID, Verb: VerbRun, OperationID: child, Args: RunArgs{Request: req}})
 		children = append(children, child)
 	}

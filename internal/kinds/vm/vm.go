@@ -297,7 +297,7 @@ func CheckScaleSet(old *VM, spec Spec, set *scaleset.ScaleSet) error {
 func Create(meta resource.Meta, model json.RawMessage, spec Spec, extensions time.Duration, opID string, fault Fault, w World, env resource.Env) (*VM, Decision, resource.Effects, error) {
 	v := &VM{Meta: meta, Machine: lifecycle.Machine{Name: meta.Name}, VMID: env.NewID(), TimeCreated: env.Now}
 	if opID == "" {
-		opID = env.NewID()
+		opID = env.NewOperationID()
 	}
 	opID = armid.Fold(opID)
 	eff := resource.Effects{Started: []resource.Operation{{ID: opID, Kind: string(lifecycle.Create), TargetID: meta.ID, Location: spec.Location}}}
@@ -333,7 +333,7 @@ func Put(old *VM, model json.RawMessage, spec Spec, extensions time.Duration, fa
 	if old.Machine.State.Provisioning == lifecycle.Failed && old.Machine.State.Power == "" && old.Machine.Run == nil {
 		req = lifecycle.Request{Kind: lifecycle.Create, GeneralizedImage: spec.GeneralizedImage, Extensions: extensions}
 	}
-	next, d, eff, err := Submit(old, req, model, spec, env.NewID(), fault, w, env)
+	next, d, eff, err := Submit(old, req, model, spec, env.NewOperationID(), fault, w, env)
 	if err != nil {
 		return nil, Decision{}, resource.Effects{}, err
 	}

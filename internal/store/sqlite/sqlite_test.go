@@ -1,11 +1,15 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -881,59 +885,192 @@ func TestCompactDocumentsMigration(t *testing.T) {
 // operation and ending the one the VM's previous change started, as a
 // client cycling its VM through actions does. ns/change is the store's
 // cost of one change.
+//
+// ids=ordered draws operation IDs as the engine does (time-ordered,
+// draws.operationID in internal/engine); ids=random draws them as it did
+// before, as version-4 GUIDs, which land all over the operations' key.
 func BenchmarkApplyBatch(b *testing.B) {
-	const vms, batch = 64, 32
-	s, _ := openTemp(b)
-	defer s.Close()
-	ctx := context.Background()
-	model := json.RawMessage(`{"location":"westus","properties":{"hardwareProfile":{"vmSize":"Standard_D2s_v3"},` +
+	for _, ids := range []string{"ordered", "random"} {
+		b.Run("ids="+ids, func(b *testing.B) {
+			s, _ := openTemp(b)
+			defer s.Close()
+			w := newBatchWorkload(b, s, ids == "ordered")
+			b.ReportAllocs()
+			for b.Loop() {
+				w.apply(b)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(w.changes), "ns/change")
+		})
+	}
+}
+
+// BenchmarkApplyBatchPages counts the pages BenchmarkApplyBatch's commits
+// write, by table and index: it keeps every commit in the WAL (no
+// checkpoint), then reads the WAL's frame headers and names each page by
+// dbstat. Run it with a fixed count, e.g. -benchtime 200x; pages/commit
+// is the total, each other metric one table's or index's share.
+func BenchmarkApplyBatchPages(b *testing.B) {
+	for _, ids := range []string{"ordered", "random"} {
+		b.Run("ids="+ids, func(b *testing.B) {
+			s, path := openTemp(b)
+			defer s.Close()
+			w := newBatchWorkload(b, s, ids == "ordered")
+			// Start from an empty WAL, and keep it whole from here.
+			if _, err := s.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := s.w.Exec(`PRAGMA wal_autocheckpoint=0`); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				w.apply(b)
+			}
+			owner := map[uint32]string{}
+			rows, err := s.w.Query(`SELECT name, pageno FROM dbstat`)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for rows.Next() {
+				var name string
+				var page uint32
+				if err := rows.Scan(&name, &page); err != nil {
+					b.Fatal(err)
+				}
+				owner[page] = name
+			}
+			if err := rows.Err(); err != nil {
+				b.Fatal(err)
+			}
+			commits, byName := walFrames(b, path+"-wal", owner)
+			if commits != w.batches {
+				b.Fatalf("the WAL holds %d commits, want %d", commits, w.batches)
+			}
+			total := 0
+			for name, n := range byName {
+				total += n
+				b.ReportMetric(float64(n)/float64(commits), name+"-pages/commit")
+			}
+			b.ReportMetric(float64(total)/float64(commits), "pages/commit")
+		})
+	}
+}
+
+// walFrames reads a WAL file's frames of its current generation, and
+// returns how many commits they hold and how many frames each owner's
+// pages took ("free" for a page dbstat does not name).
+func walFrames(b *testing.B, path string, owner map[uint32]string) (commits int, byName map[string]int) {
+	b.Helper()
+	wal, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(wal) < 32 {
+		b.Fatalf("the WAL is %d bytes", len(wal))
+	}
+	pageSize := int(binary.BigEndian.Uint32(wal[8:12]))
+	salts := wal[16:24]
+	byName = map[string]int{}
+	for off := 32; off+24+pageSize <= len(wal); off += 24 + pageSize {
+		h := wal[off : off+24]
+		if !bytes.Equal(h[8:16], salts) {
+			break // a frame of an earlier generation
+		}
+		name, ok := owner[binary.BigEndian.Uint32(h[0:4])]
+		if !ok {
+			name = "free"
+		}
+		byName[name]++
+		if binary.BigEndian.Uint32(h[4:8]) != 0 {
+			commits++
+		}
+	}
+	return commits, byName
+}
+
+// batchWorkload is BenchmarkApplyBatch's store and the state of its VMs.
+type batchWorkload struct {
+	s       *Store
+	ordered bool
+	rnd     *rand.Rand
+	// machines are the VMs, running their operation running[i].
+	machines []store.VM
+	running  []store.Operation
+	at       time.Time
+	// seq counts ordered IDs within a millisecond.
+	seq              uint64
+	changes, batches int
+}
+
+func newBatchWorkload(b *testing.B, s *Store, ordered bool) *batchWorkload {
+	const vms = 64
+	w := &batchWorkload{s: s, ordered: ordered, rnd: rand.New(rand.NewPCG(1, 2)), at: t0,
+		machines: make([]store.VM, vms), running: make([]store.Operation, vms)}
+	first := store.Change{Subscriptions: []store.Subscription{{ID: sub, CreatedAt: t0}}}
+	for i := range w.machines {
+		name := fmt.Sprintf("vm%04d", i)
+		w.machines[i] = store.VM{ID: vmID(name), SubscriptionID: sub, ResourceGroup: "rg", Name: name, Location: "westus",
+			Model: benchModel, State: benchState, Version: 1, DueAt: t0.Add(time.Minute), CreatedAt: t0, UpdatedAt: t0}
+		first.VMs = append(first.VMs, w.machines[i])
+	}
+	if err := s.Apply(context.Background(), first); err != nil {
+		b.Fatal(err)
+	}
+	return w
+}
+
+var (
+	benchModel = json.RawMessage(`{"location":"westus","properties":{"hardwareProfile":{"vmSize":"Standard_D2s_v3"},` +
 		`"storageProfile":{"imageReference":{"publisher":"Canonical","offer":"ubuntu-24_04-lts","sku":"server","version":"latest"}},` +
 		`"osProfile":{"computerName":"vm","adminUsername":"azureuser"}}}`)
-	state := json.RawMessage(`{"machine":{"name":"vm","state":{"provisioning":"Updating","power":"starting","provisionedAt":"2026-01-01T01:00:00Z"},` +
+	benchState = json.RawMessage(`{"machine":{"name":"vm","state":{"provisioning":"Updating","power":"starting","provisionedAt":"2026-01-01T01:00:00Z"},` +
 		`"run":{"operationId":"48872c4a-9657-4f7e-99c2-5d1f96edeadc","plan":{"kind":"start","steps":[{"provisioning":"Updating","power":"starting","duration":15000000000}],` +
 		`"end":{"provisioning":"Succeeded","power":"running","provisionedAt":"2026-01-01T01:00:00Z"}},"step":0,"stepStarted":"2026-01-01T01:00:00Z","speed":1}},` +
 		`"spec":{"location":"westus","vmSize":"Standard_D2s_v3","osType":"Linux","computerName":"vm"},"vmId":"4aefafdc-39b0-4059-894c-36faaef20f4c","timeCreated":"2026-01-01T00:00:00Z"}`)
-	first := store.Change{Subscriptions: []store.Subscription{{ID: sub, CreatedAt: t0}}}
-	machines := make([]store.VM, vms)
-	running := make([]store.Operation, vms)
-	for i := range machines {
-		name := fmt.Sprintf("vm%04d", i)
-		machines[i] = store.VM{ID: vmID(name), SubscriptionID: sub, ResourceGroup: "rg", Name: name, Location: "westus",
-			Model: model, State: state, Version: 1, DueAt: t0.Add(time.Minute), CreatedAt: t0, UpdatedAt: t0}
-		first.VMs = append(first.VMs, machines[i])
+)
+
+// operationID draws the next operation ID of the workload, at w.at.
+func (w *batchWorkload) operationID() string {
+	var id [16]byte
+	binary.BigEndian.PutUint64(id[:8], w.rnd.Uint64())
+	binary.BigEndian.PutUint64(id[8:], w.rnd.Uint64())
+	id[6], id[8] = id[6]&0x0f|0x40, id[8]&0x3f|0x80
+	if w.ordered {
+		// Milliseconds, a counter within them, random bits: the layout
+		// of the engine's operation IDs.
+		w.seq++
+		binary.BigEndian.PutUint64(id[:8], uint64(w.at.UnixMilli())<<16|0x7000|w.seq>>30&0x0fff)
+		binary.BigEndian.PutUint32(id[8:12], 0x80000000|uint32(w.seq)&0x3fffffff)
 	}
-	if err := s.Apply(ctx, first); err != nil {
+	h := hex.EncodeToString(id[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// apply commits the next batch of 32 changes.
+func (w *batchWorkload) apply(b *testing.B) {
+	const batch = 32
+	w.at = w.at.Add(time.Millisecond)
+	cs := make([]store.Change, batch)
+	for j := range cs {
+		i := w.changes % len(w.machines)
+		w.changes++
+		v := &w.machines[i]
+		v.Version++
+		v.UpdatedAt, v.ModelUnchanged = w.at, true
+		op := store.Operation{ID: w.operationID(), SubscriptionID: sub, Location: "westus",
+			Kind: "start", TargetID: v.ID, Status: "InProgress", StartTime: w.at}
+		c := store.Change{VMs: []store.VM{*v}, Operations: []store.Operation{op},
+			Events: []store.Event{{VMID: v.ID, At: w.at, ProvisioningState: "Updating", ProvisioningCode: "ProvisioningState/updating",
+				PowerState: "starting", OperationID: op.ID, OperationKind: "start", Detail: json.RawMessage(`{"vmSize":"Standard_D2s_v3","location":"westus","osType":"Linux"}`)}}}
+		if prev := w.running[i]; prev.ID != "" {
+			prev.Status, prev.EndTime = "Canceled", w.at
+			prev.Error = json.RawMessage(`{"code":"OperationPreempted","message":"preempted"}`)
+			c.Operations = append(c.Operations, prev)
+		}
+		w.running[i] = op
+		cs[j] = c
+	}
+	if err := w.s.Apply(context.Background(), cs...); err != nil {
 		b.Fatal(err)
 	}
-	ops := 0
-	b.ReportAllocs()
-	at, next := t0, 0
-	for b.Loop() {
-		at = at.Add(time.Millisecond)
-		cs := make([]store.Change, batch)
-		for j := range cs {
-			i := next % vms
-			next++
-			v := &machines[i]
-			v.Version++
-			v.UpdatedAt, v.ModelUnchanged = at, true
-			ops++
-			op := store.Operation{ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", ops), SubscriptionID: sub, Location: "westus",
-				Kind: "start", TargetID: v.ID, Status: "InProgress", StartTime: at}
-			c := store.Change{VMs: []store.VM{*v}, Operations: []store.Operation{op},
-				Events: []store.Event{{VMID: v.ID, At: at, ProvisioningState: "Updating", ProvisioningCode: "ProvisioningState/updating",
-					PowerState: "starting", OperationID: op.ID, OperationKind: "start", Detail: json.RawMessage(`{"vmSize":"Standard_D2s_v3","location":"westus","osType":"Linux"}`)}}}
-			if prev := running[i]; prev.ID != "" {
-				prev.Status, prev.EndTime = "Canceled", at
-				prev.Error = json.RawMessage(`{"code":"OperationPreempted","message":"preempted"}`)
-				c.Operations = append(c.Operations, prev)
-			}
-			running[i] = op
-			cs[j] = c
-		}
-		if err := s.Apply(ctx, cs...); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(next), "ns/change")
+	w.batches++
 }
