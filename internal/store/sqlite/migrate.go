@@ -61,6 +61,52 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // transaction: what SQL cannot compute.
 var migrationSteps = map[int]func(context.Context, *sql.Tx) error{
 	6: hashEventRows,
+	8: packKeys,
+}
+
+// packKeys fills the tables of keys with the packed keys of the rows
+// 0008_keyed_rows.sql numbered, and drops the old keys, a chunk at a time
+// so that a large fleet's keys are never all in memory.
+func packKeys(ctx context.Context, tx *sql.Tx) error {
+	for _, t := range []struct{ from, key, to string }{
+		{"migrating_vm_keys", "vm_key", "vm_keys"},
+		{"migrating_res_keys", "res_key", "res_keys"},
+	} {
+		insert, err := tx.PrepareContext(ctx, `INSERT INTO `+t.to+` (`+t.key+`, ref) VALUES (?, ?)`)
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.to, err)
+		}
+		defer insert.Close()
+		type row struct {
+			ref int64
+			key string
+		}
+		var rows []row
+		for last := int64(0); ; last = rows[len(rows)-1].ref {
+			rows = rows[:0]
+			if err := query(ctx, tx, `SELECT ref, `+t.key+` FROM `+t.from+` WHERE ref > ? ORDER BY ref LIMIT 4096`, []any{last},
+				func(rs *sql.Rows) error {
+					var r row
+					err := rs.Scan(&r.ref, &r.key)
+					rows = append(rows, r)
+					return err
+				}); err != nil {
+				return fmt.Errorf("%s: %w", t.from, err)
+			}
+			if len(rows) == 0 {
+				break
+			}
+			for _, r := range rows {
+				if _, err := insert.ExecContext(ctx, packKey(r.key), r.ref); err != nil {
+					return fmt.Errorf("%s: %w", t.to, err)
+				}
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DROP TABLE `+t.from); err != nil {
+			return fmt.Errorf("%s: %w", t.from, err)
+		}
+	}
+	return nil
 }
 
 // hashEventRows fills in the hashes by which the compact history finds its

@@ -181,16 +181,15 @@ func (s *Store) putResource(ctx context.Context, tx *sql.Tx, r store.Resource) e
 		return err
 	}
 	created, updated := times[0], times[1]
-	key := store.Key(r.ID)
+	key := packKey(store.Key(r.ID))
 	id, body := resourceIDArg(r), packDocument(r.Body, scopeOf(r.SubscriptionID, r.ResourceGroup))
-	var res sql.Result
 	if r.Version == 1 {
-		res, err = s.exec(ctx, tx, sqlInsertResource, key, id, r.Type, r.SubscriptionID, r.ResourceGroup,
-			r.Name, r.Location, body, created, updated)
-	} else {
-		res, err = s.exec(ctx, tx, sqlUpdateResource, id, r.Type, r.SubscriptionID, r.ResourceGroup,
-			r.Name, r.Location, body, r.Version, created, updated, key, r.Version-1)
+		_, err = s.insertKeyed(ctx, tx, sqlInsertResource, sqlInsertResourceKey, key, "resource "+r.ID,
+			id, r.Type, r.SubscriptionID, r.ResourceGroup, r.Name, r.Location, body, created, updated)
+		return err
 	}
+	res, err := s.exec(ctx, tx, sqlUpdateResource, id, r.Type, r.SubscriptionID, r.ResourceGroup,
+		r.Name, r.Location, body, r.Version, created, updated, key, r.Version-1)
 	return versioned(res, err, "resource "+r.ID, r.Version)
 }
 
@@ -225,32 +224,41 @@ const (
 		subscription_id = excluded.subscription_id, name = excluded.name,
 		location = excluded.location, body = excluded.body,
 		version = excluded.version, created_at = excluded.created_at`
-	sqlDeleteVM      = `DELETE FROM vms WHERE vm_key = ?`
-	sqlDeleteVMModel = `DELETE FROM vm_models WHERE vm_key = ?`
 	sqlUpsertSetting = `INSERT INTO settings (name, value) VALUES (?, ?)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value`
 	sqlDeleteGroup = `DELETE FROM resource_groups WHERE sub_key = ? AND name_key = ?`
-	sqlInsertVM    = `INSERT INTO vms (vm_key, id, subscription_id, resource_group, name, location,
+
+	// A VM's and a resource's rows are numbered, and found by number
+	// through their packed key (keys.go, 0008_keyed_rows.sql). A first
+	// version writes its row, then its key, whose conflict, a row of the
+	// key already there, fails the change and with it the row.
+	sqlInsertVM = `INSERT INTO vms (id, subscription_id, resource_group, name, location,
 		state, version, due_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
-		ON CONFLICT (vm_key) DO NOTHING`
-	// A VM's model is written with its first version, and after only when
-	// it changed: a step rewrites the state alone (0005_vm_models.sql).
-	sqlUpsertVMModel = `INSERT INTO vm_models (vm_key, model) VALUES (?, ?)
-		ON CONFLICT (vm_key) DO UPDATE SET model = excluded.model`
-	sqlUpdateVMModel  = `UPDATE vm_models SET model = ?1 WHERE vm_key = ?2 AND model IS NOT ?1`
-	sqlInsertResource = `INSERT INTO resources (res_key, id, type, subscription_id, resource_group, name,
-		location, body, version, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
-		ON CONFLICT (res_key) DO NOTHING`
-	sqlUpdateResource = `UPDATE resources SET id = ?, type = ?, subscription_id = ?, resource_group = ?,
-		name = ?, location = ?, body = ?, version = ?, created_at = ?, updated_at = ?
-		WHERE res_key = ? AND version = ?`
-	sqlDeleteResource = `DELETE FROM resources WHERE res_key = ?`
-	sqlUpdateVM       = `UPDATE vms SET id = ?, subscription_id = ?, resource_group = ?, name = ?,
+		VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`
+	sqlInsertVMKey = `INSERT INTO vm_keys (vm_key, ref) VALUES (?, ?) ON CONFLICT (vm_key) DO NOTHING`
+	sqlUpdateVM    = `UPDATE vms SET id = ?, subscription_id = ?, resource_group = ?, name = ?,
 		location = ?, state = ?, version = ?, due_at = ?,
 		created_at = ?, updated_at = ?
-		WHERE vm_key = ? AND version = ?`
+		WHERE ref = (SELECT ref FROM vm_keys WHERE vm_key = ?) AND version = ?`
+	// A VM's model is written with its first version, and after only when
+	// it changed: a step rewrites the state alone (0005_vm_models.sql).
+	sqlUpsertVMModel = `INSERT INTO vm_models (ref, model) VALUES (?, ?)
+		ON CONFLICT (ref) DO UPDATE SET model = excluded.model`
+	sqlUpdateVMModel = `UPDATE vm_models SET model = ?1
+		WHERE ref = (SELECT ref FROM vm_keys WHERE vm_key = ?2) AND model IS NOT ?1`
+	sqlDeleteVMModel = `DELETE FROM vm_models WHERE ref = (SELECT ref FROM vm_keys WHERE vm_key = ?)`
+	sqlDeleteVM      = `DELETE FROM vms WHERE ref = (SELECT ref FROM vm_keys WHERE vm_key = ?)`
+	sqlDeleteVMKey   = `DELETE FROM vm_keys WHERE vm_key = ?`
+
+	sqlInsertResource = `INSERT INTO resources (id, type, subscription_id, resource_group, name,
+		location, body, version, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`
+	sqlInsertResourceKey = `INSERT INTO res_keys (res_key, ref) VALUES (?, ?) ON CONFLICT (res_key) DO NOTHING`
+	sqlUpdateResource    = `UPDATE resources SET id = ?, type = ?, subscription_id = ?, resource_group = ?,
+		name = ?, location = ?, body = ?, version = ?, created_at = ?, updated_at = ?
+		WHERE ref = (SELECT ref FROM res_keys WHERE res_key = ?) AND version = ?`
+	sqlDeleteResource    = `DELETE FROM resources WHERE ref = (SELECT ref FROM res_keys WHERE res_key = ?)`
+	sqlDeleteResourceKey = `DELETE FROM res_keys WHERE res_key = ?`
 )
 
 // operationRows upserts the operations of an Apply, many rows to a
@@ -267,9 +275,10 @@ var operationRows = newMultiRow(`INSERT INTO operations (op_key, id, subscriptio
 		error = excluded.error, result = excluded.result`)
 
 var writeStatements = slices.Concat([]string{
-	sqlInsertSubscription, sqlUpsertGroup, sqlDeleteVM, sqlDeleteVMModel, sqlDeleteGroup,
-	sqlInsertVM, sqlUpdateVM, sqlUpsertVMModel, sqlUpdateVMModel,
-	sqlInsertResource, sqlUpdateResource, sqlDeleteResource,
+	sqlInsertSubscription, sqlUpsertGroup, sqlDeleteGroup,
+	sqlInsertVM, sqlInsertVMKey, sqlUpdateVM, sqlUpsertVMModel, sqlUpdateVMModel,
+	sqlDeleteVMModel, sqlDeleteVM, sqlDeleteVMKey,
+	sqlInsertResource, sqlInsertResourceKey, sqlUpdateResource, sqlDeleteResource, sqlDeleteResourceKey,
 }, operationRows.bySize)
 
 // exec runs a write statement in tx. Statements prepared at Open are reused
@@ -387,10 +396,10 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, events *eventWriter
 
 	// The deletions follow every put: a table's rows are written in the
 	// change's order, and no table refers to another.
-	if err := s.deleteKeyed(ctx, tx, "vm", c.DeletedVMs, sqlDeleteVM, sqlDeleteVMModel); err != nil {
+	if err := s.deleteKeyed(ctx, tx, "vm", c.DeletedVMs, sqlDeleteVMModel, sqlDeleteVM, sqlDeleteVMKey); err != nil {
 		return nil, err
 	}
-	if err := s.deleteKeyed(ctx, tx, "resource", c.DeletedResources, sqlDeleteResource); err != nil {
+	if err := s.deleteKeyed(ctx, tx, "resource", c.DeletedResources, sqlDeleteResource, sqlDeleteResourceKey); err != nil {
 		return nil, err
 	}
 
@@ -428,12 +437,13 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, events *eventWriter
 	return seqs, nil
 }
 
-// deleteKeyed runs each of stmts on the key of each of ids: the deletion of
-// the rows of what (vm, resource) a change lists.
+// deleteKeyed runs each of stmts on the packed key of each of ids: the
+// deletion of the rows of what (vm, resource) a change lists.
 func (s *Store) deleteKeyed(ctx context.Context, tx *sql.Tx, what string, ids []string, stmts ...string) error {
 	for _, id := range ids {
+		key := packKey(store.Key(id))
 		for _, stmt := range stmts {
-			if _, err := s.exec(ctx, tx, stmt, store.Key(id)); err != nil {
+			if _, err := s.exec(ctx, tx, stmt, key); err != nil {
 				return fmt.Errorf("delete %s %s: %w", what, id, err)
 			}
 		}
@@ -451,33 +461,46 @@ func (s *Store) putVM(ctx context.Context, tx *sql.Tx, vm store.VM) error {
 		return err
 	}
 	due, created, updated := times[0], times[1], times[2]
-	key := store.Key(vm.ID)
+	key := packKey(store.Key(vm.ID))
 	scope := scopeOf(vm.SubscriptionID, vm.ResourceGroup)
-	var res sql.Result
-	if vm.Version == 1 {
-		// DO NOTHING rather than a failing INSERT: the conflict is then a
-		// row count, not a driver error code to decode.
-		res, err = s.exec(ctx, tx, sqlInsertVM,
-			key, vmIDArg(vm), vm.SubscriptionID, vm.ResourceGroup, vm.Name, vm.Location,
-			packDocument(vm.State, scope), due, created, updated)
-	} else {
-		res, err = s.exec(ctx, tx, sqlUpdateVM,
+	state := packDocument(vm.State, scope)
+	if vm.Version > 1 {
+		res, err := s.exec(ctx, tx, sqlUpdateVM,
 			vmIDArg(vm), vm.SubscriptionID, vm.ResourceGroup, vm.Name, vm.Location,
-			packDocument(vm.State, scope), vm.Version, due, created, updated,
-			key, vm.Version-1)
-	}
-	if err := versioned(res, err, "VM "+vm.ID, vm.Version); err != nil {
+			state, vm.Version, due, created, updated, key, vm.Version-1)
+		if err := versioned(res, err, "VM "+vm.ID, vm.Version); err != nil {
+			return err
+		}
+		if !vm.ModelUnchanged {
+			_, err = s.exec(ctx, tx, sqlUpdateVMModel, packDocument(vm.Model, scope), key)
+		}
 		return err
 	}
-	// The model's row is written after the VM's, which decides whether
-	// the version follows; a first version replaces any row a deleted VM
-	// of the same name left (none should be left: delete removes it).
-	if vm.Version == 1 {
-		_, err = s.exec(ctx, tx, sqlUpsertVMModel, key, packDocument(vm.Model, scope))
-	} else if !vm.ModelUnchanged {
-		_, err = s.exec(ctx, tx, sqlUpdateVMModel, packDocument(vm.Model, scope), key)
+	ref, err := s.insertKeyed(ctx, tx, sqlInsertVM, sqlInsertVMKey, key, "VM "+vm.ID,
+		vmIDArg(vm), vm.SubscriptionID, vm.ResourceGroup, vm.Name, vm.Location, state, due, created, updated)
+	if err != nil {
+		return err
 	}
+	// A first version replaces any model row a deleted VM of the same
+	// number left (none should be left: delete removes it).
+	_, err = s.exec(ctx, tx, sqlUpsertVMModel, ref, packDocument(vm.Model, scope))
 	return err
+}
+
+// insertKeyed writes the first version of a row by insert (its columns
+// args) and then its key by insertKey, and returns the row's number; what
+// names the row in the conflict of a key already there.
+func (s *Store) insertKeyed(ctx context.Context, tx *sql.Tx, insert, insertKey, key, what string, args ...any) (int64, error) {
+	res, err := s.exec(ctx, tx, insert, args...)
+	if err != nil {
+		return 0, err
+	}
+	ref, err := res.LastInsertId()
+	if err != nil {
+		return 0, err
+	}
+	res, err = s.exec(ctx, tx, insertKey, key, ref)
+	return ref, versioned(res, err, what, 1)
 }
 
 // vmIDArg is a VM's ID as the id column keeps it: NULL when it is the
@@ -499,7 +522,10 @@ func vmIDOf(id sql.NullString, vm store.VM) string {
 }
 
 // Load implements store.Store. It reads in one transaction, so the snapshot
-// is consistent across tables. Each list is ordered by key.
+// is consistent across tables. Subscriptions, groups and operations are
+// ordered by key; VMs and resources by their row numbers, which is the
+// order they were created in (and, for a file migrated to 0008, the order
+// of their keys before).
 func (s *Store) Load(ctx context.Context) (snap store.Snapshot, err error) {
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -519,12 +545,12 @@ func (s *Store) Load(ctx context.Context) (snap store.Snapshot, err error) {
 	if snap.VMs, err = loadRows(ctx, tx, "vms",
 		`SELECT v.id, v.subscription_id, v.resource_group, v.name, v.location, m.model, v.state,
 		   v.version, v.due_at, v.created_at, v.updated_at
-		 FROM vms v LEFT JOIN vm_models m ON m.vm_key = v.vm_key ORDER BY v.vm_key`, nil, scanVM); err != nil {
+		 FROM vms v LEFT JOIN vm_models m ON m.ref = v.ref ORDER BY v.ref`, nil, scanVM); err != nil {
 		return store.Snapshot{}, err
 	}
 	if snap.Resources, err = loadRows(ctx, tx, "resources",
 		`SELECT id, type, subscription_id, resource_group, name, location, body, version, created_at, updated_at
-		 FROM resources ORDER BY res_key`, nil, scanResource); err != nil {
+		 FROM resources ORDER BY ref`, nil, scanResource); err != nil {
 		return store.Snapshot{}, err
 	}
 	if snap.Operations, err = loadRows(ctx, tx, "operations",
@@ -754,7 +780,7 @@ func (s *Store) Reset(ctx context.Context) (err error) {
 	}()
 	s.known.forget()
 	for _, table := range []string{"events", "event_names", "event_states", "event_details", "operations", "vms",
-		"vm_models", "resource_groups", "subscriptions", "settings", "resources", "checkpoints"} {
+		"vm_models", "vm_keys", "resource_groups", "subscriptions", "settings", "resources", "res_keys", "checkpoints"} {
 		if _, err = tx.ExecContext(ctx, `DELETE FROM `+table); err != nil {
 			return fmt.Errorf("sqlite: reset %s: %w", table, err)
 		}
