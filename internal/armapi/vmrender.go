@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/azemu/azemu/internal/engine"
+	"github.com/azemu/azemu/internal/jsonwire"
 	"github.com/azemu/azemu/internal/lifecycle"
 )
 
@@ -356,51 +357,11 @@ func shortEscape(c byte) byte {
 	return 0
 }
 
-const lowerHex = "0123456789abcdef"
-
 // appendJSONString writes s quoted as encoding/json does: invalid UTF-8
 // as U+FFFD, U+2028 and U+2029 escaped, and with escapeHTML (json.Marshal)
 // <, > and & too; encodeJSON leaves those three as they are.
 func appendJSONString(b []byte, s string, escapeHTML bool) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && !(escapeHTML && (c == '<' || c == '>' || c == '&')) {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case shortEscape(c) != 0:
-				b = append(b, '\\', shortEscape(c))
-			default:
-				b = append(b, '\\', 'u', '0', '0', lowerHex[c>>4], lowerHex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', lowerHex[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return jsonwire.AppendString(b, s, escapeHTML)
 }
 
 // merger yields the members of an object made of model's and server's

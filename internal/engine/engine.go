@@ -16,6 +16,7 @@ import (
 
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/clock"
+	"github.com/azemu/azemu/internal/jsonwire"
 	"github.com/azemu/azemu/internal/kinds/group"
 	"github.com/azemu/azemu/internal/kinds/resource"
 	"github.com/azemu/azemu/internal/kinds/vm"
@@ -123,6 +124,10 @@ type Engine struct {
 	seen        atomic.Int64
 	fleetLocked bool
 	seqReads    sequenceReads
+	// words interns the words VMs' state documents repeat (locations,
+	// sizes, images, state words) as they are read, so that a large fleet
+	// holds one copy of each.
+	words *jsonwire.Interner
 	// batches queues the changes clients ask for, to commit them in
 	// batches (batch.go).
 	batches batcher
@@ -172,7 +177,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 			cfg.NewID = rnd.guid
 		}
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stopped: make(chan struct{}), kinds: kindTable(), draws: rnd, orderedOps: orderedOps, batches: newBatcher()}
+	e := &Engine{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stopped: make(chan struct{}), kinds: kindTable(), draws: rnd, orderedOps: orderedOps, batches: newBatcher(), words: jsonwire.NewInterner()}
 	e.shared, _ = cfg.Store.(store.Shared)
 	if err := e.load(ctx); err != nil {
 		return nil, err
@@ -206,7 +211,7 @@ func (e *Engine) load(ctx context.Context) error {
 		e.groups[groupKey(g.SubscriptionID, g.Name)] = g
 	}
 	for _, row := range snap.VMs {
-		v, err := decodeVM(row)
+		v, err := e.decodeVM(row)
 		if err != nil {
 			return err
 		}
@@ -322,9 +327,9 @@ func decodeGroup(row store.ResourceGroup) (*Group, error) {
 	return g, nil
 }
 
-func decodeVM(row store.VM) (*VM, error) {
-	var doc vmDoc
-	if err := json.Unmarshal(row.State, &doc); err != nil {
+func (e *Engine) decodeVM(row store.VM) (*VM, error) {
+	doc, err := decodeVMDoc(row.State, e.words)
+	if err != nil {
 		return nil, fmt.Errorf("engine: vm %s: %w", row.ID, err)
 	}
 	return &VM{Meta: resource.Meta{ID: row.ID, SubscriptionID: row.SubscriptionID, ResourceGroup: row.ResourceGroup, Name: row.Name, Version: row.Version},

@@ -195,7 +195,7 @@ func (e *Engine) replay(c store.Committed) error {
 	if err != nil {
 		return err
 	}
-	vms, err := decodeAll(ch.VMs, decodeVM)
+	vms, err := decodeAll(ch.VMs, e.decodeVM)
 	if err != nil {
 		return err
 	}

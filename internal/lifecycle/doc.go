@@ -6,7 +6,8 @@
 //
 // It owns decisions, not effects: every function takes the time and IDs it
 // needs and returns the outcome as data. It imports only the standard
-// library; it must not import net/http or database/sql, nor call time.Now
+// library, armerror and jsonwire (which writes and reads its stored state
+// by hand); it must not import net/http or database/sql, nor call time.Now
 // (a test enforces this). The engine runs its plans over time, the store
 // keeps them, and the ARM layer renders them.
 package lifecycle
