@@ -46,6 +46,8 @@ type benchConfig struct {
 	targetDB   string // with target: its database file, for its size
 	cpuProfile string
 	pageSize   int
+	// seed draws which VM each GET reads, so that a run repeats.
+	seed uint64
 	// subscription holds the VMs the bench creates, and is the one listAll
 	// walks: with --target, one a seed filled (azemu seed) lists its fleet.
 	subscription string
@@ -59,9 +61,9 @@ var benchWorkloads = []string{"bare", "get", "expand", "instanceview", "listall"
 func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 	c := benchConfig{}
 	fs, str := newFlags("bench", stderr)
-	vms, clients, duration, warmup, rounds, pageSize := "", "", "", "", "", ""
+	vms, clients, duration, warmup, rounds, pageSize, seed := "", "", "", "", "", "", ""
 	workloads := ""
-	str(&vms, "vms", "1000", "VMs to create before measuring")
+	str(&vms, "vms", "1000", "VMs to create before measuring (with --target, 0 reads only the fleet it already serves)")
 	str(&clients, "clients", "64", "concurrent keep-alive HTTPS clients")
 	str(&duration, "duration", "5s", "how long each workload is measured")
 	str(&warmup, "warmup", "1s", "how long each workload runs, unmeasured, before it is measured")
@@ -73,15 +75,17 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 	str(&c.targetDB, "target-db", "", "with --target: its SQLite file, to report the database's size")
 	str(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured workloads to this file")
 	str(&pageSize, "page-size", "100", "items per list page of the azemu started in this process")
-	str(&c.subscription, "subscription", benchSub, "the subscription of the bench's VMs, which listAll walks (with --target, e.g. one azemu seed filled)")
+	str(&c.subscription, "subscription", benchSub, "the subscription of the bench's VMs, whose whole fleet the GETs read and listAll walks (with --target, e.g. one azemu seed filled)")
+	str(&seed, "seed", "1", "seed of the draws that pick the VM each GET reads")
 	err := parseFlagsOnly(fs, args, stderr, "Usage: azemu bench [flags]\n\n"+
-		"Creates --vms VMs, then measures each workload for --duration with --clients concurrent\n"+
-		"HTTPS clients, next to a bare Go HTTPS server in this process. Only loopback is measured.\n\n")
+		"Creates --vms VMs, lists the subscription's fleet once, then measures each workload for\n"+
+		"--duration with --clients concurrent HTTPS clients, each GET on a VM drawn at random from\n"+
+		"the whole fleet, next to a bare Go HTTPS server in this process. Only loopback is measured.\n\n")
 	if err != nil {
 		return c, err
 	}
-	if c.vms, err = positiveInt("vms", vms); err != nil {
-		return c, err
+	if c.vms, err = strconv.Atoi(vms); err != nil || c.vms < 0 || c.vms == 0 && c.target == "" {
+		return c, fmt.Errorf("--vms must be a positive whole number (0 only with --target), not %q", vms)
 	}
 	if c.clients, err = positiveInt("clients", clients); err != nil {
 		return c, err
@@ -100,6 +104,12 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 	}
 	if c.workloads, err = parseWorkloads(workloads); err != nil {
 		return c, err
+	}
+	if c.vms == 0 && slices.Contains(c.workloads, "churn") {
+		return c, errors.New("--workloads churn changes VMs of the bench's own: give --vms 1 or more")
+	}
+	if c.seed, err = strconv.ParseUint(seed, 10, 64); err != nil {
+		return c, fmt.Errorf("--seed must be a whole number, not %q", seed)
 	}
 	if !armid.IsGUID(c.subscription) {
 		return c, fmt.Errorf("--subscription must be a GUID, not %q", c.subscription)
@@ -180,6 +190,13 @@ type benchRig struct {
 	dbFiles []string // the database's files, for its size
 	inProc  *server.Server
 	closers []func()
+	// fleet is the IDs of the subscription's VMs, listed once before the
+	// measured part: the GETs read them all, each drawn at random.
+	fleet []string
+	// drives counts the workloads driven so far: each drive draws its VMs
+	// from streams of its own, so a warm-up does not read, and so cache,
+	// the very VMs its measured part then reads.
+	drives uint64
 }
 
 func (r *benchRig) close() {
@@ -224,13 +241,6 @@ func runBench(ctx context.Context, c benchConfig, stdout, stderr io.Writer) erro
 	rig.closers = append(rig.closers, tr.CloseIdleConnections)
 	rig.client = &http.Client{Transport: tr, Timeout: 30 * time.Second}
 
-	bare, closeBare, err := startBare(files.Cert, files.Key, c.vms)
-	if err != nil {
-		return err
-	}
-	rig.bare = bare
-	rig.closers = append(rig.closers, closeBare)
-
 	where := ""
 	if c.target == "" {
 		srv, err := server.Start(ctx, server.Config{Listen: "127.0.0.1:0", DataDir: dir, ManualStart: clock.DefaultManualStart,
@@ -255,7 +265,7 @@ func runBench(ctx context.Context, c benchConfig, stdout, stderr io.Writer) erro
 		where = "azemu at " + c.target
 	}
 
-	rep := benchReport{VMs: c.vms, Clients: c.clients, Duration: c.duration, Rounds: c.rounds, Where: where,
+	rep := benchReport{Created: c.vms, Clients: c.clients, Duration: c.duration, Rounds: c.rounds, Where: where,
 		GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), Load: loadAverage()}
 	fmt.Fprintf(stderr, "seeding %d VMs at %s ...\n", c.vms, rig.azemu)
 	seedStart := time.Now()
@@ -263,6 +273,21 @@ func runBench(ctx context.Context, c benchConfig, stdout, stderr io.Writer) erro
 		return fmt.Errorf("seeding: %w", err)
 	}
 	rep.Seed = time.Since(seedStart)
+	fmt.Fprintf(stderr, "listing the fleet of subscription %s ...\n", c.subscription)
+	if rig.fleet, err = rig.listFleet(ctx); err != nil {
+		return fmt.Errorf("listing the fleet: %w", err)
+	}
+	rep.VMs = len(rig.fleet)
+	// The bare server holds one entry per VM of the fleet, as azemu does.
+	bare, closeBare, err := startBare(files.Cert, files.Key, len(rig.fleet))
+	if err != nil {
+		return err
+	}
+	rig.bare = bare
+	rig.closers = append(rig.closers, closeBare)
+	if rig.inProc == nil {
+		rep.Targeted, rep.TargetIdle = true, rig.targetIdleCPU(ctx)
+	}
 
 	stopProfile, err := startCPUProfile(c.cpuProfile)
 	if err != nil {

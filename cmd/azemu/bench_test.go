@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +30,10 @@ func TestParseBench(t *testing.T) {
 		want string // an error containing this, or "" for none
 	}{
 		{[]string{"-vms", "100000", "-clients", "8", "-duration", "2s", "-warmup", "0", "-rounds", "3"}, ""},
-		{[]string{"-vms", "0"}, "--vms must be a positive whole number"},
+		{[]string{"-vms", "0"}, "--vms must be a positive whole number (0 only with --target)"},
+		{[]string{"-vms", "0", "-target", "https://127.0.0.1:18443", "-workloads", "get,expand,instanceview,listall"}, ""},
+		{[]string{"-vms", "0", "-target", "https://127.0.0.1:18443"}, "churn changes VMs of the bench's own"},
+		{[]string{"-seed", "x"}, "--seed must be a whole number"},
 		{[]string{"-clients", "many"}, "--clients must be a positive whole number"},
 		{[]string{"-duration", "0s"}, "--duration must be a positive duration"},
 		{[]string{"-duration", "5"}, "--duration must be a positive duration"},
@@ -82,7 +86,7 @@ func TestServePprofFlag(t *testing.T) {
 }
 
 func TestBenchReportGolden(t *testing.T) {
-	rep := benchReport{VMs: 1000, Clients: 64, Duration: 5 * time.Second, Rounds: 3, Where: "azemu in this process (SQLite, manual clock)",
+	rep := benchReport{VMs: 1000, Created: 1000, Clients: 64, Duration: 5 * time.Second, Rounds: 3, Where: "azemu in this process (SQLite, manual clock)",
 		GoVersion: "go1.26.8", CPUs: 2, Load: "1.50 1.20 0.90", Seed: 2345 * time.Millisecond,
 		Results: []workloadResult{
 			{Name: "bare", Ops: 100000, Elapsed: 5 * time.Second, Bytes: 750, CPU: 4 * time.Second},
@@ -236,5 +240,88 @@ func TestBenchRuns(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "failed") {
 		t.Errorf("a workload failed:\n%s", out.String())
+	}
+}
+
+// TestBenchReadsATargetsWholeFleet measures a server that serves a fleet
+// azemu seed made, creating no VM of its own: every GET must find a VM of
+// that fleet (a 404 fails the run), and the report names the fleet read.
+func TestBenchReadsATargetsWholeFleet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds a fleet and starts a server")
+	}
+	dir := t.TempDir()
+	cfg := seedConfig{vms: 23, dataDir: dir, store: filepath.Join(dir, "azemu.db"), subscription: testSeedSub, concurrency: 4,
+		batch: 10, groupSize: 6, seed: 7, clockStart: testSeedStart}
+	if _, err := runSeed(context.Background(), cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := seedServer(t, dir, testSeedStart, 0)
+	defer stop(t, srv)
+	c, err := parseBench([]string{"-target", srv.URL(), "-ca", filepath.Join(dir, "tls", "ca.pem"), "-vms", "0",
+		"-subscription", testSeedSub, "-clients", "3", "-duration", "200ms", "-warmup", "0",
+		"-workloads", "get,expand,instanceview"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, log bytes.Buffer
+	if err := runBench(context.Background(), c, &out, &log); err != nil {
+		t.Fatalf("%v\n%s\n%s", err, out.String(), log.String())
+	}
+	for _, want := range []string{
+		"azemu bench: 23 VMs, 3 clients",
+		"seeded:  none; each GET reads one of the subscription's 23 VMs, drawn at random",
+		"target:  ", "GET VM ?$expand=instanceView", "GET VM/instanceView",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "failed") {
+		t.Errorf("a workload failed:\n%s", out.String())
+	}
+}
+
+// TestBenchSpreadsGETsOverTheFleet checks the draws a workload's clients
+// make: every VM of the fleet is read about as often as any other, a
+// warm-up's draws are not its measured part's, and a seed repeats them.
+func TestBenchSpreadsGETsOverTheFleet(t *testing.T) {
+	const vms, clients, perClient = 50, 4, 5000
+	r := &benchRig{cfg: benchConfig{clients: clients, seed: 9}, azemu: "https://127.0.0.1:1"}
+	for i := range vms {
+		r.fleet = append(r.fleet, "/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/virtualMachines/"+benchVMName(i))
+	}
+	draws := func(r *benchRig) []string {
+		var got []string
+		urls := r.getURLs("instanceview")
+		r.drives++
+		for c := range clients {
+			state := clientState{rnd: r.clientRand(r.drives, c)}
+			for range perClient {
+				got = append(got, pickURL(urls, &state))
+			}
+		}
+		return got
+	}
+	first := draws(r)
+	counts := map[string]int{}
+	for _, u := range first {
+		counts[u]++
+	}
+	if len(counts) != vms {
+		t.Fatalf("%d VMs read of %d", len(counts), vms)
+	}
+	// 400 reads a VM expected; a uniform draw stays well within 300-500.
+	for u, n := range counts {
+		if n < 300 || n > 500 {
+			t.Errorf("%s read %d times of %d, want about %d", u, n, len(first), len(first)/vms)
+		}
+	}
+	if second := draws(r); slices.Equal(first[:100], second[:100]) {
+		t.Error("the next workload draws the same VMs as the one before")
+	}
+	again := &benchRig{cfg: r.cfg, azemu: r.azemu, fleet: r.fleet}
+	if !slices.Equal(first, draws(again)) {
+		t.Error("the same seed drew other VMs")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"sort"
@@ -169,6 +170,9 @@ func (r *benchRig) seed(ctx context.Context) error {
 		return err
 	}
 	manual := h.Clock == "manual"
+	if r.cfg.vms == 0 {
+		return nil // a target's fleet alone
+	}
 	if _, err := r.must(ctx, http.MethodPut, r.azemu+"/subscriptions/"+r.cfg.subscription+"/resourcegroups/"+benchGroup+"?api-version=2021-04-01",
 		[]byte(`{"location":"westus"}`), http.StatusOK, http.StatusCreated); err != nil {
 		return err
@@ -303,8 +307,9 @@ type clientOp func(ctx context.Context, c int, state *clientState) (size int64, 
 // clientState is what one client of a workload carries from request to
 // request.
 type clientState struct {
-	n    int    // requests sent
-	next string // listall: the next page of the listing under way
+	n    int        // requests sent
+	next string     // listall: the next page of the listing under way
+	rnd  *rand.Rand // GETs: draws the VM each one reads
 }
 
 // drive runs op from r.cfg.clients goroutines until d has passed, and
@@ -316,6 +321,12 @@ func (r *benchRig) drive(ctx context.Context, name string, d time.Duration, op c
 	var firstErr atomic.Pointer[string]
 	var firstRefusal atomic.Pointer[refusal]
 	var wg sync.WaitGroup
+	r.drives++
+	drive := r.drives
+	target0, targetCPU := 0.0, false
+	if r.inProc == nil {
+		target0, targetCPU = r.targetMetric(ctx, "process_cpu_seconds_total")
+	}
 	cpu0 := processCPU()
 	start := time.Now()
 	deadline := start.Add(d)
@@ -323,7 +334,7 @@ func (r *benchRig) drive(ctx context.Context, name string, d time.Duration, op c
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var state clientState
+			state := clientState{rnd: r.clientRand(drive, c)}
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				n, counted, err := op(ctx, c, &state)
 				if errors.Is(err, errCut) {
@@ -350,10 +361,18 @@ func (r *benchRig) drive(ctx context.Context, name string, d time.Duration, op c
 	}
 	wg.Wait()
 	res := workloadResult{Name: name, Ops: ops.Load(), Elapsed: time.Since(start), Bytes: size.Load(), Refused: refusals.Load()}
-	if r.inProc != nil {
-		// Only when azemu runs here: then it, the bare server and the
-		// clients share this process, and a request's CPU is theirs.
-		res.CPU = processCPU() - cpu0
+	// The CPU of a request is the clients' and the server's: azemu in
+	// this process shares it with the clients and the bare server; a
+	// target adds its own, read from its /metrics (for the bare server's
+	// workload too, so that what the target spends idle weighs on both).
+	res.CPU = processCPU() - cpu0
+	if r.inProc == nil {
+		target1, ok := r.targetMetric(context.WithoutCancel(ctx), "process_cpu_seconds_total")
+		if !ok || !targetCPU {
+			res.CPU = 0
+		} else {
+			res.CPU += time.Duration((target1 - target0) * float64(time.Second))
+		}
 	}
 	if msg := firstErr.Load(); msg != nil {
 		res.Err = *msg
@@ -376,41 +395,54 @@ func (r *benchRig) run(ctx context.Context, name string) workloadResult {
 }
 
 func (r *benchRig) workload(name string) clientOp {
-	n := r.cfg.vms
-	spread := func(c int, state *clientState) int {
-		// Each client starts at its own place and walks the fleet.
-		state.n++
-		return (c*(n/r.cfg.clients+1) + state.n) % n
-	}
-	get := func(urls []string) clientOp {
-		return func(ctx context.Context, c int, state *clientState) (int64, bool, error) {
-			u := urls[spread(c, state)]
-			return r.get(ctx, u)
-		}
-	}
-	urls := func(f func(i int) string) []string {
-		out := make([]string, n)
-		for i := range out {
-			out[i] = f(i)
-		}
-		return out
-	}
-	q := "?api-version=" + benchAPIVersion
 	switch name {
-	case "bare":
-		return get(urls(func(i int) string { return r.bare + barePath(i) }))
-	case "get":
-		return get(urls(func(i int) string { return r.vmURL(i) + q }))
-	case "expand":
-		return get(urls(func(i int) string { return r.vmURL(i) + q + "&$expand=instanceView" }))
-	case "instanceview":
-		return get(urls(func(i int) string { return r.vmURL(i) + "/instanceView" + q }))
 	case "listall":
 		return r.listPage
 	case "churn":
 		return r.churn
 	}
-	panic("unknown workload " + name)
+	urls := r.getURLs(name)
+	return func(ctx context.Context, _ int, state *clientState) (int64, bool, error) {
+		return r.get(ctx, pickURL(urls, state))
+	}
+}
+
+// getURLs are the URLs a GET workload reads, one for each VM of the fleet.
+func (r *benchRig) getURLs(name string) []string {
+	q := "?api-version=" + benchAPIVersion
+	var url func(i int) string
+	switch name {
+	case "bare":
+		url = func(i int) string { return r.bare + barePath(i) }
+	case "get":
+		url = func(i int) string { return r.azemu + r.fleet[i] + q }
+	case "expand":
+		url = func(i int) string { return r.azemu + r.fleet[i] + q + "&$expand=instanceView" }
+	case "instanceview":
+		url = func(i int) string { return r.azemu + r.fleet[i] + "/instanceView" + q }
+	default:
+		panic("unknown workload " + name)
+	}
+	out := make([]string, len(r.fleet))
+	for i := range out {
+		out[i] = url(i)
+	}
+	return out
+}
+
+// pickURL draws the next GET's URL uniformly at random from the whole
+// fleet's, the bare server's too: no client walks a part of the fleet
+// that a cache could hold.
+func pickURL(urls []string, state *clientState) string {
+	state.n++
+	return urls[state.rnd.IntN(len(urls))]
+}
+
+// clientRand is client c's source of draws in the given drive: a stream
+// of the bench's seed of its own, so that a run repeats and no two
+// clients, nor a warm-up and its measured part, read the same sequence.
+func (r *benchRig) clientRand(drive uint64, c int) *rand.Rand {
+	return rand.New(rand.NewPCG(r.cfg.seed, drive<<20|uint64(c)))
 }
 
 func (r *benchRig) get(ctx context.Context, u string) (int64, bool, error) {
@@ -447,6 +479,64 @@ func quiet(ctx context.Context, err error) error {
 
 func (r *benchRig) listAllURL() string {
 	return r.azemu + "/subscriptions/" + r.cfg.subscription + "/providers/Microsoft.Compute/virtualMachines?api-version=" + benchAPIVersion + "&statusOnly=true"
+}
+
+// listFleet lists the IDs of every VM of the subscription, once, before
+// anything is measured: through listAll statusOnly=true, the smallest
+// items.
+func (r *benchRig) listFleet(ctx context.Context) ([]string, error) {
+	var ids []string
+	for u := r.listAllURL(); u != ""; {
+		data, err := r.must(ctx, http.MethodGet, u, nil, http.StatusOK)
+		if err != nil {
+			return nil, err
+		}
+		var page struct {
+			Value []struct {
+				ID string `json:"id"`
+			} `json:"value"`
+			NextLink string `json:"nextLink"`
+		}
+		if err := json.Unmarshal(data, &page); err != nil {
+			return nil, fmt.Errorf("a page of listAll: %w", err)
+		}
+		for _, v := range page.Value {
+			if !strings.HasPrefix(v.ID, "/subscriptions/") {
+				return nil, fmt.Errorf("listAll gave a VM whose id is %q", v.ID)
+			}
+			ids = append(ids, v.ID)
+		}
+		if page.NextLink != "" && !strings.HasPrefix(page.NextLink, r.azemu+"/") {
+			return nil, fmt.Errorf("a page's nextLink %q leads away from %s", page.NextLink, r.azemu)
+		}
+		u = page.NextLink
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("subscription %s has no VMs to read", r.cfg.subscription)
+	}
+	return ids, nil
+}
+
+// targetIdleCPU is the share of one CPU the target spends with no request
+// from the bench, over two seconds (-1 when unknown): a target still busy
+// after its start (the dashboard reading its history) weighs on every
+// figure.
+func (r *benchRig) targetIdleCPU(ctx context.Context) float64 {
+	const over = 2 * time.Second
+	before, ok := r.targetMetric(ctx, "process_cpu_seconds_total")
+	if !ok {
+		return -1
+	}
+	select {
+	case <-ctx.Done():
+		return -1
+	case <-time.After(over):
+	}
+	after, ok := r.targetMetric(ctx, "process_cpu_seconds_total")
+	if !ok {
+		return -1
+	}
+	return (after - before) / over.Seconds()
 }
 
 // listPage fetches the next page of a client's listing, or the first when

@@ -10,20 +10,25 @@ import (
 
 // benchReport is what azemu bench prints.
 type benchReport struct {
-	VMs       int
-	Clients   int
-	Duration  time.Duration
-	Rounds    int
-	Where     string
-	GoVersion string
-	CPUs      int
-	Load      string // one-, five- and fifteen-minute load averages at the end
-	Seed      time.Duration
-	Results   []workloadResult
-	Listing   listing // the zero value when listall did not run
-	RSS       int64
-	RSSFrom   string
-	DBBytes   int64
+	VMs     int // the fleet read: every VM of the subscription
+	Created int // of which the bench created
+	// TargetIdle is the share of a CPU a target spent before the measured
+	// part with no request from the bench (-1 unknown; 0 in process).
+	TargetIdle float64
+	Targeted   bool // azemu ran in a process of its own (--target)
+	Clients    int
+	Duration   time.Duration
+	Rounds     int
+	Where      string
+	GoVersion  string
+	CPUs       int
+	Load       string // one-, five- and fifteen-minute load averages at the end
+	Seed       time.Duration
+	Results    []workloadResult
+	Listing    listing // the zero value when listall did not run
+	RSS        int64
+	RSSFrom    string
+	DBBytes    int64
 }
 
 // benchLabels name each workload in the report, with its unit.
@@ -64,7 +69,20 @@ func (b benchReport) write(w io.Writer) {
 		fmt.Fprintf(w, ", load average %s at the end", b.Load)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "seeded:  %s VMs in %s\n\n", thousands(int64(b.VMs)), b.Seed.Round(10*time.Millisecond))
+	if b.Created > 0 {
+		fmt.Fprintf(w, "seeded:  %s VMs in %s; ", thousands(int64(b.Created)), b.Seed.Round(10*time.Millisecond))
+	} else {
+		fmt.Fprintf(w, "seeded:  none; ")
+	}
+	fmt.Fprintf(w, "each GET reads one of the subscription's %s VMs, drawn at random\n", thousands(int64(b.VMs)))
+	switch {
+	case !b.Targeted:
+	case b.TargetIdle < 0:
+		fmt.Fprintf(w, "target:  its CPU is not in its /metrics: no CPU per request\n")
+	default:
+		fmt.Fprintf(w, "target:  %.0f%% of a CPU busy with no request before the measured part; CPU/op is the target's and this process's\n", 100*b.TargetIdle)
+	}
+	fmt.Fprintln(w)
 
 	// The ratio by CPU is the bare server's CPU time per request over this
 	// workload's: on a machine shared with other work it is steadier than
