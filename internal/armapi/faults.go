@@ -143,7 +143,10 @@ func (s *Server) throttleOperation(r *request) string {
 // op of r. An engine that cannot say (it is shutting down) fires none: the
 // read is served as it would be without faults.
 func (s *Server) faultFires(r *request, kind, op string) bool {
-	res, err := s.eng.Do(ctxWithoutCancel(r.Context()), engine.ProbeFault{Kind: kind, Operation: op})
+	// Every ARM request probes: the request's own context, as a probe
+	// neither waits nor writes on the caller's behalf (it spends a use in
+	// memory), so a client hanging up cannot cut it short.
+	res, err := s.eng.Do(r.Context(), engine.ProbeFault{Kind: kind, Operation: op})
 	return err == nil && res.Fired
 }
 

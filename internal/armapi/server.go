@@ -47,6 +47,9 @@ type Config struct {
 	// base of Location, Azure-AsyncOperation and nextLink. Without it the
 	// request's Host is used, which a client chooses.
 	BaseURL string
+	// Seed, when not zero, makes the request IDs repeat run after run
+	// (the engine's IDs repeat by its own seed).
+	Seed uint64
 }
 
 // Metrics records requests and serves them to Prometheus; armapi only
@@ -80,6 +83,7 @@ type Server struct {
 	// statusOnly keeps their items of listAll statusOnly=true
 	// (listrender.go).
 	renders, statusOnly *renderCache
+	requestIDs          *requestIDs
 }
 
 // New returns the server; Handler is its http.Handler.
@@ -96,7 +100,7 @@ func New(cfg Config) *Server {
 	s := &Server{eng: cfg.Engine, log: cfg.Logger, pageSize: cfg.PageSize, fallback: cfg.Fallback, metrics: cfg.Metrics, prices: cfg.Prices,
 		limiter: newRateLimiter(cfg.RateLimits), identity: cfg.Identity, defSub: strings.ToLower(cfg.DefaultSubscription),
 		baseURL: strings.TrimSuffix(cfg.BaseURL, "/"), plans: map[planKey]*template.Plan{}, renders: newRenderCache(renderCacheLimit),
-		statusOnly: newRenderCache(statusOnlyCacheLimit)}
+		statusOnly: newRenderCache(statusOnlyCacheLimit), requestIDs: newRequestIDs(cfg.Seed)}
 	// A deployment's resources that waited for one whose provisioning just
 	// ended start at once (deployer.go).
 	if cfg.Engine != nil {
@@ -120,6 +124,7 @@ type request struct {
 	caller    identity.Caller
 	partial   bool // the caller may read only some of the subscription: see readable
 	params    url.Values
+	sw        statusWriter // what w is, as the request starts
 }
 
 // query is the URL's query, parsed once for the request (api-version and
@@ -143,11 +148,7 @@ func (r *request) seg(i int, want string) bool {
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, hr *http.Request) {
 		start := time.Now()
-		rid := s.eng.NewID()
-		// Header keys in canonical form: Set would canonicalise them on
-		// every request.
-		h := w.Header()
-		h["X-Ms-Request-Id"] = []string{rid}
+		rid := s.requestIDs.next()
 		// net/http canonicalises a request's header keys as it reads
 		// them, so they are looked up as written here rather than
 		// through Get, which canonicalises its argument on every call.
@@ -155,12 +156,19 @@ func (s *Server) Handler() http.Handler {
 		if corr == "" {
 			corr = rid
 		}
-		h["X-Ms-Correlation-Request-Id"] = []string{corr}
+		// Header keys in canonical form: Set would canonicalise them on
+		// every request. Both values share one allocation.
+		h := w.Header()
+		ids := []string{rid, corr}
+		h["X-Ms-Request-Id"] = ids[0:1:1]
+		h["X-Ms-Correlation-Request-Id"] = ids[1:2:2]
 		if cid := headerValue(hr.Header, "X-Ms-Client-Request-Id"); cid != "" {
 			h["X-Ms-Client-Request-Id"] = []string{cid}
 		}
-		sw := &statusWriter{ResponseWriter: w}
-		r := &request{Request: hr, w: sw, requestID: rid, base: s.baseURL}
+		// The request and its status writer are one allocation.
+		r := &request{Request: hr, requestID: rid, base: s.baseURL}
+		sw := &r.sw
+		sw.ResponseWriter, r.w = w, sw
 		if r.base == "" {
 			r.base = "https://" + hr.Host
 		}

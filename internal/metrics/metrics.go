@@ -3,7 +3,7 @@ package metrics
 import (
 	"net/http"
 	"strconv"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/azemu/azemu/internal/engine"
@@ -20,13 +20,27 @@ type Metrics struct {
 	changes  *prometheus.CounterVec
 	// series keeps each (method, code)'s counter and histogram once
 	// found, so that a request does not hash its labels into the vectors
-	// (nor write its code as text) every time.
-	series sync.Map // requestKey -> requestSeries
+	// (nor write its code as text, nor box a key) every time.
+	series [len(requestMethods) + 1][1000]atomic.Pointer[requestSeries]
 }
 
-type requestKey struct {
-	method string
-	code   int
+// requestMethods are the methods requests are labelled by; any other
+// (a client may send any token as its method) is counted as otherMethod,
+// so that made-up methods cannot grow the series without bound.
+var requestMethods = [...]string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+	http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace}
+
+const otherMethod = "other"
+
+// methodIndex is method's place in requestMethods, len(requestMethods)
+// for any other.
+func methodIndex(method string) int {
+	for i, m := range requestMethods {
+		if m == method {
+			return i
+		}
+	}
+	return len(requestMethods)
 }
 
 type requestSeries struct {
@@ -41,11 +55,11 @@ func New(eng *engine.Engine) *Metrics {
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "azemu_http_requests_total",
-			Help: "HTTP requests served, by method and status code.",
+			Help: "HTTP requests served, by method (\"other\" for any but the nine of HTTP) and status code.",
 		}, []string{"method", "code"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "azemu_http_request_duration_seconds",
-			Help:    "Time to answer an HTTP request, by method.",
+			Help:    "Time to answer an HTTP request, by method (\"other\" for any but the nine of HTTP).",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"method"}),
 		changes: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -73,15 +87,25 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
-// ObserveRequest records one answered request.
+// ObserveRequest records one answered request: by its method (otherMethod
+// for one not in requestMethods) and status code.
 func (m *Metrics) ObserveRequest(method string, code int, d time.Duration) {
-	k := requestKey{method, code}
-	v, ok := m.series.Load(k)
-	if !ok {
-		v, _ = m.series.LoadOrStore(k, requestSeries{count: m.requests.WithLabelValues(method, strconv.Itoa(code)),
-			latency: m.latency.WithLabelValues(method)})
+	mi := methodIndex(method)
+	if code < 0 || code >= len(m.series[mi]) {
+		code = 0 // net/http writes none outside 100-999
 	}
-	s := v.(requestSeries)
+	p := &m.series[mi][code]
+	s := p.Load()
+	if s == nil {
+		label := otherMethod
+		if mi < len(requestMethods) {
+			label = requestMethods[mi]
+		}
+		// The vectors hand out one child per label values, so two
+		// requests storing at once store the same series.
+		s = &requestSeries{count: m.requests.WithLabelValues(label, strconv.Itoa(code)), latency: m.latency.WithLabelValues(label)}
+		p.Store(s)
+	}
 	s.count.Inc()
 	s.latency.Observe(d.Seconds())
 }

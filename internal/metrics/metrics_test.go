@@ -3,6 +3,7 @@ package metrics_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/azemu/azemu/internal/enginetest"
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/metrics"
+	"github.com/azemu/azemu/internal/store/memstore"
 	"github.com/azemu/azemu/internal/store/sqlite"
 )
 
@@ -88,4 +90,49 @@ func TestFleetRequestsAndChanges(t *testing.T) {
 	hasLine(t, body, `azemu_state_changes_total{power_state="deallocated"} 1`)
 	hasLine(t, body, `azemu_http_requests_total{code="404",method="GET"} 1`)
 	hasLine(t, body, `azemu_http_request_duration_seconds_count{method="GET"} 2`)
+}
+
+// TestMadeUpMethodsShareOneSeries checks that a client sending methods of
+// its own cannot grow the request series without bound: every method but
+// HTTP's nine is counted under "other", and the nine keep their own.
+func TestMadeUpMethodsShareOneSeries(t *testing.T) {
+	eng, err := engine.New(context.Background(), engine.Config{Store: memstore.New(), Manual: clock.NewManual(clock.DefaultManualStart),
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	m := metrics.New(eng)
+	for i := range 500 {
+		m.ObserveRequest(fmt.Sprintf("X-MADE-UP-%d", i), http.StatusMethodNotAllowed, time.Millisecond)
+	}
+	m.ObserveRequest("get", http.StatusOK, time.Millisecond) // methods are case-sensitive
+	m.ObserveRequest(http.MethodGet, http.StatusOK, time.Millisecond)
+	m.ObserveRequest(http.MethodPatch, http.StatusAccepted, time.Millisecond)
+	body := scrape(t, m)
+	hasLine(t, body, `azemu_http_requests_total{code="405",method="other"} 500`)
+	hasLine(t, body, `azemu_http_requests_total{code="200",method="other"} 1`)
+	hasLine(t, body, `azemu_http_requests_total{code="200",method="GET"} 1`)
+	hasLine(t, body, `azemu_http_requests_total{code="202",method="PATCH"} 1`)
+	hasLine(t, body, `azemu_http_request_duration_seconds_count{method="other"} 501`)
+	if n := strings.Count(body, "azemu_http_requests_total{"); n != 4 {
+		t.Errorf("%d request series after 503 requests of 502 methods, want 4:\n%s", n, body)
+	}
+}
+
+// BenchmarkObserveRequest is what /metrics costs every request.
+func BenchmarkObserveRequest(b *testing.B) {
+	eng, err := engine.New(context.Background(), engine.Config{Store: memstore.New(), Manual: clock.NewManual(clock.DefaultManualStart),
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer eng.Close()
+	m := metrics.New(eng)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			m.ObserveRequest(http.MethodGet, http.StatusOK, time.Millisecond)
+		}
+	})
 }

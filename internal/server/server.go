@@ -246,7 +246,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.url = "https://" + ln.Addr().String()
 	api := armapi.New(armapi.Config{Engine: s.engine, Logger: log, PageSize: cfg.PageSize, Prices: cfg.Prices,
 		RateLimits: cfg.RateLimits, Fallback: ids.Handler(fallback), Metrics: metrics.New(s.engine),
-		Identity: ids, DefaultSubscription: cfg.DefaultSubscription, BaseURL: advertisedURL(ln.Addr())})
+		Identity: ids, DefaultSubscription: cfg.DefaultSubscription, BaseURL: advertisedURL(ln.Addr()), Seed: cfg.Seed})
 	if err := s.lock.record(s.url); err != nil {
 		ln.Close()
 		s.engine.Close()
