@@ -48,6 +48,10 @@ type benchConfig struct {
 	pageSize   int
 	// seed draws which VM each GET reads, so that a run repeats.
 	seed uint64
+	// bareCommand starts the bare server in a process of its own (this
+	// executable and benchBareCommand), as the target has one; nil runs
+	// it in this process.
+	bareCommand []string
 	// subscription holds the VMs the bench creates, and is the one listAll
 	// walks: with --target, one a seed filled (azemu seed) lists its fleet.
 	subscription string
@@ -123,6 +127,11 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 	if c.target, err = loopbackURL(c.target); err != nil {
 		return c, fmt.Errorf("--target: %w", err)
 	}
+	exe, err := os.Executable()
+	if err != nil {
+		return c, fmt.Errorf("--target: the bare server runs as this executable in a process of its own: %w", err)
+	}
+	c.bareCommand = []string{exe, benchBareCommand}
 	return c, nil
 }
 
@@ -190,6 +199,8 @@ type benchRig struct {
 	dbFiles []string // the database's files, for its size
 	inProc  *server.Server
 	closers []func()
+	// bareProc is the bare server's process, when it has one.
+	bareProc *bareProcess
 	// fleet is the IDs of the subscription's VMs, listed once before the
 	// measured part: the GETs read them all, each drawn at random.
 	fleet []string
@@ -278,13 +289,23 @@ func runBench(ctx context.Context, c benchConfig, stdout, stderr io.Writer) erro
 		return fmt.Errorf("listing the fleet: %w", err)
 	}
 	rep.VMs = len(rig.fleet)
-	// The bare server holds one entry per VM of the fleet, as azemu does.
-	bare, closeBare, err := startBare(files.Cert, files.Key, len(rig.fleet))
-	if err != nil {
-		return err
+	// The bare server holds one entry per VM of the fleet, as azemu does,
+	// in a process of its own when the target has one.
+	if c.bareCommand != nil {
+		bare, proc, err := startBareProcess(c.bareCommand, files.Cert, files.Key, len(rig.fleet))
+		if err != nil {
+			return err
+		}
+		rig.bare, rig.bareProc = bare, proc
+		rig.closers = append(rig.closers, proc.stop)
+	} else {
+		bare, closeBare, err := startBare(files.Cert, files.Key, len(rig.fleet))
+		if err != nil {
+			return err
+		}
+		rig.bare = bare
+		rig.closers = append(rig.closers, closeBare)
 	}
-	rig.bare = bare
-	rig.closers = append(rig.closers, closeBare)
 	if rig.inProc == nil {
 		rep.Targeted, rep.TargetIdle = true, rig.targetIdleCPU(ctx)
 	}

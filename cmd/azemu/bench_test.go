@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,6 +16,21 @@ import (
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
+
+// benchBareEnv makes this test binary the bare server's process, as
+// azemu bench-bare: what azemu bench starts in a process of its own.
+const benchBareEnv = "AZEMU_TEST_BENCH_BARE"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(benchBareEnv) == "1" {
+		if err := benchBare(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
 
 func TestParseBench(t *testing.T) {
 	def, err := parseBench(nil, io.Discard)
@@ -264,12 +280,16 @@ func TestBenchReadsATargetsWholeFleet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The bare server in a process of its own: this test binary, as
+	// azemu bench-bare (TestMain).
+	t.Setenv(benchBareEnv, "1")
+	c.bareCommand = []string{os.Args[0]}
 	var out, log bytes.Buffer
 	if err := runBench(context.Background(), c, &out, &log); err != nil {
 		t.Fatalf("%v\n%s\n%s", err, out.String(), log.String())
 	}
 	for _, want := range []string{
-		"azemu bench: 23 VMs, 3 clients",
+		"azemu bench: 23 VMs, 3 clients", "the bare server in a process of its own",
 		"seeded:  none; each GET reads one of the subscription's 23 VMs, drawn at random",
 		"target:  ", "GET VM ?$expand=instanceView", "GET VM/instanceView",
 	} {
@@ -323,5 +343,18 @@ func TestBenchSpreadsGETsOverTheFleet(t *testing.T) {
 	again := &benchRig{cfg: r.cfg, azemu: r.azemu, fleet: r.fleet}
 	if !slices.Equal(first, draws(again)) {
 		t.Error("the same seed drew other VMs")
+	}
+}
+
+func TestProcessCPUOf(t *testing.T) {
+	// Spend some CPU, then read this process's own figure both ways.
+	for end := time.Now().Add(50 * time.Millisecond); time.Now().Before(end); {
+	}
+	d, err := processCPUOf(os.Getpid())
+	if err != nil || d <= 0 || d > processCPU()+20*time.Millisecond {
+		t.Errorf("processCPUOf(self) = %v, %v; getrusage says %v", d, err, processCPU())
+	}
+	if _, err := processCPUOf(-1); err == nil {
+		t.Error("a process that is not there has a CPU time")
 	}
 }

@@ -328,6 +328,10 @@ func (r *benchRig) drive(ctx context.Context, name string, d time.Duration, op c
 		target0, targetCPU = r.targetMetric(ctx, "process_cpu_seconds_total")
 	}
 	cpu0 := processCPU()
+	var bare0 time.Duration
+	if r.bareProc != nil {
+		bare0 = r.bareProc.cpu()
+	}
 	start := time.Now()
 	deadline := start.Add(d)
 	for c := range r.cfg.clients {
@@ -362,10 +366,14 @@ func (r *benchRig) drive(ctx context.Context, name string, d time.Duration, op c
 	wg.Wait()
 	res := workloadResult{Name: name, Ops: ops.Load(), Elapsed: time.Since(start), Bytes: size.Load(), Refused: refusals.Load()}
 	// The CPU of a request is the clients' and the server's: azemu in
-	// this process shares it with the clients and the bare server; a
-	// target adds its own, read from its /metrics (for the bare server's
-	// workload too, so that what the target spends idle weighs on both).
+	// this process shares it with the clients and the bare server; with a
+	// target, every workload adds the bare server's process and the
+	// target's (read from its /metrics), so that what either spends idle
+	// weighs on both sides alike.
 	res.CPU = processCPU() - cpu0
+	if r.bareProc != nil {
+		res.CPU += r.bareProc.cpu() - bare0
+	}
 	if r.inProc == nil {
 		target1, ok := r.targetMetric(context.WithoutCancel(ctx), "process_cpu_seconds_total")
 		if !ok || !targetCPU {

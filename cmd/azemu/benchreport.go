@@ -80,7 +80,8 @@ func (b benchReport) write(w io.Writer) {
 	case b.TargetIdle < 0:
 		fmt.Fprintf(w, "target:  its CPU is not in its /metrics: no CPU per request\n")
 	default:
-		fmt.Fprintf(w, "target:  %.0f%% of a CPU busy with no request before the measured part; CPU/op is the target's and this process's\n", 100*b.TargetIdle)
+		fmt.Fprintf(w, "target:  %.0f%% of a CPU busy with no request before the measured part; the bare server in a process of its own;\n", 100*b.TargetIdle)
+		fmt.Fprintf(w, "         CPU/op is the clients', the bare server's and the target's\n")
 	}
 	fmt.Fprintln(w)
 

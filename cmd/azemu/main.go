@@ -64,6 +64,8 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"faults": faultsCmd,
 	"reset":  resetCmd,
 	"vm":     vmCmd,
+	// Run by azemu bench only; not in the usage.
+	benchBareCommand: func(args []string, stdout, stderr io.Writer) error { return benchBare(args, os.Stdin, stdout, stderr) },
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
