@@ -92,17 +92,23 @@ func TestFleetRequestsAndChanges(t *testing.T) {
 	hasLine(t, body, `azemu_http_request_duration_seconds_count{method="GET"} 2`)
 }
 
+// memMetrics is the metrics of an empty in-memory engine.
+func memMetrics(tb testing.TB) *metrics.Metrics {
+	tb.Helper()
+	eng, err := engine.New(context.Background(), engine.Config{Store: memstore.New(), Manual: clock.NewManual(clock.DefaultManualStart),
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(eng.Close)
+	return metrics.New(eng)
+}
+
 // TestMadeUpMethodsShareOneSeries checks that a client sending methods of
 // its own cannot grow the request series without bound: every method but
 // HTTP's nine is counted under "other", and the nine keep their own.
 func TestMadeUpMethodsShareOneSeries(t *testing.T) {
-	eng, err := engine.New(context.Background(), engine.Config{Store: memstore.New(), Manual: clock.NewManual(clock.DefaultManualStart),
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	m := metrics.New(eng)
+	m := memMetrics(t)
 	for i := range 500 {
 		m.ObserveRequest(fmt.Sprintf("X-MADE-UP-%d", i), http.StatusMethodNotAllowed, time.Millisecond)
 	}
@@ -122,13 +128,7 @@ func TestMadeUpMethodsShareOneSeries(t *testing.T) {
 
 // BenchmarkObserveRequest is what /metrics costs every request.
 func BenchmarkObserveRequest(b *testing.B) {
-	eng, err := engine.New(context.Background(), engine.Config{Store: memstore.New(), Manual: clock.NewManual(clock.DefaultManualStart),
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer eng.Close()
-	m := metrics.New(eng)
+	m := memMetrics(b)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
