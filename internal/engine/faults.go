@@ -163,6 +163,9 @@ type faultUses struct {
 // spent is faults with the uses spent taken from their counts, less those
 // with none left. faults is not changed.
 func (u *faultUses) spent(faults []Fault) []Fault {
+	if len(faults) == 0 {
+		return nil // the common case takes no lock shared by every request
+	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	out := make([]Fault, 0, len(faults))
@@ -294,11 +297,17 @@ func (e *Engine) probeFault(ctx context.Context, kind, op string) bool {
 	e.mu.RLock()
 	faults := e.faults // replaced on commit, never changed
 	e.mu.RUnlock()
+	if !anyFaultFor(faults, kind, op) {
+		// Every ARM request probes: without a candidate it takes no lock
+		// shared by all requests. The list is immutable, so the answer is
+		// the one the locked loop below would give.
+		return false
+	}
 	u := &e.uses
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	for _, f := range faults {
-		if f.Kind != kind || (f.Operation != "" && f.Operation != "*" && !strings.EqualFold(f.Operation, op)) {
+		if !f.probes(kind, op) {
 			continue
 		}
 		left := 0
@@ -322,6 +331,21 @@ func (e *Engine) probeFault(ctx context.Context, kind, op string) bool {
 			e.writeFaultUses()
 		}
 		return true
+	}
+	return false
+}
+
+// probes reports whether f is of kind and applies to the read op.
+func (f *Fault) probes(kind, op string) bool {
+	return f.Kind == kind && (f.Operation == "" || f.Operation == "*" || strings.EqualFold(f.Operation, op))
+}
+
+// anyFaultFor reports whether any of faults probes for kind and op.
+func anyFaultFor(faults []Fault, kind, op string) bool {
+	for i := range faults {
+		if faults[i].probes(kind, op) {
+			return true
+		}
 	}
 	return false
 }

@@ -133,6 +133,36 @@ func TestProbeFaultCountsDown(t *testing.T) {
 	}
 }
 
+// A probe with no fault of its kind and operation takes the lock-free path;
+// a fault added after it still fires for every later probe.
+func TestProbeFaultSeesFaultsAddedLater(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	if probe(ctx, r.eng, FaultThrottle, "GET") {
+		t.Fatal("a throttle fired with no fault registered")
+	}
+	if _, err := r.eng.Do(ctx, AddFault{Fault: Fault{Kind: FaultThrottle, Operation: "PUT"}}); err != nil {
+		t.Fatal(err)
+	}
+	if probe(ctx, r.eng, FaultThrottle, "GET") {
+		t.Fatal("a throttle on PUT fired for GET")
+	}
+	if probe(ctx, r.eng, FaultPowerStateUnavailable, "PUT") {
+		t.Fatal("a throttle fired for a powerStateUnavailable probe")
+	}
+	for i := range 3 {
+		if !probe(ctx, r.eng, FaultThrottle, "put") {
+			t.Fatalf("probe %d: the throttle on PUT did not fire", i)
+		}
+	}
+	if _, err := r.eng.Do(ctx, RemoveFaults{}); err != nil {
+		t.Fatal(err)
+	}
+	if probe(ctx, r.eng, FaultThrottle, "PUT") {
+		t.Fatal("a removed throttle fired")
+	}
+}
+
 func TestSizeFamily(t *testing.T) {
 	for _, tc := range []struct {
 		size   string
