@@ -73,7 +73,9 @@ func parseSeed(args []string, stderr io.Writer) (seedConfig, error) {
 		"states, through the ARM API's handler in this process, on a manual clock. Stop any server\n"+
 		"of the data dir first; serve it afterwards. A SQLite file is written unsynced until the seed\n"+
 		"ends: a killed seed leaves a consistent data dir, but after a power loss or an OS crash\n"+
-		"during a seed, seed it afresh.\n\n")
+		"during a seed, seed it afresh. The seed ends by packing a SQLite file's rows into full\n"+
+		"pages (VACUUM), which needs free disk space of about twice the packed file's size for a\n"+
+		"while, and then syncing it.\n\n")
 	if err != nil {
 		return c, err
 	}
@@ -213,6 +215,7 @@ type seedSummary struct {
 	Seed        uint64
 	From, To    time.Time // the clock when the first VM was created, and at the end
 	Took        time.Duration
+	Closed      time.Duration // of it, closing the store: a SQLite file's VACUUM and checkpoint
 	Where       string
 	DBBytes     int64
 	ClockAhead  bool // the clock ended past the real time
@@ -227,6 +230,9 @@ func (s seedSummary) write(w io.Writer) {
 	fmt.Fprintf(w, "  store: %s", s.Where)
 	if s.DBBytes > 0 {
 		fmt.Fprintf(w, " (%.1f MB)", float64(s.DBBytes)/1e6)
+	}
+	if s.Closed > 0 {
+		fmt.Fprintf(w, ", closed in %s", s.Closed.Round(time.Millisecond))
 	}
 	fmt.Fprintln(w)
 	if s.ClockAhead {
@@ -264,7 +270,14 @@ func runSeed(ctx context.Context, c seedConfig, progress io.Writer) (seedSummary
 	if err != nil {
 		return sum, err
 	}
-	sum.From, sum.To, sum.Took = from, srv.Engine().Now(), time.Since(began)
+	sum.From, sum.To = from, srv.Engine().Now()
+	// Closing the store is part of the seed: a SQLite file is packed
+	// (VACUUM) and synced then, and its size is the one after.
+	closing := time.Now()
+	if err := srv.Shutdown(ctx); err != nil {
+		return sum, err
+	}
+	sum.Closed, sum.Took = time.Since(closing), time.Since(began)
 	sum.ClockAhead = sum.To.After(time.Now())
 	sum.Where = c.store
 	if postgres.IsURL(c.store) {

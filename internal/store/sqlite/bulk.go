@@ -58,8 +58,9 @@ const (
 // the database less often. A process killed mid-load still leaves a
 // consistent database (every commit reached the operating system); a
 // power loss or operating system crash mid-load may not, and the load must
-// then start afresh. Close writes what is queued and ends with a synced
-// checkpoint, after which the file is as durable as one Open wrote.
+// then start afresh. Close writes what is queued, packs the file into full
+// pages (VACUUM) and ends with a synced checkpoint, after which the file is
+// as durable as one Open wrote.
 func OpenBulk(path string) (*Bulk, error) {
 	s, err := open(path, true)
 	if err != nil {
@@ -101,7 +102,8 @@ func (b *Bulk) Flush(ctx context.Context) error {
 }
 
 // Close writes what is queued, stops the writer and closes the store (a
-// synced checkpoint); it returns the writer's failure if there was one.
+// VACUUM and a synced checkpoint); it returns the writer's failure if there
+// was one.
 func (b *Bulk) Close() error {
 	b.mu.Lock()
 	if !b.closed {

@@ -802,14 +802,21 @@ func (s *Store) Close() error {
 		rerr := s.r.Close()
 		var cerr error
 		if s.bulk {
+			// A load's rows are written as its changes come, and a VM's
+			// state row shrinks once its create has run, leaving its page
+			// half empty: VACUUM packs the rows into full pages (half the
+			// pages of vms) and gives the free pages back.
+			if _, err := s.w.Exec(`VACUUM`); err != nil {
+				cerr = fmt.Errorf("sqlite: close: vacuum: %w", err)
+			}
 			// The load ends durable: FULL syncs the checkpoint below, the
 			// WAL before it is copied and the database after.
 			if _, err := s.w.Exec(`PRAGMA synchronous=FULL`); err != nil {
-				cerr = fmt.Errorf("sqlite: close: %w", err)
+				cerr = errors.Join(cerr, fmt.Errorf("sqlite: close: %w", err))
 			}
 		}
 		if _, err := s.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-			cerr = fmt.Errorf("sqlite: close: checkpoint: %w", err)
+			cerr = errors.Join(cerr, fmt.Errorf("sqlite: close: checkpoint: %w", err))
 		}
 		werr := s.w.Close()
 		s.closeErr = errors.Join(rerr, cerr, werr)

@@ -237,8 +237,24 @@ func TestBulkLoad(t *testing.T) {
 	if c.Events[0].Seq != 0 {
 		t.Errorf("the caller's event got Seq %d, want it left alone", c.Events[0].Seq)
 	}
+	// Rows written and deleted leave free pages, which Close gives back.
+	var gone store.Change
+	for i := range 100 {
+		big := store.VM{ID: vmID(fmt.Sprintf("big%d", i)), SubscriptionID: sub, ResourceGroup: "rg", Name: fmt.Sprintf("big%d", i),
+			Location: "westus", State: json.RawMessage(`"` + strings.Repeat("x", 3000) + `"`), Version: 1}
+		if err := b.Apply(ctx, store.Change{VMs: []store.VM{big}}); err != nil {
+			t.Fatal(err)
+		}
+		gone.DeletedVMs = append(gone.DeletedVMs, big.ID)
+	}
+	if err := b.Apply(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
 	if err := b.Flush(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if free := freePages(t, b.r); free < 100 {
+		t.Fatalf("%d free pages after the deletes, want at least 100", free)
 	}
 	snap, err := b.Load(ctx)
 	if err != nil {
@@ -261,10 +277,22 @@ func TestBulkLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	if free := freePages(t, s.r); free != 0 {
+		t.Errorf("%d free pages after the bulk store's Close, want none", free)
+	}
 	want := sample()
 	want.VMs[0] = vm
 	want.Events[0].Seq = 1
 	checkSample(t, s, want)
+}
+
+func freePages(t *testing.T, db *sql.DB) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(`PRAGMA freelist_count`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // TestBulkLoadFailure: a queued change that fails to commit is reported by
