@@ -149,6 +149,10 @@ func TestMigrationsOnce(t *testing.T) {
 	if n != len(entries) {
 		t.Errorf("%d migrations recorded, want %d", n, len(entries))
 	}
+	// No query reads vms.due_at: its index goes (0005_drop_vms_due_at.sql).
+	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'vms' AND indexdef LIKE '%due_at%'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d indexes on vms.due_at (%v), want none", n, err)
+	}
 	if _, err := s.pool.Exec(context.Background(),
 		`INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', 0)`); err != nil {
 		t.Fatal(err)
