@@ -328,13 +328,12 @@ func decodeGroup(row store.ResourceGroup) (*Group, error) {
 }
 
 func (e *Engine) decodeVM(row store.VM) (*VM, error) {
-	doc, err := decodeVMDoc(row.State, e.words)
-	if err != nil {
+	v := &VM{Meta: resource.Meta{ID: row.ID, SubscriptionID: row.SubscriptionID, ResourceGroup: row.ResourceGroup, Name: row.Name, Version: row.Version},
+		Model: row.Model}
+	if err := decodeVMState(row.State, e.words, v); err != nil {
 		return nil, fmt.Errorf("engine: vm %s: %w", row.ID, err)
 	}
-	return &VM{Meta: resource.Meta{ID: row.ID, SubscriptionID: row.SubscriptionID, ResourceGroup: row.ResourceGroup, Name: row.Name, Version: row.Version},
-		Model: row.Model, Spec: doc.Spec, Machine: doc.Machine, VMID: doc.VMID, TimeCreated: doc.TimeCreated,
-		Waiting: doc.Waiting}, nil
+	return v, nil
 }
 
 // startClock applies the clock's one rule at start: it never stands behind

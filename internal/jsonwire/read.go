@@ -581,11 +581,12 @@ func ReadArray[T any](d *Decoder, name string, dst *[]T, read func(*T, *Decoder)
 	if !d.Member(name) || d.null() || !d.array() {
 		return
 	}
-	*dst = []T{}
+	// Room for one: most arrays of a VM's document (its disks, its
+	// interfaces) hold one element.
+	*dst = make([]T, 0, 1)
 	for d.more() {
-		var v T
-		read(&v, d)
-		*dst = append(*dst, v)
+		*dst = append(*dst, *new(T))
+		read(&(*dst)[len(*dst)-1], d)
 	}
 }
 
