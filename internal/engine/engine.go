@@ -197,6 +197,7 @@ func (e *Engine) load(ctx context.Context) error {
 			return err
 		}
 		if s != nil {
+			e.shareResource(s)
 			e.putRes(armid.Fold(r.ID), s)
 		}
 	}
@@ -215,6 +216,7 @@ func (e *Engine) load(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		e.shareVM(v)
 		key := armid.Fold(row.ID)
 		e.setVM(key, v)
 		if at, ok := v.Machine.Due(); ok {

@@ -1,0 +1,80 @@
+package engine
+
+import (
+	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/kinds/resource"
+)
+
+// At start every row is read with strings of its own, so a million VMs
+// would each hold a copy of their subscription ID, group and location,
+// their disks would hold a copy of their VM's ID (managedBy), and the
+// VMs a copy of their disks' and interfaces' IDs. Strings are immutable:
+// pointing equal strings at one copy changes no value, only what memory
+// the loaded state holds.
+
+// shareMeta points a loaded row's subscription and group at the fleet's
+// one copy of each.
+func (e *Engine) shareMeta(m *resource.Meta) {
+	m.SubscriptionID = e.word(m.SubscriptionID)
+	m.ResourceGroup = e.word(m.ResourceGroup)
+}
+
+// shareResource does shareMeta for a loaded resource, and interns a
+// disk's repeated words; the caller has the engine to itself.
+func (e *Engine) shareResource(s resource.State) {
+	switch r := s.(type) {
+	case *Disk:
+		e.shareMeta(&r.Meta)
+		r.Spec.Location = e.word(r.Spec.Location)
+		r.Spec.SKU = e.word(r.Spec.SKU)
+		r.Spec.CreateOption = e.word(r.Spec.CreateOption)
+		r.Spec.OSType = e.word(r.Spec.OSType)
+		r.DeleteOption = e.word(r.DeleteOption)
+	case *NetworkInterface:
+		e.shareMeta(&r.Meta)
+	}
+}
+
+// shareVM does shareMeta for a loaded VM, and points the IDs the VM and
+// its disks and interfaces name of each other at one copy: the one the
+// resource itself holds. The resources are loaded before the VMs; the
+// caller has the engine to itself.
+func (e *Engine) shareVM(v *VM) {
+	e.shareMeta(&v.Meta)
+	for i := range v.Spec.Disks {
+		ref := &v.Spec.Disks[i]
+		id := ref.ID
+		if id == "" {
+			id = diskID(v.SubscriptionID, v.ResourceGroup, ref.Name)
+		}
+		if d, _ := e.res[DiskType][armid.Fold(id)].(*Disk); d != nil {
+			shareBothWays(&ref.ID, d.ID, &d.ManagedBy, v.ID)
+		}
+	}
+	for i := range v.Spec.NICs {
+		ref := &v.Spec.NICs[i]
+		if n, _ := e.res[NetworkInterfaceType][armid.Fold(ref.ID)].(*NetworkInterface); n != nil {
+			shareBothWays(&ref.ID, n.ID, &n.VirtualMachine, v.ID)
+		}
+	}
+}
+
+// shareBothWays points a VM's reference to a resource at the resource's
+// ID, and the resource's reference back at the VM's ID, each when equal.
+func shareBothWays(ref *string, id string, back *string, vmID string) {
+	if *ref == id {
+		*ref = id
+	}
+	if *back == vmID {
+		*back = vmID
+	}
+}
+
+// word is s as the engine's interner keeps it: its one copy of a word the
+// fleet repeats, else s copied.
+func (e *Engine) word(s string) string {
+	if s == "" {
+		return s
+	}
+	return e.words.Bytes([]byte(s))
+}

@@ -1,0 +1,128 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/azemu/azemu/internal/clock"
+	"github.com/azemu/azemu/internal/store"
+	"github.com/azemu/azemu/internal/store/memstore"
+)
+
+// copyingStore reads every string of a VM or resource row as a copy of
+// its own, as a database does, so that whatever the loaded state shares it
+// shares by the engine's doing.
+type copyingStore struct{ store.Store }
+
+func (c copyingStore) Load(ctx context.Context) (store.Snapshot, error) {
+	snap, err := c.Store.Load(ctx)
+	for i := range snap.VMs {
+		r := &snap.VMs[i]
+		r.ID, r.SubscriptionID, r.ResourceGroup = strings.Clone(r.ID), strings.Clone(r.SubscriptionID), strings.Clone(r.ResourceGroup)
+		r.Model, r.State = append(json.RawMessage(nil), r.Model...), append(json.RawMessage(nil), r.State...)
+	}
+	for i := range snap.Resources {
+		r := &snap.Resources[i]
+		r.ID, r.SubscriptionID, r.ResourceGroup = strings.Clone(r.ID), strings.Clone(r.SubscriptionID), strings.Clone(r.ResourceGroup)
+		r.Body = append(json.RawMessage(nil), r.Body...)
+	}
+	return snap, err
+}
+
+// readable is what a client can read of a VM and its disks (the running
+// transition's pointer aside).
+func readable(v *VM, disks ...*Disk) string {
+	vm := *v
+	vm.Machine.Run = nil
+	out := fmt.Sprintf("%+v", vm)
+	for _, d := range disks {
+		out += fmt.Sprintf("\n%+v", *d)
+	}
+	return out
+}
+
+func sameText(a, b string) bool { return a == b && unsafe.StringData(a) == unsafe.StringData(b) }
+
+// The loaded fleet holds one copy of each string its VMs and disks repeat
+// of each other: the subscription, the group, a disk's ID in its VM's
+// profile and the VM's ID in its disk's managedBy. And loading so changes
+// nothing anyone can read.
+func TestLoadSharesRepeatedStrings(t *testing.T) {
+	ctx := context.Background()
+	mem := memstore.New()
+	t.Cleanup(func() { mem.Close() })
+	eng, err := New(ctx, Config{Store: mem, Manual: clock.NewManual(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := putGroup(ctx, eng, testSub, "rg", "westus"); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"vm0", "vm1"}
+	for _, name := range names {
+		if _, _, _, err := putVM(ctx, eng, testSub, "rg", name, func(*VM) (json.RawMessage, VMSpec, error) {
+			return json.RawMessage(`{}`), VMSpec{Location: "westus", VMSize: "Standard_D2s_v3", OSType: "Linux",
+				Disks: []DiskRef{{Name: name + "_os", CreateOption: "FromImage", SizeGB: 30, OS: true, SKU: "Premium_LRS"},
+					{Name: name + "_data", ID: diskID(testSub, "rg", name+"_data"), CreateOption: "Empty", SizeGB: 10}}}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := map[string]string{}
+	for _, name := range names {
+		v, _ := eng.GetVM(testSub, "rg", name)
+		d, _ := eng.GetDisk(testSub, "rg", name+"_os")
+		data, _ := eng.GetDisk(testSub, "rg", name+"_data")
+		before[name] = readable(v, d, data)
+	}
+	eng.Close()
+
+	eng, err = New(ctx, Config{Store: copyingStore{mem}, Manual: clock.NewManual(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	var vms []*VM
+	var disks []*Disk
+	for _, name := range names {
+		v, err := eng.GetVM(testSub, "rg", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := eng.GetDisk(testSub, "rg", name+"_os")
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := eng.GetDisk(testSub, "rg", name+"_data")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := readable(v, d, data); got != before[name] {
+			t.Errorf("%s after a restart:\n%s\nbefore:\n%s", name, got, before[name])
+		}
+		if len(v.Spec.Disks) != 2 || v.Spec.Disks[1].ID == "" || d.ManagedBy == "" {
+			t.Fatalf("%s: the VM names no disk ID, or its disk no VM: %+v, managedBy %q", name, v.Spec.Disks, d.ManagedBy)
+		}
+		if !sameText(v.Spec.Disks[1].ID, data.ID) {
+			t.Errorf("%s: the VM's disk ID is a copy of the disk's", name)
+		}
+		if !sameText(d.ManagedBy, v.ID) {
+			t.Errorf("%s: the disk's managedBy is a copy of the VM's ID", name)
+		}
+		vms, disks = append(vms, v), append(disks, d)
+	}
+	for _, pair := range [][2]string{
+		{vms[0].SubscriptionID, vms[1].SubscriptionID}, {vms[0].ResourceGroup, vms[1].ResourceGroup},
+		{vms[0].SubscriptionID, disks[1].SubscriptionID}, {vms[0].ResourceGroup, disks[1].ResourceGroup},
+		{disks[0].Spec.Location, disks[1].Spec.Location}, {disks[0].Spec.SKU, disks[1].Spec.SKU},
+		{disks[0].Spec.CreateOption, disks[1].Spec.CreateOption},
+	} {
+		if !sameText(pair[0], pair[1]) {
+			t.Errorf("%q is held twice", pair[0])
+		}
+	}
+}
