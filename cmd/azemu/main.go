@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -166,7 +167,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	if speed != "" {
 		f, err := strconv.ParseFloat(speed, 64)
-		if err != nil || f <= 0 {
+		// NaN passes "f <= 0", and neither NaN nor an infinity can be
+		// written in a plan's stored JSON.
+		if err != nil || !(f > 0) || math.IsInf(f, 0) {
 			return c, fmt.Errorf("--speed must be a positive number, not %q", speed)
 		}
 		c.speed = f

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -157,7 +158,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.Manual != nil {
 		cfg.Clock = cfg.Manual
 	}
-	if cfg.Speed <= 0 {
+	// NaN and infinities included: a plan keeps its speed in the stored
+	// state, and JSON cannot hold them.
+	if !(cfg.Speed > 0) || math.IsInf(cfg.Speed, 1) {
 		cfg.Speed = 1
 	}
 	if cfg.Logger == nil {

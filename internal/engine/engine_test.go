@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -478,5 +479,19 @@ func TestSubscriptionIsRecordedOnce(t *testing.T) {
 	subs := r.eng.Subscriptions()
 	if len(subs) != 1 || subs[0].ID != testSub || !subs[0].CreatedAt.Equal(t0) {
 		t.Fatalf("subscriptions after a restart: %+v", subs)
+	}
+}
+
+// A speed JSON cannot hold would leave every plan's stored state unwritable.
+func TestSpeedThatJSONCannotHoldMeansOne(t *testing.T) {
+	for _, speed := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), 0, -3} {
+		eng, err := New(context.Background(), Config{Store: memstore.New(), Manual: clock.NewManual(time.Unix(0, 0)), Speed: speed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := eng.Speed(); got != 1 {
+			t.Errorf("speed %v: engine runs at %v, want 1", speed, got)
+		}
+		eng.Close()
 	}
 }
