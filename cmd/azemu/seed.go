@@ -53,6 +53,13 @@ const (
 	seedAPIVersion = "2025-04-01"
 )
 
+// seedWriteTimeout bounds how long a seed's request waits for its change
+// to be written (serve's default is 10 s). It waits behind up to eight
+// queued batches of the bulk store, which on a busy machine took longer
+// than 10 s, and the 503 ended the seed, which has no client to answer
+// sooner.
+const seedWriteTimeout = 10 * time.Minute
+
 func parseSeed(args []string, stderr io.Writer) (seedConfig, error) {
 	home, _ := os.UserHomeDir()
 	c := seedConfig{}
@@ -255,7 +262,8 @@ func runSeed(ctx context.Context, c seedConfig, progress io.Writer) (seedSummary
 		start = seedStart(began, c)
 	}
 	srv, err := server.Start(ctx, server.Config{Listen: "127.0.0.1:0", DataDir: c.dataDir, Store: c.store, ManualStart: start,
-		Seed: c.seed, Logger: slog.New(slog.DiscardHandler), DefaultSubscription: c.subscription, Bulk: true})
+		Seed: c.seed, Logger: slog.New(slog.DiscardHandler), DefaultSubscription: c.subscription, Bulk: true,
+		WriteTimeout: seedWriteTimeout})
 	if err != nil {
 		return seedSummary{}, err
 	}
