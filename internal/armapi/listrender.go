@@ -192,11 +192,9 @@ func appendVMItem(b []byte, v *engine.VM, a vmAnswer, set *engine.ScaleSet) []by
 		r.stateView = v
 	}
 	r.instanceOf = set
-	var top [10]member
-	var props [16]member
-	model := vmModel{top: top[:0], props: props[:0]}
-	splitModel(v.Model, &model)
-	return appendVM(b, v, model, r)
+	model := splitPooled(v.Model)
+	defer releaseSplit(model)
+	return appendVM(b, v, *model, r)
 }
 
 // instancePage is a Uniform scale set's instances as its virtualMachines

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/azemu/azemu/internal/engine"
@@ -51,11 +52,36 @@ func splitModel(model []byte, m *vmModel) {
 	}
 }
 
+// splitModels keeps the room models are split into: canonicalObject's
+// recursion makes its members escape to the heap, so that each uncached
+// render would otherwise allocate it anew.
+var splitModels = sync.Pool{New: func() any { return new(vmModel) }}
+
+// splitPooled splits model into room from splitModels, which
+// releaseSplit gives back once the render is written.
+func splitPooled(model []byte) *vmModel {
+	m := splitModels.Get().(*vmModel)
+	m.top, m.props = m.top[:0], m.props[:0]
+	splitModel(model, m)
+	return m
+}
+
+// releaseSplit gives m back to splitModels.
+func releaseSplit(m *vmModel) {
+	// The members point into the model: keep none of them alive.
+	clear(m.top[:cap(m.top)])
+	clear(m.props[:cap(m.props)])
+	splitModels.Put(m)
+}
+
 // splitCanonical splits a model that is an object in encodeJSON's
 // encoding into m; false when it is not, or not certainly so.
 func splitCanonical(b []byte, m *vmModel) bool {
 	if m.top == nil {
 		m.top = make([]member, 0, 12)
+	}
+	if m.props == nil {
+		m.props = make([]member, 0, 16) // canonicalObject appends to no nil
 	}
 	// A model of plain text (the usual) has no string to check byte by
 	// byte: each ends at its next quote.
@@ -765,9 +791,7 @@ func (s *Server) renderVMAnswer(ctx context.Context, vm *engine.VM, a vmAnswer, 
 	for _, x := range r.resources {
 		size += len(x) + 1
 	}
-	var top [10]member
-	var props [16]member
-	model := vmModel{top: top[:0], props: props[:0]}
-	splitModel(vm.Model, &model)
-	return append(appendVM(make([]byte, 0, size), vm, model, r), '\n'), nil
+	model := splitPooled(vm.Model)
+	defer releaseSplit(model)
+	return append(appendVM(make([]byte, 0, size), vm, *model, r), '\n'), nil
 }

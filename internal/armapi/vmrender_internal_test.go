@@ -211,3 +211,27 @@ func BenchmarkVMRendering(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSplitModel splits a VM's stored model, as each uncached render
+// of its answer does, beside the whole render of its $expand answer.
+func BenchmarkSplitModel(b *testing.B) {
+	s, _, _ := getFleet(b, 1)
+	vm, err := s.eng.GetVM("00000000-0000-0000-0000-0000000000b1", "bench", "vm000000")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("split", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			releaseSplit(splitPooled(vm.Model))
+		}
+	})
+	b.Run("expand", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.renderVMAnswer(context.Background(), vm, answerVMInstanceView, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
