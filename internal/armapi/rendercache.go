@@ -77,8 +77,12 @@ func (c *renderCache) put(vm *engine.VM, a vmAnswer, body []byte) {
 		c.size -= len(old.body)
 	}
 	for c.size+len(body) > c.limit && len(c.entries) > 0 {
-		// Any answer will do: Go's map iteration starts at a random place.
+		// Any answer but k's own will do (its size is already taken
+		// off): Go's map iteration starts at a random place.
 		for dk, dv := range c.entries {
+			if dk == k {
+				continue
+			}
 			c.size -= len(dv.body)
 			delete(c.entries, dk)
 			break

@@ -1,6 +1,9 @@
 package armapi
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/azemu/azemu/internal/engine"
@@ -61,5 +64,66 @@ func TestRenderCachePutIfRoomDropsNothing(t *testing.T) {
 	c.putIfRoom(a2, answerVM, make([]byte, 55))
 	if _, ok := c.get(a2, answerVM); !ok || c.size != 95 || len(c.entries) != 2 {
 		t.Fatalf("replacing a VM's answer: size %d, %d entries", c.size, len(c.entries))
+	}
+}
+
+// checkRenderCache holds c to its bookkeeping: size is what the kept
+// answers take, within the limit.
+func checkRenderCache(t *testing.T, c *renderCache) {
+	t.Helper()
+	sum := 0
+	for _, r := range c.entries {
+		sum += len(r.body)
+	}
+	if c.size != sum || c.size > c.limit {
+		t.Fatalf("%d answers, size %d, answers take %d, limit %d", len(c.entries), c.size, sum, c.limit)
+	}
+}
+
+func TestRenderCacheKeepsItsBookkeepingUnderChurn(t *testing.T) {
+	c := newRenderCache(1000)
+	vms := make([]*engine.VM, 12)
+	for i := range vms {
+		vms[i] = &engine.VM{Meta: resource.Meta{ID: fmt.Sprintf("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm%d", i)}}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		v := vms[r.IntN(len(vms))]
+		if r.IntN(4) == 0 {
+			v = &engine.VM{Meta: v.Meta} // a newer snapshot of the same VM
+			vms[slices.IndexFunc(vms, func(w *engine.VM) bool { return w.ID == v.ID })] = v
+		}
+		a := vmAnswer(r.IntN(2))
+		body := make([]byte, 1+r.IntN(400))
+		if r.IntN(3) == 0 {
+			c.putIfRoom(v, a, body)
+		} else {
+			c.put(v, a, body)
+			// An answer just put is kept: the room is made from the others.
+			if got, ok := c.get(v, a); !ok || len(got) != len(body) {
+				t.Fatalf("the answer just put is not kept (%v)", ok)
+			}
+		}
+		checkRenderCache(t, c)
+	}
+}
+
+// BenchmarkRenderCachePutFull keeps answers of a fleet larger than the
+// cache: every put drops others.
+func BenchmarkRenderCachePutFull(b *testing.B) {
+	const fleet = 100000
+	vms := make([]*engine.VM, fleet)
+	for i := range vms {
+		vms[i] = &engine.VM{Meta: resource.Meta{ID: fmt.Sprintf("/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/seed-rg-%05d/providers/Microsoft.Compute/virtualMachines/seed-vm-%07d", i/1000, i)}}
+	}
+	c := newRenderCache(renderCacheLimit)
+	body := make([]byte, 2300)
+	for i := range fleet {
+		c.put(vms[i], answerVMInstanceView, body)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	b.ResetTimer()
+	for range b.N {
+		c.put(vms[r.IntN(fleet)], answerVMInstanceView, body)
 	}
 }
