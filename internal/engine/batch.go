@@ -164,6 +164,9 @@ func decideSafely(w *pending, t *tx) (ok bool) {
 		}
 	}()
 	w.err = w.decide(t)
+	if w.err == nil {
+		w.err = t.err
+	}
 	return w.err == nil
 }
 

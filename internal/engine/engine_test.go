@@ -14,6 +14,10 @@ import (
 
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/clock"
+	"github.com/azemu/azemu/internal/kinds/network"
+	"github.com/azemu/azemu/internal/kinds/nic"
+	"github.com/azemu/azemu/internal/kinds/resource"
+	"github.com/azemu/azemu/internal/kinds/vm"
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
 	"github.com/azemu/azemu/internal/store/memstore"
@@ -493,5 +497,59 @@ func TestSpeedThatJSONCannotHoldMeansOne(t *testing.T) {
 			t.Errorf("speed %v: engine runs at %v, want 1", speed, got)
 		}
 		eng.Close()
+	}
+}
+
+// A snapshot whose state cannot be encoded fails its change whole, in a
+// batch and alone: nothing of it reaches memory or the store, where an
+// empty state would have lost the VM at the next start.
+func TestUnwritableStateFailsTheChange(t *testing.T) {
+	r := newRig(t)
+	r.group("rg")
+	r.createVM("rg", "vm1", false)
+	r.advance(time.Hour)
+	before, err := r.eng.GetVM(testSub, "rg", "vm1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unwritable := func() *VM {
+		v := *before
+		v.Spec.NICs = []vm.NICRef{{ID: "/subscriptions/x/nic", Create: &vm.NICTemplate{Spec: nic.Spec{Model: json.RawMessage(`{"tags":`)}}}}
+		return &v
+	}
+	ctx := context.Background()
+	err = r.eng.decide(ctx, func(t *tx) error {
+		t.writeVM(unwritable())
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "cannot be written") {
+		t.Fatalf("a batch's change with an unwritable state: err = %v", err)
+	}
+	unlock, err := r.eng.lockWrite(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alone := r.eng.begin(r.eng.Now())
+	alone.writeVM(unwritable())
+	err = alone.commit(ctx)
+	unlock()
+	if err == nil || !strings.Contains(err.Error(), "cannot be written") {
+		t.Fatalf("a change alone with an unwritable state: err = %v", err)
+	}
+	err = r.eng.decide(ctx, func(t *tx) error {
+		t.putResource(&nic.NIC{Base: network.Base{Meta: resource.Meta{ID: "/subscriptions/" + testSub + "/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/vm1-nic", SubscriptionID: testSub, ResourceGroup: "rg", Name: "vm1-nic"}},
+			Spec: nic.Spec{Location: "westus", Model: json.RawMessage(`{"tags":`)}})
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "cannot be written") {
+		t.Fatalf("a resource that cannot be encoded: err = %v", err)
+	}
+	if now, _ := r.eng.GetVM(testSub, "rg", "vm1"); now != before {
+		t.Fatal("memory holds a snapshot of a change that failed")
+	}
+	r.restart(r.clk.Now())
+	after, err := r.eng.GetVM(testSub, "rg", "vm1")
+	if err != nil || after.Version != before.Version || len(after.Spec.NICs) != len(before.Spec.NICs) || after.Machine.State != before.Machine.State {
+		t.Fatalf("after a restart: %+v, %v; want version %d as before", after, err, before.Version)
 	}
 }

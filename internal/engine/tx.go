@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -49,6 +50,9 @@ type tx struct {
 	faultsChanged bool
 	// subs are the subscriptions this change records, by ID.
 	subs map[string]store.Subscription
+	// err is why a snapshot of the change cannot be written: the change
+	// fails whole rather than store what it could not encode.
+	err error
 }
 
 func (e *Engine) begin(now time.Time) *tx {
@@ -286,6 +290,11 @@ func (t *tx) putResource(s resource.State) {
 	}
 	s.SetVersion(version)
 	row := s.Row()
+	// A row has no body only when the snapshot could not be encoded
+	// (resource.RowOf).
+	if row.Body == nil && t.err == nil {
+		t.err = fmt.Errorf("engine: %s cannot be written", s.ResourceID())
+	}
 	t.touch(typ, k)
 	t.resRows[k] = store.Resource{ID: s.ResourceID(), Type: typ, SubscriptionID: row.SubscriptionID, ResourceGroup: row.ResourceGroup,
 		Name: row.Name, Location: row.Location, Body: row.Body, Version: version, CreatedAt: row.CreatedAt, UpdatedAt: t.now}
@@ -429,6 +438,9 @@ func (t *tx) seal() Change {
 // commit makes the change durable, then publishes it to readers: a batch
 // of one change.
 func (t *tx) commit(ctx context.Context) error {
+	if t.err != nil {
+		return t.err
+	}
 	note := t.seal()
 	return t.e.commit(ctx, t, []store.Change{t.ch}, []Change{note})
 }

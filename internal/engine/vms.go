@@ -185,7 +185,10 @@ func (t *tx) writeVM(s resource.State) {
 	if prev != nil {
 		v.Version = prev.Version + 1
 	}
-	doc, _ := (&vmDoc{Machine: v.Machine, Spec: v.Spec, VMID: v.VMID, TimeCreated: v.TimeCreated, Waiting: v.Waiting}).encode()
+	doc, err := (&vmDoc{Machine: v.Machine, Spec: v.Spec, VMID: v.VMID, TimeCreated: v.TimeCreated, Waiting: v.Waiting}).encode()
+	if err != nil && t.err == nil {
+		t.err = fmt.Errorf("engine: the state of %s cannot be written: %w", v.ID, err)
+	}
 	row := store.VM{ID: v.ID, SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup, Name: v.Name,
 		Location: v.Spec.Location, Model: v.Model, State: doc, Version: v.Version, CreatedAt: v.TimeCreated, UpdatedAt: t.now,
 		ModelUnchanged: prev != nil && bytes.Equal(prev.Model, v.Model)}
