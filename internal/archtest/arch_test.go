@@ -30,7 +30,7 @@ var layers = map[string][]string{
 	"internal/catalog":         {},
 	"internal/template":        {"internal/armerror", "internal/armid", "internal/catalog"},
 	"internal/store":           {"internal/lifecycle", "internal/armid"},
-	"internal/store/sqlite":    {"internal/store"},
+	"internal/store/sqlite":    {"internal/store", "internal/armid"},
 	"internal/store/memstore":  {"internal/store"},
 	"internal/enginetest":      {"internal/engine", "internal/clock", "internal/store", "internal/store/memstore", "internal/armid", "internal/lifecycle"},
 	"internal/store/storetest": {"internal/store"},

@@ -1,8 +1,11 @@
 package armapi
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"sync"
+
+	"github.com/azemu/azemu/internal/armid"
 )
 
 // requestIDs hands out the x-ms-request-id of every answer: lower-case
@@ -45,27 +48,8 @@ func (g *requestIDs) next() string {
 // the version and variant bits are set over the drawn ones, 122 stay
 // random.
 func guidString(hi, lo uint64) string {
-	hi = hi&^(0xf<<12) | 0x4<<12 // version 4: the 13th hex digit
-	lo = lo&^(0x3<<62) | 0x2<<62 // variant 10: the 17th digit's top bits
-	var out [36]byte
-	putHex(out[0:8], hi>>32)
-	out[8] = '-'
-	putHex(out[9:13], hi>>16)
-	out[13] = '-'
-	putHex(out[14:18], hi)
-	out[18] = '-'
-	putHex(out[19:23], lo>>48)
-	out[23] = '-'
-	putHex(out[24:36], lo)
-	return string(out[:])
-}
-
-const hexDigits = "0123456789abcdef"
-
-// putHex writes the low 4*len(dst) bits of v into dst as hex digits.
-func putHex(dst []byte, v uint64) {
-	for i := len(dst) - 1; i >= 0; i-- {
-		dst[i] = hexDigits[v&0xf]
-		v >>= 4
-	}
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], hi&^(0xf<<12)|0x4<<12) // version 4: the 13th hex digit
+	binary.BigEndian.PutUint64(b[8:], lo&^(0x3<<62)|0x2<<62) // variant 10: the 17th digit's top bits
+	return armid.GUIDText(b)
 }

@@ -1,6 +1,7 @@
 package armid
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -305,6 +306,23 @@ func Canonical(segment string) string {
 		return c
 	}
 	return segment
+}
+
+// GUIDText writes b as a GUID in its 8-4-4-4-12 form, lower-case, bytes
+// in order (no version or variant bits are set: b is written as it is).
+func GUIDText(b [16]byte) string {
+	// Every response and operation gets one: hex by hand, not Sprintf.
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:36], b[10:16])
+	return string(out[:])
 }
 
 // IsGUID reports whether s has the 8-4-4-4-12 hexadecimal GUID form, in any

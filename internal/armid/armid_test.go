@@ -378,3 +378,19 @@ func TestValidName(t *testing.T) {
 		t.Errorf("ValidName with unknown kind = %v, want a non-naming error", err)
 	}
 }
+
+func TestGUIDText(t *testing.T) {
+	for _, tc := range []struct {
+		b    [16]byte
+		want string
+	}{
+		{[16]byte{}, "00000000-0000-0000-0000-000000000000"},
+		{[16]byte{0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10}, "01234567-89ab-cdef-fedc-ba9876543210"},
+		{[16]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, "ffffffff-ffff-ffff-ffff-ffffffffffff"},
+	} {
+		got := GUIDText(tc.b)
+		if got != tc.want || !IsGUID(got) {
+			t.Errorf("GUIDText(%x) = %q, want %q", tc.b, got, tc.want)
+		}
+	}
+}

@@ -3,10 +3,11 @@ package engine
 import (
 	crand "crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/azemu/azemu/internal/armid"
 )
 
 // draws is the engine's one source of randomness: fault probabilities,
@@ -92,7 +93,7 @@ func (d *draws) operationID(at time.Time) string {
 	b[10] = byte(seq >> 8)
 	b[11] = byte(seq)
 	binary.BigEndian.PutUint32(b[12:], low)
-	return writeGUID(b)
+	return armid.GUIDText(b)
 }
 
 // newGUID returns a random version-4 GUID in lower case, from the
@@ -110,21 +111,5 @@ func newGUID() string {
 func formatGUID(b [16]byte) string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return writeGUID(b)
-}
-
-// writeGUID writes b as a GUID in lower case, as it is.
-func writeGUID(b [16]byte) string {
-	// Every response gets one: hex by hand rather than through Sprintf.
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:36], b[10:16])
-	return string(out[:])
+	return armid.GUIDText(b)
 }

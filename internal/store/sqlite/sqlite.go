@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/store"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -864,8 +865,7 @@ func guidText(b []byte) string {
 	if len(b) != 16 {
 		return string(b) // never written: the column keeps GUIDs of 16
 	}
-	h := hex.EncodeToString(b)
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	return armid.GUIDText([16]byte(b))
 }
 
 func timeOf(n sql.NullInt64) time.Time {
