@@ -71,10 +71,10 @@ func shareBothWays(ref *string, id string, back *string, vmID string) {
 }
 
 // word is s as the engine's interner keeps it: its one copy of a word the
-// fleet repeats, else s copied.
+// fleet repeats, else s.
 func (e *Engine) word(s string) string {
 	if s == "" {
 		return s
 	}
-	return e.words.Bytes([]byte(s))
+	return e.words.String(s)
 }

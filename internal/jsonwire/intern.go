@@ -41,6 +41,23 @@ func (in *Interner) Bytes(b []byte) string {
 	return s
 }
 
+// String returns s, or the interned copy of it when there is one; like
+// Bytes, it keeps s when there is room and s is short.
+func (in *Interner) String(s string) string {
+	if len(s) > MaxInternedLen {
+		return s
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if t, ok := in.m[s]; ok {
+		return t
+	}
+	if len(in.m) < MaxInterned {
+		in.m[s] = s
+	}
+	return s
+}
+
 // Len is how many strings the Interner holds.
 func (in *Interner) Len() int {
 	in.mu.Lock()

@@ -78,6 +78,14 @@ func TestInternerIsBounded(t *testing.T) {
 	if n := in.Len(); n != MaxInterned {
 		t.Errorf("the interner holds %d strings, want its bound %d", n, MaxInterned)
 	}
+	// String hands out the same copies as Bytes, and past the bound keeps
+	// nothing more.
+	if s := in.String(string([]byte("east")) + "us"); unsafe.StringData(s) != unsafe.StringData(a) {
+		t.Errorf("String(eastus) is not the copy Bytes interned")
+	}
+	if in.String("westus"); in.Len() != MaxInterned {
+		t.Errorf("String kept a string past the bound: %d strings", in.Len())
+	}
 	long := bytes.Repeat([]byte("x"), MaxInternedLen+1)
 	if s := in.Bytes(long); s != string(long) {
 		t.Errorf("a long string read back as %q", s)
