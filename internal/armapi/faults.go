@@ -143,9 +143,10 @@ func (s *Server) throttleOperation(r *request) string {
 // op of r. An engine that cannot say (it is shutting down) fires none: the
 // read is served as it would be without faults.
 func (s *Server) faultFires(r *request, kind, op string) bool {
-	// Every ARM request probes: the request's own context, as a probe
-	// neither waits nor writes on the caller's behalf (it spends a use in
-	// memory), so a client hanging up cannot cut it short.
+	// The request's own context, unwrapped (every ARM request probes): a
+	// probe waits for nothing. It spends a use in memory and the store
+	// learns of it in the background, so a client's hang-up has nothing
+	// to cut short.
 	res, err := s.eng.Do(r.Context(), engine.ProbeFault{Kind: kind, Operation: op})
 	return err == nil && res.Fired
 }

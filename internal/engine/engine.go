@@ -34,10 +34,11 @@ type Config struct {
 	// Speed divides the realistic durations (0 means 1).
 	Speed  float64
 	Logger *slog.Logger
-	// NewID makes every ID the engine and the ARM layer hand out
-	// (operations, vmIds, disks' unique IDs, request IDs); by default
-	// GUIDs drawn from the engine's random source, and for operations
-	// GUIDs that sort in the order they are made (draws.operationID).
+	// NewID makes every ID the engine hands out (operations, vmIds,
+	// disks' unique IDs, ...; the ARM layer draws its request IDs apart);
+	// by default GUIDs drawn from the engine's random source, and for
+	// operations GUIDs that sort in the order they are made
+	// (draws.operationID).
 	NewID func() string
 	// Seed, when not zero, seeds the engine's random source: IDs and
 	// fault rolls repeat run after run. Zero seeds it from the OS.
