@@ -18,6 +18,7 @@ const module = "github.com/azemu/azemu/"
 var layers = map[string][]string{
 	"internal/armerror":        {},
 	"internal/jsonwire":        {},
+	"internal/jsonshape":       {},
 	"internal/lifecycle":       {"internal/armerror", "internal/jsonwire"},
 	"internal/armid":           {},
 	"internal/clock":           {},
@@ -36,8 +37,8 @@ var layers = map[string][]string{
 	"internal/store/storetest": {"internal/store"},
 	"internal/store/postgres":  {"internal/store"},
 	"internal/pgtest":          {},
-	"internal/engine":          {"internal/armerror", "internal/jsonwire", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing", "internal/kinds/resource", "internal/kinds/disk", "internal/kinds/extension", "internal/kinds/group", "internal/kinds/scaleset", "internal/kinds/deployment", "internal/kinds/vnet", "internal/kinds/nsg", "internal/kinds/nic", "internal/kinds/publicip", "internal/kinds/vm", "internal/kinds/loadbalancer"},
-	"internal/armapi":          {"internal/armerror", "internal/jsonwire", "internal/template", "internal/kinds/resource", "internal/kinds/deployment", "internal/catalog", "internal/crosssite", "internal/engine", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing", "internal/identity", "internal/authz"},
+	"internal/engine":          {"internal/armerror", "internal/jsonwire", "internal/jsonshape", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing", "internal/kinds/resource", "internal/kinds/disk", "internal/kinds/extension", "internal/kinds/group", "internal/kinds/scaleset", "internal/kinds/deployment", "internal/kinds/vnet", "internal/kinds/nsg", "internal/kinds/nic", "internal/kinds/publicip", "internal/kinds/vm", "internal/kinds/loadbalancer"},
+	"internal/armapi":          {"internal/armerror", "internal/jsonwire", "internal/jsonshape", "internal/template", "internal/kinds/resource", "internal/kinds/deployment", "internal/catalog", "internal/crosssite", "internal/engine", "internal/lifecycle", "internal/armid", "internal/clock", "internal/store", "internal/billing", "internal/identity", "internal/authz"},
 	"internal/dashboard":       {"internal/armerror", "internal/authz", "internal/crosssite", "internal/engine", "internal/lifecycle", "internal/billing", "internal/store", "internal/armid"},
 	"internal/metrics":         {"internal/engine"},
 	"internal/server":          {"internal/armerror", "internal/armapi", "internal/dashboard", "internal/metrics", "internal/engine", "internal/store", "internal/store/sqlite", "internal/store/postgres", "internal/billing", "internal/certs", "internal/clock", "internal/identity", "internal/authz"},
@@ -68,12 +69,12 @@ var kindLayers = map[string][]string{
 	"internal/kinds/nsg":          {"internal/armid", "internal/kinds/resource", "internal/kinds/network"},
 	"internal/kinds/publicip":     {"internal/armid", "internal/jsonwire", "internal/kinds/resource", "internal/kinds/network"},
 	"internal/kinds/nic":          {"internal/armid", "internal/jsonwire", "internal/kinds/resource", "internal/kinds/network", "internal/kinds/publicip"},
-	"internal/kinds/vm":           {"internal/armid", "internal/jsonwire", "internal/kinds/resource", "internal/lifecycle", "internal/kinds/disk", "internal/kinds/extension", "internal/kinds/nic", "internal/kinds/publicip", "internal/kinds/scaleset"},
+	"internal/kinds/vm":           {"internal/armid", "internal/jsonwire", "internal/jsonshape", "internal/kinds/resource", "internal/lifecycle", "internal/kinds/disk", "internal/kinds/extension", "internal/kinds/nic", "internal/kinds/publicip", "internal/kinds/scaleset"},
 	"internal/kinds/loadbalancer": {"internal/armid", "internal/kinds/resource", "internal/kinds/network", "internal/kinds/publicip"},
 }
 
 // pure packages take time and IDs as arguments: no I/O, no clock.
-var pure = []string{"internal/armerror", "internal/jsonwire", "internal/lifecycle", "internal/armid", "internal/billing", "internal/authz", "internal/catalog", "internal/template"}
+var pure = []string{"internal/armerror", "internal/jsonwire", "internal/jsonshape", "internal/lifecycle", "internal/armid", "internal/billing", "internal/authz", "internal/catalog", "internal/template"}
 
 // kindsDir holds one pure module per resource kind, and the scenario runner
 // their tests share (which reads script files, so is not pure).

@@ -23,7 +23,7 @@ func VMAnswersBothWays(eng *engine.Engine, vm *engine.VM) (got, want map[string]
 			return nil, nil, false, err
 		}
 	}
-	return got, want, splitCanonical(vm.Model, &vmModel{}), nil
+	return got, want, splitCanonical(vm.Model.Bytes(), &vmModel{}), nil
 }
 
 // ListPagesBothWays writes the pages the list handlers answer for vms (on

@@ -77,7 +77,7 @@ func (s *Server) genericResources(sub, rg string) []genericResource {
 	}, "", 0)
 	for _, v := range vms {
 		out = append(out, genericResource{ID: v.ID, Name: v.Name, Type: "Microsoft.Compute/virtualMachines", Location: v.Spec.Location,
-			ResourceGroup: v.ResourceGroup, Tags: modelTags(v.Model), ManagedBy: v.Spec.ScaleSetID, Created: v.TimeCreated,
+			ResourceGroup: v.ResourceGroup, Tags: modelTags(v.Model.Bytes()), ManagedBy: v.Spec.ScaleSetID, Created: v.TimeCreated,
 			ProvisioningState: string(v.Machine.State.Provisioning)})
 		for _, x := range s.eng.Extensions(v.ID) {
 			out = append(out, genericResource{ID: x.ID, Name: v.Name + "/" + x.Name, Type: extensionType, Location: x.Spec.Location,

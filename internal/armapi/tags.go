@@ -154,7 +154,7 @@ func (s *Server) scopeTags(r *request, sub, scope string) (map[string]string, bo
 	case "microsoft.compute/virtualmachines":
 		var v *engine.VM
 		if v, err = s.eng.GetVM(sub, ts.rg, ts.id.Name()); err == nil {
-			tags = modelTags(v.Model)
+			tags = modelTags(v.Model.Bytes())
 		}
 	case "microsoft.compute/virtualmachinescalesets":
 		var set *engine.ScaleSet
@@ -224,7 +224,7 @@ func (s *Server) setScopeTags(r *request, sub, scope string, tags map[string]str
 	case "microsoft.compute/virtualmachines":
 		_, err = s.eng.Do(ctx, engine.Command{ID: armid.VirtualMachineID(sub, ts.rg, ts.id.Name()), Verb: engine.VerbPut,
 			Build: retagExisting(scope, func(old *engine.VM) (any, error) {
-				model, err := withTags(old.Model, tags)
+				model, err := withTags(old.Model.Bytes(), tags)
 				return engine.VMPut{Model: model, Spec: old.Spec}, err
 			})})
 	case "microsoft.compute/virtualmachinescalesets":

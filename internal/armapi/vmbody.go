@@ -598,7 +598,7 @@ func mergePatch(target, patch map[string]any) map[string]any {
 // properties, with the instance view when asked for.
 func renderVM(v *engine.VM, withInstanceView bool) map[string]any {
 	var m map[string]any
-	_ = json.Unmarshal(v.Model, &m)
+	_ = json.Unmarshal(v.Model.Bytes(), &m)
 	if m == nil {
 		m = map[string]any{}
 	}

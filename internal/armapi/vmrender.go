@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/azemu/azemu/internal/engine"
+	"github.com/azemu/azemu/internal/jsonshape"
 	"github.com/azemu/azemu/internal/jsonwire"
 	"github.com/azemu/azemu/internal/lifecycle"
 )
@@ -42,6 +43,9 @@ type member struct {
 // is missing or not an object), each sorted by key.
 type vmModel struct {
 	top, props []member
+	// raw is the room the model's bytes are written to (the engine keeps
+	// them as a jsonshape.Doc), which the members point into.
+	raw []byte
 }
 
 // splitModel splits a VM's stored model into m, appending to m.top and
@@ -57,20 +61,28 @@ func splitModel(model []byte, m *vmModel) {
 // render would otherwise allocate it anew.
 var splitModels = sync.Pool{New: func() any { return new(vmModel) }}
 
-// splitPooled splits model into room from splitModels, which
-// releaseSplit gives back once the render is written.
-func splitPooled(model []byte) *vmModel {
+// splitPooled writes model's bytes and splits them into room from
+// splitModels, which releaseSplit gives back once the render is written.
+func splitPooled(model jsonshape.Doc) *vmModel {
 	m := splitModels.Get().(*vmModel)
 	m.top, m.props = m.top[:0], m.props[:0]
-	splitModel(model, m)
+	m.raw = model.AppendTo(m.raw[:0])
+	splitModel(m.raw, m)
 	return m
 }
+
+// maxPooledModel bounds the room for a model's bytes that splitModels
+// keeps: a rare large model is not held for the next render.
+const maxPooledModel = 64 << 10
 
 // releaseSplit gives m back to splitModels.
 func releaseSplit(m *vmModel) {
 	// The members point into the model: keep none of them alive.
 	clear(m.top[:cap(m.top)])
 	clear(m.props[:cap(m.props)])
+	if cap(m.raw) > maxPooledModel {
+		m.raw = nil
+	}
 	splitModels.Put(m)
 }
 
@@ -781,17 +793,17 @@ func (s *Server) renderVMAnswer(ctx context.Context, vm *engine.VM, a vmAnswer, 
 		}
 		r.resources = append(r.resources, bytes.TrimSuffix(body, []byte("\n")))
 	}
+	model := splitPooled(vm.Model)
+	defer releaseSplit(model)
 	// Room for the answer: the model, the server's fields (about 300
 	// bytes beside the ID and names), the instance view (about 900 bytes
 	// for a running VM with two disks) and the extensions.
-	size := len(vm.Model) + len(vm.ID) + len(vm.Name) + len(vm.Spec.ScaleSetID) + 320
+	size := len(model.raw) + len(vm.ID) + len(vm.Name) + len(vm.Spec.ScaleSetID) + 320
 	if withView {
 		size += 1024 + 160*len(vm.Spec.Disks)
 	}
 	for _, x := range r.resources {
 		size += len(x) + 1
 	}
-	model := splitPooled(vm.Model)
-	defer releaseSplit(model)
 	return append(appendVM(make([]byte, 0, size), vm, *model, r), '\n'), nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/azemu/azemu/internal/engine"
+	"github.com/azemu/azemu/internal/jsonshape"
 	"github.com/azemu/azemu/internal/kinds/resource"
 	"github.com/azemu/azemu/internal/lifecycle"
 )
@@ -65,7 +66,7 @@ func checkVMRendering(t testing.TB, s *Server, vm *engine.VM, exts []*engine.Ext
 func testVM(model string, st lifecycle.State, spec engine.VMSpec) *engine.VM {
 	return &engine.VM{Meta: resource.Meta{ID: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1",
 		SubscriptionID: "s", ResourceGroup: "rg", Name: "vm1", Version: 7},
-		Model: json.RawMessage(model), Spec: spec, Machine: lifecycle.Machine{State: st},
+		Model: jsonshape.Of([]byte(model)), Spec: spec, Machine: lifecycle.Machine{State: st},
 		VMID: "0f8fad5b-d9cb-469f-a165-70867728950e", TimeCreated: time.Date(2026, 1, 2, 3, 4, 5, 600, time.UTC)}
 }
 

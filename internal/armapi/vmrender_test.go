@@ -74,7 +74,7 @@ func TestVMAnswersMatchTheReferenceAcrossAFleet(t *testing.T) {
 		}
 		// The models are stored with json.Marshal, which escapes <, > and
 		// &; any other is read without decoding.
-		if escaped := bytes.Contains(vm.Model, []byte(`\u0026`)); direct == escaped {
+		if escaped := bytes.Contains(vm.Model.Bytes(), []byte(`\u0026`)); direct == escaped {
 			t.Errorf("%s's model read without decoding: %v, want %v: %s", vm.Name, direct, !escaped, vm.Model)
 		}
 		for name, w := range want {

@@ -52,7 +52,7 @@ func (s *Server) patchVM(r *request, sub, rg, name string) {
 			return nil, armerror.ResourceNotFound("Microsoft.Compute/virtualMachines", rg, name)
 		}
 		var model map[string]any
-		if err := json.Unmarshal(old.Model, &model); err != nil {
+		if err := json.Unmarshal(old.Model.Bytes(), &model); err != nil {
 			return nil, err
 		}
 		// Tags are replaced whole, as Resource Manager does on PATCH; the
@@ -80,7 +80,7 @@ func (s *Server) upsertVM(r *request, sub, rg, name string, build func(*engine.V
 				return nil, err
 			}
 			if old != nil {
-				keepImageReference(old.Model, body, "properties", "storageProfile")
+				keepImageReference(old.Model.Bytes(), body, "properties", "storageProfile")
 			}
 			spec, aerr := checkVM(name, body, old != nil)
 			if aerr != nil {
@@ -112,7 +112,7 @@ func (s *Server) upsertVM(r *request, sub, rg, name string, build func(*engine.V
 // that leaves them out, so a PUT of a fresh body does not swap the disk.
 func keepOSDiskIdentity(old *engine.VM, body map[string]any) {
 	var prev map[string]any
-	if json.Unmarshal(old.Model, &prev) != nil {
+	if json.Unmarshal(old.Model.Bytes(), &prev) != nil {
 		return
 	}
 	pod := dig(prev, "properties", "storageProfile", "osDisk")

@@ -295,7 +295,7 @@ func TestPreemptedOperationIsCanceled(t *testing.T) {
 	if _, err := act(ctx, r.eng, testSub, "rg", "vm1", lifecycle.Request{Kind: lifecycle.Start}); err != nil {
 		t.Fatal(err)
 	}
-	_, _, _, err = putVM(ctx, r.eng, testSub, "rg", "vm1", func(old *VM) (json.RawMessage, VMSpec, error) { return old.Model, old.Spec, nil })
+	_, _, _, err = putVM(ctx, r.eng, testSub, "rg", "vm1", func(old *VM) (json.RawMessage, VMSpec, error) { return old.Model.Bytes(), old.Spec, nil })
 	var ee *Error
 	if !errors.As(err, &ee) || ee.Code != "OperationNotAllowed" {
 		t.Fatalf("update during start: %v", err)

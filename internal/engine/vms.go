@@ -1,12 +1,12 @@
 package engine
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/jsonshape"
 	"github.com/azemu/azemu/internal/kinds/disk"
 	"github.com/azemu/azemu/internal/kinds/extension"
 	"github.com/azemu/azemu/internal/kinds/group"
@@ -84,7 +84,7 @@ func putVMDecision(t *tx, old *VM, at place, in VMPut, env resource.Env) (string
 		return t.createVM(at.sub, at.rg, NewInstance{ID: id, Name: at.name, Model: in.Model, Spec: in.Spec}, in.Extensions, "", env)
 	}
 	fault, spent := t.vmFault("")
-	_, d, eff, err := vm.Put(old, in.Model, in.Spec, in.Extensions, fault, t.vmWorld(old, old.Spec, in.Spec), env)
+	_, d, eff, err := vm.Put(old, jsonshape.Of(in.Model), in.Spec, in.Extensions, fault, t.vmWorld(old, old.Spec, in.Spec), env)
 	if err != nil {
 		return "", resource.Effects{}, err
 	}
@@ -100,7 +100,7 @@ func (t *tx) createVM(sub, rg string, inst NewInstance, extensions time.Duration
 	}
 	fault, spent := t.vmFault("")
 	meta := resource.Meta{ID: inst.ID, SubscriptionID: sub, ResourceGroup: rg, Name: inst.Name}
-	_, d, eff, err := vm.Create(meta, inst.Model, inst.Spec, extensions, opID, fault, t.vmWorld(nil, inst.Spec), env)
+	_, d, eff, err := vm.Create(meta, jsonshape.Of(inst.Model), inst.Spec, extensions, opID, fault, t.vmWorld(nil, inst.Spec), env)
 	if err != nil {
 		return "", resource.Effects{}, err
 	}
@@ -190,8 +190,8 @@ func (t *tx) writeVM(s resource.State) {
 		t.err = fmt.Errorf("engine: the state of %s cannot be written: %w", v.ID, err)
 	}
 	row := store.VM{ID: v.ID, SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup, Name: v.Name,
-		Location: v.Spec.Location, Model: v.Model, State: doc, Version: v.Version, CreatedAt: v.TimeCreated, UpdatedAt: t.now,
-		ModelUnchanged: prev != nil && bytes.Equal(prev.Model, v.Model)}
+		Location: v.Spec.Location, Model: v.Model.Bytes(), State: doc, Version: v.Version, CreatedAt: v.TimeCreated, UpdatedAt: t.now,
+		ModelUnchanged: prev != nil && prev.Model.Equal(v.Model)}
 	if due, ok := v.Machine.Due(); ok {
 		row.DueAt = due
 		t.dues = append(t.dues, dueItem{at: due, key: key})

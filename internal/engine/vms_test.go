@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -88,7 +90,68 @@ func TestVMRowTellsAnUnchangedModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(v.Model) != `{"properties":{"a":2}}` {
+	if v.Model.String() != `{"properties":{"a":2}}` {
 		t.Errorf("after a restart the model is %s, want the one put last", v.Model)
 	}
+}
+
+// A fleet's models share one shape in memory (jsonshape), each keeping the
+// strings of its own: what every VM's GET, its row and a restart read is
+// still exactly the model put, byte for byte, whatever its shape.
+func TestModelsAreKeptExactly(t *testing.T) {
+	r := newRig(t)
+	var rows *vmRowStore
+	r.tweak = func(c *Config) {
+		rows = &vmRowStore{Store: c.Store}
+		c.Store = rows
+	}
+	r.restart(t0)
+	r.group("rg")
+	model := func(i int) string {
+		disk := fmt.Sprintf("vm-%04d_OsDisk_1_%032x", i, uint64(i)*0x9e3779b97f4a7c15)
+		m := fmt.Sprintf(`{"location":"westus","properties":{"hardwareProfile":{"vmSize":"Standard_D2s_v3"},`+
+			`"osProfile":{"adminUsername":"azureuser","computerName":"vm%04d"},"storageProfile":{"osDisk":{"diskSizeGB":30,`+
+			`"managedDisk":{"id":"/subscriptions/%s/resourceGroups/rg/providers/Microsoft.Compute/disks/%s"},"name":"%s"}}},"tags":{"n":"%d"}}`,
+			i, testSub, disk, disk, i%3)
+		switch i % 7 {
+		case 3: // another shape
+			m = strings.Replace(m, `"diskSizeGB":30`, `"diskSizeGB":64`, 1)
+		case 5: // escapes, and a value emptied
+			m = strings.Replace(m, `"azureuser"`, `"a\"zure\\user\u003c"`, 1)
+			m = strings.Replace(m, `"n":"2"`, `"n":""`, 1)
+		}
+		return m
+	}
+	const n = 40
+	for i := range n {
+		name := fmt.Sprintf("vm-%04d", i)
+		before := len(rows.since(0))
+		if _, _, _, err := putVM(context.Background(), r.eng, testSub, "rg", name, func(*VM) (json.RawMessage, VMSpec, error) {
+			return json.RawMessage(model(i)), VMSpec{Location: "westus", VMSize: "Standard_D2s_v3", OSType: "Linux"}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range rows.since(before) {
+			if string(row.Model) != model(i) {
+				t.Fatalf("%s's row holds the model %s, want %s", name, row.Model, model(i))
+			}
+		}
+	}
+	check := func(when string) {
+		t.Helper()
+		for i := range n {
+			v, err := r.eng.GetVM(testSub, "rg", fmt.Sprintf("vm-%04d", i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := v.Model.String(); got != model(i) {
+				t.Fatalf("%s, %s's model is %s, want %s", when, v.Name, got, model(i))
+			}
+		}
+	}
+	check("once put")
+	r.advance(time.Hour)
+	check("after its steps")
+	r.restart(t0.Add(2 * time.Hour))
+	check("after a restart")
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/jsonshape"
 	"github.com/azemu/azemu/internal/kinds/disk"
 	"github.com/azemu/azemu/internal/kinds/extension"
 	"github.com/azemu/azemu/internal/kinds/group"
@@ -197,7 +198,7 @@ func (r *runner) step(f []string, out *strings.Builder) error {
 		}
 		if err == nil {
 			var d Decision
-			_, d, eff, err = Create(resource.Meta{ID: id, SubscriptionID: sub, ResourceGroup: rg, Name: f[1]}, nil, sp, 0, "", fault(args), r.world(nil), r.env)
+			_, d, eff, err = Create(resource.Meta{ID: id, SubscriptionID: sub, ResourceGroup: rg, Name: f[1]}, jsonshape.Doc{}, sp, 0, "", fault(args), r.world(nil), r.env)
 			runs(d.Operation)
 		}
 	case "put":
@@ -205,7 +206,7 @@ func (r *runner) step(f []string, out *strings.Builder) error {
 		sp := spec(args, v)
 		if err = CheckScaleSet(v, sp, nil); err == nil {
 			var d Decision
-			_, d, eff, err = Put(v, nil, sp, 0, fault(args), r.world(v), r.env)
+			_, d, eff, err = Put(v, jsonshape.Doc{}, sp, 0, fault(args), r.world(v), r.env)
 			runs(d.Operation)
 		}
 	case "act":
@@ -502,7 +503,7 @@ func (r *runner) createInstance(s *scaleset.ScaleSet, n int, opID string) (resou
 		ref.Name = name + "_" + ref.Name
 		sp.Disks = append(sp.Disks, ref)
 	}
-	_, _, eff, err := Create(resource.Meta{ID: id, SubscriptionID: sub, ResourceGroup: rg, Name: name}, nil, sp, 0, opID, nil, r.world(nil), r.env)
+	_, _, eff, err := Create(resource.Meta{ID: id, SubscriptionID: sub, ResourceGroup: rg, Name: name}, jsonshape.Doc{}, sp, 0, opID, nil, r.world(nil), r.env)
 	return eff, err
 }
 

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/jsonshape"
 	"github.com/azemu/azemu/internal/kinds/disk"
 	"github.com/azemu/azemu/internal/kinds/extension"
 	"github.com/azemu/azemu/internal/kinds/nic"
@@ -181,8 +182,10 @@ type VM struct {
 	// Meta is the VM's ID, subscription, group, name and version.
 	resource.Meta
 	// Model is the ARM body as the client last wrote it, normalised by the
-	// ARM layer; read-only properties are added when it is rendered.
-	Model       json.RawMessage
+	// ARM layer; read-only properties are added when it is rendered. It is
+	// kept as a shape shared with the fleet's other models and the
+	// strings of its own (jsonshape).
+	Model       jsonshape.Doc
 	Spec        Spec
 	Machine     lifecycle.Machine
 	VMID        string // properties.vmId
@@ -207,7 +210,7 @@ func (v *VM) ResourceType() string {
 // VMs in a table of their own.
 func (v *VM) Row() resource.Row {
 	return resource.Row{SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup, Name: v.Name,
-		Location: v.Spec.Location, Body: v.Model, CreatedAt: v.TimeCreated}
+		Location: v.Spec.Location, Body: v.Model.Bytes(), CreatedAt: v.TimeCreated}
 }
 
 // World is what a VM's decisions read of the resources it uses: the
@@ -294,7 +297,7 @@ func CheckScaleSet(old *VM, spec Spec, set *scaleset.ScaleSet) error {
 // instance) as operation opID ("" for a new one); extensions is how long
 // its extensions take to install, and fault sets the create's fault (see
 // Submit).
-func Create(meta resource.Meta, model json.RawMessage, spec Spec, extensions time.Duration, opID string, fault Fault, w World, env resource.Env) (*VM, Decision, resource.Effects, error) {
+func Create(meta resource.Meta, model jsonshape.Doc, spec Spec, extensions time.Duration, opID string, fault Fault, w World, env resource.Env) (*VM, Decision, resource.Effects, error) {
 	v := &VM{Meta: meta, Machine: lifecycle.Machine{Name: meta.Name}, VMID: env.NewID(), TimeCreated: env.Now}
 	if opID == "" {
 		opID = env.NewOperationID()
@@ -323,7 +326,7 @@ func Create(meta resource.Meta, model json.RawMessage, spec Spec, extensions tim
 // the size changes), or, for a create that failed before the VM got a
 // host, the create again, as Azure retries it. extensions is how long the
 // model's extensions take to install on create.
-func Put(old *VM, model json.RawMessage, spec Spec, extensions time.Duration, fault Fault, w World, env resource.Env) (*VM, Decision, resource.Effects, error) {
+func Put(old *VM, model jsonshape.Doc, spec Spec, extensions time.Duration, fault Fault, w World, env resource.Env) (*VM, Decision, resource.Effects, error) {
 	if !armid.SameLocation(old.Spec.Location, spec.Location) {
 		return nil, Decision{}, resource.Effects{}, &resource.Error{Code: "InvalidResourceLocation", Message: fmt.Sprintf(
 			"The resource '%s' already exists in location '%s' in resource group '%s'. A resource with the same name cannot be created in location '%s'. Please select a new resource name.",
@@ -347,7 +350,7 @@ func Put(old *VM, model json.RawMessage, spec Spec, extensions time.Duration, fa
 // Submit decides request req on v, with the given model and spec, as
 // operation opID; fault, when not nil, sets its fault. The VM
 // returned is nil when the request removed it or joined a running delete.
-func Submit(v *VM, req lifecycle.Request, model json.RawMessage, spec Spec, opID string, fault Fault, w World, env resource.Env) (*VM, Decision, resource.Effects, error) {
+func Submit(v *VM, req lifecycle.Request, model jsonshape.Doc, spec Spec, opID string, fault Fault, w World, env resource.Env) (*VM, Decision, resource.Effects, error) {
 	opID = armid.Fold(opID)
 	req = Request(req, spec)
 	if fault != nil && RollsFault(v, req) {
@@ -444,7 +447,7 @@ func Fire(v *VM, at time.Time, w World) (*VM, Decision, resource.Effects) {
 // kind opKind: its snapshot, the history event when a facet changed (or
 // the VM is new), and, when it takes or gives up a host, what that does
 // to its interfaces' public addresses.
-func (v *VM) next(m lifecycle.Machine, model json.RawMessage, spec Spec, at time.Time, opID, opKind string, w World) (*VM, resource.Effects) {
+func (v *VM) next(m lifecycle.Machine, model jsonshape.Doc, spec Spec, at time.Time, opID, opKind string, w World) (*VM, resource.Effects) {
 	next := *v
 	next.Machine, next.Model, next.Spec = m, model, spec
 	eff := resource.Effects{Put: []resource.State{&next}}
