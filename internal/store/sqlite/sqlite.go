@@ -183,7 +183,7 @@ func (s *Store) putResource(ctx context.Context, tx *sql.Tx, r store.Resource) e
 	}
 	created, updated := times[0], times[1]
 	key := packKey(store.Key(r.ID))
-	id, body := resourceIDArg(r), packDocument(r.Body, scopeOf(r.SubscriptionID, r.ResourceGroup))
+	id, body := resourceIDArg(r), documentArg(r.Body, scopeOf(r.SubscriptionID, r.ResourceGroup))
 	if r.Version == 1 {
 		_, err = s.insertKeyed(ctx, tx, sqlInsertResource, sqlInsertResourceKey, key, "resource "+r.ID,
 			id, r.Type, r.SubscriptionID, r.ResourceGroup, r.Name, r.Location, body, created, updated)
@@ -464,7 +464,7 @@ func (s *Store) putVM(ctx context.Context, tx *sql.Tx, vm store.VM) error {
 	due, created, updated := times[0], times[1], times[2]
 	key := packKey(store.Key(vm.ID))
 	scope := scopeOf(vm.SubscriptionID, vm.ResourceGroup)
-	state := packDocument(vm.State, scope)
+	state := documentArg(vm.State, scope)
 	if vm.Version > 1 {
 		res, err := s.exec(ctx, tx, sqlUpdateVM,
 			vmIDArg(vm), vm.SubscriptionID, vm.ResourceGroup, vm.Name, vm.Location,
@@ -612,25 +612,27 @@ func scanGroup(row scanner) (store.ResourceGroup, error) {
 
 func scanVM(row scanner) (store.VM, error) {
 	var vm store.VM
-	var id, model, state sql.NullString
+	var id, model sql.NullString
+	var state storedDocument
 	var due, created, updated sql.NullInt64
 	err := row.Scan(&id, &vm.SubscriptionID, &vm.ResourceGroup, &vm.Name,
 		&vm.Location, &model, &state, &vm.Version, &due, &created, &updated)
 	vm.ID = vmIDOf(id, vm)
 	scope := scopeOf(vm.SubscriptionID, vm.ResourceGroup)
-	vm.Model, vm.State = unpackDocument(model, scope), unpackDocument(state, scope)
+	vm.Model, vm.State = unpackDocument(model, scope), state.unpack(scope)
 	vm.DueAt, vm.CreatedAt, vm.UpdatedAt = timeOf(due), timeOf(created), timeOf(updated)
 	return vm, err
 }
 
 func scanResource(row scanner) (store.Resource, error) {
 	var r store.Resource
-	var id, body sql.NullString
+	var id sql.NullString
+	var body storedDocument
 	var created, updated sql.NullInt64
 	err := row.Scan(&id, &r.Type, &r.SubscriptionID, &r.ResourceGroup, &r.Name, &r.Location,
 		&body, &r.Version, &created, &updated)
 	r.ID = resourceIDOf(id, r)
-	r.Body = unpackDocument(body, scopeOf(r.SubscriptionID, r.ResourceGroup))
+	r.Body = body.unpack(scopeOf(r.SubscriptionID, r.ResourceGroup))
 	r.CreatedAt, r.UpdatedAt = timeOf(created), timeOf(updated)
 	return r, err
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
 	"encoding/hex"
@@ -241,7 +242,7 @@ func TestBulkLoad(t *testing.T) {
 	var gone store.Change
 	for i := range 100 {
 		big := store.VM{ID: vmID(fmt.Sprintf("big%d", i)), SubscriptionID: sub, ResourceGroup: "rg", Name: fmt.Sprintf("big%d", i),
-			Location: "westus", State: json.RawMessage(`"` + strings.Repeat("x", 3000) + `"`), Version: 1}
+			Location: "westus", State: json.RawMessage(`"` + incompressible(i, 3000) + `"`), Version: 1}
 		if err := b.Apply(ctx, store.Change{VMs: []store.VM{big}}); err != nil {
 			t.Fatal(err)
 		}
@@ -284,6 +285,16 @@ func TestBulkLoad(t *testing.T) {
 	want.VMs[0] = vm
 	want.Events[0].Seq = 1
 	checkSample(t, s, want)
+}
+
+// incompressible is n characters that compression does not shorten,
+// different for each seed.
+func incompressible(seed, n int) string {
+	var b strings.Builder
+	for sum := sha256.Sum256([]byte(strconv.Itoa(seed))); b.Len() < n; sum = sha256.Sum256(sum[:]) {
+		b.WriteString(hex.EncodeToString(sum[:]))
+	}
+	return b.String()[:n]
 }
 
 func freePages(t *testing.T, db *sql.DB) int {

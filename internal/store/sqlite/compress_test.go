@@ -1,0 +1,279 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/azemu/azemu/internal/store"
+)
+
+// stateAtRest is a VM's state as the engine writes it once its create has
+// run, in the group of scope.
+func stateAtRest(scope, name string) string {
+	return `{"machine":{"name":"` + name + `","state":{"provisioning":"Succeeded","power":"running","provisionedAt":"2026-11-28T00:21:58Z"}},` +
+		`"spec":{"location":"northeurope","vmSize":"Standard_D4s_v3","generalizedImage":true,"osType":"Linux",` +
+		`"disks":[{"name":"` + name + `_OsDisk_1_fc6cf636615548f48af12c176d181934","id":"` + scope + `Microsoft.Compute/disks/` + name + `_OsDisk_1_fc6cf636615548f48af12c176d181934",` +
+		`"createOption":"FromImage","sizeGB":30,"sku":"Premium_LRS","deleteOption":"Detach","os":true}],` +
+		`"nics":[{"id":"` + scope + `Microsoft.Network/networkInterfaces/` + name + `-nic","primary":true}],"computerName":"` + name + `","osName":"ubuntu","osVersion":"24.04"},` +
+		`"vmId":"44b4af49-1058-49b8-be4e-37e088ecb12b","timeCreated":"2026-11-28T00:20:38Z"}`
+}
+
+// compressionCases are documents of every form a column may keep.
+func compressionCases(scope string) []string {
+	return []string{
+		``, `{}`, `null`, stateAtRest(scope, "vm1"), string(benchState),
+		`{"id":"` + scope + `Microsoft.Compute/disks/d"}`,
+		"\x04", "\x04" + strings.Repeat("x", 100), "\x04" + scope + strings.Repeat("y", 100),
+		"\x01" + stateAtRest(scope, "vm2"), "\x02" + scope, "\x03{}", "\x03", "\x02",
+		`"` + incompressible(1, 200) + `"`, strings.Repeat(`{"a":"b"}`, 2000),
+	}
+}
+
+// TestDocumentCompression: a document comes back byte for byte whatever it
+// holds, and a VM's state is kept in a quarter of its size.
+func TestDocumentCompression(t *testing.T) {
+	scope := scopeOf(sub, "rg")
+	for _, doc := range compressionCases(scope) {
+		col := documentArg(json.RawMessage(doc), scope)
+		var d storedDocument
+		if err := d.Scan(col); err != nil {
+			t.Fatalf("%q: %v", doc, err)
+		}
+		if got := d.unpack(scope); string(got) != doc || got == nil {
+			t.Errorf("%q kept as %q reads back %q", doc, col, got)
+		}
+	}
+	var d storedDocument
+	if col := documentArg(nil, scope); col != nil {
+		t.Errorf("a nil document is kept as %q, not NULL", col)
+	}
+	if err := d.Scan(nil); err != nil || d.unpack(scope) != nil {
+		t.Errorf("NULL reads back as %q (%v)", d.unpack(scope), err)
+	}
+	state := stateAtRest(scope, "seed-vm-0005000")
+	col, _ := documentArg(json.RawMessage(state), scope).([]byte)
+	if len(col) == 0 || col[0] != compressedPrefix || len(col) > len(state)/4 {
+		t.Errorf("a state of %d bytes is kept in %d", len(state), len(col))
+	}
+	if err := d.Scan([]byte{compressedPrefix, 0xff, 0xff}); err == nil {
+		t.Error("a corrupt compressed document reads without an error")
+	}
+}
+
+// TestCompressedDocumentsRoundTrip: every form of document is written and
+// read back through SQLite, as a VM's state and as a resource's body.
+func TestCompressedDocumentsRoundTrip(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	scope := scopeOf(sub, "rg")
+	var c store.Change
+	for i, doc := range append(compressionCases(scope), "nil") {
+		body := json.RawMessage(doc)
+		if doc == "nil" {
+			body = nil
+		}
+		name := "d" + strconv.Itoa(i)
+		c.VMs = append(c.VMs, store.VM{ID: vmID(name), SubscriptionID: sub, ResourceGroup: "rg", Name: name, Location: "westus",
+			Model: json.RawMessage(`{}`), State: body, Version: 1, CreatedAt: t0, UpdatedAt: t0})
+		c.Resources = append(c.Resources, store.Resource{ID: scope + "Microsoft.Compute/disks/" + name, Type: "Microsoft.Compute/disks",
+			SubscriptionID: sub, ResourceGroup: "rg", Name: name, Location: "westus", Body: body, Version: 1, CreatedAt: t0, UpdatedAt: t0})
+	}
+	if err := s.Apply(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := s.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(snap.VMs, c.VMs) || !reflect.DeepEqual(snap.Resources, c.Resources) {
+		t.Fatalf("read back:\n got %+v\n%+v\nwant %+v\n%+v", snap.VMs, snap.Resources, c.VMs, c.Resources)
+	}
+}
+
+func FuzzDocumentCompression(f *testing.F) {
+	f.Add(stateAtRest(scopeOf("s", "rg"), "vm"), "s", "rg")
+	f.Add("\x04\x01", "s", "rg")
+	f.Add(string(benchState), "s", "rg")
+	f.Fuzz(func(t *testing.T, doc, sub, group string) {
+		scope := scopeOf(sub, group)
+		col := documentArg(json.RawMessage(doc), scope)
+		var d storedDocument
+		if err := d.Scan(col); err != nil {
+			t.Fatalf("%q kept as %q: %v", doc, col, err)
+		}
+		if got := d.unpack(scope); string(got) != doc {
+			t.Errorf("%q kept as %q reads back %q", doc, col, got)
+		}
+	})
+}
+
+// TestDocumentDictionaryIsFixed: the documents compressed against the
+// dictionary read back only with the same dictionary, so it never changes
+// (a new one takes a prefix of its own), and what was written reads back.
+func TestDocumentDictionaryIsFixed(t *testing.T) {
+	const want = "c48c1963b128ca3e100daa0d0586be3ba10127f38611730cb5b974a9a92fab3f"
+	sum := sha256.Sum256(documentDict.Bytes())
+	if got := hex.EncodeToString(sum[:]); got != want {
+		t.Errorf("the dictionary's SHA-256 is %s, want %s: documents written with it would not read back", got, want)
+	}
+	// A state written by the first build that compressed them.
+	const written = "04e50500024ea90238736565642d766d2d3030303530303051b415003e3431312d32385430303a32313a353862b4023692144ab9021e8113e6b9023ae70059757c666336636636333636313535343866343861663132633137366431383139333482c402ee5a0051cf15003cee820a1500023ace009ada023a3600c2e5028c34346234616634392d313035382d343962382d626534652d33376530383865636231326215000e596218303a33385a227d"
+	col, err := hex.DecodeString(written)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d storedDocument
+	if err := d.Scan(col); err != nil {
+		t.Fatal(err)
+	}
+	scope := scopeOf(sub, "rg")
+	if got, want := string(d.unpack(scope)), stateAtRest(scope, "seed-vm-0005000"); got != want {
+		t.Errorf("a compressed state reads back\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestCompressedDocumentsMigration opens a database written before the
+// documents were compressed (0009_compressed_documents.sql): every VM and
+// resource loads as it did, and the states are compressed.
+func TestCompressedDocumentsMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "azemu.db")
+	db := openAtVersion(t, path, 8)
+	ctx := context.Background()
+	scope := scopeOf(sub, "rg")
+	var want store.Snapshot
+	for i, doc := range append(compressionCases(scope), "nil") {
+		body := json.RawMessage(doc)
+		if doc == "nil" {
+			body = nil
+		}
+		name := "vm" + strconv.Itoa(i)
+		vm := store.VM{ID: vmID(name), SubscriptionID: sub, ResourceGroup: "rg", Name: name, Location: "westus",
+			Model: json.RawMessage(`{"m":` + strconv.Itoa(i) + `}`), State: body, Version: 2,
+			CreatedAt: time.Unix(1, 0).UTC(), UpdatedAt: time.Unix(2, 0).UTC()}
+		res, err := db.Exec(`INSERT INTO vms (subscription_id, resource_group, name, location, state, version, created_at, updated_at)
+			VALUES (?, 'rg', ?, 'westus', ?, 2, ?, ?)`, sub, name, packDocument(body, scope), int64(1e9), int64(2e9))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, _ := res.LastInsertId()
+		if _, err := db.Exec(`INSERT INTO vm_keys (vm_key, ref) VALUES (?, ?)`, packKey(store.Key(vm.ID)), ref); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`INSERT INTO vm_models (ref, model) VALUES (?, ?)`, ref, string(vm.Model)); err != nil {
+			t.Fatal(err)
+		}
+		want.VMs = append(want.VMs, vm)
+		r := store.Resource{ID: scope + "Microsoft.Compute/disks/" + name, Type: "Microsoft.Compute/disks", SubscriptionID: sub,
+			ResourceGroup: "rg", Name: name, Location: "westus", Body: body, Version: 1, CreatedAt: time.Unix(1, 0).UTC(), UpdatedAt: time.Unix(2, 0).UTC()}
+		if res, err = db.Exec(`INSERT INTO resources (type, subscription_id, resource_group, name, location, body, version, created_at, updated_at)
+			VALUES (?, ?, 'rg', ?, 'westus', ?, 1, ?, ?)`, r.Type, sub, name, packDocument(body, scope), int64(1e9), int64(2e9)); err != nil {
+			t.Fatal(err)
+		}
+		ref, _ = res.LastInsertId()
+		if _, err := db.Exec(`INSERT INTO res_keys (res_key, ref) VALUES (?, ?)`, packKey(store.Key(r.ID)), ref); err != nil {
+			t.Fatal(err)
+		}
+		want.Resources = append(want.Resources, r)
+	}
+	db.Close()
+
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	snap, err := s.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(snap.VMs, want.VMs) || !reflect.DeepEqual(snap.Resources, want.Resources) {
+		t.Fatalf("after the migration:\n got %+v\n%+v\nwant %+v\n%+v", snap.VMs, snap.Resources, want.VMs, want.Resources)
+	}
+	var compressed, text int
+	if err := s.r.QueryRow(`SELECT (SELECT count(*) FROM vms WHERE substr(state, 1, 1) = x'04') + (SELECT count(*) FROM resources WHERE substr(body, 1, 1) = x'04'),
+		(SELECT count(*) FROM vms WHERE typeof(state) = 'text') + (SELECT count(*) FROM resources WHERE typeof(body) = 'text')`).Scan(&compressed, &text); err != nil {
+		t.Fatal(err)
+	}
+	if compressed < 8 || text != 0 {
+		t.Errorf("%d documents compressed and %d left as TEXT, want at least 8 and none", compressed, text)
+	}
+	// The next versions are written over the migrated rows.
+	next := store.Change{VMs: snap.VMs, Resources: snap.Resources}
+	for i := range next.VMs {
+		next.VMs[i].Version++
+		next.Resources[i].Version++
+	}
+	if err := s.Apply(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFailedCompressedDocumentsMigrationKeepsTheOldSchema: a migration
+// that fails after 0009's script has run leaves the 0008 schema and rows,
+// which the next Open migrates.
+func TestFailedCompressedDocumentsMigrationKeepsTheOldSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "azemu.db")
+	db := openAtVersion(t, path, 8)
+	scope := scopeOf(sub, "rg")
+	state := stateAtRest(scope, "vm")
+	vm := store.VM{ID: vmID("vm"), SubscriptionID: sub, ResourceGroup: "rg", Name: "vm", Location: "westus",
+		Model: json.RawMessage(`{}`), State: json.RawMessage(state), Version: 2, CreatedAt: time.Unix(1, 0).UTC(), UpdatedAt: time.Unix(1, 0).UTC()}
+	if _, err := db.Exec(`INSERT INTO vms (ref, subscription_id, resource_group, name, location, state, version, created_at, updated_at)
+		VALUES (1, ?, 'rg', 'vm', 'westus', ?, 2, ?, ?)`, sub, packDocument(vm.State, scope), int64(1e9), int64(1e9)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO vm_keys (vm_key, ref) VALUES (?, 1)`, packKey(store.Key(vm.ID))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO vm_models (ref, model) VALUES (1, '{}')`); err != nil {
+		t.Fatal(err)
+	}
+	schema := func() string {
+		t.Helper()
+		var s string
+		if err := db.QueryRow(`SELECT group_concat(name || ':' || sql, ';') FROM (SELECT name, sql FROM sqlite_schema ORDER BY name)`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := schema()
+
+	failed := errors.New("killed")
+	migrationSteps[9] = func(context.Context, *sql.Tx) error { return failed }
+	err := migrate(context.Background(), db)
+	delete(migrationSteps, 9)
+	if !errors.Is(err, failed) {
+		t.Fatalf("migrate = %v, want the step's failure", err)
+	}
+	if after := schema(); after != before {
+		t.Fatalf("a failed migration left the schema\n%s\nwant\n%s", after, before)
+	}
+	var kept string
+	if err := db.QueryRow(`SELECT state FROM vms WHERE typeof(state) = 'text'`).Scan(&kept); err != nil || kept != packDocument(vm.State, scope) {
+		t.Fatalf("the VM's state is %q (%v), want it as it was", kept, err)
+	}
+	db.Close()
+
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	snap, err := s.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(snap.VMs, []store.VM{vm}) {
+		t.Errorf("after the migration: %+v, want %+v", snap.VMs, vm)
+	}
+}
