@@ -8,15 +8,32 @@ import (
 // At start every row is read with strings of its own, so a million VMs
 // would each hold a copy of their subscription ID, group and location,
 // their disks would hold a copy of their VM's ID (managedBy), and the
-// VMs a copy of their disks' and interfaces' IDs. Strings are immutable:
+// VMs a copy of their disks' and interfaces' IDs, of their disks' names
+// and (twice) of their own names, which their IDs end with. Strings are immutable:
 // pointing equal strings at one copy changes no value, only what memory
 // the loaded state holds.
 
 // shareMeta points a loaded row's subscription and group at the fleet's
-// one copy of each.
+// one copy of each, and its name at the end of its ID.
 func (e *Engine) shareMeta(m *resource.Meta) {
 	m.SubscriptionID = e.word(m.SubscriptionID)
 	m.ResourceGroup = e.word(m.ResourceGroup)
+	m.Name = tailOf(m.ID, m.Name)
+}
+
+// tailOf is name, as the last segment of id holds it when it does.
+func tailOf(id, name string) string {
+	if tail := len(id) - len(name); tail > 0 && id[tail-1] == '/' && id[tail:] == name {
+		return id[tail:]
+	}
+	return name
+}
+
+// shareText is s, pointed at other's copy when equal.
+func shareText(s *string, other string) {
+	if *s == other {
+		*s = other
+	}
 }
 
 // shareResource does shareMeta for a loaded resource, and interns a
@@ -41,6 +58,7 @@ func (e *Engine) shareResource(s resource.State) {
 // caller has the engine to itself.
 func (e *Engine) shareVM(v *VM) {
 	e.shareMeta(&v.Meta)
+	shareText(&v.Machine.Name, v.Name)
 	for i := range v.Spec.Disks {
 		ref := &v.Spec.Disks[i]
 		id := ref.ID
@@ -49,6 +67,7 @@ func (e *Engine) shareVM(v *VM) {
 		}
 		if d, _ := e.res[DiskType][armid.Fold(id)].(*Disk); d != nil {
 			shareBothWays(&ref.ID, d.ID, &d.ManagedBy, v.ID)
+			shareText(&ref.Name, d.Name)
 		}
 	}
 	for i := range v.Spec.NICs {
@@ -62,12 +81,8 @@ func (e *Engine) shareVM(v *VM) {
 // shareBothWays points a VM's reference to a resource at the resource's
 // ID, and the resource's reference back at the VM's ID, each when equal.
 func shareBothWays(ref *string, id string, back *string, vmID string) {
-	if *ref == id {
-		*ref = id
-	}
-	if *back == vmID {
-		*back = vmID
-	}
+	shareText(ref, id)
+	shareText(back, vmID)
 }
 
 // word is s as the engine's interner keeps it: its one copy of a word the

@@ -22,12 +22,12 @@ func (c copyingStore) Load(ctx context.Context) (store.Snapshot, error) {
 	snap, err := c.Store.Load(ctx)
 	for i := range snap.VMs {
 		r := &snap.VMs[i]
-		r.ID, r.SubscriptionID, r.ResourceGroup = strings.Clone(r.ID), strings.Clone(r.SubscriptionID), strings.Clone(r.ResourceGroup)
+		r.ID, r.SubscriptionID, r.ResourceGroup, r.Name = strings.Clone(r.ID), strings.Clone(r.SubscriptionID), strings.Clone(r.ResourceGroup), strings.Clone(r.Name)
 		r.Model, r.State = append(json.RawMessage(nil), r.Model...), append(json.RawMessage(nil), r.State...)
 	}
 	for i := range snap.Resources {
 		r := &snap.Resources[i]
-		r.ID, r.SubscriptionID, r.ResourceGroup = strings.Clone(r.ID), strings.Clone(r.SubscriptionID), strings.Clone(r.ResourceGroup)
+		r.ID, r.SubscriptionID, r.ResourceGroup, r.Name = strings.Clone(r.ID), strings.Clone(r.SubscriptionID), strings.Clone(r.ResourceGroup), strings.Clone(r.Name)
 		r.Body = append(json.RawMessage(nil), r.Body...)
 	}
 	return snap, err
@@ -47,9 +47,15 @@ func readable(v *VM, disks ...*Disk) string {
 
 func sameText(a, b string) bool { return a == b && unsafe.StringData(a) == unsafe.StringData(b) }
 
+// endOf reports whether s is the end of whole, in whole's memory.
+func endOf(s, whole string) bool {
+	return len(s) <= len(whole) && sameText(s, whole[len(whole)-len(s):])
+}
+
 // The loaded fleet holds one copy of each string its VMs and disks repeat
-// of each other: the subscription, the group, a disk's ID in its VM's
-// profile and the VM's ID in its disk's managedBy. And loading so changes
+// of each other: the subscription, the group, a disk's ID and name in its
+// VM's profile, the VM's ID in its disk's managedBy, and each one's name
+// (twice in a VM, its machine's too) at the end of its ID. And loading so changes
 // nothing anyone can read.
 func TestLoadSharesRepeatedStrings(t *testing.T) {
 	ctx := context.Background()
@@ -112,6 +118,15 @@ func TestLoadSharesRepeatedStrings(t *testing.T) {
 		}
 		if !sameText(d.ManagedBy, v.ID) {
 			t.Errorf("%s: the disk's managedBy is a copy of the VM's ID", name)
+		}
+		if !sameText(v.Spec.Disks[1].Name, data.Name) || !sameText(v.Spec.Disks[0].Name, d.Name) {
+			t.Errorf("%s: the VM's disk names are copies of the disks'", name)
+		}
+		if !endOf(v.Name, v.ID) || !sameText(v.Machine.Name, v.Name) {
+			t.Errorf("%s: the VM's name, or its machine's, is a copy of its ID's end", name)
+		}
+		if !endOf(d.Name, d.ID) || !endOf(data.Name, data.ID) {
+			t.Errorf("%s: a disk's name is a copy of its ID's end", name)
 		}
 		vms, disks = append(vms, v), append(disks, d)
 	}
