@@ -102,6 +102,7 @@ func New(ctx context.Context, cfg Config) (*Handler, error) {
 	}
 	h := &Handler{eng: cfg.Engine, prices: cfg.Prices, log: cfg.Logger, authorize: cfg.Authorize,
 		interval: cfg.FlushInterval, ledger: newLedger(cfg.Prices), feed: newFeed(cfg.MaxPending, cfg.MaxClients), assets: map[string]asset{}}
+	h.ledger.keyOf = cfg.Engine.KeyOf
 	if cfg.Principals != nil {
 		if cfg.Token == nil {
 			return nil, fmt.Errorf("dashboard: the strict mode needs a token check")

@@ -35,6 +35,10 @@ type ledger struct {
 	// few of each, which a slice keeps in a fraction of a map's memory.
 	disksOf map[string][]string
 	ipsOf   map[string][]string
+	// keyOf gives a resource ID's key (armid.Fold) and the ID, as the
+	// engine holds them for a live resource (Engine.KeyOf), so that the
+	// accounts keep no copies of their own.
+	keyOf func(id string) (key, sameID string)
 	// opening is, while seeding, what each resource cost before the
 	// history's horizon (retention), by key.
 	opening map[string]billing.Amount
@@ -90,8 +94,11 @@ func openingBalance(used []engine.UsedBefore, p *billing.PriceSheet) billing.Amo
 
 func newLedger(p *billing.PriceSheet) *ledger {
 	return &ledger{prices: p, rates: billing.NewRates(p), accts: map[string]*account{}, disksOf: map[string][]string{},
-		ipsOf: map[string][]string{}, ready: make(chan struct{})}
+		ipsOf: map[string][]string{}, keyOf: foldedKey, ready: make(chan struct{})}
 }
+
+// foldedKey is a key of the ledger's own, for a ledger without an engine.
+func foldedKey(id string) (key, sameID string) { return armid.Fold(id), id }
 
 // seedInBackground reads the history as seed does, without holding up the
 // server's start: a restart is healthy and serves the ARM API at once,
@@ -190,7 +197,7 @@ func (l *ledger) apply(ev store.Event) {
 	if !ok {
 		return
 	}
-	key := armid.Fold(be.ResourceID)
+	key, id := l.keyOf(be.ResourceID)
 	a := l.accts[key]
 	// A create starts a new resource: after a delete, and also after a
 	// reset, which the engine does not announce.
@@ -223,17 +230,20 @@ func (l *ledger) apply(ev store.Event) {
 		a.Apply(be, l.rates)
 	}
 	if be.Kind != billing.VM {
-		a.id = be.ResourceID
+		a.id = id
 	}
 	if parentChanged {
-		l.setParent(key, a, l.keyOf(parent))
+		l.setParent(key, a, l.parentKey(parent))
 	}
 }
 
-// keyOf is the key of the resource id, sharing the text of its account's
-// key when it has one.
-func (l *ledger) keyOf(id string) string {
-	key := armid.Fold(id)
+// parentKey is the key of the resource id, sharing the text of its
+// account's key when it has one.
+func (l *ledger) parentKey(id string) string {
+	if id == "" {
+		return ""
+	}
+	key, _ := l.keyOf(id)
 	if a := l.accts[key]; a != nil {
 		return a.key
 	}

@@ -298,6 +298,11 @@ func (e *Engine) putRes(key string, s resource.State) {
 		m = map[string]resource.State{}
 		e.res[s.ResourceType()] = m
 	}
+	var was *resource.Meta
+	if old := m[key]; old != nil {
+		was = old.ResourceMeta()
+	}
+	key = keepKey(s.ResourceMeta(), was, key)
 	m[key] = s
 	if x, ok := s.(*Extension); ok {
 		prefix := extensionPrefixOfKey(key)
@@ -669,6 +674,54 @@ func (e *Engine) VMByID(id string) (*VM, bool) {
 	return v, ok
 }
 
+// keepKey is the key a snapshot about to be published is kept under, and
+// sets it in its Meta: the key of the snapshot it replaces (was, nil for
+// none), so that the key's memory stays the same while the resource lives
+// and the maps and snapshots hold one copy of it. Only a snapshot not yet
+// published is written (one made afresh, or copied from another's).
+func keepKey(m, was *resource.Meta, key string) string {
+	if was != nil && was.Key == key {
+		key = was.Key
+	}
+	if m.Key != key {
+		m.Key = key
+	}
+	return m.Key
+}
+
+// KeyOf returns the key of id (armid.Fold) and id itself, each as the
+// engine holds it for the live VM, disk or other resource of that ID (the
+// ID only when spelt alike), so that who keeps them while the resource
+// lives keeps no copies of its own; for no live resource, armid.Fold(id)
+// and id.
+func (e *Engine) KeyOf(id string) (key, sameID string) {
+	key = armid.Fold(id)
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var m *resource.Meta
+	if v := e.vms[key]; v != nil {
+		m = &v.Meta
+	} else {
+		for _, typ := range sharedTypes {
+			if s := e.res[typ][key]; s != nil {
+				m = s.ResourceMeta()
+				break
+			}
+		}
+	}
+	if m == nil || m.Key != key {
+		return key, id
+	}
+	if m.ID == id {
+		id = m.ID
+	}
+	return m.Key, id
+}
+
+// sharedTypes are the resources other than VMs that KeyOf finds: those
+// the dashboard's ledger keeps accounts of.
+var sharedTypes = []string{DiskType, PublicIPType}
+
 // GetVM returns one VM or its ARM not-found error (ResourceGroupNotFound
 // when the group itself is missing).
 func (e *Engine) GetVM(sub, rg, name string) (*VM, error) {
@@ -911,9 +964,11 @@ func powerKey(v *VM) string {
 // setVM publishes v under key; the caller holds e.mu (or is loading).
 func (e *Engine) setVM(key string, v *VM) {
 	if old, ok := e.vms[key]; ok {
+		key = keepKey(&v.Meta, &old.Meta, key)
 		e.byPower[powerKey(old)]--
 		e.unindexSets(key, old)
 	} else {
+		key = keepKey(&v.Meta, nil, key)
 		e.sorted = nil
 	}
 	e.vms[key] = v

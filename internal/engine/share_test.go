@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
+	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/clock"
+	"github.com/azemu/azemu/internal/kinds/resource"
+	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
 	"github.com/azemu/azemu/internal/store/memstore"
 )
@@ -140,4 +144,79 @@ func TestLoadSharesRepeatedStrings(t *testing.T) {
 			t.Errorf("%q is held twice", pair[0])
 		}
 	}
+}
+
+// KeyOf hands out the key and ID the fleet keeps for a live VM or disk,
+// found by any spelling of the ID, and the key's memory stays the same
+// while the VM changes and across a restart: whoever keys by the ID (the
+// dashboard's ledger) holds no copy of its own.
+func TestKeyOfSharesTheFleetsKeys(t *testing.T) {
+	ctx := context.Background()
+	mem := memstore.New()
+	t.Cleanup(func() { mem.Close() })
+	clk := clock.NewManual(t0)
+	eng, err := New(ctx, Config{Store: mem, Manual: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rg = "Rg-Ünïcode-İ"
+	if err := putGroup(ctx, eng, testSub, rg, "westus"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := putVM(ctx, eng, testSub, rg, "Vm0", func(*VM) (json.RawMessage, VMSpec, error) {
+		return json.RawMessage(`{}`), VMSpec{Location: "westus", VMSize: "Standard_D2s_v3", OSType: "Linux",
+			Disks: []DiskRef{{Name: "Vm0_os", CreateOption: "FromImage", SizeGB: 30, OS: true, SKU: "Premium_LRS"}}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string, eng *Engine, wantKey string) (*VM, *Disk) {
+		t.Helper()
+		v, err := eng.GetVM(testSub, rg, "Vm0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := eng.GetDisk(testSub, rg, "Vm0_os")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Key != armid.Fold(v.ID) || d.Key != armid.Fold(d.ID) {
+			t.Fatalf("%s: keys %q and %q, want the IDs folded", when, v.Key, d.Key)
+		}
+		if wantKey != "" && !sameText(v.Key, wantKey) {
+			t.Errorf("%s: the VM's key is a new copy", when)
+		}
+		for _, m := range []*resource.Meta{&v.Meta, &d.Meta} {
+			key, id := eng.KeyOf(m.ID)
+			if !sameText(key, m.Key) || !sameText(id, m.ID) {
+				t.Errorf("%s: KeyOf(%q) = %q, %q: copies of the fleet's", when, m.ID, key, id)
+			}
+			other := strings.ToUpper(m.ID)
+			key, id = eng.KeyOf(other)
+			if !sameText(key, m.Key) || id != other {
+				t.Errorf("%s: KeyOf(%q) = %q, %q; want the fleet's key and the ID as asked", when, other, key, id)
+			}
+		}
+		return v, d
+	}
+	v, _ := check("creating", eng, "")
+	if _, err := eng.Do(ctx, AdvanceClock{By: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	check("created", eng, v.Key)
+	if _, err := act(ctx, eng, testSub, rg, "Vm0", lifecycle.Request{Kind: lifecycle.PowerOff}); err != nil {
+		t.Fatal(err)
+	}
+	check("changed", eng, v.Key)
+	gone := armid.VirtualMachineID(testSub, rg, "Gone")
+	if key, id := eng.KeyOf(gone); key != armid.Fold(gone) || id != gone {
+		t.Errorf("KeyOf(%q) = %q, %q; want the ID folded, and the ID", gone, key, id)
+	}
+	eng.Close()
+
+	eng, err = New(ctx, Config{Store: copyingStore{mem}, Manual: clock.NewManual(clk.Now())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	check("loaded", eng, "")
 }

@@ -67,6 +67,10 @@ type Meta struct {
 	Name           string
 	// Version counts committed changes; the entity tag derives from it.
 	Version int64
+	// Key is the ID case-folded (armid.Fold), under which the fleet keeps
+	// the snapshot once published (empty before): held here, everything
+	// keyed by the ID can share the fleet's one copy.
+	Key string
 }
 
 // RowOf is what the store keeps of snapshot s: where it is, when it was
