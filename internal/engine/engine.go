@@ -695,27 +695,44 @@ func keepKey(m, was *resource.Meta, key string) string {
 // lives keeps no copies of its own; for no live resource, armid.Fold(id)
 // and id.
 func (e *Engine) KeyOf(id string) (key, sameID string) {
-	key = armid.Fold(id)
+	// The ledger asks for every event it reads: the key is folded on the
+	// stack, and allocated only for a resource no longer live.
+	var buf [256]byte
+	k, ok := appendFoldedASCII(buf[:0], id)
+	if !ok {
+		k = append(buf[:0], armid.Fold(id)...)
+	}
 	e.mu.RLock()
-	defer e.mu.RUnlock()
 	var m *resource.Meta
-	if v := e.vms[key]; v != nil {
+	if v := e.vms[string(k)]; v != nil {
 		m = &v.Meta
 	} else {
 		for _, typ := range sharedTypes {
-			if s := e.res[typ][key]; s != nil {
+			if s := e.res[typ][string(k)]; s != nil {
 				m = s.ResourceMeta()
 				break
 			}
 		}
 	}
-	if m == nil || m.Key != key {
-		return key, id
+	e.mu.RUnlock()
+	if m == nil || m.Key != string(k) {
+		return string(k), id
 	}
 	if m.ID == id {
 		id = m.ID
 	}
 	return m.Key, id
+}
+
+// liveRes is the resource of type typ with ID id, its key folded on the
+// stack; the caller holds e.mu or has the engine to itself.
+func (e *Engine) liveRes(typ, id string) resource.State {
+	var buf [256]byte
+	k, ok := appendFoldedASCII(buf[:0], id)
+	if !ok {
+		return e.res[typ][armid.Fold(id)]
+	}
+	return e.res[typ][string(k)]
 }
 
 // sharedTypes are the resources other than VMs that KeyOf finds: those

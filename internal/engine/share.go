@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/kinds/resource"
 )
 
@@ -9,7 +8,8 @@ import (
 // would each hold a copy of their subscription ID, group and location,
 // their disks would hold a copy of their VM's ID (managedBy), and the
 // VMs a copy of their disks' and interfaces' IDs, of their disks' names
-// and (twice) of their own names, which their IDs end with. Strings are immutable:
+// and of their own names (as their machines and, often, computers are
+// named), which their IDs end with. Strings are immutable:
 // pointing equal strings at one copy changes no value, only what memory
 // the loaded state holds.
 
@@ -59,20 +59,21 @@ func (e *Engine) shareResource(s resource.State) {
 func (e *Engine) shareVM(v *VM) {
 	e.shareMeta(&v.Meta)
 	shareText(&v.Machine.Name, v.Name)
+	shareText(&v.Spec.ComputerName, v.Name)
 	for i := range v.Spec.Disks {
 		ref := &v.Spec.Disks[i]
 		id := ref.ID
 		if id == "" {
 			id = diskID(v.SubscriptionID, v.ResourceGroup, ref.Name)
 		}
-		if d, _ := e.res[DiskType][armid.Fold(id)].(*Disk); d != nil {
+		if d, _ := e.liveRes(DiskType, id).(*Disk); d != nil {
 			shareBothWays(&ref.ID, d.ID, &d.ManagedBy, v.ID)
 			shareText(&ref.Name, d.Name)
 		}
 	}
 	for i := range v.Spec.NICs {
 		ref := &v.Spec.NICs[i]
-		if n, _ := e.res[NetworkInterfaceType][armid.Fold(ref.ID)].(*NetworkInterface); n != nil {
+		if n, _ := e.liveRes(NetworkInterfaceType, ref.ID).(*NetworkInterface); n != nil {
 			shareBothWays(&ref.ID, n.ID, &n.VirtualMachine, v.ID)
 		}
 	}

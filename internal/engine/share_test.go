@@ -59,7 +59,7 @@ func endOf(s, whole string) bool {
 // The loaded fleet holds one copy of each string its VMs and disks repeat
 // of each other: the subscription, the group, a disk's ID and name in its
 // VM's profile, the VM's ID in its disk's managedBy, and each one's name
-// (twice in a VM, its machine's too) at the end of its ID. And loading so changes
+// (in a VM, its machine's and computer's too) at the end of its ID. And loading so changes
 // nothing anyone can read.
 func TestLoadSharesRepeatedStrings(t *testing.T) {
 	ctx := context.Background()
@@ -75,7 +75,7 @@ func TestLoadSharesRepeatedStrings(t *testing.T) {
 	names := []string{"vm0", "vm1"}
 	for _, name := range names {
 		if _, _, _, err := putVM(ctx, eng, testSub, "rg", name, func(*VM) (json.RawMessage, VMSpec, error) {
-			return json.RawMessage(`{}`), VMSpec{Location: "westus", VMSize: "Standard_D2s_v3", OSType: "Linux",
+			return json.RawMessage(`{}`), VMSpec{Location: "westus", VMSize: "Standard_D2s_v3", OSType: "Linux", ComputerName: name,
 				Disks: []DiskRef{{Name: name + "_os", CreateOption: "FromImage", SizeGB: 30, OS: true, SKU: "Premium_LRS"},
 					{Name: name + "_data", ID: diskID(testSub, "rg", name+"_data"), CreateOption: "Empty", SizeGB: 10}}}, nil
 		}); err != nil {
@@ -126,8 +126,8 @@ func TestLoadSharesRepeatedStrings(t *testing.T) {
 		if !sameText(v.Spec.Disks[1].Name, data.Name) || !sameText(v.Spec.Disks[0].Name, d.Name) {
 			t.Errorf("%s: the VM's disk names are copies of the disks'", name)
 		}
-		if !endOf(v.Name, v.ID) || !sameText(v.Machine.Name, v.Name) {
-			t.Errorf("%s: the VM's name, or its machine's, is a copy of its ID's end", name)
+		if !endOf(v.Name, v.ID) || !sameText(v.Machine.Name, v.Name) || !sameText(v.Spec.ComputerName, v.Name) {
+			t.Errorf("%s: the VM's name, or its machine's or computer's, is a copy of its ID's end", name)
 		}
 		if !endOf(d.Name, d.ID) || !endOf(data.Name, data.ID) {
 			t.Errorf("%s: a disk's name is a copy of its ID's end", name)
