@@ -51,7 +51,8 @@ func CompactStatements(c Compaction, out *Compacted, refs func(key string) ([]in
 	if err != nil {
 		return nil, fmt.Errorf("operations: %w", err)
 	}
-	var stmts []Statement
+	// Running accounts saved before are of a history that is no more.
+	stmts := []Statement{{SQL: `DELETE FROM accounts`, What: "saved accounts"}}
 	ids := slices.Clone(c.Resources)
 	for _, cp := range c.Checkpoints {
 		ids = append(ids, cp.Event.VMID)

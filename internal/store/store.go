@@ -233,12 +233,25 @@ type Store interface {
 	// (of every resource when nil) are deleted, with their checkpoints
 	// (when nil, every checkpoint earlier than the horizon), c.Checkpoints
 	// replace those of their resources, finished operations that ended
-	// before c.OperationsBefore are deleted, and c.Settings are written.
+	// before c.OperationsBefore are deleted, c.Settings are written, and
+	// the saved accounts (SaveAccounts) are dropped.
 	Compact(ctx context.Context, c Compaction) (Compacted, error)
 	// Checkpoints streams the checkpoints of the last compaction, ordered by
 	// resource key.
 	Checkpoints(ctx context.Context, fn func(Checkpoint) error) error
-	// Reset empties every table, settings included.
+	// EventsFrom streams the events with Seq >= seq, ordered by Seq, as
+	// History does but without the checkpoints: what a reader that saved
+	// its running state (SaveAccounts) at an event has not seen yet.
+	EventsFrom(ctx context.Context, seq int64, fn func(Event) error) error
+	// SaveAccounts replaces the saved running accounts by parts, in one
+	// transaction: a reader of the history (the dashboard's ledger) keeps
+	// its running state there, in a form of its own, so that it need not
+	// read the whole history at start. Compact and Reset drop them.
+	SaveAccounts(ctx context.Context, parts [][]byte) error
+	// Accounts streams the parts SaveAccounts last saved, in order; none
+	// when nothing was saved since the last Compact or Reset.
+	Accounts(ctx context.Context, fn func(part []byte) error) error
+	// Reset empties every table, settings and saved accounts included.
 	Reset(ctx context.Context) error
 	Close() error
 }

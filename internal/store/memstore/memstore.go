@@ -30,7 +30,9 @@ type Store struct {
 	seq       int64
 	// checkpoints of the last compaction, by resource key.
 	checkpoints map[string]store.Checkpoint
-	closed      bool
+	// accounts are the parts SaveAccounts saved last.
+	accounts [][]byte
+	closed   bool
 	// eventLimit, when positive, is how many history events the store
 	// holds at most (SetEventLimit).
 	eventLimit int
@@ -62,6 +64,7 @@ func (s *Store) reset() {
 	s.settings = map[string]string{}
 	s.events = nil
 	s.checkpoints = map[string]store.Checkpoint{}
+	s.accounts = nil
 }
 
 var errClosed = errors.New("memstore: closed")
@@ -370,6 +373,7 @@ func (s *Store) Compact(ctx context.Context, c store.Compaction) (store.Compacte
 		cps[store.Key(cp.Event.VMID)] = cp
 	}
 	s.checkpoints = cps
+	s.accounts = nil
 	kept := make([]store.Event, 0, len(s.events))
 	for _, e := range s.events {
 		if goes(store.Key(e.VMID), e.At) {

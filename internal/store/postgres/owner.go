@@ -26,7 +26,7 @@ func (s *Store) Reset(ctx context.Context) error {
 			return fmt.Errorf("changes: %w", err)
 		}
 		for _, table := range []string{"events", "event_names", "event_states", "event_details", "operations", "vms",
-			"resource_groups", "subscriptions", "settings", "resources", "checkpoints"} {
+			"resource_groups", "subscriptions", "settings", "resources", "checkpoints", "accounts"} {
 			if _, err := tx.Exec(ctx, `DELETE FROM `+table); err != nil {
 				return fmt.Errorf("%s: %w", table, err)
 			}

@@ -231,28 +231,78 @@ func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn
 		if vmID != "" {
 			name = store.NameHash(vmID)
 		}
-		if _, err := tx.Exec(ctx, `DECLARE history NO SCROLL CURSOR FOR
-			SELECT `+store.EventColumns+` FROM `+store.EventTables+`
-			WHERE e.at >= $1 AND (e.at < $2 OR $3)
-			  AND ($4::bigint IS NULL OR e.res IN (SELECT ref FROM event_names WHERE hash = $4))
-			ORDER BY e.seq`, lo, hi, openEnd, name); err != nil {
-			return err
-		}
-		for {
-			rows, _ := tx.Query(ctx, fmt.Sprintf(`FETCH %d FROM history`, historyFetch))
-			var seq, at int64
-			var id, state, code, power, opID, kind string
-			var detail *string
-			tag, err := pgx.ForEachRow(rows, []any{&seq, &id, &at, &state, &code, &power, &opID, &kind, &detail}, func() error {
-				if !store.KeepsEvent(key, id) {
+		return fetchEvents(ctx, tx, `e.at >= $1 AND (e.at < $2 OR $3)
+			  AND ($4::bigint IS NULL OR e.res IN (SELECT ref FROM event_names WHERE hash = $4))`,
+			[]any{lo, hi, openEnd, name}, func(e store.Event) error {
+				if !store.KeepsEvent(key, e.VMID) {
 					return nil
 				}
-				return v.Pass(store.ScannedEvent(seq, id, at, state, code, power, opID, kind, detail))
+				return v.Pass(e)
 			})
-			if err != nil || tag.RowsAffected() < historyFetch {
-				return err
-			}
-		}
 	})
 	return v.Result("postgres: history", err)
+}
+
+// fetchEvents declares a cursor over the events that match where (with
+// args) in Seq order, and hands them to fn historyFetch rows at a time.
+func fetchEvents(ctx context.Context, tx pgx.Tx, where string, args []any, fn func(store.Event) error) error {
+	if _, err := tx.Exec(ctx, `DECLARE history NO SCROLL CURSOR FOR
+		SELECT `+store.EventColumns+` FROM `+store.EventTables+` WHERE `+where+` ORDER BY e.seq`, args...); err != nil {
+		return err
+	}
+	for {
+		rows, _ := tx.Query(ctx, fmt.Sprintf(`FETCH %d FROM history`, historyFetch))
+		var seq, at int64
+		var id, state, code, power, opID, kind string
+		var detail *string
+		tag, err := pgx.ForEachRow(rows, []any{&seq, &id, &at, &state, &code, &power, &opID, &kind, &detail}, func() error {
+			return fn(store.ScannedEvent(seq, id, at, state, code, power, opID, kind, detail))
+		})
+		if err != nil || tag.RowsAffected() < historyFetch {
+			return err
+		}
+	}
+}
+
+// EventsFrom implements store.Store: a range of the events' key, read as
+// History reads.
+func (s *Store) EventsFrom(ctx context.Context, seq int64, fn func(store.Event) error) error {
+	v := store.Visit(fn)
+	err := pgx.BeginTxFunc(ctx, s.pool, snapshotTx, func(tx pgx.Tx) error {
+		return fetchEvents(ctx, tx, `e.seq >= $1`, []any{seq}, v.Pass)
+	})
+	return v.Result("postgres: events", err)
+}
+
+// SaveAccounts implements store.Store.
+func (s *Store) SaveAccounts(ctx context.Context, parts [][]byte) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM accounts`); err != nil {
+			return err
+		}
+		for i, p := range parts {
+			if _, err := tx.Exec(ctx, `INSERT INTO accounts (part, body) VALUES ($1, $2)`, i, p); err != nil {
+				return fmt.Errorf("part %d: %w", i, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: save accounts: %w", noRoom(err))
+	}
+	return nil
+}
+
+// Accounts implements store.Store.
+func (s *Store) Accounts(ctx context.Context, fn func(part []byte) error) error {
+	v := store.Visit(fn)
+	err := pgx.BeginTxFunc(ctx, s.pool, snapshotTx, func(tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, `SELECT body FROM accounts ORDER BY part`)
+		var body []byte
+		_, err := pgx.ForEachRow(rows, []any{&body}, func() error {
+			return v.Pass(body)
+		})
+		return err
+	})
+	return v.Result("postgres: accounts", err)
 }

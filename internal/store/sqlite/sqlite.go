@@ -716,20 +716,26 @@ func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn
 		})
 	if err == nil {
 		err = query(ctx, tx, `SELECT `+store.EventColumns+` FROM `+store.EventTables+` WHERE 1`+where+` ORDER BY e.seq`, args, func(rows *sql.Rows) error {
-			var seq, at int64
-			var id, state, code, power, kind string
-			var opID any
-			var detail *string
-			if err := rows.Scan(&seq, &id, &at, &state, &code, &power, &opID, &kind, &detail); err != nil {
+			e, err := scanEvent(rows)
+			if err != nil || !store.KeepsEvent(key, e.VMID) {
 				return err
 			}
-			if !store.KeepsEvent(key, id) {
-				return nil
-			}
-			return v.Pass(store.ScannedEvent(seq, id, at, state, code, power, operationIDOf(opID), kind, detail))
+			return v.Pass(e)
 		})
 	}
 	return v.Result("sqlite: history", err)
+}
+
+// scanEvent reads a row of store.EventColumns.
+func scanEvent(rows *sql.Rows) (store.Event, error) {
+	var seq, at int64
+	var id, state, code, power, kind string
+	var opID any
+	var detail *string
+	if err := rows.Scan(&seq, &id, &at, &state, &code, &power, &opID, &kind, &detail); err != nil {
+		return store.Event{}, err
+	}
+	return store.ScannedEvent(seq, id, at, state, code, power, operationIDOf(opID), kind, detail), nil
 }
 
 // Newest implements store.Store. The events' time is indexed; the
@@ -783,7 +789,7 @@ func (s *Store) Reset(ctx context.Context) (err error) {
 	}()
 	s.known.forget()
 	for _, table := range []string{"events", "event_names", "event_states", "event_details", "operations", "vms",
-		"vm_models", "vm_keys", "resource_groups", "subscriptions", "settings", "resources", "res_keys", "checkpoints"} {
+		"vm_models", "vm_keys", "resource_groups", "subscriptions", "settings", "resources", "res_keys", "checkpoints", "accounts"} {
 		if _, err = tx.ExecContext(ctx, `DELETE FROM `+table); err != nil {
 			return fmt.Errorf("sqlite: reset %s: %w", table, err)
 		}

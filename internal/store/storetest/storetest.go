@@ -46,6 +46,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"HistoryRows", testHistoryRows},
 		{"Batch", testBatch},
 		{"BatchConflict", testBatchConflict},
+		{"Accounts", testAccounts},
+		{"EventsFrom", testEventsFrom},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, opened(t, open)) })
@@ -1192,5 +1194,113 @@ func testBatchConflict(t *testing.T, s store.Store) {
 				t.Errorf("operation of the failed batch: got %v, want ErrNotFound", err)
 			}
 		})
+	}
+}
+
+// accounts reads the saved accounts' parts.
+func accounts(t *testing.T, s store.Store) [][]byte {
+	t.Helper()
+	var out [][]byte
+	if err := s.Accounts(context.Background(), func(p []byte) error {
+		out = append(out, p)
+		return nil
+	}); err != nil {
+		t.Fatalf("Accounts: %v", err)
+	}
+	return out
+}
+
+// The saved accounts come back byte for byte and in order, are replaced
+// whole by the next save, and are dropped by every part of a compaction
+// and by a reset: they describe a history that is no more.
+func testAccounts(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	check(t, "accounts of a new store", accounts(t, s), [][]byte(nil))
+	big := bytes.Repeat([]byte{0, 1, 2, 0xff, 'x'}, 300_000) // binary, and over a megabyte
+	parts := [][]byte{[]byte("header"), big, {0}, []byte("last")}
+	if err := s.SaveAccounts(ctx, parts); err != nil {
+		t.Fatalf("SaveAccounts: %v", err)
+	}
+	check(t, "saved accounts", accounts(t, s), parts)
+	if err := s.SaveAccounts(ctx, [][]byte{[]byte("again")}); err != nil {
+		t.Fatalf("SaveAccounts: %v", err)
+	}
+	check(t, "accounts saved again", accounts(t, s), [][]byte{[]byte("again")})
+
+	// A caller's error stops the read and comes back as it was.
+	stop := errors.New("enough")
+	if err := s.Accounts(ctx, func([]byte) error { return stop }); err != stop {
+		t.Errorf("Accounts stopped by its caller: %v, want the caller's error", err)
+	}
+
+	a := vmID(subA, "rg", "a")
+	apply(t, s, store.Change{Events: []store.Event{event(a, t0, opID(1)), event(a, t0.Add(2*time.Hour), opID(2))}})
+	horizon := t0.Add(time.Hour)
+	compactions := []store.Compaction{
+		{Horizon: horizon, Resources: []string{a}, Checkpoints: []store.Checkpoint{{Event: event(a, horizon, opID(1))}}},
+		{Horizon: horizon},
+	}
+	for i, c := range compactions {
+		if err := s.SaveAccounts(ctx, parts); err != nil {
+			t.Fatalf("SaveAccounts: %v", err)
+		}
+		if _, err := s.Compact(ctx, c); err != nil {
+			t.Fatalf("Compact: %v", err)
+		}
+		check(t, fmt.Sprintf("accounts after compaction %d", i), accounts(t, s), [][]byte(nil))
+	}
+	if err := s.SaveAccounts(ctx, parts); err != nil {
+		t.Fatalf("SaveAccounts: %v", err)
+	}
+	if err := s.Reset(ctx); err != nil {
+		t.Fatalf("Reset: %v", err)
+	}
+	check(t, "accounts after reset", accounts(t, s), [][]byte(nil))
+}
+
+// EventsFrom reads the events from a Seq on, in order, without the
+// checkpoints of a compaction, and stops when its caller says.
+func testEventsFrom(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a, b := vmID(subA, "rg", "a"), vmID(subB, "rg", "b")
+	var evs []store.Event
+	for i := range 6 {
+		id := a
+		if i%2 == 1 {
+			id = b
+		}
+		evs = append(evs, event(id, t0.Add(time.Duration(i)*time.Hour), opID(i)))
+	}
+	apply(t, s, store.Change{Events: evs[:4]})
+	apply(t, s, store.Change{Events: evs[4:]})
+	from := func(seq int64) []store.Event {
+		t.Helper()
+		var out []store.Event
+		if err := s.EventsFrom(ctx, seq, func(e store.Event) error {
+			out = append(out, e)
+			return nil
+		}); err != nil {
+			t.Fatalf("EventsFrom(%d): %v", seq, err)
+		}
+		return out
+	}
+	check(t, "events from the first", from(evs[0].Seq), evs)
+	check(t, "events from 0", from(0), evs)
+	check(t, "events from the third", from(evs[2].Seq), evs[2:])
+	check(t, "events past the last", from(evs[5].Seq+1), []store.Event(nil))
+
+	// A compaction's checkpoints are not events.
+	horizon := t0.Add(150 * time.Minute)
+	if _, err := s.Compact(ctx, store.Compaction{Horizon: horizon, Checkpoints: []store.Checkpoint{
+		{Event: event(a, horizon, opID(2))}, {Event: event(b, horizon, opID(1))}}}); err != nil {
+		t.Fatalf("Compact: %v", err)
+	}
+	check(t, "events from 0 after a compaction", from(0), evs[3:])
+	check(t, "events from a compacted one", from(evs[1].Seq), evs[3:])
+
+	stop := errors.New("enough")
+	n := 0
+	if err := s.EventsFrom(ctx, 0, func(store.Event) error { n++; return stop }); err != stop || n != 1 {
+		t.Errorf("EventsFrom stopped by its caller: %v after %d events, want the caller's error after 1", err, n)
 	}
 }

@@ -1,0 +1,63 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/azemu/azemu/internal/store"
+)
+
+// EventsFrom implements store.Store: a range of the events' key, in one
+// read transaction, as History reads.
+func (s *Store) EventsFrom(ctx context.Context, seq int64, fn func(store.Event) error) error {
+	v := store.Visit(fn)
+	err := query(ctx, s.r, `SELECT `+store.EventColumns+` FROM `+store.EventTables+` WHERE e.seq >= ? ORDER BY e.seq`,
+		[]any{seq}, func(rows *sql.Rows) error {
+			e, err := scanEvent(rows)
+			if err != nil {
+				return err
+			}
+			return v.Pass(e)
+		})
+	return v.Result("sqlite: events", err)
+}
+
+// SaveAccounts implements store.Store.
+func (s *Store) SaveAccounts(ctx context.Context, parts [][]byte) (err error) {
+	defer func() { err = diskFull(err) }()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: save accounts: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if _, err = tx.ExecContext(ctx, `DELETE FROM accounts`); err != nil {
+		return fmt.Errorf("sqlite: save accounts: %w", err)
+	}
+	for i, p := range parts {
+		if _, err = tx.ExecContext(ctx, `INSERT INTO accounts (part, body) VALUES (?, ?)`, i, p); err != nil {
+			return fmt.Errorf("sqlite: save accounts: part %d: %w", i, err)
+		}
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: save accounts: commit: %w", err)
+	}
+	return nil
+}
+
+// Accounts implements store.Store, in one read transaction.
+func (s *Store) Accounts(ctx context.Context, fn func(part []byte) error) error {
+	v := store.Visit(fn)
+	err := query(ctx, s.r, `SELECT body FROM accounts ORDER BY part`, nil, func(rows *sql.Rows) error {
+		var body []byte
+		if err := rows.Scan(&body); err != nil {
+			return err
+		}
+		return v.Pass(body)
+	})
+	return v.Result("sqlite: accounts", err)
+}
