@@ -1,12 +1,14 @@
 package billing
 
 import (
+	"crypto/sha256"
 	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,6 +53,9 @@ type PriceSheet struct {
 	source     string // top-level x_source
 	capturedAt string // top-level x_capturedAt
 	items      int    // items read, relevant or not
+
+	fingerprintOnce sync.Once
+	fingerprint     [sha256.Size]byte
 }
 
 type priceKey struct {
@@ -436,6 +441,29 @@ func (p *PriceSheet) Lookup(k MeterKey) (Price, bool) {
 		pr.CapturedAt = p.capturedAt
 	}
 	return pr, true
+}
+
+// Fingerprint is a digest of every price the sheet gives: two sheets with
+// the same fingerprint price every key alike. What was rated by one sheet
+// (a saved running account) is trusted by another only if they share it.
+func (p *PriceSheet) Fingerprint() [sha256.Size]byte {
+	if p == nil {
+		return [sha256.Size]byte{}
+	}
+	p.fingerprintOnce.Do(func() {
+		lines := make([]string, 0, len(p.rows))
+		for k, c := range p.rows {
+			lines = append(lines, fmt.Sprintf("%#v %#v", k, c.price))
+		}
+		slices.Sort(lines)
+		h := sha256.New()
+		fmt.Fprintf(h, "%q %q\n", p.source, p.capturedAt)
+		for _, l := range lines {
+			fmt.Fprintln(h, l)
+		}
+		h.Sum(p.fingerprint[:0])
+	})
+	return p.fingerprint
 }
 
 // Len gives the number of meter keys the sheet prices.

@@ -98,11 +98,11 @@ type Running struct {
 
 	since int64 // Unix second of the last event
 	// What it accrued: billed seconds at the current pricing's rate, plus
-	// what it accrued at earlier pricings (nil when none did). A rational
-	// per account would cost a fleet two allocations a resource; most
-	// resources never change their price.
+	// what it accrued at earlier pricings, in their currencies (nil when
+	// none did). An amount per account would cost a fleet two allocations
+	// a resource; most resources never change their price.
 	seconds  int64
-	earlier  *big.Rat
+	earlier  *Amount
 	unpriced bool     // some billed time had no price
 	pricing  *pricing // attributes, and the rate from since on
 }
@@ -140,11 +140,11 @@ func (r *Running) Apply(e Event, m *Rates) {
 	}
 	r.PowerState = m.powerState(e.PowerState)
 	p := m.of(r.Kind, attrs)
-	if p != r.pricing && r.seconds > 0 {
+	if p != r.pricing && r.seconds > 0 { // seconds accrue only at a rate
 		if r.earlier == nil {
-			r.earlier = new(big.Rat)
+			r.earlier = &Amount{}
 		}
-		r.earlier.Add(r.earlier, CostOver(r.pricing.rate, r.seconds))
+		r.earlier.Add(CostOver(r.pricing.rate, r.seconds), r.pricing.currency)
 		r.seconds = 0
 	}
 	r.pricing = p
@@ -164,20 +164,25 @@ func (r *Running) accrue(at int64) {
 	r.since = at
 }
 
-// At gives the cost so far at now and the cost per hour now.
+// At gives the cost so far at now and the cost per hour now. Only priced
+// time adds a priced part (in its own currency), so that an account whose
+// time was never priced shows no cost of zero, and one priced before and
+// not now shows what it cost in the currency it cost it in: the figures
+// are those of an account started from an opening balance (openingBalance
+// in the dashboard) at any point of its history.
 func (r *Running) At(now time.Time) (soFar, perHour Amount) {
 	rate, currency := r.pricing.rate, r.pricing.currency
-	accrued := new(big.Rat)
 	if r.earlier != nil {
-		accrued.Set(r.earlier)
+		soFar.Merge(*r.earlier) // Add copies the cost
 	}
-	if r.seconds > 0 {
-		accrued.Add(accrued, CostOver(rate, r.seconds))
+	if rate != nil {
+		soFar.Add(CostOver(rate, r.seconds), currency)
 	}
-	soFar.Add(accrued, currency)
-	soFar.Unpriced = r.unpriced
+	soFar.Unpriced = soFar.Unpriced || r.unpriced
 	if !r.Billed() {
-		perHour.Add(new(big.Rat), currency)
+		if rate != nil {
+			perHour.Add(new(big.Rat), currency)
+		}
 		return soFar, perHour
 	}
 	t := now.Unix()
@@ -191,4 +196,40 @@ func (r *Running) At(now time.Time) (soFar, perHour Amount) {
 	}
 	perHour.Add(new(big.Rat).Set(rate), currency)
 	return soFar, perHour
+}
+
+// RunningState is a running account as plain data: what a saved copy of
+// it keeps, from which RestoreRunning makes the same account again.
+type RunningState struct {
+	Kind       ResourceKind
+	PowerState string
+	Since      int64 // Unix second of the last event
+	// Seconds are the billed seconds at Attrs' rate; Earlier is what it
+	// accrued at earlier attributes (a nil Cost when nothing).
+	Seconds  int64
+	Earlier  Amount
+	Unpriced bool // some billed time had no price
+	Attrs    Attrs
+}
+
+// State is the account as plain data, sharing nothing with it.
+func (r *Running) State() RunningState {
+	s := RunningState{Kind: r.Kind, PowerState: r.PowerState, Since: r.since, Seconds: r.seconds, Unpriced: r.unpriced,
+		Attrs: r.Attrs()}
+	if r.earlier != nil {
+		s.Earlier.Merge(*r.earlier) // Add copies the cost
+	}
+	return s
+}
+
+// RestoreRunning makes the account State gave again, rated by m: with the
+// price sheet the account was rated by, it accrues exactly as the original.
+func RestoreRunning(s RunningState, m *Rates) *Running {
+	r := &Running{Kind: s.Kind, PowerState: m.powerState(s.PowerState), since: s.Since, seconds: s.Seconds,
+		unpriced: s.Unpriced, pricing: m.of(s.Kind, s.Attrs)}
+	if s.Earlier != (Amount{}) {
+		r.earlier = &Amount{}
+		r.earlier.Merge(s.Earlier)
+	}
+	return r
 }

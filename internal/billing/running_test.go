@@ -1,6 +1,8 @@
 package billing
 
 import (
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -72,5 +74,64 @@ func TestRunningAccountsSharePricing(t *testing.T) {
 	}
 	if n := len(rates.shared); n != 3 {
 		t.Errorf("%d pricings kept, want 3", n)
+	}
+}
+
+// An account restored from its State, at any point of its history, goes on
+// exactly as the original: the same cost at every instant after each later
+// event, through a change of price and a stretch without one.
+func TestRestoredRunningGoesOnAlike(t *testing.T) {
+	sheet := mustSheet(t, testSheet)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	const id = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/web"
+	events := []Event{
+		{ResourceID: id, At: t0, Kind: VM, Attrs: linuxD2},
+		{ResourceID: id, At: t0.Add(35 * time.Second), Kind: VM, PowerState: "running"},
+		{ResourceID: id, At: t0.Add(time.Hour), Kind: VM, PowerState: "running", Attrs: Attrs{Location: "eastus", VMSize: "Standard_D4s_v3", OSType: "Linux"}},
+		{ResourceID: id, At: t0.Add(2 * time.Hour), Kind: VM, PowerState: "running", Attrs: Attrs{Location: "eastus", VMSize: "Standard_Unpriced", OSType: "Linux"}},
+		{ResourceID: id, At: t0.Add(3 * time.Hour), Kind: VM, PowerState: "stopped", Attrs: linuxD2},
+		{ResourceID: id, At: t0.Add(4*time.Hour + 700*time.Millisecond), Kind: VM, PowerState: "deallocated"},
+		{ResourceID: id, At: t0.Add(5 * time.Hour), Kind: VM, PowerState: "running"},
+	}
+	for cut := range events {
+		rates := NewRates(sheet)
+		orig := NewRunning(events[0], rates)
+		for _, e := range events[1 : cut+1] {
+			orig.Apply(e, rates)
+		}
+		state := orig.State()
+		restored := RestoreRunning(state, NewRates(sheet)) // another ledger's rates
+		if got := restored.State(); !reflect.DeepEqual(got, state) {
+			t.Fatalf("restored after event %d: %+v, want %+v", cut, got, state)
+		}
+		for i, e := range events[cut+1:] {
+			orig.Apply(e, rates)
+			restored.Apply(e, rates)
+			now := e.At.Add(17*time.Minute + time.Duration(i)*time.Second)
+			wantSoFar, wantRate := orig.At(now)
+			gotSoFar, gotRate := restored.At(now)
+			if !reflect.DeepEqual(gotSoFar, wantSoFar) || !reflect.DeepEqual(gotRate, wantRate) {
+				t.Errorf("restored after event %d, at %s: %v %v, want %v %v", cut, now, gotSoFar, gotRate, wantSoFar, wantRate)
+			}
+		}
+	}
+}
+
+// The fingerprint of a price sheet changes with any price, and with
+// nothing else.
+func TestPriceSheetFingerprint(t *testing.T) {
+	a, b := mustSheet(t, testSheet), mustSheet(t, testSheet)
+	if a.Fingerprint() != b.Fingerprint() {
+		t.Error("one sheet read twice has two fingerprints")
+	}
+	changed := strings.Replace(testSheet, `"retailPrice":0.096`, `"retailPrice":0.097`, 1)
+	if changed == testSheet {
+		t.Fatal("the test sheet has no price of 0.096 to change")
+	}
+	if mustSheet(t, changed).Fingerprint() == a.Fingerprint() {
+		t.Error("a sheet with another price has the same fingerprint")
+	}
+	if DefaultPriceSheet().Fingerprint() == a.Fingerprint() {
+		t.Error("two different sheets have the same fingerprint")
 	}
 }

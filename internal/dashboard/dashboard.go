@@ -53,6 +53,12 @@ type Config struct {
 	// costs the engine's commit path a little, so without a bound clients
 	// that never read would slow every action down.
 	MaxClients int
+	// SaveInterval is how often the running costs are saved while they
+	// change (default 5 minutes; they are also saved after every 50,000
+	// changes and by SaveAccounts), so that a start reads them and the
+	// changes after them rather than the whole history. Negative: only
+	// SaveAccounts saves them.
+	SaveInterval time.Duration
 }
 
 // Handler serves the page, its API and its live feed.
@@ -100,6 +106,9 @@ func New(ctx context.Context, cfg Config) (*Handler, error) {
 	if cfg.MaxClients <= 0 {
 		cfg.MaxClients = 100
 	}
+	if cfg.SaveInterval == 0 {
+		cfg.SaveInterval = defaultSaveInterval
+	}
 	h := &Handler{eng: cfg.Engine, prices: cfg.Prices, log: cfg.Logger, authorize: cfg.Authorize,
 		interval: cfg.FlushInterval, ledger: newLedger(cfg.Prices), feed: newFeed(cfg.MaxPending, cfg.MaxClients), assets: map[string]asset{}}
 	h.ledger.keyOf = cfg.Engine.KeyOf
@@ -114,16 +123,17 @@ func New(ctx context.Context, cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	cfg.Engine.OnChange(func(c engine.Change) {
-		h.ledger.onEvents(c.Events)
+		h.ledger.onChange(c)
 		h.feed.onChange(c)
 	})
 	// The history is read after start, ended by Close: it grows with time,
 	// and nothing but the costs the page shows needs it.
 	seedCtx, stopSeed := context.WithCancel(context.WithoutCancel(ctx))
 	h.stopSeed = stopSeed
-	h.ledger.seedInBackground(seedCtx, cfg.Engine, func(err error) {
+	h.ledger.log = cfg.Logger
+	h.ledger.seedInBackground(seedCtx, cfg.Engine, cfg.SaveInterval, func(err error) {
 		if seedCtx.Err() == nil {
-			h.log.Error("dashboard: reading the history", "err", err)
+			h.log.Error("dashboard: the running costs", "err", err)
 		}
 	})
 	return h, nil
@@ -135,6 +145,16 @@ func New(ctx context.Context, cfg Config) (*Handler, error) {
 func (h *Handler) Close() {
 	h.stopSeed()
 	h.feed.close()
+}
+
+// SaveAccounts saves the running costs the dashboard keeps, so that the
+// next start reads them and the changes after them rather than the whole
+// history, and stops saving them. Call it at a clean shutdown, once the
+// engine has stopped and before the store closes. A failure loses nothing:
+// the next start reads more of the history.
+func (h *Handler) SaveAccounts(ctx context.Context) error {
+	h.stopSeed()
+	return h.ledger.save(ctx, h.eng, true, true)
 }
 
 func (h *Handler) loadAssets() error {

@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"sort"
 	"sync"
@@ -27,9 +28,11 @@ type ledger struct {
 	prices *billing.PriceSheet
 	rates  *billing.Rates
 
+	log *slog.Logger
+
 	mu      sync.Mutex
 	seeding bool
-	backlog []store.Event // changes committed while seeding
+	backlog []engine.Change // changes committed while seeding
 	accts   map[string]*account
 	// VM key -> keys of its attached disks, of its public IPs. A VM has a
 	// few of each, which a slice keeps in a fraction of a map's memory.
@@ -48,6 +51,32 @@ type ledger struct {
 	// shows them waits (wait).
 	ready   chan struct{}
 	seedErr error
+
+	// last is the last event applied that has a Seq: what saved accounts
+	// include (saved.go).
+	last savedEvent
+	// unnumbered: an event without a Seq (another server's, replayed) was
+	// applied after the start, so the ledger cannot say which events its
+	// accounts include, and saves none.
+	unnumbered bool
+	// unsaved counts the events applied since the accounts were last
+	// saved; saveEvery of them wake the saver.
+	unsaved   int
+	saveEvery int
+	wake      chan struct{}
+	// restored are, while saved accounts are read, the accounts in the
+	// saved order.
+	restored []*account
+
+	// seeded: the history was read, so the accounts are whole; fromSaved:
+	// starting from saved accounts.
+	seeded, fromSaved bool
+
+	// saveMu orders saves; stopped: the final one was made; savedHorizon
+	// is the horizon of the last one.
+	saveMu       sync.Mutex
+	stopped      bool
+	savedHorizon int64
 }
 
 // account is one resource's running cost, and the VM a disk or public IP
@@ -82,9 +111,12 @@ func (a *account) At(now time.Time) (soFar, perHour billing.Amount) {
 func openingBalance(used []engine.UsedBefore, p *billing.PriceSheet) billing.Amount {
 	var a billing.Amount
 	for _, u := range used {
+		if u.Seconds == 0 {
+			continue // nothing used: no part, priced or not, as a running account has none
+		}
 		rate, price, ok := billing.HourlyRate(p, u.Kind, u.Attrs)
 		if !ok {
-			a.Unpriced = a.Unpriced || u.Seconds > 0
+			a.Unpriced = true
 			continue
 		}
 		a.Add(billing.CostOver(rate, u.Seconds), price.Currency)
@@ -93,8 +125,15 @@ func openingBalance(used []engine.UsedBefore, p *billing.PriceSheet) billing.Amo
 }
 
 func newLedger(p *billing.PriceSheet) *ledger {
-	return &ledger{prices: p, rates: billing.NewRates(p), accts: map[string]*account{}, disksOf: map[string][]string{},
-		ipsOf: map[string][]string{}, keyOf: foldedKey, ready: make(chan struct{})}
+	return &ledger{prices: p, rates: billing.NewRates(p), log: slog.New(slog.DiscardHandler), accts: map[string]*account{},
+		disksOf: map[string][]string{}, ipsOf: map[string][]string{}, keyOf: foldedKey,
+		ready: make(chan struct{}), saveEvery: defaultSaveEvery, wake: make(chan struct{}, 1)}
+}
+
+// clear forgets every account, as a reset of the fleet does.
+func (l *ledger) clear() {
+	l.accts, l.disksOf, l.ipsOf = map[string]*account{}, map[string][]string{}, map[string][]string{}
+	l.last, l.restored = savedEvent{}, nil
 }
 
 // foldedKey is a key of the ledger's own, for a ledger without an engine.
@@ -103,16 +142,29 @@ func foldedKey(id string) (key, sameID string) { return armid.Fold(id), id }
 // seedInBackground reads the history as seed does, without holding up the
 // server's start: a restart is healthy and serves the ARM API at once,
 // however long the history, and only what shows costs waits for them.
-func (l *ledger) seedInBackground(ctx context.Context, eng *engine.Engine, log func(error)) {
+// Then, unless saveInterval is negative, it saves the accounts: at once
+// when it had to read the whole history, so that the next start need not,
+// and then every saveInterval while they change, until ctx ends.
+func (l *ledger) seedInBackground(ctx context.Context, eng *engine.Engine, saveInterval time.Duration, log func(error)) {
 	go func() {
 		err := l.seed(ctx, eng)
 		if err != nil {
 			log(err)
 		}
 		l.mu.Lock()
-		l.seedErr = err
+		l.seedErr, l.seeded = err, err == nil
+		fromSaved := l.fromSaved
 		l.mu.Unlock()
 		close(l.ready)
+		if err != nil || saveInterval < 0 {
+			return
+		}
+		if !fromSaved {
+			if err := l.save(ctx, eng, true, false); err != nil && ctx.Err() == nil {
+				log(err)
+			}
+		}
+		l.keepSaving(ctx, eng, saveInterval, log)
 	}()
 }
 
@@ -140,13 +192,46 @@ func (l *ledger) children(kind billing.ResourceKind) map[string][]string {
 	return l.disksOf
 }
 
-// seed reads the whole history. Call it after the ledger receives changes
-// (OnChange is registered first): changes committed meanwhile wait in the
-// backlog and are applied after, those the scan already saw skipped by Seq.
+// seed reads the saved accounts and the events after them or, when there
+// are none it can trust, the whole history. Call it after the ledger
+// receives changes (OnChange is registered first): changes committed
+// meanwhile wait in the backlog and are applied after, those the read
+// already saw skipped by Seq.
 func (l *ledger) seed(ctx context.Context, eng *engine.Engine) error {
 	l.mu.Lock()
 	l.seeding = true
 	l.mu.Unlock()
+	err := l.seedFromSaved(ctx, eng)
+	l.fromSaved = err == nil
+	if err != nil && ctx.Err() == nil {
+		l.log.Info("dashboard: reading the whole history for the running costs", "why", err)
+		l.mu.Lock()
+		l.clear()
+		l.mu.Unlock()
+		err = l.seedFromHistory(ctx, eng)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	read := l.last.Seq
+	for _, c := range l.backlog {
+		if c.Reset {
+			// Every event after a reset is in the backlog: those the
+			// read saw go with the rest, and come again.
+			l.clear()
+			read = 0
+		}
+		for _, ev := range c.Events {
+			if ev.Seq == 0 || ev.Seq > read {
+				l.applyLive(ev)
+			}
+		}
+	}
+	l.backlog, l.seeding, l.opening, l.restored = nil, false, nil, nil
+	return err
+}
+
+// seedFromHistory reads the whole history.
+func (l *ledger) seedFromHistory(ctx context.Context, eng *engine.Engine) error {
 	opening := map[string]billing.Amount{}
 	if err := eng.UsedBeforeHorizon(ctx, func(id string, used []engine.UsedBefore) error {
 		opening[armid.Fold(id)] = openingBalance(used, l.prices)
@@ -157,42 +242,53 @@ func (l *ledger) seed(ctx context.Context, eng *engine.Engine) error {
 	l.mu.Lock()
 	l.opening = opening
 	l.mu.Unlock()
-	var last int64
-	err := eng.History(ctx, "", time.Time{}, farFuture, func(ev store.Event) error {
+	return eng.History(ctx, "", time.Time{}, farFuture, func(ev store.Event) error {
 		l.mu.Lock()
 		l.apply(ev)
 		l.mu.Unlock()
-		last = max(last, ev.Seq)
 		return nil
 	})
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, ev := range l.backlog {
-		if ev.Seq == 0 || ev.Seq > last {
-			l.apply(ev)
-		}
-	}
-	l.backlog, l.seeding, l.opening = nil, false, nil
-	return err
 }
 
-// onEvents is called from the engine's change callback: it must be quick.
-func (l *ledger) onEvents(evs []store.Event) {
-	if len(evs) == 0 {
+// onChange is called from the engine's change callback: it must be quick.
+func (l *ledger) onChange(c engine.Change) {
+	if len(c.Events) == 0 && !c.Reset {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.seeding {
-		l.backlog = append(l.backlog, evs...)
+		l.backlog = append(l.backlog, engine.Change{Events: c.Events, Reset: c.Reset})
 		return
 	}
-	for _, ev := range evs {
-		l.apply(ev)
+	if c.Reset {
+		l.clear()
+	}
+	for _, ev := range c.Events {
+		l.applyLive(ev)
+	}
+	l.unsaved += len(c.Events)
+	if l.unsaved >= l.saveEvery {
+		select {
+		case l.wake <- struct{}{}:
+		default: // the saver is awake already
+		}
 	}
 }
 
+// applyLive applies an event committed after the start.
+func (l *ledger) applyLive(ev store.Event) {
+	if ev.Seq == 0 {
+		l.unnumbered = true
+	}
+	l.apply(ev)
+}
+
 func (l *ledger) apply(ev store.Event) {
+	if ev.Seq > l.last.Seq {
+		l.last = savedEvent{Seq: ev.Seq, ResourceID: ev.VMID, At: ev.At.UnixNano(), ProvisioningState: ev.ProvisioningState,
+			PowerState: ev.PowerState, OperationID: ev.OperationID}
+	}
 	be, ok := engine.BillingEvent(ev)
 	if !ok {
 		return

@@ -44,7 +44,7 @@ func TestLedgerKeysShareTheEngines(t *testing.T) {
 	put("Web-0") // read from the history
 	l := newLedger(prices)
 	l.keyOf = eng.KeyOf
-	eng.OnChange(func(c engine.Change) { l.onEvents(c.Events) })
+	eng.OnChange(l.onChange)
 	if err := l.seed(ctx, eng); err != nil {
 		t.Fatal(err)
 	}

@@ -14,9 +14,9 @@ import (
 	"github.com/azemu/azemu/internal/store"
 )
 
-// gatedStore holds every scan of the history while a gate is set, and then
-// fails it with fail, if set: a history that takes as long as a test likes
-// to read.
+// gatedStore holds every scan of the history, and every read of the saved
+// accounts, while a gate is set, and then fails it with fail, if set: a
+// history that takes as long as a test likes to read.
 type gatedStore struct {
 	store.Store
 	mu   sync.Mutex
@@ -32,7 +32,8 @@ func (g *gatedStore) hold(fail error) func() {
 	return func() { close(gate) }
 }
 
-func (g *gatedStore) History(ctx context.Context, id string, from, to time.Time, fn func(store.Event) error) error {
+// pass waits for the gate, if set, and then says whether to fail.
+func (g *gatedStore) pass(ctx context.Context) error {
 	g.mu.Lock()
 	gate, fail := g.gate, g.fail
 	g.mu.Unlock()
@@ -43,10 +44,23 @@ func (g *gatedStore) History(ctx context.Context, id string, from, to time.Time,
 			return ctx.Err()
 		}
 	}
-	if fail != nil {
-		return fail
+	return fail
+}
+
+func (g *gatedStore) History(ctx context.Context, id string, from, to time.Time, fn func(store.Event) error) error {
+	if err := g.pass(ctx); err != nil {
+		return err
 	}
 	return g.Store.History(ctx, id, from, to, fn)
+}
+
+// Accounts is held as the history is: a start reads the saved accounts
+// rather than the history when it can.
+func (g *gatedStore) Accounts(ctx context.Context, fn func([]byte) error) error {
+	if err := g.pass(ctx); err != nil {
+		return err
+	}
+	return g.Store.Accounts(ctx, fn)
 }
 
 // TestStartDoesNotWaitForTheHistory starts a dashboard while reading the

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/azemu/azemu/internal/billing"
+	"github.com/azemu/azemu/internal/engine"
 	"github.com/azemu/azemu/internal/store"
 )
 
@@ -39,11 +40,11 @@ func TestLedgerFollowsDisksBetweenVMs(t *testing.T) {
 		return fmt.Sprintf(`{"location":"eastus","diskSku":"Premium_LRS","diskSizeGB":128,"managedBy":%q}`, vm)
 	}
 	for n := range 3 {
-		l.onEvents([]store.Event{
+		l.onChange(engine.Change{Events: []store.Event{
 			ev(0, vmID(n), "create", "Creating", "", vmDetail),
 			ev(0, diskID(n), "create", "Succeeded", "", diskOf(vmID(n))),
 			ev(time.Minute, vmID(n), "create", "Succeeded", "running", vmDetail),
-		})
+		}})
 	}
 	disksOf := func(vm int) []string {
 		var ids []string
@@ -61,21 +62,21 @@ func TestLedgerFollowsDisksBetweenVMs(t *testing.T) {
 		}
 	}
 	// Web-0's disk moves to Web-1: detached, then attached.
-	l.onEvents([]store.Event{ev(2*time.Minute, diskID(0), "update", "Succeeded", "", diskOf(""))})
+	l.onChange(engine.Change{Events: []store.Event{ev(2*time.Minute, diskID(0), "update", "Succeeded", "", diskOf(""))}})
 	if got := disksOf(0); len(got) != 0 {
 		t.Errorf("a detached disk is still Web-0's: %v", got)
 	}
-	l.onEvents([]store.Event{ev(3*time.Minute, diskID(0), "update", "Succeeded", "", diskOf(vmID(1)))})
+	l.onChange(engine.Change{Events: []store.Event{ev(3*time.Minute, diskID(0), "update", "Succeeded", "", diskOf(vmID(1)))}})
 	if got := disksOf(1); len(got) != 2 || got[0] != diskID(0) || got[1] != diskID(1) {
 		t.Errorf("Web-1's disks: %v", got)
 	}
 	// A power change of the disk's event kind without attributes keeps the
 	// parent.
-	l.onEvents([]store.Event{ev(4*time.Minute, vmID(1), "powerOff", "Succeeded", "stopped", vmDetail)})
+	l.onChange(engine.Change{Events: []store.Event{ev(4*time.Minute, vmID(1), "powerOff", "Succeeded", "stopped", vmDetail)}})
 	if got := disksOf(1); len(got) != 2 {
 		t.Errorf("Web-1's disks after a power change: %v", got)
 	}
-	l.onEvents([]store.Event{ev(5*time.Minute, diskID(1), "delete", "Deleted", "", diskOf(vmID(1)))})
+	l.onChange(engine.Change{Events: []store.Event{ev(5*time.Minute, diskID(1), "delete", "Deleted", "", diskOf(vmID(1)))}})
 	if got := disksOf(1); len(got) != 1 || got[0] != diskID(0) {
 		t.Errorf("Web-1's disks after one is deleted: %v", got)
 	}

@@ -149,6 +149,9 @@ type Change struct {
 	VMs    []*VM    // the VMs as they now are
 	Gone   []string // IDs of VMs removed
 	Events []store.Event
+	// Reset: everything was forgotten first (a reset of the fleet), so
+	// that what was derived from the history before starts afresh.
+	Reset bool
 }
 
 // New loads the store and returns an engine ready to serve; call Run to let
@@ -917,7 +920,7 @@ func (e *Engine) reset(ctx context.Context) error {
 		}
 	}
 	// Observers (the dashboard's live feed) see every VM go.
-	e.publish(Change{At: e.Now(), Gone: gone})
+	e.publish(Change{At: e.Now(), Gone: gone, Reset: true})
 	return nil
 }
 

@@ -187,7 +187,7 @@ func decodeAll[R, T any](rows []R, decode func(R) (T, error)) ([]T, error) {
 // skipped, so a change replayed twice changes nothing.
 func (e *Engine) replay(c store.Committed) error {
 	if c.Reset {
-		e.publish(Change{At: e.Now(), Gone: e.forget()})
+		e.publish(Change{At: e.Now(), Gone: e.forget(), Reset: true})
 		return nil
 	}
 	ch := c.Change

@@ -399,6 +399,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.engine.Close()
 	s.stopEng()
 	<-s.engDone
+	if s.dash != nil {
+		// The next start reads the dashboard's running costs and the
+		// changes after them, not the whole history; failing to save
+		// them loses nothing, and fails no shutdown.
+		if serr := s.dash.SaveAccounts(ctx); serr != nil {
+			s.cfg.Logger.Error("shutdown", "err", serr)
+		}
+	}
 	if cerr := s.store.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
