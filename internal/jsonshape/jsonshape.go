@@ -24,6 +24,7 @@ import (
 	"encoding/binary"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"weak"
 )
 
@@ -91,16 +92,22 @@ func Of(b []byte) Doc {
 	if b == nil {
 		return Doc{}
 	}
-	s := scratches.Get().(*scratch)
-	defer s.release()
-	var ok bool
-	s.skeleton, s.values, ok = split(b, s.skeleton[:0], s.values[:0])
-	if !ok {
+	if bytes.IndexByte(b, slotMark) >= 0 {
 		return Doc{shape: whole, own: string(b)}
 	}
-	sh := intern(s.skeleton, s.values)
+	s := scratches.Get().(*scratch)
+	defer s.release()
+	sh := matchRecent(b, s)
 	if sh == nil {
-		return Doc{shape: whole, own: string(b)}
+		var ok bool
+		s.skeleton, s.values, ok = split(b, s.skeleton[:0], s.values[:0])
+		if !ok {
+			return Doc{shape: whole, own: string(b)}
+		}
+		if sh = intern(s.skeleton, s.values); sh == nil {
+			return Doc{shape: whole, own: string(b)}
+		}
+		remember(sh)
 	}
 	s.own = appendOwn(s.own[:0], sh, s.values)
 	if len(s.own) == 0 {
@@ -109,13 +116,61 @@ func Of(b []byte) Doc {
 	return Doc{shape: sh, own: string(s.own)}
 }
 
-// split writes b's skeleton to skeleton and appends its string values (in
-// b) to values; false when b cannot be split: it holds the slot mark, or
-// a string is left open.
-func split(b []byte, skeleton []byte, values [][]byte) ([]byte, [][]byte, bool) {
-	if bytes.IndexByte(b, slotMark) >= 0 {
-		return nil, nil, false
+// recent are the shapes of the last documents split: the next document of
+// a fleet most often has one of them, and is matched against it, which
+// costs less than splitting it and finding its skeleton in the table.
+// Each is the table's shape of its skeleton, as it holds it.
+var recent [4]atomic.Pointer[shape]
+
+// remember makes sh the first of recent.
+func remember(sh *shape) {
+	for i := len(recent) - 1; i > 0; i-- {
+		recent[i].Store(recent[i-1].Load())
 	}
+	recent[0].Store(sh)
+}
+
+// matchRecent is the shape of recent that b has, with b's values in
+// s.values; nil when it has none of them.
+func matchRecent(b []byte, s *scratch) *shape {
+	for i := range recent {
+		if sh := recent[i].Load(); sh != nil {
+			var ok bool
+			if s.values, ok = match(b, sh, s.values[:0]); ok {
+				return sh
+			}
+		}
+	}
+	return nil
+}
+
+// match appends b's string values to values when b, which holds no slot
+// mark, has sh's skeleton: when its runs between sh's slots are those of
+// sh, and each slot holds a string. split would give b that skeleton then,
+// as its scan reads the same bytes but inside the string values, and each
+// of those ends where the slot does.
+func match(b []byte, sh *shape, values [][]byte) ([][]byte, bool) {
+	pos, i := 0, 0 // in sh.full, in b
+	for _, sp := range sh.slots {
+		run := sh.full[pos:sp.start] // up to the slot's opening quote
+		if len(b)-i < len(run) || string(b[i:i+len(run)]) != run {
+			return values, false
+		}
+		i += len(run)
+		end := stringEnd(b, i)
+		if end < 0 {
+			return values, false
+		}
+		values = append(values, b[i:end])
+		i, pos = end, sp.end
+	}
+	return values, string(b[i:]) == sh.full[pos:]
+}
+
+// split writes b's skeleton to skeleton and appends its string values (in
+// b) to values; false when b, which holds no slot mark, cannot be split: a
+// string is left open.
+func split(b []byte, skeleton []byte, values [][]byte) ([]byte, [][]byte, bool) {
 	// The runs between strings are short: a loop over their bytes costs
 	// less than a call to find each quote.
 	done := 0 // b[:done] is in skeleton or values

@@ -150,13 +150,45 @@ func TestFleetSharesOneShape(t *testing.T) {
 	}
 }
 
-// TestShapesAreCollected: a shape no document holds leaves the table.
+// TestMatchAgreesWithSplit: a document matched against a recent shape is
+// kept as splitting it and finding its skeleton in the table keeps it.
+func TestMatchAgreesWithSplit(t *testing.T) {
+	base := `{"a":"x","b":["y",1],"c":"z"}`
+	for _, doc := range []string{
+		base,
+		`{"a":"xx","b":["",1],"c":"zz"}`,
+		`{"a":"x\",\"b\":[\"y","b":["y",1],"c":"z"}`, // an escaped quote where a slot ends
+		`{"a":"x","b":["y",1],"c":"z\\"}`,
+		`{"a":"x","b":["y",1],"c":"z"} `, // a space after
+		`{"a":"x","b":["y",1],"c":"z`,    // left open
+		`{"a":"x","b":["y",2],"c":"z"}`,  // another skeleton
+		`{"a":"x","b":["y",1],"c":1}`,
+		"{\"a\":\"x\x00\",\"b\":[\"y\",1],\"c\":\"z\"}",
+	} {
+		keep := Of([]byte(base)) // the base's shape is recent, and held
+		matched := roundTrip(t, []byte(doc))
+		for i := range recent {
+			recent[i].Store(nil)
+		}
+		split := roundTrip(t, []byte(doc))
+		if matched != split {
+			t.Errorf("%s: matched %+v, split %+v", doc, matched, split)
+		}
+		runtime.KeepAlive(keep)
+	}
+}
+
+// TestShapesAreCollected: a shape no document holds leaves the table,
+// once other shapes have taken its place among the recent ones.
 func TestShapesAreCollected(t *testing.T) {
 	key := []byte(`{"collected":"yes","n":1234567}`)
 	d := Of(key)
 	skeleton := d.shape.skeleton
 	d = Doc{}
 	runtime.KeepAlive(d)
+	for i := range len(recent) {
+		Of(fmt.Appendf(nil, `{"other":%d}`, i))
+	}
 	for range 1000 {
 		runtime.GC()
 		runtime.Gosched()
@@ -237,6 +269,22 @@ func BenchmarkOf(b *testing.B) {
 	models := make([][]byte, 64)
 	for i := range models {
 		models[i] = seedModel(i, guid(i))
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		Of(models[i%len(models)])
+	}
+}
+
+// BenchmarkOfFleet makes the documents of a fleet of two shapes, in no
+// order, as a load does.
+func BenchmarkOfFleet(b *testing.B) {
+	models := make([][]byte, 64)
+	for i := range models {
+		models[i] = seedModel(i, guid(i))
+		if i*7%3 == 0 {
+			models[i] = bytes.Replace(models[i], []byte(`"diskSizeGB":127`), []byte(`"diskSizeGB":30`), 1)
+		}
 	}
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
