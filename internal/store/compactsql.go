@@ -41,8 +41,9 @@ func (s Statement) Numbered() string {
 // CompactStatements are the statements of one Compact, in order, counting
 // what they delete into out. Run in one transaction, they are c. refs
 // gives the references of a key's names (see NameRefs), read in that
-// transaction.
-func CompactStatements(c Compaction, out *Compacted, refs func(key string) ([]int64, error)) ([]Statement, error) {
+// transaction; inProgress is how the backend's operations keep the status
+// InProgress.
+func CompactStatements(c Compaction, out *Compacted, inProgress any, refs func(key string) ([]int64, error)) ([]Statement, error) {
 	horizon, _, err := UnixNano(c.Horizon)
 	if err != nil {
 		return nil, fmt.Errorf("horizon: %w", err)
@@ -82,8 +83,8 @@ func CompactStatements(c Compaction, out *Compacted, refs func(key string) ([]in
 		stmts = append(stmts, unusedEventRows...)
 	}
 	if !c.OperationsBefore.IsZero() {
-		stmts = append(stmts, Statement{SQL: `DELETE FROM operations WHERE status <> 'InProgress' AND end_time < ?`,
-			Args: []any{opsBefore}, Deleted: &out.Operations, What: "operations"})
+		stmts = append(stmts, Statement{SQL: `DELETE FROM operations WHERE status <> ? AND end_time < ?`,
+			Args: []any{inProgress, opsBefore}, Deleted: &out.Operations, What: "operations"})
 	}
 	for _, cp := range c.Checkpoints {
 		e := cp.Event

@@ -18,7 +18,7 @@ func (s *Store) Compact(ctx context.Context, c store.Compaction) (store.Compacte
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, s.eventsKey); err != nil {
 			return err
 		}
-		stmts, err := store.CompactStatements(c, &out, func(key string) ([]int64, error) {
+		stmts, err := store.CompactStatements(c, &out, "InProgress", func(key string) ([]int64, error) {
 			return store.KeyRefs(key, func(hash int64, each func(int64, string)) error {
 				rows, _ := tx.Query(ctx, store.Statement{SQL: store.NameRefs}.Numbered(), hash)
 				var ref int64

@@ -22,7 +22,7 @@ func (s *Store) Compact(ctx context.Context, c store.Compaction) (out store.Comp
 	}()
 	// Rows it deletes may be ones that transactions learnt.
 	s.known.forget()
-	stmts, err := store.CompactStatements(c, &out, func(key string) ([]int64, error) {
+	stmts, err := store.CompactStatements(c, &out, int64(inProgress), func(key string) ([]int64, error) {
 		return store.KeyRefs(key, func(hash int64, each func(int64, string)) error {
 			return query(ctx, tx, store.NameRefs, []any{hash}, func(rows *sql.Rows) error {
 				var ref int64

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -260,18 +261,23 @@ const (
 		WHERE ref = (SELECT ref FROM res_keys WHERE res_key = ?) AND version = ?`
 	sqlDeleteResource    = `DELETE FROM resources WHERE ref = (SELECT ref FROM res_keys WHERE res_key = ?)`
 	sqlDeleteResourceKey = `DELETE FROM res_keys WHERE res_key = ?`
+
+	// The newest instant of the history, raised by each commit that
+	// holds a later one (0012_newest_mark.sql).
+	sqlRaiseNewest = `INSERT INTO history_newest (one, at) VALUES (1, ?)
+		ON CONFLICT (one) DO UPDATE SET at = max(at, excluded.at)`
 )
 
 // operationRows upserts the operations of an Apply, many rows to a
 // statement (rows.go). A later row of an operation replaces an earlier
 // one, in the same statement too.
-var operationRows = newMultiRow(`INSERT INTO operations (op_key, id, subscription_id, location, kind, target_id,
+var operationRows = newMultiRow(`INSERT INTO operations (op, id, subscription_id, location, kind, target,
 		status, start_time, end_time, error, result) VALUES `,
 	`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-	` ON CONFLICT (op_key) DO UPDATE SET
+	` ON CONFLICT (op) DO UPDATE SET
 		id = excluded.id, subscription_id = excluded.subscription_id,
 		location = excluded.location, kind = excluded.kind,
-		target_id = excluded.target_id, status = excluded.status,
+		target = excluded.target, status = excluded.status,
 		start_time = excluded.start_time, end_time = excluded.end_time,
 		error = excluded.error, result = excluded.result`)
 
@@ -280,6 +286,7 @@ var writeStatements = slices.Concat([]string{
 	sqlInsertVM, sqlInsertVMKey, sqlUpdateVM, sqlUpsertVMModel, sqlUpdateVMModel,
 	sqlDeleteVMModel, sqlDeleteVM, sqlDeleteVMKey,
 	sqlInsertResource, sqlInsertResourceKey, sqlUpdateResource, sqlDeleteResource, sqlDeleteResourceKey,
+	sqlRaiseNewest,
 }, operationRows.bySize)
 
 // exec runs a write statement in tx. Statements prepared at Open are reused
@@ -327,6 +334,11 @@ func (s *Store) Apply(ctx context.Context, cs ...store.Change) (err error) {
 	}
 	if err = s.writeRows(ctx, tx, operationRows, ops); err != nil {
 		return fmt.Errorf("sqlite: apply: operations: %w", err)
+	}
+	if newest, ok := newestOf(cs); ok {
+		if _, err = s.exec(ctx, tx, sqlRaiseNewest, newest); err != nil {
+			return fmt.Errorf("sqlite: apply: newest: %w", err)
+		}
 	}
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: apply: commit: %w", err)
@@ -427,8 +439,8 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, events *eventWriter
 		if err != nil {
 			return nil, fmt.Errorf("operation %s: %w", op.ID, err)
 		}
-		*ops = append(*ops, []any{store.Key(op.ID), op.ID, op.SubscriptionID, op.Location, op.Kind, op.TargetID,
-			op.Status, times[0], times[1], jsonArg(op.Error), jsonArg(op.Result)})
+		*ops = append(*ops, []any{opKeyArg(op.ID), opIDArg(op.ID), subscriptionArg(op.SubscriptionID), op.Location, op.Kind,
+			packTarget(op.TargetID, op.SubscriptionID), statusArg(op.Status), times[0], times[1], jsonArg(op.Error), jsonArg(op.Result)})
 	}
 	for name, value := range c.Settings {
 		if _, err := s.exec(ctx, tx, sqlUpsertSetting, name, value); err != nil {
@@ -554,10 +566,13 @@ func (s *Store) Load(ctx context.Context) (snap store.Snapshot, err error) {
 		 FROM resources ORDER BY ref`, nil, scanResource); err != nil {
 		return store.Snapshot{}, err
 	}
+	// The status is a literal, which the partial index of the operations
+	// in progress needs. The op column sorts other keys than GUIDs apart.
 	if snap.Operations, err = loadRows(ctx, tx, "operations",
-		operationSelect+` WHERE status = ? ORDER BY op_key`, []any{"InProgress"}, scanOperation); err != nil {
+		operationSelect+` WHERE status = `+strconv.Itoa(inProgress), nil, scanOperation); err != nil {
 		return store.Snapshot{}, err
 	}
+	slices.SortFunc(snap.Operations, func(a, b store.Operation) int { return strings.Compare(store.Key(a.ID), store.Key(b.ID)) })
 
 	if err := query(ctx, tx, `SELECT name, value FROM settings ORDER BY name`, nil, func(rows *sql.Rows) error {
 		var name, value string
@@ -637,7 +652,7 @@ func scanResource(row scanner) (store.Resource, error) {
 	return r, err
 }
 
-const operationSelect = `SELECT id, subscription_id, location, kind, target_id, status,
+const operationSelect = `SELECT op, id, subscription_id, location, kind, target, status,
 	start_time, end_time, error, result FROM operations`
 
 // scanner is what *sql.Row and *sql.Rows have in common.
@@ -645,10 +660,22 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanOperation(row scanner) (store.Operation, error) {
 	var op store.Operation
+	var key, sub, status any
+	var id sql.NullString
+	var target string
 	var start, end sql.NullInt64
 	var opErr, result sql.NullString
-	if err := row.Scan(&op.ID, &op.SubscriptionID, &op.Location, &op.Kind, &op.TargetID,
-		&op.Status, &start, &end, &opErr, &result); err != nil {
+	if err := row.Scan(&key, &id, &sub, &op.Location, &op.Kind, &target,
+		&status, &start, &end, &opErr, &result); err != nil {
+		return store.Operation{}, err
+	}
+	op.ID, op.SubscriptionID = operationIDOf(key), operationIDOf(sub)
+	if id.Valid {
+		op.ID = id.String
+	}
+	op.TargetID = unpackTarget(target, op.SubscriptionID)
+	var err error
+	if op.Status, err = statusOf(status); err != nil {
 		return store.Operation{}, err
 	}
 	op.StartTime, op.EndTime = timeOf(start), timeOf(end)
@@ -658,7 +685,7 @@ func scanOperation(row scanner) (store.Operation, error) {
 
 // Operation implements store.Store.
 func (s *Store) Operation(ctx context.Context, id string) (store.Operation, error) {
-	op, err := scanOperation(s.r.QueryRowContext(ctx, operationSelect+` WHERE op_key = ?`, store.Key(id)))
+	op, err := scanOperation(s.r.QueryRowContext(ctx, operationSelect+` WHERE op = ?`, opKeyArg(id)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Operation{}, fmt.Errorf("sqlite: operation %s: %w", id, store.ErrNotFound)
 	}
@@ -738,16 +765,42 @@ func scanEvent(rows *sql.Rows) (store.Event, error) {
 	return store.ScannedEvent(seq, id, at, state, code, power, operationIDOf(opID), kind, detail), nil
 }
 
-// Newest implements store.Store. The events' time is indexed; the
-// operations are read whole, as Load reads them.
+// Newest implements store.Store: the mark the commits raised
+// (0012_newest_mark.sql), which a compaction leaves where it was.
 func (s *Store) Newest(ctx context.Context) (time.Time, error) {
-	var events, starts, ends sql.NullInt64
-	err := s.r.QueryRowContext(ctx, `SELECT (SELECT MAX(at) FROM events),
-		(SELECT MAX(start_time) FROM operations), (SELECT MAX(end_time) FROM operations)`).Scan(&events, &starts, &ends)
+	var at int64
+	err := s.r.QueryRowContext(ctx, `SELECT at FROM history_newest`).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
 	if err != nil {
 		return time.Time{}, fmt.Errorf("sqlite: newest: %w", err)
 	}
-	return store.Latest(timeOf(events), timeOf(starts), timeOf(ends)), nil
+	return store.FromUnixNano(at), nil
+}
+
+// newestOf is the latest instant of the events and operations of cs, in
+// Unix nanoseconds; ok is false when they hold none. Apply has checked
+// that each is storable.
+func newestOf(cs []store.Change) (newest int64, ok bool) {
+	raise := func(t time.Time) {
+		if t.IsZero() {
+			return
+		}
+		if n := t.UnixNano(); !ok || n > newest {
+			newest, ok = n, true
+		}
+	}
+	for _, c := range cs {
+		for _, e := range c.Events {
+			raise(e.At)
+		}
+		for _, op := range c.Operations {
+			raise(op.StartTime)
+			raise(op.EndTime)
+		}
+	}
+	return newest, ok
 }
 
 // queryer is what *sql.DB and *sql.Tx have in common.
@@ -789,7 +842,8 @@ func (s *Store) Reset(ctx context.Context) (err error) {
 	}()
 	s.known.forget()
 	for _, table := range []string{"events", "event_names", "event_states", "event_details", "operations", "vms",
-		"vm_models", "vm_keys", "resource_groups", "subscriptions", "settings", "resources", "res_keys", "checkpoints", "accounts"} {
+		"vm_models", "vm_keys", "resource_groups", "subscriptions", "settings", "resources", "res_keys", "checkpoints", "accounts",
+		"history_newest"} {
 		if _, err = tx.ExecContext(ctx, `DELETE FROM `+table); err != nil {
 			return fmt.Errorf("sqlite: reset %s: %w", table, err)
 		}
