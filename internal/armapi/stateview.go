@@ -20,42 +20,70 @@ import (
 // appendInstanceView.
 
 // appendComputeTime writes t as Compute writes a time (lifecycle.TimeLayout),
-// in UTC: 2006-01-02T15:04:05.0000000+00:00.
+// in UTC: 2006-01-02T15:04:05.0000000+00:00. Every render writes a few, so
+// the date is worked out from the Unix day (civilDate) rather than by
+// time.Time's Date and Clock, and the digits are written in place.
 func appendComputeTime(b []byte, t time.Time) []byte {
-	t = t.UTC()
-	year, month, day := t.Date()
-	if year < 0 || year > 9999 {
-		return t.AppendFormat(b, lifecycle.TimeLayout)
+	sec := t.Unix()
+	days := sec / 86400
+	if sec%86400 < 0 {
+		days--
 	}
-	hour, minute, sec := t.Clock()
-	b = appendDigits(b, year, 4)
-	b = append(b, '-')
-	b = appendDigits(b, int(month), 2)
-	b = append(b, '-')
-	b = appendDigits(b, day, 2)
-	b = append(b, 'T')
-	b = appendDigits(b, hour, 2)
-	b = append(b, ':')
-	b = appendDigits(b, minute, 2)
-	b = append(b, ':')
-	b = appendDigits(b, sec, 2)
-	b = append(b, '.')
-	b = appendDigits(b, t.Nanosecond()/100, 7)
-	return append(b, "+00:00"...)
+	year, month, day := civilDate(days)
+	if year < 0 || year > 9999 {
+		return t.UTC().AppendFormat(b, lifecycle.TimeLayout)
+	}
+	clock := int(sec - days*86400)
+	frac := t.Nanosecond() / 100 // seven digits
+	out := [33]byte{4: '-', 7: '-', 10: 'T', 13: ':', 16: ':', 19: '.', 27: '+', 28: '0', 29: '0', 30: ':', 31: '0', 32: '0'}
+	putPair(out[0:2], year/100)
+	putPair(out[2:4], year%100)
+	putPair(out[5:7], month)
+	putPair(out[8:10], day)
+	putPair(out[11:13], clock/3600)
+	putPair(out[14:16], clock/60%60)
+	putPair(out[17:19], clock%60)
+	putPair(out[20:22], frac/100000)
+	putPair(out[22:24], frac/1000%100)
+	putPair(out[24:26], frac/10%100)
+	out[26] = byte('0' + frac%10)
+	return append(b, out[:]...)
 }
 
-// appendDigits writes n, 0 <= n < 10^width, in width decimal digits.
-func appendDigits(b []byte, n, width int) []byte {
-	start := len(b)
-	for range width {
-		b = append(b, 0)
+// civilDate is the proleptic Gregorian date of the day days after
+// 1970-01-01 (before it when negative): days are counted in eras of 400
+// years, which repeat, each from a 1 March.
+func civilDate(days int64) (year, month, day int) {
+	z := days + 719468 // days since 0000-03-01
+	era := z / 146097
+	if z%146097 < 0 {
+		era--
 	}
-	for i := len(b) - 1; i >= start; i-- {
-		b[i] = byte('0' + n%10)
-		n /= 10
+	doe := z - era*146097                                  // day of the era, 0 to 146096
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // year of the era, 0 to 399
+	doy := doe - (365*yoe + yoe/4 - yoe/100)               // day of the year from 1 March, 0 to 365
+	mp := (5*doy + 2) / 153                                // month from March, 0 to 11
+	day = int(doy - (153*mp+2)/5 + 1)
+	month = int(mp + 3)
+	if month > 12 {
+		month -= 12
 	}
-	return b
+	year = int(yoe + era*400)
+	if month <= 2 {
+		year++
+	}
+	return year, month, day
 }
+
+// putPair writes n, 0 <= n < 100, into b[0:2] in two decimal digits.
+func putPair(b []byte, n int) {
+	b[0], b[1] = digitPairs[2*n], digitPairs[2*n+1]
+}
+
+// digitPairs is 00 to 99, each two digits.
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
 
 // stateShape is what of a VM's state its statuses and agent report show,
 // but their time: whether they have one (the provisioning status's).

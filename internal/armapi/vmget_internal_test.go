@@ -24,7 +24,7 @@ func (w *discardWriter) WriteHeader(int)             {}
 
 // getFleet is a server on an in-memory engine holding n running VMs
 // created through the handler, and their paths.
-func getFleet(b *testing.B, n int) (*Server, http.Handler, []string) {
+func getFleet(b testing.TB, n int) (*Server, http.Handler, []string) {
 	eng, err := engine.New(context.Background(), engine.Config{Store: memstore.New(), Manual: clock.NewManual(clock.DefaultManualStart),
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {

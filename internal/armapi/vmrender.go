@@ -95,22 +95,22 @@ func splitCanonical(b []byte, m *vmModel) bool {
 	if m.props == nil {
 		m.props = make([]member, 0, 16) // canonicalObject appends to no nil
 	}
-	// A model of plain text (the usual) has no string to check byte by
-	// byte: each ends at its next quote.
-	plain := plainText(b)
-	all, end, ok := canonicalObject(b, 0, 0, m.top[:0], plain)
+	// One pass checks the whole model and splits both objects: the
+	// top level's members into m.top, properties' into m.props.
+	split := objectSplit{props: m.props[:0]}
+	top, end, ok := canonicalObject(b, 0, 0, m.top[:0], &split)
 	if !ok || end != len(b) {
 		return false
 	}
-	m.top, m.props = all[:0], m.props[:0]
-	for _, k := range all {
-		if string(k.key) != "properties" {
-			m.top = append(m.top, k)
-		} else if k.value[0] == '{' {
-			m.props, _, _ = canonicalObject(k.value, 0, 1, m.props, plain)
-		}
-	}
+	m.top, m.props = top, split.props
 	return true
+}
+
+// objectSplit is where canonicalObject splits the top level's
+// "properties" member, an object, into: its members, rather than the
+// member itself.
+type objectSplit struct {
+	props []member
 }
 
 // splitDecoded splits any model as renderVM reads it: json.Unmarshal into
@@ -151,8 +151,10 @@ const maxCanonicalDepth = 100
 
 // canonicalObject checks the object at b[i] and returns where it ends;
 // when members is not nil, its members are appended to it, in order.
-// plain says that b is plain text (plainText).
-func canonicalObject(b []byte, i, depth int, members []member, plain bool) ([]member, int, bool) {
+// With split (the top
+// level), its "properties" member is not appended: when an object, its
+// members are split into split.props.
+func canonicalObject(b []byte, i, depth int, members []member, split *objectSplit) ([]member, int, bool) {
 	if depth > maxCanonicalDepth || i >= len(b) || b[i] != '{' {
 		return nil, 0, false
 	}
@@ -162,23 +164,35 @@ func canonicalObject(b []byte, i, depth int, members []member, plain bool) ([]me
 	}
 	var prev []byte
 	for n := 0; ; n++ {
-		keyEnd, ok := scanString(b, i, false, plain)
+		keyEnd, ok := scanString(b, i, false)
 		if !ok || keyEnd >= len(b) || b[keyEnd] != ':' {
 			return nil, 0, false
 		}
 		key := b[i+1 : keyEnd-1]
 		// encodeJSON writes a map's keys in increasing byte order, each
 		// once.
-		if n > 0 && bytes.Compare(prev, key) >= 0 {
+		if n > 0 && !keyBefore(prev, key) {
 			return nil, 0, false
 		}
 		prev = key
-		valueEnd, ok := canonicalValue(b, keyEnd+1, depth, plain)
+		var valueEnd int
+		switch {
+		case split != nil && string(key) == "properties":
+			// Split when an object; left out when anything else, as the
+			// answer's properties are the server's.
+			if keyEnd+1 < len(b) && b[keyEnd+1] == '{' {
+				split.props, valueEnd, ok = canonicalObject(b, keyEnd+1, depth+1, split.props, nil)
+			} else {
+				valueEnd, ok = canonicalValue(b, keyEnd+1, depth)
+			}
+		default:
+			valueEnd, ok = canonicalValue(b, keyEnd+1, depth)
+			if ok && members != nil {
+				members = append(members, member{key: key, encoded: b[i:keyEnd], value: b[keyEnd+1 : valueEnd]})
+			}
+		}
 		if !ok || valueEnd >= len(b) {
 			return nil, 0, false
-		}
-		if members != nil {
-			members = append(members, member{key: key, encoded: b[i:keyEnd], value: b[keyEnd+1 : valueEnd]})
 		}
 		switch b[valueEnd] {
 		case ',':
@@ -191,15 +205,27 @@ func canonicalObject(b []byte, i, depth int, members []member, plain bool) ([]me
 	}
 }
 
+// keyBefore reports whether key a sorts before key b, as bytes.Compare
+// would (a's keys are short and mostly differ early: no call).
+func keyBefore(a, b []byte) bool {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return len(a) < len(b)
+}
+
 // canonicalValue checks that the value at b[i] is written as encodeJSON
 // writes what json.Unmarshal makes of it, and returns where it ends.
-func canonicalValue(b []byte, i, depth int, plain bool) (int, bool) {
+func canonicalValue(b []byte, i, depth int) (int, bool) {
 	if i >= len(b) {
 		return 0, false
 	}
 	switch c := b[i]; {
 	case c == '{':
-		_, end, ok := canonicalObject(b, i, depth+1, nil, plain)
+		_, end, ok := canonicalObject(b, i, depth+1, nil, nil)
 		return end, ok
 	case c == '[':
 		if depth+1 > maxCanonicalDepth {
@@ -210,7 +236,7 @@ func canonicalValue(b []byte, i, depth int, plain bool) (int, bool) {
 			return i + 1, true
 		}
 		for {
-			end, ok := canonicalValue(b, i, depth+1, plain)
+			end, ok := canonicalValue(b, i, depth+1)
 			if !ok || end >= len(b) {
 				return 0, false
 			}
@@ -224,7 +250,7 @@ func canonicalValue(b []byte, i, depth int, plain bool) (int, bool) {
 			}
 		}
 	case c == '"':
-		return scanString(b, i, true, plain)
+		return scanString(b, i, true)
 	case c == '-' || c >= '0' && c <= '9':
 		return canonicalNumber(b, i)
 	case bytes.HasPrefix(b[i:], []byte("true")):
@@ -240,16 +266,16 @@ func canonicalValue(b []byte, i, depth int, plain bool) (int, bool) {
 // scanString returns where the string at b[i] ends, if it holds nothing
 // encodeJSON would write otherwise; escapes, when allowed, must be the
 // ones appendJSONString makes (a key must have none, so that it reads as
-// written). In plain text every string is so, and ends at the next quote.
-func scanString(b []byte, i int, escapes, plain bool) (int, bool) {
+// written). The runs between what needs checking are skipped eight bytes
+// at a time: a model's strings are mostly plain text.
+func scanString(b []byte, i int, escapes bool) (int, bool) {
 	if i >= len(b) || b[i] != '"' {
 		return 0, false
 	}
-	if plain {
-		j := bytes.IndexByte(b[i+1:], '"')
-		return i + j + 2, j >= 0
-	}
 	for j := i + 1; j < len(b); {
+		if j = jsonwire.PlainRunBytes(b, j, false); j == len(b) {
+			break
+		}
 		c := b[j]
 		switch {
 		case c == '"':
@@ -262,8 +288,6 @@ func scanString(b []byte, i int, escapes, plain bool) (int, bool) {
 				return 0, false
 			}
 			j += n
-		case c < utf8.RuneSelf:
-			j++
 		default:
 			r, size := utf8.DecodeRune(b[j:])
 			if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {

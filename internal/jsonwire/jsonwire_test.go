@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -123,4 +124,43 @@ func FuzzString(f *testing.F) {
 			}
 		}
 	})
+}
+
+// plainRunByBytes is PlainRun read byte by byte.
+func plainRunByBytes(s string, i int, escapeHTML bool) int {
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || escapeHTML && strings.IndexByte("<>&", c) >= 0 {
+			return i
+		}
+	}
+	return len(s)
+}
+
+func checkPlainRun(t *testing.T, s string) {
+	t.Helper()
+	for i := 0; i <= len(s); i++ {
+		for _, html := range []bool{false, true} {
+			want := plainRunByBytes(s, i, html)
+			if got := PlainRun(s, i, html); got != want {
+				t.Fatalf("PlainRun(%q, %d, %v) = %d, want %d", s, i, html, got, want)
+			}
+			if got := PlainRunBytes([]byte(s), i, html); got != want {
+				t.Fatalf("PlainRunBytes([]byte(%q), %d, %v) = %d, want %d", s, i, html, got, want)
+			}
+		}
+	}
+}
+
+func TestPlainRun(t *testing.T) {
+	for _, s := range []string{"", "plain", `{"a":"b c"}`, "0123456789abcdef~\x7f", "0123456789abcdef\x1f", "0123456\\", "01234567\x80",
+		"\x00", " !\"#$%&'()*+,-./", "ab\u00e9cdefgh", "abcdefg<", "\x1f\x20\x20\x20\x20\x20\x20\x20\x20", "\x00\x20!\"", "aaaaaaaa&", "\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\xff"} {
+		checkPlainRun(t, s)
+	}
+}
+
+func FuzzPlainRun(f *testing.F) {
+	f.Add(`{"properties":{"k":"v"}}`)
+	f.Add("0123456789\x1f\x20<>&\\\"\x80")
+	f.Fuzz(checkPlainRun)
 }

@@ -202,15 +202,6 @@ func (w *Writer) fail(err error) {
 
 const hex = "0123456789abcdef"
 
-// htmlSafe marks the ASCII bytes encoding/json writes as they are in a
-// string: printable, and none of '"', '\\', '<', '>' and '&'.
-var htmlSafe = func() (t [utf8.RuneSelf]bool) {
-	for c := ' '; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
-	}
-	return t
-}()
-
 // AppendString appends s as encoding/json writes a string: quoted, with
 // '"', '\\' and control characters escaped, U+2028 and U+2029 escaped as
 // \u202X, each byte of invalid UTF-8 replaced by \ufffd, and, with
@@ -220,12 +211,12 @@ func AppendString(dst []byte, s string, escapeHTML bool) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// The run written as it is, found eight bytes at a time.
+		if i = PlainRun(s, i, escapeHTML); i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if htmlSafe[c] || !escapeHTML && (c == '<' || c == '>' || c == '&') {
-				i++
-				continue
-			}
 			dst = append(dst, s[start:i]...)
 			switch c {
 			case '\\', '"':
