@@ -127,8 +127,8 @@ type request struct {
 	sw        statusWriter // what w is, as the request starts
 }
 
-// query is the URL's query, parsed once for the request (api-version and
-// then the handler's parameters); callers must not change it.
+// query is the URL's query, parsed once for the request; callers must
+// not change it.
 func (r *request) query() url.Values {
 	if r.params == nil {
 		r.params = r.URL.Query()
@@ -136,11 +136,81 @@ func (r *request) query() url.Values {
 	return r.params
 }
 
+// queryGet is r.query().Get(key) read from the raw query, with no map and
+// no copy of what needs no unescaping: every ARM call asks for its
+// api-version, and a VM's GET for its $expand.
+func (r *request) queryGet(key string) string {
+	if r.params != nil {
+		return r.params.Get(key)
+	}
+	if v, ok := rawQueryGet(r.URL.RawQuery, key); ok {
+		return v
+	}
+	return r.query().Get(key)
+}
+
+// maxScannedParams is where rawQueryGet leaves a query to url.ParseQuery,
+// which answers nothing past its own limit of parameters.
+const maxScannedParams = 1000
+
+// rawQueryGet is the first value of key in raw as url.ParseQuery reads
+// it: pairs split at '&', each unescaped, a pair holding ';' or an
+// invalid escape skipped. false when raw has too many parameters to say.
+func rawQueryGet(raw, key string) (string, bool) {
+	if strings.Count(raw, "&") >= maxScannedParams {
+		return "", false
+	}
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" || strings.IndexByte(pair, ';') >= 0 {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		if strings.ContainsAny(k, "%+") {
+			var err error
+			if k, err = url.QueryUnescape(k); err != nil {
+				continue
+			}
+		}
+		if k != key {
+			continue
+		}
+		if strings.ContainsAny(v, "%+") {
+			u, err := url.QueryUnescape(v)
+			if err != nil {
+				continue
+			}
+			v = u
+		}
+		return v, true
+	}
+	return "", true
+}
+
 // seg reports whether segment i equals want, ignoring case.
 func (r *request) seg(i int, want string) bool {
-	// The segments are lower-cased already, and every want is ASCII: no
-	// lower-casing per call.
-	return i < len(r.lower) && len(r.lower[i]) == len(want) && strings.EqualFold(r.lower[i], want)
+	// The segments are lower-cased already, and every want is ASCII: only
+	// want's letters are folded, and a want in lower case is compared
+	// whole.
+	return i < len(r.lower) && len(r.lower[i]) == len(want) && (r.lower[i] == want || equalLowered(r.lower[i], want))
+}
+
+// equalLowered reports whether lower, a lower-cased segment, is want (of
+// the same length, ASCII) lower-cased: what strings.EqualFold answers for
+// them, as a segment of want's length that holds anything past ASCII
+// cannot match it.
+func equalLowered(lower, want string) bool {
+	for i := range len(want) {
+		c := want[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if lower[i] != c {
+			return false
+		}
+	}
+	return true
 }
 
 // Handler returns the root handler: request IDs, panics, logging, then
@@ -172,7 +242,7 @@ func (s *Server) Handler() http.Handler {
 		if r.base == "" {
 			r.base = "https://" + hr.Host
 		}
-		r.segs, r.lower = splitPath(hr.URL.EscapedPath())
+		r.segs, r.lower = splitRequestPath(hr.URL)
 		defer func() {
 			if v := recover(); v != nil {
 				s.log.Error("panic serving request", "request_id", rid, "panic", v, "stack", string(debug.Stack()))
@@ -210,6 +280,70 @@ func headerValue(h http.Header, key string) string {
 	return ""
 }
 
+// splitRequestPath is splitPath of u's escaped path. A path of the bytes
+// an escaped path holds as they are (every GET of a VM) is its own
+// escaped form: it is lower-cased and split in one pass, with no escaping
+// and no unescaping.
+func splitRequestPath(u *url.URL) (segs, lower []string) {
+	p := u.Path
+	if u.RawPath != "" || len(p) > maxPlainPath {
+		return splitPath(u.EscapedPath())
+	}
+	var buf [maxPlainPath]byte
+	for i := range len(p) {
+		c := pathByte[p[i]]
+		if c == 0 {
+			return splitPath(u.EscapedPath())
+		}
+		buf[i] = c
+	}
+	path := strings.Trim(p, "/")
+	if path == "" {
+		return nil, nil
+	}
+	start := len(p) - len(strings.TrimLeft(p, "/"))
+	return splitLowered(path, string(buf[start:start+len(path)]))
+}
+
+// splitLowered splits path, and lowerPath (path lower-cased, byte for
+// byte), at each slash.
+func splitLowered(path, lowerPath string) (segs, lower []string) {
+	n := strings.Count(path, "/") + 1
+	all := make([]string, 2*n)
+	segs, lower = all[:n:n], all[n:]
+	for i := range n {
+		end := strings.IndexByte(path, '/')
+		if end < 0 {
+			end = len(path)
+		}
+		segs[i], lower[i] = path[:end], lowerPath[:end]
+		if end < len(path) {
+			end++
+		}
+		path, lowerPath = path[end:], lowerPath[end:]
+	}
+	return segs, lower
+}
+
+// maxPlainPath bounds the paths splitRequestPath lower-cases on the
+// stack; a longer one takes splitPath.
+const maxPlainPath = 512
+
+// pathByte is, for each byte an escaped path holds as it is (url's
+// encodePath: letters, digits and -_.~$&+,/:;=@), the byte lower-cased;
+// 0 for any other ('%' among them).
+var pathByte = func() (t [256]byte) {
+	for c := range 256 {
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', strings.IndexByte("-_.~$&+,/:;=@", byte(c)) >= 0:
+			t[c] = byte(c)
+		case 'A' <= c && c <= 'Z':
+			t[c] = byte(c) + 'a' - 'A'
+		}
+	}
+	return t
+}()
+
 // splitPath splits an escaped path into its unescaped segments, and the
 // same lower-cased for matching: an ASCII path without escapes (every
 // GET of a VM) is lower-cased whole, so that it costs two allocations.
@@ -218,24 +352,12 @@ func splitPath(escaped string) (segs, lower []string) {
 	if path == "" {
 		return nil, nil
 	}
+	if plainASCII(path) {
+		return splitLowered(path, strings.ToLower(path))
+	}
 	n := strings.Count(path, "/") + 1
 	all := make([]string, 2*n)
 	segs, lower = all[:n:n], all[n:]
-	if plainASCII(path) {
-		lowerPath := strings.ToLower(path)
-		for i := range n {
-			end := strings.IndexByte(path, '/')
-			if end < 0 {
-				end = len(path)
-			}
-			segs[i], lower[i] = path[:end], lowerPath[:end]
-			if end < len(path) {
-				end++
-			}
-			path, lowerPath = path[end:], lowerPath[end:]
-		}
-		return segs, lower
-	}
 	for i := range n {
 		p, rest, _ := strings.Cut(path, "/")
 		path = rest
@@ -353,7 +475,7 @@ func (s *Server) serveARM(r *request) {
 	if !s.authenticate(r, token) {
 		return
 	}
-	r.apiVer = r.query().Get("api-version")
+	r.apiVer = r.queryGet("api-version")
 	if r.apiVer == "" {
 		s.writeError(r, errorf("MissingApiVersionParameter", "", "The api-version query parameter (?api-version=) is required for all requests."))
 		return

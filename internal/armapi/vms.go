@@ -187,7 +187,7 @@ func (s *Server) getVM(r *request, sub, rg, name string) {
 		s.writeErr(r, err)
 		return
 	}
-	expand := r.query().Get("$expand")
+	expand := r.queryGet("$expand")
 	answer := answerVM
 	switch {
 	case expand == "":
