@@ -103,3 +103,44 @@ func TestShutdownSavesTheRunningCosts(t *testing.T) {
 		t.Errorf("a start after a clean shutdown read the whole history:\n%s", log)
 	}
 }
+
+// A shutdown whose context has ended (the requests in flight spent it)
+// still saves the running costs: the save has a budget of its own.
+func TestShutdownSavesTheRunningCostsPastItsDeadline(t *testing.T) {
+	dir := t.TempDir()
+	var log syncBuffer
+	srv, err := server.Start(context.Background(), server.Config{DataDir: dir, Listen: "127.0.0.1:0",
+		ManualStart: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		Logger:      slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := httpsClient(t, srv)
+	armPut(t, client, srv.URL()+"/subscriptions/"+sub+"/resourcegroups/rg?api-version=2021-04-01", `{"location":"eastus"}`)
+	armPut(t, client, srv.URL()+"/subscriptions/"+sub+"/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1?api-version=2025-04-01",
+		`{"location":"eastus","properties":{"hardwareProfile":{"vmSize":"Standard_D2s_v3"},
+		"storageProfile":{"imageReference":{"publisher":"Canonical","offer":"ubuntu-24_04-lts","sku":"server","version":"latest"}},
+		"osProfile":{"computerName":"vm1","adminUsername":"azureuser","adminPassword":"Passw0rd!secret"},
+		"networkProfile":{"networkInterfaces":[{"id":"/subscriptions/`+sub+`/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/vm1-nic"}]}}}`)
+	res, err := client.Get(srv.URL() + "/_dashboard/api/vms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	srv.Shutdown(ended)
+	if strings.Contains(log.String(), "saving the running accounts") {
+		t.Errorf("a shutdown past its deadline did not save the running costs:\n%s", log.String())
+	}
+	st, err := sqlite.Open(filepath.Join(dir, "azemu.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	parts := 0
+	if err := st.Accounts(context.Background(), func([]byte) error { parts++; return nil }); err != nil || parts == 0 {
+		t.Fatalf("after the shutdown the store holds %d parts of saved accounts (%v)", parts, err)
+	}
+}

@@ -385,6 +385,10 @@ func (s *Server) Prices() *billing.PriceSheet { return s.cfg.Prices }
 // serving (http.ErrServerClosed after Shutdown).
 func (s *Server) Serving() <-chan error { return s.served }
 
+// accountsSaveBudget bounds how long a shutdown spends saving the
+// dashboard's running costs, apart from the time it gives requests.
+const accountsSaveBudget = 30 * time.Second
+
 // Shutdown stops taking requests, finishes those in flight (until ctx ends),
 // stops the engine and closes the store.
 func (s *Server) Shutdown(ctx context.Context) error {
@@ -402,10 +406,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.dash != nil {
 		// The next start reads the dashboard's running costs and the
 		// changes after them, not the whole history; failing to save
-		// them loses nothing, and fails no shutdown.
-		if serr := s.dash.SaveAccounts(ctx); serr != nil {
+		// them loses nothing, and fails no shutdown. The save has a
+		// budget of its own: requests in flight may have spent ctx's,
+		// and a large fleet's accounts take seconds to write.
+		saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), accountsSaveBudget)
+		if serr := s.dash.SaveAccounts(saveCtx); serr != nil {
 			s.cfg.Logger.Error("shutdown", "err", serr)
 		}
+		cancel()
 	}
 	if cerr := s.store.Close(); cerr != nil && err == nil {
 		err = cerr
