@@ -3,10 +3,8 @@ package sqlite
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -238,26 +236,7 @@ func TestFailedCompressedDocumentsMigrationKeepsTheOldSchema(t *testing.T) {
 	if _, err := db.Exec(`INSERT INTO vm_models (ref, model) VALUES (1, '{}')`); err != nil {
 		t.Fatal(err)
 	}
-	schema := func() string {
-		t.Helper()
-		var s string
-		if err := db.QueryRow(`SELECT group_concat(name || ':' || sql, ';') FROM (SELECT name, sql FROM sqlite_schema ORDER BY name)`).Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	before := schema()
-
-	failed := errors.New("killed")
-	migrationSteps[9] = func(context.Context, *sql.Tx) error { return failed }
-	err := migrate(context.Background(), db)
-	delete(migrationSteps, 9)
-	if !errors.Is(err, failed) {
-		t.Fatalf("migrate = %v, want the step's failure", err)
-	}
-	if after := schema(); after != before {
-		t.Fatalf("a failed migration left the schema\n%s\nwant\n%s", after, before)
-	}
+	failMigrationAt(t, db, 9)
 	var kept string
 	if err := db.QueryRow(`SELECT state FROM vms WHERE typeof(state) = 'text'`).Scan(&kept); err != nil || kept != packDocument(vm.State, scope) {
 		t.Fatalf("the VM's state is %q (%v), want it as it was", kept, err)

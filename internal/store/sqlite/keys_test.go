@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"path/filepath"
@@ -239,32 +238,7 @@ func TestFailedKeyedRowsMigrationKeepsTheOldSchema(t *testing.T) {
 	if _, err := db.Exec(`INSERT INTO vm_models (vm_key, model) VALUES (?, '{}')`, store.Key(vm.ID)); err != nil {
 		t.Fatal(err)
 	}
-	schema := func() string {
-		t.Helper()
-		var s string
-		if err := db.QueryRow(`SELECT group_concat(name || ':' || sql, ';') FROM (SELECT name, sql FROM sqlite_schema ORDER BY name)`).Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	before := schema()
-
-	step := migrationSteps[8]
-	failed := errors.New("killed")
-	migrationSteps[8] = func(ctx context.Context, tx *sql.Tx) error {
-		if err := step(ctx, tx); err != nil {
-			return err
-		}
-		return failed
-	}
-	err := migrate(context.Background(), db)
-	migrationSteps[8] = step
-	if !errors.Is(err, failed) {
-		t.Fatalf("migrate = %v, want the step's failure", err)
-	}
-	if after := schema(); after != before {
-		t.Fatalf("a failed migration left the schema\n%s\nwant\n%s", after, before)
-	}
+	failMigrationAt(t, db, 8)
 	var n int
 	if err := db.QueryRow(`SELECT count(*) FROM vms JOIN vm_models USING (vm_key)`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("%d rows of the VM left (%v)", n, err)

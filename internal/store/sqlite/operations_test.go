@@ -177,25 +177,7 @@ func TestFailedCompactOperationsMigrationKeepsTheOldSchema(t *testing.T) {
 		op.StartTime.UnixNano()); err != nil {
 		t.Fatal(err)
 	}
-	schema := func() string {
-		t.Helper()
-		var s string
-		if err := db.QueryRow(`SELECT group_concat(name || ':' || sql, ';') FROM (SELECT name, sql FROM sqlite_schema ORDER BY name)`).Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	before := schema()
-	failed := errors.New("killed")
-	migrationSteps[11] = func(context.Context, *sql.Tx) error { return failed }
-	err := migrate(context.Background(), db)
-	delete(migrationSteps, 11)
-	if !errors.Is(err, failed) {
-		t.Fatalf("migrate = %v, want the step's failure", err)
-	}
-	if after := schema(); after != before {
-		t.Fatalf("a failed migration left the schema\n%s\nwant\n%s", after, before)
-	}
+	failMigrationAt(t, db, 11)
 	var target string
 	if err := db.QueryRow(`SELECT target_id FROM operations WHERE op_key = ?`, store.Key(op.ID)).Scan(&target); err != nil || target != op.TargetID {
 		t.Fatalf("the operation's target is %q (%v), want %q", target, err, op.TargetID)

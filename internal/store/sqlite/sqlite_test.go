@@ -779,6 +779,44 @@ func TestCompactEventsMigration(t *testing.T) {
 	}
 }
 
+// failMigrationAt makes migration version fail once its script and step
+// have run, runs the migrations on db, and checks that the failure came
+// back and that the schema is as it was before.
+func failMigrationAt(t *testing.T, db *sql.DB, version int) {
+	t.Helper()
+	schema := func() string {
+		t.Helper()
+		var s string
+		if err := db.QueryRow(`SELECT group_concat(name || ':' || sql, ';') FROM (SELECT name, sql FROM sqlite_schema ORDER BY name)`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := schema()
+	step := migrationSteps[version]
+	failed := errors.New("killed")
+	migrationSteps[version] = func(ctx context.Context, tx *sql.Tx) error {
+		if step != nil {
+			if err := step(ctx, tx); err != nil {
+				return err
+			}
+		}
+		return failed
+	}
+	err := migrate(context.Background(), db)
+	if step != nil {
+		migrationSteps[version] = step
+	} else {
+		delete(migrationSteps, version)
+	}
+	if !errors.Is(err, failed) {
+		t.Fatalf("migrate = %v, want the step's failure", err)
+	}
+	if after := schema(); after != before {
+		t.Fatalf("a failed migration left the schema\n%s\nwant\n%s", after, before)
+	}
+}
+
 // openAtVersion makes a database at path with the schema of the
 // migrations up to version last, and returns it open.
 func openAtVersion(t *testing.T, path string, last int) *sql.DB {
