@@ -213,11 +213,19 @@ func (e *Engine) replay(c store.Committed) error {
 		}
 	}
 	dues := 0
-	for _, v := range vms {
+	for i, v := range vms {
 		key := armid.Fold(v.ID)
 		held, ok := e.vms[key]
 		if ok && held.Version >= v.Version {
 			continue
+		}
+		if ch.VMs[i].ModelUnchanged {
+			// The change follows the version held, whose model it keeps.
+			if !ok || held.Version != v.Version-1 {
+				e.mu.Unlock()
+				return fmt.Errorf("VM %s's version %d keeps the model of a version not held", v.ID, v.Version)
+			}
+			v.Model = held.Model
 		}
 		e.setVM(key, v)
 		change.VMs = append(change.VMs, v)

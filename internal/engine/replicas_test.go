@@ -156,7 +156,7 @@ func fleetOf(e *Engine) string {
 	var lines []string
 	for _, v := range page {
 		due, _ := v.Machine.Due()
-		lines = append(lines, fmt.Sprintf("%s v%d %s %s due %s", v.Name, v.Version, v.Machine.State.ProvisioningCode(), v.Machine.State.Power, due))
+		lines = append(lines, fmt.Sprintf("%s v%d %s %s due %s model %s", v.Name, v.Version, v.Machine.State.ProvisioningCode(), v.Machine.State.Power, due, v.Model))
 	}
 	st := e.Stats()
 	lines = append(lines, fmt.Sprintf("groups %d, in progress %d, faults %d", st.Groups, st.OperationsInProgress, len(e.Faults())))

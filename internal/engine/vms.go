@@ -190,8 +190,14 @@ func (t *tx) writeVM(s resource.State) {
 		t.err = fmt.Errorf("engine: the state of %s cannot be written: %w", v.ID, err)
 	}
 	row := store.VM{ID: v.ID, SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup, Name: v.Name,
-		Location: v.Spec.Location, Model: v.Model.Bytes(), State: doc, Version: v.Version, CreatedAt: v.TimeCreated, UpdatedAt: t.now,
-		ModelUnchanged: prev != nil && prev.Model.Equal(v.Model)}
+		Location: v.Spec.Location, State: doc, Version: v.Version, CreatedAt: v.TimeCreated, UpdatedAt: t.now}
+	// Most changes (a step, an action) leave the model as the client
+	// wrote it: the row then carries none, and the store keeps its own.
+	if prev != nil && prev.Model.Equal(v.Model) {
+		row.ModelUnchanged = true
+	} else {
+		row.Model = v.Model.Bytes()
+	}
 	if due, ok := v.Machine.Due(); ok {
 		row.DueAt = due
 		t.dues = append(t.dues, dueItem{at: due, key: key})

@@ -41,7 +41,8 @@ func (s *vmRowStore) since(n int) []store.VM {
 
 // A VM's row says its model is unchanged exactly when it is the model of
 // the version before: on a step and an action, not on a create or on a
-// put of another model. The store may then leave the model it holds alone.
+// put of another model. It then carries no model, and the store leaves
+// the one it holds alone.
 func TestVMRowTellsAnUnchangedModel(t *testing.T) {
 	r := newRig(t)
 	var rows *vmRowStore
@@ -82,6 +83,10 @@ func TestVMRowTellsAnUnchangedModel(t *testing.T) {
 		for _, row := range got {
 			if row.ModelUnchanged != step.unchanged {
 				t.Errorf("%s: version %d says ModelUnchanged %v, want %v", step.name, row.Version, row.ModelUnchanged, step.unchanged)
+			}
+			// The model is carried exactly when it changed.
+			if got := row.Model != nil; got == step.unchanged {
+				t.Errorf("%s: version %d carries a model: %v, want %v", step.name, row.Version, got, !step.unchanged)
 			}
 		}
 	}

@@ -66,12 +66,15 @@ type VM struct {
 	ResourceGroup  string
 	Name           string
 	Location       string
-	Model          json.RawMessage
-	State          json.RawMessage
-	// ModelUnchanged tells, on an update, that Model is the model of the
-	// version before (a step or an action leaves it as the client wrote
-	// it), so that a store may leave the one it holds alone. Model is set
-	// all the same.
+	// Model is the model as the client wrote it. An update carries it
+	// only when it changed: see ModelUnchanged.
+	Model json.RawMessage
+	State json.RawMessage
+	// ModelUnchanged tells, on an update (Version > 1), that the model is
+	// the one of the version before (a step or an action leaves it as the
+	// client wrote it): Model is then nil, and a store keeps the model it
+	// holds. A snapshot's VMs (Load) always carry their model and never
+	// set it; a Shared store's Changes carry it as it was applied.
 	ModelUnchanged bool `json:",omitempty"`
 	// Version is 1 on insert and exactly one more than the stored row on
 	// update; anything else fails the whole change with ErrConflict.

@@ -154,6 +154,10 @@ func (s *Store) apply(c store.Change) {
 		s.groups[groupKey(g.SubscriptionID, g.Name)] = g
 	}
 	for _, v := range c.VMs {
+		if v.ModelUnchanged && v.Version > 1 {
+			// check found the version before stored.
+			v.Model, v.ModelUnchanged = s.vms[store.Key(v.ID)].Model, false
+		}
 		own(&v.Model, &v.State)
 		v.DueAt, v.CreatedAt, v.UpdatedAt = normTime(v.DueAt), normTime(v.CreatedAt), normTime(v.UpdatedAt)
 		s.vms[store.Key(v.ID)] = v

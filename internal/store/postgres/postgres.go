@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"math"
 	neturl "net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -231,6 +232,12 @@ const (
 		location = $6, model = $7, state = $8, version = $12, due_at = $9,
 		created_at = $10, updated_at = $11
 		WHERE vm_key = $1 AND version = $12 - 1`
+	// An update whose model is the version before's leaves the stored
+	// one alone (store.VM.ModelUnchanged).
+	sqlUpdateVMState = `UPDATE vms SET id = $2, subscription_id = $3, resource_group = $4, name = $5,
+		location = $6, state = $7, version = $11, due_at = $8,
+		created_at = $9, updated_at = $10
+		WHERE vm_key = $1 AND version = $11 - 1`
 	sqlInsertResource = `INSERT INTO resources (res_key, id, type, subscription_id, resource_group, name,
 		location, body, version, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10)
@@ -390,7 +397,10 @@ func queueVM(b *pgx.Batch, vm store.VM) error {
 	args := []any{store.Key(vm.ID), vm.ID, vm.SubscriptionID, vm.ResourceGroup, vm.Name, vm.Location,
 		text(vm.Model), text(vm.State), times[0], times[1], times[2]}
 	q := sqlInsertVM
-	if vm.Version > 1 {
+	switch {
+	case vm.Version > 1 && vm.ModelUnchanged:
+		q, args = sqlUpdateVMState, append(slices.Delete(args, 6, 7), vm.Version)
+	case vm.Version > 1:
 		q, args = sqlUpdateVM, append(args, vm.Version)
 	}
 	b.Queue(q, args...).Exec(versioned("VM "+vm.ID, vm.Version))

@@ -82,7 +82,10 @@ func testSequence(t *testing.T, s store.Shared) {
 func testChangesReplay(t *testing.T, s store.Shared) {
 	first := fullChange()
 	apply(t, s, first)
-	second := store.Change{VMs: []store.VM{vm(subA, "rg", "vm", 2)}, DeletedVMs: []string{vmID(subA, "rg", "gone")},
+	// A step: the VM's model unchanged, not carried.
+	step := vm(subA, "rg", "vm", 2)
+	step.Model, step.ModelUnchanged = nil, true
+	second := store.Change{VMs: []store.VM{step}, DeletedVMs: []string{vmID(subA, "rg", "gone")},
 		Events:   []store.Event{event(vmID(subA, "rg", "vm"), t0.Add(time.Hour), opID(9))},
 		Settings: map[string]string{"manualClock": "x"}}
 	apply(t, s, second)

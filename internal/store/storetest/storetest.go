@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		fn   func(*testing.T, store.Store)
 	}{
 		{"RoundTrip", testRoundTrip},
+		{"ModelUnchanged", testModelUnchanged},
 		{"Times", testTimes},
 		{"CaseInsensitiveKeys", testCaseInsensitiveKeys},
 		{"Conflict", testConflict},
@@ -314,6 +315,31 @@ func testRoundTrip(t *testing.T, s store.Store) {
 
 	// An empty change is a no-op.
 	apply(t, s, store.Change{})
+}
+
+// An update that says its model is unchanged carries none, and the store
+// keeps the one it holds; within one Apply too, after an update that
+// changed it. An update that carries a model replaces it.
+func testModelUnchanged(t *testing.T, s store.Store) {
+	first := vm(subA, "rg", "vm", 1)
+	apply(t, s, store.Change{Subscriptions: []store.Subscription{sub(subA)}, VMs: []store.VM{first}})
+	step := vm(subA, "rg", "vm", 2)
+	step.Model, step.ModelUnchanged = nil, true
+	apply(t, s, store.Change{VMs: []store.VM{step}})
+	want := step
+	want.Model, want.ModelUnchanged = first.Model, false
+	check(t, "vms after a step", load(t, s).VMs, []store.VM{want})
+
+	put := vm(subA, "rg", "vm", 3)
+	put.Model = json.RawMessage(`{"properties":{"put":3}}`)
+	again := vm(subA, "rg", "vm", 4)
+	again.Model, again.ModelUnchanged = nil, true
+	if err := s.Apply(context.Background(), store.Change{VMs: []store.VM{put}}, store.Change{VMs: []store.VM{again}}); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	want = again
+	want.Model, want.ModelUnchanged = put.Model, false
+	check(t, "vms after a put and a step in one Apply", load(t, s).VMs, []store.VM{want})
 }
 
 func testTimes(t *testing.T, s store.Store) {
