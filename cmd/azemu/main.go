@@ -33,6 +33,7 @@ Usage:
   azemu bill [flags]    the bill of a running server: per VM, --format csv (FOCUS), --idle
   azemu bench [flags]   read and write throughput over HTTPS, as ratios to a bare HTTPS server
   azemu seed [flags]    create a fleet of --vms VMs in the data dir, for a load test
+  azemu vacuum [flags]  give back the free pages of a stopped data dir's database
   azemu version         print the version (also --version)
 
 The controls of a running server (--endpoint, default https://127.0.0.1:8443, trusted through
@@ -61,6 +62,7 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"bill":   bill,
 	"bench":  bench,
 	"seed":   seedCmd,
+	"vacuum": vacuumCmd,
 	"clock":  clockCmd,
 	"faults": faultsCmd,
 	"reset":  resetCmd,

@@ -25,8 +25,9 @@ type dataDirLock struct {
 // directory.
 var ErrDataDirInUse = errors.New("data directory in use")
 
-// lockDataDir takes the data directory or says who holds it.
-func lockDataDir(dir string) (*dataDirLock, error) {
+// lockDataDir takes the data directory or says who holds it, and what to
+// do (advice, e.g. "stop it, or give this one another --data-dir").
+func lockDataDir(dir, advice string) (*dataDirLock, error) {
 	path := filepath.Join(dir, lockFileName)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -36,8 +37,8 @@ func lockDataDir(dir string) (*dataDirLock, error) {
 		owner, _ := os.ReadFile(path)
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%w: %s is owned by another azemu (%s); stop it, or give this one another --data-dir",
-				ErrDataDirInUse, dir, describeOwner(string(owner)))
+			return nil, fmt.Errorf("%w: %s is owned by another azemu (%s); %s",
+				ErrDataDirInUse, dir, describeOwner(string(owner)), advice)
 		}
 		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}

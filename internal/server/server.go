@@ -171,7 +171,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	// One owner per data dir, decided before anything in it is touched
 	// (the store, the TLS files, the faults).
-	lock, err := lockDataDir(cfg.DataDir)
+	lock, err := lockDataDir(cfg.DataDir, "stop it, or give this one another --data-dir")
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -197,6 +197,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 
 	if s.store, s.owner, err = openStore(ctx, cfg.Store, cfg.Bulk); err != nil {
 		return nil, err
+	}
+	if !cfg.Bulk {
+		suggestVacuum(ctx, s.store, log)
 	}
 	defer func() {
 		if err != nil {
