@@ -752,19 +752,7 @@ func (s *Store) modelWrites(t *testing.T) int {
 // reads back as it was, and the next Seq follows the old counter.
 func TestCompactEventsMigration(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "azemu.db")
-	db := openAtVersion(t, path, 5)
-	for _, e := range storetest.OldHistory() {
-		if _, err := db.Exec(`INSERT INTO events (seq, vm_key, vm_id, at, provisioning_state, provisioning_code,
-			power_state, operation_id, operation_kind, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.Seq, store.Key(e.VMID), e.VMID, e.At.UnixNano(), e.ProvisioningState, e.ProvisioningCode,
-			e.PowerState, e.OperationID, e.OperationKind, jsonArg(e.Detail)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := db.Exec(`UPDATE sqlite_sequence SET seq = ? WHERE name = 'events'`, storetest.OldCounter); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	writeOldHistory(t, openAtVersion(t, path, 5)).Close()
 
 	s, err := Open(path)
 	if err != nil {
@@ -777,6 +765,24 @@ func TestCompactEventsMigration(t *testing.T) {
 	if err := s.r.QueryRow(`SELECT count(*) FROM events WHERE typeof(operation_id) = 'blob'`).Scan(&blobs); err != nil || blobs != 6 {
 		t.Errorf("%d operation IDs kept as bytes (%v), want the 6 lower-case GUIDs'", blobs, err)
 	}
+}
+
+// writeOldHistory writes storetest.OldHistory into db, a database at the
+// schema of 0005 (before the compact history), and returns db.
+func writeOldHistory(t *testing.T, db *sql.DB) *sql.DB {
+	t.Helper()
+	for _, e := range storetest.OldHistory() {
+		if _, err := db.Exec(`INSERT INTO events (seq, vm_key, vm_id, at, provisioning_state, provisioning_code,
+			power_state, operation_id, operation_kind, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.Seq, store.Key(e.VMID), e.VMID, e.At.UnixNano(), e.ProvisioningState, e.ProvisioningCode,
+			e.PowerState, e.OperationID, e.OperationKind, jsonArg(e.Detail)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`UPDATE sqlite_sequence SET seq = ? WHERE name = 'events'`, storetest.OldCounter); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
 
 // failMigrationAt makes migration version fail once its script and step

@@ -48,18 +48,7 @@ func TestVacuumFreshFile(t *testing.T) {
 func TestVacuumMigratedFile(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "azemu.db")
-	db := openAtVersion(t, path, 5)
-	for _, e := range storetest.OldHistory() {
-		if _, err := db.Exec(`INSERT INTO events (seq, vm_key, vm_id, at, provisioning_state, provisioning_code,
-			power_state, operation_id, operation_kind, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.Seq, store.Key(e.VMID), e.VMID, e.At.UnixNano(), e.ProvisioningState, e.ProvisioningCode,
-			e.PowerState, e.OperationID, e.OperationKind, jsonArg(e.Detail)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := db.Exec(`UPDATE sqlite_sequence SET seq = ? WHERE name = 'events'`, storetest.OldCounter); err != nil {
-		t.Fatal(err)
-	}
+	db := writeOldHistory(t, openAtVersion(t, path, 5))
 	// Operations enough to fill pages, which 0011 rewrites.
 	var ops []store.Operation
 	for i := range 2000 {
