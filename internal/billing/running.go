@@ -30,16 +30,17 @@ func CostOver(perHour *big.Rat, seconds int64) *big.Rat {
 }
 
 // Rates shares what the running accounts of one price sheet have in
-// common. A fleet has many resources but few distinct pricing attributes,
-// so each account points at one shared pricing (its attributes, hourly rate
-// and currency) instead of keeping copies of its own: at a million VMs the
-// copies would cost hundreds of megabytes. Safe for concurrent use.
+// common. A fleet has many resources but few distinct pricing attributes
+// and power states, so each account points at one shared tariff (its kind,
+// attributes, power state, hourly rate and currency) instead of keeping
+// copies of its own: at a million VMs the copies would cost hundreds of
+// megabytes. Safe for concurrent use.
 type Rates struct {
 	sheet *PriceSheet
 
-	mu     sync.Mutex
-	shared map[pricingOf]*pricing
-	states map[string]string // power states, each kept once
+	mu      sync.Mutex
+	shared  map[pricingOf]*pricing
+	tariffs map[tariffOf]*Tariff
 }
 
 type pricingOf struct {
@@ -47,44 +48,79 @@ type pricingOf struct {
 	attrs Attrs
 }
 
+type tariffOf struct {
+	p     *pricing
+	power string
+}
+
 // pricing is what accounts with the same kind and attributes share. Nothing
 // writes to it once made.
 type pricing struct {
+	kind     ResourceKind
 	attrs    Attrs
 	rate     *big.Rat // per hour; nil when no price row prices it
 	currency string
 }
 
+// Tariff is what accounts of one kind, pricing attributes and power state
+// share: what they accrue per hour and whether they accrue now. Nothing
+// writes to it once made.
+type Tariff struct {
+	rates  *Rates // that made it
+	p      *pricing
+	power  string
+	billed bool
+}
+
+// Kind is the kind of resource the tariff prices.
+func (t *Tariff) Kind() ResourceKind { return t.p.kind }
+
+// Attrs are the pricing attributes the tariff prices.
+func (t *Tariff) Attrs() Attrs { return t.p.attrs }
+
+// PowerState is the power state (a VM's; empty for other kinds) the tariff
+// prices.
+func (t *Tariff) PowerState() string { return t.power }
+
 // NewRates shares the rates of accounts priced by p.
 func NewRates(p *PriceSheet) *Rates {
-	return &Rates{sheet: p, shared: map[pricingOf]*pricing{}, states: map[string]string{}}
+	return &Rates{sheet: p, shared: map[pricingOf]*pricing{}, tariffs: map[tariffOf]*Tariff{}}
 }
 
-// of is the pricing of a resource of kind with attrs, made on first use.
-func (m *Rates) of(kind ResourceKind, attrs Attrs) *pricing {
+// Tariff is the tariff of a resource of kind with attrs in a power state,
+// made on first use.
+func (m *Rates) Tariff(kind ResourceKind, attrs Attrs, power string) *Tariff {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.tariffLocked(m.pricingLocked(kind, attrs), power)
+}
+
+// pricingLocked is the pricing of a resource of kind with attrs, made on
+// first use.
+func (m *Rates) pricingLocked(kind ResourceKind, attrs Attrs) *pricing {
 	k := pricingOf{kind, attrs}
-	if mt := m.shared[k]; mt != nil {
-		return mt
+	if p := m.shared[k]; p != nil {
+		return p
 	}
-	mt := &pricing{attrs: attrs}
+	p := &pricing{kind: kind, attrs: attrs}
 	if rate, pr, ok := HourlyRate(m.sheet, kind, attrs); ok {
-		mt.rate, mt.currency = rate, pr.Currency
+		p.rate, p.currency = rate, pr.Currency
 	}
-	m.shared[k] = mt
-	return mt
+	m.shared[k] = p
+	return p
 }
 
-// powerState keeps each power state's text once.
-func (m *Rates) powerState(s string) string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if kept, ok := m.states[s]; ok {
-		return kept
+func (m *Rates) tariffLocked(p *pricing, power string) *Tariff {
+	k := tariffOf{p, power}
+	if t := m.tariffs[k]; t != nil {
+		return t
 	}
-	m.states[s] = s
-	return s
+	t := &Tariff{rates: m, p: p, power: power, billed: BilledPowerState(power)}
+	if p.kind != VM {
+		t.billed = !p.attrs.IPReleased
+	}
+	m.tariffs[k] = t
+	return t
 }
 
 // Running is one resource's running cost, kept up to date event by event:
@@ -92,73 +128,91 @@ func (m *Rates) powerState(s string) string {
 // then on. It follows the meter's rules (instants floored to the second,
 // compute billed in BilledPowerState, disks and public IPs billed while
 // they exist), so over any stretch it agrees with the meter exactly.
+//
+// It is a small value (a fleet keeps one per resource): two integers and
+// two pointers, one of them nil for most resources. The zero Running is no
+// account; NewRunning and RestoreRunning make them.
 type Running struct {
-	Kind       ResourceKind
-	PowerState string
-
 	since int64 // Unix second of the last event
-	// What it accrued: billed seconds at the current pricing's rate, plus
-	// what it accrued at earlier pricings, in their currencies (nil when
-	// none did). An amount per account would cost a fleet two allocations
-	// a resource; most resources never change their price.
-	seconds  int64
-	earlier  *Amount
-	unpriced bool     // some billed time had no price
-	pricing  *pricing // attributes, and the rate from since on
+	// seconds are the billed seconds at the tariff's rate since the
+	// pricing last changed.
+	seconds int64
+	tariff  *Tariff
+	// rare is what few accounts have: what it accrued at earlier pricings,
+	// and whether some billed time had no price. An amount per account
+	// would cost a fleet two allocations a resource; most resources never
+	// change their price.
+	rare *rareRunning
+}
+
+type rareRunning struct {
+	earlier  Amount // in their currencies; a nil Cost when nothing priced
+	unpriced bool   // some billed time had no price
 }
 
 // NewRunning starts the account of a resource at its first event.
-func NewRunning(e Event, m *Rates) *Running {
-	r := &Running{Kind: e.Kind, since: e.At.Unix()}
+func NewRunning(e Event, m *Rates) Running {
+	r := Running{since: e.At.Unix()}
 	r.Apply(e, m)
 	return r
 }
 
+// Kind is the kind of the resource.
+func (r *Running) Kind() ResourceKind { return r.tariff.p.kind }
+
+// PowerState is a VM's power state as of its last event.
+func (r *Running) PowerState() string { return r.tariff.power }
+
+// Tariff is the account's tariff now.
+func (r *Running) Tariff() *Tariff { return r.tariff }
+
 // Attrs are the pricing attributes as of the last event that carried any.
-func (r *Running) Attrs() Attrs {
-	if r.pricing == nil {
-		return Attrs{}
-	}
-	return r.pricing.attrs
-}
+func (r *Running) Attrs() Attrs { return r.tariff.p.attrs }
 
 // Billed reports whether the resource accrues now.
-func (r *Running) Billed() bool {
-	if r.Kind != VM {
-		return !r.Attrs().IPReleased
-	}
-	return BilledPowerState(r.PowerState)
-}
+func (r *Running) Billed() bool { return r.tariff.billed }
 
 // Apply closes the stretch up to the event and takes on its state. An
-// event with zero Attrs keeps the attributes.
+// event with zero Attrs keeps the attributes. The kind is the first
+// event's.
 func (r *Running) Apply(e Event, m *Rates) {
 	r.accrue(e.At.Unix())
-	attrs := r.Attrs()
-	if e.Attrs != (Attrs{}) {
-		attrs = e.Attrs
+	m.mu.Lock()
+	var p *pricing
+	switch {
+	case r.tariff == nil:
+		p = m.pricingLocked(e.Kind, e.Attrs)
+	case e.Attrs == (Attrs{}) || e.Attrs == r.tariff.p.attrs:
+		p = r.tariff.p
+	default:
+		p = m.pricingLocked(r.tariff.p.kind, e.Attrs)
 	}
-	r.PowerState = m.powerState(e.PowerState)
-	p := m.of(r.Kind, attrs)
-	if p != r.pricing && r.seconds > 0 { // seconds accrue only at a rate
-		if r.earlier == nil {
-			r.earlier = &Amount{}
-		}
-		r.earlier.Add(CostOver(r.pricing.rate, r.seconds), r.pricing.currency)
+	t := m.tariffLocked(p, e.PowerState)
+	m.mu.Unlock()
+	if r.tariff != nil && p != r.tariff.p && r.seconds > 0 { // seconds accrue only at a rate
+		old := r.tariff.p
+		r.rareOnes().earlier.Add(CostOver(old.rate, r.seconds), old.currency)
 		r.seconds = 0
 	}
-	r.pricing = p
+	r.tariff = t
+}
+
+func (r *Running) rareOnes() *rareRunning {
+	if r.rare == nil {
+		r.rare = &rareRunning{}
+	}
+	return r.rare
 }
 
 func (r *Running) accrue(at int64) {
 	if at <= r.since {
 		return
 	}
-	if r.Billed() {
-		if r.pricing.rate != nil {
+	if r.tariff.billed {
+		if r.tariff.p.rate != nil {
 			r.seconds += at - r.since
 		} else {
-			r.unpriced = true
+			r.rareOnes().unpriced = true
 		}
 	}
 	r.since = at
@@ -171,15 +225,15 @@ func (r *Running) accrue(at int64) {
 // are those of an account started from an opening balance (openingBalance
 // in the dashboard) at any point of its history.
 func (r *Running) At(now time.Time) (soFar, perHour Amount) {
-	rate, currency := r.pricing.rate, r.pricing.currency
-	if r.earlier != nil {
-		soFar.Merge(*r.earlier) // Add copies the cost
+	rate, currency := r.tariff.p.rate, r.tariff.p.currency
+	if r.rare != nil {
+		soFar.Merge(r.rare.earlier) // Add copies the cost
+		soFar.Unpriced = soFar.Unpriced || r.rare.unpriced
 	}
 	if rate != nil {
 		soFar.Add(CostOver(rate, r.seconds), currency)
 	}
-	soFar.Unpriced = soFar.Unpriced || r.unpriced
-	if !r.Billed() {
+	if !r.tariff.billed {
 		if rate != nil {
 			perHour.Add(new(big.Rat), currency)
 		}
@@ -199,37 +253,41 @@ func (r *Running) At(now time.Time) (soFar, perHour Amount) {
 }
 
 // RunningState is a running account as plain data: what a saved copy of
-// it keeps, from which RestoreRunning makes the same account again.
+// it keeps, from which RestoreRunning makes the same account again. Its
+// tariff is shared, and never changes.
 type RunningState struct {
-	Kind       ResourceKind
-	PowerState string
-	Since      int64 // Unix second of the last event
-	// Seconds are the billed seconds at Attrs' rate; Earlier is what it
-	// accrued at earlier attributes (a nil Cost when nothing).
+	Tariff *Tariff
+	Since  int64 // Unix second of the last event
+	// Seconds are the billed seconds at the tariff's rate; Earlier is what
+	// it accrued at earlier attributes (a nil Cost when nothing).
 	Seconds  int64
 	Earlier  Amount
 	Unpriced bool // some billed time had no price
-	Attrs    Attrs
 }
 
-// State is the account as plain data, sharing nothing with it.
+// State is the account as plain data, sharing nothing with it but its
+// tariff.
 func (r *Running) State() RunningState {
-	s := RunningState{Kind: r.Kind, PowerState: r.PowerState, Since: r.since, Seconds: r.seconds, Unpriced: r.unpriced,
-		Attrs: r.Attrs()}
-	if r.earlier != nil {
-		s.Earlier.Merge(*r.earlier) // Add copies the cost
+	s := RunningState{Tariff: r.tariff, Since: r.since, Seconds: r.seconds}
+	if r.rare != nil {
+		s.Earlier.Merge(r.rare.earlier) // Add copies the cost
+		s.Unpriced = r.rare.unpriced
 	}
 	return s
 }
 
 // RestoreRunning makes the account State gave again, rated by m: with the
 // price sheet the account was rated by, it accrues exactly as the original.
-func RestoreRunning(s RunningState, m *Rates) *Running {
-	r := &Running{Kind: s.Kind, PowerState: m.powerState(s.PowerState), since: s.Since, seconds: s.Seconds,
-		unpriced: s.Unpriced, pricing: m.of(s.Kind, s.Attrs)}
-	if s.Earlier != (Amount{}) {
-		r.earlier = &Amount{}
-		r.earlier.Merge(s.Earlier)
+// A tariff of other rates is taken by its kind, attributes and power state.
+func RestoreRunning(s RunningState, m *Rates) Running {
+	t := s.Tariff
+	if t.rates != m {
+		t = m.Tariff(t.Kind(), t.Attrs(), t.PowerState())
+	}
+	r := Running{since: s.Since, seconds: s.Seconds, tariff: t}
+	if s.Earlier != (Amount{}) || s.Unpriced {
+		r.rare = &rareRunning{unpriced: s.Unpriced}
+		r.rare.earlier.Merge(s.Earlier)
 	}
 	return r
 }

@@ -56,24 +56,30 @@ func TestRunningAgreesWithMeter(t *testing.T) {
 func TestRunningAccountsSharePricing(t *testing.T) {
 	rates := NewRates(mustSheet(t, testSheet))
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	vm := func(id string, attrs Attrs) *Running {
+	vm := func(id string, attrs Attrs) Running {
 		return NewRunning(Event{ResourceID: id, At: t0, Kind: VM, PowerState: "running", Attrs: attrs}, rates)
 	}
 	a, b := vm("a", linuxD2), vm("b", linuxD2)
 	bigger := vm("c", Attrs{Location: "eastus", VMSize: "Standard_D4s_v3", OSType: "Linux"})
 	disk := NewRunning(Event{ResourceID: "d", At: t0, Kind: Disk, Attrs: linuxD2}, rates)
-	if a.pricing != b.pricing {
-		t.Error("two VMs of the same attributes keep two pricings")
+	if a.tariff != b.tariff {
+		t.Error("two VMs of the same attributes and power state keep two tariffs")
 	}
-	if a.pricing == bigger.pricing || a.pricing == disk.pricing {
+	if a.tariff.p == bigger.tariff.p || a.tariff.p == disk.tariff.p {
 		t.Error("a pricing is shared across sizes or kinds")
 	}
 	b.Apply(Event{ResourceID: "b", At: t0.Add(time.Hour), Kind: VM, PowerState: "stopped"}, rates)
-	if b.pricing != a.pricing || b.Attrs() != linuxD2 || b.PowerState != "stopped" {
-		t.Errorf("after a power change: attrs %+v, power %q, shared %v", b.Attrs(), b.PowerState, b.pricing == a.pricing)
+	if b.tariff.p != a.tariff.p || b.Attrs() != linuxD2 || b.PowerState() != "stopped" {
+		t.Errorf("after a power change: attrs %+v, power %q, shared %v", b.Attrs(), b.PowerState(), b.tariff.p == a.tariff.p)
+	}
+	if b.tariff == a.tariff {
+		t.Error("two power states share a tariff")
 	}
 	if n := len(rates.shared); n != 3 {
 		t.Errorf("%d pricings kept, want 3", n)
+	}
+	if n := len(rates.tariffs); n != 4 {
+		t.Errorf("%d tariffs kept, want 4", n)
 	}
 }
 
@@ -101,7 +107,13 @@ func TestRestoredRunningGoesOnAlike(t *testing.T) {
 		}
 		state := orig.State()
 		restored := RestoreRunning(state, NewRates(sheet)) // another ledger's rates
-		if got := restored.State(); !reflect.DeepEqual(got, state) {
+		got := restored.State()
+		if got.Tariff == state.Tariff || got.Tariff.Kind() != state.Tariff.Kind() || got.Tariff.Attrs() != state.Tariff.Attrs() ||
+			got.Tariff.PowerState() != state.Tariff.PowerState() {
+			t.Fatalf("restored after event %d: tariff %+v, want one of its own like %+v", cut, *got.Tariff, *state.Tariff)
+		}
+		got.Tariff = state.Tariff
+		if !reflect.DeepEqual(got, state) {
 			t.Fatalf("restored after event %d: %+v, want %+v", cut, got, state)
 		}
 		for i, e := range events[cut+1:] {

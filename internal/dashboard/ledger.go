@@ -3,7 +3,6 @@ package dashboard
 import (
 	"context"
 	"log/slog"
-	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -33,11 +32,20 @@ type ledger struct {
 	mu      sync.Mutex
 	seeding bool
 	backlog []engine.Change // changes committed while seeding
-	accts   map[string]*account
-	// VM key -> keys of its attached disks, of its public IPs. A VM has a
-	// few of each, which a slice keeps in a fraction of a map's memory.
-	disksOf map[string][]string
-	ipsOf   map[string][]string
+	// accts are the accounts by slot, slotOf their slots by key, free the
+	// slots no account holds: a fleet's accounts in one slice of small
+	// records, linked by slot, with no map or pointer of their own.
+	accts  []account
+	slotOf map[string]slot
+	free   []slot
+	// tariffs number the tariffs the accounts have had (tariffNo), in the
+	// order they came, for the saved form: they are few, and an account
+	// is saved with its tariff's number.
+	tariffs  []*billing.Tariff
+	tariffNo map[*billing.Tariff]int
+	// view is, while a save runs, the accounts as they were when it began
+	// (copy on write, saved.go).
+	view *saveView
 	// keyOf gives a resource ID's key (armid.Fold) and the ID, as the
 	// engine holds them for a live resource (Engine.KeyOf), so that the
 	// accounts keep no copies of their own.
@@ -64,10 +72,6 @@ type ledger struct {
 	unsaved   int
 	saveEvery int
 	wake      chan struct{}
-	// restored are, while saved accounts are read, the accounts in the
-	// saved order.
-	restored []*account
-
 	// seeded: the history was read, so the accounts are whole; fromSaved:
 	// starting from saved accounts.
 	seeded, fromSaved bool
@@ -79,26 +83,47 @@ type ledger struct {
 	savedHorizon int64
 }
 
-// account is one resource's running cost, and the VM a disk or public IP
-// belongs to.
+// slot numbers an account in the ledger's table (ledger.accts); noSlot is
+// none.
+type slot = int32
+
+const noSlot slot = -1
+
+// freeSlot is a slot no account holds.
+var freeSlot = account{parent: noSlot, child: noSlot, next: noSlot}
+
+// account is one resource's running cost, and the links between a VM and
+// its disks and public IPs. A slot holds an account, or is free (no key),
+// or holds a VM that has none (a zero Running) but still has children: a
+// disk or public IP may name a VM the ledger has no account of (deleted,
+// or not yet created), and is listed under it all the same.
 type account struct {
-	*billing.Running
-	key    string // its key in accts; a child's parent shares the text
-	parent string // a disk's or public IP's VM key
+	billing.Running
+	key string // its key in slotOf; the engine's copy when it has one
 	// id is a disk's or public IP's ID as last written, which its VM's
 	// panel shows. A VM's account keeps none: the fleet table has it.
 	id string
-	// opening is what the resource cost before the history's horizon: the
-	// running cost starts at its checkpoint there.
-	opening billing.Amount
+	// opening is what the resource cost before the history's horizon (nil
+	// when nothing): the running cost starts at its checkpoint there. It
+	// never changes once set.
+	opening *billing.Amount
+	// parent is a disk's or public IP's VM; child is a VM's first disk or
+	// public IP, next the one after it, in the order they came.
+	parent, child, next slot
 }
+
+// open reports whether the slot holds an account (not only children).
+func (a *account) open() bool { return a.Tariff() != nil }
 
 // At is the running cost so far, the opening balance included, and the
 // cost per hour now.
 func (a *account) At(now time.Time) (soFar, perHour billing.Amount) {
 	soFar, perHour = a.Running.At(now)
+	if a.opening == nil {
+		return soFar, perHour
+	}
 	var total billing.Amount
-	total.Merge(a.opening)
+	total.Merge(*a.opening)
 	total.Merge(soFar)
 	if total.Currency == "" {
 		total.Currency = soFar.Currency
@@ -125,15 +150,58 @@ func openingBalance(used []engine.UsedBefore, p *billing.PriceSheet) billing.Amo
 }
 
 func newLedger(p *billing.PriceSheet) *ledger {
-	return &ledger{prices: p, rates: billing.NewRates(p), log: slog.New(slog.DiscardHandler), accts: map[string]*account{},
-		disksOf: map[string][]string{}, ipsOf: map[string][]string{}, keyOf: foldedKey,
+	return &ledger{prices: p, rates: billing.NewRates(p), log: slog.New(slog.DiscardHandler), slotOf: map[string]slot{},
+		tariffNo: map[*billing.Tariff]int{}, keyOf: foldedKey,
 		ready: make(chan struct{}), saveEvery: defaultSaveEvery, wake: make(chan struct{}, 1)}
 }
 
-// clear forgets every account, as a reset of the fleet does.
+// clear forgets every account, as a reset of the fleet does. A save under
+// way gives up: what it was saving is gone.
 func (l *ledger) clear() {
-	l.accts, l.disksOf, l.ipsOf = map[string]*account{}, map[string][]string{}, map[string][]string{}
-	l.last, l.restored = savedEvent{}, nil
+	l.accts, l.slotOf, l.free = nil, map[string]slot{}, nil
+	l.last = savedEvent{}
+	if l.view != nil {
+		l.view.abandoned = true
+		l.view = nil
+	}
+}
+
+// alloc gives key a slot of its own, with no account yet.
+func (l *ledger) alloc(key string) slot {
+	var s slot
+	if n := len(l.free); n > 0 {
+		s, l.free = l.free[n-1], l.free[:n-1]
+	} else {
+		s = slot(len(l.accts))
+		l.accts = append(l.accts, freeSlot)
+	}
+	l.touch(s)
+	l.accts[s] = freeSlot
+	l.accts[s].key = key
+	l.slotOf[key] = s
+	return s
+}
+
+// end closes the account of slot s, which belongs to no VM: the slot is
+// freed, or keeps only its children.
+func (l *ledger) end(s slot) {
+	l.touch(s)
+	a := &l.accts[s]
+	if a.child != noSlot {
+		a.Running, a.id, a.opening = billing.Running{}, "", nil
+		return
+	}
+	delete(l.slotOf, a.key)
+	*a = freeSlot
+	l.free = append(l.free, s)
+}
+
+// numberTariff numbers a tariff an account has, once.
+func (l *ledger) numberTariff(t *billing.Tariff) {
+	if _, ok := l.tariffNo[t]; !ok {
+		l.tariffNo[t] = len(l.tariffs)
+		l.tariffs = append(l.tariffs, t)
+	}
 }
 
 // foldedKey is a key of the ledger's own, for a ledger without an engine.
@@ -184,14 +252,6 @@ func (l *ledger) wait(ctx context.Context) error {
 	return nil
 }
 
-// children gives the index of the resources of a kind that belong to VMs.
-func (l *ledger) children(kind billing.ResourceKind) map[string][]string {
-	if kind == billing.PublicIP {
-		return l.ipsOf
-	}
-	return l.disksOf
-}
-
 // seed reads the saved accounts and the events after them or, when there
 // are none it can trust, the whole history. Call it after the ledger
 // receives changes (OnChange is registered first): changes committed
@@ -226,7 +286,7 @@ func (l *ledger) seed(ctx context.Context, eng *engine.Engine) error {
 			}
 		}
 	}
-	l.backlog, l.seeding, l.opening, l.restored = nil, false, nil, nil
+	l.backlog, l.seeding, l.opening = nil, false, nil
 	return err
 }
 
@@ -294,18 +354,20 @@ func (l *ledger) apply(ev store.Event) {
 		return
 	}
 	key, id := l.keyOf(be.ResourceID)
-	a := l.accts[key]
+	s, found := l.slotOf[key]
+	open := found && l.accts[s].open()
 	// A create starts a new resource: after a delete, and also after a
 	// reset, which the engine does not announce.
-	if be.Deleted || (a != nil && startsResource(ev, be.Kind)) {
-		if a != nil {
-			l.setParent(key, a, "")
+	if be.Deleted || (open && startsResource(ev, be.Kind)) {
+		if open {
+			l.setParent(s, noSlot)
+			l.end(s)
+			s, found = l.slotOf[key]
 		}
-		delete(l.accts, key)
 		if be.Deleted {
 			return
 		}
-		a = nil
+		open = false
 	}
 	// A disk's or public IP's parent is its own (the account keeps it), so
 	// that its pricing is shared with its siblings' of the same attributes.
@@ -314,36 +376,43 @@ func (l *ledger) apply(ev store.Event) {
 		parentChanged, parent = true, be.Attrs.ParentID
 		be.Attrs.ParentID = ""
 	}
-	if a == nil {
-		a = &account{Running: billing.NewRunning(be, l.rates), key: key}
+	if !found {
+		s = l.alloc(key)
+	}
+	l.touch(s)
+	a := &l.accts[s]
+	if !open {
+		a.Running = billing.NewRunning(be, l.rates)
 		if ev.Seq == 0 {
 			// A checkpoint: the resource's state at the horizon, after
 			// what it cost before.
-			a.opening = l.opening[key]
+			if o := l.opening[key]; o != (billing.Amount{}) {
+				a.opening = &o
+			}
 		}
-		l.accts[key] = a
 	} else {
 		a.Apply(be, l.rates)
 	}
+	l.numberTariff(a.Tariff())
 	if be.Kind != billing.VM {
 		a.id = id
 	}
 	if parentChanged {
-		l.setParent(key, a, l.parentKey(parent))
+		l.setParent(s, l.parentSlot(parent))
 	}
 }
 
-// parentKey is the key of the resource id, sharing the text of its
-// account's key when it has one.
-func (l *ledger) parentKey(id string) string {
+// parentSlot is the slot of the VM id, given one (with no account) when
+// it has none.
+func (l *ledger) parentSlot(id string) slot {
 	if id == "" {
-		return ""
+		return noSlot
 	}
 	key, _ := l.keyOf(id)
-	if a := l.accts[key]; a != nil {
-		return a.key
+	if s, ok := l.slotOf[key]; ok {
+		return s
 	}
-	return key
+	return l.alloc(key)
 }
 
 // startsResource reports whether ev is the first event of a new resource.
@@ -354,23 +423,46 @@ func startsResource(ev store.Event, kind billing.ResourceKind) bool {
 	return kind != billing.VM || (ev.ProvisioningState == "Creating" && ev.PowerState == "")
 }
 
-func (l *ledger) setParent(key string, a *account, parent string) {
-	if a.parent == parent {
+// setParent moves the account of slot s to the end of parent's children
+// (none: noSlot). A parent left with neither an account nor children is
+// freed.
+func (l *ledger) setParent(s, parent slot) {
+	old := l.accts[s].parent
+	if old == parent || parent == s {
 		return
 	}
-	of := l.children(a.Kind)
-	if a.parent != "" {
-		siblings := slices.DeleteFunc(of[a.parent], func(k string) bool { return k == key })
-		if len(siblings) == 0 {
-			delete(of, a.parent)
-		} else {
-			of[a.parent] = siblings
+	if old != noSlot {
+		prev := noSlot
+		for c := l.accts[old].child; c != s; c = l.accts[c].next {
+			prev = c
+		}
+		l.linkAfter(old, prev, l.accts[s].next)
+		if l.accts[old].child == noSlot && !l.accts[old].open() {
+			l.end(old)
 		}
 	}
-	a.parent = parent
-	if parent != "" {
-		of[parent] = append(of[parent], a.key)
+	l.touch(s)
+	l.accts[s].parent, l.accts[s].next = parent, noSlot
+	if parent == noSlot {
+		return
 	}
+	last := noSlot
+	for c := l.accts[parent].child; c != noSlot; c = l.accts[c].next {
+		last = c
+	}
+	l.linkAfter(parent, last, s)
+}
+
+// linkAfter makes s come after slot after in parent's list of children:
+// first when after is noSlot.
+func (l *ledger) linkAfter(parent, after, s slot) {
+	if after == noSlot {
+		l.touch(parent)
+		l.accts[parent].child = s
+		return
+	}
+	l.touch(after)
+	l.accts[after].next = s
 }
 
 // vmCost is a VM's cost so far and per hour now: compute, and the disks
@@ -421,18 +513,24 @@ func (l *ledger) vmAmounts(keys []string, now time.Time) []vmAmounts {
 	defer l.mu.Unlock()
 	for i, key := range keys {
 		c := &out[i]
-		if a := l.accts[key]; a != nil {
+		s, ok := l.slotOf[key]
+		if !ok {
+			continue
+		}
+		a := &l.accts[s]
+		if a.open() {
 			c.compute, c.computePerHour = a.At(now)
 		}
-		for _, dk := range l.disksOf[key] {
-			cost, rate := l.accts[dk].At(now)
-			c.disks.Merge(cost)
-			c.disksPerHour.Merge(rate)
-		}
-		for _, ik := range l.ipsOf[key] {
-			cost, rate := l.accts[ik].At(now)
-			c.network.Merge(cost)
-			c.networkPerHour.Merge(rate)
+		for ch := a.child; ch != noSlot; ch = l.accts[ch].next {
+			d := &l.accts[ch]
+			cost, rate := d.At(now)
+			if d.Kind() == billing.PublicIP {
+				c.network.Merge(cost)
+				c.networkPerHour.Merge(rate)
+			} else {
+				c.disks.Merge(cost)
+				c.disksPerHour.Merge(rate)
+			}
 		}
 	}
 	return out
@@ -457,16 +555,24 @@ type costLine struct {
 	Unpriced bool           `json:"unpriced,omitempty"`
 }
 
-// childLines gives a line per child of a VM (its disks or public IPs), by
-// ID, each made by mk from the child's cost and its account.
-func childLines[T any](l *ledger, of map[string][]string, vmKey string, now time.Time, mk func(costLine, *account) T) []T {
+// childLines gives a line per child of a VM of a kind (its disks or public
+// IPs), by ID, each made by mk from the child's cost and its account.
+func childLines[T any](l *ledger, kind billing.ResourceKind, vmKey string, now time.Time, mk func(costLine, *account) T) []T {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	keys := slices.Clone(of[vmKey])
-	sort.Slice(keys, func(i, j int) bool { return l.accts[keys[i]].id < l.accts[keys[j]].id })
-	out := make([]T, 0, len(keys))
-	for _, k := range keys {
-		a := l.accts[k]
+	s, ok := l.slotOf[vmKey]
+	if !ok {
+		return []T{}
+	}
+	var of []*account
+	for ch := l.accts[s].child; ch != noSlot; ch = l.accts[ch].next {
+		if a := &l.accts[ch]; a.Kind() == kind {
+			of = append(of, a)
+		}
+	}
+	sort.SliceStable(of, func(i, j int) bool { return of[i].id < of[j].id })
+	out := make([]T, 0, len(of))
+	for _, a := range of {
 		cost, rate := a.At(now)
 		out = append(out, mk(costLine{ID: a.id, Cost: cost.Value(), PerHour: rate.Value(), Unpriced: cost.Unpriced || rate.Unpriced}, a))
 	}
@@ -482,7 +588,7 @@ type diskLine struct {
 }
 
 func (l *ledger) disks(vmKey string, now time.Time) []diskLine {
-	return childLines(l, l.disksOf, vmKey, now, func(c costLine, d *account) diskLine {
+	return childLines(l, billing.Disk, vmKey, now, func(c costLine, d *account) diskLine {
 		attrs := d.Attrs()
 		tier, _ := billing.DiskTier(attrs.DiskSKU, attrs.DiskSizeGB)
 		return diskLine{costLine: c, SKU: attrs.DiskSKU, SizeGB: attrs.DiskSizeGB, Tier: tier}
@@ -498,7 +604,7 @@ type ipLine struct {
 }
 
 func (l *ledger) publicIPs(vmKey string, now time.Time) []ipLine {
-	return childLines(l, l.ipsOf, vmKey, now, func(c costLine, ip *account) ipLine {
+	return childLines(l, billing.PublicIP, vmKey, now, func(c costLine, ip *account) ipLine {
 		attrs := ip.Attrs()
 		return ipLine{costLine: c, Meter: billing.PublicIPMeterName(attrs), Allocation: attrs.IPAllocation, Released: attrs.IPReleased}
 	})

@@ -64,11 +64,13 @@ func TestLedgerKeysShareTheEngines(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		va, da := l.accts[v.Key], l.accts[d.Key]
-		if va == nil || da == nil {
-			t.Fatalf("%s: accounts %v and %v, want the VM's and its disk's", name, va, da)
+		vs, vok := l.slotOf[v.Key]
+		ds, dok := l.slotOf[d.Key]
+		if !vok || !dok || !l.accts[vs].open() || !l.accts[ds].open() {
+			t.Fatalf("%s: no accounts of the VM and its disk", name)
 		}
-		if !same(va.key, v.Key) || !same(da.key, d.Key) || !same(da.parent, v.Key) {
+		va, da := &l.accts[vs], &l.accts[ds]
+		if !same(va.key, v.Key) || !same(da.key, d.Key) || da.parent != vs {
 			t.Errorf("%s: the accounts' keys are copies of the engine's", name)
 		}
 		if !same(da.id, d.ID) {

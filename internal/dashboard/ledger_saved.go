@@ -55,16 +55,19 @@ func unixNanoOrZero(t time.Time) int64 {
 // them, perhaps: the caller clears the ledger and reads the history.
 func (l *ledger) seedFromSaved(ctx context.Context, eng *engine.Engine) error {
 	rd := &savedReader{
-		account: func(a savedAccount) error {
+		rates: l.rates,
+		tariffs: func(table []*billing.Tariff) error {
 			l.mu.Lock()
 			defer l.mu.Unlock()
-			l.restoreAccount(a)
+			for _, t := range table {
+				l.numberTariff(t)
+			}
 			return nil
 		},
-		children: func(c savedChildren) error {
+		slot: func(a account) error {
 			l.mu.Lock()
 			defer l.mu.Unlock()
-			return l.restoreChildren(c)
+			return l.restoreSlot(a)
 		},
 	}
 	err := eng.SavedAccounts(ctx, func(part []byte) error {
@@ -81,6 +84,12 @@ func (l *ledger) seedFromSaved(ctx context.Context, eng *engine.Engine) error {
 		return errNoSaved
 	}
 	if err := rd.done(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	err = l.checkLinks()
+	l.mu.Unlock()
+	if err != nil {
 		return err
 	}
 	last := rd.header.Last
@@ -105,96 +114,130 @@ func (l *ledger) seedFromSaved(ctx context.Context, eng *engine.Engine) error {
 	return err
 }
 
-// restoreAccount makes a saved account again.
-func (l *ledger) restoreAccount(s savedAccount) {
+// restoreSlot puts a saved slot next in the table.
+func (l *ledger) restoreSlot(a account) error {
+	s := slot(len(l.accts))
+	if a.key == "" {
+		l.accts = append(l.accts, freeSlot)
+		l.free = append(l.free, s)
+		return nil
+	}
 	// The engine's copies of the key and ID, when it holds them.
-	key, id := s.Key, s.ID
-	if k, same := l.keyOf(cmp.Or(s.ID, s.Key)); k == s.Key {
-		key = k
-		if same == s.ID {
-			id = same
+	if k, same := l.keyOf(cmp.Or(a.id, a.key)); k == a.key {
+		a.key = k
+		if same == a.id {
+			a.id = same
 		}
 	}
-	a := &account{Running: billing.RestoreRunning(s.Running, l.rates), key: key, id: id, opening: s.Opening}
-	l.accts[key] = a
-	l.restored = append(l.restored, a)
+	if _, dup := l.slotOf[a.key]; dup {
+		return fmt.Errorf("%w: a key twice", errSavedForm)
+	}
+	l.slotOf[a.key] = s
+	l.accts = append(l.accts, a)
+	return nil
 }
 
-// restoreChildren gives a VM its disks or public IPs again, in their order.
-func (l *ledger) restoreChildren(c savedChildren) error {
-	if c.Kind != billing.Disk && c.Kind != billing.PublicIP {
-		return fmt.Errorf("%w: children of kind %v", errSavedForm, c.Kind)
-	}
-	parent := l.parentKey(c.Parent)
-	of := l.children(c.Kind)
-	for _, i := range c.Children {
-		a := l.restored[i]
-		if a.parent != "" || a.Kind != c.Kind {
-			return fmt.Errorf("%w: a child listed twice, or of another kind", errSavedForm)
+// checkLinks checks that the restored slots' links make lists: each VM's
+// children are accounts that name it as their parent, each listed once,
+// and every account with a parent is listed; a slot without an account
+// has children.
+func (l *ledger) checkLinks() error {
+	listed := make([]bool, len(l.accts))
+	withParent, children := 0, 0
+	for p := range l.accts {
+		a := &l.accts[p]
+		if a.key == "" {
+			continue
 		}
-		a.parent = parent
-		of[parent] = append(of[parent], a.key)
+		if a.parent != noSlot {
+			withParent++
+		}
+		if !a.open() && a.child == noSlot {
+			return fmt.Errorf("%w: a slot with neither an account nor children", errSavedForm)
+		}
+		for c := a.child; c != noSlot; c = l.accts[c].next {
+			ch := &l.accts[c]
+			if listed[c] || !ch.open() || ch.parent != slot(p) {
+				return fmt.Errorf("%w: a damaged list of children", errSavedForm)
+			}
+			listed[c] = true
+			children++
+		}
+	}
+	if children != withParent {
+		return fmt.Errorf("%w: a child missing from its parent's list", errSavedForm)
 	}
 	return nil
 }
 
-// savedState is what a save writes, as taken from the ledger.
-type savedState struct {
-	header   savedHeader
-	accounts []savedAccount
-	children []savedChildren
+// saveView is, while a save runs, what it saves: the accounts as they
+// were when it began. A change to a slot of a part not yet written copies
+// the part first (touch), so the save writes one moment's accounts while
+// changes go on, holding the ledger's lock only part by part.
+type saveView struct {
+	header    savedHeader
+	parts     []viewPart
+	abandoned bool // the accounts were cleared: there is nothing to save
 }
 
-// snapshot takes the ledger's accounts as plain data, sorted by key, when
-// it can vouch for them: it has read the history, and it knows the last
-// event they include. Unless force is set, it takes none when nothing
-// changed since the last save (unsaved), nor the horizon (savedHorizon).
-func (l *ledger) snapshot(horizon time.Time, force bool, savedHorizon int64) (savedState, bool) {
+type viewPart struct {
+	copied  []account // the part as it was, when changed since
+	written bool
+}
+
+// touch is called before a change to slot s: while a save runs, it keeps
+// the slot's part as it was, unless the save wrote it already.
+func (l *ledger) touch(s slot) {
+	v := l.view
+	if v == nil || int(s) >= v.header.Slots {
+		return
+	}
+	p := &v.parts[int(s)/savedPartSlots]
+	if p.written || p.copied != nil {
+		return
+	}
+	p.copied = slices.Clone(l.part(int(s)/savedPartSlots, v.header.Slots))
+}
+
+// part is the live slots of part p of a table of slots.
+func (l *ledger) part(p, slots int) []account {
+	lo := p * savedPartSlots
+	return l.accts[lo:min(lo+savedPartSlots, slots)]
+}
+
+// beginSave starts a save when the ledger can vouch for its accounts: it
+// has read the history, and it knows the last event they include. Unless
+// force is set, it starts none when nothing changed since the last save
+// (unsaved), nor the horizon (savedHorizon).
+func (l *ledger) beginSave(horizon time.Time, force bool, savedHorizon int64) (*saveView, []byte, bool) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if !l.seeded || l.unnumbered || l.last.Seq == 0 || (!force && l.unsaved == 0 && unixNanoOrZero(horizon) == savedHorizon) {
-		l.mu.Unlock()
-		return savedState{}, false
+		return nil, nil, false
 	}
-	st := savedState{header: savedHeader{Prices: l.prices.Fingerprint(), Horizon: unixNanoOrZero(horizon), Last: l.last,
-		Accounts: len(l.accts)}}
-	st.accounts = make([]savedAccount, 0, len(l.accts))
-	for key, a := range l.accts {
-		// The opening balance is never changed once set: it may be shared.
-		st.accounts = append(st.accounts, savedAccount{Key: key, ID: a.id, Running: a.State(), Opening: a.opening})
-	}
-	type childList struct {
-		kind   billing.ResourceKind
-		parent string
-		keys   []string
-	}
-	var lists []childList
-	for _, kind := range []billing.ResourceKind{billing.Disk, billing.PublicIP} {
-		for parent, keys := range l.children(kind) {
-			lists = append(lists, childList{kind, parent, slices.Clone(keys)})
-		}
-	}
-	l.unsaved = 0
-	l.mu.Unlock()
-
-	slices.SortFunc(st.accounts, func(a, b savedAccount) int { return cmp.Compare(a.Key, b.Key) })
-	slices.SortFunc(lists, func(a, b childList) int {
-		return cmp.Or(cmp.Compare(a.kind, b.kind), cmp.Compare(a.parent, b.parent))
-	})
-	index := make(map[string]int, len(st.accounts))
-	for i, a := range st.accounts {
-		index[a.Key] = i
-	}
-	for _, c := range lists {
-		saved := savedChildren{Kind: c.kind, Parent: c.parent, Children: make([]int, len(c.keys))}
-		for i, k := range c.keys {
-			saved.Children[i] = index[k]
-		}
-		st.children = append(st.children, saved)
-	}
-	return st, true
+	v := &saveView{header: savedHeader{Prices: l.prices.Fingerprint(), Horizon: unixNanoOrZero(horizon), Last: l.last,
+		Slots: len(l.accts)}}
+	v.parts = make([]viewPart, (v.header.Slots+savedPartSlots-1)/savedPartSlots)
+	l.view, l.unsaved = v, 0
+	return v, encodeHeader(v.header, l.tariffs), true
 }
 
-// save writes the accounts (see snapshot); final: the last save, at a
+// savePart writes part p of the view, from its copy or the live slots.
+func (l *ledger) savePart(v *saveView, p int) ([]byte, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if v.abandoned {
+		return nil, false
+	}
+	slots := v.parts[p].copied
+	if slots == nil {
+		slots = l.part(p, v.header.Slots)
+	}
+	v.parts[p] = viewPart{written: true}
+	return encodePart(p*savedPartSlots, slots, l.tariffNo), true
+}
+
+// save writes the accounts (see beginSave); final: the last save, at a
 // clean shutdown, after which none is made.
 func (l *ledger) save(ctx context.Context, eng *engine.Engine, force, final bool) error {
 	l.saveMu.Lock()
@@ -204,17 +247,30 @@ func (l *ledger) save(ctx context.Context, eng *engine.Engine, force, final bool
 	}
 	l.stopped = final
 	horizon := eng.Horizon() // before the accounts: a compaction after it makes them untrusted
-	st, ok := l.snapshot(horizon, force, l.savedHorizon)
+	v, header, ok := l.beginSave(horizon, force, l.savedHorizon)
 	if !ok {
 		return nil
 	}
-	if err := eng.SaveAccounts(ctx, encodeSaved(st.header, st.accounts, st.children)); err != nil {
+	parts := [][]byte{header}
+	for p := range v.parts {
+		part, ok := l.savePart(v, p)
+		if !ok {
+			return nil // a reset: what the view held is gone
+		}
+		parts = append(parts, part)
+	}
+	l.mu.Lock()
+	if l.view == v {
+		l.view = nil
+	}
+	l.mu.Unlock()
+	if err := eng.SaveAccounts(ctx, parts); err != nil {
 		l.mu.Lock()
 		l.unsaved++ // try again
 		l.mu.Unlock()
 		return fmt.Errorf("dashboard: saving the running accounts: %w", err)
 	}
-	l.savedHorizon = st.header.Horizon
+	l.savedHorizon = v.header.Horizon
 	return nil
 }
 

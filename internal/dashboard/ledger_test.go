@@ -91,3 +91,109 @@ func TestLedgerFollowsDisksBetweenVMs(t *testing.T) {
 		t.Errorf("the moved disk's line %+v, want %v so far and per hour", lines, want.FloatString(6))
 	}
 }
+
+// A save writes the accounts as they were when it began, while changes go
+// on: to parts it has written and to parts it has not, new accounts, ended
+// ones, a disk moved between parts. A ledger restored from it has every
+// account the ledger had then, and the ledger that saved goes on as one
+// that never saved.
+func TestSaveWritesOneMoment(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	const rg = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/RG/providers/Microsoft.Compute/"
+	vmID := func(n int) string { return fmt.Sprintf("%svirtualMachines/Web-%d", rg, n) }
+	diskID := func(n int) string { return fmt.Sprintf("%sdisks/Web-%d_OS", rg, n) }
+	vmDetail := `{"vmSize":"Standard_D2s_v3","location":"eastus","osType":"Linux"}`
+	diskOf := func(vm string) string {
+		return fmt.Sprintf(`{"location":"eastus","diskSku":"Premium_LRS","diskSizeGB":128,"managedBy":%q}`, vm)
+	}
+	var seq int64
+	var history []store.Event
+	ev := func(at time.Duration, id, op, prov, power, detail string) store.Event {
+		seq++
+		e := store.Event{Seq: seq, VMID: id, At: t0.Add(at), ProvisioningState: prov, PowerState: power, OperationKind: op,
+			Detail: []byte(detail)}
+		history = append(history, e)
+		return e
+	}
+	l := newLedger(billing.DefaultPriceSheet())
+	l.seeded = true
+	create := func(n int, at time.Duration) {
+		l.onChange(engine.Change{Events: []store.Event{
+			ev(at, vmID(n), "create", "Creating", "", vmDetail),
+			ev(at, diskID(n), "create", "Succeeded", "", diskOf(vmID(n))),
+			ev(at+time.Minute, vmID(n), "create", "Succeeded", "running", vmDetail),
+		}})
+	}
+	const vms = 3 * savedPartSlots / 4 // two slots each: a part and a half
+	for n := range vms {
+		create(n, time.Duration(n)*time.Second)
+	}
+	now := t0.Add(48 * time.Hour)
+	l.mu.Lock()
+	want := l.describe(now)
+	l.mu.Unlock()
+	atStart := len(history)
+
+	v, header, ok := l.beginSave(time.Time{}, true, 0)
+	if !ok || len(v.parts) != 2 {
+		t.Fatalf("a save of %d slots began: %v, in %d parts", len(l.accts), ok, len(v.parts))
+	}
+	change := func(events ...store.Event) { l.onChange(engine.Change{Events: events}) }
+	change(ev(time.Hour, vmID(0), "powerOff", "Succeeded", "stopped", vmDetail),
+		ev(time.Hour, diskID(vms-1), "update", "Succeeded", "", diskOf(vmID(1))), // from part 2 to part 1
+		ev(time.Hour, diskID(5), "delete", "Deleted", "", diskOf(vmID(5))))
+	parts := [][]byte{header}
+	part, _ := l.savePart(v, 0)
+	parts = append(parts, part)
+	change(ev(2*time.Hour, vmID(2), "delete", "Deleted", "", vmDetail)) // in a part written
+	create(vms, 3*time.Hour)                                            // in a slot freed
+	create(vms+1, 3*time.Hour)                                          // in a new one
+	change(ev(4*time.Hour, vmID(vms-2), "deallocate", "Succeeded", "deallocated", vmDetail))
+	part, _ = l.savePart(v, 1)
+	parts = append(parts, part)
+	if v.parts[0].copied != nil || v.parts[1].copied != nil {
+		t.Error("a written part keeps its copy")
+	}
+
+	restored := newLedger(billing.DefaultPriceSheet())
+	rd := &savedReader{rates: restored.rates,
+		tariffs: func(ts []*billing.Tariff) error {
+			for _, t := range ts {
+				restored.numberTariff(t)
+			}
+			return nil
+		},
+		slot: restored.restoreSlot}
+	for _, p := range parts {
+		if err := rd.part(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rd.done(); err != nil {
+		t.Fatal(err)
+	}
+	if err := restored.checkLinks(); err != nil {
+		t.Fatal(err)
+	}
+	if rd.header.Last.Seq != history[atStart-1].Seq {
+		t.Errorf("the save includes events up to %d, want %d", rd.header.Last.Seq, history[atStart-1].Seq)
+	}
+	if got := restored.describe(now); got != want {
+		t.Errorf("restored from the save:\n%s\nwant the accounts when it began:\n%s", got, want)
+	}
+	// The accounts restored, and the events after the save, make the
+	// ledger that saved, and one that read the whole history.
+	for _, e := range history[atStart:] {
+		restored.apply(e)
+	}
+	replayed := newLedger(billing.DefaultPriceSheet())
+	for _, e := range history {
+		replayed.apply(e)
+	}
+	l.mu.Lock()
+	got := l.describe(now)
+	l.mu.Unlock()
+	if want := replayed.describe(now); got != want || restored.describe(now) != want {
+		t.Errorf("after the save the ledger has\n%s\nrestored and caught up\n%s\nwant\n%s", got, restored.describe(now), want)
+	}
+}

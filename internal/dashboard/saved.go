@@ -5,32 +5,37 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
+	"unicode/utf8"
 
+	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/billing"
 )
 
 // The ledger's running accounts are saved (store.SaveAccounts) so that a
 // start reads them and the events after them instead of the whole history.
-// This file is their form, plain data in and out: parts of a compact
-// binary encoding. The first part is a header: what the accounts are valid
-// for, and the tables of pricing attributes and power states the accounts
-// refer to by number (a fleet has many accounts and few of either). The
-// other parts hold accounts, sorted by key, each key written as the length
-// it shares with the one before and the rest; the last parts hold which
-// disks and public IPs belong to which VM, in the ledger's order.
+// This file is their form: parts of a compact binary encoding. The first
+// part is a header: what the accounts are valid for, how many slots they
+// fill, and the table of tariffs (kind, pricing attributes and power
+// state) the accounts refer to by number (a fleet has many accounts and
+// few tariffs). Each other part holds the slots of a range of
+// savedPartSlots, in order: each an account, a VM's slot that only lists
+// its disks and public IPs, or a free slot; each key and ID written as
+// the length it shares with the one before and the rest, each link
+// between a VM and its children as a slot number.
 
 // savedFormat is the version of the form; a saved set of another version is
 // not read. Any change to what is written is a new version.
-const savedFormat = 1
+const savedFormat = 2
 
 // savedMagic starts the header.
 const savedMagic = "azemu ledger accounts"
 
-// savedPartSize is about how many bytes a part holds: large enough that a
-// fleet's accounts take few rows, small enough that reading one holds
-// little memory.
-const savedPartSize = 1 << 20
+// savedPartSlots is how many slots a part holds: tens of kilobytes, so
+// that a part is written or read under a short lock and a fleet's accounts
+// take a few hundred rows at most.
+const savedPartSlots = 4096
 
 // savedHeader says what a saved set of accounts is valid for.
 type savedHeader struct {
@@ -41,8 +46,8 @@ type savedHeader struct {
 	// the rest, so that a history that lost it (a compaction, a reset) is
 	// not taken for the one the accounts were made from.
 	Last savedEvent
-	// Accounts is how many accounts follow.
-	Accounts int
+	// Slots is how many slots follow, in parts of savedPartSlots.
+	Slots int
 }
 
 // savedEvent names an event of the history.
@@ -55,44 +60,15 @@ type savedEvent struct {
 	OperationID       string
 }
 
-// savedAccount is one account as saved.
-type savedAccount struct {
-	Key     string
-	ID      string // a disk's or public IP's ID as last written; "" for a VM
-	Running billing.RunningState
-	Opening billing.Amount
-}
+// The kinds of slot records.
+const (
+	recordFree     = '-'
+	recordAccount  = 'a'
+	recordChildren = 'c' // a VM with no account, only disks or public IPs
+)
 
-// savedChildren are the disks or public IPs of one VM, in order, by their
-// account's number (its place in the saved order).
-type savedChildren struct {
-	Kind     billing.ResourceKind // Disk or PublicIP
-	Parent   string               // the VM's key
-	Children []int
-}
-
-// encodeSaved writes a header, accounts sorted by key and children lists
-// in parts of about savedPartSize bytes.
-func encodeSaved(h savedHeader, accts []savedAccount, children []savedChildren) [][]byte {
-	// The tables of attributes and power states.
-	type pricingOf struct {
-		kind  billing.ResourceKind
-		attrs billing.Attrs
-	}
-	pricings, states := map[pricingOf]int{}, map[string]int{}
-	var pricingList []pricingOf
-	var stateList []string
-	for _, a := range accts {
-		p := pricingOf{a.Running.Kind, a.Running.Attrs}
-		if _, ok := pricings[p]; !ok {
-			pricings[p] = len(pricingList)
-			pricingList = append(pricingList, p)
-		}
-		if _, ok := states[a.Running.PowerState]; !ok {
-			states[a.Running.PowerState] = len(stateList)
-			stateList = append(stateList, a.Running.PowerState)
-		}
-	}
+// encodeHeader writes the header, and the tariffs numbered in their order.
+func encodeHeader(h savedHeader, tariffs []*billing.Tariff) []byte {
 	var w wire
 	w.str(savedMagic)
 	w.uint(savedFormat)
@@ -104,77 +80,120 @@ func encodeSaved(h savedHeader, accts []savedAccount, children []savedChildren) 
 	w.str(h.Last.ProvisioningState)
 	w.str(h.Last.PowerState)
 	w.str(h.Last.OperationID)
-	w.uint(uint64(len(accts)))
-	w.uint(uint64(len(pricingList)))
-	for _, p := range pricingList {
-		w.uint(uint64(p.kind))
-		w.attrs(p.attrs)
+	w.uint(uint64(h.Slots))
+	w.uint(uint64(len(tariffs)))
+	for _, t := range tariffs {
+		w.uint(uint64(t.Kind()))
+		w.attrs(t.Attrs())
+		w.str(t.PowerState())
 	}
-	w.uint(uint64(len(stateList)))
-	for _, s := range stateList {
-		w.str(s)
-	}
-	parts := [][]byte{w.buf}
+	return w.buf
+}
 
-	w = wire{}
+// Flags of an account's record: what it has besides its tariff and time.
+const (
+	flagUnpriced = 1 << iota
+	flagEarlier
+	flagOpening
+	flagKeyOfID // the key is the ID's (armid.Fold), and is not written
+)
+
+// isFoldOf reports whether key is armid.Fold(id), without making it for an
+// ASCII ID (a save asks for every disk).
+func isFoldOf(key, id string) bool {
+	if len(key) != len(id) {
+		return false
+	}
+	for i := range len(id) {
+		c := id[i]
+		if c >= utf8.RuneSelf {
+			return armid.Fold(id) == key
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if key[i] != c {
+			return false
+		}
+	}
+	return true
+}
+
+// encodePart writes the slots from first on, their accounts' tariffs by
+// tariffNo.
+func encodePart(first int, slots []account, tariffNo map[*billing.Tariff]int) []byte {
+	var w wire
+	w.uint(uint64(first))
+	w.uint(uint64(len(slots)))
 	var prevKey, prevID string
-	flush := func() {
-		if len(w.buf) > 0 {
-			parts = append(parts, w.buf)
+	for i := range slots {
+		a := &slots[i]
+		switch {
+		case a.key == "":
+			w.buf = append(w.buf, recordFree)
+			continue
+		case !a.open():
+			w.buf = append(w.buf, recordChildren)
+			w.shared(prevKey, a.key)
+			prevKey = a.key
+		default:
+			st := a.State()
+			var flags byte
+			if st.Unpriced {
+				flags |= flagUnpriced
+			}
+			if st.Earlier != (billing.Amount{}) {
+				flags |= flagEarlier
+			}
+			if a.opening != nil {
+				flags |= flagOpening
+			}
+			if a.id != "" && isFoldOf(a.key, a.id) {
+				flags |= flagKeyOfID
+			}
+			w.buf = append(w.buf, recordAccount, flags)
+			if flags&flagKeyOfID == 0 {
+				w.shared(prevKey, a.key)
+				prevKey = a.key
+			}
+			w.shared(prevID, a.id)
+			prevID = a.id
+			w.uint(uint64(tariffNo[st.Tariff]))
+			w.int(st.Since)
+			w.int(st.Seconds)
+			if flags&flagEarlier != 0 {
+				w.amount(st.Earlier)
+			}
+			if a.opening != nil {
+				w.amount(*a.opening)
+			}
 		}
-		w, prevKey, prevID = wire{}, "", ""
+		w.link(a.parent)
+		w.link(a.child)
+		w.link(a.next)
 	}
-	for _, a := range accts {
-		if len(w.buf) >= savedPartSize {
-			flush()
-		}
-		w.buf = append(w.buf, 'a')
-		w.shared(prevKey, a.Key)
-		w.shared(prevID, a.ID)
-		prevKey, prevID = a.Key, a.ID
-		r := a.Running
-		w.uint(uint64(pricings[pricingOf{r.Kind, r.Attrs}]))
-		w.uint(uint64(states[r.PowerState]))
-		w.int(r.Since)
-		w.int(r.Seconds)
-		w.bool(r.Unpriced)
-		w.amount(r.Earlier)
-		w.amount(a.Opening)
-	}
-	for _, c := range children {
-		if len(w.buf) >= savedPartSize {
-			flush()
-		}
-		w.buf = append(w.buf, 'c')
-		w.uint(uint64(c.Kind))
-		w.str(c.Parent)
-		w.uint(uint64(len(c.Children)))
-		for _, i := range c.Children {
-			w.uint(uint64(i))
-		}
-	}
-	flush()
-	return parts
+	return w.buf
 }
 
 // errSavedForm is a saved set that is not of this form: another version,
 // or damaged.
 var errSavedForm = errors.New("not a saved set of accounts of this version")
 
-// savedReader reads the parts encodeSaved wrote, one at a time, handing
-// each account and children list on as it meets it.
+// savedReader reads the parts encodeHeader and encodePart wrote, one at a
+// time, handing each slot on as it meets it, its account rated by rates.
+// It checks each record alone; the ledger checks that the links between
+// them make sense once all are read.
 type savedReader struct {
-	account  func(savedAccount) error
-	children func(savedChildren) error
+	rates   *billing.Rates
+	tariffs func([]*billing.Tariff) error // the header's, in their order
+	slot    func(account) error           // in slot order; a free slot has no key
 
-	header   *savedHeader // nil before the first part
-	pricings []billing.RunningState
-	states   []string
-	accounts int // read so far
+	header *savedHeader // nil before the first part
+	table  []*billing.Tariff
+	read   int // slots read so far
 }
 
-// part reads the next part: the header (call header then to check it), or
-// accounts and children lists.
+// part reads the next part: the header, or slots.
 func (s *savedReader) part(b []byte) error {
 	r := &reader{buf: b}
 	if s.header == nil {
@@ -183,60 +202,77 @@ func (s *savedReader) part(b []byte) error {
 			return err
 		}
 		s.header = &h
-		return nil
+		return s.tariffs(s.table)
+	}
+	first, n := r.uint(), r.uint()
+	if r.err != nil || first != uint64(s.read) || n == 0 || n > savedPartSlots || n > uint64(s.header.Slots-s.read) {
+		return fmt.Errorf("%w: a part out of its place", errSavedForm)
 	}
 	var prevKey, prevID string
-	for len(r.buf) > 0 && r.err == nil {
-		switch tag := r.byte(); tag {
-		case 'a':
-			if s.accounts >= s.header.Accounts {
-				return fmt.Errorf("%w: more accounts than the header says", errSavedForm)
+	for range n {
+		a := account{parent: noSlot, child: noSlot, next: noSlot}
+		tag := r.byte()
+		switch tag {
+		case recordFree:
+		case recordChildren:
+			a.key = r.shared(prevKey)
+			prevKey = a.key
+		case recordAccount:
+			flags := r.byte()
+			if flags&^(flagUnpriced|flagEarlier|flagOpening|flagKeyOfID) != 0 {
+				r.fail("account")
 			}
-			var a savedAccount
-			a.Key, a.ID = r.shared(prevKey), r.shared(prevID)
-			prevKey, prevID = a.Key, a.ID
-			p, st := r.uint(), r.uint()
-			if r.err == nil && (p >= uint64(len(s.pricings)) || st >= uint64(len(s.states))) {
-				return fmt.Errorf("%w: an account refers to no pricing or state", errSavedForm)
+			if flags&flagKeyOfID == 0 {
+				a.key = r.shared(prevKey)
+				prevKey = a.key
 			}
-			if r.err != nil {
-				break
+			a.id = r.shared(prevID)
+			prevID = a.id
+			if flags&flagKeyOfID != 0 && a.id != "" {
+				a.key = armid.Fold(a.id)
 			}
-			a.Running = s.pricings[p]
-			a.Running.PowerState = s.states[st]
-			a.Running.Since, a.Running.Seconds, a.Running.Unpriced = r.int(), r.int(), r.bool()
-			a.Running.Earlier, a.Opening = r.amount(), r.amount()
-			if r.err != nil {
-				break
+			t := r.uint()
+			if r.err == nil && t >= uint64(len(s.table)) {
+				return fmt.Errorf("%w: an account refers to no tariff", errSavedForm)
 			}
-			s.accounts++
-			if err := s.account(a); err != nil {
-				return err
-			}
-		case 'c':
-			c := savedChildren{Kind: billing.ResourceKind(r.uint()), Parent: r.str()}
-			n := r.uint()
-			if r.err != nil || n > uint64(s.accounts) {
-				return fmt.Errorf("%w: a damaged list of children", errSavedForm)
-			}
-			if n > 0 {
-				c.Children = make([]int, n)
-			}
-			for i := range c.Children {
-				c.Children[i] = int(r.uint())
-				if c.Children[i] >= s.accounts {
-					return fmt.Errorf("%w: a child that is no account", errSavedForm)
+			st := billing.RunningState{Since: r.int(), Seconds: r.int()}
+			st.Unpriced = flags&flagUnpriced != 0
+			if flags&flagEarlier != 0 {
+				if st.Earlier = r.amount(); st.Earlier == (billing.Amount{}) {
+					r.fail("amount")
 				}
 			}
+			if flags&flagOpening != 0 {
+				o := r.amount()
+				a.opening = &o
+			}
 			if r.err != nil {
 				break
 			}
-			if err := s.children(c); err != nil {
-				return err
-			}
+			st.Tariff = s.table[t]
+			a.Running = billing.RestoreRunning(st, s.rates)
 		default:
 			return fmt.Errorf("%w: a record of kind %q", errSavedForm, tag)
 		}
+		if r.err == nil && tag != recordFree && a.key == "" {
+			r.fail("key")
+		}
+		if r.err != nil {
+			break
+		}
+		if a.key != "" {
+			a.parent, a.child, a.next = r.link(s.header.Slots), r.link(s.header.Slots), r.link(s.header.Slots)
+		}
+		if r.err != nil {
+			break
+		}
+		s.read++
+		if err := s.slot(a); err != nil {
+			return err
+		}
+	}
+	if r.err == nil && len(r.buf) > 0 {
+		r.err = errors.New("bytes after the slots")
 	}
 	if r.err != nil {
 		return fmt.Errorf("%w: %v", errSavedForm, r.err)
@@ -255,14 +291,17 @@ func (s *savedReader) readHeader(r *reader) (savedHeader, error) {
 	copy(h.Prices[:], r.take(sha256.Size))
 	h.Horizon, h.Last.Seq, h.Last.ResourceID, h.Last.At = r.int(), r.int(), r.str(), r.int()
 	h.Last.ProvisioningState, h.Last.PowerState, h.Last.OperationID = r.str(), r.str(), r.str()
-	h.Accounts = int(r.uint())
+	slots := r.uint()
+	if slots > math.MaxInt32 {
+		r.fail("count")
+	}
+	h.Slots = int(slots)
 	n := r.uint()
 	for i := uint64(0); i < n && r.err == nil; i++ {
-		s.pricings = append(s.pricings, billing.RunningState{Kind: billing.ResourceKind(r.uint()), Attrs: r.attrs()})
-	}
-	n = r.uint()
-	for i := uint64(0); i < n && r.err == nil; i++ {
-		s.states = append(s.states, r.str())
+		kind, attrs, power := billing.ResourceKind(r.uint()), r.attrs(), r.str()
+		if r.err == nil {
+			s.table = append(s.table, s.rates.Tariff(kind, attrs, power))
+		}
 	}
 	if r.err == nil && len(r.buf) > 0 {
 		r.err = errors.New("bytes after the header")
@@ -273,10 +312,10 @@ func (s *savedReader) readHeader(r *reader) (savedHeader, error) {
 	return h, nil
 }
 
-// done checks that every account the header announced was read.
+// done checks that every slot the header announced was read.
 func (s *savedReader) done() error {
-	if s.header == nil || s.accounts != s.header.Accounts {
-		return fmt.Errorf("%w: accounts are missing", errSavedForm)
+	if s.header == nil || s.read != s.header.Slots {
+		return fmt.Errorf("%w: slots are missing", errSavedForm)
 	}
 	return nil
 }
@@ -290,6 +329,10 @@ func (w *wire) str(s string) {
 	w.uint(uint64(len(s)))
 	w.buf = append(w.buf, s...)
 }
+
+// link writes a slot number, or none.
+func (w *wire) link(s slot) { w.uint(uint64(s + 1)) }
+
 func (w *wire) bool(b bool) {
 	if b {
 		w.buf = append(w.buf, 1)
@@ -411,6 +454,16 @@ func (r *reader) shared(prev string) string {
 		return rest
 	}
 	return prev[:n] + rest
+}
+
+// link reads what wire.link wrote: a slot below slots, or none.
+func (r *reader) link(slots int) slot {
+	v := r.uint()
+	if v > uint64(slots) {
+		r.fail("link")
+		return noSlot
+	}
+	return slot(v) - 1
 }
 
 func (r *reader) rat() *big.Rat {
