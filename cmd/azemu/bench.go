@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -77,7 +78,7 @@ func parseBench(args []string, stderr io.Writer) (benchConfig, error) {
 	str(&c.ca, "ca", "", "with --target: the CA its certificate chains to (e.g. <its data dir>/tls/ca.pem)")
 	str(&c.token, "token", "bench", "the bearer token sent (any is accepted in the open mode)")
 	str(&c.targetDB, "target-db", "", "with --target: its SQLite file, to report the database's size")
-	str(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured workloads to this file")
+	str(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of each workload's measured part in each round: FILE.out gives FILE-<workload>-r<round>.out")
 	str(&pageSize, "page-size", "100", "items per list page of the azemu started in this process")
 	str(&c.subscription, "subscription", benchSub, "the subscription of the bench's VMs, whose whole fleet the GETs read and listAll walks (with --target, e.g. one azemu seed filled)")
 	str(&seed, "seed", "1", "seed of the draws that pick the VM each GET reads")
@@ -199,6 +200,7 @@ type benchRig struct {
 	dbFiles []string // the database's files, for its size
 	inProc  *server.Server
 	closers []func()
+	dir     string // the bench's own files: certificates, databases
 	// bareProc is the bare server's process, when it has one.
 	bareProc *bareProcess
 	// fleet is the IDs of the subscription's VMs, listed once before the
@@ -208,6 +210,9 @@ type benchRig struct {
 	// from streams of its own, so a warm-up does not read, and so cache,
 	// the very VMs its measured part then reads.
 	drives uint64
+	// dials counts the connections opened: a measured part should open
+	// none (its warm-up opens them).
+	dials atomic.Int64
 }
 
 func (r *benchRig) close() {
@@ -217,17 +222,31 @@ func (r *benchRig) close() {
 }
 
 func runBench(ctx context.Context, c benchConfig, stdout, stderr io.Writer) error {
-	dir, err := os.MkdirTemp("", "azemu-bench-")
+	rig, rep, err := startRig(ctx, c, stderr)
+	defer rig.close()
 	if err != nil {
 		return err
 	}
+	return runWorkloads(ctx, rig, rep, stdout, stderr)
+}
+
+// startRig starts what a run measures (azemu in this process unless
+// c.target is set, and the bare server), creates the bench's VMs, and
+// lists the fleet the GETs read. The rig is to be closed, even with an
+// error.
+func startRig(ctx context.Context, c benchConfig, stderr io.Writer) (*benchRig, benchReport, error) {
 	rig := &benchRig{cfg: c}
+	var rep benchReport
+	dir, err := os.MkdirTemp("", "azemu-bench-")
+	if err != nil {
+		return rig, rep, err
+	}
+	rig.dir = dir
 	rig.closers = append(rig.closers, func() { os.RemoveAll(dir) })
-	defer rig.close()
 
 	files, err := certs.Ensure(filepath.Join(dir, "tls"), certs.DefaultHosts, time.Now())
 	if err != nil {
-		return err
+		return rig, rep, err
 	}
 	pool := x509.NewCertPool()
 	for _, ca := range []string{files.CACert, c.ca} {
@@ -236,10 +255,10 @@ func runBench(ctx context.Context, c benchConfig, stdout, stderr io.Writer) erro
 		}
 		p, err := os.ReadFile(ca)
 		if err != nil {
-			return fmt.Errorf("--ca: %w", err)
+			return rig, rep, fmt.Errorf("--ca: %w", err)
 		}
 		if !pool.AppendCertsFromPEM(p) {
-			return fmt.Errorf("--ca: %s holds no PEM certificate", ca)
+			return rig, rep, fmt.Errorf("--ca: %s holds no PEM certificate", ca)
 		}
 	}
 	tr := &http.Transport{
@@ -247,7 +266,19 @@ func runBench(ctx context.Context, c benchConfig, stdout, stderr io.Writer) erro
 		ForceAttemptHTTP2:   false, // HTTP/1.1 keep-alive, one connection per client, as wrk
 		MaxIdleConns:        4 * c.clients,
 		MaxIdleConnsPerHost: 2 * c.clients,
-		IdleConnTimeout:     time.Minute,
+		// One connection a client: with no bound, a request that finds
+		// no idle connection (its client's is still being put back) dials
+		// another, and a connection no request then uses is closed by the
+		// server 10 s later (ReadHeaderTimeout) and dialed again in some
+		// later workload, whose CPU then pays both sides of a TLS
+		// handshake (about 1 ms).
+		MaxConnsPerHost: c.clients,
+		IdleConnTimeout: 10 * time.Minute,
+	}
+	var dialer net.Dialer
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		rig.dials.Add(1)
+		return dialer.DialContext(ctx, network, addr)
 	}
 	rig.closers = append(rig.closers, tr.CloseIdleConnections)
 	rig.client = &http.Client{Transport: tr, Timeout: 30 * time.Second}
@@ -257,7 +288,7 @@ func runBench(ctx context.Context, c benchConfig, stdout, stderr io.Writer) erro
 		srv, err := server.Start(ctx, server.Config{Listen: "127.0.0.1:0", DataDir: dir, ManualStart: clock.DefaultManualStart,
 			Logger: slog.New(slog.DiscardHandler), PageSize: c.pageSize})
 		if err != nil {
-			return err
+			return rig, rep, err
 		}
 		rig.inProc, rig.azemu = srv, srv.URL()
 		rig.closers = append(rig.closers, func() {
@@ -276,17 +307,17 @@ func runBench(ctx context.Context, c benchConfig, stdout, stderr io.Writer) erro
 		where = "azemu at " + c.target
 	}
 
-	rep := benchReport{Created: c.vms, Clients: c.clients, Duration: c.duration, Rounds: c.rounds, Where: where,
+	rep = benchReport{Created: c.vms, Clients: c.clients, Duration: c.duration, Rounds: c.rounds, Where: where,
 		GoVersion: runtime.Version(), CPUs: runtime.NumCPU(), Load: loadAverage()}
 	fmt.Fprintf(stderr, "seeding %d VMs at %s ...\n", c.vms, rig.azemu)
 	seedStart := time.Now()
 	if err := rig.seed(ctx); err != nil {
-		return fmt.Errorf("seeding: %w", err)
+		return rig, rep, fmt.Errorf("seeding: %w", err)
 	}
 	rep.Seed = time.Since(seedStart)
 	fmt.Fprintf(stderr, "listing the fleet of subscription %s ...\n", c.subscription)
 	if rig.fleet, err = rig.listFleet(ctx); err != nil {
-		return fmt.Errorf("listing the fleet: %w", err)
+		return rig, rep, fmt.Errorf("listing the fleet: %w", err)
 	}
 	rep.VMs = len(rig.fleet)
 	// The bare server holds one entry per VM of the fleet, as azemu does,
@@ -294,14 +325,14 @@ func runBench(ctx context.Context, c benchConfig, stdout, stderr io.Writer) erro
 	if c.bareCommand != nil {
 		bare, proc, err := startBareProcess(c.bareCommand, files.Cert, files.Key, len(rig.fleet))
 		if err != nil {
-			return err
+			return rig, rep, err
 		}
 		rig.bare, rig.bareProc = bare, proc
 		rig.closers = append(rig.closers, proc.stop)
 	} else {
 		bare, closeBare, err := startBare(files.Cert, files.Key, len(rig.fleet))
 		if err != nil {
-			return err
+			return rig, rep, err
 		}
 		rig.bare = bare
 		rig.closers = append(rig.closers, closeBare)
@@ -309,12 +340,11 @@ func runBench(ctx context.Context, c benchConfig, stdout, stderr io.Writer) erro
 	if rig.inProc == nil {
 		rep.Targeted, rep.TargetIdle = true, rig.targetIdleCPU(ctx)
 	}
+	return rig, rep, nil
+}
 
-	stopProfile, err := startCPUProfile(c.cpuProfile)
-	if err != nil {
-		return err
-	}
-	defer stopProfile()
+func runWorkloads(ctx context.Context, rig *benchRig, rep benchReport, stdout, stderr io.Writer) error {
+	c, dir := rig.cfg, rig.dir
 	runs := map[string][]workloadResult{}
 	for round := range c.rounds {
 		for _, w := range c.workloads {
@@ -334,7 +364,7 @@ func runBench(ctx context.Context, c benchConfig, stdout, stderr io.Writer) erro
 				}
 				continue
 			}
-			res := rig.run(ctx, w)
+			res := rig.run(ctx, w, workloadProfile(c.cpuProfile, w, round))
 			runs[w] = append(runs[w], res)
 		}
 	}
@@ -343,6 +373,9 @@ func runBench(ctx context.Context, c benchConfig, stdout, stderr io.Writer) erro
 			rep.Results = append(rep.Results, medianResult(runs[commitsSingle]))
 		}
 		rep.Results = append(rep.Results, medianResult(runs[w]))
+		for _, r := range runs[w] {
+			rep.Dials += r.Dials
+		}
 	}
 	if slices.Contains(c.workloads, "listall") {
 		fmt.Fprintf(stderr, "listAll statusOnly, one client ...\n")
@@ -356,6 +389,17 @@ func runBench(ctx context.Context, c benchConfig, stdout, stderr io.Writer) erro
 		return errors.New(failed)
 	}
 	return nil
+}
+
+// workloadProfile is the file of one workload's profile in one round
+// ("" with no path): each its own, so that two workloads compare (go tool
+// pprof -diff_base) with no other workload's samples in either.
+func workloadProfile(path, workload string, round int) string {
+	if path == "" {
+		return ""
+	}
+	ext := filepath.Ext(path)
+	return fmt.Sprintf("%s-%s-r%d%s", strings.TrimSuffix(path, ext), workload, round+1, ext)
 }
 
 // startCPUProfile writes a CPU profile to path until the returned stop is

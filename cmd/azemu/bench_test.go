@@ -116,7 +116,7 @@ func TestBenchReportGolden(t *testing.T) {
 			{Name: commitsGrouped, Ops: 105000, Elapsed: 5 * time.Second, CPU: 5 * time.Second, Transactions: 2500, Changes: 105000},
 		},
 		Listing: listing{Pages: 10, VMs: 1000, Bytes: 2_196_000, Time: 45_678 * time.Microsecond, Decode: 12_345 * time.Microsecond, ServerCPU: 9_876 * time.Microsecond},
-		RSS:     150 << 20, RSSFrom: "this process", DBBytes: 12_345_678}
+		Dials:   3, RSS: 150 << 20, RSSFrom: "this process", DBBytes: 12_345_678}
 	var out bytes.Buffer
 	rep.write(&out)
 	golden := filepath.Join("testdata", "bench-report.txt")
@@ -233,7 +233,9 @@ func TestBenchRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server and seeds a fleet")
 	}
-	c, err := parseBench([]string{"-vms", "12", "-clients", "3", "-duration", "150ms", "-warmup", "0", "-page-size", "5"}, io.Discard)
+	profile := filepath.Join(t.TempDir(), "cpu.out")
+	c, err := parseBench([]string{"-vms", "12", "-clients", "3", "-duration", "150ms", "-warmup", "0", "-page-size", "5",
+		"-cpuprofile", profile}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,6 +258,12 @@ func TestBenchRuns(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "failed") {
 		t.Errorf("a workload failed:\n%s", out.String())
+	}
+	// A profile of each workload's measured part, named after it.
+	for _, w := range []string{"bare", "get", "expand", "instanceview", "listall", "churn"} {
+		if st, err := os.Stat(filepath.Join(filepath.Dir(profile), "cpu-"+w+"-r1.out")); err != nil || st.Size() == 0 {
+			t.Errorf("no profile of %s: %v", w, err)
+		}
 	}
 }
 

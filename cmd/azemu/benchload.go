@@ -258,6 +258,7 @@ type workloadResult struct {
 	Bytes   int64         // of one response body
 	Refused int64         // churn: actions answered 409
 	Refusal string        // the first of them
+	Dials   int64         // connections opened meanwhile
 	Err     string
 	// commits: the store transactions committed, and the changes they held.
 	Transactions, Changes int64
@@ -327,6 +328,7 @@ func (r *benchRig) drive(ctx context.Context, name string, d time.Duration, op c
 	if r.inProc == nil {
 		target0, targetCPU = r.targetMetric(ctx, "process_cpu_seconds_total")
 	}
+	dials0 := r.dials.Load()
 	cpu0 := processCPU()
 	var bare0 time.Duration
 	if r.bareProc != nil {
@@ -364,7 +366,8 @@ func (r *benchRig) drive(ctx context.Context, name string, d time.Duration, op c
 		}()
 	}
 	wg.Wait()
-	res := workloadResult{Name: name, Ops: ops.Load(), Elapsed: time.Since(start), Bytes: size.Load(), Refused: refusals.Load()}
+	res := workloadResult{Name: name, Ops: ops.Load(), Elapsed: time.Since(start), Bytes: size.Load(), Refused: refusals.Load(),
+		Dials: r.dials.Load() - dials0}
 	// The CPU of a request is the clients' and the server's: azemu in
 	// this process shares it with the clients and the bare server; with a
 	// target, every workload adds the bare server's process and the
@@ -391,14 +394,20 @@ func (r *benchRig) drive(ctx context.Context, name string, d time.Duration, op c
 	return res
 }
 
-// run warms a workload up, then measures it.
-func (r *benchRig) run(ctx context.Context, name string) workloadResult {
+// run warms a workload up, then measures it, profiling the measured part
+// into the file profile names ("" for none).
+func (r *benchRig) run(ctx context.Context, name, profile string) workloadResult {
 	op := r.workload(name)
 	if r.cfg.warmup > 0 {
 		if w := r.drive(ctx, name, r.cfg.warmup, op); w.Err != "" {
 			return w
 		}
 	}
+	stop, err := startCPUProfile(profile)
+	if err != nil {
+		return workloadResult{Name: name, Err: err.Error()}
+	}
+	defer stop()
 	return r.drive(ctx, name, r.cfg.duration, op)
 }
 

@@ -26,9 +26,13 @@ type benchReport struct {
 	Seed       time.Duration
 	Results    []workloadResult
 	Listing    listing // the zero value when listall did not run
-	RSS        int64
-	RSSFrom    string
-	DBBytes    int64
+	// Dials is the connections the clients opened during the measured
+	// parts (each a TLS handshake on both sides): a warm-up opens its
+	// workload's, so that none weighs on a figure.
+	Dials   int64
+	RSS     int64
+	RSSFrom string
+	DBBytes int64
 }
 
 // benchLabels name each workload in the report, with its unit.
@@ -127,6 +131,9 @@ func (b benchReport) write(w io.Writer) {
 			fmt.Fprintf(w, "%s: %s actions refused with 409 in the VM's state, not counted; the first: %s\n",
 				benchLabels[r.Name][0], thousands(r.Refused), r.Refusal)
 		}
+	}
+	if b.Dials > 0 {
+		fmt.Fprintf(w, "connections opened while measuring: %s (each a TLS handshake in the CPU of its workload)\n", thousands(b.Dials))
 	}
 	if l := b.Listing; l.Pages > 0 || l.Err != "" {
 		if l.Err == "" {

@@ -3,11 +3,14 @@ package armapi
 import (
 	"context"
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/azemu/azemu/internal/clock"
 	"github.com/azemu/azemu/internal/engine"
@@ -93,5 +96,77 @@ func BenchmarkVMGetHandler(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkVMGetHTTPS is a VM's GET, $expand and /instanceView over HTTPS,
+// one request at a time on one keep-alive connection, next to a bare
+// server writing a fixed 750-byte body looked up in a map: the client,
+// TLS on both sides and the server, each answer kept. Its instructions
+// per request (cachegrind, docs/benchmarks.md) are what azemu bench's
+// ratios by CPU come to with no load and no scheduling in them.
+func BenchmarkVMGetHTTPS(b *testing.B) {
+	_, h, paths := getFleet(b, 100)
+	bareBody := []byte(`{"padding":"` + strings.Repeat("x", 750-15) + `"}` + "\n")
+	bodies := map[string][]byte{}
+	for i := range paths {
+		bodies[fmt.Sprintf("/vm/vm%06d", i)] = bareBody
+	}
+	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := bodies[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_, _ = w.Write(body)
+	})
+	for _, w := range []struct {
+		name    string
+		handler http.Handler
+		path    func(i int) string
+	}{
+		{"bare", bare, func(i int) string { return fmt.Sprintf("/vm/vm%06d", i) }},
+		{"get", h, func(i int) string { return paths[i] + "?api-version=2025-04-01" }},
+		{"expand", h, func(i int) string { return paths[i] + "?api-version=2025-04-01&$expand=instanceView" }},
+		{"iv", h, func(i int) string { return paths[i] + "/instanceView?api-version=2025-04-01" }},
+	} {
+		b.Run(w.name, func(b *testing.B) {
+			// The timeouts of internal/server's listener.
+			srv := httptest.NewUnstartedServer(w.handler)
+			srv.Config.ReadHeaderTimeout, srv.Config.ReadTimeout, srv.Config.IdleTimeout = 10*time.Second, time.Minute, 2*time.Minute
+			srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+			srv.StartTLS()
+			defer srv.Close()
+			tr := srv.Client().Transport.(*http.Transport).Clone()
+			tr.ForceAttemptHTTP2, tr.MaxConnsPerHost = false, 1
+			defer tr.CloseIdleConnections()
+			client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+			get := func(i int) {
+				req, err := http.NewRequest(http.MethodGet, srv.URL+w.path(i%len(paths)), http.NoBody)
+				if err != nil {
+					b.Fatal(err)
+				}
+				req.Header.Set("Authorization", "Bearer bench")
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Fatalf("GET %s: HTTP %d", req.URL, resp.StatusCode)
+				}
+			}
+			for i := range paths {
+				get(i) // every answer rendered and kept, the connection open
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				get(i)
+				i++
+			}
+		})
 	}
 }
