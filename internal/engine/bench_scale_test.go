@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/azemu/azemu/internal/jsonshape"
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
 	"github.com/azemu/azemu/internal/store/sqlite"
@@ -31,7 +32,6 @@ func seedStore(b *testing.B, n int) string {
 	}); err != nil {
 		b.Fatal(err)
 	}
-	model := json.RawMessage(`{"location":"westus","properties":{"hardwareProfile":{"vmSize":"Standard_D2s_v3"}}}`)
 	spec := VMSpec{Location: "westus", VMSize: "Standard_D2s_v3", OSType: "Linux"}
 	state := lifecycle.State{Provisioning: lifecycle.Succeeded, Power: lifecycle.Running, ProvisionedAt: t0}
 	const batch = 5000
@@ -40,6 +40,9 @@ func seedStore(b *testing.B, n int) string {
 		for j := i; j < i+batch && j < n; j++ {
 			name := fmt.Sprintf("vm%07d", j)
 			doc, _ := json.Marshal(vmDoc{Machine: lifecycle.Machine{Name: name, State: state}, Spec: spec, VMID: newGUID(), TimeCreated: t0})
+			// Each VM's model has strings of its own, as a fleet's do.
+			model := jsonshape.Of(fmt.Appendf(nil, `{"location":"westus","properties":{"hardwareProfile":{"vmSize":"Standard_D2s_v3"},`+
+				`"osProfile":{"computerName":"%s"},"storageProfile":{"osDisk":{"name":"%s_OsDisk_1_%s"}}}}`, name, name, newGUID()))
 			c.VMs = append(c.VMs, store.VM{ID: vmID("rg", name), SubscriptionID: testSub, ResourceGroup: "rg", Name: name,
 				Location: "westus", Model: model, State: doc, Version: 1, CreatedAt: t0, UpdatedAt: t0})
 		}

@@ -17,7 +17,6 @@ import (
 
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/clock"
-	"github.com/azemu/azemu/internal/jsonshape"
 	"github.com/azemu/azemu/internal/jsonwire"
 	"github.com/azemu/azemu/internal/kinds/group"
 	"github.com/azemu/azemu/internal/kinds/resource"
@@ -344,7 +343,7 @@ func decodeGroup(row store.ResourceGroup) (*Group, error) {
 
 func (e *Engine) decodeVM(row store.VM) (*VM, error) {
 	v := &VM{Meta: resource.Meta{ID: row.ID, SubscriptionID: row.SubscriptionID, ResourceGroup: row.ResourceGroup, Name: row.Name, Version: row.Version},
-		Model: jsonshape.Of(row.Model)}
+		Model: row.Model}
 	if err := decodeVMState(row.State, e.words, v); err != nil {
 		return nil, fmt.Errorf("engine: vm %s: %w", row.ID, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/clock"
+	"github.com/azemu/azemu/internal/jsonshape"
 	"github.com/azemu/azemu/internal/kinds/resource"
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
@@ -27,7 +28,7 @@ func (c copyingStore) Load(ctx context.Context) (store.Snapshot, error) {
 	for i := range snap.VMs {
 		r := &snap.VMs[i]
 		r.ID, r.SubscriptionID, r.ResourceGroup, r.Name = strings.Clone(r.ID), strings.Clone(r.SubscriptionID), strings.Clone(r.ResourceGroup), strings.Clone(r.Name)
-		r.Model, r.State = append(json.RawMessage(nil), r.Model...), append(json.RawMessage(nil), r.State...)
+		r.Model, r.State = jsonshape.Of(r.Model.Bytes()), append(json.RawMessage(nil), r.State...)
 	}
 	for i := range snap.Resources {
 		r := &snap.Resources[i]

@@ -196,7 +196,7 @@ func (t *tx) writeVM(s resource.State) {
 	if prev != nil && prev.Model.Equal(v.Model) {
 		row.ModelUnchanged = true
 	} else {
-		row.Model = v.Model.Bytes()
+		row.Model = v.Model
 	}
 	if due, ok := v.Machine.Due(); ok {
 		row.DueAt = due

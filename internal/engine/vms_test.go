@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
+	"github.com/azemu/azemu/internal/store/sqlite"
 )
 
 // vmRowStore records the VM rows of every Apply that commits.
@@ -85,7 +87,7 @@ func TestVMRowTellsAnUnchangedModel(t *testing.T) {
 				t.Errorf("%s: version %d says ModelUnchanged %v, want %v", step.name, row.Version, row.ModelUnchanged, step.unchanged)
 			}
 			// The model is carried exactly when it changed.
-			if got := row.Model != nil; got == step.unchanged {
+			if got := !row.Model.IsNil(); got == step.unchanged {
 				t.Errorf("%s: version %d carries a model: %v, want %v", step.name, row.Version, got, !step.unchanged)
 			}
 		}
@@ -101,12 +103,37 @@ func TestVMRowTellsAnUnchangedModel(t *testing.T) {
 }
 
 // A fleet's models share one shape in memory (jsonshape), each keeping the
-// strings of its own: what every VM's GET, its row and a restart read is
-// still exactly the model put, byte for byte, whatever its shape.
+// strings of its own, and in SQLite, which keeps each shape once and each
+// model's own strings: what every VM's GET, its row and a restart (of the
+// store too) read is still exactly the model put, byte for byte, whatever
+// its shape.
 func TestModelsAreKeptExactly(t *testing.T) {
+	t.Run("memstore", func(t *testing.T) { testModelsAreKeptExactly(t, false) })
+	t.Run("sqlite", func(t *testing.T) { testModelsAreKeptExactly(t, true) })
+}
+
+func testModelsAreKeptExactly(t *testing.T, onSQLite bool) {
 	r := newRig(t)
 	var rows *vmRowStore
+	path := filepath.Join(t.TempDir(), "azemu.db")
+	var db *sqlite.Store
+	t.Cleanup(func() {
+		if db != nil {
+			db.Close()
+		}
+	})
 	r.tweak = func(c *Config) {
+		if onSQLite {
+			// Each start opens the file afresh, as a restarted server does.
+			if db != nil {
+				db.Close()
+			}
+			var err error
+			if db, err = sqlite.Open(path); err != nil {
+				t.Fatal(err)
+			}
+			c.Store = db
+		}
 		rows = &vmRowStore{Store: c.Store}
 		c.Store = rows
 	}
@@ -137,7 +164,7 @@ func TestModelsAreKeptExactly(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, row := range rows.since(before) {
-			if string(row.Model) != model(i) {
+			if row.Model.String() != model(i) {
 				t.Fatalf("%s's row holds the model %s, want %s", name, row.Model, model(i))
 			}
 		}
@@ -159,4 +186,28 @@ func TestModelsAreKeptExactly(t *testing.T) {
 	check("after its steps")
 	r.restart(t0.Add(2 * time.Hour))
 	check("after a restart")
+	// A put of another model of a shape, after a restart, and one that
+	// cannot be split (a NUL, escaped as JSON never leaves it raw: kept
+	// whole).
+	for _, i := range []int{1, 2} {
+		name := fmt.Sprintf("vm-%04d", i)
+		m := model(i + 100)
+		if i == 2 {
+			m = strings.Replace(model(i), `"azureuser"`, "\"azure\x00user\"", 1)
+		}
+		if _, _, _, err := putVM(context.Background(), r.eng, testSub, "rg", name, func(*VM) (json.RawMessage, VMSpec, error) {
+			return json.RawMessage(m), VMSpec{Location: "westus", VMSize: "Standard_D2s_v3", OSType: "Linux"}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		r.advance(time.Hour)
+		r.restart(r.clk.Now())
+		v, err := r.eng.GetVM(testSub, "rg", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := v.Model.String(); got != m {
+			t.Fatalf("after a put and a restart, %s's model is %q, want %q", name, got, m)
+		}
+	}
 }

@@ -15,8 +15,13 @@
 // costs two bytes and a few lengths.
 //
 // Any bytes round-trip exactly: a document the scan cannot split (one
-// holding the slot mark, or a string left open) is kept as it is. Shapes are interned in a table bounded in size; a shape
-// that no Doc holds any more is collected, and leaves the table.
+// holding the slot mark, or a string left open) is kept as it is. Shapes
+// are interned in a table bounded in size; a shape that no Doc holds any
+// more is collected, and leaves the table.
+//
+// A store keeps a Doc as its two parts (parts.go): the shape's text once,
+// and each Doc's own part, from which the Doc is made again without
+// splitting it anew.
 package jsonshape
 
 import (
@@ -57,6 +62,12 @@ type span struct{ start, end int }
 // def is slot i's default.
 func (sh *shape) def(i int) string { return sh.full[sh.slots[i].start:sh.slots[i].end] }
 
+// maxShaped is the longest document split; a longer one is kept whole. It
+// bounds what an own part read back may make (Shape.Doc): each value may
+// copy earlier ones, so a few bytes of a corrupt part could otherwise
+// make a document of any length.
+const maxShaped = 1 << 24
+
 // whole marks a Doc kept as its bytes.
 var whole = &shape{}
 
@@ -92,7 +103,7 @@ func Of(b []byte) Doc {
 	if b == nil {
 		return Doc{}
 	}
-	if bytes.IndexByte(b, slotMark) >= 0 {
+	if len(b) > maxShaped || bytes.IndexByte(b, slotMark) >= 0 {
 		return Doc{shape: whole, own: string(b)}
 	}
 	s := scratches.Get().(*scratch)
@@ -240,6 +251,15 @@ func intern(skeleton []byte, values [][]byte) *shape {
 	if len(table.shapes) >= maxShapes {
 		return nil
 	}
+	sh := newShape(skeleton, values)
+	table.shapes[sh.skeleton] = weak.Make(sh)
+	runtime.AddCleanup(sh, forget, sh.skeleton)
+	return sh
+}
+
+// newShape is the shape of skeleton with values as its defaults, outside
+// the table.
+func newShape(skeleton []byte, values [][]byte) *shape {
 	n := 0
 	for _, v := range values {
 		n += len(v)
@@ -256,8 +276,6 @@ func intern(skeleton []byte, values [][]byte) *shape {
 		rest = rest[j+1:]
 	}
 	sh.full = string(append(full, rest...))
-	table.shapes[sh.skeleton] = weak.Make(sh)
-	runtime.AddCleanup(sh, forget, sh.skeleton)
 	return sh
 }
 
@@ -481,8 +499,13 @@ func (d Doc) MarshalJSON() ([]byte, error) {
 	return d.Bytes(), nil
 }
 
-// UnmarshalJSON keeps data, as json.RawMessage does.
+// UnmarshalJSON keeps data, as json.RawMessage does, but for a JSON null,
+// which is a nil document: what MarshalJSON writes for one.
 func (d *Doc) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		*d = Doc{}
+		return nil
+	}
 	*d = Of(data)
 	return nil
 }

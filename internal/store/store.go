@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/jsonshape"
 )
 
 // ErrConflict is returned by Apply when a VM's version does not follow the
@@ -66,9 +67,11 @@ type VM struct {
 	ResourceGroup  string
 	Name           string
 	Location       string
-	// Model is the model as the client wrote it. An update carries it
-	// only when it changed: see ModelUnchanged.
-	Model json.RawMessage
+	// Model is the model as the client wrote it, kept as the engine keeps
+	// it: a shape shared by the models of a fleet and the VM's own
+	// strings (jsonshape), which a store may keep as they are. An update
+	// carries it only when it changed: see ModelUnchanged.
+	Model jsonshape.Doc
 	State json.RawMessage
 	// ModelUnchanged tells, on an update (Version > 1), that the model is
 	// the one of the version before (a step or an action leaves it as the
@@ -333,7 +336,7 @@ func DecodeChange(body []byte) (Change, error) {
 		unnull(&c.Groups[i].Body)
 	}
 	for i := range c.VMs {
-		unnull(&c.VMs[i].Model, &c.VMs[i].State)
+		unnull(&c.VMs[i].State) // a nil Model comes back nil (jsonshape.Doc.UnmarshalJSON)
 	}
 	for i := range c.Resources {
 		unnull(&c.Resources[i].Body)

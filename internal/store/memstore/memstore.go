@@ -90,7 +90,7 @@ func (s *Store) Load(ctx context.Context) (store.Snapshot, error) {
 		snap.Groups = append(snap.Groups, g)
 	}
 	for _, v := range s.vms {
-		own(&v.Model, &v.State)
+		own(&v.State) // a model is immutable
 		snap.VMs = append(snap.VMs, v)
 	}
 	for _, r := range s.resources {
@@ -158,7 +158,7 @@ func (s *Store) apply(c store.Change) {
 			// check found the version before stored.
 			v.Model, v.ModelUnchanged = s.vms[store.Key(v.ID)].Model, false
 		}
-		own(&v.Model, &v.State)
+		own(&v.State) // a model is immutable
 		v.DueAt, v.CreatedAt, v.UpdatedAt = normTime(v.DueAt), normTime(v.CreatedAt), normTime(v.UpdatedAt)
 		s.vms[store.Key(v.ID)] = v
 	}

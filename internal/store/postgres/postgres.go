@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/azemu/azemu/internal/jsonshape"
 	"github.com/azemu/azemu/internal/store"
 )
 
@@ -395,7 +396,7 @@ func queueVM(b *pgx.Batch, vm store.VM) error {
 		return err
 	}
 	args := []any{store.Key(vm.ID), vm.ID, vm.SubscriptionID, vm.ResourceGroup, vm.Name, vm.Location,
-		text(vm.Model), text(vm.State), times[0], times[1], times[2]}
+		modelText(vm.Model), text(vm.State), times[0], times[1], times[2]}
 	q := sqlInsertVM
 	switch {
 	case vm.Version > 1 && vm.ModelUnchanged:
@@ -450,6 +451,15 @@ func instant(ns *int64) time.Time {
 }
 
 // text binds a document as TEXT, and nil as NULL so that nil round-trips.
+// modelText binds a VM's model as TEXT, whole; a nil one as NULL.
+func modelText(d jsonshape.Doc) *string {
+	if d.IsNil() {
+		return nil
+	}
+	s := d.String()
+	return &s
+}
+
 func text(b json.RawMessage) *string {
 	if b == nil {
 		return nil

@@ -4,14 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/azemu/azemu/internal/jsonshape"
 	"github.com/azemu/azemu/internal/pgtest"
 	"github.com/azemu/azemu/internal/store"
 	"github.com/azemu/azemu/internal/store/storetest"
@@ -56,7 +58,7 @@ func sample() store.Change {
 		Subscriptions: []store.Subscription{{ID: sub, CreatedAt: t0}},
 		VMs: []store.VM{{
 			ID: vmID("vm"), SubscriptionID: sub, ResourceGroup: "rg", Name: "vm", Location: "westeurope",
-			Model: json.RawMessage(`{"a":1}`), State: json.RawMessage(`{"b":2}`), Version: 1,
+			Model: jsonshape.Of([]byte(`{"a":1}`)), State: json.RawMessage(`{"b":2}`), Version: 1,
 			DueAt: t0.Add(time.Second), CreatedAt: t0, UpdatedAt: t0.Add(time.Millisecond),
 		}},
 		Events: []store.Event{{

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/azemu/azemu/internal/jsonshape"
 	"github.com/azemu/azemu/internal/store"
 )
 
@@ -86,7 +87,7 @@ func loadVMs(ctx context.Context, tx pgx.Tx, snap *store.Snapshot) error {
 		var due, created, updated *int64
 		err := row.Scan(&v.ID, &v.SubscriptionID, &v.ResourceGroup, &v.Name, &v.Location,
 			&model, &state, &v.Version, &due, &created, &updated)
-		v.Model, v.State = document(model), document(state)
+		v.Model, v.State = jsonshape.Of(document(model)), document(state)
 		v.DueAt, v.CreatedAt, v.UpdatedAt = instant(due), instant(created), instant(updated)
 		return v, err
 	})

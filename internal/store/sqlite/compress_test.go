@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azemu/azemu/internal/jsonshape"
 	"github.com/azemu/azemu/internal/store"
 )
 
@@ -82,7 +83,7 @@ func TestCompressedDocumentsRoundTrip(t *testing.T) {
 		}
 		name := "d" + strconv.Itoa(i)
 		c.VMs = append(c.VMs, store.VM{ID: vmID(name), SubscriptionID: sub, ResourceGroup: "rg", Name: name, Location: "westus",
-			Model: json.RawMessage(`{}`), State: body, Version: 1, CreatedAt: t0, UpdatedAt: t0})
+			Model: jsonshape.Of([]byte(`{}`)), State: body, Version: 1, CreatedAt: t0, UpdatedAt: t0})
 		c.Resources = append(c.Resources, store.Resource{ID: scope + "Microsoft.Compute/disks/" + name, Type: "Microsoft.Compute/disks",
 			SubscriptionID: sub, ResourceGroup: "rg", Name: name, Location: "westus", Body: body, Version: 1, CreatedAt: t0, UpdatedAt: t0})
 	}
@@ -156,7 +157,7 @@ func TestCompressedDocumentsMigration(t *testing.T) {
 		}
 		name := "vm" + strconv.Itoa(i)
 		vm := store.VM{ID: vmID(name), SubscriptionID: sub, ResourceGroup: "rg", Name: name, Location: "westus",
-			Model: json.RawMessage(`{"m":` + strconv.Itoa(i) + `}`), State: body, Version: 2,
+			Model: jsonshape.Of([]byte(`{"m":` + strconv.Itoa(i) + `}`)), State: body, Version: 2,
 			CreatedAt: time.Unix(1, 0).UTC(), UpdatedAt: time.Unix(2, 0).UTC()}
 		res, err := db.Exec(`INSERT INTO vms (subscription_id, resource_group, name, location, state, version, created_at, updated_at)
 			VALUES (?, 'rg', ?, 'westus', ?, 2, ?, ?)`, sub, name, packDocument(body, scope), int64(1e9), int64(2e9))
@@ -167,7 +168,7 @@ func TestCompressedDocumentsMigration(t *testing.T) {
 		if _, err := db.Exec(`INSERT INTO vm_keys (vm_key, ref) VALUES (?, ?)`, packKey(store.Key(vm.ID)), ref); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Exec(`INSERT INTO vm_models (ref, model) VALUES (?, ?)`, ref, string(vm.Model)); err != nil {
+		if _, err := db.Exec(`INSERT INTO vm_models (ref, model) VALUES (?, ?)`, ref, vm.Model.String()); err != nil {
 			t.Fatal(err)
 		}
 		want.VMs = append(want.VMs, vm)
@@ -225,7 +226,7 @@ func TestFailedCompressedDocumentsMigrationKeepsTheOldSchema(t *testing.T) {
 	scope := scopeOf(sub, "rg")
 	state := stateAtRest(scope, "vm")
 	vm := store.VM{ID: vmID("vm"), SubscriptionID: sub, ResourceGroup: "rg", Name: "vm", Location: "westus",
-		Model: json.RawMessage(`{}`), State: json.RawMessage(state), Version: 2, CreatedAt: time.Unix(1, 0).UTC(), UpdatedAt: time.Unix(1, 0).UTC()}
+		Model: jsonshape.Of([]byte(`{}`)), State: json.RawMessage(state), Version: 2, CreatedAt: time.Unix(1, 0).UTC(), UpdatedAt: time.Unix(1, 0).UTC()}
 	if _, err := db.Exec(`INSERT INTO vms (ref, subscription_id, resource_group, name, location, state, version, created_at, updated_at)
 		VALUES (1, ?, 'rg', 'vm', 'westus', ?, 2, ?, ?)`, sub, packDocument(vm.State, scope), int64(1e9), int64(1e9)); err != nil {
 		t.Fatal(err)

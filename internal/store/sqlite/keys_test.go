@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azemu/azemu/internal/jsonshape"
 	"github.com/azemu/azemu/internal/store"
 )
 
@@ -65,7 +66,7 @@ func TestKeyedRowsMigration(t *testing.T) {
 	vmAt := func(id, sub, group, name string) store.VM {
 		scope := scopeOfID(sub, group)
 		return store.VM{ID: id, SubscriptionID: sub, ResourceGroup: group, Name: name, Location: "westus",
-			Model: json.RawMessage(`{"nic":"` + scope + `Microsoft.Network/networkInterfaces/` + name + `"}`),
+			Model: jsonshape.Of([]byte(`{"nic":"` + scope + `Microsoft.Network/networkInterfaces/` + name + `"}`)),
 			State: json.RawMessage(`{"disk":"` + scope + `Microsoft.Compute/disks/` + name + `"}`), Version: 3,
 			DueAt: time.Unix(3, 0).UTC(), CreatedAt: time.Unix(1, 0).UTC(), UpdatedAt: time.Unix(2, 0).UTC()}
 	}
@@ -106,7 +107,7 @@ func TestKeyedRowsMigration(t *testing.T) {
 		if i == len(vms)-1 {
 			continue // a VM without a model's row
 		}
-		if _, err := db.Exec(`INSERT INTO vm_models (vm_key, model) VALUES (?, ?)`, store.Key(vm.ID), packDocument(vm.Model, scope)); err != nil {
+		if _, err := db.Exec(`INSERT INTO vm_models (vm_key, model) VALUES (?, ?)`, store.Key(vm.ID), packDocument(vm.Model.Bytes(), scope)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -127,9 +128,9 @@ func TestKeyedRowsMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want.VMs, err = loadRows(ctx, tx, "vms", `SELECT v.id, v.subscription_id, v.resource_group, v.name, v.location, m.model, v.state,
+	if want.VMs, err = loadRows(ctx, tx, "vms", `SELECT v.id, v.subscription_id, v.resource_group, v.name, v.location, NULL, m.model, v.state,
 		   v.version, v.due_at, v.created_at, v.updated_at
-		 FROM vms v LEFT JOIN vm_models m ON m.vm_key = v.vm_key ORDER BY v.vm_key`, nil, scanVM); err != nil {
+		 FROM vms v LEFT JOIN vm_models m ON m.vm_key = v.vm_key ORDER BY v.vm_key`, nil, vmScanner(nil)); err != nil {
 		t.Fatal(err)
 	}
 	if want.Resources, err = loadRows(ctx, tx, "resources", `SELECT id, type, subscription_id, resource_group, name, location, body, version, created_at, updated_at
@@ -173,8 +174,8 @@ func TestKeyedRowsMigration(t *testing.T) {
 			t.Errorf("a first version of %s: %v, want a conflict", first.ID, err)
 		}
 		vm.Version++
-		if vm.Model != nil { // a VM without a model's row is only ever updated
-			vm.Model = json.RawMessage(`{"v":` + strconv.FormatInt(vm.Version, 10) + `}`)
+		if !vm.Model.IsNil() { // a VM without a model's row is only ever updated
+			vm.Model = jsonshape.Of([]byte(`{"v":` + strconv.FormatInt(vm.Version, 10) + `}`))
 		}
 		next.VMs = append(next.VMs, vm)
 	}
@@ -230,7 +231,7 @@ func TestFailedKeyedRowsMigrationKeepsTheOldSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "azemu.db")
 	db := openAtVersion(t, path, 7)
 	vm := store.VM{ID: vmID("vm"), SubscriptionID: sub, ResourceGroup: "rg", Name: "vm", Location: "westus",
-		Model: json.RawMessage(`{}`), State: json.RawMessage(`{}`), Version: 2, CreatedAt: time.Unix(1, 0).UTC(), UpdatedAt: time.Unix(1, 0).UTC()}
+		Model: jsonshape.Of([]byte(`{}`)), State: json.RawMessage(`{}`), Version: 2, CreatedAt: time.Unix(1, 0).UTC(), UpdatedAt: time.Unix(1, 0).UTC()}
 	if _, err := db.Exec(`INSERT INTO vms (vm_key, subscription_id, resource_group, name, location, state, version, created_at, updated_at)
 		VALUES (?, ?, 'rg', 'vm', 'westus', '{}', 2, ?, ?)`, store.Key(vm.ID), sub, int64(1e9), int64(1e9)); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"time"
 
+	"github.com/azemu/azemu/internal/jsonshape"
 	"github.com/azemu/azemu/internal/store"
 )
 
@@ -60,8 +61,82 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // migrationSteps are what a migration does in Go after its script, in its
 // transaction: what SQL cannot compute.
 var migrationSteps = map[int]func(context.Context, *sql.Tx) error{
-	6: hashEventRows,
-	8: packKeys,
+	6:  hashEventRows,
+	8:  packKeys,
+	13: shapeModels,
+}
+
+// shapeModels splits the models 0013_vm_shapes.sql set aside, as the engine
+// splits them (jsonshape), into vm_models and vm_shapes, a chunk at a time
+// so that a large fleet's models are never all in memory, and drops the old
+// table. A model row whose VM row is gone, which no load reads, is dropped.
+func shapeModels(ctx context.Context, tx *sql.Tx) error {
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO vm_models (ref, shape, model) VALUES (?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer insert.Close()
+	addShape, err := tx.PrepareContext(ctx, sqlAddVMShape)
+	if err != nil {
+		return err
+	}
+	defer addShape.Close()
+	// The shapes written, by text, each with a model of its own, so
+	// that the shape outlives the chunk that made it: the models of the
+	// next chunks then have it too, not another of other defaults.
+	refs := map[string]knownShape{}
+	ref := func(model jsonshape.Doc, text string) (int64, error) {
+		if known, ok := refs[text]; ok {
+			return known.ref, nil
+		}
+		res, err := addShape.ExecContext(ctx, shapeHash(text), text)
+		if err != nil {
+			return 0, err
+		}
+		r, err := res.LastInsertId()
+		refs[text] = knownShape{ref: r, pin: model}
+		return r, err
+	}
+	type row struct {
+		ref        int64
+		model      sql.NullString
+		sub, group string
+	}
+	var rows []row
+	for last := int64(0); ; last = rows[len(rows)-1].ref {
+		rows = rows[:0]
+		if err := query(ctx, tx, `SELECT m.ref, m.model, v.subscription_id, v.resource_group
+			FROM migrating_vm_models m JOIN vms v ON v.ref = m.ref WHERE m.ref > ? ORDER BY m.ref LIMIT 4096`, []any{last},
+			func(rs *sql.Rows) error {
+				var r row
+				err := rs.Scan(&r.ref, &r.model, &r.sub, &r.group)
+				rows = append(rows, r)
+				return err
+			}); err != nil {
+			return fmt.Errorf("migrating_vm_models: %w", err)
+		}
+		if len(rows) == 0 {
+			break
+		}
+		for _, r := range rows {
+			scope := scopeOf(r.sub, r.group)
+			var model jsonshape.Doc
+			if r.model.Valid {
+				model = jsonshape.Of(unpackDocument(r.model, scope))
+			}
+			shape, own, err := modelArgs(model, scope, ref)
+			if err == nil {
+				_, err = insert.ExecContext(ctx, r.ref, shape, own)
+			}
+			if err != nil {
+				return fmt.Errorf("vm_models: the model of VM row %d: %w", r.ref, err)
+			}
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DROP TABLE migrating_vm_models`); err != nil {
+		return fmt.Errorf("migrating_vm_models: %w", err)
+	}
+	return nil
 }
 
 // packKeys fills the tables of keys with the packed keys of the rows

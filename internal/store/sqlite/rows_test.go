@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azemu/azemu/internal/jsonshape"
 	"github.com/azemu/azemu/internal/store"
 )
 
@@ -135,16 +136,16 @@ func TestModelUnchangedIsNotWritten(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := c.VMs[0]
-	v.Version, v.Model, v.ModelUnchanged = 2, json.RawMessage(`{"not":"written"}`), true
+	v.Version, v.Model, v.ModelUnchanged = 2, jsonshape.Of([]byte(`{"not":"written"}`)), true
 	if err := s.Apply(ctx, store.Change{VMs: []store.VM{v}}); err != nil {
 		t.Fatal(err)
 	}
-	v.Version, v.Model, v.ModelUnchanged = 3, json.RawMessage(`{"written":true}`), false
+	v.Version, v.Model, v.ModelUnchanged = 3, jsonshape.Of([]byte(`{"written":true}`)), false
 	snap, err := s.Load(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := string(snap.VMs[0].Model); got != string(c.VMs[0].Model) || snap.VMs[0].Version != 2 {
+	if got := snap.VMs[0].Model.String(); got != c.VMs[0].Model.String() || snap.VMs[0].Version != 2 {
 		t.Errorf("after an update with ModelUnchanged: model %s version %d, want %s version 2", got, snap.VMs[0].Version, c.VMs[0].Model)
 	}
 	if err := s.Apply(ctx, store.Change{VMs: []store.VM{v}}); err != nil {
@@ -153,7 +154,7 @@ func TestModelUnchangedIsNotWritten(t *testing.T) {
 	if snap, err = s.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := string(snap.VMs[0].Model); got != `{"written":true}` {
+	if got := snap.VMs[0].Model.String(); got != `{"written":true}` {
 		t.Errorf("after an update of the model: %s", got)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/jsonshape"
 	"github.com/azemu/azemu/internal/store"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -38,6 +39,8 @@ type Store struct {
 	stmts map[string]*sql.Stmt
 	// known are the history's references committed transactions learnt.
 	known knownRefs
+	// shapes are the models' shapes committed transactions learnt.
+	shapes knownShapes
 
 	// bulk is set for the store of a Bulk (bulk.go).
 	bulk bool
@@ -115,7 +118,7 @@ func open(path string, bulk bool) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	s := &Store{w: w, r: r, stmts: map[string]*sql.Stmt{}, bulk: bulk}
-	for _, q := range append(writeStatements, eventStatements...) {
+	for _, q := range slices.Concat(writeStatements, eventStatements, shapeStatements) {
 		st, err := w.Prepare(q)
 		if err != nil {
 			s.Close()
@@ -243,11 +246,12 @@ const (
 		created_at = ?, updated_at = ?
 		WHERE ref = (SELECT ref FROM vm_keys WHERE vm_key = ?) AND version = ?`
 	// A VM's model is written with its first version, and after only when
-	// it changed: a step rewrites the state alone (0005_vm_models.sql).
-	sqlUpsertVMModel = `INSERT INTO vm_models (ref, model) VALUES (?, ?)
-		ON CONFLICT (ref) DO UPDATE SET model = excluded.model`
-	sqlUpdateVMModel = `UPDATE vm_models SET model = ?1
-		WHERE ref = (SELECT ref FROM vm_keys WHERE vm_key = ?2) AND model IS NOT ?1`
+	// it changed: a step rewrites the state alone (0005_vm_models.sql). It
+	// is kept as its shape and its own part (shapes.go).
+	sqlUpsertVMModel = `INSERT INTO vm_models (ref, shape, model) VALUES (?, ?, ?)
+		ON CONFLICT (ref) DO UPDATE SET shape = excluded.shape, model = excluded.model`
+	sqlUpdateVMModel = `UPDATE vm_models SET shape = ?1, model = ?2
+		WHERE ref = (SELECT ref FROM vm_keys WHERE vm_key = ?3) AND (shape IS NOT ?1 OR model IS NOT ?2)`
 	sqlDeleteVMModel = `DELETE FROM vm_models WHERE ref = (SELECT ref FROM vm_keys WHERE vm_key = ?)`
 	sqlDeleteVM      = `DELETE FROM vms WHERE ref = (SELECT ref FROM vm_keys WHERE vm_key = ?)`
 	sqlDeleteVMKey   = `DELETE FROM vm_keys WHERE vm_key = ?`
@@ -319,13 +323,13 @@ func (s *Store) Apply(ctx context.Context, cs ...store.Change) (err error) {
 		}
 	}()
 	seqs := make([][]int64, len(cs))
-	events := s.eventWriter(tx)
+	events, shapes := s.eventWriter(tx), s.shapeWriter(tx)
 	// Each change's rows in turn, but their operations, whose order
 	// matters only among themselves, gathered for a few multi-row
 	// statements after (rows.go).
 	var ops [][]any
 	for i := range cs {
-		if seqs[i], err = s.applyChange(ctx, tx, events, &ops, &cs[i]); err != nil {
+		if seqs[i], err = s.applyChange(ctx, tx, events, shapes, &ops, &cs[i]); err != nil {
 			if len(cs) > 1 {
 				return fmt.Errorf("sqlite: apply: change %d of %d: %w", i+1, len(cs), err)
 			}
@@ -344,6 +348,7 @@ func (s *Store) Apply(ctx context.Context, cs ...store.Change) (err error) {
 		return fmt.Errorf("sqlite: apply: commit: %w", err)
 	}
 	events.keep()
+	shapes.keep()
 	for i, c := range cs {
 		for j, seq := range seqs[i] {
 			c.Events[j].Seq = seq
@@ -372,7 +377,7 @@ func diskFull(err error) error {
 // applyChange writes c inside tx, but for its operations, whose rows'
 // parameters it appends to ops, in order, for Apply to write. It returns
 // the Seq of each event, in order.
-func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, events *eventWriter, ops *[][]any, c *store.Change) ([]int64, error) {
+func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, events *eventWriter, shapes *shapeWriter, ops *[][]any, c *store.Change) ([]int64, error) {
 	for _, sub := range c.Subscriptions {
 		created, err := store.TimeArg(sub.CreatedAt)
 		if err != nil {
@@ -397,7 +402,7 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, events *eventWriter
 	}
 
 	for _, vm := range c.VMs {
-		if err := s.putVM(ctx, tx, vm); err != nil {
+		if err := s.putVM(ctx, tx, shapes, vm); err != nil {
 			return nil, fmt.Errorf("vm %s: %w", vm.ID, err)
 		}
 	}
@@ -465,7 +470,7 @@ func (s *Store) deleteKeyed(ctx context.Context, tx *sql.Tx, what string, ids []
 }
 
 // putVM inserts (Version 1) or updates (Version n > 1, stored n-1) one VM.
-func (s *Store) putVM(ctx context.Context, tx *sql.Tx, vm store.VM) error {
+func (s *Store) putVM(ctx context.Context, tx *sql.Tx, shapes *shapeWriter, vm store.VM) error {
 	if err := store.CheckVersion(vm.Version); err != nil {
 		return err
 	}
@@ -484,9 +489,17 @@ func (s *Store) putVM(ctx context.Context, tx *sql.Tx, vm store.VM) error {
 		if err := versioned(res, err, "VM "+vm.ID, vm.Version); err != nil {
 			return err
 		}
-		if !vm.ModelUnchanged {
-			_, err = s.exec(ctx, tx, sqlUpdateVMModel, packDocument(vm.Model, scope), key)
+		if vm.ModelUnchanged {
+			return nil
 		}
+		shape, model, err := modelArgs(vm.Model, scope, shapes.refs(ctx))
+		if err == nil {
+			_, err = s.exec(ctx, tx, sqlUpdateVMModel, shape, model, key)
+		}
+		return err
+	}
+	shape, model, err := modelArgs(vm.Model, scope, shapes.refs(ctx))
+	if err != nil {
 		return err
 	}
 	ref, err := s.insertKeyed(ctx, tx, sqlInsertVM, sqlInsertVMKey, key, "VM "+vm.ID,
@@ -496,7 +509,7 @@ func (s *Store) putVM(ctx context.Context, tx *sql.Tx, vm store.VM) error {
 	}
 	// A first version replaces any model row a deleted VM of the same
 	// number left (none should be left: delete removes it).
-	_, err = s.exec(ctx, tx, sqlUpsertVMModel, ref, packDocument(vm.Model, scope))
+	_, err = s.exec(ctx, tx, sqlUpsertVMModel, ref, shape, model)
 	return err
 }
 
@@ -540,6 +553,9 @@ func vmIDOf(id sql.NullString, vm store.VM) string {
 // order they were created in (and, for a file migrated to 0008, the order
 // of their keys before).
 func (s *Store) Load(ctx context.Context) (snap store.Snapshot, err error) {
+	s.shapes.mu.Lock()
+	era := s.shapes.era // before the read: a reset after it makes what it learns stale
+	s.shapes.mu.Unlock()
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return store.Snapshot{}, fmt.Errorf("sqlite: load: %w", err)
@@ -555,10 +571,14 @@ func (s *Store) Load(ctx context.Context) (snap store.Snapshot, err error) {
 		 FROM resource_groups ORDER BY sub_key, name_key`, nil, scanGroup); err != nil {
 		return store.Snapshot{}, err
 	}
+	shapes, err := s.loadShapes(ctx, tx, era)
+	if err != nil {
+		return store.Snapshot{}, err
+	}
 	if snap.VMs, err = loadRows(ctx, tx, "vms",
-		`SELECT v.id, v.subscription_id, v.resource_group, v.name, v.location, m.model, v.state,
+		`SELECT v.id, v.subscription_id, v.resource_group, v.name, v.location, m.shape, m.model, v.state,
 		   v.version, v.due_at, v.created_at, v.updated_at
-		 FROM vms v LEFT JOIN vm_models m ON m.ref = v.ref ORDER BY v.ref`, nil, scanVM); err != nil {
+		 FROM vms v LEFT JOIN vm_models m ON m.ref = v.ref ORDER BY v.ref`, nil, vmScanner(shapes)); err != nil {
 		return store.Snapshot{}, err
 	}
 	if snap.Resources, err = loadRows(ctx, tx, "resources",
@@ -625,18 +645,30 @@ func scanGroup(row scanner) (store.ResourceGroup, error) {
 	return g, err
 }
 
-func scanVM(row scanner) (store.VM, error) {
-	var vm store.VM
-	var id, model sql.NullString
-	var state storedDocument
-	var due, created, updated sql.NullInt64
-	err := row.Scan(&id, &vm.SubscriptionID, &vm.ResourceGroup, &vm.Name,
-		&vm.Location, &model, &state, &vm.Version, &due, &created, &updated)
-	vm.ID = vmIDOf(id, vm)
-	scope := scopeOf(vm.SubscriptionID, vm.ResourceGroup)
-	vm.Model, vm.State = unpackDocument(model, scope), state.unpack(scope)
-	vm.DueAt, vm.CreatedAt, vm.UpdatedAt = timeOf(due), timeOf(created), timeOf(updated)
-	return vm, err
+// vmScanner reads a VM's row and its model's (shape, model), its model
+// made from shapes (shapes.go).
+func vmScanner(shapes map[int64]jsonshape.Shape) func(scanner) (store.VM, error) {
+	return func(row scanner) (store.VM, error) {
+		var vm store.VM
+		var id sql.NullString
+		var shape sql.NullInt64
+		var model sql.RawBytes // read before the next row, not copied
+		var state storedDocument
+		var due, created, updated sql.NullInt64
+		if err := row.Scan(&id, &vm.SubscriptionID, &vm.ResourceGroup, &vm.Name,
+			&vm.Location, &shape, &model, &state, &vm.Version, &due, &created, &updated); err != nil {
+			return store.VM{}, err
+		}
+		vm.ID = vmIDOf(id, vm)
+		scope := scopeOf(vm.SubscriptionID, vm.ResourceGroup)
+		var err error
+		if vm.Model, err = modelOf(shapes, shape, model, scope); err != nil {
+			return store.VM{}, fmt.Errorf("VM %s: %w", vm.ID, err)
+		}
+		vm.State = state.unpack(scope)
+		vm.DueAt, vm.CreatedAt, vm.UpdatedAt = timeOf(due), timeOf(created), timeOf(updated)
+		return vm, nil
+	}
 }
 
 func scanResource(row scanner) (store.Resource, error) {
@@ -841,8 +873,9 @@ func (s *Store) Reset(ctx context.Context) (err error) {
 		}
 	}()
 	s.known.forget()
+	s.shapes.forget()
 	for _, table := range []string{"events", "event_names", "event_states", "event_details", "operations", "vms",
-		"vm_models", "vm_keys", "resource_groups", "subscriptions", "settings", "resources", "res_keys", "checkpoints", "accounts",
+		"vm_models", "vm_shapes", "vm_keys", "resource_groups", "subscriptions", "settings", "resources", "res_keys", "checkpoints", "accounts",
 		"history_newest"} {
 		if _, err = tx.ExecContext(ctx, `DELETE FROM `+table); err != nil {
 			return fmt.Errorf("sqlite: reset %s: %w", table, err)

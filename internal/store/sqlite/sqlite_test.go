@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azemu/azemu/internal/jsonshape"
 	"github.com/azemu/azemu/internal/store"
 	"github.com/azemu/azemu/internal/store/storetest"
 )
@@ -66,7 +67,7 @@ func sample() store.Change {
 		}},
 		VMs: []store.VM{{
 			ID: vmID("vm"), SubscriptionID: sub, ResourceGroup: "rg", Name: "vm", Location: "westeurope",
-			Model: json.RawMessage(`{"a":1}`), State: json.RawMessage(`{"b":2}`), Version: 1,
+			Model: jsonshape.Of([]byte(`{"a":1}`)), State: json.RawMessage(`{"b":2}`), Version: 1,
 			DueAt: t0.Add(time.Second), CreatedAt: t0, UpdatedAt: t0.Add(time.Millisecond),
 		}},
 		Events: []store.Event{{
@@ -692,7 +693,7 @@ func TestVMModelsMoveToTheirOwnRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(snap.VMs) != 1 || string(snap.VMs[0].Model) != model || snap.VMs[0].Version != 3 ||
+	if len(snap.VMs) != 1 || snap.VMs[0].Model.String() != model || snap.VMs[0].Version != 3 ||
 		snap.VMs[0].ID != "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/old" {
 		t.Fatalf("after the migration: %+v", snap.VMs)
 	}
@@ -713,7 +714,7 @@ func TestVMModelsMoveToTheirOwnRows(t *testing.T) {
 	if n := s.modelWrites(t) - before; n != 0 {
 		t.Errorf("a change that kept the model wrote its row %d times", n)
 	}
-	old.Version, old.Model = 5, json.RawMessage(`{"location":"westus"}`)
+	old.Version, old.Model = 5, jsonshape.Of([]byte(`{"location":"westus"}`))
 	if err := s.Apply(context.Background(), store.Change{VMs: []store.VM{old}}); err != nil {
 		t.Fatal(err)
 	}
@@ -903,7 +904,7 @@ func TestCompactDocumentsMigration(t *testing.T) {
 	for i, doc := range docs {
 		name := "vm" + strconv.Itoa(i)
 		vm := store.VM{ID: scope + "Microsoft.Compute/virtualMachines/" + name, SubscriptionID: sub, ResourceGroup: "rg",
-			Name: name, Location: "westus", Model: json.RawMessage(doc), State: json.RawMessage(docs[len(docs)-1-i]), Version: 2,
+			Name: name, Location: "westus", Model: jsonshape.Of([]byte(doc)), State: json.RawMessage(docs[len(docs)-1-i]), Version: 2,
 			CreatedAt: time.Unix(1, 0).UTC(), UpdatedAt: time.Unix(2, 0).UTC()}
 		if _, err := db.Exec(`INSERT INTO vms (vm_key, subscription_id, resource_group, name, location, state, version, created_at, updated_at)
 			VALUES (?, ?, 'rg', ?, 'westus', ?, 2, ?, ?)`, store.Key(vm.ID), sub, name, string(vm.State), int64(1e9), int64(2e9)); err != nil {
@@ -942,13 +943,13 @@ func TestCompactDocumentsMigration(t *testing.T) {
 		t.Fatalf("after the migration:\n got %+v\n%+v\nwant %+v\n%+v", snap.VMs, snap.Resources, want.VMs, want.Resources)
 	}
 	// The disks' canonical IDs are left out, the extensions' kept; the
-	// scopes are packed.
-	var ids, packed int
-	if err := s.r.QueryRow(`SELECT count(id), (SELECT count(*) FROM vm_models WHERE model LIKE char(2) || '%') FROM resources`).Scan(&ids, &packed); err != nil {
+	// models, packed by 0007, are kept by shape since 0013.
+	var ids, shaped int
+	if err := s.r.QueryRow(`SELECT count(id), (SELECT count(shape) FROM vm_models) FROM resources`).Scan(&ids, &shaped); err != nil {
 		t.Fatal(err)
 	}
-	if ids != len(docs) || packed != 1 {
-		t.Errorf("%d resource IDs kept, %d models packed; want %d and 1", ids, packed, len(docs))
+	if ids != len(docs) || shaped != len(docs) {
+		t.Errorf("%d resource IDs kept, %d models shaped; want %d and %d", ids, shaped, len(docs), len(docs))
 	}
 	// What the migration wrote is what Apply writes.
 	vm := snap.VMs[0]
@@ -1102,9 +1103,9 @@ func newBatchWorkload(b *testing.B, s *Store, ordered bool) *batchWorkload {
 }
 
 var (
-	benchModel = json.RawMessage(`{"location":"westus","properties":{"hardwareProfile":{"vmSize":"Standard_D2s_v3"},` +
+	benchModel = jsonshape.Of([]byte(`{"location":"westus","properties":{"hardwareProfile":{"vmSize":"Standard_D2s_v3"},` +
 		`"storageProfile":{"imageReference":{"publisher":"Canonical","offer":"ubuntu-24_04-lts","sku":"server","version":"latest"}},` +
-		`"osProfile":{"computerName":"vm","adminUsername":"azureuser"}}}`)
+		`"osProfile":{"computerName":"vm","adminUsername":"azureuser"}}}`))
 	benchState = json.RawMessage(`{"machine":{"name":"vm","state":{"provisioning":"Updating","power":"starting","provisionedAt":"2026-01-01T01:00:00Z"},` +
 		`"run":{"operationId":"48872c4a-9657-4f7e-99c2-5d1f96edeadc","plan":{"kind":"start","steps":[{"provisioning":"Updating","power":"starting","duration":15000000000}],` +
 		`"end":{"provisioning":"Succeeded","power":"running","provisionedAt":"2026-01-01T01:00:00Z"}},"step":0,"stepStarted":"2026-01-01T01:00:00Z","speed":1}},` +

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azemu/azemu/internal/jsonshape"
 	"github.com/azemu/azemu/internal/store"
 )
 
@@ -84,7 +85,7 @@ func testChangesReplay(t *testing.T, s store.Shared) {
 	apply(t, s, first)
 	// A step: the VM's model unchanged, not carried.
 	step := vm(subA, "rg", "vm", 2)
-	step.Model, step.ModelUnchanged = nil, true
+	step.Model, step.ModelUnchanged = jsonshape.Doc{}, true
 	second := store.Change{VMs: []store.VM{step}, DeletedVMs: []string{vmID(subA, "rg", "gone")},
 		Events:   []store.Event{event(vmID(subA, "rg", "vm"), t0.Add(time.Hour), opID(9))},
 		Settings: map[string]string{"manualClock": "x"}}

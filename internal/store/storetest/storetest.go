@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azemu/azemu/internal/jsonshape"
 	"github.com/azemu/azemu/internal/store"
 )
 
@@ -100,7 +101,7 @@ func vm(sub, group, name string, version int64) store.VM {
 		ResourceGroup:  group,
 		Name:           name,
 		Location:       "westeurope",
-		Model:          json.RawMessage(`{"properties":{"hardwareProfile":{"vmSize":"Standard_D2s_v5"}}}`),
+		Model:          jsonshape.Of([]byte(`{"properties":{"hardwareProfile":{"vmSize":"Standard_D2s_v5"}}}`)),
 		State:          json.RawMessage(fmt.Sprintf(`{"power":"running","v":%d}`, version)),
 		Version:        version,
 		DueAt:          t0.Add(time.Duration(version) * time.Minute),
@@ -158,6 +159,7 @@ func diff(got, want any) string {
 var (
 	timeType = reflect.TypeFor[time.Time]()
 	jsonType = reflect.TypeFor[json.RawMessage]()
+	docType  = reflect.TypeFor[jsonshape.Doc]()
 )
 
 func diffValue(out *[]string, path string, got, want reflect.Value) {
@@ -172,6 +174,10 @@ func diffValue(out *[]string, path string, got, want reflect.Value) {
 		}
 	case got.Type() == jsonType:
 		if g, w := got.Bytes(), want.Bytes(); !bytes.Equal(g, w) {
+			*out = append(*out, fmt.Sprintf("%s: got %s, want %s", path, g, w))
+		}
+	case got.Type() == docType:
+		if g, w := got.Interface().(jsonshape.Doc).Bytes(), want.Interface().(jsonshape.Doc).Bytes(); !bytes.Equal(g, w) {
 			*out = append(*out, fmt.Sprintf("%s: got %s, want %s", path, g, w))
 		}
 	case got.Kind() == reflect.Struct:
@@ -295,7 +301,7 @@ func testRoundTrip(t *testing.T, s store.Store) {
 	g := group(subA, "rg-one")
 	g.Location, g.Body, g.Version = "northeurope", json.RawMessage(`{"tags":{}}`), 2
 	v := vm(subA, "rg-one", "busy", 2)
-	v.Model, v.Location = json.RawMessage(`{"properties":{}}`), "northeurope"
+	v.Model, v.Location = jsonshape.Of([]byte(`{"properties":{}}`)), "northeurope"
 	op := operation(opID(1), "Canceled")
 	apply(t, s, store.Change{Groups: []store.ResourceGroup{g}, VMs: []store.VM{v}, Operations: []store.Operation{op}})
 	snap := load(t, s)
@@ -324,16 +330,16 @@ func testModelUnchanged(t *testing.T, s store.Store) {
 	first := vm(subA, "rg", "vm", 1)
 	apply(t, s, store.Change{Subscriptions: []store.Subscription{sub(subA)}, VMs: []store.VM{first}})
 	step := vm(subA, "rg", "vm", 2)
-	step.Model, step.ModelUnchanged = nil, true
+	step.Model, step.ModelUnchanged = jsonshape.Doc{}, true
 	apply(t, s, store.Change{VMs: []store.VM{step}})
 	want := step
 	want.Model, want.ModelUnchanged = first.Model, false
 	check(t, "vms after a step", load(t, s).VMs, []store.VM{want})
 
 	put := vm(subA, "rg", "vm", 3)
-	put.Model = json.RawMessage(`{"properties":{"put":3}}`)
+	put.Model = jsonshape.Of([]byte(`{"properties":{"put":3}}`))
 	again := vm(subA, "rg", "vm", 4)
-	again.Model, again.ModelUnchanged = nil, true
+	again.Model, again.ModelUnchanged = jsonshape.Doc{}, true
 	if err := s.Apply(context.Background(), store.Change{VMs: []store.VM{put}}, store.Change{VMs: []store.VM{again}}); err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
