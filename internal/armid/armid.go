@@ -64,6 +64,9 @@ var canonical = func() map[string]string {
 		segProviders,
 	} {
 		m[foldKey(s)] = s
+		// The canonical spelling itself, which most IDs use: found as it
+		// is, without folding (Canonical).
+		m[s] = s
 	}
 	return m
 }()
@@ -302,10 +305,36 @@ func Key(s string) string {
 // segment (e.g. "microsoft.compute" -> "Microsoft.Compute"); other segments
 // are returned unchanged.
 func Canonical(segment string) string {
-	if c, ok := canonical[foldKey(segment)]; ok {
+	// Every ID parsed or written asks: the canonical spelling is found as
+	// it is, any other folded on the stack.
+	if c, ok := canonical[segment]; ok {
+		return c
+	}
+	var buf [64]byte
+	k, ascii := appendLowerASCII(buf[:0], segment)
+	if !ascii {
+		k = append(k[:0], foldKey(segment)...)
+	}
+	if c, ok := canonical[string(k)]; ok {
 		return c
 	}
 	return segment
+}
+
+// appendLowerASCII appends s to b in lower case, and reports whether s
+// was ASCII (when it was not, what it appended is not its fold).
+func appendLowerASCII(b []byte, s string) ([]byte, bool) {
+	for i := range len(s) {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return b, false
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b, true
 }
 
 // GUIDText writes b as a GUID in its 8-4-4-4-12 form, lower-case, bytes
@@ -418,16 +447,41 @@ func validVMName(name string) error {
 // would disagree with EqualFold on runes such as 'ς' and 'İ', and Key must
 // agree with Equal or map lookups would miss IDs that Equal matches.
 func foldKey(s string) string {
-	ascii := true
+	// ASCII in one pass, as IDs nearly always are: s itself when it has
+	// no upper case, else one allocation.
 	for i := range len(s) {
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return foldRunes(s)
+		}
+		if 'A' <= c && c <= 'Z' {
+			return lowerASCIIFrom(s, i)
 		}
 	}
-	if ascii {
-		return strings.ToLower(s)
+	return s
+}
+
+// lowerASCIIFrom is s in lower case when s[:i] has none to lower: foldKey
+// of s when s is ASCII.
+func lowerASCIIFrom(s string, i int) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return foldRunes(s)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
 	}
+	return b.String()
+}
+
+// foldRunes is foldKey of an s that is not ASCII.
+func foldRunes(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {

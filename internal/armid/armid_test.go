@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
+	"unsafe"
 )
 
 const sub = "0b1f6471-1bf0-4dda-aec3-cb9272f09590"
@@ -302,9 +304,33 @@ func TestCanonical(t *testing.T) {
 		"Providers":               "providers",
 		"Contoso.Widgets":         "Contoso.Widgets",
 		"":                        "",
+		"Microsoft.Compute":       "Microsoft.Compute",
+		"virtualMachines":         "virtualMachines",
+		"MİCROSOFT.COMPUTE":       "MİCROSOFT.COMPUTE",
+		"virtualMachineſ":         "virtualMachines", // EqualFold takes ſ for s
+		"ΣΣ.Widgets":              "ΣΣ.Widgets",
+		strings.Repeat("A", 100):  strings.Repeat("A", 100),
 	} {
 		if got := Canonical(in); got != want {
 			t.Errorf("Canonical(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestFoldASCII holds Fold's one-pass ASCII path to strings.ToLower, and
+// to the string itself (not a copy) when there is nothing to lower.
+func TestFoldASCII(t *testing.T) {
+	for _, in := range []string{"", "a", "A", "vm1", "/subscriptions/x/resourceGroups/RG/providers/Microsoft.Compute/virtualMachines/VM",
+		"already/lower-case/0123", "Z@[`{", "abcZ", "Zabc", "trailing\xff\xfeA"} {
+		want := strings.ToLower(in)
+		if !utf8.ValidString(in) {
+			want = foldRunes(in)
+		}
+		if got := Fold(in); got != want {
+			t.Errorf("Fold(%q) = %q, want %q", in, got, want)
+		}
+		if got := Fold(in); got == in && len(in) > 0 && unsafe.StringData(got) != unsafe.StringData(in) {
+			t.Errorf("Fold(%q) copied a string with nothing to fold", in)
 		}
 	}
 }

@@ -41,6 +41,22 @@ func FuzzParse(f *testing.F) {
 			if eq, keyEq := Equal(s, v), Key(s) == Key(v); eq != keyEq {
 				t.Fatalf("Equal(%q, %q) = %v but Key equality is %v (%q, %q)", s, v, eq, keyEq, Key(s), Key(v))
 			}
+			// Fold's ASCII path is strings.ToLower's; Canonical is the
+			// table's entry for the folded segment.
+			want := foldRunes(v)
+			if isASCII(v) {
+				want = strings.ToLower(v)
+			}
+			if got := Fold(v); got != want {
+				t.Fatalf("Fold(%q) = %q, want %q", v, got, want)
+			}
+			want = v
+			if c, ok := canonical[foldRunes(v)]; ok {
+				want = c
+			}
+			if got := Canonical(v); got != want {
+				t.Fatalf("Canonical(%q) = %q, want %q", v, got, want)
+			}
 		}
 
 		id, err := Parse(s)
@@ -85,4 +101,13 @@ func FuzzParse(f *testing.F) {
 			id = p
 		}
 	})
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -173,10 +173,10 @@ func decideSafely(w *pending, t *tx) (ok bool) {
 // absorb lays a change decided over b into b, after the changes b holds.
 func (b *tx) absorb(t *tx) {
 	for k, v := range t.vms {
-		b.vms[k] = v
+		set(&b.vms, k, v)
 	}
 	for k, s := range t.res {
-		b.res[k] = s
+		set(&b.res, k, s)
 	}
 	for typ, keys := range t.touched {
 		for k := range keys {
@@ -184,13 +184,13 @@ func (b *tx) absorb(t *tx) {
 		}
 	}
 	for k, g := range t.groups {
-		b.groups[k] = g
+		set(&b.groups, k, g)
 	}
 	for k, op := range t.ops {
-		b.ops[k] = op
+		set(&b.ops, k, op)
 	}
 	for id, s := range t.subs {
-		b.subs[id] = s
+		set(&b.subs, id, s)
 	}
 	b.dues = append(b.dues, t.dues...)
 	if t.faultsChanged {

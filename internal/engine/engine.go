@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -780,15 +781,20 @@ func vmKey(b []byte, sub, rg, name string) ([]byte, bool) {
 // appendFoldedASCII appends s lower-cased, which is armid.Fold of an
 // ASCII string; false when s holds a byte past ASCII.
 func appendFoldedASCII(b []byte, s string) ([]byte, bool) {
-	for i := range len(s) {
+	// Grown once and written by index: every lookup of a VM by its ID
+	// folds it.
+	n := len(b)
+	b = slices.Grow(b, len(s))[:n+len(s)]
+	out := b[n:]
+	for i := range len(out) {
 		c := s[i]
 		if c >= utf8.RuneSelf {
-			return b, false
+			return b[:n+i], false
 		}
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
-		b = append(b, c)
+		out[i] = c
 	}
 	return b, true
 }

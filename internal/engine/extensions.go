@@ -118,7 +118,16 @@ func (t *tx) extensionVMOf(id string) extension.VM {
 
 // loadVM is the VM with the given ID as this change sees it.
 func (t *tx) loadVM(id string) resource.State {
-	if v := t.vm(armid.Fold(id)); v != nil {
+	// Every command on a VM looks it up, twice or more: its key is folded
+	// on the stack.
+	var buf [256]byte
+	var v *VM
+	if k, ascii := appendFoldedASCII(buf[:0], id); ascii {
+		v = t.vmAt(k)
+	} else {
+		v = t.vm(armid.Fold(id))
+	}
+	if v != nil {
 		return v
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/jsonwire"
 	"github.com/azemu/azemu/internal/kinds/resource"
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
@@ -55,9 +56,17 @@ type tx struct {
 	err error
 }
 
-func (e *Engine) begin(now time.Time) *tx {
-	return &tx{e: e, now: now, vms: map[string]*VM{}, res: map[string]resource.State{}, groups: map[string]*Group{}, ops: map[string]store.Operation{},
-		vmRows: map[string]store.VM{}, resRows: map[string]store.Resource{}, subs: map[string]store.Subscription{}}
+// begin starts a change at now. Its maps are made as the change first
+// writes to each (set): most changes touch one VM and an operation or two,
+// and a change is decided for every client's request.
+func (e *Engine) begin(now time.Time) *tx { return &tx{e: e, now: now} }
+
+// set is m[k] = v, making m first when it is nil.
+func set[V any](m *map[string]V, k string, v V) {
+	if *m == nil {
+		*m = make(map[string]V)
+	}
+	(*m)[k] = v
 }
 
 // vm returns the VM with key k as this change sees it; nil when there is none.
@@ -66,6 +75,17 @@ func (t *tx) vm(key string) *VM {
 		return v
 	}
 	return t.before().vm(key)
+}
+
+// vmAt is vm for a key held in bytes: the batch's changes in turn, then
+// what is committed, as vm looks, without making the key a string.
+func (t *tx) vmAt(key []byte) *VM {
+	for x := t; x != nil; x = x.under {
+		if v, ok := x.vms[string(key)]; ok {
+			return v
+		}
+	}
+	return t.e.vms[string(key)]
 }
 
 // before is what this change builds on: the batch's earlier changes, or
@@ -296,9 +316,9 @@ func (t *tx) putResource(s resource.State) {
 		t.err = fmt.Errorf("engine: %s cannot be written", s.ResourceID())
 	}
 	t.touch(typ, k)
-	t.resRows[k] = store.Resource{ID: s.ResourceID(), Type: typ, SubscriptionID: row.SubscriptionID, ResourceGroup: row.ResourceGroup,
-		Name: row.Name, Location: row.Location, Body: row.Body, Version: version, CreatedAt: row.CreatedAt, UpdatedAt: t.now}
-	t.res[k] = s
+	set(&t.resRows, k, store.Resource{ID: s.ResourceID(), Type: typ, SubscriptionID: row.SubscriptionID, ResourceGroup: row.ResourceGroup,
+		Name: row.Name, Location: row.Location, Body: row.Body, Version: version, CreatedAt: row.CreatedAt, UpdatedAt: t.now})
+	set(&t.res, k, s)
 }
 
 func (t *tx) touch(typ, k string) {
@@ -316,7 +336,7 @@ func (t *tx) removeResource(s resource.State) {
 	t.touch(s.ResourceType(), k)
 	delete(t.resRows, k)
 	t.ch.DeletedResources = append(t.ch.DeletedResources, s.ResourceID())
-	t.res[k] = nil
+	set(&t.res, k, nil)
 }
 
 func (t *tx) group(key string) *Group {
@@ -346,7 +366,7 @@ func (t *tx) ensureSub(id string) {
 		return
 	}
 	s := store.Subscription{ID: id, CreatedAt: t.now}
-	t.subs[id] = s
+	set(&t.subs, id, s)
 	t.ch.Subscriptions = append(t.ch.Subscriptions, s)
 }
 
@@ -363,13 +383,13 @@ func (t *tx) putGroup(s resource.State) {
 	row := g.Row()
 	t.ch.Groups = append(t.ch.Groups, store.ResourceGroup{SubscriptionID: g.SubscriptionID, Name: g.Name, Location: g.Location,
 		Body: row.Body, Version: g.Version, CreatedAt: g.CreatedAt})
-	t.groups[key] = g
+	set(&t.groups, key, g)
 }
 
 func (t *tx) removeGroup(s resource.State) {
 	g := s.(*Group)
 	t.ch.DeletedGroups = append(t.ch.DeletedGroups, store.GroupRef{SubscriptionID: g.SubscriptionID, Name: g.Name})
-	t.groups[groupKey(g.SubscriptionID, g.Name)] = nil
+	set(&t.groups, groupKey(g.SubscriptionID, g.Name), nil)
 }
 
 func (t *tx) newOpWithID(id, kind, target, location string) store.Operation {
@@ -397,7 +417,7 @@ func (t *tx) setOp(op store.Operation) {
 	} else {
 		t.ch.Operations = append(t.ch.Operations, op)
 	}
-	t.ops[key] = op
+	set(&t.ops, key, op)
 }
 
 func (t *tx) finishOp(id, status string, opErr *OperationError, at time.Time) {
@@ -407,10 +427,19 @@ func (t *tx) finishOp(id, status string, opErr *OperationError, at time.Time) {
 	}
 	op.Status, op.EndTime = status, at
 	if opErr != nil {
-		op.Error, _ = json.Marshal(opErr)
+		op.Error = operationErrorJSON(opErr)
 	}
 	t.setOp(op)
 	t.batchChildDone(id, status, opErr, at)
+}
+
+// operationErrorJSON is the operation's error as json.Marshal writes it,
+// by hand: a preempted operation ends with one at every change of its VM.
+func operationErrorJSON(e *OperationError) json.RawMessage {
+	w := jsonwire.NewWriter(make([]byte, 0, 32+len(e.Code)+len(e.Message)))
+	w.Open().Str("code", e.Code).Str("message", e.Message).Close()
+	out, _ := w.Bytes() // strings cannot fail
+	return out
 }
 
 // seal lays this change's rows out in its store change, and returns what

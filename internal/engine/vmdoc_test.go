@@ -434,6 +434,24 @@ func FuzzVMDocDecoding(f *testing.F) {
 	})
 }
 
+// FuzzOperationErrorEncoding holds the hand-written writer of an
+// operation's error to json.Marshal.
+func FuzzOperationErrorEncoding(f *testing.F) {
+	f.Add("OperationPreempted", "Operation execution has been preempted by a more recent operation.")
+	f.Add("", "")
+	f.Add("<&>\x00", "\xff\u2028\"")
+	f.Fuzz(func(t *testing.T, code, message string) {
+		e := &OperationError{Code: code, Message: message}
+		want, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := operationErrorJSON(e); !bytes.Equal(got, want) {
+			t.Fatalf("%+v written as\n%s\nwant\n%s", e, got, want)
+		}
+	})
+}
+
 // BenchmarkVMDoc measures writing and reading the seed's state document
 // by hand against encoding/json in the same run (allocations per op are
 // what the write path and a start pay per VM).

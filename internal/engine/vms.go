@@ -179,7 +179,7 @@ func (t *tx) vmWorld(v *VM, specs ...VMSpec) vm.World {
 // whose version follows the one before the change, and its next due time.
 func (t *tx) writeVM(s resource.State) {
 	v := s.(*VM)
-	key := armid.Fold(v.ID)
+	key := keyOf(v)
 	v.Version = 1
 	prev := t.before().vm(key)
 	if prev != nil {
@@ -202,15 +202,24 @@ func (t *tx) writeVM(s resource.State) {
 		row.DueAt = due
 		t.dues = append(t.dues, dueItem{at: due, key: key})
 	}
-	t.vmRows[key] = row
-	t.vms[key] = v
+	set(&t.vmRows, key, row)
+	set(&t.vms, key, v)
+}
+
+// keyOf is v's key: the one it carries from the snapshot it was made
+// from (resource.Meta.Key), or its ID folded when it is new.
+func keyOf(v *VM) string {
+	if v.Key != "" {
+		return v.Key
+	}
+	return armid.Fold(v.ID)
 }
 
 // eraseVM removes a VM's row in the change.
 func (t *tx) eraseVM(s resource.State) {
 	v := s.(*VM)
-	key := armid.Fold(v.ID)
+	key := keyOf(v)
 	delete(t.vmRows, key)
 	t.ch.DeletedVMs = append(t.ch.DeletedVMs, v.ID)
-	t.vms[key] = nil
+	set(&t.vms, key, nil)
 }

@@ -120,7 +120,10 @@ func (s Status) MarshalJSON() ([]byte, error) {
 // ProvisioningCode is the instance-view code of the provisioning facet, e.g.
 // ProvisioningState/creating/osProvisioningInProgress.
 func (s State) ProvisioningCode() string {
-	code := "ProvisioningState/" + strings.ToLower(string(s.Provisioning))
+	code := provisioningCodes[s.Provisioning]
+	if code == "" {
+		code = "ProvisioningState/" + strings.ToLower(string(s.Provisioning))
+	}
 	switch {
 	case s.Provisioning == Failed && s.Failure != nil:
 		code += "/" + s.Failure.Code
@@ -129,6 +132,16 @@ func (s State) ProvisioningCode() string {
 	}
 	return code
 }
+
+// provisioningCodes are the codes of the provisioning states, made once:
+// every VM decision compares them.
+var provisioningCodes = func() map[Provisioning]string {
+	m := map[Provisioning]string{}
+	for _, p := range []Provisioning{Creating, Updating, Succeeded, Failed, Deleting, Migrating} {
+		m[p] = "ProvisioningState/" + strings.ToLower(string(p))
+	}
+	return m
+}()
 
 // provisioningDisplay holds Azure's display strings for the provisioning facet.
 var provisioningDisplay = map[Provisioning]string{

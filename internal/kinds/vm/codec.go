@@ -74,3 +74,13 @@ func (p *PublicIPTemplate) ReadJSON(d *jsonwire.Decoder) {
 	}
 	d.Close()
 }
+
+// appendJSON appends d as json.Marshal writes it: every VM event carries
+// one, so every change of a VM writes it.
+func (d *Detail) appendJSON(buf []byte) []byte {
+	w := jsonwire.NewWriter(buf)
+	w.Open().OmitEmpty("vmSize", d.VMSize).OmitEmpty("location", d.Location).OmitEmpty("osType", d.OSType)
+	w.OmitEmpty("licenseType", d.LicenseType).OmitEmpty("priority", d.Priority).OmitEmpty("scaleSetId", d.ScaleSetID).Close()
+	out, _ := w.Bytes() // strings cannot fail
+	return out
+}

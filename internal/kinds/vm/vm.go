@@ -487,9 +487,9 @@ type Detail struct {
 }
 
 func detail(s Spec) json.RawMessage {
-	b, _ := json.Marshal(Detail{VMSize: s.VMSize, Location: s.Location, OSType: s.OSType,
-		LicenseType: s.LicenseType, Priority: s.Priority, ScaleSetID: s.ScaleSetID})
-	return b
+	d := Detail{VMSize: s.VMSize, Location: s.Location, OSType: s.OSType,
+		LicenseType: s.LicenseType, Priority: s.Priority, ScaleSetID: s.ScaleSetID}
+	return d.appendJSON(make([]byte, 0, 128))
 }
 
 // remove is v gone at `at` by operation opID: the history gets a final
