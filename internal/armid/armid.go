@@ -466,17 +466,19 @@ func foldKey(s string) string {
 func lowerASCIIFrom(s string, i int) string {
 	var b strings.Builder
 	b.Grow(len(s))
-	b.WriteString(s[:i])
+	from := 0 // s[from:i] is written as it is
 	for ; i < len(s); i++ {
 		c := s[i]
 		if c >= utf8.RuneSelf {
 			return foldRunes(s)
 		}
 		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
+			b.WriteString(s[from:i])
+			b.WriteByte(c + 'a' - 'A')
+			from = i + 1
 		}
-		b.WriteByte(c)
 	}
+	b.WriteString(s[from:])
 	return b.String()
 }
 

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"slices"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -19,6 +19,7 @@ import (
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/clock"
 	"github.com/azemu/azemu/internal/jsonwire"
+	"github.com/azemu/azemu/internal/kinds/disk"
 	"github.com/azemu/azemu/internal/kinds/group"
 	"github.com/azemu/azemu/internal/kinds/resource"
 	"github.com/azemu/azemu/internal/kinds/vm"
@@ -199,14 +200,14 @@ func (e *Engine) load(ctx context.Context) error {
 		return fmt.Errorf("engine: load: %w", err)
 	}
 	e.empty()
-	for _, r := range snap.Resources {
-		s, err := e.decodeResource(r)
-		if err != nil {
-			return err
-		}
+	decoded, err := decodeOnEveryCore(snap.Resources, e.decodeResource)
+	if err != nil {
+		return err
+	}
+	for i, s := range decoded {
 		if s != nil {
 			e.shareResource(s)
-			e.putRes(armid.Fold(r.ID), s)
+			e.putRes(armid.Fold(snap.Resources[i].ID), s)
 		}
 	}
 	for _, s := range snap.Subscriptions {
@@ -219,13 +220,13 @@ func (e *Engine) load(ctx context.Context) error {
 		}
 		e.groups[groupKey(g.SubscriptionID, g.Name)] = g
 	}
-	for _, row := range snap.VMs {
-		v, err := e.decodeVM(row)
-		if err != nil {
-			return err
-		}
+	vms, err := decodeOnEveryCore(snap.VMs, e.decodeVM)
+	if err != nil {
+		return err
+	}
+	for i, v := range vms {
 		e.shareVM(v)
-		key := armid.Fold(row.ID)
+		key := armid.Fold(snap.VMs[i].ID)
 		e.setVM(key, v)
 		if at, ok := v.Machine.Due(); ok {
 			e.due = append(e.due, dueItem{at: at, key: key})
@@ -248,6 +249,40 @@ func (e *Engine) load(ctx context.Context) error {
 	}
 	e.seen.Store(snap.Seq)
 	return e.startClock(ctx, snap.Settings[settingManualClock])
+}
+
+// decodeOnEveryCore decodes rows as a loop over them in order would, out[i]
+// from rows[i], stopping at the same first error, but on every core: a
+// start decodes every VM and resource of the fleet. Each core takes a run
+// of the rows, in order, and stops at its run's first error; the first of
+// those errors is the loop's.
+func decodeOnEveryCore[R, T any](rows []R, decode func(R) (T, error)) ([]T, error) {
+	const minRun = 1024 // below which a goroutine costs more than it saves
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(rows)/minRun))
+	out := make([]T, len(rows))
+	errs := make([]error, workers)
+	run := (len(rows) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := min(w*run, len(rows)), min((w+1)*run, len(rows))
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				v, err := decode(rows[i])
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				out[i] = v
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // loadSettings takes the emulator-wide settings the engine keeps in memory:
@@ -285,8 +320,17 @@ func (e *Engine) decodeResource(r store.Resource) (resource.State, error) {
 	if !ok {
 		return nil, nil
 	}
-	s, err := k.decode(r.ID, resource.Row{SubscriptionID: r.SubscriptionID, ResourceGroup: r.ResourceGroup, Name: r.Name,
-		Location: r.Location, Body: r.Body, CreatedAt: r.CreatedAt}, r.Version)
+	row := resource.Row{SubscriptionID: r.SubscriptionID, ResourceGroup: r.ResourceGroup, Name: r.Name,
+		Location: r.Location, Body: r.Body, CreatedAt: r.CreatedAt}
+	var s resource.State
+	var err error
+	if r.Type == DiskType {
+		// A fleet has a disk a VM or more: read by hand, its words
+		// shared with the VMs'.
+		s, err = disk.DecodeInterned(r.ID, row, r.Version, e.words)
+	} else {
+		s, err = k.decode(r.ID, row, r.Version)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
@@ -784,17 +828,14 @@ func appendFoldedASCII(b []byte, s string) ([]byte, bool) {
 	// Grown once and written by index: every lookup of a VM by its ID
 	// folds it.
 	n := len(b)
-	b = slices.Grow(b, len(s))[:n+len(s)]
-	out := b[n:]
-	for i := range len(out) {
-		c := s[i]
+	b = append(b, s...)
+	for i, c := range b[n:] {
 		if c >= utf8.RuneSelf {
 			return b[:n+i], false
 		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
+		if c-'A' < 26 {
+			b[n+i] = c + 'a' - 'A'
 		}
-		out[i] = c
 	}
 	return b, true
 }
