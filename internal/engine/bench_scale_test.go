@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -82,6 +83,30 @@ func BenchmarkStartUp(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/VM")
 		})
+	}
+}
+
+// BenchmarkStartUpSeeded is BenchmarkStartUp on a copy of a fleet that
+// `azemu seed` made (VMs with disks, interfaces and full models), named by
+// AZEMU_BENCH_DB (its azemu.db); without it, it is skipped.
+func BenchmarkStartUpSeeded(b *testing.B) {
+	src := os.Getenv("AZEMU_BENCH_DB")
+	if src == "" {
+		b.Skip("AZEMU_BENCH_DB names no seeded database")
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), "azemu.db")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	data = nil
+	b.ReportAllocs()
+	for b.Loop() {
+		_, done := openBench(b, path)
+		done()
 	}
 }
 
