@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/azemu/azemu/internal/jsonshape"
 	"github.com/azemu/azemu/internal/jsonwire"
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
@@ -83,7 +84,7 @@ func TestLoadReportsTheFirstBadRow(t *testing.T) {
 		Subscriptions: []store.Subscription{{ID: testSub, CreatedAt: t0}},
 		Groups:        []store.ResourceGroup{{SubscriptionID: testSub, Name: "rg", Location: "westus", Body: json.RawMessage(`{}`), Version: 1, CreatedAt: t0}},
 	}
-	model := json.RawMessage(`{"location":"westus"}`)
+	model := jsonshape.Of([]byte(`{"location":"westus"}`))
 	for i := range 2100 {
 		name := fmt.Sprintf("vm%05d", i)
 		state, _ := json.Marshal(vmDoc{Machine: lifecycle.Machine{Name: name}, Spec: VMSpec{Location: "westus"}, VMID: name, TimeCreated: t0})
