@@ -11,10 +11,16 @@ import (
 // EventsFrom implements store.Store: a range of the events' key, in one
 // read transaction, as History reads.
 func (s *Store) EventsFrom(ctx context.Context, seq int64, fn func(store.Event) error) error {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("sqlite: events: %w", err)
+	}
+	defer tx.Rollback() // read-only: nothing to commit
 	v := store.Visit(fn)
-	err := query(ctx, s.r, `SELECT `+store.EventColumns+` FROM `+store.EventTables+` WHERE e.seq >= ? ORDER BY e.seq`,
+	unpack := s.scopes.reader(ctx, tx)
+	err = query(ctx, tx, `SELECT `+eventColumns+` FROM `+store.EventTables+` WHERE e.seq >= ? ORDER BY e.seq`,
 		[]any{seq}, func(rows *sql.Rows) error {
-			e, err := scanEvent(rows)
+			e, err := scanEvent(rows, unpack)
 			if err != nil {
 				return err
 			}

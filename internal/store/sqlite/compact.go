@@ -24,10 +24,14 @@ func (s *Store) Compact(ctx context.Context, c store.Compaction) (out store.Comp
 	s.known.forget()
 	stmts, err := store.CompactStatements(c, &out, int64(inProgress), func(key string) ([]int64, error) {
 		return store.KeyRefs(key, func(hash int64, each func(int64, string)) error {
-			return query(ctx, tx, store.NameRefs, []any{hash}, func(rows *sql.Rows) error {
+			unpack := s.scopes.reader(ctx, tx)
+			return query(ctx, tx, `SELECT ref, name FROM event_names WHERE hash = ?`, []any{textHash(hash)}, func(rows *sql.Rows) error {
 				var ref int64
-				var id string
-				err := rows.Scan(&ref, &id)
+				var name sql.RawBytes
+				if err := rows.Scan(&ref, &name); err != nil {
+					return err
+				}
+				id, err := unpack(name)
 				each(ref, id)
 				return err
 			})

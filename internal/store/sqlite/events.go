@@ -11,16 +11,19 @@ import (
 )
 
 // An event row refers to its name, state and detail rows
-// (0006_compact_events.sql). The references that committed transactions
-// wrote or read are kept in memory, so that an event of a known VM, state
-// and detail is one insert. A transaction's own are kept once it has
-// committed, unless a compaction, which deletes the rows no event refers
-// to, or a reset began since it did: either forgets them all.
+// (0006_compact_events.sql), names and details packed, their scopes kept
+// in rows of their own (eventtext.go). The references that committed
+// transactions wrote or read are kept in memory, so that an event of a
+// known VM, state and detail is one insert. A transaction's own are kept
+// once it has committed, unless a compaction, which deletes the rows no
+// event refers to, or a reset began since it did: either forgets them all.
 const (
-	sqlFindEventName   = `SELECT ref FROM event_names WHERE hash = ? AND id = ?`
-	sqlAddEventName    = `INSERT INTO event_names (hash, id) VALUES (?, ?)`
+	sqlFindEventName   = `SELECT ref FROM event_names WHERE hash = ? AND name = ?`
+	sqlAddEventName    = `INSERT INTO event_names (hash, name) VALUES (?, ?)`
 	sqlFindEventDetail = `SELECT ref FROM event_details WHERE hash = ? AND detail = ?`
 	sqlAddEventDetail  = `INSERT INTO event_details (hash, detail) VALUES (?, ?)`
+	sqlFindEventScope  = `SELECT ref FROM event_scopes WHERE scope = ?`
+	sqlAddEventScope   = `INSERT INTO event_scopes (scope) VALUES (?)`
 	sqlFindEventState  = `SELECT ref FROM event_states
 		WHERE provisioning_state = ? AND provisioning_code = ? AND power_state = ? AND operation_kind = ?`
 	sqlAddEventState = `INSERT INTO event_states (provisioning_state, provisioning_code, power_state, operation_kind)
@@ -29,15 +32,28 @@ const (
 )
 
 var eventStatements = []string{sqlFindEventName, sqlAddEventName, sqlFindEventDetail, sqlAddEventDetail,
-	sqlFindEventState, sqlAddEventState, sqlInsertEvent}
+	sqlFindEventScope, sqlAddEventScope, sqlFindEventState, sqlAddEventState, sqlInsertEvent}
+
+// eventColumns are store.EventColumns as SQLite keeps them, from
+// store.EventTables: the name packed (eventtext.go), in the order
+// scanEvent takes them.
+const eventColumns = `e.seq, n.name, e.at, s.provisioning_state, s.provisioning_code, s.power_state,
+	e.operation_id, s.operation_kind, d.detail`
+
+// textHash is the hash column of a name (store.NameHash) or a detail
+// (store.DetailHash of the packed text) as SQLite keeps it: a signed 32-bit
+// integer, 4 bytes in a row and an index entry, where the unsigned one
+// over 2^31 took 6.
+func textHash(h int64) int64 { return int64(int32(uint32(h))) }
 
 // eventRefsMax bounds each table's remembered references; past it the
 // table's are forgotten and learnt again.
 const eventRefsMax = 1 << 14
 
-// eventRefs are the references of name, state and detail rows, by text.
+// eventRefs are the references of name, state, detail and scope rows, by
+// text (a name's and a detail's unpacked).
 type eventRefs struct {
-	names, states, details map[string]int64
+	names, states, details, scopes map[string]int64
 }
 
 // knownRefs are the references committed transactions learnt.
@@ -81,6 +97,7 @@ func (w *eventWriter) keep() {
 	}
 	for _, t := range []struct{ known, learnt *map[string]int64 }{
 		{&k.refs.names, &w.new.names}, {&k.refs.states, &w.new.states}, {&k.refs.details, &w.new.details},
+		{&k.refs.scopes, &w.new.scopes},
 	} {
 		if *t.known == nil || len(*t.known)+len(*t.learnt) > eventRefsMax {
 			*t.known = make(map[string]int64, len(*t.learnt))
@@ -92,9 +109,10 @@ func (w *eventWriter) keep() {
 }
 
 // ref is the reference of text, known or found or added in w's
-// transaction (find and add are its table's statements, both taking
-// args); table picks the table's map of an eventRefs.
-func (w *eventWriter) ref(ctx context.Context, table func(*eventRefs) *map[string]int64, text, find, add string, args ...any) (int64, error) {
+// transaction (find and add are its table's statements, both taking the
+// arguments args makes, called only when text is not known); table picks
+// the table's map of an eventRefs.
+func (w *eventWriter) ref(ctx context.Context, table func(*eventRefs) *map[string]int64, text, find, add string, args func() ([]any, error)) (int64, error) {
 	learnt := table(&w.new)
 	if ref, ok := (*learnt)[text]; ok {
 		return ref, nil
@@ -105,10 +123,14 @@ func (w *eventWriter) ref(ctx context.Context, table func(*eventRefs) *map[strin
 	if ok {
 		return ref, nil
 	}
-	err := w.tx.StmtContext(ctx, w.s.stmts[find]).QueryRowContext(ctx, args...).Scan(&ref)
+	a, err := args()
+	if err != nil {
+		return 0, err
+	}
+	err = w.tx.StmtContext(ctx, w.s.stmts[find]).QueryRowContext(ctx, a...).Scan(&ref)
 	if errors.Is(err, sql.ErrNoRows) {
 		var res sql.Result
-		if res, err = w.s.exec(ctx, w.tx, add, args...); err == nil {
+		if res, err = w.s.exec(ctx, w.tx, add, a...); err == nil {
 			ref, err = res.LastInsertId()
 		}
 	}
@@ -125,6 +147,14 @@ func (w *eventWriter) ref(ctx context.Context, table func(*eventRefs) *map[strin
 func names(r *eventRefs) *map[string]int64   { return &r.names }
 func states(r *eventRefs) *map[string]int64  { return &r.states }
 func details(r *eventRefs) *map[string]int64 { return &r.details }
+func scopes(r *eventRefs) *map[string]int64  { return &r.scopes }
+
+// scopeRef is the reference of a scope's row, for packEventText.
+func (w *eventWriter) scopeRef(ctx context.Context) func(string) (int64, error) {
+	return func(scope string) (int64, error) {
+		return w.ref(ctx, scopes, scope, sqlFindEventScope, sqlAddEventScope, func() ([]any, error) { return []any{scope}, nil })
+	}
+}
 
 // insert writes e and returns its Seq.
 func (w *eventWriter) insert(ctx context.Context, e store.Event) (int64, error) {
@@ -132,19 +162,27 @@ func (w *eventWriter) insert(ctx context.Context, e store.Event) (int64, error) 
 	if err != nil {
 		return 0, err
 	}
-	res, err := w.ref(ctx, names, e.VMID, sqlFindEventName, sqlAddEventName, store.NameHash(e.VMID), e.VMID)
+	res, err := w.ref(ctx, names, e.VMID, sqlFindEventName, sqlAddEventName, func() ([]any, error) {
+		name, err := packEventText(e.VMID, w.scopeRef(ctx))
+		return []any{textHash(store.NameHash(e.VMID)), name}, err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("name: %w", err)
 	}
 	state, err := w.ref(ctx, states, e.ProvisioningState+"\x00"+e.ProvisioningCode+"\x00"+e.PowerState+"\x00"+e.OperationKind,
-		sqlFindEventState, sqlAddEventState, e.ProvisioningState, e.ProvisioningCode, e.PowerState, e.OperationKind)
+		sqlFindEventState, sqlAddEventState, func() ([]any, error) {
+			return []any{e.ProvisioningState, e.ProvisioningCode, e.PowerState, e.OperationKind}, nil
+		})
 	if err != nil {
 		return 0, fmt.Errorf("state: %w", err)
 	}
 	var detail any // NULL for none
 	if e.Detail != nil {
 		d := string(e.Detail)
-		if detail, err = w.ref(ctx, details, d, sqlFindEventDetail, sqlAddEventDetail, store.DetailHash(d), d); err != nil {
+		if detail, err = w.ref(ctx, details, d, sqlFindEventDetail, sqlAddEventDetail, func() ([]any, error) {
+			packed, err := packEventText(d, w.scopeRef(ctx))
+			return []any{textHash(store.DetailHash(string(packed))), packed}, err
+		}); err != nil {
 			return 0, fmt.Errorf("detail: %w", err)
 		}
 	}
@@ -154,4 +192,29 @@ func (w *eventWriter) insert(ctx context.Context, e store.Event) (int64, error) 
 	}
 	// The last insert rowid of an INTEGER PRIMARY KEY table is the key.
 	return r.LastInsertId()
+}
+
+// scanEvent reads a row of eventColumns, unpacking its name and detail by
+// unpack.
+func scanEvent(rows *sql.Rows, unpack func([]byte) (string, error)) (store.Event, error) {
+	var seq, at int64
+	var name, detail sql.RawBytes // read before the next row
+	var state, code, power, kind string
+	var opID any
+	if err := rows.Scan(&seq, &name, &at, &state, &code, &power, &opID, &kind, &detail); err != nil {
+		return store.Event{}, err
+	}
+	id, err := unpack(name)
+	if err != nil {
+		return store.Event{}, fmt.Errorf("event %d: name: %w", seq, err)
+	}
+	var d *string
+	if detail != nil {
+		text, err := unpack(detail)
+		if err != nil {
+			return store.Event{}, fmt.Errorf("event %d: detail: %w", seq, err)
+		}
+		d = &text
+	}
+	return store.ScannedEvent(seq, id, at, state, code, power, operationIDOf(opID), kind, d), nil
 }

@@ -64,6 +64,7 @@ var migrationSteps = map[int]func(context.Context, *sql.Tx) error{
 	6:  hashEventRows,
 	8:  packKeys,
 	13: shapeModels,
+	14: packEventTexts,
 }
 
 // shapeModels splits the models 0013_vm_shapes.sql set aside, as the engine
@@ -152,36 +153,104 @@ func packKeys(ctx context.Context, tx *sql.Tx) error {
 			return fmt.Errorf("%s: %w", t.to, err)
 		}
 		defer insert.Close()
-		type row struct {
-			ref int64
-			key string
-		}
-		var rows []row
-		for last := int64(0); ; last = rows[len(rows)-1].ref {
-			rows = rows[:0]
-			if err := query(ctx, tx, `SELECT ref, `+t.key+` FROM `+t.from+` WHERE ref > ? ORDER BY ref LIMIT 4096`, []any{last},
-				func(rs *sql.Rows) error {
-					var r row
-					err := rs.Scan(&r.ref, &r.key)
-					rows = append(rows, r)
-					return err
-				}); err != nil {
-				return fmt.Errorf("%s: %w", t.from, err)
-			}
-			if len(rows) == 0 {
-				break
-			}
-			for _, r := range rows {
-				if _, err := insert.ExecContext(ctx, packKey(r.key), r.ref); err != nil {
-					return fmt.Errorf("%s: %w", t.to, err)
-				}
-			}
+		if err := inChunks(ctx, tx, t.from, t.key, func(ref int64, key string) error {
+			_, err := insert.ExecContext(ctx, packKey(key), ref)
+			return err
+		}); err != nil {
+			return fmt.Errorf("%s: %w", t.to, err)
 		}
 		if _, err := tx.ExecContext(ctx, `DROP TABLE `+t.from); err != nil {
 			return fmt.Errorf("%s: %w", t.from, err)
 		}
 	}
 	return nil
+}
+
+// inChunks hands each row of table, its ref and its column's text, to
+// each, in ref order, reading 4096 rows at a time so that a large table is
+// never all in memory.
+func inChunks(ctx context.Context, tx *sql.Tx, table, column string, each func(ref int64, text string) error) error {
+	type row struct {
+		ref  int64
+		text string
+	}
+	var rows []row
+	for last := int64(0); ; last = rows[len(rows)-1].ref {
+		rows = rows[:0]
+		if err := query(ctx, tx, `SELECT ref, `+column+` FROM `+table+` WHERE ref > ? ORDER BY ref LIMIT 4096`, []any{last},
+			func(rs *sql.Rows) error {
+				var r row
+				err := rs.Scan(&r.ref, &r.text)
+				rows = append(rows, r)
+				return err
+			}); err != nil {
+			return fmt.Errorf("%s: %w", table, err)
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		for _, r := range rows {
+			if err := each(r.ref, r.text); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// packEventTexts fills the tables 0014_packed_event_text.sql made with the
+// packed names and details, each row under its old number, and replaces
+// the old tables.
+func packEventTexts(ctx context.Context, tx *sql.Tx) error {
+	addScope, err := tx.PrepareContext(ctx, sqlAddEventScope)
+	if err != nil {
+		return fmt.Errorf("event_scopes: %w", err)
+	}
+	defer addScope.Close()
+	scopes := map[string]int64{} // a group's a scope: a few
+	scopeRef := func(scope string) (int64, error) {
+		if ref, ok := scopes[scope]; ok {
+			return ref, nil
+		}
+		res, err := addScope.ExecContext(ctx, scope)
+		if err != nil {
+			return 0, fmt.Errorf("event_scopes: %w", err)
+		}
+		ref, err := res.LastInsertId()
+		scopes[scope] = ref
+		return ref, err
+	}
+	for _, t := range []struct {
+		from, column, to, packed string
+		hash                     func(text string, packed []byte) int64
+	}{
+		{"event_names", "id", "event_names_packed", "name",
+			func(id string, _ []byte) int64 { return textHash(store.NameHash(id)) }},
+		{"event_details", "detail", "event_details_packed", "detail",
+			func(_ string, packed []byte) int64 { return textHash(store.DetailHash(string(packed))) }},
+	} {
+		insert, err := tx.PrepareContext(ctx, `INSERT INTO `+t.to+` (ref, hash, `+t.packed+`) VALUES (?, ?, ?)`)
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.to, err)
+		}
+		defer insert.Close()
+		if err := inChunks(ctx, tx, t.from, t.column, func(ref int64, text string) error {
+			packed, err := packEventText(text, scopeRef)
+			if err == nil {
+				_, err = insert.ExecContext(ctx, ref, t.hash(text, packed), packed)
+			}
+			return err
+		}); err != nil {
+			return fmt.Errorf("%s: %w", t.to, err)
+		}
+	}
+	_, err = tx.ExecContext(ctx, `
+		DROP TABLE event_names;
+		DROP TABLE event_details;
+		ALTER TABLE event_names_packed RENAME TO event_names;
+		ALTER TABLE event_details_packed RENAME TO event_details;
+		CREATE INDEX event_names_hash ON event_names (hash);
+		CREATE INDEX event_details_hash ON event_details (hash);`)
+	return err
 }
 
 // hashEventRows fills in the hashes by which the compact history finds its

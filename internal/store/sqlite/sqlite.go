@@ -41,6 +41,8 @@ type Store struct {
 	known knownRefs
 	// shapes are the models' shapes committed transactions learnt.
 	shapes knownShapes
+	// scopes are the history's scopes readers have read (eventtext.go).
+	scopes eventScopes
 
 	// bulk is set for the store of a Bulk (bulk.go).
 	bulk bool
@@ -756,7 +758,7 @@ func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn
 		cpWhere += ` AND vm_key = ?`
 		cpArgs = append(cpArgs, key)
 		where += ` AND ` + store.EventsOfName
-		args = append(args, store.NameHash(vmID))
+		args = append(args, textHash(store.NameHash(vmID)))
 	}
 	// One read transaction: the checkpoints and the events of one snapshot.
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -774,8 +776,9 @@ func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn
 			return v.Pass(cp.Event)
 		})
 	if err == nil {
-		err = query(ctx, tx, `SELECT `+store.EventColumns+` FROM `+store.EventTables+` WHERE 1`+where+` ORDER BY e.seq`, args, func(rows *sql.Rows) error {
-			e, err := scanEvent(rows)
+		unpack := s.scopes.reader(ctx, tx)
+		err = query(ctx, tx, `SELECT `+eventColumns+` FROM `+store.EventTables+` WHERE 1`+where+` ORDER BY e.seq`, args, func(rows *sql.Rows) error {
+			e, err := scanEvent(rows, unpack)
 			if err != nil || !store.KeepsEvent(key, e.VMID) {
 				return err
 			}
@@ -783,18 +786,6 @@ func (s *Store) History(ctx context.Context, vmID string, from, to time.Time, fn
 		})
 	}
 	return v.Result("sqlite: history", err)
-}
-
-// scanEvent reads a row of store.EventColumns.
-func scanEvent(rows *sql.Rows) (store.Event, error) {
-	var seq, at int64
-	var id, state, code, power, kind string
-	var opID any
-	var detail *string
-	if err := rows.Scan(&seq, &id, &at, &state, &code, &power, &opID, &kind, &detail); err != nil {
-		return store.Event{}, err
-	}
-	return store.ScannedEvent(seq, id, at, state, code, power, operationIDOf(opID), kind, detail), nil
 }
 
 // Newest implements store.Store: the mark the commits raised
@@ -874,7 +865,7 @@ func (s *Store) Reset(ctx context.Context) (err error) {
 	}()
 	s.known.forget()
 	s.shapes.forget()
-	for _, table := range []string{"events", "event_names", "event_states", "event_details", "operations", "vms",
+	for _, table := range []string{"events", "event_names", "event_states", "event_details", "event_scopes", "operations", "vms",
 		"vm_models", "vm_shapes", "vm_keys", "resource_groups", "subscriptions", "settings", "resources", "res_keys", "checkpoints", "accounts",
 		"history_newest"} {
 		if _, err = tx.ExecContext(ctx, `DELETE FROM `+table); err != nil {
