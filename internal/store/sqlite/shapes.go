@@ -22,12 +22,6 @@ import (
 // the first model of its skeleton is, and a fleet's models have few
 // skeletons, so they cost less than finding them would (a scan of every
 // model, and the references transactions learnt forgotten).
-const (
-	sqlFindVMShape = `SELECT ref FROM vm_shapes WHERE hash = ? AND shape = ?`
-	sqlAddVMShape  = `INSERT INTO vm_shapes (hash, shape) VALUES (?, ?)`
-)
-
-var shapeStatements = []string{sqlFindVMShape, sqlAddVMShape}
 
 // shapeRefsMax bounds the shape references remembered; past it they are
 // forgotten and learnt again.
@@ -106,6 +100,14 @@ func (s *Store) shapeWriter(tx *sql.Tx) *shapeWriter {
 
 // keep remembers what w learnt, once its transaction has committed.
 func (w *shapeWriter) keep() { w.s.shapes.learn(w.era, w.new) }
+
+// A shape is found by its hash and text, and added when it is not there.
+const (
+	sqlFindVMShape = `SELECT ref FROM vm_shapes WHERE hash = ? AND shape = ?`
+	sqlAddVMShape  = `INSERT INTO vm_shapes (hash, shape) VALUES (?, ?)`
+)
+
+var shapeStatements = []string{sqlFindVMShape, sqlAddVMShape}
 
 // ref is the reference of the shape of model, whose text is text: known,
 // found or added.
