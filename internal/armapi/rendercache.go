@@ -1,6 +1,7 @@
 package armapi
 
 import (
+	"math/rand/v2"
 	"sync"
 
 	"github.com/azemu/azemu/internal/engine"
@@ -63,6 +64,27 @@ func (c *renderCache) get(vm *engine.VM, a vmAnswer) ([]byte, bool) {
 		return nil, false
 	}
 	return e.body, true
+}
+
+// admitRoom is how far below its limit the cache keeps every answer
+// rendered; past it, admits keeps one in admitOneIn.
+const (
+	admitRoom  = 64 << 10
+	admitOneIn = 8
+)
+
+// admits says whether an answer rendered on a miss is to be kept: always
+// while the cache has room, and one in admitOneIn once it is full. A
+// fleet larger than the cache misses as often either way (the answers
+// kept are a sample of it), and keeping every miss dropped another
+// answer each time and left the new one to the garbage collector; an
+// answer not kept is rendered into a pooled buffer instead. What is read
+// most still gets in, admitOneIn times more slowly.
+func (c *renderCache) admits() bool {
+	c.mu.RLock()
+	full := c.size+admitRoom > c.limit
+	c.mu.RUnlock()
+	return !full || rand.Uint32N(admitOneIn) == 0
 }
 
 // put keeps body as vm's answer a. body must not be changed afterwards.

@@ -1,9 +1,14 @@
 package armapi
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http/httptest"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/azemu/azemu/internal/engine"
@@ -125,5 +130,77 @@ func BenchmarkRenderCachePutFull(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		c.put(vms[r.IntN(fleet)], answerVMInstanceView, body)
+	}
+}
+
+func TestRenderCacheAdmitsAShareOnceFull(t *testing.T) {
+	c := newRenderCache(admitRoom + 1000)
+	admitted := func() int {
+		n := 0
+		for range 8000 {
+			if c.admits() {
+				n++
+			}
+		}
+		return n
+	}
+	if n := admitted(); n != 8000 {
+		t.Fatalf("a cache with room admitted %d of 8,000 answers", n)
+	}
+	c.put(&engine.VM{Meta: resource.Meta{ID: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/a"}}, answerVM, make([]byte, 1001))
+	// 1,000 expected; a fair draw stays well within 800-1,200.
+	if n := admitted(); n < 800 || n > 1200 {
+		t.Fatalf("a full cache admitted %d of 8,000 answers, want about %d", n, 8000/admitOneIn)
+	}
+}
+
+// TestAnswersNotKeptAreTheRendering reads a fleet whose answers do not fit
+// the cache, from several clients at once: an answer rendered into a
+// pooled buffer and not kept, or kept, is the rendering's byte for byte,
+// and no answer is written over by a later one.
+func TestAnswersNotKeptAreTheRendering(t *testing.T) {
+	s, h, paths := getFleet(t, 30)
+	s.renders = newRenderCache(admitRoom + 8<<10)
+	suffixes := map[vmAnswer]string{answerVM: "?api-version=2025-04-01", answerVMInstanceView: "?api-version=2025-04-01&$expand=instanceView",
+		answerInstanceView: "/instanceView?api-version=2025-04-01"}
+	want := map[string][]byte{}
+	for _, p := range paths {
+		vm, err := s.eng.GetVM(testFleetSub, "bench", p[strings.LastIndexByte(p, '/')+1:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for a, suffix := range suffixes {
+			body, err := s.renderVMAnswer(context.Background(), vm, a, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[p+suffix] = body
+		}
+	}
+	var wg sync.WaitGroup
+	for c := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(c), 3))
+			for range 600 {
+				u := paths[r.IntN(len(paths))] + suffixes[[]vmAnswer{answerVM, answerVMInstanceView, answerInstanceView}[r.IntN(3)]]
+				req := httptest.NewRequest("GET", u, nil)
+				req.Header.Set("Authorization", "Bearer x")
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != 200 || !bytes.Equal(rec.Body.Bytes(), want[u]) {
+					t.Errorf("GET %s: %d\n%s\nwant\n%s", u, rec.Code, rec.Body, want[u])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	s.renders.mu.RLock()
+	defer s.renders.mu.RUnlock()
+	checkRenderCache(t, s.renders)
+	if len(s.renders.entries) == 0 || len(s.renders.entries) >= len(want) {
+		t.Errorf("the cache keeps %d answers of %d: the test wants it full", len(s.renders.entries), len(want))
 	}
 }

@@ -109,6 +109,12 @@ func (s *Server) routeGroups(r *request, sub string) {
 		return
 	}
 	rg := r.segs[3]
+	// A VM's calls, its GETs above all, are the most frequent: they are
+	// matched first, as one comparison of each lower-cased segment.
+	if n >= 7 && r.lower[4] == "providers" && r.lower[5] == "microsoft.compute" && r.lower[6] == "virtualmachines" {
+		s.routeVMs(r, sub, rg)
+		return
+	}
 	if n == 5 && r.seg(4, "resources") {
 		s.onlyGET(r, func(r *request) { s.listResources(r, sub, rg) })
 		return
@@ -154,11 +160,13 @@ func (s *Server) routeGroups(r *request, sub string) {
 		s.answer(r)(s.costQuery(r, sub, rg))
 		return
 	}
-	if !(r.seg(4, "providers") && r.seg(5, "Microsoft.Compute") && r.seg(6, "virtualMachines")) {
-		s.notFound(r)
-		return
-	}
-	switch n {
+	s.notFound(r)
+}
+
+// routeVMs serves .../providers/Microsoft.Compute/virtualMachines and what
+// is under it.
+func (s *Server) routeVMs(r *request, sub, rg string) {
+	switch n := len(r.segs); n {
 	case 7:
 		s.onlyGET(r, func(r *request) { s.listVMsInGroup(r, sub, rg) })
 	case 8:

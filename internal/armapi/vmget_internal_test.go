@@ -25,6 +25,9 @@ func (w *discardWriter) Header() http.Header         { return w.h }
 func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *discardWriter) WriteHeader(int)             {}
 
+// testFleetSub is the subscription of getFleet's VMs, in group "bench".
+const testFleetSub = "00000000-0000-0000-0000-0000000000b1"
+
 // getFleet is a server on an in-memory engine holding n running VMs
 // created through the handler, and their paths.
 func getFleet(b testing.TB, n int) (*Server, http.Handler, []string) {
@@ -46,7 +49,7 @@ func getFleet(b testing.TB, n int) (*Server, http.Handler, []string) {
 			b.Fatalf("%s %s: %d %s", method, path, rec.Code, rec.Body)
 		}
 	}
-	sub := "00000000-0000-0000-0000-0000000000b1"
+	sub := testFleetSub
 	do("PUT", "/subscriptions/"+sub+"/resourcegroups/bench?api-version=2021-04-01", `{"location":"westus"}`, 201)
 	var paths []string
 	for i := range n {

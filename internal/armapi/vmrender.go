@@ -791,6 +791,11 @@ func appendStatus(b []byte, st lifecycle.Status) []byte {
 // renderVMAnswer writes a VM's answer a, with its extensions exts, and
 // the final newline encodeJSON ends with.
 func (s *Server) renderVMAnswer(ctx context.Context, vm *engine.VM, a vmAnswer, exts []*engine.Extension) ([]byte, error) {
+	return s.appendVMAnswer(ctx, nil, vm, a, exts)
+}
+
+// appendVMAnswer is renderVMAnswer appending to dst.
+func (s *Server) appendVMAnswer(ctx context.Context, dst []byte, vm *engine.VM, a vmAnswer, exts []*engine.Extension) ([]byte, error) {
 	withView := a == answerInstanceView || a == answerVMInstanceView
 	var iv *vmInstanceView
 	if withView && len(exts) > 0 {
@@ -798,7 +803,7 @@ func (s *Server) renderVMAnswer(ctx context.Context, vm *engine.VM, a vmAnswer, 
 		iv = &v
 	}
 	if a == answerInstanceView {
-		b := make([]byte, 0, 1024)
+		b := slices.Grow(dst, 1024)
 		if iv == nil {
 			return append(appendStateInstanceView(b, vm), '\n'), nil
 		}
@@ -829,5 +834,5 @@ func (s *Server) renderVMAnswer(ctx context.Context, vm *engine.VM, a vmAnswer, 
 	for _, x := range r.resources {
 		size += len(x) + 1
 	}
-	return append(appendVM(make([]byte, 0, size), vm, *model, r), '\n'), nil
+	return append(appendVM(slices.Grow(dst, size), vm, *model, r), '\n'), nil
 }

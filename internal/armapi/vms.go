@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/azemu/azemu/internal/armerror"
 	"github.com/azemu/azemu/internal/armid"
@@ -182,7 +183,7 @@ func rgName(s *Server, sub, rg string) string {
 }
 
 func (s *Server) getVM(r *request, sub, rg, name string) {
-	vm, err := s.eng.GetVM(sub, rg, name)
+	vm, exts, err := s.eng.GetVMWithExtensions(sub, rg, name)
 	if err != nil {
 		s.writeErr(r, err)
 		return
@@ -201,40 +202,61 @@ func (s *Server) getVM(r *request, sub, rg, name string) {
 		return
 	}
 	r.w.Header()["Etag"] = []string{vm.ETag()}
-	s.writeVMAnswer(r, vm, answer)
+	s.writeVMAnswer(r, vm, exts, answer)
 }
 
 func (s *Server) getInstanceView(r *request, sub, rg, name string) {
-	vm, err := s.eng.GetVM(sub, rg, name)
+	vm, exts, err := s.eng.GetVMWithExtensions(sub, rg, name)
 	if err != nil {
 		s.writeErr(r, err)
 		return
 	}
-	s.writeVMAnswer(r, vm, answerInstanceView)
+	s.writeVMAnswer(r, vm, exts, answerInstanceView)
 }
 
 // writeVMAnswer answers 200 with the VM's answer a: the one kept for this
 // snapshot, or one rendered (vmrender.go), kept when it depends on the
-// snapshot alone. A VM with extensions is rendered every time, as their
-// states move on their own.
-func (s *Server) writeVMAnswer(r *request, vm *engine.VM, a vmAnswer) {
-	exts := s.eng.Extensions(vm.ID)
-	if len(exts) == 0 {
+// snapshot alone and the cache admits it. A VM with extensions (exts) is
+// rendered every time, as their states move on their own. An answer not
+// kept is rendered into a pooled buffer: it leaves no garbage.
+func (s *Server) writeVMAnswer(r *request, vm *engine.VM, exts []*engine.Extension, a vmAnswer) {
+	cacheable := len(exts) == 0
+	if cacheable {
 		if body, ok := s.renders.get(vm, a); ok {
 			writeBody(r, http.StatusOK, body)
 			return
 		}
 	}
-	body, err := s.renderVMAnswer(r.Context(), vm, a, exts)
+	if cacheable && s.renders.admits() {
+		body, err := s.appendVMAnswer(r.Context(), nil, vm, a, exts)
+		if err != nil {
+			s.writeErr(r, err)
+			return
+		}
+		s.renders.put(vm, a, body)
+		writeBody(r, http.StatusOK, body)
+		return
+	}
+	buf := answerBuffers.Get().(*[]byte)
+	body, err := s.appendVMAnswer(r.Context(), (*buf)[:0], vm, a, exts)
 	if err != nil {
+		answerBuffers.Put(buf)
 		s.writeErr(r, err)
 		return
 	}
-	if len(exts) == 0 {
-		s.renders.put(vm, a, body)
+	writeBody(r, http.StatusOK, body) // net/http has copied it when this returns
+	if cap(body) <= maxPooledAnswer {
+		*buf = body
 	}
-	writeBody(r, http.StatusOK, body)
+	answerBuffers.Put(buf)
 }
+
+// answerBuffers hold the answers rendered and not kept.
+var answerBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledAnswer bounds the buffers answerBuffers keeps: a VM with many
+// extensions renders a long answer, which is not worth keeping for all.
+const maxPooledAnswer = 16 << 10
 
 func (s *Server) deleteVM(r *request, sub, rg, name string) {
 	req := lifecycle.Request{Kind: lifecycle.Delete, Force: strings.EqualFold(r.URL.Query().Get("forceDeletion"), "true")}

@@ -41,10 +41,10 @@ func (e *Engine) ExtensionState(ctx context.Context, x *Extension) string {
 }
 
 // Extensions lists a VM's extensions by name. It costs a lookup in the
-// index by VM, whatever the fleet's size: a VM's GET calls it.
+// index by VM, whatever the fleet's size.
 func (e *Engine) Extensions(vmID string) []*Extension {
-	// The index's key (extension.Prefix), written on the stack: a VM's
-	// GET asks, and most VMs have no extensions.
+	// The index's key (extension.Prefix), written on the stack: most VMs
+	// have no extensions.
 	var buf [256]byte
 	key, ok := appendFoldedASCII(buf[:0], vmID)
 	key = append(key, "/extensions/"...)
@@ -55,15 +55,57 @@ func (e *Engine) Extensions(vmID string) []*Extension {
 	} else {
 		byKey = e.extsByVM[extension.Prefix(vmID)]
 	}
-	if len(byKey) == 0 {
+	out := extensionList(byKey)
+	e.mu.RUnlock()
+	return sortExtensions(out)
+}
+
+// GetVMWithExtensions is GetVM and the VM's Extensions in one read, what
+// a VM's GET needs: the VM's key is written once, and both come from one
+// moment under one read lock.
+func (e *Engine) GetVMWithExtensions(sub, rg, name string) (*VM, []*Extension, error) {
+	var buf [256]byte
+	if key, ok := vmKey(buf[:0], sub, rg, name); ok {
+		// The extension index's key is the VM's key (the fold of its ID)
+		// and "/extensions/".
+		n := len(key)
+		key = append(key, "/extensions/"...)
+		e.mu.RLock()
+		v := e.vms[string(key[:n])]
+		var out []*Extension
+		if v != nil {
+			out = extensionList(e.extsByVM[string(key)])
+		}
 		e.mu.RUnlock()
+		if v != nil {
+			return v, sortExtensions(out), nil
+		}
+	}
+	v, err := find[*VM](e, armid.VirtualMachineID(sub, rg, name))
+	if err != nil {
+		return nil, nil, err
+	}
+	return v, e.Extensions(v.ID), nil
+}
+
+// extensionList copies a VM's extensions out of the index (under the
+// read lock), nil when it has none.
+func extensionList(byKey map[string]*Extension) []*Extension {
+	if len(byKey) == 0 {
 		return nil
 	}
 	out := make([]*Extension, 0, len(byKey))
 	for _, x := range byKey {
 		out = append(out, x)
 	}
-	e.mu.RUnlock()
+	return out
+}
+
+// sortExtensions orders a VM's extensions by name, as they are listed.
+func sortExtensions(out []*Extension) []*Extension {
+	if len(out) < 2 {
+		return out
+	}
 	sort.Slice(out, func(i, j int) bool { return armid.Fold(out[i].Name) < armid.Fold(out[j].Name) })
 	return out
 }

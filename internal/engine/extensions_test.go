@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -135,6 +137,22 @@ func (r *rig) indexedExtensions(vm string) []string {
 	var names []string
 	for _, x := range r.eng.Extensions(vmID("rg", vm)) {
 		names = append(names, x.Name)
+	}
+	// A VM's GET reads the VM and its extensions in one call, which must
+	// give what the two calls give, however the request spells the names.
+	for _, spelt := range [][2]string{{"rg", vm}, {"RG", strings.ToUpper(vm)}} {
+		got, exts, err := r.eng.GetVMWithExtensions(testSub, spelt[0], spelt[1])
+		want, wantErr := r.eng.GetVM(testSub, spelt[0], spelt[1])
+		if got != want || fmt.Sprint(err) != fmt.Sprint(wantErr) {
+			r.t.Errorf("GetVMWithExtensions(%s, %s) = %p, %v; GetVM gives %p, %v", spelt[0], spelt[1], got, err, want, wantErr)
+		}
+		var gotNames []string
+		for _, x := range exts {
+			gotNames = append(gotNames, x.Name)
+		}
+		if !slices.Equal(gotNames, names) {
+			r.t.Errorf("GetVMWithExtensions(%s, %s) lists %v, Extensions %v", spelt[0], spelt[1], gotNames, names)
+		}
 	}
 	return names
 }
