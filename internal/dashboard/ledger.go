@@ -46,6 +46,11 @@ type ledger struct {
 	// view is, while a save runs, the accounts as they were when it began
 	// (copy on write, saved.go).
 	view *saveView
+	// dirty marks the parts (of savedPartSlots slots) changed since a save
+	// last wrote them: a save writes those alone, over the saved set it
+	// knows (base), when it knows one. reset: a reset dropped it.
+	dirty []bool
+	reset bool
 	// keyOf gives a resource ID's key (armid.Fold) and the ID, as the
 	// engine holds them for a live resource (Engine.KeyOf), so that the
 	// accounts keep no copies of their own.
@@ -77,10 +82,13 @@ type ledger struct {
 	seeded, fromSaved bool
 
 	// saveMu orders saves; stopped: the final one was made; savedHorizon
-	// is the horizon of the last one.
+	// is the horizon of the last one; base is the header of the saved set
+	// the last save wrote or the start read, nil when there is none the
+	// ledger can change part by part.
 	saveMu       sync.Mutex
 	stopped      bool
 	savedHorizon int64
+	base         []byte
 }
 
 // slot numbers an account in the ledger's table (ledger.accts); noSlot is
@@ -158,8 +166,8 @@ func newLedger(p *billing.PriceSheet) *ledger {
 // clear forgets every account, as a reset of the fleet does. A save under
 // way gives up: what it was saving is gone.
 func (l *ledger) clear() {
-	l.accts, l.slotOf, l.free = nil, map[string]slot{}, nil
-	l.last = savedEvent{}
+	l.accts, l.slotOf, l.free, l.dirty = nil, map[string]slot{}, nil, nil
+	l.last, l.reset = savedEvent{}, true
 	if l.view != nil {
 		l.view.abandoned = true
 		l.view = nil

@@ -54,6 +54,7 @@ func unixNanoOrZero(t time.Time) int64 {
 // fails when there are none, or none it can trust; having applied some of
 // them, perhaps: the caller clears the ledger and reads the history.
 func (l *ledger) seedFromSaved(ctx context.Context, eng *engine.Engine) error {
+	numbered := false // the tariffs are numbered as saved
 	rd := &savedReader{
 		rates: l.rates,
 		tariffs: func(table []*billing.Tariff) error {
@@ -62,6 +63,7 @@ func (l *ledger) seedFromSaved(ctx context.Context, eng *engine.Engine) error {
 			for _, t := range table {
 				l.numberTariff(t)
 			}
+			numbered = len(l.tariffs) == len(table)
 			return nil
 		},
 		slot: func(a account) error {
@@ -70,11 +72,13 @@ func (l *ledger) seedFromSaved(ctx context.Context, eng *engine.Engine) error {
 			return l.restoreSlot(a)
 		},
 	}
+	var base []byte
 	err := eng.SavedAccounts(ctx, func(part []byte) error {
 		first := rd.header == nil
 		if err := rd.part(part); err != nil || !first {
 			return err
 		}
+		base = slices.Clone(part)
 		return l.trusts(*rd.header, eng.Horizon())
 	})
 	switch {
@@ -110,6 +114,13 @@ func (l *ledger) seedFromSaved(ctx context.Context, eng *engine.Engine) error {
 	})
 	if err == nil && !found {
 		err = errHistoryMoved
+	}
+	if err == nil && numbered {
+		// The saved set is what the ledger has, and its tariffs are
+		// numbered alike: a save may change it part by part.
+		l.saveMu.Lock()
+		l.base, l.savedHorizon = base, rd.header.Horizon
+		l.saveMu.Unlock()
 	}
 	return err
 }
@@ -177,26 +188,33 @@ func (l *ledger) checkLinks() error {
 type saveView struct {
 	header    savedHeader
 	parts     []viewPart
+	whole     bool // every part is written; else only those that changed
 	abandoned bool // the accounts were cleared: there is nothing to save
 }
 
 type viewPart struct {
 	copied  []account // the part as it was, when changed since
-	written bool
+	written bool      // or not to be written: unchanged since the last save
 }
 
-// touch is called before a change to slot s: while a save runs, it keeps
-// the slot's part as it was, unless the save wrote it already.
+// touch is called before a change to slot s: it marks the slot's part
+// changed, and while a save runs, it keeps the part as it was unless the
+// save wrote it already.
 func (l *ledger) touch(s slot) {
+	p := int(s) / savedPartSlots
+	if p >= len(l.dirty) {
+		l.dirty = append(l.dirty, make([]bool, p+1-len(l.dirty))...)
+	}
+	l.dirty[p] = true
 	v := l.view
 	if v == nil || int(s) >= v.header.Slots {
 		return
 	}
-	p := &v.parts[int(s)/savedPartSlots]
-	if p.written || p.copied != nil {
+	vp := &v.parts[p]
+	if vp.written || vp.copied != nil {
 		return
 	}
-	p.copied = slices.Clone(l.part(int(s)/savedPartSlots, v.header.Slots))
+	vp.copied = slices.Clone(l.part(p, v.header.Slots))
 }
 
 // part is the live slots of part p of a table of slots.
@@ -208,18 +226,44 @@ func (l *ledger) part(p, slots int) []account {
 // beginSave starts a save when the ledger can vouch for its accounts: it
 // has read the history, and it knows the last event they include. Unless
 // force is set, it starts none when nothing changed since the last save
-// (unsaved), nor the horizon (savedHorizon).
-func (l *ledger) beginSave(horizon time.Time, force bool, savedHorizon int64) (*saveView, []byte, bool) {
+// (unsaved), nor the horizon (savedHorizon). Unless whole is set (or a
+// reset came), the save writes only the parts changed since the last.
+func (l *ledger) beginSave(horizon time.Time, force bool, savedHorizon int64, whole bool) (*saveView, []byte, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.seeded || l.unnumbered || l.last.Seq == 0 || (!force && l.unsaved == 0 && unixNanoOrZero(horizon) == savedHorizon) {
 		return nil, nil, false
 	}
 	v := &saveView{header: savedHeader{Prices: l.prices.Fingerprint(), Horizon: unixNanoOrZero(horizon), Last: l.last,
-		Slots: len(l.accts)}}
+		Slots: len(l.accts)}, whole: whole || l.reset}
+	l.reset = false
 	v.parts = make([]viewPart, (v.header.Slots+savedPartSlots-1)/savedPartSlots)
+	for p := range v.parts {
+		if changed := p < len(l.dirty) && l.dirty[p]; !changed && !v.whole {
+			v.parts[p].written = true // as saved
+			continue
+		}
+		if p < len(l.dirty) {
+			l.dirty[p] = false
+		}
+	}
 	l.view, l.unsaved = v, 0
 	return v, encodeHeader(v.header, l.tariffs), true
+}
+
+// unsave marks the parts a save was to write changed again: it failed.
+func (l *ledger) unsave(v *saveView, written []store.AccountsPart) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.unsaved++ // try again
+	if v.abandoned || l.reset {
+		return // the next save writes them whole
+	}
+	for _, p := range written[1:] {
+		if p.N-1 < len(l.dirty) {
+			l.dirty[p.N-1] = true
+		}
+	}
 }
 
 // savePart writes part p of the view, from its copy or the live slots.
@@ -237,41 +281,68 @@ func (l *ledger) savePart(v *saveView, p int) ([]byte, bool) {
 	return encodePart(p*savedPartSlots, slots, l.tariffNo), true
 }
 
+// accountsStore is where the ledger saves its accounts (the engine).
+type accountsStore interface {
+	Horizon() time.Time
+	SaveAccounts(ctx context.Context, save store.AccountsSave) error
+}
+
 // save writes the accounts (see beginSave); final: the last save, at a
-// clean shutdown, after which none is made.
-func (l *ledger) save(ctx context.Context, eng *engine.Engine, force, final bool) error {
+// clean shutdown, after which none is made. It writes only the parts
+// changed since the last save, over the saved set it knows; the whole set
+// when it knows none, or the horizon moved (a compaction dropped it), or
+// another writer replaced it.
+func (l *ledger) save(ctx context.Context, st accountsStore, force, final bool) error {
 	l.saveMu.Lock()
 	defer l.saveMu.Unlock()
 	if l.stopped {
 		return nil
 	}
 	l.stopped = final
-	horizon := eng.Horizon() // before the accounts: a compaction after it makes them untrusted
-	v, header, ok := l.beginSave(horizon, force, l.savedHorizon)
-	if !ok {
+	horizon := st.Horizon() // before the accounts: a compaction after it makes them untrusted
+	for {
+		base := l.base
+		if unixNanoOrZero(horizon) != l.savedHorizon {
+			base = nil
+		}
+		v, header, ok := l.beginSave(horizon, force, l.savedHorizon, base == nil)
+		if !ok {
+			return nil
+		}
+		if v.whole {
+			base = nil
+		}
+		parts := []store.AccountsPart{{N: 0, Body: header}}
+		for p := range v.parts {
+			if v.parts[p].written {
+				continue
+			}
+			part, ok := l.savePart(v, p)
+			if !ok {
+				return nil // a reset: what the view held is gone
+			}
+			parts = append(parts, store.AccountsPart{N: p + 1, Body: part})
+		}
+		l.mu.Lock()
+		if l.view == v {
+			l.view = nil
+		}
+		l.mu.Unlock()
+		err := st.SaveAccounts(ctx, store.AccountsSave{Parts: parts, Count: len(v.parts) + 1, Base: base})
+		if err != nil {
+			// The store kept what it had: the base still, unless
+			// another writer replaced it (or this save was written
+			// after all), which the next save finds out.
+			l.unsave(v, parts)
+			if errors.Is(err, store.ErrAccountsMoved) && base != nil {
+				l.base, force = nil, true
+				continue // save them whole
+			}
+			return fmt.Errorf("dashboard: saving the running accounts: %w", err)
+		}
+		l.savedHorizon, l.base = v.header.Horizon, header
 		return nil
 	}
-	parts := [][]byte{header}
-	for p := range v.parts {
-		part, ok := l.savePart(v, p)
-		if !ok {
-			return nil // a reset: what the view held is gone
-		}
-		parts = append(parts, part)
-	}
-	l.mu.Lock()
-	if l.view == v {
-		l.view = nil
-	}
-	l.mu.Unlock()
-	if err := eng.SaveAccounts(ctx, parts); err != nil {
-		l.mu.Lock()
-		l.unsaved++ // try again
-		l.mu.Unlock()
-		return fmt.Errorf("dashboard: saving the running accounts: %w", err)
-	}
-	l.savedHorizon = v.header.Horizon
-	return nil
 }
 
 // keepSaving saves the accounts every so often while they change, until

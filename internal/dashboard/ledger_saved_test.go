@@ -31,11 +31,11 @@ func (s *savedSwitch) Accounts(ctx context.Context, fn func([]byte) error) error
 	return s.Store.Accounts(ctx, fn)
 }
 
-func (s *savedSwitch) SaveAccounts(ctx context.Context, parts [][]byte) error {
+func (s *savedSwitch) SaveAccounts(ctx context.Context, save store.AccountsSave) error {
 	if s.failing.Load() {
 		return errors.New("the disk is gone")
 	}
-	return s.Store.SaveAccounts(ctx, parts)
+	return s.Store.SaveAccounts(ctx, save)
 }
 
 // A ledger that starts from saved accounts and the events after them has

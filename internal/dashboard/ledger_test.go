@@ -1,8 +1,11 @@
 package dashboard
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +13,7 @@ import (
 	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/engine"
 	"github.com/azemu/azemu/internal/store"
+	"github.com/azemu/azemu/internal/store/memstore"
 )
 
 // A disk follows its VM in the ledger: detached it belongs to none, attached
@@ -134,7 +138,7 @@ func TestSaveWritesOneMoment(t *testing.T) {
 	l.mu.Unlock()
 	atStart := len(history)
 
-	v, header, ok := l.beginSave(time.Time{}, true, 0)
+	v, header, ok := l.beginSave(time.Time{}, true, 0, true)
 	if !ok || len(v.parts) != 2 {
 		t.Fatalf("a save of %d slots began: %v, in %d parts", len(l.accts), ok, len(v.parts))
 	}
@@ -155,28 +159,16 @@ func TestSaveWritesOneMoment(t *testing.T) {
 		t.Error("a written part keeps its copy")
 	}
 
-	restored := newLedger(billing.DefaultPriceSheet())
-	rd := &savedReader{rates: restored.rates,
-		tariffs: func(ts []*billing.Tariff) error {
-			for _, t := range ts {
-				restored.numberTariff(t)
+	restored, saved := restoreLedger(t, func(fn func([]byte) error) error {
+		for _, p := range parts {
+			if err := fn(p); err != nil {
+				return err
 			}
-			return nil
-		},
-		slot: restored.restoreSlot}
-	for _, p := range parts {
-		if err := rd.part(p); err != nil {
-			t.Fatal(err)
 		}
-	}
-	if err := rd.done(); err != nil {
-		t.Fatal(err)
-	}
-	if err := restored.checkLinks(); err != nil {
-		t.Fatal(err)
-	}
-	if rd.header.Last.Seq != history[atStart-1].Seq {
-		t.Errorf("the save includes events up to %d, want %d", rd.header.Last.Seq, history[atStart-1].Seq)
+		return nil
+	})
+	if saved.Last.Seq != history[atStart-1].Seq {
+		t.Errorf("the save includes events up to %d, want %d", saved.Last.Seq, history[atStart-1].Seq)
 	}
 	if got := restored.describe(now); got != want {
 		t.Errorf("restored from the save:\n%s\nwant the accounts when it began:\n%s", got, want)
@@ -196,4 +188,159 @@ func TestSaveWritesOneMoment(t *testing.T) {
 	if want := replayed.describe(now); got != want || restored.describe(now) != want {
 		t.Errorf("after the save the ledger has\n%s\nrestored and caught up\n%s\nwant\n%s", got, restored.describe(now), want)
 	}
+}
+
+// savedStore keeps saved accounts in memory, as a store does, and says
+// which parts each save wrote; it fails a save when told to.
+type savedStore struct {
+	*memstore.Store
+	wrote [][]int // the part numbers of each save, the whole ones marked by -1 first
+	fail  bool
+}
+
+func (s *savedStore) Horizon() time.Time { return time.Time{} }
+
+func (s *savedStore) SaveAccounts(ctx context.Context, save store.AccountsSave) error {
+	if s.fail {
+		return errors.New("the disk is gone")
+	}
+	var ns []int
+	if save.Base == nil {
+		ns = append(ns, -1)
+	}
+	for _, p := range save.Parts {
+		ns = append(ns, p.N)
+	}
+	err := s.Store.SaveAccounts(ctx, save)
+	if err == nil {
+		s.wrote = append(s.wrote, ns)
+	}
+	return err
+}
+
+// restore reads a ledger from what st saved.
+func (s *savedStore) restore(t *testing.T) *ledger {
+	t.Helper()
+	l, _ := restoreLedger(t, func(fn func([]byte) error) error { return s.Accounts(context.Background(), fn) })
+	return l
+}
+
+// restoreLedger reads a ledger from the saved parts read gives.
+func restoreLedger(t *testing.T, read func(func([]byte) error) error) (*ledger, savedHeader) {
+	t.Helper()
+	l := newLedger(billing.DefaultPriceSheet())
+	rd := &savedReader{rates: l.rates,
+		tariffs: func(ts []*billing.Tariff) error {
+			for _, t := range ts {
+				l.numberTariff(t)
+			}
+			return nil
+		},
+		slot: l.restoreSlot}
+	if err := read(rd.part); err != nil {
+		t.Fatal(err)
+	}
+	if err := rd.done(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.checkLinks(); err != nil {
+		t.Fatal(err)
+	}
+	return l, *rd.header
+}
+
+// A save writes the parts changed since the last save and the header
+// alone, over the set the last one wrote; the whole set the first time,
+// after a reset, and when another writer replaced it. Restored, it is the
+// ledger's accounts at every step; a failed save loses no change.
+func TestSaveWritesWhatChanged(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	const rg = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/RG/providers/Microsoft.Compute/"
+	vmID := func(n int) string { return fmt.Sprintf("%svirtualMachines/Web-%d", rg, n) }
+	diskID := func(n int) string { return fmt.Sprintf("%sdisks/Web-%d_OS", rg, n) }
+	vmDetail := `{"vmSize":"Standard_D2s_v3","location":"eastus","osType":"Linux"}`
+	diskOf := func(vm string) string {
+		return fmt.Sprintf(`{"location":"eastus","diskSku":"Premium_LRS","diskSizeGB":128,"managedBy":%q}`, vm)
+	}
+	var seq int64
+	l := newLedger(billing.DefaultPriceSheet())
+	l.seeded = true
+	change := func(at time.Duration, id, op, prov, power, detail string) {
+		seq++
+		l.onChange(engine.Change{Events: []store.Event{{Seq: seq, VMID: id, At: t0.Add(at), ProvisioningState: prov,
+			PowerState: power, OperationKind: op, Detail: []byte(detail)}}})
+	}
+	create := func(n int, at time.Duration) {
+		change(at, vmID(n), "create", "Creating", "", vmDetail)
+		change(at, diskID(n), "create", "Succeeded", "", diskOf(vmID(n)))
+		change(at+time.Minute, vmID(n), "create", "Succeeded", "running", vmDetail)
+	}
+	const vms = 5 * savedPartSlots / 4 // two slots each: three parts
+	for n := range vms {
+		create(n, time.Duration(n)*time.Second)
+	}
+	st := &savedStore{Store: memstore.New()}
+	now := t0.Add(48 * time.Hour)
+	step := func(what string, want []int) {
+		t.Helper()
+		st.wrote = nil
+		if err := l.save(ctx, st, true, false); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if got := st.wrote; len(got) != 1 || !slices.Equal(got[0], want) {
+			t.Errorf("%s: the saves wrote parts %v, want %v", what, got, [][]int{want})
+		}
+		l.mu.Lock()
+		live := l.describe(now)
+		l.mu.Unlock()
+		if got := st.restore(t).describe(now); got != live {
+			t.Errorf("%s: restored\n%s\nwant\n%s", what, got, live)
+		}
+	}
+	step("the first save", []int{-1, 0, 1, 2, 3})
+	step("a save with nothing changed", []int{0})
+	change(time.Hour, vmID(0), "powerOff", "Succeeded", "stopped", vmDetail)
+	step("a VM of part 1 stopped", []int{0, 1})
+	change(2*time.Hour, diskID(vms-1), "update", "Succeeded", "", diskOf(vmID(1))) // from part 3 to part 1
+	step("a disk moved", []int{0, 1, 3})
+	change(3*time.Hour, vmID(vms/2), "delete", "Deleted", "", vmDetail)
+	change(3*time.Hour, diskID(vms/2), "delete", "Deleted", "", diskOf(""))
+	step("a VM and its disk deleted", []int{0, 2})
+	create(vms, 4*time.Hour) // in the slots freed
+	create(vms+1, 4*time.Hour)
+	step("VMs created", []int{0, 2, 3}) // in the slots freed, and after the last
+
+	st.fail = true
+	change(5*time.Hour, vmID(3*vms/4), "deallocate", "Succeeded", "deallocated", vmDetail)
+	if err := l.save(ctx, st, true, false); err == nil {
+		t.Fatal("a save to a failing store did not fail")
+	}
+	st.fail = false
+	change(5*time.Hour, vmID(1), "start", "Succeeded", "running", vmDetail)
+	step("after a failed save", []int{0, 1, 2})
+
+	// Another writer's save: the next is whole.
+	if err := st.Store.SaveAccounts(ctx, store.AccountsSave{Count: 1, Parts: []store.AccountsPart{{N: 0, Body: []byte("another's")}}}); err != nil {
+		t.Fatal(err)
+	}
+	change(6*time.Hour, vmID(2), "powerOff", "Succeeded", "stopped", vmDetail)
+	st.wrote = nil
+	if err := l.save(ctx, st, true, false); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.wrote) != 1 || st.wrote[0][0] != -1 || len(st.wrote[0]) != 5 {
+		t.Errorf("after another writer's save, the saves wrote %v, want one whole", st.wrote)
+	}
+	l.mu.Lock()
+	live := l.describe(now)
+	l.mu.Unlock()
+	if got := st.restore(t).describe(now); got != live {
+		t.Errorf("after another writer's save: restored\n%s\nwant\n%s", got, live)
+	}
+
+	// A reset: whole again.
+	l.onChange(engine.Change{Reset: true})
+	create(0, 7*time.Hour)
+	step("after a reset", []int{-1, 0, 1})
 }

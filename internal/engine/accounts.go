@@ -15,8 +15,8 @@ func (e *Engine) EventsFrom(ctx context.Context, seq int64, fn func(store.Event)
 // SaveAccounts keeps the running accounts a reader of the history derived
 // from it (the dashboard's ledger), in a form of the reader's own. A
 // compaction or a reset drops them.
-func (e *Engine) SaveAccounts(ctx context.Context, parts [][]byte) error {
-	return e.cfg.Store.SaveAccounts(ctx, parts)
+func (e *Engine) SaveAccounts(ctx context.Context, save store.AccountsSave) error {
+	return e.cfg.Store.SaveAccounts(ctx, save)
 }
 
 // SavedAccounts streams the parts SaveAccounts saved last, if any.

@@ -249,11 +249,13 @@ type Store interface {
 	// History does but without the checkpoints: what a reader that saved
 	// its running state (SaveAccounts) at an event has not seen yet.
 	EventsFrom(ctx context.Context, seq int64, fn func(Event) error) error
-	// SaveAccounts replaces the saved running accounts by parts, in one
-	// transaction: a reader of the history (the dashboard's ledger) keeps
-	// its running state there, in a form of its own, so that it need not
-	// read the whole history at start. Compact and Reset drop them.
-	SaveAccounts(ctx context.Context, parts [][]byte) error
+	// SaveAccounts writes saved running accounts, in one transaction: a
+	// reader of the history (the dashboard's ledger) keeps its running
+	// state there, in numbered parts of a form of its own, so that it need
+	// not read the whole history at start. A save replaces the whole set,
+	// or, given a Base, changes some parts of the set it names (see
+	// AccountsSave). Compact and Reset drop them.
+	SaveAccounts(ctx context.Context, save AccountsSave) error
 	// Accounts streams the parts SaveAccounts last saved, in order; none
 	// when nothing was saved since the last Compact or Reset.
 	Accounts(ctx context.Context, fn func(part []byte) error) error
@@ -349,3 +351,28 @@ func DecodeChange(body []byte) (Change, error) {
 	}
 	return c, nil
 }
+
+// AccountsSave is one save of the running accounts (Store.SaveAccounts).
+type AccountsSave struct {
+	// Parts are written, each as the part of its number.
+	Parts []AccountsPart
+	// Count is how many parts the set has after the save: the parts
+	// numbered Count and above are dropped.
+	Count int
+	// Base, when set, is the part 0 of the set the save changes: the
+	// parts not written are kept, and when the saved part 0 is not Base
+	// (another writer saved, or none did) nothing is written and the
+	// save fails with ErrAccountsMoved. Without it the save replaces the
+	// whole set.
+	Base []byte
+}
+
+// AccountsPart is one part of saved running accounts.
+type AccountsPart struct {
+	N    int
+	Body []byte
+}
+
+// ErrAccountsMoved is a save of some parts of saved accounts that are no
+// longer those it changes.
+var ErrAccountsMoved = errors.New("store: the saved accounts are not those the save changes")

@@ -1,6 +1,7 @@
 package memstore
 
 import (
+	"bytes"
 	"context"
 	"slices"
 
@@ -34,19 +35,29 @@ func (s *Store) EventsFrom(ctx context.Context, seq int64, fn func(store.Event) 
 	return nil
 }
 
-// SaveAccounts replaces the saved accounts by copies of parts.
-func (s *Store) SaveAccounts(ctx context.Context, parts [][]byte) error {
+// SaveAccounts writes copies of the parts into the saved accounts.
+func (s *Store) SaveAccounts(ctx context.Context, save store.AccountsSave) error {
 	if err := ctx.Err(); err != nil {
 		return err
-	}
-	kept := make([][]byte, len(parts))
-	for i, p := range parts {
-		kept[i] = slices.Clone(p)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return errClosed
+	}
+	// A new slice, so that a read under way keeps the one it has.
+	var kept [][]byte
+	if save.Base != nil {
+		if len(s.accounts) == 0 || s.accounts[0] == nil || !bytes.Equal(s.accounts[0], save.Base) {
+			return store.ErrAccountsMoved
+		}
+		kept = slices.Clone(s.accounts[:min(len(s.accounts), save.Count)])
+	}
+	for _, p := range save.Parts {
+		if p.N >= len(kept) {
+			kept = append(kept, make([][]byte, p.N+1-len(kept))...)
+		}
+		kept[p.N] = slices.Clone(p.Body)
 	}
 	s.accounts = kept
 	return nil
@@ -60,6 +71,9 @@ func (s *Store) Accounts(ctx context.Context, fn func(part []byte) error) error 
 	for _, p := range parts {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if p == nil {
+			continue // a number no save wrote
 		}
 		if err := fn(slices.Clone(p)); err != nil {
 			return err

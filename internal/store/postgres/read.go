@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -276,14 +277,29 @@ func (s *Store) EventsFrom(ctx context.Context, seq int64, fn func(store.Event) 
 }
 
 // SaveAccounts implements store.Store.
-func (s *Store) SaveAccounts(ctx context.Context, parts [][]byte) error {
+func (s *Store) SaveAccounts(ctx context.Context, save store.AccountsSave) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM accounts`); err != nil {
+		drop := 0
+		if save.Base != nil {
+			// Locked: a writer that changes the set must see the
+			// last one's part 0.
+			var base []byte
+			err := tx.QueryRow(ctx, `SELECT body FROM accounts WHERE part = 0 FOR UPDATE`).Scan(&base)
+			if errors.Is(err, pgx.ErrNoRows) || (err == nil && !bytes.Equal(base, save.Base)) {
+				return store.ErrAccountsMoved
+			}
+			if err != nil {
+				return err
+			}
+			drop = save.Count
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM accounts WHERE part >= $1`, drop); err != nil {
 			return err
 		}
-		for i, p := range parts {
-			if _, err := tx.Exec(ctx, `INSERT INTO accounts (part, body) VALUES ($1, $2)`, i, p); err != nil {
-				return fmt.Errorf("part %d: %w", i, err)
+		for _, p := range save.Parts {
+			if _, err := tx.Exec(ctx, `INSERT INTO accounts (part, body) VALUES ($1, $2)
+				ON CONFLICT (part) DO UPDATE SET body = EXCLUDED.body`, p.N, p.Body); err != nil {
+				return fmt.Errorf("part %d: %w", p.N, err)
 			}
 		}
 		return nil

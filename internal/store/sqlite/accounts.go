@@ -1,8 +1,10 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/azemu/azemu/internal/store"
@@ -30,7 +32,7 @@ func (s *Store) EventsFrom(ctx context.Context, seq int64, fn func(store.Event) 
 }
 
 // SaveAccounts implements store.Store.
-func (s *Store) SaveAccounts(ctx context.Context, parts [][]byte) (err error) {
+func (s *Store) SaveAccounts(ctx context.Context, save store.AccountsSave) (err error) {
 	defer func() { err = diskFull(err) }()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -41,12 +43,24 @@ func (s *Store) SaveAccounts(ctx context.Context, parts [][]byte) (err error) {
 			tx.Rollback()
 		}
 	}()
-	if _, err = tx.ExecContext(ctx, `DELETE FROM accounts`); err != nil {
+	drop := 0
+	if save.Base != nil {
+		var base []byte
+		err = tx.QueryRowContext(ctx, `SELECT body FROM accounts WHERE part = 0`).Scan(&base)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && !bytes.Equal(base, save.Base)) {
+			err = store.ErrAccountsMoved
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: save accounts: %w", err)
+		}
+		drop = save.Count
+	}
+	if _, err = tx.ExecContext(ctx, `DELETE FROM accounts WHERE part >= ?`, drop); err != nil {
 		return fmt.Errorf("sqlite: save accounts: %w", err)
 	}
-	for i, p := range parts {
-		if _, err = tx.ExecContext(ctx, `INSERT INTO accounts (part, body) VALUES (?, ?)`, i, p); err != nil {
-			return fmt.Errorf("sqlite: save accounts: part %d: %w", i, err)
+	for _, p := range save.Parts {
+		if _, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO accounts (part, body) VALUES (?, ?)`, p.N, p.Body); err != nil {
+			return fmt.Errorf("sqlite: save accounts: part %d: %w", p.N, err)
 		}
 	}
 	if err = tx.Commit(); err != nil {

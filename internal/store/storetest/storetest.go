@@ -1242,19 +1242,56 @@ func accounts(t *testing.T, s store.Store) [][]byte {
 	return out
 }
 
+// wholeSave is a save of parts numbered in order, replacing the set.
+func wholeSave(parts [][]byte) store.AccountsSave {
+	save := store.AccountsSave{Count: len(parts)}
+	for i, p := range parts {
+		save.Parts = append(save.Parts, store.AccountsPart{N: i, Body: p})
+	}
+	return save
+}
+
 // The saved accounts come back byte for byte and in order, are replaced
-// whole by the next save, and are dropped by every part of a compaction
-// and by a reset: they describe a history that is no more.
+// whole by the next save, or changed part by part by a save that names
+// the set it changes (and refused when that set is no longer saved), and
+// are dropped by every part of a compaction and by a reset: they describe
+// a history that is no more.
 func testAccounts(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	check(t, "accounts of a new store", accounts(t, s), [][]byte(nil))
 	big := bytes.Repeat([]byte{0, 1, 2, 0xff, 'x'}, 300_000) // binary, and over a megabyte
 	parts := [][]byte{[]byte("header"), big, {0}, []byte("last")}
-	if err := s.SaveAccounts(ctx, parts); err != nil {
+	if err := s.SaveAccounts(ctx, store.AccountsSave{Base: []byte("header"), Count: 1,
+		Parts: []store.AccountsPart{{N: 0, Body: []byte("header")}}}); !errors.Is(err, store.ErrAccountsMoved) {
+		t.Errorf("a change to accounts never saved: %v, want ErrAccountsMoved", err)
+	}
+	check(t, "accounts after a refused change", accounts(t, s), [][]byte(nil))
+	if err := s.SaveAccounts(ctx, wholeSave(parts)); err != nil {
 		t.Fatalf("SaveAccounts: %v", err)
 	}
 	check(t, "saved accounts", accounts(t, s), parts)
-	if err := s.SaveAccounts(ctx, [][]byte{[]byte("again")}); err != nil {
+
+	// A change of some parts keeps the others, and drops those past its
+	// count.
+	changed := store.AccountsSave{Base: []byte("header"), Count: 3,
+		Parts: []store.AccountsPart{{N: 0, Body: []byte("header 2")}, {N: 2, Body: []byte("two")}}}
+	if err := s.SaveAccounts(ctx, changed); err != nil {
+		t.Fatalf("SaveAccounts of some parts: %v", err)
+	}
+	check(t, "accounts changed", accounts(t, s), [][]byte{[]byte("header 2"), big, []byte("two")})
+	grown := store.AccountsSave{Base: []byte("header 2"), Count: 4,
+		Parts: []store.AccountsPart{{N: 0, Body: []byte("header 3")}, {N: 3, Body: []byte("three")}}}
+	if err := s.SaveAccounts(ctx, grown); err != nil {
+		t.Fatalf("SaveAccounts of a new part: %v", err)
+	}
+	check(t, "accounts grown", accounts(t, s), [][]byte{[]byte("header 3"), big, []byte("two"), []byte("three")})
+	// A change of a set that another save replaced writes nothing.
+	if err := s.SaveAccounts(ctx, changed); !errors.Is(err, store.ErrAccountsMoved) {
+		t.Errorf("a change to accounts saved since: %v, want ErrAccountsMoved", err)
+	}
+	check(t, "accounts after a refused change", accounts(t, s), [][]byte{[]byte("header 3"), big, []byte("two"), []byte("three")})
+
+	if err := s.SaveAccounts(ctx, wholeSave([][]byte{[]byte("again")})); err != nil {
 		t.Fatalf("SaveAccounts: %v", err)
 	}
 	check(t, "accounts saved again", accounts(t, s), [][]byte{[]byte("again")})
@@ -1273,7 +1310,7 @@ func testAccounts(t *testing.T, s store.Store) {
 		{Horizon: horizon},
 	}
 	for i, c := range compactions {
-		if err := s.SaveAccounts(ctx, parts); err != nil {
+		if err := s.SaveAccounts(ctx, wholeSave(parts)); err != nil {
 			t.Fatalf("SaveAccounts: %v", err)
 		}
 		if _, err := s.Compact(ctx, c); err != nil {
@@ -1281,7 +1318,7 @@ func testAccounts(t *testing.T, s store.Store) {
 		}
 		check(t, fmt.Sprintf("accounts after compaction %d", i), accounts(t, s), [][]byte(nil))
 	}
-	if err := s.SaveAccounts(ctx, parts); err != nil {
+	if err := s.SaveAccounts(ctx, wholeSave(parts)); err != nil {
 		t.Fatalf("SaveAccounts: %v", err)
 	}
 	if err := s.Reset(ctx); err != nil {
