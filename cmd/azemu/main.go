@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -115,6 +116,9 @@ type serveConfig struct {
 	writeTimeout time.Duration
 	retention    time.Duration
 	pprof        string
+	// memoryLimit is the Go runtime's soft memory limit in bytes; 0
+	// leaves the runtime's own (GOMEMLIMIT, else none).
+	memoryLimit int64
 }
 
 // defaultSpeed makes a create from a generalized image (80 s in Azure) take
@@ -152,6 +156,8 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	writeTimeout := ""
 	str(&c.pprof, "pprof", "", "serve net/http/pprof's profiles over plain HTTP on this loopback address, e.g. 127.0.0.1:6060 (default: off)")
 	str(&writeTimeout, "write-timeout", "10s", "how long a change may wait for a hung disk before it is answered 503 StoreWriteTimeout")
+	memoryLimit := ""
+	str(&memoryLimit, "memory-limit", "", "soft limit of the memory the Go runtime keeps, e.g. 2GiB: past it the heap is collected more often rather than grown (default: GOMEMLIMIT's, else none)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -189,6 +195,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 		return c, fmt.Errorf("--retention must be 0 (keep all history) or a duration of at least 24h such as 2160h, not %q", retention)
 	} else {
 		c.retention = d
+	}
+	if c.memoryLimit, err = parseMemoryLimit(memoryLimit); err != nil {
+		return c, err
 	}
 	n, err := strconv.Atoi(pageSize)
 	if err != nil || n < 1 {
@@ -292,6 +301,9 @@ func serve(args []string, _, stderr io.Writer) error {
 			return fmt.Errorf("--clock-start: %w", err)
 		}
 	}
+	if c.memoryLimit > 0 {
+		debug.SetMemoryLimit(c.memoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := server.Start(ctx, scfg)
@@ -319,6 +331,35 @@ func serve(args []string, _, stderr io.Writer) error {
 	err = srv.Shutdown(shutdownCtx)
 	log.Info("stopped")
 	return err
+}
+
+// parseMemoryLimit reads --memory-limit as GOMEMLIMIT is written: a whole
+// number of bytes with an optional unit B, KiB, MiB, GiB or TiB; empty is
+// 0, the runtime's own limit.
+func parseMemoryLimit(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	digits := strings.TrimRight(s, "BKMGTi")
+	unit := int64(1)
+	switch s[len(digits):] {
+	case "", "B":
+	case "KiB":
+		unit = 1 << 10
+	case "MiB":
+		unit = 1 << 20
+	case "GiB":
+		unit = 1 << 30
+	case "TiB":
+		unit = 1 << 40
+	default:
+		digits = ""
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || n <= 0 || n > math.MaxInt64/unit {
+		return 0, fmt.Errorf("--memory-limit must be a size such as 2GiB or 512MiB (units B, KiB, MiB, GiB, TiB), not %q", s)
+	}
+	return n * unit, nil
 }
 
 // loadPrices reads a price sheet file (--prices): a whole Retail Prices API

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"testing"
 
 	"github.com/azemu/azemu/internal/jsonshape"
@@ -90,6 +92,18 @@ func BenchmarkStartUp(b *testing.B) {
 // `azemu seed` made (VMs with disks, interfaces and full models), named by
 // AZEMU_BENCH_DB (its azemu.db); without it, it is skipped.
 func BenchmarkStartUpSeeded(b *testing.B) {
+	path := copySeeded(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		_, done := openBench(b, path)
+		done()
+	}
+}
+
+// copySeeded copies the database AZEMU_BENCH_DB names into the benchmark's
+// own directory, and returns the copy's path; without it, it skips b.
+func copySeeded(b *testing.B) string {
+	b.Helper()
 	src := os.Getenv("AZEMU_BENCH_DB")
 	if src == "" {
 		b.Skip("AZEMU_BENCH_DB names no seeded database")
@@ -102,11 +116,44 @@ func BenchmarkStartUpSeeded(b *testing.B) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		b.Fatal(err)
 	}
-	data = nil
-	b.ReportAllocs()
+	return path
+}
+
+// BenchmarkHeapSeeded loads a copy of the fleet AZEMU_BENCH_DB names (see
+// BenchmarkStartUpSeeded) and reports the live heap the engine holds a VM
+// after a collection (heap-B/vm): what the fleet's size costs in memory.
+// With AZEMU_BENCH_HEAP set it also writes the heap profile there.
+func BenchmarkHeapSeeded(b *testing.B) {
+	path := copySeeded(b)
 	for b.Loop() {
-		_, done := openBench(b, path)
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		eng, done := openBench(b, path)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		vms := eng.Stats().VMs
+		if vms == 0 {
+			b.Fatal("the fleet has no VMs")
+		}
+		b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(vms), "heap-B/vm")
+		if out := os.Getenv("AZEMU_BENCH_HEAP"); out != "" {
+			writeHeapProfile(b, out)
+		}
+		runtime.KeepAlive(eng)
 		done()
+	}
+}
+
+func writeHeapProfile(b *testing.B, path string) {
+	b.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		b.Fatal(err)
 	}
 }
 
