@@ -360,7 +360,7 @@ func runWorkloads(ctx context.Context, rig *benchRig, rep benchReport, stdout, s
 					if (i+round)%2 == 0 {
 						name, maxBatch = commitsSingle, 1
 					}
-					runs[name] = append(runs[name], runCommits(ctx, filepath.Join(dir, fmt.Sprintf("%s-%d.db", name, round)), name, c.clients, maxBatch, c.warmup, c.duration))
+					runs[name] = append(runs[name], runCommits(ctx, filepath.Join(dir, fmt.Sprintf("%s-%d.db", name, round)), name, c.clients, maxBatch, c.warmup, c.duration, workloadProfile(c.cpuProfile, name, round)))
 				}
 				continue
 			}

@@ -48,8 +48,9 @@ func (s *countingStore) Apply(ctx context.Context, cs ...store.Change) error {
 // path, an engine (manual clock) with one VM per client, each client
 // cycling its VM through powerOff, start, deallocate, start with Do, for
 // warmup and then for d; every accepted action is one durable change.
-// maxBatch is the engine's Config.MaxBatch.
-func runCommits(ctx context.Context, path, name string, clients, maxBatch int, warmup, d time.Duration) workloadResult {
+// maxBatch is the engine's Config.MaxBatch. The measured part is profiled
+// into the file profile names ("" for none).
+func runCommits(ctx context.Context, path, name string, clients, maxBatch int, warmup, d time.Duration, profile string) workloadResult {
 	res := workloadResult{Name: name}
 	fail := func(err error) workloadResult {
 		res.Err = err.Error()
@@ -134,5 +135,10 @@ func runCommits(ctx context.Context, path, name string, clients, maxBatch int, w
 			return w
 		}
 	}
+	stop, err := startCPUProfile(profile)
+	if err != nil {
+		return fail(err)
+	}
+	defer stop()
 	return drive(d)
 }
