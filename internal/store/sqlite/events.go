@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/azemu/azemu/internal/store"
@@ -28,11 +29,15 @@ const (
 		WHERE provisioning_state = ? AND provisioning_code = ? AND power_state = ? AND operation_kind = ?`
 	sqlAddEventState = `INSERT INTO event_states (provisioning_state, provisioning_code, power_state, operation_kind)
 		VALUES (?, ?, ?, ?)`
-	sqlInsertEvent = `INSERT INTO events (res, at, state, operation_id, detail) VALUES (?, ?, ?, ?, ?)`
 )
 
-var eventStatements = []string{sqlFindEventName, sqlAddEventName, sqlFindEventDetail, sqlAddEventDetail,
-	sqlFindEventScope, sqlAddEventScope, sqlFindEventState, sqlAddEventState, sqlInsertEvent}
+// eventRows inserts the events of an Apply, many rows to a statement
+// (rows.go), in the order their Seqs follow.
+var eventRows = newMultiRow(`INSERT INTO events (res, at, state, operation_id, detail) VALUES `,
+	`(?, ?, ?, ?, ?)`, ``)
+
+var eventStatements = slices.Concat([]string{sqlFindEventName, sqlAddEventName, sqlFindEventDetail, sqlAddEventDetail,
+	sqlFindEventScope, sqlAddEventScope, sqlFindEventState, sqlAddEventState}, eventRows.bySize)
 
 // eventColumns are store.EventColumns as SQLite keeps them, from
 // store.EventTables: the name packed (eventtext.go), in the order
@@ -156,25 +161,26 @@ func (w *eventWriter) scopeRef(ctx context.Context) func(string) (int64, error) 
 	}
 }
 
-// insert writes e and returns its Seq.
-func (w *eventWriter) insert(ctx context.Context, e store.Event) (int64, error) {
+// row is the parameters of e's row in eventRows, the rows it refers to
+// found or added.
+func (w *eventWriter) row(ctx context.Context, e store.Event) ([]any, error) {
 	at, err := store.EventUnixNano(e)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	res, err := w.ref(ctx, names, e.VMID, sqlFindEventName, sqlAddEventName, func() ([]any, error) {
 		name, err := packEventText(e.VMID, w.scopeRef(ctx))
 		return []any{textHash(store.NameHash(e.VMID)), name}, err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("name: %w", err)
+		return nil, fmt.Errorf("name: %w", err)
 	}
 	state, err := w.ref(ctx, states, e.ProvisioningState+"\x00"+e.ProvisioningCode+"\x00"+e.PowerState+"\x00"+e.OperationKind,
 		sqlFindEventState, sqlAddEventState, func() ([]any, error) {
 			return []any{e.ProvisioningState, e.ProvisioningCode, e.PowerState, e.OperationKind}, nil
 		})
 	if err != nil {
-		return 0, fmt.Errorf("state: %w", err)
+		return nil, fmt.Errorf("state: %w", err)
 	}
 	var detail any // NULL for none
 	if e.Detail != nil {
@@ -183,15 +189,10 @@ func (w *eventWriter) insert(ctx context.Context, e store.Event) (int64, error) 
 			packed, err := packEventText(d, w.scopeRef(ctx))
 			return []any{textHash(store.DetailHash(string(packed))), packed}, err
 		}); err != nil {
-			return 0, fmt.Errorf("detail: %w", err)
+			return nil, fmt.Errorf("detail: %w", err)
 		}
 	}
-	r, err := w.s.exec(ctx, w.tx, sqlInsertEvent, res, at, state, operationIDArg(e.OperationID), detail)
-	if err != nil {
-		return 0, err
-	}
-	// The last insert rowid of an INTEGER PRIMARY KEY table is the key.
-	return r.LastInsertId()
+	return []any{res, at, state, operationIDArg(e.OperationID), detail}, nil
 }
 
 // scanEvent reads a row of eventColumns, unpacking its name and detail by

@@ -56,8 +56,8 @@ func chunks(n int) []int {
 }
 
 // writeRows writes rows in order, chunk by chunk, each row given by its
-// parameters.
-func (s *Store) writeRows(ctx context.Context, tx *sql.Tx, m multiRow, rows [][]any) error {
+// parameters; wrote, unless nil, is told each statement's result and rows.
+func (s *Store) writeRows(ctx context.Context, tx *sql.Tx, m multiRow, rows [][]any, wrote func(res sql.Result, n int) error) error {
 	var params []any
 	first := 0
 	for _, size := range chunks(len(rows)) {
@@ -65,7 +65,11 @@ func (s *Store) writeRows(ctx context.Context, tx *sql.Tx, m multiRow, rows [][]
 		for _, row := range rows[first : first+size] {
 			params = append(params, row...)
 		}
-		if _, err := tx.StmtContext(ctx, s.stmts[m.sql(size)]).ExecContext(ctx, params...); err != nil {
+		res, err := tx.StmtContext(ctx, s.stmts[m.sql(size)]).ExecContext(ctx, params...)
+		if err == nil && wrote != nil {
+			err = wrote(res, size)
+		}
+		if err != nil {
 			return err
 		}
 		first += size

@@ -324,21 +324,33 @@ func (s *Store) Apply(ctx context.Context, cs ...store.Change) (err error) {
 			tx.Rollback() // the error that matters is the one returned
 		}
 	}()
-	seqs := make([][]int64, len(cs))
 	events, shapes := s.eventWriter(tx), s.shapeWriter(tx)
-	// Each change's rows in turn, but their operations, whose order
-	// matters only among themselves, gathered for a few multi-row
+	// Each change's rows in turn, but their events and operations, whose
+	// order matters only among themselves, gathered for a few multi-row
 	// statements after (rows.go).
-	var ops [][]any
+	var rows changeRows
 	for i := range cs {
-		if seqs[i], err = s.applyChange(ctx, tx, events, shapes, &ops, &cs[i]); err != nil {
+		if err = s.applyChange(ctx, tx, events, shapes, &rows, &cs[i]); err != nil {
 			if len(cs) > 1 {
 				return fmt.Errorf("sqlite: apply: change %d of %d: %w", i+1, len(cs), err)
 			}
 			return fmt.Errorf("sqlite: apply: %w", err)
 		}
 	}
-	if err = s.writeRows(ctx, tx, operationRows, ops); err != nil {
+	// The Seqs, in the order of the rows: a statement's rows take the
+	// AUTOINCREMENT keys that follow one another up to the last it
+	// inserted.
+	seqs := make([]int64, 0, len(rows.events))
+	if err = s.writeRows(ctx, tx, eventRows, rows.events, func(res sql.Result, n int) error {
+		last, err := res.LastInsertId()
+		for seq := last - int64(n) + 1; err == nil && seq <= last; seq++ {
+			seqs = append(seqs, seq)
+		}
+		return err
+	}); err != nil {
+		return fmt.Errorf("sqlite: apply: events: %w", err)
+	}
+	if err = s.writeRows(ctx, tx, operationRows, rows.ops, nil); err != nil {
 		return fmt.Errorf("sqlite: apply: operations: %w", err)
 	}
 	if newest, ok := newestOf(cs); ok {
@@ -351,9 +363,9 @@ func (s *Store) Apply(ctx context.Context, cs ...store.Change) (err error) {
 	}
 	events.keep()
 	shapes.keep()
-	for i, c := range cs {
-		for j, seq := range seqs[i] {
-			c.Events[j].Seq = seq
+	for _, c := range cs {
+		for j := range c.Events {
+			c.Events[j].Seq, seqs = seqs[0], seqs[1:]
 		}
 	}
 	return nil
@@ -376,85 +388,85 @@ func diskFull(err error) error {
 	return err
 }
 
-// applyChange writes c inside tx, but for its operations, whose rows'
-// parameters it appends to ops, in order, for Apply to write. It returns
-// the Seq of each event, in order.
-func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, events *eventWriter, shapes *shapeWriter, ops *[][]any, c *store.Change) ([]int64, error) {
+// changeRows are the parameters of the rows of an Apply's events and
+// operations, in the changes' order, for multi-row statements.
+type changeRows struct{ events, ops [][]any }
+
+// applyChange writes c inside tx, but for its events and operations, whose
+// rows' parameters it appends to rows, in order, for Apply to write.
+func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, events *eventWriter, shapes *shapeWriter, rows *changeRows, c *store.Change) error {
 	for _, sub := range c.Subscriptions {
 		created, err := store.TimeArg(sub.CreatedAt)
 		if err != nil {
-			return nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
+			return fmt.Errorf("subscription %s: %w", sub.ID, err)
 		}
 		if _, err := s.exec(ctx, tx, sqlInsertSubscription,
 			store.Key(sub.ID), sub.ID, created); err != nil {
-			return nil, fmt.Errorf("subscription %s: %w", sub.ID, err)
+			return fmt.Errorf("subscription %s: %w", sub.ID, err)
 		}
 	}
 
 	for _, g := range c.Groups {
 		created, err := store.TimeArg(g.CreatedAt)
 		if err != nil {
-			return nil, fmt.Errorf("group %s: %w", g.Name, err)
+			return fmt.Errorf("group %s: %w", g.Name, err)
 		}
 		if _, err := s.exec(ctx, tx, sqlUpsertGroup,
 			store.Key(g.SubscriptionID), store.Key(g.Name), g.SubscriptionID, g.Name,
 			g.Location, jsonArg(g.Body), g.Version, created); err != nil {
-			return nil, fmt.Errorf("group %s: %w", g.Name, err)
+			return fmt.Errorf("group %s: %w", g.Name, err)
 		}
 	}
 
 	for _, vm := range c.VMs {
 		if err := s.putVM(ctx, tx, shapes, vm); err != nil {
-			return nil, fmt.Errorf("vm %s: %w", vm.ID, err)
+			return fmt.Errorf("vm %s: %w", vm.ID, err)
 		}
 	}
 	for _, r := range c.Resources {
 		if err := s.putResource(ctx, tx, r); err != nil {
-			return nil, fmt.Errorf("resource %s: %w", r.ID, err)
+			return fmt.Errorf("resource %s: %w", r.ID, err)
 		}
 	}
 
 	// The deletions follow every put: a table's rows are written in the
 	// change's order, and no table refers to another.
 	if err := s.deleteKeyed(ctx, tx, "vm", c.DeletedVMs, sqlDeleteVMModel, sqlDeleteVM, sqlDeleteVMKey); err != nil {
-		return nil, err
+		return err
 	}
 	if err := s.deleteKeyed(ctx, tx, "resource", c.DeletedResources, sqlDeleteResource, sqlDeleteResourceKey); err != nil {
-		return nil, err
+		return err
 	}
 
 	for _, g := range c.DeletedGroups {
 		if _, err := s.exec(ctx, tx, sqlDeleteGroup,
 			store.Key(g.SubscriptionID), store.Key(g.Name)); err != nil {
-			return nil, fmt.Errorf("delete group %s: %w", g.Name, err)
+			return fmt.Errorf("delete group %s: %w", g.Name, err)
 		}
 	}
 
-	var seqs []int64
-	if len(c.Events) > 0 {
-		seqs = make([]int64, len(c.Events))
-	}
 	for i, e := range c.Events {
-		var err error
-		if seqs[i], err = events.insert(ctx, e); err != nil {
-			return nil, fmt.Errorf("event %d of vm %s: %w", i, e.VMID, err)
+		row, err := events.row(ctx, e)
+		if err != nil {
+			return fmt.Errorf("event %d of vm %s: %w", i, e.VMID, err)
 		}
+		rows.events = append(rows.events, row)
 	}
 
 	for _, op := range c.Operations {
 		times, err := store.TimeArgs(op.StartTime, op.EndTime)
 		if err != nil {
-			return nil, fmt.Errorf("operation %s: %w", op.ID, err)
+			return fmt.Errorf("operation %s: %w", op.ID, err)
 		}
-		*ops = append(*ops, []any{opKeyArg(op.ID), opIDArg(op.ID), subscriptionArg(op.SubscriptionID), op.Location, op.Kind,
+		rows.ops = append(rows.ops, []any{opKeyArg(op.ID), opIDArg(op.ID), subscriptionArg(op.SubscriptionID), op.Location, op.Kind,
 			packTarget(op.TargetID, op.SubscriptionID), statusArg(op.Status), times[0], times[1], jsonArg(op.Error), jsonArg(op.Result)})
 	}
 	for name, value := range c.Settings {
 		if _, err := s.exec(ctx, tx, sqlUpsertSetting, name, value); err != nil {
-			return nil, fmt.Errorf("setting %s: %w", name, err)
+			return fmt.Errorf("setting %s: %w", name, err)
 		}
 	}
-	return seqs, nil
+	return nil
 }
 
 // deleteKeyed runs each of stmts on the packed key of each of ids: the
