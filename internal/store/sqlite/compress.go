@@ -81,8 +81,7 @@ func documentArg(doc json.RawMessage, scope string) any {
 	if doc == nil {
 		return nil
 	}
-	packed, _ := packDocument(doc, scope).(string)
-	return compressDocument([]byte(packed))
+	return compressDocument(packedDocument(doc, scope))
 }
 
 // compressDocument is packed compressed, or packed itself when

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"database/sql"
 	"encoding/json"
 	"strings"
@@ -36,14 +37,32 @@ func packDocument(doc json.RawMessage, scope string) any {
 	if doc == nil {
 		return nil
 	}
-	s := string(doc)
-	switch {
-	case strings.ContainsAny(s, "\x01\x02\x03"):
-		return string(keptPrefix) + s
-	case strings.Contains(s, scope):
-		return string(scopedPrefix) + strings.ReplaceAll(s, scope, scopeMark)
+	return string(packedDocument(doc, scope))
+}
+
+// packedDocument is doc with its scope packed, in bytes of its own.
+func packedDocument(doc []byte, scope string) []byte {
+	if hasMarks(doc) {
+		return append([]byte{keptPrefix}, doc...)
 	}
-	return s
+	mark := []byte(scope)
+	i := bytes.Index(doc, mark)
+	if i < 0 {
+		return bytes.Clone(doc)
+	}
+	out := make([]byte, 0, len(doc))
+	out = append(out, scopedPrefix)
+	for ; i >= 0; i = bytes.Index(doc, mark) {
+		out = append(append(out, doc[:i]...), scopeMark...)
+		doc = doc[i+len(mark):]
+	}
+	return append(out, doc...)
+}
+
+// hasMarks reports whether doc holds any of the bytes 1 to 3, each sought
+// with IndexByte, which reads many bytes at a time.
+func hasMarks(doc []byte) bool {
+	return bytes.IndexByte(doc, 1) >= 0 || bytes.IndexByte(doc, 2) >= 0 || bytes.IndexByte(doc, 3) >= 0
 }
 
 // unpackDocument reads a document packDocument bound.

@@ -112,7 +112,15 @@ func packTarget(target, sub string) string {
 	if strings.ContainsFunc(target, func(r rune) bool { return r >= 1 && r <= targetMarks }) { // a rune below 0x80 is its byte
 		return string(targetKept) + target
 	}
-	rest, ok := strings.CutPrefix(target, "/subscriptions/"+sub+"/resourceGroups/")
+	// The scope, /subscriptions/{sub}/resourceGroups/, cut a part at a
+	// time rather than written out for every operation.
+	rest, ok := strings.CutPrefix(target, "/subscriptions/")
+	if ok {
+		rest, ok = strings.CutPrefix(rest, sub)
+	}
+	if ok {
+		rest, ok = strings.CutPrefix(rest, "/resourceGroups/")
+	}
 	if !ok || sub == "" {
 		return target
 	}

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -291,5 +292,33 @@ func TestCompactionLeavesTheNewestMark(t *testing.T) {
 	}
 	if got, err := s.Newest(ctx); err != nil || !got.Equal(want) {
 		t.Errorf("Newest after a compaction = %v (%v), want %v", got, err, want)
+	}
+}
+
+// A GUID's text is kept as its 16 bytes only when it is a lower-case
+// 8-4-4-4-12 GUID, which guidText writes back as it was.
+func TestGUIDBytes(t *testing.T) {
+	tests := []struct {
+		text string
+		want []byte // nil: not kept as bytes
+	}{
+		{"00112233-4455-6677-8899-aabbccddeeff", []byte{0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff}},
+		{"0192d3f0-7c1a-7000-8000-0123456789ab", []byte{0x01, 0x92, 0xd3, 0xf0, 0x7c, 0x1a, 0x70, 0x00, 0x80, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab}},
+		{"00112233-4455-6677-8899-AABBCCDDEEFF", nil}, // upper case
+		{"00112233-4455-6677-8899-aabbccddeefg", nil}, // not hex
+		{"0011223344556677-8899-aabb-ccddeeff", nil},  // dashes elsewhere
+		{"00112233-4455-6677-8899-aabbccddeef", nil},  // short
+		{"{00112233-4455-6677-8899-aabbccddeeff}", nil},
+		{"", nil},
+	}
+	for _, tt := range tests {
+		got, ok := guidBytes(tt.text)
+		if ok != (tt.want != nil) || !bytes.Equal(got, tt.want) {
+			t.Errorf("guidBytes(%q) = %x, %v; want %x", tt.text, got, ok, tt.want)
+			continue
+		}
+		if ok && guidText(got) != tt.text {
+			t.Errorf("guidText(guidBytes(%q)) = %q", tt.text, guidText(got))
+		}
 	}
 }

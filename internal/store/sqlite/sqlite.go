@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -950,13 +949,36 @@ func guidBytes(s string) (b []byte, ok bool) {
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return nil, false
 	}
-	digits := s[:8] + s[9:13] + s[14:18] + s[19:23] + s[24:]
-	if strings.ContainsFunc(digits, func(r rune) bool { return (r < '0' || r > '9') && (r < 'a' || r > 'f') }) {
-		return nil, false
+	b = make([]byte, 16)
+	for i := range b {
+		hi, lo := lowerHexValue[s[guidDigits[2*i]]], lowerHexValue[s[guidDigits[2*i+1]]]
+		if hi|lo > 0xf {
+			return nil, false
+		}
+		b[i] = hi<<4 | lo
 	}
-	b, err := hex.DecodeString(digits)
-	return b, err == nil
+	return b, true
 }
+
+// guidDigits are the places of a GUID's 32 hex digits in its text.
+var guidDigits = [32]uint8{0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17,
+	19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35}
+
+// lowerHexValue is the value of each digit 0-9 and a-f, and 0xff of any
+// other byte.
+var lowerHexValue = func() (t [256]byte) {
+	for c := range t {
+		switch {
+		case '0' <= c && c <= '9':
+			t[c] = byte(c - '0')
+		case 'a' <= c && c <= 'f':
+			t[c] = byte(c - 'a' + 10)
+		default:
+			t[c] = 0xff
+		}
+	}
+	return t
+}()
 
 // guidText writes 16 bytes as a lower-case GUID.
 func guidText(b []byte) string {
