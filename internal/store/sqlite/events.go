@@ -33,7 +33,7 @@ const (
 
 // eventRows inserts the events of an Apply, many rows to a statement
 // (rows.go), in the order their Seqs follow.
-var eventRows = newMultiRow(`INSERT INTO events (res, at, state, operation_id, detail) VALUES `,
+var eventRows = newMultiRow(`INSERT OR FAIL INTO events (res, at, state, operation_id, detail) VALUES `,
 	`(?, ?, ?, ?, ?)`, ``)
 
 var eventStatements = slices.Concat([]string{sqlFindEventName, sqlAddEventName, sqlFindEventDetail, sqlAddEventDetail,

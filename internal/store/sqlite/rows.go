@@ -12,6 +12,14 @@ import (
 // through database/sql and the driver, the cursors it opens on the table
 // and each index) is paid once for many rows: a group commit writes dozens
 // of them, two for most changes (one started, one ended).
+//
+// Each is an INSERT OR FAIL: a statement that may stop half-way on a
+// constraint (OR ABORT, the default) keeps a statement journal, a copy of
+// every page it changes that the transaction had already changed, so as to
+// undo its own rows alone, and past 64 KiB SQLite spills that journal to a
+// temporary file, a file and its writes a commit. An Apply never goes on
+// after a failed statement: it rolls the whole transaction back, which
+// undoes the failed statement's rows as well.
 
 // maxRowsPerStatement bounds the rows of one multi-row statement, so that
 // its parameters stay far below SQLite's limit (32766) and its statements

@@ -276,7 +276,7 @@ const (
 // operationRows upserts the operations of an Apply, many rows to a
 // statement (rows.go). A later row of an operation replaces an earlier
 // one, in the same statement too.
-var operationRows = newMultiRow(`INSERT INTO operations (op, id, subscription_id, location, kind, target,
+var operationRows = newMultiRow(`INSERT OR FAIL INTO operations (op, id, subscription_id, location, kind, target,
 		status, start_time, end_time, error, result) VALUES `,
 	`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	` ON CONFLICT (op) DO UPDATE SET
