@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -195,21 +194,32 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 }
 
 func (e *Engine) load(ctx context.Context) error {
-	snap, err := e.cfg.Store.Load(ctx)
+	// The engine is emptied at the first row, so that a read that fails
+	// before any (a replica's reload) leaves it as it was.
+	emptied := false
+	empty := func() {
+		if !emptied {
+			e.empty()
+			emptied = true
+		}
+	}
+	// The resources come first, as shareVM needs them laid in.
+	d := newOrderedDecoder()
+	snap, err := store.LoadInBatches(ctx, e.cfg.Store, func(rows []store.Resource) error {
+		empty()
+		return decodeBatch(d, rows, e.decodeResource, e.layResource)
+	}, func(rows []store.VM) error {
+		empty()
+		return decodeBatch(d, rows, e.decodeVM, e.layVM)
+	})
+	if derr := d.wait(); derr != nil {
+		return derr // of a row read before any the read failed at
+	}
 	if err != nil {
 		return fmt.Errorf("engine: load: %w", err)
 	}
-	e.empty()
-	decoded, err := decodeOnEveryCore(snap.Resources, e.decodeResource)
-	if err != nil {
-		return err
-	}
-	for i, s := range decoded {
-		if s != nil {
-			e.shareResource(s)
-			e.putRes(armid.Fold(snap.Resources[i].ID), s)
-		}
-	}
+	empty()
+	heap.Init(&e.due)
 	for _, s := range snap.Subscriptions {
 		e.subs[s.ID] = s
 	}
@@ -220,19 +230,6 @@ func (e *Engine) load(ctx context.Context) error {
 		}
 		e.groups[groupKey(g.SubscriptionID, g.Name)] = g
 	}
-	vms, err := decodeOnEveryCore(snap.VMs, e.decodeVM)
-	if err != nil {
-		return err
-	}
-	for i, v := range vms {
-		e.shareVM(v)
-		key := armid.Fold(snap.VMs[i].ID)
-		e.setVM(key, v)
-		if at, ok := v.Machine.Due(); ok {
-			e.due = append(e.due, dueItem{at: at, key: key})
-		}
-	}
-	heap.Init(&e.due)
 	for _, op := range snap.Operations {
 		e.ops[armid.Fold(op.ID)] = op
 		if !op.Done() {
@@ -251,38 +248,22 @@ func (e *Engine) load(ctx context.Context) error {
 	return e.startClock(ctx, snap.Settings[settingManualClock])
 }
 
-// decodeOnEveryCore decodes rows as a loop over them in order would, out[i]
-// from rows[i], stopping at the same first error, but on every core: a
-// start decodes every VM and resource of the fleet. Each core takes a run
-// of the rows, in order, and stops at its run's first error; the first of
-// those errors is the loop's.
-func decodeOnEveryCore[R, T any](rows []R, decode func(R) (T, error)) ([]T, error) {
-	const minRun = 1024 // below which a goroutine costs more than it saves
-	workers := max(1, min(runtime.GOMAXPROCS(0), len(rows)/minRun))
-	out := make([]T, len(rows))
-	errs := make([]error, workers)
-	run := (len(rows) + workers - 1) / workers
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := min(w*run, len(rows)), min((w+1)*run, len(rows))
-		wg.Go(func() {
-			for i := lo; i < hi; i++ {
-				v, err := decode(rows[i])
-				if err != nil {
-					errs[w] = err
-					return
-				}
-				out[i] = v
-			}
-		})
+// layResource lays a loaded resource in (nil: of a type no kind keeps).
+func (e *Engine) layResource(row store.Resource, s resource.State) {
+	if s != nil {
+		e.shareResource(s)
+		e.putRes(armid.Fold(row.ID), s)
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+}
+
+// layVM lays a loaded VM in, with its due step, for heap.Init to order.
+func (e *Engine) layVM(row store.VM, v *VM) {
+	e.shareVM(v)
+	key := armid.Fold(row.ID)
+	e.setVM(key, v)
+	if at, ok := v.Machine.Due(); ok {
+		e.due = append(e.due, dueItem{at: at, key: key})
 	}
-	return out, nil
 }
 
 // loadSettings takes the emulator-wide settings the engine keeps in memory:

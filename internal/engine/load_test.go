@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/azemu/azemu/internal/jsonshape"
@@ -17,10 +17,11 @@ import (
 	"github.com/azemu/azemu/internal/store/sqlite"
 )
 
-// TestDecodeOnEveryCore holds the parallel decoding of a start to a loop
-// over the rows in order: the same values in the same order, and, when
-// rows fail, the error of the first that fails, wherever the runs split.
-func TestDecodeOnEveryCore(t *testing.T) {
+// TestOrderedDecoder holds the decoding of a start, batches decoded on
+// every core, to a loop over the rows in order: the same values laid in in
+// the same order, and, when rows fail, the error of the first that fails,
+// however the rows are split into batches.
+func TestOrderedDecoder(t *testing.T) {
 	for _, n := range []int{0, 1, 1023, 1024, 2048, 5000, 10001} {
 		rows := make([]int, n)
 		for i := range rows {
@@ -44,28 +45,42 @@ func TestDecodeOnEveryCore(t *testing.T) {
 			for _, r := range rows {
 				v, err := decode(r)
 				if err != nil {
-					want, wantErr = nil, err
+					wantErr = err
 					break
 				}
 				want = append(want, v)
 			}
-			got, err := decodeOnEveryCore(rows, decode)
-			if fmt.Sprint(err) != fmt.Sprint(wantErr) || (err == nil) != (wantErr == nil) {
-				t.Fatalf("%d rows failing at %v: error %v, want %v", n, failing, err, wantErr)
-			}
-			if err != nil {
-				continue
-			}
-			if len(got) == 0 && len(want) == 0 {
-				continue
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Fatalf("%d rows: values differ from a loop's", n)
+			for _, size := range []int{1, 7, 1024} {
+				var got []string
+				d := newOrderedDecoder()
+				for lo := 0; lo < n; lo += size {
+					if err := decodeBatch(d, rows[lo:min(lo+size, n)], decode, func(r int, v string) {
+						if v != fmt.Sprint(r) {
+							t.Errorf("row %d laid in as %q", r, v)
+						}
+						got = append(got, v)
+					}); err != nil {
+						if !errors.Is(err, errDecodeFailed) {
+							t.Fatalf("adding a batch: %v", err)
+						}
+						break // a read stops here
+					}
+				}
+				err := d.wait()
+				if fmt.Sprint(err) != fmt.Sprint(wantErr) || (err == nil) != (wantErr == nil) {
+					t.Fatalf("%d rows failing at %v, batches of %d: error %v, want %v", n, failing, size, err, wantErr)
+				}
+				// Without a failure every row is laid in; with one, some
+				// of the rows before it (whole batches), none after it.
+				laid := want
+				if err != nil && len(got) <= len(want) {
+					laid = want[:len(got)]
+				}
+				if !slices.Equal(got, laid) {
+					t.Fatalf("%d rows failing at %v, batches of %d: %d values laid in, want %d as a loop's", n, failing, size, len(got), len(want))
+				}
 			}
 		}
-	}
-	if _, err := decodeOnEveryCore([]int{1}, func(int) (int, error) { return 0, errors.New("x") }); err == nil {
-		t.Fatal("a failing row decoded")
 	}
 }
 

@@ -560,12 +560,30 @@ func vmIDOf(id sql.NullString, vm store.VM) string {
 	return store.VMID(vm.SubscriptionID, vm.ResourceGroup, vm.Name)
 }
 
-// Load implements store.Store. It reads in one transaction, so the snapshot
-// is consistent across tables. Subscriptions, groups and operations are
-// ordered by key; VMs and resources by their row numbers, which is the
-// order they were created in (and, for a file migrated to 0008, the order
-// of their keys before).
-func (s *Store) Load(ctx context.Context) (snap store.Snapshot, err error) {
+// Load implements store.Store: LoadBatches with every batch kept.
+func (s *Store) Load(ctx context.Context) (store.Snapshot, error) {
+	var resources []store.Resource
+	var vms []store.VM
+	snap, err := s.LoadBatches(ctx, func(b []store.Resource) error {
+		resources = append(resources, b...)
+		return nil
+	}, func(b []store.VM) error {
+		vms = append(vms, b...)
+		return nil
+	})
+	if err != nil {
+		return store.Snapshot{}, err
+	}
+	snap.Resources, snap.VMs = resources, vms
+	return snap, nil
+}
+
+// LoadBatches implements store.BatchLoader. It reads in one transaction, so
+// the snapshot is consistent across tables. Subscriptions, groups and
+// operations are ordered by key; VMs and resources by their row numbers,
+// which is the order they were created in (and, for a file migrated to
+// 0008, the order of their keys before).
+func (s *Store) LoadBatches(ctx context.Context, resources func([]store.Resource) error, vms func([]store.VM) error) (snap store.Snapshot, err error) {
 	s.shapes.mu.Lock()
 	era := s.shapes.era // before the read: a reset after it makes what it learns stale
 	s.shapes.mu.Unlock()
@@ -588,15 +606,15 @@ func (s *Store) Load(ctx context.Context) (snap store.Snapshot, err error) {
 	if err != nil {
 		return store.Snapshot{}, err
 	}
-	if snap.VMs, err = loadRows(ctx, tx, "vms",
-		`SELECT v.id, v.subscription_id, v.resource_group, v.name, v.location, m.shape, m.model, v.state,
-		   v.version, v.due_at, v.created_at, v.updated_at
-		 FROM vms v LEFT JOIN vm_models m ON m.ref = v.ref ORDER BY v.ref`, nil, vmScanner(shapes)); err != nil {
+	if err := loadBatches(ctx, tx, "resources",
+		`SELECT id, type, subscription_id, resource_group, name, location, body, version, created_at, updated_at
+		 FROM resources ORDER BY ref`, scanResource, resources); err != nil {
 		return store.Snapshot{}, err
 	}
-	if snap.Resources, err = loadRows(ctx, tx, "resources",
-		`SELECT id, type, subscription_id, resource_group, name, location, body, version, created_at, updated_at
-		 FROM resources ORDER BY ref`, nil, scanResource); err != nil {
+	if err := loadBatches(ctx, tx, "vms",
+		`SELECT v.id, v.subscription_id, v.resource_group, v.name, v.location, m.shape, m.model, v.state,
+		   v.version, v.due_at, v.created_at, v.updated_at
+		 FROM vms v LEFT JOIN vm_models m ON m.ref = v.ref ORDER BY v.ref`, vmScanner(shapes), vms); err != nil {
 		return store.Snapshot{}, err
 	}
 	// The status is a literal, which the partial index of the operations
@@ -639,6 +657,30 @@ func loadRows[T any](ctx context.Context, tx *sql.Tx, what, q string, args []any
 		return nil, fmt.Errorf("sqlite: load %s: %w", what, err)
 	}
 	return out, nil
+}
+
+// loadBatches reads the rows q selects, each made by scan, and hands them
+// to fn in batches of store.LoadBatch, each a slice of its own; what names
+// the rows in an error of the read's own.
+func loadBatches[T any](ctx context.Context, tx *sql.Tx, what, q string, scan func(scanner) (T, error), fn func([]T) error) error {
+	v := store.Visit(fn)
+	batch := make([]T, 0, store.LoadBatch)
+	err := query(ctx, tx, q, nil, func(rows *sql.Rows) error {
+		row, err := scan(rows)
+		if err != nil {
+			return err
+		}
+		if batch = append(batch, row); len(batch) < cap(batch) {
+			return nil
+		}
+		full := batch
+		batch = make([]T, 0, store.LoadBatch)
+		return v.Pass(full)
+	})
+	if err == nil && len(batch) > 0 {
+		err = v.Pass(batch)
+	}
+	return v.Result("sqlite: load "+what, err)
 }
 
 func scanSubscription(row scanner) (store.Subscription, error) {

@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"History", testHistory},
 		{"HistoryEarlyStop", testHistoryEarlyStop},
 		{"LoadInProgressOnly", testLoadInProgressOnly},
+		{"LoadInBatches", testLoadInBatches},
 		{"OperationNotFound", testOperationNotFound},
 		{"Reset", testReset},
 		{"CancelledContext", testCancelledContext},
@@ -693,6 +694,77 @@ func testLoadInProgressOnly(t *testing.T, s store.Store) {
 			t.Fatalf("Operation(%s): %v", want.ID, err)
 		}
 		check(t, "operation "+want.ID, got, want)
+	}
+}
+
+// testLoadInBatches holds a load in batches (store.LoadInBatches) to Load:
+// the same resources and VMs, in batches of at most
+// store.LoadBatch, the rest of the snapshot as Load's; an error of the
+// caller's stops it and comes back as it was given.
+func testLoadInBatches(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	c := store.Change{Subscriptions: []store.Subscription{sub(subA)}, Groups: []store.ResourceGroup{group(subA, "rg")},
+		Operations: []store.Operation{operation(opID(1), "InProgress")}, Settings: map[string]string{"x": "y"}}
+	for i := range store.LoadBatch + 5 {
+		c.VMs = append(c.VMs, vm(subA, "rg", fmt.Sprintf("vm%05d", i), 1))
+	}
+	for i := range 3 {
+		name := fmt.Sprintf("disk%d", i)
+		c.Resources = append(c.Resources, store.Resource{
+			ID: "/subscriptions/" + subA + "/resourceGroups/rg/providers/Microsoft.Compute/disks/" + name, Type: "Microsoft.Compute/disks",
+			SubscriptionID: subA, ResourceGroup: "rg", Name: name, Location: "westus",
+			Body: json.RawMessage(`{"sizeGB":128}`), Version: 1, CreatedAt: t0, UpdatedAt: t0,
+		})
+	}
+	apply(t, s, c)
+	want, err := s.Load(ctx)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	var resources []store.Resource
+	var vms []store.VM
+	batches := 0
+	snap, err := store.LoadInBatches(ctx, s, func(b []store.Resource) error {
+		if len(vms) > 0 {
+			t.Error("resources after VMs")
+		}
+		resources = append(resources, b...)
+		return nil
+	}, func(b []store.VM) error {
+		if len(b) == 0 || len(b) > store.LoadBatch {
+			t.Errorf("a batch of %d VMs", len(b))
+		}
+		batches++
+		vms = append(vms, b...)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("LoadInBatches: %v", err)
+	}
+	if snap.VMs != nil || snap.Resources != nil {
+		t.Errorf("the snapshot holds %d VMs and %d resources besides the batches", len(snap.VMs), len(snap.Resources))
+	}
+	if batches < 2 {
+		t.Errorf("%d VMs in %d batch(es)", len(vms), batches)
+	}
+	// The contract does not fix the order of Load's lists (memstore's
+	// changes from one Load to the next).
+	snap.VMs, snap.Resources = vms, resources
+	byID := func(a, b store.Resource) int { return strings.Compare(store.Key(a.ID), store.Key(b.ID)) }
+	slices.SortFunc(snap.Resources, byID)
+	slices.SortFunc(want.Resources, byID)
+	check(t, "the snapshot", sorted(snap), sorted(want))
+
+	stop := errors.New("the caller's own")
+	calls := 0
+	if _, err := store.LoadInBatches(ctx, s, func([]store.Resource) error { return nil }, func([]store.VM) error {
+		calls++
+		return stop
+	}); err != stop {
+		t.Fatalf("LoadInBatches with a failing caller: %v, want the caller's error as given", err)
+	}
+	if calls != 1 {
+		t.Fatalf("the read went on after the caller's error: %d calls", calls)
 	}
 }
 
