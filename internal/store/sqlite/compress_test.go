@@ -38,6 +38,34 @@ func compressionCases(scope string) []string {
 	}
 }
 
+// TestReusedDocument scans every form of document, and NULL, into one
+// reusedDocument row after row, as a load does: each reads back byte for
+// byte, and still does once the rows after it reused the room.
+func TestReusedDocument(t *testing.T) {
+	scope := scopeOf(sub, "rg")
+	docs := compressionCases(scope)
+	docs = append(docs, docs...) // a big document, then small ones in its room
+	var d reusedDocument
+	var got []json.RawMessage
+	for _, doc := range docs {
+		if err := d.Scan(documentArg(json.RawMessage(doc), scope)); err != nil {
+			t.Fatalf("%q: %v", doc, err)
+		}
+		got = append(got, d.unpack(scope))
+		if err := d.Scan(nil); err != nil || d.unpack(scope) != nil {
+			t.Errorf("NULL after %q reads back as %q (%v)", doc, d.unpack(scope), err)
+		}
+	}
+	for i, doc := range docs {
+		if string(got[i]) != doc || got[i] == nil {
+			t.Errorf("%q reads back %q once the rows after it were read", doc, got[i])
+		}
+	}
+	if err := d.Scan([]byte{compressedPrefix, 0xff, 0xff}); err == nil {
+		t.Error("a corrupt compressed document read without an error")
+	}
+}
+
 // TestDocumentCompression: a document comes back byte for byte whatever it
 // holds, and a VM's state is kept in a quarter of its size.
 func TestDocumentCompression(t *testing.T) {
@@ -112,6 +140,22 @@ func FuzzDocumentCompression(f *testing.F) {
 		}
 		if got := d.unpack(scope); string(got) != doc {
 			t.Errorf("%q kept as %q reads back %q", doc, col, got)
+		}
+		// A load's reader, in the room of a state read before.
+		var r reusedDocument
+		before := stateAtRest(scope, "vm")
+		if err := r.Scan(documentArg(json.RawMessage(before), scope)); err != nil {
+			t.Fatal(err)
+		}
+		first := r.unpack(scope)
+		if err := r.Scan(col); err != nil {
+			t.Fatalf("%q kept as %q, read in reused room: %v", doc, col, err)
+		}
+		if got := r.unpack(scope); string(got) != doc {
+			t.Errorf("%q kept as %q reads back %q in reused room", doc, col, got)
+		}
+		if string(first) != before {
+			t.Errorf("the document before reads %q once %q was read", first, doc)
 		}
 	})
 }

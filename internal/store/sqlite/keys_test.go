@@ -134,7 +134,7 @@ func TestKeyedRowsMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	if want.Resources, err = loadRows(ctx, tx, "resources", `SELECT id, type, subscription_id, resource_group, name, location, body, version, created_at, updated_at
-		 FROM resources ORDER BY res_key`, nil, scanResource); err != nil {
+		 FROM resources ORDER BY res_key`, nil, resourceScanner()); err != nil {
 		t.Fatal(err)
 	}
 	tx.Rollback()

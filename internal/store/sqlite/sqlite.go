@@ -608,7 +608,7 @@ func (s *Store) LoadBatches(ctx context.Context, resources func([]store.Resource
 	}
 	if err := loadBatches(ctx, tx, "resources",
 		`SELECT id, type, subscription_id, resource_group, name, location, body, version, created_at, updated_at
-		 FROM resources ORDER BY ref`, scanResource, resources); err != nil {
+		 FROM resources ORDER BY ref`, resourceScanner(), resources); err != nil {
 		return store.Snapshot{}, err
 	}
 	if err := loadBatches(ctx, tx, "vms",
@@ -701,14 +701,14 @@ func scanGroup(row scanner) (store.ResourceGroup, error) {
 }
 
 // vmScanner reads a VM's row and its model's (shape, model), its model
-// made from shapes (shapes.go).
+// made from shapes (shapes.go), its state's room reused from row to row.
 func vmScanner(shapes map[int64]jsonshape.Shape) func(scanner) (store.VM, error) {
+	var state reusedDocument
 	return func(row scanner) (store.VM, error) {
 		var vm store.VM
 		var id sql.NullString
 		var shape sql.NullInt64
 		var model sql.RawBytes // read before the next row, not copied
-		var state storedDocument
 		var due, created, updated sql.NullInt64
 		if err := row.Scan(&id, &vm.SubscriptionID, &vm.ResourceGroup, &vm.Name,
 			&vm.Location, &shape, &model, &state, &vm.Version, &due, &created, &updated); err != nil {
@@ -726,17 +726,21 @@ func vmScanner(shapes map[int64]jsonshape.Shape) func(scanner) (store.VM, error)
 	}
 }
 
-func scanResource(row scanner) (store.Resource, error) {
-	var r store.Resource
-	var id sql.NullString
-	var body storedDocument
-	var created, updated sql.NullInt64
-	err := row.Scan(&id, &r.Type, &r.SubscriptionID, &r.ResourceGroup, &r.Name, &r.Location,
-		&body, &r.Version, &created, &updated)
-	r.ID = resourceIDOf(id, r)
-	r.Body = body.unpack(scopeOf(r.SubscriptionID, r.ResourceGroup))
-	r.CreatedAt, r.UpdatedAt = timeOf(created), timeOf(updated)
-	return r, err
+// resourceScanner reads a resource's row, its body's room reused from row
+// to row.
+func resourceScanner() func(scanner) (store.Resource, error) {
+	var body reusedDocument
+	return func(row scanner) (store.Resource, error) {
+		var r store.Resource
+		var id sql.NullString
+		var created, updated sql.NullInt64
+		err := row.Scan(&id, &r.Type, &r.SubscriptionID, &r.ResourceGroup, &r.Name, &r.Location,
+			&body, &r.Version, &created, &updated)
+		r.ID = resourceIDOf(id, r)
+		r.Body = body.unpack(scopeOf(r.SubscriptionID, r.ResourceGroup))
+		r.CreatedAt, r.UpdatedAt = timeOf(created), timeOf(updated)
+		return r, err
+	}
 }
 
 const operationSelect = `SELECT op, id, subscription_id, location, kind, target, status,
