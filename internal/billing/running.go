@@ -291,3 +291,20 @@ func RestoreRunning(s RunningState, m *Rates) Running {
 	}
 	return r
 }
+
+// PerHour is what n accounts of the tariff accrue per hour together: the
+// sum of their At's perHour, made with one multiplication instead of n
+// additions (a fleet's totals have many accounts and few tariffs).
+func (t *Tariff) PerHour(n int64) Amount {
+	var a Amount
+	switch {
+	case n <= 0:
+	case t.p.rate == nil:
+		a.Unpriced = t.billed
+	case !t.billed:
+		a.Add(new(big.Rat), t.p.currency)
+	default:
+		a.Add(new(big.Rat).Mul(t.p.rate, new(big.Rat).SetInt64(n)), t.p.currency)
+	}
+	return a
+}

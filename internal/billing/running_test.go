@@ -147,3 +147,38 @@ func TestPriceSheetFingerprint(t *testing.T) {
 		t.Error("two different sheets have the same fingerprint")
 	}
 }
+
+// A tariff's rate for n accounts is the sum of the n accounts' rates, in
+// every case: billed or not, priced or not, any kind.
+func TestTariffPerHourSumsItsAccounts(t *testing.T) {
+	rates := NewRates(mustSheet(t, testSheet))
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	unpriced := Attrs{Location: "eastus", VMSize: "Standard_Nope", OSType: "Linux"}
+	cases := []struct {
+		name  string
+		event Event
+	}{
+		{"running", Event{Kind: VM, PowerState: "running", Attrs: linuxD2}},
+		{"stopped (billed)", Event{Kind: VM, PowerState: "stopped", Attrs: linuxD2}},
+		{"deallocated", Event{Kind: VM, PowerState: "deallocated", Attrs: linuxD2}},
+		{"unpriced, running", Event{Kind: VM, PowerState: "running", Attrs: unpriced}},
+		{"unpriced, deallocated", Event{Kind: VM, PowerState: "deallocated", Attrs: unpriced}},
+		{"disk", Event{Kind: Disk, Attrs: Attrs{Location: "eastus", DiskSKU: "Premium_LRS", DiskSizeGB: 128}}},
+	}
+	for _, c := range cases {
+		c.event.ResourceID, c.event.At = "r", t0
+		r := NewRunning(c.event, rates)
+		for _, n := range []int64{0, 1, 3} {
+			var want Amount
+			for range n {
+				_, perHour := r.At(t0.Add(time.Hour))
+				want.Merge(perHour)
+			}
+			got := r.Tariff().PerHour(n)
+			if (got.Cost == nil) != (want.Cost == nil) || (got.Cost != nil && got.Cost.Cmp(want.Cost) != 0) ||
+				got.Currency != want.Currency || got.Mixed != want.Mixed || got.Unpriced != want.Unpriced {
+				t.Errorf("%s, %d accounts: %+v, want %+v", c.name, n, got, want)
+			}
+		}
+	}
+}

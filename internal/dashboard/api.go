@@ -152,7 +152,7 @@ type runView struct {
 func (h *Handler) rows(vms []*engine.VM, now time.Time) []vmRow {
 	keys := make([]string, len(vms))
 	for i, v := range vms {
-		keys[i] = store.Key(v.ID)
+		keys[i] = vmKey(v)
 	}
 	costs := h.ledger.vmCosts(keys, now)
 	out := make([]vmRow, len(vms))
@@ -360,6 +360,15 @@ type fleetCounts struct {
 
 // serveVMs answers GET vms: one page of the fleet table, filtered, with the
 // counts of the whole selection.
+// vmKey is a VM's key: the engine's copy, made when the VM has none (not
+// yet published), so that a page of the whole fleet folds no IDs.
+func vmKey(v *engine.VM) string {
+	if v.Key != "" {
+		return v.Key
+	}
+	return store.Key(v.ID)
+}
+
 func (h *Handler) serveVMs(r *http.Request, scope Scope) (reply, error) {
 	f := parseFilter(r)
 	q := r.URL.Query()
@@ -376,7 +385,7 @@ func (h *Handler) serveVMs(r *http.Request, scope Scope) (reply, error) {
 	keys := make([]string, len(base))
 	var matched []*engine.VM
 	for i, v := range base {
-		keys[i] = store.Key(v.ID)
+		keys[i] = vmKey(v)
 		counts.ByPower[powerName(v.Machine.State.Power)]++
 		if v.Machine.State.Power.Billed() {
 			counts.Billed++
@@ -388,11 +397,7 @@ func (h *Handler) serveVMs(r *http.Request, scope Scope) (reply, error) {
 			matched = append(matched, v)
 		}
 	}
-	var perHour billing.Amount
-	for _, c := range h.ledger.vmAmounts(keys, now) {
-		perHour.Merge(c.computePerHour)
-		perHour.Merge(c.disksPerHour)
-	}
+	perHour := h.ledger.perHour(keys)
 	counts.PerHour, counts.PerHourUnpriced, counts.Currency = perHour.Value(), perHour.Unpriced, perHour.Currency
 	// Bounds from the length, never offset+limit: an offset near the
 	// largest int would overflow.

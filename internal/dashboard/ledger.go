@@ -544,6 +544,44 @@ func (l *ledger) vmAmounts(keys []string, now time.Time) []vmAmounts {
 	return out
 }
 
+// perHour is what several VMs cost per hour now, compute and disks (their
+// vmAmounts' computePerHour and disksPerHour merged in order): counted by
+// tariff and priced once a tariff, so that a fleet's rate makes no
+// rational a resource.
+func (l *ledger) perHour(keys []string) billing.Amount {
+	counts := map[*billing.Tariff]int64{}
+	var order []*billing.Tariff // as first met: an Amount's currency is its first part's
+	count := func(a *account) {
+		t := a.Tariff()
+		if t == nil {
+			return
+		}
+		if counts[t] == 0 {
+			order = append(order, t)
+		}
+		counts[t]++
+	}
+	l.mu.Lock()
+	for _, key := range keys {
+		s, ok := l.slotOf[key]
+		if !ok {
+			continue
+		}
+		count(&l.accts[s])
+		for ch := l.accts[s].child; ch != noSlot; ch = l.accts[ch].next {
+			if d := &l.accts[ch]; d.Kind() != billing.PublicIP {
+				count(d)
+			}
+		}
+	}
+	l.mu.Unlock()
+	var sum billing.Amount
+	for _, t := range order {
+		sum.Merge(t.PerHour(counts[t]))
+	}
+	return sum
+}
+
 // vmCosts gives several VMs' costs as the page shows them.
 func (l *ledger) vmCosts(keys []string, now time.Time) []vmCost {
 	amounts := l.vmAmounts(keys, now)

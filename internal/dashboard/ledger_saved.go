@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -50,16 +49,29 @@ func unixNanoOrZero(t time.Time) int64 {
 	return t.UnixNano()
 }
 
+// maxPresizedSlots bounds the slots a start makes room for before it
+// reads them: those of a few million resources.
+const maxPresizedSlots = 1 << 22
+
 // seedFromSaved reads the saved accounts, then the events after them. It
 // fails when there are none, or none it can trust; having applied some of
 // them, perhaps: the caller clears the ledger and reads the history.
 func (l *ledger) seedFromSaved(ctx context.Context, eng *engine.Engine) error {
 	numbered := false // the tariffs are numbered as saved
-	rd := &savedReader{
+	var rd *savedReader
+	rd = &savedReader{
 		rates: l.rates,
+		keyOf: l.keyOf,
 		tariffs: func(table []*billing.Tariff) error {
 			l.mu.Lock()
 			defer l.mu.Unlock()
+			// The table and map are made once at their size, up to
+			// a bound a damaged header cannot make large.
+			n := min(rd.header.Slots, maxPresizedSlots)
+			l.accts = slices.Grow(l.accts, n)
+			if len(l.slotOf) == 0 {
+				l.slotOf = make(map[string]slot, n)
+			}
 			for _, t := range table {
 				l.numberTariff(t)
 			}
@@ -125,20 +137,14 @@ func (l *ledger) seedFromSaved(ctx context.Context, eng *engine.Engine) error {
 	return err
 }
 
-// restoreSlot puts a saved slot next in the table.
+// restoreSlot puts a saved slot next in the table (its key and ID the
+// engine's copies, savedReader.engineCopies).
 func (l *ledger) restoreSlot(a account) error {
 	s := slot(len(l.accts))
 	if a.key == "" {
 		l.accts = append(l.accts, freeSlot)
 		l.free = append(l.free, s)
 		return nil
-	}
-	// The engine's copies of the key and ID, when it holds them.
-	if k, same := l.keyOf(cmp.Or(a.id, a.key)); k == a.key {
-		a.key = k
-		if same == a.id {
-			a.id = same
-		}
 	}
 	if _, dup := l.slotOf[a.key]; dup {
 		return fmt.Errorf("%w: a key twice", errSavedForm)

@@ -229,7 +229,7 @@ func (s *savedStore) restore(t *testing.T) *ledger {
 func restoreLedger(t *testing.T, read func(func([]byte) error) error) (*ledger, savedHeader) {
 	t.Helper()
 	l := newLedger(billing.DefaultPriceSheet())
-	rd := &savedReader{rates: l.rates,
+	rd := &savedReader{rates: l.rates, keyOf: l.keyOf,
 		tariffs: func(ts []*billing.Tariff) error {
 			for _, t := range ts {
 				l.numberTariff(t)
@@ -343,4 +343,76 @@ func TestSaveWritesWhatChanged(t *testing.T) {
 	l.onChange(engine.Change{Reset: true})
 	create(0, 7*time.Hour)
 	step("after a reset", []int{-1, 0, 1})
+}
+
+// The fleet's rate (counted by tariff) is the VMs' compute and disk rates
+// merged one by one, whatever their power states, prices and children: a
+// public IP is left out of it, an unpriced running VM makes it a lower
+// bound, and a second currency makes it mixed.
+func TestLedgerPerHourMergesEveryVM(t *testing.T) {
+	prices, err := billing.ParsePriceSheet(strings.NewReader(`{"Items":[
+ {"currencyCode":"USD","retailPrice":0.096,"armRegionName":"eastus","meterName":"D2s v3","skuName":"D2s v3","armSkuName":"Standard_D2s_v3","productName":"Virtual Machines DSv3 Series","serviceName":"Virtual Machines","unitOfMeasure":"1 Hour","type":"Consumption"},
+ {"currencyCode":"EUR","retailPrice":0.2,"armRegionName":"westeurope","meterName":"D2s v3","skuName":"D2s v3","armSkuName":"Standard_D2s_v3","productName":"Virtual Machines DSv3 Series","serviceName":"Virtual Machines","unitOfMeasure":"1 Hour","type":"Consumption"},
+ {"currencyCode":"USD","retailPrice":19.71,"armRegionName":"eastus","meterName":"P10 LRS Disk","skuName":"P10 LRS","productName":"Premium SSD Managed Disks","serviceName":"Storage","unitOfMeasure":"1/Month","type":"Consumption"}
+]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	const rg = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/RG/providers/"
+	type vm struct {
+		location, size, power string
+		disk, ip              bool
+	}
+	cases := []struct {
+		name string
+		vms  []vm
+	}{
+		{"none", nil},
+		{"running, with a disk and an IP", []vm{{"eastus", "Standard_D2s_v3", "running", true, true}, {"eastus", "Standard_D2s_v3", "running", true, false}}},
+		{"some deallocated", []vm{{"eastus", "Standard_D2s_v3", "deallocated", true, false}, {"eastus", "Standard_D2s_v3", "running", false, false},
+			{"eastus", "Standard_D2s_v3", "stopped", false, true}}},
+		{"unpriced", []vm{{"eastus", "Standard_Nope", "running", false, false}, {"eastus", "Standard_D2s_v3", "running", true, false}}},
+		{"unpriced, deallocated", []vm{{"eastus", "Standard_Nope", "deallocated", false, false}}},
+		{"two currencies", []vm{{"westeurope", "Standard_D2s_v3", "running", false, false}, {"eastus", "Standard_D2s_v3", "running", true, false},
+			{"westeurope", "Standard_D2s_v3", "deallocated", false, false}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			l := newLedger(prices)
+			close(l.ready)
+			var seq int64
+			ev := func(id, prov, power, detail string) store.Event {
+				seq++
+				return store.Event{Seq: seq, VMID: id, At: t0, ProvisioningState: prov, PowerState: power, OperationKind: "create", Detail: []byte(detail)}
+			}
+			var keys []string
+			for n, v := range c.vms {
+				id := fmt.Sprintf("%sMicrosoft.Compute/virtualMachines/vm-%d", rg, n)
+				detail := fmt.Sprintf(`{"vmSize":%q,"location":%q,"osType":"Linux"}`, v.size, v.location)
+				evs := []store.Event{ev(id, "Creating", "", detail), ev(id, "Succeeded", v.power, detail)}
+				if v.disk {
+					evs = append(evs, ev(fmt.Sprintf("%sMicrosoft.Compute/disks/vm-%d_os", rg, n), "Succeeded", "",
+						fmt.Sprintf(`{"location":"eastus","diskSku":"Premium_LRS","diskSizeGB":128,"managedBy":%q}`, id)))
+				}
+				if v.ip {
+					evs = append(evs, ev(fmt.Sprintf("%sMicrosoft.Network/publicIPAddresses/vm-%d-ip", rg, n), "Succeeded", "",
+						fmt.Sprintf(`{"location":"eastus","publicIpSku":"Standard","allocationMethod":"Static","ipAddress":"10.0.0.1","vm":%q}`, id)))
+				}
+				l.onChange(engine.Change{Events: evs})
+				keys = append(keys, store.Key(id))
+			}
+			keys = append(keys, store.Key(rg+"Microsoft.Compute/virtualMachines/gone"))
+			var want billing.Amount
+			for _, a := range l.vmAmounts(keys, t0.Add(time.Hour)) {
+				want.Merge(a.computePerHour)
+				want.Merge(a.disksPerHour)
+			}
+			got := l.perHour(keys)
+			if (got.Cost == nil) != (want.Cost == nil) || (got.Cost != nil && got.Cost.Cmp(want.Cost) != 0) ||
+				got.Currency != want.Currency || got.Mixed != want.Mixed || got.Unpriced != want.Unpriced {
+				t.Errorf("per hour %+v, want %+v", got, want)
+			}
+		})
+	}
 }

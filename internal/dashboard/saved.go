@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -184,7 +185,11 @@ var errSavedForm = errors.New("not a saved set of accounts of this version")
 // It checks each record alone; the ledger checks that the links between
 // them make sense once all are read.
 type savedReader struct {
-	rates   *billing.Rates
+	rates *billing.Rates
+	// keyOf gives an ID's key and the ID as the engine holds them
+	// (ledger.keyOf): a slot's key and ID are the engine's copies when
+	// it has them.
+	keyOf   func(id string) (key, sameID string)
 	tariffs func([]*billing.Tariff) error // the header's, in their order
 	slot    func(account) error           // in slot order; a free slot has no key
 
@@ -212,13 +217,14 @@ func (s *savedReader) part(b []byte) error {
 	for range n {
 		a := account{parent: noSlot, child: noSlot, next: noSlot}
 		tag := r.byte()
+		var flags byte
 		switch tag {
 		case recordFree:
 		case recordChildren:
 			a.key = r.shared(prevKey)
 			prevKey = a.key
 		case recordAccount:
-			flags := r.byte()
+			flags = r.byte()
 			if flags&^(flagUnpriced|flagEarlier|flagOpening|flagKeyOfID) != 0 {
 				r.fail("account")
 			}
@@ -229,7 +235,7 @@ func (s *savedReader) part(b []byte) error {
 			a.id = r.shared(prevID)
 			prevID = a.id
 			if flags&flagKeyOfID != 0 && a.id != "" {
-				a.key = armid.Fold(a.id)
+				a.key, a.id = s.keyOf(a.id)
 			}
 			t := r.uint()
 			if r.err == nil && t >= uint64(len(s.table)) {
@@ -257,6 +263,9 @@ func (s *savedReader) part(b []byte) error {
 		if r.err == nil && tag != recordFree && a.key == "" {
 			r.fail("key")
 		}
+		if r.err == nil && a.key != "" && (tag == recordChildren || flags&flagKeyOfID == 0) {
+			a.key, a.id = s.engineCopies(a.key, a.id)
+		}
 		if r.err != nil {
 			break
 		}
@@ -278,6 +287,19 @@ func (s *savedReader) part(b []byte) error {
 		return fmt.Errorf("%w: %v", errSavedForm, r.err)
 	}
 	return nil
+}
+
+// engineCopies gives a written key, and the ID, as the engine's copies
+// when it holds the resource by them.
+func (s *savedReader) engineCopies(key, id string) (string, string) {
+	k, same := s.keyOf(cmp.Or(id, key))
+	if k != key {
+		return key, id
+	}
+	if same == id {
+		id = same
+	}
+	return k, id
 }
 
 func (s *savedReader) readHeader(r *reader) (savedHeader, error) {

@@ -126,6 +126,7 @@ func readSaved(parts [][]byte, rates *billing.Rates) (savedHeader, []*billing.Ta
 	var tariffs []*billing.Tariff
 	rd := &savedReader{
 		rates:   rates,
+		keyOf:   foldedKey,
 		tariffs: func(t []*billing.Tariff) error { tariffs = t; return nil },
 		slot:    func(a account) error { slots = append(slots, a); return nil },
 	}
@@ -253,6 +254,7 @@ func FuzzSavedReader(f *testing.F) {
 		n := 0
 		rd := &savedReader{
 			rates:   rates,
+			keyOf:   foldedKey,
 			tariffs: func([]*billing.Tariff) error { return nil },
 			slot:    func(account) error { n++; return nil },
 		}

@@ -257,7 +257,8 @@ type Store interface {
 	// AccountsSave). Compact and Reset drop them.
 	SaveAccounts(ctx context.Context, save AccountsSave) error
 	// Accounts streams the parts SaveAccounts last saved, in order; none
-	// when nothing was saved since the last Compact or Reset.
+	// when nothing was saved since the last Compact or Reset. A part is
+	// fn's only while fn runs: it must neither keep nor change it.
 	Accounts(ctx context.Context, fn func(part []byte) error) error
 	// Reset empties every table, settings and saved accounts included.
 	Reset(ctx context.Context) error

@@ -69,11 +69,12 @@ func (s *Store) SaveAccounts(ctx context.Context, save store.AccountsSave) (err 
 	return nil
 }
 
-// Accounts implements store.Store, in one read transaction.
+// Accounts implements store.Store, in one read transaction. Each part is
+// the driver's bytes, not a copy: a start reads tens of megabytes of them.
 func (s *Store) Accounts(ctx context.Context, fn func(part []byte) error) error {
 	v := store.Visit(fn)
 	err := query(ctx, s.r, `SELECT body FROM accounts ORDER BY part`, nil, func(rows *sql.Rows) error {
-		var body []byte
+		var body sql.RawBytes
 		if err := rows.Scan(&body); err != nil {
 			return err
 		}
