@@ -28,7 +28,7 @@ import (
 
 // savedFormat is the version of the form; a saved set of another version is
 // not read. Any change to what is written is a new version.
-const savedFormat = 2
+const savedFormat = 3
 
 // savedMagic starts the header.
 const savedMagic = "azemu ledger accounts"
@@ -61,11 +61,25 @@ type savedEvent struct {
 	OperationID       string
 }
 
-// The kinds of slot records.
+// A slot's record starts with a number of flags: its kind, and what it
+// holds besides. Those most slots have are in the first seven bits, so
+// that the flags of most slots take one byte.
 const (
-	recordFree     = '-'
-	recordAccount  = 'a'
-	recordChildren = 'c' // a VM with no account, only disks or public IPs
+	recordFree     = 0
+	recordChildren = 1 // a VM with no account, only disks or public IPs
+	recordAccount  = 2
+	recordKinds    = 3 // the mask of the kind
+
+	flagKeyOfID = 1 << (iota - 2) // the key is the ID's (armid.Fold), and is not written
+	flagID                        // the account has an ID
+	flagParent                    // links: each written when there is one
+	flagChild
+	flagNext
+	flagUnpriced
+	flagEarlier
+	flagOpening
+
+	allFlags = flagOpening<<1 - 1 // the kind and every flag
 )
 
 // encodeHeader writes the header, and the tariffs numbered in their order.
@@ -91,14 +105,6 @@ func encodeHeader(h savedHeader, tariffs []*billing.Tariff) []byte {
 	return w.buf
 }
 
-// Flags of an account's record: what it has besides its tariff and time.
-const (
-	flagUnpriced = 1 << iota
-	flagEarlier
-	flagOpening
-	flagKeyOfID // the key is the ID's (armid.Fold), and is not written
-)
-
 // isFoldOf reports whether key is armid.Fold(id), without making it for an
 // ASCII ID (a save asks for every disk).
 func isFoldOf(key, id string) bool {
@@ -121,25 +127,34 @@ func isFoldOf(key, id string) bool {
 }
 
 // encodePart writes the slots from first on, their accounts' tariffs by
-// tariffNo.
+// tariffNo. Each key and ID is written as the length it shares with the
+// one of its kind before and the rest, each time as the difference from
+// the one before, each link as the difference from its own slot.
 func encodePart(first int, slots []account, tariffNo map[*billing.Tariff]int) []byte {
 	var w wire
 	w.uint(uint64(first))
 	w.uint(uint64(len(slots)))
 	var prevKey, prevID string
+	var prevSince int64
 	for i := range slots {
 		a := &slots[i]
+		flags := uint64(recordFree)
+		var st billing.RunningState
 		switch {
 		case a.key == "":
-			w.buf = append(w.buf, recordFree)
+			w.uint(flags)
 			continue
 		case !a.open():
-			w.buf = append(w.buf, recordChildren)
-			w.shared(prevKey, a.key)
-			prevKey = a.key
+			flags = recordChildren
 		default:
-			st := a.State()
-			var flags byte
+			flags = recordAccount
+			if a.id != "" {
+				flags |= flagID
+				if isFoldOf(a.key, a.id) {
+					flags |= flagKeyOfID
+				}
+			}
+			st = a.State()
 			if st.Unpriced {
 				flags |= flagUnpriced
 			}
@@ -149,18 +164,28 @@ func encodePart(first int, slots []account, tariffNo map[*billing.Tariff]int) []
 			if a.opening != nil {
 				flags |= flagOpening
 			}
-			if a.id != "" && isFoldOf(a.key, a.id) {
-				flags |= flagKeyOfID
+		}
+		for _, l := range []struct {
+			s    slot
+			flag uint64
+		}{{a.parent, flagParent}, {a.child, flagChild}, {a.next, flagNext}} {
+			if l.s != noSlot {
+				flags |= l.flag
 			}
-			w.buf = append(w.buf, recordAccount, flags)
-			if flags&flagKeyOfID == 0 {
-				w.shared(prevKey, a.key)
-				prevKey = a.key
-			}
-			w.shared(prevID, a.id)
+		}
+		w.uint(flags)
+		if flags&flagKeyOfID == 0 {
+			w.text(prevKey, a.key)
+			prevKey = a.key
+		}
+		if flags&flagID != 0 {
+			w.text(prevID, a.id)
 			prevID = a.id
+		}
+		if flags&recordKinds == recordAccount {
 			w.uint(uint64(tariffNo[st.Tariff]))
-			w.int(st.Since)
+			w.int(st.Since - prevSince)
+			prevSince = st.Since
 			w.int(st.Seconds)
 			if flags&flagEarlier != 0 {
 				w.amount(st.Earlier)
@@ -169,9 +194,12 @@ func encodePart(first int, slots []account, tariffNo map[*billing.Tariff]int) []
 				w.amount(*a.opening)
 			}
 		}
-		w.link(a.parent)
-		w.link(a.child)
-		w.link(a.next)
+		self := slot(first + i)
+		for _, l := range []slot{a.parent, a.child, a.next} {
+			if l != noSlot {
+				w.int(int64(l) - int64(self))
+			}
+		}
 	}
 	return w.buf
 }
@@ -193,9 +221,10 @@ type savedReader struct {
 	tariffs func([]*billing.Tariff) error // the header's, in their order
 	slot    func(account) error           // in slot order; a free slot has no key
 
-	header *savedHeader // nil before the first part
-	table  []*billing.Tariff
-	read   int // slots read so far
+	header  *savedHeader // nil before the first part
+	table   []*billing.Tariff
+	read    int    // slots read so far
+	scratch []byte // where a key or ID is put together
 }
 
 // part reads the next part: the header, or slots.
@@ -214,34 +243,47 @@ func (s *savedReader) part(b []byte) error {
 		return fmt.Errorf("%w: a part out of its place", errSavedForm)
 	}
 	var prevKey, prevID string
+	var prevSince int64
 	for range n {
+		self := s.read
 		a := account{parent: noSlot, child: noSlot, next: noSlot}
-		tag := r.byte()
-		var flags byte
-		switch tag {
-		case recordFree:
-		case recordChildren:
-			a.key = r.shared(prevKey)
+		flags := r.uint()
+		kind := flags & recordKinds
+		switch {
+		case r.err != nil:
+		case flags&^allFlags != 0 || kind == recordKinds:
+			r.fail("slot")
+		case kind == recordFree:
+			if flags != recordFree {
+				r.fail("slot")
+			}
+		case kind == recordChildren && flags&^(recordKinds|flagParent|flagChild|flagNext) != 0:
+			r.fail("slot")
+		case flags&flagKeyOfID != 0 && flags&flagID == 0:
+			r.fail("slot")
+		}
+		if flags&flagKeyOfID == 0 && kind != recordFree {
+			a.key = r.text(prevKey, &s.scratch)
 			prevKey = a.key
-		case recordAccount:
-			flags = r.byte()
-			if flags&^(flagUnpriced|flagEarlier|flagOpening|flagKeyOfID) != 0 {
-				r.fail("account")
-			}
-			if flags&flagKeyOfID == 0 {
-				a.key = r.shared(prevKey)
-				prevKey = a.key
-			}
-			a.id = r.shared(prevID)
+		}
+		if flags&flagID != 0 {
+			a.id = r.text(prevID, &s.scratch)
 			prevID = a.id
-			if flags&flagKeyOfID != 0 && a.id != "" {
+		}
+		if r.err == nil && kind != recordFree {
+			if flags&flagKeyOfID != 0 {
 				a.key, a.id = s.keyOf(a.id)
+			} else {
+				a.key, a.id = s.engineCopies(a.key, a.id)
 			}
+		}
+		if kind == recordAccount {
 			t := r.uint()
 			if r.err == nil && t >= uint64(len(s.table)) {
 				return fmt.Errorf("%w: an account refers to no tariff", errSavedForm)
 			}
-			st := billing.RunningState{Since: r.int(), Seconds: r.int()}
+			st := billing.RunningState{Since: prevSince + r.int(), Seconds: r.int()}
+			prevSince = st.Since
 			st.Unpriced = flags&flagUnpriced != 0
 			if flags&flagEarlier != 0 {
 				if st.Earlier = r.amount(); st.Earlier == (billing.Amount{}) {
@@ -252,25 +294,22 @@ func (s *savedReader) part(b []byte) error {
 				o := r.amount()
 				a.opening = &o
 			}
-			if r.err != nil {
-				break
+			if r.err == nil {
+				st.Tariff = s.table[t]
+				a.Running = billing.RestoreRunning(st, s.rates)
 			}
-			st.Tariff = s.table[t]
-			a.Running = billing.RestoreRunning(st, s.rates)
-		default:
-			return fmt.Errorf("%w: a record of kind %q", errSavedForm, tag)
 		}
-		if r.err == nil && tag != recordFree && a.key == "" {
+		if r.err == nil && kind != recordFree && a.key == "" {
 			r.fail("key")
 		}
-		if r.err == nil && a.key != "" && (tag == recordChildren || flags&flagKeyOfID == 0) {
-			a.key, a.id = s.engineCopies(a.key, a.id)
+		if flags&flagParent != 0 {
+			a.parent = r.link(self, s.header.Slots)
 		}
-		if r.err != nil {
-			break
+		if flags&flagChild != 0 {
+			a.child = r.link(self, s.header.Slots)
 		}
-		if a.key != "" {
-			a.parent, a.child, a.next = r.link(s.header.Slots), r.link(s.header.Slots), r.link(s.header.Slots)
+		if flags&flagNext != 0 {
+			a.next = r.link(self, s.header.Slots)
 		}
 		if r.err != nil {
 			break
@@ -352,9 +391,6 @@ func (w *wire) str(s string) {
 	w.buf = append(w.buf, s...)
 }
 
-// link writes a slot number, or none.
-func (w *wire) link(s slot) { w.uint(uint64(s + 1)) }
-
 func (w *wire) bool(b bool) {
 	if b {
 		w.buf = append(w.buf, 1)
@@ -363,14 +399,36 @@ func (w *wire) bool(b bool) {
 	}
 }
 
-// shared writes s as the length it shares with prev and the rest.
-func (w *wire) shared(prev, s string) {
+// text writes s as the length it shares with prev, then the rest: as
+// text, and the rest's longest even run of lowercase hexadecimal digits at
+// its end (the random part of many Azure names) as bytes, two digits a
+// byte.
+func (w *wire) text(prev, s string) {
 	n := 0
 	for n < len(prev) && n < len(s) && prev[n] == s[n] {
 		n++
 	}
+	rest := s[n:]
+	h := len(rest)
+	for h > 0 && isLowerHex(rest[h-1]) {
+		h--
+	}
+	h += (len(rest) - h) % 2 // an even run
 	w.uint(uint64(n))
-	w.str(s[n:])
+	w.str(rest[:h])
+	w.uint(uint64(len(rest)-h) / 2)
+	for i := h; i < len(rest); i += 2 {
+		w.buf = append(w.buf, hexValue(rest[i])<<4|hexValue(rest[i+1]))
+	}
+}
+
+func isLowerHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
+
+func hexValue(c byte) byte {
+	if c <= '9' {
+		return c - '0'
+	}
+	return c - 'a' + 10
 }
 
 // rat writes an exact rational, or nil.
@@ -465,27 +523,43 @@ func (r *reader) bool() bool {
 	return false
 }
 
-func (r *reader) shared(prev string) string {
+// text reads what wire.text wrote after prev, put together in scratch.
+func (r *reader) text(prev string, scratch *[]byte) string {
 	n := r.uint()
 	if n > uint64(len(prev)) {
 		r.fail("key")
 		return ""
 	}
-	rest := r.str()
-	if n == 0 {
-		return rest
+	lit := r.uint()
+	if lit > uint64(len(r.buf)) {
+		r.fail("key")
+		return ""
 	}
-	return prev[:n] + rest
+	b := append(append((*scratch)[:0], prev[:n]...), r.take(int(lit))...)
+	pairs := r.uint()
+	if pairs > uint64(len(r.buf)) {
+		r.fail("key")
+		return ""
+	}
+	const digits = "0123456789abcdef"
+	for _, c := range r.take(int(pairs)) {
+		b = append(b, digits[c>>4], digits[c&15])
+	}
+	*scratch = b
+	if r.err != nil {
+		return ""
+	}
+	return string(b)
 }
 
-// link reads what wire.link wrote: a slot below slots, or none.
-func (r *reader) link(slots int) slot {
-	v := r.uint()
-	if v > uint64(slots) {
+// link reads a link wire wrote from slot self: a slot below slots.
+func (r *reader) link(self, slots int) slot {
+	v := int64(self) + r.int()
+	if v < 0 || v >= int64(slots) {
 		r.fail("link")
 		return noSlot
 	}
-	return slot(v) - 1
+	return slot(v)
 }
 
 func (r *reader) rat() *big.Rat {

@@ -266,3 +266,25 @@ func FuzzSavedReader(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSavedText writes a key or ID after another and reads it back as it
+// was, hexadecimal runs and all; and reads anything without a panic.
+func FuzzSavedText(f *testing.F) {
+	f.Add("/subscriptions/s/resourceGroups/RG/providers/Microsoft.Compute/disks/vm-1_OsDisk_1_2f6c4d61359542b89602ab59e6aa3d35",
+		"/subscriptions/s/resourceGroups/RG/providers/Microsoft.Compute/disks/vm-2_OsDisk_1_5b7e1c20cb104391a8d87a509d251974", []byte{3, 1, 'a', 1, 0xff})
+	f.Add("", "d000123", []byte{})
+	f.Add("abc", "abcDEF0", []byte{0, 0, 2, 0x12})
+	f.Fuzz(func(t *testing.T, prev, s string, raw []byte) {
+		var w wire
+		w.text(prev, s)
+		var scratch []byte
+		r := &reader{buf: w.buf}
+		if got := r.text(prev, &scratch); r.err != nil || got != s || len(r.buf) != 0 {
+			t.Fatalf("after %q, %q read back as %q (%v, %d bytes left)", prev, s, got, r.err, len(r.buf))
+		}
+		r = &reader{buf: raw}
+		if got := r.text(prev, &scratch); r.err != nil && got != "" {
+			t.Fatalf("a damaged text read as %q", got)
+		}
+	})
+}
