@@ -143,13 +143,35 @@ func (s *Server) throttleOperation(r *request) string {
 // op of r. An engine that cannot say (it is shutting down) fires none: the
 // read is served as it would be without faults.
 func (s *Server) faultFires(r *request, kind, op string) bool {
+	if kind == engine.FaultThrottle {
+		if p, ok := throttleProbes[op]; ok {
+			return s.probeFires(r, p)
+		}
+	}
+	return s.probeFires(r, engine.ProbeFault{Kind: kind, Operation: op})
+}
+
+// probeFires runs the fault probe p for r.
+func (s *Server) probeFires(r *request, p engine.Request) bool {
 	// The request's own context, unwrapped (every ARM request probes): a
 	// probe waits for nothing. It spends a use in memory and the store
 	// learns of it in the background, so a client's hang-up has nothing
 	// to cut short.
-	res, err := s.eng.Do(r.Context(), engine.ProbeFault{Kind: kind, Operation: op})
+	res, err := s.eng.Do(r.Context(), p)
 	return err == nil && res.Fired
 }
+
+// throttleProbes are the throttle probes of HTTP's methods, made once:
+// every ARM request makes one, and a probe made per request is an
+// allocation (an engine.Request holding two strings).
+var throttleProbes = func() map[string]engine.Request {
+	m := map[string]engine.Request{}
+	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace} {
+		m[method] = engine.ProbeFault{Kind: engine.FaultThrottle, Operation: method}
+	}
+	return m
+}()
 
 // throttled answers 429 when an injected throttle fault fires for r.
 func (s *Server) throttled(r *request) bool {

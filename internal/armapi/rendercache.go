@@ -18,6 +18,12 @@ const (
 	answerStatusOnly                     // its item in listAll statusOnly=true, with no newline
 )
 
+// tagged reports whether a GET of answer a sends the VM's ETag, as a GET
+// of the VM does and one of its instance view does not.
+func (a vmAnswer) tagged() bool {
+	return a == answerVM || a == answerVMInstanceView || a == answerVMUserData
+}
+
 // renderCache keeps the JSON of a VM's GET answers, rendered from one
 // snapshot of it: GETs are the most frequent calls, and a VM's answer is
 // the same until it changes. The engine publishes a new snapshot on every
@@ -43,6 +49,10 @@ type renderKey struct {
 type rendering struct {
 	vm   *engine.VM // the snapshot it was rendered from
 	body []byte
+	// etag and length are the values of the answer's ETag and
+	// Content-Length headers (nil when it sends none, or when a listing
+	// kept it), made once rather than on every GET that reads it.
+	etag, length []string
 }
 
 // renderCacheLimit bounds the cache. Rendering an answer costs a few
@@ -57,13 +67,20 @@ func newRenderCache(limit int) *renderCache {
 
 // get returns the answer rendered from vm, if it is kept.
 func (c *renderCache) get(vm *engine.VM, a vmAnswer) ([]byte, bool) {
+	e, ok := c.getRendering(vm, a)
+	return e.body, ok
+}
+
+// getRendering returns the answer rendered from vm with its headers'
+// values, if it is kept.
+func (c *renderCache) getRendering(vm *engine.VM, a vmAnswer) (rendering, bool) {
 	c.mu.RLock()
 	e, ok := c.entries[renderKey{vm.ID, a}]
 	c.mu.RUnlock()
 	if !ok || e.vm != vm {
-		return nil, false
+		return rendering{}, false
 	}
-	return e.body, true
+	return e, true
 }
 
 // admitRoom is how far below its limit the cache keeps every answer
@@ -87,10 +104,15 @@ func (c *renderCache) admits() bool {
 	return !full || rand.Uint32N(admitOneIn) == 0
 }
 
-// put keeps body as vm's answer a. body must not be changed afterwards.
+// put keeps body as vm's answer a, with the values of the headers a GET
+// of it sends. body must not be changed afterwards.
 func (c *renderCache) put(vm *engine.VM, a vmAnswer, body []byte) {
 	if len(body) > c.limit {
 		return
+	}
+	e := rendering{vm: vm, body: body, length: contentLength(body)}
+	if a.tagged() {
+		e.etag = []string{vm.ETag()}
 	}
 	k := renderKey{vm.ID, a}
 	c.mu.Lock()
@@ -110,7 +132,7 @@ func (c *renderCache) put(vm *engine.VM, a vmAnswer, body []byte) {
 			break
 		}
 	}
-	c.entries[k] = rendering{vm: vm, body: body}
+	c.entries[k] = e
 	c.size += len(body)
 }
 

@@ -3,6 +3,7 @@ package armapi_test
 import (
 	"bytes"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,18 @@ func TestVMAnswersFollowEveryChange(t *testing.T) {
 			again := e.must(http.StatusOK, http.MethodGet, p, nil)
 			if !bytes.Equal(first.Body, again.Body) || first.Header.Get("ETag") != again.Header.Get("ETag") {
 				t.Fatalf("%s: two GETs of one state differ:\n%s\n%s", name, first.Body, again.Body)
+			}
+			// The second is the kept answer (when the VM has no
+			// extensions): its headers are the rendering's.
+			for _, got := range []resp{first, again} {
+				etag := ""
+				if name != "/iv" {
+					etag, _ = got.JSON(t)["etag"].(string)
+				}
+				if got.Header.Get("ETag") != etag || got.Header.Get("Content-Length") != strconv.Itoa(len(got.Body)) ||
+					got.Header.Get("X-Ms-Request-Id") == "" || got.Header.Get("Cache-Control") != "no-cache" {
+					t.Fatalf("%s: headers %v, want ETag %q and Content-Length %d", name, got.Header, etag, len(got.Body))
+				}
 			}
 			out[name] = string(first.Body)
 		}

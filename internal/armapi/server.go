@@ -522,17 +522,45 @@ func encodeJSON(v any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// writeBody writes an encoded JSON answer. Its length is known: without
-// it net/http would send an answer over 2 KB in chunks.
+// writeBody writes an encoded JSON answer.
 func writeBody(r *request, status int, body []byte) {
+	writeSized(r, status, body, nil)
+}
+
+// writeSized writes an encoded JSON answer with its Content-Length value
+// length, made here when nil and needed.
+func writeSized(r *request, status int, body []byte, length []string) {
 	h := r.w.Header()
 	h["Content-Type"] = jsonContentType
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	if len(body) > netHTTPBuffered || r.Method == http.MethodHead {
+		if length == nil {
+			length = []string{strconv.Itoa(len(body))}
+		}
+		h["Content-Length"] = length
+	}
 	noCache(h)
 	r.w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		_, _ = r.w.Write(body)
 	}
+}
+
+// netHTTPBuffered is how much of an answer net/http's server holds before
+// it sends the headers (its bufferBeforeChunkingSize). An answer written
+// whole, in one Write of at most this many bytes, is still held when the
+// handler returns, and net/http sends its Content-Length itself, without
+// the header map; a longer one needs the header, or it goes out in chunks.
+// A HEAD writes no body, so its length is always given.
+// TestAnswersCarryTheirLength holds net/http to it.
+const netHTTPBuffered = 2048
+
+// contentLength is the Content-Length value writeSized sends with body
+// (nil for none).
+func contentLength(body []byte) []string {
+	if len(body) <= netHTTPBuffered {
+		return nil
+	}
+	return []string{strconv.Itoa(len(body))}
 }
 
 // The values of the headers every answer carries, shared rather than made

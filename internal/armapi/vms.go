@@ -201,7 +201,6 @@ func (s *Server) getVM(r *request, sub, rg, name string) {
 		s.writeError(r, invalidParameter("$expand", "The request URL is not valid."))
 		return
 	}
-	r.w.Header()["Etag"] = []string{vm.ETag()}
 	s.writeVMAnswer(r, vm, exts, answer)
 }
 
@@ -222,10 +221,19 @@ func (s *Server) getInstanceView(r *request, sub, rg, name string) {
 func (s *Server) writeVMAnswer(r *request, vm *engine.VM, exts []*engine.Extension, a vmAnswer) {
 	cacheable := len(exts) == 0
 	if cacheable {
-		if body, ok := s.renders.get(vm, a); ok {
-			writeBody(r, http.StatusOK, body)
+		if e, ok := s.renders.getRendering(vm, a); ok {
+			if a.tagged() {
+				if e.etag == nil { // kept by a listing
+					e.etag = []string{vm.ETag()}
+				}
+				r.w.Header()["Etag"] = e.etag
+			}
+			writeSized(r, http.StatusOK, e.body, e.length)
 			return
 		}
+	}
+	if a.tagged() {
+		r.w.Header()["Etag"] = []string{vm.ETag()}
 	}
 	if cacheable && s.renders.admits() {
 		body, err := s.appendVMAnswer(r.Context(), nil, vm, a, exts)
