@@ -96,6 +96,19 @@ func TestLedgerFollowsDisksBetweenVMs(t *testing.T) {
 	}
 }
 
+// saveFleet names the VMs and OS disks the save tests bill: their IDs by
+// number, a VM's event detail, and the detail of a disk managed by a VM.
+func saveFleet() (vmID, diskID func(int) string, vmDetail string, diskOf func(vm string) string) {
+	const rg = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/RG/providers/Microsoft.Compute/"
+	vmID = func(n int) string { return fmt.Sprintf("%svirtualMachines/Web-%d", rg, n) }
+	diskID = func(n int) string { return fmt.Sprintf("%sdisks/Web-%d_OS", rg, n) }
+	vmDetail = `{"vmSize":"Standard_D2s_v3","location":"eastus","osType":"Linux"}`
+	diskOf = func(vm string) string {
+		return fmt.Sprintf(`{"location":"eastus","diskSku":"Premium_LRS","diskSizeGB":128,"managedBy":%q}`, vm)
+	}
+	return vmID, diskID, vmDetail, diskOf
+}
+
 // A save writes the accounts as they were when it began, while changes go
 // on: to parts it has written and to parts it has not, new accounts, ended
 // ones, a disk moved between parts. A ledger restored from it has every
@@ -103,13 +116,7 @@ func TestLedgerFollowsDisksBetweenVMs(t *testing.T) {
 // that never saved.
 func TestSaveWritesOneMoment(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	const rg = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/RG/providers/Microsoft.Compute/"
-	vmID := func(n int) string { return fmt.Sprintf("%svirtualMachines/Web-%d", rg, n) }
-	diskID := func(n int) string { return fmt.Sprintf("%sdisks/Web-%d_OS", rg, n) }
-	vmDetail := `{"vmSize":"Standard_D2s_v3","location":"eastus","osType":"Linux"}`
-	diskOf := func(vm string) string {
-		return fmt.Sprintf(`{"location":"eastus","diskSku":"Premium_LRS","diskSizeGB":128,"managedBy":%q}`, vm)
-	}
+	vmID, diskID, vmDetail, diskOf := saveFleet()
 	var seq int64
 	var history []store.Event
 	ev := func(at time.Duration, id, op, prov, power, detail string) store.Event {
@@ -256,13 +263,7 @@ func restoreLedger(t *testing.T, read func(func([]byte) error) error) (*ledger, 
 func TestSaveWritesWhatChanged(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	const rg = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/RG/providers/Microsoft.Compute/"
-	vmID := func(n int) string { return fmt.Sprintf("%svirtualMachines/Web-%d", rg, n) }
-	diskID := func(n int) string { return fmt.Sprintf("%sdisks/Web-%d_OS", rg, n) }
-	vmDetail := `{"vmSize":"Standard_D2s_v3","location":"eastus","osType":"Linux"}`
-	diskOf := func(vm string) string {
-		return fmt.Sprintf(`{"location":"eastus","diskSku":"Premium_LRS","diskSizeGB":128,"managedBy":%q}`, vm)
-	}
+	vmID, diskID, vmDetail, diskOf := saveFleet()
 	var seq int64
 	l := newLedger(billing.DefaultPriceSheet())
 	l.seeded = true
