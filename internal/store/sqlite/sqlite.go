@@ -45,6 +45,9 @@ type Store struct {
 
 	// bulk is set for the store of a Bulk (bulk.go).
 	bulk bool
+	// checkpoints runs the WAL's checkpoints beside the writer
+	// (checkpoint.go); nil for a Bulk's store, whose writer runs them.
+	checkpoints *checkpointer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -87,6 +90,8 @@ func open(path string, bulk bool) (*Store, error) {
 	wdsn := dsn(abs, false)
 	if bulk {
 		wdsn += "&" + bulkPragmas.Encode()
+	} else {
+		wdsn += "&" + url.Values{"_pragma": {fmt.Sprintf("wal_autocheckpoint(%d)", writerCheckpointPages)}}.Encode()
 	}
 	w, err := sql.Open("sqlite", wdsn)
 	if err != nil {
@@ -119,6 +124,16 @@ func open(path string, bulk bool) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	s := &Store{w: w, r: r, stmts: map[string]*sql.Stmt{}, bulk: bulk}
+	if !bulk {
+		c, err := sql.Open("sqlite", dsn(abs, false))
+		if err != nil {
+			r.Close()
+			w.Close()
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
+		c.SetMaxOpenConns(1)
+		s.checkpoints = newCheckpointer(c)
+	}
 	for _, q := range slices.Concat(writeStatements, eventStatements, shapeStatements) {
 		st, err := w.Prepare(q)
 		if err != nil {
@@ -359,6 +374,9 @@ func (s *Store) Apply(ctx context.Context, cs ...store.Change) (err error) {
 	}
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: apply: commit: %w", err)
+	}
+	if s.checkpoints != nil {
+		s.checkpoints.committed()
 	}
 	events.keep()
 	shapes.keep()
@@ -945,6 +963,9 @@ func (s *Store) Close() error {
 		}
 		rerr := s.r.Close()
 		var cerr error
+		if s.checkpoints != nil {
+			cerr = s.checkpoints.close()
+		}
 		if s.bulk {
 			// A load's rows are written as its changes come, and a VM's
 			// state row shrinks once its create has run, leaving its page

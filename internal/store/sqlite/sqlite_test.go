@@ -1000,6 +1000,10 @@ func BenchmarkApplyBatchPages(b *testing.B) {
 			defer s.Close()
 			w := newBatchWorkload(b, s, ids == "ordered")
 			// Start from an empty WAL, and keep it whole from here.
+			if err := s.checkpoints.close(); err != nil {
+				b.Fatal(err)
+			}
+			s.checkpoints = nil
 			if _, err := s.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 				b.Fatal(err)
 			}
@@ -1085,7 +1089,7 @@ type batchWorkload struct {
 	changes, batches int
 }
 
-func newBatchWorkload(b *testing.B, s *Store, ordered bool) *batchWorkload {
+func newBatchWorkload(b testing.TB, s *Store, ordered bool) *batchWorkload {
 	const vms = 64
 	w := &batchWorkload{s: s, ordered: ordered, rnd: rand.New(rand.NewPCG(1, 2)), at: t0,
 		machines: make([]store.VM, vms), running: make([]store.Operation, vms)}
@@ -1130,7 +1134,7 @@ func (w *batchWorkload) operationID() string {
 }
 
 // apply commits the next batch of 32 changes.
-func (w *batchWorkload) apply(b *testing.B) {
+func (w *batchWorkload) apply(b testing.TB) {
 	const batch = 32
 	w.at = w.at.Add(time.Millisecond)
 	cs := make([]store.Change, batch)
@@ -1157,4 +1161,51 @@ func (w *batchWorkload) apply(b *testing.B) {
 		b.Fatal(err)
 	}
 	w.batches++
+}
+
+// TestCheckpointsBesideTheWriter: the WAL's pages are copied into the
+// database file by a connection of the checkpointer's, once the WAL
+// has gained about checkpointPages, and the writer's own checkpoint past
+// writerCheckpointPages keeps the WAL bounded however the two meet.
+func TestCheckpointsBesideTheWriter(t *testing.T) {
+	s, path := openTemp(t)
+	defer s.Close()
+	var pages int
+	if err := s.w.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&pages); err != nil || pages != writerCheckpointPages {
+		t.Fatalf("the writer's wal_autocheckpoint = %d, %v; want %d", pages, err, writerCheckpointPages)
+	}
+	w := newBatchWorkload(t, s, true)
+	size := func(p string) int64 {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before := size(path)
+	first := int(s.checkpoints.next.Load())
+	for range first {
+		w.apply(t)
+	}
+	<-s.checkpoints.ran
+	if after := size(path); after <= before {
+		t.Errorf("the database file is %d bytes after a checkpoint beside the writer, %d before: nothing was copied", after, before)
+	}
+	// Far more pages than the bound, written in commits the checkpointer
+	// cannot all keep up with under the race detector or not.
+	const batches = 600
+	for range batches {
+		w.apply(t)
+	}
+	const frame = 24 + 4096
+	if got, bound := size(path+"-wal"), int64(32+2*writerCheckpointPages*frame); got > bound {
+		t.Errorf("the WAL grew to %d bytes over %d batches, past %d (twice the writer's bound)", got, batches, bound)
+	}
+	events := 0
+	if err := s.r.QueryRow(`SELECT count(*) FROM events`).Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	if want := (first + batches) * 32; events != want {
+		t.Errorf("%d events, want %d", events, want)
+	}
 }
