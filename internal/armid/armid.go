@@ -284,6 +284,16 @@ func VirtualMachineID(sub, rg, name string) string {
 // slash do not matter. Strings that do not parse are compared with
 // strings.EqualFold. Equal(a, b) == (Key(a) == Key(b)).
 func Equal(a, b string) bool {
+	// Parsing reads every fixed segment case-insensitively and drops only
+	// one trailing slash, so IDs that fold equal are equal, and IDs that
+	// do not and end without a slash are not: most comparisons need no
+	// parse.
+	if strings.EqualFold(a, b) {
+		return true
+	}
+	if !strings.HasSuffix(a, "/") && !strings.HasSuffix(b, "/") {
+		return false
+	}
 	ia, errA := Parse(a)
 	ib, errB := Parse(b)
 	if errA != nil || errB != nil {
