@@ -82,9 +82,15 @@ type Engine struct {
 	// its extensions without scanning the fleet's; putRes and dropRes keep
 	// it in step with res.
 	extsByVM map[string]map[string]*Extension
-	ops      map[string]store.Operation
-	faults   []Fault
-	finished []string // finished op keys, oldest first
+	// addrsBySubnet indexes res[NetworkInterfaceType] by subnet key, then
+	// private address, to the key of the interface holding it, so that
+	// giving an interface an address, or listing a subnet's users, reads
+	// that subnet's interfaces only, not the fleet's; putRes and dropRes
+	// keep it in step with res.
+	addrsBySubnet map[string]map[string]string
+	ops           map[string]store.Operation
+	faults        []Fault
+	finished      []string // finished op keys, oldest first
 	// byPower counts e.vms by power state, and running the operations in
 	// e.ops not yet done, kept as they change (setVM, dropVM, putOp) so
 	// that Stats, which health and metrics read, costs nothing per VM.
@@ -327,11 +333,29 @@ func (e *Engine) putRes(key string, s resource.State) {
 		e.res[s.ResourceType()] = m
 	}
 	var was *resource.Meta
-	if old := m[key]; old != nil {
+	old := m[key]
+	if old != nil {
 		was = old.ResourceMeta()
 	}
 	key = keepKey(s.ResourceMeta(), was, key)
 	m[key] = s
+	if n, ok := s.(*NetworkInterface); ok {
+		if o, ok := old.(*NetworkInterface); ok {
+			e.unindexNIC(key, o)
+		}
+		for _, c := range n.IPConfigs {
+			if c.Address == "" {
+				continue
+			}
+			sk := armid.Key(c.Subnet)
+			held := e.addrsBySubnet[sk]
+			if held == nil {
+				held = map[string]string{}
+				e.addrsBySubnet[sk] = held
+			}
+			held[c.Address] = key
+		}
+	}
 	if x, ok := s.(*Extension); ok {
 		prefix := extensionPrefixOfKey(key)
 		byKey := e.extsByVM[prefix]
@@ -346,6 +370,9 @@ func (e *Engine) putRes(key string, s resource.State) {
 // dropRes forgets the resource with key, whatever its type; the caller
 // holds e.mu or has the engine to itself.
 func (e *Engine) dropRes(key string) {
+	if n, ok := e.res[NetworkInterfaceType][key].(*NetworkInterface); ok {
+		e.unindexNIC(key, n)
+	}
 	if _, ok := e.res[ExtensionType][key]; ok {
 		prefix := extensionPrefixOfKey(key)
 		delete(e.extsByVM[prefix], key)
@@ -355,6 +382,21 @@ func (e *Engine) dropRes(key string) {
 	}
 	for _, m := range e.res {
 		delete(m, key)
+	}
+}
+
+// unindexNIC takes interface n, kept under key, out of nicsBySubnet.
+func (e *Engine) unindexNIC(key string, n *NetworkInterface) {
+	for _, c := range n.IPConfigs {
+		sk := armid.Key(c.Subnet)
+		held := e.addrsBySubnet[sk]
+		if c.Address == "" || held[c.Address] != key {
+			continue
+		}
+		delete(held, c.Address)
+		if len(held) == 0 {
+			delete(e.addrsBySubnet, sk)
+		}
 	}
 }
 
@@ -975,6 +1017,7 @@ func (e *Engine) empty() {
 	e.bySet = map[string]map[string]struct{}{}
 	e.res = map[string]map[string]resource.State{}
 	e.extsByVM = map[string]map[string]*Extension{}
+	e.addrsBySubnet = map[string]map[string]string{}
 	e.ops = map[string]store.Operation{}
 	e.faults = nil
 	e.finished, e.sorted, e.due = nil, nil, nil

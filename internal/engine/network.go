@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/azemu/azemu/internal/armid"
@@ -439,7 +440,99 @@ func (t *tx) nics() []*NetworkInterface {
 	return out
 }
 
-func (t *tx) subnetUsers(vnetID string) vnet.Users { return nic.SubnetUsers(t.nics(), vnetID) }
+// subnetHolders answers which configuration holds an address of a
+// subnet as change t sees it, leaving out interface except (the one being
+// decided): from the interfaces t and the changes under it touched, read
+// once, then from the engine's index of what is committed.
+type subnetHolders struct {
+	t          *tx
+	subnet, id string // the subnet's key and ID
+	except     string
+	touched    map[string]bool   // nil until the first question
+	mine       map[string]string // addresses the touched interfaces hold
+}
+
+func (h *subnetHolders) Holder(addr string) (string, bool) {
+	if h.touched == nil {
+		h.touched, h.mine = map[string]bool{}, map[string]string{}
+		for x := h.t; x != nil; x = x.under {
+			for k := range x.touched[NetworkInterfaceType] {
+				if h.touched[k] {
+					continue
+				}
+				h.touched[k] = true
+				if n, ok := h.t.resource(NetworkInterfaceType, k).(*NetworkInterface); ok && n != nil {
+					h.add(n, func(a, configID string) { h.mine[a] = configID })
+				}
+			}
+		}
+	}
+	if id, ok := h.mine[addr]; ok {
+		return id, true
+	}
+	k, ok := h.t.e.addrsBySubnet[h.subnet][addr]
+	if !ok || h.touched[k] {
+		return "", false
+	}
+	n, _ := h.t.e.res[NetworkInterfaceType][k].(*NetworkInterface)
+	var configID string
+	if n != nil {
+		h.add(n, func(a, id string) {
+			if a == addr {
+				configID = id
+			}
+		})
+	}
+	return configID, configID != ""
+}
+
+// add calls fn with each address n holds in the subnet, unless n is the
+// interface left out.
+func (h *subnetHolders) add(n *NetworkInterface, fn func(addr, configID string)) {
+	if h.except != "" && armid.Equal(n.ID, h.except) {
+		return
+	}
+	for _, c := range n.IPConfigs {
+		if c.Address != "" && armid.Equal(c.Subnet, h.id) {
+			fn(c.Address, n.IPConfigID(c.Name))
+		}
+	}
+}
+
+// nicsIn lists the interfaces this change sees that may use subnet
+// subnetID, in the order of their keys.
+func (t *tx) nicsIn(subnetID string) []*NetworkInterface {
+	var keys []string
+	t.eachNICIn(armid.Key(subnetID), func(k string) { keys = append(keys, k) })
+	slices.Sort(keys)
+	var out []*NetworkInterface
+	for _, k := range keys {
+		if n, ok := t.resource(NetworkInterfaceType, k).(*NetworkInterface); ok && n != nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// subnetUsers lists the users of network vnetID's subnets (none when it
+// does not exist yet): the interfaces holding an address in one.
+func (t *tx) subnetUsers(vnetID string) vnet.Users {
+	v, _ := t.resource(VirtualNetworkType, armid.Key(vnetID)).(*VirtualNetwork)
+	if v == nil {
+		return nic.SubnetUsers(nil, vnetID)
+	}
+	var users []*NetworkInterface
+	seen := map[string]bool{}
+	for _, s := range v.Subnets {
+		for _, n := range t.nicsIn(v.SubnetID(s.Name)) {
+			if k := armid.Key(n.ID); !seen[k] {
+				seen[k] = true
+				users = append(users, n)
+			}
+		}
+	}
+	return nic.SubnetUsers(users, vnetID)
+}
 
 // securityGroupUsers lists the interfaces and subnets linked to a group.
 func (t *tx) securityGroupUsers(id string) []string {
@@ -508,7 +601,6 @@ func (t *tx) nicWorld(old *NetworkInterface, spec NetworkInterfaceSpec) nic.Worl
 			}
 		}
 	}
-	all := t.nics()
 	for _, id := range subnets {
 		parsed, err := armid.Parse(id)
 		if err != nil {
@@ -524,7 +616,7 @@ func (t *tx) nicWorld(old *NetworkInterface, spec NetworkInterfaceSpec) nic.Worl
 		}
 		if s, ok := v.Subnet(parsed.Name()); ok {
 			sid := v.SubnetID(s.Name)
-			w.Subnets[nic.Key(id)] = nic.Subnet{ID: sid, Prefix: s.Prefix(), Location: v.Spec.Location, Used: nic.UsedIn(all, sid, except)}
+			w.Subnets[nic.Key(id)] = nic.Subnet{ID: sid, Prefix: s.Prefix(), Location: v.Spec.Location, Used: &subnetHolders{t: t, subnet: armid.Key(sid), id: sid, except: except}}
 		}
 	}
 	for _, id := range groups {

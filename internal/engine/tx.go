@@ -121,6 +121,11 @@ type view interface {
 	// whose extension.Prefix is prefix, once each, in no order, and
 	// perhaps with keys of some that are gone.
 	eachExtensionOf(prefix string, fn func(key string))
+	// eachNICIn calls fn with the key of every interface that may hold an
+	// address in the subnet whose key is subnet, in no order, perhaps
+	// more than once and with keys of some that are gone or no longer
+	// use it.
+	eachNICIn(subnet string, fn func(key string))
 }
 
 // committed is the view of what is committed: the engine's maps, which
@@ -157,6 +162,11 @@ func (c committed) eachMemberOf(set string, fn func(string)) {
 }
 func (c committed) eachExtensionOf(prefix string, fn func(string)) {
 	for k := range c.e.extsByVM[prefix] {
+		fn(k)
+	}
+}
+func (c committed) eachNICIn(subnet string, fn func(string)) {
+	for _, k := range c.e.addrsBySubnet[subnet] {
 		fn(k)
 	}
 }
@@ -213,6 +223,19 @@ func (t *tx) eachExtensionOf(prefix string, fn func(key string)) {
 	}
 	t.before().eachExtensionOf(prefix, func(k string) {
 		if !t.touched[ExtensionType][k] {
+			fn(k)
+		}
+	})
+}
+
+// eachNICIn calls fn with the key of every interface this change sees or
+// touched that may use the subnet whose key is subnet, once each.
+func (t *tx) eachNICIn(subnet string, fn func(key string)) {
+	for k := range t.touched[NetworkInterfaceType] {
+		fn(k)
+	}
+	t.before().eachNICIn(subnet, func(k string) {
+		if !t.touched[NetworkInterfaceType][k] {
 			fn(k)
 		}
 	})

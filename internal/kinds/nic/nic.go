@@ -105,8 +105,25 @@ type Subnet struct {
 	Prefix   netip.Prefix
 	Location string // its network's
 	// Used are the private addresses held in the subnet by other
-	// interfaces' IP configurations: address to configuration ID.
-	Used map[string]string
+	// interfaces' IP configurations; nil when none are.
+	Used Holders
+}
+
+// Holders says which IP configuration holds a private address of a
+// subnet. A fleet's subnet may hold thousands: the caller answers from
+// an index rather than list them all for every decision.
+type Holders interface {
+	// Holder is the ID of the IP configuration holding address addr.
+	Holder(addr string) (configID string, ok bool)
+}
+
+// UsedAddresses are Holders listed: address to configuration ID.
+type UsedAddresses map[string]string
+
+// Holder is Holders' Holder.
+func (u UsedAddresses) Holder(addr string) (string, bool) {
+	id, ok := u[addr]
+	return id, ok
 }
 
 // World is what an interface's decisions read of other resources, by Key
@@ -233,8 +250,10 @@ func allocate(n, old *NIC, c IPConfigSpec, s Subnet, held map[string]string) (st
 		if by, ok := held[a]; ok {
 			return by, true
 		}
-		by, ok := s.Used[a]
-		return by, ok
+		if s.Used == nil {
+			return "", false
+		}
+		return s.Used.Holder(a)
 	}
 	if c.Allocation == Static && c.PrivateIP != "" {
 		a, err := netip.ParseAddr(c.PrivateIP)
@@ -457,8 +476,8 @@ func mac(id string) string {
 // UsedIn lists the private addresses the interfaces hold in subnet
 // subnetID, to the configuration holding each, leaving out interface
 // except (the one being decided).
-func UsedIn(nics []*NIC, subnetID, except string) map[string]string {
-	used := map[string]string{}
+func UsedIn(nics []*NIC, subnetID, except string) UsedAddresses {
+	used := UsedAddresses{}
 	for _, n := range nics {
 		if armid.Equal(n.ID, except) {
 			continue

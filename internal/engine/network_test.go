@@ -1,0 +1,102 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/kinds/nic"
+)
+
+func netID(typ, name string) string {
+	return armid.ResourceGroupID(testSub, "rg") + "/providers/Microsoft.Network/" + typ + "/" + name
+}
+
+// nicCmd puts interface name on the subnet of network net, at address
+// static when it is set.
+func nicCmd(name, static string) Command {
+	c := nic.IPConfigSpec{Name: "ipconfig1", Subnet: netID("virtualNetworks", "net") + "/subnets/default", Allocation: nic.Dynamic, Version: "IPv4"}
+	if static != "" {
+		c.Allocation, c.PrivateIP = nic.Static, static
+	}
+	return Command{ID: netID("networkInterfaces", name), Verb: VerbPut,
+		Input: NetworkInterfaceSpec{Location: "westus", IPConfigs: []nic.IPConfigSpec{c}}}
+}
+
+// addressOf is the private address interface name holds.
+func addressOf(t *testing.T, r *rig, name string) string {
+	t.Helper()
+	s, ok := r.eng.Resource(NetworkInterfaceType, netID("networkInterfaces", name))
+	if !ok {
+		t.Fatalf("no interface %s", name)
+	}
+	return s.(*NetworkInterface).IPConfigs[0].Address
+}
+
+// The engine answers which interface holds an address of a subnet from an
+// index rather than from every interface of the fleet: interfaces decided
+// in one batch see each other's addresses, a deleted one's address is
+// free again, and a restart rebuilds the index from the store.
+func TestInterfacesTakeTheFreeAddressesOfTheirSubnet(t *testing.T) {
+	r, gate := gatedRig(t)
+	r.group("rg")
+	ctx := context.Background()
+	// 10.0.0.0/29: Azure keeps .0 to .3 and .7, which leaves .4, .5 and .6.
+	if _, err := r.eng.Do(ctx, Command{ID: netID("virtualNetworks", "net"), Verb: VerbPut, Input: VirtualNetworkPut{
+		Spec:    VirtualNetworkSpec{Location: "westus", AddressPrefixes: []string{"10.0.0.0/29"}},
+		Subnets: []Subnet{{Name: "default", AddressPrefix: "10.0.0.0/29"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.eng.Do(ctx, nicCmd("a", "")); err != nil {
+		t.Fatal(err)
+	}
+	// b and c are decided in one batch, after a: each sees the addresses
+	// held before the batch and by the batch's interfaces before it.
+	out := batchOf(t, r, gate, []Command{nicCmd("b", ""), nicCmd("c", ""), nicCmd("full", "")}, nil)
+	for i, o := range out[:2] {
+		if o.err != nil {
+			t.Fatalf("interface %d of the batch: %v", i, o.err)
+		}
+	}
+	var ee *Error
+	if !errors.As(out[2].err, &ee) || ee.Code != "SubnetIsFull" {
+		t.Errorf("a fourth interface in a subnet of three addresses: %v, want SubnetIsFull", out[2].err)
+	}
+	got := []string{addressOf(t, r, "a"), addressOf(t, r, "b"), addressOf(t, r, "c")}
+	check(t, "addresses", got, []string{"10.0.0.4", "10.0.0.5", "10.0.0.6"})
+
+	staticErr := func(name, addr, wantCode string) {
+		t.Helper()
+		_, err := r.eng.Do(ctx, nicCmd(name, addr))
+		if !errors.As(err, &ee) || ee.Code != wantCode {
+			t.Errorf("interface %s at %s: %v, want %s", name, addr, err, wantCode)
+		}
+	}
+	staticErr("d", "10.0.0.5", "PrivateIPAddressIsAllocated")
+	if _, err := r.eng.Do(ctx, Command{ID: netID("networkInterfaces", "b"), Verb: VerbDelete}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.eng.Do(ctx, nicCmd("d", "10.0.0.5")); err != nil {
+		t.Fatalf("the address of a deleted interface: %v", err)
+	}
+	// An update keeps the interface's own address, which is not another's.
+	if _, err := r.eng.Do(ctx, nicCmd("a", "")); err != nil {
+		t.Fatal(err)
+	}
+	check(t, "a's address after its update", addressOf(t, r, "a"), "10.0.0.4")
+
+	r.restart(r.clk.Now())
+	staticErr("e", "10.0.0.6", "PrivateIPAddressIsAllocated")
+	staticErr("e", "10.0.0.4", "PrivateIPAddressIsAllocated")
+	_, err := r.eng.Do(ctx, nicCmd("e", ""))
+	if !errors.As(err, &ee) || ee.Code != "SubnetIsFull" {
+		t.Errorf("a new interface in a full subnet after a restart: %v, want SubnetIsFull", err)
+	}
+	// The network's subnet cannot go while interfaces use it.
+	_, err = r.eng.Do(ctx, Command{ID: netID("virtualNetworks", "net"), Verb: VerbPut, Input: VirtualNetworkPut{
+		Spec: VirtualNetworkSpec{Location: "westus", AddressPrefixes: []string{"10.0.0.0/29"}}, Subnets: []Subnet{}}})
+	if !errors.As(err, &ee) || ee.Code != "InUseSubnetCannotBeDeleted" {
+		t.Errorf("removing a used subnet: %v, want InUseSubnetCannotBeDeleted", err)
+	}
+}
