@@ -308,3 +308,45 @@ func TestAzureCLINetwork(t *testing.T) {
 		t.Fatalf("after group delete: resources left %v", left.Value)
 	}
 }
+
+// TestAzureCLIOnASeededFleet runs the commands that read a VM's network
+// (az vm list -d, az vm show -d) on a fleet azemu seed made: each VM's
+// interface is a resource on its group's subnet, so they print every VM's
+// power state and private address as they do for one az vm create made.
+func TestAzureCLIOnASeededFleet(t *testing.T) {
+	dir := t.TempDir()
+	seed := exec.Command(azemuBin, "seed", "--data-dir", dir, "--vms", "6", "--group-size", "3", "--seed", "7",
+		"--clock-start", "2026-01-01T00:00:00Z")
+	if out, err := seed.CombinedOutput(); err != nil {
+		t.Fatalf("azemu seed: %v\n%s", err, out)
+	}
+	srv := startServer(t, dir)
+	az := newAzCLI274(t, srv)
+	az.login(srv)
+	type details struct {
+		Name, PowerState, PrivateIps string
+	}
+	var listed []details
+	az.json(&listed, "vm", "list", "-d", "-g", "seed-rg-00001")
+	if len(listed) != 3 {
+		t.Fatalf("az vm list -d: %+v, want the group's 3 VMs", listed)
+	}
+	privates := map[string]bool{}
+	for _, d := range listed {
+		addr, err := netip.ParseAddr(d.PrivateIps)
+		if err != nil || !netip.MustParsePrefix("10.0.0.0/16").Contains(addr) || privates[d.PrivateIps] {
+			t.Errorf("az vm list -d: %s has the private address %q, want its own in the group's subnet", d.Name, d.PrivateIps)
+		}
+		privates[d.PrivateIps] = true
+		switch d.PowerState {
+		case "VM running", "VM stopped", "VM deallocated":
+		default:
+			t.Errorf("az vm list -d: %s is %q", d.Name, d.PowerState)
+		}
+		var shown details
+		az.json(&shown, "vm", "show", "-d", "-g", "seed-rg-00001", "-n", d.Name)
+		if shown != d {
+			t.Errorf("az vm show -d: %+v, az vm list -d: %+v", shown, d)
+		}
+	}
+}

@@ -48,9 +48,20 @@ type seedConfig struct {
 // generalized image takes 80 s in Azure) and after its power actions (a
 // deallocate takes 20 s), so that every plan of the batch has finished.
 const (
-	seedCreateWait = 2 * time.Minute
-	seedActionWait = time.Minute
-	seedAPIVersion = "2025-04-01"
+	seedCreateWait        = 2 * time.Minute
+	seedActionWait        = time.Minute
+	seedAPIVersion        = "2025-04-01"
+	seedNetworkAPIVersion = "2024-05-01"
+)
+
+// Each group's VMs share one virtual network with one subnet, as az vm
+// create makes them; a subnet of 10.0.0.0/16 has 65,531 addresses a VM's
+// interface can take (Azure keeps the first four and the last).
+const (
+	seedVNet         = "seed-vnet"
+	seedSubnet       = "default"
+	seedAddressSpace = "10.0.0.0/16"
+	seedMaxGroupSize = 65531
 )
 
 // seedWriteTimeout bounds how long a seed's request waits for its change
@@ -93,6 +104,9 @@ func parseSeed(args []string, stderr io.Writer) (seedConfig, error) {
 		if *n.to, err = positiveInt(n.name, n.value); err != nil {
 			return c, err
 		}
+	}
+	if c.groupSize > seedMaxGroupSize {
+		return c, fmt.Errorf("--group-size must be at most %d, the addresses of a group's subnet (%s), not %d", seedMaxGroupSize, seedAddressSpace, c.groupSize)
 	}
 	if !armid.IsGUID(c.subscription) {
 		return c, fmt.Errorf("--subscription must be a GUID, not %q", c.subscription)
@@ -190,16 +204,32 @@ func (v seedVM) body(sub string) []byte {
 	}
 	// A Windows computer name is at most 15 characters.
 	computer := "vm" + strings.TrimPrefix(v.name, "seed-vm-")
-	nic := armid.ResourceGroupID(sub, v.group) + "/providers/Microsoft.Network/networkInterfaces/" + v.name + "-nic"
 	return fmt.Appendf(nil, `{"location":%q,"tags":{"seeded":"true"},"properties":{`+
 		`"hardwareProfile":{"vmSize":%q},`+
 		`"storageProfile":{"imageReference":%s,"osDisk":{"createOption":"FromImage","managedDisk":{"storageAccountType":"Premium_LRS"}}},`+
 		`"osProfile":{"computerName":%q,"adminUsername":"azureuser","adminPassword":"Seed-Passw0rd!"},`+
-		`"networkProfile":{"networkInterfaces":[{"id":%q}]}}}`, v.region, v.size, image, computer, nic)
+		`"networkProfile":{"networkInterfaces":[{"id":%q}]}}}`, v.region, v.size, image, computer, v.nicPath(sub))
 }
 
 func (v seedVM) path(sub string) string {
 	return armid.VirtualMachineID(sub, v.group, v.name)
+}
+
+// nicPath is the ID of the VM's network interface, made before the VM.
+func (v seedVM) nicPath(sub string) string {
+	return armid.ResourceGroupID(sub, v.group) + "/providers/Microsoft.Network/networkInterfaces/" + v.name + "-nic"
+}
+
+// nicBody is the interface's PUT body: one IP configuration on its group's
+// subnet, its address assigned by the network.
+func (v seedVM) nicBody(sub string) []byte {
+	return fmt.Appendf(nil, `{"location":%q,"tags":{"seeded":"true"},"properties":{"ipConfigurations":[`+
+		`{"name":"ipconfig1","properties":{"privateIPAllocationMethod":"Dynamic","subnet":{"id":%q}}}]}}`,
+		v.region, seedVNetPath(sub, v.group)+"/subnets/"+seedSubnet)
+}
+
+func seedVNetPath(sub, group string) string {
+	return armid.ResourceGroupID(sub, group) + "/providers/Microsoft.Network/virtualNetworks/" + seedVNet
 }
 
 // seedRequest is one request of a seed.
@@ -312,14 +342,18 @@ func seedFleet(ctx context.Context, c seedConfig, first int, send seedSender, fl
 	for from := first; from < last; from += c.batch {
 		batchBegan := time.Now()
 		to := min(from+c.batch, last)
-		var newGroups, creates, actions []seedRequest
+		var newGroups, networks, nics, creates, actions []seedRequest
 		for i := from; i < to; i++ {
 			v := seedVMAt(c.seed, i, c.groupSize)
 			if !groups[v.group] {
 				groups[v.group] = true
 				newGroups = append(newGroups, seedRequest{http.MethodPut, armid.ResourceGroupID(c.subscription, v.group) + "?api-version=2021-04-01",
 					fmt.Appendf(nil, `{"location":%q,"tags":{"seeded":"true"}}`, v.region)})
+				networks = append(networks, seedRequest{http.MethodPut, seedVNetPath(c.subscription, v.group) + "?api-version=" + seedNetworkAPIVersion,
+					fmt.Appendf(nil, `{"location":%q,"tags":{"seeded":"true"},"properties":{"addressSpace":{"addressPrefixes":[%q]},`+
+						`"subnets":[{"name":%q,"properties":{"addressPrefix":%q}}]}}`, v.region, seedAddressSpace, seedSubnet, seedAddressSpace)})
 			}
+			nics = append(nics, seedRequest{http.MethodPut, v.nicPath(c.subscription) + "?api-version=" + seedNetworkAPIVersion, v.nicBody(c.subscription)})
 			creates = append(creates, seedRequest{http.MethodPut, v.path(c.subscription) + "?api-version=" + seedAPIVersion, v.body(c.subscription)})
 			switch v.power {
 			case "stopped":
@@ -335,6 +369,8 @@ func seedFleet(ctx context.Context, c seedConfig, first int, send seedSender, fl
 		}
 		for _, step := range []func() error{
 			func() error { return seedRun(ctx, send, c.concurrency, newGroups) },
+			func() error { return seedRun(ctx, send, c.concurrency, networks) },
+			func() error { return seedRun(ctx, send, c.concurrency, nics) },
 			func() error { return seedRun(ctx, send, c.concurrency, creates) },
 			func() error { return advance(seedCreateWait) },
 			func() error { return seedRun(ctx, send, c.concurrency, actions) },

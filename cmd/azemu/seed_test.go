@@ -23,7 +23,7 @@ func TestParseSeed(t *testing.T) {
 		t.Fatalf("config = %+v", c)
 	}
 	for _, bad := range [][]string{
-		{"--vms", "0"}, {"--vms", "x"}, {"--concurrency", "-1"}, {"--batch", "0"}, {"--group-size", "0"},
+		{"--vms", "0"}, {"--vms", "x"}, {"--concurrency", "-1"}, {"--batch", "0"}, {"--group-size", "0"}, {"--group-size", "65532"},
 		{"--seed", "0"}, {"--clock-start", "yesterday"}, {"--subscription", "not-a-guid"}, {"extra"},
 	} {
 		if _, err := parseSeed(bad, io.Discard); err == nil {
@@ -187,6 +187,7 @@ func TestSeededFleetIsServedLikeOneCreatedOverHTTPS(t *testing.T) {
 		v := seedVMAt(cfg.seed, 17, cfg.groupSize)
 		out["get"] = get(t, client, base+v.path(testSeedSub)+"?api-version="+seedAPIVersion+"&$expand=instanceView")
 		out["history"] = get(t, client, base+"/_azemu/vms"+v.path(testSeedSub)+"/history")
+		out["nic"] = get(t, client, base+v.nicPath(testSeedSub)+"?api-version="+seedNetworkAPIVersion)
 		out["bill"] = get(t, client, base+"/_azemu/billing/usage?to=2026-02-02T00:00:00Z")
 		out["clock"] = get(t, client, base+"/_azemu/clock")
 		return out
@@ -196,6 +197,33 @@ func TestSeededFleetIsServedLikeOneCreatedOverHTTPS(t *testing.T) {
 		if !bytes.Equal(got[k], exp[k]) {
 			t.Errorf("%s of the seeded fleet differs from the fleet created over HTTPS:\nseeded: %.600s\nHTTPS:  %.600s", k, got[k], exp[k])
 		}
+	}
+
+	// Each VM's interface is a resource of its own, on its group's
+	// subnet, linked to the VM: what az vm list -d reads.
+	var nic struct {
+		Properties struct {
+			VirtualMachine struct {
+				ID string `json:"id"`
+			} `json:"virtualMachine"`
+			IPConfigurations []struct {
+				Properties struct {
+					PrivateIPAddress string `json:"privateIPAddress"`
+					Subnet           struct {
+						ID string `json:"id"`
+					} `json:"subnet"`
+				} `json:"properties"`
+			} `json:"ipConfigurations"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal(got["nic"], &nic); err != nil {
+		t.Fatal(err)
+	}
+	v17 := seedVMAt(cfg.seed, 17, cfg.groupSize)
+	if p := nic.Properties; !strings.EqualFold(p.VirtualMachine.ID, v17.path(testSeedSub)) || len(p.IPConfigurations) != 1 ||
+		!strings.HasPrefix(p.IPConfigurations[0].Properties.PrivateIPAddress, "10.0.") ||
+		!strings.EqualFold(p.IPConfigurations[0].Properties.Subnet.ID, seedVNetPath(testSeedSub, v17.group)+"/subnets/"+seedSubnet) {
+		t.Errorf("the interface of %s: %s", v17.name, got["nic"])
 	}
 
 	// And what both serve is the fleet the seed meant.
