@@ -17,12 +17,13 @@ import (
 // the lead first takes the writer lock (lockWrite: on a shared store the
 // fleet lock too, after catching up), drains the queue, and decides each
 // change in turn in a tx of its own over the batch's tx (under), so that
-// each sees the ones before it. A change refused is dropped alone; one
-// decided is absorbed into the batch. The batch's changes are then written
-// in one Apply, in order, and only once it has committed are they laid
-// into memory, told to the observers, and answered, each with its own
-// result. When the commit fails, none of them is: memory stays as it was,
-// and every writer of the batch gets the error.
+// each sees the ones before it; then drains what queued meanwhile, until
+// nothing does. A change refused is dropped alone; one decided is absorbed
+// into the batch. The batch's changes are then written in one Apply, in
+// order, and only once it has committed are they laid into memory, told to
+// the observers, and answered, each with its own result. When the commit
+// fails, none of them is: memory stays as it was, and every writer of the
+// batch gets the error.
 
 // DefaultMaxBatch bounds the changes of one batch (Config.MaxBatch), so
 // that a commit stays short however many writers wait.
@@ -104,17 +105,22 @@ func (e *Engine) runBatch(ctx context.Context, w *pending) {
 		return
 	}
 	defer unlock()
+	if batch := q.take(e.cfg.MaxBatch); len(batch) > 0 {
+		e.commitBatch(ctx, batch)
+	}
+}
+
+// take drains up to n queued decisions.
+func (q *batcher) take(n int) []*pending {
 	q.mu.Lock()
-	n := min(len(q.queue), e.cfg.MaxBatch)
+	defer q.mu.Unlock()
+	n = min(len(q.queue), n)
 	batch := q.queue[:n:n]
 	q.queue = q.queue[n:]
 	if len(q.queue) == 0 {
 		q.queue = nil // let the drained ones go
 	}
-	q.mu.Unlock()
-	if len(batch) > 0 {
-		e.commitBatch(ctx, batch)
-	}
+	return batch
 }
 
 // commitBatch decides each of batch in turn, commits the changes decided,
@@ -134,7 +140,18 @@ func (e *Engine) commitBatch(ctx context.Context, batch []*pending) {
 	b := e.begin(e.Now())
 	changes := make([]store.Change, 0, len(batch))
 	notes := make([]Change, 0, len(batch))
-	for _, w := range batch {
+	for i := 0; ; i++ {
+		if i == len(batch) {
+			// The decisions queued while this batch was decided join
+			// it rather than wait for its commit: the writers of the
+			// batch before queue again while this one is decided.
+			more := e.batches.take(e.cfg.MaxBatch - len(batch))
+			if len(more) == 0 {
+				break
+			}
+			batch = append(batch, more...)
+		}
+		w := batch[i]
 		t := e.begin(e.Now())
 		t.under = b
 		if !decideSafely(w, t) {

@@ -325,6 +325,42 @@ func TestBatchCommitsTogether(t *testing.T) {
 	check(t, "Seqs told and stored", seqs, stored)
 }
 
+// A decision queued while a batch is being decided joins that batch
+// rather than wait for its commit to make one of its own.
+func TestBatchTakesWhatQueuesMeanwhile(t *testing.T) {
+	r, gate := gatedRig(t)
+	r.group("rg")
+	r.createVM("rg", "a", false)
+	r.advance(time.Minute)
+	applies := gate.applies.Load()
+	ctx := context.Background()
+	late := make(chan error, 1)
+	put := Command{ID: vmID("rg", "fresh"), Verb: VerbPut, Build: Build(func(*VM) (any, error) {
+		go func() {
+			_, err := r.eng.Do(ctx, actCmd("a", lifecycle.PowerOff))
+			late <- err
+		}()
+		for r.eng.queued() < 1 {
+			time.Sleep(time.Millisecond) // waits for the power-off to queue, while this is decided
+		}
+		return VMPut{Model: json.RawMessage(`{"properties":{}}`), Spec: VMSpec{Location: "westus", VMSize: "Standard_D2s_v3", OSType: "Linux"}}, nil
+	})}
+	if _, err := r.eng.Do(ctx, put); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-late; err != nil {
+		t.Fatal(err)
+	}
+	if got := gate.applies.Load() - applies; got != 1 {
+		t.Errorf("%d store transactions, want 1: the power-off queued while the create was decided joins its batch", got)
+	}
+	gate.mu.Lock()
+	defer gate.mu.Unlock()
+	if last := gate.batchLen[len(gate.batchLen)-1]; last != 2 {
+		t.Errorf("the batch wrote %d changes, want 2", last)
+	}
+}
+
 // A decision that panics fails its own writer as it would alone, with the
 // panic; its batch-mates commit.
 func TestBatchPanicIsTheWritersAlone(t *testing.T) {
