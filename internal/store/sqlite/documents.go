@@ -84,19 +84,12 @@ func unpackDocument(col sql.NullString, scope string) json.RawMessage {
 
 // resourceIDArg is a resource's ID as the id column keeps it: NULL when it
 // is the ID of a top-level resource of its type, group and name, which
-// resourceIDOf builds again.
+// a load builds again (resourceScanner).
 func resourceIDArg(r store.Resource) any {
 	if r.ID == topLevelID(r) {
 		return nil
 	}
 	return r.ID
-}
-
-func resourceIDOf(id sql.NullString, r store.Resource) string {
-	if id.Valid {
-		return id.String
-	}
-	return topLevelID(r)
 }
 
 func topLevelID(r store.Resource) string {

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/azemu/azemu/internal/armid"
-	"github.com/azemu/azemu/internal/jsonshape"
 	"github.com/azemu/azemu/internal/store"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -562,20 +561,13 @@ func (s *Store) insertKeyed(ctx context.Context, tx *sql.Tx, insert, insertKey, 
 
 // vmIDArg is a VM's ID as the id column keeps it: NULL when it is the
 // canonical ID its subscription, group and name make (a standalone VM's),
-// which vmIDOf builds again, so that the row is smaller
+// which a load builds again (vmScanner), so that the row is smaller
 // (0005_vm_models.sql).
 func vmIDArg(vm store.VM) any {
 	if vm.ID == store.VMID(vm.SubscriptionID, vm.ResourceGroup, vm.Name) {
 		return nil
 	}
 	return vm.ID
-}
-
-func vmIDOf(id sql.NullString, vm store.VM) string {
-	if id.Valid {
-		return id.String
-	}
-	return store.VMID(vm.SubscriptionID, vm.ResourceGroup, vm.Name)
 }
 
 // Load implements store.Store: LoadBatches with every batch kept.
@@ -626,13 +618,13 @@ func (s *Store) LoadBatches(ctx context.Context, resources func([]store.Resource
 	}
 	if err := loadBatches(ctx, tx, "resources",
 		`SELECT id, type, subscription_id, resource_group, name, location, body, version, created_at, updated_at
-		 FROM resources ORDER BY ref`, resourceScanner(), resources); err != nil {
+		 FROM resources ORDER BY ref`, newResourceScanner().scan, resources); err != nil {
 		return store.Snapshot{}, err
 	}
 	if err := loadBatches(ctx, tx, "vms",
 		`SELECT v.id, v.subscription_id, v.resource_group, v.name, v.location, m.shape, m.model, v.state,
 		   v.version, v.due_at, v.created_at, v.updated_at
-		 FROM vms v LEFT JOIN vm_models m ON m.ref = v.ref ORDER BY v.ref`, vmScanner(shapes), vms); err != nil {
+		 FROM vms v LEFT JOIN vm_models m ON m.ref = v.ref ORDER BY v.ref`, newVMScanner(shapes).scan, vms); err != nil {
 		return store.Snapshot{}, err
 	}
 	// The status is a literal, which the partial index of the operations
@@ -716,49 +708,6 @@ func scanGroup(row scanner) (store.ResourceGroup, error) {
 	err := row.Scan(&g.SubscriptionID, &g.Name, &g.Location, &body, &g.Version, &created)
 	g.Body, g.CreatedAt = jsonOf(body), timeOf(created)
 	return g, err
-}
-
-// vmScanner reads a VM's row and its model's (shape, model), its model
-// made from shapes (shapes.go), its state's room reused from row to row.
-func vmScanner(shapes map[int64]jsonshape.Shape) func(scanner) (store.VM, error) {
-	var state reusedDocument
-	return func(row scanner) (store.VM, error) {
-		var vm store.VM
-		var id sql.NullString
-		var shape sql.NullInt64
-		var model sql.RawBytes // read before the next row, not copied
-		var due, created, updated sql.NullInt64
-		if err := row.Scan(&id, &vm.SubscriptionID, &vm.ResourceGroup, &vm.Name,
-			&vm.Location, &shape, &model, &state, &vm.Version, &due, &created, &updated); err != nil {
-			return store.VM{}, err
-		}
-		vm.ID = vmIDOf(id, vm)
-		scope := scopeOf(vm.SubscriptionID, vm.ResourceGroup)
-		var err error
-		if vm.Model, err = modelOf(shapes, shape, model, scope); err != nil {
-			return store.VM{}, fmt.Errorf("VM %s: %w", vm.ID, err)
-		}
-		vm.State = state.unpack(scope)
-		vm.DueAt, vm.CreatedAt, vm.UpdatedAt = timeOf(due), timeOf(created), timeOf(updated)
-		return vm, nil
-	}
-}
-
-// resourceScanner reads a resource's row, its body's room reused from row
-// to row.
-func resourceScanner() func(scanner) (store.Resource, error) {
-	var body reusedDocument
-	return func(row scanner) (store.Resource, error) {
-		var r store.Resource
-		var id sql.NullString
-		var created, updated sql.NullInt64
-		err := row.Scan(&id, &r.Type, &r.SubscriptionID, &r.ResourceGroup, &r.Name, &r.Location,
-			&body, &r.Version, &created, &updated)
-		r.ID = resourceIDOf(id, r)
-		r.Body = body.unpack(scopeOf(r.SubscriptionID, r.ResourceGroup))
-		r.CreatedAt, r.UpdatedAt = timeOf(created), timeOf(updated)
-		return r, err
-	}
 }
 
 const operationSelect = `SELECT op, id, subscription_id, location, kind, target, status,
