@@ -209,14 +209,21 @@ func (e *Engine) load(ctx context.Context) error {
 			emptied = true
 		}
 	}
+	// A batch laid in is handed back to a store that reads the next rows
+	// into it: nothing decoded keeps a row's document.
+	var recycleResources func([]store.Resource)
+	var recycleVMs func([]store.VM)
+	if r, ok := e.cfg.Store.(store.BatchRecycler); ok {
+		recycleResources, recycleVMs = r.RecycleResources, r.RecycleVMs
+	}
 	// The resources come first, as shareVM needs them laid in.
 	d := newOrderedDecoder()
 	snap, err := store.LoadInBatches(ctx, e.cfg.Store, func(rows []store.Resource) error {
 		empty()
-		return decodeBatch(d, rows, e.decodeResource, e.layResource)
+		return decodeBatch(d, rows, e.decodeResource, e.layResource, recycleResources)
 	}, func(rows []store.VM) error {
 		empty()
-		return decodeBatch(d, rows, e.decodeVM, e.layVM)
+		return decodeBatch(d, rows, e.decodeVM, e.layVM, recycleVMs)
 	})
 	if derr := d.wait(); derr != nil {
 		return derr // of a row read before any the read failed at

@@ -95,7 +95,7 @@ func (d *orderedDecoder) wait() error {
 
 // decodeBatch adds rows to d: decode makes each row's value, and lay lays
 // each row and its value in.
-func decodeBatch[R, T any](d *orderedDecoder, rows []R, decode func(R) (T, error), lay func(R, T)) error {
+func decodeBatch[R, T any](d *orderedDecoder, rows []R, decode func(R) (T, error), lay func(R, T), recycle func([]R)) error {
 	out := make([]T, len(rows))
 	return d.add(func() error {
 		for i, r := range rows {
@@ -109,6 +109,9 @@ func decodeBatch[R, T any](d *orderedDecoder, rows []R, decode func(R) (T, error
 	}, func() {
 		for i, r := range rows {
 			lay(r, out[i])
+		}
+		if recycle != nil {
+			recycle(rows)
 		}
 	})
 }

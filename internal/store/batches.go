@@ -19,6 +19,18 @@ type BatchLoader interface {
 	LoadBatches(ctx context.Context, resources func([]Resource) error, vms func([]VM) error) (Snapshot, error)
 }
 
+// BatchRecycler is a BatchLoader that reads its next rows into the memory
+// of batches handed back: a callee of LoadBatches done with a batch, that
+// keeps neither the slice nor any of its rows' documents (a resource's
+// Body, a VM's State), may hand it back, so that a load allocates for the
+// batches in flight rather than for every row. What is handed back after
+// the load has returned is left to the collector.
+type BatchRecycler interface {
+	BatchLoader
+	RecycleResources([]Resource)
+	RecycleVMs([]VM)
+}
+
 // LoadInBatches loads s as its LoadBatches does, or, for a store without
 // one, with Load, handing Load's resources and VMs over the same way.
 func LoadInBatches(ctx context.Context, s Store, resources func([]Resource) error, vms func([]VM) error) (Snapshot, error) {

@@ -164,9 +164,28 @@ func (d storedDocument) unpack(scope string) json.RawMessage {
 
 // reusedDocument is a storedDocument that one reader scans row after row
 // (a load's): a compressed document is decompressed into the room of the
-// one before, and unpack copies it out, so that the read allocates once a
-// document where it allocated twice.
-type reusedDocument struct{ storedDocument }
+// one before, and unpack copies it out into a chunk that the documents of
+// many rows share, so that a load allocates once a chunk where it
+// allocated once a document, or twice.
+type reusedDocument struct {
+	storedDocument
+	chunk []byte     // what is left of the chunk unpack copies into
+	pool  *chunkPool // where the chunks come from; nil: made afresh
+	used  [][]byte   // the chunks taken from pool since handOver
+}
+
+// handOver returns the chunks of pool the documents unpacked since the
+// last call are in, and starts the next document in a chunk of its own.
+func (d *reusedDocument) handOver() [][]byte {
+	used := d.used
+	d.chunk, d.used = nil, nil
+	return used
+}
+
+// documentChunk is the size of the chunks unpack copies documents into:
+// large enough that a chunk holds about a hundred VMs' states, small enough
+// that one document kept from a load keeps little beside it.
+const documentChunk = 64 << 10
 
 // Scan implements sql.Scanner.
 func (d *reusedDocument) Scan(src any) error {
@@ -183,16 +202,47 @@ func (d *reusedDocument) Scan(src any) error {
 	return nil
 }
 
-// unpack is storedDocument's unpack, in bytes of its own.
+// unpack is storedDocument's unpack, in bytes of its own: its capacity is
+// its length, so that appending to it never writes into another's.
 func (d *reusedDocument) unpack(scope string) json.RawMessage {
-	doc := d.storedDocument.unpack(scope)
-	if len(d.Packed) > 0 && d.Packed[0] == scopedPrefix {
-		return doc // ReplaceAll's own
-	}
-	if doc == nil {
+	if !d.Valid {
 		return nil
 	}
-	return append(json.RawMessage{}, doc...)
+	s, scoped := d.Packed, false
+	if len(s) > 0 {
+		switch s[0] {
+		case scopedPrefix:
+			s, scoped = s[1:], true
+		case keptPrefix:
+			s = s[1:]
+		}
+	}
+	n := len(s)
+	if scoped {
+		n += bytes.Count(s, []byte(scopeMark)) * (len(scope) - len(scopeMark))
+	}
+	if n == 0 {
+		return json.RawMessage{}
+	}
+	if len(d.chunk) < n {
+		d.chunk = d.pool.get(n)
+		if d.pool != nil {
+			d.used = append(d.used, d.chunk)
+		}
+	}
+	out := d.chunk[:0:n]
+	d.chunk = d.chunk[n:]
+	if !scoped {
+		return append(out, s...)
+	}
+	for {
+		i := bytes.IndexByte(s, scopeMark[0])
+		if i < 0 {
+			return append(out, s...)
+		}
+		out = append(append(out, s[:i]...), scope...)
+		s = s[i+1:]
+	}
 }
 
 // compressFunction is compress_document(text) in SQL, for the migration

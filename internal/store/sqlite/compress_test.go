@@ -56,6 +56,12 @@ func TestReusedDocument(t *testing.T) {
 			t.Errorf("NULL after %q reads back as %q (%v)", doc, d.unpack(scope), err)
 		}
 	}
+	for _, doc := range got {
+		// Appending to a document must not write into the next one's bytes.
+		if cap(doc) != len(doc) {
+			t.Errorf("%q has room for %d bytes more, another document's", doc, cap(doc)-len(doc))
+		}
+	}
 	for i, doc := range docs {
 		if string(got[i]) != doc || got[i] == nil {
 			t.Errorf("%q reads back %q once the rows after it were read", doc, got[i])

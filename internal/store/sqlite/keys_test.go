@@ -130,11 +130,11 @@ func TestKeyedRowsMigration(t *testing.T) {
 	}
 	if want.VMs, err = loadRows(ctx, tx, "vms", `SELECT v.id, v.subscription_id, v.resource_group, v.name, v.location, NULL, m.model, v.state,
 		   v.version, v.due_at, v.created_at, v.updated_at
-		 FROM vms v LEFT JOIN vm_models m ON m.vm_key = v.vm_key ORDER BY v.vm_key`, nil, newVMScanner(nil).scan); err != nil {
+		 FROM vms v LEFT JOIN vm_models m ON m.vm_key = v.vm_key ORDER BY v.vm_key`, nil, newVMScanner(nil, nil).scan); err != nil {
 		t.Fatal(err)
 	}
 	if want.Resources, err = loadRows(ctx, tx, "resources", `SELECT id, type, subscription_id, resource_group, name, location, body, version, created_at, updated_at
-		 FROM resources ORDER BY res_key`, nil, newResourceScanner().scan); err != nil {
+		 FROM resources ORDER BY res_key`, nil, newResourceScanner(nil).scan); err != nil {
 		t.Fatal(err)
 	}
 	tx.Rollback()

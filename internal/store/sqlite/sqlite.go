@@ -42,6 +42,10 @@ type Store struct {
 	// scopes are the history's scopes readers have read (eventtext.go).
 	scopes eventScopes
 
+	// loading is the memory of the load in progress (loadrows.go).
+	loadingMu sync.Mutex
+	loading   *loadMemory
+
 	// bulk is set for the store of a Bulk (bulk.go).
 	bulk bool
 	// checkpoints runs the WAL's checkpoints beside the writer
@@ -616,15 +620,17 @@ func (s *Store) LoadBatches(ctx context.Context, resources func([]store.Resource
 	if err != nil {
 		return store.Snapshot{}, err
 	}
+	mem := s.startLoad()
+	defer s.endLoad(mem)
 	if err := loadBatches(ctx, tx, "resources",
 		`SELECT id, type, subscription_id, resource_group, name, location, body, version, created_at, updated_at
-		 FROM resources ORDER BY ref`, newResourceScanner().scan, resources); err != nil {
+		 FROM resources ORDER BY ref`, newResourceScanner(&mem.chunks), &mem.resources, resources); err != nil {
 		return store.Snapshot{}, err
 	}
 	if err := loadBatches(ctx, tx, "vms",
 		`SELECT v.id, v.subscription_id, v.resource_group, v.name, v.location, m.shape, m.model, v.state,
 		   v.version, v.due_at, v.created_at, v.updated_at
-		 FROM vms v LEFT JOIN vm_models m ON m.ref = v.ref ORDER BY v.ref`, newVMScanner(shapes).scan, vms); err != nil {
+		 FROM vms v LEFT JOIN vm_models m ON m.ref = v.ref ORDER BY v.ref`, newVMScanner(shapes, &mem.chunks), &mem.vms, vms); err != nil {
 		return store.Snapshot{}, err
 	}
 	// The status is a literal, which the partial index of the operations
@@ -667,30 +673,6 @@ func loadRows[T any](ctx context.Context, tx *sql.Tx, what, q string, args []any
 		return nil, fmt.Errorf("sqlite: load %s: %w", what, err)
 	}
 	return out, nil
-}
-
-// loadBatches reads the rows q selects, each made by scan, and hands them
-// to fn in batches of store.LoadBatch, each a slice of its own; what names
-// the rows in an error of the read's own.
-func loadBatches[T any](ctx context.Context, tx *sql.Tx, what, q string, scan func(scanner) (T, error), fn func([]T) error) error {
-	v := store.Visit(fn)
-	batch := make([]T, 0, store.LoadBatch)
-	err := query(ctx, tx, q, nil, func(rows *sql.Rows) error {
-		row, err := scan(rows)
-		if err != nil {
-			return err
-		}
-		if batch = append(batch, row); len(batch) < cap(batch) {
-			return nil
-		}
-		full := batch
-		batch = make([]T, 0, store.LoadBatch)
-		return v.Pass(full)
-	})
-	if err == nil && len(batch) > 0 {
-		err = v.Pass(batch)
-	}
-	return v.Result("sqlite: load "+what, err)
 }
 
 func scanSubscription(row scanner) (store.Subscription, error) {
