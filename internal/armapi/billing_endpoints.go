@@ -62,8 +62,12 @@ type billedItem struct {
 	MeterName       string
 }
 
+// lowerKey is id canonical and lower case throughout, as cost data writes
+// IDs and as reports order them.
+func lowerKey(id string) string { return armid.FoldAll(armid.Key(id)) }
+
 func newBilledItem(li billing.LineItem) billedItem {
-	b := billedItem{LineItem: li, ID: armid.Key(li.ResourceID), Subscription: armid.Fold(li.Attrs.SubscriptionID),
+	b := billedItem{LineItem: li, ID: lowerKey(li.ResourceID), Subscription: armid.Fold(li.Attrs.SubscriptionID),
 		Group: li.Attrs.ResourceGroup, MeterName: meterName(li)}
 	if id, err := armid.Parse(li.ResourceID); err == nil {
 		b.Name, b.Subscription, b.Group = id.Name(), armid.Fold(id.SubscriptionID), id.ResourceGroup
@@ -584,7 +588,7 @@ func (s *Server) billingIdle(r *request) (reply, error) {
 		}
 	}
 	sort.SliceStable(value, func(i, j int) bool {
-		return armid.Key(value[i].ResourceID) < armid.Key(value[j].ResourceID)
+		return lowerKey(value[i].ResourceID) < lowerKey(value[j].ResourceID)
 	})
 	deallocated, _ := s.eng.ListVMs(func(v *engine.VM) bool {
 		return v.Machine.State.Power == lifecycle.Deallocated && v.Machine.Run == nil && (prefix == "" || hasPrefixFold(v.ID, prefix))
@@ -605,7 +609,7 @@ func (s *Server) billingIdle(r *request) (reply, error) {
 		dvalue = append(dvalue, d)
 	}
 	sort.SliceStable(dvalue, func(i, j int) bool {
-		return armid.Key(dvalue[i].ResourceID) < armid.Key(dvalue[j].ResourceID)
+		return lowerKey(dvalue[i].ResourceID) < lowerKey(dvalue[j].ResourceID)
 	})
 	return ok(IdleAnswer{Now: s.eng.Now().UTC().Format(time.RFC3339), HoursPerMonth: billing.HoursPerMonth,
 		Totals: totals, Unpriced: unpriced, Value: value, Deallocated: dvalue, DeallocatedTotal: dtotal})

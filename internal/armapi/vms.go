@@ -402,7 +402,7 @@ func (s *Server) listVMsInGroup(r *request, sub, rg string) {
 	if !ok {
 		return
 	}
-	prefix := armid.Fold(armid.ResourceGroupID(sub, rg)) + "/providers/microsoft.compute/virtualmachines/"
+	prefix := armid.Fold(armid.ResourceGroupID(sub, rg)) + "/providers/Microsoft.Compute/virtualMachines/"
 	s.listVMs(r, prefix, func(v *engine.VM) bool {
 		return scaleSet == "" || armid.Equal(v.Spec.ScaleSetID, scaleSet)
 	}, false)

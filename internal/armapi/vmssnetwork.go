@@ -23,7 +23,7 @@ import (
 // set: a Uniform instance's interface or public IP, which Network lists
 // only under the set.
 func scaleSetOwned(id string) bool {
-	return strings.Contains(armid.Fold(id), "/providers/microsoft.compute/virtualmachinescalesets/")
+	return strings.Contains(armid.Fold(id), "/providers/Microsoft.Compute/virtualMachineScaleSets/")
 }
 
 // routeScaleSetNetwork serves the paths above; false when the path is not
@@ -54,7 +54,7 @@ func (s *Server) listScaleSetNetwork(r *request, sub, rg, name, instanceID, typ 
 		s.writeErr(r, err)
 		return
 	}
-	prefix := armid.Fold(set.ID) + "/virtualmachines/"
+	prefix := armid.Fold(set.ID) + "/virtualMachines/"
 	if instanceID != "" {
 		v, err := s.eng.GetInstance(sub, rg, name, instanceID)
 		if err != nil {

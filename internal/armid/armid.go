@@ -1,6 +1,7 @@
 package armid
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -302,13 +303,14 @@ func Equal(a, b string) bool {
 	return strings.EqualFold(ia.String(), ib.String())
 }
 
-// Key returns the case-folded canonical form of s, for use as a map key. A
-// string that does not parse is folded as it is, so Key never fails.
+// Key returns the key (Fold) of the canonical form of s, for use as a map
+// key. A string that does not parse is folded as it is, so Key never
+// fails.
 func Key(s string) string {
 	if id, err := Parse(s); err == nil {
 		s = id.String()
 	}
-	return foldKey(s)
+	return Fold(s)
 }
 
 // Canonical returns the canonical casing of a well-known namespace or type
@@ -543,7 +545,172 @@ func ChildID(parent, childType, name string) string {
 // canonical form (an ID this package built, a name): Key without the
 // parse, for paths that build many keys. Fold(a) == Fold(b) exactly when
 // strings.EqualFold(a, b).
-func Fold(s string) string { return foldKey(s) }
+//
+// The key is canonical, not lower case: each slash-separated segment is
+// folded, and one that folds as a well-known word (see Canonical) is
+// spelt as IDs spell it. So the key of an ID whose names are already
+// lower case is the ID itself, returned without a copy: a fleet keeps
+// one string for both. Keys of one collection differ only in their
+// names, so they sort as the folded names do.
+func Fold(s string) string {
+	// One pass, as most keys are made of IDs that are their own.
+	seg, upper := 0, false
+	for i := 0; i < len(s); {
+		if i+8 <= len(s) && plain8(load8(s[i:i+8])) {
+			i += 8
+			continue
+		}
+		for end := min(i+8, len(s)); i < end; i++ {
+			switch c := s[i]; {
+			case c >= utf8.RuneSelf:
+				return string(AppendFold(make([]byte, 0, len(s)), s))
+			case c == '/':
+				if !keptSegment(s[seg:i], upper) {
+					return string(AppendFold(make([]byte, 0, len(s)), s))
+				}
+				seg, upper = i+1, false
+			case c-'A' < 26:
+				upper = true
+			}
+		}
+	}
+	if !keptSegment(s[seg:], upper) {
+		return string(AppendFold(make([]byte, 0, len(s)), s))
+	}
+	return s
+}
+
+// AppendFold appends Fold(s) to b: a key made on the stack.
+func AppendFold(b []byte, s string) []byte {
+	for {
+		seg, after, more := strings.Cut(s, "/")
+		b, _ = appendFoldedSegment(b, seg)
+		if !more {
+			return b
+		}
+		b = append(b, '/')
+		s = after
+	}
+}
+
+// AppendFoldSegment appends Fold(seg) for seg one segment of a key (a
+// subscription, a group, a name): false, with b as it was, when seg is
+// empty or holds a slash.
+func AppendFoldSegment(b []byte, seg string) ([]byte, bool) {
+	if seg == "" {
+		return b, false
+	}
+	return appendFoldedSegment(b, seg)
+}
+
+// appendFoldedSegment appends a segment of a key, folded and spelt as the
+// well-known word it folds as, if any; false, with b as it was, when seg
+// holds a slash.
+func appendFoldedSegment(b []byte, seg string) ([]byte, bool) {
+	// Copied at once and folded in place: every VM's GET makes its key.
+	// An ASCII segment's word is as long as the segment.
+	n := len(b)
+	b = append(b, seg...)
+	key := b[n:]
+	for i := 0; i < len(key); {
+		if i+8 <= len(key) && plain8(binary.LittleEndian.Uint64(key[i:])) {
+			i += 8
+			continue
+		}
+		for end := min(i+8, len(key)); i < end; i++ {
+			switch c := key[i]; {
+			case c >= utf8.RuneSelf:
+				if strings.IndexByte(seg, '/') >= 0 {
+					return b[:n], false
+				}
+				return appendFoldedRunes(b[:n], seg), true
+			case c == '/':
+				return b[:n], false
+			case c-'A' < 26:
+				key[i] = c + 'a' - 'A'
+			}
+		}
+	}
+	if mayBeWord(key) {
+		if c, ok := canonical[string(key)]; ok {
+			copy(key, c)
+		}
+	}
+	return b, true
+}
+
+// appendFoldedRunes is appendFoldedSegment of a segment not ASCII.
+func appendFoldedRunes(b []byte, seg string) []byte {
+	n := len(b)
+	for _, r := range seg {
+		b = utf8.AppendRune(b, foldRune(r))
+	}
+	if mayBeWord(b[n:]) {
+		if c, ok := canonical[string(b[n:])]; ok {
+			b = append(b[:n], c...)
+		}
+	}
+	return b
+}
+
+// load8 is the eight bytes of t as one word, the first lowest.
+func load8(t string) uint64 {
+	return uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+		uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+}
+
+// plain8 reports whether the eight bytes of w are ASCII, none upper case
+// and none a slash: what a fold passes over, as IDs are mostly lower
+// case and digits.
+func plain8(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// With every byte below 0x80, adding to each carries into no other:
+	// the high bit says a byte is at least 'A', and at least 'Z'+1; a
+	// slash is a zero byte of w^'/'.
+	upper := (w + ones*(0x80-'A')) &^ (w + ones*(0x80-'Z'-1))
+	x := w ^ ones*'/'
+	return (w|upper|(x-ones)&^x)&highs == 0
+}
+
+// keptSegment reports whether seg, ASCII and with upper case when upper,
+// is its own key segment: folded as it is, and spelt as the word it folds
+// as when it folds as one.
+func keptSegment(seg string, upper bool) bool {
+	if !mayBeWord(seg) {
+		return !upper
+	}
+	c, ok := canonical[seg]
+	if upper {
+		return ok && c == seg
+	}
+	return !ok || c == seg
+}
+
+// wordStarts holds, by length, the first letters (folded, as bits from
+// 'a') of the well-known words: most segments are not one, and are told
+// so without a lookup.
+var wordStarts = func() (starts [64]uint32) {
+	for k := range canonical {
+		if len(k) < len(starts) {
+			starts[len(k)] |= 1 << ((k[0] | 0x20) - 'a')
+		}
+	}
+	return starts
+}()
+
+// mayBeWord reports whether seg may fold as a well-known word.
+func mayBeWord[S string | []byte](seg S) bool {
+	if len(seg) == 0 || len(seg) >= len(wordStarts) {
+		return false
+	}
+	c := (seg[0] | 0x20) - 'a'
+	return c < 32 && wordStarts[len(seg)]&(1<<c) != 0
+}
+
+// FoldAll returns s with every segment folded, the well-known words too
+// (foldKey): the keys stores keep, which are lower case throughout, and
+// patterns matched against lower-case text.
+func FoldAll(s string) string { return foldKey(s) }
 
 // Location returns a location name as ARM compares and returns it: lower
 // case, without spaces ("West US" is "westus").

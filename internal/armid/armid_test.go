@@ -281,7 +281,7 @@ func TestEqualAndKey(t *testing.T) {
 			t.Errorf("Key(%q) == Key(%q) is %v, want %v (%q, %q)", tt.a, tt.b, got, tt.want, Key(tt.a), Key(tt.b))
 		}
 	}
-	if got, want := Key("/SUBSCRIPTIONS/ABC/resourcegroups/RG/"), "/subscriptions/abc/resourcegroups/rg"; got != want {
+	if got, want := Key("/SUBSCRIPTIONS/ABC/resourcegroups/RG/"), "/subscriptions/abc/resourceGroups/rg"; got != want {
 		t.Errorf("Key = %q, want %q", got, want)
 	}
 }
@@ -317,20 +317,65 @@ func TestCanonical(t *testing.T) {
 	}
 }
 
-// TestFoldASCII holds Fold's one-pass ASCII path to strings.ToLower, and
-// to the string itself (not a copy) when there is nothing to lower.
-func TestFoldASCII(t *testing.T) {
+// TestFoldAllASCII holds FoldAll's one-pass ASCII path to
+// strings.ToLower, and to the string itself (not a copy) when there is
+// nothing to lower.
+func TestFoldAllASCII(t *testing.T) {
 	for _, in := range []string{"", "a", "A", "vm1", "/subscriptions/x/resourceGroups/RG/providers/Microsoft.Compute/virtualMachines/VM",
 		"already/lower-case/0123", "Z@[`{", "abcZ", "Zabc", "trailing\xff\xfeA"} {
 		want := strings.ToLower(in)
 		if !utf8.ValidString(in) {
 			want = foldRunes(in)
 		}
-		if got := Fold(in); got != want {
+		if got := FoldAll(in); got != want {
+			t.Errorf("FoldAll(%q) = %q, want %q", in, got, want)
+		}
+		if got := FoldAll(in); got == in && len(in) > 0 && unsafe.StringData(got) != unsafe.StringData(in) {
+			t.Errorf("FoldAll(%q) copied a string with nothing to fold", in)
+		}
+	}
+}
+
+// TestFold holds Fold to its segments: names folded, well-known words
+// spelt as IDs spell them, and the string itself (not a copy) when it is
+// its own key, as an ID with lower-case names is.
+func TestFold(t *testing.T) {
+	const vm = "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm"
+	for in, want := range map[string]string{
+		"":   "",
+		"/":  "/",
+		"//": "//",
+		vm:   vm,
+		"/SUBSCRIPTIONS/X/resourcegroups/RG/Providers/microsoft.compute/VIRTUALMACHINES/VM":   vm,
+		"/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/disks/vm_OsDisk_1_ab": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/disks/vm_osdisk_1_ab",
+		"VM1":                           "vm1",
+		"virtualmachines":               "virtualMachines", // a name that folds as a word is spelt as one
+		"Disks":                         "disks",
+		"rg-ÜNÏCODE":                    "rg-ünïcode",
+		"a/É/virtualmachinescalesets/x": "a/é/virtualMachineScaleSets/x",
+		"microsoft.network/x":           "Microsoft.Network/x",
+		"Z@[`{":                         "z@[`{",
+		"trailing\xff\xfeA":             "trailing\ufffd\ufffda",
+		"virtualMachineſ/ſ":             "virtualMachines/s",
+		"/subscriptions/\u212a":         "/subscriptions/k", // Kelvin sign
+		strings.Repeat("A", 100):        strings.Repeat("a", 100),
+	} {
+		got := Fold(in)
+		if got != want {
 			t.Errorf("Fold(%q) = %q, want %q", in, got, want)
 		}
-		if got := Fold(in); got == in && len(in) > 0 && unsafe.StringData(got) != unsafe.StringData(in) {
-			t.Errorf("Fold(%q) copied a string with nothing to fold", in)
+		if got == in && len(in) > 0 && unsafe.StringData(got) != unsafe.StringData(in) {
+			t.Errorf("Fold(%q) copied a string that is its own key", in)
+		}
+		if b := AppendFold([]byte("p"), in); string(b) != "p"+want {
+			t.Errorf("AppendFold(%q) = %q, want %q", in, b[1:], want)
+		}
+		seg, ok := AppendFoldSegment([]byte("p"), in)
+		if wantOK := in != "" && !strings.Contains(in, "/"); ok != wantOK || ok && string(seg) != "p"+want || !ok && string(seg) != "p" {
+			t.Errorf("AppendFoldSegment(%q) = %q, %v; want %q, %v", in, seg, ok, "p"+want, wantOK)
+		}
+		if again := Fold(FoldAll(in)); again != want {
+			t.Errorf("Fold(FoldAll(%q)) = %q, want %q: a lower-case key converts", in, again, want)
 		}
 	}
 }

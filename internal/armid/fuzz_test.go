@@ -41,14 +41,25 @@ func FuzzParse(f *testing.F) {
 			if eq, keyEq := Equal(s, v), Key(s) == Key(v); eq != keyEq {
 				t.Fatalf("Equal(%q, %q) = %v but Key equality is %v (%q, %q)", s, v, eq, keyEq, Key(s), Key(v))
 			}
-			// Fold's ASCII path is strings.ToLower's; Canonical is the
-			// table's entry for the folded segment.
+			// FoldAll's ASCII path is strings.ToLower's; Fold is FoldAll
+			// with each segment Canonical; Canonical is the table's entry
+			// for the folded segment.
 			want := foldRunes(v)
 			if isASCII(v) {
 				want = strings.ToLower(v)
 			}
-			if got := Fold(v); got != want {
+			if got := FoldAll(v); got != want {
+				t.Fatalf("FoldAll(%q) = %q, want %q", v, got, want)
+			}
+			segs := strings.Split(want, "/")
+			for i, seg := range segs {
+				segs[i] = Canonical(seg)
+			}
+			if got, want := Fold(v), strings.Join(segs, "/"); got != want {
 				t.Fatalf("Fold(%q) = %q, want %q", v, got, want)
+			}
+			if got := Fold(v) == Fold(s); got != strings.EqualFold(v, s) {
+				t.Fatalf("Fold(%q) == Fold(%q) is %v, EqualFold says %v", v, s, got, !got)
 			}
 			want = v
 			if c, ok := canonical[foldRunes(v)]; ok {

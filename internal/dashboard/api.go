@@ -121,7 +121,7 @@ func (h *Handler) clockView() clockView {
 
 // vmRow is one VM as the fleet table and the live feed show it.
 type vmRow struct {
-	Key               string   `json:"key"` // lower-case ID: what the feed's "gone" lists
+	Key               string   `json:"key"` // lower-case ID (store.Key): what the feed's "gone" lists
 	ID                string   `json:"id"`
 	Name              string   `json:"name"`
 	SubscriptionID    string   `json:"subscriptionId"`
@@ -158,7 +158,7 @@ func (h *Handler) rows(vms []*engine.VM, now time.Time) []vmRow {
 	out := make([]vmRow, len(vms))
 	for i, v := range vms {
 		st := v.Machine.State
-		out[i] = vmRow{Key: keys[i], ID: v.ID, Name: v.Name, SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup,
+		out[i] = vmRow{Key: store.Key(v.ID), ID: v.ID, Name: v.Name, SubscriptionID: v.SubscriptionID, ResourceGroup: v.ResourceGroup,
 			Location: v.Spec.Location, Size: v.Spec.VMSize, OSType: v.Spec.OSType, Priority: v.Spec.Priority, ScaleSet: v.Spec.ScaleSetID,
 			ProvisioningState: string(st.Provisioning), ProvisioningCode: st.ProvisioningCode(), PowerState: string(st.Power),
 			Billed: st.Power.Billed(), Operation: runOf(v.Machine.Run, now), vmCost: costs[i]}
@@ -366,7 +366,7 @@ func vmKey(v *engine.VM) string {
 	if v.Key != "" {
 		return v.Key
 	}
-	return store.Key(v.ID)
+	return armid.Fold(v.ID)
 }
 
 func (h *Handler) serveVMs(r *http.Request, scope Scope) (reply, error) {
@@ -481,8 +481,8 @@ func (h *Handler) serveVM(r *http.Request, scope Scope) (reply, error) {
 	out := map[string]any{"clock": h.clockView(), "id": id.String(), "vm": nil, "disks": []diskLine{}, "publicIPs": []ipLine{}, "nics": []nicLine{}}
 	if live {
 		out["vm"] = h.rows([]*engine.VM{v}, now)[0]
-		out["disks"] = h.ledger.disks(store.Key(v.ID), now)
-		out["publicIPs"] = h.ledger.publicIPs(store.Key(v.ID), now)
+		out["disks"] = h.ledger.disks(armid.Fold(v.ID), now)
+		out["publicIPs"] = h.ledger.publicIPs(armid.Fold(v.ID), now)
 		out["nics"] = h.nics(v, now)
 	}
 	hist := make([]historyEvent, 0, min(len(events), maxHistory))

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/billing"
 	"github.com/azemu/azemu/internal/engine"
 	"github.com/azemu/azemu/internal/store"
@@ -52,7 +53,7 @@ func TestLedgerFollowsDisksBetweenVMs(t *testing.T) {
 	}
 	disksOf := func(vm int) []string {
 		var ids []string
-		for _, d := range l.disks(store.Key(vmID(vm)), t0.Add(time.Hour)) {
+		for _, d := range l.disks(armid.Fold(vmID(vm)), t0.Add(time.Hour)) {
 			if d.SKU != "Premium_LRS" || d.SizeGB != 128 || d.Tier != "P10" || d.Cost.Rat().Sign() <= 0 {
 				t.Errorf("disk line %+v", d)
 			}
@@ -89,7 +90,7 @@ func TestLedgerFollowsDisksBetweenVMs(t *testing.T) {
 	}
 	// The moved disk cost the P10 monthly price over its hour, whichever VM
 	// it was under.
-	lines := l.disks(store.Key(vmID(1)), t0.Add(time.Hour))
+	lines := l.disks(armid.Fold(vmID(1)), t0.Add(time.Hour))
 	want := new(big.Rat).SetFrac64(1971, 100*billing.HoursPerMonth)
 	if len(lines) != 1 || lines[0].Cost.Rat().Cmp(want) != 0 || lines[0].PerHour.Rat().Cmp(want) != 0 {
 		t.Errorf("the moved disk's line %+v, want %v so far and per hour", lines, want.FloatString(6))
@@ -401,9 +402,9 @@ func TestLedgerPerHourMergesEveryVM(t *testing.T) {
 						fmt.Sprintf(`{"location":"eastus","publicIpSku":"Standard","allocationMethod":"Static","ipAddress":"10.0.0.1","vm":%q}`, id)))
 				}
 				l.onChange(engine.Change{Events: evs})
-				keys = append(keys, store.Key(id))
+				keys = append(keys, armid.Fold(id))
 			}
-			keys = append(keys, store.Key(rg+"Microsoft.Compute/virtualMachines/gone"))
+			keys = append(keys, armid.Fold(rg+"Microsoft.Compute/virtualMachines/gone"))
 			var want billing.Amount
 			for _, a := range l.vmAmounts(keys, t0.Add(time.Hour)) {
 				want.Merge(a.computePerHour)

@@ -5,7 +5,6 @@ import (
 
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/engine"
-	"github.com/azemu/azemu/internal/store"
 )
 
 // nicLine is one network interface of a VM as the VM panel shows it: its
@@ -40,7 +39,7 @@ type publicIPLine struct {
 // interface the profile names that does not exist is left out.
 func (h *Handler) nics(v *engine.VM, now time.Time) []nicLine {
 	ips := map[string]ipLine{}
-	for _, l := range h.ledger.publicIPs(store.Key(v.ID), now) {
+	for _, l := range h.ledger.publicIPs(armid.Fold(v.ID), now) {
 		ips[armid.Fold(l.ID)] = l
 	}
 	out := []nicLine{}

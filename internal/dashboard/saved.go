@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math"
 	"math/big"
-	"unicode/utf8"
 
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/billing"
@@ -105,25 +104,11 @@ func encodeHeader(h savedHeader, tariffs []*billing.Tariff) []byte {
 	return w.buf
 }
 
-// isFoldOf reports whether key is armid.Fold(id), without making it for an
-// ASCII ID (a save asks for every disk).
+// isFoldOf reports whether key is armid.Fold(id), without making it on
+// the heap (a save asks for every disk).
 func isFoldOf(key, id string) bool {
-	if len(key) != len(id) {
-		return false
-	}
-	for i := range len(id) {
-		c := id[i]
-		if c >= utf8.RuneSelf {
-			return armid.Fold(id) == key
-		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if key[i] != c {
-			return false
-		}
-	}
-	return true
+	var buf [256]byte
+	return string(armid.AppendFold(buf[:0], id)) == key
 }
 
 // encodePart writes the slots from first on, their accounts' tariffs by
@@ -274,7 +259,10 @@ func (s *savedReader) part(b []byte) error {
 			if flags&flagKeyOfID != 0 {
 				a.key, a.id = s.keyOf(a.id)
 			} else {
-				a.key, a.id = s.engineCopies(a.key, a.id)
+				// Forms saved before keys were canonical wrote them
+				// lower case throughout: Fold makes them the keys of
+				// now.
+				a.key, a.id = s.engineCopies(armid.Fold(a.key), a.id)
 			}
 		}
 		if kind == recordAccount {

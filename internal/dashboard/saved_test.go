@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/billing"
 )
 
@@ -62,8 +63,11 @@ func savedFixture(n int, rates *billing.Rates) (savedHeader, []*billing.Tariff, 
 		if i%3 == 0 {
 			st.Earlier = billing.Amount{Cost: big.NewRat(int64(i)+1, 7), Currency: "USD", Mixed: i%2 == 0, Unpriced: true}
 		}
-		a := account{Running: billing.RestoreRunning(st, rates), key: fmt.Sprintf("/subscriptions/s/resourcegroups/rg/providers/microsoft.compute/disks/d%06d", i),
+		a := account{Running: billing.RestoreRunning(st, rates), key: fmt.Sprintf("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/disks/d%06d", i),
 			id: fmt.Sprintf("/subscriptions/s/resourceGroups/RG/providers/Microsoft.Compute/disks/D%06d", i), parent: noSlot, child: noSlot, next: noSlot}
+		if i%3 == 1 {
+			a.key = armid.FoldAll(a.key) // as saved before keys were canonical
+		}
 		if i%5 == 2 {
 			a.id += "-renamed" // not the key's ID
 		}
@@ -175,7 +179,11 @@ func TestSavedAccountsRoundTrip(t *testing.T) {
 			t.Fatalf("%d slots, want %d", len(gotSlots), len(slots))
 		}
 		for i := range slots {
-			if got, want := describe(gotSlots[i]), describe(slots[i]); got != want {
+			// A key saved lower case throughout, as before keys were
+			// canonical, reads back canonical.
+			want := slots[i]
+			want.key = armid.Fold(want.key)
+			if got, want := describe(gotSlots[i]), describe(want); got != want {
 				t.Fatalf("slot %d: %s, want %s", i, got, want)
 			}
 		}

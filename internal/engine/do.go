@@ -315,6 +315,7 @@ func find[T resource.State](e *Engine, id string) (T, error) {
 // order, starting after the key `after` (a page token) and up to limit of
 // them; next is the token of the following page, empty on the last one.
 func list[T resource.State](e *Engine, typ string, match func(T) bool, after string, limit int) (page []T, next string) {
+	after = armid.Fold(after) // a token of a build whose keys were lower case
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	all := e.res[typ]

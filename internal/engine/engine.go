@@ -13,7 +13,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/azemu/azemu/internal/armid"
 	"github.com/azemu/azemu/internal/clock"
@@ -153,7 +152,7 @@ type Engine struct {
 type Change struct {
 	At     time.Time
 	VMs    []*VM    // the VMs as they now are
-	Gone   []string // IDs of VMs removed
+	Gone   []string // keys (armid.Fold of the IDs) of VMs removed
 	Events []store.Event
 	// Reset: everything was forgotten first (a reset of the fleet), so
 	// that what was derived from the history before starts afresh.
@@ -244,7 +243,7 @@ func (e *Engine) load(ctx context.Context) error {
 		e.groups[groupKey(g.SubscriptionID, g.Name)] = g
 	}
 	for _, op := range snap.Operations {
-		e.ops[armid.Fold(op.ID)] = op
+		e.ops[ops(op.ID)] = op
 		if !op.Done() {
 			e.running++
 		}
@@ -775,10 +774,7 @@ func (e *Engine) KeyOf(id string) (key, sameID string) {
 	// The ledger asks for every event it reads: the key is folded on the
 	// stack, and allocated only for a resource no longer live.
 	var buf [256]byte
-	k, ok := appendFoldedASCII(buf[:0], id)
-	if !ok {
-		k = append(buf[:0], armid.Fold(id)...)
-	}
+	k := armid.AppendFold(buf[:0], id)
 	e.mu.RLock()
 	var m *resource.Meta
 	if v := e.vms[string(k)]; v != nil {
@@ -805,11 +801,7 @@ func (e *Engine) KeyOf(id string) (key, sameID string) {
 // stack; the caller holds e.mu or has the engine to itself.
 func (e *Engine) liveRes(typ, id string) resource.State {
 	var buf [256]byte
-	k, ok := appendFoldedASCII(buf[:0], id)
-	if !ok {
-		return e.res[typ][armid.Fold(id)]
-	}
-	return e.res[typ][string(k)]
+	return e.res[typ][string(armid.AppendFold(buf[:0], id))]
 }
 
 // sharedTypes are the resources other than VMs that KeyOf finds: those
@@ -835,39 +827,16 @@ func (e *Engine) GetVM(sub, rg, name string) (*VM, error) {
 }
 
 // vmKey appends the key (armid.Fold of the ID) of the VM name in group rg
-// of subscription sub; false when a part is empty, holds a slash or is
-// not ASCII, which the general path parses and folds.
+// of subscription sub; false when a part is empty or holds a slash, which
+// the general path parses.
 func vmKey(b []byte, sub, rg, name string) ([]byte, bool) {
-	for _, part := range [...]string{sub, rg, name} {
-		if part == "" || strings.IndexByte(part, '/') >= 0 {
-			return b, false
-		}
-	}
 	b = append(b, "/subscriptions/"...)
-	b, ok1 := appendFoldedASCII(b, sub)
-	b = append(b, "/resourcegroups/"...)
-	b, ok2 := appendFoldedASCII(b, rg)
-	b = append(b, "/providers/microsoft.compute/virtualmachines/"...)
-	b, ok3 := appendFoldedASCII(b, name)
+	b, ok1 := armid.AppendFoldSegment(b, sub)
+	b = append(b, "/resourceGroups/"...)
+	b, ok2 := armid.AppendFoldSegment(b, rg)
+	b = append(b, "/providers/Microsoft.Compute/virtualMachines/"...)
+	b, ok3 := armid.AppendFoldSegment(b, name)
 	return b, ok1 && ok2 && ok3
-}
-
-// appendFoldedASCII appends s lower-cased, which is armid.Fold of an
-// ASCII string; false when s holds a byte past ASCII.
-func appendFoldedASCII(b []byte, s string) ([]byte, bool) {
-	// Grown once and written by index: every lookup of a VM by its ID
-	// folds it.
-	n := len(b)
-	b = append(b, s...)
-	for i, c := range b[n:] {
-		if c >= utf8.RuneSelf {
-			return b[:n+i], false
-		}
-		if c-'A' < 26 {
-			b[n+i] = c + 'a' - 'A'
-		}
-	}
-	return b, true
 }
 
 // ListVMs returns up to limit VMs that match, in ID order, starting after
@@ -882,6 +851,7 @@ func (e *Engine) ListVMs(match func(*VM) bool, after string, limit int) (page []
 // what the VMs from its start to the next match cost, not the VMs outside
 // prefix, before or after it.
 func (e *Engine) ListVMsIn(prefix string, match func(*VM) bool, after string, limit int) (page []*VM, next string) {
+	after = armid.Fold(after) // a token of a build whose keys were lower case
 	e.mu.RLock()
 	keys := e.sorted
 	e.mu.RUnlock()
@@ -958,7 +928,7 @@ func etagIn(etag, header string) bool {
 // Operation returns an operation's status by ID.
 func (e *Engine) Operation(ctx context.Context, id string) (store.Operation, error) {
 	e.mu.RLock()
-	op, ok := e.ops[armid.Fold(id)]
+	op, ok := e.ops[ops(id)]
 	e.mu.RUnlock()
 	if ok {
 		return op, nil

@@ -382,7 +382,7 @@ func TestResetEmptiesEverything(t *testing.T) {
 	if _, err := r.eng.Do(context.Background(), ResetFleet{}); err != nil {
 		t.Fatal(err)
 	}
-	if len(gone) != 1 || gone[0] != strings.ToLower(vmID("rg", "vm1")) {
+	if len(gone) != 1 || gone[0] != armid.Fold(vmID("rg", "vm1")) {
 		t.Fatalf("observers saw %v go, want the one VM", gone)
 	}
 	if st := r.eng.Stats(); st.VMs != 0 || st.Groups != 0 || st.Subscriptions != 0 {

@@ -46,16 +46,9 @@ func (e *Engine) Extensions(vmID string) []*Extension {
 	// The index's key (extension.Prefix), written on the stack: most VMs
 	// have no extensions.
 	var buf [256]byte
-	key, ok := appendFoldedASCII(buf[:0], vmID)
-	key = append(key, "/extensions/"...)
+	key := append(armid.AppendFold(buf[:0], vmID), "/extensions/"...)
 	e.mu.RLock()
-	var byKey map[string]*Extension
-	if ok {
-		byKey = e.extsByVM[string(key)]
-	} else {
-		byKey = e.extsByVM[extension.Prefix(vmID)]
-	}
-	out := extensionList(byKey)
+	out := extensionList(e.extsByVM[string(key)])
 	e.mu.RUnlock()
 	return sortExtensions(out)
 }
@@ -163,13 +156,7 @@ func (t *tx) loadVM(id string) resource.State {
 	// Every command on a VM looks it up, twice or more: its key is folded
 	// on the stack.
 	var buf [256]byte
-	var v *VM
-	if k, ascii := appendFoldedASCII(buf[:0], id); ascii {
-		v = t.vmAt(k)
-	} else {
-		v = t.vm(armid.Fold(id))
-	}
-	if v != nil {
+	if v := t.vmAt(armid.AppendFold(buf[:0], id)); v != nil {
 		return v
 	}
 	return nil

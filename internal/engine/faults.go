@@ -84,7 +84,7 @@ func (f *Fault) validate() error {
 	if f.Count != nil && f.Probability > 0 && f.Kind == FaultError {
 		return bad("count", "Give a count or a probability, not both.")
 	}
-	if _, err := path.Match(armid.Fold(f.Resource), ""); err != nil {
+	if _, err := path.Match(armid.FoldAll(f.Resource), ""); err != nil {
 		return bad("resource", "The resource pattern '%s' is not a valid glob.", f.Resource)
 	}
 	return nil
@@ -108,9 +108,9 @@ func (f *Fault) matches(op, name, id string) bool {
 	if f.Resource == "" {
 		return true
 	}
-	pattern := armid.Fold(f.Resource)
-	ok1, _ := path.Match(pattern, armid.Fold(name))
-	ok2, _ := path.Match(pattern, armid.Fold(id))
+	pattern := armid.FoldAll(f.Resource)
+	ok1, _ := path.Match(pattern, armid.FoldAll(name))
+	ok2, _ := path.Match(pattern, armid.FoldAll(id))
 	return ok1 || ok2 || strings.EqualFold(f.Resource, id)
 }
 

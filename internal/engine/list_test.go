@@ -28,7 +28,10 @@ func TestListVMsInPagesLikeAPrefixMatch(t *testing.T) {
 	}
 	sub := "/subscriptions/" + armid.Fold(testSub) + "/"
 	group := func(g string) string {
-		return armid.Fold(armid.ResourceGroupID(testSub, g)) + "/providers/microsoft.compute/virtualmachines/"
+		return armid.Fold(armid.ResourceGroupID(testSub, g)) + "/providers/Microsoft.Compute/virtualMachines/"
+	}
+	if page, _ := r.eng.ListVMsIn(group("rg-a"), nil, "", 0); len(page) != 3 {
+		t.Fatalf("%d VMs in rg-a, want 3", len(page))
 	}
 	odd := func(v *VM) bool { return strings.HasSuffix(v.Name, "1") || strings.HasSuffix(v.Name, "3") }
 	for _, prefix := range []string{"", sub, group("rg-a"), group("rg-b"), group("RG-B2"), group("rg-c"), group("rg-none"), "/subscriptions/other/"} {
@@ -42,6 +45,11 @@ func TestListVMsInPagesLikeAPrefixMatch(t *testing.T) {
 					want, wantNext := r.eng.ListVMs(inPrefix, after, limit)
 					if !slices.Equal(got, want) || gotNext != wantNext {
 						t.Fatalf("prefix %q, after %q, limit %d: %d VMs, next %q; want %d, next %q", prefix, after, limit, len(got), gotNext, len(want), wantNext)
+					}
+					// A token of a build whose keys were lower case
+					// pages as the key it folds as.
+					if old, _ := r.eng.ListVMsIn(prefix, match, armid.FoldAll(after), limit); !slices.Equal(old, got) {
+						t.Fatalf("prefix %q, after %q lower case, limit %d: %d VMs; want %d", prefix, after, limit, len(old), len(got))
 					}
 				}
 			}

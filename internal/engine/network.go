@@ -81,6 +81,7 @@ func (e *Engine) Resource(typ, id string) (resource.State, bool) {
 // after is the key the page starts after ("" for the first), next the key
 // of the following page ("" on the last).
 func (e *Engine) Resources(typ string, match func(resource.State) bool, after string, limit int) (page []resource.State, next string) {
+	after = armid.Fold(after) // a token of a build whose keys were lower case
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	var found []resource.State

@@ -262,7 +262,7 @@ func (e *Engine) replay(c store.Committed) error {
 		delete(e.groups, groupKey(g.SubscriptionID, g.Name))
 	}
 	for _, op := range ch.Operations {
-		e.putOp(armid.Fold(op.ID), op)
+		e.putOp(ops(op.ID), op)
 	}
 	e.trimOps()
 	err = e.loadSettings(ch.Settings, true)

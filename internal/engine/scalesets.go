@@ -42,7 +42,7 @@ func (e *Engine) resolveBatches(ctx context.Context) error {
 				if _, ok := s.Outcomes[c]; ok {
 					continue
 				}
-				if op, ok := e.ops[armid.Fold(c)]; ok && !op.Done() {
+				if op, ok := e.ops[ops(c)]; ok && !op.Done() {
 					continue
 				}
 				missing = append(missing, c)
@@ -71,7 +71,7 @@ func (e *Engine) resolveBatches(ctx context.Context) error {
 		for parent := range s.Batches {
 			kind := s.BatchKinds[parent]
 			if kind == "" {
-				if op, ok := e.ops[armid.Fold(parent)]; ok {
+				if op, ok := e.ops[ops(parent)]; ok {
 					kind = op.Kind
 				}
 			}
@@ -187,7 +187,7 @@ func (t *tx) members(s *ScaleSet) []*VM {
 // (Flexible). isMember decides; these only narrow the search.
 func setKeys(key string, v *VM) []string {
 	var keys []string
-	if i := strings.LastIndex(key, "/virtualmachines/"); i > 0 && strings.Contains(key[:i], "/virtualmachinescalesets/") {
+	if i := strings.LastIndex(key, "/virtualMachines/"); i > 0 && strings.Contains(key[:i], "/virtualMachineScaleSets/") {
 		keys = append(keys, key[:i])
 	}
 	if v.Spec.ScaleSetID != "" {
@@ -213,7 +213,7 @@ func (t *tx) memberViews(s *ScaleSet) []scaleset.Member {
 
 func isMember(s *ScaleSet, v *VM) bool {
 	if s.Uniform() {
-		return strings.HasPrefix(armid.Fold(v.ID), armid.Fold(s.ID)+"/virtualmachines/")
+		return strings.HasPrefix(armid.Fold(v.ID), armid.Fold(s.ID)+"/virtualMachines/")
 	}
 	return v.Spec.ScaleSetID != "" && armid.Equal(v.Spec.ScaleSetID, s.ID)
 }

@@ -136,7 +136,7 @@ func (c committed) vm(key string) *VM                     { return c.e.vms[key] 
 func (c committed) resource(typ, k string) resource.State { return c.e.res[typ][k] }
 func (c committed) group(key string) *Group               { return c.e.groups[key] }
 func (c committed) op(id string) (store.Operation, bool) {
-	op, ok := c.e.ops[armid.Fold(id)]
+	op, ok := c.e.ops[ops(id)]
 	return op, ok
 }
 func (c committed) sub(id string) (store.Subscription, bool) {
@@ -370,7 +370,7 @@ func (t *tx) group(key string) *Group {
 }
 
 func (t *tx) op(id string) (store.Operation, bool) {
-	if op, ok := t.ops[armid.Fold(id)]; ok {
+	if op, ok := t.ops[ops(id)]; ok {
 		return op, true
 	}
 	return t.before().op(id)
@@ -427,13 +427,15 @@ func (t *tx) newOpWithID(id, kind, target, location string) store.Operation {
 	return op
 }
 
-func ops(id string) string { return armid.Fold(id) }
+// ops is the key of an operation: its ID folded whole, which is the ID
+// itself, as operations are named lower case (vm.Create).
+func ops(id string) string { return armid.FoldAll(id) }
 
 func (t *tx) setOp(op store.Operation) {
-	key := armid.Fold(op.ID)
+	key := ops(op.ID)
 	if _, ok := t.ops[key]; ok {
 		for i := range t.ch.Operations {
-			if armid.Fold(t.ch.Operations[i].ID) == key {
+			if ops(t.ch.Operations[i].ID) == key {
 				t.ch.Operations[i] = op
 			}
 		}

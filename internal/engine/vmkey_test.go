@@ -21,10 +21,8 @@ func checkVMKey(t *testing.T, sub, rg, name string) {
 			t.Fatalf("vmKey(%q, %q, %q) = %q, want %q", sub, rg, name, key, want)
 		}
 	}
-	if folded, ok := appendFoldedASCII(nil, id); ok {
-		if got, want := string(folded)+"/extensions/", extension.Prefix(id); got != want {
-			t.Fatalf("the extension index key of %q is %q, want %q", id, got, want)
-		}
+	if got, want := string(armid.AppendFold(nil, id))+"/extensions/", extension.Prefix(id); got != want {
+		t.Fatalf("the extension index key of %q is %q, want %q", id, got, want)
 	}
 }
 
@@ -39,6 +37,7 @@ func TestVMKeyMatchesTheGeneralPath(t *testing.T) {
 		{"s", "rg", "É"},
 		{"s", "rg", "K"}, // the Kelvin sign folds to k, outside ASCII
 		{"s", "rg", "vm?x=1&y"},
+		{"s", "VirtualMachines", "disks"}, // names that fold as well-known words
 	} {
 		checkVMKey(t, c[0], c[1], c[2])
 	}

@@ -304,8 +304,9 @@ type Committed struct {
 // no longer kept.
 var ErrGap = errors.New("store: the changes asked for are no longer kept")
 
-// Key is the case-insensitive key of an ARM ID or name.
-func Key(s string) string { return armid.Fold(s) }
+// Key is the case-insensitive key of an ARM ID or name, as stores keep it:
+// lower case throughout (armid.FoldAll), the engine's keys at the boundary.
+func Key(s string) string { return armid.FoldAll(s) }
 
 // VMID is the canonical ID of a standalone VM: a store may keep a VM's ID
 // only when it differs from this one.

@@ -302,7 +302,7 @@ func Create(meta resource.Meta, model jsonshape.Doc, spec Spec, extensions time.
 	if opID == "" {
 		opID = env.NewOperationID()
 	}
-	opID = armid.Fold(opID)
+	opID = armid.FoldAll(opID)
 	eff := resource.Effects{Started: []resource.Operation{{ID: opID, Kind: string(lifecycle.Create), TargetID: meta.ID, Location: spec.Location}}}
 	req := lifecycle.Request{Kind: lifecycle.Create, GeneralizedImage: spec.GeneralizedImage, Extensions: extensions}
 	if fault != nil {
@@ -351,7 +351,7 @@ func Put(old *VM, model jsonshape.Doc, spec Spec, extensions time.Duration, faul
 // operation opID; fault, when not nil, sets its fault. The VM
 // returned is nil when the request removed it or joined a running delete.
 func Submit(v *VM, req lifecycle.Request, model jsonshape.Doc, spec Spec, opID string, fault Fault, w World, env resource.Env) (*VM, Decision, resource.Effects, error) {
-	opID = armid.Fold(opID)
+	opID = armid.FoldAll(opID)
 	req = Request(req, spec)
 	if fault != nil && RollsFault(v, req) {
 		fault(v, spec, &req)
