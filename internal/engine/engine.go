@@ -136,6 +136,10 @@ type Engine struct {
 	// sizes, images, state words) as they are read, so that a large fleet
 	// holds one copy of each.
 	words *jsonwire.Interner
+	// models are the short models loaded resources hold, one copy of
+	// each (share.go); only the loader, which has the engine to itself,
+	// reads and writes it.
+	models map[string]json.RawMessage
 	// batches queues the changes clients ask for, to commit them in
 	// batches (batch.go).
 	batches batcher
@@ -190,7 +194,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 			cfg.NewID = rnd.guid
 		}
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stopped: make(chan struct{}), kinds: kindTable(), draws: rnd, orderedOps: orderedOps, batches: newBatcher(), words: jsonwire.NewInterner()}
+	e := &Engine{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), stopped: make(chan struct{}), kinds: kindTable(), draws: rnd, orderedOps: orderedOps, batches: newBatcher(), words: jsonwire.NewInterner(), models: map[string]json.RawMessage{}}
 	e.shared, _ = cfg.Store.(store.Shared)
 	if err := e.load(ctx); err != nil {
 		return nil, err

@@ -1,6 +1,10 @@
 package engine
 
 import (
+	"encoding/json"
+	"slices"
+
+	"github.com/azemu/azemu/internal/jsonwire"
 	"github.com/azemu/azemu/internal/kinds/resource"
 )
 
@@ -46,10 +50,52 @@ func (e *Engine) shareResource(s resource.State) {
 		r.Spec.SKU = e.word(r.Spec.SKU)
 		r.Spec.CreateOption = e.word(r.Spec.CreateOption)
 		r.Spec.OSType = e.word(r.Spec.OSType)
+		r.Spec.Model = e.model(r.Spec.Model)
 		r.DeleteOption = e.word(r.DeleteOption)
 	case *NetworkInterface:
 		e.shareMeta(&r.Meta)
+		r.Spec.Location = e.word(r.Spec.Location)
+		r.DeleteOption = e.word(r.DeleteOption)
+		r.Spec.Model = e.model(r.Spec.Model)
+		// A decoded slice has room for more; a loaded interface keeps its
+		// configurations at their size, their words and subnet shared
+		// with every interface of the subnet.
+		specs := make([]IPConfigSpec, len(r.Spec.IPConfigs))
+		for i, c := range r.Spec.IPConfigs {
+			specs[i] = e.shareIPConfig(c)
+		}
+		configs := make([]IPConfig, len(r.IPConfigs))
+		for i, c := range r.IPConfigs {
+			configs[i] = IPConfig{IPConfigSpec: e.shareIPConfig(c.IPConfigSpec), Address: c.Address}
+		}
+		r.Spec.IPConfigs, r.IPConfigs = specs, configs
 	}
+}
+
+// shareIPConfig is c with its words and subnet ID interned.
+func (e *Engine) shareIPConfig(c IPConfigSpec) IPConfigSpec {
+	c.Name = e.word(c.Name)
+	c.Subnet = e.word(c.Subnet)
+	c.Allocation = e.word(c.Allocation)
+	c.Version = e.word(c.Version)
+	return c
+}
+
+// model is a loaded resource's model, the fleet's one copy of it when
+// another resource's is the same (a seeded fleet's interfaces and disks
+// are written alike). Models are never written in place.
+func (e *Engine) model(m json.RawMessage) json.RawMessage {
+	if len(m) == 0 || len(m) > jsonwire.MaxInternedLen {
+		return m
+	}
+	if kept, ok := e.models[string(m)]; ok {
+		return kept
+	}
+	if len(e.models) < jsonwire.MaxInterned {
+		m = slices.Clip(m)
+		e.models[string(m)] = m
+	}
+	return m
 }
 
 // shareVM does shareMeta for a loaded VM, and points the IDs the VM and

@@ -221,3 +221,76 @@ func TestKeyOfSharesTheFleetsKeys(t *testing.T) {
 	defer eng.Close()
 	check("loaded", eng, "")
 }
+
+// Loaded interfaces of one subnet hold one copy of its ID, of their
+// configurations' words and of a model they have alike, and keep their
+// configurations at their size; and loading so changes nothing anyone can
+// read.
+func TestLoadSharesInterfacesWords(t *testing.T) {
+	ctx := context.Background()
+	mem := memstore.New()
+	t.Cleanup(func() { mem.Close() })
+	eng, err := New(ctx, Config{Store: mem, Manual: clock.NewManual(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := putGroup(ctx, eng, testSub, "rg", "westus"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Do(ctx, Command{ID: netID("virtualNetworks", "net"), Verb: VerbPut, Input: VirtualNetworkPut{
+		Spec:    VirtualNetworkSpec{Location: "westus", AddressPrefixes: []string{"10.0.0.0/24"}},
+		Subnets: []Subnet{{Name: "default", AddressPrefix: "10.0.0.0/24"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"a", "b"}
+	before := map[string]string{}
+	for _, name := range names {
+		cmd := nicCmd(name, "")
+		spec := cmd.Input.(NetworkInterfaceSpec)
+		spec.Model = json.RawMessage(`{"tags":{"env":"test"}}`)
+		cmd.Input = spec
+		if _, err := eng.Do(ctx, cmd); err != nil {
+			t.Fatal(err)
+		}
+		s, _ := eng.Resource(NetworkInterfaceType, netID("networkInterfaces", name))
+		before[name] = fmt.Sprintf("%+v", *s.(*NetworkInterface))
+	}
+	eng.Close()
+
+	eng, err = New(ctx, Config{Store: copyingStore{mem}, Manual: clock.NewManual(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	var nics []*NetworkInterface
+	for _, name := range names {
+		s, ok := eng.Resource(NetworkInterfaceType, netID("networkInterfaces", name))
+		if !ok {
+			t.Fatalf("no interface %s after a restart", name)
+		}
+		n := s.(*NetworkInterface)
+		if got := fmt.Sprintf("%+v", *n); got != before[name] {
+			t.Errorf("%s after a restart:\n%s\nbefore:\n%s", name, got, before[name])
+		}
+		if len(n.IPConfigs) != 1 || cap(n.IPConfigs) != 1 || cap(n.Spec.IPConfigs) != 1 {
+			t.Fatalf("%s: configurations of length %d, room for %d and %d", name, len(n.IPConfigs), cap(n.IPConfigs), cap(n.Spec.IPConfigs))
+		}
+		if !sameText(n.IPConfigs[0].Subnet, n.Spec.IPConfigs[0].Subnet) {
+			t.Errorf("%s: its configuration's subnet is held twice", name)
+		}
+		nics = append(nics, n)
+	}
+	a, b := nics[0], nics[1]
+	for _, pair := range [][2]string{
+		{a.IPConfigs[0].Subnet, b.IPConfigs[0].Subnet}, {a.IPConfigs[0].Name, b.IPConfigs[0].Name},
+		{a.IPConfigs[0].Allocation, b.IPConfigs[0].Allocation}, {a.IPConfigs[0].Version, b.IPConfigs[0].Version},
+		{a.Spec.Location, b.Spec.Location},
+	} {
+		if !sameText(pair[0], pair[1]) {
+			t.Errorf("%q is held twice", pair[0])
+		}
+	}
+	if len(a.Spec.Model) == 0 || unsafe.SliceData(a.Spec.Model) != unsafe.SliceData(b.Spec.Model) {
+		t.Errorf("the interfaces' model %s is held twice", a.Spec.Model)
+	}
+}
