@@ -57,12 +57,9 @@ func endOf(s, whole string) bool {
 	return len(s) <= len(whole) && sameText(s, whole[len(whole)-len(s):])
 }
 
-// The loaded fleet holds one copy of each string its VMs and disks repeat
-// of each other: the subscription, the group, a disk's ID and name in its
-// VM's profile, the VM's ID in its disk's managedBy, and each one's name
-// (in a VM, its machine's and computer's too) at the end of its ID. And loading so changes
-// nothing anyone can read.
-func TestLoadSharesRepeatedStrings(t *testing.T) {
+// engineWithGroup is an engine on a memstore of its own, with group rg.
+func engineWithGroup(t *testing.T) (store.Store, *Engine) {
+	t.Helper()
 	ctx := context.Background()
 	mem := memstore.New()
 	t.Cleanup(func() { mem.Close() })
@@ -73,6 +70,17 @@ func TestLoadSharesRepeatedStrings(t *testing.T) {
 	if err := putGroup(ctx, eng, testSub, "rg", "westus"); err != nil {
 		t.Fatal(err)
 	}
+	return mem, eng
+}
+
+// The loaded fleet holds one copy of each string its VMs and disks repeat
+// of each other: the subscription, the group, a disk's ID and name in its
+// VM's profile, the VM's ID in its disk's managedBy, and each one's name
+// (in a VM, its machine's and computer's too) at the end of its ID. And loading so changes
+// nothing anyone can read.
+func TestLoadSharesRepeatedStrings(t *testing.T) {
+	ctx := context.Background()
+	mem, eng := engineWithGroup(t)
 	names := []string{"vm0", "vm1"}
 	for _, name := range names {
 		if _, _, _, err := putVM(ctx, eng, testSub, "rg", name, func(*VM) (json.RawMessage, VMSpec, error) {
@@ -92,7 +100,7 @@ func TestLoadSharesRepeatedStrings(t *testing.T) {
 	}
 	eng.Close()
 
-	eng, err = New(ctx, Config{Store: copyingStore{mem}, Manual: clock.NewManual(t0)})
+	eng, err := New(ctx, Config{Store: copyingStore{mem}, Manual: clock.NewManual(t0)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,15 +236,7 @@ func TestKeyOfSharesTheFleetsKeys(t *testing.T) {
 // read.
 func TestLoadSharesInterfacesWords(t *testing.T) {
 	ctx := context.Background()
-	mem := memstore.New()
-	t.Cleanup(func() { mem.Close() })
-	eng, err := New(ctx, Config{Store: mem, Manual: clock.NewManual(t0)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := putGroup(ctx, eng, testSub, "rg", "westus"); err != nil {
-		t.Fatal(err)
-	}
+	mem, eng := engineWithGroup(t)
 	if _, err := eng.Do(ctx, Command{ID: netID("virtualNetworks", "net"), Verb: VerbPut, Input: VirtualNetworkPut{
 		Spec:    VirtualNetworkSpec{Location: "westus", AddressPrefixes: []string{"10.0.0.0/24"}},
 		Subnets: []Subnet{{Name: "default", AddressPrefix: "10.0.0.0/24"}}}}); err != nil {
@@ -257,7 +257,7 @@ func TestLoadSharesInterfacesWords(t *testing.T) {
 	}
 	eng.Close()
 
-	eng, err = New(ctx, Config{Store: copyingStore{mem}, Manual: clock.NewManual(t0)})
+	eng, err := New(ctx, Config{Store: copyingStore{mem}, Manual: clock.NewManual(t0)})
 	if err != nil {
 		t.Fatal(err)
 	}
