@@ -117,15 +117,6 @@ type Holders interface {
 	Holder(addr string) (configID string, ok bool)
 }
 
-// UsedAddresses are Holders listed: address to configuration ID.
-type UsedAddresses map[string]string
-
-// Holder is Holders' Holder.
-func (u UsedAddresses) Holder(addr string) (string, bool) {
-	id, ok := u[addr]
-	return id, ok
-}
-
 // World is what an interface's decisions read of other resources, by Key
 // of their IDs; the caller passes those the interface names.
 type World struct {
@@ -471,24 +462,6 @@ func mac(id string) string {
 		hex += "0"
 	}
 	return fmt.Sprintf("00-0D-3A-%s-%s-%s", hex[0:2], hex[2:4], hex[4:6])
-}
-
-// UsedIn lists the private addresses the interfaces hold in subnet
-// subnetID, to the configuration holding each, leaving out interface
-// except (the one being decided).
-func UsedIn(nics []*NIC, subnetID, except string) UsedAddresses {
-	used := UsedAddresses{}
-	for _, n := range nics {
-		if armid.Equal(n.ID, except) {
-			continue
-		}
-		for _, c := range n.IPConfigs {
-			if armid.Equal(c.Subnet, subnetID) && c.Address != "" {
-				used[c.Address] = n.IPConfigID(c.Name)
-			}
-		}
-	}
-	return used
 }
 
 // SubnetUsers lists, by subnet name, the IP configurations of the

@@ -87,7 +87,7 @@ func (w *world) view(except string, running bool) World {
 	for _, n := range w.vnets {
 		for _, s := range n.Subnets {
 			id := n.SubnetID(s.Name)
-			v.Subnets[Key(id)] = Subnet{ID: id, Prefix: s.Prefix(), Location: n.Spec.Location, Used: UsedIn(w.allNICs(), id, except)}
+			v.Subnets[Key(id)] = Subnet{ID: id, Prefix: s.Prefix(), Location: n.Spec.Location, Used: usedIn(w.allNICs(), id, except)}
 		}
 	}
 	for k, g := range w.groups {
@@ -421,4 +421,30 @@ func or(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// usedAddresses are Holders listed: address to configuration ID.
+type usedAddresses map[string]string
+
+func (u usedAddresses) Holder(addr string) (string, bool) {
+	id, ok := u[addr]
+	return id, ok
+}
+
+// usedIn lists the private addresses the interfaces hold in subnet
+// subnetID, to the configuration holding each, leaving out interface
+// except (the one being decided).
+func usedIn(nics []*NIC, subnetID, except string) usedAddresses {
+	used := usedAddresses{}
+	for _, n := range nics {
+		if armid.Equal(n.ID, except) {
+			continue
+		}
+		for _, c := range n.IPConfigs {
+			if armid.Equal(c.Subnet, subnetID) && c.Address != "" {
+				used[c.Address] = n.IPConfigID(c.Name)
+			}
+		}
+	}
+	return used
 }
