@@ -82,14 +82,15 @@ func parseSeed(args []string, stderr io.Writer) (seedConfig, error) {
 	str(&c.subscription, "subscription", identity.DefaultSubscription, "the subscription the VMs are created in")
 	str(&concurrency, "concurrency", "64", "requests handled at once")
 	str(&batch, "batch", "5000", "VMs created between two advances of the clock")
-	str(&groupSize, "group-size", "1000", "VMs per resource group; each group is in one region")
+	str(&groupSize, "group-size", "1000", "VMs per resource group, at most 65531; each group is in one region, with one network whose subnet gives each VM's interface its address")
 	str(&seed, "seed", "", "seed of the fleet's mix and of every ID, so that a seed repeats (default: random, printed)")
 	str(&clockStart, "clock-start", "", "the instant the first VM is created at, RFC 3339 (default: early enough that the seeded history ends before now)")
 	str(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the seed to this file")
 	err := parseFlagsOnly(fs, args, stderr, "Usage: azemu seed [flags]\n\n"+
-		"Creates --vms VMs in the data dir (or --store) with a mix of sizes, regions, OS and power\n"+
-		"states, through the ARM API's handler in this process, on a manual clock. Stop any server\n"+
-		"of the data dir first; serve it afterwards. A SQLite file is written unsynced until the seed\n"+
+		"Creates --vms VMs, each with an OS disk and a network interface, in the data dir (or\n"+
+		"--store) with a mix of sizes, regions, OS and power states, through the ARM API's handler\n"+
+		"in this process, on a manual clock. Stop any server of the data dir first; serve it\n"+
+		"afterwards. A SQLite file is written unsynced until the seed\n"+
 		"ends: a killed seed leaves a consistent data dir, but after a power loss or an OS crash\n"+
 		"during a seed, seed it afresh. The seed ends by packing a SQLite file's rows into full\n"+
 		"pages (VACUUM), which needs free disk space of about twice the packed file's size for a\n"+
