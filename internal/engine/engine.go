@@ -82,11 +82,12 @@ type Engine struct {
 	// it in step with res.
 	extsByVM map[string]map[string]*Extension
 	// addrsBySubnet indexes res[NetworkInterfaceType] by subnet key, then
-	// private address, to the key of the interface holding it, so that
+	// private address, to the key of the interface holding it
+	// (subnetaddrs.go), so that
 	// giving an interface an address, or listing a subnet's users, reads
 	// that subnet's interfaces only, not the fleet's; putRes and dropRes
 	// keep it in step with res.
-	addrsBySubnet map[string]map[string]string
+	addrsBySubnet map[string]*subnetAddrs
 	ops           map[string]store.Operation
 	faults        []Fault
 	finished      []string // finished op keys, oldest first
@@ -360,10 +361,10 @@ func (e *Engine) putRes(key string, s resource.State) {
 			sk := armid.Key(c.Subnet)
 			held := e.addrsBySubnet[sk]
 			if held == nil {
-				held = map[string]string{}
+				held = newSubnetAddrs()
 				e.addrsBySubnet[sk] = held
 			}
-			held[c.Address] = key
+			held.hold(c.Address, key)
 		}
 	}
 	if x, ok := s.(*Extension); ok {
@@ -395,16 +396,16 @@ func (e *Engine) dropRes(key string) {
 	}
 }
 
-// unindexNIC takes interface n, kept under key, out of nicsBySubnet.
+// unindexNIC takes interface n, kept under key, out of addrsBySubnet.
 func (e *Engine) unindexNIC(key string, n *NetworkInterface) {
 	for _, c := range n.IPConfigs {
 		sk := armid.Key(c.Subnet)
 		held := e.addrsBySubnet[sk]
-		if c.Address == "" || held[c.Address] != key {
+		if c.Address == "" || held == nil || held.byAddr[c.Address] != key {
 			continue
 		}
-		delete(held, c.Address)
-		if len(held) == 0 {
+		held.release(c.Address)
+		if len(held.byAddr) == 0 {
 			delete(e.addrsBySubnet, sk)
 		}
 	}
@@ -998,7 +999,7 @@ func (e *Engine) empty() {
 	e.bySet = map[string]map[string]struct{}{}
 	e.res = map[string]map[string]resource.State{}
 	e.extsByVM = map[string]map[string]*Extension{}
-	e.addrsBySubnet = map[string]map[string]string{}
+	e.addrsBySubnet = map[string]*subnetAddrs{}
 	e.ops = map[string]store.Operation{}
 	e.faults = nil
 	e.finished, e.sorted, e.due = nil, nil, nil

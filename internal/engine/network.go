@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"net/netip"
 	"slices"
 	"sort"
 
@@ -454,24 +455,15 @@ type subnetHolders struct {
 }
 
 func (h *subnetHolders) Holder(addr string) (string, bool) {
-	if h.touched == nil {
-		h.touched, h.mine = map[string]bool{}, map[string]string{}
-		for x := h.t; x != nil; x = x.under {
-			for k := range x.touched[NetworkInterfaceType] {
-				if h.touched[k] {
-					continue
-				}
-				h.touched[k] = true
-				if n, ok := h.t.resource(NetworkInterfaceType, k).(*NetworkInterface); ok && n != nil {
-					h.add(n, func(a, configID string) { h.mine[a] = configID })
-				}
-			}
-		}
-	}
+	h.readTouched()
 	if id, ok := h.mine[addr]; ok {
 		return id, true
 	}
-	k, ok := h.t.e.addrsBySubnet[h.subnet][addr]
+	var k string
+	var ok bool
+	if held := h.t.e.addrsBySubnet[h.subnet]; held != nil {
+		k, ok = held.byAddr[addr]
+	}
 	if !ok || h.touched[k] {
 		return "", false
 	}
@@ -485,6 +477,60 @@ func (h *subnetHolders) Holder(addr string) (string, bool) {
 		})
 	}
 	return configID, configID != ""
+}
+
+// FreeFrom starts a search for a free address past the run of held
+// addresses the index keeps (subnetAddrs), but not past an address the
+// committed interfaces this change touched, or the one left out, may have
+// let go.
+func (h *subnetHolders) FreeFrom(first netip.Addr) netip.Addr {
+	h.readTouched()
+	from := h.t.e.addrsBySubnet[h.subnet].freeFrom(first)
+	if from == first {
+		return first
+	}
+	lower := func(n *NetworkInterface) {
+		for _, c := range n.IPConfigs {
+			if c.Address == "" || !armid.Equal(c.Subnet, h.id) {
+				continue
+			}
+			if a, err := netip.ParseAddr(c.Address); err == nil && !a.Less(first) && a.Less(from) {
+				from = a
+			}
+		}
+	}
+	committed := h.t.e.res[NetworkInterfaceType]
+	for k := range h.touched {
+		if n, ok := committed[k].(*NetworkInterface); ok {
+			lower(n)
+		}
+	}
+	if h.except != "" {
+		if n, ok := committed[armid.Key(h.except)].(*NetworkInterface); ok {
+			lower(n)
+		}
+	}
+	return from
+}
+
+// readTouched reads, once, the addresses the interfaces that t and the
+// changes under it touched hold.
+func (h *subnetHolders) readTouched() {
+	if h.touched != nil {
+		return
+	}
+	h.touched, h.mine = map[string]bool{}, map[string]string{}
+	for x := h.t; x != nil; x = x.under {
+		for k := range x.touched[NetworkInterfaceType] {
+			if h.touched[k] {
+				continue
+			}
+			h.touched[k] = true
+			if n, ok := h.t.resource(NetworkInterfaceType, k).(*NetworkInterface); ok && n != nil {
+				h.add(n, func(a, configID string) { h.mine[a] = configID })
+			}
+		}
+	}
 }
 
 // add calls fn with each address n holds in the subnet, unless n is the

@@ -24,6 +24,17 @@ func nicCmd(name, static string) Command {
 		Input: NetworkInterfaceSpec{Location: "westus", IPConfigs: []nic.IPConfigSpec{c}}}
 }
 
+// putNet makes network net in group rg, westus, with one subnet default
+// over all of prefix.
+func putNet(t *testing.T, r *rig, prefix string) {
+	t.Helper()
+	if _, err := r.eng.Do(context.Background(), Command{ID: netID("virtualNetworks", "net"), Verb: VerbPut, Input: VirtualNetworkPut{
+		Spec:    VirtualNetworkSpec{Location: "westus", AddressPrefixes: []string{prefix}},
+		Subnets: []Subnet{{Name: "default", AddressPrefix: prefix}}}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // addressOf is the private address interface name holds.
 func addressOf(t *testing.T, r *rig, name string) string {
 	t.Helper()
@@ -43,11 +54,7 @@ func TestInterfacesTakeTheFreeAddressesOfTheirSubnet(t *testing.T) {
 	r.group("rg")
 	ctx := context.Background()
 	// 10.0.0.0/29: Azure keeps .0 to .3 and .7, which leaves .4, .5 and .6.
-	if _, err := r.eng.Do(ctx, Command{ID: netID("virtualNetworks", "net"), Verb: VerbPut, Input: VirtualNetworkPut{
-		Spec:    VirtualNetworkSpec{Location: "westus", AddressPrefixes: []string{"10.0.0.0/29"}},
-		Subnets: []Subnet{{Name: "default", AddressPrefix: "10.0.0.0/29"}}}}); err != nil {
-		t.Fatal(err)
-	}
+	putNet(t, r, "10.0.0.0/29")
 	if _, err := r.eng.Do(ctx, nicCmd("a", "")); err != nil {
 		t.Fatal(err)
 	}
@@ -99,4 +106,53 @@ func TestInterfacesTakeTheFreeAddressesOfTheirSubnet(t *testing.T) {
 	if !errors.As(err, &ee) || ee.Code != "InUseSubnetCannotBeDeleted" {
 		t.Errorf("removing a used subnet: %v, want InUseSubnetCannotBeDeleted", err)
 	}
+}
+
+// An interface takes the lowest free address of its subnet even where the
+// engine's run of held addresses (subnetAddrs) says otherwise: below an
+// address let go, one let go earlier in the same batch, and its own
+// address when an update renames its configuration.
+func TestAnInterfaceTakesTheLowestFreeAddress(t *testing.T) {
+	r, gate := gatedRig(t)
+	r.group("rg")
+	ctx := context.Background()
+	putNet(t, r, "10.0.0.0/28")
+	do := func(c Command) {
+		t.Helper()
+		if _, err := r.eng.Do(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []string{"a", "b", "c", "d"} {
+		do(nicCmd(n, ""))
+	}
+	check(t, "the first four", []string{addressOf(t, r, "a"), addressOf(t, r, "b"), addressOf(t, r, "c"), addressOf(t, r, "d")},
+		[]string{"10.0.0.4", "10.0.0.5", "10.0.0.6", "10.0.0.7"})
+
+	do(Command{ID: netID("networkInterfaces", "b"), Verb: VerbDelete})
+	do(nicCmd("e", ""))
+	check(t, "after b let go of its address", addressOf(t, r, "e"), "10.0.0.5")
+
+	// The batch lets c go, then decides f: the index, which knows only
+	// what is committed, still has c at .6.
+	out := batchOf(t, r, gate, []Command{{ID: netID("networkInterfaces", "c"), Verb: VerbDelete}, nicCmd("f", "")}, nil)
+	for i, o := range out {
+		if o.err != nil {
+			t.Fatalf("command %d of the batch: %v", i, o.err)
+		}
+	}
+	check(t, "an address let go earlier in the batch", addressOf(t, r, "f"), "10.0.0.6")
+
+	// d (.7) renames its only configuration: the address it held is free
+	// for it, and the lowest.
+	do(nicCmd("g", ""))
+	renamed := nicCmd("d", "")
+	spec := renamed.Input.(NetworkInterfaceSpec)
+	spec.IPConfigs[0].Name = "other"
+	renamed.Input = spec
+	do(renamed)
+	check(t, "d's address after renaming its configuration", addressOf(t, r, "d"), "10.0.0.7")
+	check(t, "g's address", addressOf(t, r, "g"), "10.0.0.8")
+	do(nicCmd("h", ""))
+	check(t, "the next interface", addressOf(t, r, "h"), "10.0.0.9")
 }

@@ -166,8 +166,10 @@ func (c committed) eachExtensionOf(prefix string, fn func(string)) {
 	}
 }
 func (c committed) eachNICIn(subnet string, fn func(string)) {
-	for _, k := range c.e.addrsBySubnet[subnet] {
-		fn(k)
+	if held := c.e.addrsBySubnet[subnet]; held != nil {
+		for _, k := range held.byAddr {
+			fn(k)
+		}
 	}
 }
 

@@ -115,6 +115,11 @@ type Subnet struct {
 type Holders interface {
 	// Holder is the ID of the IP configuration holding address addr.
 	Holder(addr string) (configID string, ok bool)
+	// FreeFrom is where a search for the lowest free address at or after
+	// first may start: every address from first up to it is held. first
+	// itself is always a right answer; a later one spares the search the
+	// lookups of a subnet filled from its start.
+	FreeFrom(first netip.Addr) netip.Addr
 }
 
 // World is what an interface's decisions read of other resources, by Key
@@ -271,7 +276,13 @@ func allocate(n, old *NIC, c IPConfigSpec, s Subnet, held map[string]string) (st
 			}
 		}
 	}
-	for a := first; !last.Less(a); a = a.Next() {
+	from := first
+	if s.Used != nil {
+		if f := s.Used.FreeFrom(first); first.Less(f) {
+			from = f
+		}
+	}
+	for a := from; !last.Less(a); a = a.Next() {
 		if _, ok := taken(a.String()); !ok {
 			return a.String(), nil
 		}

@@ -2,6 +2,7 @@ package nic
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 	"strings"
 	"testing"
@@ -429,6 +430,17 @@ type usedAddresses map[string]string
 func (u usedAddresses) Holder(addr string) (string, bool) {
 	id, ok := u[addr]
 	return id, ok
+}
+
+// FreeFrom skips every held address from first: the furthest answer the
+// contract allows, so that a scenario fails if allocate trusts it wrongly.
+func (u usedAddresses) FreeFrom(first netip.Addr) netip.Addr {
+	for a := first; a.IsValid(); a = a.Next() {
+		if _, ok := u[a.String()]; !ok {
+			return a
+		}
+	}
+	return first
 }
 
 // usedIn lists the private addresses the interfaces hold in subnet
