@@ -17,10 +17,12 @@ import (
 // at rest, 1.2 KB while a plan runs, most of it words every VM's state
 // shares. The column is a BLOB holding either
 //
-//   - byte 4, then an S2 block (github.com/klauspost/compress/s2) of the
-//     packed document (documents.go) against documentDict1; or
-//   - the packed document itself, when compressing it saves nothing (a
-//     packed document never begins with byte 4: documentArg keeps one
+//   - byte 5, then an S2 block (github.com/klauspost/compress/s2) of the
+//     packed document (documents.go) against documentDict2;
+//   - byte 4, then one against documentDict1, as documents were written
+//     before interfaces had a dictionary: still read, no longer written;
+//   - or the packed document itself, when compressing it saves nothing (a
+//     packed document never begins with byte 4 or 5: documentArg keeps one
 //     that would behind byte 3).
 //
 // S2 against a preset dictionary compresses a state to about a quarter of
@@ -28,9 +30,12 @@ import (
 // (compress/flate) with the same dictionary compressed a little better
 // but took 15 times as long to write, since it clears 640 KB of tables for
 // every document.
-const compressedPrefix = '\x04'
+const (
+	compressedPrefix1 = '\x04'
+	compressedPrefix2 = '\x05'
+)
 
-// documentDict1 is the dictionary of compressedPrefix: documents as the
+// documentDict1 is the dictionary of compressedPrefix1: documents as the
 // engine writes them, the commonest last, where copies from it are
 // cheapest. It must never change, or the documents compressed against it
 // could not be read (TestDocumentDictionaryIsFixed): a better dictionary
@@ -68,9 +73,56 @@ const documentDict1 = `` +
 	`"disks":[{"name":"vm-4_OsDisk_1_00000000000000000000000000000000","id":"` + "\x01" + `Microsoft.Compute/disks/vm-4_OsDisk_1_00000000000000000000000000000000","createOption":"FromImage","sizeGB":30,"sku":"Premium_LRS","deleteOption":"Delete","os":true}],` +
 	`"nics":[{"id":"` + "\x01" + `Microsoft.Network/networkInterfaces/vm-4-nic","primary":true}],"computerName":"vm-4","osName":"ubuntu","osVersion":"24.04"},"vmId":"00000000-0000-4000-8000-000000000000","timeCreated":"2026-01-01T00:00:00Z"}`
 
-// documentDict is documentDict1 as S2 reads it; its first repeat offset
-// is where a state at rest begins. It is safe for concurrent use.
-var documentDict = s2.MakeDictManual([]byte(documentDict1), uint16(strings.LastIndex(documentDict1, `{"machine":`)))
+// documentDict2 is the dictionary of compressedPrefix2: network
+// resources' bodies, which documentDict1 lacks (an interface's body was
+// kept in 320 bytes against it, three times a disk's), then documentDict1
+// as it is, so that its documents, the commonest, stay last and at the
+// same distance from the end: a VM's state at rest or a disk's body is
+// kept in no more bytes than against documentDict1 (a state while a plan
+// runs in a byte or two more, at times). It must never change either
+// (TestDocumentDictionaryIsFixed).
+const documentDict2 = `` +
+	// A network security group's body, a public IP's, a client's
+	// virtual network's (az vm create's names) and a seeded one's.
+	`{"resourceGuid":"00000000-0000-4000-8000-000000000000","timeCreated":"2026-01-01T00:00:00.000000000Z","spec":{"location":"westeurope","model":{}},"rules":[{"name":"default-allow-ssh","priority":1000,"direction":"Inbound","access":"Allow","protocol":"Tcp",` +
+	`"model":{"props":{"destinationAddressPrefix":"*","destinationPortRange":"22","sourceAddressPrefix":"*","sourcePortRange":"*"}}}]}` +
+	`{"resourceGuid":"00000000-0000-4000-8000-000000000000","timeCreated":"2026-01-01T00:00:00.000000000Z","spec":{"location":"westeurope","sku":"Standard","tier":"Regional","allocation":"Static","version":"IPv4","idleTimeoutInMinutes":4,"deleteOption":"Delete","model":{}},` +
+	`"ipAddress":"203.0.113.1","ipConfiguration":"` + "\x01" + `Microsoft.Network/networkInterfaces/vmVMNic/ipConfigurations/ipconfigvm","vm":"` + "\x01" + `Microsoft.Compute/virtualMachines/vm"}` +
+	`{"resourceGuid":"00000000-0000-4000-8000-000000000000","timeCreated":"2026-01-01T00:00:00.000000000Z","spec":{"location":"westeurope","addressPrefixes":["10.0.0.0/16"],"model":{}},"subnets":[{"name":"vmSubnet","addressPrefix":"10.0.0.0/24","model":{}}]}` +
+	`{"resourceGuid":"00000000-0000-4000-8000-000000000000","timeCreated":"2026-01-01T00:00:00Z","spec":{"location":"eastus","addressPrefixes":["10.0.0.0/16"],"model":{"tags":{"seeded":"true"}}},"subnets":[{"name":"default","addressPrefix":"10.0.0.0/16","model":{}}]}` +
+	// A client's interface, with a security group and a public IP.
+	`{"resourceGuid":"00000000-0000-4000-8000-000000000000","timeCreated":"2026-01-01T00:00:00.000000000Z","spec":{"location":"westeurope","nsg":"` + "\x01" + `Microsoft.Network/networkSecurityGroups/vmNSG",` +
+	`"ipConfigurations":[{"name":"ipconfigvm","subnet":"` + "\x01" + `Microsoft.Network/virtualNetworks/vmVNET/subnets/vmSubnet","allocation":"Dynamic","version":"IPv4","primary":true,"publicIPAddress":"` + "\x01" + `Microsoft.Network/publicIPAddresses/vmPublicIP"}],"model":{}},` +
+	`"ipConfigurations":[{"name":"ipconfigvm","subnet":"` + "\x01" + `Microsoft.Network/virtualNetworks/vmVNET/subnets/vmSubnet","allocation":"Dynamic","version":"IPv4","primary":true,"publicIPAddress":"` + "\x01" + `Microsoft.Network/publicIPAddresses/vmPublicIP","address":"10.0.0.4"}],` +
+	`"virtualMachine":"` + "\x01" + `Microsoft.Compute/virtualMachines/vm","primary":true,"deleteOption":"Delete","macAddress":"00-0D-3A-00-00-00"}` +
+	// A seeded VM's interface, the commonest of them.
+	`{"resourceGuid":"00000000-0000-4000-8000-000000000000","timeCreated":"2026-01-01T00:00:00Z","spec":{"location":"eastus","ipConfigurations":[{"name":"ipconfig1","subnet":"` + "\x01" + `Microsoft.Network/virtualNetworks/seed-vnet/subnets/default","allocation":"Dynamic","version":"IPv4","primary":true}],"model":{"tags":{"seeded":"true"}}},` +
+	`"ipConfigurations":[{"name":"ipconfig1","subnet":"` + "\x01" + `Microsoft.Network/virtualNetworks/seed-vnet/subnets/default","allocation":"Dynamic","version":"IPv4","primary":true,"address":"10.0.0.4"}],` +
+	`"virtualMachine":"` + "\x01" + `Microsoft.Compute/virtualMachines/seed-vm-0000000","primary":true,"deleteOption":"Detach","macAddress":"00-0D-3A-00-00-00"}` +
+	documentDict1
+
+// compressionDict1 and compressionDict2 are documentDict1 and 2 as S2
+// reads them; the first repeat offset of each is where a state at rest
+// begins. They are safe for concurrent use.
+var (
+	compressionDict1 = s2.MakeDictManual([]byte(documentDict1), uint16(strings.LastIndex(documentDict1, `{"machine":`)))
+	compressionDict2 = s2.MakeDictManual([]byte(documentDict2), uint16(strings.LastIndex(documentDict2, `{"machine":`)))
+)
+
+// compressionDict is the dictionary of a column's first byte, nil when the
+// column holds a packed document as it is.
+func compressionDict(col []byte) *s2.Dict {
+	if len(col) == 0 {
+		return nil
+	}
+	switch col[0] {
+	case compressedPrefix1:
+		return compressionDict1
+	case compressedPrefix2:
+		return compressionDict2
+	}
+	return nil
+}
 
 // minCompressed is the shortest packed document worth compressing.
 const minCompressed = 32
@@ -87,7 +139,7 @@ func documentArg(doc json.RawMessage, scope string) any {
 // compressDocument is packed compressed, or packed itself when
 // compressing it saves nothing.
 func compressDocument(packed []byte) []byte {
-	if len(packed) > 0 && packed[0] == compressedPrefix {
+	if compressionDict(packed) != nil {
 		// Only a document that is not JSON begins so, and its packed form
 		// is then the document itself (packDocument): kept whole.
 		packed = append([]byte{keptPrefix}, packed...)
@@ -96,8 +148,8 @@ func compressDocument(packed []byte) []byte {
 		return packed
 	}
 	out := make([]byte, 1+s2.MaxEncodedLen(len(packed)))
-	out[0] = compressedPrefix
-	n := len(documentDict.Encode(out[1:], packed))
+	out[0] = compressedPrefix2
+	n := len(compressionDict2.Encode(out[1:], packed))
 	if 1+n >= len(packed) {
 		return packed
 	}
@@ -132,10 +184,11 @@ func (d *storedDocument) Scan(src any) error {
 // decompressDocument is the packed document a column holds, in bytes of
 // its own.
 func decompressDocument(col []byte) ([]byte, error) {
-	if len(col) == 0 || col[0] != compressedPrefix {
+	dict := compressionDict(col)
+	if dict == nil {
 		return bytes.Clone(col), nil
 	}
-	packed, err := documentDict.Decode(nil, col[1:])
+	packed, err := dict.Decode(nil, col[1:])
 	if err != nil {
 		return nil, fmt.Errorf("a compressed document: %w", err)
 	}
@@ -190,10 +243,11 @@ const documentChunk = 64 << 10
 // Scan implements sql.Scanner.
 func (d *reusedDocument) Scan(src any) error {
 	col, ok := src.([]byte)
-	if !ok || len(col) == 0 || col[0] != compressedPrefix {
+	dict := compressionDict(col)
+	if !ok || dict == nil {
 		return d.storedDocument.Scan(src)
 	}
-	packed, err := documentDict.Decode(d.Packed[:cap(d.Packed)], col[1:])
+	packed, err := dict.Decode(d.Packed[:cap(d.Packed)], col[1:])
 	if err != nil {
 		d.storedDocument = storedDocument{}
 		return fmt.Errorf("a compressed document: %w", err)
