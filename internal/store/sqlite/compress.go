@@ -127,6 +127,31 @@ func compressionDict(col []byte) *s2.Dict {
 // minCompressed is the shortest packed document worth compressing.
 const minCompressed = 32
 
+// maxCompressed bounds the length a compressed document may unpack to. A
+// compressed column declares its length first, and S2 allocates that much
+// before it finds the rest corrupt: a damaged column of a few bytes could
+// declare 4 GiB. No document comes near the bound (a request's body is at
+// most 4 MiB), and a longer one is stored as it is, never compressed, so
+// that every document written can be read. A variable for the tests.
+var maxCompressed = 256 << 20
+
+// decodeCompressed is the document that src, a compressed column less its
+// first byte, holds against dict, decoded into dst's room when it fits.
+func decodeCompressed(dict *s2.Dict, dst, src []byte) ([]byte, error) {
+	n, err := s2.DecodedLen(src)
+	if err != nil {
+		return nil, fmt.Errorf("a compressed document: %w", err)
+	}
+	if n > maxCompressed {
+		return nil, fmt.Errorf("a compressed document declares %d bytes, more than the %d any is written with", n, maxCompressed)
+	}
+	packed, err := dict.Decode(dst, src)
+	if err != nil {
+		return nil, fmt.Errorf("a compressed document: %w", err)
+	}
+	return packed, nil
+}
+
 // documentArg binds doc, packed (packDocument) and compressed when that
 // is shorter, as a BLOB; nil as NULL.
 func documentArg(doc json.RawMessage, scope string) any {
@@ -144,7 +169,7 @@ func compressDocument(packed []byte) []byte {
 		// is then the document itself (packDocument): kept whole.
 		packed = append([]byte{keptPrefix}, packed...)
 	}
-	if len(packed) < minCompressed {
+	if len(packed) < minCompressed || len(packed) > maxCompressed {
 		return packed
 	}
 	out := make([]byte, 1+s2.MaxEncodedLen(len(packed)))
@@ -188,11 +213,7 @@ func decompressDocument(col []byte) ([]byte, error) {
 	if dict == nil {
 		return bytes.Clone(col), nil
 	}
-	packed, err := dict.Decode(nil, col[1:])
-	if err != nil {
-		return nil, fmt.Errorf("a compressed document: %w", err)
-	}
-	return packed, nil
+	return decodeCompressed(dict, nil, col[1:])
 }
 
 // unpack is the document d holds, with its scope unpacked.
@@ -247,10 +268,10 @@ func (d *reusedDocument) Scan(src any) error {
 	if !ok || dict == nil {
 		return d.storedDocument.Scan(src)
 	}
-	packed, err := dict.Decode(d.Packed[:cap(d.Packed)], col[1:])
+	packed, err := decodeCompressed(dict, d.Packed[:cap(d.Packed)], col[1:])
 	if err != nil {
 		d.storedDocument = storedDocument{}
-		return fmt.Errorf("a compressed document: %w", err)
+		return err
 	}
 	d.storedDocument = storedDocument{Packed: packed, Valid: true}
 	return nil

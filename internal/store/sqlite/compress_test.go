@@ -3,10 +3,12 @@ package sqlite
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -119,6 +121,47 @@ func TestDocumentCompression(t *testing.T) {
 	}
 	if err := d.Scan([]byte{compressedPrefix2, 0xff, 0xff}); err == nil {
 		t.Error("a corrupt compressed document reads without an error")
+	}
+}
+
+// A compressed column that declares more than any document is written
+// with is refused before anything is allocated for it, by both readers;
+// and a document longer than that is written as it is, so that it reads
+// back.
+func TestCompressedDocumentsDeclareABoundedLength(t *testing.T) {
+	// The S2 block's length is a varint first: 4 GiB - 1 here, then a few
+	// bytes of nothing.
+	huge := binary.AppendUvarint(nil, 1<<32-1)
+	for _, prefix := range []byte{compressedPrefix1, compressedPrefix2} {
+		col := append(append([]byte{prefix}, huge...), 0, 0, 0)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		var d storedDocument
+		errStored := d.Scan(col)
+		var r reusedDocument
+		errReused := r.Scan(col)
+		runtime.ReadMemStats(&after)
+		for _, err := range []error{errStored, errReused} {
+			if err == nil || !strings.Contains(err.Error(), "declares 4294967295 bytes") {
+				t.Errorf("a column of prefix %d declaring 4 GiB: %v, want its length refused", prefix, err)
+			}
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+			t.Errorf("refusing a column of prefix %d declaring 4 GiB allocated %d bytes", prefix, grew)
+		}
+	}
+
+	defer func(was int) { maxCompressed = was }(maxCompressed)
+	maxCompressed = 64
+	scope := scopeOf(sub, "rg")
+	doc := stateAtRest(scope, "seed-vm-0005000")
+	col, _ := documentArg(json.RawMessage(doc), scope).([]byte)
+	if compressionDict(col) != nil {
+		t.Fatalf("a document longer than the bound was compressed: %q", col)
+	}
+	var d storedDocument
+	if err := d.Scan(col); err != nil || string(d.unpack(scope)) != doc {
+		t.Errorf("a document longer than the bound reads back %q (%v)", d.unpack(scope), err)
 	}
 }
 
