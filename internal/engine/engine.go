@@ -19,6 +19,7 @@ import (
 	"github.com/azemu/azemu/internal/jsonwire"
 	"github.com/azemu/azemu/internal/kinds/disk"
 	"github.com/azemu/azemu/internal/kinds/group"
+	"github.com/azemu/azemu/internal/kinds/nic"
 	"github.com/azemu/azemu/internal/kinds/resource"
 	"github.com/azemu/azemu/internal/kinds/vm"
 	"github.com/azemu/azemu/internal/store"
@@ -322,11 +323,14 @@ func (e *Engine) decodeResource(r store.Resource) (resource.State, error) {
 		Location: r.Location, Body: r.Body, CreatedAt: r.CreatedAt}
 	var s resource.State
 	var err error
-	if r.Type == DiskType {
-		// A fleet has a disk a VM or more: read by hand, its words
-		// shared with the VMs'.
+	switch r.Type {
+	// A fleet has a disk a VM or more, and often an interface a VM: read
+	// by hand, their words shared with the VMs'.
+	case DiskType:
 		s, err = disk.DecodeInterned(r.ID, row, r.Version, e.words)
-	} else {
+	case NetworkInterfaceType:
+		s, err = nic.DecodeInterned(r.ID, row, r.Version, e.words)
+	default:
 		s, err = k.decode(r.ID, row, r.Version)
 	}
 	if err != nil {

@@ -41,7 +41,8 @@ func shareText(s *string, other string) {
 }
 
 // shareResource does shareMeta for a loaded resource, and interns a
-// disk's repeated words; the caller has the engine to itself.
+// disk's repeated words and shares its model and an interface's; the
+// caller has the engine to itself.
 func (e *Engine) shareResource(s resource.State) {
 	switch r := s.(type) {
 	case *Disk:
@@ -53,32 +54,11 @@ func (e *Engine) shareResource(s resource.State) {
 		r.Spec.Model = e.model(r.Spec.Model)
 		r.DeleteOption = e.word(r.DeleteOption)
 	case *NetworkInterface:
+		// Its words and configurations are shared as it is read
+		// (nic.DecodeInterned).
 		e.shareMeta(&r.Meta)
-		r.Spec.Location = e.word(r.Spec.Location)
-		r.DeleteOption = e.word(r.DeleteOption)
 		r.Spec.Model = e.model(r.Spec.Model)
-		// A decoded slice has room for more; a loaded interface keeps its
-		// configurations at their size, their words and subnet shared
-		// with every interface of the subnet.
-		specs := make([]IPConfigSpec, len(r.Spec.IPConfigs))
-		for i, c := range r.Spec.IPConfigs {
-			specs[i] = e.shareIPConfig(c)
-		}
-		configs := make([]IPConfig, len(r.IPConfigs))
-		for i, c := range r.IPConfigs {
-			configs[i] = IPConfig{IPConfigSpec: e.shareIPConfig(c.IPConfigSpec), Address: c.Address}
-		}
-		r.Spec.IPConfigs, r.IPConfigs = specs, configs
 	}
-}
-
-// shareIPConfig is c with its words and subnet ID interned.
-func (e *Engine) shareIPConfig(c IPConfigSpec) IPConfigSpec {
-	c.Name = e.word(c.Name)
-	c.Subnet = e.word(c.Subnet)
-	c.Allocation = e.word(c.Allocation)
-	c.Version = e.word(c.Version)
-	return c
 }
 
 // model is a loaded resource's model, the fleet's one copy of it when

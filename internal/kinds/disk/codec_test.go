@@ -2,12 +2,12 @@ package disk
 
 import (
 	"encoding/json"
-	"reflect"
 	"testing"
 	"time"
 
 	"github.com/azemu/azemu/internal/jsonwire"
 	"github.com/azemu/azemu/internal/kinds/resource"
+	"github.com/azemu/azemu/internal/kinds/scenariotest"
 )
 
 // diskDocs are disk documents as json.Marshal writes them (RowOf), and a
@@ -54,16 +54,11 @@ func FuzzDiskDecoding(f *testing.F) {
 		f.Add(data)
 	}
 	words := jsonwire.NewInterner()
+	byHand := func(id string, row resource.Row, version int64) (resource.State, error) {
+		return DecodeInterned(id, row, version, words)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		row := resource.Row{SubscriptionID: "s", ResourceGroup: "rg", Name: "d", Body: data}
-		want, wantErr := Decode("/id", row, 3)
-		got, err := DecodeInterned("/id", row, 3, words)
-		if (err != nil) != (wantErr != nil) {
-			t.Fatalf("decode %q: error %v, json's %v", data, err, wantErr)
-		}
-		if err == nil && !reflect.DeepEqual(got, want) {
-			t.Fatalf("decode %q:\n got %#v\nwant %#v", data, got, want)
-		}
+		scenariotest.SameDecoding(t, data, Decode, byHand)
 	})
 }
 

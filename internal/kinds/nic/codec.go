@@ -32,7 +32,13 @@ func (c *IPConfigSpec) WriteJSON(w *jsonwire.Writer) {
 
 // ReadJSON reads c as json.Unmarshal does.
 func (c *IPConfigSpec) ReadJSON(d *jsonwire.Decoder) {
-	d.Open().Word("name", &c.Name).Word("subnet", &c.Subnet).Str("privateIPAddress", &c.PrivateIP).Word("allocation", &c.Allocation)
+	c.readMembers(d.Open())
+	d.Close()
+}
+
+// readMembers reads c's members, which an IPConfig's object holds too.
+func (c *IPConfigSpec) readMembers(d *jsonwire.Decoder) {
+	d.Word("name", &c.Name).Word("subnet", &c.Subnet).Str("privateIPAddress", &c.PrivateIP).Word("allocation", &c.Allocation)
 	d.Word("version", &c.Version).Bool("primary", &c.Primary).Str("publicIPAddress", &c.PublicIP)
-	d.Words("loadBalancerBackendAddressPools", &c.Pools).Close()
+	d.Words("loadBalancerBackendAddressPools", &c.Pools)
 }

@@ -2,6 +2,8 @@
 // testdata/scenarios/NAME.scenario is run by the kind's own interpreter and
 // its transcript compared with NAME.golden beside it (-update rewrites
 // them). Scripts drive the pure modules only, so they need no database.
+// It also holds a kind's hand reader of its stored documents to
+// encoding/json (SameDecoding).
 package scenariotest
 
 import (
