@@ -53,20 +53,10 @@ func (s *Server) renderVNet(st engine.Snapshot) map[string]any {
 	return netBody(v, engine.VirtualNetworkType, v.Spec.Location, v.ResourceGUID, readModel(v.Spec.Model), props)
 }
 
-// nicsWhere lists the interfaces for which keep says yes.
-func (s *Server) nicsWhere(keep func(*engine.NetworkInterface) bool) []*engine.NetworkInterface {
-	page, _ := s.eng.Resources(engine.NetworkInterfaceType, func(st engine.Snapshot) bool { return keep(st.(*engine.NetworkInterface)) }, "", 0)
-	out := make([]*engine.NetworkInterface, 0, len(page))
-	for _, st := range page {
-		out = append(out, st.(*engine.NetworkInterface))
-	}
-	return out
-}
-
 func (s *Server) renderSubnet(v *engine.VirtualNetwork, sn engine.Subnet) map[string]any {
 	id := v.SubnetID(sn.Name)
 	var configs []any
-	for _, n := range s.nicsWhere(func(n *engine.NetworkInterface) bool { return true }) {
+	for _, n := range s.eng.NICsIn(id) {
 		for _, c := range n.IPConfigs {
 			if armid.Equal(c.Subnet, id) {
 				configs = append(configs, idRef(n.IPConfigID(c.Name)))
@@ -100,7 +90,7 @@ func (s *Server) renderNSG(st engine.Snapshot) map[string]any {
 	}
 	props := map[string]any{"securityRules": rules, "defaultSecurityRules": defaults}
 	var nics, subnets []any
-	for _, n := range s.nicsWhere(func(n *engine.NetworkInterface) bool { return armid.Equal(n.Spec.NSG, g.ID) }) {
+	for _, n := range s.eng.NICsBehind(g.ID) {
 		nics = append(nics, idRef(n.ID))
 	}
 	vnets, _ := s.eng.Resources(engine.VirtualNetworkType, nil, "", 0)

@@ -89,9 +89,14 @@ type Engine struct {
 	// that subnet's interfaces only, not the fleet's; putRes and dropRes
 	// keep it in step with res.
 	addrsBySubnet map[string]*subnetAddrs
-	ops           map[string]store.Operation
-	faults        []Fault
-	finished      []string // finished op keys, oldest first
+	// nicsByNSG indexes res[NetworkInterfaceType] by the key of the
+	// security group an interface names, so that rendering a group lists
+	// its interfaces without reading the fleet's; putRes and dropRes keep
+	// it in step with res.
+	nicsByNSG map[string]map[string]struct{}
+	ops       map[string]store.Operation
+	faults    []Fault
+	finished  []string // finished op keys, oldest first
 	// byPower counts e.vms by power state, and running the operations in
 	// e.ops not yet done, kept as they change (setVM, dropVM, putOp) so
 	// that Stats, which health and metrics read, costs nothing per VM.
@@ -370,6 +375,13 @@ func (e *Engine) putRes(key string, s resource.State) {
 			}
 			held.hold(c.Address, key)
 		}
+		if n.Spec.NSG != "" {
+			nk := armid.Key(n.Spec.NSG)
+			if e.nicsByNSG[nk] == nil {
+				e.nicsByNSG[nk] = map[string]struct{}{}
+			}
+			e.nicsByNSG[nk][key] = struct{}{}
+		}
 	}
 	if x, ok := s.(*Extension); ok {
 		prefix := extensionPrefixOfKey(key)
@@ -400,8 +412,16 @@ func (e *Engine) dropRes(key string) {
 	}
 }
 
-// unindexNIC takes interface n, kept under key, out of addrsBySubnet.
+// unindexNIC takes interface n, kept under key, out of addrsBySubnet and
+// nicsByNSG.
 func (e *Engine) unindexNIC(key string, n *NetworkInterface) {
+	if n.Spec.NSG != "" {
+		nk := armid.Key(n.Spec.NSG)
+		delete(e.nicsByNSG[nk], key)
+		if len(e.nicsByNSG[nk]) == 0 {
+			delete(e.nicsByNSG, nk)
+		}
+	}
 	for _, c := range n.IPConfigs {
 		sk := armid.Key(c.Subnet)
 		held := e.addrsBySubnet[sk]
@@ -1004,6 +1024,7 @@ func (e *Engine) empty() {
 	e.res = map[string]map[string]resource.State{}
 	e.extsByVM = map[string]map[string]*Extension{}
 	e.addrsBySubnet = map[string]*subnetAddrs{}
+	e.nicsByNSG = map[string]map[string]struct{}{}
 	e.ops = map[string]store.Operation{}
 	e.faults = nil
 	e.finished, e.sorted, e.due = nil, nil, nil

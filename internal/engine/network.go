@@ -91,11 +91,65 @@ func (e *Engine) Resources(typ string, match func(resource.State) bool, after st
 			found = append(found, s)
 		}
 	}
-	sort.Slice(found, func(i, j int) bool { return armid.Fold(found[i].ResourceID()) < armid.Fold(found[j].ResourceID()) })
+	found = sortedByID(found)
 	if limit <= 0 || len(found) <= limit {
 		return found, ""
 	}
 	return found[:limit], armid.Fold(found[limit-1].ResourceID())
+}
+
+// sortedByID is states in the order of their folded IDs, each folded once
+// rather than at every comparison.
+func sortedByID[S resource.State](states []S) []S {
+	folded := make([]string, len(states))
+	order := make([]int, len(states))
+	for i, s := range states {
+		folded[i], order[i] = armid.Fold(s.ResourceID()), i
+	}
+	sort.Slice(order, func(i, j int) bool { return folded[order[i]] < folded[order[j]] })
+	out := make([]S, len(states))
+	for i, at := range order {
+		out[i] = states[at]
+	}
+	return out
+}
+
+// NICsIn lists the interfaces holding an address in subnet subnetID, in
+// the order Resources lists them: from the engine's index of the
+// subnet's addresses, not the fleet's interfaces.
+func (e *Engine) NICsIn(subnetID string) []*NetworkInterface {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	held := e.addrsBySubnet[armid.Key(subnetID)]
+	if held == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []*NetworkInterface
+	for _, k := range held.byAddr {
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if n, ok := e.res[NetworkInterfaceType][k].(*NetworkInterface); ok {
+			out = append(out, n)
+		}
+	}
+	return sortedByID(out)
+}
+
+// NICsBehind lists the interfaces that name security group nsgID, in the
+// order Resources lists them, from the engine's index of them.
+func (e *Engine) NICsBehind(nsgID string) []*NetworkInterface {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var out []*NetworkInterface
+	for k := range e.nicsByNSG[armid.Key(nsgID)] {
+		if n, ok := e.res[NetworkInterfaceType][k].(*NetworkInterface); ok {
+			out = append(out, n)
+		}
+	}
+	return sortedByID(out)
 }
 
 // Child is a subnet or a security rule as a command's target: a view of
@@ -430,8 +484,7 @@ func (t *tx) allOf(typ string) []resource.State {
 		}
 	}
 	t.eachKey(typ, add)
-	sort.Slice(out, func(i, j int) bool { return armid.Fold(out[i].ResourceID()) < armid.Fold(out[j].ResourceID()) })
-	return out
+	return sortedByID(out)
 }
 
 func (t *tx) nics() []*NetworkInterface {

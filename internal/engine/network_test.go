@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/azemu/azemu/internal/armid"
@@ -155,4 +156,54 @@ func TestAnInterfaceTakesTheLowestFreeAddress(t *testing.T) {
 	check(t, "g's address", addressOf(t, r, "g"), "10.0.0.8")
 	do(nicCmd("h", ""))
 	check(t, "the next interface", addressOf(t, r, "h"), "10.0.0.9")
+}
+
+// A subnet's and a security group's interfaces are read from the engine's
+// indexes, which follow every put, update and delete and are rebuilt by a
+// restart.
+func TestInterfacesOfASubnetAndASecurityGroup(t *testing.T) {
+	r := newRig(t)
+	r.group("rg")
+	ctx := context.Background()
+	putNet(t, r, "10.0.0.0/24")
+	nsgID := netID("networkSecurityGroups", "nsg")
+	if _, err := r.eng.Do(ctx, Command{ID: nsgID, Verb: VerbPut, Input: SecurityGroupPut{Spec: SecurityGroupSpec{Location: "westus"}}}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(name, nsg string) {
+		t.Helper()
+		c := nicCmd(name, "")
+		spec := c.Input.(NetworkInterfaceSpec)
+		spec.NSG = nsg
+		c.Input = spec
+		if _, err := r.eng.Do(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := func(nics []*NetworkInterface) []string {
+		out := []string{}
+		for _, n := range nics {
+			out = append(out, n.Name)
+		}
+		return out
+	}
+	subnet := netID("virtualNetworks", "net") + "/subnets/default"
+	want := func(step string, inSubnet, behind []string) {
+		t.Helper()
+		check(t, step+": the subnet's", names(r.eng.NICsIn(strings.ToUpper(subnet))), inSubnet)
+		check(t, step+": the group's", names(r.eng.NICsBehind(strings.ToUpper(nsgID))), behind)
+	}
+	put("c", nsgID)
+	put("a", nsgID)
+	put("b", "")
+	want("made", []string{"a", "b", "c"}, []string{"a", "c"})
+	put("c", "")
+	want("c leaves the group", []string{"a", "b", "c"}, []string{"a"})
+	if _, err := r.eng.Do(ctx, Command{ID: netID("networkInterfaces", "a"), Verb: VerbDelete}); err != nil {
+		t.Fatal(err)
+	}
+	want("a deleted", []string{"b", "c"}, []string{})
+	put("b", nsgID)
+	r.restart(r.clk.Now())
+	want("after a restart", []string{"b", "c"}, []string{"b"})
 }
