@@ -487,14 +487,6 @@ func (t *tx) allOf(typ string) []resource.State {
 	return sortedByID(out)
 }
 
-func (t *tx) nics() []*NetworkInterface {
-	var out []*NetworkInterface
-	for _, s := range t.allOf(NetworkInterfaceType) {
-		out = append(out, s.(*NetworkInterface))
-	}
-	return out
-}
-
 // subnetHolders answers which configuration holds an address of a
 // subnet as change t sees it, leaving out interface except (the one being
 // decided): from the interfaces t and the changes under it touched, read
@@ -636,7 +628,18 @@ func (t *tx) subnetUsers(vnetID string) vnet.Users {
 
 // securityGroupUsers lists the interfaces and subnets linked to a group.
 func (t *tx) securityGroupUsers(id string) []string {
-	users := nic.NSGUsers(t.nics(), id)
+	var nics []*NetworkInterface
+	seen := map[string]bool{}
+	t.eachNICBehind(armid.Key(id), func(k string) {
+		if seen[k] {
+			return
+		}
+		seen[k] = true
+		if n, ok := t.resource(NetworkInterfaceType, k).(*NetworkInterface); ok && n != nil {
+			nics = append(nics, n)
+		}
+	})
+	users := nic.NSGUsers(sortedByID(nics), id)
 	for _, s := range t.allOf(VirtualNetworkType) {
 		v := s.(*VirtualNetwork)
 		for _, sn := range v.Subnets {

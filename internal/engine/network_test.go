@@ -162,7 +162,7 @@ func TestAnInterfaceTakesTheLowestFreeAddress(t *testing.T) {
 // indexes, which follow every put, update and delete and are rebuilt by a
 // restart.
 func TestInterfacesOfASubnetAndASecurityGroup(t *testing.T) {
-	r := newRig(t)
+	r, gate := gatedRig(t)
 	r.group("rg")
 	ctx := context.Background()
 	putNet(t, r, "10.0.0.0/24")
@@ -204,6 +204,38 @@ func TestInterfacesOfASubnetAndASecurityGroup(t *testing.T) {
 	}
 	want("a deleted", []string{"b", "c"}, []string{})
 	put("b", nsgID)
+	want("b joins the group", []string{"b", "c"}, []string{"b"})
+
+	// Deleting the group reads its users from the same index, and from
+	// the interfaces decided before it in its batch.
+	var ee *Error
+	deleteNSG := Command{ID: nsgID, Verb: VerbDelete}
+	if _, err := r.eng.Do(ctx, deleteNSG); !errors.As(err, &ee) || ee.Code != "InUseNetworkSecurityGroupCannotBeDeleted" || !strings.Contains(ee.Message, netID("networkInterfaces", "b")) {
+		t.Fatalf("deleting the group b uses: %v", err)
+	}
+	withNSG := func(name, nsg string) Command {
+		c := nicCmd(name, "")
+		spec := c.Input.(NetworkInterfaceSpec)
+		spec.NSG = nsg
+		c.Input = spec
+		return c
+	}
+	out := batchOf(t, r, gate, []Command{withNSG("b", ""), withNSG("c", nsgID), deleteNSG}, nil)
+	if !errors.As(out[2].err, &ee) || ee.Code != "InUseNetworkSecurityGroupCannotBeDeleted" || !strings.Contains(ee.Message, netID("networkInterfaces", "c")) ||
+		strings.Contains(ee.Message, netID("networkInterfaces", "b")) {
+		t.Fatalf("deleting the group after b left it and c joined it in the batch: %v", out[2].err)
+	}
+	out = batchOf(t, r, gate, []Command{withNSG("c", ""), deleteNSG}, nil)
+	if out[1].err != nil {
+		t.Fatalf("deleting the group once c left it in the batch: %v", out[1].err)
+	}
+	want("the group deleted", []string{"b", "c"}, []string{})
+	nsg2 := netID("networkSecurityGroups", "nsg2")
+	if _, err := r.eng.Do(ctx, Command{ID: nsg2, Verb: VerbPut, Input: SecurityGroupPut{Spec: SecurityGroupSpec{Location: "westus"}}}); err != nil {
+		t.Fatal(err)
+	}
+	put("b", nsg2)
 	r.restart(r.clk.Now())
-	want("after a restart", []string{"b", "c"}, []string{"b"})
+	check(t, "after a restart: the subnet's", names(r.eng.NICsIn(subnet)), []string{"b", "c"})
+	check(t, "after a restart: the second group's", names(r.eng.NICsBehind(nsg2)), []string{"b"})
 }

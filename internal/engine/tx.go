@@ -126,6 +126,9 @@ type view interface {
 	// more than once and with keys of some that are gone or no longer
 	// use it.
 	eachNICIn(subnet string, fn func(key string))
+	// eachNICBehind calls fn with the key of every interface that may name
+	// the security group whose key is nsg, with the same looseness.
+	eachNICBehind(nsg string, fn func(key string))
 }
 
 // committed is the view of what is committed: the engine's maps, which
@@ -162,6 +165,11 @@ func (c committed) eachMemberOf(set string, fn func(string)) {
 }
 func (c committed) eachExtensionOf(prefix string, fn func(string)) {
 	for k := range c.e.extsByVM[prefix] {
+		fn(k)
+	}
+}
+func (c committed) eachNICBehind(nsg string, fn func(string)) {
+	for k := range c.e.nicsByNSG[nsg] {
 		fn(k)
 	}
 }
@@ -205,10 +213,16 @@ func (t *tx) eachMemberOf(set string, fn func(key string)) {
 // eachKey calls fn with the key of every resource of type typ this change
 // sees or touched, once each; t.resource(typ, key) is nil for one gone.
 func (t *tx) eachKey(typ string, fn func(key string)) {
+	t.touchedThen(typ, func(f func(string)) { t.before().eachKey(typ, f) }, fn)
+}
+
+// touchedThen calls fn with the key of every resource of type typ this
+// change touched, then with each key below yields that it did not touch.
+func (t *tx) touchedThen(typ string, below func(func(string)), fn func(key string)) {
 	for k := range t.touched[typ] {
 		fn(k)
 	}
-	t.before().eachKey(typ, func(k string) {
+	below(func(k string) {
 		if !t.touched[typ][k] {
 			fn(k)
 		}
@@ -233,14 +247,13 @@ func (t *tx) eachExtensionOf(prefix string, fn func(key string)) {
 // eachNICIn calls fn with the key of every interface this change sees or
 // touched that may use the subnet whose key is subnet, once each.
 func (t *tx) eachNICIn(subnet string, fn func(key string)) {
-	for k := range t.touched[NetworkInterfaceType] {
-		fn(k)
-	}
-	t.before().eachNICIn(subnet, func(k string) {
-		if !t.touched[NetworkInterfaceType][k] {
-			fn(k)
-		}
-	})
+	t.touchedThen(NetworkInterfaceType, func(f func(string)) { t.before().eachNICIn(subnet, f) }, fn)
+}
+
+// eachNICBehind calls fn with the key of every interface this change sees
+// or touched that may name the security group whose key is nsg, once each.
+func (t *tx) eachNICBehind(nsg string, fn func(key string)) {
+	t.touchedThen(NetworkInterfaceType, func(f func(string)) { t.before().eachNICBehind(nsg, f) }, fn)
 }
 
 // holds reports whether this change may see a resource of type typ.
