@@ -23,6 +23,18 @@ import (
 // shares by the engine's doing.
 type copyingStore struct{ store.Store }
 
+// reopenCopying opens an engine at now on mem, whose rows it loads with
+// strings and documents of their own (copyingStore), closed when t ends.
+func reopenCopying(t *testing.T, mem store.Store, now time.Time) *Engine {
+	t.Helper()
+	eng, err := New(context.Background(), Config{Store: copyingStore{mem}, Manual: clock.NewManual(now)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(eng.Close)
+	return eng
+}
+
 func (c copyingStore) Load(ctx context.Context) (store.Snapshot, error) {
 	snap, err := c.Store.Load(ctx)
 	for i := range snap.VMs {
@@ -100,11 +112,7 @@ func TestLoadSharesRepeatedStrings(t *testing.T) {
 	}
 	eng.Close()
 
-	eng, err := New(ctx, Config{Store: copyingStore{mem}, Manual: clock.NewManual(t0)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
+	eng = reopenCopying(t, mem, t0)
 	var vms []*VM
 	var disks []*Disk
 	for _, name := range names {
@@ -222,11 +230,7 @@ func TestKeyOfSharesTheFleetsKeys(t *testing.T) {
 	}
 	eng.Close()
 
-	eng, err = New(ctx, Config{Store: copyingStore{mem}, Manual: clock.NewManual(clk.Now())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
+	eng = reopenCopying(t, mem, clk.Now())
 	check("loaded", eng, "")
 }
 
@@ -257,11 +261,7 @@ func TestLoadSharesInterfacesWords(t *testing.T) {
 	}
 	eng.Close()
 
-	eng, err := New(ctx, Config{Store: copyingStore{mem}, Manual: clock.NewManual(t0)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
+	eng = reopenCopying(t, mem, t0)
 	var nics []*NetworkInterface
 	for _, name := range names {
 		s, ok := eng.Resource(NetworkInterfaceType, netID("networkInterfaces", name))
