@@ -84,10 +84,9 @@ type Engine struct {
 	extsByVM map[string]map[string]*Extension
 	// addrsBySubnet indexes res[NetworkInterfaceType] by subnet key, then
 	// private address, to the key of the interface holding it
-	// (subnetaddrs.go), so that
-	// giving an interface an address, or listing a subnet's users, reads
-	// that subnet's interfaces only, not the fleet's; putRes and dropRes
-	// keep it in step with res.
+	// (subnetaddrs.go), so that giving an interface an address, or listing
+	// a subnet's users, reads that subnet's interfaces only, not the
+	// fleet's; putRes and dropRes keep it in step with res.
 	addrsBySubnet map[string]*subnetAddrs
 	// nicsByNSG indexes res[NetworkInterfaceType] by the key of the
 	// security group an interface names, so that rendering a group lists
@@ -361,7 +360,7 @@ func (e *Engine) putRes(key string, s resource.State) {
 	m[key] = s
 	if n, ok := s.(*NetworkInterface); ok {
 		if o, ok := old.(*NetworkInterface); ok {
-			e.unindexNIC(key, o)
+			e.unindexNIC(key, o, n)
 		}
 		for _, c := range n.IPConfigs {
 			if c.Address == "" {
@@ -398,7 +397,7 @@ func (e *Engine) putRes(key string, s resource.State) {
 // holds e.mu or has the engine to itself.
 func (e *Engine) dropRes(key string) {
 	if n, ok := e.res[NetworkInterfaceType][key].(*NetworkInterface); ok {
-		e.unindexNIC(key, n)
+		e.unindexNIC(key, n, nil)
 	}
 	if _, ok := e.res[ExtensionType][key]; ok {
 		prefix := extensionPrefixOfKey(key)
@@ -413,8 +412,11 @@ func (e *Engine) dropRes(key string) {
 }
 
 // unindexNIC takes interface n, kept under key, out of addrsBySubnet and
-// nicsByNSG.
-func (e *Engine) unindexNIC(key string, n *NetworkInterface) {
+// nicsByNSG, but for the addresses next, its new snapshot (nil when it
+// goes), holds still: letting one go would cut the subnet's run of held
+// addresses there, and holding it again walk the run back to its end, on
+// every update of an interface (a VM's start and deallocation send one).
+func (e *Engine) unindexNIC(key string, n, next *NetworkInterface) {
 	if n.Spec.NSG != "" {
 		nk := armid.Key(n.Spec.NSG)
 		delete(e.nicsByNSG[nk], key)
@@ -425,7 +427,7 @@ func (e *Engine) unindexNIC(key string, n *NetworkInterface) {
 	for _, c := range n.IPConfigs {
 		sk := armid.Key(c.Subnet)
 		held := e.addrsBySubnet[sk]
-		if c.Address == "" || held == nil || held.byAddr[c.Address] != key {
+		if c.Address == "" || held == nil || held.byAddr[c.Address] != key || nicHolds(next, c.Subnet, c.Address) {
 			continue
 		}
 		held.release(c.Address)

@@ -3,11 +3,14 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/clock"
 	"github.com/azemu/azemu/internal/kinds/nic"
+	"github.com/azemu/azemu/internal/store/memstore"
 )
 
 func netID(typ, name string) string {
@@ -238,4 +241,62 @@ func TestInterfacesOfASubnetAndASecurityGroup(t *testing.T) {
 	r.restart(r.clk.Now())
 	check(t, "after a restart: the subnet's", names(r.eng.NICsIn(subnet)), []string{"b", "c"})
 	check(t, "after a restart: the second group's", names(r.eng.NICsBehind(nsg2)), []string{"b"})
+}
+
+// fullSubnet is an engine whose subnet holds n interfaces, given their
+// addresses from its start, and the PUT that updates one of them keeping
+// its address: what a VM's start or deallocation sends its interface.
+func fullSubnet(tb testing.TB, n int) (*Engine, Command) {
+	tb.Helper()
+	ctx := context.Background()
+	eng, err := New(ctx, Config{Store: memstore.New(), Manual: clock.NewManual(t0)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(eng.Close)
+	if err := putGroup(ctx, eng, testSub, "rg", "westus"); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := eng.Do(ctx, Command{ID: netID("virtualNetworks", "net"), Verb: VerbPut, Input: VirtualNetworkPut{
+		Spec:    VirtualNetworkSpec{Location: "westus", AddressPrefixes: []string{"10.0.0.0/16"}},
+		Subnets: []Subnet{{Name: "default", AddressPrefix: "10.0.0.0/16"}}}}); err != nil {
+		tb.Fatal(err)
+	}
+	for i := range n {
+		if _, err := eng.Do(ctx, nicCmd(fmt.Sprintf("nic-%04d", i), "")); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return eng, nicCmd(fmt.Sprintf("nic-%04d", n/50), "")
+}
+
+// An update of an interface that keeps its address leaves its subnet's
+// run of held addresses whole: letting the address go and holding it
+// again walked the run back to its end, an allocation an address, on
+// every update (5,023 allocations an update in a subnet of 5,000 against
+// 122 without the walk). Allocations are counted, not timed.
+func TestInterfaceUpdateKeepsItsSubnetsRun(t *testing.T) {
+	eng, update := fullSubnet(t, 5000)
+	ctx := context.Background()
+	allocs := testing.AllocsPerRun(20, func() {
+		if _, err := eng.Do(ctx, update); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 1000 {
+		t.Errorf("an update of one interface among 5,000 made %.0f allocations, want a few hundred at most", allocs)
+	}
+}
+
+// BenchmarkInterfaceUpdateInAFullSubnet times fullSubnet's update among
+// 5,000 interfaces. It should cost the same whatever the subnet holds.
+func BenchmarkInterfaceUpdateInAFullSubnet(b *testing.B) {
+	eng, update := fullSubnet(b, 5000)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := eng.Do(ctx, update); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -1,6 +1,10 @@
 package engine
 
-import "net/netip"
+import (
+	"net/netip"
+
+	"github.com/azemu/azemu/internal/armid"
+)
 
 // subnetAddrs is the engine's index of the private addresses a subnet's
 // committed interfaces hold, and a run of them held end to end.
@@ -70,4 +74,18 @@ func (s *subnetAddrs) freeFrom(first netip.Addr) netip.Addr {
 		return first
 	}
 	return s.to
+}
+
+// nicHolds reports whether interface n (nil: none) holds address addr in
+// the subnet with ID subnet.
+func nicHolds(n *NetworkInterface, subnet, addr string) bool {
+	if n == nil {
+		return false
+	}
+	for _, c := range n.IPConfigs {
+		if c.Address == addr && armid.Equal(c.Subnet, subnet) {
+			return true
+		}
+	}
+	return false
 }
