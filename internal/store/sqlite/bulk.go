@@ -20,8 +20,12 @@ import (
 //     changes queued next to it that share its transaction: the failure is
 //     returned by the next Apply, Flush or Close, and nothing queued after
 //     it is written;
-//   - the events' Seq are not written back into the caller's changes, and
-//     reads (Load, History, Operation) see only what has been written.
+//   - reads (Load, History, Operation) see only what has been written.
+//
+// The events' Seq are written into the caller's changes as Apply returns,
+// as Store.Apply writes them: Apply numbers them as the writer's inserts
+// will, after the events queued before, and the writer checks that they
+// did (a database that another writer added events to fails the load).
 //
 // Flush waits for everything queued. Whatever has been written is whole
 // transactions, so a load killed part way leaves a consistent database
@@ -32,8 +36,11 @@ type Bulk struct {
 	wrote  chan struct{} // closed when the writer has ended
 	mu     sync.Mutex    // held by a send, which may wait for room
 	closed bool
-	errMu  sync.Mutex
-	err    error // the first failure, after which nothing more is written
+	// nextSeq is the Seq the next event queued is to get; the writer
+	// keeps its own count of what it wrote (write).
+	nextSeq int64
+	errMu   sync.Mutex
+	err     error // the first failure, after which nothing more is written
 }
 
 // bulkItem is what the writer takes: changes to write, or a Flush waiting
@@ -66,13 +73,33 @@ func OpenBulk(path string) (*Bulk, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Bulk{Store: s, queue: make(chan bulkItem, bulkQueue), wrote: make(chan struct{})}
-	go b.write()
+	next, err := nextEventSeq(s)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	b := &Bulk{Store: s, queue: make(chan bulkItem, bulkQueue), wrote: make(chan struct{}), nextSeq: next}
+	go b.write(next)
 	return b, nil
 }
 
+// nextEventSeq is the Seq the next event written gets: one past the
+// largest the events ever had (AUTOINCREMENT), which sqlite_sequence
+// keeps, even when they have since been deleted.
+func nextEventSeq(s *Store) (int64, error) {
+	var last int64
+	err := s.w.QueryRow(`SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),
+		coalesce((SELECT max(seq) FROM events), 0))`).Scan(&last)
+	if err != nil {
+		return 0, fmt.Errorf("the events' next number: %w", err)
+	}
+	return last + 1, nil
+}
+
 // Apply queues cs to be written, in one transaction, after every change
-// queued before; it returns an earlier failure of the writer instead.
+// queued before, and writes into cs[i].Events[j].Seq the sequence numbers
+// they are to be written with; it returns an earlier failure of the
+// writer instead.
 func (b *Bulk) Apply(ctx context.Context, cs ...store.Change) error {
 	if err := b.failed(); err != nil {
 		return err
@@ -83,7 +110,19 @@ func (b *Bulk) Apply(ctx context.Context, cs ...store.Change) error {
 	for i := range own {
 		own[i].Events = slices.Clone(own[i].Events)
 	}
-	return b.send(ctx, bulkItem{changes: own})
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.sendLocked(ctx, bulkItem{changes: own}); err != nil {
+		return err
+	}
+	// Numbered in the order queued, which is the order written.
+	for _, c := range cs {
+		for j := range c.Events {
+			c.Events[j].Seq = b.nextSeq
+			b.nextSeq++
+		}
+	}
+	return nil
 }
 
 // Flush returns once every change queued before it is written, with the
@@ -118,6 +157,11 @@ func (b *Bulk) Close() error {
 func (b *Bulk) send(ctx context.Context, it bulkItem) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.sendLocked(ctx, it)
+}
+
+// sendLocked is send, b.mu held.
+func (b *Bulk) sendLocked(ctx context.Context, it bulkItem) error {
 	if b.closed {
 		return errors.New("sqlite: bulk: the store is closed")
 	}
@@ -138,8 +182,9 @@ func (b *Bulk) failed() error {
 }
 
 // write is the writer: it takes what is queued, as many changes at once as
-// are waiting (up to bulkTxChange), and commits them in one Apply.
-func (b *Bulk) write() {
+// are waiting (up to bulkTxChange), and commits them in one Apply, and
+// checks that their events got the Seqs Apply told, from next on.
+func (b *Bulk) write(next int64) {
 	defer close(b.wrote)
 	var batch []store.Change
 	var flushes []chan error
@@ -165,7 +210,11 @@ func (b *Bulk) write() {
 		}
 		err := b.failed()
 		if err == nil && len(batch) > 0 {
-			if err = b.Store.Apply(context.Background(), batch...); err != nil {
+			err = b.Store.Apply(context.Background(), batch...)
+			if err == nil {
+				next, err = checkSeqs(batch, next)
+			}
+			if err != nil {
 				err = fmt.Errorf("sqlite: bulk: %w", err)
 				b.errMu.Lock()
 				b.err = err
@@ -177,4 +226,18 @@ func (b *Bulk) write() {
 			f <- err
 		}
 	}
+}
+
+// checkSeqs checks that the events of written changes were numbered from
+// next on, as Apply told their caller, and returns the number after them.
+func checkSeqs(written []store.Change, next int64) (int64, error) {
+	for _, c := range written {
+		for _, ev := range c.Events {
+			if ev.Seq != next {
+				return next, fmt.Errorf("an event was numbered %d, not %d as it was told: the database was written to by another writer", ev.Seq, next)
+			}
+			next++
+		}
+	}
+	return next, nil
 }

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -236,8 +237,8 @@ func TestBulkLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if c.Events[0].Seq != 0 {
-		t.Errorf("the caller's event got Seq %d, want it left alone", c.Events[0].Seq)
+	if c.Events[0].Seq != 1 {
+		t.Errorf("the caller's event got Seq %d, want 1, the Seq it is written with", c.Events[0].Seq)
 	}
 	// Rows written and deleted leave free pages, which Close gives back.
 	var gone store.Change
@@ -346,6 +347,111 @@ func TestBulkLoadFailure(t *testing.T) {
 	want := sample()
 	want.Events[0].Seq = 1
 	checkSample(t, s, want)
+}
+
+// TestBulkLoadNumbersEvents: Apply tells the caller the Seqs its events
+// are written with, after those the database ever held, as Store.Apply
+// does; when another writer takes a Seq first, the load fails rather than
+// leave the caller with numbers the history does not have.
+func TestBulkLoadNumbersEvents(t *testing.T) {
+	ctx := context.Background()
+	// Two events: a change's events take Seqs in order.
+	event := func() store.Change {
+		ev := sample().Events[0]
+		return store.Change{Events: []store.Event{ev, ev}}
+	}
+	for _, tt := range []struct {
+		name string
+		// before runs on the database (via Open) before OpenBulk.
+		before func(t *testing.T, s *Store)
+		// meanwhile runs on the bulk store after its first Apply.
+		meanwhile func(t *testing.T, b *Bulk)
+		wantFirst int64  // the first Seq told
+		wantErr   string // of Flush, when the load fails
+	}{
+		{name: "fresh", wantFirst: 1},
+		{name: "after events", before: func(t *testing.T, s *Store) {
+			for range 3 {
+				if err := s.Apply(ctx, event()); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}, wantFirst: 7},
+		{name: "after a reset", before: func(t *testing.T, s *Store) {
+			if err := s.Apply(ctx, event()); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Reset(ctx); err != nil { // the Seqs are not reused
+				t.Fatal(err)
+			}
+		}, wantFirst: 3},
+		{name: "another writer", meanwhile: func(t *testing.T, b *Bulk) {
+			if err := b.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Store.Apply(ctx, event()); err != nil {
+				t.Fatal(err)
+			}
+		}, wantFirst: 1, wantErr: "another writer"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "azemu.db")
+			if tt.before != nil {
+				s, err := Open(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tt.before(t, s)
+				if err := s.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b, err := OpenBulk(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			first, second := event(), event()
+			if err := b.Apply(ctx, first); err != nil {
+				t.Fatal(err)
+			}
+			if tt.meanwhile != nil {
+				tt.meanwhile(t, b)
+			}
+			if err := b.Apply(ctx, second); err != nil {
+				t.Fatal(err)
+			}
+			var told []int64
+			for _, c := range []store.Change{first, second} {
+				for _, ev := range c.Events {
+					told = append(told, ev.Seq)
+				}
+			}
+			if want := []int64{tt.wantFirst, tt.wantFirst + 1, tt.wantFirst + 2, tt.wantFirst + 3}; !slices.Equal(told, want) {
+				t.Errorf("Apply told Seqs %v, want %v", told, want)
+			}
+			err = b.Flush(ctx)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Flush = %v, want an error saying %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var written []int64
+			if err := b.EventsFrom(ctx, 0, func(ev store.Event) error {
+				written = append(written, ev.Seq)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if len(written) < 4 || !slices.Equal(written[len(written)-4:], told) {
+				t.Errorf("the history holds Seqs %v, want it to end with those told, %v", written, told)
+			}
+		})
+	}
 }
 
 func appliedMigrations(t *testing.T, s *Store) []int {
