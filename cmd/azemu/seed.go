@@ -292,8 +292,14 @@ func runSeed(ctx context.Context, c seedConfig, progress io.Writer) (seedSummary
 	if start.IsZero() {
 		start = seedStart(began, c)
 	}
+	// Only errors are told: those the seed's own error does not say (a
+	// failure to save the running accounts, which loses nothing).
+	log := slog.New(slog.DiscardHandler)
+	if progress != nil {
+		log = slog.New(slog.NewTextHandler(progress, &slog.HandlerOptions{Level: slog.LevelError}))
+	}
 	srv, err := server.Start(ctx, server.Config{Listen: "127.0.0.1:0", DataDir: c.dataDir, Store: c.store, ManualStart: start,
-		Seed: c.seed, Logger: slog.New(slog.DiscardHandler), DefaultSubscription: c.subscription, Bulk: true,
+		Seed: c.seed, Logger: log, DefaultSubscription: c.subscription, Bulk: true,
 		WriteTimeout: seedWriteTimeout})
 	if err != nil {
 		return seedSummary{}, err

@@ -5,12 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/azemu/azemu/internal/server"
+	"github.com/azemu/azemu/internal/store"
+	"github.com/azemu/azemu/internal/store/sqlite"
 )
 
 func TestParseSeed(t *testing.T) {
@@ -70,7 +74,13 @@ func TestSeedMixRepeatsAndVaries(t *testing.T) {
 // seedServer starts a server on dir, as serve would on a seeded data dir.
 func seedServer(t *testing.T, dir string, start time.Time, seed uint64) (*server.Server, *http.Client) {
 	t.Helper()
-	srv, err := server.Start(context.Background(), server.Config{Listen: "127.0.0.1:0", DataDir: dir, ManualStart: start, Seed: seed})
+	return seedServerLogging(t, dir, start, seed, nil)
+}
+
+// seedServerLogging is seedServer, logging to log (nil: nowhere).
+func seedServerLogging(t *testing.T, dir string, start time.Time, seed uint64, log *slog.Logger) (*server.Server, *http.Client) {
+	t.Helper()
+	srv, err := server.Start(context.Background(), server.Config{Listen: "127.0.0.1:0", DataDir: dir, ManualStart: start, Seed: seed, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,5 +327,160 @@ func TestSeedManyAtOnce(t *testing.T) {
 	}
 	if health.Fleet.OperationsInProgress != 0 {
 		t.Errorf("%d operations still in progress after the seed", health.Fleet.OperationsInProgress)
+	}
+}
+
+// cancelAt cancels a seed once its progress reports a line with this text.
+type cancelAt struct {
+	text   string
+	cancel context.CancelFunc
+}
+
+func (c cancelAt) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), c.text) {
+		c.cancel()
+	}
+	return len(p), nil
+}
+
+// TestSeedSavesTheRunningAccounts: a seed ends with the fleet's running
+// accounts saved, so that the first serve after it starts its dashboard's
+// ledger from them rather than from the history the seed wrote, and shows
+// exactly the costs a serve that reads the whole history shows: after a
+// seed, one interrupted, and seeds onto a fleet that was served (which
+// saved accounts of its own) and changed since it was seeded.
+func TestSeedSavesTheRunningAccounts(t *testing.T) {
+	t.Parallel()
+	const readsHistory = "reading the whole history"
+	for _, tt := range []struct {
+		name  string
+		seeds []int // VMs of each seed, in turn
+		// served: the fleet is served and changed between the seeds.
+		served bool
+		// interrupt: the last seed is interrupted once it reports this.
+		interrupt string
+		want      int // VMs at the end
+	}{
+		{name: "a seed", seeds: []int{30}, want: 30},
+		{name: "an interrupted seed", seeds: []int{30}, interrupt: "seeded 12/30", want: 12},
+		{name: "a seed onto a served fleet", seeds: []int{20, 15}, served: true, want: 35},
+		{name: "an interrupted seed onto a served fleet", seeds: []int{20, 15}, served: true, interrupt: "seeded 12/15", want: 32},
+		{name: "a seed onto a seeded fleet", seeds: []int{20, 15}, want: 35},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			cfg := seedConfig{dataDir: dir, store: dir + "/azemu.db", subscription: testSeedSub, concurrency: 4, batch: 12, groupSize: 8,
+				seed: 7, clockStart: testSeedStart}
+			// serve serves a data dir as azemu serve does, logging to
+			// a file of the data dir.
+			serve := func(dir string) (*server.Server, *http.Client) {
+				log, err := os.OpenFile(dir+"/serve.log", os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { log.Close() })
+				return seedServerLogging(t, dir, testSeedStart, 0, slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelInfo})))
+			}
+			for i, n := range tt.seeds {
+				cfg.vms = n
+				ctx, cancel := context.WithCancel(context.Background())
+				var progress io.Writer
+				last := i == len(tt.seeds)-1
+				if last && tt.interrupt != "" {
+					progress = cancelAt{tt.interrupt, cancel}
+				}
+				_, err := runSeed(ctx, cfg, progress)
+				cancel()
+				if interrupted := last && tt.interrupt != ""; interrupted != (err != nil) {
+					t.Fatalf("seed %d: %v", i+1, err)
+				}
+				if !tt.served || last {
+					continue
+				}
+				srv, client := serve(dir)
+				base := srv.URL()
+				v := seedVMAt(cfg.seed, 0, cfg.groupSize)
+				for _, r := range []seedRequest{
+					{http.MethodPost, v.path(testSeedSub) + "/restart?api-version=" + seedAPIVersion, nil},
+					{http.MethodPost, "/_azemu/clock/advance", []byte(`{"duration":"7m13s"}`)},
+					{http.MethodPost, v.path(testSeedSub) + "/deallocate?api-version=" + seedAPIVersion, nil},
+					{http.MethodPost, "/_azemu/clock/advance", []byte(`{"duration":"1h2m"}`)},
+				} {
+					if code, body, err := httpsSender(base, client)(context.Background(), r); err != nil || code >= 300 {
+						t.Fatalf("%s %s: %d %s %v", r.method, r.path, code, body, err)
+					}
+				}
+				get(t, client, base+"/_dashboard/api/vms") // the ledger is ready, and saved at shutdown
+				stop(t, srv)
+			}
+
+			// A copy without the saved accounts: its serve reads the
+			// whole history.
+			replay := t.TempDir()
+			db, err := os.ReadFile(cfg.store)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(replay+"/azemu.db", db, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			st, err := sqlite.Open(replay + "/azemu.db")
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts := 0
+			if err := st.Accounts(context.Background(), func([]byte) error { parts++; return nil }); err != nil || parts < 2 {
+				t.Fatalf("the seeded store holds %d parts of saved accounts (%v), want a header and accounts", parts, err)
+			}
+			if err := st.SaveAccounts(context.Background(), store.AccountsSave{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.Close(); err != nil {
+				t.Fatal(err)
+			}
+
+			// costs serves a data dir for the dashboard's costs, and
+			// says what the serve logged.
+			costs := func(dir string) (string, string) {
+				os.Remove(dir + "/serve.log") // the last serve's
+				srv, client := serve(dir)
+				body := get(t, client, srv.URL()+"/_dashboard/api/vms?limit=500")
+				stop(t, srv)
+				log, err := os.ReadFile(dir + "/serve.log")
+				if err != nil {
+					t.Fatal(err)
+				}
+				return string(body), string(log)
+			}
+			got, log := costs(dir)
+			if strings.Contains(log, readsHistory) {
+				t.Errorf("the serve after the seed read the whole history:\n%s", log)
+			}
+			want, replayLog := costs(replay)
+			if !strings.Contains(replayLog, readsHistory) {
+				t.Fatalf("the serve of the copy without saved accounts did not read the whole history:\n%s", replayLog)
+			}
+			if got != want {
+				t.Errorf("after the seed the dashboard shows\n%s\nwant what the whole history gives\n%s", got, want)
+			}
+			var page struct {
+				Total int `json:"total"`
+				Rows  []struct {
+					DisksCost json.RawMessage `json:"disksCost"`
+				} `json:"rows"`
+			}
+			if err := json.Unmarshal([]byte(got), &page); err != nil {
+				t.Fatal(err)
+			}
+			if page.Total != tt.want || len(page.Rows) != tt.want {
+				t.Fatalf("the dashboard shows %d VMs (%d rows), want %d", page.Total, len(page.Rows), tt.want)
+			}
+			for i, r := range page.Rows {
+				if s := strings.Trim(string(r.DisksCost), `"`); s == "" || s == "0" || s == "null" {
+					t.Errorf("VM %d's disks cost %s: nothing to compare", i, r.DisksCost)
+				}
+			}
+		})
 	}
 }

@@ -69,8 +69,8 @@ type Handler struct {
 	authorize Authorizer
 	strict    strictAccess
 	interval  time.Duration
-	ledger    *ledger
-	stopSeed  context.CancelFunc // ends the ledger's reading of the history
+	accounts  *Accounts
+	ledger    *ledger // the accounts'
 	feed      *feed
 	assets    map[string]asset
 }
@@ -110,8 +110,7 @@ func New(ctx context.Context, cfg Config) (*Handler, error) {
 		cfg.SaveInterval = defaultSaveInterval
 	}
 	h := &Handler{eng: cfg.Engine, prices: cfg.Prices, log: cfg.Logger, authorize: cfg.Authorize,
-		interval: cfg.FlushInterval, ledger: newLedger(cfg.Prices), feed: newFeed(cfg.MaxPending, cfg.MaxClients), assets: map[string]asset{}}
-	h.ledger.keyOf = cfg.Engine.KeyOf
+		interval: cfg.FlushInterval, feed: newFeed(cfg.MaxPending, cfg.MaxClients), assets: map[string]asset{}}
 	if cfg.Principals != nil {
 		if cfg.Token == nil {
 			return nil, fmt.Errorf("dashboard: the strict mode needs a token check")
@@ -122,17 +121,13 @@ func New(ctx context.Context, cfg Config) (*Handler, error) {
 	if err := h.loadAssets(); err != nil {
 		return nil, err
 	}
-	cfg.Engine.OnChange(func(c engine.Change) {
-		h.ledger.onChange(c)
-		h.feed.onChange(c)
-	})
+	h.ledger = followChanges(cfg.Engine, cfg.Prices, cfg.Logger, h.feed.onChange)
 	// The history is read after start, ended by Close: it grows with time,
 	// and nothing but the costs the page shows needs it.
-	seedCtx, stopSeed := context.WithCancel(context.WithoutCancel(ctx))
-	h.stopSeed = stopSeed
-	h.ledger.log = cfg.Logger
-	h.ledger.seedInBackground(seedCtx, cfg.Engine, cfg.SaveInterval, func(err error) {
-		if seedCtx.Err() == nil {
+	readCtx, stopReading := context.WithCancel(context.WithoutCancel(ctx))
+	h.accounts = &Accounts{eng: cfg.Engine, ledger: h.ledger, stop: stopReading}
+	h.ledger.seedInBackground(readCtx, cfg.Engine, cfg.SaveInterval, func(err error) {
+		if readCtx.Err() == nil {
 			h.log.Error("dashboard: the running costs", "err", err)
 		}
 	})
@@ -143,7 +138,7 @@ func New(ctx context.Context, cfg Config) (*Handler, error) {
 // them, and the reading of the history if it still goes on; register it
 // with http.Server.RegisterOnShutdown.
 func (h *Handler) Close() {
-	h.stopSeed()
+	h.accounts.stop()
 	h.feed.close()
 }
 
@@ -152,10 +147,7 @@ func (h *Handler) Close() {
 // history, and stops saving them. Call it at a clean shutdown, once the
 // engine has stopped and before the store closes. A failure loses nothing:
 // the next start reads more of the history.
-func (h *Handler) SaveAccounts(ctx context.Context) error {
-	h.stopSeed()
-	return h.ledger.save(ctx, h.eng, true, true)
-}
+func (h *Handler) SaveAccounts(ctx context.Context) error { return h.accounts.Save(ctx) }
 
 func (h *Handler) loadAssets() error {
 	return fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {

@@ -223,25 +223,31 @@ func foldedKey(id string) (key, sameID string) { return armid.Fold(id), id }
 // and then every saveInterval while they change, until ctx ends.
 func (l *ledger) seedInBackground(ctx context.Context, eng *engine.Engine, saveInterval time.Duration, log func(error)) {
 	go func() {
-		err := l.seed(ctx, eng)
+		err := l.read(ctx, eng)
 		if err != nil {
 			log(err)
 		}
-		l.mu.Lock()
-		l.seedErr, l.seeded = err, err == nil
-		fromSaved := l.fromSaved
-		l.mu.Unlock()
-		close(l.ready)
 		if err != nil || saveInterval < 0 {
 			return
 		}
-		if !fromSaved {
+		if !l.fromSaved {
 			if err := l.save(ctx, eng, true, false); err != nil && ctx.Err() == nil {
 				log(err)
 			}
 		}
 		l.keepSaving(ctx, eng, saveInterval, log)
 	}()
+}
+
+// read reads the saved accounts or the history (seed), and then tells
+// those who wait that the accounts are whole, or why they cannot be.
+func (l *ledger) read(ctx context.Context, eng *engine.Engine) error {
+	err := l.seed(ctx, eng)
+	l.mu.Lock()
+	l.seedErr, l.seeded = err, err == nil
+	l.mu.Unlock()
+	close(l.ready)
+	return err
 }
 
 // wait returns once the ledger has read the history, or ctx ends; an

@@ -38,6 +38,38 @@ func (s *savedSwitch) SaveAccounts(ctx context.Context, save store.AccountsSave)
 	return s.Store.SaveAccounts(ctx, save)
 }
 
+// onlyTheTestSaves: a start that read the whole history saves at once,
+// which would race with what a test does next.
+func onlyTheTestSaves(c *dashboard.Config) { c.SaveInterval = -1 }
+
+// savedRig is a rig whose store's saved accounts can be hidden or fail to
+// be saved, and whose dashboard saves only when the test says.
+func savedRig(t *testing.T) (*rig, *savedSwitch) {
+	t.Helper()
+	var saved *savedSwitch
+	er := enginetest.New(t, t0, func(c *engine.Config) {
+		saved = &savedSwitch{Store: c.Store}
+		c.Store = saved
+	})
+	return rigOn(t, er.Engine, er.Clock, onlyTheTestSaves), saved
+}
+
+// restartLedger starts a dashboard on r's engine, as a restart does, with
+// the saved accounts or (hide) without them, rating by prices (nil: the
+// rig's), and describes its ledger a while after now.
+func restartLedger(t *testing.T, r *rig, saved *savedSwitch, hide bool, prices *billing.PriceSheet) (dump string, fromSaved bool, err error) {
+	t.Helper()
+	saved.hide.Store(hide)
+	defer saved.hide.Store(false)
+	d := rigOn(t, r.eng, r.clk, func(c *dashboard.Config) {
+		onlyTheTestSaves(c)
+		if prices != nil {
+			c.Prices = prices
+		}
+	})
+	return dashboard.LedgerAccounts(context.Background(), d.dash, r.eng.Now().Add(17*time.Minute+3*time.Second))
+}
+
 // A ledger that starts from saved accounts and the events after them has
 // every account a ledger that read the whole history has, to the last
 // fraction of a cent, and the same disks and public IPs under each VM:
@@ -49,28 +81,10 @@ func (s *savedSwitch) SaveAccounts(ctx context.Context, save store.AccountsSave)
 func TestSavedAccountsStartExact(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	var saved *savedSwitch
-	er := enginetest.New(t, t0, func(c *engine.Config) {
-		saved = &savedSwitch{Store: c.Store}
-		c.Store = saved
-	})
-	// Only the test saves: a start that read the whole history saves at
-	// once, which would race with what the test does next.
-	onlyTheTestSaves := func(c *dashboard.Config) { c.SaveInterval = -1 }
-	r := rigOn(t, er.Engine, er.Clock, onlyTheTestSaves)
-	// restart starts a dashboard on the engine, as a restart does, with
-	// the saved accounts or without them, and describes its ledger.
+	r, saved := savedRig(t)
 	restart := func(what string, hide bool, prices *billing.PriceSheet) (dump string, fromSaved bool) {
 		t.Helper()
-		saved.hide.Store(hide)
-		defer saved.hide.Store(false)
-		d := rigOn(t, r.eng, r.clk, func(c *dashboard.Config) {
-			onlyTheTestSaves(c)
-			if prices != nil {
-				c.Prices = prices
-			}
-		})
-		dump, fromSaved, err := dashboard.LedgerAccounts(ctx, d.dash, r.eng.Now().Add(17*time.Minute+3*time.Second))
+		dump, fromSaved, err := restartLedger(t, r, saved, hide, prices)
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
@@ -101,7 +115,6 @@ func TestSavedAccountsStartExact(t *testing.T) {
 		}
 	}
 
-	net := "/subscriptions/" + subA + "/resourceGroups/rg/providers/Microsoft.Network/"
 	churn := func(round int) {
 		t.Helper()
 		web, db := vmID(subA, "rg", "web"), vmID(subA, "rg", "db")
@@ -120,14 +133,7 @@ func TestSavedAccountsStartExact(t *testing.T) {
 	setUp := func() {
 		t.Helper()
 		r.group(subA, "rg", "eastus")
-		r.must(http.StatusCreated, http.MethodPut, net+"virtualNetworks/net", map[string]any{"location": "eastus", "properties": map[string]any{
-			"addressSpace": map[string]any{"addressPrefixes": []string{"10.0.0.0/16"}},
-			"subnets":      []any{map[string]any{"name": "default", "properties": map[string]any{"addressPrefix": "10.0.0.0/24"}}}}}, nil)
-		r.must(http.StatusCreated, http.MethodPut, net+"publicIPAddresses/web-ip", map[string]any{"location": "eastus",
-			"sku": map[string]any{"name": "Standard"}, "properties": map[string]any{"publicIPAllocationMethod": "Static"}}, nil)
-		r.must(http.StatusCreated, http.MethodPut, net+"networkInterfaces/web-nic", map[string]any{"location": "eastus", "properties": map[string]any{
-			"ipConfigurations": []any{map[string]any{"name": "ipconfig1", "properties": map[string]any{
-				"subnet": map[string]any{"id": net + "virtualNetworks/net/subnets/default"}, "publicIPAddress": map[string]any{"id": net + "publicIPAddresses/web-ip"}}}}}}, nil)
+		r.publicNIC(subA, "rg", "web", "eastus")
 		for _, name := range []string{"web", "db", "gone"} {
 			r.vm(subA, "rg", name, "eastus")
 		}

@@ -63,16 +63,23 @@ func (g *gatedStore) Accounts(ctx context.Context, fn func([]byte) error) error 
 	return g.Store.Accounts(ctx, fn)
 }
 
-// TestStartDoesNotWaitForTheHistory starts a dashboard while reading the
-// history is held up: it starts at once, and the costs it shows wait for
-// the whole history, so they are those of a dashboard that read it first.
-func TestStartDoesNotWaitForTheHistory(t *testing.T) {
-	t.Parallel()
+// gatedEngine is an engine on a gatedStore.
+func gatedEngine(t *testing.T) (*enginetest.Rig, *gatedStore) {
+	t.Helper()
 	var gated *gatedStore
 	er := enginetest.New(t, t0, func(c *engine.Config) {
 		gated = &gatedStore{Store: c.Store}
 		c.Store = gated
 	})
+	return er, gated
+}
+
+// TestStartDoesNotWaitForTheHistory starts a dashboard while reading the
+// history is held up: it starts at once, and the costs it shows wait for
+// the whole history, so they are those of a dashboard that read it first.
+func TestStartDoesNotWaitForTheHistory(t *testing.T) {
+	t.Parallel()
+	er, gated := gatedEngine(t)
 	r := rigOn(t, er.Engine, er.Clock, nil)
 	r.group(subA, "rg", "eastus")
 	r.vm(subA, "rg", "web", "eastus")

@@ -170,6 +170,21 @@ func (r *rig) vm(sub, rg, name, location string) {
 	}, nil)
 }
 
+// publicNIC makes the interface the VM name (created after) uses, with a
+// Standard static public IP, on a network of the group (made here once).
+func (r *rig) publicNIC(sub, rg, name, location string) {
+	r.t.Helper()
+	net := "/subscriptions/" + sub + "/resourceGroups/" + rg + "/providers/Microsoft.Network/"
+	r.must(http.StatusCreated, http.MethodPut, net+"virtualNetworks/net", map[string]any{"location": location, "properties": map[string]any{
+		"addressSpace": map[string]any{"addressPrefixes": []string{"10.0.0.0/16"}},
+		"subnets":      []any{map[string]any{"name": "default", "properties": map[string]any{"addressPrefix": "10.0.0.0/24"}}}}}, nil)
+	r.must(http.StatusCreated, http.MethodPut, net+"publicIPAddresses/"+name+"-ip", map[string]any{"location": location,
+		"sku": map[string]any{"name": "Standard"}, "properties": map[string]any{"publicIPAllocationMethod": "Static"}}, nil)
+	r.must(http.StatusCreated, http.MethodPut, net+"networkInterfaces/"+name+"-nic", map[string]any{"location": location, "properties": map[string]any{
+		"ipConfigurations": []any{map[string]any{"name": "ipconfig1", "properties": map[string]any{
+			"subnet": map[string]any{"id": net + "virtualNetworks/net/subnets/default"}, "publicIPAddress": map[string]any{"id": net + "publicIPAddresses/" + name + "-ip"}}}}}}, nil)
+}
+
 // act runs a lifecycle action through the dashboard's endpoint.
 func (r *rig) act(id, action string) map[string]any {
 	r.t.Helper()

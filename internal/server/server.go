@@ -91,9 +91,10 @@ type Config struct {
 	// Bulk runs the server for an offline bulk load (azemu seed): a SQLite
 	// store is opened with sqlite.OpenBulk (a change is acknowledged once
 	// queued, and written unsynced until Shutdown syncs it: call Flush to
-	// wait for what was acknowledged), and there is no dashboard, whose
-	// ledger would account for every change of the load in the writers'
-	// path.
+	// wait for what was acknowledged), and there is no dashboard. Its
+	// running accounts are kept all the same (dashboard.KeepAccounts: Start
+	// reads them first) and saved by Shutdown, so that the first start
+	// after the load reads them rather than the history it wrote.
 	Bulk bool
 
 	// Pprof, when set, serves net/http/pprof over plain HTTP on this
@@ -111,6 +112,7 @@ type Server struct {
 	owner    *postgres.Owner // held for the server's life on a PostgreSQL store
 	engine   *engine.Engine
 	dash     *dashboard.Handler
+	accounts *dashboard.Accounts // a bulk load's, which has no dashboard
 	http     *http.Server
 	served   chan error
 	stopEng  context.CancelFunc
@@ -234,7 +236,14 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		log.Info("strict mode: only tokens azemu issued to its principals are accepted", "principals", len(cfg.Principals.Principals()))
 	}
 	var fallback http.Handler = http.NotFoundHandler()
-	if !cfg.Bulk {
+	if cfg.Bulk {
+		// Read before the load begins, so that its changes do not queue
+		// while the history of a fleet it adds to is read.
+		if s.accounts, err = dashboard.KeepAccounts(ctx, s.engine, cfg.Prices, log); err != nil {
+			s.engine.Close()
+			return nil, fmt.Errorf("server: the running accounts: %w", err)
+		}
+	} else {
 		if s.dash, err = dashboard.New(ctx, dcfg); err != nil {
 			s.engine.Close()
 			return nil, err
@@ -417,6 +426,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			s.cfg.Logger.Error("shutdown", "err", serr)
 		}
 		cancel()
+	}
+	if s.accounts != nil {
+		// A bulk load's accounts include every change it acknowledged:
+		// they are saved once all of those are written, and not when
+		// one failed (Close reports it; the next start reads the
+		// history). A load has no requests to spend ctx, which bounds
+		// the save.
+		if s.Flush(ctx) == nil {
+			if serr := s.accounts.Save(ctx); serr != nil {
+				s.cfg.Logger.Error("shutdown", "err", serr)
+			}
+		}
 	}
 	if cerr := s.store.Close(); cerr != nil && err == nil {
 		err = cerr
