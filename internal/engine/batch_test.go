@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/azemu/azemu/internal/armid"
+	"github.com/azemu/azemu/internal/kinds/resource"
 	"github.com/azemu/azemu/internal/lifecycle"
 	"github.com/azemu/azemu/internal/store"
 )
@@ -26,7 +27,9 @@ type gateStore struct {
 	hold     atomic.Bool   // the next Apply waits for release
 	held     chan struct{} // told when one does
 	release  chan struct{}
+	holding  atomic.Bool // an Apply waits for release
 	failing  atomic.Bool
+	calls    atomic.Int64 // Applies begun
 	applies  atomic.Int64 // Applies that committed
 	batchLen []int        // the changes of each Apply that committed
 	mu       sync.Mutex
@@ -39,10 +42,13 @@ func newGateStore(s store.Store) *gateStore {
 }
 
 func (g *gateStore) Apply(ctx context.Context, cs ...store.Change) error {
+	g.calls.Add(1)
 	fail := g.failing.Load()
 	if g.hold.CompareAndSwap(true, false) {
+		g.holding.Store(true)
 		g.held <- struct{}{}
 		<-g.release
+		g.holding.Store(false)
 	}
 	if fail {
 		return errBatchFailed
@@ -98,7 +104,38 @@ func batchOf(t *testing.T, r *rig, gate *gateStore, cmds []Command, arm func()) 
 		first <- err
 	}()
 	<-gate.held
-	out := make([]outcome, len(cmds))
+	out, wait := sendInOrder(ctx, r, cmds, r.eng.batches.received.Load())
+	if arm != nil {
+		arm()
+	}
+	gate.release <- struct{}{}
+	wait()
+	if err := <-first; err != nil {
+		t.Fatalf("the first change: %v", err)
+	}
+	return out
+}
+
+// checkCodes checks that out[i] succeeded where codes[i] is empty, and
+// failed with the error code codes[i] where it is not.
+func checkCodes(t *testing.T, out []outcome, codes ...string) {
+	t.Helper()
+	for i, want := range codes {
+		var ee *Error
+		switch {
+		case want == "" && out[i].err != nil:
+			t.Fatalf("command %d: %v", i, out[i].err)
+		case want != "" && (!errors.As(out[i].err, &ee) || ee.Code != want):
+			t.Errorf("command %d: %v, want %s", i, out[i].err, want)
+		}
+	}
+}
+
+// sendInOrder sends each of cmds from a goroutine of its own, once the one
+// before it has queued (from is the count of decisions queued before the
+// first). Their outcomes are filled in once wait returns.
+func sendInOrder(ctx context.Context, r *rig, cmds []Command, from int64) (out []outcome, wait func()) {
+	out = make([]outcome, len(cmds))
 	var wg sync.WaitGroup
 	for i, c := range cmds {
 		wg.Add(1)
@@ -107,19 +144,11 @@ func batchOf(t *testing.T, r *rig, gate *gateStore, cmds []Command, arm func()) 
 			defer func() { out[i].panicked = recover() }()
 			out[i].res, out[i].err = r.eng.Do(ctx, c)
 		}()
-		for r.eng.queued() < i+1 {
-			time.Sleep(time.Millisecond) // waits for the command to queue, behind the held write
+		for r.eng.batches.received.Load() < from+int64(i)+1 {
+			time.Sleep(time.Millisecond) // waits for the command to queue
 		}
 	}
-	if arm != nil {
-		arm()
-	}
-	gate.release <- struct{}{}
-	wg.Wait()
-	if err := <-first; err != nil {
-		t.Fatalf("the first change: %v", err)
-	}
-	return out
+	return out, wg.Wait
 }
 
 func actCmd(name string, kind lifecycle.Kind) Command {
@@ -241,6 +270,105 @@ func TestFailedBatchAcknowledgesNothing(t *testing.T) {
 	check(t, "GET after a restart", viewFleet(t, r, names...).vms, held.vms)
 }
 
+// While a batch is written, the next is decided over it: an update of a
+// group whose create is still being written sees the create. When that
+// write fails, the batch decided over it fails whole with the store's
+// error, without a write of its own, its refusals too, no observer hears
+// of it, and memory is as it was; when it commits, so does the next.
+func TestBatchIsDecidedOverTheOneBeingWritten(t *testing.T) {
+	for _, fails := range []bool{false, true} {
+		t.Run(fmt.Sprintf("the write before fails=%v", fails), func(t *testing.T) {
+			r, gate := gatedRig(t)
+			r.group("rg")
+			r.createVM("rg", "a", false)
+			r.advance(time.Minute)
+			names := []string{"a", "fresh"}
+			before := viewFleet(t, r, names...)
+			var told atomic.Int64
+			r.eng.OnChange(func(c Change) { told.Add(1) })
+			calls := gate.calls.Load()
+			ctx := context.Background()
+
+			group := Command{ID: armid.ResourceGroupID(testSub, "rg2"), Verb: VerbPut, Input: GroupPut{Location: "westus"}}
+			gate.failing.Store(fails)
+			gate.hold.Store(true)
+			received := r.eng.batches.received.Load()
+			first := make(chan outcome, 1)
+			go func() {
+				res, err := r.eng.Do(ctx, group)
+				first <- outcome{res: res, err: err}
+			}()
+			<-gate.held
+			gate.failing.Store(false) // only the write held fails
+
+			decidedWhileHeld := make(chan bool, 1)
+			fresh := putVMCmd("fresh")
+			build := fresh.Build
+			fresh.Build = func(old resource.State) (any, error) {
+				decidedWhileHeld <- gate.holding.Load()
+				return build(old)
+			}
+			cmds := []Command{
+				group, // an update of the group whose create is held
+				actCmd("a", lifecycle.PowerOff),
+				actCmd("missing", lifecycle.Start), // refused
+				fresh,
+			}
+			out, wait := sendInOrder(ctx, r, cmds, received+1)
+			if !<-decidedWhileHeld {
+				t.Fatal("the last command was decided after the write before it was let go")
+			}
+			gate.release <- struct{}{}
+			wait()
+			created := <-first
+
+			if !fails {
+				if created.err != nil || !created.res.Created {
+					t.Fatalf("the group's create: created %v, %v", created.res.Created, created.err)
+				}
+				checkCodes(t, out, "", "", CodeResourceNotFound, "")
+				if g := out[0].res.State.(*Group); out[0].res.Created || g.Version != 2 {
+					t.Errorf("the update decided over the create being written: created %v, version %d; want an update to version 2", out[0].res.Created, g.Version)
+				}
+				if got := gate.calls.Load() - calls; got != 2 {
+					t.Errorf("%d writes, want 2: the create's, then the batch decided over it", got)
+				}
+				held := viewFleet(t, r, names...)
+				r.restart(r.clk.Now())
+				check(t, "GET after a restart", viewFleet(t, r, names...).vms, held.vms)
+				return
+			}
+			if !errors.Is(created.err, errBatchFailed) {
+				t.Fatalf("the group's create: %v, want the store's error", created.err)
+			}
+			for i, o := range out {
+				if !errors.Is(o.err, errBatchFailed) {
+					t.Errorf("command %d (%s %s): %v, want the store's error", i, cmds[i].Verb, cmds[i].ID, o.err)
+				}
+			}
+			if got := gate.calls.Load() - calls; got != 1 {
+				t.Errorf("%d writes, want 1: the batch decided over a failed one is not written", got)
+			}
+			if n := told.Load(); n != 0 {
+				t.Errorf("observers were told of %d changes", n)
+			}
+			after := viewFleet(t, r, names...)
+			check(t, "GET", after.vms, before.vms)
+			check(t, "list", after.list, before.list)
+			check(t, "operations", after.ops, before.ops)
+			check(t, "history", after.history, before.history)
+			check(t, "stats", after.stats, before.stats)
+			if _, ok := r.eng.Group(testSub, "rg2"); ok {
+				t.Error("the group whose create failed is there")
+			}
+			res, err := r.eng.Do(ctx, group)
+			if err != nil || !res.Created || res.State.(*Group).Version != 1 {
+				t.Errorf("the group's create again: created %v, %v", res.Created, err)
+			}
+		})
+	}
+}
+
 // The commands queued while a commit is under way commit together, in one
 // store transaction, in the order they came: each sees the changes before
 // it and answers with its own result, and a refused one is refused alone.
@@ -279,15 +407,7 @@ func TestBatchCommitsTogether(t *testing.T) {
 		t.Errorf("the batch wrote %d changes, want 5", last)
 	}
 	gate.mu.Unlock()
-	for i, want := range []string{"", CodePreconditionFailed, "", "", "OperationNotAllowed", CodeResourceNotFound, "", ""} {
-		var ee *Error
-		switch {
-		case want == "" && out[i].err != nil:
-			t.Fatalf("command %d: %v", i, out[i].err)
-		case want != "" && (!errors.As(out[i].err, &ee) || ee.Code != want):
-			t.Errorf("command %d: %v, want %s", i, out[i].err, want)
-		}
-	}
+	checkCodes(t, out, "", CodePreconditionFailed, "", "", "OperationNotAllowed", CodeResourceNotFound, "", "")
 	created, updated := out[6].res.State.(*Group), out[7].res.State.(*Group)
 	if !out[6].res.Created || out[7].res.Created || !out[7].res.Found {
 		t.Errorf("create then update: created %v, %v; found %v", out[6].res.Created, out[7].res.Created, out[7].res.Found)
@@ -517,5 +637,51 @@ func TestBatchObserverPanicEndsEveryWait(t *testing.T) {
 	}
 	if _, err := r.eng.Do(context.Background(), actCmd("b", lifecycle.Start)); err != nil {
 		t.Fatalf("a change after the panic: %v", err)
+	}
+}
+
+// However steadily writers keep the batches coming, the pipeline lets go
+// of the writer lock every pipelineRun batches: the clock's steps still
+// fire, and a create in progress ends when the clock is advanced. With one
+// change a batch and eight writers, a next batch is always queued.
+func TestStepsFireUnderSteadyWrites(t *testing.T) {
+	r := newRig(t)
+	r.tweak = func(c *Config) { c.MaxBatch = 1 }
+	r.restart(r.clk.Now())
+	r.group("rg")
+	r.createVM("rg", "a", false)
+
+	const writers = 8
+	ctx := context.Background()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var written atomic.Int64
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			put := Command{ID: armid.ResourceGroupID(testSub, fmt.Sprintf("busy%d", i)), Verb: VerbPut, Input: GroupPut{Location: "westus"}}
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := r.eng.Do(ctx, put); err != nil {
+					t.Error(err)
+					return
+				}
+				written.Add(1)
+			}
+		}()
+	}
+	for written.Load() < writers*pipelineRun {
+		time.Sleep(time.Millisecond) // waits for the writers to keep the pipeline busy
+	}
+	r.advance(time.Minute)
+	close(stop)
+	wg.Wait()
+	if got := r.state("rg", "a").ProvisioningCode(); got != "ProvisioningState/succeeded" {
+		t.Errorf("a's provisioning after a minute: %s, want succeeded", got)
 	}
 }

@@ -520,14 +520,7 @@ func (t *tx) commit(ctx context.Context) error {
 // committed them, nothing of them is in memory; when it fails, nothing
 // ever is.
 func (e *Engine) commit(ctx context.Context, overlay *tx, changes []store.Change, notes []Change) error {
-	writes := make([]store.Change, 0, len(changes))
-	told := notes[:0:0]
-	for i, c := range changes {
-		if !c.Empty() {
-			writes = append(writes, c)
-			told = append(told, notes[i])
-		}
-	}
+	writes, told := writesOf(changes, notes)
 	if len(writes) == 0 {
 		return nil
 	}
@@ -536,6 +529,26 @@ func (e *Engine) commit(ctx context.Context, overlay *tx, changes []store.Change
 	if err := e.apply(context.WithoutCancel(ctx), writes...); err != nil {
 		return err
 	}
+	e.lay(overlay, told)
+	return nil
+}
+
+// writesOf is the changes that write something, and the notes of those.
+func writesOf(changes []store.Change, notes []Change) (writes []store.Change, told []Change) {
+	writes = make([]store.Change, 0, len(changes))
+	told = notes[:0:0]
+	for i, c := range changes {
+		if !c.Empty() {
+			writes = append(writes, c)
+			told = append(told, notes[i])
+		}
+	}
+	return writes, told
+}
+
+// lay lays what overlay holds, committed, into memory and tells the
+// observers of each change committed. The caller holds the writer lock.
+func (e *Engine) lay(overlay *tx, told []Change) {
 	t := overlay
 	e.mu.Lock()
 	for id, s := range t.subs {
@@ -581,7 +594,6 @@ func (e *Engine) commit(ctx context.Context, overlay *tx, changes []store.Change
 			fn(c)
 		}
 	}
-	return nil
 }
 
 // faultFor sets on req the failure this operation is to meet: an injected
