@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -66,32 +67,57 @@ const benchSub = "00000000-0000-0000-0000-0000000000b1"
 // does neither, the baseline.
 func BenchmarkReplicaWrites(b *testing.B) {
 	for _, n := range []int{0, 1, 3} {
-		b.Run(fmt.Sprintf("replicas=%d", n), func(b *testing.B) {
-			es := benchReplicas(b, n)
-			n := len(es)
-			var next atomic.Int64
-			b.ResetTimer()
-			start := time.Now()
-			var wg sync.WaitGroup
-			for w := range 2 * n {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					e := es[w%n]
-					id := armid.ResourceGroupID(benchSub, fmt.Sprintf("rg%d", w%n))
-					for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
-						if _, err := e.Do(context.Background(), engine.Command{ID: id, Verb: engine.VerbPut,
-							Input: engine.GroupPut{Location: "westeurope", Tags: map[string]string{"n": fmt.Sprint(i)}}}); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "changes/s")
-		})
+		b.Run(fmt.Sprintf("replicas=%d", n), func(b *testing.B) { benchReplicaWrites(b, n, 2) })
 	}
+}
+
+// BenchmarkReplicaGroupCommit is BenchmarkReplicaWrites with 64 writers to
+// each replica, each on a group of its own: what group commit, and the
+// pipeline of batches, give on PostgreSQL, where a commit waits for the
+// server and for its flush to disk.
+func BenchmarkReplicaGroupCommit(b *testing.B) {
+	for _, n := range []int{0, 1} {
+		b.Run(fmt.Sprintf("replicas=%d", n), func(b *testing.B) { benchReplicaWrites(b, n, 64) })
+	}
+}
+
+// benchReplicaWrites puts groups' tags from writers writers a replica on
+// replicas replicas (0: the baseline, one server that does not share),
+// each writer on a group of its own.
+func benchReplicaWrites(b *testing.B, replicas, writers int) {
+	es := benchReplicas(b, replicas)
+	rate := spread(b, es, writers, func(e *engine.Engine, w int, i int64) error {
+		_, err := e.Do(context.Background(), engine.Command{ID: armid.ResourceGroupID(benchSub, fmt.Sprintf("rg%d", w)), Verb: engine.VerbPut,
+			Input: engine.GroupPut{Location: "westeurope", Tags: map[string]string{"n": fmt.Sprint(i)}}})
+		return err
+	})
+	b.ReportMetric(rate, "changes/s")
+}
+
+// spread runs perReplica goroutines a replica of es, the w'th on
+// es[w%len(es)], which between them call fn b.N times (i counting from
+// 1), and returns the calls a second.
+func spread(b *testing.B, es []*engine.Engine, perReplica int, fn func(e *engine.Engine, w int, i int64) error) float64 {
+	b.Helper()
+	var next atomic.Int64
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range perReplica * len(es) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e := es[w%len(es)]
+			for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
+				if err := fn(e, w, i); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(b.N) / time.Since(start).Seconds()
 }
 
 // BenchmarkReplicaReads measures what a read costs each replica: the
@@ -104,30 +130,16 @@ func BenchmarkReplicaReads(b *testing.B) {
 	for _, n := range []int{0, 1, 3} {
 		b.Run(fmt.Sprintf("replicas=%d", n), func(b *testing.B) {
 			es := benchReplicas(b, n)
-			n := len(es)
-			var next atomic.Int64
-			b.ResetTimer()
-			start := time.Now()
-			var wg sync.WaitGroup
-			for w := range 16 * n {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					e := es[w%n]
-					for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
-						if err := e.Sync(context.Background()); err != nil {
-							b.Error(err)
-							return
-						}
-						if _, ok := e.Group(benchSub, fmt.Sprintf("rg%d", w%n)); !ok {
-							b.Error("group not found")
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
-			b.ReportMetric(float64(b.N)/time.Since(start).Seconds()/float64(n), "gets/s/replica")
+			rate := spread(b, es, 16, func(e *engine.Engine, w int, _ int64) error {
+				if err := e.Sync(context.Background()); err != nil {
+					return err
+				}
+				if _, ok := e.Group(benchSub, fmt.Sprintf("rg%d", w%len(es))); !ok {
+					return errors.New("group not found")
+				}
+				return nil
+			})
+			b.ReportMetric(rate/float64(len(es)), "gets/s/replica")
 		})
 	}
 }
