@@ -213,24 +213,41 @@ func (e *Engine) pipelineStep(ctx context.Context) {
 	prev := q.flight
 	q.flight = nil
 	var next *flight
+	// Whether prev is laid into memory and next's write has begun, for a
+	// panic to finish.
+	prevLaid, nextWriting := false, false
 	defer func() {
-		// A panic past the decisions (an observer's) ends every wait
-		// before it goes on up the leading writer's stack; a write
-		// under way is waited for, so that nothing is left in flight.
-		if v := recover(); v != nil {
-			err := fmt.Errorf("engine: the batch's commit panicked: %v", v)
-			if prev != nil {
-				<-prev.done
-				prev.answer(err)
-			}
-			if next != nil {
-				next.answer(err)
-			}
-			q.flight, q.run = nil, 0
-			q.unlock()
-			q.unlock = nil
-			panic(v)
+		// A panic past the decisions (an observer's, or the engine's
+		// own) ends every wait before it goes on up the leading writer's
+		// stack. A write under way is waited for, and what committed is
+		// laid into memory (its observers not told), so that memory
+		// agrees with the store and nothing is in flight once the lock
+		// is let go.
+		v := recover()
+		if v == nil {
+			return
 		}
+		err := fmt.Errorf("engine: the batch's commit panicked: %v", v)
+		if prev != nil {
+			<-prev.done
+			if prev.err == nil && !prevLaid {
+				e.layMemory(prev.overlay)
+			}
+			prev.answer(err)
+		}
+		if next != nil {
+			if nextWriting {
+				<-next.done
+				if next.err == nil {
+					e.layMemory(next.overlay)
+				}
+			}
+			next.answer(err)
+		}
+		q.flight, q.run = nil, 0
+		q.unlock()
+		q.unlock = nil
+		panic(v)
 	}()
 	if prev == nil || q.run < pipelineRun {
 		next = e.decideBatch(prev)
@@ -250,6 +267,7 @@ func (e *Engine) pipelineStep(ctx context.Context) {
 	default:
 		next.done = make(chan struct{})
 		q.flight, q.run = next, q.run+1
+		nextWriting = true
 		go func(f *flight) {
 			// The request's context must not cancel a commit half-way
 			// through: a change is applied whole or not at all.
@@ -262,7 +280,9 @@ func (e *Engine) pipelineStep(ctx context.Context) {
 	}
 	if prev != nil {
 		if prev.err == nil {
-			e.lay(prev.overlay, prev.notes)
+			e.layMemory(prev.overlay)
+			prevLaid = true
+			e.tell(prev.notes)
 		}
 		prev.answer(prev.err)
 	}
@@ -291,6 +311,14 @@ func (e *Engine) decideBatch(prev *flight) *flight {
 		b.under = prev.overlay
 	}
 	f := &flight{overlay: b}
+	defer func() {
+		// A panic outside a decision (decideSafely keeps those) ends
+		// the wait of every writer taken, nothing of theirs written.
+		if v := recover(); v != nil {
+			f.answer(fmt.Errorf("engine: the batch's commit panicked: %v", v))
+			panic(v)
+		}
+	}()
 	var changes []store.Change
 	var notes []Change
 	for i := 0; ; i++ {

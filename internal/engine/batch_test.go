@@ -116,6 +116,18 @@ func batchOf(t *testing.T, r *rig, gate *gateStore, cmds []Command, arm func()) 
 	return out
 }
 
+// tellingIfHeld returns c, which must have a Build, telling as it is
+// decided whether gate then holds a write.
+func tellingIfHeld(gate *gateStore, c Command) (Command, <-chan bool) {
+	held := make(chan bool, 1)
+	build := c.Build
+	c.Build = func(old resource.State) (any, error) {
+		held <- gate.holding.Load()
+		return build(old)
+	}
+	return c, held
+}
+
 // checkCodes checks that out[i] succeeded where codes[i] is empty, and
 // failed with the error code codes[i] where it is not.
 func checkCodes(t *testing.T, out []outcome, codes ...string) {
@@ -301,13 +313,7 @@ func TestBatchIsDecidedOverTheOneBeingWritten(t *testing.T) {
 			<-gate.held
 			gate.failing.Store(false) // only the write held fails
 
-			decidedWhileHeld := make(chan bool, 1)
-			fresh := putVMCmd("fresh")
-			build := fresh.Build
-			fresh.Build = func(old resource.State) (any, error) {
-				decidedWhileHeld <- gate.holding.Load()
-				return build(old)
-			}
+			fresh, decidedWhileHeld := tellingIfHeld(gate, putVMCmd("fresh"))
 			cmds := []Command{
 				group, // an update of the group whose create is held
 				actCmd("a", lifecycle.PowerOff),
@@ -683,5 +689,55 @@ func TestStepsFireUnderSteadyWrites(t *testing.T) {
 	wg.Wait()
 	if got := r.state("rg", "a").ProvisioningCode(); got != "ProvisioningState/succeeded" {
 		t.Errorf("a's provisioning after a minute: %s, want succeeded", got)
+	}
+}
+
+// An observer that panics on a batch while the batch after it is being
+// written: the writer leading panics, the other writer gets the error, and
+// the write under way is waited for and laid into memory, so that memory
+// agrees with the store: a restart loads what memory holds, and the next
+// change commits as usual.
+func TestBatchObserverPanicWhileTheNextIsWritten(t *testing.T) {
+	r, gate := gatedRig(t)
+	r.group("rg")
+	r.createVM("rg", "a", false)
+	r.advance(time.Minute)
+	var boom atomic.Bool
+	r.eng.OnChange(func(c Change) {
+		for _, v := range c.VMs {
+			if v.Name == "a" && boom.CompareAndSwap(true, false) {
+				panic("observer")
+			}
+		}
+	})
+	ctx := context.Background()
+	boom.Store(true)
+	gate.hold.Store(true)
+	received := r.eng.batches.received.Load()
+	first, waitFirst := sendInOrder(ctx, r, []Command{actCmd("a", lifecycle.PowerOff)}, received)
+	<-gate.held
+	fresh, decidedWhileHeld := tellingIfHeld(gate, putVMCmd("fresh"))
+	second, waitSecond := sendInOrder(ctx, r, []Command{fresh}, received+1)
+	if !<-decidedWhileHeld {
+		t.Fatal("the create was decided after the write before it was let go")
+	}
+	gate.release <- struct{}{}
+	waitFirst()
+	waitSecond()
+	if first[0].panicked == nil {
+		t.Errorf("the writer leading: %v, want its observer's panic", first[0].err)
+	}
+	if err := second[0].err; err == nil || !strings.Contains(err.Error(), "panicked") {
+		t.Errorf("the create written meanwhile: %v, want the batch's panic as an error", err)
+	}
+	names := []string{"a", "fresh"}
+	held := viewFleet(t, r, names...)
+	if strings.Contains(held.vms["fresh"], "not found") {
+		t.Errorf("the create written meanwhile is not in memory: %s", held.vms["fresh"])
+	}
+	r.restart(r.clk.Now())
+	check(t, "GET after a restart", viewFleet(t, r, names...).vms, held.vms)
+	if _, err := r.eng.Do(ctx, actCmd("fresh", lifecycle.Delete)); err != nil {
+		t.Errorf("a change after the panic: %v", err)
 	}
 }

@@ -549,6 +549,13 @@ func writesOf(changes []store.Change, notes []Change) (writes []store.Change, to
 // lay lays what overlay holds, committed, into memory and tells the
 // observers of each change committed. The caller holds the writer lock.
 func (e *Engine) lay(overlay *tx, told []Change) {
+	e.layMemory(overlay)
+	e.tell(told)
+}
+
+// layMemory lays what overlay holds, committed, into memory, and schedules
+// its due steps. The caller holds the writer lock.
+func (e *Engine) layMemory(overlay *tx) {
 	t := overlay
 	e.mu.Lock()
 	for id, s := range t.subs {
@@ -589,6 +596,10 @@ func (e *Engine) lay(overlay *tx, told []Change) {
 	if len(t.dues) > 0 {
 		e.kick()
 	}
+}
+
+// tell tells the observers of each change committed, in order.
+func (e *Engine) tell(told []Change) {
 	for _, c := range told {
 		for _, fn := range e.listeners {
 			fn(c)
