@@ -213,9 +213,8 @@ func (e *Engine) pipelineStep(ctx context.Context) {
 	prev := q.flight
 	q.flight = nil
 	var next *flight
-	// Whether prev is laid into memory and next's write has begun, for a
-	// panic to finish.
-	prevLaid, nextWriting := false, false
+	// Whether prev is laid into memory, for a panic to finish.
+	prevLaid := false
 	defer func() {
 		// A panic past the decisions (an observer's, or the engine's
 		// own) ends every wait before it goes on up the leading writer's
@@ -236,7 +235,7 @@ func (e *Engine) pipelineStep(ctx context.Context) {
 			prev.answer(err)
 		}
 		if next != nil {
-			if nextWriting {
+			if q.flight == next { // its write has begun
 				<-next.done
 				if next.err == nil {
 					e.layMemory(next.overlay)
@@ -267,7 +266,6 @@ func (e *Engine) pipelineStep(ctx context.Context) {
 	default:
 		next.done = make(chan struct{})
 		q.flight, q.run = next, q.run+1
-		nextWriting = true
 		go func(f *flight) {
 			// The request's context must not cancel a commit half-way
 			// through: a change is applied whole or not at all.
@@ -327,9 +325,9 @@ func (e *Engine) decideBatch(prev *flight) *flight {
 			// it rather than wait for its commit: the writers of the
 			// batch before queue again while this one is decided. Once
 			// the batch before is written, this one is written next,
-			// without waiting for more.
+			// without waiting for more, unless it is still empty.
 			room := e.cfg.MaxBatch - len(f.batch)
-			if prev == nil || !prev.written() {
+			if prev == nil || !prev.written() || len(f.batch) == 0 {
 				if more := q.take(room); len(more) > 0 {
 					f.batch = append(f.batch, more...)
 					break
